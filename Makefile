@@ -1,0 +1,43 @@
+# `make demo` and `make test` create (or reuse) .venv with every dependency pinned, then run.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PIP_FLAGS ?= -q --disable-pip-version-check
+
+# No DDS traffic leaves the loopback interface from anything started here.
+export ROS_AUTOMATIC_DISCOVERY_RANGE := LOCALHOST
+export ROS_DOMAIN_ID ?= 57
+
+.PHONY: setup demo test lint format bench clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements/*.txt setup.py
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || { \
+	  echo "error: Python 3.11 is required (the ROS 2 Kilted wheels are built for it)."; \
+	  echo "       Install python3.11 and python3.11-venv, or run: make PYTHON=/path/to/python3.11"; \
+	  exit 1; }
+	@$(PYTHON) -m venv $(VENV) || { \
+	  echo "error: cannot create a virtual environment: sudo apt-get install python3.11-venv"; \
+	  exit 1; }
+	$(BIN)/python -m pip install $(PIP_FLAGS) -r requirements/dev.txt -c requirements/constraints.txt
+	$(BIN)/python -m pip install $(PIP_FLAGS) --no-deps --no-build-isolation -e .
+	@# setup.cfg puts entry points in lib/ministral_node (where `ros2 run` looks); put them on PATH.
+	@for f in $(VENV)/lib/ministral_node/*; do ln -sf "$$(cd "$$(dirname "$$f")" && pwd)/$$(basename "$$f")" $(BIN)/; done
+	@touch $@
+
+demo: setup
+	$(BIN)/ministral-demo
+
+test: setup lint
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check ministral_node test launch scripts setup.py
+
+format: setup
+	$(BIN)/ruff format ministral_node test launch scripts setup.py
+
+clean:
+	rm -rf $(VENV) build install log *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,321 @@
+"""The decision contract: the JSON Schema in `config/` and the types that fill it.
+
+A source (remote model, onboard model, rule parser, failsafe) produces a `Proposal`: action,
+params, target, confidence, rationale. The pipeline wraps it with identity, timing, the frame
+and model used, the safety report and the attempts into the published decision dict, which
+always validates against `config/decision.schema.json`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+import uuid
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import jsonschema
+
+from ministral_node.resources import config_path
+
+SCHEMA_FILE = 'decision.schema.json'
+SCHEMA_VERSION = '1.0.0'
+SOURCES = ('remote', 'onboard', 'rules', 'failsafe')
+OUTCOMES = ('ok', 'error', 'timeout', 'invalid', 'skipped', 'unavailable')
+
+
+class DecisionError(ValueError):
+    """A proposal or decision does not satisfy the contract."""
+
+
+@lru_cache(maxsize=1)
+def load_schema() -> dict:
+    """The decision JSON Schema as a dict (read once)."""
+    with open(config_path(SCHEMA_FILE), encoding='utf-8') as handle:
+        schema = json.load(handle)
+    version = schema['properties']['schema_version']['const']
+    if version != SCHEMA_VERSION:
+        raise DecisionError(f'{SCHEMA_FILE} is version {version}, code expects {SCHEMA_VERSION}')
+    return schema
+
+
+@lru_cache(maxsize=1)
+def _decision_validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(load_schema())
+
+
+@lru_cache(maxsize=1)
+def proposal_schema() -> dict:
+    """A standalone schema for a proposal (the part a model generates).
+
+    Same `$defs` as the decision schema, so one file stays the single source of truth.
+    """
+    schema = load_schema()
+    return {
+        '$schema': schema['$schema'],
+        'title': 'ministral_node decision proposal',
+        **copy.deepcopy(schema['$defs']['proposal']),
+        '$defs': copy.deepcopy(schema['$defs']),
+    }
+
+
+@lru_cache(maxsize=1)
+def _proposal_validator() -> jsonschema.Draft202012Validator:
+    return jsonschema.Draft202012Validator(proposal_schema())
+
+
+def actions() -> tuple[str, ...]:
+    """Every action name the contract allows."""
+    return tuple(load_schema()['$defs']['actions']['enum'])
+
+
+def _specific(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
+    """Descend from an anyOf failure into the branch the data meant (its `action` matched)."""
+    while error.validator in ('anyOf', 'allOf') and error.context:
+        branches: dict[int, list[jsonschema.ValidationError]] = {}
+        for sub in error.context:
+            branches.setdefault(sub.schema_path[0], []).append(sub)
+        meant = [errs for errs in branches.values()
+                 if not any(list(e.relative_path)[:1] == ['action'] for e in errs)]
+        if not meant:
+            if all(any(list(e.relative_path)[:1] == ['action'] for e in errs)
+                   for errs in branches.values()) and isinstance(error.instance, dict):
+                action = error.instance.get('action')
+                error.message = f'unknown action {action!r}; expected one of {list(actions())}'
+            return error
+        error = min(meant, key=len)[0]
+    return error
+
+
+def _describe(errors: list[jsonschema.ValidationError]) -> str:
+    if not errors:
+        return ''
+    real = [e for e in errors if e.validator != 'unevaluatedProperties'] or errors
+    best = _specific(max(real, key=jsonschema.exceptions.relevance))
+    where = '/'.join(str(p) for p in best.absolute_path) or '(root)'
+    return f'{where}: {best.message}'
+
+
+def validate_decision(decision: dict) -> None:
+    """Raise `DecisionError` with a readable reason unless `decision` fits the schema."""
+    errors = list(_decision_validator().iter_errors(decision))
+    if errors:
+        raise DecisionError(f'decision does not fit the schema: {_describe(errors)}')
+
+
+def validate_proposal(proposal: dict) -> None:
+    """Raise `DecisionError` unless `proposal` fits the proposal part of the schema."""
+    errors = list(_proposal_validator().iter_errors(proposal))
+    if errors:
+        raise DecisionError(f'proposal does not fit the schema: {_describe(errors)}')
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` on one line, cut to at most `limit` characters with an ellipsis."""
+    flat = ' '.join(str(text).split())
+    return flat if len(flat) <= limit else flat[: max(0, limit - 1)] + '…'
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a decision is about: a label in the operator's words and, if seen, its image box."""
+
+    label: str
+    box: tuple[float, float, float, float] | None = None
+
+    def to_dict(self) -> dict:
+        return {'label': self.label, 'box': None if self.box is None else list(self.box)}
+
+
+@dataclass
+class Proposal:
+    """What one decision source proposes, before the safety envelope and the pipeline."""
+
+    action: str
+    params: dict[str, Any] = field(default_factory=dict)
+    target: Target | None = None
+    confidence: float = 1.0
+    rationale: str = ''
+
+    def to_dict(self) -> dict:
+        return {
+            'action': self.action,
+            'params': dict(self.params),
+            'target': None if self.target is None else self.target.to_dict(),
+            'confidence': float(self.confidence),
+            'rationale': shorten(self.rationale, 200),
+        }
+
+    def validate(self) -> Proposal:
+        """Return self if it fits the contract, else raise `DecisionError`."""
+        validate_proposal(self.to_dict())
+        return self
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Proposal:
+        """Build a proposal from parsed JSON, validating it against the contract."""
+        if not isinstance(data, dict):
+            raise DecisionError(f'proposal must be a JSON object, got {type(data).__name__}')
+        validate_proposal(data)
+        for key, value in data['params'].items():
+            if isinstance(value, float) and not math.isfinite(value):
+                raise DecisionError(f'params/{key}: {value} is not a finite number')
+        target = data['target']
+        return cls(
+            action=data['action'],
+            params=dict(data['params']),
+            target=None if target is None else Target(
+                target['label'], None if target['box'] is None else tuple(target['box'])),
+            confidence=float(data['confidence']),
+            rationale=data['rationale'],
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Proposal:
+        """Parse and validate a proposal from JSON text (a model's output)."""
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, TypeError) as exc:
+            raise DecisionError(f'proposal is not valid JSON: {exc}') from exc
+        return cls.from_dict(data)
+
+
+def clarify(question: str, rationale: str = '', confidence: float = 1.0) -> Proposal:
+    """A proposal that asks the operator back."""
+    return Proposal('clarify', {'question': shorten(question, 300)}, None, confidence, rationale)
+
+
+def reject(reason: str, rationale: str = '', confidence: float = 1.0) -> Proposal:
+    """A proposal that refuses a command, saying why."""
+    return Proposal('reject', {'reason': shorten(reason, 300)}, None, confidence, rationale)
+
+
+def answer(text: str, rationale: str = '', confidence: float = 1.0) -> Proposal:
+    """A proposal that replies to a question."""
+    return Proposal('answer', {'text': shorten(text, 300)}, None, confidence, rationale)
+
+
+@dataclass(frozen=True)
+class CommandInfo:
+    """The operator command a decision answers."""
+
+    id: str
+    text: str
+    stamp: float
+
+    def to_dict(self, text_limit: int = 500) -> dict:
+        return {'id': self.id, 'text': shorten(self.text, text_limit), 'stamp': self.stamp}
+
+
+@dataclass(frozen=True)
+class FrameInfo:
+    """The camera frame a decision saw."""
+
+    stamp: float
+    frame_id: str
+    age_s: float
+    width: int
+    height: int
+
+    def to_dict(self) -> dict:
+        return {'stamp': self.stamp, 'frame_id': self.frame_id, 'age_s': max(0.0, self.age_s),
+                'width': self.width, 'height': self.height}
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Identity of the model that produced a proposal."""
+
+    name: str
+    variant: str
+    provider: str
+
+    def to_dict(self) -> dict:
+        return {'name': self.name, 'variant': self.variant, 'provider': self.provider}
+
+
+@dataclass(frozen=True)
+class SafetyChange:
+    """One value the safety envelope changed, and why."""
+
+    field: str
+    requested: Any
+    applied: Any
+    reason: str
+
+    def to_dict(self) -> dict:
+        return {'field': self.field, 'requested': self.requested, 'applied': self.applied,
+                'reason': self.reason}
+
+
+@dataclass(frozen=True)
+class SafetyReport:
+    """What the safety envelope did to a proposal."""
+
+    changes: tuple[SafetyChange, ...] = ()
+    refused: str | None = None
+
+    @property
+    def status(self) -> str:
+        if self.refused is not None:
+            return 'refused'
+        return 'modified' if self.changes else 'passed'
+
+    def to_dict(self) -> dict:
+        return {'status': self.status, 'changes': [c.to_dict() for c in self.changes],
+                'refused': self.refused}
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One source the pipeline tried for a decision and how it went."""
+
+    source: str
+    outcome: str
+    detail: str = ''
+    latency_ms: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {'source': self.source, 'outcome': self.outcome,
+                'detail': shorten(self.detail, 300),
+                'latency_ms': round(max(0.0, self.latency_ms), 3)}
+
+
+def make_decision(
+    proposal: Proposal,
+    *,
+    source: str,
+    stamp: float,
+    latency_ms: float,
+    command: CommandInfo | None = None,
+    frame: FrameInfo | None = None,
+    model: ModelInfo | None = None,
+    safety: SafetyReport | None = None,
+    attempts: tuple[Attempt, ...] | list[Attempt] = (),
+    notes: tuple[str, ...] | list[str] = (),
+    decision_id: str | None = None,
+) -> dict:
+    """Assemble and validate the published decision dict."""
+    decision = {
+        'schema_version': SCHEMA_VERSION,
+        'id': decision_id or str(uuid.uuid4()),
+        'stamp': stamp,
+        'command': None if command is None else command.to_dict(),
+        **proposal.to_dict(),
+        'source': source,
+        'frame': None if frame is None else frame.to_dict(),
+        'latency_ms': round(max(0.0, latency_ms), 3),
+        'model': None if model is None else model.to_dict(),
+        'safety': (safety or SafetyReport()).to_dict(),
+        'attempts': [a.to_dict() for a in attempts],
+        'notes': [shorten(n, 300) for n in notes],
+    }
+    validate_decision(decision)
+    return decision
+
+
+def to_json(decision: dict) -> str:
+    """Serialise a decision compactly, keeping non-ASCII text readable."""
+    return json.dumps(decision, ensure_ascii=False, separators=(',', ':'), allow_nan=False)

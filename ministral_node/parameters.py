@@ -1,0 +1,206 @@
+"""Every tunable of the node, declared once: name, default, description, range.
+
+The ROS adapter declares these as parameters with descriptors, the CLI loads the same YAML
+file through `load_params_file`, and the launch-file test checks launch files against them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+NODE_NAME = 'ministral_node'
+Value = bool | int | float | str | list
+
+# When a change takes effect.
+LIVE = 'live'
+ON_CONFIGURE = 'configure'
+ON_ACTIVATE = 'activate'
+
+
+class ParameterError(ValueError):
+    """A parameter value, or a parameters file, is not acceptable."""
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One declared parameter."""
+
+    name: str
+    default: Value
+    description: str
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    applies: str = LIVE
+    list_of: str = 'str'  # item type of a list parameter: 'str' or 'float'
+
+    @property
+    def kind(self) -> str:
+        """One of bool, int, float, str, str_list, float_list."""
+        if isinstance(self.default, bool):
+            return 'bool'
+        if isinstance(self.default, int):
+            return 'int'
+        if isinstance(self.default, float):
+            return 'float'
+        if isinstance(self.default, str):
+            return 'str'
+        return f'{self.list_of}_list'
+
+    def coerce(self, value: Any) -> Value:
+        """`value` as this parameter's type (ints accepted for floats), else ParameterError."""
+        kind = self.kind
+        if kind == 'bool' and isinstance(value, bool):
+            return value
+        if kind == 'int' and isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if kind == 'float' and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        if kind == 'str' and isinstance(value, str):
+            return value
+        if kind == 'str_list' and isinstance(value, (list, tuple)) and all(
+                isinstance(v, str) for v in value):
+            return list(value)
+        if kind == 'float_list' and isinstance(value, (list, tuple)) and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+            return [float(v) for v in value]
+        raise ParameterError(f'{self.name}: expected {kind}, got {value!r}')
+
+    def check(self, value: Any) -> Value:
+        """The coerced value if it is in range and allowed, else ParameterError with a reason."""
+        value = self.coerce(value)
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if self.minimum is not None and item < self.minimum:
+                raise ParameterError(f'{self.name}: {item} is below the minimum {self.minimum}')
+            if self.maximum is not None and item > self.maximum:
+                raise ParameterError(f'{self.name}: {item} is above the maximum {self.maximum}')
+            if self.choices and item not in self.choices:
+                raise ParameterError(
+                    f'{self.name}: {item!r} is not one of {", ".join(self.choices)}')
+        return value
+
+
+SOURCE_CHOICES = ('remote', 'onboard', 'rules')
+
+PARAMETERS: tuple[ParamSpec, ...] = (
+    # Inputs
+    ParamSpec('camera_transport', 'raw',
+              'Subscribe to image_raw (sensor_msgs/Image) or image_raw/compressed '
+              '(sensor_msgs/CompressedImage).', choices=('raw', 'compressed'),
+              applies=ON_CONFIGURE),
+    ParamSpec('camera_reliability', 'best_effort',
+              'QoS reliability of the camera subscription (depth is always 1).',
+              choices=('best_effort', 'reliable'), applies=ON_CONFIGURE),
+    ParamSpec('max_frame_age_s', 1.0,
+              'Frames older than this are not used; the decision says it had no fresh image.',
+              minimum=0.01, maximum=60.0),
+    ParamSpec('max_image_pixels', 40_000_000,
+              'Frames larger than this many pixels are refused (memory guard).',
+              minimum=1, maximum=200_000_000),
+    ParamSpec('max_command_chars', 2000,
+              'Longer commands are rejected rather than parsed.', minimum=1, maximum=100_000),
+    ParamSpec('command_queue_depth', 4,
+              'Commands waiting while a decision is being made; beyond this the oldest waiting '
+              'command is rejected.', minimum=1, maximum=100),
+    # Deciding
+    ParamSpec('decision_sources', ['rules'],
+              'Decision sources, tried in order; the failsafe always comes last.',
+              choices=SOURCE_CHOICES),
+    ParamSpec('decision_timeout_s', 10.0,
+              'Deadline for one decision, from command receipt to publication.',
+              minimum=0.05, maximum=300.0),
+    # Outputs
+    ParamSpec('status_rate_hz', 2.0, 'Rate of the ~/status heartbeat.', minimum=2.0,
+              maximum=50.0, applies=ON_CONFIGURE),
+    ParamSpec('diagnostics_period_s', 1.0, 'Period of /diagnostics messages.', minimum=0.1,
+              maximum=60.0, applies=ON_CONFIGURE),
+)
+
+SPECS: dict[str, ParamSpec] = {p.name: p for p in PARAMETERS}
+
+# Checks across parameters: each takes all values and returns a reason, or None if fine.
+CrossCheck = Callable[[Mapping[str, Value]], str | None]
+CROSS_CHECKS: list[CrossCheck] = []
+
+
+def _unique_sources(values: Mapping[str, Value]) -> str | None:
+    sources = values['decision_sources']
+    if not sources:
+        return 'decision_sources: name at least one source'
+    if len(set(sources)) != len(sources):
+        return f'decision_sources: {sources} names a source twice'
+    return None
+
+
+CROSS_CHECKS.append(_unique_sources)
+
+
+def defaults() -> dict[str, Value]:
+    """Every parameter at its default."""
+    return {p.name: p.default for p in PARAMETERS}
+
+
+def validate(values: Mapping[str, Any]) -> dict[str, Value]:
+    """Checked, coerced copy of a complete set of values; ParameterError on the first problem."""
+    checked: dict[str, Value] = {}
+    for name, value in values.items():
+        if name not in SPECS:
+            raise ParameterError(f'unknown parameter {name!r}')
+        checked[name] = SPECS[name].check(value)
+    for check in CROSS_CHECKS:
+        reason = check(checked)
+        if reason:
+            raise ParameterError(reason)
+    return checked
+
+
+def with_changes(current: Mapping[str, Value], changes: Mapping[str, Any]) -> dict[str, Value]:
+    """`current` updated by `changes`, validated as a whole (a change may break a cross-check)."""
+    return validate({**current, **changes})
+
+
+def _node_section(document: Any, node_name: str, path: Path) -> Mapping[str, Any]:
+    if not isinstance(document, dict):
+        raise ParameterError(f'{path}: expected a mapping of node names to ros__parameters')
+    merged: dict[str, Any] = {}
+    for key in ('/**', '**', node_name, f'/{node_name}'):
+        section = document.get(key)
+        if section is None:
+            continue
+        if not isinstance(section, dict) or not isinstance(
+                section.get('ros__parameters'), dict):
+            raise ParameterError(f'{path}: {key!r} has no ros__parameters mapping')
+        merged.update(section['ros__parameters'])
+    for key, section in document.items():
+        if isinstance(key, str) and key.endswith(f'/{node_name}') and key.startswith('/') \
+                and key != f'/{node_name}' and isinstance(section, dict):
+            merged.update(section.get('ros__parameters') or {})
+    return merged
+
+
+def load_params_file(path: str | Path, node_name: str = NODE_NAME,
+                     base: Mapping[str, Value] | None = None) -> dict[str, Value]:
+    """Values from a ROS 2 parameters YAML file over `base` (defaults), validated."""
+    path = Path(path)
+    try:
+        document = yaml.safe_load(path.read_text(encoding='utf-8'))
+    except OSError as exc:
+        raise ParameterError(f'cannot read parameters file {path}: {exc.strerror}') from exc
+    except yaml.YAMLError as exc:
+        raise ParameterError(f'{path} is not valid YAML: {exc}') from exc
+    section = _node_section(document, node_name, path)
+    try:
+        return validate({**(base or defaults()), **section})
+    except ParameterError as exc:
+        raise ParameterError(f'{path}: {exc}') from exc
+
+
+def names() -> Iterable[str]:
+    """Every declared parameter name."""
+    return SPECS.keys()

@@ -1,0 +1,59 @@
+"""ament_python package setup for ministral_node."""
+
+import os
+from glob import glob
+
+from setuptools import find_packages, setup
+
+PACKAGE = 'ministral_node'
+
+
+def share_tree(folder: str) -> list:
+    """data_files entries installing `folder` (recursively) under share/<package>/."""
+    entries = []
+    for root, _dirs, files in os.walk(folder):
+        paths = [os.path.join(root, f) for f in files if not f.startswith('.')]
+        if paths:
+            entries.append((os.path.join('share', PACKAGE, root), paths))
+    return entries
+
+
+def requirements(name: str) -> list:
+    with open(os.path.join('requirements', name), encoding='utf-8') as handle:
+        return [line.strip() for line in handle
+                if line.strip() and not line.startswith(('#', '-r'))]
+
+
+setup(
+    name=PACKAGE,
+    version='0.1.0',
+    packages=find_packages(exclude=['test', 'test.*']),
+    data_files=[
+        ('share/ament_index/resource_index/packages', [f'resource/{PACKAGE}']),
+        (f'share/{PACKAGE}', ['package.xml']),
+        (f'share/{PACKAGE}/launch', glob('launch/*.launch.py')),
+        *share_tree('config'),
+        *share_tree('models'),
+    ],
+    # Under colcon the system provides ROS and rosdep the rest (see package.xml); pip users
+    # install the pinned sets in requirements/ or an extra below.
+    install_requires=['setuptools'],
+    extras_require={
+        'runtime': requirements('runtime.txt'),
+        'ros': requirements('ros.txt'),
+    },
+    zip_safe=True,
+    maintainer='ministral_node developers',
+    maintainer_email='dev@ministral-node.dev',
+    description='Onboard Ministral 3 vision-language decision node for drones and robots.',
+    license='Apache-2.0',
+    tests_require=['pytest'],
+    entry_points={
+        'console_scripts': [
+            'ministral-node = ministral_node.node_main:main',
+            'ministral_node = ministral_node.node_main:main',
+            'ministral-decide = ministral_node.cli.decide:main',
+            'ministral-demo = ministral_node.cli.demo:main',
+        ],
+    },
+)
