@@ -32,10 +32,13 @@ class DecisionRequest:
 
 
 class Cancellation:
-    """Cooperative cancellation: set by another thread, or implied by a passed deadline."""
+    """Cooperative cancellation: set by another thread, implied by a passed deadline, or
+    inherited from a parent cancellation."""
 
-    def __init__(self, deadline: Deadline | None = None) -> None:
+    def __init__(self, deadline: Deadline | None = None,
+                 parent: Cancellation | None = None) -> None:
         self.deadline = deadline
+        self.parent = parent
         self._event = threading.Event()
         self._reason = ''
 
@@ -47,6 +50,9 @@ class Cancellation:
     def cancelled(self) -> bool:
         if self._event.is_set():
             return True
+        if self.parent is not None and self.parent.cancelled:
+            self._reason = self._reason or self.parent.reason
+            return True
         if self.deadline is not None and self.deadline.expired():
             self._reason = self._reason or 'deadline passed'
             return True
@@ -57,8 +63,9 @@ class Cancellation:
         return self._reason
 
     def remaining(self) -> float:
-        """Seconds left before the deadline (infinite without one)."""
-        return float('inf') if self.deadline is None else self.deadline.remaining()
+        """Seconds left before the nearest deadline (infinite without one)."""
+        own = float('inf') if self.deadline is None else self.deadline.remaining()
+        return own if self.parent is None else min(own, self.parent.remaining())
 
     def check(self) -> None:
         """Raise `Cancelled` if cancellation was requested or the deadline passed."""

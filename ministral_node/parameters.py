@@ -89,6 +89,9 @@ class ParamSpec:
 SOURCE_CHOICES = ('remote', 'onboard', 'rules')
 
 PARAMETERS: tuple[ParamSpec, ...] = (
+    ParamSpec('autostart', True,
+              'Configure and activate on start (ministral-node); set false when a lifecycle '
+              'manager drives the transitions.', applies=ON_CONFIGURE),
     # Inputs
     ParamSpec('camera_transport', 'raw',
               'Subscribe to image_raw (sensor_msgs/Image) or image_raw/compressed '

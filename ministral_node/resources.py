@@ -22,7 +22,7 @@ def share_dir() -> Path:
         from ament_index_python.packages import get_package_share_directory
 
         candidates.append(Path(get_package_share_directory(PACKAGE_NAME)))
-    except Exception:  # noqa: BLE001 - ament is optional; any failure means "not there"
+    except Exception:  # noqa: BLE001 - ament is optional; any failure means 'not there'
         pass
     for candidate in candidates:
         if (candidate / 'config' / 'decision.schema.json').is_file():

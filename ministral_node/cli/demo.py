@@ -1,0 +1,186 @@
+"""`ministral-demo`: the node over real DDS on localhost, a synthetic camera, scripted commands.
+
+Starts `ministral-node` as its own process, streams camera frames to it, sends operator
+commands in several languages one at a time, and prints each with the decision it got.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from ministral_node.image_conversion import encode_raw
+from ministral_node.resources import config_path
+
+SCRIPT: tuple[tuple[str, str], ...] = (
+    ('en', 'Take off to 20 meters'),
+    ('fr', 'Monte à 35 mètres'),
+    ('de', 'Flieg 50 Meter nach Norden'),
+    ('es', 'Gira a la derecha 90 grados'),
+    ('it', 'Segui la macchina blu'),
+    ('en', 'Climb to 900 m'),
+    ('fr', 'Atterris sur la plateforme rouge'),
+    ('de', 'Mach zwei Fotos'),
+    ('en', 'Circle around the tower with a 30 m radius'),
+    ('es', 'Vuelve a casa'),
+    ('en', 'Do a barrel roll'),
+    ('--', '   '),
+)
+
+
+@dataclass
+class Result:
+    """One scripted command and the decision that answered it."""
+
+    language: str
+    command: str
+    decision: dict | None
+
+
+def render_scene(width: int = 640, height: int = 480, seed: int = 0) -> np.ndarray:
+    """A synthetic aerial view: grass, a red landing pad, a blue car, a grey building."""
+    rng = np.random.default_rng(seed)
+    image = np.empty((height, width, 3), np.uint8)
+    image[:] = (70, 120, 60)
+    noise = rng.integers(-18, 18, (height, width, 1))
+    image = np.clip(image.astype(int) + noise, 0, 255).astype(np.uint8)
+    cv2.rectangle(image, (40, 40), (200, 170), (120, 120, 125), -1)
+    cv2.circle(image, (420, 300), 60, (200, 30, 30), -1)
+    cv2.putText(image, 'H', (395, 325), cv2.FONT_HERSHEY_SIMPLEX, 2.0, (255, 255, 255), 5)
+    cv2.rectangle(image, (250, 120), (330, 160), (30, 60, 200), -1)
+    return image
+
+
+def _environment(domain_id: int) -> dict[str, str]:
+    env = dict(os.environ)
+    env['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
+    env['ROS_DOMAIN_ID'] = str(domain_id)
+    env.setdefault('PYTHONUNBUFFERED', '1')
+    return env
+
+
+def _format(result: Result) -> str:
+    if result.decision is None:
+        return f'[{result.language}] {result.command!r}\n     -> NO DECISION (timed out)'
+    d = result.decision
+    params = json.dumps(d['params'], ensure_ascii=False)
+    target = f' target={d["target"]["label"]!r}' if d['target'] else ''
+    safety = d['safety']['status']
+    if d['safety']['changes']:
+        safety += ': ' + '; '.join(f'{c["field"]} {c["requested"]}->{c["applied"]}'
+                                   for c in d['safety']['changes'])
+    return (f'[{result.language}] {result.command!r}\n'
+            f'     -> {d["action"]} {params}{target}  source={d["source"]}  '
+            f'latency={d["latency_ms"]:.0f} ms  safety={safety}')
+
+
+def run(params_file: str, timeout_s: float, domain_id: int) -> list[Result]:
+    """Run the scripted mission against a node process; returns what each command got."""
+    os.environ.update(_environment(domain_id))
+    import rclpy
+    from rclpy.executors import SingleThreadedExecutor
+    from rclpy.qos import QoSProfile, ReliabilityPolicy
+    from sensor_msgs.msg import Image
+    from std_msgs.msg import String
+
+    node_process = subprocess.Popen(
+        [sys.executable, '-m', 'ministral_node.node_main', '--params-file', params_file,
+         '--ros-args', '-r', 'image_raw:=/demo/camera/image_raw',
+         '-r', '~/command:=/demo/command', '--log-level', 'warn'],
+        env=_environment(domain_id))
+    results: list[Result] = []
+    try:
+        with rclpy.init(domain_id=domain_id):
+            client = rclpy.create_node('ministral_demo')
+            frame = encode_raw(render_scene(), 'rgb8')
+            camera = client.create_publisher(
+                Image, '/demo/camera/image_raw',
+                QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT))
+            commands = client.create_publisher(String, '/demo/command', 10)
+            decisions: list[dict] = []
+            states: list[str] = []
+            client.create_subscription(String, '/ministral_node/decision',
+                                       lambda m: decisions.append(json.loads(m.data)), 10)
+            client.create_subscription(String, '/ministral_node/status',
+                                       lambda m: states.append(json.loads(m.data)['state']), 10)
+
+            def publish_frame() -> None:
+                msg = Image(width=frame.width, height=frame.height, encoding=frame.encoding,
+                            step=frame.step, data=frame.data)
+                msg.header.stamp = client.get_clock().now().to_msg()
+                msg.header.frame_id = 'demo_camera'
+                camera.publish(msg)
+
+            client.create_timer(0.2, publish_frame)
+            executor = SingleThreadedExecutor()
+            executor.add_node(client)
+            spinner = threading.Thread(target=executor.spin, daemon=True)
+            spinner.start()
+
+            if not _wait(lambda: 'active' in states and client.count_subscribers(
+                    '/demo/command') > 0, timeout_s, node_process):
+                raise RuntimeError('the node did not become active in time')
+            time.sleep(0.5)  # a few camera frames reach the node
+            for language, text in SCRIPT:
+                seen = len(decisions)
+                commands.publish(String(data=text))
+                _wait(lambda seen=seen: len(decisions) > seen, timeout_s, node_process)
+                decision = decisions[seen] if len(decisions) > seen else None
+                results.append(Result(language, text, decision))
+                print(_format(results[-1]), flush=True)
+            executor.shutdown()
+            client.destroy_node()
+    finally:
+        node_process.send_signal(signal.SIGINT)
+        try:
+            node_process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            node_process.kill()
+    return results
+
+
+def _wait(condition, timeout_s: float, process: subprocess.Popen) -> bool:
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        if condition():
+            return True
+        if process.poll() is not None:
+            raise RuntimeError(f'the node exited with code {process.returncode}')
+        time.sleep(0.02)
+    return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog='ministral-demo', description=__doc__.splitlines()[0])
+    parser.add_argument('--params-file', default=str(config_path('ministral.yaml')))
+    parser.add_argument('--timeout', type=float, default=60.0,
+                        help='seconds to wait for the node and for each decision')
+    parser.add_argument('--domain-id', type=int, default=1 + os.getpid() % 100,
+                        help='ROS_DOMAIN_ID for the demo (traffic stays on localhost)')
+    args = parser.parse_args(argv)
+    print(f'ministral_node demo: node process over DDS on localhost (ROS_DOMAIN_ID='
+          f'{args.domain_id}), synthetic 640x480 camera at 5 Hz, {len(SCRIPT)} commands\n',
+          flush=True)
+    try:
+        results = run(args.params_file, args.timeout, args.domain_id)
+    except RuntimeError as exc:
+        print(f'ministral-demo: {exc}', file=sys.stderr)
+        return 1
+    answered = sum(r.decision is not None for r in results)
+    sources = sorted({r.decision['source'] for r in results if r.decision})
+    print(f'\n{answered}/{len(results)} commands answered; sources used: {", ".join(sources)}')
+    return 0 if answered == len(results) else 1
+
+
+if __name__ == '__main__':
+    sys.exit(main())

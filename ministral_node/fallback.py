@@ -1,0 +1,120 @@
+"""The fallback chain: decision sources tried in order, each under its own deadline.
+
+A source that fails, times out, or proposes something outside the contract hands over to the
+next; the failsafe at the bottom always answers. Every try is recorded as an `Attempt`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ministral_node.clock import Clock, Deadline
+from ministral_node.deciders import (
+    Cancellation,
+    Cancelled,
+    Decider,
+    DeciderError,
+    DeciderUnavailable,
+    DecisionRequest,
+)
+from ministral_node.decision import Attempt, DecisionError, ModelInfo, Proposal
+
+log = logging.getLogger(__name__)
+
+
+class FailsafeDecider:
+    """The bottom of the chain: holds position when no other source could decide."""
+
+    source = 'failsafe'
+
+    def decide(self, request: DecisionRequest, cancel: Cancellation) -> Proposal:
+        return Proposal('hold', {'duration_s': None}, None, 1.0,
+                        'no decision source could answer; holding position')
+
+    def model_info(self) -> ModelInfo | None:
+        return None
+
+
+@dataclass
+class ChainResult:
+    """The proposal the chain settled on, who made it, and every try on the way."""
+
+    proposal: Proposal
+    source: str
+    model: ModelInfo | None
+    attempts: list[Attempt] = field(default_factory=list)
+
+
+# Time kept back for a source while the ones above it run, so a slow model cannot use up the
+# whole decision budget and leave the rule parser none.
+DEFAULT_RESERVE_S = {'rules': 0.25}
+
+
+class FallbackChain:
+    """Tries `sources` in order under per-source timeouts, then the failsafe."""
+
+    def __init__(self, sources: Sequence[Decider], clock: Clock,
+                 timeouts_s: Mapping[str, float] | None = None,
+                 failsafe: Decider | None = None,
+                 reserve_s: Mapping[str, float] | None = None) -> None:
+        self.sources = list(sources)
+        self.clock = clock
+        self.timeouts_s = dict(timeouts_s or {})
+        self.failsafe = failsafe or FailsafeDecider()
+        self.reserve_s = dict(DEFAULT_RESERVE_S if reserve_s is None else reserve_s)
+
+    def decide(self, request: DecisionRequest, deadline: Deadline,
+               cancel: Cancellation | None = None) -> ChainResult:
+        """A proposal from the first source that gives a valid one in time."""
+        attempts: list[Attempt] = []
+        for index, decider in enumerate(self.sources):
+            kept_back = sum(self.reserve_s.get(later.source, 0.0)
+                            for later in self.sources[index + 1:])
+            budget = min(deadline.remaining() - kept_back,
+                         self.timeouts_s.get(decider.source, math.inf))
+            if cancel is not None and cancel.cancelled:
+                attempts.append(Attempt(decider.source, 'skipped', cancel.reason))
+                continue
+            if budget <= 0:
+                attempts.append(Attempt(decider.source, 'skipped', 'no time left'))
+                continue
+            proposal, attempt = self._try(decider, request, budget, cancel)
+            attempts.append(attempt)
+            if proposal is not None:
+                return ChainResult(proposal, decider.source, decider.model_info(), attempts)
+        proposal, attempt = self._try(self.failsafe, request, math.inf, None)
+        attempts.append(attempt)
+        if proposal is None:  # a failsafe that fails is a bug; still never leave without one
+            proposal = FailsafeDecider().decide(request, Cancellation())
+        return ChainResult(proposal, self.failsafe.source, None, attempts)
+
+    def _try(self, decider: Decider, request: DecisionRequest, budget_s: float,
+             parent: Cancellation | None) -> tuple[Proposal | None, Attempt]:
+        source = decider.source
+        own = Cancellation(Deadline(self.clock, budget_s) if math.isfinite(budget_s) else None,
+                           parent)
+        start = self.clock.now()
+
+        def attempt(outcome: str, detail: str) -> Attempt:
+            return Attempt(source, outcome, detail, (self.clock.now() - start) * 1000.0)
+
+        try:
+            proposal = decider.decide(request, own).validate()
+        except Cancelled as exc:
+            return None, attempt('timeout', f'stopped after {budget_s:.3g} s budget: {exc}')
+        except DeciderUnavailable as exc:
+            return None, attempt('unavailable', str(exc))
+        except DeciderError as exc:
+            return None, attempt('error', str(exc))
+        except DecisionError as exc:
+            return None, attempt('invalid', str(exc))
+        except Exception as exc:  # a broken source must not stop the chain
+            log.exception('decision source %s raised', source)
+            return None, attempt('error', f'{type(exc).__name__}: {exc}')
+        if own.cancelled:
+            return None, attempt('timeout', f'answered after its {budget_s:.3g} s budget; '
+                                            'late result discarded')
+        return proposal, attempt('ok', '')

@@ -1,0 +1,156 @@
+"""Camera images (the fields of sensor_msgs/Image and CompressedImage) to RGB arrays.
+
+No cv_bridge: numpy and OpenCV only. `check_raw` is cheap (header and size checks, for the
+camera callback); `decode_raw` and `decode_compressed` do the pixel work when a decision needs
+the frame.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from PIL import Image as PILImage
+
+# encoding -> (channels, numpy dtype, conversion to RGB)
+_LAYOUTS: dict[str, tuple[int, str, int | None]] = {
+    'rgb8': (3, 'u1', None),
+    'bgr8': (3, 'u1', cv2.COLOR_BGR2RGB),
+    'rgba8': (4, 'u1', cv2.COLOR_RGBA2RGB),
+    'bgra8': (4, 'u1', cv2.COLOR_BGRA2RGB),
+    'mono8': (1, 'u1', cv2.COLOR_GRAY2RGB),
+    'mono16': (1, 'u2', cv2.COLOR_GRAY2RGB),
+    '8UC1': (1, 'u1', cv2.COLOR_GRAY2RGB),
+    '8UC3': (3, 'u1', cv2.COLOR_BGR2RGB),
+    '8UC4': (4, 'u1', cv2.COLOR_BGRA2RGB),
+    '16UC1': (1, 'u2', cv2.COLOR_GRAY2RGB),
+    'bayer_rggb8': (1, 'u1', cv2.COLOR_BayerBG2RGB),
+    'bayer_bggr8': (1, 'u1', cv2.COLOR_BayerRG2RGB),
+    'bayer_gbrg8': (1, 'u1', cv2.COLOR_BayerGR2RGB),
+    'bayer_grbg8': (1, 'u1', cv2.COLOR_BayerGB2RGB),
+    'yuv422': (2, 'u1', cv2.COLOR_YUV2RGB_UYVY),
+    'uyvy': (2, 'u1', cv2.COLOR_YUV2RGB_UYVY),
+    'yuv422_yuy2': (2, 'u1', cv2.COLOR_YUV2RGB_YUY2),
+    'yuyv': (2, 'u1', cv2.COLOR_YUV2RGB_YUY2),
+}
+
+SUPPORTED_ENCODINGS = tuple(_LAYOUTS)
+MAX_SIDE = 32_768
+
+
+class ImageError(ValueError):
+    """An image message cannot be turned into a picture; the message says why."""
+
+
+@dataclass(frozen=True)
+class RawImage:
+    """The fields of a sensor_msgs/Image that matter for decoding."""
+
+    width: int
+    height: int
+    encoding: str
+    step: int
+    data: bytes | memoryview | bytearray
+    is_bigendian: bool = False
+
+
+@dataclass(frozen=True)
+class CompressedImageData:
+    """The fields of a sensor_msgs/CompressedImage."""
+
+    format: str
+    data: bytes | memoryview | bytearray
+
+
+def check_raw(image: RawImage, max_pixels: int) -> None:
+    """Raise ImageError if the header and the data do not describe a usable image."""
+    if image.encoding not in _LAYOUTS:
+        raise ImageError(f'unsupported encoding {image.encoding!r} '
+                         f'(supported: {", ".join(SUPPORTED_ENCODINGS)})')
+    if image.width <= 0 or image.height <= 0:
+        raise ImageError(f'zero-size image ({image.width}x{image.height})')
+    if image.width > MAX_SIDE or image.height > MAX_SIDE:
+        raise ImageError(f'image side over {MAX_SIDE} px ({image.width}x{image.height})')
+    if image.width * image.height > max_pixels:
+        raise ImageError(f'image of {image.width}x{image.height} = '
+                         f'{image.width * image.height} px exceeds max_image_pixels={max_pixels}')
+    channels, dtype, _ = _LAYOUTS[image.encoding]
+    row_bytes = image.width * channels * np.dtype(dtype).itemsize
+    if image.encoding in ('yuv422', 'uyvy', 'yuv422_yuy2', 'yuyv') and image.width % 2:
+        raise ImageError(f'{image.encoding} needs an even width, got {image.width}')
+    if image.step < row_bytes:
+        raise ImageError(f'step {image.step} is smaller than a {image.encoding} row of width '
+                         f'{image.width} ({row_bytes} bytes)')
+    needed = image.step * image.height
+    if len(image.data) != needed:
+        raise ImageError(f'data holds {len(image.data)} bytes, but step {image.step} x height '
+                         f'{image.height} needs {needed}')
+
+
+def _to_uint8(gray16: np.ndarray) -> np.ndarray:
+    """Stretch a 16-bit single-channel image to 8 bits between its own min and max."""
+    low, high = int(gray16.min()), int(gray16.max())
+    if high == low:
+        return np.zeros(gray16.shape, np.uint8)
+    scaled = (gray16.astype(np.float32) - low) * (255.0 / (high - low))
+    return scaled.astype(np.uint8)
+
+
+def decode_raw(image: RawImage, max_pixels: int = 200_000_000) -> np.ndarray:
+    """RGB uint8 array (height, width, 3) from a raw image; ImageError if it is not usable."""
+    check_raw(image, max_pixels)
+    channels, dtype, conversion = _LAYOUTS[image.encoding]
+    dt = np.dtype(dtype).newbyteorder('>' if image.is_bigendian else '<')
+    rows = np.frombuffer(image.data, np.uint8).reshape(image.height, image.step)
+    row_bytes = image.width * channels * dt.itemsize
+    pixels = np.ascontiguousarray(rows[:, :row_bytes]).view(dt)
+    pixels = pixels.reshape(image.height, image.width, channels)
+    if dt.itemsize == 2:
+        pixels = _to_uint8(pixels.astype(np.uint16))
+    if conversion is None:
+        return np.ascontiguousarray(pixels)
+    if channels == 1:
+        pixels = pixels[:, :, 0]
+    return cv2.cvtColor(np.ascontiguousarray(pixels), conversion)
+
+
+def decode_compressed(image: CompressedImageData, max_pixels: int = 200_000_000) -> np.ndarray:
+    """RGB uint8 array from JPEG/PNG bytes; ImageError if corrupt, unknown or too large."""
+    fmt = image.format.lower()
+    if 'compresseddepth' in fmt:
+        raise ImageError(f'compressed depth images are not supported (format {image.format!r})')
+    if len(image.data) == 0:
+        raise ImageError('compressed image has no data')
+    data = bytes(image.data)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter('error', PILImage.DecompressionBombWarning)
+            with PILImage.open(io.BytesIO(data)) as picture:
+                width, height = picture.size
+                if width * height > max_pixels:
+                    raise ImageError(f'compressed image of {width}x{height} = {width * height} '
+                                     f'px exceeds max_image_pixels={max_pixels}')
+                picture.load()  # raises on truncated or corrupt data, unlike cv2.imdecode
+                return np.asarray(picture.convert('RGB'))
+    except PILImage.UnidentifiedImageError as exc:
+        raise ImageError(f'compressed image ({image.format!r}, {len(data)} bytes) is not a '
+                         'recognisable JPEG or PNG') from exc
+    except (OSError, SyntaxError, ValueError, PILImage.DecompressionBombWarning,
+            PILImage.DecompressionBombError) as exc:
+        raise ImageError(f'compressed image ({image.format!r}, {len(data)} bytes) '
+                         f'cannot be decoded: {exc}') from exc
+
+
+def encode_raw(rgb: np.ndarray, encoding: str) -> RawImage:
+    """The inverse of `decode_raw` for 8-bit encodings (used by the demo and tests)."""
+    inverse = {'rgb8': None, 'bgr8': cv2.COLOR_RGB2BGR, 'rgba8': cv2.COLOR_RGB2RGBA,
+               'bgra8': cv2.COLOR_RGB2BGRA, 'mono8': cv2.COLOR_RGB2GRAY}
+    if encoding not in inverse:
+        raise ImageError(f'cannot encode to {encoding!r}')
+    pixels = rgb if inverse[encoding] is None else cv2.cvtColor(rgb, inverse[encoding])
+    pixels = np.ascontiguousarray(pixels)
+    height, width = pixels.shape[:2]
+    return RawImage(width, height, encoding, pixels.strides[0], pixels.tobytes())

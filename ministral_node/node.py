@@ -1,0 +1,383 @@
+"""The ROS 2 adapter: a lifecycle node around the decision pipeline.
+
+It declares the parameters, owns QoS, topics, timers and diagnostics, and calls the core.
+Publishers and timers are created in `on_configure`; subscriptions and decision sources in
+`on_activate` (models load there and are freed in `on_deactivate`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from rcl_interfaces.msg import (
+    FloatingPointRange,
+    IntegerRange,
+    ParameterDescriptor,
+    ParameterType,
+    SetParametersResult,
+)
+from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
+from rclpy.exceptions import ParameterUninitializedException
+from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
+from rclpy.parameter import Parameter
+from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from sensor_msgs.msg import CompressedImage, Image
+from std_msgs.msg import String
+
+from ministral_node import parameters
+from ministral_node.camera import EncodedFrame, LatestFrame
+from ministral_node.clock import Clock, MonotonicClock
+from ministral_node.commands import CommandError, decode_string_message
+from ministral_node.deciders import Decider
+from ministral_node.decision import to_json
+from ministral_node.fallback import FallbackChain
+from ministral_node.health import LEVEL_NAMES, OK, WARN, HealthBoard
+from ministral_node.image_conversion import CompressedImageData, ImageError, RawImage
+from ministral_node.pipeline import DecisionPipeline, PipelineSettings
+from ministral_node.sources import build_sources, close_sources
+
+_ROS_TYPES = {
+    'bool': ParameterType.PARAMETER_BOOL,
+    'int': ParameterType.PARAMETER_INTEGER,
+    'float': ParameterType.PARAMETER_DOUBLE,
+    'str': ParameterType.PARAMETER_STRING,
+    'str_list': ParameterType.PARAMETER_STRING_ARRAY,
+    'float_list': ParameterType.PARAMETER_DOUBLE_ARRAY,
+}
+
+
+def descriptor(spec: parameters.ParamSpec) -> ParameterDescriptor:
+    """The ROS parameter descriptor for a declared parameter (type, range, choices)."""
+    when = {parameters.ON_CONFIGURE: ' Applies at the next configure.',
+            parameters.ON_ACTIVATE: ' Applies at the next activate.'}.get(spec.applies, '')
+    result = ParameterDescriptor(name=spec.name, type=_ROS_TYPES[spec.kind],
+                                 description=spec.description + when)
+    if spec.choices:
+        result.additional_constraints = 'one of: ' + ', '.join(spec.choices)
+    if spec.minimum is not None and spec.maximum is not None:
+        if spec.kind == 'int':
+            result.integer_range = [IntegerRange(from_value=int(spec.minimum),
+                                                 to_value=int(spec.maximum), step=0)]
+        elif spec.kind in ('float', 'float_list'):
+            result.floating_point_range = [FloatingPointRange(
+                from_value=float(spec.minimum), to_value=float(spec.maximum), step=0.0)]
+    return result
+
+
+class RosLogHandler(logging.Handler):
+    """Forwards the core's Python logging to the node's ROS logger."""
+
+    def __init__(self, ros_logger: Any) -> None:
+        super().__init__()
+        self._ros_logger = ros_logger
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = self.format(record)
+        if record.levelno >= logging.ERROR:
+            self._ros_logger.error(message)
+        elif record.levelno >= logging.WARNING:
+            self._ros_logger.warning(message)
+        elif record.levelno >= logging.INFO:
+            self._ros_logger.info(message)
+        else:
+            self._ros_logger.debug(message)
+
+
+class RosClock:
+    """The node's ROS clock (sim time aware) as a core `Clock`, for decision stamps."""
+
+    def __init__(self, node: LifecycleNode) -> None:
+        self._node = node
+
+    def now(self) -> float:
+        return self._node.get_clock().now().nanoseconds / 1e9
+
+
+@dataclass
+class _Pending:
+    """A command waiting for its decision."""
+
+    text: str | None
+    error: str | None
+    received: float
+
+
+class MinistralNode(LifecycleNode):
+    """Lifecycle node: camera + commands in, decisions, status and diagnostics out."""
+
+    def __init__(self, node_name: str = parameters.NODE_NAME, *, clock: Clock | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(node_name, **kwargs)
+        self._logging = RosLogHandler(self.get_logger())
+        logging.getLogger('ministral_node').addHandler(self._logging)
+        logging.getLogger('ministral_node').setLevel(logging.INFO)
+        for spec in parameters.PARAMETERS:
+            default = spec.default
+            if isinstance(default, list) and not default:
+                default = Parameter.Type.STRING_ARRAY if spec.kind == 'str_list' \
+                    else Parameter.Type.DOUBLE_ARRAY
+            self.declare_parameter(spec.name, default, descriptor(spec))
+        self.values = parameters.validate({n: self._read(n) for n in parameters.names()})
+        self.add_on_set_parameters_callback(self._on_set_parameters)
+
+        self.clock = clock or MonotonicClock()
+        self.health = HealthBoard(self.clock)
+        self.frames = LatestFrame(int(self.values['max_image_pixels']))
+        self.state_label = 'unconfigured'
+        self.decisions_published = 0
+        self.last_decision: dict | None = None
+        self._pending: deque[_Pending] = deque()
+        self._refusals: deque[_Pending] = deque()
+        self._lock = threading.Lock()
+        self._busy = False
+        self._frames_received = 0
+        self._pipeline: DecisionPipeline | None = None
+        self._sources: list[Decider] = []
+        self._subscriptions: list[Any] = []
+        self._camera_group = MutuallyExclusiveCallbackGroup()
+        self._command_group = MutuallyExclusiveCallbackGroup()
+        self._decision_group = MutuallyExclusiveCallbackGroup()
+        self._output_group = MutuallyExclusiveCallbackGroup()
+        self._decision_pub = self._status_pub = self._diagnostics_pub = None
+        self._timers: list[Any] = []
+        self._wake = None
+
+    # Parameters
+
+    def _read(self, name: str) -> Any:
+        try:
+            return self.get_parameter(name).value
+        except ParameterUninitializedException:
+            return parameters.SPECS[name].default
+
+    def _on_set_parameters(self, changes: list[Parameter]) -> SetParametersResult:
+        try:
+            updated = parameters.with_changes(self.values, {p.name: p.value for p in changes})
+        except parameters.ParameterError as exc:
+            return SetParametersResult(successful=False, reason=str(exc))
+        self.values = updated
+        self.frames.max_pixels = int(updated['max_image_pixels'])
+        if self._pipeline is not None:
+            self._pipeline.settings = PipelineSettings.from_params(updated)
+        return SetParametersResult(successful=True)
+
+    # Lifecycle
+
+    def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._decision_pub = self.create_lifecycle_publisher(String, '~/decision', 10)
+        # Status and diagnostics also report while inactive, so they are plain publishers.
+        self._status_pub = self.create_publisher(String, '~/status', 10)
+        self._diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self._timers = [
+            self.create_timer(1.0 / self.values['status_rate_hz'], self._publish_status,
+                              self._output_group),
+            self.create_timer(self.values['diagnostics_period_s'], self._publish_diagnostics,
+                              self._output_group),
+        ]
+        self._wake = self.create_guard_condition(self._drain_commands, self._decision_group)
+        self.health.set('camera', WARN, 'waiting for frames')
+        self.state_label = 'inactive'
+        self.get_logger().info('configured')
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._sources = build_sources(self.values, self.health)
+        chain = FallbackChain(self._sources, self.clock)
+        self._pipeline = DecisionPipeline(chain, self.frames, self.clock, RosClock(self),
+                                          PipelineSettings.from_params(self.values), self.health)
+        self._subscribe()
+        self.state_label = 'active'
+        self.get_logger().info(
+            f'active: sources {[s.source for s in self._sources]} then failsafe; camera '
+            f'{self.values["camera_transport"]} ({self.values["camera_reliability"]})')
+        return super().on_activate(state)
+
+    def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._unsubscribe()
+        self._release_sources()
+        self.state_label = 'inactive'
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._teardown()
+        self.state_label = 'unconfigured'
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._unsubscribe()
+        self._release_sources()
+        self._teardown()
+        self.state_label = 'finalized'
+        return TransitionCallbackReturn.SUCCESS
+
+    def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self.get_logger().error(f'error in state {state.label}; cleaning up')
+        self._unsubscribe()
+        self._release_sources()
+        self._teardown()
+        self.state_label = 'unconfigured'
+        return TransitionCallbackReturn.SUCCESS
+
+    def destroy_node(self) -> None:
+        logging.getLogger('ministral_node').removeHandler(self._logging)
+        super().destroy_node()
+
+    def _release_sources(self) -> None:
+        close_sources(self._sources)
+        self._sources = []
+        self._pipeline = None
+
+    def _subscribe(self) -> None:
+        reliability = (ReliabilityPolicy.RELIABLE if self.values['camera_reliability'] ==
+                       'reliable' else ReliabilityPolicy.BEST_EFFORT)
+        camera_qos = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST,
+                                reliability=reliability)
+        if self.values['camera_transport'] == 'compressed':
+            camera = self.create_subscription(CompressedImage, 'image_raw/compressed',
+                                              self._on_compressed, camera_qos,
+                                              callback_group=self._camera_group)
+        else:
+            camera = self.create_subscription(Image, 'image_raw', self._on_image, camera_qos,
+                                              callback_group=self._camera_group)
+        command = self.create_subscription(String, '~/command', self._on_command, 10,
+                                           callback_group=self._command_group, raw=True)
+        self._subscriptions = [camera, command]
+
+    def _unsubscribe(self) -> None:
+        for subscription in self._subscriptions:
+            self.destroy_subscription(subscription)
+        self._subscriptions = []
+
+    def _teardown(self) -> None:
+        for timer in self._timers:
+            self.destroy_timer(timer)
+        self._timers = []
+        if self._wake is not None:
+            self.destroy_guard_condition(self._wake)
+            self._wake = None
+        for publisher in (self._decision_pub, self._status_pub, self._diagnostics_pub):
+            if publisher is not None:
+                self.destroy_publisher(publisher)
+        self._decision_pub = self._status_pub = self._diagnostics_pub = None
+
+    # Camera
+
+    def _on_image(self, msg: Image) -> None:
+        raw = RawImage(msg.width, msg.height, msg.encoding, msg.step, memoryview(msg.data),
+                       bool(msg.is_bigendian))
+        self._store_frame(raw, msg.header)
+
+    def _on_compressed(self, msg: CompressedImage) -> None:
+        self._store_frame(CompressedImageData(msg.format, memoryview(msg.data)), msg.header)
+
+    def _store_frame(self, data: RawImage | CompressedImageData, header: Any) -> None:
+        received = self.clock.now()
+        stamp = header.stamp.sec + header.stamp.nanosec * 1e-9
+        try:
+            self.frames.store(EncodedFrame(data, stamp, header.frame_id, received))
+        except ImageError as exc:
+            self.get_logger().error(f'camera frame rejected: {exc}', throttle_duration_sec=2.0)
+            self.health.error('camera', f'frame rejected: {exc}')
+            return
+        self._frames_received += 1
+        self.health.set('camera', OK, 'receiving frames', frames=self._frames_received)
+
+    # Commands and decisions
+
+    def _on_command(self, payload: bytes) -> None:
+        received = self.clock.now()
+        try:
+            item = _Pending(decode_string_message(payload), None, received)
+        except CommandError as exc:
+            item = _Pending(None, str(exc), received)
+        with self._lock:
+            self._pending.append(item)
+            depth = self.values['command_queue_depth']
+            if len(self._pending) > depth:
+                dropped = self._pending.popleft()
+                dropped.error = (f'dropped unanswered: {depth} newer commands were already '
+                                 f'waiting (command_queue_depth={depth})')
+                self._refusals.append(dropped)
+        self._wake.trigger()
+
+    def _next_pending(self) -> _Pending | None:
+        with self._lock:
+            queue = self._refusals or self._pending
+            if not queue:
+                self._busy = False
+                return None
+            self._busy = True
+            return queue.popleft()
+
+    def _drain_commands(self) -> None:
+        while (item := self._next_pending()) is not None:
+            pipeline = self._pipeline
+            if pipeline is None:
+                self.get_logger().error('command arrived while inactive; not decided')
+                continue
+            if item.error is not None:
+                decision = pipeline.refuse(item.error, text=item.text or '',
+                                           received=item.received)
+            else:
+                decision = pipeline.decide(item.text, received=item.received)
+            self._publish_decision(decision)
+
+    def _publish_decision(self, decision: dict) -> None:
+        self._decision_pub.publish(String(data=to_json(decision)))
+        self.decisions_published += 1
+        self.last_decision = decision
+        command = decision['command'] or {}
+        self.get_logger().info(
+            f'decision {decision["action"]} {json.dumps(decision["params"])} by '
+            f'{decision["source"]} in {decision["latency_ms"]:.0f} ms for '
+            f'{command.get("text", "")[:80]!r}')
+
+    # Status and diagnostics
+
+    def status(self) -> dict:
+        """The heartbeat published on ~/status."""
+        now = self.clock.now()
+        newest = self.frames.newest()
+        last = self.last_decision
+        with self._lock:
+            queued, busy = len(self._pending), self._busy
+        return {
+            'stamp': RosClock(self).now(),
+            'node': self.get_fully_qualified_name(),
+            'state': self.state_label,
+            'busy': busy,
+            'queued_commands': queued,
+            'sources': [s.source for s in self._sources] + ['failsafe'],
+            'decisions_published': self.decisions_published,
+            'last_decision': None if last is None else {
+                'id': last['id'], 'action': last['action'], 'source': last['source'],
+                'latency_ms': last['latency_ms'], 'stamp': last['stamp']},
+            'camera': {'transport': self.values['camera_transport'],
+                       'frames_received': self._frames_received,
+                       'newest_frame_age_s': None if newest is None else
+                       round(now - newest.received, 3)},
+            'health': {h.name: LEVEL_NAMES[h.level] for h in self.health.snapshot()},
+        }
+
+    def _publish_status(self) -> None:
+        if self._status_pub is not None:
+            self._status_pub.publish(String(data=json.dumps(self.status())))
+
+    def _publish_diagnostics(self) -> None:
+        if self._diagnostics_pub is None:
+            return
+        array = DiagnosticArray()
+        array.header.stamp = self.get_clock().now().to_msg()
+        name = self.get_name()
+        for health in self.health.snapshot():
+            array.status.append(DiagnosticStatus(
+                level=bytes([health.level]), name=f'{name}: {health.name}',
+                message=health.message[:500], hardware_id=name,
+                values=[KeyValue(key=k, value=v[:500]) for k, v in health.values.items()]))
+        self._diagnostics_pub.publish(array)

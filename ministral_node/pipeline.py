@@ -1,0 +1,158 @@
+"""One operator command in, one validated decision out.
+
+Screens the command, takes the freshest camera frame, runs the fallback chain, passes the
+proposal through the safety envelope, and assembles the decision. Every problem on the way is
+logged, recorded in the health board, and stated in the decision.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ministral_node.camera import Frame, LatestFrame
+from ministral_node.clock import Clock, Deadline
+from ministral_node.commands import screen
+from ministral_node.deciders import Cancellation, DecisionRequest
+from ministral_node.decision import (
+    Attempt,
+    CommandInfo,
+    ModelInfo,
+    Proposal,
+    SafetyReport,
+    make_decision,
+    reject,
+)
+from ministral_node.fallback import FallbackChain
+from ministral_node.health import ERROR, OK, HealthBoard
+from ministral_node.image_conversion import ImageError
+
+log = logging.getLogger(__name__)
+
+_INPUT_CHECK = 'input check: '
+
+
+def refusal(decision: dict) -> str | None:
+    """Why the command was refused before any decision source saw it, or None."""
+    attempts = decision['attempts']
+    if len(attempts) == 1 and attempts[0]['detail'].startswith(_INPUT_CHECK):
+        return attempts[0]['detail'][len(_INPUT_CHECK):]
+    return None
+
+
+class Envelope(Protocol):
+    """The safety envelope as the pipeline uses it."""
+
+    def check(self, proposal: Proposal, source: str) -> tuple[Proposal, SafetyReport]: ...
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """The parameters the pipeline reads."""
+
+    max_command_chars: int = 2000
+    max_frame_age_s: float = 1.0
+    decision_timeout_s: float = 10.0
+
+    @classmethod
+    def from_params(cls, values: Mapping[str, Any]) -> PipelineSettings:
+        return cls(int(values['max_command_chars']), float(values['max_frame_age_s']),
+                   float(values['decision_timeout_s']))
+
+
+class DecisionPipeline:
+    """Turns commands into decisions; thread-safe for one caller at a time."""
+
+    def __init__(self, chain: FallbackChain, frames: LatestFrame, clock: Clock,
+                 stamp_clock: Clock, settings: PipelineSettings | None = None,
+                 health: HealthBoard | None = None, envelope: Envelope | None = None) -> None:
+        self.chain = chain
+        self.frames = frames
+        self.clock = clock
+        self.stamp_clock = stamp_clock
+        self.settings = settings or PipelineSettings()
+        self.health = health or HealthBoard(clock)
+        self.envelope = envelope
+
+    def decide(self, text: str, *, command_id: str | None = None,
+               received: float | None = None, cancel: Cancellation | None = None) -> dict:
+        """The decision for one command; `received` is its arrival on the duration clock."""
+        received = self.clock.now() if received is None else received
+        command = self._command_info(text, command_id, received)
+        screened = screen(text, self.settings.max_command_chars)
+        if screened is not None:
+            proposal, reason = screened
+            return self.refuse(reason, text=text, command_id=command.id, received=received,
+                               proposal=proposal)
+        self.health.set('command', OK, 'last command accepted', last_id=command.id)
+        notes: list[str] = []
+        frame = self._fresh_frame(notes)
+        deadline = Deadline(self.clock,
+                            self.settings.decision_timeout_s - (self.clock.now() - received))
+        result = self.chain.decide(DecisionRequest(command, frame), deadline, cancel)
+        self._record_attempts(result.attempts)
+        if result.source == 'failsafe':
+            notes.append('every decision source failed; failsafe decided')
+        return self._finish(result.proposal, result.source, command, frame, result.model,
+                            result.attempts, notes, received)
+
+    def refuse(self, reason: str, *, text: str = '', command_id: str | None = None,
+               received: float | None = None, proposal: Proposal | None = None) -> dict:
+        """The decision for a command refused before any source saw it (unreadable, dropped,
+        empty, too long): `reject` with `reason` unless another proposal is given."""
+        received = self.clock.now() if received is None else received
+        command = self._command_info(text, command_id, received)
+        log.warning('command %s refused: %s', command.id, reason)
+        self.health.error('command', f'command refused: {reason}')
+        attempt = Attempt('rules', 'ok', _INPUT_CHECK + reason)
+        return self._finish(proposal or reject(f'Command not executed: {reason}', reason),
+                            'rules', command, None, None, [attempt],
+                            [f'command refused before any decision source: {reason}'],
+                            received)
+
+    def _command_info(self, text: str, command_id: str | None, received: float) -> CommandInfo:
+        stamp = self.stamp_clock.now() - (self.clock.now() - received)
+        return CommandInfo(command_id or str(uuid.uuid4()), text, stamp)
+
+    def _fresh_frame(self, notes: list[str]) -> Frame | None:
+        max_age = self.settings.max_frame_age_s
+        try:
+            frame = self.frames.fresh(self.clock.now(), max_age)
+        except ImageError as exc:
+            log.error('camera frame unusable: %s', exc)
+            self.health.error('camera', f'frame could not be decoded: {exc}')
+            notes.append(f'decided without an image: the newest camera frame was unusable '
+                         f'({exc})')
+            return None
+        if frame is None:
+            notes.append(f'decided without an image: no camera frame newer than {max_age:g} s')
+        return frame
+
+    def _record_attempts(self, attempts: list[Attempt]) -> None:
+        for attempt in attempts:
+            if attempt.source == 'failsafe':
+                continue
+            if attempt.outcome == 'ok':
+                self.health.set(attempt.source, OK, 'deciding',
+                                last_latency_ms=f'{attempt.latency_ms:.1f}')
+            elif attempt.outcome == 'unavailable':
+                self.health.set(attempt.source, ERROR, attempt.detail)
+            elif attempt.outcome != 'skipped':
+                log.warning('source %s: %s: %s', attempt.source, attempt.outcome, attempt.detail)
+                self.health.error(attempt.source, f'{attempt.outcome}: {attempt.detail}')
+
+    def _finish(self, proposal: Proposal, source: str, command: CommandInfo | None,
+                frame: Frame | None, model: ModelInfo | None, attempts: list[Attempt],
+                notes: list[str], received: float) -> dict:
+        report = SafetyReport()
+        if self.envelope is not None:
+            proposal, report = self.envelope.check(proposal, source)
+        now = self.clock.now()
+        return make_decision(
+            proposal, source=source, stamp=self.stamp_clock.now(),
+            latency_ms=(now - received) * 1000.0, command=command,
+            frame=None if frame is None else frame.info(now), model=model, safety=report,
+            attempts=attempts, notes=notes)

@@ -1,0 +1,113 @@
+"""The fallback chain: order, per-source deadlines, invalid output, failsafe at the bottom."""
+
+import math
+
+from support import ScriptedDecider, failing
+
+from ministral_node.clock import Deadline, FakeClock
+from ministral_node.deciders import (
+    Cancellation,
+    DeciderError,
+    DeciderUnavailable,
+    DecisionRequest,
+)
+from ministral_node.decision import CommandInfo, Proposal
+from ministral_node.fallback import FallbackChain
+
+REQUEST = DecisionRequest(CommandInfo('c1', 'take off', 0.0))
+TAKEOFF = Proposal('takeoff', {'altitude_m': 10.0}, None, 0.9, 'asked')
+
+
+def test_first_good_source_decides_and_is_recorded():
+    clock = FakeClock()
+    chain = FallbackChain([ScriptedDecider('onboard', TAKEOFF), ScriptedDecider('rules')], clock)
+    result = chain.decide(REQUEST, Deadline(clock, 5))
+    assert result.source == 'onboard' and result.proposal is TAKEOFF
+    assert result.model.name == 'onboard-model'
+    assert [(a.source, a.outcome) for a in result.attempts] == [('onboard', 'ok')]
+
+
+def test_failures_hand_over_with_their_reasons():
+    clock = FakeClock()
+    invalid = ScriptedDecider('remote', Proposal('goto', {}, None, 1.0, ''))
+    chain = FallbackChain([invalid, failing('onboard', 'model crashed'),
+                           ScriptedDecider('rules', TAKEOFF)], clock)
+    result = chain.decide(REQUEST, Deadline(clock, 5))
+    assert result.source == 'rules'
+    outcomes = [(a.source, a.outcome) for a in result.attempts]
+    assert outcomes == [('remote', 'invalid'), ('onboard', 'error'), ('rules', 'ok')]
+    assert 'target' in result.attempts[0].detail
+    assert result.attempts[1].detail == 'model crashed'
+
+
+def test_unavailable_and_crashing_sources_are_told_apart():
+    clock = FakeClock()
+    crash = ScriptedDecider('remote', error=ZeroDivisionError('bug'))
+    gone = ScriptedDecider('onboard', error=DeciderUnavailable('no model loaded'))
+    result = FallbackChain([crash, gone], clock).decide(REQUEST, Deadline(clock, 5))
+    assert [(a.outcome, a.detail) for a in result.attempts[:2]] == [
+        ('error', 'ZeroDivisionError: bug'), ('unavailable', 'no model loaded')]
+    assert result.source == 'failsafe' and result.proposal.action == 'hold'
+
+
+def test_a_slow_source_is_cut_at_its_own_timeout_and_the_next_decides():
+    clock = FakeClock()
+    slow = ScriptedDecider('onboard', TAKEOFF, clock=clock, takes_s=10.0)
+    chain = FallbackChain([slow, ScriptedDecider('rules')], clock, timeouts_s={'onboard': 2.0})
+    start = clock.now()
+    result = chain.decide(REQUEST, Deadline(clock, 8))
+    assert result.source == 'rules'
+    assert result.attempts[0].outcome == 'timeout'
+    assert clock.now() - start <= 2.0 + 0.011  # stopped at the first check past its budget
+
+
+def test_a_late_answer_is_discarded_even_if_the_source_ignores_cancellation():
+    clock = FakeClock()
+    stubborn = ScriptedDecider('onboard', TAKEOFF, clock=clock, takes_s=5.0,
+                               honours_cancel=False)
+    chain = FallbackChain([stubborn, ScriptedDecider('rules')], clock, timeouts_s={'onboard': 1})
+    result = chain.decide(REQUEST, Deadline(clock, 30))
+    assert result.source == 'rules'
+    assert result.attempts[0].outcome == 'timeout'
+    assert 'late result discarded' in result.attempts[0].detail
+
+
+def test_no_time_left_skips_to_the_failsafe():
+    clock = FakeClock()
+    rules = ScriptedDecider('rules')
+    result = FallbackChain([rules], clock).decide(REQUEST, Deadline(clock, 0))
+    assert result.source == 'failsafe'
+    assert [(a.source, a.outcome) for a in result.attempts] == [('rules', 'skipped'),
+                                                                ('failsafe', 'ok')]
+    assert rules.requests == []
+
+
+def test_a_cancelled_decision_skips_remaining_sources():
+    clock = FakeClock()
+    cancel = Cancellation()
+    first = ScriptedDecider('onboard', error=DeciderError('stopped'),
+                            on_call=lambda r: cancel.cancel('superseded'))
+    rules = ScriptedDecider('rules')
+    result = FallbackChain([first, rules], clock).decide(REQUEST, Deadline(clock, 5), cancel)
+    assert rules.requests == []
+    assert result.attempts[1].outcome == 'skipped' and result.attempts[1].detail == 'superseded'
+
+
+def test_cancellation_inherits_deadline_and_parent():
+    clock = FakeClock()
+    parent = Cancellation(Deadline(clock, 3))
+    child = Cancellation(Deadline(clock, 10), parent)
+    assert child.remaining() == 3 and not child.cancelled
+    clock.advance(3)
+    assert child.cancelled and child.reason == 'deadline passed'
+    assert math.isinf(Cancellation().remaining())
+
+
+def test_time_is_kept_back_for_the_rule_parser_below_a_slow_model():
+    clock = FakeClock()
+    slow = ScriptedDecider('onboard', TAKEOFF, clock=clock, takes_s=30.0)
+    rules = ScriptedDecider('rules')
+    result = FallbackChain([slow, rules], clock).decide(REQUEST, Deadline(clock, 2.0))
+    assert result.source == 'rules'
+    assert result.attempts[0].outcome == 'timeout'
+    assert 'stopped after 1.75 s budget' in result.attempts[0].detail

@@ -1,0 +1,212 @@
+"""The lifecycle node over real DDS: topics, lifecycle, parameters, and every bad input."""
+
+import json
+import struct
+import threading
+import time
+
+import cv2
+import numpy as np
+import pytest
+from rclpy.parameter import Parameter
+from ros_harness import Harness
+from std_msgs.msg import String
+
+from ministral_node.decision import validate_decision
+from ministral_node.health import ERROR
+from ministral_node.image_conversion import RawImage, encode_raw
+from ministral_node.node import MinistralNode
+from ministral_node.pipeline import refusal
+
+SCENE = np.random.default_rng(3).integers(0, 256, (120, 160, 3), dtype=np.uint8)
+
+
+@pytest.fixture
+def harness():
+    h = Harness(MinistralNode)
+    yield h
+    h.close()
+
+
+def _level(status) -> int:
+    return status.level[0] if isinstance(status.level, bytes) else status.level
+
+
+def test_commands_get_valid_decisions_that_see_the_camera(harness):
+    harness.image(encode_raw(SCENE, 'bgr8'), stamp_s=123)
+    harness.wait_for(lambda: harness.node.frames.newest() is not None, what='a frame')
+    decision = harness.command('Take off to 15 meters')
+    validate_decision(decision)
+    assert decision['action'] == 'takeoff' and decision['source'] == 'rules'
+    assert decision['params'] == {'altitude_m': pytest.approx(15.0)}
+    assert decision['frame']['width'] == 160 and decision['frame']['stamp'] == 123
+    assert decision['command']['text'] == 'Take off to 15 meters'
+    assert decision['latency_ms'] >= 0
+    french = harness.command('Monte à 30 mètres')
+    assert french['action'] == 'change_altitude'
+    assert french['params'] == {'altitude_m': pytest.approx(30.0)}
+
+
+def test_status_heartbeat_is_at_least_2_hz_and_reports_state(harness):
+    start = len(harness.statuses)
+    time.sleep(1.6)
+    beats = harness.statuses[start:]
+    assert len(beats) >= 3
+    assert beats[-1]['state'] == 'active'
+    assert beats[-1]['sources'] == ['rules', 'failsafe']
+    harness.command('hover')
+    harness.wait_for(lambda: harness.statuses[-1]['decisions_published'] == 1, what='status')
+    assert harness.statuses[-1]['last_decision']['action'] == 'hold'
+
+
+def test_lifecycle_deactivate_stops_deciding_and_activate_resumes():
+    h = Harness(MinistralNode, activate=False)
+    try:
+        h.wait_for(lambda: h.client.count_publishers(
+            f'{h.namespace}/ministral_node/decision') == 0, what='nothing before configure')
+        h.node.trigger_configure()
+        assert h.node.state_label == 'inactive'
+        h.node.trigger_activate()
+        h.wait_for(lambda: h.command_pub.get_subscription_count() > 0, what='subscription')
+        assert h.command('land')['action'] == 'land'
+        h.node.trigger_deactivate()
+        h.wait_for(lambda: h.command_pub.get_subscription_count() == 0, what='unsubscribed')
+        h.wait_for(lambda: h.statuses and h.statuses[-1]['state'] == 'inactive',
+                   what='inactive status')
+        h.node.trigger_activate()
+        h.wait_for(lambda: h.command_pub.get_subscription_count() > 0, what='resubscribed')
+        assert h.command('return home')['action'] == 'return_to_home'
+    finally:
+        h.close()
+
+
+@pytest.mark.parametrize('text, action, reason', [
+    ('', 'clarify', 'empty'),
+    ('    \t ', 'clarify', 'empty'),
+    ('fly ' * 25_000, 'reject', 'exceeds max_command_chars=2000'),
+    ('land\x00\x07\x1b', 'reject', 'control or unassigned'),
+])
+def test_bad_commands_are_answered_and_diagnosed(harness, text, action, reason):
+    decision = harness.command(text)
+    validate_decision(decision)
+    assert decision['action'] == action and reason in refusal(decision)
+    since = len(harness.diagnostics)
+    harness.wait_for(lambda: any(_level(s) == ERROR and reason in s.message
+                                 for s in harness.diagnostic('command', since)),
+                     what='a command ERROR in /diagnostics')
+    assert harness.command('hold position')['action'] == 'hold'  # still running
+
+
+def test_non_utf8_bytes_on_the_command_topic_are_refused(harness):
+    payload = b'\x00\x01\x00\x00' + struct.pack('<I', 6) + b'\xff\xfe\xfd\x80\x81\x00'
+    decision = harness.command(payload)
+    assert decision['action'] == 'reject'
+    assert 'not UTF-8 text' in refusal(decision)
+    assert harness.command('land')['action'] == 'land'
+
+
+BAD_IMAGES = [
+    (RawImage(160, 120, 'rgb8', 480, b'\0' * 100), 'data holds 100 bytes'),
+    (RawImage(160, 120, 'rgb8', 100, b'\0' * 12000), 'step 100 is smaller'),
+    (RawImage(160, 120, 'rgb16', 960, b'\0' * 115200), "unsupported encoding 'rgb16'"),
+    (RawImage(0, 0, 'rgb8', 0, b''), 'zero-size image'),
+]
+
+
+@pytest.mark.parametrize('raw, reason', BAD_IMAGES, ids=[r for _, r in BAD_IMAGES])
+def test_malformed_images_are_rejected_and_diagnosed_and_decisions_go_on(harness, raw, reason):
+    since = len(harness.diagnostics)
+    harness.image(raw)
+    harness.wait_for(lambda: any(_level(s) == ERROR and reason in s.message
+                                 for s in harness.diagnostic('camera', since)),
+                     what=f'camera ERROR {reason!r}')
+    decision = harness.command('take off to 10 m')
+    assert decision['action'] == 'takeoff' and decision['frame'] is None
+    assert any('no camera frame' in note for note in decision['notes'])
+
+
+def test_an_8k_frame_is_used(harness):
+    big = np.zeros((4320, 7680, 3), np.uint8)
+    harness.image(encode_raw(big, 'rgb8'))
+    harness.wait_for(lambda: harness.node.frames.newest() is not None, timeout=30,
+                     what='the 8K frame')
+    decision = harness.command('take a photo')
+    assert decision['frame']['width'] == 7680 and decision['frame']['height'] == 4320
+
+
+def test_compressed_transport_and_a_corrupt_jpeg():
+    h = Harness(MinistralNode, {'camera_transport': 'compressed'})
+    try:
+        ok, jpeg = cv2.imencode('.jpg', SCENE)
+        h.compressed(jpeg.tobytes())
+        h.wait_for(lambda: h.node.frames.newest() is not None, what='a JPEG frame')
+        assert h.command('take a picture')['frame']['width'] == 160
+        h.compressed(jpeg.tobytes()[:2000])  # truncated
+        h.wait_for(lambda: h.node.frames.newest() is not None
+                   and len(h.node.frames.newest().data.data) == 2000, what='the bad JPEG')
+        decision = h.command('take a picture')
+        assert decision['frame'] is None
+        assert 'unusable' in decision['notes'][0] and 'truncated' in decision['notes'][0]
+        h.wait_for(lambda: any(_level(s) == ERROR and 'truncated' in s.message
+                               for s in h.diagnostic('camera')), what='camera ERROR')
+    finally:
+        h.close()
+
+
+def test_parameter_changes_outside_ranges_are_refused_with_a_reason(harness):
+    node = harness.node
+    results = node.set_parameters([Parameter('status_rate_hz', value=0.5)])
+    assert not results[0].successful and 'out of range' in results[0].reason
+    results = node.set_parameters([Parameter('camera_transport', value='theora')])
+    assert not results[0].successful and 'not one of raw, compressed' in results[0].reason
+    results = node.set_parameters([Parameter('decision_sources', value=['rules', 'rules'])])
+    assert not results[0].successful and 'twice' in results[0].reason
+    assert node.get_parameter('camera_transport').value == 'raw'
+    assert node.set_parameters([Parameter('max_command_chars', value=10)])[0].successful
+    decision = harness.command('take off to 20 meters')
+    assert decision['action'] == 'reject' and 'max_command_chars=10' in refusal(decision)
+
+
+def test_parameters_are_declared_with_descriptions_and_ranges(harness):
+    described = harness.node.describe_parameters(['max_frame_age_s', 'camera_transport'])
+    age, transport = described
+    assert age.floating_point_range[0].to_value == 60.0 and age.description
+    assert 'raw, compressed' in transport.additional_constraints
+
+
+def test_a_burst_of_commands_is_answered_in_order_or_rejected_when_over_the_queue():
+    h = Harness(MinistralNode, {'command_queue_depth': 1})
+    try:
+        blocker = h.node
+        gate = threading.Event()
+        original = blocker._pipeline.decide
+
+        def slow(*args, **kwargs):
+            gate.wait(10)
+            return original(*args, **kwargs)
+
+        blocker._pipeline.decide = slow
+        seen = len(h.decisions)
+        for text in ('take off to 5 m', 'land', 'hover', 'return home'):
+            h.command_pub.publish(String(data=text))
+        h.wait_for(lambda: len(blocker._refusals) + len(blocker._pending) >= 3, what='queue')
+        gate.set()
+        h.wait_for(lambda: len(h.decisions) >= seen + 4, what='four decisions')
+        got = h.decisions[seen:seen + 4]
+        actions = [d['action'] for d in got]
+        assert actions.count('reject') == 2
+        dropped = [d for d in got if d['action'] == 'reject']
+        assert all('dropped unanswered' in refusal(d) for d in dropped)
+        assert got[-1]['command']['text'] == 'return home'
+    finally:
+        h.close()
+
+
+def test_diagnostics_name_each_component(harness):
+    harness.command('land')
+    harness.wait_for(lambda: {'camera', 'command', 'rules'} <= {
+        s.name.split(': ', 1)[1] for a in harness.diagnostics for s in a.status},
+        what='components in /diagnostics')
+    rules = harness.diagnostic('rules')[-1]
+    assert rules.hardware_id == 'ministral_node'
+    assert json.dumps([kv.key for kv in rules.values])

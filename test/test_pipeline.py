@@ -1,0 +1,143 @@
+"""The pipeline: command screening, camera freshness, chain, and the published decision."""
+
+import numpy as np
+import pytest
+from support import ScriptedDecider, failing
+
+from ministral_node.camera import EncodedFrame, Frame, LatestFrame
+from ministral_node.clock import FakeClock
+from ministral_node.decision import Proposal, SafetyChange, SafetyReport, validate_decision
+from ministral_node.fallback import FallbackChain
+from ministral_node.health import ERROR, OK
+from ministral_node.image_conversion import CompressedImageData
+from ministral_node.pipeline import DecisionPipeline, PipelineSettings, refusal
+
+TAKEOFF = Proposal('takeoff', {'altitude_m': 10.0}, None, 0.9, 'asked')
+
+
+def _pipeline(sources, clock=None, **kwargs):
+    clock = clock or FakeClock()
+    stamps = FakeClock(1_700_000_000.0)
+    frames = LatestFrame()
+    pipeline = DecisionPipeline(FallbackChain(sources, clock), frames, clock, stamps,
+                                PipelineSettings(**kwargs))
+    return pipeline, frames, clock
+
+
+def test_a_command_becomes_a_valid_decision_with_its_context():
+    pipeline, frames, clock = _pipeline([ScriptedDecider('rules', TAKEOFF)])
+    frames.store(Frame(np.zeros((30, 40, 3), np.uint8), 55.0, 'cam', clock.now()))
+    clock.advance(0.2)
+    decision = pipeline.decide('take off to 10 m', command_id='abc', received=clock.now())
+    validate_decision(decision)
+    assert decision['action'] == 'takeoff' and decision['source'] == 'rules'
+    assert decision['command']['id'] == 'abc'
+    assert decision['command']['text'] == 'take off to 10 m'
+    assert decision['frame'] == {'stamp': 55.0, 'frame_id': 'cam', 'age_s': pytest.approx(0.2),
+                                 'width': 40, 'height': 30}
+    assert decision['notes'] == []
+    assert refusal(decision) is None
+
+
+def test_the_source_sees_the_fresh_frame_and_latency_is_measured():
+    clock = FakeClock()
+    rules = ScriptedDecider('rules', TAKEOFF, clock=clock, takes_s=0.05)
+    pipeline, frames, _ = _pipeline([rules], clock)
+    frames.store(Frame(np.ones((8, 8, 3), np.uint8), 1.0, 'cam', clock.now()))
+    decision = pipeline.decide('take off', received=clock.now() - 0.01)
+    assert rules.requests[0].frame.width == 8
+    assert decision['latency_ms'] == pytest.approx(60.0)
+
+
+def test_a_stale_frame_is_not_used_and_the_decision_says_so():
+    rules = ScriptedDecider('rules', TAKEOFF)
+    pipeline, frames, clock = _pipeline([rules], max_frame_age_s=0.5)
+    frames.store(Frame(np.zeros((8, 8, 3), np.uint8), 1.0, 'cam', clock.now()))
+    clock.advance(0.6)
+    decision = pipeline.decide('take off')
+    assert rules.requests[0].frame is None
+    assert decision['frame'] is None
+    assert decision['notes'] == ['decided without an image: no camera frame newer than 0.5 s']
+
+
+def test_a_corrupt_frame_is_reported_and_the_decision_goes_on_without_it():
+    rules = ScriptedDecider('rules', TAKEOFF)
+    pipeline, frames, clock = _pipeline([rules])
+    frames.store(EncodedFrame(CompressedImageData('jpeg', b'\xff\xd8 not really'), 1.0, 'cam',
+                              clock.now()))
+    decision = pipeline.decide('take off')
+    assert decision['action'] == 'takeoff' and decision['frame'] is None
+    assert 'newest camera frame was unusable' in decision['notes'][0]
+    camera = pipeline.health.snapshot_of('camera')
+    assert camera.level == ERROR and 'could not be decoded' in camera.message
+    assert frames.newest() is None  # dropped, so it is reported once
+
+
+@pytest.mark.parametrize('text, action, reason', [
+    ('', 'clarify', 'empty'),
+    ('   ', 'clarify', 'empty'),
+    ('a' * 100_000, 'reject', 'exceeds max_command_chars'),
+    ('\x00\x01\x02\x03', 'reject', 'control'),
+])
+def test_bad_commands_are_answered_without_calling_any_source(text, action, reason):
+    rules = ScriptedDecider('rules', TAKEOFF)
+    pipeline, _, _ = _pipeline([rules])
+    decision = pipeline.decide(text)
+    validate_decision(decision)
+    assert decision['action'] == action
+    assert reason in refusal(decision)
+    assert rules.requests == []
+    assert len(decision['command']['text']) <= 500
+    command = pipeline.health.snapshot_of('command')
+    assert command.level == ERROR and reason in command.message
+
+
+def test_refuse_keeps_the_text_and_says_why():
+    pipeline, _, _ = _pipeline([ScriptedDecider('rules')])
+    decision = pipeline.refuse('dropped unanswered: 4 newer commands', text='land now')
+    assert decision['action'] == 'reject'
+    assert decision['command']['text'] == 'land now'
+    assert 'dropped unanswered' in decision['params']['reason']
+
+
+def test_failsafe_decisions_say_every_source_failed_and_health_shows_which():
+    pipeline, _, _ = _pipeline([failing('onboard', 'session crashed'), failing('rules')])
+    decision = pipeline.decide('orbit the tower')
+    assert decision['source'] == 'failsafe' and decision['action'] == 'hold'
+    assert 'every decision source failed; failsafe decided' in decision['notes']
+    assert [a['outcome'] for a in decision['attempts']] == ['error', 'error', 'ok']
+    assert pipeline.health.snapshot_of('onboard').level == ERROR
+    assert 'session crashed' in pipeline.health.snapshot_of('onboard').message
+
+
+def test_the_overall_deadline_counts_from_receipt():
+    clock = FakeClock()
+    slow = ScriptedDecider('onboard', TAKEOFF, clock=clock, takes_s=5.0)
+    pipeline, _, _ = _pipeline([slow, ScriptedDecider('rules')], clock, decision_timeout_s=3.0)
+    received = clock.now()
+    clock.advance(1.0)  # waited in the queue
+    decision = pipeline.decide('take off', received=received)
+    assert decision['source'] == 'rules'
+    assert decision['attempts'][0]['outcome'] == 'timeout'
+    assert clock.now() - received <= 3.0 + 0.011
+
+
+def test_the_envelope_report_is_published():
+    class Clamp:
+        def check(self, proposal, source):
+            changed = Proposal('takeoff', {'altitude_m': 120.0}, None, 0.9, proposal.rationale)
+            return changed, SafetyReport((SafetyChange('params.altitude_m', 900.0, 120.0,
+                                                       'above max_altitude_m'),))
+
+    pipeline, _, _ = _pipeline([ScriptedDecider('rules', TAKEOFF)])
+    pipeline.envelope = Clamp()
+    decision = pipeline.decide('climb to 900 m')
+    assert decision['params']['altitude_m'] == 120.0
+    assert decision['safety']['status'] == 'modified'
+    assert decision['safety']['changes'][0]['requested'] == 900.0
+
+
+def test_ok_attempts_mark_the_source_healthy():
+    pipeline, _, _ = _pipeline([ScriptedDecider('rules', TAKEOFF)])
+    pipeline.decide('take off')
+    assert pipeline.health.snapshot_of('rules').level == OK
