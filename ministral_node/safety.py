@@ -75,6 +75,9 @@ class SafetyLimits:
     geofence: Geofence = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        # Validated here too, so no instance (dataclasses.replace included) escapes the checks.
+        validate({**defaults(), **{f.name: getattr(self, f.name) for f in fields(self)
+                                   if f.init}})
         fence = Geofence(self.geofence_max_distance_m, polygon_from_flat(self.geofence_polygon))
         object.__setattr__(self, 'geofence', fence)
 
@@ -316,10 +319,10 @@ class SafetyEnvelope:
         if pct is None:
             return
         if edit.action == 'takeoff' and pct < limits.min_battery_takeoff_pct:
-            raise _Refused(f'battery {pct:.0f} % is below the {limits.min_battery_takeoff_pct:g}'
+            raise _Refused(f'battery {pct:.3g} % is below the {limits.min_battery_takeoff_pct:g}'
                            ' % needed for takeoff')
         if extends and pct < limits.min_battery_mission_pct:
-            raise _Refused(f'battery {pct:.0f} % is below the {limits.min_battery_mission_pct:g}'
+            raise _Refused(f'battery {pct:.3g} % is below the {limits.min_battery_mission_pct:g}'
                            f' % mission minimum: {edit.action} refused, return_to_home '
                            'recommended')
 
@@ -410,6 +413,18 @@ class SafetyEnvelope:
             return min(length, room), ('vehicle heading unknown: leg limited to the distance '
                                        f'to the nearest geofence edge less {margin:g} m')
         run = fence.inside_run(start, direction, length)
+        cut = (f'leg of {length:g} m cut to {{:g}} m to stay {margin:g} m inside the geofence '
+               f'({self._fence_text()})')
+        if fence.contains(start):
+            # From inside (or on the edge) the leg ends before it first leaves the fence.
+            stop = run[1] if run is not None and run[0] == 0 else 0.0
+            if stop >= length:
+                return length, ''
+            allowed = stop - margin
+            if allowed < MIN_LEG_M:
+                raise _Refused(f'goto would leave the geofence ({self._fence_text()}) and the '
+                               f'vehicle is within {margin:g} m of its edge')
+            return allowed, cut.format(allowed)
         if run is None:
             end = (start[0] + length * direction[0], start[1] + length * direction[1])
             if fence.clearance(end) > fence.clearance(start):
@@ -420,11 +435,7 @@ class SafetyEnvelope:
         if t_out >= length:
             return length, ''
         allowed = max(t_in, t_out - margin)
-        if allowed < MIN_LEG_M:
-            raise _Refused(f'goto would leave the geofence ({self._fence_text()}) and the '
-                           f'vehicle is within {margin:g} m of its edge')
-        return allowed, (f'leg of {length:g} m cut to {allowed:g} m to stay {margin:g} m '
-                         f'inside the geofence ({self._fence_text()})')
+        return allowed, cut.format(allowed)
 
     def _fence_text(self) -> str:
         limits = self._limits

@@ -7,7 +7,9 @@ import pytest
 from safety_fixtures import NOW, SQUARE_100, check, envelope, fields_changed, proposal, vehicle
 
 from ministral_node.decision import Proposal, Target
+from ministral_node.parameters import ParameterError
 from ministral_node.safety import SafetyEnvelope
+from ministral_node.vehicle import VehicleState
 
 HOVER = vehicle()
 
@@ -127,6 +129,14 @@ def test_goto_through_a_notch_stops_at_the_first_exit():
     assert out.params['distance_m'] == pytest.approx(24.0)
 
 
+def test_goto_from_the_edge_across_a_notch_is_refused():
+    u_shape = [-100, -100, 100, -100, 100, 100, 50, 100, 50, 0, -50, 0, -50, 100, -100, 100]
+    env = envelope(geofence_polygon=u_shape)
+    state = vehicle(east=50, north=50)  # on the notch's right wall
+    out, report = check(env, proposal('goto', heading_deg=270, distance_m=150), state)
+    assert out.action == 'reject' and 'edge' in report.refused
+
+
 def test_goto_further_out_from_outside_the_fence_is_refused():
     state = vehicle(east=600, north=0)
     out, report = check(envelope(), proposal('goto', heading_deg=90, distance_m=10), state)
@@ -156,8 +166,7 @@ def test_goto_out_of_the_fence_from_its_edge_is_refused():
 def test_goto_along_the_edge_is_allowed():
     state = vehicle(east=499, north=0)
     out, report = check(envelope(), proposal('goto', heading_deg=0, distance_m=20), state)
-    assert out.params['distance_m'] < 20 or report.status == 'passed'
-    assert out.action == 'goto'
+    assert out.params == {'heading_deg': 0, 'distance_m': 20} and report.status == 'passed'
 
 
 # Goto: without vehicle state
@@ -309,6 +318,23 @@ def test_moves_out_or_up_on_a_low_battery_are_refused_recommending_return(prop):
 
 @pytest.mark.parametrize('prop', [
     proposal('goto', heading_deg=270, distance_m=50),
+    proposal('goto', forward_m=-20, right_m=0, up_m=0),
+    proposal('change_altitude', altitude_m=5),
+])
+@pytest.mark.parametrize('state', [
+    VehicleState().with_battery(15, NOW),
+    vehicle(east=100, heading=None, battery=15),
+], ids=['battery-only', 'no-heading'])
+def test_low_battery_and_unknown_direction_count_as_outbound(prop, state):
+    out, report = check(envelope(), prop, state)
+    if state.position_m is not None and 'forward_m' not in prop.params:
+        assert out.action == prop.action  # a compass leg home, a descent: both known
+    else:
+        assert out.action == 'reject' and 'return_to_home' in report.refused
+
+
+@pytest.mark.parametrize('prop', [
+    proposal('goto', heading_deg=270, distance_m=50),
     proposal('change_altitude', delta_m=-5),
     proposal('change_altitude', altitude_m=5),
     proposal('return_to_home'), proposal('land'), proposal('hold', duration_s=None),
@@ -440,6 +466,11 @@ def test_nothing_in_a_proposal_changes_the_limits():
     assert env.limits == before and env.limits.max_altitude_m == 120.0
     out, _ = check(env, proposal('takeoff', altitude_m=1000), HOVER)
     assert out.params['altitude_m'] == 120.0
+
+
+def test_limits_cannot_be_copied_around_the_checks():
+    with pytest.raises(ParameterError, match='must be above min_altitude_m'):
+        dataclasses.replace(envelope().limits, max_altitude_m=1.0)
 
 
 def test_new_limits_mean_a_new_envelope():

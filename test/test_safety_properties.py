@@ -89,12 +89,20 @@ def random_limits(rng: random.Random) -> SafetyLimits:
 def random_vehicle(rng: random.Random, limits: SafetyLimits) -> VehicleState | None:
     if rng.random() < 0.15:
         return None
+    if rng.random() < 0.15:
+        return VehicleState().with_battery(rng.uniform(0, 100), NOW)
     reach = 1.3 * limits.geofence_max_distance_m
     east, north = rng.uniform(-reach, reach), rng.uniform(-reach, reach)
-    if rng.random() < 0.1:  # exactly on the circle
+    roll = rng.random()
+    if roll < 0.1:  # exactly on the circle
         angle = rng.uniform(0, 2 * math.pi)
         east, north = (limits.geofence_max_distance_m * math.cos(angle),
                        limits.geofence_max_distance_m * math.sin(angle))
+    elif roll < 0.2 and limits.geofence.polygon:  # on a polygon edge
+        polygon = limits.geofence.polygon
+        k, t = rng.randrange(len(polygon)), rng.random()
+        (ax, ay), (bx, by) = polygon[k], polygon[(k + 1) % len(polygon)]
+        east, north = ax + t * (bx - ax), ay + t * (by - ay)
     state = VehicleState().with_pose(
         east, north, rng.uniform(-5, 1.3 * limits.max_altitude_m),
         None if rng.random() < 0.1 else rng.uniform(0, 360),
