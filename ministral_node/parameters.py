@@ -13,6 +13,9 @@ from typing import Any
 
 import yaml
 
+from ministral_node.decision import actions
+from ministral_node.geofence import point_in_polygon, polygon_from_flat, polygon_problem
+
 NODE_NAME = 'ministral_node'
 Value = bool | int | float | str | list
 
@@ -123,6 +126,70 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               maximum=50.0, applies=ON_CONFIGURE),
     ParamSpec('diagnostics_period_s', 1.0, 'Period of /diagnostics messages.', minimum=0.1,
               maximum=60.0, applies=ON_CONFIGURE),
+    # Safety envelope
+    ParamSpec('min_altitude_m', 2.0,
+              'Lowest altitude above home a takeoff, altitude change or goto may command.',
+              minimum=0.0, maximum=10_000.0),
+    ParamSpec('max_altitude_m', 120.0,
+              'Highest altitude above home any decision may command (120 m: the usual '
+              'regulatory ceiling).', minimum=0.5, maximum=10_000.0),
+    ParamSpec('max_horizontal_speed_mps', 12.0,
+              'Highest cruise speed set_speed may command (PX4 MPC_XY_VEL_MAX).',
+              minimum=0.1, maximum=100.0),
+    ParamSpec('max_vertical_speed_mps', 3.0,
+              'Highest climb or descent rate, for the setpoint executor (PX4 MPC_Z_VEL_MAX_UP); '
+              'no decision field carries a vertical speed.', minimum=0.1, maximum=20.0),
+    ParamSpec('geofence_max_distance_m', 500.0,
+              'Horizontal distance from home no goto, orbit or search may leave.',
+              minimum=1.0, maximum=100_000.0),
+    ParamSpec('geofence_polygon', [],
+              'Optional fence polygon as a flat list x0,y0,x1,y1,... of metres east and north '
+              'of home: at least 3 vertices, not self-intersecting, containing home. Empty: '
+              'only the distance limit applies.', minimum=-100_000.0, maximum=100_000.0,
+              list_of='float'),
+    ParamSpec('geofence_margin_m', 2.0,
+              'A goto shortened at the fence stops this far before the boundary; orbits and '
+              'searches keep this far inside it.', minimum=0.0, maximum=1000.0),
+    ParamSpec('max_leg_without_position_m', 10.0,
+              'Without a fresh vehicle position, horizontal moves (goto legs, orbit and search '
+              'radii) are limited to this; 0 refuses them.', minimum=0.0, maximum=1000.0),
+    ParamSpec('allowed_actions', list(actions()),
+              'Actions decisions may carry; others are rejected. stop, answer, clarify and '
+              'reject are always allowed.', choices=actions()),
+    ParamSpec('confirm_actions', [],
+              'Actions held until the operator confirms (e.g. takeoff); none by default. '
+              'Actions that make the vehicle safer (stop, hold, return_to_home) never wait.',
+              choices=('takeoff', 'land', 'goto', 'change_altitude', 'set_speed', 'rotate',
+                       'orbit', 'follow', 'search', 'capture_photo')),
+    ParamSpec('confirmation_timeout_s', 30.0,
+              'How long an action waits for the operator to confirm before it expires.',
+              minimum=1.0, maximum=600.0),
+    ParamSpec('min_battery_takeoff_pct', 30.0,
+              'Takeoff is refused below this battery percentage.', minimum=0.0, maximum=100.0),
+    ParamSpec('min_battery_mission_pct', 20.0,
+              'Below this battery percentage, moves away from home or upwards are refused and '
+              'return_to_home is recommended (above PX4 BAT_LOW_THR, 15 %).',
+              minimum=0.0, maximum=100.0),
+    ParamSpec('min_orbit_radius_m', 5.0, 'Smallest orbit radius.', minimum=0.5,
+              maximum=10_000.0),
+    ParamSpec('max_orbit_radius_m', 100.0, 'Largest orbit radius.', minimum=0.5,
+              maximum=10_000.0),
+    ParamSpec('min_follow_distance_m', 3.0, 'Closest a follow may keep to its target.',
+              minimum=0.5, maximum=10_000.0),
+    ParamSpec('default_follow_distance_m', 10.0,
+              'Follow distance used when a decision gives none.', minimum=0.5,
+              maximum=10_000.0),
+    ParamSpec('max_follow_distance_m', 50.0, 'Farthest a follow may keep from its target.',
+              minimum=0.5, maximum=10_000.0),
+    ParamSpec('default_search_radius_m', 30.0,
+              'Search radius used when a decision gives none.', minimum=1.0, maximum=10_000.0),
+    ParamSpec('max_search_radius_m', 200.0, 'Largest search radius.', minimum=1.0,
+              maximum=10_000.0),
+    ParamSpec('pose_timeout_s', 1.0,
+              'A vehicle pose older than this counts as unknown.', minimum=0.05, maximum=60.0),
+    ParamSpec('battery_timeout_s', 10.0,
+              'A battery reading older than this counts as unknown.', minimum=0.1,
+              maximum=600.0),
 )
 
 SPECS: dict[str, ParamSpec] = {p.name: p for p in PARAMETERS}
@@ -142,6 +209,38 @@ def _unique_sources(values: Mapping[str, Value]) -> str | None:
 
 
 CROSS_CHECKS.append(_unique_sources)
+
+
+def _ordered(low: str, high: str, strict: bool = False) -> CrossCheck:
+    """A check that `values[low] <= values[high]` (`<` when strict)."""
+    def check(values: Mapping[str, Value]) -> str | None:
+        if values[low] < values[high] or (not strict and values[low] == values[high]):
+            return None
+        relation = 'above' if strict else 'at least'
+        return f'{high} ({values[high]}) must be {relation} {low} ({values[low]})'
+    return check
+
+
+def _geofence_polygon(values: Mapping[str, Value]) -> str | None:
+    flat = values['geofence_polygon']
+    problem = polygon_problem(flat)
+    if problem:
+        return f'geofence_polygon: {problem}'
+    if flat and not point_in_polygon((0.0, 0.0), polygon_from_flat(flat)):
+        return 'geofence_polygon: home (0, 0) must be inside the polygon'
+    return None
+
+
+CROSS_CHECKS.extend([
+    _ordered('min_altitude_m', 'max_altitude_m', strict=True),
+    _ordered('geofence_margin_m', 'geofence_max_distance_m', strict=True),
+    _ordered('min_battery_mission_pct', 'min_battery_takeoff_pct'),
+    _ordered('min_orbit_radius_m', 'max_orbit_radius_m'),
+    _ordered('min_follow_distance_m', 'default_follow_distance_m'),
+    _ordered('default_follow_distance_m', 'max_follow_distance_m'),
+    _ordered('default_search_radius_m', 'max_search_radius_m'),
+    _geofence_polygon,
+])
 
 
 def defaults() -> dict[str, Value]:

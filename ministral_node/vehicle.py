@@ -1,0 +1,72 @@
+"""What the node knows about the vehicle, as the safety envelope needs it.
+
+The ROS adapter fills a `VehicleState` from `geometry_msgs/PoseStamped` (local pose, ENU as in
+REP-103 and MAVROS `local_position/pose`, origin at home) and `sensor_msgs/BatteryState`.
+Stamps are readings of the envelope's clock taken when a message arrived (not header stamps),
+so staleness is measured on one clock. Every field may be unknown (None).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+
+def heading_from_quaternion(x: float, y: float, z: float, w: float) -> float | None:
+    """Compass heading (degrees clockwise from north) of an ENU orientation; None if invalid."""
+    norm = math.sqrt(x * x + y * y + z * z + w * w)
+    if not math.isfinite(norm) or norm < 1e-9:
+        return None
+    x, y, z, w = x / norm, y / norm, z / norm, w / norm
+    yaw_enu = math.degrees(math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z)))
+    return (90.0 - yaw_enu) % 360.0
+
+
+def battery_percent(percentage: float) -> float | None:
+    """`sensor_msgs/BatteryState.percentage` (0..1, NaN when unknown) as 0..100, or None."""
+    if not math.isfinite(percentage) or not 0.0 <= percentage <= 1.0:
+        return None
+    return 100.0 * percentage
+
+
+def _finite(*values: float) -> bool:
+    return all(isinstance(v, (int, float)) and math.isfinite(v) for v in values)
+
+
+@dataclass(frozen=True)
+class VehicleState:
+    """Last known vehicle state relative to home; None means unknown."""
+
+    position_m: tuple[float, float, float] | None = None  # east, north, up from home
+    heading_deg: float | None = None  # compass, clockwise from north
+    in_air: bool | None = None
+    pose_stamp: float | None = None  # clock reading when the pose arrived
+    battery_pct: float | None = None  # 0..100
+    battery_stamp: float | None = None
+
+    def with_pose(self, east: float, north: float, up: float, heading_deg: float | None,
+                  stamp: float, in_air: bool | None = None) -> VehicleState:
+        """A copy with a new pose; a non-finite position makes the pose unknown."""
+        if not _finite(east, north, up):
+            return replace(self, position_m=None, heading_deg=None, pose_stamp=None)
+        heading = heading_deg % 360.0 if heading_deg is not None and _finite(heading_deg) \
+            else None
+        return replace(self, position_m=(float(east), float(north), float(up)),
+                       heading_deg=heading, pose_stamp=stamp,
+                       in_air=self.in_air if in_air is None else in_air)
+
+    def with_battery(self, percent: float | None, stamp: float) -> VehicleState:
+        """A copy with a new battery reading in percent (None or out of 0..100 is unknown)."""
+        known = percent is not None and _finite(percent) and 0.0 <= percent <= 100.0
+        return replace(self, battery_pct=float(percent) if known else None,
+                       battery_stamp=stamp if known else None)
+
+    def fresh(self, now: float, pose_timeout_s: float, battery_timeout_s: float) -> VehicleState:
+        """A copy with everything older than its timeout (or never received) made unknown."""
+        state = self
+        if self.pose_stamp is None or not 0 <= now - self.pose_stamp <= pose_timeout_s:
+            state = replace(state, position_m=None, heading_deg=None, in_air=None,
+                            pose_stamp=None)
+        if self.battery_stamp is None or not 0 <= now - self.battery_stamp <= battery_timeout_s:
+            state = replace(state, battery_pct=None, battery_stamp=None)
+        return state
