@@ -1,7 +1,8 @@
 """Launch ministral_node: params file, camera and command remappings, namespace.
 
     ros2 launch ministral_node ministral.launch.py camera_topic:=/camera/image_raw \
-        command_topic:=/mission/command namespace:=drone1
+        command_topic:=/mission/command pose_topic:=/mavros/local_position/pose \
+        battery_topic:=/mavros/battery namespace:=drone1
 """
 
 import os
@@ -31,6 +32,11 @@ def generate_launch_description():
                                           'is compressed'),
         DeclareLaunchArgument('command_topic', default_value='/mission/command',
                               description='Operator command topic (std_msgs/String)'),
+        DeclareLaunchArgument('pose_topic', default_value='/mavros/local_position/pose',
+                              description='Vehicle local pose (geometry_msgs/PoseStamped, ENU, '
+                                          'origin at home) for the safety envelope'),
+        DeclareLaunchArgument('battery_topic', default_value='/mavros/battery',
+                              description='Battery state (sensor_msgs/BatteryState)'),
         DeclareLaunchArgument('use_sim_time', default_value='false',
                               description='Use /clock (simulation)'),
         DeclareLaunchArgument('log_level', default_value='info',
@@ -50,6 +56,8 @@ def generate_launch_description():
                 ('image_raw/compressed', PythonExpression(["'", camera_topic,
                                                           "' + '/compressed'"])),
                 ('~/command', LaunchConfiguration('command_topic')),
+                ('pose', LaunchConfiguration('pose_topic')),
+                ('battery', LaunchConfiguration('battery_topic')),
             ],
             ros_arguments=['--log-level', LaunchConfiguration('log_level')],
         ),

@@ -41,9 +41,27 @@ def load_schema() -> dict:
     return schema
 
 
-@lru_cache(maxsize=1)
-def _decision_validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(load_schema())
+def _only_action(schema: dict, proposal: dict, action: str | None) -> dict:
+    """`schema` with the proposal's anyOf cut to `action`'s variants (all if None).
+
+    Variants of other actions cannot match (their `action` is a const), so validation means
+    the same, at a fraction of the cost.
+    """
+    if action is None:
+        return schema
+    narrowed = copy.deepcopy(schema)
+    target = narrowed['$defs']['proposal'] if proposal is schema['$defs']['proposal'] \
+        else narrowed
+    target['anyOf'] = [v for v in target['anyOf']
+                       if v['properties']['action']['const'] == action]
+    return narrowed
+
+
+@lru_cache(maxsize=32)
+def _decision_validator(action: str | None = None) -> jsonschema.Draft202012Validator:
+    schema = load_schema()
+    return jsonschema.Draft202012Validator(_only_action(schema, schema['$defs']['proposal'],
+                                                        action))
 
 
 @lru_cache(maxsize=1)
@@ -61,11 +79,18 @@ def proposal_schema() -> dict:
     }
 
 
+@lru_cache(maxsize=32)
+def _proposal_validator(action: str | None = None) -> jsonschema.Draft202012Validator:
+    schema = proposal_schema()
+    return jsonschema.Draft202012Validator(_only_action(schema, schema, action))
+
+
+def _action_of(data: Any) -> str | None:
+    action = data.get('action') if isinstance(data, dict) else None
+    return action if isinstance(action, str) and action in actions() else None
+
+
 @lru_cache(maxsize=1)
-def _proposal_validator() -> jsonschema.Draft202012Validator:
-    return jsonschema.Draft202012Validator(proposal_schema())
-
-
 def actions() -> tuple[str, ...]:
     """Every action name the contract allows."""
     return tuple(load_schema()['$defs']['actions']['enum'])
@@ -100,14 +125,14 @@ def _describe(errors: list[jsonschema.ValidationError]) -> str:
 
 def validate_decision(decision: dict) -> None:
     """Raise `DecisionError` with a readable reason unless `decision` fits the schema."""
-    errors = list(_decision_validator().iter_errors(decision))
+    errors = list(_decision_validator(_action_of(decision)).iter_errors(decision))
     if errors:
         raise DecisionError(f'decision does not fit the schema: {_describe(errors)}')
 
 
 def validate_proposal(proposal: dict) -> None:
     """Raise `DecisionError` unless `proposal` fits the proposal part of the schema."""
-    errors = list(_proposal_validator().iter_errors(proposal))
+    errors = list(_proposal_validator(_action_of(proposal)).iter_errors(proposal))
     if errors:
         raise DecisionError(f'proposal does not fit the schema: {_describe(errors)}')
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
+from geometry_msgs.msg import PoseStamped
 from rcl_interfaces.msg import (
     FloatingPointRange,
     IntegerRange,
@@ -27,7 +28,7 @@ from rclpy.exceptions import ParameterUninitializedException
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
-from sensor_msgs.msg import CompressedImage, Image
+from sensor_msgs.msg import BatteryState, CompressedImage, Image
 from std_msgs.msg import String
 
 from ministral_node import parameters
@@ -36,11 +37,11 @@ from ministral_node.clock import Clock, MonotonicClock
 from ministral_node.commands import CommandError, decode_string_message
 from ministral_node.deciders import Decider
 from ministral_node.decision import to_json
-from ministral_node.fallback import FallbackChain
 from ministral_node.health import LEVEL_NAMES, OK, WARN, HealthBoard
 from ministral_node.image_conversion import CompressedImageData, ImageError, RawImage
-from ministral_node.pipeline import DecisionPipeline, PipelineSettings
+from ministral_node.pipeline import DecisionPipeline
 from ministral_node.sources import build_sources, close_sources
+from ministral_node.vehicle import VehicleState, battery_percent, heading_from_quaternion
 
 _ROS_TYPES = {
     'bool': ParameterType.PARAMETER_BOOL,
@@ -132,6 +133,7 @@ class MinistralNode(LifecycleNode):
         self.state_label = 'unconfigured'
         self.decisions_published = 0
         self.last_decision: dict | None = None
+        self.vehicle = VehicleState()
         self._pending: deque[_Pending] = deque()
         self._refusals: deque[_Pending] = deque()
         self._lock = threading.Lock()
@@ -164,7 +166,7 @@ class MinistralNode(LifecycleNode):
         self.values = updated
         self.frames.max_pixels = int(updated['max_image_pixels'])
         if self._pipeline is not None:
-            self._pipeline.settings = PipelineSettings.from_params(updated)
+            self._pipeline.apply_params(updated)
         return SetParametersResult(successful=True)
 
     # Lifecycle
@@ -188,9 +190,9 @@ class MinistralNode(LifecycleNode):
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
         self._sources = build_sources(self.values, self.health)
-        chain = FallbackChain(self._sources, self.clock)
-        self._pipeline = DecisionPipeline(chain, self.frames, self.clock, RosClock(self),
-                                          PipelineSettings.from_params(self.values), self.health)
+        self._pipeline = DecisionPipeline.from_params(
+            self.values, self._sources, self.frames, self.clock, RosClock(self), self.health,
+            lambda: self.vehicle)
         self._subscribe()
         self.state_label = 'active'
         self.get_logger().info(
@@ -247,7 +249,13 @@ class MinistralNode(LifecycleNode):
                                               callback_group=self._camera_group)
         command = self.create_subscription(String, '~/command', self._on_command, 10,
                                            callback_group=self._command_group, raw=True)
-        self._subscriptions = [camera, command]
+        state_qos = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST,
+                               reliability=ReliabilityPolicy.BEST_EFFORT)
+        pose = self.create_subscription(PoseStamped, 'pose', self._on_pose, state_qos,
+                                        callback_group=self._camera_group)
+        battery = self.create_subscription(BatteryState, 'battery', self._on_battery,
+                                           state_qos, callback_group=self._camera_group)
+        self._subscriptions = [camera, command, pose, battery]
 
     def _unsubscribe(self) -> None:
         for subscription in self._subscriptions:
@@ -287,6 +295,20 @@ class MinistralNode(LifecycleNode):
             return
         self._frames_received += 1
         self.health.set('camera', OK, 'receiving frames', frames=self._frames_received)
+
+    # Vehicle state (local ENU pose with its origin at home, battery)
+
+    def _on_pose(self, msg: PoseStamped) -> None:
+        p, q = msg.pose.position, msg.pose.orientation
+        heading = heading_from_quaternion(q.x, q.y, q.z, q.w)
+        self.vehicle = self.vehicle.with_pose(p.x, p.y, p.z, heading, self.clock.now())
+        self.health.set('vehicle', OK, 'pose and battery' if self.vehicle.battery_pct is not None
+                        else 'pose', altitude_m=f'{p.z:.1f}')
+
+    def _on_battery(self, msg: BatteryState) -> None:
+        self.vehicle = self.vehicle.with_battery(battery_percent(msg.percentage),
+                                                 self.clock.now())
+        self.health.values('vehicle', battery_pct=self.vehicle.battery_pct)
 
     # Commands and decisions
 

@@ -9,26 +9,28 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from ministral_node.camera import Frame, LatestFrame
 from ministral_node.clock import Clock, Deadline
 from ministral_node.commands import screen
-from ministral_node.deciders import Cancellation, DecisionRequest
+from ministral_node.deciders import Cancellation, Decider, DecisionRequest
 from ministral_node.decision import (
     Attempt,
     CommandInfo,
     ModelInfo,
     Proposal,
-    SafetyReport,
     make_decision,
     reject,
 )
 from ministral_node.fallback import FallbackChain
 from ministral_node.health import ERROR, OK, HealthBoard
 from ministral_node.image_conversion import ImageError
+from ministral_node.parameters import defaults
+from ministral_node.safety import ALWAYS_ALLOWED, CONFIRMED, SafetyEnvelope, SafetyLimits
+from ministral_node.vehicle import VehicleState
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +43,6 @@ def refusal(decision: dict) -> str | None:
     if len(attempts) == 1 and attempts[0]['detail'].startswith(_INPUT_CHECK):
         return attempts[0]['detail'][len(_INPUT_CHECK):]
     return None
-
-
-class Envelope(Protocol):
-    """The safety envelope as the pipeline uses it."""
-
-    def check(self, proposal: Proposal, source: str) -> tuple[Proposal, SafetyReport]: ...
 
 
 @dataclass(frozen=True)
@@ -68,14 +64,35 @@ class DecisionPipeline:
 
     def __init__(self, chain: FallbackChain, frames: LatestFrame, clock: Clock,
                  stamp_clock: Clock, settings: PipelineSettings | None = None,
-                 health: HealthBoard | None = None, envelope: Envelope | None = None) -> None:
+                 health: HealthBoard | None = None, envelope: SafetyEnvelope | None = None,
+                 vehicle: Callable[[], VehicleState | None] = lambda: None) -> None:
         self.chain = chain
         self.frames = frames
         self.clock = clock
         self.stamp_clock = stamp_clock
         self.settings = settings or PipelineSettings()
         self.health = health or HealthBoard(clock)
-        self.envelope = envelope
+        self.envelope = envelope or SafetyEnvelope(SafetyLimits.from_params(defaults()), clock)
+        self.vehicle = vehicle
+
+    @classmethod
+    def from_params(cls, values: Mapping[str, Any], sources: list[Decider], frames: LatestFrame,
+                    clock: Clock, stamp_clock: Clock, health: HealthBoard | None = None,
+                    vehicle: Callable[[], VehicleState | None] = lambda: None
+                    ) -> DecisionPipeline:
+        """The pipeline the node and the CLI run, configured from parameter values."""
+        return cls(FallbackChain(sources, clock), frames, clock, stamp_clock,
+                   PipelineSettings.from_params(values), health,
+                   SafetyEnvelope(SafetyLimits.from_params(values), clock), vehicle)
+
+    def apply_params(self, values: Mapping[str, Any]) -> None:
+        """Take new parameter values; a limits change builds a new envelope (dropping any
+        action waiting for confirmation)."""
+        self.settings = PipelineSettings.from_params(values)
+        limits = SafetyLimits.from_params(values)
+        if limits != self.envelope.limits:
+            self.envelope = SafetyEnvelope(limits, self.clock)
+            log.info('safety limits changed')
 
     def decide(self, text: str, *, command_id: str | None = None,
                received: float | None = None, cancel: Cancellation | None = None) -> dict:
@@ -88,6 +105,9 @@ class DecisionPipeline:
             return self.refuse(reason, text=text, command_id=command.id, received=received,
                                proposal=proposal)
         self.health.set('command', OK, 'last command accepted', last_id=command.id)
+        confirmation = self._settle_confirmation(text, command, received)
+        if confirmation is not None:
+            return confirmation
         notes: list[str] = []
         frame = self._fresh_frame(notes)
         deadline = Deadline(self.clock,
@@ -113,6 +133,25 @@ class DecisionPipeline:
                             [f'command refused before any decision source: {reason}'],
                             received)
 
+    def _settle_confirmation(self, text: str, command: CommandInfo,
+                             received: float) -> dict | None:
+        """The decision if `text` settles an action waiting for confirmation, else None."""
+        reply = self.envelope.gate.reply(text)
+        if reply.pending is None:
+            return None
+        pending = reply.pending
+        if reply.outcome == CONFIRMED:
+            log.info('operator confirmed %s from %s', pending.proposal.action, pending.source)
+            attempt = Attempt(pending.source, 'ok', 'confirmed by the operator')
+            return self._finish(pending.proposal, pending.source, command, None, None,
+                                [attempt], [], received, confirmed=True)
+        response = reply.response()
+        if response is None:  # any other command drops the pending action and is decided
+            log.info('pending %s dropped by a new command', pending.proposal.action)
+            return None
+        attempt = Attempt('rules', 'ok', f'confirmation {reply.outcome}')
+        return self._finish(response, 'rules', command, None, None, [attempt], [], received)
+
     def _command_info(self, text: str, command_id: str | None, received: float) -> CommandInfo:
         stamp = self.stamp_clock.now() - (self.clock.now() - received)
         return CommandInfo(command_id or str(uuid.uuid4()), text, stamp)
@@ -131,6 +170,11 @@ class DecisionPipeline:
             notes.append(f'decided without an image: no camera frame newer than {max_age:g} s')
         return frame
 
+    def _record_safety(self, status: str, detail: str) -> None:
+        counts = self.envelope.counts
+        message = 'enforcing limits' if status == 'passed' else f'last decision {status}: {detail}'
+        self.health.set('safety', OK, message, **{f'{k}_total': v for k, v in counts.items()})
+
     def _record_attempts(self, attempts: list[Attempt]) -> None:
         for attempt in attempts:
             if attempt.source == 'failsafe':
@@ -146,10 +190,13 @@ class DecisionPipeline:
 
     def _finish(self, proposal: Proposal, source: str, command: CommandInfo | None,
                 frame: Frame | None, model: ModelInfo | None, attempts: list[Attempt],
-                notes: list[str], received: float) -> dict:
-        report = SafetyReport()
-        if self.envelope is not None:
-            proposal, report = self.envelope.check(proposal, source)
+                notes: list[str], received: float, confirmed: bool = False) -> dict:
+        vehicle = self.vehicle()
+        proposal, report = self.envelope.check(proposal, source, vehicle, confirmed=confirmed)
+        if proposal.action not in ALWAYS_ALLOWED and source != 'failsafe':
+            notes = [*notes, *self.envelope.notes(vehicle)]
+        self._record_safety(report.status, report.refused or '; '.join(
+            f'{c.field} {c.requested}->{c.applied}' for c in report.changes))
         now = self.clock.now()
         return make_decision(
             proposal, source=source, stamp=self.stamp_clock.now(),

@@ -17,10 +17,14 @@ def test_every_parameter_has_a_description_and_a_valid_default():
 
 
 def test_the_shipped_params_file_sets_every_parameter_validly():
-    document = yaml.safe_load(config_path('ministral.yaml').read_text())
-    section = document['/**']['ros__parameters']
-    assert set(section) == set(p.names())
-    assert p.load_params_file(config_path('ministral.yaml')) == p.validate(section)
+    text = config_path('ministral.yaml').read_text()
+    section = yaml.safe_load(text)['/**']['ros__parameters']
+    empty_lists = {s.name for s in p.PARAMETERS if s.default == []}
+    assert set(section) == set(p.names()) - empty_lists
+    for name in empty_lists:  # a ROS params file cannot type an empty list: documented instead
+        assert f'# {name}: [' in text, name
+    assert p.load_params_file(config_path('ministral.yaml')) == p.validate(
+        {**p.defaults(), **section})
 
 
 @pytest.mark.parametrize('changes, message', [

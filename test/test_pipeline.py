@@ -6,11 +6,14 @@ from support import ScriptedDecider, failing
 
 from ministral_node.camera import EncodedFrame, Frame, LatestFrame
 from ministral_node.clock import FakeClock
-from ministral_node.decision import Proposal, SafetyChange, SafetyReport, validate_decision
+from ministral_node.decision import Proposal, validate_decision
 from ministral_node.fallback import FallbackChain
 from ministral_node.health import ERROR, OK
 from ministral_node.image_conversion import CompressedImageData
+from ministral_node.parameters import defaults
 from ministral_node.pipeline import DecisionPipeline, PipelineSettings, refusal
+from ministral_node.safety import SafetyEnvelope, SafetyLimits
+from ministral_node.vehicle import VehicleState
 
 TAKEOFF = Proposal('takeoff', {'altitude_m': 10.0}, None, 0.9, 'asked')
 
@@ -35,7 +38,7 @@ def test_a_command_becomes_a_valid_decision_with_its_context():
     assert decision['command']['text'] == 'take off to 10 m'
     assert decision['frame'] == {'stamp': 55.0, 'frame_id': 'cam', 'age_s': pytest.approx(0.2),
                                  'width': 40, 'height': 30}
-    assert decision['notes'] == []
+    assert not any('camera' in n or 'image' in n for n in decision['notes'])
     assert refusal(decision) is None
 
 
@@ -57,7 +60,7 @@ def test_a_stale_frame_is_not_used_and_the_decision_says_so():
     decision = pipeline.decide('take off')
     assert rules.requests[0].frame is None
     assert decision['frame'] is None
-    assert decision['notes'] == ['decided without an image: no camera frame newer than 0.5 s']
+    assert decision['notes'][0] == 'decided without an image: no camera frame newer than 0.5 s'
 
 
 def test_a_corrupt_frame_is_reported_and_the_decision_goes_on_without_it():
@@ -122,19 +125,46 @@ def test_the_overall_deadline_counts_from_receipt():
     assert clock.now() - received <= 3.0 + 0.011
 
 
-def test_the_envelope_report_is_published():
-    class Clamp:
-        def check(self, proposal, source):
-            changed = Proposal('takeoff', {'altitude_m': 120.0}, None, 0.9, proposal.rationale)
-            return changed, SafetyReport((SafetyChange('params.altitude_m', 900.0, 120.0,
-                                                       'above max_altitude_m'),))
-
-    pipeline, _, _ = _pipeline([ScriptedDecider('rules', TAKEOFF)])
-    pipeline.envelope = Clamp()
+def test_the_envelope_clamps_and_its_report_is_published():
+    climb = Proposal('change_altitude', {'altitude_m': 900.0}, None, 0.9, 'asked')
+    pipeline, _, _ = _pipeline([ScriptedDecider('rules', climb)])
     decision = pipeline.decide('climb to 900 m')
     assert decision['params']['altitude_m'] == 120.0
     assert decision['safety']['status'] == 'modified'
-    assert decision['safety']['changes'][0]['requested'] == 900.0
+    change = decision['safety']['changes'][0]
+    assert (change['field'], change['requested'], change['applied']) == (
+        'params.altitude_m', 900.0, 120.0)
+    assert 'last decision modified' in pipeline.health.snapshot_of('safety').message
+    assert any('battery level unknown' in n for n in decision['notes'])
+
+
+def test_vehicle_state_reaches_the_envelope():
+    clock = FakeClock()
+    low = VehicleState().with_battery(10.0, clock.now())
+    pipeline, _, _ = _pipeline([ScriptedDecider('rules', TAKEOFF)], clock)
+    pipeline.vehicle = lambda: low
+    decision = pipeline.decide('take off')
+    assert decision['action'] == 'reject' and decision['safety']['status'] == 'refused'
+    assert 'battery' in decision['safety']['refused']
+
+
+def test_an_action_needing_confirmation_waits_for_the_operator():
+    clock = FakeClock()
+    pipeline, _, _ = _pipeline([ScriptedDecider('rules', TAKEOFF)], clock)
+    values = {**defaults(), 'confirm_actions': ['takeoff']}
+    pipeline.envelope = SafetyEnvelope(SafetyLimits.from_params(values), clock)
+    asked = pipeline.decide('take off to 10 m')
+    assert asked['action'] == 'clarify' and 'Confirm takeoff' in asked['params']['question']
+    confirmed = pipeline.decide('yes')
+    assert confirmed['action'] == 'takeoff' and confirmed['params'] == {'altitude_m': 10.0}
+    assert confirmed['attempts'][0]['detail'] == 'confirmed by the operator'
+    pipeline.decide('take off to 10 m')
+    declined = pipeline.decide('non')
+    assert declined['action'] == 'answer' and 'not confirmed' in declined['params']['text']
+    pipeline.decide('take off to 10 m')
+    clock.advance(31)
+    late = pipeline.decide('oui')
+    assert late['action'] == 'reject' and 'expired' in late['params']['reason']
 
 
 def test_ok_attempts_mark_the_source_healthy():

@@ -18,9 +18,8 @@ from ministral_node import parameters
 from ministral_node.camera import Frame, LatestFrame
 from ministral_node.clock import MonotonicClock, WallClock
 from ministral_node.decision import to_json
-from ministral_node.fallback import FallbackChain
 from ministral_node.health import HealthBoard
-from ministral_node.pipeline import DecisionPipeline, PipelineSettings, refusal
+from ministral_node.pipeline import DecisionPipeline, refusal
 from ministral_node.resources import config_path
 from ministral_node.sources import build_sources, close_sources
 
@@ -69,8 +68,8 @@ def decide(args: argparse.Namespace) -> dict:
                            clock.now()))
     sources = build_sources(values, health, [args.decider] if args.decider else None)
     try:
-        pipeline = DecisionPipeline(FallbackChain(sources, clock), frames, clock, WallClock(),
-                                    PipelineSettings.from_params(values), health)
+        pipeline = DecisionPipeline.from_params(values, sources, frames, clock, WallClock(),
+                                                health)
         return pipeline.decide(args.command)
     finally:
         close_sources(sources)
