@@ -37,6 +37,9 @@ def generate_launch_description():
                                           'origin at home) for the safety envelope'),
         DeclareLaunchArgument('battery_topic', default_value='/mavros/battery',
                               description='Battery state (sensor_msgs/BatteryState)'),
+        DeclareLaunchArgument('heartbeat_topic', default_value='/ground/heartbeat',
+                              description='Ground-station heartbeat (std_msgs/Header); the '
+                                          'link is lost after link_loss_timeout_s without one'),
         DeclareLaunchArgument('use_sim_time', default_value='false',
                               description='Use /clock (simulation)'),
         DeclareLaunchArgument('log_level', default_value='info',
@@ -58,6 +61,7 @@ def generate_launch_description():
                 ('~/command', LaunchConfiguration('command_topic')),
                 ('pose', LaunchConfiguration('pose_topic')),
                 ('battery', LaunchConfiguration('battery_topic')),
+                ('ground_heartbeat', LaunchConfiguration('heartbeat_topic')),
             ],
             ros_arguments=['--log-level', LaunchConfiguration('log_level')],
         ),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ministral_node.clock import Clock, Deadline
@@ -21,6 +21,7 @@ from ministral_node.deciders import (
     DecisionRequest,
 )
 from ministral_node.decision import Attempt, DecisionError, ModelInfo, Proposal
+from ministral_node.watchdog import CircuitBreaker
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +60,12 @@ class FallbackChain:
     def __init__(self, sources: Sequence[Decider], clock: Clock,
                  timeouts_s: Mapping[str, float] | None = None,
                  failsafe: Decider | None = None,
-                 reserve_s: Mapping[str, float] | None = None) -> None:
+                 reserve_s: Mapping[str, float] | None = None,
+                 breakers: Mapping[str, CircuitBreaker] | None = None,
+                 skip: Callable[[str], str | None] = lambda source: None) -> None:
         self.sources = list(sources)
+        self.breakers = dict(breakers or {})
+        self.skip = skip
         self.clock = clock
         self.timeouts_s = dict(timeouts_s or {})
         self.failsafe = failsafe or FailsafeDecider()
@@ -68,7 +73,11 @@ class FallbackChain:
 
     def decide(self, request: DecisionRequest, deadline: Deadline,
                cancel: Cancellation | None = None) -> ChainResult:
-        """A proposal from the first source that gives a valid one in time."""
+        """A proposal from the first source that gives a valid one in time.
+
+        A source is skipped when `skip(source)` gives a reason (the link is down), its circuit
+        breaker is open, or no time is left for it.
+        """
         attempts: list[Attempt] = []
         for index, decider in enumerate(self.sources):
             kept_back = sum(self.reserve_s.get(later.source, 0.0)
@@ -81,8 +90,25 @@ class FallbackChain:
             if budget <= 0:
                 attempts.append(Attempt(decider.source, 'skipped', 'no time left'))
                 continue
+            reason = self.skip(decider.source)
+            if reason is not None:
+                attempts.append(Attempt(decider.source, 'skipped', reason))
+                continue
+            breaker = self.breakers.get(decider.source)
+            if breaker is not None and not breaker.allows():
+                attempts.append(Attempt(
+                    decider.source, 'skipped',
+                    f'circuit open after {breaker.failures} consecutive failures; '
+                    f'retry in {breaker.retry_in_s():.1f} s'))
+                continue
             proposal, attempt = self._try(decider, request, budget, cancel)
             attempts.append(attempt)
+            if breaker is not None:
+                if proposal is not None:
+                    breaker.success()
+                elif breaker.failure():
+                    log.warning('source %s: circuit opened after %d consecutive failures',
+                                decider.source, breaker.failures)
             if proposal is not None:
                 return ChainResult(proposal, decider.source, decider.model_info(), attempts)
         proposal, attempt = self._try(self.failsafe, request, math.inf, None)

@@ -29,19 +29,20 @@ from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackRet
 from rclpy.parameter import Parameter
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import BatteryState, CompressedImage, Image
-from std_msgs.msg import String
+from std_msgs.msg import Header, String
 
 from ministral_node import parameters
 from ministral_node.camera import EncodedFrame, LatestFrame
 from ministral_node.clock import Clock, MonotonicClock
 from ministral_node.commands import CommandError, decode_string_message
 from ministral_node.deciders import Decider
-from ministral_node.decision import to_json
-from ministral_node.health import LEVEL_NAMES, OK, WARN, HealthBoard
+from ministral_node.decision import Proposal, to_json
+from ministral_node.health import ERROR, LEVEL_NAMES, OK, STALE, WARN, HealthBoard
 from ministral_node.image_conversion import CompressedImageData, ImageError, RawImage
 from ministral_node.pipeline import DecisionPipeline
 from ministral_node.sources import build_sources, close_sources
 from ministral_node.vehicle import VehicleState, battery_percent, heading_from_quaternion
+from ministral_node.watchdog import FailsafeEscalation, LinkMonitor, LinkState, RateMonitor
 
 _ROS_TYPES = {
     'bool': ParameterType.PARAMETER_BOOL,
@@ -130,12 +131,16 @@ class MinistralNode(LifecycleNode):
         self.clock = clock or MonotonicClock()
         self.health = HealthBoard(self.clock)
         self.frames = LatestFrame(int(self.values['max_image_pixels']))
+        self.link = LinkMonitor(self.clock, self.values['link_loss_timeout_s'])
+        self.escalation = self._escalation(self.values)
+        self.camera_rate = RateMonitor(self.clock, self.values['camera_expected_rate_hz'])
         self.state_label = 'unconfigured'
         self.decisions_published = 0
         self.last_decision: dict | None = None
         self.vehicle = VehicleState()
         self._pending: deque[_Pending] = deque()
         self._refusals: deque[_Pending] = deque()
+        self._failsafes: deque[tuple[Proposal, str]] = deque()
         self._lock = threading.Lock()
         self._busy = False
         self._frames_received = 0
@@ -146,6 +151,7 @@ class MinistralNode(LifecycleNode):
         self._command_group = MutuallyExclusiveCallbackGroup()
         self._decision_group = MutuallyExclusiveCallbackGroup()
         self._output_group = MutuallyExclusiveCallbackGroup()
+        self._watchdog_group = MutuallyExclusiveCallbackGroup()
         self._decision_pub = self._status_pub = self._diagnostics_pub = None
         self._timers: list[Any] = []
         self._wake = None
@@ -165,9 +171,23 @@ class MinistralNode(LifecycleNode):
             return SetParametersResult(successful=False, reason=str(exc))
         self.values = updated
         self.frames.max_pixels = int(updated['max_image_pixels'])
+        self.link.loss_timeout_s = updated['link_loss_timeout_s']
+        self.camera_rate.expected_hz = updated['camera_expected_rate_hz']
+        if (updated['failsafe_action'], updated['failsafe_hold_s']) != (
+                self.escalation_settings):
+            active = self.escalation.active
+            self.escalation = self._escalation(updated)
+            if active:
+                self.escalation.link_lost()
         if self._pipeline is not None:
             self._pipeline.apply_params(updated)
         return SetParametersResult(successful=True)
+
+    def _escalation(self, values: dict) -> FailsafeEscalation | None:
+        self.escalation_settings = (values['failsafe_action'], values['failsafe_hold_s'])
+        if values['failsafe_action'] == 'none':
+            return None
+        return FailsafeEscalation(self.clock, values['failsafe_action'], values['failsafe_hold_s'])
 
     # Lifecycle
 
@@ -181,9 +201,11 @@ class MinistralNode(LifecycleNode):
                               self._output_group),
             self.create_timer(self.values['diagnostics_period_s'], self._publish_diagnostics,
                               self._output_group),
+            self.create_timer(0.1, self._supervise, self._watchdog_group),
         ]
         self._wake = self.create_guard_condition(self._drain_commands, self._decision_group)
         self.health.set('camera', WARN, 'waiting for frames')
+        self.health.set('link', WARN, 'no ground-station heartbeat yet')
         self.state_label = 'inactive'
         self.get_logger().info('configured')
         return TransitionCallbackReturn.SUCCESS
@@ -193,6 +215,7 @@ class MinistralNode(LifecycleNode):
         self._pipeline = DecisionPipeline.from_params(
             self.values, self._sources, self.frames, self.clock, RosClock(self), self.health,
             lambda: self.vehicle)
+        self._pipeline.chain.skip = self._skip_source
         self._subscribe()
         self.state_label = 'active'
         self.get_logger().info(
@@ -255,7 +278,9 @@ class MinistralNode(LifecycleNode):
                                         callback_group=self._camera_group)
         battery = self.create_subscription(BatteryState, 'battery', self._on_battery,
                                            state_qos, callback_group=self._camera_group)
-        self._subscriptions = [camera, command, pose, battery]
+        heartbeat = self.create_subscription(Header, 'ground_heartbeat', self._on_heartbeat, 10,
+                                             callback_group=self._watchdog_group)
+        self._subscriptions = [camera, command, pose, battery, heartbeat]
 
     def _unsubscribe(self) -> None:
         for subscription in self._subscriptions:
@@ -294,7 +319,62 @@ class MinistralNode(LifecycleNode):
             self.health.error('camera', f'frame rejected: {exc}')
             return
         self._frames_received += 1
-        self.health.set('camera', OK, 'receiving frames', frames=self._frames_received)
+        self.camera_rate.tick()
+
+    # Watchdog
+
+    def _on_heartbeat(self, msg: Header) -> None:
+        change = self.link.heartbeat()
+        if change is None:
+            return
+        if change.old is LinkState.LOST:
+            self.get_logger().info(f'ground link regained after {change.silent_s:.1f} s')
+        else:
+            self.get_logger().info(f'ground link up (heartbeat from {msg.frame_id or "?"})')
+        if self.escalation is not None:
+            self.escalation.clear()
+        self.health.set('link', OK, 'up', heartbeats=self.link.heartbeats)
+
+    def _skip_source(self, source: str) -> str | None:
+        if source == 'remote' and self.link.state is LinkState.LOST:
+            return 'ground link lost'
+        return None
+
+    def _supervise(self) -> None:
+        """10 Hz: link loss and failsafe escalation, camera rate and staleness."""
+        change = self.link.update()
+        if change is not None:
+            self.get_logger().error(
+                f'ground link lost: no heartbeat for {change.silent_s:.1f} s '
+                f'(link_loss_timeout_s={self.link.loss_timeout_s:g})')
+            self.health.set('link', ERROR, f'lost: no heartbeat for {change.silent_s:.1f} s')
+            if self.escalation is not None:
+                self.escalation.link_lost()
+        if self.escalation is not None and self._pipeline is not None:
+            with self._lock:
+                busy = self._busy or bool(self._pending) or bool(self._failsafes)
+            proposal = self.escalation.due(busy)
+            if proposal is not None:
+                with self._lock:
+                    self._failsafes.append((proposal, 'ground link lost: ' + proposal.rationale))
+                self._wake.trigger()
+        self._camera_health()
+
+    def _camera_health(self) -> None:
+        age = self.camera_rate.last_age_s()
+        rate = self.camera_rate.rate_hz()
+        expected = self.camera_rate.expected_hz
+        values = {'frames': self._frames_received, 'rate_hz': f'{rate:.1f}',
+                  'expected_rate_hz': f'{expected:g}'}
+        if age is None:
+            self.health.set('camera', WARN, 'waiting for frames', **values)
+        elif age > self.values['max_frame_age_s']:
+            self.health.set('camera', STALE, f'no frame for {age:.1f} s', **values)
+        elif expected > 0 and rate < 0.5 * expected:
+            self.health.set('camera', WARN, f'{rate:.1f} Hz, expected {expected:g} Hz',
+                            **values)
+        else:
+            self.health.set('camera', OK, f'{rate:.1f} Hz', **values)
 
     # Vehicle state (local ENU pose with its origin at home, battery)
 
@@ -328,9 +408,9 @@ class MinistralNode(LifecycleNode):
                 self._refusals.append(dropped)
         self._wake.trigger()
 
-    def _next_pending(self) -> _Pending | None:
+    def _next_pending(self) -> _Pending | tuple[Proposal, str] | None:
         with self._lock:
-            queue = self._refusals or self._pending
+            queue = self._failsafes or self._refusals or self._pending
             if not queue:
                 self._busy = False
                 return None
@@ -343,7 +423,9 @@ class MinistralNode(LifecycleNode):
             if pipeline is None:
                 self.get_logger().error('command arrived while inactive; not decided')
                 continue
-            if item.error is not None:
+            if isinstance(item, tuple):
+                decision = pipeline.failsafe(*item)
+            elif item.error is not None:
                 decision = pipeline.refuse(item.error, text=item.text or '',
                                            received=item.received)
             else:
@@ -382,8 +464,11 @@ class MinistralNode(LifecycleNode):
                 'latency_ms': last['latency_ms'], 'stamp': last['stamp']},
             'camera': {'transport': self.values['camera_transport'],
                        'frames_received': self._frames_received,
+                       'rate_hz': round(self.camera_rate.rate_hz(), 2),
                        'newest_frame_age_s': None if newest is None else
                        round(now - newest.received, 3)},
+            'link': {'state': self.link.state.value, 'silent_s': self.link.silent_s(),
+                     'failsafe_active': self.escalation is not None and self.escalation.active},
             'health': {h.name: LEVEL_NAMES[h.level] for h in self.health.snapshot()},
         }
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ministral_node.camera import Frame, LatestFrame
@@ -28,9 +28,10 @@ from ministral_node.decision import (
 from ministral_node.fallback import FallbackChain
 from ministral_node.health import ERROR, OK, HealthBoard
 from ministral_node.image_conversion import ImageError
-from ministral_node.parameters import defaults
+from ministral_node.parameters import SOURCE_CHOICES, defaults
 from ministral_node.safety import ALWAYS_ALLOWED, CONFIRMED, SafetyEnvelope, SafetyLimits
 from ministral_node.vehicle import VehicleState
+from ministral_node.watchdog import CircuitBreaker
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +53,13 @@ class PipelineSettings:
     max_command_chars: int = 2000
     max_frame_age_s: float = 1.0
     decision_timeout_s: float = 10.0
+    source_timeouts_s: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
     def from_params(cls, values: Mapping[str, Any]) -> PipelineSettings:
         return cls(int(values['max_command_chars']), float(values['max_frame_age_s']),
-                   float(values['decision_timeout_s']))
+                   float(values['decision_timeout_s']),
+                   {s: float(values[f'{s}_timeout_s']) for s in SOURCE_CHOICES})
 
 
 class DecisionPipeline:
@@ -81,14 +84,21 @@ class DecisionPipeline:
                     vehicle: Callable[[], VehicleState | None] = lambda: None
                     ) -> DecisionPipeline:
         """The pipeline the node and the CLI run, configured from parameter values."""
-        return cls(FallbackChain(sources, clock), frames, clock, stamp_clock,
-                   PipelineSettings.from_params(values), health,
-                   SafetyEnvelope(SafetyLimits.from_params(values), clock), vehicle)
+        breakers = {s.source: CircuitBreaker(clock) for s in sources}
+        pipeline = cls(FallbackChain(sources, clock, breakers=breakers), frames, clock,
+                       stamp_clock, PipelineSettings.from_params(values), health,
+                       SafetyEnvelope(SafetyLimits.from_params(values), clock), vehicle)
+        pipeline.apply_params(values)
+        return pipeline
 
     def apply_params(self, values: Mapping[str, Any]) -> None:
         """Take new parameter values; a limits change builds a new envelope (dropping any
         action waiting for confirmation)."""
         self.settings = PipelineSettings.from_params(values)
+        self.chain.timeouts_s = dict(self.settings.source_timeouts_s)
+        for breaker in self.chain.breakers.values():
+            breaker.threshold = int(values['breaker_failures'])
+            breaker.cooldown_s = float(values['breaker_cooldown_s'])
         limits = SafetyLimits.from_params(values)
         if limits != self.envelope.limits:
             self.envelope = SafetyEnvelope(limits, self.clock)
@@ -132,6 +142,14 @@ class DecisionPipeline:
                             'rules', command, None, None, [attempt],
                             [f'command refused before any decision source: {reason}'],
                             received)
+
+    def failsafe(self, proposal: Proposal, reason: str) -> dict:
+        """An unsolicited failsafe decision (link loss): answers no command, never blocked."""
+        log.warning('failsafe %s: %s', proposal.action, reason)
+        self.envelope.gate.cancel()
+        now = self.clock.now()
+        return self._finish(proposal, 'failsafe', None, None, None,
+                            [Attempt('failsafe', 'ok', reason)], [reason], now)
 
     def _settle_confirmation(self, text: str, command: CommandInfo,
                              received: float) -> dict | None:

@@ -12,7 +12,8 @@ from ministral_node import parameters
 ROOT = Path(__file__).resolve().parent.parent
 LAUNCH_FILES = sorted((ROOT / 'launch').glob('*.launch.py'))
 ROS_BUILTIN_PARAMETERS = {'use_sim_time'}
-NODE_TOPICS = {'image_raw', 'image_raw/compressed', '~/command', 'pose', 'battery'}
+NODE_TOPICS = {'image_raw', 'image_raw/compressed', '~/command', 'pose', 'battery',
+               'ground_heartbeat'}
 
 
 def _calls(tree: ast.AST, name: str) -> list[ast.Call]:

@@ -1,0 +1,214 @@
+"""Supervision on an injected clock: the ground link, failsafe escalation, circuit breakers and
+the camera rate.
+
+Nothing here sleeps or starts threads: the node calls `update(now)`-style methods from its
+timers, tests call them with a `FakeClock`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+from enum import Enum
+
+from ministral_node.clock import Clock
+from ministral_node.decision import Proposal
+
+
+class LinkState(Enum):
+    """The ground link as the watchdog sees it."""
+
+    NEVER_SEEN = 'never_seen'  # no heartbeat yet: like PX4, no data-link failsafe before one
+    UP = 'up'
+    LOST = 'lost'
+
+
+@dataclass(frozen=True)
+class LinkChange:
+    """A transition of the link state, for logs, diagnostics and the failsafe."""
+
+    old: LinkState
+    new: LinkState
+    silent_s: float
+
+
+class LinkMonitor:
+    """Ground-station heartbeats: lost after `loss_timeout_s` of silence (PX4 COM_DL_LOSS_T),
+    regained on the next heartbeat."""
+
+    def __init__(self, clock: Clock, loss_timeout_s: float = 10.0) -> None:
+        self.clock = clock
+        self.loss_timeout_s = loss_timeout_s
+        self.state = LinkState.NEVER_SEEN
+        self.last_heartbeat: float | None = None
+        self.heartbeats = 0
+        self._lock = threading.Lock()
+
+    def heartbeat(self) -> LinkChange | None:
+        """Record a heartbeat now; returns the change if it brought the link up."""
+        now = self.clock.now()
+        with self._lock:
+            silent = 0.0 if self.last_heartbeat is None else now - self.last_heartbeat
+            self.last_heartbeat = now
+            self.heartbeats += 1
+            if self.state is LinkState.UP:
+                return None
+            old, self.state = self.state, LinkState.UP
+            return LinkChange(old, LinkState.UP, silent)
+
+    def update(self) -> LinkChange | None:
+        """Check for silence; returns the change if the link was just lost."""
+        now = self.clock.now()
+        with self._lock:
+            if self.state is not LinkState.UP or self.last_heartbeat is None:
+                return None
+            silent = now - self.last_heartbeat
+            if silent <= self.loss_timeout_s:
+                return None
+            self.state = LinkState.LOST
+            return LinkChange(LinkState.UP, LinkState.LOST, silent)
+
+    def silent_s(self) -> float | None:
+        """Seconds since the last heartbeat, or None if there was none."""
+        with self._lock:
+            return None if self.last_heartbeat is None else self.clock.now() - self.last_heartbeat
+
+
+# Most severe wins, as in PX4's failsafe state machine.
+SEVERITY = {'hold': 0, 'return_to_home': 1, 'land': 2}
+
+
+class FailsafeEscalation:
+    """What to publish after the link is lost: `hold` at once, then `action` after `hold_s`
+    (PX4 COM_FAIL_ACT_T), each step once; cleared when the link returns."""
+
+    def __init__(self, clock: Clock, action: str = 'return_to_home', hold_s: float = 5.0) -> None:
+        if action not in SEVERITY:
+            raise ValueError(f'failsafe action must be one of {sorted(SEVERITY)}, got {action!r}')
+        self.clock = clock
+        self.action = action
+        self.hold_s = hold_s
+        self.lost_at: float | None = None
+        self.published: list[str] = []
+
+    @property
+    def active(self) -> bool:
+        return self.lost_at is not None
+
+    def link_lost(self) -> None:
+        if self.lost_at is None:
+            self.lost_at = self.clock.now()
+            self.published = []
+
+    def clear(self) -> None:
+        """The link is back: stop escalating (the operator decides what comes next)."""
+        self.lost_at = None
+        self.published = []
+
+    def due(self, busy: bool) -> Proposal | None:
+        """The next failsafe proposal to publish now, if one is due.
+
+        While a command is being decided (`busy`) nothing is published: that decision comes
+        first, and the escalation resumes after it.
+        """
+        if self.lost_at is None or busy:
+            return None
+        lost_for = self.clock.now() - self.lost_at
+        if 'hold' not in self.published:
+            self.published.append('hold')
+            return Proposal('hold', {'duration_s': None}, None, 1.0,
+                            f'ground link lost {lost_for:.1f} s ago; holding position')
+        if self.action != 'hold' and self.action not in self.published \
+                and lost_for >= self.hold_s:
+            self.published.append(self.action)
+            return Proposal(self.action, {}, None, 1.0,
+                            f'ground link lost {lost_for:.1f} s ago, held {self.hold_s:g} s; '
+                            f'failsafe action {self.action}')
+        return None
+
+
+class CircuitBreaker:
+    """Skips a failing source: opens after `threshold` consecutive failures, lets one try
+    through after `cooldown_s` (half-open), closes on a success."""
+
+    def __init__(self, clock: Clock, threshold: int = 3, cooldown_s: float = 30.0) -> None:
+        self.clock = clock
+        self.threshold = threshold
+        self.cooldown_s = cooldown_s
+        self.failures = 0
+        self.opened_at: float | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def state(self) -> str:
+        """closed, open or half_open."""
+        with self._lock:
+            return self._state()
+
+    def _state(self) -> str:
+        if self.opened_at is None:
+            return 'closed'
+        if self.clock.now() - self.opened_at >= self.cooldown_s:
+            return 'half_open'
+        return 'open'
+
+    def allows(self) -> bool:
+        """Whether the source may be tried now."""
+        with self._lock:
+            return self._state() != 'open'
+
+    def retry_in_s(self) -> float:
+        with self._lock:
+            if self.opened_at is None:
+                return 0.0
+            return max(0.0, self.cooldown_s - (self.clock.now() - self.opened_at))
+
+    def success(self) -> None:
+        with self._lock:
+            self.failures = 0
+            self.opened_at = None
+
+    def failure(self) -> bool:
+        """Record a failure; True if this opened (or re-opened) the breaker."""
+        with self._lock:
+            self.failures += 1
+            state = self._state()
+            if state == 'half_open' or (state == 'closed' and self.failures >= self.threshold):
+                self.opened_at = self.clock.now()
+                return True
+            return False
+
+
+class RateMonitor:
+    """Arrival rate of a stream (camera frames) over a sliding window, against an expected
+    rate."""
+
+    def __init__(self, clock: Clock, expected_hz: float, window_s: float = 2.0) -> None:
+        self.clock = clock
+        self.expected_hz = expected_hz
+        self.window_s = window_s
+        self._arrivals: deque[float] = deque()
+        self._last: float | None = None
+        self._lock = threading.Lock()
+
+    def tick(self) -> None:
+        now = self.clock.now()
+        with self._lock:
+            self._arrivals.append(now)
+            self._last = now
+            self._trim(now)
+
+    def _trim(self, now: float) -> None:
+        while self._arrivals and now - self._arrivals[0] > self.window_s:
+            self._arrivals.popleft()
+
+    def rate_hz(self) -> float:
+        with self._lock:
+            self._trim(self.clock.now())
+            return len(self._arrivals) / self.window_s
+
+    def last_age_s(self) -> float | None:
+        """Seconds since the last arrival, or None if nothing ever arrived."""
+        with self._lock:
+            return None if self._last is None else self.clock.now() - self._last
