@@ -78,9 +78,10 @@ class VisionLanguageEngine:
         self._lock = threading.Lock()
 
     @classmethod
-    def load(cls, model_dir: str | Path, options: EngineOptions = EngineOptions()
+    def load(cls, model_dir: str | Path, options: EngineOptions | None = None
              ) -> VisionLanguageEngine:
         """Check the directory, make the sessions; `ModelError` says what is wrong."""
+        options = options or EngineOptions()
         files = model_files.locate(model_dir, options.decoder_variant, options.vision_variant,
                                    options.embed_variant)
         tokenizer = MistralTokenizer(files.tokenizer)
@@ -127,7 +128,7 @@ class VisionLanguageEngine:
         try:
             out = self.sessions.vision.run([layout.features_name], feeds,
                                            watcher.run_options if watcher else None)[0]
-        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
+        except Exception as exc:
             if watcher is not None and watcher.fired:
                 watcher.check()
             raise GenerationError(f'vision encoder failed: {exc}') from exc
@@ -156,10 +157,11 @@ class VisionLanguageEngine:
     # The call ----------------------------------------------------------------------------------
 
     def generate(self, system: str, text: str, image: np.ndarray | None = None,
-                 options: GenerationOptions = GenerationOptions(),
+                 options: GenerationOptions | None = None,
                  cancel: Cancellation | None = None,
                  processor: LogitsProcessor | None = None) -> GenerationResult:
         """Generate a reply to `text` (and `image`, RGB uint8 HxWx3) under `system`."""
+        options = options or GenerationOptions()
         if self.sessions is None:
             raise ModelError('the engine is closed')
         began = time.perf_counter()

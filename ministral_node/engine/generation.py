@@ -129,7 +129,7 @@ class Decoder:
         options = watcher.run_options if watcher is not None else None
         try:
             outputs = self.session.run(self._outputs, feeds, options)
-        except Exception as exc:  # noqa: BLE001 - onnxruntime raises its own exception types
+        except Exception as exc:
             if watcher is not None and watcher.fired:
                 watcher.check()
                 raise Cancelled(watcher.cancel.reason or 'cancelled') from exc
@@ -239,6 +239,8 @@ def decode(decoder: Decoder, embed: Callable[[np.ndarray], np.ndarray], embeds: 
         step = time.perf_counter()
         logits, cache = decoder.run(embed(np.array([[token]], dtype=np.int64)), cache, watcher)
         step_times.append(time.perf_counter() - step)
+    # A cancellation that fired during the last run still counts: the result is too late.
+    watcher.check()
     return DecodeOutcome(tokens, reason, prefill_s, first_token_s,
                          time.perf_counter() - decode_began, start.length + embeds.shape[1],
                          start.length, step_times)

@@ -64,7 +64,8 @@ def locate(model_dir: str | Path, decoder: str = 'q4', vision: str = 'q4',
     if not str(model_dir):
         raise ModelError('no model directory configured (model_dir is empty)')
     if not root.is_dir():
-        raise ModelError(f'model directory {root} does not exist')
+        raise ModelError(f'model directory {root} does not exist; fetch a model with '
+                         'scripts/fetch_model or set model_dir')
     for value, allowed, what in ((decoder, DECODER_VARIANTS, 'decoder'),
                                  (vision, VISION_VARIANTS, 'vision'),
                                  (embed, EMBED_VARIANTS, 'embed')):

@@ -194,7 +194,7 @@ def create_session(path: Path, config: SessionConfig) -> ort.InferenceSession:
     try:
         return ort.InferenceSession(str(path), sess_options=options,
                                     providers=resolve_providers(config.providers))
-    except Exception as exc:  # noqa: BLE001 - onnxruntime's errors share no useful base class
+    except Exception as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if 'protobuf' in message.lower() or 'parse' in message.lower():
             raise ModelError(f'{path.name} is not an ONNX model (cannot parse it): '

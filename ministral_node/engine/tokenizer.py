@@ -39,7 +39,7 @@ class MistralTokenizer:
         path = Path(path)
         try:
             self._tokenizer = Tokenizer.from_file(str(path))
-        except Exception as exc:  # noqa: BLE001 - the Rust side raises plain Exception
+        except Exception as exc:
             raise ModelError(f'{path} is not a usable tokenizer.json: {exc}') from exc
         self.path = path
         ids = {}

@@ -74,6 +74,8 @@ class Preset:
 
 PRESETS = {
     'tiny': Preset(TextConfig(64, 2, 4, 2, 16, 128), VisionConfig(32, 1, 2, 64), 0),
+    # Slow enough that a long prefill can be cancelled part-way (cancellation tests).
+    'small': Preset(TextConfig(256, 6, 8, 2, 32, 768), VisionConfig(32, 1, 2, 64), 0),
     '3b': Preset(TextConfig(3072, 26, 32, 8, 128, 9216, 131072),
                  VisionConfig(1024, 24, 16, 4096), 131072),
 }
@@ -352,8 +354,9 @@ class BuildOptions:
     fp16_decoder: bool = True  # also write the q4f16 decoder
 
 
-def build(out: str | Path, options: BuildOptions = BuildOptions()) -> Path:
+def build(out: str | Path, options: BuildOptions | None = None) -> Path:
     """Write a complete model directory at `out` and return its path."""
+    options = options or BuildOptions()
     out = Path(out)
     (out / 'onnx').mkdir(parents=True, exist_ok=True)
     preset = PRESETS[options.preset]
@@ -365,7 +368,7 @@ def build(out: str | Path, options: BuildOptions = BuildOptions()) -> Path:
     if not text.vocab_size:
         text = replace(text, vocab_size=tokenizer.get_vocab_size())
     write_configs(out, text, preset.vision)
-    real_size = options.preset != 'tiny'
+    real_size = bool(preset.tokenizer_vocab)
     embeddings = _embeddings(rng, text, options.deterministic, real_size)
     _write(out / 'onnx' / EMBED_FILE.format('_fp16'), build_embed(embeddings), real_size)
 
