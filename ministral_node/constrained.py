@@ -192,24 +192,29 @@ class JsonConstraint:
             raise ValueError('the tokenizer has no single token for \'"\'')
         return tokens[0]
 
-    def processor(self, max_new_tokens: int) -> JsonProcessor:
-        """A fresh per-request processor that finishes within `max_new_tokens`."""
+    def processor(self, max_new_tokens: int, fast_forward: bool = True) -> JsonProcessor:
+        """A fresh per-request processor that finishes within `max_new_tokens`.
+
+        With `fast_forward`, tokens the grammar forces (keys, punctuation) are appended without
+        sampling and reach the decoder in one run with the sampled token."""
         if max_new_tokens < self.reserve_tokens + 1:
             raise ValueError(f'max_new_tokens {max_new_tokens} is too small to guarantee a '
                              f'complete decision; it needs at least {self.reserve_tokens + 1}')
-        return JsonProcessor(self, max_new_tokens)
+        return JsonProcessor(self, max_new_tokens, fast_forward)
 
 
 class JsonProcessor:
     """Masks logits to the grammar each step; implements the engine's LogitsProcessor."""
 
-    def __init__(self, constraint: JsonConstraint, max_new_tokens: int) -> None:
+    def __init__(self, constraint: JsonConstraint, max_new_tokens: int,
+                 fast_forward: bool = True) -> None:
         self.constraint = constraint
         self.matcher = llguidance.LLMatcher(constraint.tokenizer, constraint.grammar,
                                             log_level=0)
         if self.matcher.is_error():
             raise GenerationError(f'grammar error: {self.matcher.get_error()}')
         self.max_new_tokens = max_new_tokens
+        self.fast_forward = fast_forward
         self.generated = 0
         self.bitmask = llg_numpy.allocate_token_bitmask(1, constraint.vocab_size)
         self.stats = MaskStats([])
@@ -258,6 +263,19 @@ class JsonProcessor:
 
     def finished(self) -> bool:
         return self.matcher.is_stopped()
+
+    def forced(self) -> list[int]:
+        """The grammar's forced continuation (keys, punctuation), consumed already."""
+        if not self.fast_forward:
+            return []
+        tokens = self.matcher.compute_ff_tokens()
+        if tokens:
+            tokens = tokens[: self.max_new_tokens - self.generated]
+            if not self.matcher.consume_tokens(tokens):
+                raise GenerationError(f'forced tokens broke the grammar: '
+                                      f'{self.matcher.get_error()}')
+            self.generated += len(tokens)
+        return tokens
 
     def accepting(self) -> bool:
         return self.matcher.is_accepting()

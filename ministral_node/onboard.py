@@ -108,17 +108,19 @@ class OnboardDecider:
         return decider
 
     def configure(self, values: Mapping[str, Any]) -> None:
-        """Apply the live parameters (sampling, token budget, prefix cache) without reloading."""
+        """Apply live parameters (sampling, budget, prefix cache, image edge) without a reload."""
         seed = int(values.get('seed', -1))
         self.generation = GenerationOptions(
             max_new_tokens=int(values.get('max_new_tokens', self.generation.max_new_tokens)),
             temperature=float(values.get('temperature', self.generation.temperature)),
             top_p=float(values.get('top_p', self.generation.top_p)),
             seed=None if seed < 0 else seed)
-        prefix = bool(values.get('prefix_cache', self.engine_options.prefix_cache))
-        self.engine_options = replace(self.engine_options, prefix_cache=prefix)
+        live = {'prefix_cache': bool(values.get('prefix_cache', self.engine_options.prefix_cache)),
+                'max_image_edge': int(values.get('max_image_edge',
+                                                 self.engine_options.max_image_edge))}
+        self.engine_options = replace(self.engine_options, **live)
         if self.engine is not None:
-            self.engine.options = replace(self.engine.options, prefix_cache=prefix)
+            self.engine.options = replace(self.engine.options, **live)
 
     @property
     def loaded(self) -> bool:

@@ -119,6 +119,9 @@ class Verbose:
     def finished(self):
         return self.inner.finished()
 
+    def forced(self):
+        return self.inner.forced()
+
 
 @pytest.mark.parametrize('seed', range(3))
 def test_the_tightest_budget_still_completes(engine, constraint, seed):
@@ -150,3 +153,17 @@ def test_mask_timing_is_recorded(engine, constraint):
                                                          seed=1), processor=processor)
     summary = processor.stats.summary()
     assert summary['tokens'] > 5 and 0 < summary['median_ms'] <= summary['p99_ms']
+
+
+def test_forced_tokens_share_decoder_runs_and_stay_valid(engine, constraint):
+    results = {}
+    for fast_forward in (False, True):
+        processor = constraint.processor(384, fast_forward=fast_forward)
+        result = engine.generate('s', 'follow the car', None,
+                                 GenerationOptions(max_new_tokens=384, temperature=1.0, seed=4),
+                                 processor=processor)
+        Proposal.from_json(result.text)
+        results[fast_forward] = result
+    slow, fast = results[False], results[True]
+    assert slow.decode_steps == slow.new_tokens - 1
+    assert fast.decode_steps < fast.new_tokens - 5

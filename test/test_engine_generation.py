@@ -125,6 +125,9 @@ def test_stops_at_eos_and_reports_it():
         def finished(self):
             return False
 
+        def forced(self):
+            return []
+
     result = engine.generate(SYSTEM, 'hold', None, GenerationOptions(max_new_tokens=8),
                              processor=ForceEos())
     assert (result.stop_reason, result.token_ids) == ('eos', [])

@@ -55,6 +55,7 @@ class GenerationResult:
     stop_reason: str
     prefix_reused: int  # prompt positions taken from the prefix cache
     timings: dict[str, float] = field(default_factory=dict)
+    decode_steps: int = 0  # decoder runs after the prefill (forced tokens share a run)
 
     @property
     def new_tokens(self) -> int:
@@ -198,4 +199,5 @@ class VisionLanguageEngine:
                      'decode_s': outcome.decode_s,
                      'decode_tokens_per_s': (len(outcome.step_times) / sum(outcome.step_times)
                                              if outcome.step_times else 0.0),
-                     'total_s': total_s})
+                     'total_s': total_s},
+            decode_steps=len(outcome.step_times))

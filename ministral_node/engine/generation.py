@@ -51,6 +51,13 @@ class LogitsProcessor(Protocol):
         """True when the output is complete and generation should stop."""
         ...
 
+    def forced(self) -> list[int]:
+        """Tokens that must come next whatever the model says (already advanced past).
+
+        The loop appends them without sampling and feeds them to the decoder in one run
+        together with the sampled token. Return [] when nothing is forced."""
+        ...
+
 
 @dataclass(frozen=True)
 class KVCache:
@@ -228,8 +235,12 @@ def decode(decoder: Decoder, embed: Callable[[np.ndarray], np.ndarray], embeds: 
             reason = 'eos'
             break
         tokens.append(token)
+        feed = [token]
         if processor is not None:
             processor.advance(token)
+            forced = processor.forced()[: options.max_new_tokens - len(tokens)]
+            tokens += forced
+            feed += forced
             if processor.finished():
                 reason = 'stop'
                 break
@@ -237,7 +248,7 @@ def decode(decoder: Decoder, embed: Callable[[np.ndarray], np.ndarray], embeds: 
             break
         watcher.check()
         step = time.perf_counter()
-        logits, cache = decoder.run(embed(np.array([[token]], dtype=np.int64)), cache, watcher)
+        logits, cache = decoder.run(embed(np.array([feed], dtype=np.int64)), cache, watcher)
         step_times.append(time.perf_counter() - step)
     # A cancellation that fired during the last run still counts: the result is too late.
     watcher.check()

@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 import onnx
 from onnx import TensorProto
-from tokenizers import Tokenizer
 
 from ministral_node.tools import tokenizer_builder
 from ministral_node.tools.onnx_graph import (
@@ -107,6 +106,8 @@ def build_decoder(cfg: TextConfig, dtype: type, linear: Linear, rng: np.random.G
 
     cos, sin = _rope_tables(g, positions, hd, cfg.rope_theta)
     bias = _attention_bias(g, x, mask, past[0][0])
+    # Row r*T + t of the stacked query heads is query position t.
+    bias = g.op('Tile', [bias, g.i64(1, 1, heads // kv_heads, 1)])
     for i in range(cfg.num_hidden_layers):
         h = g.rms_norm(x, cfg.hidden_size, cfg.rms_norm_eps, f'l{i}_in_norm')
         q = _heads(g, linear(g, h, f'l{i}_q_proj', cfg.hidden_size, heads * hd), heads, hd)
@@ -117,8 +118,7 @@ def build_decoder(cfg: TextConfig, dtype: type, linear: Linear, rng: np.random.G
         present_v = g.op_to('Concat', [past[i][1], v], f'present.{i}.value', axis=2)
         for name in (present_k, present_v):
             g.add_output(name, g.onnx_dtype, ['batch_size', kv_heads, 'total_sequence_length', hd])
-        ctx = _attend(g, q, _repeat_kv(g, present_k, heads, kv_heads, hd),
-                      _repeat_kv(g, present_v, heads, kv_heads, hd), bias, hd)
+        ctx = _grouped_attention(g, q, present_k, present_v, bias, heads, kv_heads, hd)
         ctx = g.op('Reshape', [g.op('Transpose', [ctx], perm=[0, 2, 1, 3]),
                                g.i64(0, 0, heads * hd)])
         x = g.op('Add', [x, linear(g, ctx, f'l{i}_o_proj', heads * hd, cfg.hidden_size)])
@@ -182,12 +182,14 @@ def _rotate(g: Graph, x: str, cos: str, sin: str, hd: int) -> str:
     return g.op('Add', [g.op('Mul', [x, cos]), g.op('Mul', [rotated, sin])])
 
 
-def _repeat_kv(g: Graph, kv: str, heads: int, kv_heads: int, hd: int) -> str:
-    if heads == kv_heads:
-        return kv
-    expanded = g.op('Expand', [g.op('Unsqueeze', [kv, g.i64(2)]),
-                               g.i64(1, 1, heads // kv_heads, 1, 1)])
-    return g.op('Reshape', [expanded, g.i64(0, heads, -1, hd)])
+def _grouped_attention(g: Graph, q: str, k: str, v: str, bias: str, heads: int,
+                       kv_heads: int, hd: int) -> str:
+    """Grouped-query attention without copying the cache: the query heads that share a KV
+    head are stacked along the sequence axis, [B, kv, rep*T, hd] against [B, kv, S, hd].
+    `bias` is the attention bias tiled to [B, 1, rep*T, S] to match."""
+    stacked = g.op('Reshape', [q, g.i64(0, kv_heads, -1, hd)])
+    ctx = _attend(g, stacked, k, v, bias, hd)
+    return g.op('Reshape', [ctx, g.i64(0, heads, -1, hd)])
 
 
 def _attend(g: Graph, q: str, k: str, v: str, bias: str | None, hd: int) -> str:
@@ -279,7 +281,7 @@ def quantize_q4(model: onnx.ModelProto) -> onnx.ModelProto:
     return quantizer.model.model
 
 
-def save(model: onnx.ModelProto, path: Path, external: bool) -> None:
+def save(path: Path, model: onnx.ModelProto, external: bool) -> None:
     """Write `model`; with `external`, weights go to `<name>_data` beside it (as exported)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = path.with_name(path.name + '_data')
@@ -352,6 +354,7 @@ class BuildOptions:
     logits_to_keep: bool = False
     float_copy: bool = False  # also write unquantized `decoder_model_merged.onnx` etc.
     fp16_decoder: bool = True  # also write the q4f16 decoder
+    tokenizer_words: tuple[str, ...] = ()  # large vocabularies: text whose words become tokens
 
 
 def build(out: str | Path, options: BuildOptions | None = None) -> Path:
@@ -362,7 +365,8 @@ def build(out: str | Path, options: BuildOptions | None = None) -> Path:
     preset = PRESETS[options.preset]
     rng = np.random.default_rng(options.seed)
     tokenizer = tokenizer_builder.train_small() if not preset.tokenizer_vocab else \
-        tokenizer_builder.construct_large(preset.tokenizer_vocab, seed=options.seed)
+        tokenizer_builder.construct_large(preset.tokenizer_vocab, seed=options.seed,
+                                          words=options.tokenizer_words)
     tokenizer.save(str(out / 'tokenizer.json'))
     text = preset.text
     if not text.vocab_size:
@@ -370,7 +374,7 @@ def build(out: str | Path, options: BuildOptions | None = None) -> Path:
     write_configs(out, text, preset.vision)
     real_size = bool(preset.tokenizer_vocab)
     embeddings = _embeddings(rng, text, options.deterministic, real_size)
-    _write(out / 'onnx' / EMBED_FILE.format('_fp16'), build_embed(embeddings), real_size)
+    save(out / 'onnx' / EMBED_FILE.format('_fp16'), build_embed(embeddings), real_size)
 
     lm_head = None
     if options.deterministic:
@@ -386,28 +390,26 @@ def build(out: str | Path, options: BuildOptions | None = None) -> Path:
                 continue
             model = build_decoder(text, dtype, linear, np.random.default_rng(options.seed),
                                   options.logits_to_keep)
-            _write(out / 'onnx' / DECODER_FILE.format(suffix), model, True)
+            save(out / 'onnx' / DECODER_FILE.format(suffix), model, True)
         vision = build_vision(preset.vision, text.hidden_size, linear, rng)
-        _write(out / 'onnx' / VISION_FILE.format('_q4'), vision, True)
+        save(out / 'onnx' / VISION_FILE.format('_q4'), vision, True)
         return out
 
     for dtype, suffix in ((np.float32, ''), (np.float16, 'f16')):
         if dtype == np.float16 and not options.fp16_decoder:
             continue
-        base = float_linear(layer_std)
-        linear = base if lm_head is None else fixed_linear({'lm_head': lm_head}, base)
-        if lm_head is None:
-            linear = fixed_linear({'lm_head': rng_head(text, options.seed)}, base)
+        head = lm_head if lm_head is not None else rng_head(text, options.seed)
+        linear = fixed_linear({'lm_head': head}, float_linear(layer_std))
         model = build_decoder(text, dtype, linear, np.random.default_rng(options.seed),
                               options.logits_to_keep)
         if options.float_copy and dtype == np.float32:
-            _write(out / 'onnx' / DECODER_FILE.format(''), model, False)
-        _write(out / 'onnx' / DECODER_FILE.format(f'_q4{suffix}'), quantize_q4(model), False)
+            save(out / 'onnx' / DECODER_FILE.format(''), model, False)
+        save(out / 'onnx' / DECODER_FILE.format(f'_q4{suffix}'), quantize_q4(model), False)
     vision = build_vision(preset.vision, text.hidden_size, float_linear(0.05),
                           np.random.default_rng(options.seed + 2))
     if options.float_copy:
-        _write(out / 'onnx' / VISION_FILE.format(''), vision, False)
-    _write(out / 'onnx' / VISION_FILE.format('_q4'), quantize_q4(vision), False)
+        save(out / 'onnx' / VISION_FILE.format(''), vision, False)
+    save(out / 'onnx' / VISION_FILE.format('_q4'), quantize_q4(vision), False)
     return out
 
 
@@ -424,14 +426,6 @@ def _embeddings(rng: np.random.Generator, text: TextConfig, deterministic: bool,
     if real_size:
         return (rng.standard_normal(shape, dtype=np.float32) * 0.02).astype(np.float16)
     return rng.standard_normal(shape).astype(np.float32) * (1.0 if deterministic else 0.5)
-
-
-def _write(path: Path, model: onnx.ModelProto, external: bool) -> None:
-    save(model, path, external)
-
-
-def tokenizer_vocab(path: Path) -> int:
-    return Tokenizer.from_file(str(path)).get_vocab_size()
 
 
 def main(argv: list[str] | None = None) -> int:

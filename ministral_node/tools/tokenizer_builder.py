@@ -67,13 +67,15 @@ def train_small(vocab_size: int = 1024, special_count: int = 32) -> Tokenizer:
     return tokenizer
 
 
-def construct_large(vocab_size: int = 131072, special_count: int = 1000,
-                    seed: int = 0) -> Tokenizer:
+def construct_large(vocab_size: int = 131072, special_count: int = 1000, seed: int = 0,
+                    words: tuple[str, ...] = ()) -> Tokenizer:
     """A byte-level BPE of exactly `vocab_size` ids, built without training.
 
     Every token past the 256 byte tokens extends an earlier token by one byte, and the merges
-    list the pairs in creation order, so the merge table is consistent.
+    list the pairs in creation order, so the merge table is consistent. `words` (text) become
+    whole tokens first, and so do the built-in corpus's words.
     """
+    words = (*words, *_PHRASES, *_JSON_BITS)
     rng = np.random.default_rng(seed)
     # ByteLevel's printable mapping of bytes 0..255, in byte order.
     table = _bytes_to_unicode()
@@ -86,7 +88,20 @@ def construct_large(vocab_size: int = 131072, special_count: int = 1000,
     for token in tokens:
         vocab[token] = len(vocab)
     merges: list[list[str]] = []
-    # Mostly ASCII letters, digits and punctuation, like real text.
+
+    def add(base: str, tail: str) -> None:
+        vocab[base + tail] = len(vocab)
+        tokens.append(base + tail)
+        merges.append([base, tail])
+
+    # Whole words first (each as a chain of one-byte extensions), so English-like text takes
+    # about as many tokens as with a trained vocabulary.
+    for word in sorted(set(' '.join(words).split()), key=len):
+        mapped = ''.join(table[b] for b in (' ' + word).encode())
+        for end in range(2, len(mapped) + 1):
+            if mapped[:end] not in vocab and len(vocab) < vocab_size:
+                add(mapped[:end - 1], mapped[end - 1])
+    # Then random extensions: mostly ASCII letters, digits and punctuation, like real text.
     common = [table[b] for b in range(32, 127)]
     while len(vocab) < vocab_size:
         base = tokens[int(rng.integers(len(tokens)))] if len(tokens) > 256 and rng.random() < 0.7 \
@@ -95,9 +110,7 @@ def construct_large(vocab_size: int = 131072, special_count: int = 1000,
         new = base + tail
         if new in vocab or len(base) > 12:
             continue
-        vocab[new] = len(vocab)
-        tokens.append(new)
-        merges.append([base, tail])
+        add(base, tail)
     document = {
         'version': '1.0', 'truncation': None, 'padding': None,
         'added_tokens': [{'id': i, 'content': name, 'single_word': False, 'lstrip': False,
