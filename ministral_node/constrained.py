@@ -264,13 +264,13 @@ class JsonProcessor:
     def finished(self) -> bool:
         return self.matcher.is_stopped()
 
-    def forced(self) -> list[int]:
+    def forced(self, limit: int) -> list[int]:
         """The grammar's forced continuation (keys, punctuation), consumed already."""
-        if not self.fast_forward:
+        if not self.fast_forward or limit <= 0:
             return []
         tokens = self.matcher.compute_ff_tokens()
         if tokens:
-            tokens = tokens[: self.max_new_tokens - self.generated]
+            tokens = tokens[: min(limit, self.max_new_tokens - self.generated)]
             if not self.matcher.consume_tokens(tokens):
                 raise GenerationError(f'forced tokens broke the grammar: '
                                       f'{self.matcher.get_error()}')

@@ -119,8 +119,8 @@ class Verbose:
     def finished(self):
         return self.inner.finished()
 
-    def forced(self):
-        return self.inner.forced()
+    def forced(self, limit):
+        return self.inner.forced(limit)
 
 
 @pytest.mark.parametrize('seed', range(3))

@@ -125,7 +125,7 @@ def test_stops_at_eos_and_reports_it():
         def finished(self):
             return False
 
-        def forced(self):
+        def forced(self, limit):
             return []
 
     result = engine.generate(SYSTEM, 'hold', None, GenerationOptions(max_new_tokens=8),

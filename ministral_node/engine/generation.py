@@ -51,8 +51,8 @@ class LogitsProcessor(Protocol):
         """True when the output is complete and generation should stop."""
         ...
 
-    def forced(self) -> list[int]:
-        """Tokens that must come next whatever the model says (already advanced past).
+    def forced(self, limit: int) -> list[int]:
+        """Up to `limit` tokens that must come next whatever the model says, advanced past.
 
         The loop appends them without sampling and feeds them to the decoder in one run
         together with the sampled token. Return [] when nothing is forced."""
@@ -238,7 +238,7 @@ def decode(decoder: Decoder, embed: Callable[[np.ndarray], np.ndarray], embeds: 
         feed = [token]
         if processor is not None:
             processor.advance(token)
-            forced = processor.forced()[: options.max_new_tokens - len(tokens)]
+            forced = processor.forced(options.max_new_tokens - len(tokens))
             tokens += forced
             feed += forced
             if processor.finished():

@@ -213,7 +213,7 @@ def build_vision(cfg: VisionConfig, text_hidden: int, linear: Linear,
     g = Graph('vision_encoder', np.dtype(np.float32), rng)
     d, p, m = cfg.hidden_size, cfg.patch_size, cfg.spatial_merge_size
     pixels = g.add_input('pixel_values', TensorProto.FLOAT, ['batch_size', 3, 'height', 'width'])
-    kernel = g.const(g.weight((d, 3, p, p), 1.0 / np.sqrt(3 * p * p), 'patch'), 'patch_conv')
+    kernel = g.const(g.weight((d, 3, p, p), 1.0 / np.sqrt(3 * p * p)), 'patch_conv')
     patches = g.op('Conv', [pixels, kernel], 'patches', strides=[p, p], kernel_shape=[p, p])
     grid = g.op('Slice', [g.op('Shape', [patches]), g.i64(2), g.i64(4), g.i64(0)])
     x = g.op('Reshape', [g.op('Transpose', [patches], perm=[0, 2, 3, 1]), g.i64(-1, d)])

@@ -67,7 +67,7 @@ class Graph:
     def scalar_i64(self, value: int) -> str:
         return self.const(np.array(value, dtype=np.int64), 's64')
 
-    def weight(self, shape: tuple[int, ...], std: float, hint: str) -> np.ndarray:
+    def weight(self, shape: tuple[int, ...], std: float) -> np.ndarray:
         return (self.rng.standard_normal(shape) * std).astype(np.float32)
 
     def add_input(self, name: str, elem: int, shape: list) -> str:
@@ -124,7 +124,7 @@ def float_linear(std: float = 0.02) -> Linear:
     """Projections as plain MatMul with random float weights (quantizable afterwards)."""
 
     def linear(g: Graph, x: str, hint: str, k: int, n: int) -> str:
-        w = g.const(g.weight((k, n), std, hint).astype(g.dtype), f'{hint}_w')
+        w = g.const(g.weight((k, n), std).astype(g.dtype), f'{hint}_w')
         return g.op('MatMul', [x, w], hint)
 
     return linear
