@@ -43,6 +43,7 @@ def rss_mib() -> float:
 
 
 def peak_rss_mib() -> float:
+    """Peak resident set size of this process so far, MiB."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -53,10 +54,12 @@ class Table:
         self.rows: list[tuple[str, str, str]] = []
 
     def add(self, measure: str, value: str, note: str = '') -> None:
+        """Add a row (and show it on stderr at once: real-size runs take minutes)."""
         self.rows.append((measure, value, note))
         print(f'  {measure}: {value} {note}'.rstrip(), file=sys.stderr, flush=True)
 
     def render(self) -> str:
+        """The table as text."""
         widths = [max(len(r[i]) for r in self.rows + [('measure', 'value', 'note')])
                   for i in range(3)]
         line = '+'.join('-' * (w + 2) for w in widths)
@@ -107,6 +110,7 @@ def camera_frame(seed: int = 0) -> Frame:
 
 
 def bench_masking(table: Table, model_dir: Path | None, steps: int) -> None:
+    """Masking cost at the model's vocabulary, and at a constructed 131k one if smaller."""
     from ministral_node.tools.tokenizer_builder import construct_large
 
     sources = []
@@ -127,6 +131,7 @@ def bench_masking(table: Table, model_dir: Path | None, steps: int) -> None:
 
 
 def bench_model(table: Table, model_dir: Path, args: argparse.Namespace) -> None:
+    """Load, vision, first token, decode and end-to-end decision figures."""
     params = {'model_dir': str(model_dir), 'execution_providers': args.providers,
               'intra_op_threads': args.threads, 'decoder_variant': args.variant,
               'max_new_tokens': args.max_new_tokens, 'temperature': 0.0,

@@ -43,6 +43,8 @@ INT64_MAX = np.iinfo(np.int64).max
 
 @dataclass(frozen=True)
 class TextConfig:
+    """Decoder shapes (config.json text_config)."""
+
     hidden_size: int
     num_hidden_layers: int
     num_attention_heads: int
@@ -56,6 +58,8 @@ class TextConfig:
 
 @dataclass(frozen=True)
 class VisionConfig:
+    """Vision tower shapes (config.json vision_config)."""
+
     hidden_size: int
     num_hidden_layers: int
     num_attention_heads: int
@@ -66,6 +70,8 @@ class VisionConfig:
 
 @dataclass(frozen=True)
 class Preset:
+    """A named model size; tokenizer_vocab 0 trains the small tokenizer."""
+
     text: TextConfig
     vision: VisionConfig
     tokenizer_vocab: int  # 0: train the small tokenizer
@@ -348,6 +354,8 @@ def write_configs(out: Path, text: TextConfig, vision: VisionConfig) -> None:
 
 @dataclass(frozen=True)
 class BuildOptions:
+    """What `build` writes."""
+
     preset: str = 'tiny'
     seed: int = 0
     deterministic: bool = False

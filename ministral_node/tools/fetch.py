@@ -32,10 +32,12 @@ class FetchError(RuntimeError):
 
 
 def file_url(endpoint: str, repo: str, revision: str, path: str) -> str:
+    """The hub's download URL of one file at one revision."""
     return f'{endpoint.rstrip("/")}/{repo}/resolve/{quote(revision, safe="")}/{quote(path)}'
 
 
 def listing_url(endpoint: str, repo: str, revision: str) -> str:
+    """The hub API URL whose `siblings` list every file of the repository."""
     return f'{endpoint.rstrip("/")}/api/models/{repo}/revision/{quote(revision, safe="")}'
 
 
@@ -69,6 +71,7 @@ def _headers(token: str | None) -> dict[str, str]:
 
 
 def list_files_https(endpoint: str, repo: str, revision: str, token: str | None) -> list[str]:
+    """Every file path in the repository at `revision`, over plain HTTPS."""
     request = urllib.request.Request(listing_url(endpoint, repo, revision),
                                      headers=_headers(token))
     try:
@@ -150,6 +153,7 @@ def fetch(repo: str, revision: str, dest: Path, variants: dict[str, str], token:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Checked command-line arguments."""
     parser = argparse.ArgumentParser(prog='fetch_model', description=__doc__.split('\n')[0])
     parser.add_argument('--repo', default=DEFAULT_REPO)
     parser.add_argument('--revision', default='main', help='branch, tag or commit')
