@@ -79,6 +79,15 @@ def test_prefix_cache_reuse_gives_identical_output():
     assert cached.prefix_cache.misses == 2
 
 
+@pytest.mark.parametrize('chunk', [1, 7, 64])
+def test_chunked_prefill_gives_the_same_tokens(chunk):
+    engine = _engine('random', prefix_cache=False)
+    whole = GenerationOptions(max_new_tokens=10, temperature=1.0, seed=2, prefill_chunk=0)
+    chunked = GenerationOptions(max_new_tokens=10, temperature=1.0, seed=2, prefill_chunk=chunk)
+    assert engine.generate(SYSTEM, 'orbit the mast', IMAGE, whole).token_ids == \
+        engine.generate(SYSTEM, 'orbit the mast', IMAGE, chunked).token_ids
+
+
 def test_logits_to_keep_gives_the_same_tokens():
     options = GenerationOptions(max_new_tokens=12, temperature=1.0, seed=3)
     keep = _engine('random_keep')
@@ -133,7 +142,7 @@ def test_stops_at_eos_and_reports_it():
     assert (result.stop_reason, result.token_ids) == ('eos', [])
 
 
-def _long_text(words=600):
+def _long_text(words=1000):
     return 'take off to ten metres ' * words
 
 

@@ -21,6 +21,7 @@ from ministral_node.engine.generation import (
     LogitsProcessor,
     PrefixCache,
     decode,
+    prefill,
 )
 from ministral_node.engine.model_files import ModelError, ModelFiles
 from ministral_node.engine.preprocess import ImageConfig, PreparedImage, preprocess
@@ -145,13 +146,13 @@ class VisionLanguageEngine:
             embeds[0, prompt.image_positions] = features
         return embeds
 
-    def _prefix(self, prompt: Prompt, embeds: np.ndarray, watcher: CancelWatcher
-                ) -> KVCache:
+    def _prefix(self, prompt: Prompt, embeds: np.ndarray, watcher: CancelWatcher,
+                chunk: int) -> KVCache:
         key = tuple(int(t) for t in prompt.ids[: prompt.prefix_len])
         cached = self.prefix_cache.get(key)
         if cached is None:
-            _, cached = self.decoder.run(embeds[:, : prompt.prefix_len],
-                                         self.decoder.empty_cache(), watcher)
+            _, cached = prefill(self.decoder, embeds[:, : prompt.prefix_len],
+                                self.decoder.empty_cache(), watcher, chunk)
             self.prefix_cache.put(key, cached)
         return cached
 
@@ -183,7 +184,7 @@ class VisionLanguageEngine:
             prefix_s = 0.0
             if self.options.prefix_cache:
                 prefix_began = time.perf_counter()
-                start = self._prefix(prompt, embeds, watcher)
+                start = self._prefix(prompt, embeds, watcher, options.prefill_chunk)
                 prefix_s = time.perf_counter() - prefix_began
                 embeds = embeds[:, start.length:]
             outcome = decode(self.decoder, self.embed, embeds, start, self.files.eos_ids,

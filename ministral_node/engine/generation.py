@@ -34,6 +34,9 @@ class GenerationOptions:
     temperature: float = 0.0
     top_p: float = 1.0
     seed: int | None = None
+    # Prefill in runs of at most this many positions (0: one run): bounds the time between
+    # cancellation checks and the size of logits/attention intermediates.
+    prefill_chunk: int = 256
 
 
 class LogitsProcessor(Protocol):
@@ -210,14 +213,27 @@ class DecodeOutcome:
     step_times: list[float] = field(default_factory=list)
 
 
+def prefill(decoder: Decoder, embeds: np.ndarray, start: KVCache, watcher: CancelWatcher,
+            chunk: int = 0) -> tuple[np.ndarray, KVCache]:
+    """Run embeds [1, T, H] after `start`, in chunks of `chunk` positions (0: at once)."""
+    step = chunk if chunk > 0 else embeds.shape[1]
+    cache = start
+    logits = None
+    for offset in range(0, embeds.shape[1], step):
+        watcher.check()
+        logits, cache = decoder.run(embeds[:, offset:offset + step], cache, watcher)
+    if logits is None:
+        raise GenerationError('nothing to prefill')
+    return logits, cache
+
+
 def decode(decoder: Decoder, embed: Callable[[np.ndarray], np.ndarray], embeds: np.ndarray,
            start: KVCache, eos_ids: tuple[int, ...], options: GenerationOptions,
            watcher: CancelWatcher, processor: LogitsProcessor | None = None) -> DecodeOutcome:
     """Prefill `embeds` [1, T, H] after `start` (empty or a cached prefix), then decode."""
     rng = np.random.default_rng(options.seed)
     began = time.perf_counter()
-    watcher.check()
-    logits, cache = decoder.run(embeds, start, watcher)
+    logits, cache = prefill(decoder, embeds, start, watcher, options.prefill_chunk)
     prefill_s = time.perf_counter() - began
     tokens: list[int] = []
     step_times: list[float] = []
