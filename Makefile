@@ -39,5 +39,11 @@ lint: setup
 format: setup
 	$(BIN)/ruff format ministral_node test launch scripts setup.py
 
+# Onboard-model figures on this machine: real 3B shapes, random 4-bit weights (built once
+# into .bench/). BENCH_ARGS=path/to/model_dir benches a real model directory instead.
+BENCH_ARGS ?= --synthetic 3b
+bench: setup
+	$(BIN)/python -m ministral_node.cli.bench $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) build install log *.egg-info .pytest_cache .ruff_cache

@@ -54,6 +54,7 @@ setup(
             'ministral_node = ministral_node.node_main:main',
             'ministral-decide = ministral_node.cli.decide:main',
             'ministral-demo = ministral_node.cli.demo:main',
+            'ministral-bench = ministral_node.cli.bench:main',
         ],
     },
 )

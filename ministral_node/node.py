@@ -40,7 +40,7 @@ from ministral_node.decision import Proposal, to_json
 from ministral_node.health import ERROR, LEVEL_NAMES, OK, STALE, WARN, HealthBoard
 from ministral_node.image_conversion import CompressedImageData, ImageError, RawImage
 from ministral_node.pipeline import DecisionPipeline
-from ministral_node.sources import build_sources, close_sources
+from ministral_node.sources import build_sources, close_sources, configure_sources
 from ministral_node.vehicle import VehicleState, battery_percent, heading_from_quaternion
 from ministral_node.watchdog import FailsafeEscalation, LinkMonitor, LinkState, RateMonitor
 
@@ -181,6 +181,7 @@ class MinistralNode(LifecycleNode):
                 self.escalation.link_lost()
         if self._pipeline is not None:
             self._pipeline.apply_params(updated)
+        configure_sources(self._sources, updated)
         return SetParametersResult(successful=True)
 
     def _escalation(self, values: dict) -> FailsafeEscalation | None:

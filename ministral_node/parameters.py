@@ -217,6 +217,43 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('battery_timeout_s', 10.0,
               'A battery reading older than this counts as unknown.', minimum=0.1,
               maximum=600.0),
+    # Onboard model
+    ParamSpec('model_dir', '',
+              "Onboard model directory in the published ONNX layout; '' uses the package's "
+              'models/ministral-3-3b if present (scripts/fetch_model), else no onboard model.',
+              applies=ON_ACTIVATE),
+    ParamSpec('decoder_variant', 'q4',
+              'Decoder file: q4 (decoder_model_merged_q4.onnx, float32 activations) or q4f16 '
+              '(float16 activations and KV cache, for GPUs).',
+              choices=('q4', 'q4f16', 'fp16', 'fp32'), applies=ON_ACTIVATE),
+    ParamSpec('vision_variant', 'q4', 'Vision encoder file variant (vision_encoder_<v>.onnx).',
+              choices=('q4', 'q4f16', 'fp16', 'fp32'), applies=ON_ACTIVATE),
+    ParamSpec('embed_variant', 'fp16', 'Token embedding file variant (embed_tokens_<v>.onnx).',
+              choices=('fp16', 'q4', 'fp32'), applies=ON_ACTIVATE),
+    ParamSpec('execution_providers', ['cuda', 'cpu'],
+              'ONNX Runtime execution providers in order of preference; those this '
+              'onnxruntime lacks are skipped and CPU is always the last resort.',
+              choices=('tensorrt', 'cuda', 'cpu'), applies=ON_ACTIVATE),
+    ParamSpec('intra_op_threads', 0,
+              'Threads inside one ONNX Runtime operator; 0 lets onnxruntime use every core.',
+              minimum=0, maximum=64, applies=ON_ACTIVATE),
+    ParamSpec('inter_op_threads', 1, 'Threads across independent operators.',
+              minimum=1, maximum=16, applies=ON_ACTIVATE),
+    ParamSpec('max_new_tokens', 384,
+              'Most tokens one onboard decision may generate; the JSON constraint always '
+              'finishes the decision within it.', minimum=192, maximum=4096),
+    ParamSpec('temperature', 0.0, 'Sampling temperature of the onboard model; 0 is greedy.',
+              minimum=0.0, maximum=2.0),
+    ParamSpec('top_p', 1.0, 'Nucleus sampling mass (used when temperature > 0).',
+              minimum=0.01, maximum=1.0),
+    ParamSpec('seed', -1, 'Sampling seed; -1 draws a new one for every decision.',
+              minimum=-1, maximum=2**31 - 1),
+    ParamSpec('max_image_edge', 448,
+              'Camera frames are shrunk so their longest side is at most this many pixels '
+              'before the vision encoder (latency: image tokens grow with its square).',
+              minimum=28, maximum=1540),
+    ParamSpec('prefix_cache', True,
+              "Reuse the KV cache of the constant system-prompt prefix across decisions."),
 )
 
 SPECS: dict[str, ParamSpec] = {p.name: p for p in PARAMETERS}

@@ -9,7 +9,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from ministral_node.deciders import Decider
+from ministral_node.deciders import Decider, DeciderUnavailable
 from ministral_node.health import ERROR, OK, HealthBoard
 
 log = logging.getLogger(__name__)
@@ -17,33 +17,55 @@ log = logging.getLogger(__name__)
 
 def build_sources(values: Mapping[str, Any], health: HealthBoard | None = None,
                   names: list[str] | None = None) -> list[Decider]:
-    """The sources in `names` (default: the `decision_sources` parameter), in order.
+    """The sources in `names` (default: the `decision_sources` parameter), in order, loaded.
 
-    A source that cannot be built is left out, logged and marked ERROR in `health`; the chain
-    then decides with the rest (degraded mode), never crashes.
+    A source whose model cannot load stays in the chain in a clearly reported degraded mode:
+    ERROR in `health`, an error log line, and every decision records it as unavailable. A
+    source that cannot even be built is left out, also logged and marked ERROR.
     """
+    board = health or HealthBoard(_NoClock())
     built: list[Decider] = []
     for name in names or values['decision_sources']:
         try:
             decider = _build(name, values)
         except Exception as exc:  # noqa: BLE001 - any failure to build means degraded mode
-            log.error('decision source %s unavailable: %s', name, exc)
-            if health is not None:
-                health.set(name, ERROR, f'unavailable: {exc}')
+            log.error('decision source %s cannot be built: %s', name, exc)
+            board.set(name, ERROR, f'cannot be built: {exc}')
             continue
-        if health is not None:
-            health.set(name, OK, 'ready')
+        try:
+            load = getattr(decider, 'load', None)
+            if load is not None:
+                load()
+        except DeciderUnavailable as exc:
+            log.error('decision source %s degraded: %s', name, exc)
+            board.set(name, ERROR, str(exc))
+        else:
+            info = decider.model_info()
+            board.set(name, OK, 'ready' if info is None else
+                      f'loaded {info.name} ({info.variant}) on {info.provider}')
         built.append(decider)
     return built
 
 
 def _build(name: str, values: Mapping[str, Any]) -> Decider:
-    # Imported here so a source's dependencies load only when it is configured.
+    # Imported here so a source's dependencies (onnxruntime, ...) load only when configured.
     if name == 'rules':
         from ministral_node.rules import RuleDecider
 
         return RuleDecider()
+    if name == 'onboard':
+        from ministral_node.onboard import OnboardDecider
+
+        return OnboardDecider.from_params(values)
     raise ValueError(f'unknown decision source {name!r}')
+
+
+def configure_sources(sources: list[Decider], values: Mapping[str, Any]) -> None:
+    """Pass live parameter changes to the sources that take them."""
+    for source in sources:
+        configure = getattr(source, 'configure', None)
+        if configure is not None:
+            configure(values)
 
 
 def close_sources(sources: list[Decider]) -> None:
@@ -52,3 +74,8 @@ def close_sources(sources: list[Decider]) -> None:
         close = getattr(source, 'close', None)
         if close is not None:
             close()
+
+
+class _NoClock:
+    def now(self) -> float:
+        return 0.0

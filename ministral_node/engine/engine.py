@@ -1,0 +1,204 @@
+"""`VisionLanguageEngine`: load a model directory once, then answer (system, text, image)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ministral_node.deciders import Cancellation
+from ministral_node.decision import ModelInfo
+from ministral_node.engine import model_files
+from ministral_node.engine.generation import (
+    CancelWatcher,
+    Decoder,
+    GenerationError,
+    GenerationOptions,
+    KVCache,
+    LogitsProcessor,
+    PrefixCache,
+    decode,
+    prefill,
+)
+from ministral_node.engine.model_files import ModelError, ModelFiles
+from ministral_node.engine.preprocess import ImageConfig, PreparedImage, preprocess
+from ministral_node.engine.prompt import Prompt, build_prompt
+from ministral_node.engine.sessions import SessionConfig, Sessions
+from ministral_node.engine.tokenizer import MistralTokenizer
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """How a model is loaded and run (the onboard-model parameters map onto these)."""
+
+    decoder_variant: str = 'q4'
+    vision_variant: str = 'q4'
+    embed_variant: str = 'fp16'
+    providers: tuple[str, ...] = ('cpu',)
+    intra_op_threads: int = 0
+    inter_op_threads: int = 1
+    max_image_edge: int = 448
+    prefix_cache: bool = True
+    prefix_cache_entries: int = 4
+
+
+@dataclass
+class GenerationResult:
+    """What one generate call produced, and where the time went (seconds)."""
+
+    text: str
+    token_ids: list[int]
+    prompt_tokens: int
+    image_tokens: int
+    stop_reason: str
+    prefix_reused: int  # prompt positions taken from the prefix cache
+    timings: dict[str, float] = field(default_factory=dict)
+    decode_steps: int = 0  # decoder runs after the prefill (forced tokens share a run)
+
+    @property
+    def new_tokens(self) -> int:
+        return len(self.token_ids)
+
+
+class VisionLanguageEngine:
+    """Ministral 3 on ONNX Runtime: vision encoder, embeddings and decoder with a KV cache."""
+
+    def __init__(self, files: ModelFiles, sessions: Sessions, tokenizer: MistralTokenizer,
+                 options: EngineOptions) -> None:
+        self.files = files
+        self.sessions = sessions
+        self.tokenizer = tokenizer
+        self.options = options
+        self.image_config = ImageConfig.from_json(files.preprocessor, files.config)
+        self.decoder = Decoder(sessions.decoder, sessions.decoder_layout)
+        self.prefix_cache = PrefixCache(options.prefix_cache_entries)
+        self._check_image_token()
+        # One request at a time: sessions are thread-safe, the prefix cache is not.
+        self._lock = threading.Lock()
+
+    @classmethod
+    def load(cls, model_dir: str | Path, options: EngineOptions | None = None
+             ) -> VisionLanguageEngine:
+        """Check the directory, make the sessions; `ModelError` says what is wrong."""
+        options = options or EngineOptions()
+        files = model_files.locate(model_dir, options.decoder_variant, options.vision_variant,
+                                   options.embed_variant)
+        tokenizer = MistralTokenizer(files.tokenizer)
+        sessions = Sessions(files, SessionConfig(options.providers, options.intra_op_threads,
+                                                 options.inter_op_threads))
+        return cls(files, sessions, tokenizer, options)
+
+    def _check_image_token(self) -> None:
+        index = self.files.config.get('image_token_index', self.files.config.get(
+            'image_token_id'))
+        if index is not None and int(index) != self.tokenizer.special.img:
+            raise ModelError(f'config.json image_token_index {index} is not the tokenizer\'s '
+                             f'[IMG] id {self.tokenizer.special.img}')
+
+    def model_info(self) -> ModelInfo:
+        """Name, variant and execution provider, for decisions."""
+        return ModelInfo(self.files.name, self.files.decoder_variant, self.sessions.provider)
+
+    def close(self) -> None:
+        """Drop the sessions and caches (memory is freed when nothing else holds them)."""
+        self.prefix_cache.clear()
+        self.sessions = None
+        self.decoder = None
+
+    # Pieces ----------------------------------------------------------------------------------
+
+    def embed(self, ids: np.ndarray) -> np.ndarray:
+        """inputs_embeds [1, T, H] for ids [1, T], in the decoder's dtype."""
+        layout = self.sessions.embed_layout
+        out = self.sessions.embed.run([layout.embeds_name], {layout.ids_name: ids})[0]
+        return out.astype(self.sessions.decoder_layout.embeds_dtype, copy=False)
+
+    def prepare_image(self, image: np.ndarray) -> PreparedImage:
+        return preprocess(image, self.image_config, self.options.max_image_edge)
+
+    def encode_image(self, prepared: PreparedImage, watcher: CancelWatcher | None = None
+                     ) -> np.ndarray:
+        """image_features [rows * cols, H] in the decoder's dtype."""
+        layout = self.sessions.vision_layout
+        feeds = {layout.pixels_name: prepared.pixel_values.astype(layout.pixels_dtype)}
+        if layout.sizes_name:
+            _, _, height, width = prepared.pixel_values.shape
+            feeds[layout.sizes_name] = np.array([[height, width]], dtype=np.int64)
+        try:
+            out = self.sessions.vision.run([layout.features_name], feeds,
+                                           watcher.run_options if watcher else None)[0]
+        except Exception as exc:
+            if watcher is not None and watcher.fired:
+                watcher.check()
+            raise GenerationError(f'vision encoder failed: {exc}') from exc
+        features = out.reshape(-1, out.shape[-1])
+        if features.shape[0] != prepared.num_tokens:
+            raise ModelError(f'vision encoder gave {features.shape[0]} features for a '
+                             f'{prepared.rows}x{prepared.cols} image-token grid')
+        return features.astype(self.sessions.decoder_layout.embeds_dtype, copy=False)
+
+    def prompt_embeddings(self, prompt: Prompt, features: np.ndarray | None) -> np.ndarray:
+        embeds = self.embed(prompt.ids[None]).copy()
+        if features is not None:
+            embeds[0, prompt.image_positions] = features
+        return embeds
+
+    def _prefix(self, prompt: Prompt, embeds: np.ndarray, watcher: CancelWatcher,
+                chunk: int) -> KVCache:
+        key = tuple(int(t) for t in prompt.ids[: prompt.prefix_len])
+        cached = self.prefix_cache.get(key)
+        if cached is None:
+            _, cached = prefill(self.decoder, embeds[:, : prompt.prefix_len],
+                                self.decoder.empty_cache(), watcher, chunk)
+            self.prefix_cache.put(key, cached)
+        return cached
+
+    # The call ----------------------------------------------------------------------------------
+
+    def generate(self, system: str, text: str, image: np.ndarray | None = None,
+                 options: GenerationOptions | None = None,
+                 cancel: Cancellation | None = None,
+                 processor: LogitsProcessor | None = None) -> GenerationResult:
+        """Generate a reply to `text` (and `image`, RGB uint8 HxWx3) under `system`."""
+        options = options or GenerationOptions()
+        if self.sessions is None:
+            raise ModelError('the engine is closed')
+        began = time.perf_counter()
+        with self._lock, CancelWatcher(cancel) as watcher:
+            watcher.check()
+            features = None
+            grid = None
+            vision_s = 0.0
+            if image is not None:
+                prepared = self.prepare_image(image)
+                vision_began = time.perf_counter()
+                features = self.encode_image(prepared, watcher)
+                vision_s = time.perf_counter() - vision_began
+                grid = (prepared.rows, prepared.cols)
+            prompt = build_prompt(self.tokenizer, system, text, grid)
+            embeds = self.prompt_embeddings(prompt, features)
+            start = self.decoder.empty_cache()
+            prefix_s = 0.0
+            if self.options.prefix_cache:
+                prefix_began = time.perf_counter()
+                start = self._prefix(prompt, embeds, watcher, options.prefill_chunk)
+                prefix_s = time.perf_counter() - prefix_began
+                embeds = embeds[:, start.length:]
+            outcome = decode(self.decoder, self.embed, embeds, start, self.files.eos_ids,
+                             options, watcher, processor)
+        total_s = time.perf_counter() - began
+        return GenerationResult(
+            text=self.tokenizer.decode(outcome.tokens), token_ids=outcome.tokens,
+            prompt_tokens=len(prompt), image_tokens=int(prompt.image_positions.size),
+            stop_reason=outcome.stop_reason, prefix_reused=outcome.reused_positions,
+            timings={'vision_s': vision_s, 'prefix_s': prefix_s,
+                     'prefill_s': outcome.prefill_s,
+                     'first_token_s': vision_s + prefix_s + outcome.first_token_s,
+                     'decode_s': outcome.decode_s,
+                     'decode_tokens_per_s': (len(outcome.step_times) / sum(outcome.step_times)
+                                             if outcome.step_times else 0.0),
+                     'total_s': total_s},
+            decode_steps=len(outcome.step_times))

@@ -1,0 +1,175 @@
+"""`OnboardDecider`: the decision source that runs Ministral 3 on the vehicle.
+
+    decider = OnboardDecider.from_params(values)   # parameter values (parameters.py)
+    decider.load()                                 # on_activate; DeciderUnavailable if no model
+    proposal = decider.decide(request, cancel)     # schema-valid Proposal or DeciderError
+    decider.close()                                # on_deactivate
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from ministral_node.constrained import JsonConstraint, generation_schema
+from ministral_node.deciders import (
+    Cancellation,
+    Cancelled,
+    DeciderError,
+    DeciderUnavailable,
+    DecisionRequest,
+)
+from ministral_node.decision import DecisionError, ModelInfo, Proposal
+from ministral_node.engine.engine import EngineOptions, GenerationResult, VisionLanguageEngine
+from ministral_node.engine.generation import GenerationError, GenerationOptions
+from ministral_node.engine.model_files import ModelError
+from ministral_node.resources import models_dir
+
+DEFAULT_MODEL_NAME = 'ministral-3-3b'
+
+UNITS = ('Units are in the field names: _m metres, _mps metres per second, _deg degrees '
+         '(headings clockwise from north, yaw positive to the right), _s seconds.')
+SAFETY = ('Altitude, speed, distance and geofence limits are enforced after you by the '
+          'vehicle\'s safety envelope: propose what the operator asked, never work around '
+          'a limit, and prefer hold, clarify or reject when unsure or unsafe.')
+
+
+def _action_lines(schema: dict) -> list[str]:
+    lines = []
+    for branch in schema['anyOf']:
+        props = branch['properties']
+        params = ', '.join(props['params'].get('properties', {})) or 'none'
+        target = props['target']
+        needs = 'target required' if 'anyOf' not in target and target.get('type') != 'null' \
+            else 'target optional' if 'anyOf' in target else 'target null'
+        lines.append(f'- {props["action"]["const"]}: params {params}; {needs}')
+    return lines
+
+
+def system_prompt() -> str:
+    """Role, decision format, units and the safety reminder (constant: the cached prefix)."""
+    return '\n'.join([
+        'You are the onboard decision maker of an autonomous drone. Read the operator\'s '
+        'command (any language) and, when given, the current camera image, and reply with '
+        'one JSON object: {"action", "params", "target", "confidence", "rationale"}.',
+        'Actions and their params:', *_action_lines(generation_schema()),
+        'target is null or {"label": the thing in the operator\'s words, "box": [x_min, '
+        'y_min, x_max, y_max] normalised 0..1 in the image, or null}. confidence is 0..1. '
+        'rationale is one short sentence in the operator\'s language.',
+        UNITS, SAFETY,
+        'Use clarify when the command is ambiguous, reject when it is unsafe or impossible, '
+        'answer for questions.',
+    ])
+
+
+def user_text(request: DecisionRequest) -> str:
+    """The operator command, saying whether a camera image comes with it."""
+    note = '' if request.frame is not None else '\n(No fresh camera image is available.)'
+    return f'Command: {request.command.text}{note}'
+
+
+def default_model_dir() -> Path:
+    return models_dir() / DEFAULT_MODEL_NAME
+
+
+class OnboardDecider:
+    """Decides with the onboard vision-language model, constrained to the proposal schema."""
+
+    source = 'onboard'
+
+    def __init__(self, model_dir: str | Path | None,
+                 engine_options: EngineOptions | None = None,
+                 generation: GenerationOptions | None = None) -> None:
+        self.model_dir = Path(model_dir) if model_dir else default_model_dir()
+        self.engine_options = engine_options or EngineOptions()
+        self.generation = generation or GenerationOptions(max_new_tokens=384)
+        self.engine: VisionLanguageEngine | None = None
+        self.constraint: JsonConstraint | None = None
+        self.unavailable_reason = 'the onboard model is not loaded (call load() first)'
+        self.last_result: GenerationResult | None = None
+        self._system = system_prompt()
+
+    @classmethod
+    def from_params(cls, values: Mapping[str, Any]) -> OnboardDecider:
+        """Build from parameter values (see the `# Onboard model` block of parameters.py)."""
+        engine_options = EngineOptions(
+            decoder_variant=values.get('decoder_variant', 'q4'),
+            vision_variant=values.get('vision_variant', 'q4'),
+            embed_variant=values.get('embed_variant', 'fp16'),
+            providers=tuple(values.get('execution_providers', ('cpu',))),
+            intra_op_threads=int(values.get('intra_op_threads', 0)),
+            inter_op_threads=int(values.get('inter_op_threads', 1)),
+            max_image_edge=int(values.get('max_image_edge', 448)),
+            prefix_cache=bool(values.get('prefix_cache', True)))
+        decider = cls(values.get('model_dir') or None, engine_options)
+        decider.configure(values)
+        return decider
+
+    def configure(self, values: Mapping[str, Any]) -> None:
+        """Apply live parameters (sampling, budget, prefix cache, image edge) without a reload."""
+        seed = int(values.get('seed', -1))
+        self.generation = GenerationOptions(
+            max_new_tokens=int(values.get('max_new_tokens', self.generation.max_new_tokens)),
+            temperature=float(values.get('temperature', self.generation.temperature)),
+            top_p=float(values.get('top_p', self.generation.top_p)),
+            seed=None if seed < 0 else seed)
+        live = {'prefix_cache': bool(values.get('prefix_cache', self.engine_options.prefix_cache)),
+                'max_image_edge': int(values.get('max_image_edge',
+                                                 self.engine_options.max_image_edge))}
+        self.engine_options = replace(self.engine_options, **live)
+        if self.engine is not None:
+            self.engine.options = replace(self.engine.options, **live)
+
+    @property
+    def loaded(self) -> bool:
+        return self.engine is not None
+
+    def load(self) -> None:
+        """Load the sessions and compile the constraint; `DeciderUnavailable` says why not."""
+        self.close()
+        try:
+            engine = VisionLanguageEngine.load(self.model_dir, self.engine_options)
+            constraint = JsonConstraint(engine.tokenizer.to_json(),
+                                        engine.tokenizer.special.eos,
+                                        engine.tokenizer.vocab_size)
+            constraint.processor(self.generation.max_new_tokens)
+        except (ModelError, ValueError) as exc:
+            self.unavailable_reason = f'onboard model unavailable: {exc}'
+            raise DeciderUnavailable(self.unavailable_reason) from exc
+        self.engine, self.constraint = engine, constraint
+
+    def close(self) -> None:
+        """Free the sessions (on_deactivate)."""
+        if self.engine is not None:
+            self.engine.close()
+        self.engine = None
+        self.constraint = None
+        self.unavailable_reason = 'the onboard model is not loaded (call load() first)'
+
+    def model_info(self) -> ModelInfo | None:
+        return self.engine.model_info() if self.engine is not None else None
+
+    def decide(self, request: DecisionRequest, cancel: Cancellation) -> Proposal:
+        """A schema-valid proposal for the request, or DeciderError (Cancelled, ...) saying why."""
+        engine, constraint = self.engine, self.constraint
+        if engine is None or constraint is None:
+            raise DeciderUnavailable(self.unavailable_reason)
+        image = request.frame.image if request.frame is not None else None
+        try:
+            processor = constraint.processor(self.generation.max_new_tokens)
+            result = engine.generate(self._system, user_text(request), image, self.generation,
+                                     cancel, processor)
+        except Cancelled:
+            raise
+        except (GenerationError, ModelError, ValueError) as exc:
+            raise DeciderError(f'onboard model failed: {exc}') from exc
+        self.last_result = result
+        if not processor.accepting():
+            raise DeciderError(f'onboard model output is incomplete ({result.stop_reason} after '
+                               f'{result.new_tokens} tokens): {result.text[:120]!r}')
+        try:
+            return Proposal.from_json(result.text)
+        except DecisionError as exc:
+            raise DeciderError(f'onboard model output is not a valid proposal: {exc}') from exc
