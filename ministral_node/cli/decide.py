@@ -50,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
                         help='ROS 2 parameters YAML (default: the package config)')
     parser.add_argument('--decider', choices=parameters.SOURCE_CHOICES,
                         help='use only this decision source (then the failsafe)')
+    parser.add_argument('--model', metavar='DIR',
+                        help='onboard model directory (published ONNX layout); implies '
+                             '--decider onboard unless --decider is given')
     parser.add_argument('--pretty', action='store_true', help='indent the JSON')
     return parser
 
@@ -58,15 +61,20 @@ def decide(args: argparse.Namespace) -> dict:
     """The decision for parsed arguments; raises InputError on bad input."""
     try:
         values = parameters.load_params_file(args.config)
+        if args.model:
+            if not Path(args.model).is_dir():
+                raise InputError(f'model directory {args.model} does not exist')
+            values = parameters.with_changes(values, {'model_dir': args.model})
     except parameters.ParameterError as exc:
         raise InputError(str(exc)) from exc
+    decider = args.decider or ('onboard' if args.model else None)
     clock = MonotonicClock()
     health = HealthBoard(clock)
     frames = LatestFrame(int(values['max_image_pixels']))
     if args.image:
         frames.store(Frame(_read_image(args.image), WallClock().now(), Path(args.image).name,
                            clock.now()))
-    sources = build_sources(values, health, [args.decider] if args.decider else None)
+    sources = build_sources(values, health, [decider] if decider else None)
     try:
         pipeline = DecisionPipeline.from_params(values, sources, frames, clock, WallClock(),
                                                 health)
