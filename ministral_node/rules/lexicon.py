@@ -29,14 +29,14 @@ VOCAB: dict[str, dict[str, str]] = {
         'en': 'take off|takeoff|take-off|lift off|liftoff|launch|get airborne',
         'fr': "décolle|décollez|décoller|décollage*|envole-toi|envolez-vous|prends ton envol",
         'de': 'starte|starten|start*|abheben|heb ab|hebe ab|abflug*',
-        'es': 'despega|despegue|despegar|despegad|despegá|levanta el vuelo',
+        'es': 'despega|despegue|despegar|despegad|despegá|despegues|levanta el vuelo',
         'it': 'decolla|decollare|decollate|decolli|decollo*|alzati in volo|prendi il volo',
     },
     'intent.land': {
         'en': 'land|touch down|set down|put down',
         'fr': 'atterris|atterrissez|atterrir|atterrissage*|pose-toi|posez-vous|se poser',
         'de': 'lande|landen|land|landung*|setz dich',
-        'es': 'aterriza|aterrice|aterrizar|aterrizad|aterrizaje*|pósate|pósese',
+        'es': 'aterriza|aterrice|aterrizar|aterrizad|aterrices|aterrizaje*|pósate|pósese',
         'it': 'atterra|atterrare|atterrate|atterri|atterraggio*|posati',
     },
     'intent.hold': {
@@ -92,7 +92,7 @@ VOCAB: dict[str, dict[str, str]] = {
               '|rotation|fais une rotation',
         'de': 'dreh|drehe|drehen|dreh dich|drehe dich|wende|wenden|rotiere|rotieren'
               '|schwenke|schwenken|drehung',
-        'es': 'gira|gire|girar|gírate|rota|rote|rotar|voltea|voltee|voltear',
+        'es': 'gira|gire|gires|girar|gírate|rota|rote|rotar|voltea|voltee|voltear',
         'it': 'gira|girati|girare|ruota|ruotare|ruotati|voltati|rotazione',
     },
     'intent.face': {
@@ -128,13 +128,14 @@ VOCAB: dict[str, dict[str, str]] = {
         'en': 'follow|track|tail|chase|shadow|keep following',
         'fr': 'suis|suivez|suivre|poursuis|poursuivez|traque|traquez|piste|pistez|accompagne',
         'de': 'folge|folgen|folg|verfolge|verfolgen|verfolg|begleite|begleiten|tracke|tracken',
-        'es': 'sigue|siga|seguir|seguid|persigue|persiga|perseguir|rastrea|acompaña'
+        'es': 'sigue|siga|sigas|seguir|seguid|persigue|persiga|perseguir|rastrea|acompaña'
               '|acompañe',
         'it': 'segui|segua|seguire|seguite|insegui|inseguire|pedina|pedinare|traccia'
               '|accompagna',
     },
     'intent.search': {
-        'en': 'search|search for|look for|find|seek|locate|scan for|hunt for|look around for',
+        'en': 'search|search for|look for|find|seek|locate|scan for|hunt for|look around for'
+              '|search the area for|search the area|search around for',
         'fr': 'cherche|cherchez|chercher|recherche|recherchez|rechercher|trouve|trouvez'
               '|trouver|localise|localisez|localiser|repère|repérez|repérer|fouille',
         'de': 'suche|suchen|such|such nach|suche nach|finde|finden|find|halte ausschau nach'
@@ -182,7 +183,7 @@ VOCAB: dict[str, dict[str, str]] = {
               "|remonte|remontez",
         'de': 'steig|steige|steigen|aufsteigen|höher|geh hoch|geh höher|hochfliegen'
               '|hochsteigen|gewinne höhe',
-        'es': 'sube|suba|subir|subid|asciende|ascienda|ascender|elévate|elévese|eleva'
+        'es': 'sube|suba|subas|subir|subid|asciende|ascienda|ascender|elévate|elévese|eleva'
               '|elevar|gana altura|gana altitud|más alto|más arriba',
         'it': 'sali|salga|salire|salite|ascendi|ascendere|alzati|alza|alzare|guadagna quota'
               '|prendi quota|più in alto|più alto',
@@ -194,7 +195,7 @@ VOCAB: dict[str, dict[str, str]] = {
               "|plus bas|perds de l'altitude|perdez de l'altitude",
         'de': 'sinke|sink|sinken|steig ab|steige ab|absteigen|absinken|geh runter'
               '|geh tiefer|tiefer|niedriger|senke|senken|komm runter|sinkflug',
-        'es': 'baja|baje|bajar|bajad|desciende|descienda|descender|más bajo|más abajo'
+        'es': 'baja|baje|bajes|bajar|bajad|desciende|descienda|descender|más bajo|más abajo'
               '|pierde altura|pierde altitud',
         'it': 'scendi|scenda|scendere|scendete|abbassati|abbassa|abbassare|più in basso'
               '|più basso|perdi quota',
@@ -326,7 +327,7 @@ VOCAB: dict[str, dict[str, str]] = {
     },
     # ---- parameter nouns, prepositions, modifiers -------------------------------------------
     'kw.altitude': {
-        'en': 'altitude|height|alt|elevation', 'fr': 'altitude|hauteur',
+        'en': 'altitude|height|elevation', 'fr': 'altitude|hauteur',
         'de': 'höhe|flughöhe', 'es': 'altitud|altura|elevación',
         'it': 'altitudine|quota|altezza',
     },
@@ -427,7 +428,7 @@ VOCAB: dict[str, dict[str, str]] = {
               "|i want you to|i need you to|i'd like you to|let's|lets|let us|here|there"
               "|position|current|current position|this|that|these|those|it|its|him|her"
               "|them|set|make|take|do|get|keep|is|are|be|high|away|behind|i|we|level|mode"
-              "|direction|in the direction of",
+              "|direction|in the direction of|during",
         'fr': "le|la|les|l|un|une|des|du|de|d|au|aux|en|sur|vers|dans|avec|pour|par"
               "|depuis|environ|à peu près|s'il te plaît|s'il vous plaît|stp|svp|merci"
               "|maintenant|tout de suite|immédiatement|de suite|vite|rapidement|doucement"
@@ -436,14 +437,15 @@ VOCAB: dict[str, dict[str, str]] = {
               "|veux-tu|voulez-vous|je veux que tu|est-ce que|position|ta position|ici|là"
               "|ce|cet|cette|ces|ça|cela|lui|y|mets|mettez|règle|réglez|fixe|fixez|passe"
               "|passez|prends|prenez|fais|faites|fait|effectue|derrière|autour|alentour|se|s|il"
-              "|elle|direction|en direction de|en direction du",
+              "|elle|direction|en direction de|en direction du|pendant|durant",
         'de': 'der|die|das|den|dem|des|ein|eine|einen|einem|einer|eines|zu|zum|zur|nach|in'
               '|im|ins|an|am|mit|für|um|von|vom|über|bei|beim|ca|circa|etwa|ungefähr|bitte'
               '|danke|jetzt|sofort|gleich|schnell|zügig|langsam|vorsichtig|sanft|behutsam'
               '|du|dich|dir|dein|deine|deinen|die drohne|hey|hallo|also|mal|doch|kannst du'
               '|könntest du|würdest du|ich möchte dass du|position|deine position|hier'
               '|dort|da|es|ihn|sie|ihm|diese|dieser|dieses|diesen|mach|mache|machen|stelle'
-              '|stell|setze|setz|nimm|hinter|aus|lang|entfernt|weg|~drohne|richtung|in richtung',
+              '|stell|setze|setz|nimm|hinter|aus|lang|entfernt|weg|~drohne|richtung'
+              '|in richtung|während',
         'es': 'el|la|los|las|lo|un|una|unos|unas|al|del|de|en|hacia|sobre|con|por|desde'
               '|durante|entre|aproximadamente|más o menos|por favor|porfa|porfavor|gracias'
               '|ahora|ya|ahora mismo|inmediatamente|enseguida|rápido|rápidamente|despacio'
@@ -461,7 +463,7 @@ VOCAB: dict[str, dict[str, str]] = {
               "|puoi|potresti|vorrei che|voglio che|posizione|la tua posizione|qui|qua|lì"
               "|là|questo|questa|questi|queste|quello|quella|quelli|quelle|imposta|metti"
               "|fissa|regola|scatta|fai|fa|fare|prendi|dietro|intorno|attorno|si|direzione"
-              "|in direzione",
+              "|in direzione|entro",
     },
 }
 

@@ -145,6 +145,15 @@ def match_words(norms: Sequence[str], start: int, lang: str) -> tuple[float, int
     return None
 
 
+def match_fraction(norms: Sequence[str], start: int, lang: str) -> tuple[float, int] | None:
+    """A trailing half after a unit ("two minutes and a half"): (value, tokens used) or None."""
+    for end in range(min(len(norms), start + 3), start, -1):
+        atoms = _segment(''.join(norms[start:end]), lang)
+        if atoms and all(kind == 'frac' for kind, _ in atoms):
+            return sum(value for _, value in atoms), end - start
+    return None
+
+
 def is_number_word(norm: str, lang: str) -> bool:
     """Whether `norm` is a number word (not a bare article or link) in `lang`."""
     atoms = _segment(norm, lang)

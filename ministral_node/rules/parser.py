@@ -18,7 +18,13 @@ from typing import Any, NoReturn
 from ministral_node.decision import Proposal, Target, answer, clarify, reject, shorten
 from ministral_node.rules import lexicon as lx
 from ministral_node.rules.messages import message
-from ministral_node.rules.numbers import LANGUAGES, is_number_word, match_words, parse_digits
+from ministral_node.rules.numbers import (
+    LANGUAGES,
+    is_number_word,
+    match_fraction,
+    match_words,
+    parse_digits,
+)
 from ministral_node.rules.text import PUNCTUATION, Token, prepare, printable, tokenize
 from ministral_node.rules.units import (
     ANGLE,
@@ -56,6 +62,7 @@ _HARD = frozenset({'intent', 'change', 'num', 'punct', 'seq', 'neg', 'cond', 'ro
                    'more'})  # these end a target label
 _ADJECTIVAL = frozenset({'dir', 'compass', 'home'})  # "the left pad", "the north gate"
 _SEPARATORS = frozenset({'punct', 'and', 'seq'})
+_TARGETED = frozenset({'land', 'goto', 'orbit', 'follow', 'search', 'photo'})  # may take a target
 
 
 @dataclass
@@ -267,7 +274,12 @@ class _Parse:
             return abbreviation
         words = match_words(self.norms, i, self.lang)
         number = None if words is None else self._number(i, words[1], words[0], words[2])
+        if number is not None and number.value.unit is None and self._after_word():
+            number = None  # "the red one": a pronoun, not a number
         phrase = self._phrase(i)
+        if phrase is not None and phrase.kind == 'intent' and phrase.value == 'stop' and (
+                self._after_word()):
+            phrase.kind = 'word'  # "the bus stop": a noun, not the command
         if number is not None and (phrase is None or number.last >= phrase.last):
             return number
         return phrase or Item('word', token.norm, i, i)
@@ -277,6 +289,9 @@ class _Parse:
         if article and (unit is None or unit[0].dim == COUNT):
             return None  # "a photo", "une fois que": an article, not the number one
         last = i + size - 1 + (unit[1] if unit else 0)
+        half = match_fraction(self.norms, last + 1, self.lang) if unit else None
+        if half is not None:
+            value, last = value + half[0], last + half[1]
         return Item('num', Quantity(value, unit[0] if unit else None), i, last)
 
     def _phrase(self, i: int) -> Item | None:
@@ -291,6 +306,9 @@ class _Parse:
             value = lx.COMPASS_DEG[entry.value] if kind == 'compass' else entry.value
             return Item(kind, value, i, i + size - 1, entry.noun)
         return None
+
+    def _after_word(self) -> bool:
+        return bool(self.items) and self.items[-1].kind == 'word'
 
     def _weak_holds(self, i: int) -> bool:
         """Whether an ambiguous phrase keeps its meaning: at a clause start or after a cue."""
@@ -321,10 +339,15 @@ class _Parse:
             previous = merged[-1] if merged else None
             if (item.kind == 'compass' and previous is not None and previous.kind == 'compass'
                     and previous.last + 1 == item.first):
-                previous.value = _combine([previous.value, item.value])
+                previous.value.append(item.value)
                 previous.last = item.last
             else:
                 merged.append(item)
+                if item.kind == 'compass':
+                    item.value = [item.value]
+        for item in merged:
+            if item.kind == 'compass':
+                item.value = _combine(item.value)
         self.items = merged
 
     def _attach_prepositions(self) -> None:
@@ -373,7 +396,10 @@ class _Parse:
         for item in self.items:
             if item.kind in _VERBS:
                 item.used = True
-        return _BINDERS[families.pop()](self), 'parsed'
+        family = families.pop()
+        if family not in _TARGETED:
+            self._refuse_words()  # before asking for a missing value: they may be the reason
+        return _BINDERS[family](self), 'parsed'
 
     def _question(self, asked: bool) -> tuple[Proposal, str] | None:
         if self._any('capab'):
@@ -388,12 +414,14 @@ class _Parse:
 
     def _clause_families(self, clause: list[Item]) -> set[str]:
         """The action families one clause asks for; noun forms and generic motion give way."""
-        verbs = [it for it in clause if it.kind in _VERBS]
-        specific = [it for it in verbs if not it.noun and it.value != 'move']
-        nouns = [it for it in verbs if it.noun]
-        for noun in nouns[0 if specific else 1:]:
-            noun.kind = 'word'
         kws = {it.value for it in clause if it.kind == 'kw'}
+        verbs = [it for it in clause if it.kind in _VERBS]
+        nouns = [it for it in verbs if it.noun]
+        kept = {self._family(it, kws) for it in verbs if not it.noun and it.value != 'move'}
+        for noun in nouns:
+            kept = kept or {self._family(noun, kws)}
+            if self._family(noun, kws) not in kept:
+                noun.kind = 'word'
         families = {self._family(it, kws) for it in verbs if it.kind in _VERBS}
         if families - {'goto'}:
             families.discard('goto')
@@ -501,7 +529,7 @@ class _Parse:
             if dim != COUNT:
                 self.assume(f'assumed {DEFAULT_UNITS[dim]}', DEFAULT_UNIT_CONFIDENCE)
             return float(quantity.number)
-        return round(quantity.number * quantity.unit.factor, 3)
+        return round(quantity.number * quantity.unit.factor, 6)
 
     def amount(self, item: Item, dim: str, allow_zero: bool = False) -> float:
         """A magnitude that must be positive (or zero where `allow_zero`)."""
@@ -534,8 +562,7 @@ class _Parse:
         run = runs[0]
         words = [k for k, it in enumerate(run) if it.kind == 'word']
         start, end = words[0], words[-1]
-        while (start and run[start - 1].kind in _ADJECTIVAL
-               and run[start - 1].last + 1 == run[start].first):
+        while start and self._adjective(run[start - 1], run[start]):
             start -= 1
         tail = [k for k in range(end + 1, len(run)) if run[k].kind in _ADJECTIVAL]
         if tail and self._ends_clause(run[-1]):
@@ -543,6 +570,12 @@ class _Parse:
         self.use(run[start:end + 1])
         label = shorten(printable(self.span(run[start], run[end])), LABEL_CHARS)
         return Target(label, None)
+
+    @staticmethod
+    def _adjective(item: Item, noun: Item) -> bool:
+        """Whether `item` qualifies the word right after it: "left pad", "north gate"."""
+        one_word = item.first == item.last or item.kind == 'compass'
+        return item.kind in _ADJECTIVAL and one_word and item.last + 1 == noun.first
 
     def _ends_clause(self, item: Item) -> bool:
         after = self.items[self.items.index(item) + 1:]
@@ -552,14 +585,18 @@ class _Parse:
         """A compass heading from a number said in degrees, checked to be 0..360."""
         return self.bounded(self.si(item, ANGLE), item, 0.0, 360.0)
 
+    def _refuse_words(self) -> None:
+        unknown = [it for it in self.items if it.kind == 'word' and not it.used]
+        if unknown:
+            self.fail('unknown_words', 'unknown_words',
+                      text=_echo(' '.join(self.span(it) for it in unknown)))
+
     def propose(self, action: str, params: dict[str, Any],
                 target: Target | None = None) -> Proposal:
         """The proposal, once every item of the command found its place."""
         left = [it for it in self.items if not it.used and it.kind not in _QUIET | {'seq'}]
-        unknown = [it for it in left if it.kind == 'word']
-        if left and len(unknown) == len(left):
-            self.fail('unknown_words', 'unknown_words',
-                      text=_echo(' '.join(self.span(it) for it in unknown)))
+        if left and all(it.kind == 'word' for it in left):
+            self._refuse_words()
         if left:
             self.fail('unused', 'unused', text=_echo(self.span(left[0])))
         said = [self.span(it) for it in self.items
@@ -633,7 +670,7 @@ def _speed(p: _Parse) -> Proposal:
     p.use(p.free('kw', 'speed'))
     number = p.quantity(SPEED, 'missing_speed')
     if (changing and not number.value.to) or p.free('more'):
-        p.fail('relative_speed')
+        p.fail('relative_speed', 'invalid')
     return p.propose('set_speed', {'speed_mps': p.amount(number, SPEED)})
 
 
@@ -649,12 +686,12 @@ def _goto(p: _Parse) -> Proposal:
         distance = p.amount(p.quantity(LENGTH, 'missing_distance'), LENGTH)
         p.use(p.free('more'))
         return p.propose('goto', {'heading_deg': heading, 'distance_m': distance})
+    target = p.target()
+    if target is not None:
+        return p.propose('goto', {}, target)
     if p.free('dir'):
         return p.propose('goto', _offsets(p))
-    target = p.target()
-    if target is None:
-        p.fail('missing_direction')
-    return p.propose('goto', {}, target)
+    p.fail('missing_direction')
 
 
 def _offsets(p: _Parse) -> dict[str, float]:
