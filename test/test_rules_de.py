@@ -52,6 +52,15 @@ PARSES = [
     ('mach zwei Fotos von der Brücke', 'capture_photo', {'count': 2}, 'Brücke'),
     ('stopp', 'stop', {}, None),
     ('Notstopp!', 'stop', {}, None),
+    ('Kannst du landen?', 'land', {}, None),
+    ('flieg geradeaus 20 Meter', 'goto', {**OFF, 'forward_m': 20}, None),
+    ('geh auf 40 Meter Höhe', 'change_altitude', {'altitude_m': 40}, None),
+    ('dreh dich nach Osten', 'rotate', {'heading_deg': 90}, None),
+    ('fliege Kurs 90 für 200 m', 'goto', {'heading_deg': 90, 'distance_m': 200}, None),
+    ('halte die Position für 30 Sekunden', 'hold', {'duration_s': 30}, None),
+    ('fliege mit 10 km/h', 'set_speed', {'speed_mps': 10 / 3.6}, None),
+    ('langsamer auf 2 m/s', 'set_speed', {'speed_mps': 2}, None),
+    ('brich ab', 'stop', {}, None),
 ]
 
 CLARIFIES = [
@@ -63,12 +72,15 @@ CLARIFIES = [
     ('Geschwindigkeit -5', 'invalid'),
     ('wenn du ein Auto siehst, lande', 'conditional'),
     ('mach das Ding da', 'unknown'),
+    ('nicht landen', 'negation'),
+    ('dreh dich nach rechts', 'missing'),
 ]
 
 REPLIES = [
     ('was kannst du?', 'answer'),
     ('Hilfe', 'answer'),
     ('was siehst du?', 'reject'),
+    ('Gibt es hier Autos?', 'reject'),
 ]
 
 

@@ -47,6 +47,12 @@ PARSES = [
     ('toma tres fotos del puente', 'capture_photo', {'count': 3}, 'puente'),
     ('¡para!', 'stop', {}, None),
     ('detente', 'stop', {}, None),
+    ('¿puedes aterrizar?', 'land', {}, None),
+    ('avanza 20 metros hacia adelante', 'goto', {**OFF, 'forward_m': 20}, None),
+    ('mira hacia el sur', 'rotate', {'heading_deg': 180}, None),
+    ('vuela rumbo 90 durante 300 m', 'goto', {'heading_deg': 90, 'distance_m': 300}, None),
+    ('quédate quieto 5 segundos', 'hold', {'duration_s': 5}, None),
+    ('saca dos fotos de la casa', 'capture_photo', {'count': 2}, 'casa'),
 ]
 
 CLARIFIES = [
@@ -59,12 +65,16 @@ CLARIFIES = [
     ('aterriza cuando veas un coche', 'conditional'),
     ('sube para ver mejor', 'unknown_words'),  # "para" is "for" here, not "stop"
     ('haz la cosa esa', 'unknown'),
+    ('no despegues', 'negation'),
+    ('gira a la izquierda', 'missing'),
+    ('sube un poco', 'unknown_words'),
 ]
 
 REPLIES = [
     ('¿qué puedes hacer?', 'answer'),
     ('ayuda', 'answer'),
     ('¿qué ves?', 'reject'),
+    ('¿cuántos coches hay?', 'reject'),
 ]
 
 

@@ -50,6 +50,11 @@ PARSES = [
     ('prends trois photos du pont', 'capture_photo', {'count': 3}, 'pont'),
     ('arrête !', 'stop', {}, None),
     ("arrêt d'urgence", 'stop', {}, None),
+    ('prends 2 photos de la maison', 'capture_photo', {'count': 2}, 'maison'),
+    ('peux-tu atterrir ?', 'land', {}, None),
+    ('vole à 5 m/s', 'set_speed', {'speed_mps': 5}, None),
+    ('vole cap 270 sur 500 m', 'goto', {'heading_deg': 270, 'distance_m': 500}, None),
+    ('arrête de suivre la voiture', 'stop', {}, None),
 ]
 
 CLARIFIES = [
@@ -62,12 +67,16 @@ CLARIFIES = [
     ('vitesse -5', 'invalid'),
     ('atterris si la batterie est faible', 'conditional'),
     ('fais le truc bidule', 'unknown'),
+    ('descends un peu', 'unknown_words'),
+    ('quelle est ton altitude ?', 'question'),
+    ('monte à 30 m puis descends à 10 m', 'contradiction'),
 ]
 
 REPLIES = [
     ('que sais-tu faire ?', 'answer'),
     ('aide', 'answer'),
     ("qu'est-ce que tu vois ?", 'reject'),
+    ('combien de personnes vois-tu ?', 'reject'),
 ]
 
 

@@ -46,6 +46,12 @@ PARSES = [
     ('scatta tre foto del ponte', 'capture_photo', {'count': 3}, 'ponte'),
     ('fermati', 'stop', {}, None),
     ('alt!', 'stop', {}, None),
+    ('puoi atterrare?', 'land', {}, None),
+    ('vai dritto per 20 metri', 'goto', {**OFF, 'forward_m': 20}, None),
+    ('guarda verso sud', 'rotate', {'heading_deg': 180}, None),
+    ('accelera a 8 m/s', 'set_speed', {'speed_mps': 8}, None),
+    ('scatta due foto della casa', 'capture_photo', {'count': 2}, 'casa'),
+    ('insegui il camion', 'follow', {'distance_m': None}, 'camion'),
 ]
 
 CLARIFIES = [
@@ -57,12 +63,16 @@ CLARIFIES = [
     ('velocità -5', 'invalid'),
     ('atterra se vedi una macchina', 'conditional'),
     ('fai quella roba strana', 'unknown'),
+    ('gira a sinistra', 'missing'),
+    ('non decollare', 'negation'),
 ]
 
 REPLIES = [
     ('cosa sai fare?', 'answer'),
     ('aiuto', 'answer'),
     ('cosa vedi?', 'reject'),
+    ("c'è una macchina?", 'reject'),
+    ('quante persone vedi?', 'reject'),
 ]
 
 

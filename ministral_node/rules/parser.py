@@ -61,6 +61,7 @@ _QUIET = frozenset({'glue', 'punct', 'to', 'and', 'q'})  # never left over, neve
 _HARD = frozenset({'intent', 'change', 'num', 'punct', 'seq', 'neg', 'cond', 'rotdir', 'kw',
                    'more'})  # these end a target label
 _ADJECTIVAL = frozenset({'dir', 'compass', 'home'})  # "the left pad", "the north gate"
+_CONTENT = frozenset({'word', 'home'})  # what a target label is made of ("photo of the house")
 _SEPARATORS = frozenset({'punct', 'and', 'seq'})
 _TARGETED = frozenset({'land', 'goto', 'orbit', 'follow', 'search', 'photo'})  # may take a target
 
@@ -552,7 +553,7 @@ class _Parse:
                 runs.append([])
             else:
                 runs[-1].append(item)
-        runs = [run for run in runs if any(it.kind == 'word' for it in run)]
+        runs = [run for run in runs if any(it.kind in _CONTENT for it in run)]
         if len(runs) > 1:
             self.fail('ambiguous_target', 'ambiguous')
         if not runs:
@@ -560,7 +561,7 @@ class _Parse:
                 self.fail(missing)
             return None
         run = runs[0]
-        words = [k for k, it in enumerate(run) if it.kind == 'word']
+        words = [k for k, it in enumerate(run) if it.kind in _CONTENT]
         start, end = words[0], words[-1]
         while start and self._adjective(run[start - 1], run[start]):
             start -= 1
@@ -699,19 +700,20 @@ def _offsets(p: _Parse) -> dict[str, float]:
     line = [it for it in p.items if not it.used and (it.kind == 'dir' or (
         it.kind == 'num' and (it.value.unit is None or it.value.unit.dim == LENGTH)))]
     offsets = {'forward_m': 0.0, 'right_m': 0.0, 'up_m': 0.0}
-    k, axes = 0, set()
+    k, said = 0, set()
     while k + 1 < len(line):
         pair = {line[k].kind: line[k], line[k + 1].kind: line[k + 1]}
         if len(pair) < 2:
             k += 1
             continue
         axis, sign = _AXES[pair['dir'].value]
-        if axis in axes:
+        if axis in {_AXES[value][0] for value in said}:
             p.fail('multi', 'multi')
-        axes.add(axis)
+        said.add(pair['dir'].value)
         offsets[axis] = sign * p.amount(pair['num'], LENGTH)
         p.use([pair['dir'], pair['num']])
         k += 2
+    p.use(p.free('dir', *said))  # the same direction said twice: "avanza 20 m hacia adelante"
     if p.free('dir'):
         p.fail('missing_distance')
     p.use(p.free('more'))
