@@ -61,6 +61,8 @@ PARSES = [
     ('fliege mit 10 km/h', 'set_speed', {'speed_mps': 10 / 3.6}, None),
     ('langsamer auf 2 m/s', 'set_speed', {'speed_mps': 2}, None),
     ('brich ab', 'stop', {}, None),
+    ('dem roten Auto folgen', 'follow', {'distance_m': None}, 'roten Auto'),
+    ('auf dem Landeplatz landen', 'land', {}, 'Landeplatz'),
 ]
 
 CLARIFIES = [

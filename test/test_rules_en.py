@@ -116,6 +116,7 @@ CLARIFIES = [
     ('follow the car at 10 m behind the truck', 'ambiguous'),
     ('where are you?', 'question'),
     ('fly left to the car', 'unused'),
+    ('asdf land', 'unknown_words'),  # words before the verb are no target in English
     ('hover at 10 m', 'unused'),
 ]
 

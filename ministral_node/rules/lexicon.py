@@ -474,6 +474,9 @@ WEAK_CUES = {
     'es': 'al|el|hacia|rumbo|dirección|del|norte|sur|a',
 }
 WEAK_FALLBACK = {'compass': 'glue', 'intent': 'glue', 'glue': 'word'}
+# Where the object may come before the verb ("dem roten Auto folgen"); elsewhere words before
+# the verb are not a target.
+VERB_FINAL = frozenset({'de'})
 
 COMPASS_DEG = {'n': 0.0, 'ne': 45.0, 'e': 90.0, 'se': 135.0, 's': 180.0, 'sw': 225.0,
                'w': 270.0, 'nw': 315.0}

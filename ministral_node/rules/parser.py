@@ -159,7 +159,7 @@ def _analyse(text: Any, takeoff_altitude_m: float | None) -> RuleResult:
         if first is not None and score == 0:
             break
         result = _Parse(prepared, tokens, lang, takeoff_altitude_m).run()
-        if result.reason not in ('unknown', 'unknown_words'):
+        if result.reason != 'unknown':
             return result
         first = first or result
     return first
@@ -171,19 +171,26 @@ def _rank_languages(tokens: list[Token]) -> list[tuple[str, int]]:
     norms = [t.norm for t in tokens]
     i = 0
     while i < len(tokens):
-        size = 1
+        if tokens[i].kind == 'num':
+            unit = match_unit(norms, i + 1)
+            i += 1 + (unit[1] if unit else 0)  # "5 m/s": the "s" is no French word
+            continue
+        size, langs = 1, set()
         if tokens[i].kind == 'word':
             scores.update(lang for lang in LANGUAGES if is_number_word(norms[i], lang))
-            for size in range(min(lx.LONGEST_PHRASE, len(norms) - i), 0, -1):
-                langs = lx.PHRASE_LANGUAGES.get(tuple(norms[i:i + size]))
-                if langs:
-                    for lang in langs:
-                        scores[lang] += size
-                    break
-            else:
-                size = 1
+            size, langs = _known_phrase(norms, i)
+        scores.update({lang: size for lang in langs})
         i += size
     return sorted(((lang, scores[lang]) for lang in LANGUAGES), key=lambda pair: -pair[1])
+
+
+def _known_phrase(norms: list[str], i: int) -> tuple[int, set[str]]:
+    """The longest table phrase at `norms[i]`: its length and the languages that know it."""
+    for size in range(min(lx.LONGEST_PHRASE, len(norms) - i), 0, -1):
+        langs = lx.PHRASE_LANGUAGES.get(tuple(norms[i:i + size]))
+        if langs:
+            return size, langs
+    return 1, set()
 
 
 def _clarify_result(error: _Clarify, lang: str) -> RuleResult:
@@ -553,7 +560,8 @@ class _Parse:
                 runs.append([])
             else:
                 runs[-1].append(item)
-        runs = [run for run in runs if any(it.kind in _CONTENT for it in run)]
+        runs = [run for run in runs if any(it.kind in _CONTENT for it in run)
+                and (self.lang in lx.VERB_FINAL or self._after_verb(run[0]))]
         if len(runs) > 1:
             self.fail('ambiguous_target', 'ambiguous')
         if not runs:
@@ -571,6 +579,10 @@ class _Parse:
         self.use(run[start:end + 1])
         label = shorten(printable(self.span(run[start], run[end])), LABEL_CHARS)
         return Target(label, None)
+
+    def _after_verb(self, item: Item) -> bool:
+        verbs = [it.first for it in self.items if it.kind in _VERBS]
+        return not verbs or item.first > verbs[0]
 
     @staticmethod
     def _adjective(item: Item, noun: Item) -> bool:
