@@ -164,12 +164,20 @@ def _fuzz_commands(seed, count):
             yield ' '.join(rng.choice(vocab) for _ in range(rng.randrange(1, 9)))
 
 
+def _sensible(proposal):
+    """What no parse may ever propose: a move or turn of nothing."""
+    params = proposal.params
+    offsets = [params.get(k) for k in ('forward_m', 'right_m', 'up_m') if k in params]
+    return not (offsets and not any(offsets)) and params.get('yaw_deg', 1) != 0
+
+
 def test_fuzz_any_string_gives_a_valid_proposal():
     seen = set()
     for command in _fuzz_commands(seed=1234, count=2000):
         result = analyse(command)
         assert result.reason != 'error', command
         assert result.language in LANGUAGES
+        assert _sensible(result.proposal), command
         seen.add(result.proposal.validate().action)
     assert seen <= set(actions()) and {'clarify', 'goto', 'stop'} <= seen
 

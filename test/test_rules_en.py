@@ -89,6 +89,8 @@ CLARIFIES = [
     ('climb', 'missing'),
     ('take off', 'missing'),
     ('fly north', 'missing'),
+    ('forward', 'missing'),
+    ('take a photo every 10 seconds', 'conditional'),
     ('turn left', 'missing'),
     ('follow', 'missing'),
     ('search', 'missing'),

@@ -367,11 +367,12 @@ VOCAB: dict[str, dict[str, str]] = {
         'es': 'no|nunca|jamás|ni', 'it': 'non|mai|no|né',
     },
     'cond': {
-        'en': 'if|when|whenever|unless|once|as soon as|until|in case',
-        'fr': "si|quand|lorsque|lorsqu|dès que|sauf si|jusqu'à ce que|au cas où|une fois que",
-        'de': 'wenn|falls|sobald|sofern|solange|außer wenn',
-        'es': 'si|cuando|en cuanto|a menos que|hasta que|una vez que|en caso de que',
-        'it': 'se|quando|appena|non appena|a meno che|finché|nel caso',
+        'en': 'if|when|whenever|unless|once|as soon as|until|in case|every|each',
+        'fr': "si|quand|lorsque|lorsqu|dès que|sauf si|jusqu'à ce que|au cas où|une fois que"
+              "|chaque",
+        'de': 'wenn|falls|sobald|sofern|solange|außer wenn|jede|jeden|jedes',
+        'es': 'si|cuando|en cuanto|a menos que|hasta que|una vez que|en caso de que|cada',
+        'it': 'se|quando|appena|non appena|a meno che|finché|nel caso|ogni',
     },
     'seq': {
         'en': 'then|and then|after that|afterwards|after|before|followed by|later|finally',
@@ -427,7 +428,7 @@ VOCAB: dict[str, dict[str, str]] = {
               "|alright|all right|go ahead|can you|could you|would you|will you"
               "|i want you to|i need you to|i'd like you to|let's|lets|let us|here|there"
               "|position|current|current position|this|that|these|those|it|its|him|her"
-              "|them|set|make|take|do|get|keep|is|are|be|high|away|behind|i|we|level|mode"
+              "|them|set|make|take|do|get|keep|keeping|is|are|be|high|away|behind|i|we|level|mode"
               "|direction|in the direction of|during",
         'fr': "le|la|les|l|un|une|des|du|de|d|au|aux|en|sur|vers|dans|avec|pour|par"
               "|depuis|environ|à peu près|s'il te plaît|s'il vous plaît|stp|svp|merci"

@@ -725,7 +725,8 @@ def _offsets(p: _Parse) -> dict[str, float]:
         offsets[axis] = sign * p.amount(pair['num'], LENGTH)
         p.use([pair['dir'], pair['num']])
         k += 2
-    p.use(p.free('dir', *said))  # the same direction said twice: "avanza 20 m hacia adelante"
+    if said:
+        p.use(p.free('dir', *said))  # the same direction twice: "avanza 20 m hacia adelante"
     if p.free('dir'):
         p.fail('missing_distance')
     p.use(p.free('more'))
