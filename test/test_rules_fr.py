@@ -69,7 +69,8 @@ CLARIFIES = [
     ('fais le truc bidule', 'unknown'),
     ('descends un peu', 'unknown_words'),
     ('quelle est ton altitude ?', 'question'),
-    ('monte à 30 m puis descends à 10 m', 'contradiction'),
+    ('monte à 30 m puis descends à 10 m', 'multi'),
+    ('décolle et atterris', 'contradiction'),
 ]
 
 REPLIES = [

@@ -395,9 +395,10 @@ class _Parse:
         families: set[str] = set()
         for clause in clauses:
             families |= self._clause_families(clause)
+        if sum(1 for part in _split(self.items, ('seq',)) if self._meaningful(part)) > 1:
+            self.fail('multi', 'multi')
         self._refuse_contradictions(families, clauses)
-        sequence = _split(self.items, ('seq',))
-        if len(families) > 1 or sum(1 for part in sequence if self._meaningful(part)) > 1:
+        if len(families) > 1:
             self.fail('multi', 'multi')
         if not families:
             self.fail('unknown', 'unknown', text=_echo(self.text))
