@@ -2,6 +2,8 @@
 and that any string whatsoever gives a schema-valid proposal."""
 
 import random
+import subprocess
+import sys
 
 import pytest
 
@@ -188,3 +190,10 @@ def test_every_message_exists_in_every_language_and_fits():
         for text in texts.values():
             filled = text.format(text='x' * 60, range='0–360')
             assert 0 < len(filled) <= 300, (key, len(filled))
+
+
+def test_the_rule_parser_imports_no_ros():
+    code = ('import sys, ministral_node.rules; '
+            'sys.exit(any(m.split(".")[0] in ("rclpy", "rosidl_runtime_py") '
+            'for m in sys.modules))')
+    assert subprocess.run([sys.executable, '-c', code], check=False).returncode == 0
