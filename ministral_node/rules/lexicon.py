@@ -1,0 +1,525 @@
+"""Per-language vocabulary of the rule parser: phrases and the concept each one stands for.
+
+`VOCAB` maps a concept (`kind` or `kind.value`) to phrases per language ('all' for words every
+language uses), separated by `|`. Accents, case and umlaut spelling do not matter (see
+`text.fold`); apostrophes and hyphens separate words as in the operator's text.
+
+Markers: a phrase ending in `*` is a noun form (`landing`, `photo`) that gives way when the
+same clause has a real verb ("search for the landing zone"); a phrase starting with `~` is
+ambiguous and takes its meaning only at the start of a clause or after a cue word of its
+language (`WEAK_CUES`), otherwise it means `WEAK_FALLBACK[kind]` (Spanish `para` is "stop"
+only as a command, `est` is east only in "vers l'est").
+
+Kinds: intent (an action verb), change (up/down/faster/slower...), dir, compass, rotdir,
+kw (a noun naming a parameter), home, to (a preposition meaning an absolute value), more,
+neg, cond, seq, and, q (question word), capab, scene, glue (articles, prepositions, polite
+words: allowed anywhere, kept inside target labels).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ministral_node.rules.numbers import LANGUAGES
+from ministral_node.rules.text import phrase_keys
+
+VOCAB: dict[str, dict[str, str]] = {
+    # ---- actions ----------------------------------------------------------------------------
+    'intent.takeoff': {
+        'en': 'take off|takeoff|take-off|lift off|liftoff|launch|get airborne',
+        'fr': "décolle|décollez|décoller|décollage*|envole-toi|envolez-vous|prends ton envol",
+        'de': 'starte|starten|start*|abheben|heb ab|hebe ab|abflug*',
+        'es': 'despega|despegue|despegar|despegad|despegá|despegues|levanta el vuelo',
+        'it': 'decolla|decollare|decollate|decolli|decollo*|alzati in volo|prendi il volo',
+    },
+    'intent.land': {
+        'en': 'land|touch down|set down|put down',
+        'fr': 'atterris|atterrissez|atterrir|atterrissage*|pose-toi|posez-vous|se poser',
+        'de': 'lande|landen|land|landung*|setz dich',
+        'es': 'aterriza|aterrice|aterrizar|aterrizad|aterrices|aterrizaje*|pósate|pósese',
+        'it': 'atterra|atterrare|atterrate|atterri|atterraggio*|posati',
+    },
+    'intent.hold': {
+        'en': 'hold|hold position|hover|wait|pause|stay|stay put|loiter|keep position|stand by'
+              '|standby|hold on|remain',
+        'fr': 'attends|attendez|attendre|reste|restez|rester|maintiens|maintenez|maintenir'
+              '|stationnaire|fais du stationnaire|vol stationnaire|pause|patiente|patientez',
+        'de': 'warte|warten|schwebe|schweben|halte|halten|bleib|bleibe|bleiben|pause'
+              '|pausiere|schwebeflug|position halten',
+        'es': 'espera|espere|esperar|mantén|mantenga|mantener|quédate|quédese|quieto'
+              '|permanece|permanezca|pausa|flota',
+        'it': 'aspetta|aspettare|attendi|attendere|resta|restare|rimani|rimanere|mantieni'
+              '|mantenere|pausa|stai fermo|resta fermo|fermo',
+    },
+    'intent.rth': {
+        'all': 'rtl|rth|rtb',
+        'en': 'return|return home|return to home|return to launch|return to base|come back'
+              '|come home|go home|fly home|head home|go back home|back home',
+        'fr': 'rentre|rentrez|rentrer|retourne|retournez|retourner|reviens|revenez|revenir'
+              '|retour',
+        'de': 'kehre zurück|kehr zurück|komm zurück|komme zurück|zurückkehren|zurückkommen'
+              '|kehre heim|rückkehr|zurück nach hause|zurück zum start|heimkehren',
+        'es': 'vuelve|vuelva|volver|regresa|regrese|regresar|retorna|retorne|retornar'
+              '|vuelve atrás',
+        'it': 'torna|tornare|tornate|ritorna|ritornare|rientra|rientrare|rientro|ritorno'
+              '|torna indietro',
+    },
+    'home': {
+        'en': 'home|base|home base|home point|launch point|launch site|takeoff point'
+              '|take-off point|starting point|start point',
+        'fr': 'maison|base|point de départ|départ|bercail|point de décollage',
+        'de': 'hause|zuhause|heim|basis|startpunkt|startplatz|startposition|ausgangspunkt'
+              '|zum start',
+        'es': 'casa|base|punto de partida|punto de despegue|inicio|origen',
+        'it': 'casa|base|punto di partenza|punto di decollo|partenza',
+    },
+    'intent.stop': {
+        'all': 'stop',
+        'en': 'abort|halt|cancel|freeze|emergency stop|e-stop|estop|brake|abort mission',
+        'fr': "arrête|arrêtez|arrêter|arrête-toi|arrêtez-vous|stoppe|stopper|annule|annulez"
+              "|annuler|interromps|interrompez|interrompre|arrêt|arrêt d'urgence|freine|halte",
+        'de': 'stopp|stoppe|stoppen|halt|anhalten|halt an|halte an|abbrechen|brich ab'
+              '|abbruch|notstopp|nothalt|notaus|not-aus|bremse|bremsen|hör auf|höre auf'
+              '|aufhören',
+        'es': '~para|parar|pare|detente|deténgase|detén|detener|~alto|aborta|aborte|abortar'
+              '|cancela|cancele|cancelar|frena|frene|frenar|parada de emergencia|basta',
+        'it': 'ferma|fermati|fermarsi|fermare|fermatevi|alt|interrompi|interrompere|annulla'
+              '|annullare|abortisci|arresto|arresto di emergenza|blocca|bloccati|frena|basta',
+    },
+    'intent.rotate': {
+        'en': 'turn|rotate|yaw|spin|pivot|swivel',
+        'fr': 'tourne|tournez|tourner|pivote|pivotez|pivoter|tourne-toi|tournez-vous'
+              '|rotation|fais une rotation',
+        'de': 'dreh|drehe|drehen|dreh dich|drehe dich|wende|wenden|rotiere|rotieren'
+              '|schwenke|schwenken|drehung',
+        'es': 'gira|gire|gires|girar|gírate|rota|rote|rotar|voltea|voltee|voltear',
+        'it': 'gira|girati|girare|ruota|ruotare|ruotati|voltati|rotazione',
+    },
+    'intent.face': {
+        'en': 'face|point|turn to face',
+        'fr': "oriente-toi|orientez-vous|fais face|face",
+        'de': 'richte dich aus|richte dich|ausrichten|schau nach|blicke nach',
+        'es': 'oriéntate|oriéntese|orienta|mira hacia|apunta|apunta hacia',
+        'it': 'orientati|orienta|punta|punta verso|guarda verso',
+    },
+    'intent.uturn': {
+        'en': 'turn around|about face|u-turn|do a u-turn',
+        'fr': 'demi-tour|fais demi-tour|faites demi-tour|retourne-toi',
+        'de': 'umdrehen|dreh dich um|drehe dich um|kehrtwende|wende dich',
+        'es': 'da la vuelta|date la vuelta|media vuelta|vuélvete',
+        'it': 'inversione|fai inversione|dietro front|dietrofront|girati indietro',
+    },
+    'intent.orbit': {
+        'en': 'orbit|circle|circle around|orbit around|fly around|go around|loiter around'
+              '|fly circles around|make circles around',
+        'fr': 'orbite|orbitez|orbiter|tourne autour|tournez autour|tourner autour'
+              '|vole autour|volez autour|fais le tour|faites le tour|fais des cercles'
+              '|décris un cercle|encercle',
+        'de': 'umkreise|umkreisen|kreise|kreisen|kreise um|umrunde|umrunden|herum'
+              '|orbitiere|orbit',
+        'es': 'orbita|orbite|orbitar|da vueltas|da vueltas alrededor|gira alrededor'
+              '|gire alrededor|circula alrededor|rodea|rodee|rodear|vuela alrededor'
+              '|haz círculos|haz círculos alrededor',
+        'it': 'orbita|orbitare|gira intorno|gira attorno|vola intorno|vola attorno'
+              '|fai il giro|fai un giro|fai dei cerchi|descrivi un cerchio|circonda'
+              '|ruota intorno|ruota attorno',
+    },
+    'intent.follow': {
+        'en': 'follow|track|tail|chase|shadow|keep following',
+        'fr': 'suis|suivez|suivre|poursuis|poursuivez|traque|traquez|piste|pistez|accompagne',
+        'de': 'folge|folgen|folg|verfolge|verfolgen|verfolg|begleite|begleiten|tracke|tracken',
+        'es': 'sigue|siga|sigas|seguir|seguid|persigue|persiga|perseguir|rastrea|acompaña'
+              '|acompañe',
+        'it': 'segui|segua|seguire|seguite|insegui|inseguire|pedina|pedinare|traccia'
+              '|accompagna',
+    },
+    'intent.search': {
+        'en': 'search|search for|look for|find|seek|locate|scan for|hunt for|look around for'
+              '|search the area for|search the area|search around for',
+        'fr': 'cherche|cherchez|chercher|recherche|recherchez|rechercher|trouve|trouvez'
+              '|trouver|localise|localisez|localiser|repère|repérez|repérer|fouille',
+        'de': 'suche|suchen|such|such nach|suche nach|finde|finden|find|halte ausschau nach'
+              '|lokalisiere|lokalisieren|orte|aufspüren',
+        'es': 'busca|busque|buscar|buscad|encuentra|encuentre|encontrar|localiza|localice'
+              '|localizar',
+        'it': 'cerca|cercare|cercate|trova|trovare|trovate|individua|individuare|localizza'
+              '|localizzare',
+    },
+    'intent.photo': {  # one photo unless a count is given
+        'en': 'photo*|picture*|pic*|snapshot*|shot*|image*|photograph|capture|snap',
+        'fr': 'photo*|cliché*|image*|photographie*|photographier|photographiez'
+              '|prends en photo',
+        'de': 'foto*|bild*|aufnahme*|schnappschuss*|fotografiere|fotografieren|fotografier'
+              '|knipse|knips',
+        'es': 'foto*|fotografía*|imagen*|instantánea*|fotografiar|fotografíe|captura|capturar',
+        'it': 'foto*|fotografia*|immagine*|scatto*|istantanea*|fotografa|fotografare'
+              '|immortala|cattura',
+    },
+    'intent.photos': {  # plural without a count: ask how many
+        'en': 'photos*|pictures*|pics*|snapshots*|shots*|images*',
+        'fr': 'photos*|clichés*|images*',
+        'de': 'fotos*|bilder*|aufnahmen*|schnappschüsse*',
+        'es': 'fotos*|fotografías*|imágenes*|instantáneas*',
+        'it': 'fotografie*|immagini*|scatti*|istantanee*',
+    },
+    'intent.move': {  # generic motion: gives way to any specific action
+        'en': 'go|fly|move|head|proceed|navigate|travel',
+        'fr': 'va|vas|allez|aller|vole|volez|voler|déplace-toi|déplacez-vous|déplace'
+              '|déplacer|dirige-toi|dirigez-vous|rends-toi|rendez-vous|rejoins|rejoignez'
+              '|rejoindre|navigue',
+        'de': 'geh|gehe|gehen|flieg|fliege|fliegen|beweg dich|bewege dich|bewegen|fahr'
+              '|fahre|fahren|navigiere|begib dich|steuere',
+        'es': 've|vete|vaya|ir|vuela|vuele|volar|volad|muévete|muévase|mueve|mover'
+              '|dirígete|diríjase|desplázate|desplácese|navega',
+        'it': 'vai|va|andare|andate|vola|volare|volate|muoviti|muovi|spostati|sposta'
+              '|spostare|dirigiti|procedi|naviga|raggiungi',
+    },
+    # ---- changes of altitude or speed ---------------------------------------------------------
+    'change.up': {
+        'en': 'climb|climb up|ascend|rise|go up|go higher|fly higher|move higher|get higher'
+              '|higher|gain altitude|gain height|raise|elevate',
+        'fr': "monte|montez|monter|grimpe|grimpez|grimper|élève-toi|élevez-vous|s'élever"
+              "|prends de l'altitude|prenez de l'altitude|prends de la hauteur|plus haut"
+              "|remonte|remontez",
+        'de': 'steig|steige|steigen|aufsteigen|höher|geh hoch|geh höher|hochfliegen'
+              '|hochsteigen|gewinne höhe',
+        'es': 'sube|suba|subas|subir|subid|asciende|ascienda|ascender|elévate|elévese|eleva'
+              '|elevar|gana altura|gana altitud|más alto|más arriba',
+        'it': 'sali|salga|salire|salite|ascendi|ascendere|alzati|alza|alzare|guadagna quota'
+              '|prendi quota|più in alto|più alto',
+    },
+    'change.down': {
+        'en': 'descend|go down|come down|climb down|go lower|fly lower|move lower|get lower'
+              '|lower|drop|drop down|sink|lose altitude|lose height',
+        'fr': "descends|descendez|descendre|redescends|redescendez|baisse|baissez|baisser"
+              "|plus bas|perds de l'altitude|perdez de l'altitude",
+        'de': 'sinke|sink|sinken|steig ab|steige ab|absteigen|absinken|geh runter'
+              '|geh tiefer|tiefer|niedriger|senke|senken|komm runter|sinkflug',
+        'es': 'baja|baje|bajes|bajar|bajad|desciende|descienda|descender|más bajo|más abajo'
+              '|pierde altura|pierde altitud',
+        'it': 'scendi|scenda|scendere|scendete|abbassati|abbassa|abbassare|più in basso'
+              '|più basso|perdi quota',
+    },
+    'change.inc': {  # needs a noun: altitude or speed
+        'en': 'increase|boost',
+        'fr': 'augmente|augmentez|augmenter',
+        'de': 'erhöhe|erhöhen|erhöh|steigere|steigern',
+        'es': 'aumenta|aumente|aumentar|incrementa|incremente|incrementar',
+        'it': 'aumenta|aumentare|incrementa|incrementare',
+    },
+    'change.dec': {
+        'en': 'decrease|reduce',
+        'fr': 'diminue|diminuez|diminuer|réduis|réduisez|réduire',
+        'de': 'verringere|verringern|reduziere|reduzieren|vermindere|vermindern',
+        'es': 'disminuye|disminuya|disminuir|reduce|reduzca|reducir',
+        'it': 'diminuisci|diminuire|riduci|ridurre',
+    },
+    'change.faster': {
+        'en': 'faster|speed up|accelerate|go faster|fly faster|quicker',
+        'fr': 'accélère|accélérez|accélérer|plus vite|plus rapide|va plus vite',
+        'de': 'schneller|beschleunige|beschleunigen|gib gas',
+        'es': 'más rápido|acelera|acelere|acelerar|más deprisa',
+        'it': 'più veloce|accelera|accelerare|più in fretta',
+    },
+    'change.slower': {
+        'en': 'slower|slow down|slow|decelerate|go slower|fly slower',
+        'fr': 'ralentis|ralentissez|ralentir|moins vite|plus lentement|plus lent',
+        'de': 'langsamer|verlangsame|verlangsamen|drossle|drosseln',
+        'es': 'más despacio|más lento|desacelera|desacelere|desacelerar',
+        'it': 'rallenta|rallentare|più piano|più lento|più lentamente|decelera',
+    },
+    # ---- directions ---------------------------------------------------------------------------
+    'dir.forward': {
+        'en': 'forward|forwards|ahead|straight ahead|straight on|advance|onward|onwards',
+        'fr': "avant|en avant|vers l'avant|tout droit|devant|avance|avancez|avancer",
+        'de': 'vorwärts|vorne|nach vorne|nach vorn|vorn|vor|geradeaus',
+        'es': 'adelante|hacia adelante|delante|al frente|de frente|recto|todo recto|avanza'
+              '|avance|avanzar',
+        'it': 'avanti|in avanti|dritto|diritto|davanti|avanza|avanzare',
+    },
+    'dir.back': {
+        'en': 'back|backward|backwards|reverse|back up|rearward',
+        'fr': "arrière|en arrière|vers l'arrière|recule|reculez|reculer",
+        'de': 'zurück|rückwärts|nach hinten|hinten',
+        'es': 'atrás|hacia atrás|retrocede|retroceda|retroceder|marcha atrás',
+        'it': "indietro|all'indietro|indietreggia|indietreggiare|retrocedi",
+    },
+    'dir.left': {
+        'en': 'left|to the left|leftward|leftwards|port',
+        'fr': 'gauche|à gauche|vers la gauche|sur la gauche',
+        'de': 'links|nach links',
+        'es': 'izquierda|a la izquierda|hacia la izquierda',
+        'it': 'sinistra|a sinistra|verso sinistra',
+    },
+    'dir.right': {
+        'en': 'right|to the right|rightward|rightwards|starboard',
+        'fr': 'droite|à droite|vers la droite|sur la droite',
+        'de': 'rechts|nach rechts',
+        'es': 'derecha|a la derecha|hacia la derecha',
+        'it': 'destra|a destra|verso destra',
+    },
+    'dir.up': {
+        'en': 'up|upward|upwards',
+        'fr': 'haut|en haut|vers le haut',
+        'de': 'hoch|nach oben|oben|aufwärts|rauf|hinauf',
+        'es': 'arriba|hacia arriba',
+        'it': "in su|in alto|verso l'alto",
+    },
+    'dir.down': {
+        'en': 'down|downward|downwards',
+        'fr': 'bas|en bas|vers le bas',
+        'de': 'runter|nach unten|unten|abwärts|hinunter|herab',
+        'es': 'abajo|hacia abajo',
+        'it': 'giù|in giù|in basso|verso il basso',
+    },
+    'compass.n': {
+        'en': 'north|northward|northwards', 'fr': 'nord', 'de': 'nord|norden|nördlich',
+        'es': 'norte', 'it': 'nord|settentrione',
+    },
+    'compass.ne': {
+        'en': 'northeast', 'fr': 'nordest', 'de': 'nordost|nordosten|nordöstlich',
+        'es': 'noreste|nordeste', 'it': 'nordest',
+    },
+    'compass.e': {
+        'en': 'east|eastward|eastwards', 'fr': '~est|orient', 'de': 'ost|osten|östlich',
+        'es': '~este|oriente', 'it': 'est|oriente',
+    },
+    'compass.se': {
+        'en': 'southeast', 'fr': 'sudest', 'de': 'südost|südosten|südöstlich',
+        'es': 'sureste|sudeste', 'it': 'sudest',
+    },
+    'compass.s': {
+        'en': 'south|southward|southwards', 'fr': 'sud', 'de': 'süd|süden|südlich',
+        'es': 'sur', 'it': 'sud|meridione',
+    },
+    'compass.sw': {
+        'en': 'southwest', 'fr': 'sudouest', 'de': 'südwest|südwesten|südwestlich',
+        'es': 'suroeste|sudoeste', 'it': 'sudovest',
+    },
+    'compass.w': {
+        'en': 'west|westward|westwards', 'fr': 'ouest|occident', 'de': 'west|westen|westlich',
+        'es': 'oeste|occidente', 'it': 'ovest|occidente',
+    },
+    'compass.nw': {
+        'en': 'northwest', 'fr': 'nordouest', 'de': 'nordwest|nordwesten|nordwestlich',
+        'es': 'noroeste', 'it': 'nordovest',
+    },
+    'rotdir.cw': {
+        'all': 'cw',
+        'en': 'clockwise|clock-wise',
+        'fr': "sens horaire|dans le sens horaire|sens des aiguilles d'une montre"
+              "|dans le sens des aiguilles d'une montre",
+        'de': 'im uhrzeigersinn|uhrzeigersinn',
+        'es': 'sentido horario|en sentido horario|horario'
+              '|en el sentido de las agujas del reloj',
+        'it': 'senso orario|in senso orario|orario',
+    },
+    'rotdir.ccw': {
+        'all': 'ccw',
+        'en': 'counterclockwise|counter-clockwise|anticlockwise|anti-clockwise',
+        'fr': "sens antihoraire|sens anti-horaire|dans le sens antihoraire"
+              "|dans le sens anti-horaire|sens trigonométrique"
+              "|dans le sens inverse des aiguilles d'une montre",
+        'de': 'gegen den uhrzeigersinn|gegenuhrzeigersinn',
+        'es': 'sentido antihorario|en sentido antihorario|antihorario'
+              '|en sentido contrario a las agujas del reloj',
+        'it': 'senso antiorario|in senso antiorario|antiorario',
+    },
+    # ---- parameter nouns, prepositions, modifiers -------------------------------------------
+    'kw.altitude': {
+        'en': 'altitude|height|elevation', 'fr': 'altitude|hauteur',
+        'de': 'höhe|flughöhe', 'es': 'altitud|altura|elevación',
+        'it': 'altitudine|quota|altezza',
+    },
+    'kw.speed': {
+        'en': 'speed|velocity|pace|airspeed|groundspeed', 'fr': 'vitesse|allure',
+        'de': 'geschwindigkeit|tempo|fluggeschwindigkeit', 'es': 'velocidad|rapidez',
+        'it': 'velocità|andatura',
+    },
+    'kw.heading': {
+        'en': 'heading|bearing|course|azimuth', 'fr': 'cap|azimut',
+        'de': 'kurs|steuerkurs|peilung|azimut', 'es': 'rumbo|azimut', 'it': 'rotta|prua|azimut',
+    },
+    'kw.radius': {
+        'en': 'radius', 'fr': 'rayon', 'de': 'radius|umkreis', 'es': 'radio', 'it': 'raggio',
+    },
+    'kw.distance': {
+        'en': 'distance|range', 'fr': 'distance|écart', 'de': 'abstand|entfernung|distanz',
+        'es': 'distancia', 'it': 'distanza',
+    },
+    'kw.duration': {
+        'en': 'duration', 'fr': 'durée', 'de': 'dauer', 'es': 'duración', 'it': 'durata',
+    },
+    'to': {
+        'en': 'to', 'fr': "à|jusqu'à|jusqu'au", 'de': 'auf|bis|bis auf|bis zu',
+        'es': 'a|hasta', 'it': 'a|ad|fino a|fino ad|sino a',
+    },
+    'more': {
+        'en': 'more|further|farther|extra|additional',
+        'fr': 'plus|de plus|en plus|supplémentaire|supplémentaires|encore',
+        'de': 'mehr|weiter|zusätzlich|zusätzliche|noch', 'es': 'más|adicionales|extra',
+        'it': 'in più|di più|più|ulteriori|ancora',
+    },
+    # ---- things the parser refuses to guess -------------------------------------------------
+    'neg': {
+        'en': "don't|do not|dont|doesn't|never|not|no|can't|cannot|won't|mustn't",
+        'fr': 'ne|n|pas|jamais|non', 'de': 'nicht|kein|keine|keinen|nie|niemals|nein',
+        'es': 'no|nunca|jamás|ni', 'it': 'non|mai|no|né',
+    },
+    'cond': {
+        'en': 'if|when|whenever|unless|once|as soon as|until|in case|every|each',
+        'fr': "si|quand|lorsque|lorsqu|dès que|sauf si|jusqu'à ce que|au cas où|une fois que"
+              "|chaque",
+        'de': 'wenn|falls|sobald|sofern|solange|außer wenn|jede|jeden|jedes',
+        'es': 'si|cuando|en cuanto|a menos que|hasta que|una vez que|en caso de que|cada',
+        'it': 'se|quando|appena|non appena|a meno che|finché|nel caso|ogni',
+    },
+    'seq': {
+        'en': 'then|and then|after that|afterwards|after|before|followed by|later|finally',
+        'fr': "puis|ensuite|après|et puis|et ensuite|d'abord|après ça|enfin",
+        'de': 'dann|danach|anschließend|und dann|vorher|bevor|nachher|zuerst|zunächst',
+        'es': 'luego|después|y luego|y después|entonces|antes|primero|más tarde',
+        'it': 'poi|dopo|quindi|e poi|prima|infine|dopodiché|successivamente',
+    },
+    'and': {
+        'all': '&', 'en': 'and|plus', 'fr': 'et', 'de': 'und|sowie', 'es': 'y|e',
+        'it': 'e|ed',
+    },
+    # ---- questions ----------------------------------------------------------------------------
+    'q': {
+        'en': "what|what's|whats|where|how|why|which|who",
+        'fr': 'que|quoi|qu|quel|quelle|quels|quelles|où|comment|pourquoi',
+        'de': 'was|wo|wie|warum|wieso|weshalb|welche|welcher|welches|wer',
+        'es': 'qué|que|dónde|cómo|por qué|cuál|cuáles|quién',
+        'it': 'cosa|che|che cosa|dove|come|perché|quale|quali|chi',
+    },
+    'capab': {
+        'en': 'what can you do|what do you do|what are you able to do|what are your commands'
+              '|what are your capabilities|what commands|which commands|list commands|commands'
+              '|help|help me|capabilities|what can i say|what can i ask',
+        'fr': "que sais-tu faire|que peux-tu faire|qu'est-ce que tu sais faire"
+              "|qu'est-ce que tu peux faire|tu sais faire quoi|tu peux faire quoi"
+              "|quelles commandes|quelles sont tes commandes|commandes|aide|aide-moi",
+        'de': 'was kannst du|was kannst du tun|was kannst du machen|was kannst du alles'
+              '|welche befehle|befehle|hilfe|was verstehst du',
+        'es': 'qué puedes hacer|qué sabes hacer|qué comandos|cuáles son tus comandos'
+              '|comandos|ayuda|ayúdame',
+        'it': 'cosa sai fare|cosa puoi fare|che cosa sai fare|che cosa puoi fare'
+              '|che sai fare|che puoi fare|quali comandi|comandi|aiuto|aiutami',
+    },
+    'scene': {
+        'en': 'see|sees|seeing|visible|describe|look like|in view|is there|are there'
+              '|how many|camera',
+        'fr': "vois|voit|voir|vu|visible|décris|décrivez|décrire|caméra|y a-t-il|il y a"
+              "|combien",
+        'de': 'siehst|sieht|sehen|seht|sichtbar|beschreibe|beschreib|beschreiben|kamera'
+              '|gibt es|wie viele|erkennst',
+        'es': 'ves|veo|ver|visible|describe|describa|describir|cámara|hay|cuántos|cuántas',
+        'it': "vedi|vede|vedere|visibile|descrivi|descriva|descrivere|telecamera|c'è"
+              '|ci sono|quanti|quante',
+    },
+    # ---- words that carry no meaning of their own ---------------------------------------------
+    'glue': {
+        'all': '~drone|ok|okay',
+        'en': "the|a|an|of|on|onto|at|for|with|in|into|inside|within|toward|towards|over"
+              "|above|around|about|approximately|approx|roughly|by|from|via|per|please|pls"
+              "|plz|kindly|now|right now|right away|immediately|asap|at once|quickly|quick"
+              "|slowly|gently|carefully|smoothly|safely|softly|just|you|your|yourself|hey|hi"
+              "|alright|all right|go ahead|can you|could you|would you|will you"
+              "|i want you to|i need you to|i'd like you to|let's|lets|let us|here|there"
+              "|position|current|current position|this|that|these|those|it|its|him|her"
+              "|them|set|make|take|do|get|keep|keeping|is|are|be|high|away|behind|i|we|level|mode"
+              "|direction|in the direction of|during",
+        'fr': "le|la|les|l|un|une|des|du|de|d|au|aux|en|sur|vers|dans|avec|pour|par"
+              "|depuis|environ|à peu près|s'il te plaît|s'il vous plaît|stp|svp|merci"
+              "|maintenant|tout de suite|immédiatement|de suite|vite|rapidement|doucement"
+              "|lentement|prudemment|tranquillement|tu|te|t|toi|vous|ton|ta|tes|votre|vos"
+              "|le drone|hé|hey|d'accord|bon|peux-tu|pouvez-vous|tu peux|vous pouvez"
+              "|veux-tu|voulez-vous|je veux que tu|est-ce que|position|ta position|ici|là"
+              "|ce|cet|cette|ces|ça|cela|lui|y|mets|mettez|règle|réglez|fixe|fixez|passe"
+              "|passez|prends|prenez|fais|faites|fait|effectue|derrière|autour|alentour|se|s|il"
+              "|elle|direction|en direction de|en direction du|pendant|durant",
+        'de': 'der|die|das|den|dem|des|ein|eine|einen|einem|einer|eines|zu|zum|zur|nach|in'
+              '|im|ins|an|am|mit|für|um|von|vom|über|bei|beim|ca|circa|etwa|ungefähr|bitte'
+              '|danke|jetzt|sofort|gleich|schnell|zügig|langsam|vorsichtig|sanft|behutsam'
+              '|du|dich|dir|dein|deine|deinen|die drohne|hey|hallo|also|mal|doch|kannst du'
+              '|könntest du|würdest du|ich möchte dass du|position|deine position|hier'
+              '|dort|da|es|ihn|sie|ihm|diese|dieser|dieses|diesen|mach|mache|machen|stelle'
+              '|stell|setze|setz|nimm|hinter|aus|lang|entfernt|weg|~drohne|richtung'
+              '|in richtung|während',
+        'es': 'el|la|los|las|lo|un|una|unos|unas|al|del|de|en|hacia|sobre|con|por|desde'
+              '|durante|entre|aproximadamente|más o menos|por favor|porfa|porfavor|gracias'
+              '|ahora|ya|ahora mismo|inmediatamente|enseguida|rápido|rápidamente|despacio'
+              '|lentamente|con cuidado|suavemente|tú|te|usted|tu|tus|su|~dron|el dron|oye'
+              '|hola|vale|venga|puedes|podrías|puede|podría|quiero que|posición'
+              '|tu posición|aquí|allí|ahí|allá|esta|estos|estas|ese|esa|eso|esto|le|les'
+              '|pon|ponte|fija|ajusta|establece|configura|toma|tome|saca|saque|haz|haga'
+              '|detrás|alrededor|se|dirección|en dirección|en dirección a',
+        'it': "il|lo|la|i|gli|le|l|un|uno|una|del|della|dello|dei|degli|delle|al|alla"
+              "|allo|ai|agli|alle|all|sul|sulla|sullo|sui|sugli|sulle|nel|nella|nello|nei"
+              "|negli|nelle|dal|dalla|dallo|dai|dagli|dalle|di|da|in|su|con|per|verso|tra"
+              "|fra|circa|più o meno|per favore|per piacere|perfavore|grazie|ora|adesso"
+              "|subito|immediatamente|velocemente|rapidamente|piano|lentamente"
+              "|delicatamente|con attenzione|tu|ti|te|tuo|tua|il drone|ehi|ciao|va bene"
+              "|puoi|potresti|vorrei che|voglio che|posizione|la tua posizione|qui|qua|lì"
+              "|là|questo|questa|questi|queste|quello|quella|quelli|quelle|imposta|metti"
+              "|fissa|regola|scatta|fai|fa|fare|prendi|dietro|intorno|attorno|si|direzione"
+              "|in direzione|entro",
+    },
+}
+
+# A weak phrase keeps its meaning at the start of a clause or after one of these words.
+WEAK_CUES = {
+    'en': '', 'de': '', 'it': '',
+    'fr': "l|vers|cap|plein|direction|au|nord|sud|à",
+    'es': 'al|el|hacia|rumbo|dirección|del|norte|sur|a',
+}
+WEAK_FALLBACK = {'compass': 'glue', 'intent': 'glue', 'glue': 'word'}
+# Where the object may come before the verb ("dem roten Auto folgen"); elsewhere words before
+# the verb are not a target.
+VERB_FINAL = frozenset({'de'})
+
+COMPASS_DEG = {'n': 0.0, 'ne': 45.0, 'e': 90.0, 'se': 135.0, 's': 180.0, 'sw': 225.0,
+               'w': 270.0, 'nw': 315.0}
+# Upper-case abbreviations ("fly NE 100 m"); O is east in German, west in the Romance languages.
+ABBREVIATION_LETTERS = {
+    'en': {'N': 0.0, 'E': 90.0, 'S': 180.0, 'W': 270.0},
+    'de': {'N': 0.0, 'O': 90.0, 'S': 180.0, 'W': 270.0},
+    'fr': {'N': 0.0, 'E': 90.0, 'S': 180.0, 'O': 270.0},
+    'es': {'N': 0.0, 'E': 90.0, 'S': 180.0, 'O': 270.0},
+    'it': {'N': 0.0, 'E': 90.0, 'S': 180.0, 'O': 270.0},
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What a phrase means: its kind, value, and the markers described above."""
+
+    kind: str
+    value: str
+    noun: bool = False
+    weak: bool = False
+
+
+def _compile() -> tuple[dict[str, dict[tuple[str, ...], Entry]], dict[tuple[str, ...], set]]:
+    by_lang: dict[str, dict[tuple[str, ...], Entry]] = {lang: {} for lang in LANGUAGES}
+    langs_of: dict[tuple[str, ...], set] = {}
+    for concept, phrases in VOCAB.items():
+        kind, _, value = concept.partition('.')
+        for lang, spec in phrases.items():
+            targets = LANGUAGES if lang == 'all' else (lang,)
+            for phrase in spec.split('|'):
+                entry = Entry(kind, value, phrase.endswith('*'), phrase.startswith('~'))
+                for key in phrase_keys(phrase.strip('*~')):
+                    if lang != 'all':
+                        langs_of.setdefault(key, set()).add(lang)
+                    for target in targets:
+                        if by_lang[target].setdefault(key, entry) != entry:
+                            raise ValueError(f'{lang} phrase {phrase!r} has two meanings')
+    return by_lang, langs_of
+
+
+PHRASES, PHRASE_LANGUAGES = _compile()
+LONGEST_PHRASE = max(len(key) for table in PHRASES.values() for key in table)
+CUES = {lang: frozenset(k[0] for w in words.split('|') if w for k in phrase_keys(w))
+        for lang, words in WEAK_CUES.items()}

@@ -1,0 +1,816 @@
+"""The rule parser: one operator command in, one schema-valid proposal out, never an exception.
+
+Pipeline: tokenise; score the five languages on the words they know; match phrases, numbers and
+units of the best language into items; refuse what it must not guess (negation, conditions,
+several actions, contradictions); pick the one action family; bind its parameters and target;
+anything left over that it could not place turns the result into a `clarify`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any, NoReturn
+
+from ministral_node.decision import Proposal, Target, answer, clarify, reject, shorten
+from ministral_node.rules import lexicon as lx
+from ministral_node.rules.messages import message
+from ministral_node.rules.numbers import (
+    LANGUAGES,
+    is_number_word,
+    match_fraction,
+    match_words,
+    parse_digits,
+)
+from ministral_node.rules.text import PUNCTUATION, Token, prepare, printable, tokenize
+from ministral_node.rules.units import (
+    ANGLE,
+    COUNT,
+    DEFAULT_UNITS,
+    LENGTH,
+    SPEED,
+    TIME,
+    Unit,
+    match_unit,
+)
+
+_log = logging.getLogger(__name__)
+
+MAX_COMMAND_CHARS = 500
+DEFAULT_UNIT_CONFIDENCE = 0.8  # a number said without its unit
+DEFAULT_SPIN_CONFIDENCE = 0.8  # an orbit without a direction: clockwise
+ASSUMED_SIGN_CONFIDENCE = 0.9  # "rotate 90" without left/right: clockwise, the schema's sign
+IGNORED_WORDS_CONFIDENCE = 0.9  # "stop" with more words after it
+NOT_UNDERSTOOD_CONFIDENCE = 0.5  # a clarify because nothing (or not everything) was understood
+LABEL_CHARS = 80
+ECHO_CHARS = 60
+
+_NOT_UNDERSTOOD = ('unknown', 'unknown_words', 'question', 'error')
+_INTENT_FAMILY = {'face': 'rotate', 'uturn': 'rotate', 'photos': 'photo', 'move': 'goto'}
+_OPPOSITES = ({'takeoff', 'land'}, {'left', 'right'}, {'forward', 'back'}, {'up', 'down'},
+              {'cw', 'ccw'})
+_AXES = {'forward': ('forward_m', 1.0), 'back': ('forward_m', -1.0), 'right': ('right_m', 1.0),
+         'left': ('right_m', -1.0), 'up': ('up_m', 1.0), 'down': ('up_m', -1.0)}
+_TURN_SIGN = {'left': -1.0, 'right': 1.0, 'cw': 1.0, 'ccw': -1.0}
+_CHANGE_SIGN = {'up': 1.0, 'inc': 1.0, 'faster': 1.0, 'down': -1.0, 'dec': -1.0, 'slower': -1.0}
+_VERBS = ('intent', 'change')
+_QUIET = frozenset({'glue', 'punct', 'to', 'and', 'q'})  # never left over, never a command
+_HARD = frozenset({'intent', 'change', 'num', 'punct', 'seq', 'neg', 'cond', 'rotdir', 'kw',
+                   'more'})  # these end a target label
+_ADJECTIVAL = frozenset({'dir', 'compass', 'home'})  # "the left pad", "the north gate"
+_CONTENT = frozenset({'word', 'home'})  # what a target label is made of ("photo of the house")
+_SEPARATORS = frozenset({'punct', 'and', 'seq'})
+_TARGETED = frozenset({'land', 'goto', 'orbit', 'follow', 'search', 'photo'})  # may take a target
+
+
+@dataclass
+class Quantity:
+    """A number as said: its value, its unit (None if none was said) and what preceded it."""
+
+    number: float
+    unit: Unit | None
+    to: bool = False  # after a preposition that makes it absolute: "to 30 m", "auf 30 m"
+    kw: str | None = None  # after a parameter noun: "heading 90", "radius 20 m"
+
+
+@dataclass(eq=False)
+class Item:
+    """A run of tokens with one meaning: a verb, a number with its unit, a direction, a word."""
+
+    kind: str
+    value: Any
+    first: int
+    last: int
+    noun: bool = False
+    used: bool = False
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """A parse: the proposal, the operator's language, and why it came out that way.
+
+    `reason` is 'parsed', 'answer', 'scene' (rejected), or why it asks back: 'missing',
+    'invalid', 'unused', 'ambiguous', 'multi', 'contradiction', 'negation', 'conditional',
+    'empty', 'too_long', or, when it did not understand, 'unknown', 'unknown_words',
+    'question', 'error'.
+    """
+
+    proposal: Proposal
+    language: str
+    reason: str
+
+    @property
+    def understood(self) -> bool:
+        """Whether the parser understood the command (a model may do better when not)."""
+        return self.reason not in _NOT_UNDERSTOOD
+
+
+class _Clarify(Exception):
+    """Raised inside a parse to answer with a clarify question."""
+
+    def __init__(self, key: str, reason: str, fields: dict[str, str]) -> None:
+        super().__init__(key)
+        self.key, self.reason, self.fields = key, reason, fields
+
+
+# ---- public entry points ------------------------------------------------------------------------
+
+def parse_command(text: str, *, takeoff_altitude_m: float | None = None) -> Proposal:
+    """A schema-valid proposal for one operator command; never raises.
+
+    `takeoff_altitude_m` is used for "take off" without an altitude; None asks back instead.
+    """
+    return analyse(text, takeoff_altitude_m=takeoff_altitude_m).proposal
+
+
+def analyse(text: str, *, takeoff_altitude_m: float | None = None) -> RuleResult:
+    """Like `parse_command`, also saying which language was detected and why."""
+    try:
+        return _analyse(text, takeoff_altitude_m)
+    except Exception:  # noqa: BLE001 - the last fallback must answer, whatever the input
+        _log.exception('rule parser failed on %r', text)
+        echo = _echo(text if isinstance(text, str) else repr(text))
+        return RuleResult(clarify(message('unknown', 'en', text=echo), 'internal error',
+                                  NOT_UNDERSTOOD_CONFIDENCE), 'en', 'error')
+
+
+def detect_language(text: str) -> str:
+    """The language (en, fr, de, es, it) the command is most likely written in."""
+    return _rank_languages(tokenize(prepare(text)))[0][0]
+
+
+# ---- top level ----------------------------------------------------------------------------------
+
+def _analyse(text: Any, takeoff_altitude_m: float | None) -> RuleResult:
+    if not isinstance(text, str):
+        text = '' if text is None else str(text)
+    prepared = prepare(text)
+    tokens = tokenize(prepared[:MAX_COMMAND_CHARS])
+    ranked = _rank_languages(tokens)
+    if len(prepared) > MAX_COMMAND_CHARS:
+        return _clarify_result(_Clarify('too_long', 'too_long', {}), ranked[0][0])
+    if all(t.kind == 'sym' for t in tokens):
+        return _clarify_result(_Clarify('empty', 'empty', {}), ranked[0][0])
+    first = None
+    for lang, score in ranked:
+        if first is not None and score == 0:
+            break
+        result = _Parse(prepared, tokens, lang, takeoff_altitude_m).run()
+        if result.reason != 'unknown':
+            return result
+        first = first or result
+    return first
+
+
+def _rank_languages(tokens: list[Token]) -> list[tuple[str, int]]:
+    """Languages with how many words of each the command uses, best first (English on ties)."""
+    scores: Counter[str] = Counter()
+    norms = [t.norm for t in tokens]
+    i = 0
+    while i < len(tokens):
+        if tokens[i].kind == 'num':
+            unit = match_unit(norms, i + 1)
+            i += 1 + (unit[1] if unit else 0)  # "5 m/s": the "s" is no French word
+            continue
+        size, langs = 1, set()
+        if tokens[i].kind == 'word':
+            scores.update(lang for lang in LANGUAGES if is_number_word(norms[i], lang))
+            size, langs = _known_phrase(norms, i)
+        scores.update({lang: size for lang in langs})
+        i += size
+    return sorted(((lang, scores[lang]) for lang in LANGUAGES), key=lambda pair: -pair[1])
+
+
+def _known_phrase(norms: list[str], i: int) -> tuple[int, set[str]]:
+    """The longest table phrase at `norms[i]`: its length and the languages that know it."""
+    for size in range(min(lx.LONGEST_PHRASE, len(norms) - i), 0, -1):
+        langs = lx.PHRASE_LANGUAGES.get(tuple(norms[i:i + size]))
+        if langs:
+            return size, langs
+    return 1, set()
+
+
+def _clarify_result(error: _Clarify, lang: str) -> RuleResult:
+    confidence = NOT_UNDERSTOOD_CONFIDENCE if error.reason in _NOT_UNDERSTOOD else 1.0
+    question = message(error.key, lang, **error.fields)
+    return RuleResult(clarify(question, f'{error.reason}: {error.key} [{lang}]', confidence),
+                      lang, error.reason)
+
+
+def _echo(text: str, limit: int = ECHO_CHARS) -> str:
+    return shorten(printable(text), limit)
+
+
+def _midpoint(a: float | None, b: float | None) -> float | None:
+    """The compass heading halfway between two (north-east from north and east), or None."""
+    if a is None or b is None:
+        return None
+    x = math.sin(math.radians(a)) + math.sin(math.radians(b))
+    y = math.cos(math.radians(a)) + math.cos(math.radians(b))
+    if math.hypot(x, y) < 1e-9:
+        return None
+    return round(math.degrees(math.atan2(x, y)) % 360.0, 3)
+
+
+def _combine(headings: list[float | None]) -> float | None:
+    """Headings said in a row, folded from the right: north north-east -> 22.5."""
+    result = headings[-1]
+    for heading in reversed(headings[:-1]):
+        result = _midpoint(heading, result)
+    return result
+
+
+def _split(items: list[Item], kinds: Iterable[str]) -> list[list[Item]]:
+    parts: list[list[Item]] = [[]]
+    for item in items:
+        if item.kind in kinds:
+            parts.append([])
+        else:
+            parts[-1].append(item)
+    return parts
+
+
+# ---- one parse in one language ------------------------------------------------------------------
+
+class _Parse:
+    """Parsing one command in one language: matched items and what the binders used of them."""
+
+    def __init__(self, text: str, tokens: list[Token], lang: str,
+                 takeoff_altitude_m: float | None) -> None:
+        self.text, self.tokens, self.lang = text, tokens, lang
+        self.takeoff_altitude_m = takeoff_altitude_m
+        self.norms = [t.norm for t in tokens]
+        self.shouting = not any(t.raw != t.raw.upper() for t in tokens if t.kind == 'word')
+        self.items: list[Item] = []
+        self.confidence = 1.0
+        self.notes: list[str] = []
+
+    def run(self) -> RuleResult:
+        self._match()
+        try:
+            proposal, reason = self._resolve()
+        except _Clarify as error:
+            return _clarify_result(error, self.lang)
+        return RuleResult(proposal, self.lang, reason)
+
+    # -- matching ---------------------------------------------------------------------------------
+
+    def _match(self) -> None:
+        i = 0
+        while i < len(self.tokens):
+            item = self._match_at(i)
+            self.items.append(item)
+            i = item.last + 1
+        self._merge_compass()
+        self._attach_prepositions()
+
+    def _match_at(self, i: int) -> Item:
+        token = self.tokens[i]
+        if token.kind == 'sym':
+            return Item('punct' if token.raw in PUNCTUATION else 'glue', token.raw, i, i)
+        if token.kind == 'num':
+            value = parse_digits(token.norm, self.lang)
+            number = None if value is None else self._number(i, 1, value, False)
+            return number or Item('word', token.norm, i, i)
+        if token.kind != 'word':
+            return Item('word', token.norm, i, i)
+        abbreviation = self._abbreviation(i)
+        if abbreviation is not None:
+            return abbreviation
+        words = match_words(self.norms, i, self.lang)
+        number = None if words is None else self._number(i, words[1], words[0], words[2])
+        if number is not None and number.value.unit is None and self._after_word():
+            number = None  # "the red one": a pronoun, not a number
+        phrase = self._phrase(i)
+        if phrase is not None and phrase.kind == 'intent' and phrase.value == 'stop' and (
+                self._after_word()):
+            phrase.kind = 'word'  # "the bus stop": a noun, not the command
+        if number is not None and (phrase is None or number.last >= phrase.last):
+            return number
+        return phrase or Item('word', token.norm, i, i)
+
+    def _number(self, i: int, size: int, value: float, article: bool) -> Item | None:
+        unit = match_unit(self.norms, i + size)
+        if article and (unit is None or unit[0].dim == COUNT):
+            return None  # "a photo", "une fois que": an article, not the number one
+        last = i + size - 1 + (unit[1] if unit else 0)
+        half = match_fraction(self.norms, last + 1, self.lang) if unit else None
+        if half is not None:
+            value, last = value + half[0], last + half[1]
+        return Item('num', Quantity(value, unit[0] if unit else None), i, last)
+
+    def _phrase(self, i: int) -> Item | None:
+        table = lx.PHRASES[self.lang]
+        for size in range(min(lx.LONGEST_PHRASE, len(self.norms) - i), 0, -1):
+            entry = table.get(tuple(self.norms[i:i + size]))
+            if entry is None:
+                continue
+            kind = entry.kind
+            if entry.weak and not self._weak_holds(i):
+                kind = lx.WEAK_FALLBACK[kind]
+            value = lx.COMPASS_DEG[entry.value] if kind == 'compass' else entry.value
+            return Item(kind, value, i, i + size - 1, entry.noun)
+        return None
+
+    def _after_word(self) -> bool:
+        return bool(self.items) and self.items[-1].kind == 'word'
+
+    def _weak_holds(self, i: int) -> bool:
+        """Whether an ambiguous phrase keeps its meaning: at a clause start or after a cue."""
+        if i and self.norms[i - 1] in lx.CUES[self.lang]:
+            return True
+        for item in reversed(self.items):
+            if item.kind in _SEPARATORS:
+                return True
+            if item.kind != 'glue':
+                return False
+        return True
+
+    def _abbreviation(self, i: int) -> Item | None:
+        """Upper-case compass abbreviations ("fly NE 100 m"), unless the whole text is shouted."""
+        raw = self.tokens[i].raw
+        letters = lx.ABBREVIATION_LETTERS[self.lang]
+        if self.shouting or not i or not 1 <= len(raw) <= 3 or not raw.isupper():
+            return None
+        if any(c not in letters for c in raw) or self._phrase(i):
+            return None
+        heading = _combine([letters[c] for c in raw])
+        return None if heading is None else Item('compass', heading, i, i)
+
+    def _merge_compass(self) -> None:
+        """Adjacent compass words make one heading: "north east", "nord-est", "N NE"."""
+        merged: list[Item] = []
+        for item in self.items:
+            previous = merged[-1] if merged else None
+            if (item.kind == 'compass' and previous is not None and previous.kind == 'compass'
+                    and previous.last + 1 == item.first):
+                previous.value.append(item.value)
+                previous.last = item.last
+            else:
+                merged.append(item)
+                if item.kind == 'compass':
+                    item.value = [item.value]
+        for item in merged:
+            if item.kind == 'compass':
+                item.value = _combine(item.value)
+        self.items = merged
+
+    def _attach_prepositions(self) -> None:
+        for k, item in enumerate(self.items):
+            if item.kind != 'num':
+                continue
+            for before in reversed(self.items[:k]):
+                if before.kind == 'to':
+                    item.value.to = True
+                elif before.kind == 'kw':
+                    item.value.kw = item.value.kw or before.value
+                elif before.kind != 'glue':
+                    break
+
+    # -- deciding what the command is -------------------------------------------------------------
+
+    def _resolve(self) -> tuple[Proposal, str]:
+        clauses = _split(self.items, _SEPARATORS)
+        for clause in clauses:
+            if any(it.kind == 'intent' and it.value == 'stop' for it in clause) and not any(
+                    it.kind in ('neg', 'cond') for it in clause):
+                return self._stop(), 'parsed'
+        if self._any('neg'):
+            self.fail('negation', 'negation')
+        if self._any('cond'):
+            self.fail('conditional', 'conditional')
+        first = next((it for it in self.items if it.kind not in _QUIET - {'q'}), None)
+        if first is None:
+            self.fail('unknown', 'unknown', text=_echo(self.text))
+        if first.kind == 'q' or not self._any(*_VERBS):
+            question = self._question(first.kind == 'q')
+            if question is not None:
+                return question
+        for item in self.items:
+            if item.kind in ('capab', 'scene'):
+                item.kind = 'word'
+        families: set[str] = set()
+        for clause in clauses:
+            families |= self._clause_families(clause)
+        if sum(1 for part in _split(self.items, ('seq',)) if self._meaningful(part)) > 1:
+            self.fail('multi', 'multi')
+        self._refuse_contradictions(families, clauses)
+        if len(families) > 1:
+            self.fail('multi', 'multi')
+        if not families:
+            self.fail('unknown', 'unknown', text=_echo(self.text))
+        for item in self.items:
+            if item.kind in _VERBS:
+                item.used = True
+        family = families.pop()
+        if family not in _TARGETED:
+            self._refuse_words()  # before asking for a missing value: they may be the reason
+        return _BINDERS[family](self), 'parsed'
+
+    def _question(self, asked: bool) -> tuple[Proposal, str] | None:
+        if self._any('capab'):
+            return answer(message('capability', self.lang),
+                          f'capability question [{self.lang}]'), 'answer'
+        if self._any('scene'):
+            return reject(message('scene', self.lang),
+                          f'scene question needs the vision model [{self.lang}]'), 'scene'
+        if asked:
+            self.fail('question', 'question')
+        return None
+
+    def _clause_families(self, clause: list[Item]) -> set[str]:
+        """The action families one clause asks for; noun forms and generic motion give way."""
+        kws = {it.value for it in clause if it.kind == 'kw'}
+        verbs = [it for it in clause if it.kind in _VERBS]
+        nouns = [it for it in verbs if it.noun]
+        kept = {self._family(it, kws) for it in verbs if not it.noun and it.value != 'move'}
+        for noun in nouns:
+            kept = kept or {self._family(noun, kws)}
+            if self._family(noun, kws) not in kept:
+                noun.kind = 'word'
+        families = {self._family(it, kws) for it in verbs if it.kind in _VERBS}
+        if families - {'goto'}:
+            families.discard('goto')
+            return families
+        implicit = self._implicit_family(clause, kws, moving=bool(families))
+        return {implicit} if implicit else families
+
+    @staticmethod
+    def _family(verb: Item, kws: set[str]) -> str:
+        if verb.kind == 'intent':
+            return _INTENT_FAMILY.get(verb.value, verb.value)
+        if 'speed' in kws or verb.value in ('faster', 'slower'):
+            return 'speed'
+        if 'altitude' in kws or verb.value in ('up', 'down'):
+            return 'altitude'
+        return 'change'
+
+    @staticmethod
+    def _implicit_family(clause: list[Item], kws: set[str], moving: bool) -> str | None:
+        """The family of a clause without a specific verb: "north 50 m", "speed 5 m/s"."""
+        kinds = {it.kind for it in clause}
+        dirs = {it.value for it in clause if it.kind == 'dir'}
+        numbers = [it.value for it in clause if it.kind == 'num']
+        dims = {q.unit.dim for q in numbers if q.unit}
+        horizontal = 'compass' in kinds or bool(dirs - {'up', 'down'}) or 'heading' in kws
+        if 'home' in kinds:
+            return 'rth'
+        if not horizontal and ('speed' in kws or SPEED in dims):
+            return 'speed'
+        absolute = any(q.to and (q.unit is None or q.unit.dim == LENGTH) for q in numbers)
+        if not horizontal and ('altitude' in kws or (dirs and absolute)):
+            return 'altitude'
+        if (horizontal or dirs) and ANGLE in dims and LENGTH not in dims:
+            return 'rotate'
+        if 'heading' in kws and not moving and LENGTH not in dims:
+            return 'rotate'
+        return 'goto' if horizontal or dirs or moving else None
+
+    def _refuse_contradictions(self, families: set[str], clauses: list[list[Item]]) -> None:
+        said = set(families)
+        said.update(it.value for it in self.items if it.kind in ('dir', 'rotdir'))
+        signs: dict[str, set[float]] = {}
+        for clause in clauses:
+            kws = {it.value for it in clause if it.kind == 'kw'}
+            for it in clause:
+                if it.kind == 'change':
+                    signs.setdefault(self._family(it, kws), set()).add(_CHANGE_SIGN[it.value])
+        if (any(pair <= said for pair in _OPPOSITES) or any(len(s) > 1 for s in signs.values())
+                or any(it.kind == 'compass' and it.value is None for it in self.items)):
+            self.fail('contradiction', 'contradiction')
+
+    # -- helpers the binders share ----------------------------------------------------------------
+
+    def _any(self, *kinds: str) -> bool:
+        return any(it.kind in kinds for it in self.items)
+
+    @staticmethod
+    def _meaningful(part: list[Item]) -> bool:
+        return any(it.kind not in _QUIET for it in part)
+
+    def fail(self, key: str, reason: str = 'missing', **fields: str) -> NoReturn:
+        """Stop parsing and ask the operator `key` instead."""
+        raise _Clarify(key, reason, fields)
+
+    def span(self, first: Item, last: Item | None = None) -> str:
+        """The operator's own text from item `first` to `last`."""
+        end = (last or first).last
+        return self.text[self.tokens[first.first].start:self.tokens[end].end]
+
+    def free(self, kind: str, *values: str) -> list[Item]:
+        """Unused items of `kind` (with one of `values`, if given)."""
+        return [it for it in self.items if it.kind == kind and not it.used
+                and (not values or it.value in values)]
+
+    @staticmethod
+    def use(items: list[Item]) -> list[Item]:
+        for item in items:
+            item.used = True
+        return items
+
+    def assume(self, note: str, confidence: float) -> None:
+        """Record an assumption once, lowering the confidence."""
+        if note not in self.notes:
+            self.notes.append(note)
+            self.confidence *= confidence
+
+    def quantity(self, dim: str, missing: str | None = None, kw: str | None = None) -> Item | None:
+        """The first unused number that can measure `dim` (after noun `kw`, if given).
+
+        With `missing`, asks that question when there is none.
+        """
+        for item in self.free('num'):
+            unit = item.value.unit
+            if (unit is None or unit.dim == dim) and (kw is None or item.value.kw == kw):
+                item.used = True
+                return item
+        if missing is not None:
+            self.fail(missing)
+        return None
+
+    def si(self, item: Item, dim: str) -> float:
+        """The number of `item` in the SI unit of `dim`, assuming the default unit if none."""
+        quantity = item.value
+        if quantity.unit is None:
+            if dim != COUNT:
+                self.assume(f'assumed {DEFAULT_UNITS[dim]}', DEFAULT_UNIT_CONFIDENCE)
+            return float(quantity.number)
+        return round(quantity.number * quantity.unit.factor, 6)
+
+    def amount(self, item: Item, dim: str, allow_zero: bool = False) -> float:
+        """A magnitude that must be positive (or zero where `allow_zero`)."""
+        value = self.si(item, dim)
+        if value < 0 or (value == 0 and not allow_zero):
+            self.fail('not_positive', 'invalid', text=self.span(item))
+        return value
+
+    def bounded(self, value: float, item: Item, low: float, high: float) -> float:
+        """`value` if it lies in [low, high], else ask back saying so."""
+        if not low <= value <= high:
+            self.fail('out_of_range', 'invalid', text=self.span(item), range=f'{low:g}–{high:g}')
+        return value
+
+    def target(self, missing: str | None = None) -> Target | None:
+        """The target in the operator's words: the one run of unknown words, articles trimmed."""
+        runs: list[list[Item]] = [[]]
+        for item in self.items:
+            if item.used or item.kind in _HARD:
+                runs.append([])
+            else:
+                runs[-1].append(item)
+        runs = [run for run in runs if any(it.kind in _CONTENT for it in run)
+                and (self.lang in lx.VERB_FINAL or self._after_verb(run[0]))]
+        if len(runs) > 1:
+            self.fail('ambiguous_target', 'ambiguous')
+        if not runs:
+            if missing is not None:
+                self.fail(missing)
+            return None
+        run = runs[0]
+        words = [k for k, it in enumerate(run) if it.kind in _CONTENT]
+        start, end = words[0], words[-1]
+        while start and self._adjective(run[start - 1], run[start]):
+            start -= 1
+        tail = [k for k in range(end + 1, len(run)) if run[k].kind in _ADJECTIVAL]
+        if tail and self._ends_clause(run[-1]):
+            end = tail[-1]
+        self.use(run[start:end + 1])
+        label = shorten(printable(self.span(run[start], run[end])), LABEL_CHARS)
+        return Target(label, None)
+
+    def _after_verb(self, item: Item) -> bool:
+        verbs = [it.first for it in self.items if it.kind in _VERBS]
+        return not verbs or item.first > verbs[0]
+
+    @staticmethod
+    def _adjective(item: Item, noun: Item) -> bool:
+        """Whether `item` qualifies the word right after it: "left pad", "north gate"."""
+        one_word = item.first == item.last or item.kind == 'compass'
+        return item.kind in _ADJECTIVAL and one_word and item.last + 1 == noun.first
+
+    def _ends_clause(self, item: Item) -> bool:
+        after = self.items[self.items.index(item) + 1:]
+        return not after or after[0].kind == 'punct'
+
+    def heading(self, item: Item) -> float:
+        """A compass heading from a number said in degrees, checked to be 0..360."""
+        return self.bounded(self.si(item, ANGLE), item, 0.0, 360.0)
+
+    def _refuse_words(self) -> None:
+        unknown = [it for it in self.items if it.kind == 'word' and not it.used]
+        if unknown:
+            self.fail('unknown_words', 'unknown_words',
+                      text=_echo(' '.join(self.span(it) for it in unknown)))
+
+    def propose(self, action: str, params: dict[str, Any],
+                target: Target | None = None) -> Proposal:
+        """The proposal, once every item of the command found its place."""
+        left = [it for it in self.items if not it.used and it.kind not in _QUIET | {'seq'}]
+        if left and all(it.kind == 'word' for it in left):
+            self._refuse_words()
+        if left:
+            self.fail('unused', 'unused', text=_echo(self.span(left[0])))
+        said = [self.span(it) for it in self.items
+                if it.used and it.kind in ('intent', 'change', 'num', 'dir', 'compass', 'kw',
+                                            'home', 'rotdir')]
+        shown = ', '.join(f'{k}={v:g}' if isinstance(v, float) else f'{k}={v}'
+                          for k, v in params.items())
+        if target is not None:
+            shown += f"{', ' if shown else ''}target='{target.label}'"
+        notes = ''.join(f'; {note}' for note in self.notes)
+        matched = ' + '.join(f"'{text}'" for text in said)
+        rationale = f'matched {matched} -> {action}({shown}){notes} [{self.lang}]'
+        return Proposal(action, params, target, round(self.confidence, 3), rationale)
+
+    def _stop(self) -> Proposal:
+        extra = [it for it in self.items if it.kind not in _QUIET
+                 and not (it.kind == 'intent' and it.value == 'stop')]
+        if extra:
+            self.assume('other words ignored: stopping first', IGNORED_WORDS_CONFIDENCE)
+        self.use(self.items)
+        return self.propose('stop', {})
+
+
+# ---- binders: one per action family -------------------------------------------------------------
+
+def _takeoff(p: _Parse) -> Proposal:
+    p.use(p.free('kw', 'altitude'))
+    number = p.quantity(LENGTH, None if p.takeoff_altitude_m is not None else 'missing_takeoff')
+    if number is None:
+        p.assume('default takeoff altitude', DEFAULT_UNIT_CONFIDENCE)
+        return p.propose('takeoff', {'altitude_m': float(p.takeoff_altitude_m)})
+    return p.propose('takeoff', {'altitude_m': p.amount(number, LENGTH)})
+
+
+def _land(p: _Parse) -> Proposal:
+    return p.propose('land', {}, p.target())
+
+
+def _hold(p: _Parse) -> Proposal:
+    p.use(p.free('kw', 'duration'))
+    number = p.quantity(TIME)
+    return p.propose('hold', {'duration_s': None if number is None else p.amount(number, TIME)})
+
+
+def _return_home(p: _Parse) -> Proposal:
+    p.use(p.free('home'))
+    return p.propose('return_to_home', {})
+
+
+def _altitude(p: _Parse) -> Proposal:
+    sign = next((_CHANGE_SIGN[it.value] for it in p.items if it.kind == 'change'), 0.0)
+    p.use(p.free('kw', 'altitude'))
+    missing = 'missing_up' if sign > 0 else 'missing_down' if sign < 0 else 'missing_altitude'
+    number = p.quantity(LENGTH, missing)
+    more = p.use(p.free('more'))
+    if number.value.to or not (sign or more):
+        p.use(p.free('dir', 'up', 'down'))
+        return p.propose('change_altitude', {'altitude_m': p.amount(number, LENGTH, True)})
+    if not sign:
+        sign = 1.0
+    p.use(p.free('dir', 'up' if sign > 0 else 'down'))
+    return p.propose('change_altitude', {'delta_m': sign * p.amount(number, LENGTH)})
+
+
+def _change(p: _Parse) -> NoReturn:
+    p.fail('missing_noun')
+
+
+def _speed(p: _Parse) -> Proposal:
+    changing = any(it.kind == 'change' for it in p.items)
+    p.use(p.free('kw', 'speed'))
+    number = p.quantity(SPEED, 'missing_speed')
+    if (changing and not number.value.to) or p.free('more'):
+        p.fail('relative_speed', 'invalid')
+    return p.propose('set_speed', {'speed_mps': p.amount(number, SPEED)})
+
+
+def _goto(p: _Parse) -> Proposal:
+    p.use(p.free('kw', 'distance'))
+    compass, heading_kw = p.free('compass'), p.free('kw', 'heading')
+    if compass or heading_kw:
+        p.use(heading_kw)
+        if compass:
+            heading = p.use(compass[:1])[0].value
+        else:
+            heading = p.heading(p.quantity(ANGLE, 'missing_direction', kw='heading'))
+        distance = p.amount(p.quantity(LENGTH, 'missing_distance'), LENGTH)
+        p.use(p.free('more'))
+        return p.propose('goto', {'heading_deg': heading, 'distance_m': distance})
+    target = p.target()
+    if target is not None:
+        return p.propose('goto', {}, target)
+    if p.free('dir'):
+        return p.propose('goto', _offsets(p))
+    p.fail('missing_direction')
+
+
+def _offsets(p: _Parse) -> dict[str, float]:
+    """Body offsets from directions paired with the distance said next to each."""
+    line = [it for it in p.items if not it.used and (it.kind == 'dir' or (
+        it.kind == 'num' and (it.value.unit is None or it.value.unit.dim == LENGTH)))]
+    offsets = {'forward_m': 0.0, 'right_m': 0.0, 'up_m': 0.0}
+    k, said = 0, set()
+    while k + 1 < len(line):
+        pair = {line[k].kind: line[k], line[k + 1].kind: line[k + 1]}
+        if len(pair) < 2:
+            k += 1
+            continue
+        axis, sign = _AXES[pair['dir'].value]
+        if axis in {_AXES[value][0] for value in said}:
+            p.fail('multi', 'multi')
+        said.add(pair['dir'].value)
+        offsets[axis] = sign * p.amount(pair['num'], LENGTH)
+        p.use([pair['dir'], pair['num']])
+        k += 2
+    if said:
+        p.use(p.free('dir', *said))  # the same direction twice: "avanza 20 m hacia adelante"
+    if p.free('dir'):
+        p.fail('missing_distance')
+    p.use(p.free('more'))
+    return offsets
+
+
+def _rotate(p: _Parse) -> Proposal:
+    verbs = {it.value for it in p.items if it.kind == 'intent'}
+    p.use(p.free('kw', 'heading'))
+    compass = p.free('compass')
+    if compass:
+        return p.propose('rotate', {'heading_deg': p.use(compass[:1])[0].value})
+    number = p.quantity(ANGLE)
+    if number is not None and ('face' in verbs or number.value.to or number.value.kw):
+        return p.propose('rotate', {'heading_deg': p.heading(number)})
+    if 'face' in verbs:
+        p.fail('missing_direction')
+    turns = p.use(p.free('dir', 'left', 'right') + p.free('rotdir'))
+    signs = {_TURN_SIGN[it.value] for it in turns}
+    if len(signs) > 1:
+        p.fail('contradiction', 'contradiction')
+    sign = signs.pop() if signs else 0.0
+    p.use(p.free('more'))
+    if number is None:
+        if 'uturn' not in verbs:
+            p.fail('missing_angle')
+        return p.propose('rotate', {'yaw_deg': 180.0 * (sign or 1.0)})
+    if sign:
+        yaw = sign * p.amount(number, ANGLE)
+    else:
+        yaw = p.si(number, ANGLE)
+        if yaw == 0:
+            p.fail('not_positive', 'invalid', text=p.span(number))
+        if yaw > 0:
+            p.assume('assumed clockwise', ASSUMED_SIGN_CONFIDENCE)
+    return p.propose('rotate', {'yaw_deg': p.bounded(yaw, number, -360.0, 360.0)})
+
+
+def _orbit(p: _Parse) -> Proposal:
+    p.use(p.free('kw', 'radius') + p.free('kw', 'distance'))
+    radius = p.amount(p.quantity(LENGTH, 'missing_radius'), LENGTH)
+    spins = p.use(p.free('rotdir'))
+    if not spins:
+        p.assume('assumed clockwise', DEFAULT_SPIN_CONFIDENCE)
+    direction = 'counterclockwise' if spins and spins[0].value == 'ccw' else 'clockwise'
+    return p.propose('orbit', {'radius_m': radius, 'direction': direction}, p.target())
+
+
+def _tracking(action: str, param: str, kw: str, missing: str) -> Callable[[_Parse], Proposal]:
+    """A binder for actions on a required target with an optional distance (follow, search)."""
+    def bind(p: _Parse) -> Proposal:
+        p.use(p.free('kw', kw))
+        number = p.quantity(LENGTH)
+        target = p.target(missing)
+        value = None if number is None else p.amount(number, LENGTH)
+        return p.propose(action, {param: value}, target)
+    return bind
+
+
+def _photo(p: _Parse) -> Proposal:
+    plural = any(it.kind == 'intent' and it.value == 'photos' for it in p.items)
+    number = p.quantity(COUNT, 'missing_count' if plural else None)
+    count = 1
+    if number is not None:
+        value = p.amount(number, COUNT)
+        count = int(p.bounded(value, number, 1, 100))
+        if count != value:
+            p.fail('out_of_range', 'invalid', text=p.span(number), range='1–100')
+    return p.propose('capture_photo', {'count': count}, p.target())
+
+
+_BINDERS: dict[str, Callable[[_Parse], Proposal]] = {
+    'takeoff': _takeoff,
+    'land': _land,
+    'hold': _hold,
+    'rth': _return_home,
+    'altitude': _altitude,
+    'change': _change,
+    'speed': _speed,
+    'goto': _goto,
+    'rotate': _rotate,
+    'orbit': _orbit,
+    'follow': _tracking('follow', 'distance_m', 'distance', 'missing_follow'),
+    'search': _tracking('search', 'radius_m', 'radius', 'missing_search'),
+    'photo': _photo,
+}

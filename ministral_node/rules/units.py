@@ -1,0 +1,84 @@
+"""Units in all five languages and their factors to SI (metres, m/s, degrees, seconds).
+
+A number without a unit takes the default of what it measures (`DEFAULT_UNITS`): metres for
+altitudes, distances and radii, m/s for speeds, degrees for angles, seconds for durations,
+and plain counts for photos. The parser lowers its confidence when it had to assume one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ministral_node.rules.text import phrase_keys
+
+LENGTH, SPEED, ANGLE, TIME, COUNT = 'length', 'speed', 'angle', 'time', 'count'
+DEFAULT_UNITS = {LENGTH: 'm', SPEED: 'm/s', ANGLE: 'deg', TIME: 's', COUNT: ''}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit: what it measures, its factor to the SI unit, and a short symbol."""
+
+    dim: str
+    factor: float
+    symbol: str
+
+
+_KNOT = 1852.0 / 3600.0
+_TABLE: dict[Unit, str] = {
+    Unit(LENGTH, 1.0, 'm'): 'm|meter|meters|metre|metres|mètre|mètres|metern|metro|metros|metri'
+    '|mt|mts|mtr|mtrs',
+    Unit(LENGTH, 1000.0, 'km'): 'km|kms|kilometer|kilometers|kilometre|kilometres|kilomètre'
+    '|kilomètres|kilometern|kilómetro|kilómetros|chilometro|chilometri',
+    Unit(LENGTH, 0.01, 'cm'): 'cm|centimeter|centimeters|centimetre|centimetres|centimètre'
+    '|centimètres|zentimeter|centímetro|centímetros|centimetro|centimetri',
+    Unit(LENGTH, 0.3048, 'ft'): 'ft|foot|feet|pied|pieds|fuß|füße|fuss|pie|pies|piede|piedi',
+    Unit(LENGTH, 0.9144, 'yd'): 'yd|yds|yard|yards|yarda|yardas|iarda|iarde',
+    Unit(LENGTH, 1609.344, 'mi'): 'mi|mile|miles|meile|meilen|milla|millas|miglio|miglia',
+    Unit(LENGTH, 1852.0, 'nmi'): 'nmi|nautical mile|nautical miles|mille marin|milles marins'
+    '|seemeile|seemeilen|milla náutica|millas náuticas|miglio nautico|miglia nautiche',
+    Unit(SPEED, 1.0, 'm/s'): 'm/s|mps|m per s|meter per second|meters per second'
+    '|metre per second|metres per second|mètre par seconde|mètres par seconde'
+    '|meter pro sekunde|metern pro sekunde|meter in der sekunde|metro por segundo'
+    '|metros por segundo|metro al secondo|metri al secondo|metri per secondo',
+    Unit(SPEED, 1.0 / 3.6, 'km/h'): 'km/h|kmh|kph|km/std|kilometer per hour|kilometers per hour'
+    '|kilometre per hour|kilometres per hour|kilomètre par heure|kilomètres par heure'
+    '|kilomètres heure|stundenkilometer|kilometer pro stunde|kilómetros por hora'
+    '|kilómetros hora|chilometri orari|chilometri all ora|chilometri l ora|chilometri per ora',
+    Unit(SPEED, 0.44704, 'mph'): 'mph|mile per hour|miles per hour|meilen pro stunde'
+    '|millas por hora|miglia orarie|miglia all ora',
+    Unit(SPEED, _KNOT, 'kn'): 'kn|kt|kts|knot|knots|nœud|nœuds|knoten|nudo|nudos|nodo|nodi',
+    Unit(SPEED, 0.3048, 'ft/s'): 'ft/s|fps|feet per second|foot per second',
+    Unit(ANGLE, 1.0, 'deg'): '°|deg|degs|degree|degrees|degré|degrés|grad|grade|grado|grados'
+    '|gradi',
+    Unit(TIME, 1.0, 's'): 's|sec|secs|second|seconds|seconde|secondes|sekunde|sekunden|sek'
+    '|segundo|segundos|seg|secondo|secondi',
+    Unit(TIME, 60.0, 'min'): 'min|mins|minute|minutes|minuten|minuto|minutos|minuti',
+    Unit(TIME, 3600.0, 'h'): 'h|hr|hrs|hour|hours|heure|heures|stunde|stunden|std|hora|horas'
+    '|ora|ore',
+    Unit(COUNT, 1.0, 'x'): 'x|times|fois|mal|veces|volte',
+}
+
+
+def _compile() -> dict[tuple[str, ...], Unit]:
+    table: dict[tuple[str, ...], Unit] = {}
+    for unit, phrases in _TABLE.items():
+        for phrase in phrases.split('|'):
+            for key in phrase_keys(phrase):
+                if table.setdefault(key, unit) != unit:
+                    raise ValueError(f'unit phrase {phrase!r} has two meanings')
+    return table
+
+
+UNITS = _compile()
+_LONGEST = max(map(len, UNITS))
+
+
+def match_unit(norms: Sequence[str], start: int) -> tuple[Unit, int] | None:
+    """The longest unit phrase at `norms[start]` and how many tokens it spans, or None."""
+    for size in range(min(_LONGEST, len(norms) - start), 0, -1):
+        unit = UNITS.get(tuple(norms[start:start + size]))
+        if unit is not None:
+            return unit, size
+    return None

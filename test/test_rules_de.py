@@ -1,0 +1,101 @@
+"""Rule parser, German commands (umlauts and ß optional)."""
+
+import pytest
+from rules_support import check_clarify, check_parse, check_reply
+
+OFF = {'forward_m': 0.0, 'right_m': 0.0, 'up_m': 0.0}
+
+PARSES = [
+    ('starte auf 30 Meter', 'takeoff', {'altitude_m': 30}, None),
+    ('Starte auf dreißig Meter', 'takeoff', {'altitude_m': 30}, None),
+    ('starte auf dreissig meter', 'takeoff', {'altitude_m': 30}, None),
+    ('heb ab auf zweihundertfünfzig Fuß', 'takeoff', {'altitude_m': 250 * 0.3048}, None),
+    ('lande', 'land', {}, None),
+    ('Lande auf dem roten Landeplatz', 'land', {}, 'roten Landeplatz'),
+    ('warte 10 Sekunden', 'hold', {'duration_s': 10}, None),
+    ('schwebe eine Minute lang', 'hold', {'duration_s': 60}, None),
+    ('kehre zurück', 'return_to_home', {}, None),
+    ('flieg nach Hause', 'return_to_home', {}, None),
+    ('flieg 10 Meter vorwärts', 'goto', {**OFF, 'forward_m': 10}, None),
+    ('flieg 5 m nach links', 'goto', {**OFF, 'right_m': -5}, None),
+    ('flieg 3 m zurück', 'goto', {**OFF, 'forward_m': -3}, None),
+    ('fliege 30 Fuß nach oben', 'goto', {**OFF, 'up_m': 9.144}, None),
+    ('flieg 50 m nach Norden', 'goto', {'heading_deg': 0, 'distance_m': 50}, None),
+    ('flieg 2,5 km nach Nordosten', 'goto', {'heading_deg': 45, 'distance_m': 2500}, None),
+    ('flieg 100 m Richtung Süd-West', 'goto', {'heading_deg': 225, 'distance_m': 100}, None),
+    ('steig auf 50 m', 'change_altitude', {'altitude_m': 50}, None),
+    ('steige um 10 Meter', 'change_altitude', {'delta_m': 10}, None),
+    ('steig fünfundzwanzig Meter höher', 'change_altitude', {'delta_m': 25}, None),
+    ('hoeher um 10 m', 'change_altitude', {'delta_m': 10}, None),
+    ('hoher um 10 m', 'change_altitude', {'delta_m': 10}, None),
+    ('sinke um 5 m', 'change_altitude', {'delta_m': -5}, None),
+    ('sinke auf zwanzig Meter', 'change_altitude', {'altitude_m': 20}, None),
+    ('Geschwindigkeit 5 m/s', 'set_speed', {'speed_mps': 5}, None),
+    ('setze die Geschwindigkeit auf 18 km/h', 'set_speed', {'speed_mps': 5}, None),
+    ('dreh dich 90 Grad nach links', 'rotate', {'yaw_deg': -90}, None),
+    ('drehe 45° nach rechts', 'rotate', {'yaw_deg': 45}, None),
+    ('dreh dich um', 'rotate', {'yaw_deg': 180}, None),
+    ('richte dich nach Norden aus', 'rotate', {'heading_deg': 0}, None),
+    ('umkreise den Turm mit 20 m Radius im Uhrzeigersinn', 'orbit',
+     {'radius_m': 20, 'direction': 'clockwise'}, 'Turm'),
+    ('umkreise das Haus mit 15 m Radius gegen den Uhrzeigersinn', 'orbit',
+     {'radius_m': 15, 'direction': 'counterclockwise'}, 'Haus'),
+    ('folge dem roten Auto', 'follow', {'distance_m': None}, 'roten Auto'),
+    ('folge dem roten Auto in 10 m Abstand', 'follow', {'distance_m': 10}, 'roten Auto'),
+    ('folge mir', 'follow', {'distance_m': None}, 'mir'),
+    ('folge der Straße', 'follow', {'distance_m': None}, 'Straße'),
+    ('suche eine Person mit roter Jacke', 'search', {'radius_m': None},
+     'Person mit roter Jacke'),
+    ('suche nach einem weißen Lieferwagen im Umkreis von 300 m', 'search',
+     {'radius_m': 300}, 'weißen Lieferwagen'),
+    ('mach ein Foto', 'capture_photo', {'count': 1}, None),
+    ('mach zwei Fotos von der Brücke', 'capture_photo', {'count': 2}, 'Brücke'),
+    ('stopp', 'stop', {}, None),
+    ('Notstopp!', 'stop', {}, None),
+    ('Kannst du landen?', 'land', {}, None),
+    ('flieg geradeaus 20 Meter', 'goto', {**OFF, 'forward_m': 20}, None),
+    ('geh auf 40 Meter Höhe', 'change_altitude', {'altitude_m': 40}, None),
+    ('dreh dich nach Osten', 'rotate', {'heading_deg': 90}, None),
+    ('fliege Kurs 90 für 200 m', 'goto', {'heading_deg': 90, 'distance_m': 200}, None),
+    ('halte die Position für 30 Sekunden', 'hold', {'duration_s': 30}, None),
+    ('fliege mit 10 km/h', 'set_speed', {'speed_mps': 10 / 3.6}, None),
+    ('langsamer auf 2 m/s', 'set_speed', {'speed_mps': 2}, None),
+    ('brich ab', 'stop', {}, None),
+    ('dem roten Auto folgen', 'follow', {'distance_m': None}, 'roten Auto'),
+    ('auf dem Landeplatz landen', 'land', {}, 'Landeplatz'),
+]
+
+CLARIFIES = [
+    ('steig', 'missing'),
+    ('folge', 'missing'),
+    ('lande nicht', 'negation'),
+    ('starte und flieg dann nach Norden', 'multi'),
+    ('steig und sinke', 'contradiction'),
+    ('Geschwindigkeit -5', 'invalid'),
+    ('wenn du ein Auto siehst, lande', 'conditional'),
+    ('mach das Ding da', 'unknown'),
+    ('nicht landen', 'negation'),
+    ('dreh dich nach rechts', 'missing'),
+]
+
+REPLIES = [
+    ('was kannst du?', 'answer'),
+    ('Hilfe', 'answer'),
+    ('was siehst du?', 'reject'),
+    ('Gibt es hier Autos?', 'reject'),
+]
+
+
+@pytest.mark.parametrize('command, action, params, label', PARSES)
+def test_parses(command, action, params, label):
+    check_parse(command, action, params, label, 'de')
+
+
+@pytest.mark.parametrize('command, reason', CLARIFIES)
+def test_asks_back(command, reason):
+    check_clarify(command, reason, 'de')
+
+
+@pytest.mark.parametrize('command, action', REPLIES)
+def test_questions(command, action):
+    check_reply(command, action, 'de')
