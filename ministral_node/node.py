@@ -1,8 +1,9 @@
 """The ROS 2 adapter: a lifecycle node around the decision pipeline.
 
 It declares the parameters, owns QoS, topics, timers and diagnostics, and calls the core.
-Publishers and timers are created in `on_configure`; subscriptions and decision sources in
-`on_activate` (models load there and are freed in `on_deactivate`).
+Publishers, subscriptions and timers are created in `on_configure`; decision sources in
+`on_activate` (models load there and are freed in `on_deactivate`). Inputs that arrive while
+inactive are counted and reported, not decided.
 """
 
 from __future__ import annotations
@@ -105,8 +106,7 @@ class RosClock:
 class _Pending:
     """A command waiting for its decision."""
 
-    text: str | None
-    error: str | None
+    text: str
     received: float
 
 
@@ -139,7 +139,6 @@ class MinistralNode(LifecycleNode):
         self.last_decision: dict | None = None
         self.vehicle = VehicleState()
         self._pending: deque[_Pending] = deque()
-        self._refusals: deque[_Pending] = deque()
         self._failsafes: deque[tuple[Proposal, str]] = deque()
         self._lock = threading.Lock()
         self._busy = False
@@ -205,6 +204,7 @@ class MinistralNode(LifecycleNode):
             self.create_timer(0.1, self._supervise, self._watchdog_group),
         ]
         self._wake = self.create_guard_condition(self._drain_commands, self._decision_group)
+        self._subscribe()
         self.health.set('camera', WARN, 'waiting for frames')
         self.health.set('link', WARN, 'no ground-station heartbeat yet')
         self.state_label = 'inactive'
@@ -217,7 +217,6 @@ class MinistralNode(LifecycleNode):
             self.values, self._sources, self.frames, self.clock, RosClock(self), self.health,
             lambda: self.vehicle)
         self._pipeline.chain.skip = self._skip_source
-        self._subscribe()
         self.state_label = 'active'
         self.get_logger().info(
             f'active: sources {[s.source for s in self._sources]} then failsafe; camera '
@@ -225,12 +224,12 @@ class MinistralNode(LifecycleNode):
         return super().on_activate(state)
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._unsubscribe()
         self._release_sources()
         self.state_label = 'inactive'
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
+        self._unsubscribe()
         self._teardown()
         self.state_label = 'unconfigured'
         return TransitionCallbackReturn.SUCCESS
@@ -311,6 +310,8 @@ class MinistralNode(LifecycleNode):
         self._store_frame(CompressedImageData(msg.format, memoryview(msg.data)), msg.header)
 
     def _store_frame(self, data: RawImage | CompressedImageData, header: Any) -> None:
+        if self._pipeline is None:  # inactive: frames are not kept
+            return
         received = self.clock.now()
         stamp = header.stamp.sec + header.stamp.nanosec * 1e-9
         try:
@@ -394,24 +395,33 @@ class MinistralNode(LifecycleNode):
     # Commands and decisions
 
     def _on_command(self, payload: bytes) -> None:
+        pipeline = self._pipeline
+        if pipeline is None:
+            message = f'command received while {self.state_label}; not decided (activate the node)'
+            self.get_logger().warning(message)
+            self.health.error('command', message)
+            return
         received = self.clock.now()
         try:
-            item = _Pending(decode_string_message(payload), None, received)
+            text = decode_string_message(payload)
         except CommandError as exc:
-            item = _Pending(None, str(exc), received)
+            self._publish_decision(pipeline.refuse(str(exc), received=received))
+            return
         with self._lock:
-            self._pending.append(item)
+            self._pending.append(_Pending(text, received))
             depth = self.values['command_queue_depth']
-            if len(self._pending) > depth:
-                dropped = self._pending.popleft()
-                dropped.error = (f'dropped unanswered: {depth} newer commands were already '
-                                 f'waiting (command_queue_depth={depth})')
-                self._refusals.append(dropped)
+            dropped = self._pending.popleft() if len(self._pending) > depth else None
+        if dropped is not None:
+            # Answered at once (refusals are thread-safe): the operator should not wait for
+            # the decision in progress to learn the command was dropped.
+            self._publish_decision(pipeline.refuse(
+                f'dropped unanswered: {depth} newer commands were already waiting '
+                f'(command_queue_depth={depth})', text=dropped.text, received=dropped.received))
         self._wake.trigger()
 
     def _next_pending(self) -> _Pending | tuple[Proposal, str] | None:
         with self._lock:
-            queue = self._failsafes or self._refusals or self._pending
+            queue = self._failsafes or self._pending
             if not queue:
                 self._busy = False
                 return None
@@ -422,21 +432,19 @@ class MinistralNode(LifecycleNode):
         while (item := self._next_pending()) is not None:
             pipeline = self._pipeline
             if pipeline is None:
-                self.get_logger().error('command arrived while inactive; not decided')
+                self.get_logger().error('node deactivated with a command waiting; not decided')
                 continue
             if isinstance(item, tuple):
                 decision = pipeline.failsafe(*item)
-            elif item.error is not None:
-                decision = pipeline.refuse(item.error, text=item.text or '',
-                                           received=item.received)
             else:
                 decision = pipeline.decide(item.text, received=item.received)
             self._publish_decision(decision)
 
     def _publish_decision(self, decision: dict) -> None:
         self._decision_pub.publish(String(data=to_json(decision)))
-        self.decisions_published += 1
-        self.last_decision = decision
+        with self._lock:
+            self.decisions_published += 1
+            self.last_decision = decision
         command = decision['command'] or {}
         self.get_logger().info(
             f'decision {decision["action"]} {json.dumps(decision["params"])} by '

@@ -110,6 +110,7 @@ class Harness:
 
     def close(self) -> None:
         self.executor.shutdown(timeout_sec=5)
+        self._spinner.join(timeout=5)
         self.node.destroy_node()
         self.client.destroy_node()
         rclpy.shutdown(context=self.context)

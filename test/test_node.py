@@ -12,6 +12,7 @@ from rclpy.parameter import Parameter
 from ros_harness import Harness
 from std_msgs.msg import String
 
+from ministral_node.camera import EncodedFrame
 from ministral_node.decision import validate_decision
 from ministral_node.health import ERROR
 from ministral_node.image_conversion import RawImage, encode_raw
@@ -62,20 +63,30 @@ def test_status_heartbeat_is_at_least_2_hz_and_reports_state(harness):
 def test_lifecycle_deactivate_stops_deciding_and_activate_resumes():
     h = Harness(MinistralNode, activate=False)
     try:
-        h.wait_for(lambda: h.client.count_publishers(
-            f'{h.namespace}/ministral_node/decision') == 0, what='nothing before configure')
+        decisions = f'{h.namespace}/ministral_node/decision'
+        assert h.client.count_publishers(decisions) == 0  # nothing before configure
         h.node.trigger_configure()
         assert h.node.state_label == 'inactive'
-        h.node.trigger_activate()
         h.wait_for(lambda: h.command_pub.get_subscription_count() > 0, what='subscription')
+        h.command_pub.publish(String(data='land'))
+        h.wait_for(lambda: any('while inactive' in s.message for s in h.diagnostic('command')),
+                   what='a command ERROR saying the node is inactive')
+        assert h.decisions == []
+        h.node.trigger_activate()
         assert h.command('land')['action'] == 'land'
         h.node.trigger_deactivate()
-        h.wait_for(lambda: h.command_pub.get_subscription_count() == 0, what='unsubscribed')
         h.wait_for(lambda: h.statuses and h.statuses[-1]['state'] == 'inactive',
                    what='inactive status')
+        since = len(h.decisions)
+        h.command_pub.publish(String(data='hover'))
+        h.wait_for(lambda: h.node.health.snapshot_of('command').values.get('errors_total')
+                   == '2', what='the second inactive command counted')
+        assert len(h.decisions) == since
         h.node.trigger_activate()
-        h.wait_for(lambda: h.command_pub.get_subscription_count() > 0, what='resubscribed')
         assert h.command('return home')['action'] == 'return_to_home'
+        h.node.trigger_deactivate()
+        h.node.trigger_cleanup()
+        assert h.node.state_label == 'unconfigured'
     finally:
         h.close()
 
@@ -84,7 +95,7 @@ def test_lifecycle_deactivate_stops_deciding_and_activate_resumes():
     ('', 'clarify', 'empty'),
     ('    \t ', 'clarify', 'empty'),
     ('fly ' * 25_000, 'reject', 'exceeds max_command_chars=2000'),
-    ('land\x00\x07\x1b', 'reject', 'control or unassigned'),
+    ('land\x07\x1b[31m now', 'reject', 'control or unassigned'),
 ])
 def test_bad_commands_are_answered_and_diagnosed(harness, text, action, reason):
     decision = harness.command(text)
@@ -97,11 +108,18 @@ def test_bad_commands_are_answered_and_diagnosed(harness, text, action, reason):
     assert harness.command('hold position')['action'] == 'hold'  # still running
 
 
-def test_non_utf8_bytes_on_the_command_topic_are_refused(harness):
-    payload = b'\x00\x01\x00\x00' + struct.pack('<I', 6) + b'\xff\xfe\xfd\x80\x81\x00'
-    decision = harness.command(payload)
+def _raw_string(body: bytes) -> bytes:
+    return b'\x00\x01\x00\x00' + struct.pack('<I', len(body) + 1) + body + b'\x00'
+
+
+@pytest.mark.parametrize('body, reason', [
+    (b'\xff\xfe\xfd\x80\x81', 'not UTF-8 text'),
+    (b'land\x00\x01\x02 binary', 'control or unassigned'),
+])
+def test_binary_bytes_on_the_command_topic_are_refused(harness, body, reason):
+    decision = harness.command(_raw_string(body))
     assert decision['action'] == 'reject'
-    assert 'not UTF-8 text' in refusal(decision)
+    assert reason in refusal(decision)
     assert harness.command('land')['action'] == 'land'
 
 
@@ -142,7 +160,7 @@ def test_compressed_transport_and_a_corrupt_jpeg():
         h.wait_for(lambda: h.node.frames.newest() is not None, what='a JPEG frame')
         assert h.command('take a picture')['frame']['width'] == 160
         h.compressed(jpeg.tobytes()[:2000])  # truncated
-        h.wait_for(lambda: h.node.frames.newest() is not None
+        h.wait_for(lambda: isinstance(h.node.frames.newest(), EncodedFrame)
                    and len(h.node.frames.newest().data.data) == 2000, what='the bad JPEG')
         decision = h.command('take a picture')
         assert decision['frame'] is None
@@ -174,30 +192,33 @@ def test_parameters_are_declared_with_descriptions_and_ranges(harness):
     assert 'raw, compressed' in transport.additional_constraints
 
 
-def test_a_burst_of_commands_is_answered_in_order_or_rejected_when_over_the_queue():
+def test_a_burst_while_busy_rejects_the_oldest_waiting_beyond_the_queue():
     h = Harness(MinistralNode, {'command_queue_depth': 1})
     try:
-        blocker = h.node
         gate = threading.Event()
-        original = blocker._pipeline.decide
+        pipeline = h.node._pipeline
+        original = pipeline.decide
 
         def slow(*args, **kwargs):
             gate.wait(10)
             return original(*args, **kwargs)
 
-        blocker._pipeline.decide = slow
+        pipeline.decide = slow
         seen = len(h.decisions)
-        for text in ('take off to 5 m', 'land', 'hover', 'return home'):
+        h.command_pub.publish(String(data='take off to 5 m'))
+        h.wait_for(lambda: h.node.status()['busy'], what='the worker to be busy')
+        for text in ('land', 'hover', 'return home'):
             h.command_pub.publish(String(data=text))
-        h.wait_for(lambda: len(blocker._refusals) + len(blocker._pending) >= 3, what='queue')
+        h.wait_for(lambda: len(h.decisions) >= seen + 2, what='two refusals while busy')
+        assert not gate.is_set()  # answered while the first decision was still running
+        dropped = h.decisions[seen:seen + 2]
+        assert [d['command']['text'] for d in dropped] == ['land', 'hover']
+        assert all(d['action'] == 'reject' and 'dropped unanswered' in refusal(d)
+                   for d in dropped)
         gate.set()
-        h.wait_for(lambda: len(h.decisions) >= seen + 4, what='four decisions')
-        got = h.decisions[seen:seen + 4]
-        actions = [d['action'] for d in got]
-        assert actions.count('reject') == 2
-        dropped = [d for d in got if d['action'] == 'reject']
-        assert all('dropped unanswered' in refusal(d) for d in dropped)
-        assert got[-1]['command']['text'] == 'return home'
+        h.wait_for(lambda: len(h.decisions) >= seen + 4, what='the remaining two decisions')
+        assert [d['action'] for d in h.decisions[seen + 2:seen + 4]] == ['takeoff',
+                                                                        'return_to_home']
     finally:
         h.close()
 
