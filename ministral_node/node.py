@@ -351,14 +351,14 @@ class MinistralNode(LifecycleNode):
                 f'(link_loss_timeout_s={self.link.loss_timeout_s:g})')
             self.health.set('link', ERROR, f'lost: no heartbeat for {change.silent_s:.1f} s')
             if self.escalation is not None:
-                self.escalation.link_lost()
+                self.escalation.link_lost(change.silent_s)
         if self.escalation is not None and self._pipeline is not None:
             with self._lock:
                 busy = self._busy or bool(self._pending) or bool(self._failsafes)
             proposal = self.escalation.due(busy)
             if proposal is not None:
                 with self._lock:
-                    self._failsafes.append((proposal, 'ground link lost: ' + proposal.rationale))
+                    self._failsafes.append((proposal, proposal.rationale))
                 self._wake.trigger()
         self._camera_health()
 

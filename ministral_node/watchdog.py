@@ -90,15 +90,18 @@ class FailsafeEscalation:
         self.action = action
         self.hold_s = hold_s
         self.lost_at: float | None = None
+        self.silent_at_loss_s = 0.0
         self.published: list[str] = []
 
     @property
     def active(self) -> bool:
         return self.lost_at is not None
 
-    def link_lost(self) -> None:
+    def link_lost(self, silent_s: float = 0.0) -> None:
+        """The link was declared lost after `silent_s` without a heartbeat."""
         if self.lost_at is None:
             self.lost_at = self.clock.now()
+            self.silent_at_loss_s = silent_s
             self.published = []
 
     def clear(self) -> None:
@@ -115,16 +118,18 @@ class FailsafeEscalation:
         if self.lost_at is None or busy:
             return None
         lost_for = self.clock.now() - self.lost_at
+        silent = self.silent_at_loss_s + lost_for
         if 'hold' not in self.published:
             self.published.append('hold')
             return Proposal('hold', {'duration_s': None}, None, 1.0,
-                            f'ground link lost {lost_for:.1f} s ago; holding position')
+                            f'ground link lost (no heartbeat for {silent:.1f} s): holding '
+                            f'{self.hold_s:g} s before {self.action}')
         if self.action != 'hold' and self.action not in self.published \
                 and lost_for >= self.hold_s:
             self.published.append(self.action)
             return Proposal(self.action, {}, None, 1.0,
-                            f'ground link lost {lost_for:.1f} s ago, held {self.hold_s:g} s; '
-                            f'failsafe action {self.action}')
+                            f'ground link lost (no heartbeat for {silent:.1f} s), held '
+                            f'{self.hold_s:g} s: failsafe action {self.action}')
         return None
 
 

@@ -45,15 +45,17 @@ def test_failsafe_holds_first_then_escalates_once_per_step():
     clock = FakeClock()
     escalation = FailsafeEscalation(clock, 'return_to_home', hold_s=5.0)
     assert escalation.due(busy=False) is None
-    escalation.link_lost()
+    escalation.link_lost(silent_s=10.2)
     first = escalation.due(busy=False)
     assert first.action == 'hold' and first.params == {'duration_s': None}
+    assert 'no heartbeat for 10.2 s' in first.rationale
     assert escalation.due(busy=False) is None
     clock.advance(4.9)
     assert escalation.due(busy=False) is None
     clock.advance(0.1)
     second = escalation.due(busy=False)
     assert second.action == 'return_to_home' and 'held 5 s' in second.rationale
+    assert 'no heartbeat for 15.2 s' in second.rationale
     clock.advance(100)
     assert escalation.due(busy=False) is None
 

@@ -1,7 +1,9 @@
 """`ministral-demo`: the node over real DDS on localhost, a synthetic camera, scripted commands.
 
-Starts `ministral-node` as its own process, streams camera frames to it, sends operator
-commands in several languages one at a time, and prints each with the decision it got.
+Starts `ministral-node` as its own process and plays the vehicle and the ground station: camera
+frames, a hovering vehicle's pose and battery (as MAVROS publishes them), a ground-station
+heartbeat, and operator commands in several languages one at a time. Prints each command with
+the decision it got, then stops the heartbeat and prints the link-loss failsafe.
 """
 
 from __future__ import annotations
@@ -73,6 +75,8 @@ def _format(result: Result) -> str:
     if result.decision is None:
         return f'[{result.language}] {result.command!r}\n     -> NO DECISION (timed out)'
     d = result.decision
+    if d['command'] is None:
+        return (f'[failsafe] {d["rationale"]}\n     -> {d["action"]}  source={d["source"]}')
     params = json.dumps(d['params'], ensure_ascii=False)
     target = f' target={d["target"]["label"]!r}' if d['target'] else ''
     safety = d['safety']['status']
@@ -84,19 +88,27 @@ def _format(result: Result) -> str:
             f'latency={d["latency_ms"]:.0f} ms  safety={safety}')
 
 
+LINK_LOSS_TIMEOUT_S = 2.0
+FAILSAFE_HOLD_S = 2.0
+
+
 def run(params_file: str, timeout_s: float, domain_id: int) -> list[Result]:
     """Run the scripted mission against a node process; returns what each command got."""
     os.environ.update(_environment(domain_id))
     import rclpy
+    from geometry_msgs.msg import PoseStamped
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.qos import QoSProfile, ReliabilityPolicy
-    from sensor_msgs.msg import Image
-    from std_msgs.msg import String
+    from sensor_msgs.msg import BatteryState, Image
+    from std_msgs.msg import Header, String
 
     node_process = subprocess.Popen(
         [sys.executable, '-m', 'ministral_node.node_main', '--params-file', params_file,
          '--ros-args', '-r', 'image_raw:=/demo/camera/image_raw',
-         '-r', '~/command:=/demo/command', '--log-level', 'warn'],
+         '-r', '~/command:=/demo/command', '-r', 'pose:=/demo/pose',
+         '-r', 'battery:=/demo/battery', '-r', 'ground_heartbeat:=/demo/heartbeat',
+         '-p', f'link_loss_timeout_s:={LINK_LOSS_TIMEOUT_S}',
+         '-p', f'failsafe_hold_s:={FAILSAFE_HOLD_S}', '--log-level', 'warn'],
         env=_environment(domain_id))
     results: list[Result] = []
     try:
@@ -121,7 +133,26 @@ def run(params_file: str, timeout_s: float, domain_id: int) -> list[Result]:
                 msg.header.frame_id = 'demo_camera'
                 camera.publish(msg)
 
+            sensor_qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
+            pose_pub = client.create_publisher(PoseStamped, '/demo/pose', sensor_qos)
+            battery_pub = client.create_publisher(BatteryState, '/demo/battery', sensor_qos)
+            heartbeat_pub = client.create_publisher(Header, '/demo/heartbeat', 10)
+            ground_link = threading.Event()
+            ground_link.set()
+
+            def publish_vehicle() -> None:
+                pose = PoseStamped()  # hovering 20 m above home, facing north (ENU yaw 90°)
+                pose.header.stamp = client.get_clock().now().to_msg()
+                pose.header.frame_id = 'map'
+                pose.pose.position.z = 20.0
+                pose.pose.orientation.z = pose.pose.orientation.w = 0.5 ** 0.5
+                pose_pub.publish(pose)
+                battery_pub.publish(BatteryState(percentage=0.8))
+                if ground_link.is_set():
+                    heartbeat_pub.publish(Header(frame_id='demo_ground_station'))
+
             client.create_timer(0.2, publish_frame)
+            client.create_timer(0.1, publish_vehicle)
             executor = SingleThreadedExecutor()
             executor.add_node(client)
             spinner = threading.Thread(target=executor.spin, daemon=True)
@@ -137,6 +168,16 @@ def run(params_file: str, timeout_s: float, domain_id: int) -> list[Result]:
                 _wait(lambda seen=seen: len(decisions) > seen, timeout_s, node_process)
                 decision = decisions[seen] if len(decisions) > seen else None
                 results.append(Result(language, text, decision))
+                print(_format(results[-1]), flush=True)
+            print(f'\n[ground station] heartbeat stopped: link lost after '
+                  f'{LINK_LOSS_TIMEOUT_S:g} s, hold, then return home after {FAILSAFE_HOLD_S:g} s',
+                  flush=True)
+            seen = len(decisions)
+            ground_link.clear()
+            _wait(lambda: len(decisions) >= seen + 2, LINK_LOSS_TIMEOUT_S + FAILSAFE_HOLD_S + 10,
+                  node_process)
+            for decision in decisions[seen:seen + 2]:
+                results.append(Result('--', '(no command: link lost)', decision))
                 print(_format(results[-1]), flush=True)
             executor.shutdown()
             client.destroy_node()
@@ -169,17 +210,21 @@ def main(argv: list[str] | None = None) -> int:
                         help='ROS_DOMAIN_ID for the demo (traffic stays on localhost)')
     args = parser.parse_args(argv)
     print(f'ministral_node demo: node process over DDS on localhost (ROS_DOMAIN_ID='
-          f'{args.domain_id}), synthetic 640x480 camera at 5 Hz, {len(SCRIPT)} commands\n',
-          flush=True)
+          f'{args.domain_id}), synthetic 640x480 camera at 5 Hz, vehicle hovering at 20 m, '
+          f'{len(SCRIPT)} commands\n', flush=True)
     try:
         results = run(args.params_file, args.timeout, args.domain_id)
     except RuntimeError as exc:
         print(f'ministral-demo: {exc}', file=sys.stderr)
         return 1
-    answered = sum(r.decision is not None for r in results)
+    commands = [r for r in results if r.command != '(no command: link lost)']
+    answered = sum(r.decision is not None for r in commands)
+    failsafes = [r.decision['action'] for r in results
+                 if r.decision and r.decision['command'] is None]
     sources = sorted({r.decision['source'] for r in results if r.decision})
-    print(f'\n{answered}/{len(results)} commands answered; sources used: {", ".join(sources)}')
-    return 0 if answered == len(results) else 1
+    print(f'\n{answered}/{len(commands)} commands answered; failsafe: '
+          f'{" -> ".join(failsafes) or "none"}; sources used: {", ".join(sources)}')
+    return 0 if answered == len(commands) and failsafes == ['hold', 'return_to_home'] else 1
 
 
 if __name__ == '__main__':
