@@ -132,7 +132,8 @@ class MinistralNode(LifecycleNode):
         self.health = HealthBoard(self.clock)
         self.frames = LatestFrame(int(self.values['max_image_pixels']))
         self.link = LinkMonitor(self.clock, self.values['link_loss_timeout_s'])
-        self.escalation = self._escalation(self.values)
+        self.escalation = FailsafeEscalation(self.clock, self.values['failsafe_action'],
+                                             self.values['failsafe_hold_s'])
         self.camera_rate = RateMonitor(self.clock, self.values['camera_expected_rate_hz'])
         self.state_label = 'unconfigured'
         self.decisions_published = 0
@@ -172,22 +173,11 @@ class MinistralNode(LifecycleNode):
         self.frames.max_pixels = int(updated['max_image_pixels'])
         self.link.loss_timeout_s = updated['link_loss_timeout_s']
         self.camera_rate.expected_hz = updated['camera_expected_rate_hz']
-        if (updated['failsafe_action'], updated['failsafe_hold_s']) != (
-                self.escalation_settings):
-            active = self.escalation.active
-            self.escalation = self._escalation(updated)
-            if active:
-                self.escalation.link_lost()
+        self.escalation.configure(updated['failsafe_action'], updated['failsafe_hold_s'])
         if self._pipeline is not None:
             self._pipeline.apply_params(updated)
         configure_sources(self._sources, updated)
         return SetParametersResult(successful=True)
-
-    def _escalation(self, values: dict) -> FailsafeEscalation | None:
-        self.escalation_settings = (values['failsafe_action'], values['failsafe_hold_s'])
-        if values['failsafe_action'] == 'none':
-            return None
-        return FailsafeEscalation(self.clock, values['failsafe_action'], values['failsafe_hold_s'])
 
     # Lifecycle
 
@@ -333,8 +323,7 @@ class MinistralNode(LifecycleNode):
             self.get_logger().info(f'ground link regained after {change.silent_s:.1f} s')
         else:
             self.get_logger().info(f'ground link up (heartbeat from {msg.frame_id or "?"})')
-        if self.escalation is not None:
-            self.escalation.clear()
+        self.escalation.clear()
         self.health.set('link', OK, 'up', heartbeats=self.link.heartbeats)
 
     def _skip_source(self, source: str) -> str | None:
@@ -350,9 +339,8 @@ class MinistralNode(LifecycleNode):
                 f'ground link lost: no heartbeat for {change.silent_s:.1f} s '
                 f'(link_loss_timeout_s={self.link.loss_timeout_s:g})')
             self.health.set('link', ERROR, f'lost: no heartbeat for {change.silent_s:.1f} s')
-            if self.escalation is not None:
-                self.escalation.link_lost(change.silent_s)
-        if self.escalation is not None and self._pipeline is not None:
+            self.escalation.link_lost(change.silent_s)
+        if self._pipeline is not None:
             with self._lock:
                 busy = self._busy or bool(self._pending) or bool(self._failsafes)
             proposal = self.escalation.due(busy)
@@ -477,7 +465,7 @@ class MinistralNode(LifecycleNode):
                        'newest_frame_age_s': None if newest is None else
                        round(now - newest.received, 3)},
             'link': {'state': self.link.state.value, 'silent_s': self.link.silent_s(),
-                     'failsafe_active': self.escalation is not None and self.escalation.active},
+                     'failsafe_active': self.escalation.active},
             'health': {h.name: LEVEL_NAMES[h.level] for h in self.health.snapshot()},
         }
 

@@ -81,21 +81,27 @@ SEVERITY = {'hold': 0, 'return_to_home': 1, 'land': 2}
 
 class FailsafeEscalation:
     """What to publish after the link is lost: `hold` at once, then `action` after `hold_s`
-    (PX4 COM_FAIL_ACT_T), each step once; cleared when the link returns."""
+    (PX4 COM_FAIL_ACT_T), each step once; cleared when the link returns. Action `none`
+    disables it."""
 
     def __init__(self, clock: Clock, action: str = 'return_to_home', hold_s: float = 5.0) -> None:
-        if action not in SEVERITY:
-            raise ValueError(f'failsafe action must be one of {sorted(SEVERITY)}, got {action!r}')
         self.clock = clock
-        self.action = action
-        self.hold_s = hold_s
+        self.configure(action, hold_s)
         self.lost_at: float | None = None
         self.silent_at_loss_s = 0.0
         self.published: list[str] = []
 
+    def configure(self, action: str, hold_s: float) -> None:
+        """Change the action and hold time; an escalation in progress continues with them."""
+        if action not in SEVERITY and action != 'none':
+            raise ValueError(f'failsafe action must be none or one of {sorted(SEVERITY)}, '
+                             f'got {action!r}')
+        self.action = action
+        self.hold_s = hold_s
+
     @property
     def active(self) -> bool:
-        return self.lost_at is not None
+        return self.lost_at is not None and self.action != 'none'
 
     def link_lost(self, silent_s: float = 0.0) -> None:
         """The link was declared lost after `silent_s` without a heartbeat."""
@@ -115,7 +121,7 @@ class FailsafeEscalation:
         While a command is being decided (`busy`) nothing is published: that decision comes
         first, and the escalation resumes after it.
         """
-        if self.lost_at is None or busy:
+        if not self.active or busy:
             return None
         lost_for = self.clock.now() - self.lost_at
         silent = self.silent_at_loss_s + lost_for

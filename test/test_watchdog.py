@@ -83,8 +83,21 @@ def test_hold_as_the_failsafe_action_publishes_only_hold():
 
 
 def test_unknown_failsafe_action_is_refused():
-    with pytest.raises(ValueError, match='failsafe action must be one of'):
+    with pytest.raises(ValueError, match='failsafe action must be none or one of'):
         FailsafeEscalation(FakeClock(), 'terminate')
+
+
+def test_none_disables_and_reconfiguring_mid_escalation_takes_effect():
+    clock = FakeClock()
+    escalation = FailsafeEscalation(clock, 'none', hold_s=1.0)
+    escalation.link_lost(3.0)
+    assert escalation.due(busy=False) is None and not escalation.active
+    escalation.configure('land', 1.0)
+    assert escalation.active and escalation.due(busy=False).action == 'hold'
+    clock.advance(1.0)
+    assert escalation.due(busy=False).action == 'land'
+    escalation.configure('none', 1.0)
+    assert not escalation.active
 
 
 def test_breaker_opens_after_consecutive_failures_and_half_opens_after_cooldown():
