@@ -14,10 +14,15 @@ def share_dir() -> Path:
     """Directory holding `config/`, `models/` and `launch/`.
 
     Looked up in the source tree first (development and editable installs), then in the
-    install prefix (`pip install`, `colcon build`), then through the ament index.
+    install prefix the package sits in (`colcon build`, `pip install`), then through the
+    ament index.
     """
-    source_tree = Path(__file__).resolve().parent.parent
-    candidates = [source_tree, Path(sys.prefix) / 'share' / PACKAGE_NAME]
+    package = Path(__file__).resolve().parent
+    source_tree = package.parent
+    # <prefix>/lib/pythonX.Y/site-packages/ministral_node: colcon and `pip --prefix` installs
+    install_prefix = package.parents[3] if len(package.parents) > 3 else source_tree
+    candidates = [source_tree, install_prefix / 'share' / PACKAGE_NAME,
+                  Path(sys.prefix) / 'share' / PACKAGE_NAME]
     try:
         from ament_index_python.packages import get_package_share_directory
 
