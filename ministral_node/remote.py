@@ -189,7 +189,7 @@ class RemoteDecider:
         content: list[dict] = []
         if request.frame is not None:
             url = jpeg_data_url(request.frame.image, settings.image_edge,
-                                 settings.jpeg_quality)
+                                settings.jpeg_quality)
             content.append({'type': 'image_url', 'image_url': {'url': url}})
         content.append({'type': 'text', 'text': user_text(request)})
         body: dict[str, Any] = {
@@ -355,7 +355,7 @@ def _content(reply: Any) -> tuple[str, str | None]:
     return content, choices[0].get('finish_reason')
 
 
-def _model_ids(data: bytes) -> tuple[str, ...] | None:
+def _model_ids(data: bytes) -> tuple[str, ...]:
     """Model ids of a /v1/models reply; () when it lists none or is not such a list."""
     try:
         listing = json.loads(data)
@@ -371,12 +371,13 @@ def _model_ids(data: bytes) -> tuple[str, ...] | None:
 # HTTP --------------------------------------------------------------------------------------------
 
 class _ShutdownOnCancel:
-    """Shuts `sock` down as soon as `cancel` fires, waking a blocked send or receive (a socket
-    timeout alone restarts with every receive, and misses an explicit cancel)."""
+    """Shuts the request's socket down as soon as `cancel` fires, waking a blocked connect,
+    send or receive (a socket timeout alone restarts with every receive, and misses an
+    explicit cancel)."""
 
     def __init__(self, cancel: Cancellation) -> None:
         self.cancel = cancel
-        self.sock: socket.socket | None = None  # set once connected
+        self.sock: socket.socket | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, name='remote-deadline', daemon=True)
 
@@ -394,9 +395,31 @@ class _ShutdownOnCancel:
             if sock is not None and self.cancel.cancelled:
                 try:
                     sock.shutdown(socket.SHUT_RDWR)
+                    return
                 except OSError:
-                    pass
-                return
+                    pass  # not connecting yet, or closed already: try again next poll
+
+    def create_connection(self, address: tuple[str, int], timeout: float | None,
+                          source_address: tuple[str, int] | None = None) -> socket.socket:
+        """`socket.create_connection` that lets the watcher see the socket while it connects
+        (shutting down a socket in SYN_SENT aborts its connect)."""
+        failure: OSError | None = None
+        for family, kind, proto, _, where in socket.getaddrinfo(*address,
+                                                                type=socket.SOCK_STREAM):
+            sock = socket.socket(family, kind, proto)
+            self.sock = sock
+            try:
+                sock.settimeout(timeout)
+                if source_address:
+                    sock.bind(source_address)
+                sock.connect(where)
+                return sock
+            except OSError as exc:
+                sock.close()
+                failure = exc
+                if self.cancel.cancelled:
+                    break
+        raise failure or OSError(f'no address for {address[0]}')
 
 
 def _time_left(cancel: Cancellation) -> float:
@@ -417,11 +440,11 @@ def exchange(endpoint: Endpoint, method: str, path: str, body: bytes | None,
     began = time.monotonic()
     kind = http.client.HTTPSConnection if endpoint.scheme == 'https' else \
         http.client.HTTPConnection
-    # The connect timeout bounds the connect; from then on the watcher does.
     connection = kind(endpoint.host, endpoint.port, timeout=_time_left(cancel))
     where = endpoint.origin
     try:
         with _ShutdownOnCancel(cancel) as watcher:
+            connection._create_connection = watcher.create_connection  # http.client's hook
             connection.connect()
             # Our own reference: http.client drops connection.sock when the reply closes it.
             sock = watcher.sock = connection.sock

@@ -273,7 +273,11 @@ class ChatServer(ThreadingHTTPServer):
 
     def constraint(self, schema: dict) -> JsonConstraint:
         """The compiled constraint for `schema` made finite (the last few are cached)."""
-        bounded = generation_schema(schema)
+        try:
+            bounded = generation_schema(schema)
+        except (ValueError, TypeError, KeyError, RecursionError) as exc:
+            raise RequestError(400, f'the response schema cannot be made finite: '
+                                    f'{type(exc).__name__}: {exc}') from exc
         key = json.dumps(bounded, sort_keys=True)
         cached = self._constraints.get(key)
         if cached is None:

@@ -1,6 +1,7 @@
 """RemoteDecider against a real ministral-serve `ChatServer` (tiny test model, 127.0.0.1)."""
 
 import json
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -144,6 +145,35 @@ def test_a_cancel_from_another_thread_stops_a_request_without_deadline(server):
     with pytest.raises(Cancelled, match='operator stop'):
         _decider(server).decide(_request(), cancel)
     assert time.monotonic() - began < 1.0
+
+
+@pytest.fixture
+def never_accepting():
+    """A loopback port whose accept queue is full: connecting to it hangs."""
+    listener = socket.socket()
+    listener.bind(('127.0.0.1', 0))
+    listener.listen(0)
+    fillers = [socket.socket() for _ in range(4)]
+    for filler in fillers:
+        filler.setblocking(False)
+        filler.connect_ex(listener.getsockname())
+    yield f'http://127.0.0.1:{listener.getsockname()[1]}'
+    for sock in (*fillers, listener):
+        sock.close()
+
+
+def test_a_hanging_connect_ends_at_the_deadline_or_on_cancel(never_accepting):
+    decider = RemoteDecider(RemoteSettings(url=never_accepting))
+    began = time.monotonic()
+    with pytest.raises(Cancelled, match='deadline passed'):
+        decider.decide(_request(), _within(0.3))
+    assert time.monotonic() - began < 0.6
+    cancel = Cancellation()
+    threading.Timer(0.2, cancel.cancel, ('node shutting down',)).start()
+    began = time.monotonic()
+    with pytest.raises(Cancelled, match='node shutting down'):
+        decider.decide(_request(), cancel)
+    assert time.monotonic() - began < 0.6
 
 
 @pytest.mark.parametrize('garbage, message', [

@@ -104,6 +104,11 @@ def test_the_seed_makes_sampling_repeatable():
     (_chat(max_tokens=20), 'max_new_tokens 20 is too small'),
     (_chat(response_format={'type': 'json_object'}), "type 'json_object' is not supported"),
     (_chat(response_format={'type': 'json_schema', 'json_schema': {}}), 'must be a JSON Schema'),
+    (_chat(response_format=response_format({'type': 'object', 'properties': {
+        'a': {'type': 'array', 'items': {'type': 'integer'}}}})), 'array without maxItems'),
+    (_chat(response_format=response_format({'$ref': '#/$defs/n', '$defs': {'n': {
+        'type': 'object', 'properties': {'next': {'$ref': '#/$defs/n'}}}}})),
+     'cannot be made finite: RecursionError'),
     (_chat(image='https://example.com/cat.jpg'), 'the server fetches nothing'),
     (_chat(image='data:image/jpeg;base64,@@@'), 'not valid base64'),
     (_chat(image='data:image/png;base64,' + base64.b64encode(b'not a png').decode()),
