@@ -55,6 +55,7 @@ setup(
             'ministral-decide = ministral_node.cli.decide:main',
             'ministral-demo = ministral_node.cli.demo:main',
             'ministral-bench = ministral_node.cli.bench:main',
+            'ministral-serve = ministral_node.cli.serve:main',
         ],
     },
 )

@@ -7,7 +7,10 @@ the frame.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import io
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -154,3 +157,32 @@ def encode_raw(rgb: np.ndarray, encoding: str) -> RawImage:
     pixels = np.ascontiguousarray(pixels)
     height, width = pixels.shape[:2]
     return RawImage(width, height, encoding, pixels.strides[0], pixels.tobytes())
+
+
+_DATA_URL = re.compile(r'data:(?P<mime>image/[\w.+-]+)?(?:;[\w.+-]+=[^;,]*)*'
+                       r';base64,(?P<data>.*)', re.DOTALL)
+
+
+def jpeg_data_url(image: np.ndarray, max_edge: int, quality: int = 85) -> str:
+    """`data:image/jpeg;base64,...` of an RGB uint8 image shrunk to at most `max_edge` a side."""
+    picture = PILImage.fromarray(np.ascontiguousarray(image[..., :3]), 'RGB')
+    scale = max_edge / max(picture.size)
+    if scale < 1.0:
+        size = tuple(max(1, round(side * scale)) for side in picture.size)
+        picture = picture.resize(size, PILImage.BILINEAR, reducing_gap=2.0)
+    buffer = io.BytesIO()
+    picture.save(buffer, 'JPEG', quality=quality)
+    return 'data:image/jpeg;base64,' + base64.b64encode(buffer.getvalue()).decode('ascii')
+
+
+def decode_data_url(url: str, max_pixels: int) -> np.ndarray:
+    """RGB uint8 pixels of a base64 JPEG/PNG data URL; ImageError if it is not one."""
+    match = _DATA_URL.fullmatch(url.strip())
+    if match is None:
+        raise ImageError('an image must be a base64 data URL (data:image/jpeg;base64,...); '
+                         'the server fetches nothing')
+    try:
+        data = base64.b64decode(match['data'], validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise ImageError(f'the image data URL is not valid base64: {exc}') from exc
+    return decode_compressed(CompressedImageData(match['mime'] or 'image', data), max_pixels)

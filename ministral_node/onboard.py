@@ -74,6 +74,19 @@ def default_model_dir() -> Path:
     return models_dir() / DEFAULT_MODEL_NAME
 
 
+def engine_options(values: Mapping[str, Any]) -> EngineOptions:
+    """How to load and run the model, from the `# Onboard model` parameter values."""
+    return EngineOptions(
+        decoder_variant=values.get('decoder_variant', 'q4'),
+        vision_variant=values.get('vision_variant', 'q4'),
+        embed_variant=values.get('embed_variant', 'fp16'),
+        providers=tuple(values.get('execution_providers', ('cpu',))),
+        intra_op_threads=int(values.get('intra_op_threads', 0)),
+        inter_op_threads=int(values.get('inter_op_threads', 1)),
+        max_image_edge=int(values.get('max_image_edge', 448)),
+        prefix_cache=bool(values.get('prefix_cache', True)))
+
+
 class OnboardDecider:
     """Decides with the onboard vision-language model, constrained to the proposal schema."""
 
@@ -94,16 +107,7 @@ class OnboardDecider:
     @classmethod
     def from_params(cls, values: Mapping[str, Any]) -> OnboardDecider:
         """Build from parameter values (see the `# Onboard model` block of parameters.py)."""
-        engine_options = EngineOptions(
-            decoder_variant=values.get('decoder_variant', 'q4'),
-            vision_variant=values.get('vision_variant', 'q4'),
-            embed_variant=values.get('embed_variant', 'fp16'),
-            providers=tuple(values.get('execution_providers', ('cpu',))),
-            intra_op_threads=int(values.get('intra_op_threads', 0)),
-            inter_op_threads=int(values.get('inter_op_threads', 1)),
-            max_image_edge=int(values.get('max_image_edge', 448)),
-            prefix_cache=bool(values.get('prefix_cache', True)))
-        decider = cls(values.get('model_dir') or None, engine_options)
+        decider = cls(values.get('model_dir') or None, engine_options(values))
         decider.configure(values)
         return decider
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from ministral_node.chat_api import parse_endpoint
 from ministral_node.decision import actions
 from ministral_node.geofence import point_in_polygon, polygon_from_flat, polygon_problem
 
@@ -240,9 +241,10 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('inter_op_threads', 1, 'Threads across independent operators.',
               minimum=1, maximum=16, applies=ON_ACTIVATE),
     ParamSpec('max_new_tokens', 384,
-              'Most tokens one onboard decision may generate; the JSON constraint always '
-              'finishes the decision within it.', minimum=192, maximum=4096),
-    ParamSpec('temperature', 0.0, 'Sampling temperature of the onboard model; 0 is greedy.',
+              'Most tokens one model decision (onboard or remote) may generate; the JSON '
+              'constraint always finishes the decision within it.', minimum=192, maximum=4096),
+    ParamSpec('temperature', 0.0,
+              'Sampling temperature of the models (onboard and remote); 0 is greedy.',
               minimum=0.0, maximum=2.0),
     ParamSpec('top_p', 1.0, 'Nucleus sampling mass (used when temperature > 0).',
               minimum=0.01, maximum=1.0),
@@ -254,6 +256,27 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               minimum=28, maximum=1540),
     ParamSpec('prefix_cache', True,
               "Reuse the KV cache of the constant system-prompt prefix across decisions."),
+    # Remote model
+    ParamSpec('remote_url', '',
+              "Base URL of the ground station's OpenAI-compatible server (ministral-serve, "
+              "vLLM, llama.cpp server, Mistral's API), with or without /v1, e.g. "
+              "http://192.168.1.10:8000; '' disables the remote source. No credentials in it."),
+    ParamSpec('remote_model', '',
+              "Model name sent to the server; '' sends none (single-model servers such as "
+              'ministral-serve and llama.cpp answer with their own).'),
+    ParamSpec('remote_api_key_env', 'MINISTRAL_REMOTE_API_KEY',
+              'Name of the environment variable holding the API key, sent as Authorization: '
+              "Bearer when set; the key itself never goes in parameters or logs. '' sends none."),
+    ParamSpec('remote_image_edge', 768,
+              'The camera frame is shrunk to this longest side and sent as JPEG with each '
+              'remote request; 0 sends no image (text only, for thin links).',
+              minimum=0, maximum=4096),
+    ParamSpec('remote_jpeg_quality', 85,
+              'JPEG quality of the frame sent to the remote model (size against detail).',
+              minimum=10, maximum=100),
+    ParamSpec('remote_health_period_s', 5.0,
+              'How often the remote endpoint is probed (GET /v1/models) for diagnostics, '
+              'beside the ground heartbeat; 0 disables the probe.', minimum=0.0, maximum=3600.0),
 )
 
 SPECS: dict[str, ParamSpec] = {p.name: p for p in PARAMETERS}
@@ -295,6 +318,16 @@ def _geofence_polygon(values: Mapping[str, Value]) -> str | None:
     return None
 
 
+def _remote_url(values: Mapping[str, Value]) -> str | None:
+    if not values['remote_url'].strip():
+        return None
+    try:
+        parse_endpoint(values['remote_url'])
+    except ValueError as exc:
+        return f'remote_url: {exc}'
+    return None
+
+
 CROSS_CHECKS.extend([
     _ordered('min_altitude_m', 'max_altitude_m', strict=True),
     _ordered('geofence_margin_m', 'geofence_max_distance_m', strict=True),
@@ -304,6 +337,7 @@ CROSS_CHECKS.extend([
     _ordered('default_follow_distance_m', 'max_follow_distance_m'),
     _ordered('default_search_radius_m', 'max_search_radius_m'),
     _geofence_polygon,
+    _remote_url,
 ])
 
 

@@ -27,7 +27,7 @@ def build_sources(values: Mapping[str, Any], health: HealthBoard | None = None,
     built: list[Decider] = []
     for name in names or values['decision_sources']:
         try:
-            decider = _build(name, values)
+            decider = _build(name, values, board)
         except Exception as exc:  # noqa: BLE001 - any failure to build means degraded mode
             log.error('decision source %s cannot be built: %s', name, exc)
             board.set(name, ERROR, f'cannot be built: {exc}')
@@ -47,7 +47,7 @@ def build_sources(values: Mapping[str, Any], health: HealthBoard | None = None,
     return built
 
 
-def _build(name: str, values: Mapping[str, Any]) -> Decider:
+def _build(name: str, values: Mapping[str, Any], health: HealthBoard) -> Decider:
     # Imported here so a source's dependencies (onnxruntime, ...) load only when configured.
     if name == 'rules':
         from ministral_node.rules import RuleDecider
@@ -57,6 +57,10 @@ def _build(name: str, values: Mapping[str, Any]) -> Decider:
         from ministral_node.onboard import OnboardDecider
 
         return OnboardDecider.from_params(values)
+    if name == 'remote':
+        from ministral_node.remote import RemoteDecider
+
+        return RemoteDecider.from_params(values, health)
     raise ValueError(f'unknown decision source {name!r}')
 
 
