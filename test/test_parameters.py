@@ -1,5 +1,9 @@
 """The parameter table, the shipped params file, and YAML loading."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 import yaml
 
@@ -74,3 +78,11 @@ def test_bad_params_files_are_reported(tmp_path, content, message):
 def test_a_missing_params_file_is_reported(tmp_path):
     with pytest.raises(p.ParameterError, match='cannot read parameters file'):
         p.load_params_file(tmp_path / 'nope.yaml')
+
+
+def test_the_readme_parameter_table_is_current():
+    root = Path(__file__).resolve().parent.parent
+    table = subprocess.run([sys.executable, str(root / 'scripts' / 'param_table')],
+                           capture_output=True, text=True, check=True).stdout
+    assert table in (root / 'README.md').read_text(), \
+        'README parameter table is stale: paste the output of scripts/param_table'
