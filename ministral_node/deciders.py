@@ -73,6 +73,30 @@ class Cancellation:
             raise Cancelled(self._reason)
 
 
+class Watcher:
+    """A daemon thread that runs `watch(stop)` for the life of a `with` block.
+
+    Subclasses watch something (a cancellation, a socket) and act when it fires; `watch` must
+    return soon after `stop` is set.
+    """
+
+    name = 'watcher'
+
+    def __enter__(self) -> Watcher:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self.watch, args=(self._stop,), name=self.name,
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def watch(self, stop: threading.Event) -> None:
+        raise NotImplementedError
+
+
 class Decider(Protocol):
     """A decision source: rules, onboard model, remote model, failsafe."""
 

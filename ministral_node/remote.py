@@ -46,6 +46,7 @@ from ministral_node.deciders import (
     DeciderError,
     DeciderUnavailable,
     DecisionRequest,
+    Watcher,
 )
 from ministral_node.decision import DecisionError, ModelInfo, Proposal, shorten
 from ministral_node.health import ERROR, OK, HealthBoard
@@ -370,27 +371,19 @@ def _model_ids(data: bytes) -> tuple[str, ...]:
 
 # HTTP --------------------------------------------------------------------------------------------
 
-class _ShutdownOnCancel:
+class _ShutdownOnCancel(Watcher):
     """Shuts the request's socket down as soon as `cancel` fires, waking a blocked connect,
     send or receive (a socket timeout alone restarts with every receive, and misses an
     explicit cancel)."""
 
+    name = 'remote-deadline'
+
     def __init__(self, cancel: Cancellation) -> None:
         self.cancel = cancel
         self.sock: socket.socket | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, name='remote-deadline', daemon=True)
 
-    def __enter__(self) -> _ShutdownOnCancel:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _watch(self) -> None:
-        while not self._stop.wait(_WATCH_POLL_S):
+    def watch(self, stop: threading.Event) -> None:
+        while not stop.wait(_WATCH_POLL_S):
             sock = self.sock
             if sock is not None and self.cancel.cancelled:
                 try:

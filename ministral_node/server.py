@@ -46,7 +46,7 @@ from ministral_node.chat_api import (
     error_body,
 )
 from ministral_node.constrained import JsonConstraint, generation_schema
-from ministral_node.deciders import Cancellation, Cancelled
+from ministral_node.deciders import Cancellation, Cancelled, Watcher
 from ministral_node.engine.engine import VisionLanguageEngine
 from ministral_node.engine.generation import GenerationOptions
 from ministral_node.image_conversion import ImageError, decode_data_url
@@ -391,26 +391,17 @@ class ChatServer(ThreadingHTTPServer):
         return Cancellation(parent=self._stopping)
 
 
-class _DisconnectWatch:
+class _DisconnectWatch(Watcher):
     """Cancels a request's generation when its client hangs up."""
+
+    name = 'disconnect-watch'
 
     def __init__(self, sock: socket.socket, cancel: Cancellation) -> None:
         self.sock = sock
         self.cancel = cancel
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._watch, name='disconnect-watch',
-                                        daemon=True)
 
-    def __enter__(self) -> _DisconnectWatch:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _watch(self) -> None:
-        while not self._stop.is_set():
+    def watch(self, stop: threading.Event) -> None:
+        while not stop.is_set():
             try:
                 readable, _, _ = select.select([self.sock], [], [], _DISCONNECT_POLL_S)
                 if not readable:

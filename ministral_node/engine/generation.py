@@ -18,7 +18,7 @@ from typing import Protocol
 import numpy as np
 import onnxruntime as ort
 
-from ministral_node.deciders import Cancellation, Cancelled
+from ministral_node.deciders import Cancellation, Cancelled, Watcher
 from ministral_node.engine.sessions import DecoderLayout
 
 
@@ -70,31 +70,19 @@ class KVCache:
     length: int
 
 
-class CancelWatcher:
+class CancelWatcher(Watcher):
     """Sets `run_options.terminate` from a thread as soon as the cancellation fires."""
+
+    name = 'cancel-watcher'
 
     def __init__(self, cancel: Cancellation | None, poll_s: float = 0.005) -> None:
         self.cancel = cancel
         self.run_options = ort.RunOptions()
         self.fired = False
         self._poll_s = poll_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def __enter__(self) -> CancelWatcher:
-        if self.cancel is not None:
-            self._thread = threading.Thread(target=self._watch, name='cancel-watcher',
-                                            daemon=True)
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-
-    def _watch(self) -> None:
-        while not self._stop.wait(self._poll_s):
+    def watch(self, stop: threading.Event) -> None:
+        while self.cancel is not None and not stop.wait(self._poll_s):
             if self.cancel.cancelled:
                 self.fired = True
                 self.run_options.terminate = True
