@@ -193,7 +193,7 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
     'it': {
         'takeoff': ['decolla a {alt}', 'decollo a {alt}', 'decolla e sali a {alt}'],
         'land': ['atterra', 'atterra subito', 'atterraggio'],
-        'land_on': ['atterra su {np}', 'atterra sopra {np}', 'posati su {np}'],
+        'land_on': ['atterra sopra {np}', 'posati sopra {np}', 'scendi sopra {np}'],
         'hold': ['resta fermo', 'mantieni la posizione', 'aspetta qui'],
         'hold_for': ['aspetta {sec}', 'mantieni la posizione per {sec}', 'resta fermo {sec}'],
         'home': ['torna a casa', 'rientra alla base', 'torna al punto di partenza'],
@@ -312,7 +312,7 @@ HELD_OUT: dict[str, dict[str, list[str]]] = {
     },
     'it': {
         'takeoff': ['per favore decolla a {alt}'], 'land': ['per favore atterra subito'],
-        'land_on': ['per favore atterra su {np}'], 'hold': ['per favore aspetta qui'],
+        'land_on': ['per favore atterra sopra {np}'], 'hold': ['per favore aspetta qui'],
         'hold_for': ['per favore aspetta qui {sec}'], 'home': ['per favore torna a casa'],
         'move': ['per favore vola {dist} {dir}'],
         'fly_compass': ['per favore vola verso {cmp} per {dist}'],
