@@ -9,7 +9,7 @@ PIP_FLAGS ?= -q --disable-pip-version-check
 export ROS_AUTOMATIC_DISCOVERY_RANGE := LOCALHOST
 export ROS_DOMAIN_ID ?= 57
 
-.PHONY: setup demo test lint format bench clean
+.PHONY: setup demo test lint format bench train eval clean
 
 setup: $(STAMP)
 
@@ -44,6 +44,21 @@ format: setup
 BENCH_ARGS ?= --synthetic 3b
 bench: setup
 	$(BIN)/python -m ministral_node.cli.bench $(BENCH_ARGS)
+
+# The shipped demo model from scratch: synthetic data, training (about 40 min on 2 CPU cores),
+# 4-bit ONNX export checked against torch, held-out evaluation. Writes models/$(DEMO_MODEL).
+DEMO_MODEL ?= ministral-3-drone-demo
+TRAIN_DIR ?= .train
+TRAIN_ARGS ?= --preset demo --steps 1600 --batch 12 --seed 0
+train: setup
+	$(BIN)/ministral-train $(TRAIN_DIR)/$(DEMO_MODEL) $(TRAIN_ARGS)
+	$(BIN)/ministral-export $(TRAIN_DIR)/$(DEMO_MODEL) models/$(DEMO_MODEL) --min-agreement 0.75
+	$(BIN)/ministral-eval models/$(DEMO_MODEL) --json $(TRAIN_DIR)/eval.json
+
+# Held-out evaluation of a model directory beside the rule parser (EVAL_ARGS=path/to/model).
+EVAL_ARGS ?= models/$(DEMO_MODEL)
+eval: setup
+	$(BIN)/ministral-eval $(EVAL_ARGS)
 
 clean:
 	rm -rf $(VENV) build install log *.egg-info .pytest_cache .ruff_cache

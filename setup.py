@@ -41,6 +41,7 @@ setup(
     extras_require={
         'runtime': requirements('runtime.txt'),
         'ros': requirements('ros.txt'),
+        'train': requirements('train.txt'),
     },
     zip_safe=True,
     maintainer='ministral_node developers',
@@ -56,6 +57,9 @@ setup(
             'ministral-demo = ministral_node.cli.demo:main',
             'ministral-bench = ministral_node.cli.bench:main',
             'ministral-serve = ministral_node.cli.serve:main',
+            'ministral-train = ministral_node.training.train:main',
+            'ministral-export = ministral_node.training.export:main',
+            'ministral-eval = ministral_node.training.evaluate:main',
         ],
     },
 )

@@ -25,9 +25,11 @@ from ministral_node.decision import DecisionError, ModelInfo, Proposal
 from ministral_node.engine.engine import EngineOptions, GenerationResult, VisionLanguageEngine
 from ministral_node.engine.generation import GenerationError, GenerationOptions
 from ministral_node.engine.model_files import ModelError
-from ministral_node.resources import models_dir
+from ministral_node.resources import models_dir, share_dir
 
 DEFAULT_MODEL_NAME = 'ministral-3-3b'
+# A model directory may carry the system prompt it was trained with; the decider sends that one.
+SYSTEM_PROMPT_FILE = 'system_prompt.txt'
 
 UNITS = ('Units are in the field names: _m metres, _mps metres per second, _deg degrees '
          '(headings clockwise from north, yaw positive to the right), _s seconds.')
@@ -87,6 +89,27 @@ def engine_options(values: Mapping[str, Any]) -> EngineOptions:
         prefix_cache=bool(values.get('prefix_cache', True)))
 
 
+def resolve_model_dir(value: str | Path | None) -> Path:
+    """The model directory a `model_dir` value names: '' is the default model, a relative path
+    is taken in the package share directory when it exists there (config files name
+    `models/<name>`), else as given."""
+    if not value:
+        return default_model_dir()
+    path = Path(value).expanduser()
+    if not path.is_absolute() and (share_dir() / path).is_dir():
+        return share_dir() / path
+    return path
+
+
+def model_system_prompt(model_dir: str | Path) -> str:
+    """The system prompt to send to the model in `model_dir`: its own `system_prompt.txt` if it
+    has one (a model trained with a different prompt), else `system_prompt()`."""
+    path = Path(model_dir) / SYSTEM_PROMPT_FILE
+    if path.is_file():
+        return path.read_text(encoding='utf-8').strip()
+    return system_prompt()
+
+
 class OnboardDecider:
     """Decides with the onboard vision-language model, constrained to the proposal schema."""
 
@@ -95,7 +118,7 @@ class OnboardDecider:
     def __init__(self, model_dir: str | Path | None,
                  engine_options: EngineOptions | None = None,
                  generation: GenerationOptions | None = None) -> None:
-        self.model_dir = Path(model_dir) if model_dir else default_model_dir()
+        self.model_dir = resolve_model_dir(model_dir)
         self.engine_options = engine_options or EngineOptions()
         self.generation = generation or GenerationOptions(max_new_tokens=384)
         self.engine: VisionLanguageEngine | None = None
@@ -139,10 +162,11 @@ class OnboardDecider:
                                         engine.tokenizer.special.eos,
                                         engine.tokenizer.vocab_size)
             constraint.processor(self.generation.max_new_tokens)
-        except (ModelError, ValueError) as exc:
+            system = model_system_prompt(self.model_dir)
+        except (ModelError, ValueError, OSError) as exc:
             self.unavailable_reason = f'onboard model unavailable: {exc}'
             raise DeciderUnavailable(self.unavailable_reason) from exc
-        self.engine, self.constraint = engine, constraint
+        self.engine, self.constraint, self._system = engine, constraint, system
 
     def close(self) -> None:
         """Free the sessions (on_deactivate)."""

@@ -220,8 +220,9 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               maximum=600.0),
     # Onboard model
     ParamSpec('model_dir', '',
-              "Onboard model directory in the published ONNX layout; '' uses the package's "
-              'models/ministral-3-3b if present (scripts/fetch_model), else no onboard model.',
+              'Onboard model directory in the published ONNX layout; a relative path is taken '
+              "in the package share directory when it is there (models/<name>); '' uses the "
+              "package's models/ministral-3-3b (scripts/fetch_model).",
               applies=ON_ACTIVATE),
     ParamSpec('decoder_variant', 'q4',
               'Decoder file: q4 (decoder_model_merged_q4.onnx, float32 activations) or q4f16 '

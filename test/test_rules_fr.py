@@ -51,6 +51,7 @@ PARSES = [
     ('arrête !', 'stop', {}, None),
     ("arrêt d'urgence", 'stop', {}, None),
     ('prends 2 photos de la maison', 'capture_photo', {'count': 2}, 'maison'),
+    ('capture 9 photos de la balise bleue', 'capture_photo', {'count': 9}, 'balise bleue'),
     ('peux-tu atterrir ?', 'land', {}, None),
     ('vole à 5 m/s', 'set_speed', {'speed_mps': 5}, None),
     ('vole cap 270 sur 500 m', 'goto', {'heading_deg': 270, 'distance_m': 500}, None),

@@ -18,11 +18,11 @@ import threading
 import time
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from ministral_node.image_conversion import encode_raw
 from ministral_node.resources import config_path
+from ministral_node.training import scenes
 
 SCRIPT: tuple[tuple[str, str], ...] = (
     ('en', 'Take off to 20 meters'),
@@ -49,18 +49,14 @@ class Result:
     decision: dict | None
 
 
-def render_scene(width: int = 640, height: int = 480, seed: int = 0) -> np.ndarray:
-    """A synthetic aerial view: grass, a red landing pad, a blue car, a grey building."""
+DEMO_SCENE = (('pad', 'red'), ('car', 'blue'), ('tower', 'grey'), ('building', 'grey'))
+
+
+def render_scene(width: int = 640, height: int = 480, seed: int = 3) -> np.ndarray:
+    """A synthetic aerial view (the training renderer): a red landing pad, a blue car, a grey
+    tower and a grey building on the ground."""
     rng = np.random.default_rng(seed)
-    image = np.empty((height, width, 3), np.uint8)
-    image[:] = (70, 120, 60)
-    noise = rng.integers(-18, 18, (height, width, 1))
-    image = np.clip(image.astype(int) + noise, 0, 255).astype(np.uint8)
-    cv2.rectangle(image, (40, 40), (200, 170), (120, 120, 125), -1)
-    cv2.circle(image, (420, 300), 60, (200, 30, 30), -1)
-    cv2.putText(image, 'H', (395, 325), cv2.FONT_HERSHEY_SIMPLEX, 2.0, (255, 255, 255), 5)
-    cv2.rectangle(image, (250, 120), (330, 160), (30, 60, 200), -1)
-    return image
+    return scenes.render_scene(rng, list(DEMO_SCENE), size=(width, height), distractors=1).image
 
 
 def _environment(domain_id: int) -> dict[str, str]:
@@ -78,7 +74,11 @@ def _format(result: Result) -> str:
     if d['command'] is None:
         return (f'[failsafe] {d["rationale"]}\n     -> {d["action"]}  source={d["source"]}')
     params = json.dumps(d['params'], ensure_ascii=False)
-    target = f' target={d["target"]["label"]!r}' if d['target'] else ''
+    target = ''
+    if d['target']:
+        target = f' target={d["target"]["label"]!r}'
+        if d['target'].get('box'):
+            target += ' box=[' + ', '.join(f'{v:.2f}' for v in d['target']['box']) + ']'
     safety = d['safety']['status']
     if d['safety']['changes']:
         safety += ': ' + '; '.join(f'{c["field"]} {c["requested"]}->{c["applied"]}'

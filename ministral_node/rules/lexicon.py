@@ -148,7 +148,7 @@ VOCAB: dict[str, dict[str, str]] = {
     'intent.photo': {  # one photo unless a count is given
         'en': 'photo*|picture*|pic*|snapshot*|shot*|image*|photograph|capture|snap',
         'fr': 'photo*|cliché*|image*|photographie*|photographier|photographiez'
-              '|prends en photo',
+              '|prends en photo|capture|capturez|capturer',
         'de': 'foto*|bild*|aufnahme*|schnappschuss*|fotografiere|fotografieren|fotografier'
               '|knipse|knips',
         'es': 'foto*|fotografía*|imagen*|instantánea*|fotografiar|fotografíe|captura|capturar',

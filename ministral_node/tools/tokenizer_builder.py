@@ -1,6 +1,7 @@
 """Byte-level BPE `tokenizer.json` files with the Mistral special tokens at their real ids.
 
-`train_small` learns a small vocabulary from a built-in multilingual corpus (test models);
+`train` learns a vocabulary from a corpus (the demo model's, from its training data);
+`train_small` learns a small one from a built-in multilingual corpus (test models);
 `construct_large` writes a vocabulary of any size (e.g. 131072, the real one) in a second,
 with merges that are consistent by construction (benchmarks: masking cost, synthetic 3B).
 """
@@ -8,6 +9,7 @@ with merges that are consistent by construction (benchmarks: masking cost, synth
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 
 import numpy as np
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -55,16 +57,23 @@ def specials(count: int) -> list[str]:
     return [*MISTRAL_SPECIALS, *(f'<SPECIAL_{i}>' for i in range(len(MISTRAL_SPECIALS), count))]
 
 
-def train_small(vocab_size: int = 1024, special_count: int = 32) -> Tokenizer:
-    """A byte-level BPE trained in well under a second on a built-in corpus."""
+def train(corpus: Iterable[str], vocab_size: int, special_count: int = 32,
+          min_frequency: int = 1) -> Tokenizer:
+    """A byte-level BPE learnt from `corpus`: every byte has a token, control tokens at their
+    real ids, then the merges that compress the corpus most."""
     tokenizer = _bpe_tokenizer()
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size, special_tokens=specials(special_count), show_progress=False,
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), min_frequency=1)
-    corpus = [*_PHRASES, *_JSON_BITS] * 20
-    corpus += [f'{a} and then {b}' for a in _PHRASES for b in _PHRASES[::3]]
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), min_frequency=min_frequency)
     tokenizer.train_from_iterator(corpus, trainer)
     return tokenizer
+
+
+def train_small(vocab_size: int = 1024, special_count: int = 32) -> Tokenizer:
+    """A byte-level BPE trained in well under a second on a built-in corpus."""
+    corpus = [*_PHRASES, *_JSON_BITS] * 20
+    corpus += [f'{a} and then {b}' for a in _PHRASES for b in _PHRASES[::3]]
+    return train(corpus, vocab_size, special_count)
 
 
 def construct_large(vocab_size: int = 131072, special_count: int = 1000, seed: int = 0,

@@ -1,0 +1,623 @@
+"""Operator commands in English, French, German, Spanish and Italian, from paraphrase templates.
+
+Every template belongs to an intent (what the operator wants) and fills slots: `{alt}`,
+`{dist}`, `{speed}`, `{deg}`, `{sec}`, `{radius}`, `{count}` (numbers with a unit, in that
+language's writing), `{dir}` (forward/back/left/right), `{cmp}` (a compass direction), `{rot}`
+(clockwise or not) and `{np}` (the target's noun phrase, article included, in the case the
+template needs: `{np}`, `{np_dat}`, `{np_de}`, `{np_a}`). `HELD_OUT` templates (and added ones
+starting with `* `) never appear in training data, only in the held-out split.
+
+`load_extensions(path)` adds templates, nouns and scene classes from a YAML file (see
+`EXTENSION_EXAMPLE`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+LANGUAGES = ('en', 'fr', 'de', 'es', 'it')
+HELD_OUT_MARK = '* '
+
+
+@dataclass(frozen=True)
+class Template:
+    """One paraphrase of an intent in one language."""
+
+    intent: str
+    language: str
+    text: str
+    held_out: bool
+
+    @property
+    def key(self) -> str:
+        return f'{self.language}:{self.intent}:{self.text}'
+
+
+# Templates ------------------------------------------------------------------------------------
+# Intents: takeoff, land, land_on, hold, hold_for, home, move, fly_compass, climb_to, climb_by,
+# descend_to, descend_by, speed, turn_left, turn_right, face, orbit, orbit_dir, follow,
+# follow_at, goto_target, search, photo, photo_of, stop, capabilities, stunt, vague_climb,
+# vague_takeoff.
+
+TEMPLATES: dict[str, dict[str, list[str]]] = {
+    'en': {
+        'takeoff': ['take off to {alt}', 'takeoff {alt}', 'lift off to {alt}',
+                    'please take off and climb to {alt}'],
+        'land': ['land', 'land now', 'please land', 'touch down'],
+        'land_on': ['land on {np}', 'touch down on {np}', 'please land on {np}'],
+        'hold': ['hover', 'hold position', 'hold', 'wait here'],
+        'hold_for': ['hold position for {sec}', 'hover for {sec}', 'wait {sec}'],
+        'home': ['return home', 'go home', 'return to launch', 'come back home'],
+        'move': ['fly {dir} {dist}', 'move {dist} {dir}', 'go {dir} {dist}'],
+        'fly_compass': ['fly {cmp} {dist}', 'head {cmp} for {dist}', 'go {dist} {cmp}'],
+        'climb_to': ['climb to {alt}', 'set altitude to {alt}', 'go up to {alt}'],
+        'climb_by': ['climb {alt}', 'go up {alt}', 'climb by {alt}'],
+        'descend_to': ['descend to {alt}', 'go down to {alt}', 'lower altitude to {alt}'],
+        'descend_by': ['descend {alt}', 'go down {alt}', 'descend by {alt}'],
+        'speed': ['set speed to {speed}', 'fly at {speed}', 'speed {speed}'],
+        'turn_left': ['turn left {deg}', 'rotate {deg} to the left', 'yaw left {deg}'],
+        'turn_right': ['turn right {deg}', 'rotate {deg} to the right', 'yaw right {deg}'],
+        'face': ['face {cmp}', 'turn to face {cmp}', 'point {cmp}'],
+        'orbit': ['orbit {np} at {radius}', 'circle around {np} with a {radius} radius',
+                  'circle {np} at {radius}'],
+        'orbit_dir': ['orbit {np} at {radius} {rot}', 'circle {np} {rot} at {radius}'],
+        'follow': ['follow {np}', 'track {np}', 'keep following {np}'],
+        'follow_at': ['follow {np} at {dist}', 'track {np} from {dist}'],
+        'goto_target': ['fly to {np}', 'go to {np}', 'move over {np}'],
+        'search': ['search for {np}', 'look for {np}', 'find {np}'],
+        'photo': ['take {count}', 'snap {count}', 'capture {count}'],
+        'photo_of': ['take {count} of {np}', 'snap {count} of {np}'],
+        'stop': ['stop', 'stop now', 'abort', 'emergency stop'],
+        'capabilities': ['what can you do?', 'help', 'which commands do you know?'],
+        'stunt': ['do a barrel roll', 'do a flip', 'loop the loop'],
+        'vague_climb': ['climb', 'go higher', 'climb a bit'],
+        'vague_takeoff': ['take off', 'lift off', 'launch'],
+    },
+    'fr': {
+        'takeoff': ['décolle à {alt}', 'décollage à {alt}', 'décolle et monte à {alt}'],
+        'land': ['atterris', 'atterris maintenant', 'pose-toi'],
+        'land_on': ['atterris sur {np}', 'pose-toi sur {np}', 'atterrissage sur {np}'],
+        'hold': ['reste en place', 'vol stationnaire', 'attends ici'],
+        'hold_for': ['attends {sec}', 'reste en place pendant {sec}',
+                     'vol stationnaire pendant {sec}'],
+        'home': ['rentre à la base', 'retour maison', 'retourne au point de départ'],
+        'move': ['vole {dir} de {dist}', 'déplace-toi de {dist} {dir}', 'va {dir} de {dist}'],
+        'fly_compass': ['vole vers {cmp} sur {dist}', 'va {dist} vers {cmp}',
+                        'cap vers {cmp} sur {dist}'],
+        'climb_to': ['monte à {alt}', 'altitude {alt}', 'règle l\'altitude à {alt}'],
+        'climb_by': ['monte de {alt}', 'prends {alt} d\'altitude', 'élève-toi de {alt}'],
+        'descend_to': ['descends à {alt}', 'redescends à {alt}',
+                       'baisse l\'altitude à {alt}'],
+        'descend_by': ['descends de {alt}', 'perds {alt} d\'altitude', 'baisse-toi de {alt}'],
+        'speed': ['vitesse {speed}', 'règle la vitesse à {speed}', 'vole à {speed}'],
+        'turn_left': ['tourne à gauche de {deg}', 'pivote de {deg} vers la gauche',
+                      'rotation gauche {deg}'],
+        'turn_right': ['tourne à droite de {deg}', 'pivote de {deg} vers la droite',
+                       'rotation droite {deg}'],
+        'face': ['oriente-toi vers {cmp}', 'tourne-toi vers {cmp}', 'fais face vers {cmp}'],
+        'orbit': ['tourne autour {np_de} à {radius}', 'orbite autour {np_de} à {radius}',
+                  'encercle {np} à {radius}'],
+        'orbit_dir': ['tourne autour {np_de} à {radius} {rot}',
+                      'orbite {rot} autour {np_de} à {radius}'],
+        'follow': ['suis {np}', 'suivre {np}', 'piste {np}'],
+        'follow_at': ['suis {np} à {dist}', 'suis {np} à une distance de {dist}'],
+        'goto_target': ['va vers {np}', 'vole vers {np}', 'rejoins {np}'],
+        'search': ['cherche {np}', 'recherche {np}', 'trouve {np}'],
+        'photo': ['prends {count}', 'fais {count}', 'capture {count}'],
+        'photo_of': ['prends {count} {np_de}', 'fais {count} {np_de}'],
+        'stop': ['stop', 'arrête', 'arrêt d\'urgence', 'annule'],
+        'capabilities': ['que sais-tu faire ?', 'aide', 'quelles commandes connais-tu ?'],
+        'stunt': ['fais un tonneau', 'fais un salto', 'fais un looping'],
+        'vague_climb': ['monte', 'monte un peu', 'plus haut'],
+        'vague_takeoff': ['décolle', 'décollage', 'envole-toi'],
+    },
+    'de': {
+        'takeoff': ['starte auf {alt}', 'heb ab auf {alt}', 'abheben auf {alt}'],
+        'land': ['lande', 'jetzt landen', 'bitte landen'],
+        'land_on': ['lande auf {np_dat}', 'landen auf {np_dat}', 'setz dich auf {np}'],
+        'hold': ['schweben', 'position halten', 'warte hier'],
+        'hold_for': ['warte {sec}', 'position halten für {sec}', 'schwebe {sec} lang'],
+        'home': ['flieg nach Hause', 'zurück zum Start', 'kehr zur Basis zurück'],
+        'move': ['flieg {dist} {dir}', 'beweg dich {dist} {dir}', 'geh {dist} {dir}'],
+        'fly_compass': ['flieg {dist} nach {cmp}', 'flieg nach {cmp} {dist}',
+                        'kurs {cmp} für {dist}'],
+        'climb_to': ['steig auf {alt}', 'höhe {alt}', 'geh auf {alt} Höhe'],
+        'climb_by': ['steig um {alt}', 'geh {alt} höher', 'steig {alt} höher'],
+        'descend_to': ['sink auf {alt}', 'geh runter auf {alt}',
+                       'verringere die Höhe auf {alt}'],
+        'descend_by': ['sink um {alt}', 'geh {alt} tiefer', 'sink {alt} tiefer'],
+        'speed': ['geschwindigkeit {speed}', 'flieg mit {speed}', 'setz die Geschwindigkeit '
+                  'auf {speed}'],
+        'turn_left': ['dreh dich {deg} nach links', 'links drehen um {deg}',
+                      'dreh {deg} links'],
+        'turn_right': ['dreh dich {deg} nach rechts', 'rechts drehen um {deg}',
+                       'dreh {deg} rechts'],
+        'face': ['richte dich nach {cmp} aus', 'dreh dich nach {cmp}', 'schau nach {cmp}'],
+        'orbit': ['kreise um {np} mit {radius}', 'umkreise {np} mit {radius} Radius',
+                  'flieg Kreise um {np} mit {radius}'],
+        'orbit_dir': ['kreise {rot} um {np} mit {radius}',
+                      'umkreise {np} {rot} mit {radius}'],
+        'follow': ['folge {np_dat}', 'verfolge {np}', 'bleib an {np_dat} dran'],
+        'follow_at': ['folge {np_dat} mit {dist} Abstand', 'verfolge {np} mit {dist} Abstand'],
+        'goto_target': ['flieg zu {np_dat}', 'geh zu {np_dat}', 'flieg über {np}'],
+        'search': ['such {np}', 'suche nach {np_dat}', 'finde {np}'],
+        'photo': ['mach {count}', 'nimm {count} auf', 'schieß {count}'],
+        'photo_of': ['mach {count} von {np_dat}', 'nimm {count} von {np_dat} auf'],
+        'stop': ['stopp', 'halt', 'notstopp', 'abbrechen'],
+        'capabilities': ['was kannst du?', 'hilfe', 'welche Befehle kennst du?'],
+        'stunt': ['mach eine Rolle', 'mach einen Salto', 'flieg einen Looping'],
+        'vague_climb': ['steig', 'höher', 'steig ein bisschen'],
+        'vague_takeoff': ['starte', 'abheben', 'heb ab'],
+    },
+    'es': {
+        'takeoff': ['despega a {alt}', 'despegue a {alt}', 'despega y sube a {alt}'],
+        'land': ['aterriza', 'aterriza ya', 'aterrizaje'],
+        'land_on': ['aterriza en {np}', 'aterriza sobre {np}', 'posa el dron en {np}'],
+        'hold': ['mantén la posición', 'quédate quieto', 'espera aquí'],
+        'hold_for': ['espera {sec}', 'mantén la posición durante {sec}',
+                     'quédate quieto {sec}'],
+        'home': ['vuelve a casa', 'regresa a la base', 'vuelve al punto de partida'],
+        'move': ['vuela {dist} {dir}', 'muévete {dist} {dir}', 've {dir} {dist}'],
+        'fly_compass': ['vuela {dist} hacia {cmp}', 'dirígete hacia {cmp} {dist}',
+                        'rumbo {cmp} durante {dist}'],
+        'climb_to': ['sube a {alt}', 'altitud {alt}', 'pon la altitud a {alt}'],
+        'climb_by': ['sube {alt}', 'sube {alt} más', 'gana {alt} de altura'],
+        'descend_to': ['baja a {alt}', 'desciende a {alt}', 'reduce la altitud a {alt}'],
+        'descend_by': ['baja {alt}', 'desciende {alt}', 'pierde {alt} de altura'],
+        'speed': ['velocidad {speed}', 'vuela a {speed}', 'pon la velocidad a {speed}'],
+        'turn_left': ['gira a la izquierda {deg}', 'gira {deg} a la izquierda',
+                      'rota {deg} a la izquierda'],
+        'turn_right': ['gira a la derecha {deg}', 'gira {deg} a la derecha',
+                       'rota {deg} a la derecha'],
+        'face': ['oriéntate hacia {cmp}', 'mira hacia {cmp}', 'gira hacia {cmp}'],
+        'orbit': ['orbita alrededor {np_de} a {radius}', 'da vueltas alrededor {np_de} a '
+                  '{radius}', 'rodea {np_a} a {radius}'],
+        'orbit_dir': ['orbita alrededor {np_de} a {radius} {rot}',
+                      'da vueltas {rot} alrededor {np_de} a {radius}'],
+        'follow': ['sigue {np_a}', 'persigue {np_a}', 'rastrea {np_a}'],
+        'follow_at': ['sigue {np_a} a {dist}', 'sigue {np_a} a una distancia de {dist}'],
+        'goto_target': ['vuela hacia {np}', 've hacia {np}', 'acércate {np_a}'],
+        'search': ['busca {np_a}', 'encuentra {np_a}', 'localiza {np_a}'],
+        'photo': ['toma {count}', 'haz {count}', 'saca {count}'],
+        'photo_of': ['toma {count} {np_de}', 'haz {count} {np_de}'],
+        'stop': ['para', 'detente', 'parada de emergencia', 'aborta'],
+        'capabilities': ['¿qué puedes hacer?', 'ayuda', '¿qué órdenes conoces?'],
+        'stunt': ['haz un tonel', 'haz una voltereta', 'haz un rizo'],
+        'vague_climb': ['sube', 'más alto', 'sube un poco'],
+        'vague_takeoff': ['despega', 'despegue', 'elévate'],
+    },
+    'it': {
+        'takeoff': ['decolla a {alt}', 'decollo a {alt}', 'decolla e sali a {alt}'],
+        'land': ['atterra', 'atterra subito', 'atterraggio'],
+        'land_on': ['atterra sopra {np}', 'posati sopra {np}', 'scendi sopra {np}'],
+        'hold': ['resta fermo', 'mantieni la posizione', 'aspetta qui'],
+        'hold_for': ['aspetta {sec}', 'mantieni la posizione per {sec}', 'resta fermo {sec}'],
+        'home': ['torna a casa', 'rientra alla base', 'torna al punto di partenza'],
+        'move': ['vola {dist} {dir}', 'spostati {dist} {dir}', 'vai {dir} di {dist}'],
+        'fly_compass': ['vola verso {cmp} per {dist}', 'vai {dist} verso {cmp}',
+                        'rotta {cmp} per {dist}'],
+        'climb_to': ['sali a {alt}', 'quota {alt}', 'porta la quota a {alt}'],
+        'climb_by': ['sali di {alt}', 'guadagna {alt} di quota', 'alzati di {alt}'],
+        'descend_to': ['scendi a {alt}', 'abbassati a {alt}', 'riduci la quota a {alt}'],
+        'descend_by': ['scendi di {alt}', 'perdi {alt} di quota', 'abbassati di {alt}'],
+        'speed': ['velocità {speed}', 'vola a {speed}', 'imposta la velocità a {speed}'],
+        'turn_left': ['gira a sinistra di {deg}', 'ruota di {deg} a sinistra',
+                      'girati {deg} a sinistra'],
+        'turn_right': ['gira a destra di {deg}', 'ruota di {deg} a destra',
+                       'girati {deg} a destra'],
+        'face': ['orientati verso {cmp}', 'guarda verso {cmp}', 'girati verso {cmp}'],
+        'orbit': ['orbita intorno {np_a} a {radius}', 'gira intorno {np_a} a {radius}',
+                  'fai cerchi attorno {np_a} a {radius}'],
+        'orbit_dir': ['orbita intorno {np_a} a {radius} {rot}',
+                      'gira {rot} intorno {np_a} a {radius}'],
+        'follow': ['segui {np}', 'insegui {np}', 'traccia {np}'],
+        'follow_at': ['segui {np} a {dist}', 'segui {np} a una distanza di {dist}'],
+        'goto_target': ['vola verso {np}', 'vai verso {np}', 'raggiungi {np}'],
+        'search': ['cerca {np}', 'trova {np}', 'individua {np}'],
+        'photo': ['scatta {count}', 'fai {count}', 'cattura {count}'],
+        'photo_of': ['scatta {count} {np_de}', 'fai {count} {np_de}'],
+        'stop': ['fermati', 'stop', 'arresto di emergenza', 'annulla'],
+        'capabilities': ['cosa sai fare?', 'aiuto', 'quali comandi conosci?'],
+        'stunt': ['fai un tonneau', 'fai una capriola', 'fai un looping'],
+        'vague_climb': ['sali', 'più in alto', 'sali un po\''],
+        'vague_takeoff': ['decolla', 'decollo', 'alzati in volo'],
+    },
+}
+
+# Held out of training: new sentence frames made of words the training templates use (a model
+# trained from scratch cannot know a word it never saw; a fine-tuned base model can).
+HELD_OUT: dict[str, dict[str, list[str]]] = {
+    'en': {
+        'takeoff': ['please lift off to {alt} now'], 'land': ['please land here'],
+        'land_on': ['now land on {np} please'], 'hold': ['hover here'],
+        'hold_for': ['please wait here for {sec}'], 'home': ['please go home now'],
+        'move': ['please move {dir} {dist}'], 'fly_compass': ['fly {dist} {cmp}'],
+        'climb_to': ['please climb to {alt} now'], 'climb_by': ['now climb by {alt}'],
+        'descend_to': ['please descend to {alt}'], 'descend_by': ['now descend by {alt}'],
+        'speed': ['please set speed to {speed} now'], 'turn_left': ['turn {deg} to the left'],
+        'turn_right': ['turn {deg} to the right'], 'face': ['please turn to face {cmp}'],
+        'orbit': ['orbit around {np} at {radius}'],
+        'orbit_dir': ['circle around {np} {rot} at {radius}'],
+        'follow': ['please keep following {np}'], 'follow_at': ['follow {np} from {dist}'],
+        'goto_target': ['please fly over to {np}'], 'search': ['please look for {np} now'],
+        'photo': ['please take {count} now'], 'photo_of': ['capture {count} of {np}'],
+        'stop': ['please stop now'], 'capabilities': ['what commands do you know?'],
+        'stunt': ['please do a barrel roll'], 'vague_climb': ['please climb a bit'],
+        'vague_takeoff': ['please take off now'],
+    },
+    'fr': {
+        'takeoff': ['décolle maintenant à {alt}'], 'land': ['atterris ici maintenant'],
+        'land_on': ['maintenant atterris sur {np}'], 'hold': ['reste ici'],
+        'hold_for': ['reste ici pendant {sec}'], 'home': ['rentre maintenant à la base'],
+        'move': ['déplace-toi {dir} de {dist}'], 'fly_compass': ['vole {dist} vers {cmp}'],
+        'climb_to': ['monte maintenant à {alt}'], 'climb_by': ['monte maintenant de {alt}'],
+        'descend_to': ['descends maintenant à {alt}'],
+        'descend_by': ['descends maintenant de {alt}'],
+        'speed': ['règle maintenant la vitesse à {speed}'],
+        'turn_left': ['tourne de {deg} vers la gauche'],
+        'turn_right': ['tourne de {deg} vers la droite'], 'face': ['tourne vers {cmp}'],
+        'orbit': ['tourne maintenant autour {np_de} à {radius}'],
+        'orbit_dir': ['tourne {rot} autour {np_de} à {radius}'],
+        'follow': ['maintenant suis {np}'], 'follow_at': ['piste {np} à {dist}'],
+        'goto_target': ['va maintenant vers {np}'], 'search': ['cherche maintenant {np}'],
+        'photo': ['prends maintenant {count}'], 'photo_of': ['capture {count} {np_de}'],
+        'stop': ['arrête maintenant'], 'capabilities': ['que sais-tu faire maintenant ?'],
+        'stunt': ['fais maintenant un salto'], 'vague_climb': ['monte un peu plus haut'],
+        'vague_takeoff': ['décolle maintenant'],
+    },
+    'de': {
+        'takeoff': ['bitte starte auf {alt}'], 'land': ['bitte jetzt landen'],
+        'land_on': ['bitte lande auf {np_dat}'], 'hold': ['bitte warte hier'],
+        'hold_for': ['bitte warte hier {sec}'], 'home': ['bitte flieg jetzt nach Hause'],
+        'move': ['bitte flieg {dist} {dir}'], 'fly_compass': ['bitte flieg {dist} nach {cmp}'],
+        'climb_to': ['bitte steig jetzt auf {alt}'], 'climb_by': ['bitte steig um {alt}'],
+        'descend_to': ['bitte sink jetzt auf {alt}'], 'descend_by': ['bitte sink um {alt}'],
+        'speed': ['bitte flieg jetzt mit {speed}'],
+        'turn_left': ['bitte dreh dich {deg} nach links'],
+        'turn_right': ['bitte dreh dich {deg} nach rechts'],
+        'face': ['bitte dreh dich nach {cmp}'], 'orbit': ['bitte kreise um {np} mit {radius}'],
+        'orbit_dir': ['bitte kreise {rot} um {np} mit {radius}'],
+        'follow': ['bitte folge {np_dat}'], 'follow_at': ['bitte folge {np_dat} mit {dist} '
+                                                       'Abstand'],
+        'goto_target': ['bitte flieg jetzt zu {np_dat}'], 'search': ['bitte such {np}'],
+        'photo': ['bitte mach {count}'], 'photo_of': ['bitte mach {count} von {np_dat}'],
+        'stop': ['bitte jetzt abbrechen'], 'capabilities': ['was kannst du jetzt?'],
+        'stunt': ['bitte mach einen Salto'], 'vague_climb': ['bitte steig höher'],
+        'vague_takeoff': ['bitte heb ab'],
+    },
+    'es': {
+        'takeoff': ['por favor despega a {alt}'], 'land': ['por favor aterriza aquí'],
+        'land_on': ['por favor aterriza en {np}'], 'hold': ['por favor espera aquí'],
+        'hold_for': ['por favor espera aquí {sec}'], 'home': ['por favor vuelve a casa ya'],
+        'move': ['por favor vuela {dist} {dir}'],
+        'fly_compass': ['por favor vuela {dist} hacia {cmp}'],
+        'climb_to': ['por favor sube a {alt}'], 'climb_by': ['por favor sube {alt} más'],
+        'descend_to': ['por favor baja a {alt}'], 'descend_by': ['por favor baja {alt}'],
+        'speed': ['por favor vuela a {speed}'],
+        'turn_left': ['por favor gira {deg} a la izquierda'],
+        'turn_right': ['por favor gira {deg} a la derecha'],
+        'face': ['por favor mira hacia {cmp}'],
+        'orbit': ['por favor orbita alrededor {np_de} a {radius}'],
+        'orbit_dir': ['por favor da vueltas {rot} alrededor {np_de} a {radius}'],
+        'follow': ['por favor sigue {np_a}'], 'follow_at': ['por favor sigue {np_a} a {dist}'],
+        'goto_target': ['por favor vuela hacia {np}'], 'search': ['por favor busca {np_a}'],
+        'photo': ['por favor toma {count}'], 'photo_of': ['por favor haz {count} {np_de}'],
+        'stop': ['por favor detente ya'], 'capabilities': ['¿qué puedes hacer ya?'],
+        'stunt': ['por favor haz un rizo'], 'vague_climb': ['por favor sube un poco'],
+        'vague_takeoff': ['por favor despega'],
+    },
+    'it': {
+        'takeoff': ['per favore decolla a {alt}'], 'land': ['per favore atterra subito'],
+        'land_on': ['per favore atterra sopra {np}'], 'hold': ['per favore aspetta qui'],
+        'hold_for': ['per favore aspetta qui {sec}'], 'home': ['per favore torna a casa'],
+        'move': ['per favore vola {dist} {dir}'],
+        'fly_compass': ['per favore vola verso {cmp} per {dist}'],
+        'climb_to': ['per favore sali a {alt}'], 'climb_by': ['per favore sali di {alt}'],
+        'descend_to': ['per favore scendi a {alt}'], 'descend_by': ['per favore scendi di {alt}'],
+        'speed': ['per favore vola a {speed}'],
+        'turn_left': ['per favore gira a sinistra di {deg}'],
+        'turn_right': ['per favore gira a destra di {deg}'],
+        'face': ['per favore guarda verso {cmp}'],
+        'orbit': ['per favore orbita intorno {np_a} a {radius}'],
+        'orbit_dir': ['per favore gira {rot} intorno {np_a} a {radius}'],
+        'follow': ['per favore segui {np}'], 'follow_at': ['per favore segui {np} a {dist}'],
+        'goto_target': ['per favore vola verso {np}'], 'search': ['per favore cerca {np}'],
+        'photo': ['per favore scatta {count}'], 'photo_of': ['per favore fai {count} {np_de}'],
+        'stop': ['per favore fermati'], 'capabilities': ['cosa sai fare adesso?'],
+        'stunt': ['per favore fai un looping'], 'vague_climb': ['per favore sali un po\''],
+        'vague_takeoff': ['per favore decolla'],
+    },
+}
+
+GROUNDED = ('land_on', 'orbit', 'orbit_dir', 'follow', 'follow_at', 'goto_target', 'search',
+            'photo_of')
+# Which scene classes each grounded intent refers to.
+TARGET_KINDS = {
+    'land_on': ('pad',),
+    'orbit': ('building', 'tower', 'car', 'truck', 'pad', 'marker'),
+    'orbit_dir': ('building', 'tower', 'car', 'truck', 'pad', 'marker'),
+    'follow': ('car', 'truck', 'person'),
+    'follow_at': ('car', 'truck', 'person'),
+    'goto_target': ('pad', 'car', 'truck', 'person', 'building', 'tower', 'marker'),
+    'search': ('car', 'truck', 'person', 'marker'),
+    'photo_of': ('building', 'tower', 'car', 'truck', 'person', 'pad', 'marker'),
+}
+
+# Words ----------------------------------------------------------------------------------------
+
+# Names of each scene class: (noun, grammatical gender m/f/n), first the most common.
+NOUNS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
+    'en': {'pad': (('landing pad', 'n'), ('pad', 'n'), ('helipad', 'n')),
+           'car': (('car', 'n'), ('vehicle', 'n')), 'truck': (('truck', 'n'), ('lorry', 'n')),
+           'person': (('person', 'n'), ('man', 'n')), 'building': (('building', 'n'),
+                                                                   ('house', 'n')),
+           'tower': (('tower', 'n'),), 'marker': (('marker', 'n'), ('flag', 'n'))},
+    'fr': {'pad': (('plateforme', 'f'), ('hélisurface', 'f')),
+           'car': (('voiture', 'f'), ('auto', 'f')), 'truck': (('camion', 'm'),),
+           'person': (('personne', 'f'), ('homme', 'm')),
+           'building': (('bâtiment', 'm'), ('maison', 'f')), 'tower': (('tour', 'f'),),
+           'marker': (('balise', 'f'), ('marqueur', 'm'))},
+    'de': {'pad': (('Landeplatz', 'm'), ('Plattform', 'f')),
+           'car': (('Auto', 'n'), ('Wagen', 'm')), 'truck': (('Lastwagen', 'm'), ('LKW', 'm')),
+           'person': (('Person', 'f'), ('Mann', 'm')),
+           'building': (('Gebäude', 'n'), ('Haus', 'n')), 'tower': (('Turm', 'm'),),
+           'marker': (('Markierung', 'f'), ('Marker', 'm'))},
+    'es': {'pad': (('plataforma', 'f'), ('helipuerto', 'm')),
+           'car': (('coche', 'm'), ('auto', 'm')), 'truck': (('camión', 'm'),),
+           'person': (('persona', 'f'), ('hombre', 'm')),
+           'building': (('edificio', 'm'), ('casa', 'f')), 'tower': (('torre', 'f'),),
+           'marker': (('baliza', 'f'), ('marcador', 'm'))},
+    'it': {'pad': (('piattaforma', 'f'), ('eliporto', 'm')),
+           'car': (('macchina', 'f'), ('auto', 'f')), 'truck': (('camion', 'm'),),
+           'person': (('persona', 'f'), ('uomo', 'm')),
+           'building': (('edificio', 'm'), ('casa', 'f')), 'tower': (('torre', 'f'),),
+           'marker': (('segnale', 'm'), ('bandierina', 'f'))},
+}
+
+# colour -> (masculine, feminine) adjective; German gives the stem.
+ADJECTIVES: dict[str, dict[str, tuple[str, str]]] = {
+    'en': {c: (c, c) for c in ('red', 'blue', 'green', 'yellow', 'white', 'black', 'orange',
+                               'grey')},
+    'fr': {'red': ('rouge', 'rouge'), 'blue': ('bleu', 'bleue'), 'green': ('vert', 'verte'),
+           'yellow': ('jaune', 'jaune'), 'white': ('blanc', 'blanche'),
+           'black': ('noir', 'noire'), 'orange': ('orange', 'orange'),
+           'grey': ('gris', 'grise')},
+    'de': {'red': ('rot', 'rot'), 'blue': ('blau', 'blau'), 'green': ('grün', 'grün'),
+           'yellow': ('gelb', 'gelb'), 'white': ('weiß', 'weiß'),
+           'black': ('schwarz', 'schwarz'), 'orange': ('orange', 'orange'),
+           'grey': ('grau', 'grau')},
+    'es': {'red': ('rojo', 'roja'), 'blue': ('azul', 'azul'), 'green': ('verde', 'verde'),
+           'yellow': ('amarillo', 'amarilla'), 'white': ('blanco', 'blanca'),
+           'black': ('negro', 'negra'), 'orange': ('naranja', 'naranja'),
+           'grey': ('gris', 'gris')},
+    'it': {'red': ('rosso', 'rossa'), 'blue': ('blu', 'blu'), 'green': ('verde', 'verde'),
+           'yellow': ('giallo', 'gialla'), 'white': ('bianco', 'bianca'),
+           'black': ('nero', 'nera'), 'orange': ('arancione', 'arancione'),
+           'grey': ('grigio', 'grigia')},
+}
+# People are named by what they wear: "person in red".
+WEARING = {'en': 'in', 'fr': 'en', 'de': 'in', 'es': 'de', 'it': 'in'}
+COLOR_NOUNS = {
+    'en': {}, 'fr': {},
+    'de': {'red': 'Rot', 'blue': 'Blau', 'yellow': 'Gelb', 'orange': 'Orange',
+           'white': 'Weiß', 'green': 'Grün', 'black': 'Schwarz', 'grey': 'Grau'},
+    'es': {}, 'it': {},
+}
+
+DIRECTIONS = {  # forward, back, left, right
+    'en': ('forward', 'back', 'left', 'right'),
+    'fr': ('en avant', 'en arrière', 'à gauche', 'à droite'),
+    'de': ('vorwärts', 'rückwärts', 'nach links', 'nach rechts'),
+    'es': ('hacia adelante', 'hacia atrás', 'a la izquierda', 'a la derecha'),
+    'it': ('in avanti', 'indietro', 'a sinistra', 'a destra'),
+}
+COMPASS = {  # N, NE, E, SE, S, SW, W, NW
+    'en': ('north', 'north-east', 'east', 'south-east', 'south', 'south-west', 'west',
+           'north-west'),
+    'fr': ('le nord', 'le nord-est', 'l\'est', 'le sud-est', 'le sud', 'le sud-ouest',
+           'l\'ouest', 'le nord-ouest'),
+    'de': ('Norden', 'Nordosten', 'Osten', 'Südosten', 'Süden', 'Südwesten', 'Westen',
+           'Nordwesten'),
+    'es': ('el norte', 'el noreste', 'el este', 'el sureste', 'el sur', 'el suroeste',
+           'el oeste', 'el noroeste'),
+    'it': ('nord', 'nord-est', 'est', 'sud-est', 'sud', 'sud-ovest', 'ovest', 'nord-ovest'),
+}
+ROTATIONS = {  # clockwise, counterclockwise
+    'en': ('clockwise', 'counterclockwise'),
+    'fr': ('dans le sens horaire', 'dans le sens antihoraire'),
+    'de': ('im Uhrzeigersinn', 'gegen den Uhrzeigersinn'),
+    'es': ('en sentido horario', 'en sentido antihorario'),
+    'it': ('in senso orario', 'in senso antiorario'),
+}
+UNITS = {  # slot -> spellings of the unit after the number
+    'en': {'m': ('m', 'm', 'meters', 'metres'), 's': ('s', 'seconds', 'seconds'),
+           'mps': ('m/s', 'm/s', 'meters per second'), 'deg': ('degrees', '°', 'degrees')},
+    'fr': {'m': ('m', 'm', 'mètres'), 's': ('s', 'secondes', 'secondes'),
+           'mps': ('m/s', 'm/s', 'mètres par seconde'), 'deg': ('degrés', '°', 'degrés')},
+    'de': {'m': ('m', 'm', 'Meter'), 's': ('s', 'Sekunden', 'Sekunden'),
+           'mps': ('m/s', 'm/s', 'Meter pro Sekunde'), 'deg': ('Grad', '°', 'Grad')},
+    'es': {'m': ('m', 'm', 'metros'), 's': ('s', 'segundos', 'segundos'),
+           'mps': ('m/s', 'm/s', 'metros por segundo'), 'deg': ('grados', '°', 'grados')},
+    'it': {'m': ('m', 'm', 'metri'), 's': ('s', 'secondi', 'secondi'),
+           'mps': ('m/s', 'm/s', 'metri al secondo'), 'deg': ('gradi', '°', 'gradi')},
+}
+PHOTOS = {  # (one photo, n photos)
+    'en': ('a photo', '{n} photos'), 'fr': ('une photo', '{n} photos'),
+    'de': ('ein Foto', '{n} Fotos'), 'es': ('una foto', '{n} fotos'),
+    'it': ('una foto', '{n} foto'),
+}
+NUMBER_WORDS = {
+    'en': ('two', 'three', 'four', 'five'), 'fr': ('deux', 'trois', 'quatre', 'cinq'),
+    'de': ('zwei', 'drei', 'vier', 'fünf'), 'es': ('dos', 'tres', 'cuatro', 'cinco'),
+    'it': ('due', 'tre', 'quattro', 'cinque'),
+}
+
+
+def noun_phrase(language: str, kind: str, color: str | None, form: str = 'np',
+                variant: int = 0) -> tuple[str, str]:
+    """(text with article in the template's form, label without the article).
+
+    Forms: `np` (direct object), `np_dat` (German dative), `np_de` (fr/es/it "of the"),
+    `np_a` (es personal/it "to the"). `variant` picks one of the class's nouns.
+    """
+    names = NOUNS[language][kind]
+    noun, gender = names[variant % len(names)]
+    if kind == 'person' and color is not None:
+        wear = COLOR_NOUNS[language].get(color) or ADJECTIVES[language][color][0]
+        if language == 'es':
+            wear = ADJECTIVES['es'][color][0]
+        label = f'{noun} {WEARING[language]} {wear}'
+        color = None
+        adjective = ''
+    else:
+        label = ''
+        adjective = ''
+    if language == 'de':
+        case = 'dat' if form == 'np_dat' else 'acc'
+        article = {('acc', 'm'): 'den', ('acc', 'f'): 'die', ('acc', 'n'): 'das',
+                   ('dat', 'm'): 'dem', ('dat', 'f'): 'der', ('dat', 'n'): 'dem'}[(case, gender)]
+        if color is not None:
+            stem = ADJECTIVES['de'][color][0]
+            ending = 'en' if case == 'dat' or gender == 'm' else 'e'
+            adjective = stem + ('' if stem.endswith('e') and ending == 'e' else ending)
+            if stem == 'orange':
+                adjective = 'orange' + ('n' if ending == 'en' else '')
+        label = label or ' '.join(p for p in (adjective, noun) if p)
+        return f'{article} {label}', label
+    if language == 'en':
+        label = label or ' '.join(p for p in (color, noun) if p)
+        return f'the {label}', label
+    if color is not None:
+        masculine, feminine = ADJECTIVES[language][color]
+        adjective = feminine if gender == 'f' else masculine
+    label = label or ' '.join(p for p in (noun, adjective) if p)
+    vowel = noun[0].lower() in 'aeiouéèh'
+    if language == 'fr':
+        article = 'l\'' if vowel else ('la ' if gender == 'f' else 'le ')
+        if form == 'np_de':
+            article = 'de ' + article if gender == 'f' or vowel else 'du '
+        return f'{article}{label}', label
+    if language == 'es':
+        article = 'la ' if gender == 'f' else 'el '
+        if form == 'np_de':
+            article = 'de la ' if gender == 'f' else 'del '
+        elif form == 'np_a':
+            article = 'a la ' if gender == 'f' else 'al '
+        return f'{article}{label}', label
+    # Italian
+    article = 'l\'' if vowel else ('la ' if gender == 'f' else 'il ')
+    if form == 'np_de':
+        article = {'l\'': 'dell\'', 'la ': 'della ', 'il ': 'del '}[article]
+    elif form == 'np_a':
+        article = {'l\'': 'all\'', 'la ': 'alla ', 'il ': 'al '}[article]
+    return f'{article}{label}', label
+
+
+def format_number(value: float, language: str) -> str:
+    """Digits as the operator writes them: decimal comma outside English."""
+    text = f'{value:g}'
+    return text if language == 'en' else text.replace('.', ',')
+
+
+def quantity(rng: np.random.Generator, language: str, value: float, unit: str) -> str:
+    """`value` with one of the unit's spellings ("30 m", "30 Meter", "30m")."""
+    spellings = UNITS[language][unit]
+    spelling = spellings[int(rng.integers(len(spellings)))]
+    number = format_number(value, language)
+    if spelling == 'm' and rng.random() < 0.25:
+        return f'{number}m'
+    return f'{number}{spelling}' if spelling == '°' else f'{number} {spelling}'
+
+
+def photo_count(rng: np.random.Generator, language: str, count: int) -> str:
+    one, many = PHOTOS[language]
+    if count == 1:
+        return one
+    if count <= 5 and rng.random() < 0.4:
+        return many.format(n=NUMBER_WORDS[language][count - 2])
+    return many.format(n=count)
+
+
+# Templates, split and extensions -----------------------------------------------------------------
+
+def all_templates() -> list[Template]:
+    """Every built-in and added template, training and held-out."""
+    out = []
+    for table, held_table in ((TEMPLATES, False), (HELD_OUT, True)):
+        for language, intents in table.items():
+            for intent, texts in intents.items():
+                for text in texts:
+                    held = held_table or text.startswith(HELD_OUT_MARK)
+                    out.append(Template(intent, language, text.removeprefix(HELD_OUT_MARK),
+                                        held))
+    return out
+
+
+_INDEX: dict[tuple[str, str, bool], list[Template]] = {}
+
+
+def templates_for(intent: str, language: str, held_out: bool) -> list[Template]:
+    """The training (or held-out) templates of one intent in one language."""
+    if not _INDEX:
+        for template in all_templates():
+            key = (template.intent, template.language, template.held_out)
+            _INDEX.setdefault(key, []).append(template)
+    return _INDEX.get((intent, language, held_out), [])
+
+
+EXTENSION_EXAMPLE = """\
+# ministral-train --extensions my_data.yaml
+templates:                 # more paraphrases; a leading '* ' holds one out of training
+  en:
+    land_on: ['put it down on {np}', '* bring it down on {np}']
+  fr:
+    follow: ['colle à {np}']
+nouns:                     # how each language names a (new) scene class
+  en: {boat: [[boat, n], [ship, n]]}   # one [noun, gender] or a list of them
+  fr: {boat: [bateau, m]}
+  de: {boat: [Boot, n]}
+  es: {boat: [barco, m]}
+  it: {boat: [barca, f]}
+scene_classes:             # new objects: drawn as a rotated rectangle of a colour
+  boat: {colors: [white, red], size: [0.15, 0.25], aspect: 0.4, targets: [follow, goto_target]}
+"""
+
+
+def load_extensions(path: str | Path) -> None:
+    """Add templates, nouns and scene classes from a YAML file (format: EXTENSION_EXAMPLE)."""
+    from ministral_node.training import scenes
+
+    with open(path, encoding='utf-8') as handle:
+        doc = yaml.safe_load(handle) or {}
+    _INDEX.clear()
+    unknown = set(doc) - {'templates', 'nouns', 'scene_classes'}
+    if unknown:
+        raise ValueError(f'{path}: unknown sections {sorted(unknown)}')
+    for language, intents in (doc.get('templates') or {}).items():
+        if language not in TEMPLATES:
+            raise ValueError(f'{path}: language {language!r} is not one of {LANGUAGES}')
+        for intent, texts in intents.items():
+            if intent not in TEMPLATES['en']:
+                raise ValueError(f'{path}: unknown intent {intent!r}')
+            TEMPLATES[language].setdefault(intent, []).extend(str(t) for t in texts)
+    for language, nouns in (doc.get('nouns') or {}).items():
+        for kind, names in nouns.items():
+            names = [names] if isinstance(names[0], str) else names
+            NOUNS[language][kind] = tuple((str(noun), str(gender)) for noun, gender in names)
+    for name, spec in (doc.get('scene_classes') or {}).items():
+        missing = [lang for lang in LANGUAGES if name not in NOUNS[lang]]
+        if missing:
+            raise ValueError(f'{path}: scene class {name!r} has no noun in {missing}')
+        colors = tuple(spec.get('colors', ('white',)))
+        bad = [c for c in colors if c not in scenes.COLORS]
+        if bad:
+            raise ValueError(f'{path}: unknown colours {bad}; known: {sorted(scenes.COLORS)}')
+        scenes.register_class(scenes.SceneClass(
+            name, colors, tuple(spec.get('size', (0.15, 0.25))),
+            scenes.rectangle_drawer(float(spec.get('aspect', 0.5)))))
+        for intent in spec.get('targets', ()):
+            TARGET_KINDS[intent] = (*TARGET_KINDS[intent], name)

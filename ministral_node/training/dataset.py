@@ -1,0 +1,339 @@
+"""Training examples: a rendered scene, an operator command about it, and the decision.
+
+    split = Split('train', seed=0)          # or Split('heldout', seed=1): unseen templates
+    example = make_example(split, index)    # deterministic in (split, index)
+    answer_text(example.proposal)           # the exact JSON the model learns to write
+
+The decision is a `Proposal` that validates against the contract and fits the generation
+constraint (numbers in 0.01 steps, short strings without escapes); grounded commands carry the
+target's box as rendered.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ministral_node.decision import Proposal, Target
+from ministral_node.training import commands, scenes
+from ministral_node.training.commands import LANGUAGES, Template
+
+SPLITS = ('train', 'heldout')
+
+INTENT_WEIGHTS = {
+    'takeoff': 1.0, 'land': 0.7, 'land_on': 3.0, 'hold': 0.5, 'hold_for': 0.8, 'home': 0.7,
+    'move': 1.2, 'fly_compass': 1.2, 'climb_to': 1.0, 'climb_by': 0.8, 'descend_to': 0.8,
+    'descend_by': 0.8, 'speed': 1.0, 'turn_left': 0.8, 'turn_right': 0.8, 'face': 0.8,
+    'orbit': 1.5, 'orbit_dir': 1.5, 'follow': 2.0, 'follow_at': 1.5, 'goto_target': 2.0,
+    'search': 2.0, 'photo': 0.8, 'photo_of': 1.5, 'stop': 0.6, 'capabilities': 0.4,
+    'stunt': 0.5, 'vague_climb': 0.4, 'vague_takeoff': 0.4,
+}
+SEARCH_ABSENT = 0.25  # share of searches whose target is not in view (box null)
+CONFIDENCE = 0.9
+CAPITALISED = 0.4
+PUNCTUATED = 0.15
+
+# Short, fixed texts per language: rationale per action, and the free-text params.
+RATIONALES = {
+    'en': {'takeoff': 'Taking off as asked.', 'land': 'Landing as asked.',
+           'hold': 'Holding position.', 'return_to_home': 'Returning home.',
+           'goto': 'Moving as asked.', 'change_altitude': 'Changing altitude.',
+           'set_speed': 'Setting the speed.', 'rotate': 'Turning as asked.',
+           'orbit': 'Orbiting the target.', 'follow': 'Following the target.',
+           'search': 'Searching for the target.', 'capture_photo': 'Taking photos.',
+           'stop': 'Stopping now.', 'answer': 'Listing what I can do.',
+           'clarify': 'An amount is missing.', 'reject': 'Not a supported manoeuvre.'},
+    'fr': {'takeoff': 'Décollage demandé.', 'land': 'Atterrissage demandé.',
+           'hold': 'Maintien de la position.', 'return_to_home': 'Retour à la base.',
+           'goto': 'Déplacement demandé.', 'change_altitude': 'Changement d\'altitude.',
+           'set_speed': 'Réglage de la vitesse.', 'rotate': 'Rotation demandée.',
+           'orbit': 'Orbite autour de la cible.', 'follow': 'Suivi de la cible.',
+           'search': 'Recherche de la cible.', 'capture_photo': 'Prise de photos.',
+           'stop': 'Arrêt immédiat.', 'answer': 'Voici ce que je sais faire.',
+           'clarify': 'Il manque une valeur.', 'reject': 'Manœuvre non prise en charge.'},
+    'de': {'takeoff': 'Start wie verlangt.', 'land': 'Landung wie verlangt.',
+           'hold': 'Position wird gehalten.', 'return_to_home': 'Rückkehr zum Start.',
+           'goto': 'Bewegung wie verlangt.', 'change_altitude': 'Höhe wird geändert.',
+           'set_speed': 'Geschwindigkeit wird gesetzt.', 'rotate': 'Drehung wie verlangt.',
+           'orbit': 'Kreisen um das Ziel.', 'follow': 'Ziel wird verfolgt.',
+           'search': 'Ziel wird gesucht.', 'capture_photo': 'Fotos werden gemacht.',
+           'stop': 'Sofortiger Halt.', 'answer': 'Das kann ich.',
+           'clarify': 'Ein Wert fehlt.', 'reject': 'Manöver nicht unterstützt.'},
+    'es': {'takeoff': 'Despegue solicitado.', 'land': 'Aterrizaje solicitado.',
+           'hold': 'Manteniendo la posición.', 'return_to_home': 'Volviendo a casa.',
+           'goto': 'Movimiento solicitado.', 'change_altitude': 'Cambio de altitud.',
+           'set_speed': 'Ajuste de velocidad.', 'rotate': 'Giro solicitado.',
+           'orbit': 'Orbitando el objetivo.', 'follow': 'Siguiendo el objetivo.',
+           'search': 'Buscando el objetivo.', 'capture_photo': 'Tomando fotos.',
+           'stop': 'Parada inmediata.', 'answer': 'Esto es lo que sé hacer.',
+           'clarify': 'Falta un valor.', 'reject': 'Maniobra no admitida.'},
+    'it': {'takeoff': 'Decollo richiesto.', 'land': 'Atterraggio richiesto.',
+           'hold': 'Mantengo la posizione.', 'return_to_home': 'Ritorno alla base.',
+           'goto': 'Spostamento richiesto.', 'change_altitude': 'Cambio di quota.',
+           'set_speed': 'Imposto la velocità.', 'rotate': 'Rotazione richiesta.',
+           'orbit': 'Orbita attorno al bersaglio.', 'follow': 'Seguo il bersaglio.',
+           'search': 'Cerco il bersaglio.', 'capture_photo': 'Scatto foto.',
+           'stop': 'Arresto immediato.', 'answer': 'Ecco cosa so fare.',
+           'clarify': 'Manca un valore.', 'reject': 'Manovra non supportata.'},
+}
+TEXTS = {
+    'en': {'capabilities': 'I can take off, land, hold, return home, move, change altitude, '
+                           'speed or heading, orbit, follow, search and take photos.',
+           'stunt': 'Aerobatic manoeuvres are not supported.',
+           'vague_climb': 'To what altitude, or by how many metres?',
+           'vague_takeoff': 'To what altitude should I take off?'},
+    'fr': {'capabilities': 'Je sais décoller, atterrir, attendre, rentrer, me déplacer, changer '
+                           'd\'altitude, de vitesse ou de cap, orbiter, suivre, chercher et '
+                           'photographier.',
+           'stunt': 'Les figures acrobatiques ne sont pas prises en charge.',
+           'vague_climb': 'À quelle altitude, ou de combien de mètres ?',
+           'vague_takeoff': 'À quelle altitude dois-je décoller ?'},
+    'de': {'capabilities': 'Ich kann starten, landen, warten, heimkehren, mich bewegen, Höhe, '
+                           'Tempo oder Kurs ändern, kreisen, folgen, suchen und fotografieren.',
+           'stunt': 'Kunstflugmanöver werden nicht unterstützt.',
+           'vague_climb': 'Auf welche Höhe oder um wie viele Meter?',
+           'vague_takeoff': 'Auf welche Höhe soll ich starten?'},
+    'es': {'capabilities': 'Sé despegar, aterrizar, esperar, volver, moverme, cambiar altitud, '
+                           'velocidad o rumbo, orbitar, seguir, buscar y tomar fotos.',
+           'stunt': 'Las maniobras acrobáticas no están admitidas.',
+           'vague_climb': '¿A qué altitud, o cuántos metros?',
+           'vague_takeoff': '¿A qué altitud debo despegar?'},
+    'it': {'capabilities': 'So decollare, atterrare, attendere, rientrare, spostarmi, cambiare '
+                           'quota, velocità o rotta, orbitare, seguire, cercare e fotografare.',
+           'stunt': 'Le manovre acrobatiche non sono supportate.',
+           'vague_climb': 'A quale quota, o di quanti metri?',
+           'vague_takeoff': 'A quale quota devo decollare?'},
+}
+
+
+@dataclass(frozen=True)
+class Split:
+    """Which examples: `train` uses training templates, `heldout` only held-out ones."""
+
+    name: str = 'train'
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.name not in SPLITS:
+            raise ValueError(f'split {self.name!r} is not one of {SPLITS}')
+
+    @property
+    def held_out(self) -> bool:
+        return self.name == 'heldout'
+
+
+@dataclass
+class Example:
+    """One training or evaluation example."""
+
+    image: np.ndarray  # RGB uint8
+    command: str
+    language: str
+    intent: str
+    template: Template
+    proposal: Proposal
+    objects: list[scenes.SceneObject] = field(default_factory=list)
+
+    @property
+    def grounded(self) -> bool:
+        """True when the decision points at a box in the image."""
+        return self.proposal.target is not None and self.proposal.target.box is not None
+
+
+def canonical(value: Any) -> Any:
+    """Numbers as the constraint writes them: 0.01 steps, whole numbers without '.0'."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value
+    rounded = round(float(value), 2)
+    return int(rounded) if rounded == int(rounded) else rounded
+
+
+def answer_text(proposal: Proposal) -> str:
+    """The proposal as the compact JSON the model writes (the constrained decoder's format)."""
+    return json.dumps(proposal.to_dict(), ensure_ascii=False, separators=(',', ':'),
+                      allow_nan=False)
+
+
+# Values -----------------------------------------------------------------------------------------
+
+def _pick(rng: np.random.Generator, items: list | tuple) -> Any:
+    return items[int(rng.integers(len(items)))]
+
+
+def _amount(rng: np.random.Generator, low: int, high: int, half: float = 0.1) -> float:
+    value = float(rng.integers(low, high + 1))
+    return value + 0.5 if rng.random() < half else value
+
+
+def _slots(rng: np.random.Generator, intent: str, language: str) -> tuple[dict, dict]:
+    """(slot texts for the template, params of the decision)."""
+    q = commands.quantity
+    if intent in ('takeoff', 'climb_to', 'descend_to'):
+        alt = _amount(rng, 5, 120)
+        if intent == 'climb_to' and rng.random() < 0.08:
+            alt = float(rng.integers(130, 1000))
+        return {'alt': q(rng, language, alt, 'm')}, {'altitude_m': alt}
+    if intent in ('climb_by', 'descend_by'):
+        delta = _amount(rng, 1, 40)
+        sign = 1 if intent == 'climb_by' else -1
+        return {'alt': q(rng, language, delta, 'm')}, {'delta_m': sign * delta}
+    if intent == 'hold_for':
+        sec = float(rng.integers(5, 121))
+        return {'sec': q(rng, language, sec, 's')}, {'duration_s': sec}
+    if intent == 'move':
+        dist = _amount(rng, 1, 100)
+        which = int(rng.integers(4))
+        params = {'forward_m': 0, 'right_m': 0, 'up_m': 0}
+        params['forward_m' if which < 2 else 'right_m'] = dist if which in (0, 3) else -dist
+        return {'dist': q(rng, language, dist, 'm'),
+                'dir': commands.DIRECTIONS[language][which]}, params
+    if intent == 'fly_compass':
+        dist = _amount(rng, 10, 500, 0.0)
+        point = int(rng.integers(8))
+        return ({'dist': q(rng, language, dist, 'm'), 'cmp': commands.COMPASS[language][point]},
+                {'heading_deg': point * 45, 'distance_m': dist})
+    if intent == 'face':
+        point = int(rng.integers(8))
+        return {'cmp': commands.COMPASS[language][point]}, {'heading_deg': point * 45}
+    if intent == 'speed':
+        speed = _amount(rng, 1, 15, 0.2)
+        return {'speed': q(rng, language, speed, 'mps')}, {'speed_mps': speed}
+    if intent in ('turn_left', 'turn_right'):
+        deg = float(rng.integers(1, 37) * 5) if rng.random() < 0.85 else \
+            float(rng.integers(1, 181))
+        sign = -1 if intent == 'turn_left' else 1
+        return {'deg': q(rng, language, deg, 'deg')}, {'yaw_deg': sign * deg}
+    if intent in ('orbit', 'orbit_dir'):
+        radius = _amount(rng, 5, 80, 0.0)
+        direction = 0 if intent == 'orbit' else int(rng.integers(2))
+        slots = {'radius': q(rng, language, radius, 'm')}
+        if intent == 'orbit_dir':
+            slots['rot'] = commands.ROTATIONS[language][direction]
+        return slots, {'radius_m': radius,
+                       'direction': ('clockwise', 'counterclockwise')[direction]}
+    if intent == 'follow':
+        return {}, {'distance_m': None}
+    if intent == 'follow_at':
+        dist = _amount(rng, 3, 40, 0.0)
+        return {'dist': q(rng, language, dist, 'm')}, {'distance_m': dist}
+    if intent == 'search':
+        return {}, {'radius_m': None}
+    if intent in ('photo', 'photo_of'):
+        count = int(rng.integers(1, 11)) if rng.random() < 0.6 else int(rng.integers(1, 6))
+        return {'count': commands.photo_count(rng, language, count)}, {'count': count}
+    if intent == 'hold':
+        return {}, {'duration_s': None}
+    return {}, {}
+
+
+ACTIONS = {
+    'takeoff': 'takeoff', 'land': 'land', 'land_on': 'land', 'hold': 'hold', 'hold_for': 'hold',
+    'home': 'return_to_home', 'move': 'goto', 'fly_compass': 'goto', 'goto_target': 'goto',
+    'climb_to': 'change_altitude', 'climb_by': 'change_altitude',
+    'descend_to': 'change_altitude', 'descend_by': 'change_altitude', 'speed': 'set_speed',
+    'turn_left': 'rotate', 'turn_right': 'rotate', 'face': 'rotate', 'orbit': 'orbit',
+    'orbit_dir': 'orbit', 'follow': 'follow', 'follow_at': 'follow', 'search': 'search',
+    'photo': 'capture_photo', 'photo_of': 'capture_photo', 'stop': 'stop',
+    'capabilities': 'answer', 'stunt': 'reject', 'vague_climb': 'clarify',
+    'vague_takeoff': 'clarify',
+}
+TEXT_PARAM = {'answer': 'text', 'reject': 'reason', 'clarify': 'question'}
+
+
+# Examples ---------------------------------------------------------------------------------------
+
+def _intents(language: str, held_out: bool) -> tuple[list[str], np.ndarray]:
+    names = [i for i in INTENT_WEIGHTS if commands.templates_for(i, language, held_out)]
+    weights = np.asarray([INTENT_WEIGHTS[i] for i in names])
+    return names, weights / weights.sum()
+
+
+def make_example(split: Split, index: int) -> Example:
+    """The example `index` of a split; the same (split, index) always gives the same one."""
+    rng = np.random.default_rng([split.seed, SPLITS.index(split.name), index])
+    language = LANGUAGES[index % len(LANGUAGES)]
+    names, weights = _intents(language, split.held_out)
+    intent = names[int(rng.choice(len(names), p=weights))]
+    template = _pick(rng, commands.templates_for(intent, language, split.held_out))
+    slots, params = _slots(rng, intent, language)
+    action = ACTIONS[intent]
+    target = None
+    if intent in commands.GROUNDED:
+        scene, slot_texts, target = _grounded_scene(rng, intent, language, template.text)
+        slots.update(slot_texts)
+    else:
+        scene = scenes.render_scene(rng)
+    if action in TEXT_PARAM:
+        params = {TEXT_PARAM[action]: TEXTS[language][intent]}
+    proposal = Proposal(action, {k: canonical(v) for k, v in params.items()}, target,
+                        CONFIDENCE if action != 'clarify' else 0.6,
+                        RATIONALES[language][action])
+    proposal.validate()
+    command = _written(rng, template.text.format(**slots))
+    return Example(scene.image, command, language, intent, template, proposal, scene.objects)
+
+
+def _written(rng: np.random.Generator, command: str) -> str:
+    """How operators type: sometimes a capital first letter, sometimes a full stop or '!'."""
+    if rng.random() < CAPITALISED:
+        command = command[0].upper() + command[1:]
+    if command[-1].isalnum() and rng.random() < PUNCTUATED:
+        command += '.' if rng.random() < 0.6 else '!'
+    return command
+
+
+def _grounded_scene(rng: np.random.Generator, intent: str, language: str, text: str
+                    ) -> tuple[scenes.Scene, dict[str, str], Target]:
+    kind = _pick(rng, [k for k in commands.TARGET_KINDS[intent] if k in scenes.CLASSES])
+    color = _pick(rng, scenes.CLASSES[kind].colors)
+    others = [o for o in scenes.random_objects(rng, int(rng.integers(0, 4)))
+              if o != (kind, color)]
+    absent = intent == 'search' and rng.random() < SEARCH_ABSENT
+    scene = scenes.render_scene(rng, others if absent else [(kind, color), *others])
+    unique = sum(1 for o in others if o[0] == kind) == 0
+    named_color = None if unique and rng.random() < 0.35 else color
+    variant = int(rng.integers(len(commands.NOUNS[language][kind])))
+    forms = [f for f in ('np', 'np_dat', 'np_de', 'np_a') if '{' + f + '}' in text]
+    slot_texts = {}
+    label = ''
+    for form in forms:
+        slot_texts[form], label = commands.noun_phrase(language, kind, named_color, form,
+                                                       variant)
+    box = None
+    if not absent:
+        found = [o for o in scene.objects if (o.kind, o.color) == (kind, color)]
+        if not found:  # no room to place it: render a scene with the target alone
+            scene = scenes.render_scene(rng, [(kind, color)])
+            found = scene.objects
+        box = tuple(canonical(v) for v in found[0].box)
+    return scene, slot_texts, Target(label, box)
+
+
+def corpus(count: int = 4000, seed: int = 0) -> list[str]:
+    """Texts the tokenizer learns from: commands and answers of training examples, without
+    rendering (cheap), plus every template of both splits' languages."""
+    texts = []
+    for index in range(count):
+        rng = np.random.default_rng([seed, 99, index])
+        language = LANGUAGES[index % len(LANGUAGES)]
+        names, weights = _intents(language, False)
+        intent = names[int(rng.choice(len(names), p=weights))]
+        template = _pick(rng, commands.templates_for(intent, language, False))
+        slots, params = _slots(rng, intent, language)
+        kind = _pick(rng, commands.TARGET_KINDS.get(intent, ('car',)))
+        color = _pick(rng, scenes.CLASSES[kind].colors)
+        label = ''
+        for form in ('np', 'np_dat', 'np_de', 'np_a'):
+            slots[form], label = commands.noun_phrase(language, kind, color, form)
+        action = ACTIONS[intent]
+        if action in TEXT_PARAM:
+            params = {TEXT_PARAM[action]: TEXTS[language][intent]}
+        box = tuple(canonical(v) for v in np.sort(rng.integers(0, 101, 4)) / 100)
+        target = Target(label, box) if intent in commands.GROUNDED else None
+        texts.append(_written(rng, template.text.format(**slots)))
+        texts.append(answer_text(Proposal(action, {k: canonical(v) for k, v in params.items()},
+                                          target, CONFIDENCE, RATIONALES[language][action])))
+    return texts

@@ -1,0 +1,153 @@
+"""Synthetic mission data: reproducible, split cleanly, decisions fit the contract and grammar."""
+
+import copy
+
+import numpy as np
+import pytest
+
+from ministral_node.engine.preprocess import ImageConfig
+from ministral_node.onboard import (
+    SYSTEM_PROMPT_FILE,
+    model_system_prompt,
+    resolve_model_dir,
+    system_prompt,
+)
+from ministral_node.resources import share_dir
+from ministral_node.tools import tokenizer_builder
+from ministral_node.training import commands, dataset, scenes
+from ministral_node.training.dataset import Split, answer_text, make_example
+from ministral_node.training.encoding import IGNORE, Encoder
+from ministral_node.training.evaluate import compare, iou
+
+
+@pytest.fixture(scope='module')
+def encoder(tmp_path_factory):
+    path = tmp_path_factory.mktemp('tok') / 'tokenizer.json'
+    tokenizer_builder.train(dataset.corpus(300), 600).save(str(path))
+    return Encoder(path, 'short prompt', ImageConfig(longest_edge=224))
+
+
+def test_examples_are_reproducible_and_seeds_differ():
+    a, b = make_example(Split('train', 0), 17), make_example(Split('train', 0), 17)
+    assert a.command == b.command and a.proposal == b.proposal
+    assert np.array_equal(a.image, b.image)
+    other = [make_example(Split('train', 5), i).command for i in range(20)]
+    assert other != [make_example(Split('train', 0), i).command for i in range(20)]
+
+
+def test_held_out_split_uses_only_unseen_templates_in_every_language():
+    templates = commands.all_templates()
+    train_texts = {(t.language, t.text) for t in templates if not t.held_out}
+    held = [t for t in templates if t.held_out]
+    assert not {(t.language, t.text) for t in held} & train_texts
+    for language in commands.LANGUAGES:
+        for intent in dataset.INTENT_WEIGHTS:
+            assert commands.templates_for(intent, language, True), (language, intent)
+            assert commands.templates_for(intent, language, False), (language, intent)
+    for split in (Split('train', 0), Split('heldout', 1)):
+        examples = [make_example(split, i) for i in range(40)]
+        assert {e.template.held_out for e in examples} == {split.held_out}
+        assert {e.language for e in examples} == set(commands.LANGUAGES)
+
+
+def test_decisions_validate_and_the_generation_constraint_accepts_them(encoder):
+    actions = set()
+    for split in (Split('train', 0), Split('heldout', 1)):
+        for i in range(50):
+            example = make_example(split, i)
+            example.proposal.validate()
+            actions.add(example.proposal.action)
+            ids = encoder.answer_ids(answer_text(example.proposal))
+            assert encoder.tokenizer.decode(ids) == answer_text(example.proposal)
+    assert len(actions) >= 12
+
+
+def test_grounded_boxes_come_from_the_render():
+    grounded = 0
+    for i in range(80):
+        example = make_example(Split('train', 3), i)
+        target = example.proposal.target
+        if target is None or target.box is None:
+            continue
+        grounded += 1
+        x0, y0, x1, y1 = target.box
+        assert 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1
+        assert target.label in example.command
+        assert any(tuple(o.box) == target.box for o in example.objects)
+    assert grounded > 20
+
+
+def test_encoded_example_has_the_engines_prompt_and_answer_only_labels(encoder):
+    example = make_example(Split('train', 0), 3)
+    encoded = encoder.encode(example)
+    prompt, prepared = encoder.prompt(example)
+    assert np.array_equal(encoded.input_ids[:len(prompt)], prompt.ids)
+    assert (encoded.labels[:len(prompt)] == IGNORE).all()
+    assert (encoded.labels[len(prompt):] != IGNORE).all()
+    assert encoded.pixel_values.shape == prepared.pixel_values.shape[1:]
+    assert prompt.image_positions.size == prepared.rows * prepared.cols
+    assert example.command in encoder.tokenizer.decode(list(prompt.ids))
+
+
+@pytest.mark.parametrize('language,kind,color,form,expected', [
+    ('de', 'car', 'blue', 'np_dat', ('dem blauen Auto', 'blauen Auto')),
+    ('de', 'truck', 'red', 'np', ('den roten Lastwagen', 'roten Lastwagen')),
+    ('de', 'pad', 'white', 'np', ('den weißen Landeplatz', 'weißen Landeplatz')),
+    ('fr', 'truck', 'red', 'np_de', ('du camion rouge', 'camion rouge')),
+    ('fr', 'car', 'blue', 'np', ('la voiture bleue', 'voiture bleue')),
+    ('es', 'car', 'blue', 'np_a', ('al coche azul', 'coche azul')),
+    ('it', 'building', 'red', 'np_de', ("dell'edificio rosso", 'edificio rosso')),
+    ('en', 'person', 'red', 'np', ('the person in red', 'person in red')),
+    ('de', 'person', 'red', 'np_dat', ('der Person in Rot', 'Person in Rot')),
+])
+def test_noun_phrases_agree_in_gender_and_case(language, kind, color, form, expected):
+    assert commands.noun_phrase(language, kind, color, form) == expected
+
+
+def test_scenes_are_seeded_and_boxes_cover_the_objects():
+    rng = np.random.default_rng(4)
+    scene = scenes.render_scene(rng, [('pad', 'red')], size=(320, 240), distractors=0)
+    again = scenes.render_scene(np.random.default_rng(4), [('pad', 'red')], size=(320, 240),
+                                distractors=0)
+    assert np.array_equal(scene.image, again.image)
+    (pad,) = scene.objects
+    x0, y0, x1, y1 = (int(v * s) for v, s in zip(pad.box, (320, 240, 320, 240)))
+    inside = scene.image[y0:y1, x0:x1].reshape(-1, 3).astype(int)
+    # The pad is red: many strongly red pixels inside its box.
+    assert ((inside[:, 0] > 120) & (inside[:, 1] < 110)).mean() > 0.3
+
+
+def test_yaml_extensions_add_templates_nouns_and_scene_classes(tmp_path, monkeypatch):
+    for name in ('TEMPLATES', 'NOUNS', 'TARGET_KINDS'):
+        monkeypatch.setattr(commands, name, copy.deepcopy(getattr(commands, name)))
+    monkeypatch.setattr(scenes, 'CLASSES', dict(scenes.CLASSES))
+    monkeypatch.setattr(commands, '_INDEX', {})
+    path = tmp_path / 'extra.yaml'
+    path.write_text(commands.EXTENSION_EXAMPLE, encoding='utf-8')
+    commands.load_extensions(path)
+    assert 'boat' in scenes.CLASSES and 'boat' in commands.TARGET_KINDS['follow']
+    texts = {t.text: t.held_out for t in commands.templates_for('land_on', 'en', False)
+             + commands.templates_for('land_on', 'en', True)}
+    assert texts['put it down on {np}'] is False and texts['bring it down on {np}'] is True
+    scene = scenes.render_scene(np.random.default_rng(0), [('boat', 'red')], distractors=0)
+    assert scene.objects[0].kind == 'boat'
+    bad = tmp_path / 'bad.yaml'
+    bad.write_text('templates: {xx: {land: [a]}}\n', encoding='utf-8')
+    with pytest.raises(ValueError, match='language'):
+        commands.load_extensions(bad)
+
+
+def test_model_directory_may_carry_its_system_prompt(tmp_path):
+    assert model_system_prompt(tmp_path) == system_prompt()
+    (tmp_path / SYSTEM_PROMPT_FILE).write_text('Be brief.\n', encoding='utf-8')
+    assert model_system_prompt(tmp_path) == 'Be brief.'
+    assert resolve_model_dir('config') == share_dir() / 'config'
+    assert resolve_model_dir(str(tmp_path)) == tmp_path
+
+
+def test_scoring_counts_actions_numbers_and_boxes():
+    example = make_example(Split('heldout', 1), 0)
+    assert compare(example, example.proposal).action_ok
+    assert compare(example, None).valid is False
+    assert iou((0, 0, 1, 1), (0, 0, 0.5, 1)) == pytest.approx(0.5)
+    assert iou(None, (0, 0, 1, 1)) == 0.0
