@@ -151,3 +151,54 @@ def test_scoring_counts_actions_numbers_and_boxes():
     assert compare(example, None).valid is False
     assert iou((0, 0, 1, 1), (0, 0, 0.5, 1)) == pytest.approx(0.5)
     assert iou(None, (0, 0, 1, 1)) == 0.0
+
+
+def test_training_commands_get_filler_words_and_held_out_ones_never(monkeypatch):
+    rng = np.random.default_rng(0)
+    variants = {dataset._with_fillers(rng, 'folge dem roten Auto', 'de') for _ in range(200)}
+    assert 'folge dem roten Auto' in variants
+    assert any(v.startswith('bitte ') for v in variants)
+    assert any(' jetzt ' in f' {v} ' or ' sofort ' in f' {v} ' for v in variants)
+    for variant in variants:  # the command's own words stay, in order
+        words = [w for w in variant.split() if w not in ('bitte', 'jetzt', 'sofort')]
+        assert words == ['folge', 'dem', 'roten', 'Auto']
+    monkeypatch.setattr(dataset, '_with_fillers', lambda *a: pytest.fail('held-out filler'))
+    for i in range(30):
+        make_example(Split('heldout', 1), i)
+
+
+def test_scratch_tokenizer_writes_numbers_digit_by_digit(tmp_path):
+    tokenizer = tokenizer_builder.train(dataset.corpus(300), 600, individual_digits=True)
+    encoding = tokenizer.encode('climb to 137 m, box [0.25,0.5]')
+    digits = [t for t in encoding.tokens if any(c.isdigit() for c in t)]
+    assert digits == ['1', '3', '7', '0', '2', '5', '0', '5']
+    assert tokenizer.decode(encoding.ids) == 'climb to 137 m, box [0.25,0.5]'
+
+
+def test_box_steps_are_the_positions_that_write_the_target_box(encoder):
+    from ministral_node.training.train import box_steps
+
+    decode = encoder.constraint.tokenizer.decode_bytes
+    checked = 0
+    for i in range(40):
+        example = make_example(Split('train', 0), i)
+        encoded = encoder.encode(example)
+        steps = box_steps(encoded, decode)
+        box = example.proposal.target.box if example.proposal.target else None
+        if box is None:
+            assert steps.size == 0
+            continue
+        written = b''.join(decode([int(encoded.input_ids[s + 1])]) for s in steps)
+        assert written.decode() == answer_text(example.proposal).split('"box":[')[1].split(']')[0]
+        checked += 1
+    assert checked > 5
+
+
+def test_the_export_check_compares_the_decision_not_what_follows_it(encoder):
+    from ministral_node.training.export import decision_length
+
+    text = answer_text(make_example(Split('train', 0), 3).proposal)
+    ids = encoder.tokenizer.encode(text) + encoder.tokenizer.encode('."} asked')
+    assert encoder.tokenizer.decode(ids[:decision_length(encoder.tokenizer, ids)]) == text
+    broken = encoder.tokenizer.encode('{"action":"land"')
+    assert decision_length(encoder.tokenizer, broken) == len(broken)

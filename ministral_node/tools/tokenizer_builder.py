@@ -45,9 +45,13 @@ _JSON_BITS = (
 )
 
 
-def _bpe_tokenizer() -> Tokenizer:
+def _bpe_tokenizer(individual_digits: bool = False) -> Tokenizer:
     tokenizer = Tokenizer(models.BPE(unk_token=None, byte_fallback=False))
-    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    byte_level = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    # One token per digit, as Mistral's own tokenizer does: numbers are copied digit by digit.
+    tokenizer.pre_tokenizer = pre_tokenizers.Sequence(
+        [pre_tokenizers.Digits(individual_digits=True), byte_level]) \
+        if individual_digits else byte_level
     tokenizer.decoder = decoders.ByteLevel()
     return tokenizer
 
@@ -58,10 +62,11 @@ def specials(count: int) -> list[str]:
 
 
 def train(corpus: Iterable[str], vocab_size: int, special_count: int = 32,
-          min_frequency: int = 1) -> Tokenizer:
+          min_frequency: int = 1, individual_digits: bool = False) -> Tokenizer:
     """A byte-level BPE learnt from `corpus`: every byte has a token, control tokens at their
-    real ids, then the merges that compress the corpus most."""
-    tokenizer = _bpe_tokenizer()
+    real ids, then the merges that compress the corpus most (never across digits when
+    `individual_digits`)."""
+    tokenizer = _bpe_tokenizer(individual_digits)
     trainer = trainers.BpeTrainer(
         vocab_size=vocab_size, special_tokens=specials(special_count), show_progress=False,
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), min_frequency=min_frequency)

@@ -35,6 +35,17 @@ SEARCH_ABSENT = 0.25  # share of searches whose target is not in view (box null)
 CONFIDENCE = 0.9
 CAPITALISED = 0.4
 PUNCTUATED = 0.15
+# Training commands only: operators' politeness and urgency words in random places, so a model
+# does not tie an intent to one sentence frame (the held-out frames use such words too).
+FILLERS = {
+    'en': (('please',), ('now', 'right now')),
+    'fr': (("s'il te plaît", 's’il vous plaît'), ('maintenant', 'tout de suite')),
+    'de': (('bitte',), ('jetzt', 'sofort')),
+    'es': (('por favor',), ('ahora', 'ya')),
+    'it': (('per favore', 'per piacere'), ('ora', 'adesso', 'subito')),
+}
+POLITE_RATE = 0.3
+URGENT_RATE = 0.2
 
 # Short, fixed texts per language: rationale per action, and the free-text params.
 RATIONALES = {
@@ -272,8 +283,25 @@ def make_example(split: Split, index: int) -> Example:
                         CONFIDENCE if action != 'clarify' else 0.6,
                         RATIONALES[language][action])
     proposal.validate()
-    command = _written(rng, template.text.format(**slots))
+    command = template.text.format(**slots)
+    if not split.held_out:
+        command = _with_fillers(rng, command, language)
+    command = _written(rng, command)
     return Example(scene.image, command, language, intent, template, proposal, scene.objects)
+
+
+def _with_fillers(rng: np.random.Generator, command: str, language: str) -> str:
+    """Sometimes a politeness word at the start or end, sometimes an urgency word after the
+    verb or at the end."""
+    polite, urgent = FILLERS[language]
+    words = command.split(' ')
+    if rng.random() < URGENT_RATE:
+        word = _pick(rng, urgent)
+        words.insert(1 if rng.random() < 0.5 else len(words), word)
+    if rng.random() < POLITE_RATE:
+        word = _pick(rng, polite)
+        words.insert(0 if rng.random() < 0.7 else len(words), word)
+    return ' '.join(words)
 
 
 def _written(rng: np.random.Generator, command: str) -> str:

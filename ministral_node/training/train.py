@@ -58,6 +58,8 @@ class Item:
     classes: np.ndarray  # int64 [tokens]
     boxes: np.ndarray  # float32 [tokens, 4], normalised; zeros on the ground
     positions: np.ndarray  # float32 [tokens, 2]: (x, y) of the token centre, normalised
+    box_steps: np.ndarray  # int64 [k]: sequence positions that predict the answer's box tokens
+    target_box: np.ndarray  # float32 [4]: the answer's box (zeros when it has none)
 
 
 def token_targets(objects: list[scenes.SceneObject], rows: int, cols: int,
@@ -82,6 +84,22 @@ def token_targets(objects: list[scenes.SceneObject], rows: int, cols: int,
     return labels, boxes, positions
 
 
+def box_steps(encoded: Encoded, decode_bytes) -> np.ndarray:
+    """Positions whose next-token prediction is one of the answer's box characters."""
+    start = int(np.argmax(encoded.labels != IGNORE))
+    offsets, text = [], b''
+    for token in encoded.input_ids[start:]:
+        offsets.append(len(text))
+        text += decode_bytes([int(token)])
+    key = text.find(b'"box":[')
+    if key < 0:
+        return np.zeros(0, np.int64)
+    begin = key + len(b'"box":[')
+    end = text.index(b']', begin)
+    return np.asarray([start + i - 1 for i, offset in enumerate(offsets)
+                       if begin <= offset < end], np.int64)
+
+
 class Examples:
     """Map-style dataset: index -> encoded training example (rendered on the fly)."""
 
@@ -101,7 +119,13 @@ class Examples:
         if encoded.pixel_values is not None:
             block = self.encoder.image_config.block
             rows, cols = (s // block for s in encoded.pixel_values.shape[1:])
-        return Item(encoded, *token_targets(example.objects, rows, cols, self.classes))
+        target = example.proposal.target
+        box = np.asarray(target.box if target is not None and target.box else (0, 0, 0, 0),
+                         np.float32)
+        steps = box_steps(encoded, self.encoder.constraint.tokenizer.decode_bytes) \
+            if box.any() else np.zeros(0, np.int64)
+        return Item(encoded, *token_targets(example.objects, rows, cols, self.classes), steps,
+                    box)
 
 
 def collate(items: list[Item]) -> dict:
@@ -131,20 +155,37 @@ def collate(items: list[Item]) -> dict:
         out['image_sizes'] = torch.tensor([i.shape[1:] for i in images], dtype=torch.long)
     for name in ('classes', 'boxes', 'positions'):
         out[f'aux_{name}'] = torch.from_numpy(np.concatenate([getattr(i, name) for i in items]))
+    out['aux_answer_rows'] = torch.from_numpy(np.concatenate(
+        [np.full(len(i.box_steps), row, np.int64) for row, i in enumerate(items)]))
+    out['aux_answer_steps'] = torch.from_numpy(np.concatenate([i.box_steps for i in items]))
+    out['aux_answer_boxes'] = torch.from_numpy(np.concatenate(
+        [np.repeat(i.target_box[None], len(i.box_steps), 0) for i in items]).reshape(-1, 4))
     return out
 
 
 class GroundingProbes:
-    """Linear probes on image-token hidden states: object class, object box, token position."""
+    """Linear probes on hidden states: on image tokens, object class, object box and token
+    position; on the answer's box tokens (last layer), the target's box."""
 
     def __init__(self, hidden: int, classes: int, device: str) -> None:
         import torch
 
         self.classes = torch.nn.Linear(hidden, classes + 1).to(device)
         self.geometry = torch.nn.Linear(hidden, 6).to(device)
+        self.answer = torch.nn.Linear(hidden, 4).to(device)
 
     def parameters(self) -> list:
-        return [*self.classes.parameters(), *self.geometry.parameters()]
+        return [*self.classes.parameters(), *self.geometry.parameters(),
+                *self.answer.parameters()]
+
+    def answer_loss(self, hidden, batch: dict):
+        """The target box read from the states that write it: grounding made explicit."""
+        import torch.nn.functional as F  # noqa: N812
+
+        if batch['aux_answer_steps'].numel() == 0:
+            return hidden.sum() * 0
+        states = hidden[batch['aux_answer_rows'], batch['aux_answer_steps']]
+        return 10 * F.mse_loss(self.answer(states), batch['aux_answer_boxes'])
 
     def loss(self, hidden, input_ids, batch: dict, image_token: int):
         import torch.nn.functional as F  # noqa: N812
@@ -165,7 +206,7 @@ def _tokenizer_for_scratch(out: Path, vocab: int, system: str) -> None:
 
     texts = [*dataset.corpus(min(3000, 2 * vocab)), system,
              *(t.text for t in commands.all_templates() if not t.held_out)]
-    tokenizer_builder.train(texts, vocab).save(str(out / 'tokenizer.json'))
+    tokenizer_builder.train(texts, vocab, individual_digits=True).save(str(out / 'tokenizer.json'))
 
 
 def _lr(step: int, steps: int, peak: float, warmup: int) -> float:
@@ -176,7 +217,8 @@ def _lr(step: int, steps: int, peak: float, warmup: int) -> float:
 
 
 def build_model(args: argparse.Namespace, out: Path):
-    """(model, system prompt, image edge): a fresh model, or a base checkpoint with LoRA."""
+    """(model, system prompt): a fresh model, a checkpoint to train further (`--init`, all
+    weights), or a base checkpoint with LoRA."""
     import torch
     from transformers import Mistral3ForConditionalGeneration
 
@@ -193,6 +235,11 @@ def build_model(args: argparse.Namespace, out: Path):
         system = model_system_prompt(base) if args.system_prompt == 'auto' else \
             _system(args.system_prompt)
         return model, system
+    if args.init:
+        init = Path(args.init)
+        shutil.copyfile(init / 'tokenizer.json', out / 'tokenizer.json')
+        model = Mistral3ForConditionalGeneration.from_pretrained(init, dtype=torch.float32)
+        return model, model_system_prompt(init)
     preset = PRESETS[args.preset]
     system = SHORT_SYSTEM_PROMPT if args.system_prompt == 'auto' else _system(args.system_prompt)
     _tokenizer_for_scratch(out, preset.vocab, system)
@@ -261,7 +308,8 @@ def train(args: argparse.Namespace) -> dict:
         if probes is not None:
             layer = min(args.aux_layer, len(output.hidden_states) - 1)
             aux = probes.loss(output.hidden_states[layer].float(), batch['input_ids'], batch,
-                              image_token)
+                              image_token) \
+                + probes.answer_loss(output.hidden_states[-1].float(), batch)
             aux_losses.append(aux.item())
             loss = loss + args.aux_weight * aux
         loss.backward()
@@ -280,7 +328,8 @@ def train(args: argparse.Namespace) -> dict:
         model = model.merge_and_unload()
     model.save_pretrained(out)
     summary = {
-        'preset': None if args.base else args.preset, 'base': args.base, 'steps': step,
+        'preset': None if args.base or args.init else args.preset, 'base': args.base,
+        'init': args.init, 'steps': step,
         'batch': args.batch, 'examples': step * args.batch, 'lr': args.lr, 'seed': args.seed,
         'aux_weight': args.aux_weight, 'aux_layer': args.aux_layer,
         'image_edge': args.image_edge, 'final_loss': float(np.mean(losses[-50:])),
@@ -299,6 +348,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument('--preset', choices=sorted(PRESETS), default='demo',
                    help='model size when training from scratch')
     p.add_argument('--base', help='base checkpoint directory (e.g. Ministral 3 3B): LoRA')
+    p.add_argument('--init', help='checkpoint of ours to train further (all weights, its '
+                                   'tokenizer and system prompt)')
     p.add_argument('--lora-rank', type=int, default=16)
     p.add_argument('--steps', type=int, default=2400)
     p.add_argument('--batch', type=int, default=16)
@@ -330,10 +381,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.lr is None:
         args.lr = 2e-4 if args.base else 2e-3
-    if args.base and not (Path(args.base) / 'config.json').is_file():
-        print(f'error: {args.base} is not a checkpoint directory (no config.json)',
+    if args.base and args.init:
+        print('error: --base (LoRA) and --init (full training) exclude each other',
               file=sys.stderr)
         return 2
+    for given in (args.base, args.init):
+        if given and not (Path(given) / 'config.json').is_file():
+            print(f'error: {given} is not a checkpoint directory (no config.json)',
+                  file=sys.stderr)
+            return 2
     summary = train(args)
     print(json.dumps(summary))
     return 0
