@@ -45,11 +45,11 @@ BENCH_ARGS ?= --synthetic 3b
 bench: setup
 	$(BIN)/python -m ministral_node.cli.bench $(BENCH_ARGS)
 
-# The shipped demo model from scratch: synthetic data, training (about 40 min on 2 CPU cores),
+# The shipped demo model from scratch: synthetic data, training (about 45 min on 2 CPU cores),
 # 4-bit ONNX export checked against torch, held-out evaluation. Writes models/$(DEMO_MODEL).
 DEMO_MODEL ?= ministral-3-drone-demo
 TRAIN_DIR ?= .train
-TRAIN_ARGS ?= --preset demo --steps 1600 --batch 12 --seed 0
+TRAIN_ARGS ?= --preset demo --steps 2400 --batch 12 --seed 0
 train: setup
 	$(BIN)/ministral-train $(TRAIN_DIR)/$(DEMO_MODEL) $(TRAIN_ARGS)
 	$(BIN)/ministral-export $(TRAIN_DIR)/$(DEMO_MODEL) models/$(DEMO_MODEL) --min-agreement 0.75

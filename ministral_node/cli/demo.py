@@ -52,11 +52,11 @@ class Result:
 DEMO_SCENE = (('pad', 'red'), ('car', 'blue'), ('tower', 'grey'), ('building', 'grey'))
 
 
-def render_scene(width: int = 640, height: int = 480, seed: int = 3) -> np.ndarray:
-    """A synthetic aerial view (the training renderer): a red landing pad, a blue car, a grey
-    tower and a grey building on the ground."""
+def demo_scene(width: int = 640, height: int = 480, seed: int = 3) -> scenes.Scene:
+    """The demo's synthetic aerial view (the training renderer): a red landing pad, a blue car,
+    a grey tower and a grey building on the ground, with each object's box."""
     rng = np.random.default_rng(seed)
-    return scenes.render_scene(rng, list(DEMO_SCENE), size=(width, height), distractors=1).image
+    return scenes.render_scene(rng, list(DEMO_SCENE), size=(width, height), distractors=1)
 
 
 def _environment(domain_id: int) -> dict[str, str]:
@@ -114,7 +114,7 @@ def run(params_file: str, timeout_s: float, domain_id: int) -> list[Result]:
     try:
         with rclpy.init(domain_id=domain_id):
             client = rclpy.create_node('ministral_demo')
-            frame = encode_raw(render_scene(), 'rgb8')
+            frame = encode_raw(demo_scene().image, 'rgb8')
             camera = client.create_publisher(
                 Image, '/demo/camera/image_raw',
                 QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT))
