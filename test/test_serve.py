@@ -37,6 +37,19 @@ def _chat(text='take off', image=None, schema=True, **extra) -> dict:
     return body
 
 
+def _generating(server) -> tuple[threading.Thread, dict]:
+    """A chat request sent from a thread, returned once the server is generating it; its reply
+    lands in the dict under 'reply'."""
+    result = {}
+    worker = threading.Thread(target=lambda: result.update(
+        reply=call(server.url, 'POST', CHAT_PATH, _chat())))
+    worker.start()
+    deadline = time.monotonic() + 2.0
+    while not server.busy and time.monotonic() < deadline:
+        time.sleep(0.005)
+    return worker, result
+
+
 @pytest.fixture(scope='module')
 def server():
     with running(engine()) as chat_server:
@@ -157,13 +170,7 @@ def test_without_a_model_chat_and_health_are_503_and_no_model_is_listed():
 
 def test_one_generation_at_a_time_a_second_request_gets_503_busy():
     with running(engine(), ServeOptions(queue_wait_s=0.0), Faults(delay_s=0.6)) as server:
-        first = {}
-        worker = threading.Thread(target=lambda: first.update(
-            reply=call(server.url, 'POST', CHAT_PATH, _chat())))
-        worker.start()
-        deadline = time.monotonic() + 2.0
-        while not server.busy and time.monotonic() < deadline:
-            time.sleep(0.005)
+        worker, first = _generating(server)
         status, headers, reply = call(server.url, 'POST', CHAT_PATH, _chat())
         assert status == 503 and reply['error']['code'] == 'busy'
         assert headers['Retry-After'] == '1'
@@ -210,13 +217,7 @@ def test_an_injected_status_and_delay(server):
 
 def test_stopping_the_server_cancels_a_running_request():
     with running(engine(), faults=Faults(delay_s=30.0)) as server:
-        result = {}
-        worker = threading.Thread(target=lambda: result.update(
-            reply=call(server.url, 'POST', CHAT_PATH, _chat())))
-        worker.start()
-        deadline = time.monotonic() + 2.0
-        while not server.busy and time.monotonic() < deadline:
-            time.sleep(0.005)
+        worker, result = _generating(server)
         began = time.monotonic()
         server.stop()
         worker.join(5.0)
