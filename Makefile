@@ -46,7 +46,7 @@ bench: setup
 	$(BIN)/python -m ministral_node.cli.bench $(BENCH_ARGS)
 
 # The shipped demo model from scratch: synthetic data, training in two stages (40 + 27 min on
-# 2 CPU cores), 4-bit ONNX export checked against torch, held-out evaluation.
+# 2 CPU cores), 4-bit ONNX export (float32 LM head) checked against torch, held-out evaluation.
 # Writes models/$(DEMO_MODEL).
 DEMO_MODEL ?= ministral-3-drone-demo
 TRAIN_DIR ?= .train
@@ -55,7 +55,7 @@ TUNE_ARGS ?= --steps 1500 --batch 12 --lr 0.001 --warmup 20 --seed 2
 train: setup
 	$(BIN)/ministral-train $(TRAIN_DIR)/stage1 $(TRAIN_ARGS)
 	$(BIN)/ministral-train $(TRAIN_DIR)/$(DEMO_MODEL) --init $(TRAIN_DIR)/stage1 $(TUNE_ARGS)
-	$(BIN)/ministral-export $(TRAIN_DIR)/$(DEMO_MODEL) models/$(DEMO_MODEL)
+	$(BIN)/ministral-export $(TRAIN_DIR)/$(DEMO_MODEL) models/$(DEMO_MODEL) --float-head
 	$(BIN)/ministral-eval models/$(DEMO_MODEL) --json $(TRAIN_DIR)/eval.json
 
 # Held-out evaluation of a model directory beside the rule parser (EVAL_ARGS=path/to/model).

@@ -6,6 +6,7 @@ Also the LoRA path: a tiny base checkpoint saved locally, adapters trained and m
 import json
 
 import numpy as np
+import onnx
 import pytest
 
 torch = pytest.importorskip('torch')
@@ -33,13 +34,18 @@ def test_generate_train_export_load_and_decide(tmp_path):
     ckpt = tmp_path / 'ckpt'
     assert (ckpt / SYSTEM_PROMPT_FILE).read_text().strip() == train.SHORT_SYSTEM_PROMPT
 
-    report = export.export(ckpt, tmp_path / 'model', check_prompts=2)
+    report = export.export(ckpt, tmp_path / 'model', check_prompts=2, float_head=True)
     assert report.vision_max_diff < 1e-4
     assert report.logits_max_diff <= 1e-3 * max(report.logits_scale, 1.0)
     assert report.greedy_agreement == 1.0
     files = locate(tmp_path / 'model')
     assert files.preprocessor['size']['longest_edge'] == 224
     assert (tmp_path / 'model' / SYSTEM_PROMPT_FILE).is_file()
+    decoder = onnx.load(str(files.decoder))
+    ops = {node.name: node.op_type for node in decoder.graph.node
+           if node.op_type in ('MatMul', 'MatMulNBits')}
+    assert ops[export.LM_HEAD_NODE] == 'MatMul'  # --float-head
+    assert sum(op == 'MatMulNBits' for op in ops.values()) == 7 * 2  # every layer's weights
 
     decider = OnboardDecider(tmp_path / 'model')
     decider.load()

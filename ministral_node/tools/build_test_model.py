@@ -20,6 +20,7 @@ import logging
 import shutil
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -270,8 +271,9 @@ def build_embed(weights: np.ndarray) -> onnx.ModelProto:
 
 # Quantization and files ----------------------------------------------------------------------
 
-def quantize_q4(model: onnx.ModelProto) -> onnx.ModelProto:
-    """Every constant-weight MatMul to 4-bit MatMulNBits (the config DESIGN.md measured)."""
+def quantize_q4(model: onnx.ModelProto, keep_float: Sequence[str] = ()) -> onnx.ModelProto:
+    """Every constant-weight MatMul but the nodes named in `keep_float` to 4-bit MatMulNBits
+    (the config DESIGN.md measured)."""
     from onnxruntime.quantization.matmul_nbits_quantizer import (
         DefaultWeightOnlyQuantConfig,
         MatMulNBitsQuantizer,
@@ -282,7 +284,10 @@ def quantize_q4(model: onnx.ModelProto) -> onnx.ModelProto:
 
     config = DefaultWeightOnlyQuantConfig(block_size=32, is_symmetric=True, accuracy_level=4,
                                           bits=4)
-    quantizer = MatMulNBitsQuantizer(model, algo_config=config)
+    missing = set(keep_float) - {node.name for node in model.graph.node}
+    if missing:
+        raise ValueError(f'no such nodes to keep in float: {sorted(missing)}')
+    quantizer = MatMulNBitsQuantizer(model, algo_config=config, nodes_to_exclude=list(keep_float))
     quantizer.process()
     return quantizer.model.model
 

@@ -1,10 +1,12 @@
 """`ministral-export`: a Mistral3ForConditionalGeneration checkpoint -> the engine's ONNX layout.
 
-    ministral-export CHECKPOINT OUT [--keep-float]
+    ministral-export CHECKPOINT OUT [--keep-float] [--float-head]
 
 Writes `onnx/vision_encoder_q4.onnx` (vision tower + projector), `onnx/embed_tokens_fp16.onnx`
 and `onnx/decoder_model_merged_q4.onnx` (4-bit `MatMulNBits`, float32 activations, KV cache as
-flat `past_key_values.<i>.key|value` tensors), plus `config.json`, `tokenizer.json`,
+flat `past_key_values.<i>.key|value` tensors; `--float-head` keeps the LM head in float32,
+which a small model's near-tie tokens need and a 131k-vocabulary one cannot afford), plus
+`config.json`, `tokenizer.json`,
 `preprocessor_config.json`, `generation_config.json` and the checkpoint's `system_prompt.txt`.
 
 The graphs come from `torch.onnx.export(dynamo=False)` of wrappers that run the checkpoint's
@@ -33,6 +35,7 @@ from ministral_node.onboard import SYSTEM_PROMPT_FILE, model_system_prompt
 from ministral_node.tools.build_test_model import build_embed, quantize_q4, save
 
 OPSET = 17
+LM_HEAD_NODE = '/lm_head/MatMul'  # the head's MatMul in the exported decoder graph
 
 
 def _torch_modules():
@@ -170,8 +173,9 @@ def export_float(model, out: Path) -> dict[str, Path]:
 
 
 def write_model_dir(checkpoint: Path, model, float_paths: dict[str, Path], out: Path,
-                    keep_float: bool = False) -> Path:
-    """The engine's layout in `out`: 4-bit graphs, fp16 embeddings, tokenizer and configs."""
+                    keep_float: bool = False, float_head: bool = False) -> Path:
+    """The engine's layout in `out`: 4-bit graphs (the LM head float32 with `float_head`),
+    fp16 embeddings, tokenizer and configs."""
     import onnx
 
     onnx_dir = out / 'onnx'
@@ -181,7 +185,8 @@ def write_model_dir(checkpoint: Path, model, float_paths: dict[str, Path], out: 
         name = float_paths[component].stem
         if keep_float:  # before quantizing: the quantizer rewrites the graph in place
             save(onnx_dir / onnx_name(name, 'fp32'), graph, False)
-        save(onnx_dir / onnx_name(name, 'q4'), quantize_q4(graph), False)
+        unquantized = [LM_HEAD_NODE] if float_head and component == 'decoder' else []
+        save(onnx_dir / onnx_name(name, 'q4'), quantize_q4(graph, unquantized), False)
     weights = model.get_input_embeddings().weight.detach().numpy()
     save(onnx_dir / onnx_name('embed_tokens', 'fp16'), build_embed(weights), False)
     config = read_json(checkpoint / 'config.json')
@@ -314,13 +319,13 @@ def verify(checkpoint: Path, model, float_paths: dict[str, Path], model_dir: Pat
 
 
 def export(checkpoint: str | Path, out: str | Path, keep_float: bool = False,
-           check_prompts: int = 8) -> ExportReport | None:
+           check_prompts: int = 8, float_head: bool = False) -> ExportReport | None:
     """Export `checkpoint` to `out`; with `check_prompts`, verify against torch."""
     checkpoint, out = Path(checkpoint), Path(out)
     model = load_checkpoint(checkpoint)
     with tempfile.TemporaryDirectory(prefix='ministral-export-') as tmp:
         float_paths = export_float(model, Path(tmp))
-        write_model_dir(checkpoint, model, float_paths, out, keep_float)
+        write_model_dir(checkpoint, model, float_paths, out, keep_float, float_head)
         if not check_prompts:
             return None
         return verify(checkpoint, model, float_paths, out, check_prompts)
@@ -334,6 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('out', help='model directory to write (the engine layout)')
     parser.add_argument('--keep-float', action='store_true',
                         help='also write the unquantized graphs (vision_encoder.onnx, ...)')
+    parser.add_argument('--float-head', action='store_true',
+                        help='keep the LM head float32 (small vocabularies: closer greedy '
+                             'agreement for a little size)')
     parser.add_argument('--check-prompts', type=int, default=8,
                         help='held-out prompts for the greedy check against torch (0: skip)')
     parser.add_argument('--tolerance', type=float, default=1e-3,
@@ -344,7 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     if not (Path(args.checkpoint) / 'config.json').is_file():
         print(f'error: {args.checkpoint} has no config.json', file=sys.stderr)
         return 2
-    report = export(args.checkpoint, args.out, args.keep_float, args.check_prompts)
+    report = export(args.checkpoint, args.out, args.keep_float, args.check_prompts,
+                    args.float_head)
     if report is None:
         print(f'wrote {args.out} (no checks)')
         return 0
