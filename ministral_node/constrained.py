@@ -171,6 +171,10 @@ class JsonConstraint:
         error = llguidance.LLMatcher.validate_grammar(self.grammar, self.tokenizer)
         if error and not error.startswith('WARNING'):
             raise ValueError(f'the generation schema does not compile: {error}')
+        # Building a matcher costs about 6 ms; each request gets a copy of this unused one.
+        self._start = llguidance.LLMatcher(self.tokenizer, self.grammar, log_level=0)
+        if self._start.is_error():
+            raise GenerationError(f'grammar error: {self._start.get_error()}')
         self.worst_case_tokens = max_output_bytes(self.schema)
         # Enough tokens to finish any partial output when every token is a single byte.
         self.reserve_tokens = max_output_bytes(self.schema, minimal_strings=True) + 1
@@ -192,6 +196,10 @@ class JsonConstraint:
             raise ValueError('the tokenizer has no single token for \'"\'')
         return tokens[0]
 
+    def start_matcher(self) -> llguidance.LLMatcher:
+        """A matcher at the start of the grammar, for one request."""
+        return self._start.deep_copy()
+
     def processor(self, max_new_tokens: int, fast_forward: bool = True) -> JsonProcessor:
         """A fresh per-request processor that finishes within `max_new_tokens`.
 
@@ -209,10 +217,7 @@ class JsonProcessor:
     def __init__(self, constraint: JsonConstraint, max_new_tokens: int,
                  fast_forward: bool = True) -> None:
         self.constraint = constraint
-        self.matcher = llguidance.LLMatcher(constraint.tokenizer, constraint.grammar,
-                                            log_level=0)
-        if self.matcher.is_error():
-            raise GenerationError(f'grammar error: {self.matcher.get_error()}')
+        self.matcher = constraint.start_matcher()
         self.max_new_tokens = max_new_tokens
         self.fast_forward = fast_forward
         self.generated = 0

@@ -93,6 +93,16 @@ def test_the_mask_allows_only_the_grammar(constraint, engine):
         processor.advance(quote)
 
 
+def test_each_request_starts_at_the_grammars_start(constraint):
+    first = constraint.processor(300)
+    start = first.allowed()
+    first.advance(int(np.flatnonzero(start)[0]))
+    assert not np.array_equal(first.allowed(), start)
+    second = constraint.processor(300)  # a copy of the unused matcher, not of `first`
+    assert np.array_equal(second.allowed(), start)
+    assert second.matcher is not first.matcher
+
+
 def test_budget_too_small_is_refused(constraint):
     with pytest.raises(ValueError, match='too small to guarantee'):
         constraint.processor(constraint.reserve_tokens)
