@@ -72,3 +72,10 @@ def test_lora_on_a_local_base_checkpoint_is_merged_and_exports(tmp_path):
     assert config['architectures'] == ['Mistral3ForConditionalGeneration']
     report = export.export(tmp_path / 'tuned', tmp_path / 'model', check_prompts=1)
     assert report.logits_max_diff <= 1e-3 * max(report.logits_scale, 1.0)
+
+
+def test_keeping_a_node_the_graph_lacks_in_float_is_an_error():
+    from ministral_node.tools.build_test_model import build_embed, quantize_q4
+
+    with pytest.raises(ValueError, match='no such nodes'):
+        quantize_q4(build_embed(np.zeros((8, 4), np.float32)), [export.LM_HEAD_NODE])

@@ -6,8 +6,8 @@ Writes `onnx/vision_encoder_q4.onnx` (vision tower + projector), `onnx/embed_tok
 and `onnx/decoder_model_merged_q4.onnx` (4-bit `MatMulNBits`, float32 activations, KV cache as
 flat `past_key_values.<i>.key|value` tensors; `--float-head` keeps the LM head in float32,
 which a small model's near-tie tokens need and a 131k-vocabulary one cannot afford), plus
-`config.json`, `tokenizer.json`,
-`preprocessor_config.json`, `generation_config.json` and the checkpoint's `system_prompt.txt`.
+`config.json`, `tokenizer.json`, `preprocessor_config.json`, `generation_config.json` and the
+checkpoint's `system_prompt.txt`.
 
 The graphs come from `torch.onnx.export(dynamo=False)` of wrappers that run the checkpoint's
 own modules with traceable shapes. Checks against torch: the float graphs' image features and
