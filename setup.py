@@ -51,8 +51,8 @@ setup(
     tests_require=['pytest'],
     entry_points={
         'console_scripts': [
-            'ministral-node = ministral_node.node_main:main',
-            'ministral_node = ministral_node.node_main:main',
+            'ministral-node = ministral_node.ros.main:main',
+            'ministral_node = ministral_node.ros.main:main',
             'ministral-decide = ministral_node.cli.decide:main',
             'ministral-demo = ministral_node.cli.demo:main',
             'ministral-bench = ministral_node.cli.bench:main',

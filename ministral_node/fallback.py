@@ -11,32 +11,13 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ministral_node.clock import Clock, Deadline
-from ministral_node.deciders import (
-    Cancellation,
-    Cancelled,
-    Decider,
-    DeciderError,
-    DeciderUnavailable,
-    DecisionRequest,
-)
 from ministral_node.decision import Attempt, DecisionError, ModelInfo, Proposal
+from ministral_node.sources.base import Decider, DeciderError, DeciderUnavailable, DecisionRequest
+from ministral_node.sources.failsafe import FailsafeDecider
+from ministral_node.timing import Cancellation, Cancelled, Clock, Deadline
 from ministral_node.watchdog import CircuitBreaker
 
 log = logging.getLogger(__name__)
-
-
-class FailsafeDecider:
-    """The bottom of the chain: holds position when no other source could decide."""
-
-    source = 'failsafe'
-
-    def decide(self, request: DecisionRequest, cancel: Cancellation) -> Proposal:
-        return Proposal('hold', {'duration_s': None}, None, 1.0,
-                        'no decision source could answer; holding position')
-
-    def model_info(self) -> ModelInfo | None:
-        return None
 
 
 @dataclass

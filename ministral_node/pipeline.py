@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ministral_node.camera import Frame, LatestFrame
-from ministral_node.clock import Clock, Deadline
 from ministral_node.commands import screen
-from ministral_node.deciders import Cancellation, Decider, DecisionRequest
 from ministral_node.decision import (
     Attempt,
     CommandInfo,
@@ -30,6 +28,8 @@ from ministral_node.health import ERROR, OK, HealthBoard
 from ministral_node.image_conversion import ImageError
 from ministral_node.parameters import SOURCE_CHOICES, defaults
 from ministral_node.safety import ALWAYS_ALLOWED, CONFIRMED, SafetyEnvelope, SafetyLimits
+from ministral_node.sources.base import Decider, DecisionRequest
+from ministral_node.timing import Cancellation, Clock, Deadline
 from ministral_node.vehicle import VehicleState
 from ministral_node.watchdog import CircuitBreaker
 

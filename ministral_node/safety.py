@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from ministral_node.clock import Clock, MonotonicClock
 from ministral_node.decision import (
     SOURCES,
     DecisionError,
@@ -35,6 +34,7 @@ from ministral_node.decision import (
 )
 from ministral_node.geofence import Geofence, Point, polygon_from_flat
 from ministral_node.parameters import defaults, validate
+from ministral_node.timing import Clock, MonotonicClock
 from ministral_node.vehicle import VehicleState
 
 # No field of any action has a meaningful value this large (1000 km, 11 days, ...).

@@ -12,8 +12,8 @@ from collections import deque
 from dataclasses import dataclass
 from enum import Enum
 
-from ministral_node.clock import Clock
 from ministral_node.decision import Proposal
+from ministral_node.timing import Clock
 
 
 class LinkState(Enum):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from ministral_node.rules import analyse
-from ministral_node.rules.messages import MESSAGES
+from ministral_node.sources.rules import analyse
+from ministral_node.sources.rules.messages import MESSAGES
 
 
 def check_parse(command, action, params, label, language):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from safety_invariants import assert_within
 
-from ministral_node.clock import FakeClock
 from ministral_node.decision import Proposal, SafetyReport, Target
 from ministral_node.safety import SafetyEnvelope, SafetyLimits
+from ministral_node.timing import FakeClock
 from ministral_node.vehicle import VehicleState
 
 NOW = 1000.0

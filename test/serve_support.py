@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from engine_models import model
 
 from ministral_node.engine.engine import EngineOptions, VisionLanguageEngine
-from ministral_node.server import ChatServer, Faults, ServeOptions
+from ministral_node.ground.server import ChatServer, Faults, ServeOptions
 
 
 @cache

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ministral_node.clock import FakeClock
-from ministral_node.deciders import Cancellation, DeciderError, DecisionRequest
 from ministral_node.decision import ModelInfo, Proposal
+from ministral_node.sources.base import DeciderError, DecisionRequest
+from ministral_node.timing import Cancellation, FakeClock
 
 
 class ScriptedDecider:

@@ -63,7 +63,7 @@ def test_a_corrupt_image_exits_2(capsys, tmp_path):
 def test_a_bad_params_file_stops_the_node_with_exit_2(tmp_path):
     bad = tmp_path / 'bad.yaml'
     bad.write_text('/**:\n  ros__parameters:\n    status_rate_hz: 0.1\n')
-    result = subprocess.run([sys.executable, '-m', 'ministral_node.node_main',
+    result = subprocess.run([sys.executable, '-m', 'ministral_node.ros.main',
                              '--params-file', str(bad)], capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 2

@@ -6,7 +6,7 @@ through the real engine and `OnboardDecider` (constrained, greedy), as the node 
 
 import pytest
 
-from ministral_node.onboard import resolve_model_dir
+from ministral_node.sources.onboard import resolve_model_dir
 from ministral_node.training.evaluate import (
     DEMO_MODEL,
     GOALS,

@@ -7,11 +7,10 @@ import numpy as np
 import pytest
 from engine_models import model
 
-from ministral_node.clock import Deadline, MonotonicClock
-from ministral_node.deciders import Cancellation, Cancelled
 from ministral_node.engine import EngineOptions, GenerationOptions, VisionLanguageEngine
 from ministral_node.engine.generation import GenerationOptions as Options
 from ministral_node.engine.generation import select_token
+from ministral_node.timing import Cancellation, Cancelled, Deadline, MonotonicClock
 
 SYSTEM = 'You fly a drone.'
 IMAGE = np.random.default_rng(0).integers(0, 256, size=(60, 90, 3), dtype=np.uint8)

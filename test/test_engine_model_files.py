@@ -12,7 +12,7 @@ from ministral_node.engine.model_files import locate
 
 def test_a_complete_directory_loads_and_reports_itself():
     engine = VisionLanguageEngine.load(model('deterministic'))
-    info = engine.model_info()
+    info = engine.identity()
     assert (info.name, info.variant, info.provider) == ('deterministic', 'q4',
                                                         'CPUExecutionProvider')
     layout = engine.sessions.decoder_layout
@@ -124,4 +124,4 @@ def test_providers_are_filtered_and_cpu_is_the_fallback():
     assert resolve_providers(['tensorrt', 'cuda', 'cpu'])[-1] == 'CPUExecutionProvider'
     assert resolve_providers(['no-such-provider']) == ['CPUExecutionProvider']
     engine = VisionLanguageEngine.load(model('random'), EngineOptions(providers=('cuda',)))
-    assert engine.model_info().provider in ('CUDAExecutionProvider', 'CPUExecutionProvider')
+    assert engine.identity().provider in ('CUDAExecutionProvider', 'CPUExecutionProvider')

@@ -4,15 +4,10 @@ import math
 
 from support import ScriptedDecider, failing
 
-from ministral_node.clock import Deadline, FakeClock
-from ministral_node.deciders import (
-    Cancellation,
-    DeciderError,
-    DeciderUnavailable,
-    DecisionRequest,
-)
 from ministral_node.decision import CommandInfo, Proposal
 from ministral_node.fallback import FallbackChain
+from ministral_node.sources.base import DeciderError, DeciderUnavailable, DecisionRequest
+from ministral_node.timing import Cancellation, Deadline, FakeClock
 
 REQUEST = DecisionRequest(CommandInfo('c1', 'take off', 0.0))
 TAKEOFF = Proposal('takeoff', {'altitude_m': 10.0}, None, 0.9, 'asked')

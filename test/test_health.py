@@ -1,7 +1,7 @@
 """Health board: steady levels, error events held long enough to be seen."""
 
-from ministral_node.clock import FakeClock
 from ministral_node.health import ERROR, OK, STALE, WARN, HealthBoard
+from ministral_node.timing import FakeClock
 
 
 def test_components_start_stale_and_take_their_set_level():

@@ -13,12 +13,12 @@ from safety_invariants import assert_within
 
 from ministral_node import parameters
 from ministral_node.camera import Frame, LatestFrame
-from ministral_node.clock import FakeClock
 from ministral_node.decision import Proposal, validate_decision
-from ministral_node.onboard import OnboardDecider
 from ministral_node.pipeline import DecisionPipeline
-from ministral_node.rules import RuleDecider
 from ministral_node.safety import SafetyEnvelope
+from ministral_node.sources.onboard import OnboardDecider
+from ministral_node.sources.rules import RuleDecider
+from ministral_node.timing import FakeClock
 from ministral_node.vehicle import VehicleState
 
 HOSTILE = [

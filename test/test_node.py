@@ -16,8 +16,8 @@ from ministral_node.camera import EncodedFrame
 from ministral_node.decision import validate_decision
 from ministral_node.health import ERROR
 from ministral_node.image_conversion import RawImage, encode_raw
-from ministral_node.node import MinistralNode
 from ministral_node.pipeline import refusal
+from ministral_node.ros.node import MinistralNode
 
 SCENE = np.random.default_rng(3).integers(0, 256, (120, 160, 3), dtype=np.uint8)
 

@@ -8,7 +8,7 @@ from ros_harness import Harness
 from ministral_node.decision import validate_decision
 from ministral_node.health import ERROR
 from ministral_node.image_conversion import encode_raw
-from ministral_node.node import MinistralNode
+from ministral_node.ros.node import MinistralNode
 
 
 def test_a_4bit_onnx_model_decides_over_dds_with_the_camera_frame():

@@ -9,9 +9,9 @@ from ros_harness import Harness
 from serve_support import engine, running
 from std_msgs.msg import Header
 
+from ministral_node.ground.server import Faults
 from ministral_node.image_conversion import encode_raw
-from ministral_node.node import MinistralNode
-from ministral_node.server import Faults
+from ministral_node.ros.node import MinistralNode
 
 BUDGET_S = 1.0
 

@@ -6,17 +6,12 @@ from engine_models import model
 
 from ministral_node import parameters
 from ministral_node.camera import Frame
-from ministral_node.clock import Deadline, MonotonicClock
-from ministral_node.deciders import (
-    Cancellation,
-    Cancelled,
-    DeciderError,
-    DeciderUnavailable,
-    DecisionRequest,
-)
 from ministral_node.decision import CommandInfo, Proposal
 from ministral_node.engine.engine import GenerationResult
-from ministral_node.onboard import OnboardDecider, system_prompt, user_text
+from ministral_node.sources.base import DeciderError, DeciderUnavailable, DecisionRequest
+from ministral_node.sources.onboard import OnboardDecider
+from ministral_node.sources.prompt import system_prompt, user_text
+from ministral_node.timing import Cancellation, Cancelled, Deadline, MonotonicClock
 
 COMMANDS = (
     'take off to 10 metres', 'land on the red pad', 'hold here for 30 s', 'return home',

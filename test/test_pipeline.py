@@ -5,7 +5,6 @@ import pytest
 from support import ScriptedDecider, failing
 
 from ministral_node.camera import EncodedFrame, Frame, LatestFrame
-from ministral_node.clock import FakeClock
 from ministral_node.decision import Proposal, validate_decision
 from ministral_node.fallback import FallbackChain
 from ministral_node.health import ERROR, OK
@@ -13,6 +12,7 @@ from ministral_node.image_conversion import CompressedImageData
 from ministral_node.parameters import defaults
 from ministral_node.pipeline import DecisionPipeline, PipelineSettings, refusal
 from ministral_node.safety import SafetyEnvelope, SafetyLimits
+from ministral_node.timing import FakeClock
 from ministral_node.vehicle import VehicleState
 
 TAKEOFF = Proposal('takeoff', {'altitude_m': 10.0}, None, 0.9, 'asked')

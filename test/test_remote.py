@@ -14,23 +14,18 @@ from support import ScriptedDecider
 from ministral_node import parameters
 from ministral_node.camera import Frame, LatestFrame
 from ministral_node.chat_api import SCHEMA_NAME, parse_endpoint
-from ministral_node.clock import Deadline, MonotonicClock, WallClock
 from ministral_node.constrained import generation_schema
-from ministral_node.deciders import (
-    Cancellation,
-    Cancelled,
-    DeciderError,
-    DeciderUnavailable,
-    DecisionRequest,
-)
 from ministral_node.decision import CommandInfo, Proposal
 from ministral_node.fallback import FallbackChain
+from ministral_node.ground.server import ServeOptions
 from ministral_node.health import ERROR, OK, HealthBoard
-from ministral_node.onboard import OnboardDecider, system_prompt, user_text
 from ministral_node.pipeline import DecisionPipeline
-from ministral_node.remote import NO_URL, ProbeResult, RemoteDecider, RemoteSettings
-from ministral_node.server import ServeOptions
-from ministral_node.sources import build_sources, configure_sources
+from ministral_node.sources.base import DeciderError, DeciderUnavailable, DecisionRequest
+from ministral_node.sources.factory import build_sources, configure_sources
+from ministral_node.sources.onboard import OnboardDecider
+from ministral_node.sources.prompt import system_prompt, user_text
+from ministral_node.sources.remote import NO_URL, ProbeResult, RemoteDecider, RemoteSettings
+from ministral_node.timing import Cancellation, Cancelled, Deadline, MonotonicClock, WallClock
 
 CLOCK = MonotonicClock()
 OUT_OF_ENVELOPE = {'action': 'change_altitude', 'params': {'altitude_m': 900},
@@ -329,7 +324,7 @@ def test_content_parts_and_a_path_prefix_are_understood(fixed):
 def test_an_oversized_reply_is_refused(fixed, monkeypatch):
     server, url = fixed
     server.RequestHandlerClass.replies = {'/v1/chat/completions': (200, b'x' * 300_000)}
-    monkeypatch.setattr('ministral_node.remote.MAX_REPLY_BYTES', 100_000)
+    monkeypatch.setattr('ministral_node.sources.remote.MAX_REPLY_BYTES', 100_000)
     with pytest.raises(DeciderError, match='larger than 100000 bytes'):
         RemoteDecider(RemoteSettings(url=url)).decide(_request(), _within(4.0))
 

@@ -7,15 +7,22 @@ import sys
 
 import pytest
 
-from ministral_node.deciders import Cancellation, Cancelled, Decider, DecisionRequest
 from ministral_node.decision import CommandInfo, actions
-from ministral_node.rules import LANGUAGES, RuleDecider, analyse, detect_language, parse_command
-from ministral_node.rules import lexicon as lx
-from ministral_node.rules.messages import MESSAGES
-from ministral_node.rules.numbers import match_words, parse_digits
-from ministral_node.rules.parser import MAX_COMMAND_CHARS
-from ministral_node.rules.text import prepare, tokenize
-from ministral_node.rules.units import UNITS, match_unit
+from ministral_node.sources.base import Decider, DecisionRequest
+from ministral_node.sources.rules import (
+    LANGUAGES,
+    RuleDecider,
+    analyse,
+    detect_language,
+    parse_command,
+)
+from ministral_node.sources.rules import lexicon as lx
+from ministral_node.sources.rules.messages import MESSAGES
+from ministral_node.sources.rules.numbers import match_words, parse_digits
+from ministral_node.sources.rules.parser import MAX_COMMAND_CHARS
+from ministral_node.sources.rules.text import prepare, tokenize
+from ministral_node.sources.rules.units import UNITS, match_unit
+from ministral_node.timing import Cancellation, Cancelled
 
 
 @pytest.mark.parametrize('text, lang, value', [
@@ -193,7 +200,7 @@ def test_every_message_exists_in_every_language_and_fits():
 
 
 def test_the_rule_parser_imports_no_ros():
-    code = ('import sys, ministral_node.rules; '
+    code = ('import sys, ministral_node.sources.rules; '
             'sys.exit(any(m.split(".")[0] in ("rclpy", "rosidl_runtime_py") '
             'for m in sys.modules))')
     assert subprocess.run([sys.executable, '-c', code], check=False).returncode == 0

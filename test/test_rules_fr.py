@@ -3,7 +3,7 @@
 import pytest
 from rules_support import check_clarify, check_parse, check_reply
 
-from ministral_node.rules import analyse
+from ministral_node.sources.rules import analyse
 
 OFF = {'forward_m': 0.0, 'right_m': 0.0, 'up_m': 0.0}
 

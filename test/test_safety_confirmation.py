@@ -3,7 +3,6 @@
 import pytest
 from safety_fixtures import check, envelope, proposal, vehicle
 
-from ministral_node.clock import FakeClock
 from ministral_node.safety import (
     CONFIRMED,
     DECLINED,
@@ -12,6 +11,7 @@ from ministral_node.safety import (
     ConfirmationGate,
     reply_kind,
 )
+from ministral_node.timing import FakeClock
 
 
 @pytest.mark.parametrize('text', [

@@ -18,9 +18,9 @@ from ministral_node.cli.serve import ServeError, make_server, parser
 from ministral_node.constrained import generation_schema
 from ministral_node.decision import Proposal
 from ministral_node.engine.generation import GenerationError
+from ministral_node.ground.server import Faults, ServeOptions
 from ministral_node.image_conversion import jpeg_data_url
-from ministral_node.onboard import system_prompt
-from ministral_node.server import Faults, ServeOptions
+from ministral_node.sources.prompt import system_prompt
 
 IMAGE = jpeg_data_url(np.full((56, 84, 3), 128, np.uint8), 84)
 

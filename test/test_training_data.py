@@ -6,13 +6,9 @@ import numpy as np
 import pytest
 
 from ministral_node.engine.preprocess import ImageConfig
-from ministral_node.onboard import (
-    SYSTEM_PROMPT_FILE,
-    model_system_prompt,
-    resolve_model_dir,
-    system_prompt,
-)
 from ministral_node.resources import share_dir
+from ministral_node.sources.onboard import resolve_model_dir
+from ministral_node.sources.prompt import SYSTEM_PROMPT_FILE, model_system_prompt, system_prompt
 from ministral_node.tools import tokenizer_builder
 from ministral_node.training import commands, dataset, scenes
 from ministral_node.training.dataset import Split, answer_text, make_example

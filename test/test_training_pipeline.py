@@ -13,9 +13,10 @@ torch = pytest.importorskip('torch')
 pytest.importorskip('transformers')
 pytest.importorskip('peft')
 
-from ministral_node.deciders import Cancellation  # noqa: E402
 from ministral_node.engine.model_files import locate  # noqa: E402
-from ministral_node.onboard import SYSTEM_PROMPT_FILE, OnboardDecider  # noqa: E402
+from ministral_node.sources.onboard import OnboardDecider  # noqa: E402
+from ministral_node.sources.prompt import SYSTEM_PROMPT_FILE  # noqa: E402
+from ministral_node.timing import Cancellation  # noqa: E402
 from ministral_node.training import export, train  # noqa: E402
 from ministral_node.training.dataset import Split, make_example  # noqa: E402
 from ministral_node.training.encoding import request_for  # noqa: E402

@@ -3,10 +3,10 @@
 import pytest
 from support import ScriptedDecider, failing
 
-from ministral_node.clock import Deadline, FakeClock
-from ministral_node.deciders import DecisionRequest
 from ministral_node.decision import CommandInfo
 from ministral_node.fallback import FallbackChain
+from ministral_node.sources.base import DecisionRequest
+from ministral_node.timing import Deadline, FakeClock
 from ministral_node.watchdog import (
     CircuitBreaker,
     FailsafeEscalation,

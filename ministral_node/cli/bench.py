@@ -25,10 +25,12 @@ import numpy as np
 
 from ministral_node.camera import Frame
 from ministral_node.constrained import JsonConstraint
-from ministral_node.deciders import Cancellation, DecisionRequest
 from ministral_node.decision import CommandInfo
 from ministral_node.engine.generation import GenerationOptions
-from ministral_node.onboard import OnboardDecider, system_prompt, user_text
+from ministral_node.sources.base import DecisionRequest
+from ministral_node.sources.onboard import OnboardDecider
+from ministral_node.sources.prompt import system_prompt, user_text
+from ministral_node.timing import Cancellation
 
 COMMAND = 'Follow the person in the yellow jacket and keep ten metres away.'
 COMPLETE_MARK = '.complete'
@@ -141,7 +143,7 @@ def bench_model(table: Table, model_dir: Path, args: argparse.Namespace) -> None
     decider.load()
     engine = decider.engine
     table.add('load (sessions + grammar)', f'{time.perf_counter() - began:.1f} s',
-              f'{model_dir.name}, {engine.model_info().provider}, '
+              f'{model_dir.name}, {engine.identity().provider}, '
               f'{engine.sessions.decoder_layout.num_layers} layers')
     table.add('RSS after load', f'{rss_mib():.0f} MiB')
     system = system_prompt()

@@ -16,12 +16,12 @@ from PIL import Image as PILImage
 
 from ministral_node import parameters
 from ministral_node.camera import Frame, LatestFrame
-from ministral_node.clock import MonotonicClock, WallClock
 from ministral_node.decision import to_json
 from ministral_node.health import HealthBoard
 from ministral_node.pipeline import DecisionPipeline, refusal
 from ministral_node.resources import config_path
-from ministral_node.sources import build_sources, close_sources
+from ministral_node.sources.factory import build_sources, close_sources
+from ministral_node.timing import MonotonicClock, WallClock
 
 
 class InputError(Exception):

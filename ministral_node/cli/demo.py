@@ -103,7 +103,7 @@ def run(params_file: str, timeout_s: float, domain_id: int) -> list[Result]:
     from std_msgs.msg import Header, String
 
     node_process = subprocess.Popen(
-        [sys.executable, '-m', 'ministral_node.node_main', '--params-file', params_file,
+        [sys.executable, '-m', 'ministral_node.ros.main', '--params-file', params_file,
          '--ros-args', '-r', 'image_raw:=/demo/camera/image_raw',
          '-r', '~/command:=/demo/command', '-r', 'pose:=/demo/pose',
          '-r', 'battery:=/demo/battery', '-r', 'ground_heartbeat:=/demo/heartbeat',

@@ -22,8 +22,8 @@ import threading
 from ministral_node import parameters
 from ministral_node.engine.engine import VisionLanguageEngine
 from ministral_node.engine.model_files import ModelError
-from ministral_node.onboard import default_model_dir, engine_options
-from ministral_node.server import GARBAGE_KINDS, ChatServer, Faults, ServeOptions
+from ministral_node.ground.server import GARBAGE_KINDS, ChatServer, Faults, ServeOptions
+from ministral_node.sources.onboard import default_model_dir, engine_options
 
 # Onboard parameters that mean the same on the ground station, offered as --flags.
 ENGINE_PARAMS = ('decoder_variant', 'vision_variant', 'embed_variant', 'execution_providers',

@@ -6,11 +6,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
-from ministral_node.deciders import Cancellation
-from ministral_node.decision import ModelInfo
 from ministral_node.engine import model_files
 from ministral_node.engine.generation import (
     CancelWatcher,
@@ -28,6 +27,15 @@ from ministral_node.engine.preprocess import ImageConfig, PreparedImage, preproc
 from ministral_node.engine.prompt import Prompt, build_prompt
 from ministral_node.engine.sessions import SessionConfig, Sessions
 from ministral_node.engine.tokenizer import MistralTokenizer
+from ministral_node.timing import Cancellation
+
+
+class EngineIdentity(NamedTuple):
+    """Which model runs, in which variant, on which execution provider."""
+
+    name: str
+    variant: str
+    provider: str
 
 
 @dataclass(frozen=True)
@@ -98,9 +106,9 @@ class VisionLanguageEngine:
             raise ModelError(f'config.json image_token_index {index} is not the tokenizer\'s '
                              f'[IMG] id {self.tokenizer.special.img}')
 
-    def model_info(self) -> ModelInfo:
-        """Name, variant and execution provider, for decisions."""
-        return ModelInfo(self.files.name, self.files.decoder_variant, self.sessions.provider)
+    def identity(self) -> EngineIdentity:
+        """Name, variant and execution provider (what decisions record as the model)."""
+        return EngineIdentity(self.files.name, self.files.decoder_variant, self.sessions.provider)
 
     def close(self) -> None:
         """Drop the sessions and caches (memory is freed when nothing else holds them)."""

@@ -18,8 +18,8 @@ from typing import Protocol
 import numpy as np
 import onnxruntime as ort
 
-from ministral_node.deciders import Cancellation, Cancelled, Watcher
 from ministral_node.engine.sessions import DecoderLayout
+from ministral_node.timing import Cancellation, Cancelled, Watcher
 
 
 class GenerationError(RuntimeError):

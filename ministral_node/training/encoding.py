@@ -15,12 +15,12 @@ import numpy as np
 
 from ministral_node.camera import Frame
 from ministral_node.constrained import JsonConstraint
-from ministral_node.deciders import DecisionRequest
 from ministral_node.decision import CommandInfo
 from ministral_node.engine.preprocess import ImageConfig, PreparedImage, preprocess
 from ministral_node.engine.prompt import Prompt, build_prompt
 from ministral_node.engine.tokenizer import MistralTokenizer
-from ministral_node.onboard import user_text
+from ministral_node.sources.base import DecisionRequest
+from ministral_node.sources.prompt import user_text
 from ministral_node.training.dataset import Example, answer_text
 
 IGNORE = -100  # label of positions without loss

@@ -4,7 +4,7 @@
 
 Held-out examples use other seeds and only paraphrase templates never seen in training. Each
 is decided the way the node decides: the real engine and `OnboardDecider` (constrained
-decoding, greedy). The rule parser (`ministral_node.rules.parse_command`) runs on the same
+decoding, greedy). The rule parser (`ministral_node.sources.rules.parse_command`) runs on the same
 commands when it is installed. Metrics per language: schema validity, action accuracy, numeric
 parameters exact after rounding to the schema's 0.01 precision, and target box IoU.
 """
@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ministral_node import parameters
-from ministral_node.deciders import Cancellation, DeciderError
 from ministral_node.decision import DecisionError, Proposal
-from ministral_node.onboard import OnboardDecider, resolve_model_dir
+from ministral_node.sources.base import DeciderError
+from ministral_node.sources.onboard import OnboardDecider, resolve_model_dir
+from ministral_node.timing import Cancellation, Cancelled
 from ministral_node.training.commands import LANGUAGES
 from ministral_node.training.dataset import Example, Split, canonical, make_example
 from ministral_node.training.encoding import request_for
@@ -94,7 +95,7 @@ def run_model(model_dir: str | Path, examples: list[Example], max_image_edge: in
             began = time.perf_counter()
             try:
                 proposal = decider.decide(request_for(example), Cancellation())
-            except DeciderError:
+            except (DeciderError, Cancelled):
                 proposal = None
             outcomes.append(compare(example, proposal, time.perf_counter() - began))
             if progress is not None:
@@ -107,7 +108,7 @@ def run_model(model_dir: str | Path, examples: list[Example], max_image_edge: in
 def rule_parser() -> Callable[[str], Proposal] | None:
     """`parse_command` of the rule-based parser, or None where it is not installed."""
     try:
-        from ministral_node.rules import parse_command
+        from ministral_node.sources.rules import parse_command
     except ImportError:
         return None
     return parse_command
@@ -206,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     if parse is not None:
         tables['rules'] = summarise(run_rules(parse, examples))
     elif not args.no_rules:
-        print('note: ministral_node.rules is not installed; the rule parser is not compared',
+        print('note: the rule parser is not installed; it is not compared',
               file=sys.stderr)
     print(f'{model_dir.name}: {len(examples)} held-out examples (seed {args.seed}) in '
           f'{model_s:.0f} s')

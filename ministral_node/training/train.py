@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ministral_node.engine.preprocess import ImageConfig
-from ministral_node.onboard import SYSTEM_PROMPT_FILE, model_system_prompt, system_prompt
+from ministral_node.sources.prompt import SYSTEM_PROMPT_FILE, model_system_prompt, system_prompt
 from ministral_node.training import commands, dataset, scenes
 from ministral_node.training.encoding import IGNORE, Encoded, Encoder
 from ministral_node.training.model import PRESETS, mistral3_config, preprocessor_config

@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from ministral_node.rules.text import fold
+from ministral_node.sources.rules.text import fold
 
 LANGUAGES = ('en', 'fr', 'de', 'es', 'it')
 

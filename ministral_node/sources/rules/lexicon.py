@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ministral_node.rules.numbers import LANGUAGES
-from ministral_node.rules.text import phrase_keys
+from ministral_node.sources.rules.numbers import LANGUAGES
+from ministral_node.sources.rules.text import phrase_keys
 
 VOCAB: dict[str, dict[str, str]] = {
     # ---- actions ----------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ministral_node.rules.text import phrase_keys
+from ministral_node.sources.rules.text import phrase_keys
 
 LENGTH, SPEED, ANGLE, TIME, COUNT = 'length', 'speed', 'angle', 'time', 'count'
 DEFAULT_UNITS = {LENGTH: 'm', SPEED: 'm/s', ANGLE: 'deg', TIME: 's', COUNT: ''}

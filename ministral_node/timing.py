@@ -1,34 +1,74 @@
-"""What every decision source implements, and what it is given."""
+"""Time and cancellation: injected clocks, deadlines, cooperative cancellation, watcher threads.
+
+Timing logic takes a `Clock`, so tests drive time instead of sleeping and a simulator's
+`/clock` drives the node the same way a steady clock does on a vehicle.
+"""
 
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+import time
 from typing import Protocol
 
-from ministral_node.camera import Frame
-from ministral_node.clock import Deadline
-from ministral_node.decision import CommandInfo, ModelInfo, Proposal
+
+class Clock(Protocol):
+    """A source of seconds. Only differences between readings matter."""
+
+    def now(self) -> float: ...
 
 
-class DeciderError(RuntimeError):
-    """A source could not decide; the message says why (logged, recorded in attempts)."""
+class MonotonicClock:
+    """The process's monotonic clock (deadlines, timeouts, watchdogs)."""
+
+    def now(self) -> float:
+        return time.monotonic()
 
 
-class DeciderUnavailable(DeciderError):
-    """A source is not there at all (no model loaded, no link)."""
+class WallClock:
+    """Seconds since the epoch (decision stamps outside ROS)."""
+
+    def now(self) -> float:
+        return time.time()
 
 
-class Cancelled(DeciderError):
+class FakeClock:
+    """A clock that moves only when told to; thread-safe."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+
+    def now(self) -> float:
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds: float) -> None:
+        if seconds < 0:
+            raise ValueError('a clock cannot go backwards')
+        with self._lock:
+            self._now += seconds
+
+    def set(self, value: float) -> None:
+        with self._lock:
+            self._now = value
+
+
+class Deadline:
+    """A point in time on a clock, with the budget left to reach it."""
+
+    def __init__(self, clock: Clock, budget_s: float) -> None:
+        self.clock = clock
+        self.at = clock.now() + budget_s
+
+    def remaining(self) -> float:
+        return max(0.0, self.at - self.clock.now())
+
+    def expired(self) -> bool:
+        return self.clock.now() >= self.at
+
+
+class Cancelled(RuntimeError):
     """A source stopped because its cancellation was requested or its deadline passed."""
-
-
-@dataclass(frozen=True)
-class DecisionRequest:
-    """One operator command and the context a source may use to answer it."""
-
-    command: CommandInfo
-    frame: Frame | None = None
 
 
 class Cancellation:
@@ -95,17 +135,3 @@ class Watcher:
 
     def watch(self, stop: threading.Event) -> None:
         raise NotImplementedError
-
-
-class Decider(Protocol):
-    """A decision source: rules, onboard model, remote model, failsafe."""
-
-    source: str
-
-    def decide(self, request: DecisionRequest, cancel: Cancellation) -> Proposal:
-        """A proposal for the request, or raise DeciderError (or a subclass) saying why."""
-        ...
-
-    def model_info(self) -> ModelInfo | None:
-        """Identity of the model behind this source, if any."""
-        ...

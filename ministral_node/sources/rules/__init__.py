@@ -17,9 +17,9 @@ Behaviour, in short:
 - "stop" in a clause that is not negated or conditional wins over everything else.
 """
 
-from ministral_node.rules.decider import RuleDecider
-from ministral_node.rules.numbers import LANGUAGES
-from ministral_node.rules.parser import RuleResult, analyse, detect_language, parse_command
+from ministral_node.sources.rules.decider import RuleDecider
+from ministral_node.sources.rules.numbers import LANGUAGES
+from ministral_node.sources.rules.parser import RuleResult, analyse, detect_language, parse_command
 
 __all__ = ['LANGUAGES', 'RuleDecider', 'RuleResult', 'analyse', 'detect_language',
            'parse_command']

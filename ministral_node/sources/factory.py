@@ -9,8 +9,8 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from ministral_node.deciders import Decider, DeciderUnavailable
 from ministral_node.health import ERROR, OK, HealthBoard
+from ministral_node.sources.base import Decider, DeciderUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -50,15 +50,15 @@ def build_sources(values: Mapping[str, Any], health: HealthBoard | None = None,
 def _build(name: str, values: Mapping[str, Any], health: HealthBoard) -> Decider:
     # Imported here so a source's dependencies (onnxruntime, ...) load only when configured.
     if name == 'rules':
-        from ministral_node.rules import RuleDecider
+        from ministral_node.sources.rules import RuleDecider
 
         return RuleDecider()
     if name == 'onboard':
-        from ministral_node.onboard import OnboardDecider
+        from ministral_node.sources.onboard import OnboardDecider
 
         return OnboardDecider.from_params(values)
     if name == 'remote':
-        from ministral_node.remote import RemoteDecider
+        from ministral_node.sources.remote import RemoteDecider
 
         return RemoteDecider.from_params(values, health)
     raise ValueError(f'unknown decision source {name!r}')

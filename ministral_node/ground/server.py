@@ -46,10 +46,10 @@ from ministral_node.chat_api import (
     error_body,
 )
 from ministral_node.constrained import JsonConstraint, generation_schema
-from ministral_node.deciders import Cancellation, Cancelled, Watcher
 from ministral_node.engine.engine import VisionLanguageEngine
 from ministral_node.engine.generation import GenerationOptions
 from ministral_node.image_conversion import ImageError, decode_data_url
+from ministral_node.timing import Cancellation, Cancelled, Watcher
 
 log = logging.getLogger(__name__)
 
@@ -240,7 +240,7 @@ class ChatServer(ThreadingHTTPServer):
     def model_name(self) -> str:
         if self.options.model_name:
             return self.options.model_name
-        return self.engine.model_info().name if self.engine is not None else 'none'
+        return self.engine.identity().name if self.engine is not None else 'none'
 
     @property
     def can_answer(self) -> bool:

@@ -38,20 +38,13 @@ from ministral_node.chat_api import (
     parse_endpoint,
     response_format,
 )
-from ministral_node.clock import Deadline, MonotonicClock
 from ministral_node.constrained import generation_schema
-from ministral_node.deciders import (
-    Cancellation,
-    Cancelled,
-    DeciderError,
-    DeciderUnavailable,
-    DecisionRequest,
-    Watcher,
-)
 from ministral_node.decision import DecisionError, ModelInfo, Proposal, shorten
 from ministral_node.health import ERROR, OK, HealthBoard
 from ministral_node.image_conversion import jpeg_data_url
-from ministral_node.onboard import system_prompt, user_text
+from ministral_node.sources.base import DeciderError, DeciderUnavailable, DecisionRequest
+from ministral_node.sources.prompt import system_prompt, user_text
+from ministral_node.timing import Cancellation, Cancelled, Deadline, MonotonicClock, Watcher
 
 log = logging.getLogger(__name__)
 
@@ -283,7 +276,7 @@ class RemoteDecider:
                 models = None
             else:
                 models = _model_ids(data) if status == 200 else None
-        except DeciderError as exc:
+        except (DeciderError, Cancelled) as exc:
             return ProbeResult(False, str(exc) or 'no answer in time', clock.now() - began)
         latency = clock.now() - began
         if status != 200:

@@ -34,14 +34,14 @@ from std_msgs.msg import Header, String
 
 from ministral_node import parameters
 from ministral_node.camera import EncodedFrame, LatestFrame
-from ministral_node.clock import Clock, MonotonicClock
 from ministral_node.commands import CommandError, decode_string_message
-from ministral_node.deciders import Decider
 from ministral_node.decision import Proposal, to_json
 from ministral_node.health import ERROR, LEVEL_NAMES, OK, STALE, WARN, HealthBoard
 from ministral_node.image_conversion import CompressedImageData, ImageError, RawImage
 from ministral_node.pipeline import DecisionPipeline
-from ministral_node.sources import build_sources, close_sources, configure_sources
+from ministral_node.sources.base import Decider
+from ministral_node.sources.factory import build_sources, close_sources, configure_sources
+from ministral_node.timing import Clock, MonotonicClock
 from ministral_node.vehicle import VehicleState, battery_percent, heading_from_quaternion
 from ministral_node.watchdog import FailsafeEscalation, LinkMonitor, LinkState, RateMonitor
 

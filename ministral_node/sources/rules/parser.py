@@ -16,17 +16,17 @@ from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from ministral_node.decision import Proposal, Target, answer, clarify, reject, shorten
-from ministral_node.rules import lexicon as lx
-from ministral_node.rules.messages import message
-from ministral_node.rules.numbers import (
+from ministral_node.sources.rules import lexicon as lx
+from ministral_node.sources.rules.messages import message
+from ministral_node.sources.rules.numbers import (
     LANGUAGES,
     is_number_word,
     match_fraction,
     match_words,
     parse_digits,
 )
-from ministral_node.rules.text import PUNCTUATION, Token, prepare, printable, tokenize
-from ministral_node.rules.units import (
+from ministral_node.sources.rules.text import PUNCTUATION, Token, prepare, printable, tokenize
+from ministral_node.sources.rules.units import (
     ANGLE,
     COUNT,
     DEFAULT_UNITS,

@@ -1,4 +1,4 @@
-"""Time the rule parser: `python -m ministral_node.rules.bench [--rounds N]`.
+"""Time the rule parser: `python -m ministral_node.sources.rules.bench [--rounds N]`.
 
 Prints the median, 99th percentile and worst time of one `parse_command` call over a fixed
 mix of commands in the five languages (clean parses, clarifications, questions, gibberish).
@@ -11,7 +11,7 @@ import platform
 import statistics
 import time
 
-from ministral_node.rules.parser import parse_command
+from ministral_node.sources.rules.parser import parse_command
 
 COMMANDS = (
     'take off to 30 m', 'fly north-east 50 m', 'follow the blue car at 10 m',

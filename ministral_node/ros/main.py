@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     import rclpy
     from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 
-    from ministral_node.node import MinistralNode
+    from ministral_node.ros.node import MinistralNode
 
     if not ros_args:
         ros_args = ['--ros-args']

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from ministral_node.deciders import Cancellation, DecisionRequest
 from ministral_node.decision import ModelInfo, Proposal
-from ministral_node.rules.parser import parse_command
+from ministral_node.sources.base import DecisionRequest
+from ministral_node.sources.rules.parser import parse_command
+from ministral_node.timing import Cancellation
 
 
 class RuleDecider:
