@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ministral_node.decision import Attempt, DecisionError, ModelInfo, Proposal
+from ministral_node.settings import ChainSettings
 from ministral_node.sources.base import Decider, DeciderError, DeciderUnavailable, DecisionRequest
 from ministral_node.sources.failsafe import FailsafeDecider
 from ministral_node.timing import Cancellation, Cancelled, Clock, Deadline
@@ -125,3 +126,9 @@ class FallbackChain:
             return None, attempt('timeout', f'answered after its {budget_s:.3g} s budget; '
                                             'late result discarded')
         return proposal, attempt('ok', '')
+
+    def apply(self, settings: ChainSettings) -> None:
+        """Take new per-source deadlines and circuit-breaker settings."""
+        self.timeouts_s = dict(settings.timeouts_s)
+        for breaker in self.breakers.values():
+            breaker.apply(settings.breaker_failures, settings.breaker_cooldown_s)

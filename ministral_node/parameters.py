@@ -6,6 +6,7 @@ file through `load_params_file`, and the launch-file test checks launch files ag
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,6 +116,10 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('command_queue_depth', 4,
               'Commands waiting while a decision is being made; beyond this the oldest waiting '
               'command is rejected.', minimum=1, maximum=100),
+    ParamSpec('command_history_depth', 1000,
+              'Depth of the reliable ~/command subscription and ~/decision publisher: a burst '
+              'this large is received whole and every command answered (queued or rejected).',
+              minimum=10, maximum=100_000, applies=ON_CONFIGURE),
     # Deciding
     ParamSpec('decision_sources', ['rules'],
               'Decision sources, tried in order; the failsafe always comes last.',
@@ -347,18 +352,38 @@ def defaults() -> dict[str, Value]:
     return {p.name: p.default for p in PARAMETERS}
 
 
-def validate(values: Mapping[str, Any]) -> dict[str, Value]:
-    """Checked, coerced copy of a complete set of values; ParameterError on the first problem."""
+def unknown(name: str) -> str:
+    """The problem line for a parameter that is not declared, with the nearest name."""
+    near = difflib.get_close_matches(name, list(SPECS), n=1)
+    return f'unknown parameter {name!r}' + (f' (did you mean {near[0]!r}?)' if near else '')
+
+
+def problems(values: Mapping[str, Any]) -> list[str]:
+    """Every problem of a set of values, one line each naming parameter, value and rule:
+    unknown names, wrong types, out-of-range values, then broken cross-rules."""
+    found: list[str] = []
     checked: dict[str, Value] = {}
     for name, value in values.items():
         if name not in SPECS:
-            raise ParameterError(f'unknown parameter {name!r}')
-        checked[name] = SPECS[name].check(value)
-    for check in CROSS_CHECKS:
-        reason = check(checked)
-        if reason:
-            raise ParameterError(reason)
-    return checked
+            found.append(unknown(name))
+            continue
+        try:
+            checked[name] = SPECS[name].check(value)
+        except ParameterError as exc:
+            found.append(str(exc))
+    if not found:
+        complete = {**defaults(), **checked}
+        found.extend(reason for check in CROSS_CHECKS if (reason := check(complete)))
+    return found
+
+
+def validate(values: Mapping[str, Any]) -> dict[str, Value]:
+    """Checked, coerced copy of a complete set of values; ParameterError naming every
+    problem (one per line) when there is any."""
+    found = problems(values)
+    if found:
+        raise ParameterError('\n'.join(found))
+    return {name: SPECS[name].check(value) for name, value in values.items()}
 
 
 def with_changes(current: Mapping[str, Value], changes: Mapping[str, Any]) -> dict[str, Value]:
@@ -399,7 +424,8 @@ def load_params_file(path: str | Path, node_name: str = NODE_NAME,
     try:
         return validate({**(base or defaults()), **section})
     except ParameterError as exc:
-        raise ParameterError(f'{path}: {exc}') from exc
+        raise ParameterError('\n'.join(f'{path}: {line}' for line in str(exc).splitlines())
+                             ) from exc
 
 
 def names() -> Iterable[str]:

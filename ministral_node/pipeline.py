@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable
 
 from ministral_node.camera import Frame, LatestFrame
 from ministral_node.commands import screen
@@ -26,8 +24,8 @@ from ministral_node.decision import (
 from ministral_node.fallback import FallbackChain
 from ministral_node.health import ERROR, OK, HealthBoard
 from ministral_node.image_conversion import ImageError
-from ministral_node.parameters import SOURCE_CHOICES, defaults
-from ministral_node.safety import ALWAYS_ALLOWED, CONFIRMED, SafetyEnvelope, SafetyLimits
+from ministral_node.safety import ALWAYS_ALLOWED, CONFIRMED, SafetyEnvelope
+from ministral_node.settings import PipelineSettings, Settings, defaults
 from ministral_node.sources.base import Decider, DecisionRequest
 from ministral_node.timing import Cancellation, Clock, Deadline
 from ministral_node.vehicle import VehicleState
@@ -46,68 +44,56 @@ def refusal(decision: dict) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class PipelineSettings:
-    """The parameters the pipeline reads."""
-
-    max_command_chars: int = 2000
-    max_frame_age_s: float = 1.0
-    decision_timeout_s: float = 10.0
-    source_timeouts_s: Mapping[str, float] = field(default_factory=dict)
-
-    @classmethod
-    def from_params(cls, values: Mapping[str, Any]) -> PipelineSettings:
-        return cls(int(values['max_command_chars']), float(values['max_frame_age_s']),
-                   float(values['decision_timeout_s']),
-                   {s: float(values[f'{s}_timeout_s']) for s in SOURCE_CHOICES})
-
-
 class DecisionPipeline:
     """Turns commands into decisions; thread-safe for one caller at a time."""
 
     def __init__(self, chain: FallbackChain, frames: LatestFrame, clock: Clock,
                  stamp_clock: Clock, settings: PipelineSettings | None = None,
                  health: HealthBoard | None = None, envelope: SafetyEnvelope | None = None,
-                 vehicle: Callable[[], VehicleState | None] = lambda: None) -> None:
+                 vehicle: Callable[[], VehicleState | None] = lambda: None,
+                 steady: Clock | None = None) -> None:
         self.chain = chain
         self.frames = frames
         self.clock = clock
+        self.steady = steady or clock
         self.stamp_clock = stamp_clock
         self.settings = settings or PipelineSettings()
         self.health = health or HealthBoard(clock)
-        self.envelope = envelope or SafetyEnvelope(SafetyLimits.from_params(defaults()), clock)
+        self.envelope = envelope or SafetyEnvelope(defaults().limits, clock)
         self.vehicle = vehicle
 
     @classmethod
-    def from_params(cls, values: Mapping[str, Any], sources: list[Decider], frames: LatestFrame,
-                    clock: Clock, stamp_clock: Clock, health: HealthBoard | None = None,
-                    vehicle: Callable[[], VehicleState | None] = lambda: None
-                    ) -> DecisionPipeline:
-        """The pipeline the node and the CLI run, configured from parameter values."""
-        breakers = {s.source: CircuitBreaker(clock) for s in sources}
-        pipeline = cls(FallbackChain(sources, clock, breakers=breakers), frames, clock,
-                       stamp_clock, PipelineSettings.from_params(values), health,
-                       SafetyEnvelope(SafetyLimits.from_params(values), clock), vehicle)
-        pipeline.apply_params(values)
+    def from_settings(cls, settings: Settings, sources: list[Decider], frames: LatestFrame,
+                      clock: Clock, stamp_clock: Clock, health: HealthBoard | None = None,
+                      vehicle: Callable[[], VehicleState | None] = lambda: None,
+                      skip: Callable[[str], str | None] = lambda source: None,
+                      steady: Clock | None = None) -> DecisionPipeline:
+        """The pipeline the node and the CLI run.
+
+        `clock` times state (frame and pose freshness, confirmations); `steady` (default:
+        `clock`) times the decision's deadline and latency; `stamp_clock` stamps decisions.
+        """
+        steady = steady or clock
+        breakers = {s.source: CircuitBreaker(steady) for s in sources}
+        pipeline = cls(FallbackChain(sources, steady, breakers=breakers, skip=skip), frames,
+                       clock, stamp_clock, settings.pipeline, health,
+                       SafetyEnvelope(settings.limits, clock), vehicle, steady)
+        pipeline.apply(settings)
         return pipeline
 
-    def apply_params(self, values: Mapping[str, Any]) -> None:
-        """Take new parameter values; a limits change builds a new envelope (dropping any
-        action waiting for confirmation)."""
-        self.settings = PipelineSettings.from_params(values)
-        self.chain.timeouts_s = dict(self.settings.source_timeouts_s)
-        for breaker in self.chain.breakers.values():
-            breaker.threshold = int(values['breaker_failures'])
-            breaker.cooldown_s = float(values['breaker_cooldown_s'])
-        limits = SafetyLimits.from_params(values)
-        if limits != self.envelope.limits:
-            self.envelope = SafetyEnvelope(limits, self.clock)
+    def apply(self, settings: Settings) -> None:
+        """Take new settings; a limits change builds a new envelope (dropping any action
+        waiting for confirmation)."""
+        self.settings = settings.pipeline
+        self.chain.apply(settings.chain)
+        if settings.limits != self.envelope.limits:
+            self.envelope = SafetyEnvelope(settings.limits, self.clock)
             log.info('safety limits changed')
 
     def decide(self, text: str, *, command_id: str | None = None,
                received: float | None = None, cancel: Cancellation | None = None) -> dict:
-        """The decision for one command; `received` is its arrival on the duration clock."""
-        received = self.clock.now() if received is None else received
+        """The decision for one command; `received` is its arrival on the steady clock."""
+        received = self.steady.now() if received is None else received
         command = self._command_info(text, command_id, received)
         screened = screen(text, self.settings.max_command_chars)
         if screened is not None:
@@ -120,8 +106,8 @@ class DecisionPipeline:
             return confirmation
         notes: list[str] = []
         frame = self._fresh_frame(notes)
-        deadline = Deadline(self.clock,
-                            self.settings.decision_timeout_s - (self.clock.now() - received))
+        deadline = Deadline(self.steady,
+                            self.settings.decision_timeout_s - (self.steady.now() - received))
         result = self.chain.decide(DecisionRequest(command, frame), deadline, cancel)
         self._record_attempts(result.attempts)
         if result.source == 'failsafe':
@@ -133,7 +119,7 @@ class DecisionPipeline:
                received: float | None = None, proposal: Proposal | None = None) -> dict:
         """The decision for a command refused before any source saw it (unreadable, dropped,
         empty, too long): `reject` with `reason` unless another proposal is given."""
-        received = self.clock.now() if received is None else received
+        received = self.steady.now() if received is None else received
         command = self._command_info(text, command_id, received)
         log.warning('command %s refused: %s', command.id, reason)
         self.health.error('command', f'command refused: {reason}')
@@ -147,7 +133,7 @@ class DecisionPipeline:
         """An unsolicited failsafe decision (link loss): answers no command, never blocked."""
         log.warning('failsafe %s: %s', proposal.action, reason)
         self.envelope.gate.cancel()
-        now = self.clock.now()
+        now = self.steady.now()
         return self._finish(proposal, 'failsafe', None, None, None,
                             [Attempt('failsafe', 'ok', reason)], [reason], now)
 
@@ -171,7 +157,7 @@ class DecisionPipeline:
         return self._finish(response, 'rules', command, None, None, [attempt], [], received)
 
     def _command_info(self, text: str, command_id: str | None, received: float) -> CommandInfo:
-        stamp = self.stamp_clock.now() - (self.clock.now() - received)
+        stamp = self.stamp_clock.now() - (self.steady.now() - received)
         return CommandInfo(command_id or str(uuid.uuid4()), text, stamp)
 
     def _fresh_frame(self, notes: list[str]) -> Frame | None:
@@ -215,9 +201,9 @@ class DecisionPipeline:
             notes = [*notes, *self.envelope.notes(vehicle)]
         self._record_safety(report.status, report.refused or '; '.join(
             f'{c.field} {c.requested}->{c.applied}' for c in report.changes))
-        now = self.clock.now()
         return make_decision(
             proposal, source=source, stamp=self.stamp_clock.now(),
-            latency_ms=(now - received) * 1000.0, command=command,
-            frame=None if frame is None else frame.info(now), model=model, safety=report,
+            latency_ms=(self.steady.now() - received) * 1000.0, command=command,
+            frame=None if frame is None else frame.info(self.clock.now()), model=model,
+            safety=report,
             attempts=attempts, notes=notes)

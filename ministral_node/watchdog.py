@@ -69,6 +69,17 @@ class LinkMonitor:
             self.state = LinkState.LOST
             return LinkChange(LinkState.UP, LinkState.LOST, silent)
 
+    def apply(self, loss_timeout_s: float) -> None:
+        """Take a new loss timeout (checked at the next `update`)."""
+        self.loss_timeout_s = loss_timeout_s
+
+    def rebase(self) -> None:
+        """The clock jumped backwards: count silence from now, not from a future reading."""
+        now = self.clock.now()
+        with self._lock:
+            if self.last_heartbeat is not None and self.last_heartbeat > now:
+                self.last_heartbeat = now
+
     def silent_s(self) -> float | None:
         """Seconds since the last heartbeat, or None if there was none."""
         with self._lock:
@@ -110,6 +121,11 @@ class FailsafeEscalation:
             self.silent_at_loss_s = silent_s
             self.published = []
 
+    def rebase(self) -> None:
+        """The clock jumped backwards: the hold counts from now."""
+        if self.lost_at is not None and self.lost_at > self.clock.now():
+            self.lost_at = self.clock.now()
+
     def clear(self) -> None:
         """The link is back: stop escalating (the operator decides what comes next)."""
         self.lost_at = None
@@ -150,6 +166,11 @@ class CircuitBreaker:
         self.failures = 0
         self.opened_at: float | None = None
         self._lock = threading.Lock()
+
+    def apply(self, threshold: int, cooldown_s: float) -> None:
+        """Take a new failure threshold and cooldown; the current count and state stay."""
+        with self._lock:
+            self.threshold, self.cooldown_s = threshold, cooldown_s
 
     @property
     def state(self) -> str:
@@ -203,6 +224,12 @@ class RateMonitor:
         self._last: float | None = None
         self._lock = threading.Lock()
 
+    def reset(self) -> None:
+        """Forget every arrival (the clock jumped backwards)."""
+        with self._lock:
+            self._arrivals.clear()
+            self._last = None
+
     def tick(self) -> None:
         now = self.clock.now()
         with self._lock:
@@ -223,3 +250,52 @@ class RateMonitor:
         """Seconds since the last arrival, or None if nothing ever arrived."""
         with self._lock:
             return None if self._last is None else self.clock.now() - self._last
+
+
+class ClockState(Enum):
+    """How a (simulation) clock moves against the steady clock."""
+
+    RUNNING = 'running'
+    STOPPED = 'stopped'
+    JUMPED_BACK = 'jumped_back'
+
+
+@dataclass(frozen=True)
+class ClockReading:
+    """The clock's state, and since when (steady seconds) or by how much it jumped."""
+
+    state: ClockState
+    stopped_s: float = 0.0
+    jumped_s: float = 0.0
+
+
+class ClockMonitor:
+    """Watches the node clock (`/clock` under simulated time) against the steady clock.
+
+    A clock that does not advance for `stall_s` of steady time is STOPPED (timers on it and the
+    watchdog would go silent); one that goes backwards JUMPED_BACK (a simulator reset).
+    """
+
+    def __init__(self, clock: Clock, steady: Clock, stall_s: float = 2.0) -> None:
+        self.clock = clock
+        self.steady = steady
+        self.stall_s = stall_s
+        self.jumps = 0
+        self._last: float | None = None
+        self._advanced_at = steady.now()
+
+    def update(self) -> ClockReading:
+        """Read both clocks; call it periodically on the steady clock."""
+        now, real = self.clock.now(), self.steady.now()
+        last, self._last = self._last, now
+        if last is None or now > last:
+            self._advanced_at = real
+            return ClockReading(ClockState.RUNNING)
+        if now < last:
+            self.jumps += 1
+            self._advanced_at = real
+            return ClockReading(ClockState.JUMPED_BACK, jumped_s=last - now)
+        stopped = real - self._advanced_at
+        if stopped >= self.stall_s:
+            return ClockReading(ClockState.STOPPED, stopped_s=stopped)
+        return ClockReading(ClockState.RUNNING)

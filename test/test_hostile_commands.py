@@ -16,6 +16,7 @@ from ministral_node.camera import Frame, LatestFrame
 from ministral_node.decision import Proposal, validate_decision
 from ministral_node.pipeline import DecisionPipeline
 from ministral_node.safety import SafetyEnvelope
+from ministral_node.settings import Settings
 from ministral_node.sources.onboard import OnboardDecider
 from ministral_node.sources.rules import RuleDecider
 from ministral_node.timing import FakeClock
@@ -116,7 +117,8 @@ def _run(decider, vehicle_name: str, texts: list[str]) -> RecordingEnvelope:
     clock = FakeClock(CLOCK_START)
     values = _limits_values()
     frames = LatestFrame()
-    pipeline = DecisionPipeline.from_params(values, [decider], frames, clock, FakeClock())
+    pipeline = DecisionPipeline.from_settings(Settings.from_values(values), [decider], frames,
+                                              clock, FakeClock())
     envelope = RecordingEnvelope(pipeline.envelope.limits, clock)
     pipeline.envelope = envelope
     vehicle = _vehicles(clock.now())[vehicle_name]

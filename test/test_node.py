@@ -35,7 +35,7 @@ def _level(status) -> int:
 
 def test_commands_get_valid_decisions_that_see_the_camera(harness):
     harness.image(encode_raw(SCENE, 'bgr8'), stamp_s=123)
-    harness.wait_for(lambda: harness.node.frames.newest() is not None, what='a frame')
+    harness.wait_for(lambda: harness.node.loop.frames.newest() is not None, what='a frame')
     decision = harness.command('Take off to 15 meters')
     validate_decision(decision)
     assert decision['action'] == 'takeoff' and decision['source'] == 'rules'
@@ -66,10 +66,10 @@ def test_lifecycle_deactivate_stops_deciding_and_activate_resumes():
         decisions = f'{h.namespace}/ministral_node/decision'
         assert h.client.count_publishers(decisions) == 0  # nothing before configure
         h.node.trigger_configure()
-        assert h.node.state_label == 'inactive'
+        assert h.node.status()["state"] == 'inactive'
         h.wait_for(lambda: h.command_pub.get_subscription_count() > 0, what='subscription')
         h.command_pub.publish(String(data='land'))
-        h.wait_for(lambda: any('while inactive' in s.message for s in h.diagnostic('command')),
+        h.wait_for(lambda: any('node inactive' in s.message for s in h.diagnostic('command')),
                    what='a command ERROR saying the node is inactive')
         assert h.decisions == []
         h.node.trigger_activate()
@@ -79,14 +79,14 @@ def test_lifecycle_deactivate_stops_deciding_and_activate_resumes():
                    what='inactive status')
         since = len(h.decisions)
         h.command_pub.publish(String(data='hover'))
-        h.wait_for(lambda: h.node.health.snapshot_of('command').values.get('errors_total')
+        h.wait_for(lambda: h.node.loop.health.snapshot_of('command').values.get('errors_total')
                    == '2', what='the second inactive command counted')
         assert len(h.decisions) == since
         h.node.trigger_activate()
         assert h.command('return home')['action'] == 'return_to_home'
         h.node.trigger_deactivate()
         h.node.trigger_cleanup()
-        assert h.node.state_label == 'unconfigured'
+        assert h.node.status()["state"] == 'unconfigured'
     finally:
         h.close()
 
@@ -146,7 +146,7 @@ def test_malformed_images_are_rejected_and_diagnosed_and_decisions_go_on(harness
 def test_an_8k_frame_is_used(harness):
     big = np.zeros((4320, 7680, 3), np.uint8)
     harness.image(encode_raw(big, 'rgb8'))
-    harness.wait_for(lambda: harness.node.frames.newest() is not None, timeout=30,
+    harness.wait_for(lambda: harness.node.loop.frames.newest() is not None, timeout=30,
                      what='the 8K frame')
     decision = harness.command('take a photo')
     assert decision['frame']['width'] == 7680 and decision['frame']['height'] == 4320
@@ -157,11 +157,11 @@ def test_compressed_transport_and_a_corrupt_jpeg():
     try:
         ok, jpeg = cv2.imencode('.jpg', SCENE)
         h.compressed(jpeg.tobytes())
-        h.wait_for(lambda: h.node.frames.newest() is not None, what='a JPEG frame')
+        h.wait_for(lambda: h.node.loop.frames.newest() is not None, what='a JPEG frame')
         assert h.command('take a picture')['frame']['width'] == 160
         h.compressed(jpeg.tobytes()[:2000])  # truncated
-        h.wait_for(lambda: isinstance(h.node.frames.newest(), EncodedFrame)
-                   and len(h.node.frames.newest().data.data) == 2000, what='the bad JPEG')
+        h.wait_for(lambda: isinstance(h.node.loop.frames.newest(), EncodedFrame)
+                   and len(h.node.loop.frames.newest().data.data) == 2000, what='the bad JPEG')
         decision = h.command('take a picture')
         assert decision['frame'] is None
         assert 'unusable' in decision['notes'][0] and 'truncated' in decision['notes'][0]
@@ -209,7 +209,7 @@ def test_a_burst_while_busy_rejects_the_oldest_waiting_beyond_the_queue():
     h = Harness(MinistralNode, {'command_queue_depth': 1})
     try:
         gate = threading.Event()
-        pipeline = h.node._pipeline
+        pipeline = h.node.loop.pipeline
         original = pipeline.decide
 
         def slow(*args, **kwargs):

@@ -16,11 +16,11 @@ def test_a_4bit_onnx_model_decides_over_dds_with_the_camera_frame():
                                 'model_dir': str(model('random')), 'temperature': 0.8,
                                 'seed': 5, 'max_image_edge': 112})
     try:
-        h.wait_for(lambda: h.node.health.snapshot_of('onboard').message.startswith('loaded'),
+        h.wait_for(lambda: h.node.loop.health.snapshot_of('onboard').message.startswith('loaded'),
                    what='the model loaded on activate')
         h.image(encode_raw(np.random.default_rng(1).integers(0, 256, (90, 160, 3),
                                                              dtype=np.uint8), 'bgr8'))
-        h.wait_for(lambda: h.node.frames.newest() is not None, what='a frame')
+        h.wait_for(lambda: h.node.loop.frames.newest() is not None, what='a frame')
         for text in ('land on the red pad', 'suis la voiture bleue', 'steig auf 30 Meter'):
             decision = h.command(text, timeout=60)
             validate_decision(decision)
@@ -30,9 +30,9 @@ def test_a_4bit_onnx_model_decides_over_dds_with_the_camera_frame():
             assert decision['model']['variant'] == 'q4'
             assert decision['model']['provider'] == 'CPUExecutionProvider'
             assert decision['frame']['width'] == 160
-        assert h.node._sources[0].last_result.image_tokens > 0  # the frame reached the model
+        assert h.node.loop.sources[0].last_result.image_tokens > 0  # the frame reached the model
         h.node.trigger_deactivate()
-        assert h.node._sources == []  # the model is freed on deactivate
+        assert h.node.loop.sources == []  # the model is freed on deactivate
     finally:
         h.close()
 
@@ -41,7 +41,7 @@ def test_a_missing_model_is_a_reported_degraded_mode_not_a_crash(tmp_path):
     h = Harness(MinistralNode, {'decision_sources': ['onboard', 'rules'],
                                 'model_dir': str(tmp_path / 'nowhere')})
     try:
-        onboard = h.node.health.snapshot_of('onboard')
+        onboard = h.node.loop.health.snapshot_of('onboard')
         assert onboard.level == ERROR and 'nowhere' in onboard.message
         decision = h.command('land')
         assert decision['source'] == 'rules' and decision['action'] == 'land'
@@ -68,7 +68,7 @@ def test_a_broken_model_directory_is_reported_with_the_reason(tmp_path, broken):
     h = Harness(MinistralNode, {'decision_sources': ['onboard', 'rules'],
                                 'model_dir': str(bad)})
     try:
-        assert reason in h.node.health.snapshot_of('onboard').message
+        assert reason in h.node.loop.health.snapshot_of('onboard').message
         assert h.command('hover')['source'] == 'rules'
     finally:
         h.close()

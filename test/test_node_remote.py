@@ -34,7 +34,7 @@ def node(server):
 
 def test_a_healthy_ground_station_decides_and_sees_the_camera(node, server):
     node.image(encode_raw(np.full((56, 84, 3), 90, np.uint8), 'rgb8'))
-    node.wait_for(lambda: node.node.frames.newest() is not None, what='a frame')
+    node.wait_for(lambda: node.node.loop.frames.newest() is not None, what='a frame')
     decision = node.command('fly to the red pad')
     assert decision['source'] == 'remote' and decision['attempts'][0]['outcome'] == 'ok'
     assert decision['model']['name']
@@ -93,8 +93,8 @@ def test_the_remote_source_is_skipped_while_the_link_is_lost(server):
         beat = h.client.create_publisher(Header, f'{h.namespace}/ground_heartbeat', 10)
         h.wait_for(lambda: beat.get_subscription_count() > 0, what='heartbeat subscription')
         beat.publish(Header())
-        h.wait_for(lambda: h.node.link.state.value == 'up', what='link up')
-        h.wait_for(lambda: h.node.link.state.value == 'lost', what='link lost')
+        h.wait_for(lambda: h.node.loop.link.state.value == 'up', what='link up')
+        h.wait_for(lambda: h.node.loop.link.state.value == 'lost', what='link lost')
         decision = h.command('land')
         assert decision['attempts'][0] == {'source': 'remote', 'outcome': 'skipped',
                                            'detail': 'ground link lost', 'latency_ms': 0.0}

@@ -60,7 +60,7 @@ def test_camera_stopped_mid_mission_goes_stale_and_decisions_say_so():
         for _ in range(12):
             h.image(FRAME)
             time.sleep(0.1)
-        h.wait_for(lambda: h.node.health.snapshot_of('camera').message.endswith('Hz'),
+        h.wait_for(lambda: h.node.loop.health.snapshot_of('camera').message.endswith('Hz'),
                    what='camera OK with a rate')
         assert h.command('take a photo')['frame'] is not None
         time.sleep(0.8)  # the camera stops
@@ -80,7 +80,7 @@ def test_a_slow_onboard_model_is_cut_off_by_its_deadline(budget_s):
         'decision_sources': ['onboard', 'rules'], 'model_dir': str(model('slow')),
         'onboard_timeout_s': budget_s, 'prefix_cache': False, 'max_new_tokens': 384})
     try:
-        h.wait_for(lambda: h.node.health.snapshot_of('onboard').message.startswith('loaded'),
+        h.wait_for(lambda: h.node.loop.health.snapshot_of('onboard').message.startswith('loaded'),
                    what='the onboard model loaded')
         overshoots = []
         # A long command makes the prefill alone outlast the budget on any machine (a short

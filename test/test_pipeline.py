@@ -10,8 +10,9 @@ from ministral_node.fallback import FallbackChain
 from ministral_node.health import ERROR, OK
 from ministral_node.image_conversion import CompressedImageData
 from ministral_node.parameters import defaults
-from ministral_node.pipeline import DecisionPipeline, PipelineSettings, refusal
+from ministral_node.pipeline import DecisionPipeline, refusal
 from ministral_node.safety import SafetyEnvelope, SafetyLimits
+from ministral_node.settings import PipelineSettings
 from ministral_node.timing import FakeClock
 from ministral_node.vehicle import VehicleState
 

@@ -20,6 +20,7 @@ from ministral_node.decision import to_json
 from ministral_node.health import HealthBoard
 from ministral_node.pipeline import DecisionPipeline, refusal
 from ministral_node.resources import config_path
+from ministral_node.settings import Settings
 from ministral_node.sources.factory import build_sources, close_sources
 from ministral_node.timing import MonotonicClock, WallClock
 
@@ -71,13 +72,13 @@ def decide(args: argparse.Namespace) -> dict:
     clock = MonotonicClock()
     health = HealthBoard(clock)
     frames = LatestFrame(int(values['max_image_pixels']))
-    if args.image:
-        frames.store(Frame(_read_image(args.image), WallClock().now(), Path(args.image).name,
-                           clock.now()))
+    image = _read_image(args.image) if args.image else None
     sources = build_sources(values, health, [decider] if decider else None)
+    if image is not None:  # taken now: loading a model must not make it look stale
+        frames.store(Frame(image, WallClock().now(), Path(args.image).name, clock.now()))
     try:
-        pipeline = DecisionPipeline.from_params(values, sources, frames, clock, WallClock(),
-                                                health)
+        pipeline = DecisionPipeline.from_settings(Settings.from_values(values), sources, frames,
+                                                  clock, WallClock(), health)
         return pipeline.decide(args.command)
     finally:
         close_sources(sources)

@@ -1,4 +1,8 @@
-"""`ministral-node`: start the node with a params file and ROS arguments (like `ros2 run`)."""
+"""`ministral-node`: run the node like `ros2 run` (this is also the launch files' executable).
+
+Exit codes: 0 after a normal shutdown; 2 when a parameters file or a parameter is refused
+(before ROS starts for files we can read, at configure for every other way a value arrives).
+"""
 
 from __future__ import annotations
 
@@ -16,20 +20,43 @@ def _split_ros_args(argv: list[str]) -> tuple[list[str], list[str]]:
     return argv[:at], argv[at:]
 
 
+def params_files(ros_args: list[str]) -> list[str]:
+    """The files given with `--params-file` among ROS arguments."""
+    return [ros_args[i + 1] for i, arg in enumerate(ros_args[:-1]) if arg == '--params-file']
+
+
+def check_params_files(paths: list[str], node_name: str = parameters.NODE_NAME) -> list[str]:
+    """Every problem of the files' sections for the node, one line each."""
+    found: list[str] = []
+    for path in paths:
+        try:
+            parameters.load_params_file(path, node_name)
+        except parameters.ParameterError as exc:
+            found.extend(str(exc).splitlines())
+    return found
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the node until shutdown; exit code 2 on an unusable params file."""
+    """Run the node until shutdown; see the module docstring for exit codes."""
     ours, ros_args = _split_ros_args(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(
         prog='ministral-node',
         description='Run the ministral_node lifecycle node. Arguments after --ros-args go to '
-                    'ROS (remappings, -p name:=value, more --params-file).')
-    parser.add_argument('--params-file', default=str(config_path('ministral.yaml')),
-                        help='ROS 2 parameters YAML (default: the package config/ministral.yaml)')
+                    'ROS (remappings, -p name:=value, --params-file).')
+    parser.add_argument('--params-file', default=None,
+                        help='ROS 2 parameters YAML (default, when no --params-file is given '
+                             'after --ros-args either: the package config/ministral.yaml)')
     args = parser.parse_args(ours)
-    try:
-        parameters.load_params_file(args.params_file)
-    except parameters.ParameterError as exc:
-        print(f'ministral-node: {exc}', file=sys.stderr)
+    ros_args = ros_args or ['--ros-args']
+    if args.params_file is not None:
+        ros_args = [ros_args[0], '--params-file', args.params_file, *ros_args[1:]]
+    elif not params_files(ros_args):
+        ros_args = [ros_args[0], '--params-file', str(config_path('ministral.yaml')),
+                    *ros_args[1:]]
+    problems = check_params_files(params_files(ros_args))
+    if problems:
+        for line in problems:
+            print(f'ministral-node: {line}', file=sys.stderr)
         return 2
 
     import rclpy
@@ -37,23 +64,26 @@ def main(argv: list[str] | None = None) -> int:
 
     from ministral_node.ros.node import MinistralNode
 
-    if not ros_args:
-        ros_args = ['--ros-args']
-    ros_args = ros_args[:1] + ['--params-file', args.params_file] + ros_args[1:]
     with rclpy.init(args=['ministral-node', *ros_args]):
         node = MinistralNode()
         executor = MultiThreadedExecutor(num_threads=4)
         executor.add_node(node)
-        if node.values['autostart']:
+        # Refused parameters are reported by configure, whatever autostart says.
+        if node.get_parameter('autostart').value is True or node.parameter_problems():
             node.trigger_configure()
-            node.trigger_activate()
+            if not node.done.done():
+                node.trigger_activate()
         try:
-            executor.spin()
+            executor.spin_until_future_complete(node.done)
         except (KeyboardInterrupt, ExternalShutdownException):
             pass
         finally:
+            code = node.done.result() if node.done.done() else 0
+            if code:
+                print(f'ministral-node: stopped: parameters refused (exit {code})',
+                      file=sys.stderr)
             node.destroy_node()
-    return 0
+    return code
 
 
 if __name__ == '__main__':

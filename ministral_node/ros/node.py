@@ -1,18 +1,19 @@
-"""The ROS 2 adapter: a lifecycle node around the decision pipeline.
+"""The ROS 2 adapter: a lifecycle node wiring topics, timers and parameters to the core.
 
-It declares the parameters, owns QoS, topics, timers and diagnostics, and calls the core.
-Publishers, subscriptions and timers are created in `on_configure`; decision sources in
-`on_activate` (models load there and are freed in `on_deactivate`). Inputs that arrive while
-inactive are counted and reported, not decided.
+Everything that decides lives in `DecisionLoop` (ROS-free); this module declares parameters,
+validates them, owns QoS, publishers, subscriptions, timers and diagnostics, and converts
+messages. Publishers, subscriptions and timers are created in `on_configure`; decision sources
+are loaded in `on_activate` and freed in `on_deactivate`, after the running decision and every
+waiting command are answered.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
-import threading
-from collections import deque
-from dataclasses import dataclass
+import traceback
+from collections.abc import Callable
 from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
@@ -21,46 +22,48 @@ from rcl_interfaces.msg import (
     FloatingPointRange,
     IntegerRange,
     ParameterDescriptor,
-    ParameterType,
     SetParametersResult,
 )
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
-from rclpy.exceptions import ParameterUninitializedException
+from rclpy.clock import Clock as RclpyClock
+from rclpy.clock import ClockType
+from rclpy.exceptions import (
+    InvalidParameterTypeException,
+    InvalidParameterValueException,
+    ParameterUninitializedException,
+)
 from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackReturn
 from rclpy.parameter import Parameter
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
+from rclpy.task import Future
 from sensor_msgs.msg import BatteryState, CompressedImage, Image
 from std_msgs.msg import Header, String
 
 from ministral_node import parameters
-from ministral_node.camera import EncodedFrame, LatestFrame
-from ministral_node.commands import CommandError, decode_string_message
-from ministral_node.decision import Proposal, to_json
-from ministral_node.health import ERROR, LEVEL_NAMES, OK, STALE, WARN, HealthBoard
-from ministral_node.image_conversion import CompressedImageData, ImageError, RawImage
-from ministral_node.pipeline import DecisionPipeline
-from ministral_node.sources.base import Decider
-from ministral_node.sources.factory import build_sources, close_sources, configure_sources
+from ministral_node.decision import to_json
+from ministral_node.decision_loop import DecisionLoop
+from ministral_node.image_conversion import CompressedImageData, RawImage
+from ministral_node.settings import Settings
 from ministral_node.timing import Clock, MonotonicClock
-from ministral_node.vehicle import VehicleState, battery_percent, heading_from_quaternion
-from ministral_node.watchdog import FailsafeEscalation, LinkMonitor, LinkState, RateMonitor
+from ministral_node.vehicle import battery_percent, heading_from_quaternion
 
-_ROS_TYPES = {
-    'bool': ParameterType.PARAMETER_BOOL,
-    'int': ParameterType.PARAMETER_INTEGER,
-    'float': ParameterType.PARAMETER_DOUBLE,
-    'str': ParameterType.PARAMETER_STRING,
-    'str_list': ParameterType.PARAMETER_STRING_ARRAY,
-    'float_list': ParameterType.PARAMETER_DOUBLE_ARRAY,
-}
+# Parameters rclpy itself may be given; every other override must be one of ours.
+_ROS_OWN_PARAMETERS = ('use_sim_time', 'start_type_description_service')
+# Exit code of the node process when its parameters are refused (as `ministral-node`).
+EXIT_BAD_PARAMETERS = 2
 
 
 def descriptor(spec: parameters.ParamSpec) -> ParameterDescriptor:
-    """The ROS parameter descriptor for a declared parameter (type, range, choices)."""
+    """The ROS parameter descriptor for a declared parameter (range, choices).
+
+    Parameters are dynamically typed for rclpy, so a wrong type reaches our validation (one
+    message for every way a value arrives) instead of an exception inside rclpy; the type
+    is stated in the description.
+    """
     when = {parameters.ON_CONFIGURE: ' Applies at the next configure.',
             parameters.ON_ACTIVATE: ' Applies at the next activate.'}.get(spec.applies, '')
-    result = ParameterDescriptor(name=spec.name, type=_ROS_TYPES[spec.kind],
-                                 description=spec.description + when)
+    result = ParameterDescriptor(name=spec.name, dynamic_typing=True,
+                                 description=f'{spec.description}{when} ({spec.kind})')
     if spec.choices:
         result.additional_constraints = 'one of: ' + ', '.join(spec.choices)
     if spec.minimum is not None and spec.maximum is not None:
@@ -93,7 +96,7 @@ class RosLogHandler(logging.Handler):
 
 
 class RosClock:
-    """The node's ROS clock (sim time aware) as a core `Clock`, for decision stamps."""
+    """The node's ROS clock (simulation time under `use_sim_time`) as a core `Clock`."""
 
     def __init__(self, node: LifecycleNode) -> None:
         self._node = node
@@ -102,194 +105,229 @@ class RosClock:
         return self._node.get_clock().now().nanoseconds / 1e9
 
 
-@dataclass
-class _Pending:
-    """A command waiting for its decision."""
-
-    text: str
-    received: float
-
-
 class MinistralNode(LifecycleNode):
     """Lifecycle node: camera + commands in, decisions, status and diagnostics out."""
 
     def __init__(self, node_name: str = parameters.NODE_NAME, *, clock: Clock | None = None,
                  **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
-        self._logging = RosLogHandler(self.get_logger())
-        logging.getLogger('ministral_node').addHandler(self._logging)
+        self._log_handler = RosLogHandler(self.get_logger())
+        logging.getLogger('ministral_node').addHandler(self._log_handler)
         logging.getLogger('ministral_node').setLevel(logging.INFO)
-        for spec in parameters.PARAMETERS:
-            default = spec.default
-            if isinstance(default, list) and not default:
-                default = Parameter.Type.STRING_ARRAY if spec.kind == 'str_list' \
-                    else Parameter.Type.DOUBLE_ARRAY
-            self.declare_parameter(spec.name, default, descriptor(spec))
-        self.values = parameters.validate({n: self._read(n) for n in parameters.names()})
+        self._parameter_problems = self._declare_parameters()
         self.add_on_set_parameters_callback(self._on_set_parameters)
-
-        self.clock = clock or MonotonicClock()
-        self.health = HealthBoard(self.clock)
-        self.frames = LatestFrame(int(self.values['max_image_pixels']))
-        self.link = LinkMonitor(self.clock, self.values['link_loss_timeout_s'])
-        self.escalation = FailsafeEscalation(self.clock, self.values['failsafe_action'],
-                                             self.values['failsafe_hold_s'])
-        self.camera_rate = RateMonitor(self.clock, self.values['camera_expected_rate_hz'])
-        self.state_label = 'unconfigured'
-        self.decisions_published = 0
-        self.last_decision: dict | None = None
-        self.vehicle = VehicleState()
-        self._pending: deque[_Pending] = deque()
-        self._failsafes: deque[tuple[Proposal, str]] = deque()
-        self._lock = threading.Lock()
-        self._busy = False
-        self._frames_received = 0
-        self._pipeline: DecisionPipeline | None = None
-        self._sources: list[Decider] = []
-        self._subscriptions: list[Any] = []
-        self._camera_group = MutuallyExclusiveCallbackGroup()
-        self._command_group = MutuallyExclusiveCallbackGroup()
-        self._decision_group = MutuallyExclusiveCallbackGroup()
-        self._output_group = MutuallyExclusiveCallbackGroup()
-        self._watchdog_group = MutuallyExclusiveCallbackGroup()
+        self.done: Future = Future()  # result: the process exit code
+        self.settings: Settings | None = None
+        self.loop: DecisionLoop | None = None
+        self._state_clock = clock
+        self._groups = {name: MutuallyExclusiveCallbackGroup()
+                        for name in ('camera', 'command', 'decision', 'output', 'watchdog')}
         self._decision_pub = self._status_pub = self._diagnostics_pub = None
-        self._timers: list[Any] = []
-        self._wake = None
+        self._inputs: list[Any] = []
+        self._periodic: list[Any] = []
+        self._wake_condition = None
+        self._camera_sub = None
 
     # Parameters
 
+    def _declare_parameters(self) -> list[str]:
+        """Declare every parameter; overrides rclpy refuses become problems (reported at
+        configure), and so do overrides with names we do not declare."""
+        problems = []
+        for spec in parameters.PARAMETERS:
+            default = spec.default if spec.default != [] else None
+            try:
+                self.declare_parameter(spec.name, default, descriptor(spec))
+            except (InvalidParameterTypeException, InvalidParameterValueException) as exc:
+                given = self._overrides().get(spec.name)
+                problems.append(f'{spec.name}: {given.value if given else "?"!r} refused: '
+                                f'{exc}')
+                self.declare_parameter(spec.name, default, descriptor(spec),
+                                       ignore_override=True)
+        problems.extend(parameters.unknown(name) for name in self._overrides()
+                        if name not in parameters.SPECS and name not in _ROS_OWN_PARAMETERS
+                        and not name.startswith('qos_overrides.'))
+        return problems
+
+    def _overrides(self) -> dict[str, Parameter]:
+        # rclpy keeps the overrides it was given (params files, -p, launch) only here.
+        return getattr(self, '_parameter_overrides', {})
+
     def _read(self, name: str) -> Any:
         try:
-            return self.get_parameter(name).value
+            value = self.get_parameter(name).value
         except ParameterUninitializedException:
-            return parameters.SPECS[name].default
+            value = None
+        return parameters.SPECS[name].default if value is None else value
+
+    def parameter_problems(self) -> list[str]:
+        """Every problem of the node's parameters, one line each (empty when they are fine)."""
+        values = {name: self._read(name) for name in parameters.names()}
+        return [*self._parameter_problems, *parameters.problems(values)]
 
     def _on_set_parameters(self, changes: list[Parameter]) -> SetParametersResult:
+        if self.settings is None:  # not configured: checked as a whole at configure
+            found = parameters.problems({p.name: p.value for p in changes
+                                         if p.name in parameters.SPECS})
+            return SetParametersResult(successful=not found, reason='; '.join(found))
         try:
-            updated = parameters.with_changes(self.values, {p.name: p.value for p in changes})
+            updated = self.settings.with_changes({p.name: p.value for p in changes
+                                                  if p.name in parameters.SPECS})
         except parameters.ParameterError as exc:
-            return SetParametersResult(successful=False, reason=str(exc))
-        self.values = updated
-        self.frames.max_pixels = int(updated['max_image_pixels'])
-        self.link.loss_timeout_s = updated['link_loss_timeout_s']
-        self.camera_rate.expected_hz = updated['camera_expected_rate_hz']
-        self.escalation.configure(updated['failsafe_action'], updated['failsafe_hold_s'])
-        if self._pipeline is not None:
-            self._pipeline.apply_params(updated)
-        configure_sources(self._sources, updated)
+            return SetParametersResult(successful=False, reason=str(exc).replace('\n', '; '))
+        self.settings = updated
+        if self.loop is not None:
+            self.loop.apply(updated)
         return SetParametersResult(successful=True)
 
     # Lifecycle
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._decision_pub = self.create_lifecycle_publisher(String, '~/decision', 10)
+        problems = self.parameter_problems()
+        if problems:
+            for line in problems:
+                self.get_logger().error(f'parameter refused: {line}')
+            self.get_logger().error(f'configure failed: {len(problems)} parameter problem(s)')
+            if not self.done.done():
+                self.done.set_result(EXIT_BAD_PARAMETERS)
+            return TransitionCallbackReturn.FAILURE
+        self.settings = Settings.from_values(
+            {name: self._read(name) for name in parameters.names()})
+        values = self.settings.values
+        sim_time = bool(self.get_parameter('use_sim_time').value)
+        ros_clock = RosClock(self)
+        state_clock = self._state_clock or (ros_clock if sim_time else MonotonicClock())
+        depth = values['command_history_depth']
+        self._decision_pub = self.create_lifecycle_publisher(
+            String, '~/decision', QoSProfile(depth=depth, reliability=ReliabilityPolicy.RELIABLE))
         # Status and diagnostics also report while inactive, so they are plain publishers.
         self._status_pub = self.create_publisher(String, '~/status', 10)
         self._diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
-        self._timers = [
-            self.create_timer(1.0 / self.values['status_rate_hz'], self._publish_status,
-                              self._output_group),
-            self.create_timer(self.values['diagnostics_period_s'], self._publish_diagnostics,
-                              self._output_group),
-            self.create_timer(0.1, self._supervise, self._watchdog_group),
+        self._wake_condition = self.create_guard_condition(
+            self._guard('decision', self._drain), self._groups['decision'])
+        self.loop = DecisionLoop(self.settings, state_clock, self._publish_decision,
+                                 wake=self._wake_condition.trigger, steady=MonotonicClock(),
+                                 stamp_clock=ros_clock, sim_time=sim_time)
+        # Timers run on the steady clock: status and the watchdog keep going (and say so)
+        # when a simulation's /clock stops.
+        steady = RclpyClock(clock_type=ClockType.STEADY_TIME)
+        self._periodic = [
+            self.create_timer(1.0 / values['status_rate_hz'],
+                              self._guard('status', self._publish_status),
+                              self._groups['output'], clock=steady),
+            self.create_timer(values['diagnostics_period_s'],
+                              self._guard('diagnostics', self._publish_diagnostics),
+                              self._groups['output'], clock=steady),
+            self.create_timer(0.1, self._guard('watchdog', self.loop.supervise),
+                              self._groups['watchdog'], clock=steady),
         ]
-        self._wake = self.create_guard_condition(self._drain_commands, self._decision_group)
-        self._subscribe()
-        self.health.set('camera', WARN, 'waiting for frames')
-        self.health.set('link', WARN, 'no ground-station heartbeat yet')
-        self.state_label = 'inactive'
-        self.get_logger().info('configured')
+        self._subscribe(values)
+        self.get_logger().info(f'configured ({"simulation" if sim_time else "steady"} clock)')
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._sources = build_sources(self.values, self.health)
-        self._pipeline = DecisionPipeline.from_params(
-            self.values, self._sources, self.frames, self.clock, RosClock(self), self.health,
-            lambda: self.vehicle)
-        self._pipeline.chain.skip = self._skip_source
-        self.state_label = 'active'
+        result = super().on_activate(state)
+        self.loop.activate()
+        values = self.settings.values
         self.get_logger().info(
-            f'active: sources {[s.source for s in self._sources]} then failsafe; camera '
-            f'{self.values["camera_transport"]} ({self.values["camera_reliability"]})')
-        return super().on_activate(state)
+            f'active: sources {[s.source for s in self.loop.sources]} then failsafe; camera '
+            f'{values["camera_transport"]} ({values["camera_reliability"]})')
+        return result
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._release_sources()
-        self.state_label = 'inactive'
+        # Answers the running decision and every waiting command before the publisher stops.
+        self.loop.deactivate('node deactivating')
         return super().on_deactivate(state)
 
     def on_cleanup(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._unsubscribe()
         self._teardown()
-        self.state_label = 'unconfigured'
         return TransitionCallbackReturn.SUCCESS
 
     def on_shutdown(self, state: LifecycleState) -> TransitionCallbackReturn:
-        self._unsubscribe()
-        self._release_sources()
+        if self.loop is not None:
+            self.loop.shutdown()
         self._teardown()
-        self.state_label = 'finalized'
         return TransitionCallbackReturn.SUCCESS
 
     def on_error(self, state: LifecycleState) -> TransitionCallbackReturn:
         self.get_logger().error(f'error in state {state.label}; cleaning up')
-        self._unsubscribe()
-        self._release_sources()
+        if self.loop is not None:
+            self.loop.deactivate('node error')
         self._teardown()
-        self.state_label = 'unconfigured'
         return TransitionCallbackReturn.SUCCESS
 
     def destroy_node(self) -> None:
-        logging.getLogger('ministral_node').removeHandler(self._logging)
+        logging.getLogger('ministral_node').removeHandler(self._log_handler)
         super().destroy_node()
 
-    def _release_sources(self) -> None:
-        close_sources(self._sources)
-        self._sources = []
-        self._pipeline = None
-
-    def _subscribe(self) -> None:
-        reliability = (ReliabilityPolicy.RELIABLE if self.values['camera_reliability'] ==
-                       'reliable' else ReliabilityPolicy.BEST_EFFORT)
+    def _subscribe(self, values: dict) -> None:
+        reliability = (ReliabilityPolicy.RELIABLE if values['camera_reliability'] == 'reliable'
+                       else ReliabilityPolicy.BEST_EFFORT)
         camera_qos = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST,
                                 reliability=reliability)
-        if self.values['camera_transport'] == 'compressed':
-            camera = self.create_subscription(CompressedImage, 'image_raw/compressed',
-                                              self._on_compressed, camera_qos,
-                                              callback_group=self._camera_group)
+        camera = self._groups['camera']
+        if values['camera_transport'] == 'compressed':
+            self._camera_sub = self.create_subscription(
+                CompressedImage, 'image_raw/compressed',
+                self._guard('camera', self._on_compressed), camera_qos, callback_group=camera)
         else:
-            camera = self.create_subscription(Image, 'image_raw', self._on_image, camera_qos,
-                                              callback_group=self._camera_group)
-        command = self.create_subscription(String, '~/command', self._on_command, 10,
-                                           callback_group=self._command_group, raw=True)
+            self._camera_sub = self.create_subscription(
+                Image, 'image_raw', self._guard('camera', self._on_image), camera_qos,
+                callback_group=camera)
+        command_qos = QoSProfile(depth=values['command_history_depth'],
+                                 history=HistoryPolicy.KEEP_LAST,
+                                 reliability=ReliabilityPolicy.RELIABLE)
         state_qos = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST,
                                reliability=ReliabilityPolicy.BEST_EFFORT)
-        pose = self.create_subscription(PoseStamped, 'pose', self._on_pose, state_qos,
-                                        callback_group=self._camera_group)
-        battery = self.create_subscription(BatteryState, 'battery', self._on_battery,
-                                           state_qos, callback_group=self._camera_group)
-        heartbeat = self.create_subscription(Header, 'ground_heartbeat', self._on_heartbeat, 10,
-                                             callback_group=self._watchdog_group)
-        self._subscriptions = [camera, command, pose, battery, heartbeat]
-
-    def _unsubscribe(self) -> None:
-        for subscription in self._subscriptions:
-            self.destroy_subscription(subscription)
-        self._subscriptions = []
+        self._inputs = [
+            self._camera_sub,
+            self.create_subscription(String, '~/command',
+                                     self._guard('command', self.loop.command), command_qos,
+                                     callback_group=self._groups['command'], raw=True),
+            self.create_subscription(PoseStamped, 'pose', self._guard('vehicle', self._on_pose),
+                                     state_qos, callback_group=camera),
+            self.create_subscription(BatteryState, 'battery',
+                                     self._guard('vehicle', self._on_battery), state_qos,
+                                     callback_group=camera),
+            self.create_subscription(Header, 'ground_heartbeat',
+                                     self._guard('link', self._on_heartbeat), 10,
+                                     callback_group=self._groups['watchdog']),
+        ]
 
     def _teardown(self) -> None:
-        for timer in self._timers:
+        for subscription in self._inputs:
+            self.destroy_subscription(subscription)
+        for timer in self._periodic:
             self.destroy_timer(timer)
-        self._timers = []
-        if self._wake is not None:
-            self.destroy_guard_condition(self._wake)
-            self._wake = None
+        self._inputs, self._periodic, self._camera_sub = [], [], None
+        if self._wake_condition is not None:
+            self.destroy_guard_condition(self._wake_condition)
+            self._wake_condition = None
         for publisher in (self._decision_pub, self._status_pub, self._diagnostics_pub):
             if publisher is not None:
                 self.destroy_publisher(publisher)
         self._decision_pub = self._status_pub = self._diagnostics_pub = None
+        self.loop = None
+        self.settings = None
 
-    # Camera
+    def _guard(self, component: str, callback: Callable[..., None]) -> Callable[..., None]:
+        """`callback` that turns an unexpected exception into a logged traceback and an ERROR
+        in diagnostics, so one bad message never stops the node."""
+
+        @functools.wraps(callback)
+        def guarded(*args: Any) -> None:
+            try:
+                callback(*args)
+            except Exception as exc:  # noqa: BLE001 - the guard of last resort
+                self.get_logger().error(
+                    f'{component} callback failed: {type(exc).__name__}: {exc}\n'
+                    f'{traceback.format_exc()}')
+                loop = self.loop
+                if loop is not None:
+                    loop.health.error(component, f'callback failed: {type(exc).__name__}: {exc}')
+        return guarded
+
+    # Messages
 
     def _on_image(self, msg: Image) -> None:
         raw = RawImage(msg.width, msg.height, msg.encoding, msg.step, memoryview(msg.data),
@@ -299,187 +337,62 @@ class MinistralNode(LifecycleNode):
     def _on_compressed(self, msg: CompressedImage) -> None:
         self._store_frame(CompressedImageData(msg.format, memoryview(msg.data)), msg.header)
 
-    def _store_frame(self, data: RawImage | CompressedImageData, header: Any) -> None:
-        if self._pipeline is None:  # inactive: frames are not kept
-            return
-        received = self.clock.now()
+    def _store_frame(self, data: RawImage | CompressedImageData, header: Header) -> None:
         stamp = header.stamp.sec + header.stamp.nanosec * 1e-9
-        try:
-            self.frames.store(EncodedFrame(data, stamp, header.frame_id, received))
-        except ImageError as exc:
-            self.get_logger().error(f'camera frame rejected: {exc}', throttle_duration_sec=2.0)
-            self.health.error('camera', f'frame rejected: {exc}')
-            return
-        self._frames_received += 1
-        self.camera_rate.tick()
-
-    # Watchdog
-
-    def _on_heartbeat(self, msg: Header) -> None:
-        change = self.link.heartbeat()
-        if change is None:
-            return
-        if change.old is LinkState.LOST:
-            self.get_logger().info(f'ground link regained after {change.silent_s:.1f} s')
-        else:
-            self.get_logger().info(f'ground link up (heartbeat from {msg.frame_id or "?"})')
-        self.escalation.clear()
-        self.health.set('link', OK, 'up', heartbeats=self.link.heartbeats)
-
-    def _skip_source(self, source: str) -> str | None:
-        if source == 'remote' and self.link.state is LinkState.LOST:
-            return 'ground link lost'
-        return None
-
-    def _supervise(self) -> None:
-        """10 Hz: link loss and failsafe escalation, camera rate and staleness."""
-        change = self.link.update()
-        if change is not None:
-            self.get_logger().error(
-                f'ground link lost: no heartbeat for {change.silent_s:.1f} s '
-                f'(link_loss_timeout_s={self.link.loss_timeout_s:g})')
-            self.health.set('link', ERROR, f'lost: no heartbeat for {change.silent_s:.1f} s')
-            self.escalation.link_lost(change.silent_s)
-        if self._pipeline is not None:
-            with self._lock:
-                busy = self._busy or bool(self._pending) or bool(self._failsafes)
-            proposal = self.escalation.due(busy)
-            if proposal is not None:
-                with self._lock:
-                    self._failsafes.append((proposal, proposal.rationale))
-                self._wake.trigger()
-        self._camera_health()
-
-    def _camera_health(self) -> None:
-        age = self.camera_rate.last_age_s()
-        rate = self.camera_rate.rate_hz()
-        expected = self.camera_rate.expected_hz
-        values = {'frames': self._frames_received, 'rate_hz': f'{rate:.1f}',
-                  'expected_rate_hz': f'{expected:g}'}
-        if age is None:
-            self.health.set('camera', WARN, 'waiting for frames', **values)
-        elif age > self.values['max_frame_age_s']:
-            self.health.set('camera', STALE, f'no frame for {age:.1f} s', **values)
-        elif expected > 0 and rate < 0.5 * expected:
-            self.health.set('camera', WARN, f'{rate:.1f} Hz, expected {expected:g} Hz',
-                            **values)
-        else:
-            self.health.set('camera', OK, f'{rate:.1f} Hz', **values)
-
-    # Vehicle state (local ENU pose with its origin at home, battery)
+        error = self.loop.frame(data, stamp, header.frame_id)
+        if error is not None:
+            self.get_logger().error(f'camera frame rejected: {error}',
+                                    throttle_duration_sec=2.0)
 
     def _on_pose(self, msg: PoseStamped) -> None:
         p, q = msg.pose.position, msg.pose.orientation
-        heading = heading_from_quaternion(q.x, q.y, q.z, q.w)
-        self.vehicle = self.vehicle.with_pose(p.x, p.y, p.z, heading, self.clock.now())
-        self.health.set('vehicle', OK, 'pose and battery' if self.vehicle.battery_pct is not None
-                        else 'pose', altitude_m=f'{p.z:.1f}')
+        self.loop.pose(p.x, p.y, p.z, heading_from_quaternion(q.x, q.y, q.z, q.w))
 
     def _on_battery(self, msg: BatteryState) -> None:
-        self.vehicle = self.vehicle.with_battery(battery_percent(msg.percentage),
-                                                 self.clock.now())
-        self.health.values('vehicle', battery_pct=self.vehicle.battery_pct)
+        self.loop.battery(battery_percent(msg.percentage))
 
-    # Commands and decisions
+    def _on_heartbeat(self, msg: Header) -> None:
+        self.loop.heartbeat(msg.frame_id)
 
-    def _on_command(self, payload: bytes) -> None:
-        pipeline = self._pipeline
-        if pipeline is None:
-            message = f'command received while {self.state_label}; not decided (activate the node)'
-            self.get_logger().warning(message)
-            self.health.error('command', message)
-            return
-        received = self.clock.now()
-        try:
-            text = decode_string_message(payload)
-        except CommandError as exc:
-            self._publish_decision(pipeline.refuse(str(exc), received=received))
-            return
-        with self._lock:
-            self._pending.append(_Pending(text, received))
-            depth = self.values['command_queue_depth']
-            dropped = self._pending.popleft() if len(self._pending) > depth else None
-        if dropped is not None:
-            # Answered at once (refusals are thread-safe): the operator should not wait for
-            # the decision in progress to learn the command was dropped.
-            self._publish_decision(pipeline.refuse(
-                f'dropped unanswered: {depth} newer commands were already waiting '
-                f'(command_queue_depth={depth})', text=dropped.text, received=dropped.received))
-        self._wake.trigger()
-
-    def _next_pending(self) -> _Pending | tuple[Proposal, str] | None:
-        with self._lock:
-            queue = self._failsafes or self._pending
-            if not queue:
-                self._busy = False
-                return None
-            self._busy = True
-            return queue.popleft()
-
-    def _drain_commands(self) -> None:
-        while (item := self._next_pending()) is not None:
-            pipeline = self._pipeline
-            if pipeline is None:
-                self.get_logger().error('node deactivated with a command waiting; not decided')
-                continue
-            if isinstance(item, tuple):
-                decision = pipeline.failsafe(*item)
-            else:
-                decision = pipeline.decide(item.text, received=item.received)
-            self._publish_decision(decision)
+    def _drain(self) -> None:
+        loop = self.loop
+        if loop is not None:
+            loop.drain()
 
     def _publish_decision(self, decision: dict) -> None:
-        self._decision_pub.publish(String(data=to_json(decision)))
-        with self._lock:
-            self.decisions_published += 1
-            self.last_decision = decision
+        publisher = self._decision_pub
         command = decision['command'] or {}
-        self.get_logger().info(
-            f'decision {decision["action"]} {json.dumps(decision["params"])} by '
-            f'{decision["source"]} in {decision["latency_ms"]:.0f} ms for '
-            f'{command.get("text", "")[:80]!r}')
+        summary = (f'{decision["action"]} {json.dumps(decision["params"])} by '
+                   f'{decision["source"]} in {decision["latency_ms"]:.0f} ms for '
+                   f'{command.get("text", "")[:80]!r}')
+        if publisher is None or not publisher.is_activated:
+            self.get_logger().warning(f'decision not published (node inactive): {summary}')
+            return
+        publisher.publish(String(data=to_json(decision)))
+        self.get_logger().info(f'decision {summary}')
 
     # Status and diagnostics
 
     def status(self) -> dict:
         """The heartbeat published on ~/status."""
-        now = self.clock.now()
-        newest = self.frames.newest()
-        last = self.last_decision
-        with self._lock:
-            queued, busy = len(self._pending), self._busy
-        return {
-            'stamp': RosClock(self).now(),
-            'node': self.get_fully_qualified_name(),
-            'state': self.state_label,
-            'busy': busy,
-            'queued_commands': queued,
-            'sources': [s.source for s in self._sources] + ['failsafe'],
-            'decisions_published': self.decisions_published,
-            'last_decision': None if last is None else {
-                'id': last['id'], 'action': last['action'], 'source': last['source'],
-                'latency_ms': last['latency_ms'], 'stamp': last['stamp']},
-            'camera': {'transport': self.values['camera_transport'],
-                       'frames_received': self._frames_received,
-                       'rate_hz': round(self.camera_rate.rate_hz(), 2),
-                       'newest_frame_age_s': None if newest is None else
-                       round(now - newest.received, 3)},
-            'link': {'state': self.link.state.value, 'silent_s': self.link.silent_s(),
-                     'failsafe_active': self.escalation.active},
-            'health': {h.name: LEVEL_NAMES[h.level] for h in self.health.snapshot()},
-        }
+        loop, settings = self.loop, self.settings
+        if loop is None or settings is None:
+            return {'node': self.get_fully_qualified_name(), 'state': 'unconfigured'}
+        status = loop.status(self.get_fully_qualified_name())
+        status['camera']['transport'] = settings.values['camera_transport']
+        return status
 
     def _publish_status(self) -> None:
-        if self._status_pub is not None:
+        if self._status_pub is not None and self.loop is not None:
             self._status_pub.publish(String(data=json.dumps(self.status())))
 
     def _publish_diagnostics(self) -> None:
-        if self._diagnostics_pub is None:
+        if self._diagnostics_pub is None or self.loop is None:
             return
         array = DiagnosticArray()
         array.header.stamp = self.get_clock().now().to_msg()
         name = self.get_name()
-        for health in self.health.snapshot():
+        for health in self.loop.health.snapshot():
             array.status.append(DiagnosticStatus(
                 level=bytes([health.level]), name=f'{name}: {health.name}',
                 message=health.message[:500], hardware_id=name,

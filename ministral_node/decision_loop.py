@@ -1,0 +1,392 @@
+"""The decision loop: every command answered exactly once, failsafes first, health and status.
+
+ROS-free and driven by injected clocks. The ROS adapter feeds it messages (`command`, `frame`,
+`pose`, `battery`, `heartbeat`), calls `drain` on its decision thread whenever `wake` asks,
+`supervise` from a 10 Hz timer, and publishes what the loop hands to `publish`.
+
+Each command that arrives gets one decision: decided by the sources, or refused at once with
+the reason (unreadable, queue full, node not active, deactivating, preempted by a failsafe).
+Failsafe decisions come before any waiting command and cancel the one being decided.
+
+Clocks: `clock` times state (link silence, failsafe hold, frame and pose freshness) and is the
+simulation clock under `use_sim_time`; `steady` times each decision's deadline and latency;
+`stamp_clock` stamps decisions (ROS time).
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import uuid
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ministral_node.camera import EncodedFrame, LatestFrame
+from ministral_node.commands import CommandError, decode_string_message
+from ministral_node.decision import Proposal
+from ministral_node.health import ERROR, LEVEL_NAMES, OK, STALE, WARN, HealthBoard
+from ministral_node.image_conversion import CompressedImageData, ImageError, RawImage
+from ministral_node.pipeline import DecisionPipeline
+from ministral_node.settings import Settings
+from ministral_node.sources.base import Decider
+from ministral_node.sources.factory import build_sources, close_sources, configure_sources
+from ministral_node.timing import Cancellation, Clock
+from ministral_node.vehicle import VehicleState
+from ministral_node.watchdog import (
+    ClockMonitor,
+    ClockState,
+    FailsafeEscalation,
+    LinkMonitor,
+    LinkState,
+    RateMonitor,
+)
+
+log = logging.getLogger(__name__)
+
+INACTIVE, ACTIVE, STOPPING, FINALIZED = 'inactive', 'active', 'deactivating', 'finalized'
+# How long deactivation waits for the running decision to honour its cancellation.
+STOP_WAIT_S = 30.0
+
+SourceBuilder = Callable[[Settings, HealthBoard], list[Decider]]
+
+
+def _build(settings: Settings, health: HealthBoard) -> list[Decider]:
+    return build_sources(settings.values, health)
+
+
+@dataclass
+class _Command:
+    """A command waiting for its decision."""
+
+    id: str
+    text: str
+    received: float  # steady clock
+
+
+@dataclass
+class _Failsafe:
+    proposal: Proposal
+    reason: str
+
+
+class DecisionLoop:
+    """Commands in, decisions out, one at a time; see the module docstring."""
+
+    def __init__(self, settings: Settings, clock: Clock, publish: Callable[[dict], None], *,
+                 wake: Callable[[], None] = lambda: None, steady: Clock | None = None,
+                 stamp_clock: Clock | None = None, health: HealthBoard | None = None,
+                 build: SourceBuilder = _build, sim_time: bool = False) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.steady = steady or clock
+        self.stamp_clock = stamp_clock or clock
+        self.health = health or HealthBoard(self.steady)
+        self._publish = publish
+        self._wake = wake
+        self._build = build
+        watchdog = settings.watchdog
+        self.frames = LatestFrame(settings.loop.max_image_pixels)
+        self.link = LinkMonitor(clock, watchdog.link_loss_timeout_s)
+        self.escalation = FailsafeEscalation(clock, watchdog.failsafe_action,
+                                             watchdog.failsafe_hold_s)
+        self.camera_rate = RateMonitor(clock, watchdog.camera_expected_rate_hz)
+        self.clock_monitor = ClockMonitor(clock, self.steady) if sim_time else None
+        self.vehicle = VehicleState()
+        self.state = INACTIVE
+        self.sources: list[Decider] = []
+        self.pipeline = self._make_pipeline([])
+        self.last_decision: dict | None = None
+        self.counts: Counter[str] = Counter()
+        self.frames_received = 0
+        self._ids = itertools.count(1)
+        self._commands: deque[_Command] = deque()
+        self._failsafes: deque[_Failsafe] = deque()
+        self._lock = threading.Condition()
+        self._running: Cancellation | None = None
+        self._draining = False
+        self.health.set('camera', WARN, 'waiting for frames')
+        self.health.set('link', WARN, 'no ground-station heartbeat yet')
+
+    # Lifecycle
+
+    def activate(self) -> None:
+        """Build (load) the decision sources and start deciding."""
+        sources = self._build(self.settings, self.health)
+        with self._lock:
+            self.sources = sources
+            self.pipeline = self._make_pipeline(sources)
+            self.state = ACTIVE
+        log.info('active: sources %s then failsafe', [s.source for s in sources])
+        self._wake()
+
+    def deactivate(self, reason: str = 'node deactivating') -> None:
+        """Stop deciding: cancel the running decision and wait for it, refuse every waiting
+        command with `reason`, then free the sources. Decisions go out before this returns."""
+        with self._lock:
+            if self.state in (INACTIVE, FINALIZED):
+                return
+            self.state = STOPPING
+            if self._running is not None:
+                self._running.cancel(reason)
+            waited = self._lock.wait_for(lambda: not self._draining, STOP_WAIT_S)
+            waiting = list(self._commands)
+            self._commands.clear()
+            self._failsafes.clear()
+        if not waited:
+            log.error('the running decision ignored its cancellation for %.0f s; its sources '
+                      'are left to it', STOP_WAIT_S)
+        for command in waiting:
+            self._refuse(reason, command)
+        with self._lock:
+            sources, self.sources = self.sources, []
+            self.pipeline = self._make_pipeline([])
+            self.state = INACTIVE
+        if waited:
+            close_sources(sources)
+        self.frames.clear()
+
+    def shutdown(self) -> None:
+        """Deactivate for good."""
+        self.deactivate('node shutting down')
+        with self._lock:
+            self.state = FINALIZED
+
+    def apply(self, settings: Settings) -> None:
+        """Take new settings (a live parameter change) in every component."""
+        self.settings = settings
+        watchdog = settings.watchdog
+        self.frames.max_pixels = settings.loop.max_image_pixels
+        self.link.apply(watchdog.link_loss_timeout_s)
+        self.camera_rate.expected_hz = watchdog.camera_expected_rate_hz
+        self.escalation.configure(watchdog.failsafe_action, watchdog.failsafe_hold_s)
+        self.pipeline.apply(settings)
+        configure_sources(self.sources, settings.values)
+
+    # Inputs (any thread)
+
+    def command(self, payload: bytes | str) -> None:
+        """A command as received: serialized std_msgs/String bytes, or text."""
+        command = _Command(str(uuid.uuid4()), '', self.steady.now())
+        self.counts['commands_received'] += 1
+        try:
+            command.text = payload if isinstance(payload, str) else \
+                decode_string_message(payload)
+        except CommandError as exc:
+            self._refuse(str(exc), command)
+            return
+        with self._lock:
+            state = self.state
+            if state == ACTIVE:
+                self._commands.append(command)
+                depth = self.settings.loop.command_queue_depth
+                dropped = self._commands.popleft() if len(self._commands) > depth else None
+        if state != ACTIVE:
+            self._refuse(f'node {state}: not deciding' if state != STOPPING else
+                         'node deactivating', command)
+            return
+        if dropped is not None:
+            self._refuse(f'dropped unanswered: {depth} newer commands were already waiting '
+                         f'(command_queue_depth={depth})', dropped)
+        self._wake()
+
+    def frame(self, data: RawImage | CompressedImageData, stamp: float,
+              frame_id: str = '') -> str | None:
+        """Keep a camera frame (header checked, pixels decoded when a decision needs them);
+        returns why it was rejected, or None."""
+        if self.state != ACTIVE:
+            return None
+        try:
+            self.frames.store(EncodedFrame(data, stamp, frame_id, self.clock.now()))
+        except ImageError as exc:
+            self.health.error('camera', f'frame rejected: {exc}')
+            return str(exc)
+        self.frames_received += 1
+        self.camera_rate.tick()
+        return None
+
+    def pose(self, east: float, north: float, up: float, heading_deg: float | None) -> None:
+        """The vehicle's local ENU pose (origin at home)."""
+        self.vehicle = self.vehicle.with_pose(east, north, up, heading_deg, self.clock.now())
+        self.health.set('vehicle', OK, 'pose and battery' if self.vehicle.battery_pct is not None
+                        else 'pose', altitude_m=f'{up:.1f}')
+
+    def battery(self, percent: float | None) -> None:
+        """Battery in percent (None: unknown)."""
+        self.vehicle = self.vehicle.with_battery(percent, self.clock.now())
+        self.health.values('vehicle', battery_pct=self.vehicle.battery_pct)
+
+    def heartbeat(self, sender: str = '') -> None:
+        """A ground-station heartbeat."""
+        change = self.link.heartbeat()
+        if change is None:
+            return
+        if change.old is LinkState.LOST:
+            log.info('ground link regained after %.1f s', change.silent_s)
+        else:
+            log.info('ground link up (heartbeat from %s)', sender or '?')
+        self.escalation.clear()
+        self.health.set('link', OK, 'up', heartbeats=self.link.heartbeats)
+
+    # Deciding (the decision thread)
+
+    def drain(self) -> None:
+        """Decide waiting failsafes and commands until none is left or the loop stops."""
+        while (item := self._next()) is not None:
+            try:
+                self._decide(item)
+            finally:
+                with self._lock:
+                    self._running = None
+                    self._draining = False
+                    self._lock.notify_all()
+
+    def _next(self) -> _Command | _Failsafe | None:
+        with self._lock:
+            if self.state != ACTIVE:
+                return None
+            queue = self._failsafes or self._commands
+            if not queue:
+                return None
+            item = queue.popleft()
+            self._draining = True
+            self._running = Cancellation() if isinstance(item, _Command) else None
+            return item
+
+    def _decide(self, item: _Command | _Failsafe) -> None:
+        pipeline = self.pipeline
+        if isinstance(item, _Failsafe):
+            self._emit(pipeline.failsafe(item.proposal, item.reason))
+            return
+        cancel = self._running
+        decision = pipeline.decide(item.text, command_id=item.id, received=item.received,
+                                   cancel=cancel)
+        if cancel is not None and cancel.cancelled and cancel.reason != 'deadline passed':
+            decision = pipeline.refuse(f'not decided: {cancel.reason}', text=item.text,
+                                       command_id=item.id, received=item.received)
+        self._emit(decision)
+
+    def _refuse(self, reason: str, command: _Command) -> None:
+        self.counts['commands_refused'] += 1
+        self._emit(self.pipeline.refuse(reason, text=command.text, command_id=command.id,
+                                        received=command.received))
+
+    def _emit(self, decision: dict) -> None:
+        self.counts['decisions'] += 1
+        self.last_decision = decision
+        self._publish(decision)
+
+    # Supervision (10 Hz, steady clock)
+
+    def supervise(self) -> None:
+        """Link loss and failsafe escalation, the clock, camera rate and staleness."""
+        paused = self._clock_health()
+        change = None if paused else self.link.update()
+        if change is not None:
+            log.error('ground link lost: no heartbeat for %.1f s (link_loss_timeout_s=%g)',
+                      change.silent_s, self.link.loss_timeout_s)
+            self.health.set('link', ERROR, f'lost: no heartbeat for {change.silent_s:.1f} s')
+            self.escalation.link_lost(change.silent_s)
+        if self.state == ACTIVE:
+            proposal = self.escalation.due(busy=False)
+            if proposal is not None:
+                self._preempt(_Failsafe(proposal, proposal.rationale))
+        self._camera_health()
+
+    def _preempt(self, failsafe: _Failsafe) -> None:
+        with self._lock:
+            self._failsafes.append(failsafe)
+            if self._running is not None:
+                self._running.cancel(f'preempted by the failsafe {failsafe.proposal.action}')
+        self._wake()
+
+    def _clock_health(self) -> bool:
+        """Updates the clock's health; True while the clock is stopped (watchdog paused)."""
+        if self.clock_monitor is None:
+            return False
+        reading = self.clock_monitor.update()
+        if reading.state is ClockState.JUMPED_BACK:
+            log.warning('simulation clock jumped back %.3f s; watchdog timers restart',
+                        reading.jumped_s)
+            self.link.rebase()
+            self.escalation.rebase()
+            self.camera_rate.reset()
+            self.health.error('clock', f'simulation clock jumped back {reading.jumped_s:.3f} s')
+        elif reading.state is ClockState.STOPPED:
+            message = f'simulation clock stopped for {reading.stopped_s:.1f} s'
+            self.health.set('clock', WARN, message, jumps=self.clock_monitor.jumps)
+            if self.link.state is LinkState.UP:
+                self.health.set('link', WARN, f'watchdog paused: {message}')
+            return True
+        else:
+            self.health.set('clock', OK, 'simulation clock running',
+                            jumps=self.clock_monitor.jumps)
+            if self.link.state is LinkState.UP:
+                self.health.set('link', OK, 'up', heartbeats=self.link.heartbeats)
+        return False
+
+    def _camera_health(self) -> None:
+        age = self.camera_rate.last_age_s()
+        rate = self.camera_rate.rate_hz()
+        expected = self.camera_rate.expected_hz
+        values = {'frames': self.frames_received, 'rate_hz': f'{rate:.1f}',
+                  'expected_rate_hz': f'{expected:g}'}
+        if age is None:
+            self.health.set('camera', WARN, 'waiting for frames', **values)
+        elif age > self.settings.watchdog.max_frame_age_s:
+            self.health.set('camera', STALE, f'no frame for {age:.1f} s', **values)
+        elif expected > 0 and rate < 0.5 * expected:
+            self.health.set('camera', WARN, f'{rate:.1f} Hz, expected {expected:g} Hz',
+                            **values)
+        else:
+            self.health.set('camera', OK, f'{rate:.1f} Hz', **values)
+
+    # Status
+
+    def status(self, node: str = '') -> dict[str, Any]:
+        """The heartbeat published on ~/status."""
+        now = self.clock.now()
+        newest = self.frames.newest()
+        last = self.last_decision
+        with self._lock:
+            queued, busy = len(self._commands), self._draining
+        clock = None
+        if self.clock_monitor is not None:
+            clock = self.health.snapshot_of('clock').message
+        return {
+            'stamp': self.stamp_clock.now(),
+            'node': node,
+            'state': self.state,
+            'busy': busy,
+            'queued_commands': queued,
+            'commands_received': self.counts['commands_received'],
+            'commands_refused': self.counts['commands_refused'],
+            'sources': [s.source for s in self.sources] + ['failsafe'],
+            'decisions_published': self.counts['decisions'],
+            'last_decision': None if last is None else {
+                'id': last['id'], 'action': last['action'], 'source': last['source'],
+                'latency_ms': last['latency_ms'], 'stamp': last['stamp']},
+            'camera': {'frames_received': self.frames_received,
+                       'rate_hz': round(self.camera_rate.rate_hz(), 2),
+                       'newest_frame_age_s': None if newest is None else
+                       round(now - newest.received, 3)},
+            'link': {'state': self.link.state.value, 'silent_s': self.link.silent_s(),
+                     'failsafe_active': self.escalation.active},
+            'clock': {'source': 'sim' if self.clock_monitor is not None else 'steady',
+                      'now': now, 'state': clock},
+            'health': {h.name: LEVEL_NAMES[h.level] for h in self.health.snapshot()},
+        }
+
+    # Internals
+
+    def _skip_source(self, source: str) -> str | None:
+        if source == 'remote' and self.link.state is LinkState.LOST:
+            return 'ground link lost'
+        return None
+
+    def _make_pipeline(self, sources: list[Decider]) -> DecisionPipeline:
+        return DecisionPipeline.from_settings(
+            self.settings, sources, self.frames, self.clock, self.stamp_clock, self.health,
+            lambda: self.vehicle, skip=self._skip_source, steady=self.steady)
