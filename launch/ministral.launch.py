@@ -1,68 +1,120 @@
-"""Launch ministral_node: params file, camera and command remappings, namespace.
+"""Launch ministral_node: params file, namespace, topic remappings, lifecycle.
 
-    ros2 launch ministral_node ministral.launch.py camera_topic:=/camera/image_raw \
-        command_topic:=/mission/command pose_topic:=/mavros/local_position/pose \
-        battery_topic:=/mavros/battery namespace:=drone1
+    ros2 launch ministral_node ministral.launch.py namespace:=drone1 \
+        camera_topic:=/drone1/camera/image_raw pose_topic:=mavros/local_position/pose \
+        battery_topic:=mavros/battery
+
+Topic arguments left empty keep the node's relative names (`image_raw`, `pose`, `battery`,
+`ground_heartbeat`, all in the namespace) and its private `~/command`. With `autostart` false
+(argument, or the params file when the argument is empty) the launch drives the lifecycle:
+configure, then activate. If the node exits, the launch shuts down; a non-zero exit makes the
+launch exit non-zero.
 """
 
 import os
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
-from launch.substitutions import LaunchConfiguration, PythonExpression
-from launch_ros.actions import Node
-from launch_ros.parameter_descriptions import ParameterValue
+from launch.actions import (
+    DeclareLaunchArgument,
+    EmitEvent,
+    OpaqueFunction,
+    RegisterEventHandler,
+    Shutdown,
+)
+from launch.event_handlers import OnProcessExit
+from launch.events import matches_action
+from launch.substitutions import LaunchConfiguration
+from launch_ros.actions import LifecycleNode
+from launch_ros.event_handlers import OnStateTransition
+from launch_ros.events.lifecycle import ChangeState
+from lifecycle_msgs.msg import Transition
+
+from ministral_node import parameters
+from ministral_node.ros.topics import LAUNCH_TOPICS, remappings
+
+TRUE = ('true', '1', 'yes', 'on')
+
+
+def _autostart(argument: str, params_file: str) -> bool:
+    """The launch argument if given, else the params file's value (the node reports a bad
+    file itself at configure)."""
+    if argument.strip():
+        return argument.strip().lower() in TRUE
+    try:
+        return bool(parameters.load_params_file(params_file)['autostart'])
+    except parameters.ParameterError:
+        return True
+
+
+def _node_exited(event, context):
+    if event.returncode:
+        raise RuntimeError(f'ministral_node exited with code {event.returncode}; '
+                           'see its log above')
+    return [Shutdown(reason='ministral_node exited')]
+
+
+def _launch_node(context):
+    def get(name):
+        return LaunchConfiguration(name).perform(context)
+
+    params_file = get('params_file')
+    autostart = _autostart(get('autostart'), params_file)
+    node = LifecycleNode(
+        package='ministral_node',
+        executable='ministral_node',
+        name='ministral_node',
+        namespace=get('namespace'),
+        output='screen',
+        parameters=[params_file, {'use_sim_time': get('use_sim_time').lower() in TRUE,
+                                  'autostart': autostart}],
+        remappings=remappings({argument: get(argument) for argument in LAUNCH_TOPICS}),
+        ros_arguments=['--log-level', get('log_level')],
+    )
+    actions = [node, RegisterEventHandler(OnProcessExit(target_action=node,
+                                                        on_exit=_node_exited))]
+    if not autostart:
+        def change(transition):
+            return EmitEvent(event=ChangeState(lifecycle_node_matcher=matches_action(node),
+                                               transition_id=transition))
+        actions += [
+            RegisterEventHandler(OnStateTransition(
+                target_lifecycle_node=node, start_state='configuring', goal_state='inactive',
+                entities=[change(Transition.TRANSITION_ACTIVATE)])),
+            change(Transition.TRANSITION_CONFIGURE),
+        ]
+    return actions
 
 
 def generate_launch_description():
     share = get_package_share_directory('ministral_node')
-    params_file = LaunchConfiguration('params_file')
-    camera_topic = LaunchConfiguration('camera_topic')
-    use_sim_time = LaunchConfiguration('use_sim_time')
+    topics = {
+        'camera_topic': 'Camera image (sensor_msgs/Image); its /compressed sibling is used '
+                        'when camera_transport is compressed. Empty: image_raw in the '
+                        'namespace',
+        'command_topic': 'Operator commands (std_msgs/String). Empty: ~/command',
+        'pose_topic': 'Vehicle local pose (PoseStamped, ENU, origin at home), e.g. '
+                      'mavros/local_position/pose. Empty: pose in the namespace',
+        'battery_topic': 'Battery state (sensor_msgs/BatteryState), e.g. mavros/battery. '
+                         'Empty: battery in the namespace',
+        'heartbeat_topic': 'Ground-station heartbeat (std_msgs/Header). Empty: '
+                           'ground_heartbeat in the namespace',
+    }
     return LaunchDescription([
         DeclareLaunchArgument('params_file',
                               default_value=os.path.join(share, 'config', 'ministral.yaml'),
                               description='ROS 2 parameters file for the node'),
         DeclareLaunchArgument('namespace', default_value='',
-                              description='Namespace of the node (one per vehicle)'),
-        DeclareLaunchArgument('camera_topic', default_value='/camera/image_raw',
-                              description='Camera image topic (sensor_msgs/Image); its '
-                                          '/compressed sibling is used when camera_transport '
-                                          'is compressed'),
-        DeclareLaunchArgument('command_topic', default_value='/mission/command',
-                              description='Operator command topic (std_msgs/String)'),
-        DeclareLaunchArgument('pose_topic', default_value='/mavros/local_position/pose',
-                              description='Vehicle local pose (geometry_msgs/PoseStamped, ENU, '
-                                          'origin at home) for the safety envelope'),
-        DeclareLaunchArgument('battery_topic', default_value='/mavros/battery',
-                              description='Battery state (sensor_msgs/BatteryState)'),
-        DeclareLaunchArgument('heartbeat_topic', default_value='/ground/heartbeat',
-                              description='Ground-station heartbeat (std_msgs/Header); the '
-                                          'link is lost after link_loss_timeout_s without one'),
+                              description='Namespace of the node and its inputs (one per '
+                                          'vehicle)'),
+        *[DeclareLaunchArgument(name, default_value='', description=text)
+          for name, text in topics.items()],
         DeclareLaunchArgument('use_sim_time', default_value='false',
-                              description='Use /clock (simulation)'),
-        DeclareLaunchArgument('log_level', default_value='info',
-                              description='Logging level'),
-        Node(
-            package='ministral_node',
-            executable='ministral_node',
-            name='ministral_node',
-            namespace=LaunchConfiguration('namespace'),
-            output='screen',
-            parameters=[
-                params_file,
-                {'use_sim_time': ParameterValue(use_sim_time, value_type=bool)},
-            ],
-            remappings=[
-                ('image_raw', camera_topic),
-                ('image_raw/compressed', PythonExpression(["'", camera_topic,
-                                                          "' + '/compressed'"])),
-                ('~/command', LaunchConfiguration('command_topic')),
-                ('pose', LaunchConfiguration('pose_topic')),
-                ('battery', LaunchConfiguration('battery_topic')),
-                ('ground_heartbeat', LaunchConfiguration('heartbeat_topic')),
-            ],
-            ros_arguments=['--log-level', LaunchConfiguration('log_level')],
-        ),
+                              description='Follow /clock (simulation)'),
+        DeclareLaunchArgument('autostart', default_value='',
+                              description='true: the node configures and activates itself; '
+                                          'false: this launch drives the lifecycle; empty: '
+                                          'as the params file says'),
+        DeclareLaunchArgument('log_level', default_value='info', description='Logging level'),
+        OpaqueFunction(function=_launch_node),
     ])

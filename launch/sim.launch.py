@@ -1,42 +1,86 @@
-"""Simulation: ministral_node fed by a PX4 x500_mono_cam camera in Gazebo via ros_gz_bridge.
+"""Simulation: ministral_node on a PX4 SITL vehicle in Gazebo, camera and clock via ros_gz_bridge.
 
-Start PX4 SITL first (`make px4_sitl gz_x500_mono_cam`), then:
+Start PX4 SITL with a camera model first (`make px4_sitl gz_x500_mono_cam`), and MAVROS for
+the pose and battery topics, then:
 
     ros2 launch ministral_node sim.launch.py
+
+The bridged camera is /world/<world>/model/<model>/link/<camera_link>/sensor/<camera_sensor>/
+image (current PX4-gazebo-models: camera_link/camera; Feb-Oct 2025 models: camera_sensor:=
+imager). Every ministral.launch.py argument passes through; use_sim_time defaults to true.
+Needs ros_gz_bridge (`sudo apt install ros-$ROS_DISTRO-ros-gz-bridge`); bridge:=false leaves
+the bridge to you. If the bridge or the node exits, the launch shuts down.
 """
 
 import os
 
-from ament_index_python.packages import get_package_share_directory
+from ament_index_python.packages import (
+    PackageNotFoundError,
+    get_package_prefix,
+    get_package_share_directory,
+)
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, IncludeLaunchDescription, OpaqueFunction
+from launch.actions import (
+    DeclareLaunchArgument,
+    IncludeLaunchDescription,
+    OpaqueFunction,
+    RegisterEventHandler,
+    Shutdown,
+)
+from launch.event_handlers import OnProcessExit
 from launch.launch_description_sources import PythonLaunchDescriptionSource
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 
-CAMERA_TOPIC = '/camera/image_raw'
+PASSED_THROUGH = {
+    'params_file': None,  # ministral.launch.py's default
+    'namespace': '',
+    'camera_topic': '/camera/image_raw',
+    'command_topic': '',
+    'pose_topic': '/mavros/local_position/pose',
+    'battery_topic': '/mavros/battery',
+    'heartbeat_topic': '',
+    'use_sim_time': 'true',
+    'autostart': '',
+    'log_level': 'info',
+}
+
+
+def camera_gz_topic(world: str, model: str, link: str, sensor: str) -> str:
+    """The Gazebo topic of a PX4 model's camera image."""
+    return f'/world/{world}/model/{model}/link/{link}/sensor/{sensor}/image'
 
 
 def _bridge(context):
-    """The ros_gz_bridge node for the camera and the simulation clock."""
-    world = LaunchConfiguration('world').perform(context)
-    model = LaunchConfiguration('model').perform(context)
-    sensor = f'/world/{world}/model/{model}/link/mono_cam/base_link/sensor/imager'
-    return [Node(
+    def get(name):
+        return LaunchConfiguration(name).perform(context)
+
+    if get('bridge').lower() not in ('true', '1', 'yes', 'on'):
+        return []
+    try:
+        get_package_prefix('ros_gz_bridge')
+    except PackageNotFoundError:
+        raise RuntimeError('ros_gz_bridge is not installed: sudo apt install '
+                           'ros-$ROS_DISTRO-ros-gz-bridge (or pass bridge:=false and bridge '
+                           'the camera and /clock yourself)') from None
+    image = camera_gz_topic(get('world'), get('model'), get('camera_link'), get('camera_sensor'))
+    info = image.rsplit('/', 1)[0] + '/camera_info'
+    camera = get('camera_topic')
+    bridge = Node(
         package='ros_gz_bridge',
         executable='parameter_bridge',
         name='camera_bridge',
+        namespace=get('namespace'),
         output='screen',
         arguments=[
-            f'{sensor}/image@sensor_msgs/msg/Image[gz.msgs.Image',
-            f'{sensor}/camera_info@sensor_msgs/msg/CameraInfo[gz.msgs.CameraInfo',
+            f'{image}@sensor_msgs/msg/Image[gz.msgs.Image',
+            f'{info}@sensor_msgs/msg/CameraInfo[gz.msgs.CameraInfo',
             '/clock@rosgraph_msgs/msg/Clock[gz.msgs.Clock',
         ],
-        remappings=[
-            (f'{sensor}/image', CAMERA_TOPIC),
-            (f'{sensor}/camera_info', '/camera/camera_info'),
-        ],
-    )]
+        remappings=[(image, camera), (info, camera.rsplit('/', 1)[0] + '/camera_info')],
+    )
+    return [bridge, RegisterEventHandler(OnProcessExit(
+        target_action=bridge, on_exit=[Shutdown(reason='camera bridge exited')]))]
 
 
 def generate_launch_description():
@@ -46,19 +90,22 @@ def generate_launch_description():
                               description='Gazebo world name (PX4_GZ_WORLD)'),
         DeclareLaunchArgument('model', default_value='x500_mono_cam_0',
                               description='Gazebo model instance of the vehicle'),
+        DeclareLaunchArgument('camera_link', default_value='camera_link',
+                              description='Link of the camera in the model'),
+        DeclareLaunchArgument('camera_sensor', default_value='camera',
+                              description='Camera sensor name (imager for Feb-Oct 2025 PX4 '
+                                          'models)'),
+        DeclareLaunchArgument('bridge', default_value='true',
+                              description='Start ros_gz_bridge for the camera and /clock'),
+        *[DeclareLaunchArgument(name, default_value=default) for name, default
+          in PASSED_THROUGH.items() if default is not None],
         DeclareLaunchArgument('params_file',
                               default_value=os.path.join(share, 'config', 'ministral.yaml'),
                               description='ROS 2 parameters file for the node'),
-        DeclareLaunchArgument('command_topic', default_value='/mission/command',
-                              description='Operator command topic (std_msgs/String)'),
         OpaqueFunction(function=_bridge),
         IncludeLaunchDescription(
             PythonLaunchDescriptionSource(os.path.join(share, 'launch', 'ministral.launch.py')),
-            launch_arguments={
-                'params_file': LaunchConfiguration('params_file'),
-                'camera_topic': CAMERA_TOPIC,
-                'command_topic': LaunchConfiguration('command_topic'),
-                'use_sim_time': 'true',
-            }.items(),
+            launch_arguments={name: LaunchConfiguration(name)
+                              for name in PASSED_THROUGH}.items(),
         ),
     ])

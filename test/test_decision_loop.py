@@ -1,0 +1,246 @@
+"""The decision loop without ROS: every command answered once, failsafes first, lifecycle,
+link and simulation-clock supervision, all on injected clocks."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from support import ScriptedDecider
+
+from ministral_node.decision import Proposal
+from ministral_node.decision_loop import DecisionLoop
+from ministral_node.health import ERROR, OK, WARN
+from ministral_node.settings import Settings
+from ministral_node.sources.base import DecisionRequest
+from ministral_node.timing import Cancellation, Cancelled, FakeClock
+
+LAND = Proposal('land', {}, None, 0.9, 'asked')
+
+
+class Rig:
+    """A loop with scripted sources, a fake clock and a list of what it published."""
+
+    def __init__(self, sources=None, sim_time=False, **params):
+        self.clock = FakeClock()
+        self.steady = FakeClock()
+        self.published: list[dict] = []
+        self.wakes = 0
+        self.sources = sources if sources is not None else [ScriptedDecider('rules', LAND)]
+        self.loop = DecisionLoop(Settings.from_values(params), self.clock, self.published.append,
+                                 wake=self._wake, steady=self.steady, stamp_clock=FakeClock(5.0),
+                                 build=lambda settings, health: list(self.sources),
+                                 sim_time=sim_time)
+
+    def _wake(self):
+        self.wakes += 1
+
+    def actions(self):
+        return [d['action'] for d in self.published]
+
+
+def _answered_ids(published):
+    return [d['command']['id'] for d in published if d['command'] is not None]
+
+
+def test_a_command_before_activation_is_refused_with_the_reason():
+    rig = Rig()
+    rig.loop.command('land')
+    [decision] = rig.published
+    assert decision['action'] == 'reject' and decision['command']['text'] == 'land'
+    assert 'node inactive' in decision['attempts'][0]['detail']
+
+
+def test_unreadable_bytes_are_refused_at_once():
+    rig = Rig()
+    rig.loop.activate()
+    rig.loop.command(b'\x00\x01\x00\x00\x03\x00\x00\x00\xff\xfe\x00')
+    [decision] = rig.published
+    assert decision['action'] == 'reject' and 'not UTF-8' in decision['attempts'][0]['detail']
+
+
+def test_every_command_of_a_burst_is_answered_exactly_once():
+    rig = Rig(command_queue_depth=4)
+    rig.loop.activate()
+    for i in range(50):
+        rig.loop.command(f'land {i}')
+    dropped = list(rig.published)
+    assert len(dropped) == 46 and {d['action'] for d in dropped} == {'reject'}
+    assert all('command_queue_depth=4' in d['attempts'][0]['detail'] for d in dropped)
+    rig.loop.drain()
+    assert len(rig.published) == 50
+    assert sorted(d['command']['text'] for d in rig.published) == \
+        sorted(f'land {i}' for i in range(50))
+    assert len(set(_answered_ids(rig.published))) == 50
+    assert rig.actions()[-4:] == ['land'] * 4  # the four newest were decided
+    assert rig.loop.status()['commands_received'] == 50
+
+
+def test_link_loss_on_the_state_clock_publishes_hold_then_the_action():
+    rig = Rig(link_loss_timeout_s=2.0, failsafe_hold_s=3.0, failsafe_action='land')
+    rig.loop.activate()
+    rig.loop.heartbeat('gcs')
+    rig.clock.advance(2.0)
+    rig.loop.supervise()
+    rig.loop.drain()
+    assert rig.published == [] and rig.loop.link.state.value == 'up'
+    rig.clock.advance(0.05)
+    rig.loop.supervise()
+    rig.loop.drain()
+    assert [(d['action'], d['source'], d['command']) for d in rig.published] == \
+        [('hold', 'failsafe', None)]
+    rig.clock.advance(2.9)
+    rig.loop.supervise()
+    rig.loop.drain()
+    assert rig.actions() == ['hold']
+    rig.clock.advance(0.2)
+    rig.loop.supervise()
+    rig.loop.drain()
+    assert rig.actions() == ['hold', 'land']
+    assert rig.loop.health.level('link') == ERROR
+    rig.loop.heartbeat('gcs')
+    assert rig.loop.status()['link'] == {'state': 'up', 'silent_s': 0.0,
+                                         'failsafe_active': False}
+
+
+def test_a_failsafe_preempts_the_decision_in_progress_and_comes_first():
+    rig = Rig(link_loss_timeout_s=1.0)
+
+    def link_dies_meanwhile(request: DecisionRequest) -> None:
+        rig.clock.advance(1.5)
+        rig.loop.supervise()
+
+    slow = ScriptedDecider('onboard', LAND, clock=rig.steady, takes_s=5.0,
+                           on_call=link_dies_meanwhile)
+    rig.sources = [slow, ScriptedDecider('rules', LAND)]
+    rig.loop.activate()
+    rig.loop.heartbeat('gcs')
+    rig.loop.command('land on the pad')
+    rig.loop.command('then take a photo')
+    rig.loop.drain()
+    first, hold, second = rig.published
+    assert first['action'] == 'reject' and first['command']['text'] == 'land on the pad'
+    assert 'preempted by the failsafe hold' in first['attempts'][0]['detail']
+    assert (hold['action'], hold['source']) == ('hold', 'failsafe')
+    assert second['command']['text'] == 'then take a photo'
+
+
+class BlockingDecider:
+    """Decides only when cancelled (then raises), like a long generation."""
+
+    source = 'onboard'
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.closed_while_running = False
+        self.running = False
+        self.closed = False
+
+    def decide(self, request: DecisionRequest, cancel: Cancellation) -> Proposal:
+        self.running = True
+        self.started.set()
+        try:
+            while not cancel.cancelled:
+                threading.Event().wait(0.005)
+            raise Cancelled(cancel.reason)
+        finally:
+            self.running = False
+
+    def model_info(self):
+        return None
+
+    def close(self) -> None:
+        self.closed_while_running = self.running
+        self.closed = True
+
+
+def test_deactivation_answers_the_running_and_waiting_commands_before_freeing_models():
+    blocking = BlockingDecider()
+    rig = Rig(sources=[blocking])
+    rig.loop.activate()
+    rig.loop.command('search the field')
+    rig.loop.command('land')
+    rig.loop.command('hover')
+    drainer = threading.Thread(target=rig.loop.drain)
+    drainer.start()
+    assert blocking.started.wait(10)
+    rig.loop.deactivate('node deactivating')
+    drainer.join(10)
+    assert not drainer.is_alive()
+    texts = [d['command']['text'] for d in rig.published]
+    assert sorted(texts) == ['hover', 'land', 'search the field']
+    assert all(d['action'] == 'reject' for d in rig.published)
+    running = next(d for d in rig.published if d['command']['text'] == 'search the field')
+    assert 'not decided: node deactivating' in running['attempts'][0]['detail']
+    assert blocking.closed and not blocking.closed_while_running
+    assert rig.loop.state == 'inactive' and rig.loop.sources == []
+    rig.loop.command('land')
+    assert 'node inactive' in rig.published[-1]['attempts'][0]['detail']
+
+
+def test_reactivation_decides_again_with_fresh_sources():
+    rig = Rig()
+    rig.loop.activate()
+    rig.loop.deactivate()
+    rig.loop.activate()
+    rig.loop.command('land')
+    rig.loop.drain()
+    assert rig.actions() == ['land'] and rig.published[0]['source'] == 'rules'
+
+
+def test_settings_apply_to_every_component():
+    rig = Rig()
+    rig.loop.activate()
+    changed = rig.loop.settings.with_changes({'command_queue_depth': 1,
+                                              'link_loss_timeout_s': 0.5,
+                                              'max_altitude_m': 40})
+    rig.loop.apply(changed)
+    assert rig.loop.link.loss_timeout_s == 0.5
+    assert rig.loop.pipeline.envelope.limits.max_altitude_m == 40.0
+    rig.loop.command('one')
+    rig.loop.command('two')
+    assert len(rig.published) == 1 and 'command_queue_depth=1' in \
+        rig.published[0]['attempts'][0]['detail']
+
+
+def test_a_stopped_simulation_clock_pauses_the_watchdog_and_says_so():
+    rig = Rig(sim_time=True, link_loss_timeout_s=1.0)
+    rig.loop.activate()
+    rig.loop.heartbeat('gcs')
+    rig.loop.supervise()
+    rig.steady.advance(3.0)  # real time passes, /clock does not
+    rig.loop.supervise()
+    assert rig.loop.health.snapshot_of('clock').level == WARN
+    assert 'simulation clock stopped' in rig.loop.health.snapshot_of('clock').message
+    assert 'watchdog paused' in rig.loop.health.snapshot_of('link').message
+    assert rig.loop.link.state.value == 'up' and rig.published == []
+    rig.clock.advance(0.1)
+    rig.steady.advance(0.1)
+    rig.loop.supervise()
+    assert rig.loop.health.snapshot_of('clock').level == OK
+    assert rig.loop.status()['clock']['source'] == 'sim'
+
+
+def test_a_clock_jumping_back_restarts_the_watchdog_timers():
+    rig = Rig(sim_time=True, link_loss_timeout_s=2.0)
+    rig.loop.activate()
+    rig.clock.set(100.0)
+    rig.loop.supervise()
+    rig.loop.heartbeat('gcs')
+    rig.clock.set(10.0)  # the simulator was reset
+    rig.loop.supervise()
+    assert rig.loop.health.snapshot_of('clock').level == ERROR
+    assert rig.loop.link.silent_s() == 0.0
+    rig.clock.advance(2.5)
+    rig.loop.supervise()
+    assert rig.loop.link.state.value == 'lost'
+
+
+@pytest.mark.parametrize('state_change', ['deactivate', 'shutdown'])
+def test_nothing_is_decided_after_the_loop_stops(state_change):
+    rig = Rig()
+    rig.loop.activate()
+    getattr(rig.loop, state_change)()
+    rig.loop.command('land')
+    rig.loop.drain()
+    assert rig.actions() == ['reject']
