@@ -121,7 +121,7 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               'this large is received whole and every command answered (queued or rejected).',
               minimum=10, maximum=100_000, applies=ON_CONFIGURE),
     # Deciding
-    ParamSpec('decision_sources', ['rules'],
+    ParamSpec('decision_sources', ['onboard', 'rules'],
               'Decision sources, tried in order; the failsafe always comes last.',
               choices=SOURCE_CHOICES),
     ParamSpec('decision_timeout_s', 10.0,
@@ -224,10 +224,11 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               'A battery reading older than this counts as unknown.', minimum=0.1,
               maximum=600.0),
     # Onboard model
-    ParamSpec('model_dir', '',
+    ParamSpec('model_dir', 'models/ministral-3-drone-demo',
               'Onboard model directory in the published ONNX layout; a relative path is taken '
               "in the package share directory when it is there (models/<name>); '' uses the "
-              "package's models/ministral-3-3b (scripts/fetch_model).",
+              "package's models/ministral-3-3b (scripts/fetch_model). Default: the shipped "
+              'demo model.',
               applies=ON_ACTIVATE),
     ParamSpec('decoder_variant', 'q4',
               'Decoder file: q4 (decoder_model_merged_q4.onnx, float32 activations) or q4f16 '

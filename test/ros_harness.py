@@ -41,7 +41,9 @@ class Harness:
         self.namespace = f'/t{os.getpid()}_{next(_counter)}'
         self.context = rclpy.Context()
         rclpy.init(context=self.context, domain_id=self.domain)
-        params = [Parameter(k, value=v) for k, v in (overrides or {}).items()]
+        # The rule parser unless a test asks for other sources: fast and deterministic.
+        overrides = {'decision_sources': ['rules'], **(overrides or {})}
+        params = [Parameter(k, value=v) for k, v in overrides.items()]
         self.node = node_factory(namespace=self.namespace, context=self.context,
                                  parameter_overrides=params)
         self.client = rclpy.create_node('test_client', namespace=self.namespace,
@@ -51,12 +53,14 @@ class Harness:
         self.diagnostics: list[DiagnosticArray] = []
         base = f'{self.namespace}/ministral_node'
         self.client.create_subscription(String, f'{base}/decision',
-                                        lambda m: self.decisions.append(json.loads(m.data)), 50)
+                                        lambda m: self.decisions.append(json.loads(m.data)),
+                                        QoSProfile(depth=1000,
+                                                   reliability=ReliabilityPolicy.RELIABLE))
         self.client.create_subscription(String, f'{base}/status',
                                         lambda m: self.statuses.append(json.loads(m.data)), 50)
         self.client.create_subscription(DiagnosticArray, '/diagnostics',
                                         self.diagnostics.append, 50)
-        self.command_pub = self.client.create_publisher(String, f'{base}/command', 50)
+        self.command_pub = self.client.create_publisher(String, f'{base}/command', 1000)
         camera_qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
         self.image_pub = self.client.create_publisher(Image, f'{self.namespace}/image_raw',
                                                       camera_qos)

@@ -17,6 +17,8 @@ from ministral_node.training.evaluate import (
     summarise,
 )
 
+pytestmark = pytest.mark.slow
+
 SAMPLE = 250  # 50 per language
 
 

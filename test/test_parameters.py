@@ -31,6 +31,12 @@ def test_the_shipped_params_file_sets_every_parameter_validly():
         {**p.defaults(), **section})
 
 
+def test_the_shipped_params_file_states_the_declared_defaults():
+    # So a node started without it (ros2 run, another params file) behaves the same, and no
+    # hidden file has to be loaded first (which would override -p: rcl applies files last).
+    assert p.load_params_file(config_path('ministral.yaml')) == p.defaults()
+
+
 @pytest.mark.parametrize('changes, message', [
     ({'max_frame_age_s': -1.0}, 'below the minimum'),
     ({'status_rate_hz': 1.0}, 'below the minimum 2.0'),

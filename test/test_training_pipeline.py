@@ -21,6 +21,8 @@ from ministral_node.training import export, train  # noqa: E402
 from ministral_node.training.dataset import Split, make_example  # noqa: E402
 from ministral_node.training.encoding import request_for  # noqa: E402
 
+pytestmark = pytest.mark.slow
+
 
 def _train(out, *extra):
     args = train.parser().parse_args([str(out), '--steps', '3', '--batch', '3', '--workers', '0',

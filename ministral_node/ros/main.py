@@ -10,7 +10,6 @@ import argparse
 import sys
 
 from ministral_node import parameters
-from ministral_node.resources import config_path
 
 
 def _split_ros_args(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -44,15 +43,12 @@ def main(argv: list[str] | None = None) -> int:
         description='Run the ministral_node lifecycle node. Arguments after --ros-args go to '
                     'ROS (remappings, -p name:=value, --params-file).')
     parser.add_argument('--params-file', default=None,
-                        help='ROS 2 parameters YAML (default, when no --params-file is given '
-                             'after --ros-args either: the package config/ministral.yaml)')
+                        help='ROS 2 parameters YAML; without one every parameter has its '
+                             'declared default (the values of config/ministral.yaml)')
     args = parser.parse_args(ours)
     ros_args = ros_args or ['--ros-args']
     if args.params_file is not None:
         ros_args = [ros_args[0], '--params-file', args.params_file, *ros_args[1:]]
-    elif not params_files(ros_args):
-        ros_args = [ros_args[0], '--params-file', str(config_path('ministral.yaml')),
-                    *ros_args[1:]]
     problems = check_params_files(params_files(ros_args))
     if problems:
         for line in problems:
