@@ -48,6 +48,8 @@ def _autostart(argument: str, params_file: str) -> bool:
 
 
 def _node_exited(event, context):
+    if context.is_shutdown:  # the launch is stopping (Ctrl-C): nothing more to do
+        return []
     if event.returncode:
         raise RuntimeError(f'ministral_node exited with code {event.returncode}; '
                            'see its log above')

@@ -27,6 +27,15 @@ ON_CONFIGURE = 'configure'
 ON_ACTIVATE = 'activate'
 
 
+# Parameters rclpy itself takes; a params file or override may name them besides ours.
+ROS_OWN = ('use_sim_time', 'start_type_description_service')
+
+
+def is_ros_own(name: str) -> bool:
+    """Whether `name` is one of rclpy's own parameters (not ours to validate)."""
+    return name in ROS_OWN or name.startswith('qos_overrides.')
+
+
 class ParameterError(ValueError):
     """A parameter value, or a parameters file, is not acceptable."""
 
@@ -421,7 +430,8 @@ def load_params_file(path: str | Path, node_name: str = NODE_NAME,
         raise ParameterError(f'cannot read parameters file {path}: {exc.strerror}') from exc
     except yaml.YAMLError as exc:
         raise ParameterError(f'{path} is not valid YAML: {exc}') from exc
-    section = _node_section(document, node_name, path)
+    section = {name: value for name, value in _node_section(document, node_name, path).items()
+               if not is_ros_own(name)}
     try:
         return validate({**(base or defaults()), **section})
     except ParameterError as exc:

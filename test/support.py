@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ministral_node.decision import ModelInfo, Proposal
-from ministral_node.sources.base import DeciderError, DecisionRequest
+from ministral_node.sources.base import DeciderError, DecisionRequest, ModelFreeSource
 from ministral_node.timing import Cancellation, FakeClock
 
 
-class ScriptedDecider:
+class ScriptedDecider(ModelFreeSource):
     """A decision source whose behaviour a test sets: a proposal, an error, or a delay."""
 
     def __init__(self, source: str, proposal: Proposal | None = None, *,

@@ -12,7 +12,7 @@ from ministral_node.decision import Proposal
 from ministral_node.decision_loop import DecisionLoop
 from ministral_node.health import ERROR, OK, WARN
 from ministral_node.settings import Settings
-from ministral_node.sources.base import DecisionRequest
+from ministral_node.sources.base import DecisionRequest, ModelFreeSource
 from ministral_node.timing import Cancellation, Cancelled, FakeClock
 
 LAND = Proposal('land', {}, None, 0.9, 'asked')
@@ -125,7 +125,7 @@ def test_a_failsafe_preempts_the_decision_in_progress_and_comes_first():
     assert second['command']['text'] == 'then take a photo'
 
 
-class BlockingDecider:
+class BlockingDecider(ModelFreeSource):
     """Decides only when cancelled (then raises), like a long generation."""
 
     source = 'onboard'
@@ -145,9 +145,6 @@ class BlockingDecider:
             raise Cancelled(cancel.reason)
         finally:
             self.running = False
-
-    def model_info(self):
-        return None
 
     def close(self) -> None:
         self.closed_while_running = self.running

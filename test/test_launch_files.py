@@ -173,9 +173,12 @@ def test_a_node_that_dies_shuts_the_launch_down_and_a_failure_is_an_error(monkey
     (handler,) = [h.args[0] for h in _of(started, 'RegisterEventHandler')
                   if type(h.args[0]).__name__ == 'OnProcessExit']
     on_exit = handler.kwargs['on_exit']
-    assert type(on_exit(types.SimpleNamespace(returncode=0), None)[0]).__name__ == 'Shutdown'
+    running, stopping = (types.SimpleNamespace(is_shutdown=flag) for flag in (False, True))
+    exited = types.SimpleNamespace(returncode=0)
+    assert type(on_exit(exited, running)[0]).__name__ == 'Shutdown'
+    assert on_exit(exited, stopping) == []  # Ctrl-C: launch is already stopping
     with pytest.raises(RuntimeError, match='exited with code 2'):
-        on_exit(types.SimpleNamespace(returncode=2), None)
+        on_exit(types.SimpleNamespace(returncode=2), running)
 
 
 def test_sim_launch_bridges_the_current_px4_camera_and_passes_every_argument(monkeypatch):

@@ -38,6 +38,7 @@ def test_heartbeat_stop_publishes_hold_then_return_home_within_the_timeout():
         hold_decision = h.decisions[seen]
         assert (hold_decision['action'], hold_decision['source']) == ('hold', 'failsafe')
         assert hold_decision['command'] is None and 'ground link lost' in hold_decision['notes'][0]
+        h.wait_for(lambda: any(s['link']['state'] == 'lost' for s in h.statuses), what='lost')
         lost = next(s for s in h.statuses if s['link']['state'] == 'lost')
         assert lost['link']['silent_s'] >= timeout and lost['link']['failsafe_active']
         h.wait_for(lambda: len(h.decisions) > seen + 1, hold + 3, 'the return home')

@@ -91,8 +91,10 @@ def test_missing_model_is_unavailable_not_a_crash(tmp_path):
     assert decider.model_info() is None
 
 
-def test_default_model_dir_is_the_packaged_one():
+def test_default_model_dir_is_the_shipped_demo_and_empty_is_the_real_3b():
     decider = OnboardDecider.from_params(parameters.defaults())
+    assert decider.model_dir.parts[-2:] == ('models', 'ministral-3-drone-demo')
+    decider = OnboardDecider.from_params({**parameters.defaults(), 'model_dir': ''})
     assert decider.model_dir.parts[-2:] == ('models', 'ministral-3-3b')
 
 

@@ -47,8 +47,6 @@ from ministral_node.settings import Settings
 from ministral_node.timing import Clock, MonotonicClock
 from ministral_node.vehicle import battery_percent, heading_from_quaternion
 
-# Parameters rclpy itself may be given; every other override must be one of ours.
-_ROS_OWN_PARAMETERS = ('use_sim_time', 'start_type_description_service')
 # Exit code of the node process when its parameters are refused (as `ministral-node`).
 EXIT_BAD_PARAMETERS = 2
 
@@ -145,8 +143,7 @@ class MinistralNode(LifecycleNode):
                 self.declare_parameter(spec.name, default, descriptor(spec),
                                        ignore_override=True)
         problems.extend(parameters.unknown(name) for name in self._overrides()
-                        if name not in parameters.SPECS and name not in _ROS_OWN_PARAMETERS
-                        and not name.startswith('qos_overrides.'))
+                        if name not in parameters.SPECS and not parameters.is_ros_own(name))
         return problems
 
     def _overrides(self) -> dict[str, Parameter]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from ministral_node.camera import Frame
 from ministral_node.decision import CommandInfo, ModelInfo, Proposal
@@ -38,3 +39,33 @@ class Decider(Protocol):
     def model_info(self) -> ModelInfo | None:
         """Identity of the model behind this source, if any."""
         ...
+
+    def load(self) -> None:
+        """Load what the source needs (on activate); raise DeciderUnavailable if it cannot:
+        the source then stays in the chain in a reported degraded mode."""
+        ...
+
+    def configure(self, values: Mapping[str, Any]) -> None:
+        """Take live parameter changes (validated values)."""
+        ...
+
+    def close(self) -> None:
+        """Free what the source holds (models, connections); on deactivate."""
+        ...
+
+
+class ModelFreeSource:
+    """Base of the sources with nothing to load or free (rules, failsafe)."""
+
+    def model_info(self) -> ModelInfo | None:
+        """None: no model behind this source."""
+        return None
+
+    def load(self) -> None:
+        """Nothing to load."""
+
+    def configure(self, values: Mapping[str, Any]) -> None:
+        """No parameters of its own."""
+
+    def close(self) -> None:
+        """Nothing to free."""

@@ -33,9 +33,7 @@ def build_sources(values: Mapping[str, Any], health: HealthBoard | None = None,
             board.set(name, ERROR, f'cannot be built: {exc}')
             continue
         try:
-            load = getattr(decider, 'load', None)
-            if load is not None:
-                load()
+            decider.load()
         except DeciderUnavailable as exc:
             log.error('decision source %s degraded: %s', name, exc)
             board.set(name, ERROR, str(exc))
@@ -65,19 +63,15 @@ def _build(name: str, values: Mapping[str, Any], health: HealthBoard) -> Decider
 
 
 def configure_sources(sources: list[Decider], values: Mapping[str, Any]) -> None:
-    """Pass live parameter changes to the sources that take them."""
+    """Pass live parameter changes to every source."""
     for source in sources:
-        configure = getattr(source, 'configure', None)
-        if configure is not None:
-            configure(values)
+        source.configure(values)
 
 
 def close_sources(sources: list[Decider]) -> None:
     """Free what the sources hold (models, connections)."""
     for source in sources:
-        close = getattr(source, 'close', None)
-        if close is not None:
-            close()
+        source.close()
 
 
 class _NoClock:

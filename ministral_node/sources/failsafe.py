@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from ministral_node.decision import ModelInfo, Proposal
-from ministral_node.sources.base import DecisionRequest
+from ministral_node.decision import Proposal
+from ministral_node.sources.base import DecisionRequest, ModelFreeSource
 from ministral_node.timing import Cancellation
 
 
-class FailsafeDecider:
+class FailsafeDecider(ModelFreeSource):
     """The bottom of the chain: holds position when no other source could decide."""
 
     source = 'failsafe'
@@ -15,6 +15,3 @@ class FailsafeDecider:
     def decide(self, request: DecisionRequest, cancel: Cancellation) -> Proposal:
         return Proposal('hold', {'duration_s': None}, None, 1.0,
                         'no decision source could answer; holding position')
-
-    def model_info(self) -> ModelInfo | None:
-        return None

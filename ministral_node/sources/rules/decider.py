@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ministral_node.decision import ModelInfo, Proposal
-from ministral_node.sources.base import DecisionRequest
+from ministral_node.decision import Proposal
+from ministral_node.sources.base import DecisionRequest, ModelFreeSource
 from ministral_node.sources.rules.parser import parse_command
 from ministral_node.timing import Cancellation
 
 
-class RuleDecider:
+class RuleDecider(ModelFreeSource):
     """Decides from the command text alone with the rule parser; needs no model or camera."""
 
     source = 'rules'
@@ -21,7 +21,3 @@ class RuleDecider:
         """The rule parser's proposal for the request's command text."""
         cancel.check()
         return parse_command(request.command.text, takeoff_altitude_m=self.takeoff_altitude_m)
-
-    def model_info(self) -> ModelInfo | None:
-        """None: no model behind this source."""
-        return None
