@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -212,4 +213,61 @@ def test_an_exception_in_a_callback_is_diagnosed_and_the_node_goes_on():
         assert 'injected fault' in h.node.loop.health.snapshot_of('link').message
         assert h.command('land')['action'] == 'land'
     finally:
+        h.close()
+
+
+@pytest.mark.slow
+def test_lifecycle_cycles_under_load_answer_every_command_once():
+    from engine_models import model
+
+    from ministral_node.pipeline import refusal
+
+    h = Harness(MinistralNode, {'decision_sources': ['onboard', 'rules'],
+                                'model_dir': str(model('slow')), 'prefix_cache': False,
+                                'command_queue_depth': 2})
+    sent: list[str] = []
+    sending, paused, stop = threading.Event(), threading.Event(), threading.Event()
+    sending.set()
+
+    def operator():
+        padding = ' please hurry,' * 40  # a long prefill, so deactivation meets a generation
+        while not stop.is_set():
+            if not sending.is_set():  # no subscription meanwhile: nobody would receive it
+                paused.set()
+                sending.wait(0.05)
+                continue
+            paused.clear()
+            text = f'land {len(sent)}{padding}'
+            sent.append(text)
+            h.command_pub.publish(String(data=text))
+            stop.wait(0.1)
+
+    thread = threading.Thread(target=operator)
+    try:
+        thread.start()
+        for cycle in range(4):
+            h.wait_for(lambda: len(h.decisions) >= 2 * (cycle + 1), 60, 'decisions')
+            h.node.trigger_deactivate()
+            if cycle == 2:
+                sending.clear()
+                assert paused.wait(5)
+                h.node.trigger_cleanup()
+                h.node.trigger_configure()
+                h.wait_for(lambda: h.command_pub.get_subscription_count() > 0,
+                           what='the subscription back')
+                sending.set()
+            h.node.trigger_activate()
+        stop.set()
+        thread.join()
+        h.wait_for(lambda: len(h.decisions) >= len(sent), 60, 'an answer to every command')
+        answered = [d['command']['text'].split()[1] for d in h.decisions if d['command']]
+        assert sorted(answered) == sorted(t.split()[1] for t in sent), \
+            'a command unanswered or answered twice'
+        reasons = {refusal(d).split(':')[0] for d in h.decisions if refusal(d)}
+        print(f'\n{len(sent)} commands, refusals: {sorted(reasons)}')
+        assert reasons <= {'node inactive', 'not decided', 'node deactivating',
+                           'dropped unanswered'}, reasons
+    finally:
+        stop.set()
+        thread.join()
         h.close()

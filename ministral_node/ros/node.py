@@ -4,7 +4,8 @@ Everything that decides lives in `DecisionLoop` (ROS-free); this module declares
 validates them, owns QoS, publishers, subscriptions, timers and diagnostics, and converts
 messages. Publishers, subscriptions and timers are created in `on_configure`; decision sources
 are loaded in `on_activate` and freed in `on_deactivate`, after the running decision and every
-waiting command are answered.
+waiting command are answered. `~/decision` answers every command in every configured state:
+decisions while active, refusals saying why otherwise.
 """
 
 from __future__ import annotations
@@ -195,9 +196,11 @@ class MinistralNode(LifecycleNode):
         ros_clock = RosClock(self)
         state_clock = self._state_clock or (ros_clock if sim_time else MonotonicClock())
         depth = values['command_history_depth']
-        self._decision_pub = self.create_lifecycle_publisher(
+        # A plain publisher: while inactive the loop decides nothing, but every command that
+        # arrives is still answered (refused, saying why), so no command goes unanswered.
+        self._decision_pub = self.create_publisher(
             String, '~/decision', QoSProfile(depth=depth, reliability=ReliabilityPolicy.RELIABLE))
-        # Status and diagnostics also report while inactive, so they are plain publishers.
+        # Status and diagnostics also report while inactive.
         self._status_pub = self.create_publisher(String, '~/status', 10)
         self._diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
         self._wake_condition = self.create_guard_condition(
@@ -232,7 +235,7 @@ class MinistralNode(LifecycleNode):
         return result
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        # Answers the running decision and every waiting command before the publisher stops.
+        # Answers the running decision and every waiting command, then frees the models.
         self.loop.deactivate('node deactivating')
         return super().on_deactivate(state)
 
@@ -362,8 +365,8 @@ class MinistralNode(LifecycleNode):
         summary = (f'{decision["action"]} {json.dumps(decision["params"])} by '
                    f'{decision["source"]} in {decision["latency_ms"]:.0f} ms for '
                    f'{command.get("text", "")[:80]!r}')
-        if publisher is None or not publisher.is_activated:
-            self.get_logger().warning(f'decision not published (node inactive): {summary}')
+        if publisher is None:  # cleaned up meanwhile: the loop logged the refusal
+            self.get_logger().warning(f'decision not published (node unconfigured): {summary}')
             return
         publisher.publish(String(data=to_json(decision)))
         self.get_logger().info(f'decision {summary}')
