@@ -241,9 +241,10 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               minimum=0, maximum=64, applies=ON_ACTIVATE),
     ParamSpec('inter_op_threads', 1, 'Threads across independent operators.',
               minimum=1, maximum=16, applies=ON_ACTIVATE),
-    ParamSpec('max_new_tokens', 384,
+    ParamSpec('max_new_tokens', 1024,
               'Most tokens one model decision (onboard or remote) may generate; the JSON '
-              'constraint always finishes the decision within it.', minimum=192, maximum=4096),
+              'constraint always finishes the decision within it (a mission needs about 400 '
+              'more than a single action).', minimum=192, maximum=4096),
     ParamSpec('temperature', 0.0,
               'Sampling temperature of the models (onboard and remote); 0 is greedy.',
               minimum=0.0, maximum=2.0),
