@@ -213,6 +213,9 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               'Search radius used when a decision gives none.', minimum=1.0, maximum=10_000.0),
     ParamSpec('max_search_radius_m', 200.0, 'Largest search radius.', minimum=1.0,
               maximum=10_000.0),
+    ParamSpec('max_mission_steps', 8,
+              'Most steps a mission may have (the contract allows 16); longer missions are '
+              'refused with a reason, never cut.', minimum=2, maximum=16),
     ParamSpec('pose_timeout_s', 1.0,
               'A vehicle pose older than this counts as unknown.', minimum=0.05, maximum=60.0),
     ParamSpec('battery_timeout_s', 10.0,
