@@ -206,7 +206,7 @@ class Proposal:
     def to_dict(self) -> dict:
         return {
             'action': self.action,
-            'params': copy.deepcopy(self.params),
+            'params': copy.deepcopy(dict(self.params)),
             'target': None if self.target is None else self.target.to_dict(),
             'confidence': float(self.confidence),
             'rationale': shorten(self.rationale, 200),

@@ -27,10 +27,10 @@ from ministral_node.decision import (
     SafetyChange,
     SafetyReport,
     answer,
-    steps_of,
     clarify,
     reject,
     shorten,
+    steps_of,
     validate_proposal,
 )
 from ministral_node.geofence import Geofence, Point, polygon_from_flat
