@@ -11,6 +11,7 @@ from ministral_node.mission.executor import (
     enu_yaw,
 )
 from ministral_node.mission.projection import CameraIntrinsics, CameraMount
+from ministral_node.mission.sim import SimVehicle, simulate
 from ministral_node.parameters import defaults
 from ministral_node.safety import SafetyEnvelope, SafetyLimits
 from ministral_node.timing import FakeClock
@@ -18,66 +19,6 @@ from ministral_node.vehicle import VehicleState
 
 RATE_HZ = 20.0
 DT = 1.0 / RATE_HZ
-
-
-class SimVehicle:
-    """Flies towards the streamed setpoint; obeys takeoff, land, return_to_home and hold."""
-
-    def __init__(self, east=0.0, north=0.0, up=0.0, heading=0.0, in_air=False):
-        self.position = [east, north, up]
-        self.heading = heading
-        self.in_air = in_air
-        self.mode = 'hold'
-        self.goal = None
-        self.speed, self.climb, self.turn = 5.0, 2.0, 45.0
-        self.frozen = False  # a vehicle that ignores everything (for timeouts)
-        self.photos = 0
-
-    def state(self, now):
-        return VehicleState().with_pose(*self.position, self.heading, now, in_air=self.in_air)
-
-    def apply(self, out):
-        for command in out.commands:
-            name = command['command']
-            if name == 'takeoff':
-                self.in_air = True
-            elif name in ('land', 'return_to_home', 'hold'):
-                self.mode = name
-            elif name == 'capture_photo':
-                self.photos += 1
-        if out.setpoint is not None:
-            self.mode, self.goal = 'offboard', out.setpoint
-
-    def step(self, dt):
-        if self.frozen:
-            return
-        if self.mode == 'offboard' and self.in_air:
-            sp = self.goal
-            self._fly((sp.x, sp.y), sp.z, dt)
-            if self.heading is not None:  # None: a vehicle without a compass
-                wanted = (90.0 - math.degrees(sp.yaw)) % 360.0
-                diff = (wanted - self.heading + 180.0) % 360.0 - 180.0
-                turn = max(-self.turn * dt, min(self.turn * dt, diff))
-                self.heading = (self.heading + turn) % 360.0
-        elif self.mode == 'land':
-            self._fly(self.position[:2], 0.0, dt)
-        elif self.mode == 'return_to_home':
-            if math.hypot(*self.position[:2]) > 0.1:
-                self._fly((0.0, 0.0), self.position[2], dt)
-            else:
-                self._fly((0.0, 0.0), 0.0, dt)
-        if self.position[2] <= 0.01 and self.mode in ('land', 'return_to_home'):
-            self.in_air = False
-
-    def _fly(self, xy, z, dt):
-        dx, dy = xy[0] - self.position[0], xy[1] - self.position[1]
-        gap = math.hypot(dx, dy)
-        move = min(gap, self.speed * dt)
-        if gap > 1e-9:
-            self.position[0] += dx / gap * move
-            self.position[1] += dy / gap * move
-        dz = z - self.position[2]
-        self.position[2] += max(-self.climb * dt, min(self.climb * dt, dz))
 
 
 class Run:
@@ -337,7 +278,7 @@ def test_a_target_step_without_intrinsics_or_pose_is_refused_and_never_flown(
                       ('goto', {}, {'label': 'car', 'box': [0.4, 0.4, 0.6, 0.6]})))
     final = run.until(_final)
     assert final['state'] == 'aborted' and final['step_index'] == 1
-    assert 'step 1 (goto) refused' in final['reason'] and reason in final['reason']
+    assert 'steps[1] (goto) refused' in final['reason'] and reason in final['reason']
     assert all(sp is None for sp in run.setpoints)
     assert run.commands == [{'command': 'set_speed', 'speed_mps': 3.0}, {'command': 'hold'}]
 
@@ -352,7 +293,7 @@ def test_each_step_is_rechecked_by_the_envelope_when_it_starts():
     run.decide(_steps(('goto', {'heading_deg': 0.0, 'distance_m': 30.0}, None),
                       ('goto', {'heading_deg': 0.0, 'distance_m': 30.0}, None)))
     run.until(_final)
-    started = [s['reason'] for s in run.statuses if 'step 1 (goto) started' in s['reason']]
+    started = [s['reason'] for s in run.statuses if 'steps[1] (goto) started' in s['reason']]
     assert started and 'params.distance_m 30.0 -> ' in started[0]
     assert run.vehicle.position[1] == pytest.approx(48.0, abs=1.0)
 
@@ -415,3 +356,14 @@ def test_intrinsics_come_from_camera_info_and_an_unset_k_is_none():
     assert CameraIntrinsics.from_camera_info(k, 640, 480) == CameraIntrinsics(
         500.0, 510.0, 320.0, 240.0, 640, 480)
     assert CameraIntrinsics.from_camera_info([0.0] * 9, 640, 480) is None
+
+
+def test_simulate_runs_a_decision_to_its_end_and_reports_each_change():
+    decision = make_decision(_steps(('takeoff', {'altitude_m': 5.0}, None),
+                                    ('land', {}, None)),
+                             source='rules', stamp=0.0, latency_ms=0.0, decision_id='d')
+    vehicle = SimVehicle()
+    statuses = simulate(MissionExecutor(), decision, FakeClock(0.0), vehicle)
+    assert [s['state'] for s in statuses] == ['pending', 'running', 'running', 'completed']
+    assert [s['step_index'] for s in statuses] == [0, 0, 1, 1]
+    assert vehicle.in_air is False or vehicle.position[2] <= 0.3

@@ -278,10 +278,10 @@ class MissionExecutor:
             if mission.state == HOLDING:
                 plan.paused_s += now - mission.held_since
                 mission.state, mission.held_since = RUNNING, None
-                mission.reason = f'pose back: step {mission.index} ({self._action(mission)}) ' \
+                mission.reason = f'pose back: steps[{mission.index}] ({self._action(mission)}) ' \
                                  'resumed'
             if self._timed_out(plan, now):
-                self._abort(mission, out, state, f'step {mission.index} '
+                self._abort(mission, out, state, f'steps[{mission.index}] '
                             f'({self._action(mission)}) timed out after '
                             f'{plan.timeout_s:.0f} s')
                 return out
@@ -306,7 +306,7 @@ class MissionExecutor:
         if mission.state != HOLDING:
             mission.state, mission.held_since = HOLDING, now
             mission.reason = (f'vehicle pose lost or stale (older than '
-                              f'{self.settings.pose_timeout_s:g} s) at step {mission.index} '
+                              f'{self.settings.pose_timeout_s:g} s) at steps[{mission.index}] '
                               f'({self._action(mission)}): holding until it is back')
             out.commands.append({'command': 'hold'})
 
@@ -327,7 +327,7 @@ class MissionExecutor:
         if self.envelope is not None and mission.source != 'failsafe':
             step, report = self.envelope.check_step(step, mission.source, state)
             if report.refused is not None:
-                self._abort(mission, out, state, f'step {mission.index} ({action}) refused: '
+                self._abort(mission, out, state, f'steps[{mission.index}] ({action}) refused: '
                                                  f'{report.refused}')
                 return False
             if report.changes:
@@ -337,10 +337,10 @@ class MissionExecutor:
         try:
             mission.plan = self._plan(step, now, state, out, mission.reference)
         except ProjectionError as exc:
-            self._abort(mission, out, state, f'step {mission.index} ({action}) refused: {exc}')
+            self._abort(mission, out, state, f'steps[{mission.index}] ({action}) refused: {exc}')
             return False
         mission.state = RUNNING
-        mission.reason = f'step {mission.index} ({action}) started{note}'
+        mission.reason = f'steps[{mission.index}] ({action}) started{note}'
         return True
 
     def _timeout(self, horizontal: float, vertical: float, turn: float = 0.0,
@@ -496,6 +496,8 @@ class MissionExecutor:
                                                   else (state.heading_deg or 0.0)))
         here = state.position_m
         left = math.dist(here, plan.target)
+        if plan.check_heading and plan.heading is not None and state.heading_deg is not None:
+            left += angle_between(state.heading_deg, plan.heading) / 10.0
         arrived = self._arrived(plan, state)
         if plan.mode == 'photos':
             due = plan.started + plan.paused_s + plan.sent * self.settings.photo_interval_s
