@@ -367,3 +367,26 @@ def test_simulate_runs_a_decision_to_its_end_and_reports_each_change():
     assert [s['state'] for s in statuses] == ['pending', 'running', 'running', 'completed']
     assert [s['step_index'] for s in statuses] == [0, 0, 1, 1]
     assert vehicle.in_air is False or vehicle.position[2] <= 0.3
+
+
+def test_when_the_setpoint_stream_stops_the_vehicle_is_told_to_hold_once():
+    run = Run(vehicle=SimVehicle(up=10.0, in_air=True))
+    run.decide('goto', heading_deg=0.0, distance_m=30.0)
+    run.tick()
+    run.decide('set_speed', speed_mps=3.0)  # preempts; an instant step streams nothing
+    run.tick()
+    run.tick()
+    assert run.commands == [{'command': 'set_speed', 'speed_mps': 3.0}, {'command': 'hold'}]
+    assert run.setpoints[-2:] == [None, None]
+
+
+def test_a_completed_setpoint_mission_hands_over_with_hold_and_a_landing_does_not():
+    run = Run(vehicle=SimVehicle(up=10.0, in_air=True))
+    run.decide('change_altitude', altitude_m=12.0)
+    run.until(_final)
+    run.tick()
+    assert run.commands == [{'command': 'hold'}]
+    run.decide('land')
+    run.until(_final)
+    run.tick()
+    assert run.commands == [{'command': 'hold'}, {'command': 'land'}]

@@ -50,6 +50,8 @@ FINAL = frozenset({COMPLETED, ABORTED, PREEMPTED})
 NOT_EXECUTED = frozenset({'answer', 'clarify', 'reject'})
 # Step modes: setpoint modes stream positions; autopilot modes hand the flight to a mode.
 _SETPOINT_MODES = frozenset({'position', 'photos', 'orbit'})
+# Commands that hand the vehicle to an autopilot mode (the setpoint stream may stop).
+_MODE_COMMANDS = frozenset({'land', 'return_to_home', 'hold'})
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,7 @@ class MissionExecutor:
         self._count = 0
         self._last_status: dict | None = None
         self._last_note = ''
+        self._streaming = False  # the last update sent a setpoint
 
     # Inputs
 
@@ -210,7 +213,18 @@ class MissionExecutor:
 
     def update(self, now: float, vehicle: VehicleState | None) -> ExecutorOutput:
         """One tick: advance the running mission and say what to publish."""
-        return self._finish(self._tick(ExecutorOutput(), now, vehicle), now)
+        out = self._tick(ExecutorOutput(), now, vehicle)
+        self._guard_stream(out, self._fresh(vehicle, now))
+        return self._finish(out, now)
+
+    def _guard_stream(self, out: ExecutorOutput, state: VehicleState) -> None:
+        """Send `hold` when the setpoint stream stops and nothing else takes the vehicle
+        (a mission ended, or a setpoint step gave way to an instant one)."""
+        handed_over = any(c['command'] in _MODE_COMMANDS for c in out.commands)
+        if self._streaming and out.setpoint is None and not handed_over \
+                and state.in_air is not False:
+            out.commands.append({'command': 'hold'})
+        self._streaming = out.setpoint is not None
 
     # Status
 
@@ -294,8 +308,6 @@ class MissionExecutor:
             mission.reference = plan.target if plan.mode in ('position', 'photos') else None
             if mission.index >= len(mission.steps):
                 self._end(mission, COMPLETED, f'all {len(mission.steps)} steps done')
-                if state.in_air is not False and plan.mode in _SETPOINT_MODES:
-                    out.commands.append({'command': 'hold'})
                 return out
         return out
 
