@@ -68,3 +68,12 @@ def test_a_bad_params_file_stops_the_node_with_exit_2(tmp_path):
                             timeout=60)
     assert result.returncode == 2
     assert 'status_rate_hz: 0.1 is below the minimum 2.0' in result.stderr
+
+
+def test_execute_runs_the_mission_on_a_simulated_vehicle(capsys):
+    code, out, err = _decide(capsys, '--command', 'take off to 10 m, then land',
+                             '--decider', 'rules', '--execute')
+    assert code == 0 and json.loads(out)['action'] == 'mission'
+    lines = err.splitlines()
+    assert 'steps[0] (takeoff) started' in lines[1] and 'steps[1] (land) started' in lines[2]
+    assert 'completed' in lines[3] and 'all 2 steps done' in lines[3]

@@ -246,7 +246,8 @@ def test_lifecycle_cycles_under_load_answer_every_command_once():
     try:
         thread.start()
         for cycle in range(4):
-            h.wait_for(lambda: len(h.decisions) >= 2 * (cycle + 1), 60, 'decisions')
+            wanted = 2 * (cycle + 1)
+            h.wait_for(lambda: len(h.decisions) >= wanted, 60, 'decisions')  # noqa: B023
             h.node.trigger_deactivate()
             if cycle == 2:
                 sending.clear()

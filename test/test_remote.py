@@ -432,4 +432,5 @@ def test_shipped_defaults_disable_the_remote_source():
     settings = RemoteSettings.from_params(parameters.defaults())
     assert settings.url == '' and settings.endpoint() is None
     assert settings.api_key_env == 'MINISTRAL_REMOTE_API_KEY'
-    assert (settings.max_tokens, settings.temperature, settings.seed) == (384, 0.0, None)
+    assert (settings.max_tokens, settings.temperature, settings.seed) == (
+        parameters.SPECS['max_new_tokens'].default, 0.0, None)

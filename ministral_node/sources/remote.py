@@ -71,7 +71,7 @@ class RemoteSettings:
     image_edge: int = 768
     jpeg_quality: int = 85
     health_period_s: float = 5.0
-    max_tokens: int = 384
+    max_tokens: int = 1024  # parameters: max_new_tokens
     temperature: float = 0.0
     top_p: float = 1.0
     seed: int | None = None
