@@ -177,6 +177,20 @@ class MissionExecutor:
         """The camera's intrinsics from `camera_info` (None when unknown)."""
         self.intrinsics = intrinsics
 
+    def apply(self, settings: ExecutorSettings, envelope: SafetyEnvelope | None) -> None:
+        """Take new settings and the envelope steps are re-checked against."""
+        self.settings, self.envelope = settings, envelope
+
+    def abort(self, reason: str, now: float, vehicle: VehicleState | None) -> ExecutorOutput:
+        """End the running mission (the node stops deciding); `hold` if setpoints were
+        streaming, so the autopilot is not left without them."""
+        out = ExecutorOutput()
+        mission = self._mission
+        if mission is not None and mission.state not in FINAL:
+            self._end(mission, ABORTED, reason)
+        self._guard_stream(out, self._fresh(vehicle, now))
+        return self._finish(out, now)
+
     def clear_failsafe(self) -> None:
         """Let operator decisions preempt again (the watchdog recovered)."""
         self.failsafe_active = False

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -37,13 +38,14 @@ from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackRet
 from rclpy.parameter import Parameter
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.task import Future
-from sensor_msgs.msg import BatteryState, CompressedImage, Image
+from sensor_msgs.msg import BatteryState, CameraInfo, CompressedImage, Image
 from std_msgs.msg import Header, String
 
 from ministral_node import parameters
 from ministral_node.decision import to_json
 from ministral_node.decision_loop import DecisionLoop
 from ministral_node.image_conversion import CompressedImageData, RawImage
+from ministral_node.mission.executor import ExecutorOutput
 from ministral_node.settings import Settings
 from ministral_node.timing import Clock, MonotonicClock
 from ministral_node.vehicle import battery_percent, heading_from_quaternion
@@ -122,6 +124,7 @@ class MinistralNode(LifecycleNode):
         self._groups = {name: MutuallyExclusiveCallbackGroup()
                         for name in ('camera', 'command', 'decision', 'output', 'watchdog')}
         self._decision_pub = self._status_pub = self._diagnostics_pub = None
+        self._setpoint_pub = self._vehicle_command_pub = self._mission_pub = None
         self._inputs: list[Any] = []
         self._periodic: list[Any] = []
         self._wake_condition = None
@@ -207,7 +210,8 @@ class MinistralNode(LifecycleNode):
             self._guard('decision', self._drain), self._groups['decision'])
         self.loop = DecisionLoop(self.settings, state_clock, self._publish_decision,
                                  wake=self._wake_condition.trigger, steady=MonotonicClock(),
-                                 stamp_clock=ros_clock, sim_time=sim_time)
+                                 stamp_clock=ros_clock, sim_time=sim_time,
+                                 execute=self._publish_execution)
         # Timers run on the steady clock: status and the watchdog keep going (and say so)
         # when a simulation's /clock stops.
         steady = RclpyClock(clock_type=ClockType.STEADY_TIME)
@@ -221,8 +225,11 @@ class MinistralNode(LifecycleNode):
             self.create_timer(0.1, self._guard('watchdog', self.loop.supervise),
                               self._groups['watchdog'], clock=steady),
         ]
+        if values['execute_missions']:
+            self._start_executing(values, steady)
         self._subscribe(values)
-        self.get_logger().info(f'configured ({"simulation" if sim_time else "steady"} clock)')
+        self.get_logger().info(f'configured ({"simulation" if sim_time else "steady"} clock'
+                               f'{", executing missions" if values["execute_missions"] else ""})')
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -279,7 +286,7 @@ class MinistralNode(LifecycleNode):
                                  reliability=ReliabilityPolicy.RELIABLE)
         state_qos = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST,
                                reliability=ReliabilityPolicy.BEST_EFFORT)
-        self._inputs = [
+        self._inputs += [
             self._camera_sub,
             self.create_subscription(String, '~/command',
                                      self._guard('command', self.loop.command), command_qos,
@@ -294,6 +301,25 @@ class MinistralNode(LifecycleNode):
                                      callback_group=self._groups['watchdog']),
         ]
 
+    def _start_executing(self, values: dict, steady: RclpyClock) -> None:
+        """Publishers, the camera_info input and timers of the mission executor."""
+        self._setpoint_pub = self.create_publisher(PoseStamped, 'setpoint_position', 10)
+        self._vehicle_command_pub = self.create_publisher(
+            String, '~/vehicle_command', QoSProfile(depth=100,
+                                                    reliability=ReliabilityPolicy.RELIABLE))
+        self._mission_pub = self.create_publisher(String, '~/mission', 10)
+        self._periodic += [
+            self.create_timer(1.0 / values['setpoint_rate_hz'],
+                              self._guard('executor', self.loop.execute),
+                              self._groups['output'], clock=steady),
+            self.create_timer(1.0 / values['mission_status_rate_hz'],
+                              self._guard('executor', self._publish_mission_status),
+                              self._groups['output'], clock=steady),
+        ]
+        self._inputs.append(self.create_subscription(
+            CameraInfo, 'camera_info', self._guard('camera', self._on_camera_info), 1,
+            callback_group=self._groups['camera']))
+
     def _teardown(self) -> None:
         for subscription in self._inputs:
             self.destroy_subscription(subscription)
@@ -303,10 +329,12 @@ class MinistralNode(LifecycleNode):
         if self._wake_condition is not None:
             self.destroy_guard_condition(self._wake_condition)
             self._wake_condition = None
-        for publisher in (self._decision_pub, self._status_pub, self._diagnostics_pub):
+        for publisher in (self._decision_pub, self._status_pub, self._diagnostics_pub,
+                          self._setpoint_pub, self._vehicle_command_pub, self._mission_pub):
             if publisher is not None:
                 self.destroy_publisher(publisher)
         self._decision_pub = self._status_pub = self._diagnostics_pub = None
+        self._setpoint_pub = self._vehicle_command_pub = self._mission_pub = None
         self.loop = None
         self.settings = None
 
@@ -353,6 +381,33 @@ class MinistralNode(LifecycleNode):
 
     def _on_heartbeat(self, msg: Header) -> None:
         self.loop.heartbeat(msg.frame_id)
+
+    def _on_camera_info(self, msg: CameraInfo) -> None:
+        self.loop.camera_info(list(msg.k), msg.width, msg.height)
+
+    def _publish_execution(self, out: ExecutorOutput) -> None:
+        """Publish what the mission executor says: setpoint, vehicle commands, status."""
+        if out.setpoint is not None and self._setpoint_pub is not None:
+            pose = PoseStamped()
+            pose.header.stamp = self.get_clock().now().to_msg()
+            pose.header.frame_id = 'map'
+            pose.pose.position.x, pose.pose.position.y = out.setpoint.x, out.setpoint.y
+            pose.pose.position.z = out.setpoint.z
+            pose.pose.orientation.z = math.sin(out.setpoint.yaw / 2.0)
+            pose.pose.orientation.w = math.cos(out.setpoint.yaw / 2.0)
+            self._setpoint_pub.publish(pose)
+        if self._vehicle_command_pub is not None:
+            for command in out.commands:
+                self._vehicle_command_pub.publish(String(data=json.dumps(command)))
+                self.get_logger().info(f'vehicle command {json.dumps(command)}')
+        if self._mission_pub is not None:
+            for status in out.statuses:
+                self._mission_pub.publish(String(data=json.dumps(status)))
+
+    def _publish_mission_status(self) -> None:
+        status = self.loop.mission_status() if self.loop is not None else None
+        if status is not None and self._mission_pub is not None:
+            self._mission_pub.publish(String(data=json.dumps(status)))
 
     def _drain(self) -> None:
         loop = self.loop
