@@ -9,8 +9,8 @@ import threading
 
 import pytest
 from geometry_msgs.msg import PoseStamped
-from rosgraph_msgs.msg import Clock as ClockMsg
 from ros_harness import Harness
+from rosgraph_msgs.msg import Clock as ClockMsg
 from std_msgs.msg import String
 
 from ministral_node.mission.executor import ExecutorOutput, Setpoint
