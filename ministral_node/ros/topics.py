@@ -4,8 +4,8 @@ tests, so the README's examples are checked against what a launch really does).
 Inputs are relative (`image_raw`, `pose`, `battery`, `ground_heartbeat`) so a `namespace`
 separates vehicles (and so are the executor's `setpoint_position` out and `camera_info` in);
 the node's own interface is private (`~/command`, `~/decision`, `~/status`,
-`~/vehicle_command`, `~/mission`). A launch argument left empty keeps the node's name; any other value remaps it
-(absolute names stay absolute, relative ones resolve in the namespace).
+`~/vehicle_command`, `~/mission`). A launch argument left empty keeps the node's name; any
+other value remaps it (absolute names stay absolute, relative ones resolve in the namespace).
 """
 
 from __future__ import annotations
