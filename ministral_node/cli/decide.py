@@ -12,12 +12,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image as PILImage
 
 from ministral_node import parameters
 from ministral_node.camera import Frame, LatestFrame
 from ministral_node.decision import to_json
 from ministral_node.health import HealthBoard
+from ministral_node.image_conversion import CompressedImageData, ImageError, decode_compressed
 from ministral_node.pipeline import DecisionPipeline, refusal
 from ministral_node.resources import config_path
 from ministral_node.sources.factory import build_sources, close_sources
@@ -28,15 +28,19 @@ class InputError(Exception):
     """Bad command-line input: reported on stderr with exit code 2."""
 
 
-def _read_image(path: str) -> np.ndarray:
+def _read_image(path: str, max_pixels: int) -> np.ndarray:
+    """RGB pixels of a JPEG or PNG file, checked as the camera's are; InputError if unusable."""
     try:
-        with PILImage.open(path) as picture:
-            picture.load()
-            return np.asarray(picture.convert('RGB'))
+        data = Path(path).read_bytes()
     except FileNotFoundError as exc:
         raise InputError(f'image {path} does not exist') from exc
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise InputError(f'image {path} cannot be read: {exc}') from exc
+    except OSError as exc:
+        raise InputError(f'image {path} cannot be read: {exc.strerror or exc}') from exc
+    try:
+        return decode_compressed(CompressedImageData(Path(path).suffix.lstrip('.'), data),
+                                 max_pixels)
+    except ImageError as exc:
+        raise InputError(f'image {path} cannot be used: {exc}') from exc
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,8 +76,8 @@ def decide(args: argparse.Namespace) -> dict:
     health = HealthBoard(clock)
     frames = LatestFrame(int(values['max_image_pixels']))
     if args.image:
-        frames.store(Frame(_read_image(args.image), WallClock().now(), Path(args.image).name,
-                           clock.now()))
+        pixels = _read_image(args.image, int(values['max_image_pixels']))
+        frames.store(Frame(pixels, WallClock().now(), Path(args.image).name, clock.now()))
     sources = build_sources(values, health, [decider] if decider else None)
     try:
         pipeline = DecisionPipeline.from_params(values, sources, frames, clock, WallClock(),
