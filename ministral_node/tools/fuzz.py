@@ -403,7 +403,11 @@ def replay(seed: int, case: str) -> None:
     if kind == 'image':
         message = image_case(seed, int(index), fuzzer.samples)[1]
         print(repr(message)[:500])
-        fuzzer.frames.store(EncodedFrame(message, 0.0, 'fuzz', fuzzer.clock.now()))
+        try:
+            fuzzer.frames.store(EncodedFrame(message, 0.0, 'fuzz', fuzzer.clock.now()))
+        except ImageError as exc:
+            print(f'refused by the callback: {exc}')
+            return
         print(fuzzer.pipeline.decide('hover')['notes'])
     else:
         text = command_case(seed, int(index))[1]
