@@ -1,11 +1,16 @@
-"""scripts/fetch_model offline: arguments, file selection, URLs, and resume over loopback."""
+"""scripts/fetch_model offline: arguments, file selection, URLs, resume over loopback, failing
+fast without connectivity, and the manifest that checks a copied model."""
 
+import hashlib
 import http.server
+import json
+import socket
 import threading
 from pathlib import Path
 
 import pytest
 
+from ministral_node.engine.model_files import MANIFEST
 from ministral_node.tools import fetch
 
 LISTING = [
@@ -107,7 +112,8 @@ def server():
                            for i, name in enumerate(LISTING)}
     _RangeHandler.requests = []
     httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), _RangeHandler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={'poll_interval': 0.05},
+                              daemon=True)
     thread.start()
     yield f'http://127.0.0.1:{httpd.server_address[1]}'
     httpd.shutdown()
@@ -153,3 +159,113 @@ def test_main_reports_errors_without_a_traceback(server, tmp_path, capsys):
                        'https', '--vision', 'int8'])
     assert code == 1
     assert 'error: the repository lacks onnx/vision_encoder_int8.onnx' in capsys.readouterr().err
+
+
+# Without connectivity: fail fast, say how to copy a model, verify the copy.
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]
+
+
+@pytest.mark.parametrize('method', ['https', 'auto'])
+def test_an_unreachable_hub_fails_with_one_line_and_the_copy_instructions(tmp_path, capsys,
+                                                                          method):
+    endpoint = f'http://127.0.0.1:{_closed_port()}'
+    code = fetch.main(['--models-dir', str(tmp_path), '--endpoint', endpoint,
+                       '--method', method])
+    err = capsys.readouterr().err
+    assert code == 1 and err.count('\n') == 1
+    assert err.startswith(f'error: cannot reach {endpoint} (127.0.0.1:')
+    for hint in ('copy its models/ministral-3-3b/', 'rsync -a', 'scp -r',
+                 'scripts/fetch_model --verify models/ministral-3-3b'):
+        assert hint in err
+    assert not (tmp_path / 'ministral-3-3b').exists()
+
+
+def test_no_answer_from_the_hub_fails_after_the_timeout():
+    hung = threading.Event()
+
+    def unroutable(address, timeout):
+        hung.wait(timeout + 5)  # a SYN into the void: no answer, no error
+        raise TimeoutError('timed out')
+
+    with pytest.raises(fetch.FetchError, match=r'cannot reach https://hub.example '
+                                               r'\(hub.example:443: no answer within 0.2 s'):
+        fetch.check_reachable('https://hub.example', timeout_s=0.2, connect=unroutable)
+    hung.set()
+
+
+def test_name_resolution_failure_is_one_line():
+    def no_dns(address, timeout):
+        raise socket.gaierror(-3, 'Temporary failure in name resolution')
+
+    with pytest.raises(fetch.FetchError, match=r'^cannot reach https://huggingface.co '
+                                               r'\(huggingface.co:443: Temporary failure'):
+        fetch.check_reachable('https://huggingface.co', connect=no_dns)
+
+
+def test_the_probe_goes_to_the_proxy_when_one_is_set(monkeypatch):
+    monkeypatch.setenv('https_proxy', 'http://proxy.example:3128')
+    monkeypatch.delenv('no_proxy', raising=False)
+    monkeypatch.delenv('NO_PROXY', raising=False)
+    seen = []
+    fetch.check_reachable('https://huggingface.co', connect=lambda a, timeout: seen.append(a)
+                          or socket.socket())
+    assert seen == [('proxy.example', 3128)]
+
+
+def test_any_hub_error_becomes_one_line(monkeypatch, server, tmp_path, capsys):
+    def broken(*args):
+        raise RuntimeError('HfHubHTTPError\n  deep inside\n  requests')
+    monkeypatch.setattr(fetch, '_fetch', broken)
+    code = fetch.main(['--models-dir', str(tmp_path), '--endpoint', server])
+    assert code == 1
+    assert capsys.readouterr().err == 'error: RuntimeError: HfHubHTTPError deep inside ' \
+                                      'requests\n'
+
+
+def test_a_download_writes_a_manifest_that_verify_accepts(server, tmp_path, capsys):
+    root = tmp_path / 'm'
+    files = fetch.fetch('o/r', 'main', root, DEFAULT, None, server, method='https',
+                        progress=lambda m: None)
+    manifest = json.loads((root / MANIFEST).read_text())
+    assert sorted(manifest['files']) == sorted(files)
+    name = 'onnx/decoder_model_merged_q4.onnx_data'
+    assert manifest['files'][name] == {
+        'size': len(_RangeHandler.files[name]),
+        'sha256': hashlib.sha256(_RangeHandler.files[name]).hexdigest()}
+    assert fetch.main(['--verify', str(root)]) == 0
+    assert f'10 files in {root} match {MANIFEST}' in capsys.readouterr().out
+
+
+@pytest.mark.parametrize('damage, expected', [
+    (lambda p: p.write_bytes(p.read_bytes()[:-100]), 'bytes, the manifest says'),
+    (lambda p: p.write_bytes(b'X' + p.read_bytes()[1:]), 'SHA-256 differs from the manifest '
+                                                        '(corrupted)'),
+    (lambda p: p.unlink(), 'missing'),
+])
+def test_verify_names_a_truncated_corrupted_or_missing_file(server, tmp_path, capsys, damage,
+                                                            expected):
+    root = tmp_path / 'm'
+    fetch.fetch('o/r', 'main', root, DEFAULT, None, server, method='https',
+                progress=lambda m: None)
+    damage(root / 'onnx' / 'vision_encoder_q4.onnx_data')
+    capsys.readouterr()
+    assert fetch.main(['--verify', str(root)]) == 1
+    err = capsys.readouterr().err
+    assert 'BAD onnx/vision_encoder_q4.onnx_data: ' in err and expected in err
+    assert f'error: 1 of 10 files in {root} do not match {MANIFEST}' in err
+
+
+def test_verify_without_a_manifest_and_write_manifest(tmp_path, capsys):
+    (tmp_path / 'onnx').mkdir()
+    (tmp_path / 'onnx' / 'a.onnx').write_bytes(b'abc')
+    (tmp_path / 'config.json').write_text('{}')
+    assert fetch.main(['--verify', str(tmp_path)]) == 1
+    assert f'has no {MANIFEST}' in capsys.readouterr().err
+    assert fetch.main(['--write-manifest', str(tmp_path)]) == 0
+    assert sorted(json.loads((tmp_path / MANIFEST).read_text())['files']) == \
+        ['config.json', 'onnx/a.onnx']
+    assert fetch.main(['--verify', str(tmp_path)]) == 0
