@@ -275,8 +275,8 @@ def reason_category(message: str) -> str:
     """A rejection message with its numbers and quoted values folded, for counting."""
     text = re.sub(r' starting .*', ' starting ...', message)
     text = re.sub(r'\b0x[0-9a-fA-F]+', 'N', text)
+    text = re.sub(r"'[^']*'|\"[^\"]*\"", "'..'", text)
     text = re.sub(r'\([^()]*\)', '(...)', text)
-    text = re.sub(r"'[^']*'", "'..'", text)
     text = re.sub(r'\d+', 'N', text)
     return text[:120]
 
