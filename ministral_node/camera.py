@@ -168,14 +168,15 @@ class LatestFrame:
         back as UNUSABLE; nothing else is raised.
         """
         decode_s = 0.0
+        decoded = False
         for _ in range(self.DECODE_ATTEMPTS):
             newest = self.newest()
             if newest is None:
                 return FrameTake(NO_FRAME, decode_s=decode_s)
             age = clock.now() - _arrival(newest)
             if age > max_age_s:
-                return FrameTake(STALE if decode_s == 0.0 else STALE_AFTER_DECODE,
-                                 age_s=age, decode_s=decode_s)
+                return FrameTake(STALE_AFTER_DECODE if decoded else STALE, age_s=age,
+                                 decode_s=decode_s)
             if isinstance(newest, Frame):
                 return FrameTake(FRESH, newest, age, decode_s)
             start = clock.now()
@@ -188,6 +189,7 @@ class LatestFrame:
             finally:
                 self.last_decode_s = clock.now() - start
             decode_s += self.last_decode_s
+            decoded = True
             self._replace(newest, frame)
             age = clock.now() - _arrival(frame)
             if age <= max_age_s:

@@ -5,7 +5,9 @@ import hashlib
 import http.server
 import json
 import socket
+import ssl
 import threading
+import urllib.error
 from pathlib import Path
 
 import pytest
@@ -177,7 +179,7 @@ def test_an_unreachable_hub_fails_with_one_line_and_the_copy_instructions(tmp_pa
                        '--method', method])
     err = capsys.readouterr().err
     assert code == 1 and err.count('\n') == 1
-    assert err.startswith(f'error: cannot reach {endpoint} (127.0.0.1:')
+    assert err.startswith(f'error: cannot reach {endpoint} (Connection refused); ')
     for hint in ('copy its models/ministral-3-3b/', 'rsync -a', 'scp -r',
                  'scripts/fetch_model --verify models/ministral-3-3b'):
         assert hint in err
@@ -187,33 +189,44 @@ def test_an_unreachable_hub_fails_with_one_line_and_the_copy_instructions(tmp_pa
 def test_no_answer_from_the_hub_fails_after_the_timeout():
     hung = threading.Event()
 
-    def unroutable(address, timeout):
+    def unroutable(request, timeout):
         hung.wait(timeout + 5)  # a SYN into the void: no answer, no error
         raise TimeoutError('timed out')
 
-    with pytest.raises(fetch.FetchError, match=r'cannot reach https://hub.example '
-                                               r'\(hub.example:443: no answer within 0.2 s'):
-        fetch.check_reachable('https://hub.example', timeout_s=0.2, connect=unroutable)
+    with pytest.raises(fetch.FetchError, match=r'^cannot reach https://hub.example \(no answer '
+                                               r'within 0.2 s'):
+        fetch.check_reachable('https://hub.example', timeout_s=0.2, opener=unroutable)
     hung.set()
 
 
-def test_name_resolution_failure_is_one_line():
-    def no_dns(address, timeout):
-        raise socket.gaierror(-3, 'Temporary failure in name resolution')
+@pytest.mark.parametrize('reason, expected', [
+    (socket.gaierror(-3, 'Temporary failure in name resolution'),
+     'Temporary failure in name resolution'),
+    (ssl.SSLCertVerificationError(1, '[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify '
+                                     'failed'), 'CERTIFICATE_VERIFY_FAILED'),
+    (OSError(101, 'Network is unreachable'), 'Network is unreachable'),
+])
+def test_network_failures_are_one_line(reason, expected):
+    def failing(request, timeout):
+        raise urllib.error.URLError(reason)
 
-    with pytest.raises(fetch.FetchError, match=r'^cannot reach https://huggingface.co '
-                                               r'\(huggingface.co:443: Temporary failure'):
-        fetch.check_reachable('https://huggingface.co', connect=no_dns)
+    with pytest.raises(fetch.FetchError) as info:
+        fetch.check_reachable('https://huggingface.co', opener=failing)
+    message = str(info.value)
+    assert message.startswith('cannot reach https://huggingface.co (') and expected in message
+    assert '\n' not in message
 
 
-def test_the_probe_goes_to_the_proxy_when_one_is_set(monkeypatch):
-    monkeypatch.setenv('https_proxy', 'http://proxy.example:3128')
-    monkeypatch.delenv('no_proxy', raising=False)
-    monkeypatch.delenv('NO_PROXY', raising=False)
+def test_any_http_answer_means_the_hub_is_reachable(server):
     seen = []
-    fetch.check_reachable('https://huggingface.co', connect=lambda a, timeout: seen.append(a)
-                          or socket.socket())
-    assert seen == [('proxy.example', 3128)]
+
+    def answering(request, timeout):
+        seen.append((request.get_method(), request.full_url))
+        raise urllib.error.HTTPError(request.full_url, 405, 'Method Not Allowed', {}, None)
+
+    fetch.check_reachable('https://huggingface.co', opener=answering)
+    assert seen == [('HEAD', 'https://huggingface.co/')]
+    fetch.check_reachable(server)  # the loopback test server answers HEAD with 501
 
 
 def test_any_hub_error_becomes_one_line(monkeypatch, server, tmp_path, capsys):

@@ -16,14 +16,14 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import sys
 import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from typing import Any
+from urllib.parse import quote
 
 from ministral_node.engine.model_files import (
     DECODER_VARIANTS,
@@ -86,27 +86,20 @@ def copy_hint(name: str) -> str:
             f'the copy with scripts/fetch_model --verify models/{name}')
 
 
-def _address(endpoint: str) -> tuple[str, int]:
-    """The (host, port) a request to `endpoint` connects to first (the proxy if one is set)."""
-    url = urlsplit(endpoint)
-    proxy = urllib.request.getproxies().get(url.scheme)
-    if proxy and not urllib.request.proxy_bypass(url.hostname or ''):
-        url = urlsplit(proxy if '://' in proxy else f'http://{proxy}')
-    if not url.hostname:
-        raise FetchError(f'endpoint {endpoint!r} has no host')
-    return url.hostname, url.port or (443 if url.scheme == 'https' else 80)
-
-
 def check_reachable(endpoint: str, timeout_s: float = REACH_TIMEOUT_S,
-                    connect: Callable[..., socket.socket] = socket.create_connection) -> None:
-    """FetchError within about `timeout_s` unless a TCP connection to the hub (or the proxy)
-    opens; name resolution counts against the same time (it runs in a helper thread)."""
-    host, port = _address(endpoint)
+                    opener: Callable[..., Any] = urllib.request.urlopen) -> None:
+    """FetchError within about `timeout_s` unless the hub answers one HEAD request (any HTTP
+    status counts as an answer). Proxies, name resolution and TLS count, all within the same
+    time: the request runs in a helper thread that is abandoned if it hangs."""
+    request = urllib.request.Request(endpoint.rstrip('/') + '/', method='HEAD',
+                                     headers=_headers(None))
     outcome: list[BaseException | None] = []
 
     def attempt() -> None:
         try:
-            connect((host, port), timeout=timeout_s).close()
+            opener(request, timeout=timeout_s).close()
+        except urllib.error.HTTPError:  # the hub answered, with whatever status
+            outcome.append(None)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller below
             outcome.append(exc)
         else:
@@ -116,13 +109,14 @@ def check_reachable(endpoint: str, timeout_s: float = REACH_TIMEOUT_S,
     thread.start()
     thread.join(timeout_s)
     if not outcome:
-        reason = f'no answer within {timeout_s:g} s (no route to the internet?)'
-    elif outcome[0] is None:
+        raise FetchError(f'cannot reach {endpoint} (no answer within {timeout_s:g} s: no '
+                         'route to the internet?)')
+    error = outcome[0]
+    if error is None:
         return
-    else:
-        error = outcome[0]
-        reason = getattr(error, 'strerror', None) or str(error) or type(error).__name__
-    raise FetchError(f'cannot reach {endpoint} ({host}:{port}: {reason})')
+    reason = getattr(error, 'reason', error)
+    text = getattr(reason, 'strerror', None) or str(reason) or type(reason).__name__
+    raise FetchError(f'cannot reach {endpoint} ({" ".join(text.split())})')
 
 
 def _headers(token: str | None) -> dict[str, str]:
