@@ -32,6 +32,7 @@ _PRINTABLE = set(string.printable.encode())
 # JPEG start-of-frame markers (baseline, progressive, lossless, arithmetic); not C4, C8, CC.
 _SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _STANDALONE = frozenset([0x01, *range(0xD0, 0xD8)])
+MAX_JPEG_MARKERS = 1000  # a camera JPEG has a dozen or two before its frame header
 
 
 class ImageError(ValueError):
@@ -81,9 +82,12 @@ def png_size(data: bytes | memoryview) -> tuple[int, int]:
 
 
 def jpeg_size(data: bytes | memoryview) -> tuple[int, int]:
-    """(width, height) from the first SOFn segment, walking the markers before it."""
+    """(width, height) from the first SOFn segment, walking the markers before it (at most
+    MAX_JPEG_MARKERS of them, so hostile padding cannot make the walk long)."""
     pos = 2
-    while pos + 4 <= len(data):
+    for _ in range(MAX_JPEG_MARKERS):
+        if pos + 4 > len(data):
+            break
         if data[pos] != 0xFF:
             raise ImageError(f'JPEG marker expected at byte {pos}, found 0x{data[pos]:02x}')
         marker = data[pos + 1]
@@ -104,6 +108,8 @@ def jpeg_size(data: bytes | memoryview) -> tuple[int, int]:
                 raise ImageError('JPEG frame header (SOFn) is truncated')
             return int.from_bytes(segment[3:5], 'big'), int.from_bytes(segment[1:3], 'big')
         pos += 2 + length
+    else:
+        raise ImageError(f'JPEG with over {MAX_JPEG_MARKERS} markers before its frame header')
     raise ImageError('JPEG ends before its frame header (SOFn)')
 
 

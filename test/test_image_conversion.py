@@ -253,3 +253,13 @@ def test_data_urls_go_through_the_same_checks(monkeypatch):
         decode_data_url(url(dds_without_pixel_format()), 10_000)
     with pytest.raises(ImageError, match='exceeds max_image_pixels=100'):
         decode_data_url(url(SAMPLES['JPEG']), 100)
+
+
+def test_a_jpeg_padded_with_markers_is_refused_after_a_bounded_walk():
+    jpeg = SAMPLES['JPEG']
+    padded = jpeg[:2] + b'\xff\xfe\x00\x02' * 5000 + jpeg[2:]  # 5000 empty comments
+    with pytest.raises(ImageError, match='JPEG with over 1000 markers before its frame header'):
+        check_compressed(CompressedImageData('jpeg', padded), 10_000)
+    fill = jpeg[:2] + b'\xff' * 100_000 + jpeg[2:]
+    with pytest.raises(ImageError, match='over 1000 markers'):
+        check_compressed(CompressedImageData('jpeg', fill), 10_000)
