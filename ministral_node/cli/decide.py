@@ -75,13 +75,15 @@ def decide(args: argparse.Namespace) -> dict:
     clock = MonotonicClock()
     health = HealthBoard(clock)
     frames = LatestFrame(int(values['max_image_pixels']))
-    if args.image:
-        pixels = _read_image(args.image, int(values['max_image_pixels']))
-        frames.store(Frame(pixels, WallClock().now(), Path(args.image).name, clock.now()))
+    # Read before loading any model (a bad image exits at once), stored as received with the
+    # command: loading a model must not make the image older than max_frame_age_s.
+    pixels = _read_image(args.image, frames.max_pixels) if args.image else None
     sources = build_sources(values, health, [decider] if decider else None)
     try:
         pipeline = DecisionPipeline.from_params(values, sources, frames, clock, WallClock(),
                                                 health)
+        if pixels is not None:
+            frames.store(Frame(pixels, WallClock().now(), Path(args.image).name, clock.now()))
         return pipeline.decide(args.command)
     finally:
         close_sources(sources)
