@@ -11,6 +11,7 @@ from engine_models import model
 
 from ministral_node.cli import decide
 from ministral_node.decision import validate_decision
+from ministral_node.tools.fuzz import dds_without_pixel_format, image_bytes, jpeg_bytes, png_bytes
 
 
 def _decide(capsys, *argv):
@@ -53,11 +54,34 @@ def test_bad_input_exits_2_with_a_message(capsys, argv, message):
     assert code == 2 and message in err
 
 
-def test_a_corrupt_image_exits_2(capsys, tmp_path):
-    path = tmp_path / 'broken.jpg'
-    path.write_bytes(b'\xff\xd8\xff\xe0 not a jpeg')
-    code, _, err = _decide(capsys, '--command', 'land', '--image', str(path))
-    assert code == 2 and 'cannot be read' in err
+def _forged_png(width: int, height: int) -> bytes:
+    """A PNG whose IHDR claims width x height over almost no pixel data (a bomb's header)."""
+    data = bytearray(png_bytes(np.zeros((4, 4, 3), np.uint8)))
+    data[16:24] = width.to_bytes(4, 'big') + height.to_bytes(4, 'big')
+    return bytes(data)
+
+
+@pytest.mark.parametrize('name, data, message', [
+    ('broken.jpg', b'\xff\xd8\xff\xe0 not a jpeg', 'JPEG ends before its frame header'),
+    ('cut.jpg', jpeg_bytes(np.zeros((40, 40, 3), np.uint8))[:300], 'cannot be decoded'),
+    ('frame.dds', dds_without_pixel_format(), 'the bytes look like a DDS texture'),
+    ('frame.jpg', dds_without_pixel_format(), 'the bytes look like a DDS texture'),
+    ('frame.gif', image_bytes(np.zeros((8, 8, 3), np.uint8), 'GIF'), 'look like a GIF'),
+    ('bomb.png', _forged_png(7000, 7000), 'exceeds max_image_pixels=40000000'),
+    ('empty.png', b'', 'has no data'),
+])
+def test_an_unreadable_image_exits_2_with_one_line(capsys, tmp_path, name, data, message):
+    path = tmp_path / name
+    path.write_bytes(data)
+    code, out, err = _decide(capsys, '--command', 'land', '--image', str(path))
+    assert code == 2 and out == ''
+    assert err.count('\n') == 1 and err.startswith(f'ministral-decide: image {path} ')
+    assert message in err
+
+
+def test_a_directory_as_image_exits_2(capsys, tmp_path):
+    code, _, err = _decide(capsys, '--command', 'land', '--image', str(tmp_path))
+    assert code == 2 and 'cannot be read' in err and err.count('\n') == 1
 
 
 def test_a_bad_params_file_stops_the_node_with_exit_2(tmp_path):

@@ -125,7 +125,7 @@ def test_the_seed_makes_sampling_repeatable():
     (_chat(image='https://example.com/cat.jpg'), 'the server fetches nothing'),
     (_chat(image='data:image/jpeg;base64,@@@'), 'not valid base64'),
     (_chat(image='data:image/png;base64,' + base64.b64encode(b'not a png').decode()),
-     'not a recognisable JPEG or PNG'),
+     "is not a JPEG or PNG: the bytes look like text starting 'not a png'"),
     ({'messages': [{'role': 'user', 'content': [
         {'type': 'image_url', 'image_url': {'url': IMAGE}},
         {'type': 'image_url', 'image_url': {'url': IMAGE}}]}]}, 'at most one image'),

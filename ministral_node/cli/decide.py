@@ -14,12 +14,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image as PILImage
 
 from ministral_node import parameters
 from ministral_node.camera import Frame, LatestFrame
 from ministral_node.decision import to_json
 from ministral_node.health import HealthBoard
+from ministral_node.image_conversion import CompressedImageData, ImageError, decode_compressed
 from ministral_node.mission.executor import ExecutorSettings, MissionExecutor
 from ministral_node.mission.sim import SimVehicle, simulate
 from ministral_node.pipeline import DecisionPipeline, refusal
@@ -34,15 +34,19 @@ class InputError(Exception):
     """Bad command-line input: reported on stderr with exit code 2."""
 
 
-def _read_image(path: str) -> np.ndarray:
+def _read_image(path: str, max_pixels: int) -> np.ndarray:
+    """RGB pixels of a JPEG or PNG file, checked as the camera's are; InputError if unusable."""
     try:
-        with PILImage.open(path) as picture:
-            picture.load()
-            return np.asarray(picture.convert('RGB'))
+        data = Path(path).read_bytes()
     except FileNotFoundError as exc:
         raise InputError(f'image {path} does not exist') from exc
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise InputError(f'image {path} cannot be read: {exc}') from exc
+    except OSError as exc:
+        raise InputError(f'image {path} cannot be read: {exc.strerror or exc}') from exc
+    try:
+        return decode_compressed(CompressedImageData(Path(path).suffix.lstrip('.'), data),
+                                 max_pixels)
+    except ImageError as exc:
+        raise InputError(f'image {path} cannot be used: {exc}') from exc
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -103,13 +107,15 @@ def decide(args: argparse.Namespace) -> dict:
     clock = MonotonicClock()
     health = HealthBoard(clock)
     frames = LatestFrame(int(values['max_image_pixels']))
-    image = _read_image(args.image) if args.image else None
+    # Read before loading any model (a bad image exits at once), stored as received with the
+    # command: loading a model must not make the image older than max_frame_age_s.
+    pixels = _read_image(args.image, frames.max_pixels) if args.image else None
     sources = build_sources(values, health, [decider] if decider else None)
-    if image is not None:  # arrives once the model is loaded, so it is fresh when decided
-        frames.store(Frame(image, WallClock().now(), Path(args.image).name, clock.now()))
     try:
         pipeline = DecisionPipeline.from_settings(Settings.from_values(values), sources, frames,
                                                   clock, WallClock(), health)
+        if pixels is not None:
+            frames.store(Frame(pixels, WallClock().now(), Path(args.image).name, clock.now()))
         return pipeline.decide(args.command)
     finally:
         close_sources(sources)
