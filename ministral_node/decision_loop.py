@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ministral_node.camera import EncodedFrame, LatestFrame
+from ministral_node.camera import EncodedFrame, LatestFrame, camera_silence
 from ministral_node.commands import CommandError, decode_string_message
 from ministral_node.decision import Proposal
 from ministral_node.health import ERROR, LEVEL_NAMES, OK, STALE, WARN, HealthBoard
@@ -115,6 +115,8 @@ class DecisionLoop:
             if settings.values['execute_missions'] else None
         self._execute = execute
         self._executor_lock = threading.Lock()
+        self._watching_camera_since = self.clock.now()
+        self._silence_logged_at: float | None = None
         self.health.set('camera', WARN, 'waiting for frames')
         self.health.set('link', WARN, 'no ground-station heartbeat yet')
 
@@ -127,6 +129,7 @@ class DecisionLoop:
             self.sources = sources
             self.pipeline = self._make_pipeline(sources)
             self.state = ACTIVE
+        self._watching_camera_since = self.clock.now()
         self._apply_executor()
         log.info('active: sources %s then failsafe', [s.source for s in sources])
         self._wake()
@@ -336,8 +339,11 @@ class DecisionLoop:
 
     # Supervision (10 Hz, steady clock)
 
-    def supervise(self) -> None:
-        """Link loss and failsafe escalation, the clock, camera rate and staleness."""
+    def supervise(self, camera_publishers: int = 0, camera_topic: str = 'image_raw') -> None:
+        """Link loss and failsafe escalation, the clock, camera rate and staleness.
+
+        `camera_publishers` (matched on `camera_topic`, from the adapter) tells a camera that
+        streams frames the transport cannot carry from one that is not there."""
         paused = self._clock_health()
         change = None if paused else self.link.update()
         if change is not None:
@@ -349,7 +355,7 @@ class DecisionLoop:
             proposal = self.escalation.due(busy=False)
             if proposal is not None:
                 self._preempt(_Failsafe(proposal, proposal.rationale))
-        self._camera_health()
+        self._camera_health(camera_publishers, camera_topic)
 
     def _preempt(self, failsafe: _Failsafe) -> None:
         with self._lock:
@@ -383,15 +389,26 @@ class DecisionLoop:
                 self.health.set('link', OK, 'up', heartbeats=self.link.heartbeats)
         return False
 
-    def _camera_health(self) -> None:
+    def _camera_health(self, publishers: int = 0, topic: str = 'image_raw') -> None:
         age = self.camera_rate.last_age_s()
         rate = self.camera_rate.rate_hz()
         expected = self.camera_rate.expected_hz
         values = {'frames': self.frames_received, 'rate_hz': f'{rate:.1f}',
                   'expected_rate_hz': f'{expected:g}'}
-        if age is None:
+        if self.frames.last_decode_s is not None:
+            values['last_decode_ms'] = f'{self.frames.last_decode_s * 1000:.1f}'
+        now = self.clock.now()
+        max_age = self.settings.watchdog.max_frame_age_s
+        silence = None if self.state != ACTIVE else camera_silence(
+            publishers, age, now - self._watching_camera_since, max(5.0, 2 * max_age), topic)
+        if silence is not None:
+            if self._silence_logged_at is None or now - self._silence_logged_at >= 30.0:
+                log.warning('camera: %s', silence)
+                self._silence_logged_at = now
+            self.health.set('camera', WARN, silence, **values)
+        elif age is None:
             self.health.set('camera', WARN, 'waiting for frames', **values)
-        elif age > self.settings.watchdog.max_frame_age_s:
+        elif age > max_age:
             self.health.set('camera', STALE, f'no frame for {age:.1f} s', **values)
         elif expected > 0 and rate < 0.5 * expected:
             self.health.set('camera', WARN, f'{rate:.1f} Hz, expected {expected:g} Hz',

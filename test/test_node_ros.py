@@ -272,3 +272,16 @@ def test_lifecycle_cycles_under_load_answer_every_command_once():
         stop.set()
         thread.join()
         h.close()
+
+
+def test_a_camera_publisher_whose_frames_never_arrive_is_reported():
+    from sensor_msgs.msg import Image
+
+    h = Harness(MinistralNode, {'max_frame_age_s': 0.5})
+    try:
+        publisher = h.client.create_publisher(Image, f'{h.namespace}/image_raw', 1)
+        h.wait_for(lambda: publisher.get_subscription_count() > 0, what='camera matched')
+        h.wait_for(lambda: any('publisher(s) matched' in s.message
+                               for s in h.diagnostic('camera')), 20, 'the silence WARN')
+    finally:
+        h.close()

@@ -222,7 +222,7 @@ class MinistralNode(LifecycleNode):
             self.create_timer(values['diagnostics_period_s'],
                               self._guard('diagnostics', self._publish_diagnostics),
                               self._groups['output'], clock=steady),
-            self.create_timer(0.1, self._guard('watchdog', self.loop.supervise),
+            self.create_timer(0.1, self._guard('watchdog', self._supervise),
                               self._groups['watchdog'], clock=steady),
         ]
         if values['execute_missions']:
@@ -408,6 +408,12 @@ class MinistralNode(LifecycleNode):
         status = self.loop.mission_status() if self.loop is not None else None
         if status is not None and self._mission_pub is not None:
             self._mission_pub.publish(String(data=json.dumps(status)))
+
+    def _supervise(self) -> None:
+        camera, loop = self._camera_sub, self.loop
+        if loop is not None:
+            loop.supervise(camera.get_publisher_count() if camera is not None else 0,
+                           camera.topic_name if camera is not None else 'image_raw')
 
     def _drain(self) -> None:
         loop = self.loop
