@@ -53,6 +53,12 @@ def _literal(text: str) -> str:
     return json.dumps(text)
 
 
+def _digits(text: str) -> str:
+    """Literal digits one character at a time: a multi-digit literal beside a digit class
+    (`"100" | [1-9] [0-9]`) trips lexer-based GBNF readers (llguidance) on the shared prefix."""
+    return ' '.join(_literal(c) for c in text)
+
+
 def _decimals(step: float | None) -> int:
     """Digits after the point that multiples of `step` need (None: an integer)."""
     if step is None:
@@ -67,19 +73,19 @@ def _decimals(step: float | None) -> int:
 def _same_length(low: str, high: str) -> list[str]:
     """GBNF sequences matching the decimal strings from `low` to `high` (same length)."""
     if low == high:
-        return [_literal(low)]
+        return [_digits(low)]
     rest = len(low) - 1
     tail = f' [0-9]{{{rest}}}' if rest > 1 else ' [0-9]' if rest == 1 else ''
     if low[1:] == '0' * rest and high[1:] == '9' * rest:
         head = low[0] if low[0] == high[0] else f'[{low[0]}-{high[0]}]'
-        return [(_literal(head) if low[0] == high[0] else head) + tail]
+        return [(_digits(head) if low[0] == high[0] else head) + tail]
     if low[0] == high[0]:
-        return [f'{_literal(low[0])} ({" | ".join(_same_length(low[1:], high[1:]))})']
+        return [f'{_digits(low[0])} ({" | ".join(_same_length(low[1:], high[1:]))})']
     first, last = int(low[0]), int(high[0])
     out = _same_length(low, low[0] + '9' * rest)
     if last - first > 1:
         middle = str(first + 1) if last - first == 2 else f'[{first + 1}-{last - 1}]'
-        out.append((_literal(middle) if last - first == 2 else middle) + tail)
+        out.append((_digits(middle) if last - first == 2 else middle) + tail)
     return out + _same_length(high[0] + '0' * rest, high)
 
 
@@ -101,9 +107,9 @@ def _magnitude(low: int, high: int, decimals: int) -> tuple[str, int]:
     zeros = f' ("." "0"{{1,{decimals}}})?' if decimals else ''
     size = len(str(high)) + (1 + decimals if decimals else 0)
     if low == high:
-        return f'{_literal(str(high))}{zeros}', size
+        return f'{_digits(str(high))}{zeros}', size
     below = integer_range(low, high - 1) + fraction
-    return f'({below} | {_literal(str(high))}{zeros})', size
+    return f'({below} | {_digits(str(high))}{zeros})', size
 
 
 def number_rule(schema: dict) -> tuple[str, int]:
