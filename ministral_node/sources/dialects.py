@@ -162,3 +162,22 @@ def user_content(text: str, image_url: str | None) -> str | list[dict[str, Any]]
         return text
     return [{'type': 'image_url', 'image_url': {'url': image_url}},
             {'type': 'text', 'text': text}]
+
+
+def request_form(body: dict) -> dict[str, Any]:
+    """What matters of a chat request's form: where the schema went, the content form, the
+    model, the seed field. Recorded exchanges are replayed against it."""
+    response_format = body.get('response_format')
+    content = body.get('messages', [{}])[-1].get('content')
+    parts = [p.get('type') for p in content] if isinstance(content, list) else []
+    return {
+        'structured': 'grammar' if 'grammar' in body else
+        f'response_format:{response_format.get("type")}'
+        + (':value' if 'value' in response_format else ':schema' if 'schema' in response_format
+           else ':json_schema' if 'json_schema' in response_format else '')
+        if isinstance(response_format, dict) else 'none',
+        'content': 'parts' if isinstance(content, list) else type(content).__name__,
+        'image': 'image_url' in parts,
+        'model': body.get('model'),
+        'seed_field': next((k for k in ('seed', 'random_seed') if k in body), None),
+    }
