@@ -466,3 +466,9 @@ def test_shipped_defaults_disable_the_remote_source():
     assert settings.url == '' and settings.endpoint() is None
     assert settings.api_key_env == 'MINISTRAL_REMOTE_API_KEY'
     assert (settings.max_tokens, settings.temperature, settings.seed) == (384, 0.0, None)
+    assert settings.dialect == 'auto'
+    chosen = RemoteSettings.from_params(parameters.with_changes(
+        parameters.defaults(), {'remote_dialect': 'llama_cpp'}))
+    assert chosen.dialect == 'llama_cpp'
+    with pytest.raises(parameters.ParameterError, match='remote_dialect'):
+        parameters.with_changes(parameters.defaults(), {'remote_dialect': 'gpt'})
