@@ -82,6 +82,8 @@ def test_each_dialect_puts_the_schema_where_its_server_reads_it(name, structured
 @pytest.mark.parametrize('listing, headers, expected', [
     ({'object': 'list', 'data': [{'id': 'm.gguf', 'object': 'model', 'owned_by': 'llamacpp',
                                   'meta': {}}], 'models': []}, {}, 'llama_cpp'),
+    ({'object': 'list', 'data': [{'id': 'm.gguf', 'object': 'model'}]}, {'Server': 'llama.cpp'},
+     'llama_cpp'),
     ({'object': 'list', 'data': [{'id': 'm', 'object': 'model', 'owned_by': 'me',
                                   'permissions': []}]}, {'Server': 'uvicorn'},
      'llama_cpp_python'),

@@ -119,8 +119,7 @@ def detect(models_body: bytes | None, headers: Mapping[str, str] | None = None,
     def found(name: str, evidence: str) -> Detection:
         return Detection(DIALECTS[name], evidence, ids)
 
-    if 'llamacpp' in owners or (data is not None and 'models' in data and
-                                any('meta' in i for i in items)):
+    if 'llamacpp' in owners or headers.get('server', '').lower() == 'llama.cpp':
         return found('llama_cpp', 'owned_by "llamacpp" in /v1/models')
     if 'vllm' in owners or any('max_model_len' in i for i in items):
         return found('vllm', 'owned_by "vllm" in /v1/models')
