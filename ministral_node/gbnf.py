@@ -157,20 +157,22 @@ class _Builder:
         self.longest_string = max(self.longest_string, cap)
         if cap == 0:
             return '"\\"\\""', 2
-        body = f'nz{cap}' if least > 0 else f's{cap}'
+        body = f'nz{cap}' if least > 0 else f'nz{cap}?'
         return f'"\\"" {body} "\\""', cap + 2
 
     def string_rules(self) -> None:
-        """`nzK`: a non-empty string of at most K bytes; `sK`: the same, possibly empty."""
+        """`nzK`: a non-empty string of at most K bytes (`nzK?`: possibly empty)."""
+        if self.longest_string:
+            for width, chars in _CHAR_CLASSES:  # named once: the request stays small
+                self.rules[f'c{width}'] = chars
         for budget in range(1, self.longest_string + 1):
             options = []
-            for width, chars in _CHAR_CLASSES:
+            for width, _ in _CHAR_CLASSES:
                 if width < budget:
-                    options.append(f'{chars} s{budget - width}')
+                    options.append(f'c{width} nz{budget - width}?')
                 elif width == budget:
-                    options.append(chars)
+                    options.append(f'c{width}')
             self.rules[f'nz{budget}'] = ' | '.join(options)
-            self.rules[f's{budget}'] = f'nz{budget}?'
 
     def value(self, schema: Any, name: str = '') -> tuple[str, int]:
         """(GBNF expression, longest size in bytes) of `schema`."""

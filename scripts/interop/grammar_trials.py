@@ -67,6 +67,7 @@ def main() -> int:
         except (DeciderError, Cancelled) as exc:
             counts['error'] += 1
             problems[str(exc)[:80]] += 1
+            examples.setdefault('error', str(exc)[:240])
     print(json.dumps({'url': args.url, 'dialect': dialect.name, 'form': args.form,
                       'probe': probe.reason, 'n': args.n, **counts,
                       'problems': dict(problems.most_common(6)), 'examples': examples,
