@@ -86,7 +86,9 @@ def _scenario(image: bool, command: str) -> DecisionRequest:
 
 
 def test_every_dialect_has_a_recording():
-    assert {path.stem for path in RECORDINGS} >= set(dialects.DIALECTS)
+    recorded = {outcome['dialect'] for path in RECORDINGS
+                for outcome in json.loads(path.read_text())['outcomes']}
+    assert recorded >= set(dialects.DIALECTS)
 
 
 @pytest.mark.parametrize('path', RECORDINGS, ids=lambda p: p.stem)
@@ -116,7 +118,7 @@ def test_a_recorded_exchange_replays_with_the_same_requests_and_outcomes(path, m
             assert replay.mismatches == []
             assert outcome == {k: v for k, v in expected.items()
                                if k in ('proposal', 'error', 'message', 'text_only')}
-            assert decider.detection.dialect.name == expected['dialect'] == path.stem
+            assert decider.detection.dialect.name == expected['dialect']
         assert replay.exchanges == []  # every recorded request was made
     finally:
         replay.shutdown()

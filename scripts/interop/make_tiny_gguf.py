@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """Write a tiny random-weight llama GGUF (byte-level BPE, ChatML template) for interop runs.
 
-    python scripts/interop/make_tiny_gguf.py OUT.gguf [--seed 7]
+    python scripts/interop/make_tiny_gguf.py OUT.gguf [--seed 7] [--mmproj MMPROJ.gguf]
 
 Needs the `gguf` package (not a project dependency: run it from a scratch venv). The model is
 about 0.3 MB: 2 layers, width 64, 4 heads (2 KV heads), a 256-byte vocabulary plus a few
 merges and the ChatML special tokens. Its weights are random, so with temperature 1 it writes
 noise: exactly what shows whether a server's grammar can keep a reply valid and finite.
+`--mmproj` also writes a random LLaVA-style vision projector (CLIP, 32x32 input, 8x8 patches)
+for `llama-server --mmproj`, so a server that takes images can be run.
 """
 
 from __future__ import annotations
@@ -38,10 +40,59 @@ def byte_tokens() -> list[str]:
     return [mapping[b] for b in range(256)]
 
 
+def write_mmproj(path: str, rng: np.random.Generator, text_embd: int) -> None:
+    """A random CLIP encoder with an MLP projector to `text_embd` (llama.cpp's mtmd 'mlp')."""
+    size, patch, embd, ff, layers, heads = 32, 8, 32, 64, 2, 2
+    writer = gguf.GGUFWriter(path, 'clip')
+    writer.add_bool('clip.has_vision_encoder', True)
+    writer.add_bool('clip.use_gelu', True)
+    writer.add_string('clip.projector_type', 'mlp')
+    writer.add_uint32('clip.vision.image_size', size)
+    writer.add_uint32('clip.vision.patch_size', patch)
+    writer.add_uint32('clip.vision.embedding_length', embd)
+    writer.add_uint32('clip.vision.feed_forward_length', ff)
+    writer.add_uint32('clip.vision.block_count', layers)
+    writer.add_uint32('clip.vision.projection_dim', text_embd)
+    writer.add_uint32('clip.vision.attention.head_count', heads)
+    writer.add_float32('clip.vision.attention.layer_norm_epsilon', 1e-5)
+    writer.add_array('clip.vision.image_mean', [0.5, 0.5, 0.5])
+    writer.add_array('clip.vision.image_std', [0.5, 0.5, 0.5])
+    writer.add_file_type(gguf.LlamaFileType.ALL_F32)
+
+    def weight(*shape: int) -> np.ndarray:
+        return (rng.standard_normal(shape) * 0.2).astype(np.float32)
+
+    positions = (size // patch) ** 2
+    writer.add_tensor('v.patch_embd.weight', weight(embd, 3, patch, patch))
+    writer.add_tensor('v.position_embd.weight', weight(positions, embd))
+    for layer in range(layers):
+        name = f'v.blk.{layer}.'
+        for part in ('attn_q', 'attn_k', 'attn_v', 'attn_out'):
+            writer.add_tensor(name + part + '.weight', weight(embd, embd))
+            writer.add_tensor(name + part + '.bias', np.zeros(embd, np.float32))
+        for norm in ('ln1', 'ln2'):
+            writer.add_tensor(name + norm + '.weight', np.ones(embd, np.float32))
+            writer.add_tensor(name + norm + '.bias', np.zeros(embd, np.float32))
+        writer.add_tensor(name + 'ffn_up.weight', weight(ff, embd))
+        writer.add_tensor(name + 'ffn_up.bias', np.zeros(ff, np.float32))
+        writer.add_tensor(name + 'ffn_down.weight', weight(embd, ff))
+        writer.add_tensor(name + 'ffn_down.bias', np.zeros(embd, np.float32))
+    writer.add_tensor('mm.0.weight', weight(text_embd, embd))
+    writer.add_tensor('mm.0.bias', np.zeros(text_embd, np.float32))
+    writer.add_tensor('mm.2.weight', weight(text_embd, text_embd))
+    writer.add_tensor('mm.2.bias', np.zeros(text_embd, np.float32))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    print(f'{path}: CLIP {size}x{size}, patch {patch}, width {embd} -> {text_embd}')
+
+
 def main() -> None:
     cli = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     cli.add_argument('out')
     cli.add_argument('--seed', type=int, default=7)
+    cli.add_argument('--mmproj', help='also write a random vision projector here')
     args = cli.parse_args()
     rng = np.random.default_rng(args.seed)
     tokens = byte_tokens()
@@ -99,6 +150,8 @@ def main() -> None:
     writer.write_tensors_to_file()
     writer.close()
     print(f'{args.out}: vocab {vocab}, {N_LAYER} layers, width {N_EMBD}')
+    if args.mmproj:
+        write_mmproj(args.mmproj, rng, N_EMBD)
 
 
 if __name__ == '__main__':
