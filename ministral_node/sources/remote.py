@@ -249,12 +249,11 @@ class RemoteDecider:
             return
         if settings.dialect != AUTO and settings.model:
             return  # nothing to learn
-        reply = exchange(endpoint, 'GET', endpoint.path(MODELS_PATH), None, headers,
-                               cancel)
+        reply = exchange(endpoint, 'GET', endpoint.path(MODELS_PATH), None, headers, cancel)
         info = None
         if reply.status == 404 and settings.dialect == AUTO:
-            info_reply = exchange(endpoint, 'GET', endpoint.path(INFO_PATH), None,
-                                        headers, cancel)
+            info_reply = exchange(endpoint, 'GET', endpoint.path(INFO_PATH), None, headers,
+                                  cancel)
             info = info_reply.body if info_reply.status == 200 else None
         elif reply.status != 200 and reply.status != 404:
             raise self._http_error(reply.status, reply.body, settings, endpoint)
@@ -416,12 +415,11 @@ class RemoteDecider:
         cancel = Cancellation(Deadline(clock, timeout_s))
         try:
             headers = self._headers(settings)
-            reply = exchange(endpoint, 'GET', endpoint.path(MODELS_PATH), None, headers,
-                                   cancel)
+            reply = exchange(endpoint, 'GET', endpoint.path(MODELS_PATH), None, headers, cancel)
             models = None
             if reply.status == 404:
-                reply = exchange(endpoint, 'GET', endpoint.path(HEALTH_PATH), None,
-                                       headers, cancel)
+                reply = exchange(endpoint, 'GET', endpoint.path(HEALTH_PATH), None, headers,
+                                 cancel)
             elif reply.status == 200:
                 models = dialects.model_ids(reply.body)
                 self._remember(dialects.detect(reply.body, reply.headers))
