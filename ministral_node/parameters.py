@@ -343,6 +343,13 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('remote_health_period_s', 5.0,
               'How often the remote endpoint is probed (GET /v1/models) for diagnostics, '
               'beside the ground heartbeat; 0 disables the probe.', minimum=0.0, maximum=3600.0),
+    ParamSpec('remote_dialect', 'auto',
+              "The server's request dialect: how the schema goes (json_schema, llama-cpp-"
+              "python's json_object, TGI's json value, or a GBNF grammar that enforces every "
+              'bound on llama.cpp servers), whether a model name is required, the seed field. '
+              "'auto' detects it from GET /v1/models, again after an error.",
+              choices=('auto', 'openai', 'vllm', 'llama_cpp', 'llama_cpp_python', 'tgi',
+                       'ollama', 'mistral')),
 )
 
 SPECS: dict[str, ParamSpec] = {p.name: p for p in PARAMETERS}

@@ -68,7 +68,8 @@ def test_garbage_from_the_ground_station_is_not_published(node, server, garbage)
     server.faults = Faults(garbage=garbage)
     decision = node.command('return home')
     assert decision['source'] == 'rules' and decision['action'] == 'return_to_home'
-    assert decision['attempts'][0]['outcome'] == 'error'
+    # A reply that is not JSON is a protocol error; output that is no proposal is invalid.
+    assert decision['attempts'][0]['outcome'] == ('error' if garbage == 'body' else 'invalid')
 
 
 def test_an_out_of_envelope_decision_from_the_ground_station_is_clamped(node, server):
