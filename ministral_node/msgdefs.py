@@ -56,7 +56,9 @@ def dependencies(type_name: str, text: str) -> list[str]:
 def full_definition(type_name: str, texts: dict[str, str] | None = None) -> str:
     """The complete `ros2msg` schema of `type_name`: its text, then every dependency once."""
     if texts is None:
-        from ministral_node.msgdefs_data import MSG_TEXTS as texts
+        from ministral_node.msgdefs_data import MSG_TEXTS
+
+        texts = MSG_TEXTS
     if type_name not in texts:
         raise KeyError(f'no message definition for {type_name!r}')
     parts = [texts[type_name].rstrip('\n')]

@@ -74,11 +74,12 @@ class RecorderStats:
 
     recorded: int = 0
     dropped: int = 0  # the queue was full
-    throttled: int = 0  # camera frames over record_image_rate_hz
+    throttled: int = 0  # camera frames left out (over record_image_rate_hz)
     failed: int = 0  # messages that could not be serialised
     files: list[str] = field(default_factory=list)
     bytes: int = 0
     stopped: str | None = None  # why recording stopped early
+    writer_cpu_s: float = 0.0  # CPU time the writer thread used
 
 
 def get(message: Any, name: str) -> Any:
@@ -158,7 +159,7 @@ class _FileInfo:
 
 
 def _open_binary(path: Path) -> IO[bytes]:
-    return open(path, 'wb')  # noqa: SIM115 - closed by the writer thread
+    return open(path, 'wb')
 
 
 class Recorder:
@@ -225,7 +226,9 @@ class Recorder:
                *, flush_images: bool = False) -> bool:
         """Queue one message (a mapping, a message object, or its CDR bytes as a raw
         subscription gives them; raw `sensor_msgs/msg/Image` needs the object) logged at
-        `stamp_ns` (default: now on the stamp clock); never blocks. Camera frames (`sensor_msgs/msg/Image` or
+        `stamp_ns` (default: now on the stamp clock); never blocks.
+
+        Camera frames (`sensor_msgs/msg/Image`, JPEG-compressed by the writer, or
         `CompressedImage`) over `image_rate_hz` are held back, not queued; `flush_images`
         (for commands) first queues the held frames, so the bag holds the frame a decision
         saw. Returns whether the message was queued."""
@@ -239,6 +242,7 @@ class Recorder:
         if flush_images:
             with self._lock:
                 held, self._held = list(self._held.values()), {}
+                self.stats.throttled -= len(held)
             for frame in held:
                 self._put(frame)
         return self._put(item)
@@ -248,7 +252,10 @@ class Recorder:
         thread = self._thread
         if thread is not None:
             self._running = False
-            self._queue.put(_STOP)
+            try:
+                self._queue.put(_STOP, timeout=timeout_s)
+            except queue.Full:
+                log.error('recorder: the writer did not finish within %.0f s', timeout_s)
             thread.join(timeout_s)
             self._thread = None
         return self.stats
@@ -281,6 +288,13 @@ class Recorder:
     # Writer thread
 
     def _run(self) -> None:
+        started = time.thread_time()
+        try:
+            self._loop()
+        finally:
+            self.stats.writer_cpu_s = time.thread_time() - started
+
+    def _loop(self) -> None:
         while True:
             item = self._queue.get()
             if item is _STOP:

@@ -55,8 +55,8 @@ def _parser() -> argparse.ArgumentParser:
     play.add_argument('--topics', nargs='+', metavar='TOPIC',
                       help='topics to republish (default: camera, commands, pose, battery, '
                            'heartbeat, clock)')
-    play.add_argument('--wait', type=float, default=1.0, metavar='S',
-                      help='seconds to let subscribers discover the publishers first')
+    play.add_argument('--wait', type=float, default=2.0, metavar='S',
+                      help='wait up to S seconds for every topic to have a subscriber')
     return parser
 
 
@@ -145,7 +145,11 @@ def play(bag: Bag, topics: list[str], rate: float, wait_s: float) -> int:
             qos = QoSProfile(depth=1 if sensor else 10, reliability=(
                 ReliabilityPolicy.BEST_EFFORT if sensor else ReliabilityPolicy.RELIABLE))
             publishers[topic] = node.create_publisher(message_class, topic, qos)
-        time.sleep(wait_s)
+        end = time.monotonic() + wait_s
+        while time.monotonic() < end and not all(
+                p.get_subscription_count() for p in publishers.values()):
+            time.sleep(0.05)
+        time.sleep(min(wait_s, 0.3))  # the subscribers' side of discovery
         start = time.monotonic()
         first: int | None = None
         for item in bag.messages(topics, decode=False):
@@ -155,7 +159,7 @@ def play(bag: Bag, topics: list[str], rate: float, wait_s: float) -> int:
                 time.sleep(delay)
             publishers[item.topic].publish(bytes(item.message))
             count += 1
-        time.sleep(min(wait_s, 0.5))  # let reliable subscribers take the last messages
+        time.sleep(0.5)  # reliable subscribers take the last messages
         node.destroy_node()
     return count
 
