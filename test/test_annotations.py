@@ -1,5 +1,7 @@
 """Decision target boxes as visualization_msgs/ImageMarker fields (~/annotations)."""
 
+import json
+
 import pytest
 from geometry_msgs.msg import Point
 from std_msgs.msg import ColorRGBA
@@ -13,6 +15,10 @@ from ministral_node.annotations import (
     fill_message,
     time_fields,
 )
+from ministral_node.cli.demo import TOPICS
+from ministral_node.resources import config_path
+
+MISSION_TOPIC = '/ministral_node/mission'  # the mission status (std_msgs/String JSON)
 
 
 def _decision(box=(0.25, 0.5, 0.75, 1.0), frame=True, status='modified'):
@@ -61,3 +67,22 @@ def test_fields_fill_a_real_image_marker():
 
 def test_time_fields_round_to_nanoseconds():
     assert time_fields(1.5) == {'sec': 1, 'nanosec': 500_000_000}
+
+
+def _panels(node):
+    if isinstance(node, str):
+        return [node]
+    return _panels(node['first']) + _panels(node['second'])
+
+
+def test_the_foxglove_layout_shows_the_recorded_topics():
+    layout = json.loads(config_path('foxglove_layout.json').read_text())
+    panels = _panels(layout['layout'])
+    assert sorted(panels) == sorted(layout['configById'])
+    camera = layout['configById']['Image!camera']['imageMode']
+    assert camera['imageTopic'] == TOPICS['camera'] + '/compressed'  # as the recorder names it
+    assert set(camera['annotations']) == {TOPICS['annotations']}
+    paths = {c.get('topicPath', '').split('.')[0] for c in layout['configById'].values()}
+    assert {TOPICS['decision'], MISSION_TOPIC} <= paths
+    diagnostics = layout['configById']['DiagnosticSummary!diagnostics']['topicToRender']
+    assert diagnostics == TOPICS['diagnostics']

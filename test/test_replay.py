@@ -134,7 +134,7 @@ def test_play_republishes_over_dds_and_a_recorder_records_what_arrives(demo_run,
     records what it receives; an independent reader finds the same commands in order."""
     folder, _ = demo_run
     env = {**os.environ, 'ROS_AUTOMATIC_DISCOVERY_RANGE': 'LOCALHOST',
-           'ROS_DOMAIN_ID': str(DOMAIN), 'PYTHONPATH': os.getcwd()}
+           'ROS_DOMAIN_ID': str(DOMAIN)}
     context = rclpy.Context()
     rclpy.init(context=context, domain_id=DOMAIN)
     recorder = Recorder(RecorderSettings(str(tmp_path)), FakeClock(), name='received')
@@ -174,3 +174,22 @@ def test_play_republishes_over_dds_and_a_recorder_records_what_arrives(demo_run,
     assert [m[3].data for m in found if m[0] == ROLES['command']] == COMMANDS
     assert any(m[1] == 'geometry_msgs/msg/PoseStamped' and m[3].pose.position.z == 20.0
                for m in found)
+
+
+def test_the_demo_records_and_replay_reproduces_its_decisions(capsys, tmp_path):
+    """The acceptance run: `ministral-demo --record` (node process over DDS), then
+    `ministral-replay` on its recording with the recorded parameters."""
+    env = {**os.environ, 'ROS_AUTOMATIC_DISCOVERY_RANGE': 'LOCALHOST'}
+    demo = subprocess.run([sys.executable, '-m', 'ministral_node.cli.demo', '--record',
+                           str(tmp_path), '--domain-id', str(DOMAIN + 1)], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    (folder,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    out = tmp_path / 'report.json'
+    code, _ = _replay(capsys, folder, '--json', out, '--strict')
+    report = json.loads(out.read_text())
+    assert code == 0 and report['commands'] == len(SCRIPT)
+    assert report['same'] == report['commands'], [r for r in report['rows'] if not r['same']]
+    found = {m[0] for m in read_back(folder)}
+    assert {'/demo/camera/image_raw/compressed', '/ministral_node/annotations',
+            '/diagnostics', '/demo/heartbeat'} <= found
