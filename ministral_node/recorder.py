@@ -371,10 +371,12 @@ class Recorder:
     def _open_file(self) -> None:
         path = self.directory / f'{self.name}_{len(self._files)}.mcap'
         self._stream = self._opener(path)
-        chunk = int(min(2**20, max(4096, self.settings.split_mib * 2**20 / 8)))
+        # Small chunks: a recorder killed mid-flight loses at most the chunk being filled.
+        chunk = int(min(2**18, max(4096, self.settings.split_mib * 2**20 / 8)))
         self._writer = McapWriter(self._stream, chunk_size=chunk)
         self._writer.start(profile=Profile.ROS2, library='ministral_node recorder')
-        self._writer.add_metadata('rosbag2', {'ROS_DISTRO': 'kilted'})
+        # No 'rosbag2' metadata record: rosbag2 warns when one lacks its serialized metadata,
+        # and reads the integer QoS enums of offered_qos_profiles without one.
         if self.metadata:
             self._writer.add_metadata(METADATA_NAME, self.metadata)
         self._schemas, self._channels, self._sequence = {}, {}, {}

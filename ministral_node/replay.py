@@ -58,18 +58,17 @@ class BagMessage:
 
 @dataclass
 class Bag:
-    """A recording: its MCAP files in order, topics and types, and our metadata."""
+    """A recording: its MCAP files in order, topics and types, and our metadata. A file cut
+    short (the recorder was killed or the disk filled) is read up to where it ends."""
 
     files: list[Path]
     topics: dict[str, str]  # topic -> message type
     metadata: dict[str, str] = field(default_factory=dict)
+    truncated: list[Path] = field(default_factory=list)  # files without a summary
 
     @classmethod
     def open(cls, path: str | Path) -> Bag:
         """A recording folder (its `*.mcap` files in order) or one `.mcap` file."""
-        from mcap.exceptions import McapError
-        from mcap.reader import make_reader
-
         path = Path(path)
         if path.is_dir():
             files = sorted(path.glob('*.mcap'), key=_file_order)
@@ -79,23 +78,48 @@ class Bag:
             raise BagError(f'{path} does not exist')
         if not files:
             raise BagError(f'{path} holds no .mcap file')
-        topics: dict[str, str] = {}
-        metadata: dict[str, str] = {}
+        bag = cls(files, {})
         for file in files:
             try:
-                with open(file, 'rb') as stream:
-                    reader = make_reader(stream)
-                    summary = reader.get_summary()
-                    if summary is None:
-                        raise BagError(f'{file} has no summary (was recording cut short?)')
+                bag._index(file)
+            except OSError as exc:
+                raise BagError(f'{file} cannot be read: {exc}') from exc
+        return bag
+
+    def _index(self, file: Path) -> None:
+        from mcap.exceptions import InvalidMagic, McapError
+        from mcap.reader import make_reader
+        from mcap.records import Channel, Metadata, Schema
+        from mcap.stream_reader import StreamReader
+
+        with open(file, 'rb') as stream:
+            try:
+                reader = make_reader(stream)
+                summary = reader.get_summary()
+                if summary is not None:
                     for channel in summary.channels.values():
-                        topics[channel.topic] = summary.schemas[channel.schema_id].name
+                        self.topics[channel.topic] = summary.schemas[channel.schema_id].name
                     for record in reader.iter_metadata():
                         if record.name == METADATA_NAME:
-                            metadata.update(record.metadata)
-            except (McapError, OSError, ValueError) as exc:
-                raise BagError(f'{file} is not a readable MCAP file: {exc}') from exc
-        return cls(files, topics, metadata)
+                            self.metadata.update(record.metadata)
+                    return
+            except McapError:
+                pass
+            stream.seek(0)
+            schemas: dict[int, str] = {}
+            try:
+                for record in StreamReader(stream).records:
+                    if isinstance(record, Schema):
+                        schemas[record.id] = record.name
+                    elif isinstance(record, Channel):
+                        self.topics[record.topic] = schemas.get(record.schema_id, '')
+                    elif isinstance(record, Metadata) and record.name == METADATA_NAME:
+                        self.metadata.update(record.metadata)
+            except InvalidMagic as exc:
+                raise BagError(f'{file} is not an MCAP file') from exc
+            except McapError:
+                pass  # cut short: what came before is usable
+            self.truncated.append(file)
 
     def roles(self) -> dict[str, str]:
         """Which topic plays which role: from the recording's metadata, else by type (the
@@ -133,18 +157,30 @@ class Bag:
         from mcap_ros2.decoder import DecoderFactory
 
         def one(file: Path, index: int) -> Iterator[tuple[int, int, BagMessage]]:
+            from mcap.exceptions import McapError
+            from mcap.reader import NonSeekingReader
+
             with open(file, 'rb') as stream:
-                reader = make_reader(stream, decoder_factories=[DecoderFactory()])
-                if decode:
-                    found = reader.iter_decoded_messages(topics, log_time_order=True)
-                    for schema, channel, message, decoded in found:
-                        yield message.log_time, index, BagMessage(
-                            channel.topic, schema.name, message.log_time, decoded)
+                if file in self.truncated:  # in write order, up to where it ends
+                    reader = NonSeekingReader(stream, decoder_factories=[DecoderFactory()])
+                    ordered = False
                 else:
-                    for schema, channel, message in reader.iter_messages(
-                            topics, log_time_order=True):
-                        yield message.log_time, index, BagMessage(
-                            channel.topic, schema.name, message.log_time, message.data)
+                    reader = make_reader(stream, decoder_factories=[DecoderFactory()])
+                    ordered = True
+                try:
+                    if decode:
+                        for schema, channel, message, decoded in reader.iter_decoded_messages(
+                                topics, log_time_order=ordered):
+                            yield message.log_time, index, BagMessage(
+                                channel.topic, schema.name, message.log_time, decoded)
+                    else:
+                        for schema, channel, message in reader.iter_messages(
+                                topics, log_time_order=ordered):
+                            yield message.log_time, index, BagMessage(
+                                channel.topic, schema.name, message.log_time, message.data)
+                except McapError:
+                    if file not in self.truncated:
+                        raise
 
         streams = [one(file, index) for index, file in enumerate(self.files)]
         for _time, _index, item in heapq.merge(*streams, key=lambda x: (x[0], x[1])):

@@ -118,11 +118,24 @@ def test_roles_are_found_without_the_recorders_metadata(tmp_path):
     assert report['rows'][1]['recorded'] is None  # 'hover' was never answered
 
 
+def test_a_recording_cut_short_is_replayed_up_to_where_it_ends(demo_run, capsys, tmp_path):
+    folder, decisions = demo_run
+    (whole,) = folder.glob('*.mcap')
+    data = whole.read_bytes()
+    cut = tmp_path / 'cut.mcap'
+    cut.write_bytes(data[:len(data) * 3 // 4])  # the recorder was killed: no summary
+    out = tmp_path / 'report.json'
+    code, printed = _replay(capsys, cut, '--json', out)
+    report = json.loads(out.read_text())
+    assert code == 0 and 'was cut short' in printed.err
+    assert 0 < report['commands'] < len(decisions) and report['same'] == report['commands']
+
+
 @pytest.mark.parametrize('make, message', [
     (lambda tmp: tmp / 'missing', 'does not exist'),
     (lambda tmp: tmp, 'holds no .mcap file'),
     (lambda tmp: (tmp / 'x.mcap').write_bytes(b'not mcap') and tmp / 'x.mcap',
-     'not a readable MCAP file'),
+     'not an MCAP file'),
 ])
 def test_bad_recordings_exit_2_with_a_message(capsys, tmp_path, make, message):
     code, printed = _replay(capsys, make(tmp_path))

@@ -170,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
                         format='%(levelname)s %(name)s: %(message)s')
     try:
         bag = Bag.open(args.bag)
+        for file in bag.truncated:
+            print(f'ministral-replay: {file} was cut short (no summary: the recorder was '
+                  f'stopped abruptly); read up to where it ends', file=sys.stderr)
         if args.play:
             if args.rate <= 0:
                 raise InputError('--rate must be positive')
