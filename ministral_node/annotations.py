@@ -68,6 +68,13 @@ def decision_marker(decision: dict, marker_id: int = 0) -> dict[str, Any] | None
                       marker_id=marker_id, outcome=decision['safety']['status'])
 
 
+def remove_marker(stamp_s: float, frame_id: str = '', marker_id: int = 0) -> dict[str, Any]:
+    """ImageMarker fields removing the box `marker_id` (a decision without a box clears the
+    previous decision's box)."""
+    return {'header': {'stamp': time_fields(stamp_s), 'frame_id': frame_id},
+            'ns': NAMESPACE, 'id': marker_id, 'type': POLYGON, 'action': REMOVE}
+
+
 def fill_message(message: Any, fields: dict[str, Any], factories: dict[str, Any]) -> Any:
     """Set `fields` on a message object in place: nested mappings recurse into the field's
     object; lists of mappings are built with `factories[field name]` (e.g. {'points': Point,

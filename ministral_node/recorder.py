@@ -87,11 +87,6 @@ def get(message: Any, name: str) -> Any:
     return message[name] if isinstance(message, Mapping) else getattr(message, name)
 
 
-def stamp_to_ns(stamp: Any) -> int:
-    """`builtin_interfaces/Time` (mapping or object) in nanoseconds."""
-    return int(get(stamp, 'sec')) * 1_000_000_000 + int(get(stamp, 'nanosec'))
-
-
 def compress_image(message: Any, quality: int = 90) -> dict:
     """A `sensor_msgs/Image` (any encoding `decode_raw` reads) as CompressedImage fields."""
     raw = RawImage(int(get(message, 'width')), int(get(message, 'height')),

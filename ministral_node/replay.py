@@ -1,10 +1,11 @@
 """Replay a flight recording through the decision pipeline and compare the decisions.
 
 Messages are taken in recorded time order; a replay clock (a `FakeClock`) is set to each
-message's log time, so the pipeline sees the newest camera frame, pose and battery exactly as
-they were when each command arrived, whatever the wall time. Each command is decided again
-and its outcome (action, numbers, target, safety outcome, source) compared with the recorded
-decision that answered it.
+message's log time, so the pipeline sees the pose and battery exactly as they were when each
+command arrived, whatever the wall time, and the camera frame the recorded decision names (by
+its stamp, with the age it had; none if it saw none). Each command is decided again and its
+outcome (action, numbers, target, safety outcome, source) compared with the recorded decision
+that answered it.
 """
 
 from __future__ import annotations
@@ -12,18 +13,20 @@ from __future__ import annotations
 import heapq
 import json
 import logging
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ministral_node import parameters
 from ministral_node.camera import EncodedFrame, LatestFrame
+from ministral_node.commands import CommandError, decode_string_message
 from ministral_node.decision import shorten
 from ministral_node.health import HealthBoard
 from ministral_node.image_conversion import CompressedImageData
 from ministral_node.pipeline import DecisionPipeline
-from ministral_node.recorder import METADATA_NAME, get, stamp_to_ns
+from ministral_node.recorder import METADATA_NAME, get
 from ministral_node.sources.base import Decider
 from ministral_node.timing import FakeClock
 from ministral_node.vehicle import VehicleState, battery_percent, heading_from_quaternion
@@ -149,37 +152,35 @@ class Bag:
         recorded = json.loads(self.metadata['params'])
         return {k: v for k, v in recorded.items() if k in parameters.SPECS}
 
-    def messages(self, topics: list[str] | None = None, decode: bool = True
-                 ) -> Iterator[BagMessage]:
-        """Messages on `topics` (default all) in log-time order across the files; `decode`
-        False gives the CDR bytes."""
-        from mcap.reader import make_reader
+    def messages(self, topics: list[str] | None = None,
+                 raw_topics: Collection[str] = ()) -> Iterator[BagMessage]:
+        """Messages on `topics` (default all) in log-time order across the files, decoded
+        except on `raw_topics` (their CDR bytes, as a raw subscription gets them)."""
+        from mcap.exceptions import McapError
+        from mcap.reader import NonSeekingReader, make_reader
         from mcap_ros2.decoder import DecoderFactory
 
-        def one(file: Path, index: int) -> Iterator[tuple[int, int, BagMessage]]:
-            from mcap.exceptions import McapError
-            from mcap.reader import NonSeekingReader
+        factory = DecoderFactory()
 
+        def one(file: Path, index: int) -> Iterator[tuple[int, int, BagMessage]]:
+            decoders: dict[int, Callable[[bytes], Any]] = {}
             with open(file, 'rb') as stream:
-                if file in self.truncated:  # in write order, up to where it ends
-                    reader = NonSeekingReader(stream, decoder_factories=[DecoderFactory()])
-                    ordered = False
-                else:
-                    reader = make_reader(stream, decoder_factories=[DecoderFactory()])
-                    ordered = True
+                truncated = file in self.truncated  # read in write order, up to its end
+                reader = NonSeekingReader(stream) if truncated else make_reader(stream)
                 try:
-                    if decode:
-                        for schema, channel, message, decoded in reader.iter_decoded_messages(
-                                topics, log_time_order=ordered):
-                            yield message.log_time, index, BagMessage(
-                                channel.topic, schema.name, message.log_time, decoded)
-                    else:
-                        for schema, channel, message in reader.iter_messages(
-                                topics, log_time_order=ordered):
-                            yield message.log_time, index, BagMessage(
-                                channel.topic, schema.name, message.log_time, message.data)
+                    for schema, channel, message in reader.iter_messages(
+                            topics, log_time_order=not truncated):
+                        if channel.topic in raw_topics:
+                            payload: Any = message.data
+                        else:
+                            if schema.id not in decoders:
+                                decoders[schema.id] = factory.decoder_for(
+                                    channel.message_encoding, schema)
+                            payload = decoders[schema.id](message.data)
+                        yield message.log_time, index, BagMessage(
+                            channel.topic, schema.name, message.log_time, payload)
                 except McapError:
-                    if file not in self.truncated:
+                    if not truncated:
                         raise
 
         streams = [one(file, index) for index, file in enumerate(self.files)]
@@ -246,52 +247,120 @@ class _Matcher:
         return None
 
 
+# How replay chose the camera frame for a command (the `frame` field of a report row).
+FRAME_AS_IN_FLIGHT = 'as in flight'  # the recorded frame the decision names
+FRAME_NONE_IN_FLIGHT = 'none, as in flight'  # the decision saw no (fresh, usable) frame
+FRAME_NEAREST = 'nearest recorded'  # the decision's frame was not recorded: the newest one
+FRAME_NEWEST = 'newest recorded'  # no recorded decision says which frame it saw
+
+
+class _Replayer:
+    """Feeds recorded messages to a pipeline on a replay clock and decides each command."""
+
+    keep_frames = 256  # recent frames kept to find the one a decision names
+
+    def __init__(self, bag: Bag, values: Mapping[str, Any], sources: list[Decider],
+                 health: HealthBoard | None) -> None:
+        self.roles = bag.roles()
+        for role in ('command', 'decision'):
+            if role not in self.roles:
+                raise BagError(f'the recording has no {role} topic (topics: '
+                               f'{", ".join(sorted(bag.topics))})')
+        self.bag = bag
+        self.matcher = _Matcher([(m.log_time_ns, json.loads(m.message.data))
+                                 for m in bag.messages([self.roles['decision']])])
+        self.clock = FakeClock(0.0)
+        self.frames = LatestFrame(int(values['max_image_pixels']))
+        self.newest: EncodedFrame | None = None
+        self.recent: OrderedDict[float, EncodedFrame] = OrderedDict()
+        self.vehicle = VehicleState()
+        self.pipeline = DecisionPipeline.from_params(values, sources, self.frames, self.clock,
+                                                     self.clock,
+                                                     health or HealthBoard(self.clock),
+                                                     lambda: self.vehicle)
+        self.report = ReplayReport()
+        self.start_ns: int | None = None
+
+    def run(self) -> ReplayReport:
+        roles = self.roles
+        wanted = [roles[r] for r in ('camera', 'command', 'pose', 'battery') if r in roles]
+        for item in self.bag.messages(wanted, raw_topics={roles['command']}):
+            self.start_ns = item.log_time_ns if self.start_ns is None else self.start_ns
+            now = item.log_time_ns / 1e9
+            self.clock.set(max(self.clock.now(), now))
+            message = item.message
+            if item.topic == roles.get('camera'):
+                self._frame(message, now)
+            elif item.topic == roles.get('pose'):
+                p, q = message.pose.position, message.pose.orientation
+                self.vehicle = self.vehicle.with_pose(
+                    p.x, p.y, p.z, heading_from_quaternion(q.x, q.y, q.z, q.w), now)
+            elif item.topic == roles.get('battery'):
+                self.vehicle = self.vehicle.with_battery(
+                    battery_percent(get(message, 'percentage')), now)
+            elif item.topic == roles['command']:
+                self._command(message, item.log_time_ns, now)
+        return self.report
+
+    def _frame(self, message: Any, now: float) -> None:
+        stamp = message.header.stamp
+        frame = EncodedFrame(CompressedImageData(message.format, bytes(message.data)),
+                             stamp.sec + stamp.nanosec * 1e-9, message.header.frame_id, now)
+        self.newest = frame
+        self.recent[round(frame.stamp, 6)] = frame
+        while len(self.recent) > self.keep_frames:
+            self.recent.popitem(last=False)
+        self.frames.store(frame)
+
+    def _use_frame_of(self, recorded: dict | None, now: float) -> str:
+        """Put the frame the recorded decision saw (with the age it had) where the pipeline
+        takes it; returns how it was chosen."""
+        if recorded is None:
+            return FRAME_NEWEST
+        seen = recorded.get('frame')
+        if seen is None:
+            self.frames.clear()
+            return FRAME_NONE_IN_FLIGHT
+        frame, kind = self.recent.get(round(seen['stamp'], 6)), FRAME_AS_IN_FLIGHT
+        if frame is None:
+            frame, kind = self.newest, FRAME_NEAREST
+        if frame is None:
+            self.frames.clear()
+            return FRAME_NEAREST
+        # The decision reports the frame's age when it finished; it was checked at the start.
+        age = max(0.0, float(seen['age_s']) - float(recorded['latency_ms']) / 1000.0)
+        self.frames.store(replace(frame, received=now - age))
+        return kind
+
+    def _command(self, payload: bytes, log_time_ns: int, now: float) -> None:
+        try:  # as the node reads it: raw CDR, so bytes that are not UTF-8 are refused
+            text, problem = decode_string_message(payload), None
+        except CommandError as exc:
+            text, problem = '', str(exc)
+        recorded = self.matcher.find(text, log_time_ns)
+        command_id = recorded['command']['id'] if recorded else None
+        frame_kind = self._use_frame_of(recorded, now)
+        if problem is None:
+            replayed = self.pipeline.decide(text, command_id=command_id, received=now)
+        else:
+            replayed = self.pipeline.refuse(problem, command_id=command_id, received=now)
+        if self.newest is not None:
+            self.frames.store(self.newest)
+        else:
+            self.frames.clear()
+        old = None if recorded is None else outcome(recorded)
+        new = outcome(replayed)
+        diff = differences(old, new)
+        self.report.rows.append({
+            'index': len(self.report.rows) + 1,
+            'time_s': round((log_time_ns - self.start_ns) / 1e9, 3), 'command': text,
+            'frame': frame_kind, 'recorded': old, 'replayed': new, 'same': not diff,
+            'differences': diff})
+
+
 def replay(bag: Bag, values: Mapping[str, Any], sources: list[Decider],
            health: HealthBoard | None = None) -> ReplayReport:
-    """Decide every recorded command again with `values` and `sources` and compare."""
-    roles = bag.roles()
-    for role in ('command', 'decision'):
-        if role not in roles:
-            raise BagError(f'the recording has no {role} topic (topics: '
-                           f'{", ".join(sorted(bag.topics))})')
-    decisions = [(m.log_time_ns, json.loads(m.message.data))
-                 for m in bag.messages([roles['decision']])]
-    matcher = _Matcher(decisions)
-    wanted = [roles[r] for r in ('camera', 'command', 'pose', 'battery') if r in roles]
-    clock = FakeClock(0.0)
-    frames = LatestFrame(int(values['max_image_pixels']))
-    state = {'vehicle': VehicleState()}
-    pipeline = DecisionPipeline.from_params(values, sources, frames, clock, clock,
-                                            health or HealthBoard(clock),
-                                            lambda: state['vehicle'])
-    report = ReplayReport()
-    start_ns: int | None = None
-    for item in bag.messages(wanted):
-        start_ns = item.log_time_ns if start_ns is None else start_ns
-        now = item.log_time_ns / 1e9
-        clock.set(max(clock.now(), now))
-        message = item.message
-        if item.topic == roles.get('camera'):
-            header = message.header
-            frames.store(EncodedFrame(CompressedImageData(message.format, bytes(message.data)),
-                                      stamp_to_ns(header.stamp) / 1e9, header.frame_id, now))
-        elif item.topic == roles.get('pose'):
-            p, q = message.pose.position, message.pose.orientation
-            state['vehicle'] = state['vehicle'].with_pose(
-                p.x, p.y, p.z, heading_from_quaternion(q.x, q.y, q.z, q.w), now)
-        elif item.topic == roles.get('battery'):
-            state['vehicle'] = state['vehicle'].with_battery(
-                battery_percent(get(message, 'percentage')), now)
-        elif item.topic == roles['command']:
-            text = message.data
-            recorded = matcher.find(text, item.log_time_ns)
-            command_id = recorded['command']['id'] if recorded else None
-            replayed = pipeline.decide(text, command_id=command_id, received=now)
-            old = None if recorded is None else outcome(recorded)
-            new = outcome(replayed)
-            diff = differences(old, new)
-            report.rows.append({'index': len(report.rows) + 1,
-                                'time_s': round((item.log_time_ns - start_ns) / 1e9, 3),
-                                'command': text, 'recorded': old, 'replayed': new,
-                                'same': not diff, 'differences': diff})
-    return report
+    """Decide every recorded command again with `values` and `sources` and compare: each
+    with the pose and battery as recorded up to that moment and the camera frame its
+    recorded decision saw (see the FRAME_* kinds)."""
+    return _Replayer(bag, values, sources, health).run()

@@ -13,6 +13,7 @@ from ministral_node.annotations import (
     box_marker,
     decision_marker,
     fill_message,
+    remove_marker,
     time_fields,
 )
 from ministral_node.cli.demo import TOPICS
@@ -63,6 +64,12 @@ def test_fields_fill_a_real_image_marker():
                           {'points': Point, 'outline_colors': ColorRGBA})
     assert isinstance(marker.points[0], Point) and marker.points[2].y == 480.0
     assert marker.header.stamp.nanosec == 250_000_000 and marker.scale == 3.0
+
+
+def test_a_remove_marker_names_the_box_it_clears():
+    marker = fill_message(ImageMarker(), remove_marker(3.0), {})
+    assert (marker.action, marker.ns, marker.id) == (ImageMarker.REMOVE,
+                                                     decision_marker(_decision())['ns'], 0)
 
 
 def test_time_fields_round_to_nanoseconds():

@@ -13,14 +13,16 @@ import rclpy
 from geometry_msgs.msg import PoseStamped
 from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import QoSProfile, ReliabilityPolicy
-from recording_support import ROLES, params_with, read_back, record_run
+from rclpy.serialization import serialize_message
+from recording_support import ROLES, image_message, params_with, read_back, record_run
 from std_msgs.msg import String
 
 from ministral_node import parameters
-from ministral_node.camera import LatestFrame
+from ministral_node.camera import Frame, LatestFrame
 from ministral_node.cli import replay as replay_cli
 from ministral_node.cli.demo import SCRIPT, demo_scene
-from ministral_node.decision import to_json
+from ministral_node.commands import CommandError, decode_string_message
+from ministral_node.decision import answer, to_json
 from ministral_node.pipeline import DecisionPipeline
 from ministral_node.recorder import Recorder, RecorderSettings
 from ministral_node.replay import Bag, outcome, replay
@@ -131,6 +133,78 @@ def test_a_recording_cut_short_is_replayed_up_to_where_it_ends(demo_run, capsys,
     assert 0 < report['commands'] < len(decisions) and report['same'] == report['commands']
 
 
+def test_commands_recorded_as_raw_bytes_are_read_as_the_node_reads_them(tmp_path):
+    """The node records commands as the raw CDR its subscription gets; bytes that are not
+    UTF-8 (which no ROS decoder reads) are refused in replay exactly as in flight."""
+    clock = FakeClock(10.0)
+    recorder = Recorder(RecorderSettings(str(tmp_path)), clock, name='raw')
+    recorder.start()
+    values = params_with(decision_sources=['rules'])
+    pipeline = DecisionPipeline.from_params(values, build_sources(values), LatestFrame(),
+                                            clock, clock)
+    not_utf8 = b'\x00\x01\x00\x00\x03\x00\x00\x00\xff\xfe\x00'
+    good = serialize_message(String(data='land'))
+    for stamp, payload in enumerate((not_utf8, good)):
+        recorder.record('/n/command', 'std_msgs/msg/String', payload, 2 * stamp)
+        try:
+            decision = pipeline.decide(decode_string_message(payload))
+        except CommandError as exc:
+            decision = pipeline.refuse(str(exc))
+        recorder.record('/n/decision', 'std_msgs/msg/String', String(data=to_json(decision)),
+                        2 * stamp + 1)
+    recorder.close()
+    report = replay(Bag.open(recorder.directory), values, build_sources(values)).summary()
+    assert [row['replayed']['action'] for row in report['rows']] == ['reject', 'land']
+    assert report['same'] == report['commands'] == 2
+
+
+class _FrameReporter:
+    """A source that answers with the stamp of the frame it was given."""
+
+    source = 'rules'
+
+    def decide(self, request, cancel):
+        frame = request.frame
+        return answer('none' if frame is None else f'{frame.stamp:.1f}')
+
+    def model_info(self):
+        return None
+
+
+def test_each_command_sees_the_frame_its_recorded_decision_saw(tmp_path):
+    clock = FakeClock(100.0)
+    recorder = Recorder(RecorderSettings(str(tmp_path), image_rate_hz=100.0), clock,
+                        name='frames', stamp_clock=clock)
+    recorder.start()
+    values = params_with()
+    frames = LatestFrame()
+    pipeline = DecisionPipeline.from_params(values, [_FrameReporter()], frames, clock, clock)
+    rgb = demo_scene(64, 48).image
+    cases = [(1.0, 'as in flight'), (None, 'none, as in flight'),
+             (7.0, 'nearest recorded')]  # 7.0 was never recorded
+    for index, (claimed, _kind) in enumerate(cases):
+        for stamp in (2.0 * index + 1.0, 2.0 * index + 2.0):  # two frames before each command
+            msg = image_message(rgb, round(stamp * 1e9))
+            recorder.record('/cam', 'sensor_msgs/msg/Image', msg)
+            clock.advance(0.1)
+        recorder.record('/n/command', 'std_msgs/msg/String', String(data='what do you see'))
+        if claimed is not None:
+            frames.store(Frame(rgb, claimed, 'cam', clock.now() - 0.05))
+        else:
+            frames.clear()
+        decision = pipeline.decide('what do you see')
+        recorder.record('/n/decision', 'std_msgs/msg/String', String(data=to_json(decision)))
+        clock.advance(0.1)
+    recorder.record('/n/command', 'std_msgs/msg/String', String(data='unanswered'))
+    recorder.close()
+    report = replay(Bag.open(recorder.directory), values, [_FrameReporter()]).summary()
+    rows = report['rows']
+    assert [row['frame'] for row in rows] == [kind for _, kind in cases] + ['newest recorded']
+    seen = [row['replayed']['params']['text'] for row in rows]
+    assert seen == ['1.0', 'none', '6.0', '6.0']  # nearest and newest: the last recorded
+    assert [row['same'] for row in rows[:2]] == [True, True]
+
+
 @pytest.mark.parametrize('make, message', [
     (lambda tmp: tmp / 'missing', 'does not exist'),
     (lambda tmp: tmp, 'holds no .mcap file'),
@@ -201,8 +275,9 @@ def test_the_demo_records_and_replay_reproduces_its_decisions(capsys, tmp_path):
     out = tmp_path / 'report.json'
     code, _ = _replay(capsys, folder, '--json', out, '--strict')
     report = json.loads(out.read_text())
-    assert code == 0 and report['commands'] == len(SCRIPT)
+    assert report['commands'] == len(SCRIPT)
     assert report['same'] == report['commands'], [r for r in report['rows'] if not r['same']]
+    assert code == 0
     found = {m[0] for m in read_back(folder)}
     assert {'/demo/camera/image_raw/compressed', '/ministral_node/annotations',
             '/diagnostics', '/demo/heartbeat'} <= found

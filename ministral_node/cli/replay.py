@@ -21,7 +21,7 @@ from pathlib import Path
 from ministral_node import parameters
 from ministral_node.health import HealthBoard
 from ministral_node.recorder import SENSOR_TYPES
-from ministral_node.replay import INPUT_ROLES, Bag, BagError, replay
+from ministral_node.replay import FRAME_AS_IN_FLIGHT, INPUT_ROLES, Bag, BagError, replay
 from ministral_node.resources import config_path
 from ministral_node.sources.factory import build_sources, close_sources
 from ministral_node.timing import MonotonicClock
@@ -103,6 +103,8 @@ def _describe(result: dict | None) -> str:
 def format_row(row: dict) -> str:
     """One command of the report: recorded decision and, if it differs, the replayed one."""
     mark = 'same' if row['same'] else 'DIFFERENT (' + ', '.join(row['differences']) + ')'
+    if row['frame'] != FRAME_AS_IN_FLIGHT:
+        mark += f' [camera frame: {row["frame"]}]'
     lines = [f'{row["index"]:3d} +{row["time_s"]:.1f} s {row["command"]!r}: {mark}',
              f'      recorded: {_describe(row["recorded"])}']
     if not row['same']:
@@ -152,7 +154,7 @@ def play(bag: Bag, topics: list[str], rate: float, wait_s: float) -> int:
         time.sleep(min(wait_s, 0.3))  # the subscribers' side of discovery
         start = time.monotonic()
         first: int | None = None
-        for item in bag.messages(topics, decode=False):
+        for item in bag.messages(topics, raw_topics=topics):
             first = item.log_time_ns if first is None else first
             delay = start + (item.log_time_ns - first) / 1e9 / rate - time.monotonic()
             if delay > 0:
