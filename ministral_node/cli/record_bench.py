@@ -18,6 +18,7 @@ import threading
 import time
 from collections import defaultdict
 
+import numpy as np
 from geometry_msgs.msg import PoseStamped
 from sensor_msgs.msg import BatteryState, Image
 from std_msgs.msg import String
@@ -36,10 +37,15 @@ from ministral_node.timing import MonotonicClock, WallClock
 from ministral_node.vehicle import VehicleState
 
 
-def _camera_message() -> Image:
-    raw = encode_raw(demo_scene().image, 'rgb8')
-    return Image(width=raw.width, height=raw.height, encoding=raw.encoding, step=raw.step,
-                 data=raw.data)
+def _camera_messages(count: int = 8) -> list[Image]:
+    """Camera frames of the demo scene, each shifted a little (a static scene would make
+    every recorded JPEG identical, which the file compression then hides)."""
+    messages = []
+    for index in range(count):
+        raw = encode_raw(np.roll(demo_scene().image, 3 * index, axis=1), 'rgb8')
+        messages.append(Image(width=raw.width, height=raw.height, encoding=raw.encoding,
+                              step=raw.step, data=raw.data))
+    return messages
 
 
 def run(values: dict, repeats: int, camera_hz: float, record_dir: str | None) -> dict:
@@ -66,8 +72,8 @@ def run(values: dict, repeats: int, camera_hz: float, record_dir: str | None) ->
         costs[kind].append(elapsed)
         return elapsed
 
-    camera = _camera_message()
-    raw = RawImage(camera.width, camera.height, camera.encoding, camera.step, camera.data)
+    cameras = _camera_messages()
+    raws = [RawImage(m.width, m.height, m.encoding, m.step, m.data) for m in cameras]
     stop = threading.Event()
 
     def feed() -> None:
@@ -76,8 +82,9 @@ def run(values: dict, repeats: int, camera_hz: float, record_dir: str | None) ->
         tick = 0
         while not stop.wait(period):
             now = clock.now()
-            frames.store(EncodedFrame(raw, wall.now(), 'camera', now))
-            record('camera frame', '/camera/image_raw', 'sensor_msgs/msg/Image', camera)
+            frames.store(EncodedFrame(raws[tick % len(raws)], wall.now(), 'camera', now))
+            record('camera frame', '/camera/image_raw', 'sensor_msgs/msg/Image',
+                   cameras[tick % len(cameras)])
             vehicle = vehicle.with_pose(0.0, 0.0, 20.0, 0.0, now).with_battery(80.0, now)
             record('pose', '/pose', 'geometry_msgs/msg/PoseStamped', PoseStamped())
             if tick % int(camera_hz) == 0:
@@ -167,11 +174,11 @@ def main(argv: list[str] | None = None) -> int:
     failed = sum(r['stats'].failed for r in results['recorder on'])
     writer_cpu_s = sum(r['stats'].writer_cpu_s for r in results['recorder on'])
     decisions = len(off['latencies'])
-    camera = _camera_message()
-    jpeg = []
+    camera = _camera_messages(1)[0]
+    jpeg, jpeg_bytes = [], 0
     for _ in range(20):
         start = time.perf_counter()
-        compress_image(camera)
+        jpeg_bytes = len(compress_image(camera)['data'])
         jpeg.append(time.perf_counter() - start)
 
     print('\n                               decision latency (ms)   process CPU per decision')
@@ -185,13 +192,18 @@ def main(argv: list[str] | None = None) -> int:
         print(f'  {kind:<32} {_ms(values_s):>7} {_ms(values_s, 0.99):>6} {len(values_s):>7}')
     print(f'  {"per decision (command+decision+box)":<32} {_ms(on["per_decision"]):>7} '
           f'{_ms(on["per_decision"], 0.99):>6} {len(on["per_decision"]):>7}')
-    print(f'\nwriter thread: JPEG of one 640x480 frame {_ms(jpeg)} ms (median of 20)')
+    print(f'\nwriter thread: JPEG of one 640x480 frame {_ms(jpeg)} ms (median of 20), '
+          f'{jpeg_bytes / 1024:.0f} KiB')
     seconds = sum(on['wall_s'])
     print(f'writer thread CPU: {1000 * writer_cpu_s / decisions:.1f} ms per decision, '
           f'{100 * writer_cpu_s / seconds:.1f} % of one core')
     print(f'written: {recorded} messages, {throttled} frames left out by the rate, '
           f'{dropped} dropped, {failed} failed; {size_mib:.2f} MiB in {seconds:.0f} s '
-          f'({60 * size_mib / seconds:.1f} MiB/min)')
+          f'({60 * size_mib / seconds:.1f} MiB/min, with a frame kept for each of '
+          f'{decisions / seconds:.1f} commands/s)')
+    rate = values['record_image_rate_hz']
+    print(f'frames alone at record_image_rate_hz {rate:g}: '
+          f'{60 * rate * jpeg_bytes / 2**20:.1f} MiB/min, plus one frame per command')
     return 0
 
 
