@@ -41,6 +41,7 @@ DIAGNOSTICS = 'diagnostic_msgs/msg/DiagnosticArray'
 JPEG_FORMAT = 'rgb8; jpeg compressed bgr8'  # image_transport's name for what we write
 SENSOR_TYPES = frozenset((COMPRESSED_IMAGE, 'geometry_msgs/msg/PoseStamped',
                           'sensor_msgs/msg/BatteryState'))
+MAX_QUEUED_FRAMES = 4  # camera frames waiting for the writer (a 4K frame is 25 MB)
 METADATA_NAME = 'ministral_node'  # MCAP metadata record: parameters and topic roles
 
 _STOP = object()
@@ -178,6 +179,7 @@ class Recorder:
         self._lock = threading.Lock()
         self._last_image: dict[str, float] = {}
         self._held: dict[str, _Item] = {}
+        self._images_queued = 0
         self._thread: threading.Thread | None = None
         self._running = False
         self._topics: dict[str, _TopicInfo] = {}
@@ -272,11 +274,18 @@ class Recorder:
         return self._put(item)
 
     def _put(self, item: _Item) -> bool:
+        image = item.msgtype in (IMAGE, COMPRESSED_IMAGE)
+        with self._lock:
+            if image and self._images_queued >= MAX_QUEUED_FRAMES:
+                self.stats.dropped += 1  # a writer this far behind must not hoard frames
+                return False
+            self._images_queued += image
         try:
             self._queue.put_nowait(item)
         except queue.Full:
             with self._lock:
                 self.stats.dropped += 1
+                self._images_queued -= image
             return False
         return True
 
@@ -294,6 +303,9 @@ class Recorder:
             item = self._queue.get()
             if item is _STOP:
                 break
+            if item.msgtype in (IMAGE, COMPRESSED_IMAGE):
+                with self._lock:
+                    self._images_queued -= 1
             try:
                 self._write(item)
             except OSError as exc:

@@ -27,7 +27,7 @@ from ministral_node.annotations import box_marker, fill_message
 from ministral_node.health import OK, WARN, HealthBoard
 from ministral_node.msgdefs import RECORDED_TYPES, full_definition
 from ministral_node.msgdefs_data import MSG_TEXTS, TYPE_HASHES
-from ministral_node.recorder import Recorder, RecorderSettings
+from ministral_node.recorder import MAX_QUEUED_FRAMES, Recorder, RecorderSettings
 from ministral_node.timing import FakeClock
 from ministral_node.tools import msgdefs as msgdefs_tool
 
@@ -180,6 +180,23 @@ def test_a_full_queue_drops_and_counts_instead_of_blocking(tmp_path):
     assert health.snapshot_of('recorder').values['dropped'] == str(stats.dropped)
 
 
+def test_a_writer_that_falls_behind_holds_few_frames(tmp_path):
+    gate = threading.Event()
+    clock = FakeClock(0.0)
+    recorder = _recorder(tmp_path, clock, queue_depth=100, image_rate_hz=100.0)
+    recorder.start()
+    recorder.record('/command', 'std_msgs/msg/String', _Gate(gate, data='first'), 0)
+    kept = []
+    for tick in range(10):  # frames at the recording rate while the writer is stuck
+        kept.append(recorder.record('/cam', 'sensor_msgs/msg/Image',
+                                    image_message(RGB, tick), tick + 1))
+        clock.advance(0.1)
+    gate.set()
+    stats = recorder.close()
+    assert sum(kept) == MAX_QUEUED_FRAMES and stats.dropped == 10 - MAX_QUEUED_FRAMES
+    assert stats.recorded == 1 + MAX_QUEUED_FRAMES
+
+
 class _FullDisk(io.RawIOBase):
     """A file that fails with ENOSPC once `room` bytes are written."""
 
@@ -227,15 +244,12 @@ def test_an_unwritable_directory_is_a_warn_not_a_crash(tmp_path):
 
 
 def test_files_split_by_size_and_every_file_stands_alone(tmp_path):
-    clock = FakeClock(0.0)
-    recorder = _recorder(tmp_path, clock, split_mib=0.05)
+    recorder = _recorder(tmp_path, split_mib=0.05)
     recorder.start()
     rng = np.random.default_rng(2)
-    for i in range(30):  # 30 frames of 8 KB of incompressible data over 50 KB files
-        data = rng.integers(0, 255, 8192, np.uint8).tobytes()
-        recorder.record('/cam/compressed', 'sensor_msgs/msg/CompressedImage',
-                        {'format': 'jpeg', 'data': data}, i)
-        clock.advance(1.0)
+    for i in range(30):  # 30 messages of 8 KB of random data (as hex) over 50 KB files
+        data = rng.integers(0, 255, 8192, np.uint8).tobytes().hex()
+        assert recorder.record('/decision', 'std_msgs/msg/String', String(data=data), i)
     stats = recorder.close()
     assert len(stats.files) >= 4
     assert [m[2] for m in read_back(recorder.directory)] == list(range(30))
