@@ -41,7 +41,6 @@ DIAGNOSTICS = 'diagnostic_msgs/msg/DiagnosticArray'
 JPEG_FORMAT = 'rgb8; jpeg compressed bgr8'  # image_transport's name for what we write
 SENSOR_TYPES = frozenset((COMPRESSED_IMAGE, 'geometry_msgs/msg/PoseStamped',
                           'sensor_msgs/msg/BatteryState'))
-MAX_QUEUED_FRAMES = 4  # camera frames waiting for the writer (a 4K frame is 25 MB)
 METADATA_NAME = 'ministral_node'  # MCAP metadata record: parameters and topic roles
 
 _STOP = object()
@@ -57,6 +56,7 @@ class RecorderSettings:
     split_s: float = 600.0
     queue_depth: int = 256
     jpeg_quality: int = 90
+    max_queued_frames: int = 4  # camera frames waiting for the writer (a 4K frame is 25 MB)
 
     @property
     def enabled(self) -> bool:
@@ -276,7 +276,7 @@ class Recorder:
     def _put(self, item: _Item) -> bool:
         image = item.msgtype in (IMAGE, COMPRESSED_IMAGE)
         with self._lock:
-            if image and self._images_queued >= MAX_QUEUED_FRAMES:
+            if image and self._images_queued >= self.settings.max_queued_frames:
                 self.stats.dropped += 1  # a writer this far behind must not hoard frames
                 return False
             self._images_queued += image

@@ -53,7 +53,7 @@ def record_run(directory: Path, values: dict, commands: list[str], rgb,
     """Drive a recorder and a pipeline as the node does: camera at 5 Hz, pose and battery at
     10 Hz, one command a second; returns the recording folder and the decisions made."""
     clock = FakeClock(1_000.0)
-    recorder = Recorder(RecorderSettings(str(directory)), clock, name='run',
+    recorder = Recorder(RecorderSettings(str(directory), max_queued_frames=100), clock, name='run',
                         metadata=recording_metadata(values, ROLES), stamp_clock=clock)
     assert recorder.start()
     frames = LatestFrame()

@@ -27,7 +27,7 @@ from ministral_node.annotations import box_marker, fill_message
 from ministral_node.health import OK, WARN, HealthBoard
 from ministral_node.msgdefs import RECORDED_TYPES, full_definition
 from ministral_node.msgdefs_data import MSG_TEXTS, TYPE_HASHES
-from ministral_node.recorder import MAX_QUEUED_FRAMES, Recorder, RecorderSettings
+from ministral_node.recorder import Recorder, RecorderSettings
 from ministral_node.timing import FakeClock
 from ministral_node.tools import msgdefs as msgdefs_tool
 
@@ -183,7 +183,8 @@ def test_a_full_queue_drops_and_counts_instead_of_blocking(tmp_path):
 def test_a_writer_that_falls_behind_holds_few_frames(tmp_path):
     gate = threading.Event()
     clock = FakeClock(0.0)
-    recorder = _recorder(tmp_path, clock, queue_depth=100, image_rate_hz=100.0)
+    recorder = _recorder(tmp_path, clock, queue_depth=100, image_rate_hz=100.0,
+                         max_queued_frames=3)
     recorder.start()
     recorder.record('/command', 'std_msgs/msg/String', _Gate(gate, data='first'), 0)
     kept = []
@@ -193,8 +194,8 @@ def test_a_writer_that_falls_behind_holds_few_frames(tmp_path):
         clock.advance(0.1)
     gate.set()
     stats = recorder.close()
-    assert sum(kept) == MAX_QUEUED_FRAMES and stats.dropped == 10 - MAX_QUEUED_FRAMES
-    assert stats.recorded == 1 + MAX_QUEUED_FRAMES
+    assert sum(kept) == 3 and stats.dropped == 10 - 3
+    assert stats.recorded == 1 + 3
 
 
 class _FullDisk(io.RawIOBase):

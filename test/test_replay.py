@@ -173,7 +173,8 @@ class _FrameReporter:
 
 def test_each_command_sees_the_frame_its_recorded_decision_saw(tmp_path):
     clock = FakeClock(100.0)
-    recorder = Recorder(RecorderSettings(str(tmp_path), image_rate_hz=100.0), clock,
+    recorder = Recorder(RecorderSettings(str(tmp_path), image_rate_hz=100.0,
+                                         max_queued_frames=100), clock,
                         name='frames', stamp_clock=clock)
     recorder.start()
     values = params_with()
