@@ -58,6 +58,7 @@ setup(
             'ministral-bench = ministral_node.cli.bench:main',
             'ministral-serve = ministral_node.cli.serve:main',
             'ministral-soak = ministral_node.cli.soak:main',
+            'ministral-replay = ministral_node.cli.replay:main',
             'ministral-train = ministral_node.training.train:main',
             'ministral-export = ministral_node.training.export:main',
             'ministral-eval = ministral_node.training.evaluate:main',

@@ -168,6 +168,25 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               maximum=50.0, applies=ON_CONFIGURE),
     ParamSpec('diagnostics_period_s', 1.0, 'Period of /diagnostics messages.', minimum=0.1,
               maximum=60.0, applies=ON_CONFIGURE),
+    # Flight recorder
+    ParamSpec('record_dir', '',
+              "Directory for flight recordings (MCAP, ROS 2 CDR; one folder per run); '' "
+              'records nothing. A full disk or an unwritable directory stops recording with '
+              'WARN in /diagnostics; decisions go on.', applies=ON_CONFIGURE),
+    ParamSpec('record_image_rate_hz', 2.0,
+              'Camera frames recorded per second (JPEG, sensor_msgs/CompressedImage); the frame '
+              'a command is decided on is always kept. 0 records no frames.',
+              minimum=0.0, maximum=100.0),
+    ParamSpec('record_split_mib', 1024.0,
+              'A recording file is closed and the next one started at this size.',
+              minimum=1.0, maximum=1_000_000.0, applies=ON_CONFIGURE),
+    ParamSpec('record_split_s', 600.0,
+              'A recording file is closed and the next one started after this long.',
+              minimum=1.0, maximum=86_400.0, applies=ON_CONFIGURE),
+    ParamSpec('record_queue_depth', 256,
+              'Messages waiting for the recorder thread; beyond this they are dropped and '
+              'counted (recording never delays a decision).', minimum=1, maximum=100_000,
+              applies=ON_CONFIGURE),
     # Safety envelope
     ParamSpec('min_altitude_m', 2.0,
               'Lowest altitude above home a takeoff, altitude change or goto may command.',

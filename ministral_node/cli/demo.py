@@ -20,8 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ministral_node import parameters
+from ministral_node.annotations import decision_marker
 from ministral_node.image_conversion import encode_raw
+from ministral_node.recorder import Recorder, RecorderSettings, recording_metadata
 from ministral_node.resources import config_path
+from ministral_node.timing import MonotonicClock
 from ministral_node.training import scenes
 
 SCRIPT: tuple[tuple[str, str], ...] = (
@@ -92,10 +96,31 @@ LINK_LOSS_TIMEOUT_S = 2.0
 FAILSAFE_HOLD_S = 2.0
 
 
-def run(params_file: str, timeout_s: float, domain_id: int) -> list[Result]:
-    """Run the scripted mission against a node process; returns what each command got."""
+# The demo's topics as the node sees them (its remappings) and what each carries.
+TOPICS = {'camera': '/demo/camera/image_raw', 'command': '/demo/command', 'pose': '/demo/pose',
+          'battery': '/demo/battery', 'heartbeat': '/demo/heartbeat',
+          'decision': '/ministral_node/decision', 'status': '/ministral_node/status',
+          'diagnostics': '/diagnostics', 'annotations': '/ministral_node/annotations'}
+
+
+def demo_recorder(params_file: str, record_dir: str) -> Recorder:
+    """A started recorder for the demo's traffic, with the parameters the node runs with."""
+    values = parameters.with_changes(parameters.load_params_file(params_file), {
+        'link_loss_timeout_s': LINK_LOSS_TIMEOUT_S, 'failsafe_hold_s': FAILSAFE_HOLD_S})
+    recorder = Recorder(RecorderSettings.from_params({**values, 'record_dir': record_dir}),
+                        MonotonicClock(), metadata=recording_metadata(values, TOPICS))
+    if not recorder.start():
+        raise RuntimeError(f'cannot record: {recorder.stats.stopped}')
+    return recorder
+
+
+def run(params_file: str, timeout_s: float, domain_id: int,
+        record_dir: str | None = None) -> list[Result]:
+    """Run the scripted mission against a node process; returns what each command got.
+    With `record_dir`, what the demo sends and receives is recorded there (MCAP)."""
     os.environ.update(_environment(domain_id))
     import rclpy
+    from diagnostic_msgs.msg import DiagnosticArray
     from geometry_msgs.msg import PoseStamped
     from rclpy.executors import SingleThreadedExecutor
     from rclpy.qos import QoSProfile, ReliabilityPolicy
@@ -111,9 +136,24 @@ def run(params_file: str, timeout_s: float, domain_id: int) -> list[Result]:
          '-p', f'failsafe_hold_s:={FAILSAFE_HOLD_S}', '--log-level', 'warn'],
         env=_environment(domain_id))
     results: list[Result] = []
+    recorder = demo_recorder(params_file, record_dir) if record_dir else None
     try:
         with rclpy.init(domain_id=domain_id):
             client = rclpy.create_node('ministral_demo')
+
+            def record(role: str, msgtype: str, msg: object, **options: bool) -> None:
+                if recorder is not None:
+                    recorder.record(TOPICS[role], msgtype, msg,
+                                    client.get_clock().now().nanoseconds, **options)
+
+            def on_decision(msg: String) -> None:
+                decision = json.loads(msg.data)
+                decisions.append(decision)
+                record('decision', 'std_msgs/msg/String', msg)
+                marker = decision_marker(decision)
+                if marker is not None:
+                    record('annotations', 'visualization_msgs/msg/ImageMarker', marker)
+
             frame = encode_raw(demo_scene().image, 'rgb8')
             camera = client.create_publisher(
                 Image, '/demo/camera/image_raw',
@@ -121,10 +161,16 @@ def run(params_file: str, timeout_s: float, domain_id: int) -> list[Result]:
             commands = client.create_publisher(String, '/demo/command', 10)
             decisions: list[dict] = []
             states: list[str] = []
-            client.create_subscription(String, '/ministral_node/decision',
-                                       lambda m: decisions.append(json.loads(m.data)), 10)
-            client.create_subscription(String, '/ministral_node/status',
-                                       lambda m: states.append(json.loads(m.data)['state']), 10)
+            client.create_subscription(String, TOPICS['decision'], on_decision, 10)
+
+            def on_status(msg: String) -> None:
+                states.append(json.loads(msg.data)['state'])
+                record('status', 'std_msgs/msg/String', msg)
+
+            client.create_subscription(String, TOPICS['status'], on_status, 10)
+            client.create_subscription(
+                DiagnosticArray, TOPICS['diagnostics'],
+                lambda m: record('diagnostics', 'diagnostic_msgs/msg/DiagnosticArray', m), 10)
 
             def publish_frame() -> None:
                 msg = Image(width=frame.width, height=frame.height, encoding=frame.encoding,
@@ -132,6 +178,7 @@ def run(params_file: str, timeout_s: float, domain_id: int) -> list[Result]:
                 msg.header.stamp = client.get_clock().now().to_msg()
                 msg.header.frame_id = 'demo_camera'
                 camera.publish(msg)
+                record('camera', 'sensor_msgs/msg/Image', msg)
 
             sensor_qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
             pose_pub = client.create_publisher(PoseStamped, '/demo/pose', sensor_qos)
@@ -147,9 +194,14 @@ def run(params_file: str, timeout_s: float, domain_id: int) -> list[Result]:
                 pose.pose.position.z = 20.0
                 pose.pose.orientation.z = pose.pose.orientation.w = 0.5 ** 0.5
                 pose_pub.publish(pose)
-                battery_pub.publish(BatteryState(percentage=0.8))
+                battery = BatteryState(percentage=0.8)
+                battery_pub.publish(battery)
+                record('pose', 'geometry_msgs/msg/PoseStamped', pose)
+                record('battery', 'sensor_msgs/msg/BatteryState', battery)
                 if ground_link.is_set():
-                    heartbeat_pub.publish(Header(frame_id='demo_ground_station'))
+                    heartbeat = Header(frame_id='demo_ground_station')
+                    heartbeat_pub.publish(heartbeat)
+                    record('heartbeat', 'std_msgs/msg/Header', heartbeat)
 
             client.create_timer(0.2, publish_frame)
             client.create_timer(0.1, publish_vehicle)
@@ -164,7 +216,9 @@ def run(params_file: str, timeout_s: float, domain_id: int) -> list[Result]:
             time.sleep(0.5)  # a few camera frames reach the node
             for language, text in SCRIPT:
                 seen = len(decisions)
-                commands.publish(String(data=text))
+                command = String(data=text)
+                commands.publish(command)
+                record('command', 'std_msgs/msg/String', command, flush_images=True)
                 _wait(lambda seen=seen: len(decisions) > seen, timeout_s, node_process)
                 decision = decisions[seen] if len(decisions) > seen else None
                 results.append(Result(language, text, decision))
@@ -187,6 +241,10 @@ def run(params_file: str, timeout_s: float, domain_id: int) -> list[Result]:
             node_process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             node_process.kill()
+        if recorder is not None:
+            stats = recorder.close()
+            print(f'\nrecorded {stats.recorded} messages ({stats.dropped} dropped) in '
+                  f'{recorder.directory}', flush=True)
     return results
 
 
@@ -208,12 +266,15 @@ def main(argv: list[str] | None = None) -> int:
                         help='seconds to wait for the node and for each decision')
     parser.add_argument('--domain-id', type=int, default=1 + os.getpid() % 100,
                         help='ROS_DOMAIN_ID for the demo (traffic stays on localhost)')
+    parser.add_argument('--record', metavar='DIR',
+                        help='record the run (MCAP) into a new folder under DIR, for '
+                             'ministral-replay and Foxglove')
     args = parser.parse_args(argv)
     print(f'ministral_node demo: node process over DDS on localhost (ROS_DOMAIN_ID='
           f'{args.domain_id}), synthetic 640x480 camera at 5 Hz, vehicle hovering at 20 m, '
           f'{len(SCRIPT)} commands\n', flush=True)
     try:
-        results = run(args.params_file, args.timeout, args.domain_id)
+        results = run(args.params_file, args.timeout, args.domain_id, args.record)
     except RuntimeError as exc:
         print(f'ministral-demo: {exc}', file=sys.stderr)
         return 1
