@@ -285,3 +285,40 @@ def test_a_camera_publisher_whose_frames_never_arrive_is_reported():
                                for s in h.diagnostic('camera')), 20, 'the silence WARN')
     finally:
         h.close()
+
+
+def test_the_node_records_its_flight_and_replay_reproduces_it(tmp_path):
+    import json as json_
+
+    from geometry_msgs.msg import PoseStamped
+    from recording_support import read_back
+
+    from ministral_node.cli import replay as replay_cli
+
+    record = tmp_path / 'flight'
+    h = Harness(MinistralNode, {'record_dir': str(record)})
+    try:
+        pose = h.client.create_publisher(PoseStamped, f'{h.namespace}/pose', 10)
+        h.wait_for(lambda: pose.get_subscription_count() > 0, what='pose subscription')
+        pose.publish(PoseStamped())
+        h.wait_for(lambda: h.node.loop.vehicle.position_m is not None, what='a pose')
+        texts = ['take off to 15 m', 'climb to 500 m', 'land']
+        decided = [h.command(text) for text in texts]
+        h.wait_for(lambda: h.statuses and h.diagnostics, what='status and diagnostics')
+        h.node.trigger_deactivate()
+        h.node.trigger_cleanup()  # closes the recording
+    finally:
+        h.close()
+    (record,) = record.iterdir()  # one recording folder per configure
+    topics = {topic for topic, *_ in read_back(record)}
+    base = f'{h.namespace}/ministral_node'
+    assert {f'{base}/command', f'{base}/decision', f'{base}/annotations', f'{base}/status',
+            f'{h.namespace}/pose', '/diagnostics'} <= topics
+    recorded = [json_.loads(m.data) for topic, _, _, m in read_back(record)
+                if topic == f'{base}/decision']
+    assert [d['id'] for d in recorded] == [d['id'] for d in decided]
+    out = tmp_path / 'replay.json'
+    assert replay_cli.main([str(record), '--json', str(out), '--strict',
+                            '--sources', 'rules']) == 0
+    report = json_.loads(out.read_text())
+    assert (report['commands'], report['same'], report['safety_different']) == (3, 3, 0)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from geometry_msgs.msg import PoseStamped
+from geometry_msgs.msg import Point, PoseStamped
 from rcl_interfaces.msg import (
     FloatingPointRange,
     IntegerRange,
@@ -38,14 +38,18 @@ from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackRet
 from rclpy.parameter import Parameter
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.task import Future
+from rosgraph_msgs.msg import Clock as ClockMsg
 from sensor_msgs.msg import BatteryState, CameraInfo, CompressedImage, Image
-from std_msgs.msg import Header, String
+from std_msgs.msg import ColorRGBA, Header, String
+from visualization_msgs.msg import ImageMarker
 
 from ministral_node import parameters
+from ministral_node.annotations import decision_marker, fill_message, remove_marker
 from ministral_node.decision import to_json
 from ministral_node.decision_loop import DecisionLoop
 from ministral_node.image_conversion import CompressedImageData, RawImage
 from ministral_node.mission.executor import ExecutorOutput
+from ministral_node.recorder import Recorder, RecorderSettings, recording_metadata
 from ministral_node.settings import Settings
 from ministral_node.timing import Clock, MonotonicClock
 from ministral_node.vehicle import battery_percent, heading_from_quaternion
@@ -125,6 +129,9 @@ class MinistralNode(LifecycleNode):
                         for name in ('camera', 'command', 'decision', 'output', 'watchdog')}
         self._decision_pub = self._status_pub = self._diagnostics_pub = None
         self._setpoint_pub = self._vehicle_command_pub = self._mission_pub = None
+        self._annotations_pub = None
+        self.recorder: Recorder | None = None
+        self._record_topics: dict[str, str] = {}
         self._inputs: list[Any] = []
         self._periodic: list[Any] = []
         self._wake_condition = None
@@ -179,6 +186,8 @@ class MinistralNode(LifecycleNode):
         self.settings = updated
         if self.loop is not None:
             self.loop.apply(updated)
+        if self.recorder is not None:
+            self.recorder.configure(updated.values)
         return SetParametersResult(successful=True)
 
     # Lifecycle
@@ -206,6 +215,7 @@ class MinistralNode(LifecycleNode):
         # Status and diagnostics also report while inactive.
         self._status_pub = self.create_publisher(String, '~/status', 10)
         self._diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        self._annotations_pub = self.create_publisher(ImageMarker, '~/annotations', 10)
         self._wake_condition = self.create_guard_condition(
             self._guard('decision', self._drain), self._groups['decision'])
         self.loop = DecisionLoop(self.settings, state_clock, self._publish_decision,
@@ -228,6 +238,7 @@ class MinistralNode(LifecycleNode):
         if values['execute_missions']:
             self._start_executing(values, steady)
         self._subscribe(values)
+        self._start_recorder(values, sim_time)
         self.get_logger().info(f'configured ({"simulation" if sim_time else "steady"} clock'
                                f'{", executing missions" if values["execute_missions"] else ""})')
         return TransitionCallbackReturn.SUCCESS
@@ -289,7 +300,7 @@ class MinistralNode(LifecycleNode):
         self._inputs += [
             self._camera_sub,
             self.create_subscription(String, '~/command',
-                                     self._guard('command', self.loop.command), command_qos,
+                                     self._guard('command', self._on_command), command_qos,
                                      callback_group=self._groups['command'], raw=True),
             self.create_subscription(PoseStamped, 'pose', self._guard('vehicle', self._on_pose),
                                      state_qos, callback_group=camera),
@@ -320,7 +331,40 @@ class MinistralNode(LifecycleNode):
             CameraInfo, 'camera_info', self._guard('camera', self._on_camera_info), 1,
             callback_group=self._groups['camera']))
 
+    def _start_recorder(self, values: dict, sim_time: bool) -> None:
+        """The flight recorder, when `record_dir` is set (a failure to start is a WARN on
+        `recorder` in /diagnostics; the node goes on)."""
+        settings = RecorderSettings.from_params(values)
+        if not settings.enabled:
+            return
+        camera = ('image_raw/compressed' if values['camera_transport'] == 'compressed'
+                  else 'image_raw')
+        roles = {'camera': camera, 'command': '~/command', 'decision': '~/decision',
+                 'status': '~/status', 'mission': '~/mission', 'annotations': '~/annotations',
+                 'pose': 'pose', 'battery': 'battery', 'heartbeat': 'ground_heartbeat',
+                 'diagnostics': '/diagnostics', 'clock': '/clock'}
+        self._record_topics = {role: self.resolve_topic_name(name)
+                               for role, name in roles.items()}
+        self.recorder = Recorder(settings, self.loop.clock, self.loop.health,
+                                 metadata=recording_metadata(values, self._record_topics))
+        self.recorder.start()
+        if sim_time:
+            self._inputs.append(self.create_subscription(
+                ClockMsg, '/clock',
+                self._guard('recorder', lambda m: self._record('clock', 'rosgraph_msgs/msg/Clock',
+                                                               m)),
+                10, callback_group=self._groups['watchdog']))
+
+    def _record(self, role: str, msgtype: str, message: Any, **options: bool) -> None:
+        recorder = self.recorder
+        if recorder is not None:
+            recorder.record(self._record_topics[role], msgtype, message,
+                            self.get_clock().now().nanoseconds, **options)
+
     def _teardown(self) -> None:
+        if self.recorder is not None:
+            self.recorder.close()  # writes the last file and its metadata
+            self.recorder = None
         for subscription in self._inputs:
             self.destroy_subscription(subscription)
         for timer in self._periodic:
@@ -330,11 +374,13 @@ class MinistralNode(LifecycleNode):
             self.destroy_guard_condition(self._wake_condition)
             self._wake_condition = None
         for publisher in (self._decision_pub, self._status_pub, self._diagnostics_pub,
-                          self._setpoint_pub, self._vehicle_command_pub, self._mission_pub):
+                          self._setpoint_pub, self._vehicle_command_pub, self._mission_pub,
+                          self._annotations_pub):
             if publisher is not None:
                 self.destroy_publisher(publisher)
         self._decision_pub = self._status_pub = self._diagnostics_pub = None
         self._setpoint_pub = self._vehicle_command_pub = self._mission_pub = None
+        self._annotations_pub = None
         self.loop = None
         self.settings = None
 
@@ -357,12 +403,18 @@ class MinistralNode(LifecycleNode):
 
     # Messages
 
+    def _on_command(self, payload: bytes) -> None:
+        self._record('command', 'std_msgs/msg/String', payload, flush_images=True)
+        self.loop.command(payload)
+
     def _on_image(self, msg: Image) -> None:
+        self._record('camera', 'sensor_msgs/msg/Image', msg)
         raw = RawImage(msg.width, msg.height, msg.encoding, msg.step, memoryview(msg.data),
                        bool(msg.is_bigendian))
         self._store_frame(raw, msg.header)
 
     def _on_compressed(self, msg: CompressedImage) -> None:
+        self._record('camera', 'sensor_msgs/msg/CompressedImage', msg)
         self._store_frame(CompressedImageData(msg.format, memoryview(msg.data)), msg.header)
 
     def _store_frame(self, data: RawImage | CompressedImageData, header: Header) -> None:
@@ -373,13 +425,16 @@ class MinistralNode(LifecycleNode):
                                     throttle_duration_sec=2.0)
 
     def _on_pose(self, msg: PoseStamped) -> None:
+        self._record('pose', 'geometry_msgs/msg/PoseStamped', msg)
         p, q = msg.pose.position, msg.pose.orientation
         self.loop.pose(p.x, p.y, p.z, heading_from_quaternion(q.x, q.y, q.z, q.w))
 
     def _on_battery(self, msg: BatteryState) -> None:
+        self._record('battery', 'sensor_msgs/msg/BatteryState', msg)
         self.loop.battery(battery_percent(msg.percentage))
 
     def _on_heartbeat(self, msg: Header) -> None:
+        self._record('heartbeat', 'std_msgs/msg/Header', msg)
         self.loop.heartbeat(msg.frame_id)
 
     def _on_camera_info(self, msg: CameraInfo) -> None:
@@ -402,12 +457,17 @@ class MinistralNode(LifecycleNode):
                 self.get_logger().info(f'vehicle command {json.dumps(command)}')
         if self._mission_pub is not None:
             for status in out.statuses:
-                self._mission_pub.publish(String(data=json.dumps(status)))
+                self._publish_mission(status)
 
     def _publish_mission_status(self) -> None:
         status = self.loop.mission_status() if self.loop is not None else None
         if status is not None and self._mission_pub is not None:
-            self._mission_pub.publish(String(data=json.dumps(status)))
+            self._publish_mission(status)
+
+    def _publish_mission(self, status: dict) -> None:
+        message = String(data=json.dumps(status))
+        self._mission_pub.publish(message)
+        self._record('mission', 'std_msgs/msg/String', message)
 
     def _supervise(self) -> None:
         camera, loop = self._camera_sub, self.loop
@@ -429,8 +489,23 @@ class MinistralNode(LifecycleNode):
         if publisher is None:  # cleaned up meanwhile: the loop logged the refusal
             self.get_logger().warning(f'decision not published (node unconfigured): {summary}')
             return
-        publisher.publish(String(data=to_json(decision)))
+        message = String(data=to_json(decision))
+        publisher.publish(message)
+        self._record('decision', 'std_msgs/msg/String', message)
+        self._publish_annotation(decision)
         self.get_logger().info(f'decision {summary}')
+
+    def _publish_annotation(self, decision: dict) -> None:
+        """The decision's target box as an ImageMarker on ~/annotations (a decision without
+        a box clears the previous one)."""
+        if self._annotations_pub is None:
+            return
+        fields = decision_marker(decision)
+        if fields is None:
+            fields = remove_marker(self.get_clock().now().nanoseconds / 1e9)
+        self._annotations_pub.publish(fill_message(
+            ImageMarker(), fields, {'points': Point, 'outline_colors': ColorRGBA}))
+        self._record('annotations', 'visualization_msgs/msg/ImageMarker', fields)
 
     # Status and diagnostics
 
@@ -445,7 +520,9 @@ class MinistralNode(LifecycleNode):
 
     def _publish_status(self) -> None:
         if self._status_pub is not None and self.loop is not None:
-            self._status_pub.publish(String(data=json.dumps(self.status())))
+            message = String(data=json.dumps(self.status()))
+            self._status_pub.publish(message)
+            self._record('status', 'std_msgs/msg/String', message)
 
     def _publish_diagnostics(self) -> None:
         if self._diagnostics_pub is None or self.loop is None:
@@ -459,3 +536,4 @@ class MinistralNode(LifecycleNode):
                 message=health.message[:500], hardware_id=name,
                 values=[KeyValue(key=k, value=v[:500]) for k, v in health.values.items()]))
         self._diagnostics_pub.publish(array)
+        self._record('diagnostics', 'diagnostic_msgs/msg/DiagnosticArray', array)
