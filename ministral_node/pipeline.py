@@ -16,6 +16,7 @@ from typing import Any
 from ministral_node.camera import Frame, LatestFrame
 from ministral_node.commands import screen
 from ministral_node.decision import (
+    UNVERIFIED,
     Attempt,
     CommandInfo,
     ModelInfo,
@@ -31,6 +32,7 @@ from ministral_node.safety import ALWAYS_ALLOWED, CONFIRMED, SafetyEnvelope, Saf
 from ministral_node.sources.base import Decider, DecisionRequest
 from ministral_node.timing import Cancellation, Clock, Deadline
 from ministral_node.vehicle import VehicleState
+from ministral_node.verify import Verifier, VerifySettings
 from ministral_node.watchdog import CircuitBreaker
 
 log = logging.getLogger(__name__)
@@ -99,6 +101,7 @@ class DecisionPipeline:
         for breaker in self.chain.breakers.values():
             breaker.threshold = int(values['breaker_failures'])
             breaker.cooldown_s = float(values['breaker_cooldown_s'])
+        self.chain.verify = Verifier(VerifySettings.from_params(values))
         limits = SafetyLimits.from_params(values)
         if limits != self.envelope.limits:
             self.envelope = SafetyEnvelope(limits, self.clock)
@@ -124,6 +127,7 @@ class DecisionPipeline:
                             self.settings.decision_timeout_s - (self.clock.now() - received))
         result = self.chain.decide(DecisionRequest(command, frame), deadline, cancel)
         self._record_attempts(result.attempts)
+        notes.extend(result.notes)
         if result.source == 'failsafe':
             notes.append('every decision source failed; failsafe decided')
         return self._finish(result.proposal, result.source, command, frame, result.model,
@@ -202,7 +206,7 @@ class DecisionPipeline:
                                 last_latency_ms=f'{attempt.latency_ms:.1f}')
             elif attempt.outcome == 'unavailable':
                 self.health.set(attempt.source, ERROR, attempt.detail)
-            elif attempt.outcome != 'skipped':
+            elif attempt.outcome not in ('skipped', UNVERIFIED):
                 log.warning('source %s: %s: %s', attempt.source, attempt.outcome, attempt.detail)
                 self.health.error(attempt.source, f'{attempt.outcome}: {attempt.detail}')
 

@@ -108,6 +108,7 @@ class ChatRequest:
     schema: dict | None
     model: str | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    logprobs: bool = False  # return each token's log-probability (OpenAI `logprobs`)
 
 
 def _number(value: Any, name: str, default: Any, low: float, high: float,
@@ -193,7 +194,8 @@ def parse_chat_request(body: Any, options: ServeOptions) -> ChatRequest:
         top_p=float(_number(body.get('top_p'), 'top_p', 1.0, 0.0, 1.0)),
         seed=None if seed is None else seed % 2**63)  # numpy takes only non-negative seeds
     return ChatRequest('\n\n'.join(system), '\n'.join(user), image, generation,
-                       _schema(body.get('response_format')), model)
+                       _schema(body.get('response_format')), model,
+                       logprobs=bool(body.get('logprobs')))
 
 
 def _schema(response_format: Any) -> dict | None:
@@ -326,10 +328,14 @@ class ChatServer(ThreadingHTTPServer):
                 raise Cancelled(cancel.reason)
             if faults.injects_content():
                 return self._injected(faults)
-            text, finish, usage = self._generate(request, cancel)
+            text, finish, usage, pieces = self._generate(request, cancel)
             log.info('%d completion tokens in %.2f s (%s)', usage['completion_tokens'],
                      time.perf_counter() - began, finish)
-            return self._completion(text, finish, usage)
+            completion = self._completion(text, finish, usage)
+            if request.logprobs:
+                completion['choices'][0]['logprobs'] = {'content': [
+                    {'token': piece, 'logprob': logprob} for piece, logprob in pieces]}
+            return completion
         finally:
             self._generator.release()
 
@@ -353,7 +359,7 @@ class ChatServer(ThreadingHTTPServer):
         return self._completion(content, 'stop', {'prompt_tokens': 0, 'completion_tokens': 0})
 
     def _generate(self, request: ChatRequest, cancel: Cancellation
-                  ) -> tuple[str, str, dict[str, int]]:
+                  ) -> tuple[str, str, dict[str, int], list[tuple[str, float]]]:
         processor = None
         if request.schema is not None:
             try:
@@ -365,7 +371,8 @@ class ChatServer(ThreadingHTTPServer):
                                       request.generation, cancel, processor)
         finish = 'length' if result.stop_reason == 'max_new_tokens' else 'stop'
         return result.text, finish, {'prompt_tokens': result.prompt_tokens,
-                                     'completion_tokens': result.new_tokens}
+                                     'completion_tokens': result.new_tokens}, \
+            result.token_pieces(self.engine.tokenizer.decode)
 
     def _completion(self, content: str, finish: str, usage: dict[str, int]) -> dict:
         self.served += 1

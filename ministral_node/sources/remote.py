@@ -38,8 +38,9 @@ from ministral_node.chat_api import (
     parse_endpoint,
     response_format,
 )
+from ministral_node.confidence import MODEL_REPORTED, measured
 from ministral_node.constrained import generation_schema
-from ministral_node.decision import DecisionError, ModelInfo, Proposal, shorten
+from ministral_node.decision import ConfidenceDetail, DecisionError, ModelInfo, Proposal, shorten
 from ministral_node.health import ERROR, OK, HealthBoard
 from ministral_node.image_conversion import jpeg_data_url
 from ministral_node.sources.base import DeciderError, DeciderUnavailable, DecisionRequest
@@ -198,7 +199,7 @@ class RemoteDecider:
             body['model'] = settings.model
         if settings.seed is not None:
             body['seed'] = settings.seed
-        return body
+        return with_logprobs(body)
 
     def decide(self, request: DecisionRequest, cancel: Cancellation) -> Proposal:
         """A schema-valid proposal from the remote model, or DeciderError saying why."""
@@ -223,11 +224,12 @@ class RemoteDecider:
         if isinstance(reply.get('model'), str):
             self._served_model = reply['model']
         try:
-            return Proposal.from_json(content)
+            proposal = Proposal.from_json(content)
         except DecisionError as exc:
             cut = ' (cut off at max_tokens)' if finish == 'length' else ''
             raise DeciderError(f'remote model output is not a valid proposal{cut}: {exc}'
                                ) from exc
+        return reply_confidence(proposal, reply, content)
 
     @staticmethod
     def _headers(settings: RemoteSettings) -> dict[str, str]:
@@ -329,6 +331,28 @@ class RemoteDecider:
                 return
             self.check_health()
             stop.wait(period)
+
+
+def with_logprobs(body: dict) -> dict:
+    """`body` asking for each token's log-probability (OpenAI `logprobs`; vLLM, llama.cpp,
+    TGI and ministral-serve return them, servers without the field ignore it)."""
+    return {**body, 'logprobs': True}
+
+
+def reply_confidence(proposal: Proposal, reply: dict, content: str) -> Proposal:
+    """`proposal` with its confidence measured from the reply's token logprobs when the
+    server sent them; otherwise the model's own number, marked `model_reported`."""
+    tokens = ((reply.get('choices') or [{}])[0].get('logprobs') or {}).get('content')
+    try:
+        pieces = [(str(t['token']), float(t['logprob'])) for t in tokens]
+    except (KeyError, TypeError, ValueError):
+        pieces = []
+    if pieces and ''.join(piece for piece, _ in pieces) == content:
+        return measured(proposal, pieces, content)
+    proposal.confidence_detail = ConfidenceDetail(
+        MODEL_REPORTED, proposal.confidence, {},
+        'the server returned no token logprobs: the confidence is the number the model wrote')
+    return proposal
 
 
 def _content(reply: Any) -> tuple[str, str | None]:
