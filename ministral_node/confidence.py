@@ -9,7 +9,8 @@ pairs onto the proposal's JSON fields:
 - `params.<name>`: each parameter value (numbers also take the token that ended them, where
   the model chose between "90" and "900"); free-text strings (question, reason, text) are not
   scored;
-- `target.box`: the four box coordinates together.
+- `target.box`: the four box coordinates together, each to a tenth of the image (its
+  leading digits: "0.6" of "0.63"; the hundredths are noise at the scale a box matters).
 
 The overall confidence is the product over `action` and the params: the probability the
 model gave to the decision's meaning. The box is kept apart (`min_box_confidence` judges it).
@@ -27,6 +28,7 @@ from ministral_node.decision import ConfidenceDetail, Proposal, load_schema
 TOKEN_LOGPROBS = 'token_logprobs'
 MODEL_REPORTED = 'model_reported'
 _WHITESPACE = ' \t\r\n'
+BOX_DIGITS = 3  # a box coordinate is scored on "0.d": where it is to a tenth of the image
 
 
 class _Scanner:
@@ -107,8 +109,10 @@ def free_text_params() -> frozenset[str]:
 def _scored_paths(spans: dict[str, tuple[int, int]], text: str) -> dict[str, tuple[int, int]]:
     scored = {}
     for path, (start, end) in spans.items():
-        if path == 'action' or path == 'target.box':
+        if path == 'action':
             scored[path] = (start, end)
+        elif path.startswith('target.box.'):  # a coordinate to 0.1: "0.6" of "0.63"
+            scored[path] = (start, min(end, start + BOX_DIGITS))
         elif path.startswith('params.') and path.count('.') == 1:
             if path[len('params.'):] in free_text_params():
                 continue
@@ -138,8 +142,12 @@ def field_confidence(pieces: Sequence[tuple[str, float]], text: str | None = Non
             if position < stop and end > start:
                 sums[path] += logprob
         position = end
-    fields = {path: _rounded(math.exp(total)) for path, total in sums.items()}
-    meaning = sum(total for path, total in sums.items() if path != 'target.box')
+    box = [total for path, total in sums.items() if path.startswith('target.box.')]
+    meaning = sum(total for path, total in sums.items() if not path.startswith('target.box'))
+    fields = {path: _rounded(math.exp(total)) for path, total in sums.items()
+              if not path.startswith('target.box.')}
+    if box:
+        fields['target.box'] = _rounded(math.exp(sum(box)))
     return ConfidenceDetail(TOKEN_LOGPROBS, _rounded(math.exp(meaning)), fields)
 
 

@@ -145,7 +145,7 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               'A model proposal whose measured confidence (token probabilities) is below this '
               'hands over to the next source; 0 disables the check.', minimum=0.0,
               maximum=1.0),
-    ParamSpec('min_box_confidence', 0.2,
+    ParamSpec('min_box_confidence', 0.05,
               'A target box whose measured confidence is below this is published as null, '
               'with a note; 0 keeps every box.', minimum=0.0, maximum=1.0),
     # Watchdog

@@ -10,9 +10,9 @@ checks run on proposals of the model sources (onboard, remote), in this order:
    proposal hands over to the next source;
 3. agreement with the rule parser: when the parser understands the command fully (no
    assumption, see `FULL_READINGS`) and reads another action or other numbers, `arbitration`
-   settles it: `verify` (default) takes the rule reading for explicit numeric commands, the
-   model's for visual/target commands, and asks back (`clarify`) otherwise; `model_first` and
-   `rules_first` always take that side;
+   settles it: `verify` (default) takes the rule reading for explicit numeric commands (and
+   for a stop, hold or return home, `SAFER`), the model's for visual/target commands, and
+   asks back (`clarify`) otherwise; `model_first` and `rules_first` always take that side;
 4. a target box whose measured confidence is below `min_box_confidence` is published as
    `box: null` with a note.
 
@@ -43,6 +43,11 @@ from ministral_node.sources.rules.text import prepare, tokenize
 from ministral_node.sources.rules.units import match_unit
 
 ARBITRATIONS = ('verify', 'model_first', 'rules_first')
+# What verification concluded: not checked (rules, failsafe); handed over (low confidence, a
+# number not in the command); passed with the rule parser agreeing, or not reading it fully;
+# a disagreement settled for the rules, for the model, or by asking back.
+OUTCOMES = ('not_checked', 'low_confidence', 'provenance', 'agreed', 'unchecked_by_rules',
+            'rules_won', 'model_kept', 'asked_back')
 CHECKED_SOURCES = frozenset({'onboard', 'remote'})
 # Values a param may take without the command saying them: an offset along an axis the
 # command does not mention, one photo.
@@ -50,6 +55,9 @@ DEFAULTS: dict[str, frozenset[float]] = {
     'forward_m': frozenset({0.0}), 'right_m': frozenset({0.0}), 'up_m': frozenset({0.0}),
     'count': frozenset({1.0}),
 }
+# Rule readings that win any disagreement under `verify`: a stop, hold or return home the
+# parser read word for word is never turned into a question or another action.
+SAFER = frozenset({'stop', 'hold', 'return_to_home'})
 UTURN_DEG = 180.0  # "turn around", "fais demi-tour": a half turn
 # Rule-parser readings that count as full understanding (when made without an assumption):
 # an action, or a question back it asks on purpose (several actions, a negation, ...).
@@ -85,6 +93,8 @@ class Verdict:
     detail: str
     source: str | None = None
     notes: tuple[str, ...] = ()
+    outcome: str = 'not_checked'  # one of OUTCOMES
+    box_dropped: bool = False
 
 
 # ---- number provenance --------------------------------------------------------------------------
@@ -207,39 +217,45 @@ class Verifier:
         text = request.command.text
         if proposal.confidence < settings.min_confidence:
             return Verdict(None, f'verify: confidence {proposal.confidence:.3g} below '
-                                 f'min_confidence {settings.min_confidence:g}')
+                                 f'min_confidence {settings.min_confidence:g}',
+                           outcome='low_confidence')
         unsupported = unsupported_numbers(proposal.params, command_numbers(text))
         if unsupported:
             return Verdict(None, f'verify: {", ".join(unsupported)} not in the command '
-                                 f'(number provenance)')
+                                 f'(number provenance)', outcome='provenance')
         checks = [f'confidence {proposal.confidence:.3g}']
         if _numbers(proposal.params):
             checks.append('numbers from the command')
         rules = analyse(text)
         notes: list[str] = []
         if fully_understood(rules) and not agrees(proposal, rules.proposal):
-            verdict = self._arbitrate(proposal, rules, text, checks)
+            verdict = self._arbitrate(proposal, rules, text)
             if verdict.proposal is not proposal:
                 return verdict
             notes.extend(verdict.notes)
             checks.append(verdict.detail)
+            outcome = verdict.outcome
         elif fully_understood(rules):
             checks.append('the rule parser agrees')
+            outcome = 'agreed'
         else:
             checks.append(f'the rule parser did not read it fully ({rules.reason})')
+            outcome = 'unchecked_by_rules'
         proposal, box_note = self._box(proposal)
         if box_note:
             notes.append(box_note)
             checks.append('box dropped')
-        return Verdict(proposal, 'verified: ' + '; '.join(checks), None, tuple(notes))
+        return Verdict(proposal, 'verified: ' + '; '.join(checks), None, tuple(notes), outcome,
+                       bool(box_note))
 
-    def _arbitrate(self, proposal: Proposal, rules: RuleResult, text: str,
-                   checks: list[str]) -> Verdict:
+    def _arbitrate(self, proposal: Proposal, rules: RuleResult, text: str) -> Verdict:
         policy = self.settings.arbitration
         ruled = rules.proposal
         differ = (f'the rule parser read {reading(ruled)}, the model {reading(proposal)}')
         if policy == 'verify':
-            if _numbers(ruled.params):
+            if ruled.action in SAFER:
+                policy, why = 'rules_first', f'a {ruled.action} read word for word'
+            elif _numbers(ruled.params):
                 policy, why = 'rules_first', 'explicit numbers'
             elif proposal.target is not None or ruled.target is not None:
                 policy, why = 'model_first', 'a visual command'
@@ -249,15 +265,17 @@ class Verifier:
                 question = message('unknown', rules.language, text=shorten(text, 60))
                 detail = f'verify: {differ}; arbitration verify: asking back'
                 return Verdict(clarify(question, shorten(detail, 200), 1.0), detail, None,
-                               (f'{differ}: asking back',))
+                               (f'{differ}: asking back',), 'asked_back')
             policy_note = f'arbitration verify ({why})'
         else:
             policy_note = f'arbitration {policy}'
         if policy == 'model_first':
             return Verdict(proposal, f'{differ}; {policy_note}: the model\'s reading kept',
-                           None, (f'{differ}; kept the model\'s reading ({policy_note})',))
+                           None, (f'{differ}; kept the model\'s reading ({policy_note})',),
+                           'model_kept')
         detail = f'verify: {differ}; {policy_note}: the rule reading wins'
-        return Verdict(ruled, detail, 'rules', (f'{differ}; took the rule reading',))
+        return Verdict(ruled, detail, 'rules', (f'{differ}; took the rule reading',),
+                       'rules_won')
 
     def _box(self, proposal: Proposal) -> tuple[Proposal, str]:
         target, detail = proposal.target, proposal.confidence_detail
