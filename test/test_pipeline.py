@@ -171,3 +171,27 @@ def test_ok_attempts_mark_the_source_healthy():
     pipeline, _, _ = _pipeline([ScriptedDecider('rules', TAKEOFF)])
     pipeline.decide('take off')
     assert pipeline.health.snapshot_of('rules').level == OK
+
+
+def test_the_configured_pipeline_verifies_model_proposals_before_the_envelope():
+    from ministral_node.sources.rules import RuleDecider
+
+    clock = FakeClock()
+    invented = Proposal('takeoff', {'altitude_m': 100.0}, None, 0.95, 'model')
+    pipeline = DecisionPipeline.from_params(defaults(), [ScriptedDecider('onboard', invented),
+                                                         RuleDecider()],
+                                            LatestFrame(), clock, FakeClock(1.0))
+    decision = pipeline.decide('take off to 10 m')
+    validate_decision(decision)
+    assert (decision['source'], decision['action'], decision['params']) == (
+        'rules', 'takeoff', {'altitude_m': 10.0})
+    first = decision['attempts'][0]
+    assert (first['source'], first['outcome']) == ('onboard', 'unverified')
+    assert 'altitude_m=100 not in the command' in first['detail']
+    assert pipeline.health.level('onboard') != ERROR
+    pipeline.apply_params({**defaults(), 'min_confidence': 0.99})
+    honest = Proposal('takeoff', {'altitude_m': 10.0}, None, 0.95, 'model')
+    pipeline.chain.sources[0].proposal = honest
+    decision = pipeline.decide('take off to 10 m')
+    assert decision['source'] == 'rules'
+    assert 'below min_confidence 0.99' in decision['attempts'][0]['detail']
