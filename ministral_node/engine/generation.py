@@ -206,11 +206,10 @@ class DecodeOutcome:
 
 def chosen_logprob(row: np.ndarray, token: int) -> float:
     """log p(token) under softmax(row): the masked logits (-inf where disallowed)."""
-    finite = row[np.isfinite(row)]
-    if finite.size == 0:
+    top = float(row.max())
+    if not np.isfinite(top):
         return 0.0
-    top = float(finite.max())
-    return float(row[token]) - top - float(np.log(np.exp(finite - top).sum()))
+    return float(row[token]) - top - float(np.log(np.exp(row - top).sum()))
 
 
 def prefill(decoder: Decoder, embeds: np.ndarray, start: KVCache, watcher: CancelWatcher,
