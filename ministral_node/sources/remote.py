@@ -123,6 +123,7 @@ class RemoteDecider:
         self._monitor: threading.Thread | None = None
         self._stop = threading.Event()
         self._loaded = False
+        self.logprobs = True  # ask for token logprobs until the server refuses the field
         self.configure_settings(settings or RemoteSettings())
 
     @classmethod
@@ -199,7 +200,7 @@ class RemoteDecider:
             body['model'] = settings.model
         if settings.seed is not None:
             body['seed'] = settings.seed
-        return with_logprobs(body)
+        return with_logprobs(body) if self.logprobs else body
 
     def decide(self, request: DecisionRequest, cancel: Cancellation) -> Proposal:
         """A schema-valid proposal from the remote model, or DeciderError saying why."""
@@ -212,6 +213,14 @@ class RemoteDecider:
         headers = {**self._headers(settings), 'Content-Type': 'application/json'}
         status, data = exchange(endpoint, 'POST', endpoint.path(CHAT_PATH), body, headers,
                                 cancel)
+        if self.logprobs and refuses_logprobs(status, data):
+            self.logprobs = False
+            log.warning('remote model at %s refuses logprobs: confidence is what it writes',
+                        endpoint.origin)
+            body = json.dumps(self.request_body(request, settings), ensure_ascii=False,
+                              separators=(',', ':')).encode()
+            status, data = exchange(endpoint, 'POST', endpoint.path(CHAT_PATH), body, headers,
+                                    cancel)
         if status != 200:
             raise self._http_error(status, data, settings, endpoint)
         try:
@@ -337,6 +346,11 @@ def with_logprobs(body: dict) -> dict:
     """`body` asking for each token's log-probability (OpenAI `logprobs`; vLLM, llama.cpp,
     TGI and ministral-serve return them, servers without the field ignore it)."""
     return {**body, 'logprobs': True}
+
+
+def refuses_logprobs(status: int, data: bytes) -> bool:
+    """Whether an error reply says the server does not take the `logprobs` field."""
+    return status in (400, 422) and b'logprobs' in data
 
 
 def reply_confidence(proposal: Proposal, reply: dict, content: str) -> Proposal:

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from ministral_node import parameters
 from ministral_node.decision import DecisionError, Proposal
 from ministral_node.sources.base import DeciderError
@@ -208,6 +210,9 @@ def main(argv: list[str] | None = None) -> int:
                              'until the mission action lands)')
     parser.add_argument('--show-failures', choices=handwritten.SOURCES,
                         help='handwritten: list the commands this source got wrong')
+    parser.add_argument('--param', action='append', default=[], metavar='NAME=VALUE',
+                        help='handwritten: override a node parameter (YAML value), e.g. '
+                             'arbitration=model_first; repeatable')
     args = parser.parse_args(argv)
     model_dir = resolve_model_dir(args.model_dir)
     if args.set == 'handwritten':
@@ -241,7 +246,9 @@ def _handwritten(model_dir: Path, args: argparse.Namespace) -> int:
     from ministral_node.resources import config_path
 
     values = parameters.load_params_file(config_path('ministral.yaml'))
-    values = parameters.with_changes(values, {'model_dir': str(model_dir),
+    changes = {name: yaml.safe_load(value)
+               for name, _, value in (item.partition('=') for item in args.param)}
+    values = parameters.with_changes(values, {**changes, 'model_dir': str(model_dir),
                                               'execution_providers': ['cpu'],
                                               'temperature': 0.0,
                                               'max_image_edge': args.max_image_edge})
