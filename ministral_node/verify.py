@@ -11,8 +11,10 @@ checks run on proposals of the model sources (onboard, remote), in this order:
 3. agreement with the rule parser: when the parser understands the command fully (no
    assumption, see `FULL_READINGS`) and reads another action or other numbers, `arbitration`
    settles it: `verify` (default) takes the rule reading for explicit numeric commands (and
-   for a stop, hold or return home, `SAFER`), the model's for visual/target commands, and
-   asks back (`clarify`) otherwise; `model_first` and `rules_first` always take that side;
+   for a stop, hold or return home, `SAFER`, and for a question the parser asks on purpose,
+   such as a negation or several actions, or its answer to a capability question), the
+   model's for visual/target commands, and asks back (`clarify`) otherwise; `model_first`
+   and `rules_first` always take that side;
 4. a target box whose measured confidence is below `min_box_confidence` is published as
    `box: null` with a note.
 
@@ -22,7 +24,7 @@ the decision's notes. Imports no ROS.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from itertools import combinations
 from typing import Any
@@ -120,9 +122,10 @@ def command_numbers(text: str) -> frozenset[float]:
                     values |= said if not words[2] else said - {abs(words[0])}
                 entry = lx.PHRASES[lang].get((token.norm,))
                 headings += _headings(token.raw, entry, lang, i > 0)
-    values |= {_combine(list(pair)) for size in (2, 3) for pair in combinations(headings, size)}
+    distinct = list(dict.fromkeys(headings))  # in the order said
+    values |= {_combine(list(pair)) for size in (2, 3) for pair in combinations(distinct, size)}
     values |= set(headings)
-    if any(entry.kind == 'intent' and entry.value == 'uturn' for entry in _phrases(norms)):
+    if _says_uturn(norms):
         values.add(UTURN_DEG)
     return frozenset(v for v in values if v is not None)
 
@@ -147,14 +150,14 @@ def _headings(raw: str, entry: lx.Entry | None, lang: str, inside: bool) -> list
     return []
 
 
-def _phrases(norms: list[str]) -> Iterable[lx.Entry]:
-    for lang in LANGUAGES:
-        table = lx.PHRASES[lang]
-        for i in range(len(norms)):
-            for size in range(1, min(lx.LONGEST_PHRASE, len(norms) - i) + 1):
-                entry = table.get(tuple(norms[i:i + size]))
-                if entry is not None:
-                    yield entry
+_UTURNS = frozenset(key for lang in LANGUAGES for key, entry in lx.PHRASES[lang].items()
+                    if entry.kind == 'intent' and entry.value == 'uturn')
+_UTURN_WORDS = max(map(len, _UTURNS))
+
+
+def _says_uturn(norms: list[str]) -> bool:
+    return any(tuple(norms[i:i + size]) in _UTURNS for i in range(len(norms))
+               for size in range(1, _UTURN_WORDS + 1))
 
 
 def _close(a: float, b: float) -> bool:
@@ -255,12 +258,12 @@ class Verifier:
         if policy == 'verify':
             if ruled.action in SAFER:
                 policy, why = 'rules_first', f'a {ruled.action} read word for word'
+            elif ruled.action in ('clarify', 'answer'):
+                policy, why = 'rules_first', f'the rule parser answers with {ruled.action}'
             elif _numbers(ruled.params):
                 policy, why = 'rules_first', 'explicit numbers'
             elif proposal.target is not None or ruled.target is not None:
                 policy, why = 'model_first', 'a visual command'
-            elif ruled.action == 'clarify':
-                policy, why = 'rules_first', 'the rule parser asks back'
             else:
                 question = message('unknown', rules.language, text=shorten(text, 60))
                 detail = f'verify: {differ}; arbitration verify: asking back'

@@ -125,6 +125,11 @@ def test_the_model_keeps_visual_commands_and_other_disagreements_are_asked_back(
 def test_a_question_the_rule_parser_asks_on_purpose_wins():
     verdict = _verify("don't land", Proposal('land', {}))
     assert (verdict.source, verdict.proposal.action) == ('rules', 'clarify')
+    seen = Proposal('land', {}, Target('red pad', (0.1, 0.1, 0.3, 0.3)))
+    verdict = _verify("don't land on the red pad", seen)  # visual, but negated
+    assert (verdict.source, verdict.proposal.action) == ('rules', 'clarify')
+    verdict = _verify('what can you do?', Proposal('hold', {'duration_s': None}))
+    assert (verdict.source, verdict.proposal.action) == ('rules', 'answer')
     verdict = _verify('take off to 10 m then fly north 50 m',
                       Proposal('takeoff', {'altitude_m': 10.0}))
     assert (verdict.source, verdict.proposal.action) == ('rules', 'clarify')
