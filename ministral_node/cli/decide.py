@@ -71,10 +71,11 @@ def decide(args: argparse.Namespace) -> dict:
     clock = MonotonicClock()
     health = HealthBoard(clock)
     frames = LatestFrame(int(values['max_image_pixels']))
-    if args.image:
-        frames.store(Frame(_read_image(args.image), WallClock().now(), Path(args.image).name,
-                           clock.now()))
+    image = _read_image(args.image) if args.image else None
     sources = build_sources(values, health, [decider] if decider else None)
+    if image is not None:  # stamped once the model is loaded: loading may take longer than
+        frames.store(Frame(image, WallClock().now(), Path(args.image).name,  # max_frame_age_s
+                           clock.now()))
     try:
         pipeline = DecisionPipeline.from_params(values, sources, frames, clock, WallClock(),
                                                 health)
