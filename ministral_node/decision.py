@@ -26,11 +26,12 @@ import jsonschema
 from ministral_node.resources import config_path
 
 SCHEMA_FILE = 'decision.schema.json'
-SCHEMA_VERSION = '1.1.0'
+SCHEMA_VERSION = '1.2.0'  # 1.1.0: the mission action; 1.2.0: confidence_detail, unverified
 SOURCES = ('remote', 'onboard', 'rules', 'failsafe')
 MISSION = 'mission'
 NOT_STEPS = frozenset({MISSION, 'answer', 'clarify', 'reject'})  # actions a step cannot take
-OUTCOMES = ('ok', 'error', 'timeout', 'invalid', 'skipped', 'unavailable')
+OUTCOMES = ('ok', 'error', 'timeout', 'invalid', 'skipped', 'unavailable', 'unverified')
+UNVERIFIED = 'unverified'  # a valid proposal the verify stage did not let through (1.2.0)
 
 
 class DecisionError(ValueError):
@@ -193,15 +194,36 @@ class Target:
         return cls(data['label'], None if data['box'] is None else tuple(data['box']))
 
 
+@dataclass(frozen=True)
+class ConfidenceDetail:
+    """How a proposal's confidence was obtained: `method` (token_logprobs: measured from the
+    model's token probabilities; model_reported: the number the model wrote), the overall
+    value, per-field values (`action`, `params.<name>`, `target.box`) and a note."""
+
+    method: str
+    overall: float
+    fields: dict[str, float] = field(default_factory=dict)
+    note: str = ''
+
+    def to_dict(self) -> dict:
+        return {'method': self.method, 'overall': float(self.overall),
+                'fields': {k: float(v) for k, v in self.fields.items()},
+                'note': shorten(self.note, 300)}
+
+
 @dataclass
 class Proposal:
-    """What one decision source proposes, before the safety envelope and the pipeline."""
+    """What one decision source proposes, before the safety envelope and the pipeline.
+
+    `confidence_detail` is measured by the source, never written by a model: it is published
+    beside the proposal (the decision's `confidence_detail`), not part of it."""
 
     action: str
     params: dict[str, Any] = field(default_factory=dict)
     target: Target | None = None
     confidence: float = 1.0
     rationale: str = ''
+    confidence_detail: ConfidenceDetail | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -394,6 +416,8 @@ def make_decision(
         'attempts': [a.to_dict() for a in attempts],
         'notes': [shorten(n, 300) for n in notes],
     }
+    if proposal.confidence_detail is not None:
+        decision['confidence_detail'] = proposal.confidence_detail.to_dict()
     validate_decision(decision)
     return decision
 

@@ -150,6 +150,18 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('breaker_cooldown_s', 30.0,
               'How long a source with an open circuit breaker is skipped before a retry.',
               minimum=0.1, maximum=3600.0),
+    ParamSpec('arbitration', 'verify',
+              'When the rule parser reads a command fully and a model reads it otherwise: '
+              'verify takes the rule reading for explicit numeric commands, the model for '
+              'visual/target commands and asks back otherwise; model_first or rules_first '
+              'always take that side.', choices=('verify', 'model_first', 'rules_first')),
+    ParamSpec('min_confidence', 0.5,
+              'A model proposal whose measured confidence (token probabilities) is below this '
+              'hands over to the next source; 0 disables the check.', minimum=0.0,
+              maximum=1.0),
+    ParamSpec('min_box_confidence', 0.05,
+              'A target box whose measured confidence is below this is published as null, '
+              'with a note; 0 keeps every box.', minimum=0.0, maximum=1.0),
     # Watchdog
     ParamSpec('link_loss_timeout_s', 10.0,
               'The ground link is lost after this long without a heartbeat (PX4 COM_DL_LOSS_T).',

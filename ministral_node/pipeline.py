@@ -14,6 +14,7 @@ from collections.abc import Callable
 from ministral_node.camera import STALE_AFTER_DECODE, UNUSABLE, Frame, LatestFrame
 from ministral_node.commands import screen
 from ministral_node.decision import (
+    UNVERIFIED,
     Attempt,
     CommandInfo,
     ModelInfo,
@@ -109,6 +110,7 @@ class DecisionPipeline:
                             self.settings.decision_timeout_s - (self.steady.now() - received))
         result = self.chain.decide(DecisionRequest(command, frame), deadline, cancel)
         self._record_attempts(result.attempts)
+        notes.extend(result.notes)
         if result.source == 'failsafe':
             notes.append('every decision source failed; failsafe decided')
         return self._finish(result.proposal, result.source, command, frame, result.model,
@@ -191,7 +193,7 @@ class DecisionPipeline:
                                 last_latency_ms=f'{attempt.latency_ms:.1f}')
             elif attempt.outcome == 'unavailable':
                 self.health.set(attempt.source, ERROR, attempt.detail)
-            elif attempt.outcome != 'skipped':
+            elif attempt.outcome not in ('skipped', UNVERIFIED):
                 log.warning('source %s: %s: %s', attempt.source, attempt.outcome, attempt.detail)
                 self.health.error(attempt.source, f'{attempt.outcome}: {attempt.detail}')
 

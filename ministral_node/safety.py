@@ -296,7 +296,7 @@ class SafetyEnvelope:
             return (reject(reason, rationale=f'safety envelope refused {proposal.action}'),
                     SafetyReport(refused=reason))
         result = Proposal(edit.action, edit.params, proposal.target, proposal.confidence,
-                          proposal.rationale)
+                          proposal.rationale, proposal.confidence_detail)
         if edit.changes:  # an unchanged proposal was validated by `_screen` already
             result.validate()
         return result, SafetyReport(tuple(edit.changes))

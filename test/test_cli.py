@@ -11,7 +11,9 @@ from engine_models import model
 
 from ministral_node.cli import decide
 from ministral_node.decision import validate_decision
+from ministral_node.sources.onboard import resolve_model_dir
 from ministral_node.tools.fuzz import dds_without_pixel_format, image_bytes, jpeg_bytes, png_bytes
+from ministral_node.training.evaluate import DEMO_MODEL
 
 
 def _decide(capsys, *argv):
@@ -36,10 +38,21 @@ def test_an_image_is_used(capsys, tmp_path):
 
 
 def test_the_onboard_model_decides_with_model_dir(capsys):
-    code, out, _ = _decide(capsys, '--command', 'land', '--model', str(model('random')))
+    demo = resolve_model_dir(DEMO_MODEL)
+    code, out, _ = _decide(capsys, '--command', 'land', '--model', str(demo))
     decision = json.loads(out)
     assert code == 0 and decision['source'] == 'onboard'
     assert decision['model']['provider'] == 'CPUExecutionProvider'
+    assert decision['attempts'][0]['detail'].startswith('verified: ')
+
+
+def test_a_model_proposal_that_fails_verification_hands_over(capsys):
+    code, out, _ = _decide(capsys, '--command', 'land', '--model', str(model('random')))
+    decision = json.loads(out)
+    first = decision['attempts'][0]
+    assert code == 0 and decision['source'] == 'failsafe'  # --model: onboard, then failsafe
+    assert (first['source'], first['outcome']) == ('onboard', 'unverified')
+    assert 'below min_confidence' in first['detail']  # a random model is unsure of everything
 
 
 @pytest.mark.parametrize('argv, message', [

@@ -12,7 +12,7 @@ from ministral_node.image_conversion import CompressedImageData
 from ministral_node.parameters import defaults
 from ministral_node.pipeline import DecisionPipeline, refusal
 from ministral_node.safety import SafetyEnvelope, SafetyLimits
-from ministral_node.settings import PipelineSettings
+from ministral_node.settings import PipelineSettings, Settings
 from ministral_node.timing import FakeClock
 from ministral_node.tools.fuzz import jpeg_bytes
 from ministral_node.vehicle import VehicleState
@@ -187,3 +187,27 @@ def test_a_frame_too_old_once_decoded_is_not_used_and_the_decision_says_so():
     assert rules.requests[0].frame is None and decision['frame'] is None
     assert decision['notes'][0].startswith('decided without an image: the newest camera frame '
                                            'was older than 1 s once decoded')
+
+
+def test_the_configured_pipeline_verifies_model_proposals_before_the_envelope():
+    from ministral_node.sources.rules import RuleDecider
+
+    clock = FakeClock()
+    invented = Proposal('takeoff', {'altitude_m': 100.0}, None, 0.95, 'model')
+    pipeline = DecisionPipeline.from_settings(
+        Settings.from_values({}), [ScriptedDecider('onboard', invented), RuleDecider()],
+        LatestFrame(), clock, FakeClock(1.0))
+    decision = pipeline.decide('take off to 10 m')
+    validate_decision(decision)
+    assert (decision['source'], decision['action'], decision['params']) == (
+        'rules', 'takeoff', {'altitude_m': 10.0})
+    first = decision['attempts'][0]
+    assert (first['source'], first['outcome']) == ('onboard', 'unverified')
+    assert 'altitude_m=100 not in the command' in first['detail']
+    assert pipeline.health.level('onboard') != ERROR
+    pipeline.apply(Settings.from_values({'min_confidence': 0.99}))
+    honest = Proposal('takeoff', {'altitude_m': 10.0}, None, 0.95, 'model')
+    pipeline.chain.sources[0].proposal = honest
+    decision = pipeline.decide('take off to 10 m')
+    assert decision['source'] == 'rules'
+    assert 'below min_confidence 0.99' in decision['attempts'][0]['detail']

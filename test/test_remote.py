@@ -473,3 +473,48 @@ def test_shipped_defaults_disable_the_remote_source():
     assert chosen.dialect == 'llama_cpp'
     with pytest.raises(parameters.ParameterError, match='remote_dialect'):
         parameters.with_changes(parameters.defaults(), {'remote_dialect': 'gpt'})
+
+
+class _NoLogprobs(BaseHTTPRequestHandler):
+    """A server that refuses the logprobs field with 422 (as strict APIs do)."""
+
+    bodies: list[dict] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers.get('Content-Length') or 0)))
+        type(self).bodies.append(body)
+        status, reply = 200, _completion({'role': 'assistant',
+                                          'content': json.dumps(OUT_OF_ENVELOPE)})
+        if 'logprobs' in body:
+            status, reply = 422, b'{"detail": "Extra inputs are not permitted: logprobs"}'
+        self.send_response(status)
+        self.send_header('Content-Length', str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_logprobs_are_asked_for_and_dropped_once_a_server_refuses_them():
+    server = ThreadingHTTPServer(('127.0.0.1', 0), _NoLogprobs)
+    thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.05})
+    thread.start()
+    try:
+        decider = RemoteDecider(RemoteSettings(url=f'http://127.0.0.1:{server.server_address[1]}',
+                                               dialect='openai'))
+        assert decider.request_body(_request())['logprobs'] is True
+        proposal = decider.decide(_request(), _within(10.0))
+        assert proposal.confidence_detail.method == 'model_reported'
+        decider.decide(_request(), _within(10.0))
+        assert ['logprobs' in body for body in _NoLogprobs.bodies] == [True, False, False]
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+
+
+def test_ministral_serve_returns_logprobs_and_the_remote_confidence_is_measured(server):
+    proposal = _decider(server).decide(_request('take off to 10 metres'), _within(10.0))
+    assert proposal.confidence_detail.method == 'token_logprobs'
+    assert proposal.confidence == proposal.confidence_detail.overall

@@ -114,6 +114,7 @@ class ChatRequest:
     model: str | None = None
     grammar: str | None = None  # GBNF (llama.cpp's `grammar` field)
     extras: dict[str, Any] = field(default_factory=dict)
+    logprobs: bool = False  # return each token's log-probability (OpenAI `logprobs`)
 
 
 def _number(value: Any, name: str, default: Any, low: float, high: float,
@@ -206,7 +207,7 @@ def parse_chat_request(body: Any, options: ServeOptions) -> ChatRequest:
     if grammar is not None and schema is not None:
         raise RequestError(400, 'send either a grammar or a response_format schema, not both')
     return ChatRequest('\n\n'.join(system), '\n'.join(user), image, generation, schema,
-                       model, grammar)
+                       model, grammar, logprobs=bool(body.get('logprobs')))
 
 
 def _schema(response_format: Any) -> dict | None:
@@ -381,10 +382,14 @@ class ChatServer(ThreadingHTTPServer):
                 raise Cancelled(cancel.reason)
             if faults.injects_content():
                 return self._injected(faults)
-            text, finish, usage = self._generate(request, cancel)
+            text, finish, usage, pieces = self._generate(request, cancel)
             log.info('%d completion tokens in %.2f s (%s)', usage['completion_tokens'],
                      time.perf_counter() - began, finish)
-            return self._completion(text, finish, usage)
+            completion = self._completion(text, finish, usage)
+            if request.logprobs:
+                completion['choices'][0]['logprobs'] = {'content': [
+                    {'token': piece, 'logprob': logprob} for piece, logprob in pieces]}
+            return completion
         finally:
             self._generator.release()
 
@@ -408,7 +413,7 @@ class ChatServer(ThreadingHTTPServer):
         return self._completion(content, 'stop', {'prompt_tokens': 0, 'completion_tokens': 0})
 
     def _generate(self, request: ChatRequest, cancel: Cancellation
-                  ) -> tuple[str, str, dict[str, int]]:
+                  ) -> tuple[str, str, dict[str, int], list[tuple[str, float]]]:
         processor = None
         constraint = self.constraint(request.schema) if request.schema is not None else \
             self.grammar_constraint(request.grammar) if request.grammar is not None else None
@@ -421,7 +426,8 @@ class ChatServer(ThreadingHTTPServer):
                                       request.generation, cancel, processor)
         finish = 'length' if result.stop_reason == 'max_new_tokens' else 'stop'
         return result.text, finish, {'prompt_tokens': result.prompt_tokens,
-                                     'completion_tokens': result.new_tokens}
+                                     'completion_tokens': result.new_tokens}, \
+            result.token_pieces(self.engine.tokenizer.decode)
 
     def _completion(self, content: str, finish: str, usage: dict[str, int]) -> dict:
         self.served += 1

@@ -274,6 +274,18 @@ class MinistralNode(LifecycleNode):
         self._teardown()
         return TransitionCallbackReturn.SUCCESS
 
+    def finish(self) -> None:
+        """Stop for good outside the lifecycle (the process exits, e.g. on Ctrl-C): answer
+        what still waits while the middleware can, free the models, close the recording."""
+        if self.loop is not None:
+            try:
+                self.loop.shutdown()
+            except Exception as exc:  # noqa: BLE001 - the context may already be gone
+                self.get_logger().warning(f'shutdown: {type(exc).__name__}: {exc}')
+        if self.recorder is not None:
+            self.recorder.close()
+            self.recorder = None
+
     def destroy_node(self) -> None:
         logging.getLogger('ministral_node').removeHandler(self._log_handler)
         super().destroy_node()

@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ministral_node.confidence import measured
 from ministral_node.constrained import JsonConstraint
 from ministral_node.decision import DecisionError, ModelInfo, Proposal
 from ministral_node.engine.engine import EngineOptions, GenerationResult, VisionLanguageEngine
@@ -149,6 +150,8 @@ class OnboardDecider:
                                f'({self.generation.max_new_tokens}): a list (mission steps) lost '
                                'items; raise max_new_tokens')
         try:
-            return Proposal.from_json(result.text)
+            proposal = Proposal.from_json(result.text)
         except DecisionError as exc:
             raise DeciderError(f'onboard model output is not a valid proposal: {exc}') from exc
+        return measured(proposal, result.token_pieces(engine.tokenizer.decode), result.text)
+

@@ -41,8 +41,9 @@ from ministral_node.chat_api import (
     error_message,
     parse_endpoint,
 )
+from ministral_node.confidence import MODEL_REPORTED, measured
 from ministral_node.constrained import generation_schema
-from ministral_node.decision import DecisionError, ModelInfo, Proposal, shorten
+from ministral_node.decision import ConfidenceDetail, DecisionError, ModelInfo, Proposal, shorten
 from ministral_node.gbnf import decision_grammar
 from ministral_node.health import ERROR, OK, WARN, HealthBoard
 from ministral_node.image_conversion import jpeg_data_url
@@ -167,6 +168,7 @@ class RemoteDecider:
         self._monitor: threading.Thread | None = None
         self._stop = threading.Event()
         self._loaded = False
+        self.logprobs = True  # ask for token logprobs until the server refuses the field
         self.configure_settings(settings or RemoteSettings())
 
     @classmethod
@@ -251,11 +253,12 @@ class RemoteDecider:
             return  # nothing to learn
         reply = exchange(endpoint, 'GET', endpoint.path(MODELS_PATH), None, headers, cancel)
         info = None
-        if reply.status == 404 and settings.dialect == AUTO:
+        # No model listing (404; 405/501 from servers that only take POST): nothing to learn.
+        if reply.status in (404, 405, 501) and settings.dialect == AUTO:
             info_reply = exchange(endpoint, 'GET', endpoint.path(INFO_PATH), None, headers,
                                   cancel)
             info = info_reply.body if info_reply.status == 200 else None
-        elif reply.status != 200 and reply.status != 404:
+        elif reply.status not in (200, 404, 405, 501):
             raise self._http_error(reply.status, reply.body, settings, endpoint)
         self._remember(dialects.detect(reply.body if reply.status == 200 else None,
                                        reply.headers, info))
@@ -315,7 +318,7 @@ class RemoteDecider:
             body['model'] = model
         if settings.seed is not None:
             body[dialect.seed_field] = settings.seed
-        return body
+        return with_logprobs(body) if self.logprobs else body
 
     def decide(self, request: DecisionRequest, cancel: Cancellation) -> Proposal:
         """A schema-valid proposal from the remote model, or DeciderError saying why."""
@@ -355,8 +358,16 @@ class RemoteDecider:
               headers: dict[str, str], cancel: Cancellation) -> Reply:
         body = json.dumps(self.request_body(request, settings), ensure_ascii=False,
                           separators=(',', ':')).encode()
-        return exchange(endpoint, 'POST', endpoint.path(CHAT_PATH), body,
-                              {**headers, 'Content-Type': 'application/json'}, cancel)
+        headers = {**headers, 'Content-Type': 'application/json'}
+        reply = exchange(endpoint, 'POST', endpoint.path(CHAT_PATH), body, headers, cancel)
+        if self.logprobs and refuses_logprobs(reply.status, reply.body):
+            self.logprobs = False
+            log.warning('remote model at %s refuses logprobs: confidence is what it writes',
+                        endpoint.origin)
+            body = json.dumps(self.request_body(request, settings), ensure_ascii=False,
+                              separators=(',', ':')).encode()
+            reply = exchange(endpoint, 'POST', endpoint.path(CHAT_PATH), body, headers, cancel)
+        return reply
 
     def _proposal(self, reply: Reply) -> Proposal:
         data = reply.body
@@ -369,7 +380,7 @@ class RemoteDecider:
         content, finish = _content(parsed)
         if isinstance(parsed.get('model'), str) and not self.settings.model:
             self._known.served_model = parsed['model']
-        return parse_output(content, finish)
+        return reply_confidence(parse_output(content, finish), parsed, content)
 
     def _forget_dialect(self) -> None:
         """After an error, detect the dialect again on the next request (auto only)."""
@@ -497,6 +508,33 @@ class RemoteDecider:
                 return
             self.check_health()
             stop.wait(period)
+
+
+def with_logprobs(body: dict) -> dict:
+    """`body` asking for each token's log-probability (OpenAI `logprobs`; vLLM, llama.cpp,
+    TGI and ministral-serve return them, servers without the field ignore it)."""
+    return {**body, 'logprobs': True}
+
+
+def refuses_logprobs(status: int, data: bytes) -> bool:
+    """Whether an error reply says the server does not take the `logprobs` field."""
+    return status in (400, 422) and b'logprobs' in data
+
+
+def reply_confidence(proposal: Proposal, reply: dict, content: str) -> Proposal:
+    """`proposal` with its confidence measured from the reply's token logprobs when the
+    server sent them; otherwise the model's own number, marked `model_reported`."""
+    tokens = ((reply.get('choices') or [{}])[0].get('logprobs') or {}).get('content')
+    try:
+        pieces = [(str(t['token']), float(t['logprob'])) for t in tokens]
+    except (KeyError, TypeError, ValueError):
+        pieces = []
+    if pieces and ''.join(piece for piece, _ in pieces) == content:
+        return measured(proposal, pieces, content)
+    proposal.confidence_detail = ConfidenceDetail(
+        MODEL_REPORTED, proposal.confidence, {},
+        'the server returned no token logprobs: the confidence is the number the model wrote')
+    return proposal
 
 
 def _content(reply: Any) -> tuple[str, str | None]:
