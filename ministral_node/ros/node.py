@@ -29,6 +29,7 @@ from rcl_interfaces.msg import (
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.clock import Clock as RclpyClock
 from rclpy.clock import ClockType
+from rclpy.event_handler import PublisherEventCallbacks, SubscriptionEventCallbacks
 from rclpy.exceptions import (
     InvalidParameterTypeException,
     InvalidParameterValueException,
@@ -54,6 +55,11 @@ from ministral_node.settings import Settings
 from ministral_node.timing import Clock, MonotonicClock
 from ministral_node.vehicle import battery_percent, heading_from_quaternion
 
+# No QoS event handlers: rclpy's default ones race with destroying their entity on cleanup
+# while an executor thread builds its wait set (InvalidHandle kills the executor; seen in
+# `ministral-soak --lifecycle-cycles 20`). A silent camera is diagnosed by the loop instead.
+NO_SUBSCRIPTION_EVENTS = SubscriptionEventCallbacks(use_default_callbacks=False)
+NO_PUBLISHER_EVENTS = PublisherEventCallbacks(use_default_callbacks=False)
 # Exit code of the node process when its parameters are refused (as `ministral-node`).
 EXIT_BAD_PARAMETERS = 2
 
@@ -190,6 +196,14 @@ class MinistralNode(LifecycleNode):
             self.recorder.configure(updated.values)
         return SetParametersResult(successful=True)
 
+    def _subscribe_to(self, *args: Any, **kwargs: Any) -> Any:
+        """`create_subscription` without QoS event handlers (see NO_SUBSCRIPTION_EVENTS)."""
+        return self.create_subscription(*args, event_callbacks=NO_SUBSCRIPTION_EVENTS, **kwargs)
+
+    def _publisher(self, *args: Any, **kwargs: Any) -> Any:
+        """`create_publisher` without QoS event handlers (see NO_SUBSCRIPTION_EVENTS)."""
+        return self.create_publisher(*args, event_callbacks=NO_PUBLISHER_EVENTS, **kwargs)
+
     # Lifecycle
 
     def on_configure(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -210,12 +224,12 @@ class MinistralNode(LifecycleNode):
         depth = values['command_history_depth']
         # A plain publisher: while inactive the loop decides nothing, but every command that
         # arrives is still answered (refused, saying why), so no command goes unanswered.
-        self._decision_pub = self.create_publisher(
+        self._decision_pub = self._publisher(
             String, '~/decision', QoSProfile(depth=depth, reliability=ReliabilityPolicy.RELIABLE))
         # Status and diagnostics also report while inactive.
-        self._status_pub = self.create_publisher(String, '~/status', 10)
-        self._diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
-        self._annotations_pub = self.create_publisher(ImageMarker, '~/annotations', 10)
+        self._status_pub = self._publisher(String, '~/status', 10)
+        self._diagnostics_pub = self._publisher(DiagnosticArray, '/diagnostics', 10)
+        self._annotations_pub = self._publisher(ImageMarker, '~/annotations', 10)
         self._wake_condition = self.create_guard_condition(
             self._guard('decision', self._drain), self._groups['decision'])
         self.loop = DecisionLoop(self.settings, state_clock, self._publish_decision,
@@ -297,11 +311,11 @@ class MinistralNode(LifecycleNode):
                                 reliability=reliability)
         camera = self._groups['camera']
         if values['camera_transport'] == 'compressed':
-            self._camera_sub = self.create_subscription(
+            self._camera_sub = self._subscribe_to(
                 CompressedImage, 'image_raw/compressed',
                 self._guard('camera', self._on_compressed), camera_qos, callback_group=camera)
         else:
-            self._camera_sub = self.create_subscription(
+            self._camera_sub = self._subscribe_to(
                 Image, 'image_raw', self._guard('camera', self._on_image), camera_qos,
                 callback_group=camera)
         command_qos = QoSProfile(depth=values['command_history_depth'],
@@ -311,26 +325,26 @@ class MinistralNode(LifecycleNode):
                                reliability=ReliabilityPolicy.BEST_EFFORT)
         self._inputs += [
             self._camera_sub,
-            self.create_subscription(String, '~/command',
+            self._subscribe_to(String, '~/command',
                                      self._guard('command', self._on_command), command_qos,
                                      callback_group=self._groups['command'], raw=True),
-            self.create_subscription(PoseStamped, 'pose', self._guard('vehicle', self._on_pose),
+            self._subscribe_to(PoseStamped, 'pose', self._guard('vehicle', self._on_pose),
                                      state_qos, callback_group=camera),
-            self.create_subscription(BatteryState, 'battery',
+            self._subscribe_to(BatteryState, 'battery',
                                      self._guard('vehicle', self._on_battery), state_qos,
                                      callback_group=camera),
-            self.create_subscription(Header, 'ground_heartbeat',
+            self._subscribe_to(Header, 'ground_heartbeat',
                                      self._guard('link', self._on_heartbeat), 10,
                                      callback_group=self._groups['watchdog']),
         ]
 
     def _start_executing(self, values: dict, steady: RclpyClock) -> None:
         """Publishers, the camera_info input and timers of the mission executor."""
-        self._setpoint_pub = self.create_publisher(PoseStamped, 'setpoint_position', 10)
-        self._vehicle_command_pub = self.create_publisher(
+        self._setpoint_pub = self._publisher(PoseStamped, 'setpoint_position', 10)
+        self._vehicle_command_pub = self._publisher(
             String, '~/vehicle_command', QoSProfile(depth=100,
                                                     reliability=ReliabilityPolicy.RELIABLE))
-        self._mission_pub = self.create_publisher(String, '~/mission', 10)
+        self._mission_pub = self._publisher(String, '~/mission', 10)
         self._periodic += [
             self.create_timer(1.0 / values['setpoint_rate_hz'],
                               self._guard('executor', self.loop.execute),
@@ -339,7 +353,7 @@ class MinistralNode(LifecycleNode):
                               self._guard('executor', self._publish_mission_status),
                               self._groups['output'], clock=steady),
         ]
-        self._inputs.append(self.create_subscription(
+        self._inputs.append(self._subscribe_to(
             CameraInfo, 'camera_info', self._guard('camera', self._on_camera_info), 1,
             callback_group=self._groups['camera']))
 
@@ -361,7 +375,7 @@ class MinistralNode(LifecycleNode):
                                  metadata=recording_metadata(values, self._record_topics))
         self.recorder.start()
         if sim_time:
-            self._inputs.append(self.create_subscription(
+            self._inputs.append(self._subscribe_to(
                 ClockMsg, '/clock',
                 self._guard('recorder', lambda m: self._record('clock', 'rosgraph_msgs/msg/Clock',
                                                                m)),
