@@ -55,12 +55,18 @@ class _Spin:
         self.executor = MultiThreadedExecutor(num_threads=4, context=context)
         for node in nodes:
             self.executor.add_node(node)
-        self.thread = threading.Thread(target=self.executor.spin, daemon=True)
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._spin, daemon=True)
         self.thread.start()
 
+    def _spin(self) -> None:
+        while not self.stopping.is_set():
+            self.executor.spin_once(timeout_sec=0.1)
+
     def stop(self) -> None:
-        self.executor.shutdown(timeout_sec=5)
+        self.stopping.set()
         self.thread.join(timeout=5)
+        self.executor.shutdown(timeout_sec=5)
 
 
 def _every(period_s: float, stop: threading.Event, action: Callable[[], None]) -> threading.Thread:
