@@ -100,6 +100,7 @@ class Table:
 def synthetic_model(preset: str, cache_dir: Path) -> Path:
     """A synthetic model with real shapes, built once and kept under `cache_dir`."""
     from ministral_node.tools.build_test_model import BuildOptions, build
+    from ministral_node.tools.optimize import optimize
 
     out = cache_dir / f'synthetic-{preset}'
     if (out / COMPLETE_MARK).is_file():
@@ -108,6 +109,9 @@ def synthetic_model(preset: str, cache_dir: Path) -> Path:
     began = time.monotonic()
     build(out, BuildOptions(preset=preset, fp16_decoder=False,
                             tokenizer_words=(system_prompt(),)))
+    # As a user would after fetching an export: the last-position-logits variant, checked.
+    files = model_files.locate(out, optimized=False)
+    optimize(files.decoder, files.text_config)
     (out / COMPLETE_MARK).write_text('ok\n')
     print(f'built in {time.monotonic() - began:.0f} s', file=sys.stderr, flush=True)
     return out
