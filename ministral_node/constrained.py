@@ -21,6 +21,7 @@ from __future__ import annotations
 import copy
 import json
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
@@ -36,6 +37,10 @@ NUMBER_LIMIT = 100_000.0
 NUMBER_STEP = 0.01
 STRING_CAPS = {'rationale': 160, 'label': 60}
 DEFAULT_STRING_CAP = 200
+# Output budget: onboard-model parameters that cap a free-text field of the proposal, by the
+# field's property name (0 for the rationale turns it off: it is generated as "").
+BUDGET_PARAMETERS = {'max_rationale_chars': 'rationale', 'max_label_chars': 'label',
+                     'max_question_chars': 'question', 'max_answer_chars': 'text'}
 COMPILE_OPTIONS = {'whitespace_flexible': False, 'item_separator': ',', 'key_separator': ':',
                    'json_allowed_escapes': ''}
 MAX_UTF8 = 4  # bytes per character
@@ -57,25 +62,32 @@ def _resolve(schema: Any, root: dict) -> Any:
     return schema
 
 
-def _bound(schema: Any, name: str = '') -> Any:
+def string_caps(values: Mapping[str, Any]) -> dict[str, int]:
+    """Field caps from the output-budget parameters present in `values` (parameters.py)."""
+    return {field: int(values[name]) for name, field in BUDGET_PARAMETERS.items()
+            if name in values}
+
+
+def _bound(schema: Any, name: str = '', caps: Mapping[str, int] = STRING_CAPS) -> Any:
     if not isinstance(schema, dict):
         return schema
     out = {k: v for k, v in schema.items() if k not in ('description', 'title', '$schema')}
     for key in ('anyOf', 'oneOf', 'allOf'):
         if key in out:
-            out[key] = [_bound(s, name) for s in out[key]]
+            out[key] = [_bound(s, name, caps) for s in out[key]]
     types = out.get('type')
     types = types if isinstance(types, list) else [types] if types else []
     if 'properties' in out or 'object' in types:
         props = out.get('properties', {})
-        out['properties'] = {k: _bound(v, k) for k, v in props.items()}
+        out['properties'] = {k: _bound(v, k, caps) for k, v in props.items()}
         out['required'] = list(props)
         out['additionalProperties'] = False
     if 'items' in out:
-        out['items'] = _bound(out['items'], name)
+        out['items'] = _bound(out['items'], name, caps)
     if 'string' in types:
-        cap = STRING_CAPS.get(name, DEFAULT_STRING_CAP)
-        out['maxLength'] = min(out.get('maxLength', cap), cap)
+        cap = caps.get(name, DEFAULT_STRING_CAP)
+        # A cap never goes below what the contract requires (minLength).
+        out['maxLength'] = max(min(out.get('maxLength', cap), cap), out.get('minLength', 0))
     if 'number' in types or 'integer' in types:
         out['minimum'] = max(out.get('minimum', -NUMBER_LIMIT), -NUMBER_LIMIT)
         out['maximum'] = min(out.get('maximum', NUMBER_LIMIT), NUMBER_LIMIT)
@@ -84,22 +96,25 @@ def _bound(schema: Any, name: str = '') -> Any:
     return out
 
 
-def generation_schema(schema: dict | None = None) -> dict:
+def generation_schema(schema: dict | None = None,
+                      caps: Mapping[str, int] | None = None) -> dict:
     """The schema the decoder is constrained to: `proposal_schema()` made finite.
 
     Accepts a subset of what the proposal schema accepts: strings are shorter (rationale 160,
-    label 60, others 200 characters), numbers lie within +-100000 in steps of 0.01.
+    label 60, others 200 characters, or the `caps` given by field name), numbers lie within
+    +-100000 in steps of 0.01.
     """
     if schema is None:
-        return copy.deepcopy(_contract_generation_schema())
+        return copy.deepcopy(_contract_generation_schema(tuple(sorted((caps or {}).items()))))
     base = copy.deepcopy(schema)
-    return _bound(_resolve(base, base))
+    return _bound(_resolve(base, base), caps={**STRING_CAPS, **(caps or {})})
 
 
-@lru_cache(maxsize=1)
-def _contract_generation_schema() -> dict:
-    """The contract's generation schema, built once (about 15 ms since missions)."""
-    return generation_schema(proposal_schema())
+@lru_cache(maxsize=8)
+def _contract_generation_schema(caps: tuple[tuple[str, int], ...] = ()) -> dict:
+    """The contract's generation schema for some string caps, built once each (about 15 ms
+    since missions)."""
+    return generation_schema(proposal_schema(), dict(caps))
 
 
 def _number_bytes(schema: dict) -> int:
@@ -190,8 +205,9 @@ class JsonConstraint:
     """A compiled JSON-schema grammar for one tokenizer; makes a processor per request."""
 
     def __init__(self, tokenizer_json: str, eos_id: int, vocab_size: int | None = None,
-                 schema: dict | None = None) -> None:
-        self.schema = schema if schema is not None else generation_schema()
+                 schema: dict | None = None, caps: Mapping[str, int] | None = None) -> None:
+        """`caps`: free-text field caps by field name (see `string_caps`)."""
+        self.schema = schema if schema is not None else generation_schema(caps=caps)
         self.tokenizer = llguidance.LLTokenizer(tokenizer_json, n_vocab=vocab_size,
                                                 eos_token=eos_id)
         self.vocab_size = self.tokenizer.vocab_size

@@ -353,6 +353,19 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               minimum=28, maximum=1540),
     ParamSpec('prefix_cache', True,
               "Reuse the KV cache of the constant system-prompt prefix across decisions."),
+    # Output budget: caps on the free text the onboard model writes (decode time is mostly
+    # free text; the grammar forces the JSON keys and punctuation). Applied to the generation
+    # schema when the constraint is compiled (constrained.string_caps).
+    ParamSpec('max_rationale_chars', 80,
+              'Most characters of the decision rationale the onboard model writes; 0 turns the '
+              'rationale off (an empty string) for the tightest loops.',
+              minimum=0, maximum=200, applies=ON_ACTIVATE),
+    ParamSpec('max_label_chars', 40, 'Most characters of a target label.',
+              minimum=1, maximum=80, applies=ON_ACTIVATE),
+    ParamSpec('max_question_chars', 160, 'Most characters of a clarifying question.',
+              minimum=1, maximum=300, applies=ON_ACTIVATE),
+    ParamSpec('max_answer_chars', 160, 'Most characters of an answer to the operator.',
+              minimum=1, maximum=300, applies=ON_ACTIVATE),
     # Remote model
     ParamSpec('remote_url', '',
               "Base URL of the ground station's OpenAI-compatible server (ministral-serve, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -11,15 +12,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ministral_node.engine import model_files
+from ministral_node.engine import memory, model_files
+from ministral_node.engine.decoder import Decoder, HostDecoder
 from ministral_node.engine.generation import (
     CancelWatcher,
-    Decoder,
     GenerationError,
     GenerationOptions,
     KVCache,
     LogitsProcessor,
-    PrefixCache,
+    LruCache,
     decode,
     prefill,
 )
@@ -52,6 +53,14 @@ class EngineOptions:
     max_image_edge: int = 448
     prefix_cache: bool = True
     prefix_cache_entries: int = 4
+    # Image features of the last frames, keyed by frame (stamp or content) and size: a second
+    # command on the same frame skips the vision encoder. 0 turns it off.
+    vision_cache_entries: int = 2
+    # Speed and memory (each measured in README "Speed and memory"); False is the old way.
+    kv_binding: bool = True  # KV cache stays on the session's device (IOBinding)
+    optimized_decoder: bool = True  # use a valid `ministral-optimize` decoder variant
+    release_load_memory: bool = True  # drop mapped weight pages prepacking left resident
+    memory_arena: bool = True  # ONNX Runtime's CPU memory arena
 
 
 @dataclass
@@ -79,6 +88,7 @@ class GenerationResult:
             pieces.append((self.text[done:end], logprob))
             done = max(done, end)
         return pieces
+    vision_reused: bool = False  # the image features came from the per-frame cache
 
     @property
     def new_tokens(self) -> int:
@@ -95,8 +105,13 @@ class VisionLanguageEngine:
         self.tokenizer = tokenizer
         self.options = options
         self.image_config = ImageConfig.from_json(files.preprocessor, files.config)
-        self.decoder = Decoder(sessions.decoder, sessions.decoder_layout)
-        self.prefix_cache = PrefixCache(options.prefix_cache_entries)
+        decoder = Decoder if options.kv_binding else HostDecoder
+        self.decoder = decoder(sessions.decoder, sessions.decoder_layout)
+        self.prefix_cache: LruCache[tuple[int, ...], KVCache] = LruCache(
+            options.prefix_cache_entries)
+        self.vision_cache: LruCache[tuple, tuple[np.ndarray, tuple[int, int]]] = LruCache(
+            options.vision_cache_entries)
+        self.released_mib = 0.0  # file-backed memory `release_load_memory` gave back at the end
         self._check_image_token()
         # One request at a time: sessions are thread-safe, the prefix cache is not.
         self._lock = threading.Lock()
@@ -107,11 +122,19 @@ class VisionLanguageEngine:
         """Check the directory, make the sessions; `ModelError` says what is wrong."""
         options = options or EngineOptions()
         files = model_files.locate(model_dir, options.decoder_variant, options.vision_variant,
-                                   options.embed_variant)
+                                   options.embed_variant, options.optimized_decoder)
         tokenizer = MistralTokenizer(files.tokenizer)
-        sessions = Sessions(files, SessionConfig(options.providers, options.intra_op_threads,
-                                                 options.inter_op_threads))
-        return cls(files, sessions, tokenizer, options)
+        config = SessionConfig(options.providers, options.intra_op_threads,
+                               options.inter_op_threads, memory_arena=options.memory_arena)
+        if not options.release_load_memory:
+            return cls(files, sessions=Sessions(files, config), tokenizer=tokenizer,
+                       options=options)
+        with memory.PageOut(files.root) as pager:
+            sessions = Sessions(files, config)
+        memory.trim_heap()
+        engine = cls(files, sessions, tokenizer, options)
+        engine.released_mib = pager.released_mib
+        return engine
 
     def _check_image_token(self) -> None:
         index = self.files.config.get('image_token_index', self.files.config.get(
@@ -127,6 +150,7 @@ class VisionLanguageEngine:
     def close(self) -> None:
         """Drop the sessions and caches (memory is freed when nothing else holds them)."""
         self.prefix_cache.clear()
+        self.vision_cache.clear()
         self.sessions = None
         self.decoder = None
 
@@ -162,6 +186,26 @@ class VisionLanguageEngine:
                              f'{prepared.rows}x{prepared.cols} image-token grid')
         return features.astype(self.sessions.decoder_layout.embeds_dtype, copy=False)
 
+    def image_features(self, image: np.ndarray, image_key: object = None,
+                       watcher: CancelWatcher | None = None
+                       ) -> tuple[np.ndarray, tuple[int, int], bool]:
+        """(features, (rows, cols), reused) for an RGB frame at the current `max_image_edge`.
+
+        Features are cached per frame: by `image_key` (e.g. the frame's stamp) when given, else
+        by a digest of the pixels, together with the frame's size and the edge."""
+        if image_key is None:
+            image_key = hashlib.blake2b(np.ascontiguousarray(image).data, digest_size=16).digest()
+        key = (image_key, image.shape, self.options.max_image_edge)
+        cached = self.vision_cache.get(key)
+        if cached is not None:
+            features, grid = cached
+            return features, grid, True
+        prepared = self.prepare_image(image)
+        features = self.encode_image(prepared, watcher)
+        grid = (prepared.rows, prepared.cols)
+        self.vision_cache.put(key, (features, grid))
+        return features, grid, False
+
     def prompt_embeddings(self, prompt: Prompt, features: np.ndarray | None) -> np.ndarray:
         embeds = self.embed(prompt.ids[None]).copy()
         if features is not None:
@@ -183,8 +227,12 @@ class VisionLanguageEngine:
     def generate(self, system: str, text: str, image: np.ndarray | None = None,
                  options: GenerationOptions | None = None,
                  cancel: Cancellation | None = None,
-                 processor: LogitsProcessor | None = None) -> GenerationResult:
-        """Generate a reply to `text` (and `image`, RGB uint8 HxWx3) under `system`."""
+                 processor: LogitsProcessor | None = None,
+                 image_key: object = None) -> GenerationResult:
+        """Generate a reply to `text` (and `image`, RGB uint8 HxWx3) under `system`.
+
+        `image_key` identifies the frame for the image-feature cache (e.g. its header stamp);
+        without it the pixels are hashed."""
         options = options or GenerationOptions()
         if self.sessions is None:
             raise ModelError('the engine is closed')
@@ -194,12 +242,11 @@ class VisionLanguageEngine:
             features = None
             grid = None
             vision_s = 0.0
+            vision_reused = False
             if image is not None:
-                prepared = self.prepare_image(image)
                 vision_began = time.perf_counter()
-                features = self.encode_image(prepared, watcher)
+                features, grid, vision_reused = self.image_features(image, image_key, watcher)
                 vision_s = time.perf_counter() - vision_began
-                grid = (prepared.rows, prepared.cols)
             prompt = build_prompt(self.tokenizer, system, text, grid)
             embeds = self.prompt_embeddings(prompt, features)
             start = self.decoder.empty_cache()
@@ -216,6 +263,7 @@ class VisionLanguageEngine:
             text=self.tokenizer.decode(outcome.tokens), token_ids=outcome.tokens,
             prompt_tokens=len(prompt), image_tokens=int(prompt.image_positions.size),
             stop_reason=outcome.stop_reason, prefix_reused=outcome.reused_positions,
+            vision_reused=vision_reused,
             timings={'vision_s': vision_s, 'prefix_s': prefix_s,
                      'prefill_s': outcome.prefill_s,
                      'first_token_s': vision_s + prefix_s + outcome.first_token_s,

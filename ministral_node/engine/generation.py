@@ -13,17 +13,19 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 import numpy as np
 import onnxruntime as ort
 
-from ministral_node.engine.sessions import DecoderLayout
-from ministral_node.timing import Cancellation, Cancelled, Watcher
+from ministral_node.engine.decoder import Decoder, GenerationError, KVCache
+from ministral_node.timing import Cancellation, Watcher
 
+K = TypeVar('K')
+V = TypeVar('V')
 
-class GenerationError(RuntimeError):
-    """Generation could not continue (e.g. the constraint allows no token)."""
+__all__ = ['CancelWatcher', 'Decoder', 'GenerationError', 'GenerationOptions', 'KVCache',
+           'LogitsProcessor', 'LruCache', 'PrefixCache', 'decode', 'prefill', 'select_token']
 
 
 @dataclass(frozen=True)
@@ -62,14 +64,6 @@ class LogitsProcessor(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class KVCache:
-    """Past keys and values per layer, covering `length` positions. Never mutated."""
-
-    tensors: tuple[tuple[np.ndarray, np.ndarray], ...]
-    length: int
-
-
 class CancelWatcher(Watcher):
     """Sets `run_options.terminate` from a thread as soon as the cancellation fires."""
 
@@ -94,78 +88,41 @@ class CancelWatcher(Watcher):
             self.cancel.check()
 
 
-class Decoder:
-    """Runs `decoder_model_merged` one chunk at a time against a KV cache."""
-
-    def __init__(self, session: ort.InferenceSession, layout: DecoderLayout) -> None:
-        self.session = session
-        self.layout = layout
-        self._outputs = [layout.logits_name] + [n for pair in layout.present_names for n in pair]
-
-    def empty_cache(self) -> KVCache:
-        shape = (1, self.layout.kv_heads, 0, self.layout.head_dim)
-        empty = np.zeros(shape, dtype=self.layout.kv_dtype)
-        return KVCache(tuple((empty, empty) for _ in range(self.layout.num_layers)), 0)
-
-    def run(self, embeds: np.ndarray, cache: KVCache, watcher: CancelWatcher | None = None,
-            last_only: bool = True) -> tuple[np.ndarray, KVCache]:
-        """Logits (float32 [positions, vocab]) and the extended cache for embeds [1, T, H]."""
-        layout = self.layout
-        steps = embeds.shape[1]
-        mask = np.ones((1, cache.length + steps), dtype=np.int64)
-        feeds = {layout.embeds_name: embeds.astype(layout.embeds_dtype, copy=False),
-                 layout.mask_name: mask}
-        if layout.positions_name:
-            feeds[layout.positions_name] = (np.cumsum(mask, axis=1) - 1)[:, cache.length:]
-        for (key, value), (key_name, value_name) in zip(cache.tensors, layout.past_names):
-            feeds[key_name] = key
-            feeds[value_name] = value
-        if layout.logits_to_keep_name:
-            feeds[layout.logits_to_keep_name] = np.array(1 if last_only else 0, dtype=np.int64)
-        if 'use_cache_branch' in layout.extra_inputs:
-            feeds['use_cache_branch'] = np.array([cache.length > 0])
-        options = watcher.run_options if watcher is not None else None
-        try:
-            outputs = self.session.run(self._outputs, feeds, options)
-        except Exception as exc:
-            if watcher is not None and watcher.fired:
-                watcher.check()
-                raise Cancelled(watcher.cancel.reason or 'cancelled') from exc
-            raise GenerationError(f'decoder run failed: {exc}') from exc
-        logits = outputs[0][0]
-        if last_only:
-            logits = logits[-1:]
-        pairs = tuple((outputs[1 + 2 * i], outputs[2 + 2 * i])
-                      for i in range(layout.num_layers))
-        return logits.astype(np.float32, copy=False), KVCache(pairs, cache.length + steps)
-
-
-class PrefixCache:
-    """KV caches of constant prompt prefixes (one per system prompt), least recently used out."""
+class LruCache(Generic[K, V]):
+    """A small least-recently-used store that counts hits and misses (prefix KV caches keyed
+    by token ids, image features keyed by frame); 0 entries stores nothing."""
 
     def __init__(self, entries: int = 4) -> None:
         self.entries = entries
-        self._store: OrderedDict[tuple[int, ...], KVCache] = OrderedDict()
+        self._store: OrderedDict[K, V] = OrderedDict()
         self.hits = 0
         self.misses = 0
 
-    def get(self, ids: tuple[int, ...]) -> KVCache | None:
-        cache = self._store.get(ids)
-        if cache is None:
+    def get(self, key: K) -> V | None:
+        value = self._store.get(key)
+        if value is None:
             self.misses += 1
             return None
-        self._store.move_to_end(ids)
+        self._store.move_to_end(key)
         self.hits += 1
-        return cache
+        return value
 
-    def put(self, ids: tuple[int, ...], cache: KVCache) -> None:
-        self._store[ids] = cache
-        self._store.move_to_end(ids)
+    def put(self, key: K, value: V) -> None:
+        if self.entries <= 0:
+            return
+        self._store[key] = value
+        self._store.move_to_end(key)
         while len(self._store) > self.entries:
             self._store.popitem(last=False)
 
     def clear(self) -> None:
         self._store.clear()
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+
+PrefixCache = LruCache  # KV caches of constant prompt prefixes, keyed by their token ids
 
 
 def select_token(logits: np.ndarray, options: GenerationOptions,

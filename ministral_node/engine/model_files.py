@@ -7,6 +7,11 @@
 
 With a manifest, loading compares file sizes (cheap: a truncated copy is named before ONNX
 Runtime sees it); `verify_manifest` also compares the SHA-256 of every file.
+
+`ministral-optimize` may add `onnx/decoder_model_merged_<v>.opt.onnx` (+ `.opt.json`, the
+fingerprint of the file it was made from): the same weights (it reads the original's external
+data), with logits computed only where asked. `locate` picks it when its fingerprint still
+matches the original.
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ class ModelFiles:
     preprocessor: dict
     generation: dict
     decoder_variant: str
+    decoder_optimized: bool = False  # `decoder` is the `.opt.onnx` variant of the original
 
     @property
     def name(self) -> str:
@@ -64,9 +70,41 @@ class ModelFiles:
         return tuple(eos) if isinstance(eos, list) else (int(eos),)
 
 
+def optimized_path(original: Path) -> Path:
+    """Where `ministral-optimize` writes the optimized variant of a graph file."""
+    return original.with_name(original.stem + '.opt.onnx')
+
+
+def fingerprint_path(original: Path) -> Path:
+    """The fingerprint of the original, written beside its optimized variant."""
+    return original.with_name(original.stem + '.opt.json')
+
+
+def fingerprint(original: Path) -> dict[str, Any]:
+    """What identifies a graph file and its weights: the sha256 of the .onnx file and the sizes
+    of its external data files."""
+    data = sorted(p for p in original.parent.glob(original.name + '_data*') if p.is_file())
+    return {'file': original.name,
+            'sha256': hashlib.sha256(original.read_bytes()).hexdigest(),
+            'data': {p.name: p.stat().st_size for p in data}}
+
+
+def optimized_variant(original: Path) -> Path | None:
+    """The optimized variant of `original` if it exists and was made from this very file."""
+    path, record = optimized_path(original), fingerprint_path(original)
+    if not (path.is_file() and record.is_file()):
+        return None
+    try:
+        made_from = json.loads(record.read_text(encoding='utf-8')).get('source')
+    except (OSError, ValueError, AttributeError):
+        return None
+    return path if made_from == fingerprint(original) else None
+
+
 def locate(model_dir: str | Path, decoder: str = 'q4', vision: str = 'q4',
-           embed: str = 'fp16') -> ModelFiles:
-    """Check `model_dir` holds every file for the chosen variants; `ModelError` names what not."""
+           embed: str = 'fp16', optimized: bool = True) -> ModelFiles:
+    """Check `model_dir` holds every file for the chosen variants; `ModelError` names what not.
+    With `optimized`, a valid `ministral-optimize` variant of the decoder replaces it."""
     root = Path(model_dir).expanduser()
     if not str(model_dir):
         raise ModelError('no model directory configured (model_dir is empty)')
@@ -93,10 +131,13 @@ def locate(model_dir: str | Path, decoder: str = 'q4', vision: str = 'q4',
                          f'{hint}. Fetch it with scripts/fetch_model.')
     check_manifest_sizes(root)
     docs = {name: read_json(root / name) for name in JSON_FILES if name != 'tokenizer.json'}
+    better = optimized_variant(paths['decoder']) if optimized else None
+    if better is not None:
+        paths['decoder'] = better
     return ModelFiles(root=root, tokenizer=root / 'tokenizer.json', config=docs['config.json'],
                       preprocessor=docs['preprocessor_config.json'],
                       generation=docs['generation_config.json'], decoder_variant=decoder,
-                      **paths)
+                      decoder_optimized=better is not None, **paths)
 
 
 def read_json(path: Path) -> Any:

@@ -50,6 +50,7 @@ class SessionConfig:
     intra_op_threads: int = 0  # 0: onnxruntime decides (all physical cores)
     inter_op_threads: int = 1
     log_severity: int = 3  # errors only
+    memory_arena: bool = True  # ORT's CPU arena (keeps freed activation memory for reuse)
 
 
 def _dtype(type_name: str, where: str) -> type:
@@ -75,6 +76,8 @@ class DecoderLayout:
     logits_name: str
     logits_to_keep_name: str | None
     extra_inputs: tuple[str, ...] = ()
+    logits_dtype: type = np.float32
+    vocab_size: int | None = None  # None: symbolic in the graph (ORT allocates the logits)
 
     @property
     def num_layers(self) -> int:
@@ -131,6 +134,9 @@ def read_decoder_layout(session: ort.InferenceSession, text_config: dict,
     if unsupported:
         raise ModelError(f'{path.name} has inputs the engine does not know how to feed: '
                          + ', '.join(unsupported))
+    logits = outputs['logits']
+    # Only a static graph dimension is trusted for the preallocated logits buffer.
+    vocab = logits.shape[-1] if logits.shape and isinstance(logits.shape[-1], int) else None
     return DecoderLayout(
         embeds_name='inputs_embeds',
         embeds_dtype=_dtype(inputs['inputs_embeds'].type, f'{path.name}:inputs_embeds'),
@@ -140,7 +146,9 @@ def read_decoder_layout(session: ort.InferenceSession, text_config: dict,
         present_names=tuple(present),
         kv_dtype=_dtype(key.type, f'{path.name}:{key.name}'),
         kv_heads=int(kv_heads), head_dim=int(head_dim), logits_name='logits',
-        logits_to_keep_name=keep, extra_inputs=extra)
+        logits_to_keep_name=keep, extra_inputs=extra,
+        logits_dtype=_dtype(logits.type, f'{path.name}:logits'),
+        vocab_size=int(vocab) if vocab else None)
 
 
 @dataclass(frozen=True)
@@ -191,6 +199,7 @@ def create_session(path: Path, config: SessionConfig) -> ort.InferenceSession:
     options.inter_op_num_threads = config.inter_op_threads
     options.log_severity_level = config.log_severity
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.enable_cpu_mem_arena = config.memory_arena
     try:
         return ort.InferenceSession(str(path), sess_options=options,
                                     providers=resolve_providers(config.providers))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ministral_node.confidence import measured
-from ministral_node.constrained import JsonConstraint
+from ministral_node.constrained import JsonConstraint, string_caps
 from ministral_node.decision import DecisionError, ModelInfo, Proposal
 from ministral_node.engine.engine import EngineOptions, GenerationResult, VisionLanguageEngine
 from ministral_node.engine.generation import GenerationError, GenerationOptions
@@ -57,6 +57,13 @@ def resolve_model_dir(value: str | Path | None) -> Path:
     return path
 
 
+def _frame_key(request: DecisionRequest) -> tuple[float, float | None] | None:
+    """Which camera frame the request carries, for the engine's image-feature cache: its
+    header stamp and its arrival (cameras that do not stamp send the same stamp every time)."""
+    frame = request.frame
+    return None if frame is None else (frame.stamp, frame.received)
+
+
 class OnboardDecider:
     """Decides with the onboard vision-language model, constrained to the proposal schema."""
 
@@ -73,12 +80,14 @@ class OnboardDecider:
         self.constraint: JsonConstraint | None = None
         self.unavailable_reason = 'the onboard model is not loaded (call load() first)'
         self.last_result: GenerationResult | None = None
+        self.caps: dict[str, int] = {}  # output budget: free-text caps (applies at load)
         self._system = system_prompt()
 
     @classmethod
     def from_params(cls, values: Mapping[str, Any]) -> OnboardDecider:
         """Build from parameter values (see the `# Onboard model` block of parameters.py)."""
         decider = cls(values.get('model_dir') or None, engine_options(values))
+        decider.caps = string_caps(values)
         decider.configure(values)
         return decider
 
@@ -108,7 +117,7 @@ class OnboardDecider:
             engine = VisionLanguageEngine.load(self.model_dir, self.engine_options)
             constraint = JsonConstraint(engine.tokenizer.to_json(),
                                         engine.tokenizer.special.eos,
-                                        engine.tokenizer.vocab_size)
+                                        engine.tokenizer.vocab_size, caps=self.caps)
             constraint.processor(self.generation.max_new_tokens)
             system = model_system_prompt(self.model_dir)
         except (ModelError, ValueError, OSError) as exc:
@@ -136,7 +145,8 @@ class OnboardDecider:
         try:
             processor = constraint.processor(self.generation.max_new_tokens)
             result = engine.generate(self._system, user_text(request), image, self.generation,
-                                     cancel, processor)
+                                     cancel, processor,
+                                     image_key=_frame_key(request))
         except Cancelled:
             raise
         except (GenerationError, ModelError, ValueError) as exc:

@@ -1,0 +1,193 @@
+"""The decoder session run with IOBinding: the KV cache never leaves the session's device.
+
+Each run binds the previous run's `present.*` OrtValues as the next `past_key_values.*` inputs
+and lets ONNX Runtime allocate the new present tensors on the session's device (CPU memory on
+the CPU provider, GPU memory on CUDA/TensorRT), so no step copies the cache through numpy.
+What the graph allows is preallocated: the attention mask and position ids are views of
+buffers grown on demand, and the logits are written into a reused host buffer. Past tensors
+are never written to (the graph concatenates into new present tensors), so a `KVCache` can be
+kept and reused (the prefix cache) while later steps extend it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import onnxruntime as ort
+
+from ministral_node.engine.sessions import ORT_DTYPES, DecoderLayout
+from ministral_node.timing import Cancelled
+
+if TYPE_CHECKING:
+    from ministral_node.engine.generation import CancelWatcher
+
+# Providers whose outputs live in GPU memory, and the IOBinding device name for them.
+_DEVICE_OF_PROVIDER = {'CUDAExecutionProvider': 'cuda', 'TensorrtExecutionProvider': 'cuda',
+                       'DmlExecutionProvider': 'dml'}
+
+
+class GenerationError(RuntimeError):
+    """Generation could not continue (a failed decoder run, no allowed token, ...)."""
+
+
+def session_device(session: ort.InferenceSession) -> tuple[str, int]:
+    """(IOBinding device type, device id) where the session's first provider keeps tensors."""
+    provider = session.get_providers()[0]
+    device = _DEVICE_OF_PROVIDER.get(provider, 'cpu')
+    if device == 'cpu':
+        return device, 0
+    options = session.get_provider_options().get(provider, {})
+    return device, int(options.get('device_id', 0) or 0)
+
+
+@dataclass(frozen=True)
+class KVCache:
+    """Past keys and values per layer, covering `length` positions: OrtValues on the session's
+    device (`Decoder`) or host numpy arrays (`HostDecoder`). Never mutated: a run makes new
+    present tensors."""
+
+    tensors: tuple[tuple[ort.OrtValue | np.ndarray, ort.OrtValue | np.ndarray], ...]
+    length: int
+
+    def layer(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        """(key, value) of one layer as host numpy arrays (for tests and inspection)."""
+        return tuple(t if isinstance(t, np.ndarray) else t.numpy()  # type: ignore[return-value]
+                     for t in self.tensors[index])
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes the cache holds on its device."""
+        total = 0
+        for pair in self.tensors:
+            for t in pair:
+                if isinstance(t, np.ndarray):
+                    total += t.nbytes
+                else:
+                    itemsize = np.dtype(ORT_DTYPES[t.data_type()]).itemsize
+                    total += int(np.prod(t.shape())) * itemsize
+        return total
+
+
+class Decoder:
+    """Runs `decoder_model_merged` one chunk at a time against a KV cache (IOBinding)."""
+
+    def __init__(self, session: ort.InferenceSession, layout: DecoderLayout) -> None:
+        self.session = session
+        self.layout = layout
+        self.device, self.device_id = session_device(session)
+        self._ones = np.ones((1, 0), dtype=np.int64)
+        self._positions = np.zeros((1, 0), dtype=np.int64)
+        self._logits: dict[int, np.ndarray] = {}
+
+    def empty_cache(self) -> KVCache:
+        """A zero-length cache on the session's device."""
+        shape = [1, self.layout.kv_heads, 0, self.layout.head_dim]
+        empty = ort.OrtValue.ortvalue_from_shape_and_type(shape, self.layout.kv_dtype,
+                                                          self.device, self.device_id)
+        return KVCache(tuple((empty, empty) for _ in range(self.layout.num_layers)), 0)
+
+    def _mask_and_positions(self, past: int, steps: int) -> tuple[np.ndarray, np.ndarray]:
+        total = past + steps
+        if self._ones.shape[1] < total:
+            size = max(total, 2 * self._ones.shape[1], 1024)
+            self._ones = np.ones((1, size), dtype=np.int64)
+            self._positions = np.arange(size, dtype=np.int64)[None]
+        # positions = cumsum(mask) - 1 for an all-ones mask.
+        return self._ones[:, :total], self._positions[:, past:total]
+
+    def _logits_buffer(self, rows: int) -> np.ndarray | None:
+        """A reused host buffer for [1, rows, vocab] logits, when the vocabulary is known."""
+        if not self.layout.vocab_size:
+            return None
+        buffer = self._logits.get(rows)
+        if buffer is None:
+            buffer = np.empty((1, rows, self.layout.vocab_size), dtype=self.layout.logits_dtype)
+            self._logits[rows] = buffer
+        return buffer
+
+    def run(self, embeds: np.ndarray, cache: KVCache, watcher: CancelWatcher | None = None,
+            last_only: bool = True) -> tuple[np.ndarray, KVCache]:
+        """Logits (float32 [positions, vocab], a copy) and the extended cache for embeds
+        [1, T, H]; `last_only` returns (and, when the graph can, computes) the last row only."""
+        layout = self.layout
+        steps = embeds.shape[1]
+        binding = self.session.io_binding()
+        binding.bind_cpu_input(layout.embeds_name,
+                               np.ascontiguousarray(embeds, dtype=layout.embeds_dtype))
+        mask, positions = self._mask_and_positions(cache.length, steps)
+        binding.bind_cpu_input(layout.mask_name, mask)
+        if layout.positions_name:
+            binding.bind_cpu_input(layout.positions_name, positions)
+        for (key, value), (key_name, value_name) in zip(cache.tensors, layout.past_names):
+            binding.bind_ortvalue_input(key_name, key)
+            binding.bind_ortvalue_input(value_name, value)
+        rows = steps
+        if layout.logits_to_keep_name:
+            binding.bind_cpu_input(layout.logits_to_keep_name,
+                                   np.array(1 if last_only else 0, dtype=np.int64))
+            rows = 1 if last_only else steps
+        if 'use_cache_branch' in layout.extra_inputs:
+            binding.bind_cpu_input('use_cache_branch', np.array([cache.length > 0]))
+        logits_out = self._logits_buffer(rows)
+        if logits_out is None:
+            binding.bind_output(layout.logits_name, 'cpu')
+        else:
+            binding.bind_output(layout.logits_name, 'cpu', 0, logits_out.dtype,
+                                list(logits_out.shape), logits_out.ctypes.data)
+        for key_name, value_name in layout.present_names:
+            binding.bind_output(key_name, self.device, self.device_id)
+            binding.bind_output(value_name, self.device, self.device_id)
+        try:
+            self.session.run_with_iobinding(binding, watcher.run_options if watcher else None)
+        except Exception as exc:
+            if watcher is not None and watcher.fired:
+                watcher.check()
+                raise Cancelled(watcher.cancel.reason or 'cancelled') from exc
+            raise GenerationError(f'decoder run failed: {exc}') from exc
+        outputs = binding.get_outputs()
+        logits = outputs[0].numpy() if logits_out is None else logits_out
+        logits = logits[0, -1:] if last_only else logits[0]
+        pairs = tuple((outputs[1 + 2 * i], outputs[2 + 2 * i])
+                      for i in range(layout.num_layers))
+        return logits.astype(np.float32, copy=True), KVCache(pairs, cache.length + steps)
+
+
+class HostDecoder(Decoder):
+    """The decoder as it ran before IOBinding: every run feeds the cache from host numpy arrays
+    and gets new host arrays back. Kept as `EngineOptions(kv_binding=False)` for comparison
+    (`ministral-bench --baseline`) and for providers where IOBinding misbehaves."""
+
+    def empty_cache(self) -> KVCache:
+        shape = (1, self.layout.kv_heads, 0, self.layout.head_dim)
+        empty = np.zeros(shape, dtype=self.layout.kv_dtype)
+        return KVCache(tuple((empty, empty) for _ in range(self.layout.num_layers)), 0)
+
+    def run(self, embeds: np.ndarray, cache: KVCache, watcher: CancelWatcher | None = None,
+            last_only: bool = True) -> tuple[np.ndarray, KVCache]:
+        layout = self.layout
+        steps = embeds.shape[1]
+        mask = np.ones((1, cache.length + steps), dtype=np.int64)
+        feeds = {layout.embeds_name: embeds.astype(layout.embeds_dtype, copy=False),
+                 layout.mask_name: mask}
+        if layout.positions_name:
+            feeds[layout.positions_name] = (np.cumsum(mask, axis=1) - 1)[:, cache.length:]
+        for (key, value), (key_name, value_name) in zip(cache.tensors, layout.past_names):
+            feeds[key_name] = key
+            feeds[value_name] = value
+        if layout.logits_to_keep_name:
+            feeds[layout.logits_to_keep_name] = np.array(1 if last_only else 0, dtype=np.int64)
+        if 'use_cache_branch' in layout.extra_inputs:
+            feeds['use_cache_branch'] = np.array([cache.length > 0])
+        names = [layout.logits_name] + [n for pair in layout.present_names for n in pair]
+        try:
+            outputs = self.session.run(names, feeds, watcher.run_options if watcher else None)
+        except Exception as exc:
+            if watcher is not None and watcher.fired:
+                watcher.check()
+                raise Cancelled(watcher.cancel.reason or 'cancelled') from exc
+            raise GenerationError(f'decoder run failed: {exc}') from exc
+        logits = outputs[0][0, -1:] if last_only else outputs[0][0]
+        pairs = tuple((outputs[1 + 2 * i], outputs[2 + 2 * i]) for i in range(layout.num_layers))
+        return logits.astype(np.float32, copy=False), KVCache(pairs, cache.length + steps)
