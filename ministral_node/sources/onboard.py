@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -18,6 +19,7 @@ from ministral_node.constrained import JsonConstraint, string_caps
 from ministral_node.decision import DecisionError, ModelInfo, Proposal
 from ministral_node.engine.engine import EngineOptions, GenerationResult, VisionLanguageEngine
 from ministral_node.engine.generation import GenerationError, GenerationOptions
+from ministral_node.engine.memory import trim_heap
 from ministral_node.engine.model_files import ModelError
 from ministral_node.parameters import SPECS
 from ministral_node.resources import models_dir, share_dir
@@ -127,10 +129,14 @@ class OnboardDecider:
 
     def close(self) -> None:
         """Free the sessions (on_deactivate)."""
-        if self.engine is not None:
+        freed = self.engine is not None
+        if freed:
             self.engine.close()
         self.engine = None
         self.constraint = None
+        if freed:
+            gc.collect()  # the sessions and the grammar, now unreferenced
+            trim_heap()  # and give their pages back (RSS stays flat over lifecycle cycles)
         self.unavailable_reason = 'the onboard model is not loaded (call load() first)'
 
     def model_info(self) -> ModelInfo | None:
