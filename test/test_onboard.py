@@ -164,3 +164,23 @@ def test_onboard_confidence_is_measured_from_the_decoded_tokens():
     assert detail.method == 'token_logprobs' and proposal.confidence == detail.overall
     assert 0.0 <= detail.overall <= detail.fields['action'] <= 1.0
     decider.close()
+
+
+def test_image_features_are_reused_for_the_same_pixels_only():
+    decider = OnboardDecider.from_params(_params(
+        model_dir=str(model('random')), max_image_edge=112, execution_providers=['cpu'],
+        max_new_tokens=256))
+    decider.load()
+    rng = np.random.default_rng(7)
+    first, second = (rng.integers(0, 256, (64, 96, 3), dtype=np.uint8) for _ in range(2))
+
+    def decide(image):
+        # Same header stamp every time, as from a camera that does not stamp its frames.
+        request = DecisionRequest(CommandInfo('c', 'land', 0.0), Frame(image, 0.0, 'camera'))
+        decider.decide(request, Cancellation())
+        return decider.last_result.vision_reused
+
+    assert decide(first) is False
+    assert decide(first) is True  # a second command on the same frame skips the encoder
+    assert decide(second) is False  # another frame with the same stamp is encoded
+    decider.close()

@@ -59,13 +59,6 @@ def resolve_model_dir(value: str | Path | None) -> Path:
     return path
 
 
-def _frame_key(request: DecisionRequest) -> tuple[float, float | None] | None:
-    """Which camera frame the request carries, for the engine's image-feature cache: its
-    header stamp and its arrival (cameras that do not stamp send the same stamp every time)."""
-    frame = request.frame
-    return None if frame is None else (frame.stamp, frame.received)
-
-
 class OnboardDecider:
     """Decides with the onboard vision-language model, constrained to the proposal schema."""
 
@@ -150,9 +143,10 @@ class OnboardDecider:
         image = request.frame.image if request.frame is not None else None
         try:
             processor = constraint.processor(self.generation.max_new_tokens)
+            # The feature cache keys on a digest of the pixels: header stamps are not unique
+            # (cameras that do not stamp, synthetic requests) and a wrong hit is a wrong image.
             result = engine.generate(self._system, user_text(request), image, self.generation,
-                                     cancel, processor,
-                                     image_key=_frame_key(request))
+                                     cancel, processor)
         except Cancelled:
             raise
         except (GenerationError, ModelError, ValueError) as exc:
