@@ -29,7 +29,8 @@ class Airframe:
     cruise_speed_mps: float = 5.0  # MPC_XY_CRUISE until a set_speed
     climb_speed_mps: float = 3.0  # MPC_Z_VEL_MAX_UP
     descent_speed_mps: float = 1.5  # MPC_Z_VEL_MAX_DN
-    land_speed_mps: float = 0.7  # MPC_LAND_SPEED
+    land_speed_mps: float = 0.7  # MPC_LAND_SPEED, below land_slow_altitude_m
+    land_slow_altitude_m: float = 5.0  # MPC_LAND_ALT2: descends at descent speed above
     max_accel_mps2: float = 3.0  # MPC_ACC_HOR
     max_vertical_accel_mps2: float = 3.0
     yaw_rate_deg_s: float = 60.0
@@ -154,8 +155,9 @@ class Multirotor:
     def _goal(self) -> tuple[tuple[float, float, float] | None, float]:
         a = self.airframe
         here = self.position
+        landing = a.descent_speed_mps if here[2] > a.land_slow_altitude_m else a.land_speed_mps
         if self.mode == LAND:
-            return (here[0], here[1], -1.0), a.land_speed_mps
+            return (here[0], here[1], -1.0), landing
         if self.mode == RTL:
             if self.rtl_phase == 'climb':
                 if here[2] >= a.rtl_altitude_m - 0.5:
@@ -165,7 +167,7 @@ class Multirotor:
                 if math.hypot(here[0], here[1]) < 0.3:
                     self.rtl_phase = 'descend'
                 return (0.0, 0.0, here[2]), a.climb_speed_mps
-            return (0.0, 0.0, -1.0), a.land_speed_mps
+            return (0.0, 0.0, -1.0), landing
         return self.goal, a.climb_speed_mps
 
     def _control(self, goal: tuple[float, float, float] | None, vertical_limit: float,
@@ -182,8 +184,7 @@ class Multirotor:
         want = [0.0, 0.0, 0.0]
         if horizontal > 1e-6:
             want[0], want[1] = error[0] / horizontal * want_h, error[1] / horizontal * want_h
-        up_limit = vertical_limit if error[2] > 0 else min(
-            vertical_limit, a.descent_speed_mps if self.mode != LAND else a.land_speed_mps)
+        up_limit = vertical_limit if error[2] > 0 else min(vertical_limit, a.descent_speed_mps)
         want[2] = math.copysign(min(up_limit, math.sqrt(
             2 * a.max_vertical_accel_mps2 * abs(error[2])) * 0.9, 1.5 * abs(error[2])),
             error[2])

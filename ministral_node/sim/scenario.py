@@ -118,9 +118,10 @@ def scenario_from_dict(data: dict[str, Any]) -> Scenario:
                     str(data.get('description', '')))
 
 
-def load_suite(path: str | Path = DEFAULT_SUITE, names: list[str] | None = None
-               ) -> list[Scenario]:
-    """Every scenario of a suite file (only `names` when given, in the file's order)."""
+def load_suite(path: str | Path = DEFAULT_SUITE, names: list[str] | None = None,
+               subset: str | None = None) -> list[Scenario]:
+    """Every scenario of a suite file; only `names` when given, or those of a named list
+    at the top of the file (`subset`, e.g. `showcase: [name, ...]`), in the file's order."""
     try:
         data = yaml.safe_load(Path(path).read_text(encoding='utf-8')) or {}
     except (OSError, yaml.YAMLError) as exc:
@@ -135,6 +136,11 @@ def load_suite(path: str | Path = DEFAULT_SUITE, names: list[str] | None = None
         if scenario.name in seen:
             raise SuiteError(f'{path}: scenario name {scenario.name} is used twice')
         seen.add(scenario.name)
+    if subset:
+        listed = data.get(subset)
+        if subset in ('defaults', 'scenarios') or not isinstance(listed, list):
+            raise SuiteError(f'{path}: no list of scenario names called {subset!r}')
+        names = [*(names or []), *map(str, listed)]
     if names:
         missing = sorted(set(names) - seen)
         if missing:

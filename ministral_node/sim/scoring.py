@@ -293,6 +293,7 @@ class Result:
     decisions: list[dict] = field(default_factory=list)
     sim_time_s: float = 0.0
     real_time_factor: float = 0.0
+    simulator_rtf: float = 0.0  # simulated seconds per wall second of simulating alone
     picture: str | None = None
     video: str | None = None
 
@@ -306,6 +307,7 @@ class Result:
                 'collisions': self.collisions, 'decisions': self.decisions,
                 'sim_time_s': round(self.sim_time_s, 2),
                 'real_time_factor': round(self.real_time_factor, 2),
+                'simulator_rtf': round(self.simulator_rtf, 1),
                 'picture': self.picture, 'video': self.video}
 
 
