@@ -57,6 +57,7 @@ setup(
             'ministral-demo = ministral_node.cli.demo:main',
             'ministral-bench = ministral_node.cli.bench:main',
             'ministral-serve = ministral_node.cli.serve:main',
+            'ministral-sim = ministral_node.cli.sim:main',
             'ministral-train = ministral_node.training.train:main',
             'ministral-export = ministral_node.training.export:main',
             'ministral-eval = ministral_node.training.evaluate:main',

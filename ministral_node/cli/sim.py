@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import threading
@@ -80,9 +81,15 @@ class Flight:
         self.frames: list[Any] = []
         self.boxes: list[tuple[str, list[float]]] = []
         self.caption = ''
+        self.sim: Any = None
+
+    def now(self) -> float:
+        """The simulated time (0 before the flight starts)."""
+        return 0.0 if self.sim is None else self.sim.t
 
     def run(self) -> tuple[Result, Any]:
         import rclpy
+        import rclpy.logging
         from rclpy.executors import MultiThreadedExecutor
         from rclpy.parameter import Parameter
 
@@ -92,14 +99,18 @@ class Flight:
         scenario, args = self.scenario, self.args
         limits = Limits.from_params(self.values)
         sim = Simulator.for_scenario(scenario, limits)
+        self.sim = sim
         context = rclpy.Context()
         rclpy.init(context=context, domain_id=args.domain_id)
+        if not args.verbose:
+            rclpy.logging.set_logger_level(NODE, rclpy.logging.LoggingSeverity.WARN)
         defaults = parameters.defaults()
         overrides = [Parameter('use_sim_time', value=True)] + [
             Parameter(name, value=value) for name, value in self.values.items()
             if name in parameters.SPECS and value != defaults.get(name) and value != []]
         nodes = []
         executor = MultiThreadedExecutor(num_threads=4, context=context)
+        spinner = threading.Thread(target=executor.spin, daemon=True)
         try:
             node = MinistralNode(context=context, parameter_overrides=overrides)
             vehicle = _vehicle_node(sim, context)
@@ -116,19 +127,26 @@ class Flight:
                 executor.add_node(item)
             node.trigger_configure()
             node.trigger_activate()
-            spinner = threading.Thread(target=executor.spin, daemon=True)
             spinner.start()
             _wait_for_discovery(operator, vehicle)
             if args.video:
                 vehicle.on_frame = self._record
             wall = self._fly(sim, vehicle, operator)
             sim.trace.decisions = operator.decisions
+            sim.trace.missions = operator.missions
             result = score(scenario, sim, ','.join(self.sources),
                            real_time_factor=sim.t / max(wall, 1e-6))
             result.simulator_rtf = sim.real_time_factor()
             return result, sim
         finally:
+            if nodes and nodes[0].loop is not None:
+                nodes[0].trigger_deactivate()
+            for item in nodes:  # out of the wait set before anything is destroyed
+                executor.remove_node(item)
+            time.sleep(0.2)
             executor.shutdown(timeout_sec=2.0)
+            if spinner.is_alive():
+                spinner.join(timeout=2.0)
             for item in nodes:
                 item.destroy_node()
             context.try_shutdown()
@@ -136,12 +154,16 @@ class Flight:
                 sim.close()
 
     def _fly(self, sim: Any, vehicle: Any, operator: _Operator) -> float:
-        scenario, speed = self.scenario, self.args.speed
+        scenario = self.scenario
+        speed = min(self.args.speed or math.inf, scenario.speed or math.inf)
+        speed = 0.0 if math.isinf(speed) else speed
         commands = list(scenario.commands)
         last = commands[-1].at if commands else 0.0
         landed_since = None
         began = time.perf_counter()
-        chunk = max(1, int(0.1 / sim.step_s))
+        # Paced: one step at a time, so timers on the simulated clock (the executor's setpoint
+        # stream) see every /clock tick; unpaced: 0.1 s at a time.
+        chunk = 1 if speed > 0 else max(1, int(0.1 / sim.step_s))
         while sim.t < scenario.duration_s:
             while commands and commands[0].at <= sim.t + 1e-9:
                 command = commands.pop(0)
@@ -209,7 +231,17 @@ class _Operator:
                 qos = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
                 self.publisher = self.create_publisher(String, f'/{NODE}/command', qos)
                 self.create_subscription(String, f'/{NODE}/decision', self._on_decision, qos)
+                self.create_subscription(String, f'/{NODE}/mission', self._on_mission, qos)
                 self.decisions: list[dict] = []
+                self.missions: list[dict] = []
+
+            def _on_mission(self, msg: String) -> None:
+                status = json.loads(msg.data)
+                key = (status.get('mission_id'), status.get('state'), status.get('step_index'))
+                if not self.missions or self.missions[-1]['key'] != list(key):
+                    self.missions.append({'t': round(flight.now(), 2), 'key': list(key),
+                                          'step_action': status.get('step_action'),
+                                          'reason': status.get('reason')})
 
             def send(self, text: str) -> None:
                 self.publisher.publish(String(data=text))
@@ -217,7 +249,7 @@ class _Operator:
             def _on_decision(self, msg: String) -> None:
                 decision = json.loads(msg.data)
                 flight.decision(decision)
-                self.decisions.append({
+                self.decisions.append({'t': round(flight.now(), 2)} | {
                     k: decision.get(k) for k in ('action', 'params', 'target', 'source',
                                                  'latency_ms', 'rationale')}
                     | {'command': (decision.get('command') or {}).get('text')})
@@ -286,12 +318,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help='write the camera stream with the decisions\' boxes as GIF')
     parser.add_argument('--video-fps', type=float, default=2.5)
     parser.add_argument('--speed', type=float, default=4.0,
-                        help='at most this many simulated seconds per second (0: no limit)')
+                        help='at most this many simulated seconds per second (0: no limit; a '
+                             "scenario's own speed caps it)")
     parser.add_argument('--params', default=str(DEFAULT_PARAMS),
                         help='node parameters file (default config/ministral.yaml)')
     parser.add_argument('--executor', choices=('auto', 'node', 'bridge'), default='auto',
                         help='who runs missions: the node (execute_missions) or a bridge node '
                              'beside it (default: the node when it can)')
+    parser.add_argument('--verbose', action='store_true', help="show the node's INFO logs")
     parser.add_argument('--domain-id', type=int,
                         default=int(os.environ.get('ROS_DOMAIN_ID', '42') or 42))
     return parser
@@ -323,8 +357,9 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(table(results))
     print(f'\n{flown:.0f} s simulated in {wall:.0f} s: real-time factor '
-          f'{report["real_time_factor"]:.1f} closed loop (paced at --speed {args.speed:g}), '
-          f'{report["simulator_real_time_factor"]:.1f} for the simulator alone')
+          f'{report["real_time_factor"]:.1f} closed loop (paced at --speed {args.speed:g} or '
+          f"a scenario's own), {report['simulator_real_time_factor']:.1f} for the simulator "
+          'alone')
     print(f'pictures: {Path(args.out).resolve()}/<sources>/<scenario>.png'
           + (' (+ .gif)' if args.video else ''))
     if args.json:

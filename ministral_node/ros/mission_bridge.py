@@ -38,15 +38,16 @@ def executor_available() -> bool:
 class MissionBridge(Node):
     """Decisions of `node_name` in, the executor's setpoints, commands and status out."""
 
-    def __init__(self, values: dict[str, Any], node_name: str = 'ministral_node') -> None:
+    def __init__(self, values: dict[str, Any], node_name: str = 'ministral_node',
+                 **kwargs: Any) -> None:
         super().__init__('mission_bridge',
-                         parameter_overrides=[Parameter('use_sim_time', value=True)])
+                         parameter_overrides=[Parameter('use_sim_time', value=True)], **kwargs)
         from ministral_node.mission.executor import ExecutorSettings, MissionExecutor
         from ministral_node.safety import SafetyEnvelope
 
         clock = _RosClock(self)
         settings = Settings.from_values(values)
-        self.executor = MissionExecutor(ExecutorSettings.from_params(values),
+        self.missions = MissionExecutor(ExecutorSettings.from_params(values),
                                         SafetyEnvelope(settings.limits, clock))
         self.vehicle = VehicleState()
         reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
@@ -78,15 +79,15 @@ class MissionBridge(Node):
     def _on_camera_info(self, msg: CameraInfo) -> None:
         from ministral_node.mission.projection import CameraIntrinsics
 
-        self.executor.set_intrinsics(CameraIntrinsics.from_camera_info(
+        self.missions.set_intrinsics(CameraIntrinsics.from_camera_info(
             list(msg.k), msg.width, msg.height))
 
     def _on_decision(self, msg: String) -> None:
         decision = json.loads(msg.data)
-        self._publish(self.executor.submit(decision, self._now(), self.vehicle))
+        self._publish(self.missions.submit(decision, self._now(), self.vehicle))
 
     def _tick(self) -> None:
-        self._publish(self.executor.update(self._now(), self.vehicle))
+        self._publish(self.missions.update(self._now(), self.vehicle))
 
     def _publish(self, out: Any) -> None:
         if out.setpoint is not None:
@@ -94,9 +95,10 @@ class MissionBridge(Node):
             msg = PoseStamped()
             msg.header.stamp = self.get_clock().now().to_msg()
             msg.header.frame_id = 'map'
-            msg.pose.position.x, msg.pose.position.y, msg.pose.position.z = sp.x, sp.y, sp.z
-            msg.pose.orientation.z, msg.pose.orientation.w = math.sin(sp.yaw / 2), \
-                math.cos(sp.yaw / 2)
+            # Floats: a decision's integer altitude (JSON 20) reaches the setpoint as it is.
+            position, q = msg.pose.position, msg.pose.orientation
+            position.x, position.y, position.z = float(sp.x), float(sp.y), float(sp.z)
+            q.z, q.w = math.sin(float(sp.yaw) / 2), math.cos(float(sp.yaw) / 2)
             self._setpoint.publish(msg)
         for command in out.commands:
             self._command.publish(String(data=json.dumps(command)))

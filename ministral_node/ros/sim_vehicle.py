@@ -1,11 +1,11 @@
 """The simulator over DDS, exactly as a vehicle: what it publishes and what it obeys.
 
 Publishes (relative names, like a camera driver and MAVROS remapped to the node's inputs):
-`/clock` (rosgraph_msgs/Clock, every step), `image_raw` (sensor_msgs/Image rgb8) and
-`camera_info` at the camera rate, `pose` (geometry_msgs/PoseStamped, local ENU from home,
-frame `map`, the MAVROS `local_position/pose` convention) every step unless the pose is lost,
+`/clock` (rosgraph_msgs/Clock, 50 Hz of simulated time), `image_raw` (sensor_msgs/Image rgb8)
+and `camera_info` at the camera rate, `pose` (geometry_msgs/PoseStamped, local ENU from home,
+frame `map`, the MAVROS `local_position/pose` convention, 30 Hz) unless the pose is lost,
 `battery` (sensor_msgs/BatteryState, 2 Hz) and `ground_heartbeat` (std_msgs/Header, 1 Hz,
-frame_id `ground`) while the ground link is up.
+frame_id `ground`) while the ground link is up (the simulator's faults decide).
 Consumes `setpoint_position` (PoseStamped, local ENU) and the node's `~/vehicle_command`
 (std_msgs/String, JSON {"command": ...}).
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+from typing import Any
 
 from builtin_interfaces.msg import Time
 from geometry_msgs.msg import PoseStamped
@@ -56,8 +57,9 @@ class SimVehicleNode(Node):
 
     def __init__(self, sim: Simulator, name: str = 'sim_vehicle',
                  vehicle_command_topic: str = VEHICLE_COMMAND_TOPIC,
-                 battery_rate_hz: float = 2.0, heartbeat_rate_hz: float = 1.0) -> None:
-        super().__init__(name)
+                 battery_rate_hz: float = 2.0, clock_rate_hz: float = 50.0,
+                 pose_rate_hz: float = 30.0, **kwargs: Any) -> None:
+        super().__init__(name, **kwargs)
         self.sim = sim
         self.lock = threading.Lock()
         reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
@@ -72,9 +74,9 @@ class SimVehicleNode(Node):
         self.create_subscription(PoseStamped, 'setpoint_position', self._on_setpoint, reliable)
         self.create_subscription(String, vehicle_command_topic, self._on_command, reliable)
         self._battery_every = 1.0 / battery_rate_hz
-        self._heartbeat_every = 1.0 / heartbeat_rate_hz
-        self._next_battery = 0.0
-        self._next_heartbeat = 0.0
+        self._every = {'battery': 1.0 / battery_rate_hz, 'clock': 1.0 / clock_rate_hz,
+                       'pose': 1.0 / pose_rate_hz}
+        self._next = dict.fromkeys(self._every, 0.0)
         self.frames_published = 0
         self.bad_commands: list[str] = []
         self.on_frame = None  # optional callable(Frame) for recorders
@@ -109,20 +111,25 @@ class SimVehicleNode(Node):
                 frame = self.sim.frame()
                 pose = self.sim.pose()
                 battery = self.sim.battery_pct()
-                link = self.sim.link_up()
+                heartbeat = self.sim.heartbeat()
             now = stamp(t)
-            self._clock.publish(Clock(clock=now))
-            if pose is not None:
+            if self._due('clock', t):
+                self._clock.publish(Clock(clock=now))
+            if self._due('pose', t) and pose is not None:
                 self._publish_pose(now, *pose)
-            if t + 1e-9 >= self._next_battery:
-                self._next_battery += self._battery_every
+            if self._due('battery', t):
                 self._publish_battery(now, battery)
-            if t + 1e-9 >= self._next_heartbeat:
-                self._next_heartbeat += self._heartbeat_every
-                if link:
-                    self._heartbeat.publish(Header(stamp=now, frame_id='ground'))
+            if heartbeat:
+                self._heartbeat.publish(Header(stamp=now, frame_id='ground'))
             if frame is not None:
                 self._publish_frame(now, frame)
+
+    def _due(self, name: str, t: float) -> bool:
+        if t + 1e-9 < self._next[name]:
+            return False
+        while self._next[name] <= t + 1e-9:
+            self._next[name] += self._every[name]
+        return True
 
     def _publish_pose(self, now: Time, position: tuple[float, float, float],
                       heading_deg: float) -> None:

@@ -36,6 +36,7 @@ class Airframe:
     yaw_rate_deg_s: float = 60.0
     rtl_altitude_m: float = 15.0  # RTL_RETURN_ALT (relative to home)
     offboard_loss_s: float = 1.0  # COM_OF_LOSS_T
+    offboard_entry_s: float = 0.5  # setpoints stream this long before OFFBOARD is taken
     hover_drain_pct_s: float = 0.06  # about 25 min of hover on a full battery
     speed_drain_pct_s: float = 0.002  # extra per (m/s)^2
 
@@ -66,6 +67,8 @@ class Multirotor:
     commands: list[tuple[float, dict]] = field(default_factory=list)
     last_setpoint_t: float | None = None
     rtl_phase: str = ''
+    mode_command_t: float | None = None  # last takeoff/land/return_to_home/hold command
+    stream_started: float | None = None
 
     def __post_init__(self) -> None:
         if self.cruise_mps is None:
@@ -81,6 +84,8 @@ class Multirotor:
         """Obey one `~/vehicle_command` dict (unknown commands are recorded and ignored)."""
         self.commands.append((t, dict(command)))
         name = command.get('command')
+        if name in ('takeoff', 'land', 'return_to_home', 'hold'):
+            self.mode_command_t = t
         if name == 'takeoff':
             altitude = float(command.get('altitude_m', 10.0))
             if self.mode == LANDED:
@@ -101,14 +106,24 @@ class Multirotor:
             self.photos.append(Photo(t, tuple(self.position), self.heading_deg))
 
     def setpoint(self, t: float, x: float, y: float, z: float, yaw_enu: float | None) -> None:
-        """A streamed position setpoint (local ENU, yaw counter-clockwise from east); the
-        vehicle switches to offboard once it is flying."""
+        """A streamed position setpoint (local ENU, yaw counter-clockwise from east). A flying
+        vehicle switches to offboard once setpoints have streamed for `offboard_entry_s`
+        after its last mode command (as PX4 wants a stream before it accepts OFFBOARD), so a
+        late setpoint does not undo a land or a return."""
         if not all(math.isfinite(v) for v in (x, y, z)):
             return
+        gap = math.inf if self.last_setpoint_t is None else t - self.last_setpoint_t
         self.last_setpoint_t = t
-        if self.mode in (LANDED, LAND):
-            return  # PX4 needs an arm/takeoff first; a landing is not interrupted by a stream
-        self.mode = OFFBOARD
+        if self.stream_started is None or gap > self.airframe.offboard_loss_s / 2:
+            self.stream_started = t
+        if self.mode == LANDED:
+            return  # PX4 needs an arm/takeoff first
+        if self.mode != OFFBOARD:
+            if self.mode_command_t is not None and self.stream_started <= self.mode_command_t:
+                self.stream_started = t
+            if t - self.stream_started < self.airframe.offboard_entry_s:
+                return
+            self.mode = OFFBOARD
         self.goal = (x, y, z)
         self.goal_heading = None if yaw_enu is None or not math.isfinite(yaw_enu) else \
             (90.0 - math.degrees(yaw_enu)) % 360.0

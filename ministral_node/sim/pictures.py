@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from ministral_node.training.scenes import COLORS
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 PANEL = 460
 MARGIN = 36
+FONT = ImageFont.load_default(size=12)  # a FreeType font: accents of every suite language
 FAULT_COLORS = {'link_loss': (250, 200, 200), 'pose_lost': (220, 200, 250),
                 'battery_low': (250, 230, 180), 'remote_down': (200, 230, 250)}
 
@@ -54,11 +55,11 @@ def _map(sim: Simulator, scenario: Scenario) -> Image.Image:
         draw.rectangle([x - r, y - r, x + r, y + r], fill=COLORS[obj.color], outline=(0, 0, 0))
         if (obj.kind, obj.color) in placed:
             draw.ellipse([x - r - 4, y - r - 4, x + r + 4, y + r + 4], outline=(0, 0, 0), width=2)
-            draw.text((x + r + 5, y - 6), obj.label, fill=(0, 0, 0))
+            draw.text((x + r + 5, y - 6), obj.label, fill=(0, 0, 0), font=FONT)
     hx, hy = px(0.0, 0.0)
     draw.line([hx - 7, hy, hx + 7, hy], fill=(0, 0, 0), width=2)
     draw.line([hx, hy - 7, hx, hy + 7], fill=(0, 0, 0), width=2)
-    draw.text((hx + 6, hy + 4), 'home', fill=(0, 0, 0))
+    draw.text((hx + 6, hy + 4), 'home', fill=(0, 0, 0), font=FONT)
     samples = sim.trace.samples[::5] + sim.trace.samples[-1:]
     end = max(samples[-1].t, 1e-6)
     for a, b in zip(samples, samples[1:]):
@@ -75,14 +76,14 @@ def _map(sim: Simulator, scenario: Scenario) -> Image.Image:
         here = min(sim.trace.samples, key=lambda s: abs(s.t - t)).position
         x, y = px(*here[:2])
         draw.ellipse([x - 7, y - 7, x + 7, y + 7], fill=(255, 255, 255), outline=(0, 0, 0))
-        draw.text((x - 3, y - 6), str(number), fill=(0, 0, 0))
+        draw.text((x - 3, y - 6), str(number), fill=(0, 0, 0), font=FONT)
     x, y = px(*sim.trace.samples[-1].position[:2])
     draw.regular_polygon((x, y, 6), 3, fill=(0, 0, 0))
     bar = 10 ** math.floor(math.log10(extent))
     draw.line([MARGIN, PANEL - 14, MARGIN + bar * scale, PANEL - 14], fill=(0, 0, 0), width=3)
-    draw.text((MARGIN, PANEL - 30), f'{bar:g} m   north up', fill=(0, 0, 0))
+    draw.text((MARGIN, PANEL - 30), f'{bar:g} m   north up', fill=(0, 0, 0), font=FONT)
     draw.text((8, 6), f'{scenario.name} [{scenario.language}, {scenario.category}]',
-              fill=(0, 0, 0))
+              fill=(0, 0, 0), font=FONT)
     return image
 
 
@@ -104,24 +105,25 @@ def _altitude(sim: Simulator, scenario: Scenario) -> Image.Image:
         stop = end if fault.duration_s is None else min(end, fault.at + fault.duration_s)
         draw.rectangle([px(fault.at, top), px(stop, 0)],
                        fill=FAULT_COLORS.get(fault.kind, (230, 230, 230)))
-        draw.text((px(fault.at, top)[0] + 2, upper + 2), fault.kind, fill=(90, 0, 0))
+        draw.text((px(fault.at, top)[0] + 2, upper + 2), fault.kind, fill=(90, 0, 0),
+                  font=FONT)
     draw.rectangle([left, upper, right, lower], outline=(0, 0, 0))
     for k in range(0, 6):
         z = top * k / 5
-        draw.text((4, px(0, z)[1] - 6), f'{z:.0f}', fill=(0, 0, 0))
+        draw.text((4, px(0, z)[1] - 6), f'{z:.0f}', fill=(0, 0, 0), font=FONT)
         t = end * k / 5
-        draw.text((px(t, 0)[0] - 8, lower + 6), f'{t:.0f}', fill=(0, 0, 0))
+        draw.text((px(t, 0)[0] - 8, lower + 6), f'{t:.0f}', fill=(0, 0, 0), font=FONT)
     if show_limit:
         y = px(0, sim.limits.max_altitude_m)[1]
         draw.line([left, y, right, y], fill=(200, 40, 40), width=1)
-        draw.text((right - 110, y - 14), 'max_altitude_m', fill=(200, 40, 40))
+        draw.text((right - 110, y - 14), 'max_altitude_m', fill=(200, 40, 40), font=FONT)
     for number, (t, _) in enumerate(sim.trace.sent, 1):
         x = px(t, 0)[0]
         draw.line([x, upper, x, lower], fill=(120, 120, 120))
-        draw.text((x + 2, lower - 14), str(number), fill=(0, 0, 0))
+        draw.text((x + 2, lower - 14), str(number), fill=(0, 0, 0), font=FONT)
     points = [px(s.t, s.position[2]) for s in samples[::5] + samples[-1:]]
     draw.line(points, fill=(30, 60, 200), width=2)
-    draw.text((left, 8), 'altitude (m) over simulated time (s)', fill=(0, 0, 0))
+    draw.text((left, 8), 'altitude (m) over simulated time (s)', fill=(0, 0, 0), font=FONT)
     return image
 
 
@@ -138,7 +140,7 @@ def trajectory_png(sim: Simulator, scenario: Scenario, result: Result | None,
     canvas.paste(right, (PANEL, 0))
     draw = ImageDraw.Draw(canvas)
     for row, line in enumerate(lines):
-        draw.text((8, PANEL + 4 + 16 * row), line, fill=(0, 0, 0))
+        draw.text((8, PANEL + 4 + 16 * row), line, fill=(0, 0, 0), font=FONT)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     canvas.save(path)
@@ -154,10 +156,10 @@ def annotate(image: np.ndarray, boxes: list[tuple[str, list[float]]], caption: s
     for label, box in boxes:
         x0, y0, x1, y1 = box[0] * w, box[1] * h, box[2] * w, box[3] * h
         draw.rectangle([x0, y0, x1, y1], outline=(255, 0, 255), width=2)
-        draw.text((x0 + 2, max(0, y0 - 12)), label, fill=(255, 0, 255))
+        draw.text((x0 + 2, max(0, y0 - 12)), label, fill=(255, 0, 255), font=FONT)
     if caption:
         draw.rectangle([0, h - 14, w, h], fill=(0, 0, 0))
-        draw.text((3, h - 13), caption[:60], fill=(255, 255, 255))
+        draw.text((3, h - 13), caption[:60], fill=(255, 255, 255), font=FONT)
     return frame
 
 

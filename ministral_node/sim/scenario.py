@@ -15,6 +15,7 @@ A suite is a YAML file (`config/sim_suite.yaml` is the default one):
         expect: {final_altitude_m: 20}
         world: {seed: 4, objects: [{kind: pad, color: red, east: 0, north: 20}]}
         faults: [{kind: link_loss, at: 30}]
+        speed: 1             # at most real time (the node's watchdog runs on the steady clock)
         camera: {pitch_deg: 45}
         params: {max_altitude_m: 50}
 
@@ -68,6 +69,7 @@ class Scenario:
     vehicle: dict[str, Any] = field(default_factory=dict)
     visual: bool = False
     description: str = ''
+    speed: float | None = None  # at most this real-time factor (timing-critical scenarios)
 
 
 def _merge(defaults: dict, item: dict) -> dict:
@@ -115,7 +117,8 @@ def scenario_from_dict(data: dict[str, Any]) -> Scenario:
                     float(data.get('duration_s', 60.0)), dict(data.get('world') or {}), faults,
                     dict(data.get('camera') or {}), dict(data.get('params') or {}),
                     dict(data.get('vehicle') or {}), bool(visual),
-                    str(data.get('description', '')))
+                    str(data.get('description', '')),
+                    None if data.get('speed') is None else float(data['speed']))
 
 
 def load_suite(path: str | Path = DEFAULT_SUITE, names: list[str] | None = None,

@@ -224,15 +224,17 @@ def _displacement(sim: Simulator, start: float, end: float) -> float:
 
 
 def _check_failsafe_return(sim: Simulator, value: Any) -> Check:
-    """failsafe_return: true: after the first link_loss at t, the vehicle holds (moves at most
-    3 m from t + link_loss_timeout_s + 1 s on) and is sent home (or the configured
-    failsafe_action) within t + link_loss_timeout_s + failsafe_hold_s + 1 s, then lands home
-    when the action is return_to_home."""
+    """failsafe_return: true: the link is lost at t (the last heartbeat that got through
+    before the first link_loss fault); the vehicle holds (moves at most 3 m from
+    t + link_loss_timeout_s + 1 s on) and is sent home (or the configured failsafe_action)
+    within t + link_loss_timeout_s + failsafe_hold_s + 1 s, then lands home when the action
+    is return_to_home."""
     lim = sim.limits
     fault = sim.faults.first('link_loss')
     if fault is None:
         return Check('failsafe_return', False, 'no link_loss fault in the scenario', True)
-    lost = fault.at + lim.link_loss_timeout_s
+    before = [t for t in sim.trace.heartbeats if t <= fault.at]
+    lost = (before[-1] if before else fault.at) + lim.link_loss_timeout_s
     deadline = lost + lim.failsafe_hold_s + 1.0
     action = lim.failsafe_action
     sent = [t for t, c in sim.vehicle.commands if c.get('command') == action and t >= lost - 0.5]
@@ -291,6 +293,9 @@ class Result:
     photos: int = 0
     collisions: int = 0
     decisions: list[dict] = field(default_factory=list)
+    vehicle_commands: list[dict] = field(default_factory=list)  # {t, command...} received
+    modes: list[list] = field(default_factory=list)  # [t, mode] at each vehicle mode change
+    missions: list[dict] = field(default_factory=list)  # ~/mission status changes
     sim_time_s: float = 0.0
     real_time_factor: float = 0.0
     simulator_rtf: float = 0.0  # simulated seconds per wall second of simulating alone
@@ -305,6 +310,8 @@ class Result:
                 'violations': [v.to_dict() for v in self.violations],
                 'final_position': self.final_position, 'photos': self.photos,
                 'collisions': self.collisions, 'decisions': self.decisions,
+                'vehicle_commands': self.vehicle_commands, 'modes': self.modes,
+                'missions': self.missions,
                 'sim_time_s': round(self.sim_time_s, 2),
                 'real_time_factor': round(self.real_time_factor, 2),
                 'simulator_rtf': round(self.simulator_rtf, 1),
@@ -318,6 +325,15 @@ def _collisions(sim: Simulator) -> int:
             episodes += 1
         before = sample.touching
     return episodes
+
+
+def _modes(sim: Simulator) -> list[list]:
+    changes, before = [], None
+    for sample in sim.trace.samples:
+        if sample.mode != before:
+            changes.append([round(sample.t, 2), sample.mode])
+            before = sample.mode
+    return changes
 
 
 def score(scenario: Scenario, sim: Simulator, sources: str = '',
@@ -338,7 +354,9 @@ def score(scenario: Scenario, sim: Simulator, sources: str = '',
     return Result(scenario.name, scenario.language, scenario.category, scenario.visual,
                   succeeded, len(violations), '; '.join(reasons) or 'all expectations met',
                   sources, checks, violations, [round(p, 2) for p in _final(sim).position],
-                  len(sim.vehicle.photos), collisions, list(sim.trace.decisions), sim.t,
+                  len(sim.vehicle.photos), collisions, list(sim.trace.decisions),
+                  [{'t': round(t, 2), **c} for t, c in sim.vehicle.commands], _modes(sim),
+                  list(sim.trace.missions), sim.t,
                   sim.real_time_factor() if real_time_factor is None else real_time_factor)
 
 

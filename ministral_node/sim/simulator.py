@@ -56,7 +56,9 @@ class Trace:
     samples: list[Sample] = field(default_factory=list)
     setpoints: list[tuple[float, tuple[float, float, float]]] = field(default_factory=list)
     sent: list[tuple[float, str]] = field(default_factory=list)  # operator commands
-    decisions: list[dict] = field(default_factory=list)
+    decisions: list[dict] = field(default_factory=list)  # the node's, as received
+    missions: list[dict] = field(default_factory=list)  # ~/mission status changes
+    heartbeats: list[float] = field(default_factory=list)  # ground heartbeats sent
 
 
 class Simulator:
@@ -65,7 +67,7 @@ class Simulator:
     def __init__(self, layout: Layout, limits: Limits, camera: CameraModel | None = None,
                  faults: FaultSchedule | None = None, vehicle: Multirotor | None = None,
                  seed: int = 0, step_s: float = 0.02, render: bool = True,
-                 contact_every: int = 5) -> None:
+                 contact_every: int = 5, heartbeat_rate_hz: float = 1.0) -> None:
         self.layout = layout
         self.limits = limits
         self.camera = camera or CameraModel()
@@ -80,6 +82,8 @@ class Simulator:
         self._contact_every = contact_every
         self._touching = False
         self._next_frame = 0.0
+        self._heartbeat_every = 1.0 / heartbeat_rate_hz
+        self._next_heartbeat = 0.0
         self._last_frame: Frame | None = None
         self._battery_faults_done: set[int] = set()
         self._busy_s = 0.0  # wall time spent stepping and rendering
@@ -190,6 +194,16 @@ class Simulator:
     def link_up(self) -> bool:
         """Whether the ground station's heartbeat gets through."""
         return self.faults.active('link_loss', self.t) is None
+
+    def heartbeat(self) -> bool:
+        """Whether a ground heartbeat is sent now (its rate, while the link is up)."""
+        if self.t + 1e-9 < self._next_heartbeat:
+            return False
+        self._next_heartbeat += self._heartbeat_every
+        if not self.link_up():
+            return False
+        self.trace.heartbeats.append(self.t)
+        return True
 
     def remote_up(self) -> bool:
         """Whether the remote model endpoint answers."""
