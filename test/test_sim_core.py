@@ -254,6 +254,7 @@ def test_a_landing_on_the_named_pad_with_photos_succeeds_and_elsewhere_fails():
         results.append(score(spec, sim, 'rules'))
     assert results[0].succeeded and results[0].photos == 2
     assert results[0].reason == 'all expectations met'
+    assert results[0].setpoint_rate_hz == pytest.approx(25.0)  # every other 20 ms step
     assert not results[1].succeeded and results[1].safety_violations == 0
     assert results[1].checks[0].measured['distance_m'] == pytest.approx(4.0, abs=0.3)
     assert results[1].reason.startswith('landed_near:')
@@ -366,3 +367,44 @@ def test_pictures_of_a_flight_and_an_annotated_gif(tmp_path):
     gif = write_gif([boxed, other], tmp_path / 'v.gif', 2.0)
     assert Image.open(gif).n_frames == 2
     assert write_gif([], tmp_path / 'none.gif', 2.0) is None
+
+
+# Remote endpoint fault -------------------------------------------------------------------------
+
+def test_the_relay_forwards_until_the_endpoint_goes_down():
+    import socket
+    import threading
+
+    from ministral_node.sim.link import FaultyRelay
+
+    server = socket.create_server(('127.0.0.1', 0))
+
+    def echo():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            with conn:
+                data = conn.recv(100)
+                conn.sendall(b'echo ' + data)
+
+    threading.Thread(target=echo, daemon=True).start()
+    relay = FaultyRelay('127.0.0.1', server.getsockname()[1]).start()
+    try:
+        with socket.create_connection(('127.0.0.1', relay.port), timeout=5) as sock:
+            sock.sendall(b'hello')
+            assert sock.recv(100) == b'echo hello'
+        relay.set_down(True)
+        with socket.create_connection(('127.0.0.1', relay.port), timeout=5) as sock:
+            sock.settimeout(5)
+            try:
+                sock.sendall(b'hello')
+                answer = sock.recv(100)
+            except OSError:
+                answer = b''
+            assert answer == b''  # accepted, then closed without an answer
+        assert relay.connections == 1 and relay.refused == 1
+    finally:
+        relay.close()
+        server.close()

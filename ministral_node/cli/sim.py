@@ -82,6 +82,7 @@ class Flight:
         self.boxes: list[tuple[str, list[float]]] = []
         self.caption = ''
         self.sim: Any = None
+        self.relay: Any = None
 
     def now(self) -> float:
         """The simulated time (0 before the flight starts)."""
@@ -97,6 +98,8 @@ class Flight:
         from ministral_node.sim.simulator import Simulator
 
         scenario, args = self.scenario, self.args
+        if 'remote' in self.sources:
+            self._relay_remote()
         limits = Limits.from_params(self.values)
         sim = Simulator.for_scenario(scenario, limits)
         self.sim = sim
@@ -152,6 +155,23 @@ class Flight:
             context.try_shutdown()
             if sim.world is not None:
                 sim.close()
+            if self.relay is not None:
+                self.relay.close()
+
+    def _relay_remote(self) -> None:
+        """Point the node's remote_url at a relay the scenario's remote_down fault cuts."""
+        from urllib.parse import urlsplit
+
+        from ministral_node.sim.link import FaultyRelay
+
+        url = self.args.remote_url or str(self.values.get('remote_url') or '')
+        parts = urlsplit(url)
+        if not parts.hostname:
+            raise RuntimeError('the remote source needs --remote-url (an OpenAI-compatible '
+                               'server, e.g. ministral-serve on 127.0.0.1)')
+        port = parts.port or (443 if parts.scheme == 'https' else 80)
+        self.relay = FaultyRelay(parts.hostname, port).start()
+        self.values = {**self.values, 'remote_url': self.relay.url + parts.path}
 
     def _fly(self, sim: Any, vehicle: Any, operator: _Operator) -> float:
         scenario = self.scenario
@@ -170,6 +190,8 @@ class Flight:
                 sim.trace.sent.append((sim.t, command.text))
                 operator.send(command.text)
             vehicle.advance(chunk)
+            if self.relay is not None and self.relay.down == sim.remote_up():
+                self.relay.set_down(not sim.remote_up())
             if speed > 0:
                 ahead = began + sim.t / speed - time.perf_counter()
                 if ahead > 0:
@@ -320,6 +342,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--speed', type=float, default=4.0,
                         help='at most this many simulated seconds per second (0: no limit; a '
                              "scenario's own speed caps it)")
+    parser.add_argument('--remote-url', default=None,
+                        help='remote model endpoint for the remote source (reached through a '
+                             'relay that remote_down faults cut)')
     parser.add_argument('--params', default=str(DEFAULT_PARAMS),
                         help='node parameters file (default config/ministral.yaml)')
     parser.add_argument('--executor', choices=('auto', 'node', 'bridge'), default='auto',

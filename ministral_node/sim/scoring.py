@@ -12,6 +12,7 @@ Expectations (`expect:` in a scenario; `CRITERIA` lists them): see each `_check_
 from __future__ import annotations
 
 import math
+import statistics
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -296,6 +297,7 @@ class Result:
     vehicle_commands: list[dict] = field(default_factory=list)  # {t, command...} received
     modes: list[list] = field(default_factory=list)  # [t, mode] at each vehicle mode change
     missions: list[dict] = field(default_factory=list)  # ~/mission status changes
+    setpoint_rate_hz: float | None = None  # median rate of the setpoint stream (simulated time)
     sim_time_s: float = 0.0
     real_time_factor: float = 0.0
     simulator_rtf: float = 0.0  # simulated seconds per wall second of simulating alone
@@ -311,7 +313,7 @@ class Result:
                 'final_position': self.final_position, 'photos': self.photos,
                 'collisions': self.collisions, 'decisions': self.decisions,
                 'vehicle_commands': self.vehicle_commands, 'modes': self.modes,
-                'missions': self.missions,
+                'missions': self.missions, 'setpoint_rate_hz': self.setpoint_rate_hz,
                 'sim_time_s': round(self.sim_time_s, 2),
                 'real_time_factor': round(self.real_time_factor, 2),
                 'simulator_rtf': round(self.simulator_rtf, 1),
@@ -325,6 +327,12 @@ def _collisions(sim: Simulator) -> int:
             episodes += 1
         before = sample.touching
     return episodes
+
+
+def _setpoint_rate(sim: Simulator) -> float | None:
+    times = [t for t, _ in sim.trace.setpoints]
+    gaps = [b - a for a, b in zip(times, times[1:]) if 0.0 < b - a < 1.0]
+    return round(1.0 / statistics.median(gaps), 1) if gaps else None
 
 
 def _modes(sim: Simulator) -> list[list]:
@@ -356,7 +364,7 @@ def score(scenario: Scenario, sim: Simulator, sources: str = '',
                   sources, checks, violations, [round(p, 2) for p in _final(sim).position],
                   len(sim.vehicle.photos), collisions, list(sim.trace.decisions),
                   [{'t': round(t, 2), **c} for t, c in sim.vehicle.commands], _modes(sim),
-                  list(sim.trace.missions), sim.t,
+                  list(sim.trace.missions), _setpoint_rate(sim), sim.t,
                   sim.real_time_factor() if real_time_factor is None else real_time_factor)
 
 
