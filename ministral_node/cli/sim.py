@@ -33,6 +33,8 @@ DEFAULT_PARAMS = Path(__file__).resolve().parents[2] / 'config' / 'ministral.yam
 NODE = parameters.NODE_NAME
 # After the last command: landed this long (and every command answered) ends a flight early.
 SETTLE_S = 4.0
+# The video draws a decision's boxes on the frames of this long after it (simulated seconds).
+BOX_SHOWN_S = 2.0
 
 
 def parse_sources(values: list[str]) -> list[list[str]]:
@@ -83,6 +85,7 @@ class Flight:
         self.caption = ''
         self.sim: Any = None
         self.relay: Any = None
+        self.boxes_t = -math.inf
 
     def now(self) -> float:
         """The simulated time (0 before the flight starts)."""
@@ -218,18 +221,19 @@ class Flight:
 
         if round(frame.t * self.args.video_fps) != round((frame.t - 1e-3) * self.args.video_fps) \
                 or not self.frames:
-            self.frames.append(annotate(frame.image, list(self.boxes),
+            recent = frame.t - self.boxes_t <= BOX_SHOWN_S
+            self.frames.append(annotate(frame.image, list(self.boxes) if recent else [],
                                         f't={frame.t:5.1f}s {self.caption}'))
 
     def decision(self, decision: dict) -> None:
-        """Keep the boxes of the latest decision that has any (drawn on the video)."""
+        """Keep the boxes of the latest decision that has any (drawn on the next frames)."""
         boxes = []
         for item in [decision] + list((decision.get('params') or {}).get('steps') or []):
             target = item.get('target') or {}
             if target.get('box'):
                 boxes.append((str(target.get('label', '')), list(target['box'])))
         if boxes:
-            self.boxes = boxes
+            self.boxes, self.boxes_t = boxes, self.now()
         self.caption = f'{decision.get("source")}: {decision.get("action")}'
 
 
