@@ -42,4 +42,4 @@ def test_the_ci_scenarios_fly_and_succeed_without_safety_violations(tmp_path, ca
         assert os.path.getsize(result['picture']) > 5000
         assert os.path.getsize(result['video']) > 5000
         assert result['sources'] == 'rules' and result['real_time_factor'] > 0
-    assert 'category   fault' in printed and 'real-time factor' in printed
+    assert 'category fault' in printed and 'real-time factor' in printed

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 # What the measurement allows beyond a limit (numerical integration, not a margin to use).
 ALTITUDE_SLACK_M = 0.3
 SPEED_SLACK_MPS = 0.15
+# A failsafe hold: from this long after the link is declared lost (12 m/s braking at 3 m/s^2,
+# plus the overshoot of a position hold), the vehicle stays within this distance.
+HOLD_BRAKE_S = 3.0
+HOLD_WITHIN_M = 2.0
 
 
 @dataclass(frozen=True)
@@ -226,10 +230,10 @@ def _displacement(sim: Simulator, start: float, end: float) -> float:
 
 def _check_failsafe_return(sim: Simulator, value: Any) -> Check:
     """failsafe_return: true: the link is lost at t (the last heartbeat that got through
-    before the first link_loss fault); the vehicle holds (moves at most 3 m from
-    t + link_loss_timeout_s + 1 s on) and is sent home (or the configured failsafe_action)
-    within t + link_loss_timeout_s + failsafe_hold_s + 1 s, then lands home when the action
-    is return_to_home."""
+    before the first link_loss fault); the vehicle holds (once it had HOLD_BRAKE_S to stop
+    after t + link_loss_timeout_s, it moves at most HOLD_WITHIN_M until the action) and is
+    sent home (or the configured failsafe_action) within t + link_loss_timeout_s +
+    failsafe_hold_s + 1 s, then lands home when the action is return_to_home."""
     lim = sim.limits
     fault = sim.faults.first('link_loss')
     if fault is None:
@@ -240,8 +244,8 @@ def _check_failsafe_return(sim: Simulator, value: Any) -> Check:
     action = lim.failsafe_action
     sent = [t for t, c in sim.vehicle.commands if c.get('command') == action and t >= lost - 0.5]
     acted = sent[0] if sent else None
-    moved = _displacement(sim, lost + 1.0, acted if acted is not None else deadline)
-    ok = acted is not None and acted <= deadline and moved <= 3.0
+    moved = _displacement(sim, lost + HOLD_BRAKE_S, acted if acted is not None else deadline)
+    ok = acted is not None and acted <= deadline and moved <= HOLD_WITHIN_M
     if action == 'return_to_home':
         ok = ok and _landed(sim) and _distance_to(sim, 'home') <= 1.5
     measured = {'action_at_s': None if acted is None else round(acted, 2),
@@ -376,23 +380,24 @@ def summary(results: list[Result]) -> dict:
 
 
 def table(results: list[Result]) -> str:
-    """Succeeded / total per source configuration, category and language, as text."""
-    lines = []
-    groups = [('sources', lambda r: r.sources or '-'), ('category', lambda r: r.category),
-              ('language', lambda r: r.language),
-              ('visual', lambda r: 'visual' if r.visual else 'non-visual')]
-    lines.append(f'{"group":<10} {"value":<16} {"ok":>4} {"of":>4} {"rate":>6} {"safety":>7}')
+    """Succeeded / flown and safety violations per category, language and visual-or-not (rows)
+    for each source configuration (columns), as text."""
+    configs = sorted({r.sources or '-' for r in results}, key=lambda c: (c.count(','), c))
+    width = max([14, *(len(c) + 2 for c in configs)])
+    groups = [('category', lambda r: r.category), ('language', lambda r: r.language),
+              ('camera', lambda r: 'visual' if r.visual else 'non-visual'),
+              ('all', lambda r: '')]
+    lines = [f'{"":<22}' + ''.join(f'{c:>{width}}' for c in configs)]
     for title, key in groups:
-        values: dict[str, list[Result]] = {}
-        for result in results:
-            values.setdefault(key(result), []).append(result)
-        for value, members in sorted(values.items()):
-            ok = sum(r.succeeded for r in members)
-            bad = sum(r.safety_violations for r in members)
-            lines.append(f'{title:<10} {value:<16} {ok:>4} {len(members):>4} '
-                         f'{100.0 * ok / len(members):>5.0f}% {bad:>7}')
-    ok = sum(r.succeeded for r in results)
-    bad = sum(r.safety_violations for r in results)
-    lines.append(f'{"all":<10} {"":<16} {ok:>4} {len(results):>4} '
-                 f'{100.0 * ok / max(len(results), 1):>5.0f}% {bad:>7}')
+        for value in sorted({key(r) for r in results}):
+            cells = []
+            for config in configs:
+                members = [r for r in results if (r.sources or '-') == config
+                           and key(r) == value]
+                ok = sum(r.succeeded for r in members)
+                cells.append(f'{ok}/{len(members)}' if members else '-')
+            lines.append(f'{title:<9}{value:<13}' + ''.join(f'{c:>{width}}' for c in cells))
+    safety = [sum(r.safety_violations for r in results if (r.sources or '-') == c)
+              for c in configs]
+    lines.append(f'{"safety violations":<22}' + ''.join(f'{v:>{width}}' for v in safety))
     return '\n'.join(lines)
