@@ -274,6 +274,12 @@ def test_the_failsafe_return_is_timed_from_the_last_heartbeat():
     assert outcomes[0].succeeded
     assert not outcomes[1].succeeded
     assert outcomes[1].checks[0].measured['deadline_s'] == pytest.approx(28.0)
+    sim = Simulator.for_scenario(spec, limits, render=False)  # flies on instead of holding
+    scripted_flight(sim, {0.0: [{'command': 'takeoff', 'altitude_m': 10.0}],
+                          27.0: [{'command': 'return_to_home'}]}, 60.0,
+                    {4.0: (0.0, 400.0, 10.0, 0.0), 27.0: None})
+    wandered = score(spec, sim).checks[0].measured
+    assert wandered['hold_moved_m'] > wandered['hold_bound_m'] > 2.0
 
 
 def test_speeding_is_a_safety_violation_and_fails_the_scenario():

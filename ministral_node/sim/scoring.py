@@ -26,9 +26,7 @@ if TYPE_CHECKING:
 # What the measurement allows beyond a limit (numerical integration, not a margin to use).
 ALTITUDE_SLACK_M = 0.3
 SPEED_SLACK_MPS = 0.15
-# A failsafe hold: from this long after the link is declared lost (12 m/s braking at 3 m/s^2,
-# plus the overshoot of a position hold), the vehicle stays within this distance.
-HOLD_BRAKE_S = 3.0
+# A failsafe hold stays within its braking distance plus this of where the link was lost.
 HOLD_WITHIN_M = 2.0
 
 
@@ -230,10 +228,11 @@ def _displacement(sim: Simulator, start: float, end: float) -> float:
 
 def _check_failsafe_return(sim: Simulator, value: Any) -> Check:
     """failsafe_return: true: the link is lost at t (the last heartbeat that got through
-    before the first link_loss fault); the vehicle holds (once it had HOLD_BRAKE_S to stop
-    after t + link_loss_timeout_s, it moves at most HOLD_WITHIN_M until the action) and is
-    sent home (or the configured failsafe_action) within t + link_loss_timeout_s +
-    failsafe_hold_s + 1 s, then lands home when the action is return_to_home."""
+    before the first link_loss fault); the vehicle holds: from t + link_loss_timeout_s until
+    the failsafe action it never gets farther from where it was then than it needs to brake
+    from the speed it had (v^2 / 2a) plus HOLD_WITHIN_M; it is sent home (or the configured
+    failsafe_action) within t + link_loss_timeout_s + failsafe_hold_s + 1 s, and then lands
+    home when the action is return_to_home."""
     lim = sim.limits
     fault = sim.faults.first('link_loss')
     if fault is None:
@@ -244,12 +243,19 @@ def _check_failsafe_return(sim: Simulator, value: Any) -> Check:
     action = lim.failsafe_action
     sent = [t for t, c in sim.vehicle.commands if c.get('command') == action and t >= lost - 0.5]
     acted = sent[0] if sent else None
-    moved = _displacement(sim, lost + HOLD_BRAKE_S, acted if acted is not None else deadline)
-    ok = acted is not None and acted <= deadline and moved <= HOLD_WITHIN_M
+    window = [x for x in sim.trace.samples
+              if lost <= x.t <= (acted if acted is not None else deadline)]
+    moved, bound = 0.0, HOLD_WITHIN_M
+    if window:
+        start = window[0]
+        bound += start.speed_h ** 2 / (2 * sim.vehicle.airframe.max_accel_mps2)
+        moved = max(math.dist(start.position[:2], x.position[:2]) for x in window)
+    ok = acted is not None and acted <= deadline and moved <= bound
     if action == 'return_to_home':
         ok = ok and _landed(sim) and _distance_to(sim, 'home') <= 1.5
     measured = {'action_at_s': None if acted is None else round(acted, 2),
                 'deadline_s': round(deadline, 2), 'hold_moved_m': round(moved, 2),
+                'hold_bound_m': round(bound, 2),
                 'landed_home': _landed(sim) and _distance_to(sim, 'home') <= 1.5}
     return Check('failsafe_return', ok, measured, action)
 
