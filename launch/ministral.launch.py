@@ -101,6 +101,9 @@ def generate_launch_description():
                          'Empty: battery in the namespace',
         'heartbeat_topic': 'Ground-station heartbeat (std_msgs/Header). Empty: '
                            'ground_heartbeat in the namespace',
+        'setpoint_topic': 'Mission executor setpoints (PoseStamped, with execute_missions), '
+                          'e.g. mavros/setpoint_position/local. Empty: setpoint_position in '
+                          'the namespace',
     }
     return LaunchDescription([
         DeclareLaunchArgument('params_file',

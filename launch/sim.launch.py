@@ -40,6 +40,7 @@ PASSED_THROUGH = {
     'pose_topic': '/mavros/local_position/pose',
     'battery_topic': '/mavros/battery',
     'heartbeat_topic': '',
+    'setpoint_topic': '/mavros/setpoint_position/local',
     'use_sim_time': 'true',
     'autostart': '',
     'log_level': 'info',

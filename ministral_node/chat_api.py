@@ -86,4 +86,10 @@ def error_message(body: bytes) -> str:
         return error
     if isinstance(data, dict) and isinstance(data.get('detail'), str):  # FastAPI style
         return data['detail']
+    message = data.get('message') if isinstance(data, dict) else None  # Mistral's API
+    if isinstance(message, str):
+        return message
+    if isinstance(message, dict) and isinstance(message.get('detail'), list):
+        return '; '.join(f'{"/".join(str(p) for p in d.get("loc", []))}: {d.get("msg")}'
+                         for d in message['detail'] if isinstance(d, dict))
     return json.dumps(data)[:200]

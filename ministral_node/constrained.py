@@ -8,8 +8,12 @@ writes a proposal that parses and validates. Generation always ends inside `max_
   closes every object (no extra keys) and allows no escapes or whitespace, so the output has
   a computable worst-case size;
 * when the tokens left come down to the size of a minimal completion, the mask narrows to
-  single-byte tokens and to the closing quote wherever a string may end, which finishes the
-  object within that reserve.
+  single-byte tokens, to the closing quote wherever a string may end and to the closing
+  bracket wherever an array may end (a mission keeps its minimum of steps), which finishes
+  the object within that reserve;
+* the reserve is per action when the schema is a choice of `action` branches (the proposal
+  schema): a `mission` needs a larger one than a `land`, so while the action name is written
+  the mask drops the actions whose minimal completion no longer fits the tokens left.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import copy
 import json
 import time
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Any
 
 import llguidance
@@ -86,8 +90,16 @@ def generation_schema(schema: dict | None = None) -> dict:
     Accepts a subset of what the proposal schema accepts: strings are shorter (rationale 160,
     label 60, others 200 characters), numbers lie within +-100000 in steps of 0.01.
     """
-    base = copy.deepcopy(schema if schema is not None else proposal_schema())
+    if schema is None:
+        return copy.deepcopy(_contract_generation_schema())
+    base = copy.deepcopy(schema)
     return _bound(_resolve(base, base))
+
+
+@lru_cache(maxsize=1)
+def _contract_generation_schema() -> dict:
+    """The contract's generation schema, built once (about 15 ms since missions)."""
+    return generation_schema(proposal_schema())
 
 
 def _number_bytes(schema: dict) -> int:
@@ -127,7 +139,8 @@ def max_output_bytes(schema: Any, minimal_strings: bool = False) -> int:
         elif kind == 'array':
             if 'maxItems' not in schema:
                 raise ValueError('an array without maxItems is unbounded')
-            count = schema['maxItems']
+            # Minimal: the tight mask closes an array as soon as it may end.
+            count = max(1, schema.get('minItems', 0)) if minimal_strings else schema['maxItems']
             item = max_output_bytes(schema.get('items', {}), minimal_strings)
             sizes.append(2 + count * item + max(0, count - 1))
         elif kind == 'object':
@@ -140,6 +153,23 @@ def max_output_bytes(schema: Any, minimal_strings: bool = False) -> int:
         else:
             raise ValueError(f'cannot bound type {kind!r}')
     return max(sizes)
+
+
+ACTION_PREFIX = b'{"action":"'
+
+
+def branch_reserves(schema: dict) -> dict[str, int]:
+    """Tokens that finish each action branch at worst with single-byte tokens, by action name
+    ({} unless `schema` is a choice of objects with an `action` const first)."""
+    reserves: dict[str, int] = {}
+    for branch in schema.get('anyOf', ()):
+        props = branch.get('properties', {}) if isinstance(branch, dict) else {}
+        action = props.get('action', {}).get('const')
+        if not isinstance(action, str) or next(iter(props), None) != 'action':
+            return {}
+        size = max_output_bytes(branch, minimal_strings=True) + 1
+        reserves[action] = max(reserves.get(action, 0), size)
+    return reserves
 
 
 @dataclass
@@ -176,8 +206,11 @@ class JsonConstraint:
         if self._start.is_error():
             raise GenerationError(f'grammar error: {self._start.get_error()}')
         self.worst_case_tokens = max_output_bytes(self.schema)
-        # Enough tokens to finish any partial output when every token is a single byte.
-        self.reserve_tokens = max_output_bytes(self.schema, minimal_strings=True) + 1
+        # Enough tokens to finish a partial output of each action when every token is a single
+        # byte; the budget must fit at least one action.
+        self.action_reserves = branch_reserves(self.schema)
+        self.reserve_tokens = min(self.action_reserves.values()) if self.action_reserves \
+            else max_output_bytes(self.schema, minimal_strings=True) + 1
 
     @cached_property
     def single_byte_tokens(self) -> np.ndarray:
@@ -189,12 +222,19 @@ class JsonConstraint:
                 single[token] = True
         return single
 
+    def _single_token(self, text: str) -> int:
+        tokens = self.tokenizer.tokenize_str(text)
+        if len(tokens) != 1:
+            raise ValueError(f'the tokenizer has no single token for {text!r}')
+        return tokens[0]
+
     @cached_property
     def quote_token(self) -> int:
-        tokens = self.tokenizer.tokenize_str('"')
-        if len(tokens) != 1:
-            raise ValueError('the tokenizer has no single token for \'"\'')
-        return tokens[0]
+        return self._single_token('"')
+
+    @cached_property
+    def close_bracket_token(self) -> int:
+        return self._single_token(']')
 
     def start_matcher(self) -> llguidance.LLMatcher:
         """A matcher at the start of the grammar, for one request."""
@@ -224,6 +264,8 @@ class JsonProcessor:
         self.bitmask = llg_numpy.allocate_token_bitmask(1, constraint.vocab_size)
         self.stats = MaskStats([])
         self.tight_steps = 0
+        self.cut_lists = 0  # arrays closed by the tight mask where the model could go on
+        self.text = b''
 
     def allowed(self) -> np.ndarray:
         """Bool [vocab] of the tokens the grammar allows next."""
@@ -234,7 +276,10 @@ class JsonProcessor:
     def process(self, logits: np.ndarray) -> np.ndarray:
         began = time.perf_counter()
         allowed = self.allowed()
-        if self.max_new_tokens - self.generated <= self.constraint.reserve_tokens:
+        action, naming = self._action()
+        if naming:
+            allowed = self._fitting_actions(allowed)
+        elif self.max_new_tokens - self.generated <= self._reserve(action):
             allowed = self._tight(allowed)
         if not allowed.any():
             raise GenerationError(f'the constraint allows no token: {self.matcher.get_error()}')
@@ -249,20 +294,61 @@ class JsonProcessor:
         self.stats.times.append(time.perf_counter() - began)
         return masked
 
+    def _action(self) -> tuple[str | None, bool]:
+        """The action written so far (None if not yet) and whether its name is being written
+        (only for schemas with per-action reserves)."""
+        if not self.constraint.action_reserves:
+            return None, False
+        if len(self.text) < len(ACTION_PREFIX):
+            return None, ACTION_PREFIX.startswith(self.text)
+        if not self.text.startswith(ACTION_PREFIX):
+            return None, False
+        name, quote, _ = self.text[len(ACTION_PREFIX):].partition(b'"')
+        return (name.decode('utf-8', 'replace'), False) if quote else (None, True)
+
+    def _reserve(self, action: str | None) -> int:
+        reserves = self.constraint.action_reserves
+        if action in reserves:
+            return reserves[action]
+        return max(reserves.values()) if reserves else self.constraint.reserve_tokens
+
+    def _fitting_actions(self, allowed: np.ndarray) -> np.ndarray:
+        """`allowed` without the tokens that start an action whose reserve exceeds the budget
+        (the reserve counts the whole object, so the bytes written so far come off it)."""
+        left = self.max_new_tokens - self.generated
+        fits = [ACTION_PREFIX + name.encode() + b'"'
+                for name, reserve in self.constraint.action_reserves.items()
+                if reserve - len(self.text) <= left - 1]
+        if len(fits) == len(self.constraint.action_reserves):
+            return allowed
+        narrowed = allowed.copy()
+        for token in np.flatnonzero(allowed):
+            written = self.text + self.constraint.tokenizer.decode_bytes([int(token)])
+            if not any(full.startswith(written) or written.startswith(full) for full in fits):
+                narrowed[token] = False
+        return narrowed
+
     def _tight(self, allowed: np.ndarray) -> np.ndarray:
         self.tight_steps += 1
-        quote = self.constraint.quote_token
-        if allowed[quote]:
-            only = np.zeros_like(allowed)
-            only[quote] = True
-            return only
+        for closing in (self.constraint.quote_token, self.constraint.close_bracket_token):
+            if allowed[closing]:
+                if closing == self.constraint.close_bracket_token and allowed[self._comma]:
+                    self.cut_lists += 1
+                only = np.zeros_like(allowed)
+                only[closing] = True
+                return only
         narrowed = allowed & self.constraint.single_byte_tokens
         if self.constraint.eos_id < allowed.shape[0] and allowed[self.constraint.eos_id]:
             narrowed[self.constraint.eos_id] = True
         return narrowed if narrowed.any() else allowed
 
+    @cached_property
+    def _comma(self) -> int:
+        return self.constraint._single_token(',')
+
     def advance(self, token: int) -> None:
         self.generated += 1
+        self.text += self.constraint.tokenizer.decode_bytes([token])
         if not self.matcher.consume_token(token):
             raise GenerationError(f'token {token} broke the grammar: {self.matcher.get_error()}')
 
@@ -280,6 +366,7 @@ class JsonProcessor:
                 raise GenerationError(f'forced tokens broke the grammar: '
                                       f'{self.matcher.get_error()}')
             self.generated += len(tokens)
+            self.text += self.constraint.tokenizer.decode_bytes(tokens)
         return tokens
 
     def accepting(self) -> bool:

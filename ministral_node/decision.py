@@ -4,6 +4,11 @@ A source (remote model, onboard model, rule parser, failsafe) produces a `Propos
 params, target, confidence, rationale. The pipeline wraps it with identity, timing, the frame
 and model used, the safety report and the attempts into the published decision dict, which
 always validates against `config/decision.schema.json`.
+
+Contract 1.1.0 adds the `mission` action: `params.steps` is an ordered list of 2 to 16 steps,
+each `{action, params, target}` shaped like a single proposal (no nested missions; answer,
+clarify and reject are not steps). `steps_of(proposal)` gives any proposal as its steps (a
+single action is a one-step list), `mission(...)` builds one.
 """
 
 from __future__ import annotations
@@ -21,9 +26,12 @@ import jsonschema
 from ministral_node.resources import config_path
 
 SCHEMA_FILE = 'decision.schema.json'
-SCHEMA_VERSION = '1.0.0'
+SCHEMA_VERSION = '1.2.0'  # 1.1.0: the mission action; 1.2.0: confidence_detail, unverified
 SOURCES = ('remote', 'onboard', 'rules', 'failsafe')
-OUTCOMES = ('ok', 'error', 'timeout', 'invalid', 'skipped', 'unavailable')
+MISSION = 'mission'
+NOT_STEPS = frozenset({MISSION, 'answer', 'clarify', 'reject'})  # actions a step cannot take
+OUTCOMES = ('ok', 'error', 'timeout', 'invalid', 'skipped', 'unavailable', 'unverified')
+UNVERIFIED = 'unverified'  # a valid proposal the verify stage did not let through (1.2.0)
 
 
 class DecisionError(ValueError):
@@ -96,6 +104,29 @@ def actions() -> tuple[str, ...]:
     return tuple(load_schema()['$defs']['actions']['enum'])
 
 
+@lru_cache(maxsize=1)
+def step_actions() -> tuple[str, ...]:
+    """The actions a mission step may take (every action but mission, answer, clarify,
+    reject)."""
+    return tuple(a for a in actions() if a not in NOT_STEPS)
+
+
+@lru_cache(maxsize=1)
+def mission_steps_limit() -> int:
+    """Most steps the contract allows in a mission (`max_mission_steps` may lower it)."""
+    return int(load_schema()['$defs']['params']['mission']['properties']['steps']['maxItems'])
+
+
+def _finite(data: Any, where: str) -> None:
+    """Raise `DecisionError` at the first non-finite float in nested params."""
+    if isinstance(data, float) and not math.isfinite(data):
+        raise DecisionError(f'{where}: {data} is not a finite number')
+    items = data.items() if isinstance(data, dict) else enumerate(data) \
+        if isinstance(data, list) else ()
+    for key, value in items:
+        _finite(value, f'{where}/{key}')
+
+
 def _specific(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
     """Descend from an anyOf failure into the branch the data meant (its `action` matched)."""
     while error.validator in ('anyOf', 'allOf') and error.context:
@@ -108,7 +139,9 @@ def _specific(error: jsonschema.ValidationError) -> jsonschema.ValidationError:
             if all(any(list(e.relative_path)[:1] == ['action'] for e in errs)
                    for errs in branches.values()) and isinstance(error.instance, dict):
                 action = error.instance.get('action')
-                error.message = f'unknown action {action!r}; expected one of {list(actions())}'
+                error.message = (f'action {action!r} is not allowed here' if action in actions()
+                                 else f'unknown action {action!r}; expected one of '
+                                 f'{list(actions())}')
             return error
         error = min(meant, key=len)[0]
     return error
@@ -153,21 +186,49 @@ class Target:
     def to_dict(self) -> dict:
         return {'label': self.label, 'box': None if self.box is None else list(self.box)}
 
+    @classmethod
+    def from_dict(cls, data: dict | None) -> Target | None:
+        """The target of a (validated) proposal or step dict; None for null."""
+        if data is None:
+            return None
+        return cls(data['label'], None if data['box'] is None else tuple(data['box']))
+
+
+@dataclass(frozen=True)
+class ConfidenceDetail:
+    """How a proposal's confidence was obtained: `method` (token_logprobs: measured from the
+    model's token probabilities; model_reported: the number the model wrote), the overall
+    value, per-field values (`action`, `params.<name>`, `target.box`) and a note."""
+
+    method: str
+    overall: float
+    fields: dict[str, float] = field(default_factory=dict)
+    note: str = ''
+
+    def to_dict(self) -> dict:
+        return {'method': self.method, 'overall': float(self.overall),
+                'fields': {k: float(v) for k, v in self.fields.items()},
+                'note': shorten(self.note, 300)}
+
 
 @dataclass
 class Proposal:
-    """What one decision source proposes, before the safety envelope and the pipeline."""
+    """What one decision source proposes, before the safety envelope and the pipeline.
+
+    `confidence_detail` is measured by the source, never written by a model: it is published
+    beside the proposal (the decision's `confidence_detail`), not part of it."""
 
     action: str
     params: dict[str, Any] = field(default_factory=dict)
     target: Target | None = None
     confidence: float = 1.0
     rationale: str = ''
+    confidence_detail: ConfidenceDetail | None = None
 
     def to_dict(self) -> dict:
         return {
             'action': self.action,
-            'params': dict(self.params),
+            'params': copy.deepcopy(dict(self.params)),
             'target': None if self.target is None else self.target.to_dict(),
             'confidence': float(self.confidence),
             'rationale': shorten(self.rationale, 200),
@@ -184,15 +245,11 @@ class Proposal:
         if not isinstance(data, dict):
             raise DecisionError(f'proposal must be a JSON object, got {type(data).__name__}')
         validate_proposal(data)
-        for key, value in data['params'].items():
-            if isinstance(value, float) and not math.isfinite(value):
-                raise DecisionError(f'params/{key}: {value} is not a finite number')
-        target = data['target']
+        _finite(data['params'], 'params')
         return cls(
             action=data['action'],
-            params=dict(data['params']),
-            target=None if target is None else Target(
-                target['label'], None if target['box'] is None else tuple(target['box'])),
+            params=copy.deepcopy(data['params']),
+            target=Target.from_dict(data['target']),
             confidence=float(data['confidence']),
             rationale=data['rationale'],
         )
@@ -205,6 +262,28 @@ class Proposal:
         except (json.JSONDecodeError, TypeError) as exc:
             raise DecisionError(f'proposal is not valid JSON: {exc}') from exc
         return cls.from_dict(data)
+
+
+def step_dict(proposal: Proposal) -> dict:
+    """A proposal as a mission step: `{action, params, target}`."""
+    return {'action': proposal.action, 'params': copy.deepcopy(proposal.params),
+            'target': None if proposal.target is None else proposal.target.to_dict()}
+
+
+def mission(steps: list[Proposal], rationale: str = '', confidence: float = 1.0) -> Proposal:
+    """A `mission` proposal running `steps` (single-action proposals) in order."""
+    return Proposal(MISSION, {'steps': [step_dict(step) for step in steps]}, None, confidence,
+                    rationale)
+
+
+def steps_of(proposal: Proposal) -> list[Proposal]:
+    """The steps a proposal runs: a mission's steps (with its confidence and rationale), or
+    the proposal itself as a one-step list."""
+    if proposal.action != MISSION:
+        return [proposal]
+    return [Proposal(step['action'], copy.deepcopy(step['params']),
+                     Target.from_dict(step['target']), proposal.confidence, proposal.rationale)
+            for step in proposal.params['steps']]
 
 
 def clarify(question: str, rationale: str = '', confidence: float = 1.0) -> Proposal:
@@ -337,6 +416,8 @@ def make_decision(
         'attempts': [a.to_dict() for a in attempts],
         'notes': [shorten(n, 300) for n in notes],
     }
+    if proposal.confidence_detail is not None:
+        decision['confidence_detail'] = proposal.confidence_detail.to_dict()
     validate_decision(decision)
     return decision
 

@@ -15,7 +15,6 @@ simulation clock under `use_sim_time`; `steady` times each decision's deadline a
 
 from __future__ import annotations
 
-import itertools
 import logging
 import threading
 import uuid
@@ -24,11 +23,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ministral_node.camera import EncodedFrame, LatestFrame
+from ministral_node.camera import EncodedFrame, LatestFrame, camera_silence
 from ministral_node.commands import CommandError, decode_string_message
 from ministral_node.decision import Proposal
 from ministral_node.health import ERROR, LEVEL_NAMES, OK, STALE, WARN, HealthBoard
 from ministral_node.image_conversion import CompressedImageData, ImageError, RawImage
+from ministral_node.mission.executor import ExecutorOutput, ExecutorSettings, MissionExecutor
+from ministral_node.mission.projection import CameraIntrinsics
 from ministral_node.pipeline import DecisionPipeline
 from ministral_node.settings import Settings
 from ministral_node.sources.base import Decider
@@ -78,7 +79,8 @@ class DecisionLoop:
     def __init__(self, settings: Settings, clock: Clock, publish: Callable[[dict], None], *,
                  wake: Callable[[], None] = lambda: None, steady: Clock | None = None,
                  stamp_clock: Clock | None = None, health: HealthBoard | None = None,
-                 build: SourceBuilder = _build, sim_time: bool = False) -> None:
+                 build: SourceBuilder = _build, sim_time: bool = False,
+                 execute: Callable[[ExecutorOutput], None] = lambda out: None) -> None:
         self.settings = settings
         self.clock = clock
         self.steady = steady or clock
@@ -101,12 +103,20 @@ class DecisionLoop:
         self.last_decision: dict | None = None
         self.counts: Counter[str] = Counter()
         self.frames_received = 0
-        self._ids = itertools.count(1)
         self._commands: deque[_Command] = deque()
         self._failsafes: deque[_Failsafe] = deque()
         self._lock = threading.Condition()
         self._running: Cancellation | None = None
         self._draining = False
+        # With execute_missions, published decisions are flown: `execute` publishes what the
+        # executor says (setpoints, vehicle commands, mission status).
+        self.executor = MissionExecutor(ExecutorSettings.from_params(settings.values),
+                                        self.pipeline.envelope) \
+            if settings.values['execute_missions'] else None
+        self._execute = execute
+        self._executor_lock = threading.Lock()
+        self._watching_camera_since = self.clock.now()
+        self._silence_logged_at: float | None = None
         self.health.set('camera', WARN, 'waiting for frames')
         self.health.set('link', WARN, 'no ground-station heartbeat yet')
 
@@ -119,6 +129,8 @@ class DecisionLoop:
             self.sources = sources
             self.pipeline = self._make_pipeline(sources)
             self.state = ACTIVE
+        self._watching_camera_since = self.clock.now()
+        self._apply_executor()
         log.info('active: sources %s then failsafe', [s.source for s in sources])
         self._wake()
 
@@ -140,6 +152,10 @@ class DecisionLoop:
                       'are left to it', STOP_WAIT_S)
         for command in waiting:
             self._refuse(reason, command)
+        if self.executor is not None:
+            with self._executor_lock:
+                out = self.executor.abort(reason, self.clock.now(), self.vehicle)
+            self._execute(out)
         with self._lock:
             sources, self.sources = self.sources, []
             self.pipeline = self._make_pipeline([])
@@ -163,6 +179,7 @@ class DecisionLoop:
         self.camera_rate.expected_hz = watchdog.camera_expected_rate_hz
         self.escalation.configure(watchdog.failsafe_action, watchdog.failsafe_hold_s)
         self.pipeline.apply(settings)
+        self._apply_executor()
         configure_sources(self.sources, settings.values)
 
     # Inputs (any thread)
@@ -170,13 +187,14 @@ class DecisionLoop:
     def command(self, payload: bytes | str) -> None:
         """A command as received: serialized std_msgs/String bytes, or text."""
         command = _Command(str(uuid.uuid4()), '', self.steady.now())
-        self.counts['commands_received'] += 1
+        self._count('commands_received')
         try:
             command.text = payload if isinstance(payload, str) else \
                 decode_string_message(payload)
         except CommandError as exc:
             self._refuse(str(exc), command)
             return
+        dropped, depth = None, 0
         with self._lock:
             state = self.state
             if state == ACTIVE:
@@ -228,7 +246,40 @@ class DecisionLoop:
         else:
             log.info('ground link up (heartbeat from %s)', sender or '?')
         self.escalation.clear()
+        if self.executor is not None:
+            with self._executor_lock:
+                self.executor.clear_failsafe()
         self.health.set('link', OK, 'up', heartbeats=self.link.heartbeats)
+
+    def camera_info(self, k: list[float], width: int, height: int) -> None:
+        """The camera's intrinsics (sensor_msgs/CameraInfo K and size), to place targets."""
+        if self.executor is not None:
+            with self._executor_lock:
+                self.executor.set_intrinsics(CameraIntrinsics.from_camera_info(k, width,
+                                                                               height))
+
+    # Executing (the setpoint timer)
+
+    def execute(self) -> None:
+        """One executor tick: advance the running mission and publish its outputs."""
+        if self.executor is None or self.state != ACTIVE:
+            return
+        with self._executor_lock:
+            out = self.executor.update(self.clock.now(), self.vehicle)
+        self._execute(out)
+
+    def mission_status(self) -> dict | None:
+        """The executor's status (the ~/mission heartbeat), or None when not executing."""
+        if self.executor is None:
+            return None
+        with self._executor_lock:
+            return self.executor.status(self.clock.now())
+
+    def _apply_executor(self) -> None:
+        if self.executor is not None:
+            with self._executor_lock:
+                self.executor.apply(ExecutorSettings.from_params(self.settings.values),
+                                    self.pipeline.envelope)
 
     # Deciding (the decision thread)
 
@@ -268,20 +319,31 @@ class DecisionLoop:
                                        command_id=item.id, received=item.received)
         self._emit(decision)
 
+    def _count(self, name: str) -> None:
+        with self._lock:
+            self.counts[name] += 1
+
     def _refuse(self, reason: str, command: _Command) -> None:
-        self.counts['commands_refused'] += 1
+        self._count('commands_refused')
         self._emit(self.pipeline.refuse(reason, text=command.text, command_id=command.id,
                                         received=command.received))
 
     def _emit(self, decision: dict) -> None:
-        self.counts['decisions'] += 1
+        self._count('decisions')
         self.last_decision = decision
         self._publish(decision)
+        if self.executor is not None and self.state == ACTIVE:
+            with self._executor_lock:
+                out = self.executor.submit(decision, self.clock.now(), self.vehicle)
+            self._execute(out)
 
     # Supervision (10 Hz, steady clock)
 
-    def supervise(self) -> None:
-        """Link loss and failsafe escalation, the clock, camera rate and staleness."""
+    def supervise(self, camera_publishers: int = 0, camera_topic: str = 'image_raw') -> None:
+        """Link loss and failsafe escalation, the clock, camera rate and staleness.
+
+        `camera_publishers` (matched on `camera_topic`, from the adapter) tells a camera that
+        streams frames the transport cannot carry from one that is not there."""
         paused = self._clock_health()
         change = None if paused else self.link.update()
         if change is not None:
@@ -293,7 +355,7 @@ class DecisionLoop:
             proposal = self.escalation.due(busy=False)
             if proposal is not None:
                 self._preempt(_Failsafe(proposal, proposal.rationale))
-        self._camera_health()
+        self._camera_health(camera_publishers, camera_topic)
 
     def _preempt(self, failsafe: _Failsafe) -> None:
         with self._lock:
@@ -327,15 +389,26 @@ class DecisionLoop:
                 self.health.set('link', OK, 'up', heartbeats=self.link.heartbeats)
         return False
 
-    def _camera_health(self) -> None:
+    def _camera_health(self, publishers: int = 0, topic: str = 'image_raw') -> None:
         age = self.camera_rate.last_age_s()
         rate = self.camera_rate.rate_hz()
         expected = self.camera_rate.expected_hz
         values = {'frames': self.frames_received, 'rate_hz': f'{rate:.1f}',
                   'expected_rate_hz': f'{expected:g}'}
-        if age is None:
+        if self.frames.last_decode_s is not None:
+            values['last_decode_ms'] = f'{self.frames.last_decode_s * 1000:.1f}'
+        now = self.clock.now()
+        max_age = self.settings.watchdog.max_frame_age_s
+        silence = None if self.state != ACTIVE else camera_silence(
+            publishers, age, now - self._watching_camera_since, max(5.0, 2 * max_age), topic)
+        if silence is not None:
+            if self._silence_logged_at is None or now - self._silence_logged_at >= 30.0:
+                log.warning('camera: %s', silence)
+                self._silence_logged_at = now
+            self.health.set('camera', WARN, silence, **values)
+        elif age is None:
             self.health.set('camera', WARN, 'waiting for frames', **values)
-        elif age > self.settings.watchdog.max_frame_age_s:
+        elif age > max_age:
             self.health.set('camera', STALE, f'no frame for {age:.1f} s', **values)
         elif expected > 0 and rate < 0.5 * expected:
             self.health.set('camera', WARN, f'{rate:.1f} Hz, expected {expected:g} Hz',

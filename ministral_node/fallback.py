@@ -2,6 +2,8 @@
 
 A source that fails, times out, or proposes something outside the contract hands over to the
 next; the failsafe at the bottom always answers. Every try is recorded as an `Attempt`.
+An optional `verify` callback judges each proposal (`ministral_node.verify.Verifier`): it may
+accept it (possibly changed), hand over to the next source, or choose another source's reading.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from ministral_node.decision import Attempt, DecisionError, ModelInfo, Proposal
+from ministral_node.decision import UNVERIFIED, Attempt, DecisionError, ModelInfo, Proposal
 from ministral_node.settings import ChainSettings
 from ministral_node.sources.base import Decider, DeciderError, DeciderUnavailable, DecisionRequest
 from ministral_node.sources.failsafe import FailsafeDecider
 from ministral_node.timing import Cancellation, Cancelled, Clock, Deadline
+from ministral_node.verify import Verifier
 from ministral_node.watchdog import CircuitBreaker
 
 log = logging.getLogger(__name__)
@@ -29,6 +33,19 @@ class ChainResult:
     source: str
     model: ModelInfo | None
     attempts: list[Attempt] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what verification wants the operator to know
+
+
+class Verdict(Protocol):
+    """What a verify callback returns (`ministral_node.verify.Verdict`)."""
+
+    proposal: Proposal | None  # None: hand over to the next source
+    detail: str
+    source: str | None  # another source whose reading was chosen
+    notes: tuple[str, ...]
+
+
+Verify = Callable[[str, DecisionRequest, Proposal], Verdict]
 
 
 # Time kept back for a source while the ones above it run, so a slow model cannot use up the
@@ -44,8 +61,10 @@ class FallbackChain:
                  failsafe: Decider | None = None,
                  reserve_s: Mapping[str, float] | None = None,
                  breakers: Mapping[str, CircuitBreaker] | None = None,
-                 skip: Callable[[str], str | None] = lambda source: None) -> None:
+                 skip: Callable[[str], str | None] = lambda source: None,
+                 verify: Verify | None = None) -> None:
         self.sources = list(sources)
+        self.verify = verify
         self.breakers = dict(breakers or {})
         self.skip = skip
         self.clock = clock
@@ -91,13 +110,38 @@ class FallbackChain:
                 elif breaker.failure():
                     log.warning('source %s: circuit opened after %d consecutive failures',
                                 decider.source, breaker.failures)
-            if proposal is not None:
+            if proposal is not None and self.verify is not None:
+                result = self._verified(decider, request, proposal, attempts)
+                if result is not None:
+                    return result
+            elif proposal is not None:
                 return ChainResult(proposal, decider.source, decider.model_info(), attempts)
         proposal, attempt = self._try(self.failsafe, request, math.inf, None)
         attempts.append(attempt)
         if proposal is None:  # a failsafe that fails is a bug; still never leave without one
             proposal = FailsafeDecider().decide(request, Cancellation())
         return ChainResult(proposal, self.failsafe.source, None, attempts)
+
+    def _verified(self, decider: Decider, request: DecisionRequest, proposal: Proposal,
+                  attempts: list[Attempt]) -> ChainResult | None:
+        """The result once `verify` judged `proposal` (recorded in the last attempt), or None
+        to go on with the next source."""
+        start = self.clock.now()
+        verdict = self.verify(decider.source, request, proposal)
+        tried = attempts[-1]
+        spent = tried.latency_ms + (self.clock.now() - start) * 1000.0
+        if verdict.proposal is None:
+            attempts[-1] = Attempt(tried.source, UNVERIFIED, verdict.detail, spent)
+            log.info('source %s: %s', decider.source, verdict.detail)
+            return None
+        if verdict.source is not None and verdict.source != decider.source:
+            attempts[-1] = Attempt(tried.source, UNVERIFIED, verdict.detail, spent)
+            attempts.append(Attempt(verdict.source, 'ok', 'reading chosen by verification'))
+            return ChainResult(verdict.proposal, verdict.source, None, attempts,
+                               list(verdict.notes))
+        attempts[-1] = Attempt(tried.source, tried.outcome, verdict.detail, spent)
+        return ChainResult(verdict.proposal, decider.source, decider.model_info(), attempts,
+                           list(verdict.notes))
 
     def _try(self, decider: Decider, request: DecisionRequest, budget_s: float,
              parent: Cancellation | None) -> tuple[Proposal | None, Attempt]:
@@ -132,3 +176,4 @@ class FallbackChain:
         self.timeouts_s = dict(settings.timeouts_s)
         for breaker in self.breakers.values():
             breaker.apply(settings.breaker_failures, settings.breaker_cooldown_s)
+        self.verify = None if settings.verify is None else Verifier(settings.verify)

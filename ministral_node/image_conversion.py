@@ -12,11 +12,15 @@ import binascii
 import io
 import re
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
 from PIL import Image as PILImage
+
+from ministral_node.image_headers import ImageError, header_size, sniff
 
 # encoding -> (channels, numpy dtype, conversion to RGB)
 _LAYOUTS: dict[str, tuple[int, str, int | None]] = {
@@ -44,10 +48,6 @@ SUPPORTED_ENCODINGS = tuple(_LAYOUTS)
 MAX_SIDE = 32_768
 
 
-class ImageError(ValueError):
-    """An image message cannot be turned into a picture; the message says why."""
-
-
 @dataclass(frozen=True)
 class RawImage:
     """The fields of a sensor_msgs/Image that matter for decoding."""
@@ -68,20 +68,46 @@ class CompressedImageData:
     data: bytes | memoryview | bytearray
 
 
+def pixel_bytes(encoding: str) -> int:
+    """Bytes one pixel takes in a supported raw `encoding`."""
+    channels, dtype, _ = _LAYOUTS[encoding]
+    return channels * np.dtype(dtype).itemsize
+
+
+@contextmanager
+def _image_errors(what: str) -> Iterator[None]:
+    """Turn any exception but ImageError into ImageError('<what>: <type>: <message>')."""
+    try:
+        yield
+    except ImageError:
+        raise
+    except Exception as exc:
+        raise ImageError(f'{what}: {type(exc).__name__}: {exc}') from exc
+
+
+def check_size(width: int, height: int, max_pixels: int, what: str = 'image') -> None:
+    """Raise ImageError unless width x height is a picture of at most `max_pixels`."""
+    if width <= 0 or height <= 0:
+        raise ImageError(f'zero-size {what} ({width}x{height})')
+    if width > MAX_SIDE or height > MAX_SIDE:
+        raise ImageError(f'{what} side over {MAX_SIDE} px ({width}x{height})')
+    if width * height > max_pixels:
+        raise ImageError(f'{what} of {width}x{height} = {width * height} px exceeds '
+                         f'max_image_pixels={max_pixels}')
+
+
 def check_raw(image: RawImage, max_pixels: int) -> None:
     """Raise ImageError if the header and the data do not describe a usable image."""
+    with _image_errors(f'raw image ({image.encoding!r}) header is unusable'):
+        _check_raw(image, max_pixels)
+
+
+def _check_raw(image: RawImage, max_pixels: int) -> None:
     if image.encoding not in _LAYOUTS:
         raise ImageError(f'unsupported encoding {image.encoding!r} '
                          f'(supported: {", ".join(SUPPORTED_ENCODINGS)})')
-    if image.width <= 0 or image.height <= 0:
-        raise ImageError(f'zero-size image ({image.width}x{image.height})')
-    if image.width > MAX_SIDE or image.height > MAX_SIDE:
-        raise ImageError(f'image side over {MAX_SIDE} px ({image.width}x{image.height})')
-    if image.width * image.height > max_pixels:
-        raise ImageError(f'image of {image.width}x{image.height} = '
-                         f'{image.width * image.height} px exceeds max_image_pixels={max_pixels}')
-    channels, dtype, _ = _LAYOUTS[image.encoding]
-    row_bytes = image.width * channels * np.dtype(dtype).itemsize
+    check_size(image.width, image.height, max_pixels)
+    row_bytes = image.width * pixel_bytes(image.encoding)
     if image.encoding in ('yuv422', 'uyvy', 'yuv422_yuy2', 'yuyv') and image.width % 2:
         raise ImageError(f'{image.encoding} needs an even width, got {image.width}')
     if image.step < row_bytes:
@@ -105,6 +131,11 @@ def _to_uint8(gray16: np.ndarray) -> np.ndarray:
 def decode_raw(image: RawImage, max_pixels: int = 200_000_000) -> np.ndarray:
     """RGB uint8 array (height, width, 3) from a raw image; ImageError if it is not usable."""
     check_raw(image, max_pixels)
+    with _image_errors(f'raw {image.encoding} image cannot be converted'):
+        return _convert_raw(image)
+
+
+def _convert_raw(image: RawImage) -> np.ndarray:
     channels, dtype, conversion = _LAYOUTS[image.encoding]
     dt = np.dtype(dtype).newbyteorder('>' if image.is_bigendian else '<')
     rows = np.frombuffer(image.data, np.uint8).reshape(image.height, image.step)
@@ -120,31 +151,55 @@ def decode_raw(image: RawImage, max_pixels: int = 200_000_000) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(pixels), conversion)
 
 
-def decode_compressed(image: CompressedImageData, max_pixels: int = 200_000_000) -> np.ndarray:
-    """RGB uint8 array from JPEG/PNG bytes; ImageError if corrupt, unknown or too large."""
-    fmt = image.format.lower()
-    if 'compresseddepth' in fmt:
+def check_compressed(image: CompressedImageData, max_pixels: int) -> tuple[str, int, int]:
+    """(kind, width, height) of a JPEG or PNG message from its bytes' header alone.
+
+    ImageError if it is a depth image, empty, another format (whatever `format` says) or its
+    header is broken or too large.
+    """
+    if 'compresseddepth' in str(image.format).lower():
         raise ImageError(f'compressed depth images are not supported (format {image.format!r})')
     if len(image.data) == 0:
         raise ImageError('compressed image has no data')
-    data = bytes(image.data)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('error', PILImage.DecompressionBombWarning)
-            with PILImage.open(io.BytesIO(data)) as picture:
-                width, height = picture.size
-                if width * height > max_pixels:
-                    raise ImageError(f'compressed image of {width}x{height} = {width * height} '
-                                     f'px exceeds max_image_pixels={max_pixels}')
-                picture.load()  # raises on truncated or corrupt data, unlike cv2.imdecode
-                return np.asarray(picture.convert('RGB'))
-    except PILImage.UnidentifiedImageError as exc:
-        raise ImageError(f'compressed image ({image.format!r}, {len(data)} bytes) is not a '
-                         'recognisable JPEG or PNG') from exc
-    except (OSError, SyntaxError, ValueError, PILImage.DecompressionBombWarning,
-            PILImage.DecompressionBombError) as exc:
-        raise ImageError(f'compressed image ({image.format!r}, {len(data)} bytes) '
-                         f'cannot be decoded: {exc}') from exc
+    data = memoryview(image.data).cast('B')  # no copy: the header walk reads few bytes
+    what = f'compressed image ({image.format!r}, {len(image.data)} bytes)'
+    with _image_errors(f'{what} header is unusable'):
+        try:
+            kind = sniff(bytes(data[:32]))
+            width, height = header_size(kind, data)
+        except ImageError as exc:
+            raise ImageError(f'{what} is {exc}' if str(exc).startswith('not a ')
+                             else f'{what}: {exc}') from None
+        check_size(width, height, max_pixels, f'{kind} image')
+    return kind, width, height
+
+
+def decode_compressed(image: CompressedImageData, max_pixels: int = 200_000_000) -> np.ndarray:
+    """RGB uint8 array from JPEG/PNG bytes; ImageError if corrupt, another format or too large.
+
+    The format comes from the bytes (whatever `format` says) and the header's dimensions are
+    checked against `max_pixels` before any decoder runs; nothing but ImageError escapes.
+    """
+    kind, width, height = check_compressed(image, max_pixels)
+    what = f'{kind.upper()} image ({len(image.data)} bytes) cannot be decoded'
+    with _image_errors(what):
+        return _pillow_rgb(bytes(image.data), kind.upper(), (width, height), what)
+
+
+def _pillow_rgb(data: bytes, fmt: str, size: tuple[int, int], what: str) -> np.ndarray:
+    """Decode with Pillow's `fmt` plugin alone, to the size the header promised."""
+    with warnings.catch_warnings():
+        warnings.simplefilter('error', PILImage.DecompressionBombWarning)
+        try:
+            picture = PILImage.open(io.BytesIO(data), formats=[fmt])
+        except PILImage.UnidentifiedImageError:
+            raise ImageError(f'{what}: the {fmt} decoder does not accept its header') from None
+        with picture:
+            if picture.size != size:
+                raise ImageError(f'{what}: the decoder reads {picture.size[0]}x'
+                                 f'{picture.size[1]}, the header {size[0]}x{size[1]}')
+            picture.load()  # raises on truncated or corrupt data, unlike cv2.imdecode
+            return np.asarray(picture.convert('RGB'))
 
 
 def encode_raw(rgb: np.ndarray, encoding: str) -> RawImage:

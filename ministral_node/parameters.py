@@ -150,6 +150,18 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('breaker_cooldown_s', 30.0,
               'How long a source with an open circuit breaker is skipped before a retry.',
               minimum=0.1, maximum=3600.0),
+    ParamSpec('arbitration', 'verify',
+              'When the rule parser reads a command fully and a model reads it otherwise: '
+              'verify takes the rule reading for explicit numeric commands, the model for '
+              'visual/target commands and asks back otherwise; model_first or rules_first '
+              'always take that side.', choices=('verify', 'model_first', 'rules_first')),
+    ParamSpec('min_confidence', 0.5,
+              'A model proposal whose measured confidence (token probabilities) is below this '
+              'hands over to the next source; 0 disables the check.', minimum=0.0,
+              maximum=1.0),
+    ParamSpec('min_box_confidence', 0.05,
+              'A target box whose measured confidence is below this is published as null, '
+              'with a note; 0 keeps every box.', minimum=0.0, maximum=1.0),
     # Watchdog
     ParamSpec('link_loss_timeout_s', 10.0,
               'The ground link is lost after this long without a heartbeat (PX4 COM_DL_LOSS_T).',
@@ -168,6 +180,25 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               maximum=50.0, applies=ON_CONFIGURE),
     ParamSpec('diagnostics_period_s', 1.0, 'Period of /diagnostics messages.', minimum=0.1,
               maximum=60.0, applies=ON_CONFIGURE),
+    # Flight recorder
+    ParamSpec('record_dir', '',
+              "Directory for flight recordings (MCAP, ROS 2 CDR; one folder per run); '' "
+              'records nothing. A full disk or an unwritable directory stops recording with '
+              'WARN in /diagnostics; decisions go on.', applies=ON_CONFIGURE),
+    ParamSpec('record_image_rate_hz', 2.0,
+              'Camera frames recorded per second (JPEG, sensor_msgs/CompressedImage); the frame '
+              'a command is decided on is always kept. 0 records no frames.',
+              minimum=0.0, maximum=100.0),
+    ParamSpec('record_split_mib', 1024.0,
+              'A recording file is closed and the next one started at this size.',
+              minimum=1.0, maximum=1_000_000.0, applies=ON_CONFIGURE),
+    ParamSpec('record_split_s', 600.0,
+              'A recording file is closed and the next one started after this long.',
+              minimum=1.0, maximum=86_400.0, applies=ON_CONFIGURE),
+    ParamSpec('record_queue_depth', 256,
+              'Messages waiting for the recorder thread; beyond this they are dropped and '
+              'counted (recording never delays a decision).', minimum=1, maximum=100_000,
+              applies=ON_CONFIGURE),
     # Safety envelope
     ParamSpec('min_altitude_m', 2.0,
               'Lowest altitude above home a takeoff, altitude change or goto may command.',
@@ -227,11 +258,60 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               'Search radius used when a decision gives none.', minimum=1.0, maximum=10_000.0),
     ParamSpec('max_search_radius_m', 200.0, 'Largest search radius.', minimum=1.0,
               maximum=10_000.0),
+    ParamSpec('max_mission_steps', 8,
+              'Most steps a mission may have (the contract allows 16); longer missions are '
+              'refused with a reason, never cut.', minimum=2, maximum=16),
     ParamSpec('pose_timeout_s', 1.0,
               'A vehicle pose older than this counts as unknown.', minimum=0.05, maximum=60.0),
     ParamSpec('battery_timeout_s', 10.0,
               'A battery reading older than this counts as unknown.', minimum=0.1,
               maximum=600.0),
+    # Mission executor
+    ParamSpec('execute_missions', False,
+              'Run published decisions as missions: stream setpoint_position and send '
+              '~/vehicle_command (false on a vehicle until the bridge is tested; true in the '
+              'demo and simulator).', applies=ON_CONFIGURE),
+    ParamSpec('setpoint_rate_hz', 20.0,
+              'Rate of setpoint_position while a motion step runs (PX4 offboard needs >= 2 Hz).',
+              minimum=10.0, maximum=100.0, applies=ON_CONFIGURE),
+    ParamSpec('mission_status_rate_hz', 2.0,
+              'Rate of the ~/mission status (also sent on every change).', minimum=2.0,
+              maximum=50.0, applies=ON_CONFIGURE),
+    ParamSpec('arrival_tolerance_m', 1.0,
+              'A position step is reached within this horizontal distance.', minimum=0.05,
+              maximum=50.0),
+    ParamSpec('altitude_tolerance_m', 0.5,
+              'An altitude is reached within this.', minimum=0.05, maximum=20.0),
+    ParamSpec('yaw_tolerance_deg', 5.0, 'A heading is reached within this.', minimum=0.5,
+              maximum=90.0),
+    ParamSpec('landed_altitude_m', 0.3,
+              'Below this altitude a landing counts as done (or when the pose says landed).',
+              minimum=0.0, maximum=5.0),
+    ParamSpec('photo_interval_s', 1.0, 'Time between the photos of one capture_photo step.',
+              minimum=0.05, maximum=60.0),
+    ParamSpec('default_speed_mps', 5.0,
+              'Cruise speed the executor assumes until a set_speed step (for step timeouts '
+              'and orbits).', minimum=0.1, maximum=100.0),
+    ParamSpec('yaw_rate_deg_s', 30.0, 'Yaw rate the executor assumes for step timeouts.',
+              minimum=1.0, maximum=360.0),
+    ParamSpec('step_timeout_factor', 2.0,
+              'A step times out after factor x (distance / speed + climb / vertical speed + '
+              'turn / yaw rate) + step_timeout_margin_s (+ hold or photo time).',
+              minimum=1.0, maximum=20.0),
+    ParamSpec('step_timeout_margin_s', 10.0, 'Added to every step timeout.', minimum=0.0,
+              maximum=600.0),
+    ParamSpec('camera_mount_pitch_deg', 45.0,
+              'Camera pitch below the horizon (0 ahead, 90 straight down), to place targets.',
+              minimum=-30.0, maximum=90.0),
+    ParamSpec('camera_mount_forward_m', 0.0, 'Camera offset ahead of the vehicle origin.',
+              minimum=-5.0, maximum=5.0),
+    ParamSpec('camera_mount_right_m', 0.0, 'Camera offset right of the vehicle origin.',
+              minimum=-5.0, maximum=5.0),
+    ParamSpec('camera_mount_up_m', 0.0, 'Camera offset above the vehicle origin.',
+              minimum=-5.0, maximum=5.0),
+    ParamSpec('max_projection_distance_m', 300.0,
+              'A target placed farther than this from the camera is refused.', minimum=1.0,
+              maximum=5000.0),
     # Onboard model
     ParamSpec('model_dir', 'models/ministral-3-drone-demo',
               'Onboard model directory in the published ONNX layout; a relative path is taken '
@@ -256,9 +336,10 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               minimum=0, maximum=64, applies=ON_ACTIVATE),
     ParamSpec('inter_op_threads', 1, 'Threads across independent operators.',
               minimum=1, maximum=16, applies=ON_ACTIVATE),
-    ParamSpec('max_new_tokens', 384,
+    ParamSpec('max_new_tokens', 1024,
               'Most tokens one model decision (onboard or remote) may generate; the JSON '
-              'constraint always finishes the decision within it.', minimum=192, maximum=4096),
+              'constraint always finishes the decision within it (a mission needs about 400 '
+              'more than a single action).', minimum=192, maximum=4096),
     ParamSpec('temperature', 0.0,
               'Sampling temperature of the models (onboard and remote); 0 is greedy.',
               minimum=0.0, maximum=2.0),
@@ -293,6 +374,13 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('remote_health_period_s', 5.0,
               'How often the remote endpoint is probed (GET /v1/models) for diagnostics, '
               'beside the ground heartbeat; 0 disables the probe.', minimum=0.0, maximum=3600.0),
+    ParamSpec('remote_dialect', 'auto',
+              "The server's request dialect: how the schema goes (json_schema, llama-cpp-"
+              "python's json_object, TGI's json value, or a GBNF grammar that enforces every "
+              'bound on llama.cpp servers), whether a model name is required, the seed field. '
+              "'auto' detects it from GET /v1/models, again after an error.",
+              choices=('auto', 'openai', 'vllm', 'llama_cpp', 'llama_cpp_python', 'tgi',
+                       'ollama', 'mistral')),
 )
 
 SPECS: dict[str, ParamSpec] = {p.name: p for p in PARAMETERS}

@@ -11,9 +11,10 @@ import logging
 import uuid
 from collections.abc import Callable
 
-from ministral_node.camera import Frame, LatestFrame
+from ministral_node.camera import STALE_AFTER_DECODE, UNUSABLE, Frame, LatestFrame
 from ministral_node.commands import screen
 from ministral_node.decision import (
+    UNVERIFIED,
     Attempt,
     CommandInfo,
     ModelInfo,
@@ -23,7 +24,6 @@ from ministral_node.decision import (
 )
 from ministral_node.fallback import FallbackChain
 from ministral_node.health import ERROR, OK, HealthBoard
-from ministral_node.image_conversion import ImageError
 from ministral_node.safety import ALWAYS_ALLOWED, CONFIRMED, SafetyEnvelope
 from ministral_node.settings import PipelineSettings, Settings, defaults
 from ministral_node.sources.base import Decider, DecisionRequest
@@ -110,6 +110,7 @@ class DecisionPipeline:
                             self.settings.decision_timeout_s - (self.steady.now() - received))
         result = self.chain.decide(DecisionRequest(command, frame), deadline, cancel)
         self._record_attempts(result.attempts)
+        notes.extend(result.notes)
         if result.source == 'failsafe':
             notes.append('every decision source failed; failsafe decided')
         return self._finish(result.proposal, result.source, command, frame, result.model,
@@ -161,18 +162,22 @@ class DecisionPipeline:
         return CommandInfo(command_id or str(uuid.uuid4()), text, stamp)
 
     def _fresh_frame(self, notes: list[str]) -> Frame | None:
+        """The newest frame if it is fresh once decoded (when the source reads it)."""
         max_age = self.settings.max_frame_age_s
-        try:
-            frame = self.frames.fresh(self.clock.now(), max_age)
-        except ImageError as exc:
-            log.error('camera frame unusable: %s', exc)
-            self.health.error('camera', f'frame could not be decoded: {exc}')
+        taken = self.frames.take(self.clock, max_age)
+        if taken.status == UNUSABLE:
+            log.error('camera frame unusable: %s', taken.error)
+            self.health.error('camera', f'frame could not be decoded: {taken.error}')
             notes.append(f'decided without an image: the newest camera frame was unusable '
-                         f'({exc})')
-            return None
-        if frame is None:
+                         f'({taken.error})')
+        elif taken.status == STALE_AFTER_DECODE:
+            log.warning('camera frame %.2f s old after a %.3f s decode', taken.age_s,
+                        taken.decode_s)
+            notes.append(f'decided without an image: the newest camera frame was older than '
+                         f'{max_age:g} s once decoded (decoding took {taken.decode_s:.2f} s)')
+        elif taken.frame is None:
             notes.append(f'decided without an image: no camera frame newer than {max_age:g} s')
-        return frame
+        return taken.frame
 
     def _record_safety(self, status: str, detail: str) -> None:
         counts = self.envelope.counts
@@ -188,7 +193,7 @@ class DecisionPipeline:
                                 last_latency_ms=f'{attempt.latency_ms:.1f}')
             elif attempt.outcome == 'unavailable':
                 self.health.set(attempt.source, ERROR, attempt.detail)
-            elif attempt.outcome != 'skipped':
+            elif attempt.outcome not in ('skipped', UNVERIFIED):
                 log.warning('source %s: %s: %s', attempt.source, attempt.outcome, attempt.detail)
                 self.health.error(attempt.source, f'{attempt.outcome}: {attempt.detail}')
 

@@ -30,9 +30,11 @@ from ministral_node.decision import (
     clarify,
     reject,
     shorten,
+    steps_of,
     validate_proposal,
 )
 from ministral_node.geofence import Geofence, Point, polygon_from_flat
+from ministral_node.mission_safety import check_mission, is_mission
 from ministral_node.parameters import defaults, validate
 from ministral_node.timing import Clock, MonotonicClock
 from ministral_node.vehicle import VehicleState
@@ -72,6 +74,7 @@ class SafetyLimits:
     max_search_radius_m: float
     pose_timeout_s: float
     battery_timeout_s: float
+    max_mission_steps: int = 8
     geofence: Geofence = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -211,10 +214,17 @@ class SafetyEnvelope:
             self._record(source, proposal.action, 'passed', detail)
             return _copy(proposal), SafetyReport()
         result, report = self._evaluate(proposal, state)
-        if report.status != 'refused' and not confirmed \
-                and self._limits.needs_confirmation(result.action):
+        if report.status != 'refused' and not confirmed and any(
+                self._limits.needs_confirmation(step.action) for step in steps_of(result)):
             result, report = self._ask(result, source, report)
         self._record(source, proposal.action, report.status, _summary(report))
+        return result, report
+
+    def check_step(self, step: Proposal, source: str, vehicle: VehicleState | None
+                   ) -> tuple[Proposal, SafetyReport]:
+        """One mission step again, against the live state, when it starts executing."""
+        result, report = self._evaluate(step, self._fresh(vehicle))
+        self._record(source, f'step {step.action}', report.status, _summary(report))
         return result, report
 
     def notes(self, vehicle: VehicleState | None) -> tuple[str, ...]:
@@ -264,6 +274,15 @@ class SafetyEnvelope:
 
     def _evaluate(self, proposal: Proposal, vehicle: VehicleState
                   ) -> tuple[Proposal, SafetyReport]:
+        if is_mission(proposal):
+            try:
+                self._screen(proposal)
+            except _Refused as refusal:
+                reason = shorten(str(refusal), 300)
+                return (reject(reason, rationale='safety envelope refused mission'),
+                        SafetyReport(refused=reason))
+            return check_mission(proposal, vehicle, self._evaluate,
+                                 self._limits.max_mission_steps)
         try:
             self._screen(proposal)
             edit = _Edit(proposal, vehicle)
@@ -277,7 +296,7 @@ class SafetyEnvelope:
             return (reject(reason, rationale=f'safety envelope refused {proposal.action}'),
                     SafetyReport(refused=reason))
         result = Proposal(edit.action, edit.params, proposal.target, proposal.confidence,
-                          proposal.rationale)
+                          proposal.rationale, proposal.confidence_detail)
         if edit.changes:  # an unchanged proposal was validated by `_screen` already
             result.validate()
         return result, SafetyReport(tuple(edit.changes))

@@ -13,6 +13,7 @@ from typing import Any
 
 from ministral_node import parameters
 from ministral_node.safety import SafetyLimits
+from ministral_node.verify import VerifySettings
 
 
 @dataclass(frozen=True)
@@ -26,11 +27,12 @@ class PipelineSettings:
 
 @dataclass(frozen=True)
 class ChainSettings:
-    """The fallback chain's per-source deadlines and circuit breakers."""
+    """The fallback chain's per-source deadlines, circuit breakers and verify stage."""
 
     timeouts_s: Mapping[str, float]
     breaker_failures: int = 3
     breaker_cooldown_s: float = 30.0
+    verify: VerifySettings | None = None  # None: proposals are not cross-checked
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,8 @@ class Settings:
             pipeline=PipelineSettings(v['max_command_chars'], v['max_frame_age_s'],
                                       v['decision_timeout_s']),
             chain=ChainSettings({s: v[f'{s}_timeout_s'] for s in parameters.SOURCE_CHOICES},
-                                v['breaker_failures'], v['breaker_cooldown_s']),
+                                v['breaker_failures'], v['breaker_cooldown_s'],
+                                VerifySettings.from_params(v)),
             limits=SafetyLimits.from_params(v),
             watchdog=WatchdogSettings(v['link_loss_timeout_s'], v['failsafe_action'],
                                       v['failsafe_hold_s'], v['camera_expected_rate_hz'],

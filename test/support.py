@@ -1,9 +1,12 @@
-"""Shared test doubles: scripted decision sources driven by an injected clock."""
+"""Shared test doubles: scripted decision sources and slow camera frames driven by an injected
+clock."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
+from ministral_node.camera import EncodedFrame, Frame
 from ministral_node.decision import ModelInfo, Proposal
 from ministral_node.sources.base import DeciderError, DecisionRequest, ModelFreeSource
 from ministral_node.timing import Cancellation, FakeClock
@@ -50,3 +53,18 @@ class ScriptedDecider(ModelFreeSource):
 
 def failing(source: str, message: str = 'broken') -> ScriptedDecider:
     return ScriptedDecider(source, error=DeciderError(message))
+
+
+@dataclass(frozen=True)
+class SlowFrame(EncodedFrame):
+    """An encoded frame whose decode takes `takes_s` on `clock` and may run `meanwhile`."""
+
+    clock: FakeClock | None = None
+    takes_s: float = 0.0
+    meanwhile: Callable[[], None] | None = None
+
+    def decode(self, max_pixels: int) -> Frame:
+        self.clock.advance(self.takes_s)
+        if self.meanwhile is not None:
+            self.meanwhile()
+        return super().decode(max_pixels)

@@ -11,6 +11,9 @@ from engine_models import model
 
 from ministral_node.cli import decide
 from ministral_node.decision import validate_decision
+from ministral_node.sources.onboard import resolve_model_dir
+from ministral_node.tools.fuzz import dds_without_pixel_format, image_bytes, jpeg_bytes, png_bytes
+from ministral_node.training.evaluate import DEMO_MODEL
 
 
 def _decide(capsys, *argv):
@@ -35,10 +38,21 @@ def test_an_image_is_used(capsys, tmp_path):
 
 
 def test_the_onboard_model_decides_with_model_dir(capsys):
-    code, out, _ = _decide(capsys, '--command', 'land', '--model', str(model('random')))
+    demo = resolve_model_dir(DEMO_MODEL)
+    code, out, _ = _decide(capsys, '--command', 'land', '--model', str(demo))
     decision = json.loads(out)
     assert code == 0 and decision['source'] == 'onboard'
     assert decision['model']['provider'] == 'CPUExecutionProvider'
+    assert decision['attempts'][0]['detail'].startswith('verified: ')
+
+
+def test_a_model_proposal_that_fails_verification_hands_over(capsys):
+    code, out, _ = _decide(capsys, '--command', 'land', '--model', str(model('random')))
+    decision = json.loads(out)
+    first = decision['attempts'][0]
+    assert code == 0 and decision['source'] == 'failsafe'  # --model: onboard, then failsafe
+    assert (first['source'], first['outcome']) == ('onboard', 'unverified')
+    assert 'below min_confidence' in first['detail']  # a random model is unsure of everything
 
 
 @pytest.mark.parametrize('argv, message', [
@@ -53,11 +67,34 @@ def test_bad_input_exits_2_with_a_message(capsys, argv, message):
     assert code == 2 and message in err
 
 
-def test_a_corrupt_image_exits_2(capsys, tmp_path):
-    path = tmp_path / 'broken.jpg'
-    path.write_bytes(b'\xff\xd8\xff\xe0 not a jpeg')
-    code, _, err = _decide(capsys, '--command', 'land', '--image', str(path))
-    assert code == 2 and 'cannot be read' in err
+def _forged_png(width: int, height: int) -> bytes:
+    """A PNG whose IHDR claims width x height over almost no pixel data (a bomb's header)."""
+    data = bytearray(png_bytes(np.zeros((4, 4, 3), np.uint8)))
+    data[16:24] = width.to_bytes(4, 'big') + height.to_bytes(4, 'big')
+    return bytes(data)
+
+
+@pytest.mark.parametrize('name, data, message', [
+    ('broken.jpg', b'\xff\xd8\xff\xe0 not a jpeg', 'JPEG ends before its frame header'),
+    ('cut.jpg', jpeg_bytes(np.zeros((40, 40, 3), np.uint8))[:300], 'cannot be decoded'),
+    ('frame.dds', dds_without_pixel_format(), 'the bytes look like a DDS texture'),
+    ('frame.jpg', dds_without_pixel_format(), 'the bytes look like a DDS texture'),
+    ('frame.gif', image_bytes(np.zeros((8, 8, 3), np.uint8), 'GIF'), 'look like a GIF'),
+    ('bomb.png', _forged_png(7000, 7000), 'exceeds max_image_pixels=40000000'),
+    ('empty.png', b'', 'has no data'),
+])
+def test_an_unreadable_image_exits_2_with_one_line(capsys, tmp_path, name, data, message):
+    path = tmp_path / name
+    path.write_bytes(data)
+    code, out, err = _decide(capsys, '--command', 'land', '--image', str(path))
+    assert code == 2 and out == ''
+    assert err.count('\n') == 1 and err.startswith(f'ministral-decide: image {path} ')
+    assert message in err
+
+
+def test_a_directory_as_image_exits_2(capsys, tmp_path):
+    code, _, err = _decide(capsys, '--command', 'land', '--image', str(tmp_path))
+    assert code == 2 and 'cannot be read' in err and err.count('\n') == 1
 
 
 def test_a_bad_params_file_stops_the_node_with_exit_2(tmp_path):
@@ -68,3 +105,12 @@ def test_a_bad_params_file_stops_the_node_with_exit_2(tmp_path):
                             timeout=60)
     assert result.returncode == 2
     assert 'status_rate_hz: 0.1 is below the minimum 2.0' in result.stderr
+
+
+def test_execute_runs_the_mission_on_a_simulated_vehicle(capsys):
+    code, out, err = _decide(capsys, '--command', 'take off to 10 m, then land',
+                             '--decider', 'rules', '--execute')
+    assert code == 0 and json.loads(out)['action'] == 'mission'
+    lines = err.splitlines()
+    assert 'steps[0] (takeoff) started' in lines[1] and 'steps[1] (land) started' in lines[2]
+    assert 'completed' in lines[3] and 'all 2 steps done' in lines[3]

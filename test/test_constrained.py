@@ -177,3 +177,70 @@ def test_forced_tokens_share_decoder_runs_and_stay_valid(engine, constraint):
     slow, fast = results[False], results[True]
     assert slow.decode_steps == slow.new_tokens - 1
     assert fast.decode_steps < fast.new_tokens - 5
+
+
+class Steered(Verbose):
+    """Pushes the model towards `mission` and towards more steps (`,` after a step)."""
+
+    def __init__(self, inner, engine):
+        super().__init__(inner, engine)
+        pieces = [engine.tokenizer.decode([t]) for t in range(engine.tokenizer.vocab_size)]
+        self.mission = np.array([p.startswith(('m', 'mi', 'mission')) for p in pieces])
+        self.comma = np.array([p == ',' for p in pieces])
+        self.long[:] = False
+        self.quotes[:] = False
+
+    def process(self, logits):
+        logits = logits.copy()
+        logits[self.mission] += 50.0
+        logits[self.comma] += 8.0
+        return self.inner.process(logits)
+
+
+def _mission_reserve(constraint):
+    return constraint.action_reserves['mission']
+
+
+def test_reserves_are_per_action_and_a_mission_needs_two_steps(constraint):
+    reserves = constraint.action_reserves
+    assert set(reserves) == set(proposal_schema()['$defs']['actions']['enum'])
+    assert constraint.reserve_tokens == min(reserves.values())
+    assert reserves['mission'] > 2 * reserves['stop']  # at least two steps to finish
+
+
+@pytest.mark.parametrize('seed', range(4))
+def test_random_model_steered_to_missions_always_parses(engine, constraint, seed):
+    budget = _mission_reserve(constraint) + 120
+    processor = constraint.processor(budget)
+    result = engine.generate('s', 'a mission', None,
+                             GenerationOptions(max_new_tokens=budget, temperature=1.0,
+                                               seed=seed),
+                             processor=Steered(processor, engine))
+    assert result.new_tokens <= budget and processor.accepting()
+    proposal = Proposal.from_json(result.text)
+    assert proposal.action == 'mission'
+    steps = proposal.params['steps']
+    assert 2 <= len(steps) <= 16
+    assert all(step['action'] not in ('mission', 'answer', 'clarify', 'reject')
+               for step in steps)
+
+
+def test_a_mission_that_does_not_fit_the_budget_is_masked_out(engine, constraint):
+    budget = _mission_reserve(constraint) - 40
+    processor = constraint.processor(budget)
+    result = engine.generate('s', 'a mission', None,
+                             GenerationOptions(max_new_tokens=budget, temperature=1.0, seed=0),
+                             processor=Steered(processor, engine))
+    proposal = Proposal.from_json(result.text)
+    assert proposal.action != 'mission' and result.new_tokens <= budget
+
+
+def test_the_tight_mask_cuts_a_long_mission_and_says_so(engine, constraint):
+    budget = _mission_reserve(constraint) + 30
+    processor = constraint.processor(budget)
+    result = engine.generate('s', 'a mission', None,
+                             GenerationOptions(max_new_tokens=budget, temperature=1.0, seed=2),
+                             processor=Steered(processor, engine))
+    proposal = Proposal.from_json(result.text)
+    assert proposal.action == 'mission' and processor.tight_steps > 0
+    assert processor.cut_lists >= 1

@@ -81,3 +81,21 @@ def test_proposal_schema_is_standalone():
     schema = d.proposal_schema()
     assert 'anyOf' in schema and '$defs' in schema
     json.dumps(schema)
+
+
+def test_measured_confidence_is_published_beside_the_proposal_and_stays_optional():
+    detail = d.ConfidenceDetail('token_logprobs', 0.42,
+                                {'action': 0.99, 'params.altitude_m': 0.42}, 'wrote 0.9')
+    proposal = d.Proposal('takeoff', {'altitude_m': 10.0}, None, 0.42, 'r', detail)
+    proposal.validate()  # the model never writes it: not part of the proposal schema
+    assert 'confidence_detail' not in proposal.to_dict()
+    decision = d.make_decision(proposal, source='onboard', stamp=1.0, latency_ms=1.0)
+    assert decision['confidence_detail'] == {
+        'method': 'token_logprobs', 'overall': 0.42,
+        'fields': {'action': 0.99, 'params.altitude_m': 0.42}, 'note': 'wrote 0.9'}
+    assert 'confidence_detail' not in _decision()  # sources that measure nothing
+    with pytest.raises(d.DecisionError, match='confidence_detail'):
+        d.validate_decision({**decision, 'confidence_detail': {**decision['confidence_detail'],
+                                                              'overall': 1.5}})
+    outcome = {'source': 'onboard', 'outcome': 'unverified', 'detail': 'x', 'latency_ms': 1.0}
+    d.validate_decision({**decision, 'attempts': [outcome]})

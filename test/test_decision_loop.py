@@ -241,3 +241,18 @@ def test_nothing_is_decided_after_the_loop_stops(state_change):
     rig.loop.command('land')
     rig.loop.drain()
     assert rig.actions() == ['reject']
+
+
+def test_a_matched_camera_that_delivers_nothing_is_a_warning_that_says_why():
+    rig = Rig(max_frame_age_s=0.5)
+    rig.loop.activate()
+    rig.clock.advance(4.0)
+    rig.loop.supervise(camera_publishers=1, camera_topic='/cam/image_raw')
+    assert rig.loop.health.snapshot_of('camera').message == 'waiting for frames'
+    rig.clock.advance(1.5)
+    rig.loop.supervise(camera_publishers=1, camera_topic='/cam/image_raw')
+    camera = rig.loop.health.snapshot_of('camera')
+    assert camera.level == WARN and '1 publisher(s) matched on /cam/image_raw' in camera.message
+    assert 'camera_transport: compressed' in camera.message
+    rig.loop.supervise(camera_publishers=0)
+    assert rig.loop.health.snapshot_of('camera').message == 'waiting for frames'

@@ -7,7 +7,15 @@ import pytest
 from engine_models import copy_model, model
 
 from ministral_node.engine import EngineOptions, ModelError, VisionLanguageEngine
-from ministral_node.engine.model_files import locate
+from ministral_node.engine.model_files import (
+    MANIFEST,
+    locate,
+    manifest_problems,
+    model_file_names,
+    read_manifest,
+    write_manifest,
+)
+from ministral_node.resources import models_dir
 
 
 def test_a_complete_directory_loads_and_reports_itself():
@@ -125,3 +133,60 @@ def test_providers_are_filtered_and_cpu_is_the_fallback():
     assert resolve_providers(['no-such-provider']) == ['CPUExecutionProvider']
     engine = VisionLanguageEngine.load(model('random'), EngineOptions(providers=('cuda',)))
     assert engine.identity().provider in ('CUDAExecutionProvider', 'CPUExecutionProvider')
+
+
+# The manifest: sizes checked at load (cheap), hashes by scripts/fetch_model --verify.
+
+def _with_manifest(tmp_path):
+    root = copy_model('random', tmp_path)
+    write_manifest(root)
+    return root
+
+
+def test_a_truncated_file_is_named_at_load_before_onnx_runtime_sees_it(tmp_path):
+    root = _with_manifest(tmp_path)
+    decoder = root / 'onnx' / 'decoder_model_merged_q4.onnx'
+    size = decoder.stat().st_size
+    decoder.write_bytes(decoder.read_bytes()[:size // 2])
+    with pytest.raises(ModelError) as info:
+        VisionLanguageEngine.load(root)
+    message = str(info.value)
+    assert f'onnx/decoder_model_merged_q4.onnx: {size // 2} bytes, the manifest says {size} ' \
+           '(truncated)' in message
+    assert f'scripts/fetch_model --verify {root}' in message
+
+
+def test_a_file_listed_in_the_manifest_but_missing_is_named(tmp_path):
+    root = _with_manifest(tmp_path)
+    (root / 'onnx' / 'decoder_model_merged.onnx').unlink()  # a float copy, not needed to load
+    with pytest.raises(ModelError, match='onnx/decoder_model_merged.onnx: missing'):
+        locate(root)
+
+
+def test_a_same_size_corruption_passes_the_load_check_but_not_verify(tmp_path):
+    root = _with_manifest(tmp_path)
+    path = root / 'tokenizer.json'
+    data = path.read_bytes()
+    path.write_bytes(data[:100] + bytes([data[100] ^ 1]) + data[101:])  # one bit, same size
+    assert manifest_problems(root, hashes=False) == []
+    assert [(p.path, p.problem) for p in manifest_problems(root, hashes=True)] == \
+        [('tokenizer.json', 'sha256')]
+
+
+@pytest.mark.parametrize('text, message', [
+    ('{"files": ', 'model_manifest.json is not valid JSON'),
+    ('{"files": {"config.json": {"size": "12"}}}', 'is not a model manifest'),
+    ('{"files": {"../../etc/passwd": {"size": 1, "sha256": "00"}}}', 'outside the model'),
+])
+def test_a_broken_manifest_is_a_model_error(tmp_path, text, message):
+    root = copy_model('random', tmp_path)
+    (root / MANIFEST).write_text(text)
+    with pytest.raises(ModelError, match=message):
+        locate(root)
+
+
+def test_the_shipped_demo_model_matches_its_manifest():
+    root = models_dir() / 'ministral-3-drone-demo'
+    assert (root / MANIFEST).is_file()
+    assert manifest_problems(root, hashes=True) == []
+    assert sorted(read_manifest(root)) == model_file_names(root)

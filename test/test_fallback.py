@@ -106,3 +106,56 @@ def test_time_is_kept_back_for_the_rule_parser_below_a_slow_model():
     assert result.source == 'rules'
     assert result.attempts[0].outcome == 'timeout'
     assert 'stopped after 1.75 s budget' in result.attempts[0].detail
+
+
+def _verdict(proposal, detail='', source=None, notes=()):
+    from ministral_node.verify import Verdict
+
+    return Verdict(proposal, detail, source, tuple(notes))
+
+
+def test_a_verifier_can_hand_over_to_the_next_source_without_tripping_its_breaker():
+    from ministral_node.watchdog import CircuitBreaker
+
+    clock = FakeClock()
+    seen = []
+
+    def verify(source, request, proposal):
+        seen.append(source)
+        if source == 'onboard':
+            return _verdict(None, 'verify: altitude_m=100 not in the command')
+        return _verdict(proposal, 'rule reading')
+
+    breaker = CircuitBreaker(clock, threshold=1)
+    chain = FallbackChain([ScriptedDecider('onboard', TAKEOFF), ScriptedDecider('rules')], clock,
+                          breakers={'onboard': breaker}, verify=verify)
+    result = chain.decide(REQUEST, Deadline(clock, 5))
+    assert seen == ['onboard', 'rules'] and result.source == 'rules'
+    assert [(a.source, a.outcome) for a in result.attempts] == [('onboard', 'unverified'),
+                                                                ('rules', 'ok')]
+    assert result.attempts[0].detail == 'verify: altitude_m=100 not in the command'
+    assert breaker.allows()  # a wrong answer is not a broken source
+
+
+def test_a_verifier_can_choose_another_reading_or_pass_one_with_notes():
+    clock = FakeClock()
+    ruled = Proposal('takeoff', {'altitude_m': 12.0}, None, 1.0, 'rules')
+
+    def prefer_rules(source, request, proposal):
+        return _verdict(ruled, 'verify: the rule reading wins', 'rules', ['took the rules'])
+
+    chain = FallbackChain([ScriptedDecider('onboard', TAKEOFF), ScriptedDecider('rules')], clock,
+                          verify=prefer_rules)
+    result = chain.decide(REQUEST, Deadline(clock, 5))
+    assert (result.source, result.proposal, result.model) == ('rules', ruled, None)
+    assert [(a.source, a.outcome) for a in result.attempts] == [('onboard', 'unverified'),
+                                                                ('rules', 'ok')]
+    assert result.notes == ['took the rules']
+
+    def passes(source, request, proposal):
+        return _verdict(proposal, 'verified: agrees', None, ['box dropped'])
+
+    chain = FallbackChain([ScriptedDecider('onboard', TAKEOFF)], clock, verify=passes)
+    result = chain.decide(REQUEST, Deadline(clock, 5))
+    assert (result.source, result.proposal) == ('onboard', TAKEOFF)
+    assert result.attempts[0].detail == 'verified: agrees' and result.notes == ['box dropped']

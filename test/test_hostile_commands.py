@@ -119,6 +119,7 @@ def _run(decider, vehicle_name: str, texts: list[str]) -> RecordingEnvelope:
     frames = LatestFrame()
     pipeline = DecisionPipeline.from_settings(Settings.from_values(values), [decider], frames,
                                               clock, FakeClock())
+    pipeline.chain.verify = None  # the envelope must hold whatever a source says, unverified
     envelope = RecordingEnvelope(pipeline.envelope.limits, clock)
     pipeline.envelope = envelope
     vehicle = _vehicles(clock.now())[vehicle_name]

@@ -1,18 +1,32 @@
 """sensor_msgs/Image and CompressedImage fields to RGB, and every way they can be wrong."""
 
+import base64
+import io
+import struct
+
 import cv2
 import numpy as np
 import pytest
+from PIL import Image as PILImage
 
 from ministral_node.image_conversion import (
     SUPPORTED_ENCODINGS,
     CompressedImageData,
     ImageError,
     RawImage,
+    check_compressed,
     check_raw,
     decode_compressed,
+    decode_data_url,
     decode_raw,
     encode_raw,
+)
+from ministral_node.image_headers import looks_like
+from ministral_node.tools.fuzz import (
+    dds_without_pixel_format,
+    jpeg_bytes,
+    png_bytes,
+    sample_images,
 )
 
 RNG = np.random.default_rng(7)
@@ -116,9 +130,11 @@ def test_jpeg_and_png_decode_to_rgb():
 
 
 @pytest.mark.parametrize('data, message', [
-    (_jpeg(RGB)[: len(_jpeg(RGB)) // 2], 'cannot be decoded: image file is truncated'),
-    (b'\xff\xd8\xff' + b'garbage' * 30, 'not a recognisable JPEG or PNG'),
-    (b'hello world', 'not a recognisable JPEG or PNG'),
+    (_jpeg(RGB)[: len(_jpeg(RGB)) // 2],
+     r'JPEG image \(\d+ bytes\) cannot be decoded: OSError: image file is truncated'),
+    (b'\xff\xd8\xff' + b'garbage' * 30, 'JPEG ends before its frame header'),
+    (b'hello world', "is not a JPEG or PNG: the bytes look like text starting 'hello world'"),
+    (b'\x89PNG\r\n\x1a\n' + b'\0' * 30, 'PNG without an IHDR chunk'),
     (b'', 'has no data'),
 ])
 def test_corrupt_compressed_images_are_refused(data, message):
@@ -131,3 +147,119 @@ def test_compressed_depth_and_oversized_images_are_refused():
         decode_compressed(CompressedImageData('16UC1; compressedDepth', b'x'))
     with pytest.raises(ImageError, match='exceeds max_image_pixels=100'):
         decode_compressed(CompressedImageData('jpeg', _jpeg(RGB)), max_pixels=100)
+
+
+# Only JPEG and PNG, told by their bytes; sizes from the header before any decoder runs.
+
+SAMPLES = sample_images()
+
+
+@pytest.mark.parametrize('name', sorted(set(SAMPLES) - {'JPEG', 'JPEG-progressive', 'PNG'}))
+def test_formats_other_than_jpeg_and_png_are_refused_by_their_bytes(name):
+    for fmt in ('jpeg', 'png', name.lower()):  # whatever the message's format says
+        with pytest.raises(ImageError, match='is not a JPEG or PNG: the bytes look like') as info:
+            decode_compressed(CompressedImageData(fmt, SAMPLES[name]))
+        assert f"compressed image ('{fmt}', {len(SAMPLES[name])} bytes)" in str(info.value)
+
+
+def test_every_format_pillow_writes_here_is_named():
+    assert {'GIF', 'BMP', 'TIFF', 'DDS', 'PPM'} <= set(SAMPLES)
+    for name, data in SAMPLES.items():
+        assert not looks_like(data).startswith('unknown bytes'), name
+
+
+def test_the_dds_that_crashed_the_node_is_an_image_error():
+    data = dds_without_pixel_format()
+    assert len(data) == 176
+    with pytest.raises(NotImplementedError):  # what Pillow alone does with it
+        with PILImage.open(io.BytesIO(data)) as picture:
+            picture.load()
+    with pytest.raises(ImageError, match='look like a DDS texture'):
+        decode_compressed(CompressedImageData('jpeg', data))
+
+
+@pytest.mark.parametrize('name', ['JPEG', 'JPEG-progressive', 'PNG'])
+def test_header_sizes_are_read_without_decoding(name):
+    assert check_compressed(CompressedImageData('', SAMPLES[name]), 10_000) == \
+        (name.split('-')[0].lower(), 32, 24)
+    assert decode_compressed(CompressedImageData('', SAMPLES[name])).shape == (24, 32, 3)
+
+
+def _refuse_decoding(monkeypatch):
+    def no_decoder(*args, **kwargs):
+        raise AssertionError('a decoder ran')
+    monkeypatch.setattr(PILImage, 'open', no_decoder)
+
+
+@pytest.mark.parametrize('kind', ['png', 'jpeg'])
+def test_a_decompression_bomb_is_refused_from_its_header(monkeypatch, kind):
+    picture = np.zeros((2000, 1500, 3), np.uint8)  # 3 Mpx of zeros: a few kB compressed
+    data = png_bytes(picture) if kind == 'png' else jpeg_bytes(picture)
+    assert len(data) < 100_000
+    _refuse_decoding(monkeypatch)
+    with pytest.raises(ImageError, match=f'{kind} image of 1500x2000 = 3000000 px exceeds '
+                                         'max_image_pixels=2000000'):
+        decode_compressed(CompressedImageData(kind, data), 2_000_000)
+
+
+def test_a_forged_header_is_checked_before_decoding(monkeypatch):
+    png = bytearray(SAMPLES['PNG'])
+    png[16:24] = (2**31 - 1).to_bytes(4, 'big') + (2**31 - 1).to_bytes(4, 'big')
+    jpeg = bytearray(SAMPLES['JPEG'])
+    sof = jpeg.index(b'\xff\xc0')
+    jpeg[sof + 5:sof + 9] = (0).to_bytes(2, 'big') + (640).to_bytes(2, 'big')
+    _refuse_decoding(monkeypatch)
+    with pytest.raises(ImageError, match='png image side over 32768 px'):
+        decode_compressed(CompressedImageData('png', bytes(png)))
+    with pytest.raises(ImageError, match=r'zero-size jpeg image \(640x0\)'):
+        decode_compressed(CompressedImageData('jpeg', bytes(jpeg)))
+
+
+def test_a_jpeg_with_large_metadata_segments_before_its_frame_header():
+    jpeg = SAMPLES['JPEG']
+    app = b'\xff\xe2' + (65_535).to_bytes(2, 'big') + bytes(65_533)  # e.g. an ICC profile
+    data = jpeg[:2] + app * 3 + jpeg[2:]
+    assert check_compressed(CompressedImageData('jpeg', data), 10_000) == ('jpeg', 32, 24)
+    assert decode_compressed(CompressedImageData('jpeg', data)).shape == (24, 32, 3)
+
+
+@pytest.mark.parametrize('error', [NotImplementedError('plugin'), MemoryError(),
+                                   struct.error('unpack'), IndexError('x'), RuntimeError('?')])
+def test_any_decoder_exception_becomes_an_image_error(monkeypatch, error):
+    def broken(*args, **kwargs):
+        raise error
+    monkeypatch.setattr(PILImage, 'open', broken)
+    name = type(error).__name__
+    with pytest.raises(ImageError, match=f'PNG image .* cannot be decoded: {name}'):
+        decode_compressed(CompressedImageData('png', SAMPLES['PNG']))
+
+
+def test_any_raw_conversion_exception_becomes_an_image_error(monkeypatch):
+    def broken(*args):
+        raise cv2.error('bad conversion')
+    monkeypatch.setattr(cv2, 'cvtColor', broken)
+    with pytest.raises(ImageError, match='raw bgr8 image cannot be converted: error: bad'):
+        decode_raw(RawImage(64, 48, 'bgr8', 192, RGB.tobytes()))
+
+
+def test_data_urls_go_through_the_same_checks(monkeypatch):
+    def url(data: bytes, mime: str = 'image/jpeg') -> str:
+        return f'data:{mime};base64,' + base64.b64encode(data).decode()
+
+    assert decode_data_url(url(SAMPLES['PNG'], 'image/png'), 10_000).shape == (24, 32, 3)
+    with pytest.raises(ImageError, match='look like a GIF'):
+        decode_data_url(url(SAMPLES['GIF']), 10_000)
+    with pytest.raises(ImageError, match='look like a DDS texture'):
+        decode_data_url(url(dds_without_pixel_format()), 10_000)
+    with pytest.raises(ImageError, match='exceeds max_image_pixels=100'):
+        decode_data_url(url(SAMPLES['JPEG']), 100)
+
+
+def test_a_jpeg_padded_with_markers_is_refused_after_a_bounded_walk():
+    jpeg = SAMPLES['JPEG']
+    padded = jpeg[:2] + b'\xff\xfe\x00\x02' * 5000 + jpeg[2:]  # 5000 empty comments
+    with pytest.raises(ImageError, match='JPEG with over 1000 markers before its frame header'):
+        check_compressed(CompressedImageData('jpeg', padded), 10_000)
+    fill = jpeg[:2] + b'\xff' * 100_000 + jpeg[2:]
+    with pytest.raises(ImageError, match='over 1000 markers'):
+        check_compressed(CompressedImageData('jpeg', fill), 10_000)

@@ -19,8 +19,8 @@ from ministral_node import parameters
 from ministral_node.ros.topics import LAUNCH_TOPICS, remappings, ros_arguments
 
 ROOT = Path(__file__).resolve().parent.parent
-NODE_TOPICS = {'image_raw', 'image_raw/compressed', '~/command', 'pose', 'battery',
-               'ground_heartbeat'}
+NODE_TOPICS = {'image_raw', 'image_raw/compressed', 'camera_info', '~/command', 'pose',
+               'battery', 'ground_heartbeat', 'setpoint_position'}
 
 
 class Recorded:
@@ -131,13 +131,16 @@ def test_topic_arguments_remap_and_namespace_applies(monkeypatch):
     module = _load(monkeypatch, 'ministral.launch.py')
     arguments = {'namespace': 'drone1', 'camera_topic': '/drone1/camera/image_raw',
                  'command_topic': '/mission/command', 'pose_topic': 'mavros/local_position/pose',
-                 'battery_topic': 'mavros/battery', 'heartbeat_topic': '/ground/heartbeat'}
+                 'battery_topic': 'mavros/battery', 'heartbeat_topic': '/ground/heartbeat',
+                 'setpoint_topic': 'mavros/setpoint_position/local'}
     started, _ = _evaluate(module, **arguments)
     (node,) = _of(started, 'LifecycleNode')
     assert node.kwargs['namespace'] == 'drone1'
     assert dict(node.kwargs['remappings']) == {
         'image_raw': '/drone1/camera/image_raw',
         'image_raw/compressed': '/drone1/camera/image_raw/compressed',
+        'camera_info': '/drone1/camera/camera_info',
+        'setpoint_position': 'mavros/setpoint_position/local',
         '~/command': '/mission/command', 'pose': 'mavros/local_position/pose',
         'battery': 'mavros/battery', 'ground_heartbeat': '/ground/heartbeat'}
     assert {source for source, _ in remappings(arguments)} == NODE_TOPICS
@@ -219,4 +222,4 @@ def test_ros_gz_bridge_is_declared_and_launch_files_installed():
 
 
 def test_every_launch_topic_argument_names_a_node_topic():
-    assert set(LAUNCH_TOPICS.values()) | {'image_raw/compressed'} == NODE_TOPICS
+    assert set(LAUNCH_TOPICS.values()) | {'image_raw/compressed', 'camera_info'} == NODE_TOPICS

@@ -68,20 +68,17 @@ def test_lifecycle_deactivate_stops_deciding_and_activate_resumes():
         h.node.trigger_configure()
         assert h.node.status()["state"] == 'inactive'
         h.wait_for(lambda: h.command_pub.get_subscription_count() > 0, what='subscription')
-        h.command_pub.publish(String(data='land'))
-        h.wait_for(lambda: any('node inactive' in s.message for s in h.diagnostic('command')),
-                   what='a command ERROR saying the node is inactive')
-        assert h.decisions == []
+        refused = h.command('land')
+        assert refused['action'] == 'reject' and 'node inactive' in \
+            refused['attempts'][0]['detail']
         h.node.trigger_activate()
         assert h.command('land')['action'] == 'land'
         h.node.trigger_deactivate()
         h.wait_for(lambda: h.statuses and h.statuses[-1]['state'] == 'inactive',
                    what='inactive status')
-        since = len(h.decisions)
-        h.command_pub.publish(String(data='hover'))
-        h.wait_for(lambda: h.node.loop.health.snapshot_of('command').values.get('errors_total')
-                   == '2', what='the second inactive command counted')
-        assert len(h.decisions) == since
+        refused = h.command('hover')
+        assert refused['action'] == 'reject' and 'node inactive' in \
+            refused['attempts'][0]['detail']
         h.node.trigger_activate()
         assert h.command('return home')['action'] == 'return_to_home'
         h.node.trigger_deactivate()

@@ -9,6 +9,7 @@ from ministral_node.decision import validate_decision
 from ministral_node.health import ERROR
 from ministral_node.image_conversion import encode_raw
 from ministral_node.ros.node import MinistralNode
+from ministral_node.verify import Verifier
 
 
 def test_a_4bit_onnx_model_decides_over_dds_with_the_camera_frame():
@@ -18,6 +19,11 @@ def test_a_4bit_onnx_model_decides_over_dds_with_the_camera_frame():
     try:
         h.wait_for(lambda: h.node.loop.health.snapshot_of('onboard').message.startswith('loaded'),
                    what='the model loaded on activate')
+        verifier = h.node.loop.pipeline.chain.verify  # the node checks what its models say
+        assert isinstance(verifier, Verifier) and verifier.settings.arbitration == 'verify'
+        # random weights: verification would hand every answer over to the rules, and this
+        # test is about the model's own path through the node
+        h.node.loop.pipeline.chain.verify = None
         h.image(encode_raw(np.random.default_rng(1).integers(0, 256, (90, 160, 3),
                                                              dtype=np.uint8), 'bgr8'))
         h.wait_for(lambda: h.node.loop.frames.newest() is not None, what='a frame')

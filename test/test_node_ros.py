@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -213,3 +214,111 @@ def test_an_exception_in_a_callback_is_diagnosed_and_the_node_goes_on():
         assert h.command('land')['action'] == 'land'
     finally:
         h.close()
+
+
+@pytest.mark.slow
+def test_lifecycle_cycles_under_load_answer_every_command_once():
+    from engine_models import model
+
+    from ministral_node.pipeline import refusal
+
+    h = Harness(MinistralNode, {'decision_sources': ['onboard', 'rules'],
+                                'model_dir': str(model('slow')), 'prefix_cache': False,
+                                'command_queue_depth': 2})
+    sent: list[str] = []
+    sending, paused, stop = threading.Event(), threading.Event(), threading.Event()
+    sending.set()
+
+    def operator():
+        padding = ' please hurry,' * 40  # a long prefill, so deactivation meets a generation
+        while not stop.is_set():
+            if not sending.is_set():  # no subscription meanwhile: nobody would receive it
+                paused.set()
+                sending.wait(0.05)
+                continue
+            paused.clear()
+            text = f'land {len(sent)}{padding}'
+            sent.append(text)
+            h.command_pub.publish(String(data=text))
+            stop.wait(0.1)
+
+    thread = threading.Thread(target=operator)
+    try:
+        thread.start()
+        for cycle in range(4):
+            wanted = 2 * (cycle + 1)
+            h.wait_for(lambda: len(h.decisions) >= wanted, 60, 'decisions')  # noqa: B023
+            h.node.trigger_deactivate()
+            if cycle == 2:
+                sending.clear()
+                assert paused.wait(5)
+                h.node.trigger_cleanup()
+                h.node.trigger_configure()
+                h.wait_for(lambda: h.command_pub.get_subscription_count() > 0,
+                           what='the subscription back')
+                sending.set()
+            h.node.trigger_activate()
+        stop.set()
+        thread.join()
+        h.wait_for(lambda: len(h.decisions) >= len(sent), 60, 'an answer to every command')
+        answered = [d['command']['text'].split()[1] for d in h.decisions if d['command']]
+        assert sorted(answered) == sorted(t.split()[1] for t in sent), \
+            'a command unanswered or answered twice'
+        reasons = {refusal(d).split(':')[0] for d in h.decisions if refusal(d)}
+        print(f'\n{len(sent)} commands, refusals: {sorted(reasons)}')
+        assert reasons <= {'node inactive', 'not decided', 'node deactivating',
+                           'dropped unanswered'}, reasons
+    finally:
+        stop.set()
+        thread.join()
+        h.close()
+
+
+def test_a_camera_publisher_whose_frames_never_arrive_is_reported():
+    from sensor_msgs.msg import Image
+
+    h = Harness(MinistralNode, {'max_frame_age_s': 0.5})
+    try:
+        publisher = h.client.create_publisher(Image, f'{h.namespace}/image_raw', 1)
+        h.wait_for(lambda: publisher.get_subscription_count() > 0, what='camera matched')
+        h.wait_for(lambda: any('publisher(s) matched' in s.message
+                               for s in h.diagnostic('camera')), 20, 'the silence WARN')
+    finally:
+        h.close()
+
+
+def test_the_node_records_its_flight_and_replay_reproduces_it(tmp_path):
+    import json as json_
+
+    from geometry_msgs.msg import PoseStamped
+    from recording_support import read_back
+
+    from ministral_node.cli import replay as replay_cli
+
+    record = tmp_path / 'flight'
+    h = Harness(MinistralNode, {'record_dir': str(record)})
+    try:
+        pose = h.client.create_publisher(PoseStamped, f'{h.namespace}/pose', 10)
+        h.wait_for(lambda: pose.get_subscription_count() > 0, what='pose subscription')
+        pose.publish(PoseStamped())
+        h.wait_for(lambda: h.node.loop.vehicle.position_m is not None, what='a pose')
+        texts = ['take off to 15 m', 'climb to 500 m', 'land']
+        decided = [h.command(text) for text in texts]
+        h.wait_for(lambda: h.statuses and h.diagnostics, what='status and diagnostics')
+        h.node.trigger_deactivate()
+        h.node.trigger_cleanup()  # closes the recording
+    finally:
+        h.close()
+    (record,) = record.iterdir()  # one recording folder per configure
+    topics = {topic for topic, *_ in read_back(record)}
+    base = f'{h.namespace}/ministral_node'
+    assert {f'{base}/command', f'{base}/decision', f'{base}/annotations', f'{base}/status',
+            f'{h.namespace}/pose', '/diagnostics'} <= topics
+    recorded = [json_.loads(m.data) for topic, _, _, m in read_back(record)
+                if topic == f'{base}/decision']
+    assert [d['id'] for d in recorded] == [d['id'] for d in decided]
+    out = tmp_path / 'replay.json'
+    assert replay_cli.main([str(record), '--json', str(out), '--strict',
+                            '--sources', 'rules']) == 0
+    report = json_.loads(out.read_text())
+    assert (report['commands'], report['same'], report['safety_different']) == (3, 3, 0)

@@ -147,3 +147,20 @@ def test_prompts_say_what_a_decision_is():
         assert word in prompt
     request = DecisionRequest(CommandInfo('c', 'land', 1.0))
     assert 'No fresh camera image' in user_text(request)
+
+
+def test_onboard_confidence_is_measured_from_the_decoded_tokens():
+    decider = OnboardDecider.from_params(_params(model_dir=str(model('random')),
+                                                 execution_providers=['cpu']))
+    decider.load()
+    proposal = decider.decide(_request(3, np.random.default_rng(3)), Cancellation())
+    result = decider.last_result
+    assert len(result.token_logprobs) == len(result.token_ids)
+    assert all(logprob <= 0.0 for logprob in result.token_logprobs)
+    assert 0.0 in result.token_logprobs  # grammar-forced tokens are certain
+    assert ''.join(piece for piece, _ in result.token_pieces(
+        decider.engine.tokenizer.decode)) == result.text
+    detail = proposal.confidence_detail
+    assert detail.method == 'token_logprobs' and proposal.confidence == detail.overall
+    assert 0.0 <= detail.overall <= detail.fields['action'] <= 1.0
+    decider.close()

@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from support import ScriptedDecider, failing
+from support import ScriptedDecider, SlowFrame, failing
 
 from ministral_node.camera import EncodedFrame, Frame, LatestFrame
 from ministral_node.decision import Proposal, validate_decision
@@ -12,8 +12,9 @@ from ministral_node.image_conversion import CompressedImageData
 from ministral_node.parameters import defaults
 from ministral_node.pipeline import DecisionPipeline, refusal
 from ministral_node.safety import SafetyEnvelope, SafetyLimits
-from ministral_node.settings import PipelineSettings
+from ministral_node.settings import PipelineSettings, Settings
 from ministral_node.timing import FakeClock
+from ministral_node.tools.fuzz import jpeg_bytes
 from ministral_node.vehicle import VehicleState
 
 TAKEOFF = Proposal('takeoff', {'altitude_m': 10.0}, None, 0.9, 'asked')
@@ -67,8 +68,9 @@ def test_a_stale_frame_is_not_used_and_the_decision_says_so():
 def test_a_corrupt_frame_is_reported_and_the_decision_goes_on_without_it():
     rules = ScriptedDecider('rules', TAKEOFF)
     pipeline, frames, clock = _pipeline([rules])
-    frames.store(EncodedFrame(CompressedImageData('jpeg', b'\xff\xd8 not really'), 1.0, 'cam',
-                              clock.now()))
+    whole = jpeg_bytes(np.full((32, 48, 3), 90, np.uint8))
+    frames.store(EncodedFrame(CompressedImageData('jpeg', whole[:len(whole) // 2]), 1.0, 'cam',
+                              clock.now()))  # the header is fine, the pixels are cut off
     decision = pipeline.decide('take off')
     assert decision['action'] == 'takeoff' and decision['frame'] is None
     assert 'newest camera frame was unusable' in decision['notes'][0]
@@ -172,3 +174,40 @@ def test_ok_attempts_mark_the_source_healthy():
     pipeline, _, _ = _pipeline([ScriptedDecider('rules', TAKEOFF)])
     pipeline.decide('take off')
     assert pipeline.health.snapshot_of('rules').level == OK
+
+
+def test_a_frame_too_old_once_decoded_is_not_used_and_the_decision_says_so():
+    rules = ScriptedDecider('rules', TAKEOFF)
+    pipeline, frames, clock = _pipeline([rules], max_frame_age_s=1.0)
+    png = jpeg_bytes(np.full((32, 48, 3), 90, np.uint8))
+    frames.store(SlowFrame(CompressedImageData('jpeg', png), 1.0, 'cam', clock.now(), clock,
+                           0.985))
+    clock.advance(0.3)
+    decision = pipeline.decide('take off')
+    assert rules.requests[0].frame is None and decision['frame'] is None
+    assert decision['notes'][0].startswith('decided without an image: the newest camera frame '
+                                           'was older than 1 s once decoded')
+
+
+def test_the_configured_pipeline_verifies_model_proposals_before_the_envelope():
+    from ministral_node.sources.rules import RuleDecider
+
+    clock = FakeClock()
+    invented = Proposal('takeoff', {'altitude_m': 100.0}, None, 0.95, 'model')
+    pipeline = DecisionPipeline.from_settings(
+        Settings.from_values({}), [ScriptedDecider('onboard', invented), RuleDecider()],
+        LatestFrame(), clock, FakeClock(1.0))
+    decision = pipeline.decide('take off to 10 m')
+    validate_decision(decision)
+    assert (decision['source'], decision['action'], decision['params']) == (
+        'rules', 'takeoff', {'altitude_m': 10.0})
+    first = decision['attempts'][0]
+    assert (first['source'], first['outcome']) == ('onboard', 'unverified')
+    assert 'altitude_m=100 not in the command' in first['detail']
+    assert pipeline.health.level('onboard') != ERROR
+    pipeline.apply(Settings.from_values({'min_confidence': 0.99}))
+    honest = Proposal('takeoff', {'altitude_m': 10.0}, None, 0.95, 'model')
+    pipeline.chain.sources[0].proposal = honest
+    decision = pipeline.decide('take off to 10 m')
+    assert decision['source'] == 'rules'
+    assert 'below min_confidence 0.99' in decision['attempts'][0]['detail']

@@ -24,8 +24,15 @@ from ministral_node.sources.base import DeciderError, DeciderUnavailable, Decisi
 from ministral_node.sources.factory import build_sources, configure_sources
 from ministral_node.sources.onboard import OnboardDecider
 from ministral_node.sources.prompt import system_prompt, user_text
-from ministral_node.sources.remote import NO_URL, ProbeResult, RemoteDecider, RemoteSettings
-from ministral_node.timing import Cancellation, Cancelled, Deadline, MonotonicClock, WallClock
+from ministral_node.sources.remote import (
+    NO_URL,
+    InvalidOutput,
+    ProbeResult,
+    RemoteDecider,
+    RemoteSettings,
+    RequestCancelled,
+)
+from ministral_node.timing import Cancellation, Deadline, MonotonicClock, WallClock
 
 CLOCK = MonotonicClock()
 OUT_OF_ENVELOPE = {'action': 'change_altitude', 'params': {'altitude_m': 900},
@@ -105,41 +112,43 @@ def test_the_request_body_is_an_openai_structured_output_request():
             body['seed']) == ('ministral-3-14b', 300, 0.3, 0.9, 5)
     unnamed = RemoteDecider(RemoteSettings(url='http://gs:8000')).request_body(_request())
     assert 'model' not in unnamed and 'seed' not in unnamed
+    # Without an image the text goes as a plain string (some chat formatters drop parts).
+    assert unnamed['messages'][1]['content'] == user_text(_request())
 
 
-def test_a_stopped_server_is_unavailable_at_once(server):
+def test_a_stopped_server_is_unavailable_not_timed_out(server):
     decider = _decider(server)
     server.stop()
-    began = time.monotonic()
+    cancel = _within(30.0)
     with pytest.raises(DeciderUnavailable, match='refused the connection'):
-        decider.decide(_request(), _within(4.0))
-    assert time.monotonic() - began < 1.0
+        decider.decide(_request(), cancel)
+    assert not cancel.cancelled  # the refusal, not the deadline, ended it
 
 
 def test_a_slow_server_is_cut_at_the_deadline_and_its_generator_freed(server):
-    server.faults.delay_s = 10.0
-    budget = 0.5
-    began = time.monotonic()
-    with pytest.raises(Cancelled, match='deadline passed after 0.5'):
-        _decider(server).decide(_request(), _within(budget))
-    overshoot = time.monotonic() - began - budget
-    print(f'\ndeadline overshoot: {overshoot * 1000:.1f} ms')
-    assert -0.01 < overshoot < 0.3
+    server.faults.delay_s = 30.0
+    with pytest.raises(RequestCancelled) as caught:
+        _decider(server).decide(_request(), _within(0.5))
+    assert (caught.value.reason, caught.value.where) == ('deadline passed', server.url)
     # The server saw the client hang up and stopped waiting for the generator.
-    freed = time.monotonic() + 2.0
-    while server.busy and time.monotonic() < freed:
-        time.sleep(0.01)
+    _until(lambda: not server.busy)
     assert not server.busy
 
 
+def _until(condition, limit_s: float = 5.0) -> None:
+    """Wait for a condition another thread brings about (bounded; the assert follows)."""
+    end = time.monotonic() + limit_s
+    while not condition() and time.monotonic() < end:
+        time.sleep(0.01)
+
+
 def test_a_cancel_from_another_thread_stops_a_request_without_deadline(server):
-    server.faults.delay_s = 10.0
+    server.faults.delay_s = 30.0
     cancel = Cancellation()
     threading.Timer(0.2, cancel.cancel, ('operator stop',)).start()
-    began = time.monotonic()
-    with pytest.raises(Cancelled, match='operator stop'):
+    with pytest.raises(RequestCancelled) as caught:
         _decider(server).decide(_request(), cancel)
-    assert time.monotonic() - began < 1.0
+    assert caught.value.reason == 'operator stop'
 
 
 @pytest.fixture
@@ -159,28 +168,59 @@ def never_accepting():
 
 def test_a_hanging_connect_ends_at_the_deadline_or_on_cancel(never_accepting):
     decider = RemoteDecider(RemoteSettings(url=never_accepting))
-    began = time.monotonic()
-    with pytest.raises(Cancelled, match='deadline passed'):
+    with pytest.raises(RequestCancelled) as caught:
         decider.decide(_request(), _within(0.3))
-    assert time.monotonic() - began < 0.6
+    assert caught.value.reason == 'deadline passed'
     cancel = Cancellation()
     threading.Timer(0.2, cancel.cancel, ('node shutting down',)).start()
-    began = time.monotonic()
-    with pytest.raises(Cancelled, match='node shutting down'):
+    with pytest.raises(RequestCancelled) as caught:
         decider.decide(_request(), cancel)
-    assert time.monotonic() - began < 0.6
+    assert caught.value.reason == 'node shutting down'
 
 
-@pytest.mark.parametrize('garbage, message', [
-    ('content', 'not a valid proposal: proposal is not valid JSON'),
-    ('proposal', 'not a valid proposal: proposal does not fit the schema'),
-    ('body', 'remote reply is not JSON'),
+@pytest.mark.parametrize('garbage, problem, where', [
+    ('content', 'not_json', ''),
+    ('proposal', 'schema', ''),  # an unknown action: the whole object is wrong
 ])
-def test_garbage_is_a_decider_error_saying_what_was_wrong(server, garbage, message):
+def test_garbage_output_is_invalid_and_says_where(server, garbage, problem, where):
     server.faults.garbage = garbage
-    with pytest.raises(DeciderError, match=message) as caught:
+    with pytest.raises(InvalidOutput) as caught:
+        _decider(server).decide(_request(), _within(4.0))
+    assert (caught.value.problem, caught.value.where) == (problem, where)
+
+
+def test_a_reply_that_is_not_json_is_a_decider_error(server):
+    server.faults.garbage = 'body'
+    with pytest.raises(DeciderError, match='remote reply is not JSON') as caught:
         _decider(server).decide(_request(), _within(4.0))
     assert type(caught.value) is DeciderError
+
+
+@pytest.mark.parametrize('content, problem, where, message', [
+    ('{"action":"land","params":{},"target":null,"confidence":6401,"rationale":"x"}',
+     'schema', 'confidence', 'breaks the schema at confidence: 6401 is greater than the maximum'),
+    ('{"action":"change_altitude","params":{"altitude_m":"high"},"target":null,'
+     '"confidence":0.5,"rationale":"x"}', 'schema', 'params/altitude_m', "'high' is not of type"),
+    ('{"action":"land","params":{},"target":null,"confidence":0.5,"rationale":"' + 'y' * 900
+     + '"}', 'schema', 'rationale', 'a string of 900 characters is too long'),
+    ('{"action":"land","params":{},"target":null,"confid', 'cut_off', '', 'cut off at max_tokens'),
+])
+def test_out_of_bounds_output_is_reported_precisely_in_the_attempts(fixed, content, problem,
+                                                                    where, message):
+    server, url = fixed
+    finish = 'length' if problem == 'cut_off' else 'stop'
+    server.RequestHandlerClass.replies = {'/v1/chat/completions': (200, _completion(
+        {'role': 'assistant', 'content': content}, finish))}
+    decider = RemoteDecider(RemoteSettings(url=url))
+    with pytest.raises(InvalidOutput) as caught:
+        decider.decide(_request(), _within(4.0))
+    assert (caught.value.problem, caught.value.where, caught.value.finish) == (
+        problem, where, finish)
+    result = FallbackChain([decider, ScriptedDecider('onboard')], CLOCK).decide(
+        _request(), Deadline(CLOCK, 10.0))
+    remote = result.attempts[0]
+    assert (remote.source, remote.outcome) == ('remote', 'invalid')
+    assert message in remote.detail and len(remote.detail) < 300
 
 
 def test_an_out_of_envelope_reply_parses_and_the_safety_envelope_clamps_it(server):
@@ -288,9 +328,9 @@ def fixed():
     server.server_close()
 
 
-def _completion(message: dict) -> bytes:
+def _completion(message: dict, finish: str = 'stop') -> bytes:
     return json.dumps({'choices': [{'index': 0, 'message': message,
-                                    'finish_reason': 'stop'}]}).encode()
+                                    'finish_reason': finish}]}).encode()
 
 
 @pytest.mark.parametrize('body, message', [
@@ -343,15 +383,12 @@ def test_the_health_probe_runs_while_loaded_and_stops_on_close(server):
     decider = RemoteDecider(RemoteSettings(url=server.url, health_period_s=0.05), board)
     decider.load()
     try:
-        deadline = time.monotonic() + 2.0
-        while board.snapshot_of('remote').level != OK and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _until(lambda: board.level('remote') == OK)
         assert board.snapshot_of('remote').message.startswith('endpoint ')
         assert board.level('remote') == OK
         server.stop()
-        deadline = time.monotonic() + 2.0
-        while board.level('remote') != ERROR and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _until(lambda: 'refused the connection' in board.snapshot_of('remote').message)
+        assert board.level('remote') == ERROR
         assert 'refused the connection' in board.snapshot_of('remote').message
     finally:
         decider.close()
@@ -362,10 +399,8 @@ def test_a_stopped_remote_hands_over_to_the_next_source_in_the_chain(server):
     decider = _decider(server)
     server.stop()
     onboard = ScriptedDecider('onboard')
-    chain = FallbackChain([decider, onboard], CLOCK, timeouts_s={'remote': 4.0})
-    began = time.monotonic()
-    result = chain.decide(_request(), Deadline(CLOCK, 10.0))
-    assert time.monotonic() - began < 1.0
+    chain = FallbackChain([decider, onboard], CLOCK, timeouts_s={'remote': 30.0})
+    result = chain.decide(_request(), Deadline(CLOCK, 60.0))
     assert result.source == 'onboard' and onboard.requests
     assert [(a.source, a.outcome) for a in result.attempts] == [
         ('remote', 'unavailable'), ('onboard', 'ok')]
@@ -373,12 +408,10 @@ def test_a_stopped_remote_hands_over_to_the_next_source_in_the_chain(server):
 
 
 def test_a_slow_remote_times_out_within_its_budget_and_the_next_source_decides(server):
-    server.faults.delay_s = 10.0
+    server.faults.delay_s = 30.0
     chain = FallbackChain([_decider(server), ScriptedDecider('onboard')], CLOCK,
                           timeouts_s={'remote': 0.3})
-    began = time.monotonic()
-    result = chain.decide(_request(), Deadline(CLOCK, 10.0))
-    assert time.monotonic() - began < 0.8
+    result = chain.decide(_request(), Deadline(CLOCK, 60.0))
     assert [(a.source, a.outcome) for a in result.attempts] == [
         ('remote', 'timeout'), ('onboard', 'ok')]
 
@@ -432,4 +465,56 @@ def test_shipped_defaults_disable_the_remote_source():
     settings = RemoteSettings.from_params(parameters.defaults())
     assert settings.url == '' and settings.endpoint() is None
     assert settings.api_key_env == 'MINISTRAL_REMOTE_API_KEY'
-    assert (settings.max_tokens, settings.temperature, settings.seed) == (384, 0.0, None)
+    assert (settings.max_tokens, settings.temperature, settings.seed) == (
+        parameters.SPECS['max_new_tokens'].default, 0.0, None)
+    assert settings.dialect == 'auto'
+    chosen = RemoteSettings.from_params(parameters.with_changes(
+        parameters.defaults(), {'remote_dialect': 'llama_cpp'}))
+    assert chosen.dialect == 'llama_cpp'
+    with pytest.raises(parameters.ParameterError, match='remote_dialect'):
+        parameters.with_changes(parameters.defaults(), {'remote_dialect': 'gpt'})
+
+
+class _NoLogprobs(BaseHTTPRequestHandler):
+    """A server that refuses the logprobs field with 422 (as strict APIs do)."""
+
+    bodies: list[dict] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers.get('Content-Length') or 0)))
+        type(self).bodies.append(body)
+        status, reply = 200, _completion({'role': 'assistant',
+                                          'content': json.dumps(OUT_OF_ENVELOPE)})
+        if 'logprobs' in body:
+            status, reply = 422, b'{"detail": "Extra inputs are not permitted: logprobs"}'
+        self.send_response(status)
+        self.send_header('Content-Length', str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_logprobs_are_asked_for_and_dropped_once_a_server_refuses_them():
+    server = ThreadingHTTPServer(('127.0.0.1', 0), _NoLogprobs)
+    thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.05})
+    thread.start()
+    try:
+        decider = RemoteDecider(RemoteSettings(url=f'http://127.0.0.1:{server.server_address[1]}',
+                                               dialect='openai'))
+        assert decider.request_body(_request())['logprobs'] is True
+        proposal = decider.decide(_request(), _within(10.0))
+        assert proposal.confidence_detail.method == 'model_reported'
+        decider.decide(_request(), _within(10.0))
+        assert ['logprobs' in body for body in _NoLogprobs.bodies] == [True, False, False]
+    finally:
+        server.shutdown()
+        thread.join()
+        server.server_close()
+
+
+def test_ministral_serve_returns_logprobs_and_the_remote_confidence_is_measured(server):
+    proposal = _decider(server).decide(_request('take off to 10 metres'), _within(10.0))
+    assert proposal.confidence_detail.method == 'token_logprobs'
+    assert proposal.confidence == proposal.confidence_detail.overall

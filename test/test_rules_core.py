@@ -195,7 +195,7 @@ def test_every_message_exists_in_every_language_and_fits():
     for key, texts in MESSAGES.items():
         assert set(texts) == set(LANGUAGES), key
         for text in texts.values():
-            filled = text.format(text='x' * 60, range='0–360')
+            filled = text.format(text='x' * 60, range='0–360', count='99', limit='16')
             assert 0 < len(filled) <= 300, (key, len(filled))
 
 

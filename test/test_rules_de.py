@@ -69,7 +69,7 @@ CLARIFIES = [
     ('steig', 'missing'),
     ('folge', 'missing'),
     ('lande nicht', 'negation'),
-    ('starte und flieg dann nach Norden', 'multi'),
+    ('starte und flieg dann nach Norden', 'missing'),
     ('steig und sinke', 'contradiction'),
     ('Geschwindigkeit -5', 'invalid'),
     ('wenn du ein Auto siehst, lande', 'conditional'),

@@ -103,9 +103,7 @@ CLARIFIES = [
     ('speed up by 2 m/s', 'invalid'),
     ('take 500 photos', 'invalid'),
     ('turn 720 degrees', 'invalid'),
-    ('take off and then fly north 50 m', 'multi'),
-    ('climb to 30 m then land', 'multi'),
-    ('fly north 10 m and take a photo', 'multi'),
+    ('take off and then fly north 50 m', 'missing'),  # the takeoff altitude
     ("don't land", 'negation'),
     ('do not take off', 'negation'),
     ('climb and descend', 'contradiction'),

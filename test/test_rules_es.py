@@ -59,7 +59,7 @@ CLARIFIES = [
     ('sube', 'missing'),
     ('sigue', 'missing'),
     ('no aterrices', 'negation'),
-    ('despega y luego vuela al norte', 'multi'),
+    ('despega y luego vuela al norte', 'missing'),
     ('sube y baja', 'contradiction'),
     ('velocidad -5', 'invalid'),
     ('aterriza cuando veas un coche', 'conditional'),

@@ -63,14 +63,13 @@ CLARIFIES = [
     ('décolle', 'missing'),
     ('suis', 'missing'),
     ("n'atterris pas", 'negation'),
-    ('décolle puis vole vers le nord', 'multi'),
+    ('décolle puis vole vers le nord', 'missing'),
     ('monte et descends', 'contradiction'),
     ('vitesse -5', 'invalid'),
     ('atterris si la batterie est faible', 'conditional'),
     ('fais le truc bidule', 'unknown'),
     ('descends un peu', 'unknown_words'),
     ('quelle est ton altitude ?', 'question'),
-    ('monte à 30 m puis descends à 10 m', 'multi'),
     ('décolle et atterris', 'contradiction'),
 ]
 

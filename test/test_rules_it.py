@@ -58,7 +58,7 @@ CLARIFIES = [
     ('sali', 'missing'),
     ('segui', 'missing'),
     ('non atterrare', 'negation'),
-    ('decolla e poi vola a nord', 'multi'),
+    ('decolla e poi vola a nord', 'missing'),
     ('sali e scendi', 'contradiction'),
     ('velocità -5', 'invalid'),
     ('atterra se vedi una macchina', 'conditional'),

@@ -18,6 +18,7 @@ from ministral_node.cli.serve import ServeError, make_server, parser
 from ministral_node.constrained import generation_schema
 from ministral_node.decision import Proposal
 from ministral_node.engine.generation import GenerationError
+from ministral_node.gbnf import decision_grammar
 from ministral_node.ground.server import Faults, ServeOptions
 from ministral_node.image_conversion import jpeg_data_url
 from ministral_node.sources.prompt import system_prompt
@@ -125,12 +126,16 @@ def test_the_seed_makes_sampling_repeatable():
     (_chat(image='https://example.com/cat.jpg'), 'the server fetches nothing'),
     (_chat(image='data:image/jpeg;base64,@@@'), 'not valid base64'),
     (_chat(image='data:image/png;base64,' + base64.b64encode(b'not a png').decode()),
-     'not a recognisable JPEG or PNG'),
+     "is not a JPEG or PNG: the bytes look like text starting 'not a png'"),
     ({'messages': [{'role': 'user', 'content': [
         {'type': 'image_url', 'image_url': {'url': IMAGE}},
         {'type': 'image_url', 'image_url': {'url': IMAGE}}]}]}, 'at most one image'),
     ({'messages': [{'role': 'user', 'content': [{'type': 'audio'}]}]},
      'unsupported content part'),
+    (_chat(grammar=42), 'grammar must be a GBNF grammar string'),
+    (_chat(grammar='root ::= "x"'), 'either a grammar or a response_format schema'),
+    (_chat(schema=False, grammar='root ::= ('), 'the grammar does not parse'),
+    (_chat(response_format={'type': 'json', 'value': 'x'}), 'response_format.value must be'),
 ])
 def test_bad_requests_are_400_with_a_message(server, body, message):
     status, _, reply = call(server.url, 'POST', CHAT_PATH, body)
@@ -287,3 +292,34 @@ def test_the_console_script_serves_until_terminated():
             process.kill()
             process.wait()
 
+
+
+SCHEMA = generation_schema()
+
+
+@pytest.mark.parametrize('form', [
+    {'response_format': {'type': 'json_object', 'schema': SCHEMA}},  # llama-cpp-python
+    {'response_format': {'type': 'json', 'value': SCHEMA}},  # TGI
+    {'response_format': {'type': 'json_schema', 'value': {'name': 'd', 'schema': SCHEMA}}},
+    {'grammar': decision_grammar(256).text},  # llama.cpp, llama-cpp-python
+])
+def test_other_servers_forms_of_the_structured_request_are_understood(server, form):
+    body = {**_chat(schema=False, max_tokens=256, temperature=1.0, seed=3), **form}
+    status, _, reply = call(server.url, 'POST', CHAT_PATH, body)
+    assert status == 200, reply
+    Proposal.from_json(reply['choices'][0]['message']['content']).validate()
+    if 'grammar' in form:
+        assert server.last_request.grammar == form['grammar']
+    else:
+        assert generation_schema(server.last_request.schema) == SCHEMA
+
+
+def test_mistral_random_seed_is_the_seed_and_a_plain_string_is_the_user_text(server):
+    body = {'messages': [{'role': 'system', 'content': system_prompt()},
+                         {'role': 'user', 'content': 'land now'}],
+            'random_seed': 11, 'max_tokens': 256,
+            'response_format': response_format(generation_schema())}
+    status, _, _ = call(server.url, 'POST', CHAT_PATH, body)
+    assert status == 200
+    assert server.last_request.generation.seed == 11
+    assert server.last_request.text == 'land now'

@@ -3,6 +3,7 @@
     ministral-bench MODEL_DIR                 # a model directory (published layout)
     ministral-bench --synthetic 3b            # real 3B shapes, random 4-bit weights (built once)
     ministral-bench --masking-only            # constraint cost at the test and 131k vocabularies
+    ministral-bench MODEL_DIR --verify-only   # cost of measured confidence and the verify stage
 
 Prints a table: load time and memory, vision encoder time per `max_image_edge`, time to first
 token with and without the prefix cache, decode tokens/s, end-to-end decision latency
@@ -203,6 +204,66 @@ def bench_model(table: Table, model_dir: Path, args: argparse.Namespace) -> None
     decider.close()
 
 
+def _spread(values_ms: list[float]) -> str:
+    ordered = sorted(values_ms)
+    return (f'median {ordered[len(ordered) // 2]:.3f} ms, p95 '
+            f'{ordered[int(len(ordered) * 0.95)]:.3f} ms, max {ordered[-1]:.3f} ms')
+
+
+def bench_verify(table: Table, model_dir: Path, count: int) -> None:
+    """What measured confidence and the verify stage add to a decision: the hand-written
+    commands decided by the model, then each step timed on its own (no model run in them)."""
+    from ministral_node import parameters
+    from ministral_node.cli.demo import demo_scene
+    from ministral_node.confidence import field_confidence
+    from ministral_node.engine.generation import chosen_logprob
+    from ministral_node.sources.base import DeciderError
+    from ministral_node.training.handwritten import load_cases
+    from ministral_node.verify import Verifier, VerifySettings
+
+    values = parameters.validate({**parameters.defaults(), 'model_dir': str(model_dir),
+                                  'execution_providers': ['cpu']})
+    decider = OnboardDecider.from_params(values)
+    decider.load()
+    verifier = Verifier(VerifySettings.from_params(values))
+    image = demo_scene().image
+    decide_ms, measure_ms, verify_ms, steps = [], [], [], []
+    for i, case in enumerate(load_cases()[:count]):
+        request = DecisionRequest(CommandInfo(f'b{i}', case.text, 0.0),
+                                  Frame(image, 0.0, 'camera'))
+        began = time.perf_counter()
+        try:
+            proposal = decider.decide(request, Cancellation())
+        except DeciderError:
+            continue
+        decide_ms.append((time.perf_counter() - began) * 1000)
+        result = decider.last_result
+        steps.append(len(result.token_ids))
+        began = time.perf_counter()
+        field_confidence(result.token_pieces(decider.engine.tokenizer.decode), result.text)
+        measure_ms.append((time.perf_counter() - began) * 1000)
+        began = time.perf_counter()
+        verifier('onboard', request, proposal)
+        verify_ms.append((time.perf_counter() - began) * 1000)
+    decider.close()
+    table.add('model decision', _spread(decide_ms), f'{len(decide_ms)} hand-written commands, '
+              f'{model_dir.name}, with the demo camera frame (for scale)')
+    table.add('confidence from logprobs', _spread(measure_ms),
+              f'tokens -> fields after decoding (median {int(np.median(steps))} tokens)')
+    table.add('verify stage', _spread(verify_ms), 'provenance, rule parser, arbitration, box')
+    rng = np.random.default_rng(0)
+    for allowed in (REAL_VOCAB, 64):
+        row = np.full(REAL_VOCAB, -np.inf, np.float32)
+        keep = rng.choice(REAL_VOCAB, allowed, replace=False)
+        row[keep] = rng.normal(0, 3, allowed).astype(np.float32)
+        began = time.perf_counter()
+        for token in keep[:200]:
+            chosen_logprob(row, int(token))
+        table.add(f'logprob per token, {allowed} allowed',
+                  f'{(time.perf_counter() - began) / 200 * 1e3:.3f} ms',
+                  f'in the decode loop, {REAL_VOCAB}-token vocabulary')
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(prog='ministral-bench', description=__doc__.split('\n')[0])
@@ -221,7 +282,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--max-new-tokens', type=int, default=384)
     parser.add_argument('--mask-steps', type=int, default=2000)
     parser.add_argument('--masking-only', action='store_true')
+    parser.add_argument('--verify-only', action='store_true',
+                        help='only the cost of measured confidence and the verify stage')
+    parser.add_argument('--verify-count', type=int, default=339,
+                        help='hand-written commands decided for --verify-only')
     args = parser.parse_args(argv)
+    if args.verify_only:
+        if not args.model_dir:
+            parser.error('--verify-only needs a MODEL_DIR')
+        table = Table()
+        table.add('machine', f'{os.cpu_count()} CPUs', f'{platform.machine()}, '
+                  f'{platform.processor() or platform.system()}')
+        bench_verify(table, Path(args.model_dir), args.verify_count)
+        print(table.render())
+        return 0
     if args.masking_only and (args.model_dir or args.synthetic):
         parser.error('--masking-only takes no model')
     if not args.masking_only and not (args.model_dir or args.synthetic):

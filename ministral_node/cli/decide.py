@@ -1,6 +1,8 @@
 """`ministral-decide`: one command (and optionally one image) in, one decision JSON out.
 
 Runs the same pipeline as the node: input screening, fallback chain, safety envelope.
+With `--execute`, also runs the decision through the mission executor against a simulated
+vehicle (on the ground at home) and prints each step's progress on stderr.
 Exit codes: 0 decided; 2 bad input (unreadable image or config, refused command).
 """
 
@@ -12,32 +14,39 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PIL import Image as PILImage
 
 from ministral_node import parameters
 from ministral_node.camera import Frame, LatestFrame
 from ministral_node.decision import to_json
 from ministral_node.health import HealthBoard
+from ministral_node.image_conversion import CompressedImageData, ImageError, decode_compressed
+from ministral_node.mission.executor import ExecutorSettings, MissionExecutor
+from ministral_node.mission.sim import SimVehicle, simulate
 from ministral_node.pipeline import DecisionPipeline, refusal
 from ministral_node.resources import config_path
+from ministral_node.safety import SafetyEnvelope, SafetyLimits
 from ministral_node.settings import Settings
 from ministral_node.sources.factory import build_sources, close_sources
-from ministral_node.timing import MonotonicClock, WallClock
+from ministral_node.timing import FakeClock, MonotonicClock, WallClock
 
 
 class InputError(Exception):
     """Bad command-line input: reported on stderr with exit code 2."""
 
 
-def _read_image(path: str) -> np.ndarray:
+def _read_image(path: str, max_pixels: int) -> np.ndarray:
+    """RGB pixels of a JPEG or PNG file, checked as the camera's are; InputError if unusable."""
     try:
-        with PILImage.open(path) as picture:
-            picture.load()
-            return np.asarray(picture.convert('RGB'))
+        data = Path(path).read_bytes()
     except FileNotFoundError as exc:
         raise InputError(f'image {path} does not exist') from exc
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise InputError(f'image {path} cannot be read: {exc}') from exc
+    except OSError as exc:
+        raise InputError(f'image {path} cannot be read: {exc.strerror or exc}') from exc
+    try:
+        return decode_compressed(CompressedImageData(Path(path).suffix.lstrip('.'), data),
+                                 max_pixels)
+    except ImageError as exc:
+        raise InputError(f'image {path} cannot be used: {exc}') from exc
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -55,7 +64,33 @@ def _parser() -> argparse.ArgumentParser:
                         help='onboard model directory (published ONNX layout); implies '
                              '--decider onboard unless --decider is given')
     parser.add_argument('--pretty', action='store_true', help='indent the JSON')
+    parser.add_argument('--execute', action='store_true',
+                        help='run the decision with the mission executor against a simulated '
+                             'vehicle on the ground at home; progress goes to stderr')
     return parser
+
+
+def execute(decision: dict, values: dict) -> list[dict]:
+    """Run `decision` with the mission executor on a simulated vehicle, printing each status
+    change on stderr; returns the changes."""
+    clock = FakeClock(0.0)
+    executor = MissionExecutor(ExecutorSettings.from_params(values),
+                               SafetyEnvelope(SafetyLimits.from_params(values), clock))
+    vehicle = SimVehicle()
+
+    def show(status: dict) -> None:
+        step = f'steps[{status["step_index"]}] of {status["step_count"]}: ' \
+               f'{status["step_action"]}' if status['step_count'] else ''
+        print(f'[{status["stamp"]:6.1f} s] {status["state"]:<9} {step:<30} '
+              f'{100 * status["progress"]:3.0f} %  {status["reason"] or status["note"]}',
+              file=sys.stderr)
+
+    changes = simulate(executor, decision, clock, vehicle, on_status=show)
+    east, north, up = vehicle.position
+    print(f'[{clock.now():6.1f} s] vehicle at east {east:.1f} m, north {north:.1f} m, up '
+          f'{up:.1f} m, {"in the air" if vehicle.in_air else "on the ground"}, '
+          f'{vehicle.photos} photo(s)', file=sys.stderr)
+    return changes
 
 
 def decide(args: argparse.Namespace) -> dict:
@@ -72,13 +107,15 @@ def decide(args: argparse.Namespace) -> dict:
     clock = MonotonicClock()
     health = HealthBoard(clock)
     frames = LatestFrame(int(values['max_image_pixels']))
-    image = _read_image(args.image) if args.image else None
+    # Read before loading any model (a bad image exits at once), stored as received with the
+    # command: loading a model must not make the image older than max_frame_age_s.
+    pixels = _read_image(args.image, frames.max_pixels) if args.image else None
     sources = build_sources(values, health, [decider] if decider else None)
-    if image is not None:  # taken now: loading a model must not make it look stale
-        frames.store(Frame(image, WallClock().now(), Path(args.image).name, clock.now()))
     try:
         pipeline = DecisionPipeline.from_settings(Settings.from_values(values), sources, frames,
                                                   clock, WallClock(), health)
+        if pixels is not None:
+            frames.store(Frame(pixels, WallClock().now(), Path(args.image).name, clock.now()))
         return pipeline.decide(args.command)
     finally:
         close_sources(sources)
@@ -97,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     if reason is not None:
         print(f'ministral-decide: command refused: {reason}', file=sys.stderr)
         return 2
+    if args.execute:
+        execute(decision, parameters.load_params_file(args.config))
     return 0
 
 

@@ -1,15 +1,18 @@
 """`ministral-demo`: the node over real DDS on localhost, a synthetic camera, scripted commands.
 
-Starts `ministral-node` as its own process and plays the vehicle and the ground station: camera
-frames, a hovering vehicle's pose and battery (as MAVROS publishes them), a ground-station
-heartbeat, and operator commands in several languages one at a time. Prints each command with
-the decision it got, then stops the heartbeat and prints the link-loss failsafe.
+Starts `ministral-node` as its own process (executing missions) and plays the vehicle and the
+ground station: camera frames, a simulated vehicle that flies the node's setpoints and vehicle
+commands and publishes its pose and battery (as MAVROS does), a ground-station heartbeat, and
+operator commands in several languages one at a time. Prints each command with the decision it
+got, flies a multi-step mission and prints each step's progress, then stops the heartbeat and
+prints the link-loss failsafe.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import signal
 import subprocess
@@ -90,10 +93,47 @@ def _format(result: Result) -> str:
 
 LINK_LOSS_TIMEOUT_S = 2.0
 FAILSAFE_HOLD_S = 2.0
+# A multi-step mission, flown by the executor from the ground after the single commands.
+MISSION = ('en', 'Take off to 15 m, fly 30 m north, take two photos, then come back and land')
+
+# The demo's topics as the node sees them (its remappings).
+TOPICS = {'camera': '/demo/camera/image_raw', 'command': '/demo/command', 'pose': '/demo/pose',
+          'battery': '/demo/battery', 'heartbeat': '/demo/heartbeat',
+          'setpoint': '/demo/setpoint_position', 'decision': '/ministral_node/decision',
+          'status': '/ministral_node/status', 'mission': '/ministral_node/mission',
+          'vehicle_command': '/ministral_node/vehicle_command',
+          'diagnostics': '/diagnostics', 'annotations': '/ministral_node/annotations'}
 
 
-def run(params_file: str, timeout_s: float, domain_id: int) -> list[Result]:
-    """Run the scripted mission against a node process; returns what each command got."""
+def node_command(params_file: str, record_dir: str | None) -> list[str]:
+    """The node process the demo starts: its remappings, the demo's watchdog times, missions
+    executed, and the flight recorder when asked."""
+    remaps = {'image_raw': 'camera', '~/command': 'command', 'pose': 'pose',
+              'battery': 'battery', 'ground_heartbeat': 'heartbeat',
+              'setpoint_position': 'setpoint'}
+    command = [sys.executable, '-m', 'ministral_node.ros.main', '--params-file', params_file,
+               '--ros-args']
+    for topic, role in remaps.items():
+        command += ['-r', f'{topic}:={TOPICS[role]}']
+    command += ['-p', f'link_loss_timeout_s:={LINK_LOSS_TIMEOUT_S}',
+                '-p', f'failsafe_hold_s:={FAILSAFE_HOLD_S}', '-p', 'execute_missions:=true']
+    if record_dir:
+        command += ['-p', f'record_dir:={record_dir}']
+    return command + ['--log-level', 'warn']
+
+
+def _progress(status: dict) -> str:
+    step = f'step {status["step_index"] + 1}/{status["step_count"]} {status["step_action"]}' \
+        if status['step_count'] else ''
+    return (f'     mission {status["state"]:<9} {step:<26} progress {status["progress"]:.0%}'
+            f'  {status["reason"]}')
+
+
+def run(params_file: str, timeout_s: float, domain_id: int,
+        record_dir: str | None = None) -> list[Result]:
+    """Run the script against a node process that executes its decisions on the demo's
+    simulated vehicle; returns what each command got. With `record_dir`, the node records
+    the flight there (MCAP)."""
     os.environ.update(_environment(domain_id))
     import rclpy
     from geometry_msgs.msg import PoseStamped
@@ -102,29 +142,45 @@ def run(params_file: str, timeout_s: float, domain_id: int) -> list[Result]:
     from sensor_msgs.msg import BatteryState, Image
     from std_msgs.msg import Header, String
 
-    node_process = subprocess.Popen(
-        [sys.executable, '-m', 'ministral_node.ros.main', '--params-file', params_file,
-         '--ros-args', '-r', 'image_raw:=/demo/camera/image_raw',
-         '-r', '~/command:=/demo/command', '-r', 'pose:=/demo/pose',
-         '-r', 'battery:=/demo/battery', '-r', 'ground_heartbeat:=/demo/heartbeat',
-         '-p', f'link_loss_timeout_s:={LINK_LOSS_TIMEOUT_S}',
-         '-p', f'failsafe_hold_s:={FAILSAFE_HOLD_S}', '--log-level', 'warn'],
-        env=_environment(domain_id))
+    from ministral_node.mission.executor import ExecutorOutput, Setpoint
+    from ministral_node.mission.sim import SimVehicle
+
+    node_process = subprocess.Popen(node_command(params_file, record_dir),
+                                    env=_environment(domain_id))
     results: list[Result] = []
+    vehicle = SimVehicle(up=20.0, in_air=True, speed_mps=8.0, climb_mps=3.0)
+    lock = threading.Lock()
     try:
         with rclpy.init(domain_id=domain_id):
             client = rclpy.create_node('ministral_demo')
-            frame = encode_raw(demo_scene().image, 'rgb8')
-            camera = client.create_publisher(
-                Image, '/demo/camera/image_raw',
-                QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT))
-            commands = client.create_publisher(String, '/demo/command', 10)
             decisions: list[dict] = []
             states: list[str] = []
-            client.create_subscription(String, '/ministral_node/decision',
-                                       lambda m: decisions.append(json.loads(m.data)), 10)
-            client.create_subscription(String, '/ministral_node/status',
+            missions: list[dict] = []
+            client.create_subscription(String, TOPICS['decision'],
+                                       lambda m: decisions.append(json.loads(m.data)), 50)
+            client.create_subscription(String, TOPICS['status'],
                                        lambda m: states.append(json.loads(m.data)['state']), 10)
+            client.create_subscription(String, TOPICS['mission'],
+                                       lambda m: missions.append(json.loads(m.data)), 100)
+
+            def on_setpoint(msg: PoseStamped) -> None:
+                p, q = msg.pose.position, msg.pose.orientation
+                with lock:
+                    vehicle.apply(ExecutorOutput(setpoint=Setpoint(
+                        p.x, p.y, p.z, 2.0 * math.atan2(q.z, q.w))))
+
+            def on_vehicle_command(msg: String) -> None:
+                with lock:
+                    vehicle.apply(ExecutorOutput(commands=[json.loads(msg.data)]))
+
+            client.create_subscription(PoseStamped, TOPICS['setpoint'], on_setpoint, 10)
+            client.create_subscription(String, TOPICS['vehicle_command'], on_vehicle_command,
+                                       100)
+            frame = encode_raw(demo_scene().image, 'rgb8')
+            camera = client.create_publisher(
+                Image, TOPICS['camera'],
+                QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT))
+            commands = client.create_publisher(String, TOPICS['command'], 10)
 
             def publish_frame() -> None:
                 msg = Image(width=frame.width, height=frame.height, encoding=frame.encoding,
@@ -134,18 +190,23 @@ def run(params_file: str, timeout_s: float, domain_id: int) -> list[Result]:
                 camera.publish(msg)
 
             sensor_qos = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
-            pose_pub = client.create_publisher(PoseStamped, '/demo/pose', sensor_qos)
-            battery_pub = client.create_publisher(BatteryState, '/demo/battery', sensor_qos)
-            heartbeat_pub = client.create_publisher(Header, '/demo/heartbeat', 10)
+            pose_pub = client.create_publisher(PoseStamped, TOPICS['pose'], sensor_qos)
+            battery_pub = client.create_publisher(BatteryState, TOPICS['battery'], sensor_qos)
+            heartbeat_pub = client.create_publisher(Header, TOPICS['heartbeat'], 10)
             ground_link = threading.Event()
             ground_link.set()
 
             def publish_vehicle() -> None:
-                pose = PoseStamped()  # hovering 20 m above home, facing north (ENU yaw 90°)
+                with lock:
+                    vehicle.step(0.1)
+                    (x, y, z), heading = vehicle.position, vehicle.heading or 0.0
+                pose = PoseStamped()  # MAVROS local_position/pose: ENU, origin at home
                 pose.header.stamp = client.get_clock().now().to_msg()
                 pose.header.frame_id = 'map'
-                pose.pose.position.z = 20.0
-                pose.pose.orientation.z = pose.pose.orientation.w = 0.5 ** 0.5
+                pose.pose.position.x, pose.pose.position.y, pose.pose.position.z = x, y, z
+                yaw = math.radians(90.0 - heading)
+                pose.pose.orientation.z, pose.pose.orientation.w = (math.sin(yaw / 2),
+                                                                    math.cos(yaw / 2))
                 pose_pub.publish(pose)
                 battery_pub.publish(BatteryState(percentage=0.8))
                 if ground_link.is_set():
@@ -159,16 +220,46 @@ def run(params_file: str, timeout_s: float, domain_id: int) -> list[Result]:
             spinner.start()
 
             if not _wait(lambda: 'active' in states and client.count_subscribers(
-                    '/demo/command') > 0, timeout_s, node_process):
+                    TOPICS['command']) > 0, timeout_s, node_process):
                 raise RuntimeError('the node did not become active in time')
             time.sleep(0.5)  # a few camera frames reach the node
-            for language, text in SCRIPT:
+
+            def ask(language: str, text: str) -> dict | None:
                 seen = len(decisions)
                 commands.publish(String(data=text))
-                _wait(lambda seen=seen: len(decisions) > seen, timeout_s, node_process)
+                _wait(lambda: len(decisions) > seen, timeout_s, node_process)
                 decision = decisions[seen] if len(decisions) > seen else None
                 results.append(Result(language, text, decision))
                 print(_format(results[-1]), flush=True)
+                return decision
+
+            for language, text in SCRIPT:
+                ask(language, text)
+            print('\n[operator] waits for the vehicle to settle, then gives a mission',
+                  flush=True)
+            _wait(lambda: not vehicle.in_air, 60.0, node_process)  # "Vuelve a casa" lands it
+            photos_before = vehicle.photos
+            decision = ask(*MISSION)
+            if decision is not None and decision['action'] == 'mission':
+                shown: set[tuple] = set()
+
+                def report() -> bool:
+                    for status in [m for m in missions if m['decision_id'] == decision['id']]:
+                        key = (status['state'], status['step_index'])
+                        if key not in shown:
+                            shown.add(key)
+                            print(_progress(status), flush=True)
+                    return any(m['decision_id'] == decision['id'] and m['state'] in (
+                        'completed', 'aborted', 'preempted') for m in missions)
+
+                _wait(report, 120.0, node_process)
+                report()
+                _wait(lambda: not vehicle.in_air, 10.0, node_process)  # the last metres down
+                with lock:
+                    x, y, z = vehicle.position
+                    print(f'     vehicle at east {x:.1f} m, north {y:.1f} m, up {z:.1f} m, '
+                          f'{"flying" if vehicle.in_air else "landed"}, '
+                          f'{vehicle.photos - photos_before} photos taken', flush=True)
             print(f'\n[ground station] heartbeat stopped: link lost after '
                   f'{LINK_LOSS_TIMEOUT_S:g} s, hold, then return home after {FAILSAFE_HOLD_S:g} s',
                   flush=True)
@@ -176,8 +267,8 @@ def run(params_file: str, timeout_s: float, domain_id: int) -> list[Result]:
             ground_link.clear()
             _wait(lambda: len(decisions) >= seen + 2, LINK_LOSS_TIMEOUT_S + FAILSAFE_HOLD_S + 10,
                   node_process)
-            for decision in decisions[seen:seen + 2]:
-                results.append(Result('--', '(no command: link lost)', decision))
+            for failsafe in decisions[seen:seen + 2]:
+                results.append(Result('--', '(no command: link lost)', failsafe))
                 print(_format(results[-1]), flush=True)
             executor.shutdown()
             client.destroy_node()
@@ -187,6 +278,8 @@ def run(params_file: str, timeout_s: float, domain_id: int) -> list[Result]:
             node_process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             node_process.kill()
+        if record_dir:
+            print(f'\nthe node recorded the flight in {record_dir}', flush=True)
     return results
 
 
@@ -208,23 +301,30 @@ def main(argv: list[str] | None = None) -> int:
                         help='seconds to wait for the node and for each decision')
     parser.add_argument('--domain-id', type=int, default=1 + os.getpid() % 100,
                         help='ROS_DOMAIN_ID for the demo (traffic stays on localhost)')
+    parser.add_argument('--record', metavar='DIR',
+                        help='record the run (MCAP) into a new folder under DIR, for '
+                             'ministral-replay and Foxglove')
     args = parser.parse_args(argv)
     print(f'ministral_node demo: node process over DDS on localhost (ROS_DOMAIN_ID='
-          f'{args.domain_id}), synthetic 640x480 camera at 5 Hz, vehicle hovering at 20 m, '
-          f'{len(SCRIPT)} commands\n', flush=True)
+          f'{args.domain_id}), synthetic 640x480 camera at 5 Hz, a simulated vehicle '
+          f'flying the node\'s setpoints (from 20 m), {len(SCRIPT)} commands and a '
+          f'mission\n', flush=True)
     try:
-        results = run(args.params_file, args.timeout, args.domain_id)
+        results = run(args.params_file, args.timeout, args.domain_id, args.record)
     except RuntimeError as exc:
         print(f'ministral-demo: {exc}', file=sys.stderr)
         return 1
     commands = [r for r in results if r.command != '(no command: link lost)']
+    flown = any(r.command == MISSION[1] and r.decision and r.decision['action'] == 'mission'
+                for r in results)
     answered = sum(r.decision is not None for r in commands)
     failsafes = [r.decision['action'] for r in results
                  if r.decision and r.decision['command'] is None]
     sources = sorted({r.decision['source'] for r in results if r.decision})
     print(f'\n{answered}/{len(commands)} commands answered; failsafe: '
           f'{" -> ".join(failsafes) or "none"}; sources used: {", ".join(sources)}')
-    return 0 if answered == len(commands) and failsafes == ['hold', 'return_to_home'] else 1
+    return 0 if answered == len(commands) and flown and \
+        failsafes == ['hold', 'return_to_home'] else 1
 
 
 if __name__ == '__main__':

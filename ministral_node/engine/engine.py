@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -65,6 +66,19 @@ class GenerationResult:
     prefix_reused: int  # prompt positions taken from the prefix cache
     timings: dict[str, float] = field(default_factory=dict)
     decode_steps: int = 0  # decoder runs after the prefill (forced tokens share a run)
+    token_logprobs: list[float] = field(default_factory=list)  # per token, after the mask
+
+    def token_pieces(self, decode: Callable[[list[int]], str]) -> list[tuple[str, float]]:
+        """Each token's share of `text` with its log-probability; `decode` is the tokenizer's.
+
+        Text is cut at the lengths of decoded prefixes, so a character split over several
+        byte tokens lands in the token that completes it."""
+        pieces, done = [], 0
+        for i, logprob in enumerate(self.token_logprobs):
+            end = len(decode(self.token_ids[:i + 1]).rstrip('\ufffd'))
+            pieces.append((self.text[done:end], logprob))
+            done = max(done, end)
+        return pieces
 
     @property
     def new_tokens(self) -> int:
@@ -209,4 +223,4 @@ class VisionLanguageEngine:
                      'decode_tokens_per_s': (len(outcome.step_times) / sum(outcome.step_times)
                                              if outcome.step_times else 0.0),
                      'total_s': total_s},
-            decode_steps=len(outcome.step_times))
+            decode_steps=len(outcome.step_times), token_logprobs=outcome.token_logprobs)

@@ -199,6 +199,17 @@ class DecodeOutcome:
     prompt_positions: int
     reused_positions: int
     step_times: list[float] = field(default_factory=list)
+    # Natural log-probability of each token in `tokens` under the distribution it was chosen
+    # from, after the constraint mask (temperature 1); a forced token has 0.0 (certain).
+    token_logprobs: list[float] = field(default_factory=list)
+
+
+def chosen_logprob(row: np.ndarray, token: int) -> float:
+    """log p(token) under softmax(row): the masked logits (-inf where disallowed)."""
+    top = float(row.max())
+    if not np.isfinite(top):
+        return 0.0
+    return float(row[token]) - top - float(np.log(np.exp(row - top).sum()))
 
 
 def prefill(decoder: Decoder, embeds: np.ndarray, start: KVCache, watcher: CancelWatcher,
@@ -224,6 +235,7 @@ def decode(decoder: Decoder, embed: Callable[[np.ndarray], np.ndarray], embeds: 
     logits, cache = prefill(decoder, embeds, start, watcher, options.prefill_chunk)
     prefill_s = time.perf_counter() - began
     tokens: list[int] = []
+    logprobs: list[float] = []
     step_times: list[float] = []
     first_token_s = 0.0
     reason = 'max_new_tokens'
@@ -239,11 +251,13 @@ def decode(decoder: Decoder, embed: Callable[[np.ndarray], np.ndarray], embeds: 
             reason = 'eos'
             break
         tokens.append(token)
+        logprobs.append(chosen_logprob(row, token))
         feed = [token]
         if processor is not None:
             processor.advance(token)
             forced = processor.forced(options.max_new_tokens - len(tokens))
             tokens += forced
+            logprobs += [0.0] * len(forced)
             feed += forced
             if processor.finished():
                 reason = 'stop'
@@ -258,4 +272,4 @@ def decode(decoder: Decoder, embed: Callable[[np.ndarray], np.ndarray], embeds: 
     watcher.check()
     return DecodeOutcome(tokens, reason, prefill_s, first_token_s,
                          time.perf_counter() - decode_began, start.length + embeds.shape[1],
-                         start.length, step_times)
+                         start.length, step_times, logprobs)

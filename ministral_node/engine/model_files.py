@@ -3,13 +3,20 @@
     config.json  tokenizer.json  preprocessor_config.json  generation_config.json
     onnx/vision_encoder_<v>.onnx  onnx/embed_tokens_<v>.onnx  onnx/decoder_model_merged_<v>.onnx
     (+ external data files `<file>.onnx_data*` beside them)
+    model_manifest.json (optional): each file's size and SHA-256, written at download
+
+With a manifest, loading compares file sizes (cheap: a truncated copy is named before ONNX
+Runtime sees it); `verify_manifest` also compares the SHA-256 of every file.
 """
 
 from __future__ import annotations
 
+import datetime
+import hashlib
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 DECODER_VARIANTS = ('q4', 'q4f16', 'fp16', 'fp32', 'int8', 'uint8', 'quantized')
@@ -84,6 +91,7 @@ def locate(model_dir: str | Path, decoder: str = 'q4', vision: str = 'q4',
         hint = f'; present: {", ".join(present[:12])}' if present else '; the directory is empty'
         raise ModelError(f'model directory {root} is incomplete: missing {", ".join(missing)}'
                          f'{hint}. Fetch it with scripts/fetch_model.')
+    check_manifest_sizes(root)
     docs = {name: read_json(root / name) for name in JSON_FILES if name != 'tokenizer.json'}
     return ModelFiles(root=root, tokenizer=root / 'tokenizer.json', config=docs['config.json'],
                       preprocessor=docs['preprocessor_config.json'],
@@ -100,3 +108,118 @@ def read_json(path: Path) -> Any:
         raise ModelError(f'{path} is not valid JSON: {exc}') from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ModelError(f'cannot read {path}: {exc}') from exc
+
+
+# Manifest -----------------------------------------------------------------------------------
+
+MANIFEST = 'model_manifest.json'
+MANIFEST_VERSION = 1
+_CHUNK = 1 << 20
+_NOT_LISTED = (MANIFEST, '.gitattributes')
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """One file of a model directory that does not match its manifest."""
+
+    path: str
+    problem: str  # 'missing', 'size' or 'sha256'
+    detail: str
+
+    def __str__(self) -> str:
+        return f'{self.path}: {self.detail}'
+
+
+def sha256_of(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, 'rb') as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def model_file_names(root: Path) -> list[str]:
+    """Every file under `root` a manifest lists (not the manifest, partial downloads or
+    dot files), as sorted POSIX paths relative to `root`."""
+    names = []
+    for path in root.rglob('*'):
+        relative = path.relative_to(root)
+        if path.is_file() and not path.name.endswith('.part') and \
+                not any(part.startswith('.') for part in relative.parts) and \
+                relative.as_posix() not in _NOT_LISTED:
+            names.append(relative.as_posix())
+    return sorted(names)
+
+
+def write_manifest(root: str | Path, names: Iterable[str] | None = None, source: str = '',
+                   progress: Callable[[str], None] = lambda message: None) -> Path:
+    """Record the size and SHA-256 of `names` (default: every model file) in `root`."""
+    root = Path(root)
+    files = {}
+    for name in sorted(names if names is not None else model_file_names(root)):
+        progress(f'hashing {name}')
+        path = root / name
+        files[name] = {'size': path.stat().st_size, 'sha256': sha256_of(path)}
+    doc = {'manifest_version': MANIFEST_VERSION, 'source': source,
+           'created': datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%dT%H:%M:%SZ'),
+           'files': files}
+    target = root / MANIFEST
+    target.write_text(json.dumps(doc, indent=1) + '\n', encoding='utf-8')
+    return target
+
+
+def read_manifest(root: Path) -> dict[str, dict] | None:
+    """The manifest's `files` (path -> {size, sha256}), None if the directory has none;
+    ModelError if it is unreadable or lists a path outside the directory."""
+    path = root / MANIFEST
+    if not path.is_file():
+        return None
+    doc = read_json(path)
+    files = doc.get('files') if isinstance(doc, dict) else None
+    if not isinstance(files, dict) or not all(
+            isinstance(entry, dict) and isinstance(entry.get('size'), int)
+            and isinstance(entry.get('sha256'), str) for entry in files.values()):
+        raise ModelError(f'{path} is not a model manifest (files: {{path: {{size, sha256}}}})')
+    for name in files:
+        pure = PurePosixPath(name)
+        if pure.is_absolute() or '..' in pure.parts:
+            raise ModelError(f'{path} lists {name!r}, outside the model directory')
+    return files
+
+
+def manifest_problems(root: Path, hashes: bool,
+                      progress: Callable[[str], None] = lambda message: None
+                      ) -> list[FileProblem] | None:
+    """Files that do not match the manifest (sizes; SHA-256 too with `hashes`), or None if
+    the directory has no manifest."""
+    files = read_manifest(root)
+    if files is None:
+        return None
+    problems = []
+    for name, entry in sorted(files.items()):
+        path = root / name
+        if not path.is_file():
+            problems.append(FileProblem(name, 'missing', 'missing'))
+            continue
+        size = path.stat().st_size
+        if size != entry['size']:
+            state = 'truncated' if size < entry['size'] else 'too long'
+            problems.append(FileProblem(name, 'size', f'{size} bytes, the manifest says '
+                                                      f'{entry["size"]} ({state})'))
+        elif hashes:
+            progress(f'checking {name} ({size / 2**20:.1f} MiB)')
+            if sha256_of(path) != entry['sha256'].lower():
+                problems.append(FileProblem(name, 'sha256', 'SHA-256 differs from the '
+                                                            'manifest (corrupted)'))
+    return problems
+
+
+def check_manifest_sizes(root: Path) -> None:
+    """ModelError naming every file whose size differs from the manifest (if there is one)."""
+    problems = manifest_problems(root, hashes=False)
+    if problems:
+        raise ModelError(f'model directory {root} does not match its {MANIFEST}: '
+                         + '; '.join(map(str, problems))
+                         + f'. Copy these files again and check with scripts/fetch_model '
+                           f'--verify {root}')

@@ -8,6 +8,10 @@ drones' `remote` decision source (any OpenAI-compatible client works too):
   constrained with `JsonConstraint`; the schema is first made finite the way the onboard
   decoder's is: every key required, no extra keys, strings capped, numbers bounded, so a reply
   always completes within `max_tokens`), `max_tokens`, `temperature`, `top_p`, `seed`.
+  The other servers' forms of the same request are understood too (`sources.dialects`):
+  llama-cpp-python's `{"type": "json_object", "schema": ...}`, TGI's `{"type": "json",
+  "value": ...}` and `{"type": "json_schema", "value": ...}`, a llama.cpp GBNF `grammar`
+  (compiled by llguidance), Mistral's `random_seed`.
 * `GET /v1/models`, `GET /health`.
 
 Errors are OpenAI-shaped: 400 bad request, 401 bad API key (when one is required), 404 unknown
@@ -37,6 +41,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import llguidance
 import numpy as np
 
 from ministral_node.chat_api import (
@@ -107,7 +112,9 @@ class ChatRequest:
     generation: GenerationOptions
     schema: dict | None
     model: str | None = None
+    grammar: str | None = None  # GBNF (llama.cpp's `grammar` field)
     extras: dict[str, Any] = field(default_factory=dict)
+    logprobs: bool = False  # return each token's log-probability (OpenAI `logprobs`)
 
 
 def _number(value: Any, name: str, default: Any, low: float, high: float,
@@ -186,30 +193,68 @@ def parse_chat_request(body: Any, options: ServeOptions) -> ChatRequest:
     max_tokens = _number(body.get('max_completion_tokens', body.get('max_tokens')),
                          'max_tokens', options.default_max_tokens, 1, options.max_tokens_limit,
                          integer=True)
-    seed = _number(body.get('seed'), 'seed', None, -2**63, 2**63 - 1, integer=True)
+    seed = _number(body.get('seed', body.get('random_seed')), 'seed', None, -2**63, 2**63 - 1,
+                   integer=True)
     generation = GenerationOptions(
         max_new_tokens=max_tokens,
         temperature=float(_number(body.get('temperature'), 'temperature', 1.0, 0.0, 2.0)),
         top_p=float(_number(body.get('top_p'), 'top_p', 1.0, 0.0, 1.0)),
         seed=None if seed is None else seed % 2**63)  # numpy takes only non-negative seeds
-    return ChatRequest('\n\n'.join(system), '\n'.join(user), image, generation,
-                       _schema(body.get('response_format')), model)
+    grammar = body.get('grammar')
+    if grammar is not None and (not isinstance(grammar, str) or not grammar.strip()):
+        raise RequestError(400, 'grammar must be a GBNF grammar string')
+    schema = _schema(body.get('response_format'))
+    if grammar is not None and schema is not None:
+        raise RequestError(400, 'send either a grammar or a response_format schema, not both')
+    return ChatRequest('\n\n'.join(system), '\n'.join(user), image, generation, schema,
+                       model, grammar, logprobs=bool(body.get('logprobs')))
 
 
 def _schema(response_format: Any) -> dict | None:
+    """The schema of a `response_format` in any dialect's form (None: free text)."""
     if response_format is None:
         return None
     kind = response_format.get('type') if isinstance(response_format, dict) else None
     if kind == 'text':
         return None
-    if kind != 'json_schema':
+    if kind == 'json_schema' and 'value' not in response_format:  # OpenAI, vLLM, llama.cpp
+        spec = response_format.get('json_schema')
+        schema = spec.get('schema') if isinstance(spec, dict) else None
+        where = 'response_format.json_schema.schema'
+    elif kind == 'json_schema':  # TGI 3: {"type": "json_schema", "value": {name, schema}}
+        value = response_format['value']
+        schema = value.get('schema', value) if isinstance(value, dict) else None
+        where = 'response_format.value'
+    elif kind == 'json':  # TGI: {"type": "json", "value": schema}
+        schema, where = response_format.get('value'), 'response_format.value'
+    elif kind == 'json_object' and 'schema' in response_format:  # llama-cpp-python
+        schema, where = response_format['schema'], 'response_format.schema'
+    else:
         raise RequestError(400, f'response_format type {kind!r} is not supported; use '
-                                'json_schema (or text)')
-    spec = response_format.get('json_schema')
-    schema = spec.get('schema') if isinstance(spec, dict) else None
+                                'json_schema (or text), or json_object with a schema')
     if not isinstance(schema, dict):
-        raise RequestError(400, 'response_format.json_schema.schema must be a JSON Schema object')
+        raise RequestError(400, f'{where} must be a JSON Schema object')
     return schema
+
+
+class GrammarConstraint(JsonConstraint):
+    """A constraint from a GBNF grammar instead of a schema (llama.cpp's `grammar` field).
+
+    Nothing reserves tokens to close the output: a grammar bounded the way `gbnf` makes them
+    ends by itself; any other may stop at max_tokens, as on llama.cpp."""
+
+    def __init__(self, tokenizer_json: str, eos_id: int, vocab_size: int | None,
+                 gbnf: str) -> None:
+        super().__init__(tokenizer_json, eos_id, vocab_size)
+        try:
+            self.grammar = llguidance.grammar_from('gbnf', gbnf)
+        except ValueError as exc:
+            raise RequestError(400, f'the grammar does not parse: {exc}') from exc
+        error = llguidance.LLMatcher.validate_grammar(self.grammar, self.tokenizer)
+        if error and not error.startswith('WARNING'):
+            raise RequestError(400, f'the grammar does not compile: {error}')
+        self._start = llguidance.LLMatcher(self.tokenizer, self.grammar, log_level=0)
+        self.reserve_tokens = 0
 
 
 class ChatServer(ThreadingHTTPServer):
@@ -278,16 +323,27 @@ class ChatServer(ThreadingHTTPServer):
         except (ValueError, TypeError, KeyError, RecursionError) as exc:
             raise RequestError(400, f'the response schema cannot be made finite: '
                                     f'{type(exc).__name__}: {exc}') from exc
-        key = json.dumps(bounded, sort_keys=True)
-        cached = self._constraints.get(key)
-        if cached is None:
+
+        def compile_schema() -> JsonConstraint:
             tokenizer = self.engine.tokenizer
             try:
-                cached = JsonConstraint(tokenizer.to_json(), tokenizer.special.eos,
-                                        tokenizer.vocab_size, schema=bounded)
+                return JsonConstraint(tokenizer.to_json(), tokenizer.special.eos,
+                                      tokenizer.vocab_size, schema=bounded)
             except (ValueError, TypeError, KeyError) as exc:
                 raise RequestError(400, f'the response schema cannot be used: {exc}') from exc
-            self._constraints[key] = cached
+
+        return self._cached(json.dumps(bounded, sort_keys=True), compile_schema)
+
+    def grammar_constraint(self, gbnf: str) -> JsonConstraint:
+        """The compiled constraint for a GBNF grammar (the last few are cached)."""
+        tokenizer = self.engine.tokenizer
+        return self._cached('gbnf:' + gbnf, lambda: GrammarConstraint(
+            tokenizer.to_json(), tokenizer.special.eos, tokenizer.vocab_size, gbnf))
+
+    def _cached(self, key: str, make: Any) -> JsonConstraint:
+        cached = self._constraints.get(key)
+        if cached is None:
+            cached = self._constraints[key] = make()
             while len(self._constraints) > 8:
                 self._constraints.popitem(last=False)
         self._constraints.move_to_end(key)
@@ -326,10 +382,14 @@ class ChatServer(ThreadingHTTPServer):
                 raise Cancelled(cancel.reason)
             if faults.injects_content():
                 return self._injected(faults)
-            text, finish, usage = self._generate(request, cancel)
+            text, finish, usage, pieces = self._generate(request, cancel)
             log.info('%d completion tokens in %.2f s (%s)', usage['completion_tokens'],
                      time.perf_counter() - began, finish)
-            return self._completion(text, finish, usage)
+            completion = self._completion(text, finish, usage)
+            if request.logprobs:
+                completion['choices'][0]['logprobs'] = {'content': [
+                    {'token': piece, 'logprob': logprob} for piece, logprob in pieces]}
+            return completion
         finally:
             self._generator.release()
 
@@ -353,19 +413,21 @@ class ChatServer(ThreadingHTTPServer):
         return self._completion(content, 'stop', {'prompt_tokens': 0, 'completion_tokens': 0})
 
     def _generate(self, request: ChatRequest, cancel: Cancellation
-                  ) -> tuple[str, str, dict[str, int]]:
+                  ) -> tuple[str, str, dict[str, int], list[tuple[str, float]]]:
         processor = None
-        if request.schema is not None:
+        constraint = self.constraint(request.schema) if request.schema is not None else \
+            self.grammar_constraint(request.grammar) if request.grammar is not None else None
+        if constraint is not None:
             try:
-                processor = self.constraint(request.schema).processor(
-                    request.generation.max_new_tokens)
+                processor = constraint.processor(request.generation.max_new_tokens)
             except ValueError as exc:  # max_tokens below what the schema needs
                 raise RequestError(400, str(exc)) from exc
         result = self.engine.generate(request.system, request.text, request.image,
                                       request.generation, cancel, processor)
         finish = 'length' if result.stop_reason == 'max_new_tokens' else 'stop'
         return result.text, finish, {'prompt_tokens': result.prompt_tokens,
-                                     'completion_tokens': result.new_tokens}
+                                     'completion_tokens': result.new_tokens}, \
+            result.token_pieces(self.engine.tokenizer.decode)
 
     def _completion(self, content: str, finish: str, usage: dict[str, int]) -> dict:
         self.served += 1

@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             if code:
                 print(f'ministral-node: stopped: parameters refused (exit {code})',
                       file=sys.stderr)
+            node.finish()
             node.destroy_node()
     return code
 

@@ -4,7 +4,8 @@ Everything that decides lives in `DecisionLoop` (ROS-free); this module declares
 validates them, owns QoS, publishers, subscriptions, timers and diagnostics, and converts
 messages. Publishers, subscriptions and timers are created in `on_configure`; decision sources
 are loaded in `on_activate` and freed in `on_deactivate`, after the running decision and every
-waiting command are answered.
+waiting command are answered. `~/decision` answers every command in every configured state:
+decisions while active, refusals saying why otherwise.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
 import traceback
 from collections.abc import Callable
 from typing import Any
 
 from diagnostic_msgs.msg import DiagnosticArray, DiagnosticStatus, KeyValue
-from geometry_msgs.msg import PoseStamped
+from geometry_msgs.msg import Point, PoseStamped
 from rcl_interfaces.msg import (
     FloatingPointRange,
     IntegerRange,
@@ -27,6 +29,7 @@ from rcl_interfaces.msg import (
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.clock import Clock as RclpyClock
 from rclpy.clock import ClockType
+from rclpy.event_handler import PublisherEventCallbacks, SubscriptionEventCallbacks
 from rclpy.exceptions import (
     InvalidParameterTypeException,
     InvalidParameterValueException,
@@ -36,17 +39,27 @@ from rclpy.lifecycle import LifecycleNode, LifecycleState, TransitionCallbackRet
 from rclpy.parameter import Parameter
 from rclpy.qos import HistoryPolicy, QoSProfile, ReliabilityPolicy
 from rclpy.task import Future
-from sensor_msgs.msg import BatteryState, CompressedImage, Image
-from std_msgs.msg import Header, String
+from rosgraph_msgs.msg import Clock as ClockMsg
+from sensor_msgs.msg import BatteryState, CameraInfo, CompressedImage, Image
+from std_msgs.msg import ColorRGBA, Header, String
+from visualization_msgs.msg import ImageMarker
 
 from ministral_node import parameters
+from ministral_node.annotations import decision_marker, fill_message, remove_marker
 from ministral_node.decision import to_json
 from ministral_node.decision_loop import DecisionLoop
 from ministral_node.image_conversion import CompressedImageData, RawImage
+from ministral_node.mission.executor import ExecutorOutput
+from ministral_node.recorder import Recorder, RecorderSettings, recording_metadata
 from ministral_node.settings import Settings
 from ministral_node.timing import Clock, MonotonicClock
 from ministral_node.vehicle import battery_percent, heading_from_quaternion
 
+# No QoS event handlers: rclpy's default ones race with destroying their entity on cleanup
+# while an executor thread builds its wait set (InvalidHandle kills the executor; seen in
+# `ministral-soak --lifecycle-cycles 20`). A silent camera is diagnosed by the loop instead.
+NO_SUBSCRIPTION_EVENTS = SubscriptionEventCallbacks(use_default_callbacks=False)
+NO_PUBLISHER_EVENTS = PublisherEventCallbacks(use_default_callbacks=False)
 # Exit code of the node process when its parameters are refused (as `ministral-node`).
 EXIT_BAD_PARAMETERS = 2
 
@@ -121,6 +134,10 @@ class MinistralNode(LifecycleNode):
         self._groups = {name: MutuallyExclusiveCallbackGroup()
                         for name in ('camera', 'command', 'decision', 'output', 'watchdog')}
         self._decision_pub = self._status_pub = self._diagnostics_pub = None
+        self._setpoint_pub = self._vehicle_command_pub = self._mission_pub = None
+        self._annotations_pub = None
+        self.recorder: Recorder | None = None
+        self._record_topics: dict[str, str] = {}
         self._inputs: list[Any] = []
         self._periodic: list[Any] = []
         self._wake_condition = None
@@ -175,7 +192,17 @@ class MinistralNode(LifecycleNode):
         self.settings = updated
         if self.loop is not None:
             self.loop.apply(updated)
+        if self.recorder is not None:
+            self.recorder.configure(updated.values)
         return SetParametersResult(successful=True)
+
+    def _subscribe_to(self, *args: Any, **kwargs: Any) -> Any:
+        """`create_subscription` without QoS event handlers (see NO_SUBSCRIPTION_EVENTS)."""
+        return self.create_subscription(*args, event_callbacks=NO_SUBSCRIPTION_EVENTS, **kwargs)
+
+    def _publisher(self, *args: Any, **kwargs: Any) -> Any:
+        """`create_publisher` without QoS event handlers (see NO_SUBSCRIPTION_EVENTS)."""
+        return self.create_publisher(*args, event_callbacks=NO_PUBLISHER_EVENTS, **kwargs)
 
     # Lifecycle
 
@@ -195,16 +222,20 @@ class MinistralNode(LifecycleNode):
         ros_clock = RosClock(self)
         state_clock = self._state_clock or (ros_clock if sim_time else MonotonicClock())
         depth = values['command_history_depth']
-        self._decision_pub = self.create_lifecycle_publisher(
+        # A plain publisher: while inactive the loop decides nothing, but every command that
+        # arrives is still answered (refused, saying why), so no command goes unanswered.
+        self._decision_pub = self._publisher(
             String, '~/decision', QoSProfile(depth=depth, reliability=ReliabilityPolicy.RELIABLE))
-        # Status and diagnostics also report while inactive, so they are plain publishers.
-        self._status_pub = self.create_publisher(String, '~/status', 10)
-        self._diagnostics_pub = self.create_publisher(DiagnosticArray, '/diagnostics', 10)
+        # Status and diagnostics also report while inactive.
+        self._status_pub = self._publisher(String, '~/status', 10)
+        self._diagnostics_pub = self._publisher(DiagnosticArray, '/diagnostics', 10)
+        self._annotations_pub = self._publisher(ImageMarker, '~/annotations', 10)
         self._wake_condition = self.create_guard_condition(
             self._guard('decision', self._drain), self._groups['decision'])
         self.loop = DecisionLoop(self.settings, state_clock, self._publish_decision,
                                  wake=self._wake_condition.trigger, steady=MonotonicClock(),
-                                 stamp_clock=ros_clock, sim_time=sim_time)
+                                 stamp_clock=ros_clock, sim_time=sim_time,
+                                 execute=self._publish_execution)
         # Timers run on the steady clock: status and the watchdog keep going (and say so)
         # when a simulation's /clock stops.
         steady = RclpyClock(clock_type=ClockType.STEADY_TIME)
@@ -215,11 +246,15 @@ class MinistralNode(LifecycleNode):
             self.create_timer(values['diagnostics_period_s'],
                               self._guard('diagnostics', self._publish_diagnostics),
                               self._groups['output'], clock=steady),
-            self.create_timer(0.1, self._guard('watchdog', self.loop.supervise),
+            self.create_timer(0.1, self._guard('watchdog', self._supervise),
                               self._groups['watchdog'], clock=steady),
         ]
+        if values['execute_missions']:
+            self._start_executing(values, steady)
         self._subscribe(values)
-        self.get_logger().info(f'configured ({"simulation" if sim_time else "steady"} clock)')
+        self._start_recorder(values, sim_time)
+        self.get_logger().info(f'configured ({"simulation" if sim_time else "steady"} clock'
+                               f'{", executing missions" if values["execute_missions"] else ""})')
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -232,7 +267,7 @@ class MinistralNode(LifecycleNode):
         return result
 
     def on_deactivate(self, state: LifecycleState) -> TransitionCallbackReturn:
-        # Answers the running decision and every waiting command before the publisher stops.
+        # Answers the running decision and every waiting command, then frees the models.
         self.loop.deactivate('node deactivating')
         return super().on_deactivate(state)
 
@@ -253,6 +288,18 @@ class MinistralNode(LifecycleNode):
         self._teardown()
         return TransitionCallbackReturn.SUCCESS
 
+    def finish(self) -> None:
+        """Stop for good outside the lifecycle (the process exits, e.g. on Ctrl-C): answer
+        what still waits while the middleware can, free the models, close the recording."""
+        if self.loop is not None:
+            try:
+                self.loop.shutdown()
+            except Exception as exc:  # noqa: BLE001 - the context may already be gone
+                self.get_logger().warning(f'shutdown: {type(exc).__name__}: {exc}')
+        if self.recorder is not None:
+            self.recorder.close()
+            self.recorder = None
+
     def destroy_node(self) -> None:
         logging.getLogger('ministral_node').removeHandler(self._log_handler)
         super().destroy_node()
@@ -264,11 +311,11 @@ class MinistralNode(LifecycleNode):
                                 reliability=reliability)
         camera = self._groups['camera']
         if values['camera_transport'] == 'compressed':
-            self._camera_sub = self.create_subscription(
+            self._camera_sub = self._subscribe_to(
                 CompressedImage, 'image_raw/compressed',
                 self._guard('camera', self._on_compressed), camera_qos, callback_group=camera)
         else:
-            self._camera_sub = self.create_subscription(
+            self._camera_sub = self._subscribe_to(
                 Image, 'image_raw', self._guard('camera', self._on_image), camera_qos,
                 callback_group=camera)
         command_qos = QoSProfile(depth=values['command_history_depth'],
@@ -276,22 +323,74 @@ class MinistralNode(LifecycleNode):
                                  reliability=ReliabilityPolicy.RELIABLE)
         state_qos = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST,
                                reliability=ReliabilityPolicy.BEST_EFFORT)
-        self._inputs = [
+        self._inputs += [
             self._camera_sub,
-            self.create_subscription(String, '~/command',
-                                     self._guard('command', self.loop.command), command_qos,
+            self._subscribe_to(String, '~/command',
+                                     self._guard('command', self._on_command), command_qos,
                                      callback_group=self._groups['command'], raw=True),
-            self.create_subscription(PoseStamped, 'pose', self._guard('vehicle', self._on_pose),
+            self._subscribe_to(PoseStamped, 'pose', self._guard('vehicle', self._on_pose),
                                      state_qos, callback_group=camera),
-            self.create_subscription(BatteryState, 'battery',
+            self._subscribe_to(BatteryState, 'battery',
                                      self._guard('vehicle', self._on_battery), state_qos,
                                      callback_group=camera),
-            self.create_subscription(Header, 'ground_heartbeat',
+            self._subscribe_to(Header, 'ground_heartbeat',
                                      self._guard('link', self._on_heartbeat), 10,
                                      callback_group=self._groups['watchdog']),
         ]
 
+    def _start_executing(self, values: dict, steady: RclpyClock) -> None:
+        """Publishers, the camera_info input and timers of the mission executor."""
+        self._setpoint_pub = self._publisher(PoseStamped, 'setpoint_position', 10)
+        self._vehicle_command_pub = self._publisher(
+            String, '~/vehicle_command', QoSProfile(depth=100,
+                                                    reliability=ReliabilityPolicy.RELIABLE))
+        self._mission_pub = self._publisher(String, '~/mission', 10)
+        self._periodic += [
+            self.create_timer(1.0 / values['setpoint_rate_hz'],
+                              self._guard('executor', self.loop.execute),
+                              self._groups['output'], clock=steady),
+            self.create_timer(1.0 / values['mission_status_rate_hz'],
+                              self._guard('executor', self._publish_mission_status),
+                              self._groups['output'], clock=steady),
+        ]
+        self._inputs.append(self._subscribe_to(
+            CameraInfo, 'camera_info', self._guard('camera', self._on_camera_info), 1,
+            callback_group=self._groups['camera']))
+
+    def _start_recorder(self, values: dict, sim_time: bool) -> None:
+        """The flight recorder, when `record_dir` is set (a failure to start is a WARN on
+        `recorder` in /diagnostics; the node goes on)."""
+        settings = RecorderSettings.from_params(values)
+        if not settings.enabled:
+            return
+        camera = ('image_raw/compressed' if values['camera_transport'] == 'compressed'
+                  else 'image_raw')
+        roles = {'camera': camera, 'command': '~/command', 'decision': '~/decision',
+                 'status': '~/status', 'mission': '~/mission', 'annotations': '~/annotations',
+                 'pose': 'pose', 'battery': 'battery', 'heartbeat': 'ground_heartbeat',
+                 'diagnostics': '/diagnostics', 'clock': '/clock'}
+        self._record_topics = {role: self.resolve_topic_name(name)
+                               for role, name in roles.items()}
+        self.recorder = Recorder(settings, self.loop.clock, self.loop.health,
+                                 metadata=recording_metadata(values, self._record_topics))
+        self.recorder.start()
+        if sim_time:
+            self._inputs.append(self._subscribe_to(
+                ClockMsg, '/clock',
+                self._guard('recorder', lambda m: self._record('clock', 'rosgraph_msgs/msg/Clock',
+                                                               m)),
+                10, callback_group=self._groups['watchdog']))
+
+    def _record(self, role: str, msgtype: str, message: Any, **options: bool) -> None:
+        recorder = self.recorder
+        if recorder is not None:
+            recorder.record(self._record_topics[role], msgtype, message,
+                            self.get_clock().now().nanoseconds, **options)
+
     def _teardown(self) -> None:
+        if self.recorder is not None:
+            self.recorder.close()  # writes the last file and its metadata
+            self.recorder = None
         for subscription in self._inputs:
             self.destroy_subscription(subscription)
         for timer in self._periodic:
@@ -300,10 +399,14 @@ class MinistralNode(LifecycleNode):
         if self._wake_condition is not None:
             self.destroy_guard_condition(self._wake_condition)
             self._wake_condition = None
-        for publisher in (self._decision_pub, self._status_pub, self._diagnostics_pub):
+        for publisher in (self._decision_pub, self._status_pub, self._diagnostics_pub,
+                          self._setpoint_pub, self._vehicle_command_pub, self._mission_pub,
+                          self._annotations_pub):
             if publisher is not None:
                 self.destroy_publisher(publisher)
         self._decision_pub = self._status_pub = self._diagnostics_pub = None
+        self._setpoint_pub = self._vehicle_command_pub = self._mission_pub = None
+        self._annotations_pub = None
         self.loop = None
         self.settings = None
 
@@ -326,12 +429,18 @@ class MinistralNode(LifecycleNode):
 
     # Messages
 
+    def _on_command(self, payload: bytes) -> None:
+        self._record('command', 'std_msgs/msg/String', payload, flush_images=True)
+        self.loop.command(payload)
+
     def _on_image(self, msg: Image) -> None:
+        self._record('camera', 'sensor_msgs/msg/Image', msg)
         raw = RawImage(msg.width, msg.height, msg.encoding, msg.step, memoryview(msg.data),
                        bool(msg.is_bigendian))
         self._store_frame(raw, msg.header)
 
     def _on_compressed(self, msg: CompressedImage) -> None:
+        self._record('camera', 'sensor_msgs/msg/CompressedImage', msg)
         self._store_frame(CompressedImageData(msg.format, memoryview(msg.data)), msg.header)
 
     def _store_frame(self, data: RawImage | CompressedImageData, header: Header) -> None:
@@ -342,14 +451,55 @@ class MinistralNode(LifecycleNode):
                                     throttle_duration_sec=2.0)
 
     def _on_pose(self, msg: PoseStamped) -> None:
+        self._record('pose', 'geometry_msgs/msg/PoseStamped', msg)
         p, q = msg.pose.position, msg.pose.orientation
         self.loop.pose(p.x, p.y, p.z, heading_from_quaternion(q.x, q.y, q.z, q.w))
 
     def _on_battery(self, msg: BatteryState) -> None:
+        self._record('battery', 'sensor_msgs/msg/BatteryState', msg)
         self.loop.battery(battery_percent(msg.percentage))
 
     def _on_heartbeat(self, msg: Header) -> None:
+        self._record('heartbeat', 'std_msgs/msg/Header', msg)
         self.loop.heartbeat(msg.frame_id)
+
+    def _on_camera_info(self, msg: CameraInfo) -> None:
+        self.loop.camera_info(list(msg.k), msg.width, msg.height)
+
+    def _publish_execution(self, out: ExecutorOutput) -> None:
+        """Publish what the mission executor says: setpoint, vehicle commands, status."""
+        if out.setpoint is not None and self._setpoint_pub is not None:
+            pose = PoseStamped()
+            pose.header.stamp = self.get_clock().now().to_msg()
+            pose.header.frame_id = 'map'
+            pose.pose.position.x, pose.pose.position.y = out.setpoint.x, out.setpoint.y
+            pose.pose.position.z = out.setpoint.z
+            pose.pose.orientation.z = math.sin(out.setpoint.yaw / 2.0)
+            pose.pose.orientation.w = math.cos(out.setpoint.yaw / 2.0)
+            self._setpoint_pub.publish(pose)
+        if self._vehicle_command_pub is not None:
+            for command in out.commands:
+                self._vehicle_command_pub.publish(String(data=json.dumps(command)))
+                self.get_logger().info(f'vehicle command {json.dumps(command)}')
+        if self._mission_pub is not None:
+            for status in out.statuses:
+                self._publish_mission(status)
+
+    def _publish_mission_status(self) -> None:
+        status = self.loop.mission_status() if self.loop is not None else None
+        if status is not None and self._mission_pub is not None:
+            self._publish_mission(status)
+
+    def _publish_mission(self, status: dict) -> None:
+        message = String(data=json.dumps(status))
+        self._mission_pub.publish(message)
+        self._record('mission', 'std_msgs/msg/String', message)
+
+    def _supervise(self) -> None:
+        camera, loop = self._camera_sub, self.loop
+        if loop is not None:
+            loop.supervise(camera.get_publisher_count() if camera is not None else 0,
+                           camera.topic_name if camera is not None else 'image_raw')
 
     def _drain(self) -> None:
         loop = self.loop
@@ -362,11 +512,26 @@ class MinistralNode(LifecycleNode):
         summary = (f'{decision["action"]} {json.dumps(decision["params"])} by '
                    f'{decision["source"]} in {decision["latency_ms"]:.0f} ms for '
                    f'{command.get("text", "")[:80]!r}')
-        if publisher is None or not publisher.is_activated:
-            self.get_logger().warning(f'decision not published (node inactive): {summary}')
+        if publisher is None:  # cleaned up meanwhile: the loop logged the refusal
+            self.get_logger().warning(f'decision not published (node unconfigured): {summary}')
             return
-        publisher.publish(String(data=to_json(decision)))
+        message = String(data=to_json(decision))
+        publisher.publish(message)
+        self._record('decision', 'std_msgs/msg/String', message)
+        self._publish_annotation(decision)
         self.get_logger().info(f'decision {summary}')
+
+    def _publish_annotation(self, decision: dict) -> None:
+        """The decision's target box as an ImageMarker on ~/annotations (a decision without
+        a box clears the previous one)."""
+        if self._annotations_pub is None:
+            return
+        fields = decision_marker(decision)
+        if fields is None:
+            fields = remove_marker(self.get_clock().now().nanoseconds / 1e9)
+        self._annotations_pub.publish(fill_message(
+            ImageMarker(), fields, {'points': Point, 'outline_colors': ColorRGBA}))
+        self._record('annotations', 'visualization_msgs/msg/ImageMarker', fields)
 
     # Status and diagnostics
 
@@ -381,7 +546,9 @@ class MinistralNode(LifecycleNode):
 
     def _publish_status(self) -> None:
         if self._status_pub is not None and self.loop is not None:
-            self._status_pub.publish(String(data=json.dumps(self.status())))
+            message = String(data=json.dumps(self.status()))
+            self._status_pub.publish(message)
+            self._record('status', 'std_msgs/msg/String', message)
 
     def _publish_diagnostics(self) -> None:
         if self._diagnostics_pub is None or self.loop is None:
@@ -395,3 +562,4 @@ class MinistralNode(LifecycleNode):
                 message=health.message[:500], hardware_id=name,
                 values=[KeyValue(key=k, value=v[:500]) for k, v in health.values.items()]))
         self._diagnostics_pub.publish(array)
+        self._record('diagnostics', 'diagnostic_msgs/msg/DiagnosticArray', array)

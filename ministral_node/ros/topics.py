@@ -2,9 +2,10 @@
 tests, so the README's examples are checked against what a launch really does).
 
 Inputs are relative (`image_raw`, `pose`, `battery`, `ground_heartbeat`) so a `namespace`
-separates vehicles; the node's own interface is private (`~/command`, `~/decision`,
-`~/status`). A launch argument left empty keeps the node's name; any other value remaps it
-(absolute names stay absolute, relative ones resolve in the namespace).
+separates vehicles (and so are the executor's `setpoint_position` out and `camera_info` in);
+the node's own interface is private (`~/command`, `~/decision`, `~/status`,
+`~/vehicle_command`, `~/mission`). A launch argument left empty keeps the node's name; any
+other value remaps it (absolute names stay absolute, relative ones resolve in the namespace).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ LAUNCH_TOPICS: dict[str, str] = {
     'pose_topic': 'pose',
     'battery_topic': 'battery',
     'heartbeat_topic': 'ground_heartbeat',
+    'setpoint_topic': 'setpoint_position',
 }
 
 
@@ -32,8 +34,11 @@ def remappings(arguments: Mapping[str, str]) -> list[tuple[str, str]]:
         if not value or value == topic:
             continue
         rules.append((topic, value))
-        if argument == 'camera_topic':
-            rules.append(('image_raw/compressed', f'{value.rstrip("/")}/compressed'))
+        if argument == 'camera_topic':  # siblings, as image_transport names them
+            image = value.rstrip('/')
+            rules.append(('image_raw/compressed', f'{image}/compressed'))
+            if '/' in image:
+                rules.append(('camera_info', f'{image.rpartition("/")[0]}/camera_info'))
     return rules
 
 

@@ -13,11 +13,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from ministral_node.confidence import measured
 from ministral_node.constrained import JsonConstraint
 from ministral_node.decision import DecisionError, ModelInfo, Proposal
 from ministral_node.engine.engine import EngineOptions, GenerationResult, VisionLanguageEngine
 from ministral_node.engine.generation import GenerationError, GenerationOptions
 from ministral_node.engine.model_files import ModelError
+from ministral_node.parameters import SPECS
 from ministral_node.resources import models_dir, share_dir
 from ministral_node.sources.base import DeciderError, DeciderUnavailable, DecisionRequest
 from ministral_node.sources.prompt import model_system_prompt, system_prompt, user_text
@@ -65,7 +67,8 @@ class OnboardDecider:
                  generation: GenerationOptions | None = None) -> None:
         self.model_dir = resolve_model_dir(model_dir)
         self.engine_options = engine_options or EngineOptions()
-        self.generation = generation or GenerationOptions(max_new_tokens=384)
+        self.generation = generation or GenerationOptions(
+            max_new_tokens=int(SPECS['max_new_tokens'].default))
         self.engine: VisionLanguageEngine | None = None
         self.constraint: JsonConstraint | None = None
         self.unavailable_reason = 'the onboard model is not loaded (call load() first)'
@@ -142,7 +145,13 @@ class OnboardDecider:
         if not processor.accepting():
             raise DeciderError(f'onboard model output is incomplete ({result.stop_reason} after '
                                f'{result.new_tokens} tokens): {result.text[:120]!r}')
+        if processor.cut_lists:
+            raise DeciderError(f'onboard model output was cut to fit max_new_tokens '
+                               f'({self.generation.max_new_tokens}): a list (mission steps) lost '
+                               'items; raise max_new_tokens')
         try:
-            return Proposal.from_json(result.text)
+            proposal = Proposal.from_json(result.text)
         except DecisionError as exc:
             raise DeciderError(f'onboard model output is not a valid proposal: {exc}') from exc
+        return measured(proposal, result.token_pieces(engine.tokenizer.decode), result.text)
+

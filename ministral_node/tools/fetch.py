@@ -3,6 +3,11 @@
 Uses `huggingface_hub` when it is installed, else plain HTTPS with resume. URLs follow the
 hub's scheme: files at `{endpoint}/{repo}/resolve/{revision}/{path}`, the file list at
 `{endpoint}/api/models/{repo}/revision/{revision}` (its `siblings[].rfilename`).
+
+Before anything else it checks, within a few seconds, that the hub can be reached at all (a
+vehicle often has no route to the internet) and says how to copy a model instead. After a
+download it writes `model_manifest.json` (each file's size and SHA-256); `--verify DIR` checks
+a copied directory against it and names a truncated or corrupted file.
 """
 
 from __future__ import annotations
@@ -12,19 +17,30 @@ import json
 import os
 import shutil
 import sys
+import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
-from ministral_node.engine.model_files import DECODER_VARIANTS, JSON_FILES, onnx_name
+from ministral_node.engine.model_files import (
+    DECODER_VARIANTS,
+    JSON_FILES,
+    MANIFEST,
+    ModelError,
+    manifest_problems,
+    onnx_name,
+    write_manifest,
+)
 
 DEFAULT_REPO = 'mistralai/Ministral-3-3B-Instruct-2512-ONNX'
 DEFAULT_NAME = 'ministral-3-3b'
 DEFAULT_ENDPOINT = 'https://huggingface.co'
 COMPONENTS = ('decoder_model_merged', 'vision_encoder', 'embed_tokens')
 CHUNK = 1 << 20
+REACH_TIMEOUT_S = 5.0
 
 
 class FetchError(RuntimeError):
@@ -61,6 +77,46 @@ def select_files(available: list[str], variants: dict[str, str]) -> list[str]:
     if missing:
         raise FetchError('the repository lacks ' + '; '.join(missing))
     return chosen
+
+
+def copy_hint(name: str) -> str:
+    """How to install a model on a machine that cannot reach the hub."""
+    return (f'to install a model without internet, run scripts/fetch_model on a connected '
+            f'machine, copy its models/{name}/ directory here (rsync -a or scp -r), then check '
+            f'the copy with scripts/fetch_model --verify models/{name}')
+
+
+def check_reachable(endpoint: str, timeout_s: float = REACH_TIMEOUT_S,
+                    opener: Callable[..., Any] = urllib.request.urlopen) -> None:
+    """FetchError within about `timeout_s` unless the hub answers one HEAD request (any HTTP
+    status counts as an answer). Proxies, name resolution and TLS count, all within the same
+    time: the request runs in a helper thread that is abandoned if it hangs."""
+    request = urllib.request.Request(endpoint.rstrip('/') + '/', method='HEAD',
+                                     headers=_headers(None))
+    outcome: list[BaseException | None] = []
+
+    def attempt() -> None:
+        try:
+            opener(request, timeout=timeout_s).close()
+        except urllib.error.HTTPError:  # the hub answered, with whatever status
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller below
+            outcome.append(exc)
+        else:
+            outcome.append(None)
+
+    thread = threading.Thread(target=attempt, name='fetch-reach', daemon=True)
+    thread.start()
+    thread.join(timeout_s)
+    if not outcome:
+        raise FetchError(f'cannot reach {endpoint} (no answer within {timeout_s:g} s: no '
+                         'route to the internet?)')
+    error = outcome[0]
+    if error is None:
+        return
+    reason = getattr(error, 'reason', error)
+    text = getattr(reason, 'strerror', None) or str(reason) or type(reason).__name__
+    raise FetchError(f'cannot reach {endpoint} ({" ".join(text.split())})')
 
 
 def _headers(token: str | None) -> dict[str, str]:
@@ -126,7 +182,24 @@ def download_https(url: str, dest: Path, token: str | None,
 def fetch(repo: str, revision: str, dest: Path, variants: dict[str, str], token: str | None,
           endpoint: str, method: str = 'auto', dry_run: bool = False,
           progress: Callable[[str], None] = print) -> list[str]:
-    """Fetch the selected files into `dest`; returns their repository paths."""
+    """Fetch the selected files into `dest` and write its manifest; returns their repository
+    paths. FetchError (one line) on any failure, within seconds if the hub is unreachable."""
+    check_reachable(endpoint)
+    try:
+        files = _fetch(repo, revision, dest, variants, token, endpoint, method, dry_run,
+                       progress)
+    except (FetchError, KeyboardInterrupt):
+        raise
+    except Exception as exc:
+        raise FetchError(f'{type(exc).__name__}: {" ".join(str(exc).split())}') from exc
+    if not dry_run:
+        write_manifest(dest, files, f'{endpoint.rstrip("/")}/{repo}@{revision}', progress)
+    return files
+
+
+def _fetch(repo: str, revision: str, dest: Path, variants: dict[str, str], token: str | None,
+           endpoint: str, method: str, dry_run: bool, progress: Callable[[str], None]
+           ) -> list[str]:
     hub = None
     if method in ('auto', 'hub'):
         try:
@@ -152,9 +225,40 @@ def fetch(repo: str, revision: str, dest: Path, variants: dict[str, str], token:
     return files
 
 
+def verify(model_dir: Path, progress: Callable[[str], None] = print) -> int:
+    """Check every file of `model_dir` against its manifest (sizes and SHA-256); print what
+    does not match. 0 when the copy is good, 1 otherwise."""
+    try:
+        problems = manifest_problems(model_dir, hashes=True, progress=progress)
+    except ModelError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 1
+    if problems is None:
+        print(f'error: {model_dir} has no {MANIFEST}; write one on the machine with the good '
+              f'copy (scripts/fetch_model --write-manifest DIR) and copy it along',
+              file=sys.stderr)
+        return 1
+    for problem in problems:
+        print(f'BAD {problem}', file=sys.stderr)
+    files = json.loads((model_dir / MANIFEST).read_text(encoding='utf-8'))['files']
+    if problems:
+        print(f'error: {len(problems)} of {len(files)} files in {model_dir} do not match '
+              f'{MANIFEST}; copy them again', file=sys.stderr)
+        return 1
+    print(f'{len(files)} files in {model_dir} match {MANIFEST}')
+    return 0
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Checked command-line arguments."""
     parser = argparse.ArgumentParser(prog='fetch_model', description=__doc__.split('\n')[0])
+    check = parser.add_mutually_exclusive_group()
+    check.add_argument('--verify', metavar='DIR', type=Path,
+                       help=f'check a model directory (a copy) against its {MANIFEST}: '
+                            'names missing, truncated and corrupted files; downloads nothing')
+    check.add_argument('--write-manifest', metavar='DIR', type=Path,
+                       help=f'write {MANIFEST} for a model directory made another way '
+                            '(export, a copy already checked)')
     parser.add_argument('--repo', default=DEFAULT_REPO)
     parser.add_argument('--revision', default='main', help='branch, tag or commit')
     parser.add_argument('--name', default=DEFAULT_NAME,
@@ -179,6 +283,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point (scripts/fetch_model)."""
     args = parse_args(argv)
+    if args.verify:
+        return verify(args.verify)
+    if args.write_manifest:
+        if not args.write_manifest.is_dir():
+            print(f'error: {args.write_manifest} is not a directory', file=sys.stderr)
+            return 1
+        print(f'wrote {write_manifest(args.write_manifest, progress=print)}')
+        return 0
     if args.models_dir:
         models = Path(args.models_dir)
     else:
@@ -193,7 +305,8 @@ def main(argv: list[str] | None = None) -> int:
         files = fetch(args.repo, args.revision, dest, variants, token, args.endpoint,
                       args.method, args.dry_run)
     except FetchError as exc:
-        print(f'error: {exc}', file=sys.stderr)
+        hint = f'; {copy_hint(args.name)}' if str(exc).startswith('cannot reach') else ''
+        print(f'error: {exc}{hint}', file=sys.stderr)
         return 1
     if not args.dry_run:
         print(f'{len(files)} files in {dest}; set model_dir: {dest}')

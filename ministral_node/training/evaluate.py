@@ -1,6 +1,7 @@
 """`ministral-eval`: measure a model directory on the held-out split, beside the rule parser.
 
     ministral-eval [MODEL_DIR] [--count 500] [--seed 1] [--json report.json]
+    ministral-eval [MODEL_DIR] --set handwritten [--show-failures SOURCE]
 
 Held-out examples use other seeds and only paraphrase templates never seen in training. Each
 is decided the way the node decides: the real engine and `OnboardDecider` (constrained
@@ -19,11 +20,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from ministral_node import parameters
 from ministral_node.decision import DecisionError, Proposal
 from ministral_node.sources.base import DeciderError
 from ministral_node.sources.onboard import OnboardDecider, resolve_model_dir
 from ministral_node.timing import Cancellation, Cancelled
+from ministral_node.training import handwritten
 from ministral_node.training.commands import LANGUAGES
 from ministral_node.training.dataset import Example, Split, canonical, make_example
 from ministral_node.training.encoding import request_for
@@ -197,8 +201,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--json', help='write the tables and goals check to this file')
     parser.add_argument('--check-goals', action='store_true',
                         help='exit 1 if the model misses a goal in any language')
+    parser.add_argument('--set', choices=('heldout', 'handwritten'), default='heldout',
+                        help='held-out synthetic split, or the hand-written commands '
+                             '(test/data/handwritten.yaml; model, rules and the default chain '
+                             'with and without verification)')
+    parser.add_argument('--missions-as', default='mission',
+                        help='handwritten: the action multi-step commands expect (mission, '
+                             'contract 1.1.0; clarify scores them as before missions)')
+    parser.add_argument('--show-failures', choices=handwritten.SOURCES,
+                        help='handwritten: list the commands this source got wrong')
+    parser.add_argument('--param', action='append', default=[], metavar='NAME=VALUE',
+                        help='handwritten: override a node parameter (YAML value), e.g. '
+                             'arbitration=model_first; repeatable')
     args = parser.parse_args(argv)
     model_dir = resolve_model_dir(args.model_dir)
+    if args.set == 'handwritten':
+        return _handwritten(model_dir, args)
     examples = heldout_examples(args.count, args.seed)
     began = time.monotonic()
     tables = {'model': summarise(run_model(model_dir, examples, args.max_image_edge))}
@@ -219,6 +237,49 @@ def main(argv: list[str] | None = None) -> int:
                                                'seed': args.seed, 'tables': tables,
                                                'goals': GOALS, 'missed': missed}, indent=2),
                                    encoding='utf-8')
+    return 1 if args.check_goals and missed else 0
+
+
+def _handwritten(model_dir: Path, args: argparse.Namespace) -> int:
+    """`--set handwritten`: model, rules and the default chain side by side, per language."""
+    from ministral_node.cli.demo import demo_scene
+    from ministral_node.resources import config_path
+
+    values = parameters.load_params_file(config_path('ministral.yaml'))
+    changes = {name: yaml.safe_load(value)
+               for name, _, value in (item.partition('=') for item in args.param)}
+    values = parameters.with_changes(values, {**changes, 'model_dir': str(model_dir),
+                                              'execution_providers': ['cpu'],
+                                              'temperature': 0.0,
+                                              'max_image_edge': args.max_image_edge})
+    cases = handwritten.load_cases(missions_as=args.missions_as)
+    decider = OnboardDecider.from_params(values)
+    decider.load()
+    began = time.monotonic()
+    try:
+        run = handwritten.evaluate(cases, decider, values, demo_scene().image)
+    finally:
+        decider.close()
+    tables = {source: handwritten.summarise(scores) for source, scores in run.scores.items()}
+    multi = sum(case.mission for case in cases)
+    print(f'{model_dir.name}: {len(cases)} hand-written commands ({multi} multi-step, scored as '
+          f'{args.missions_as}) in {time.monotonic() - began:.0f} s; arbitration='
+          f'{values["arbitration"]} min_confidence={values["min_confidence"]} '
+          f'min_box_confidence={values["min_box_confidence"]}')
+    print(handwritten.markdown(tables))
+    timings = sorted(run.verify_ms)
+    if timings:
+        print(f'verification: median {timings[len(timings) // 2]:.2f} ms, p95 '
+              f'{timings[int(len(timings) * 0.95)]:.2f} ms, max {timings[-1]:.2f} ms per '
+              f'decision ({len(timings)} decisions)')
+    missed = handwritten.missed_goals(tables)
+    print('goals met' if not missed else 'goals missed: ' + '; '.join(missed))
+    if args.show_failures:
+        print('\n'.join(handwritten.failures(cases, run.scores[args.show_failures])))
+    if args.json:
+        Path(args.json).write_text(json.dumps({'model_dir': str(model_dir), 'tables': tables,
+                                               'verify_ms': timings, 'missed': missed},
+                                              indent=2), encoding='utf-8')
     return 1 if args.check_goals and missed else 0
 
 

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ministral_node.engine.model_files import onnx_name, read_json
+from ministral_node.engine.model_files import onnx_name, read_json, write_manifest
 from ministral_node.sources.prompt import SYSTEM_PROMPT_FILE, model_system_prompt
 from ministral_node.tools.build_test_model import build_embed, quantize_q4, save
 
@@ -199,6 +199,7 @@ def write_model_dir(checkpoint: Path, model, float_paths: dict[str, Path], out: 
     for name in ('tokenizer.json', 'preprocessor_config.json', SYSTEM_PROMPT_FILE):
         if (checkpoint / name).is_file():
             shutil.copyfile(checkpoint / name, out / name)
+    write_manifest(out, source=f'ministral-export {checkpoint.name}')
     return out
 
 

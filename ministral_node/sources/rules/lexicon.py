@@ -58,7 +58,8 @@ VOCAB: dict[str, dict[str, str]] = {
         'fr': 'rentre|rentrez|rentrer|retourne|retournez|retourner|reviens|revenez|revenir'
               '|retour',
         'de': 'kehre zurück|kehr zurück|komm zurück|komme zurück|zurückkehren|zurückkommen'
-              '|kehre heim|rückkehr|zurück nach hause|zurück zum start|heimkehren',
+              '|kehre heim|rückkehr|zurück nach hause|zurück zum start|heimkehren'
+              '|zurück zur basis',
         'es': 'vuelve|vuelva|volver|regresa|regrese|regresar|retorna|retorne|retornar'
               '|vuelve atrás',
         'it': 'torna|tornare|tornate|ritorna|ritornare|rientra|rientrare|rientro|ritorno'
@@ -96,7 +97,7 @@ VOCAB: dict[str, dict[str, str]] = {
         'it': 'gira|girati|girare|ruota|ruotare|ruotati|voltati|rotazione',
     },
     'intent.face': {
-        'en': 'face|point|turn to face',
+        'en': 'face|point|turn to face|point the nose',
         'fr': "oriente-toi|orientez-vous|fais face|face",
         'de': 'richte dich aus|richte dich|ausrichten|schau nach|blicke nach',
         'es': 'oriéntate|oriéntese|orienta|mira hacia|apunta|apunta hacia',
@@ -106,15 +107,16 @@ VOCAB: dict[str, dict[str, str]] = {
         'en': 'turn around|about face|u-turn|do a u-turn',
         'fr': 'demi-tour|fais demi-tour|faites demi-tour|retourne-toi',
         'de': 'umdrehen|dreh dich um|drehe dich um|kehrtwende|wende dich',
-        'es': 'da la vuelta|date la vuelta|media vuelta|vuélvete',
-        'it': 'inversione|fai inversione|dietro front|dietrofront|girati indietro',
+        'es': 'da la vuelta|date la vuelta|media vuelta|da media vuelta|vuélvete',
+        'it': 'inversione|fai inversione|inversione a u|dietro front|dietrofront'
+              '|girati indietro',
     },
     'intent.orbit': {
         'en': 'orbit|circle|circle around|orbit around|fly around|go around|loiter around'
               '|fly circles around|make circles around',
         'fr': 'orbite|orbitez|orbiter|tourne autour|tournez autour|tourner autour'
               '|vole autour|volez autour|fais le tour|faites le tour|fais des cercles'
-              '|décris un cercle|encercle',
+              '|décris un cercle|encercle|fais un cercle',
         'de': 'umkreise|umkreisen|kreise|kreisen|kreise um|umrunde|umrunden|herum'
               '|orbitiere|orbit',
         'es': 'orbita|orbite|orbitar|da vueltas|da vueltas alrededor|gira alrededor'
@@ -163,10 +165,10 @@ VOCAB: dict[str, dict[str, str]] = {
         'it': 'fotografie*|immagini*|scatti*|istantanee*',
     },
     'intent.move': {  # generic motion: gives way to any specific action
-        'en': 'go|fly|move|head|proceed|navigate|travel',
+        'en': 'go|fly|move|head|proceed|navigate|travel|cruise',
         'fr': 'va|vas|allez|aller|vole|volez|voler|déplace-toi|déplacez-vous|déplace'
               '|déplacer|dirige-toi|dirigez-vous|rends-toi|rendez-vous|rejoins|rejoignez'
-              '|rejoindre|navigue',
+              '|rejoindre|navigue|file|filez|décale-toi|décalez-vous',
         'de': 'geh|gehe|gehen|flieg|fliege|fliegen|beweg dich|bewege dich|bewegen|fahr'
               '|fahre|fahren|navigiere|begib dich|steuere',
         'es': 've|vete|vaya|ir|vuela|vuele|volar|volad|muévete|muévase|mueve|mover'
@@ -355,7 +357,7 @@ VOCAB: dict[str, dict[str, str]] = {
         'es': 'a|hasta', 'it': 'a|ad|fino a|fino ad|sino a',
     },
     'more': {
-        'en': 'more|further|farther|extra|additional',
+        'en': 'more|further|farther|extra|additional|another',
         'fr': 'plus|de plus|en plus|supplémentaire|supplémentaires|encore',
         'de': 'mehr|weiter|zusätzlich|zusätzliche|noch', 'es': 'más|adicionales|extra',
         'it': 'in più|di più|più|ulteriori|ancora',
@@ -438,6 +440,7 @@ VOCAB: dict[str, dict[str, str]] = {
               "|veux-tu|voulez-vous|je veux que tu|est-ce que|position|ta position|ici|là"
               "|ce|cet|cette|ces|ça|cela|lui|y|mets|mettez|règle|réglez|fixe|fixez|passe"
               "|passez|prends|prenez|fais|faites|fait|effectue|derrière|autour|alentour|se|s|il"
+              "|plein"
               "|elle|direction|en direction de|en direction du|pendant|durant",
         'de': 'der|die|das|den|dem|des|ein|eine|einen|einem|einer|eines|zu|zum|zur|nach|in'
               '|im|ins|an|am|mit|für|um|von|vom|über|bei|beim|ca|circa|etwa|ungefähr|bitte'
@@ -464,7 +467,7 @@ VOCAB: dict[str, dict[str, str]] = {
               "|puoi|potresti|vorrei che|voglio che|posizione|la tua posizione|qui|qua|lì"
               "|là|questo|questa|questi|queste|quello|quella|quelli|quelle|imposta|metti"
               "|fissa|regola|scatta|fai|fa|fare|prendi|dietro|intorno|attorno|si|direzione"
-              "|in direzione|entro",
+              "|in direzione|entro|presto|portati",
     },
 }
 

@@ -70,6 +70,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         'es': 'Dame una sola orden cada vez.',
         'it': 'Dammi un solo comando alla volta.',
     },
+    'too_many_steps': {
+        'en': 'That mission has {count} steps; I can take at most {limit}. Please split it.',
+        'fr': 'Cette mission a {count} étapes ; je peux en prendre au plus {limit}. '
+              'Découpez-la.',
+        'de': 'Diese Mission hat {count} Schritte; ich kann höchstens {limit} annehmen. '
+              'Bitte teile sie auf.',
+        'es': 'Esa misión tiene {count} pasos; puedo aceptar como máximo {limit}. '
+              'Divídela, por favor.',
+        'it': 'Questa missione ha {count} passi; posso accettarne al massimo {limit}. '
+              'Dividila, per favore.',
+    },
     'contradiction': {
         'en': 'That command contradicts itself. Which do you mean?',
         'fr': 'Cette commande se contredit. Que voulez-vous dire ?',

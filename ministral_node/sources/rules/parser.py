@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 
 from ministral_node.decision import Proposal, Target, answer, clarify, reject, shorten
 from ministral_node.sources.rules import lexicon as lx
+from ministral_node.sources.rules import missions
 from ministral_node.sources.rules.messages import message
 from ministral_node.sources.rules.numbers import (
     LANGUAGES,
@@ -101,6 +102,7 @@ class RuleResult:
     proposal: Proposal
     language: str
     reason: str
+    key: str | None = None  # the question asked back (a `messages` key), if any
 
     @property
     def understood(self) -> bool:
@@ -159,10 +161,50 @@ def _analyse(text: Any, takeoff_altitude_m: float | None) -> RuleResult:
         if first is not None and score == 0:
             break
         result = _Parse(prepared, tokens, lang, takeoff_altitude_m).run()
+        if result.reason in missions.MISSION_REASONS:
+            return _mission(prepared, tokens, lang, takeoff_altitude_m, result)
         if result.reason != 'unknown':
             return result
         first = first or result
     return first
+
+
+def _mission(text: str, tokens: list[Token], lang: str, takeoff_altitude_m: float | None,
+             whole: RuleResult) -> RuleResult:
+    """A command that asks for several actions, as a mission of steps (see `missions`)."""
+    parse = _Parse(text, tokens, lang, takeoff_altitude_m)
+    parse._match()
+    items = parse.items
+    cuts = missions.boundaries([it.kind for it in items], [it.value for it in items])
+    sequence = [k for k in cuts if items[k].kind == 'seq']
+    words = [missions.folded(parse.norms[items[k].first:items[k].last + 1]) for k in sequence]
+    at_start = [not any(it.kind not in _QUIET for it in items[:k]) for k in sequence]
+    if missions.reverses_order(words, at_start):
+        return _clarify_result(_Clarify('multi', 'multi', {}), lang)
+    if whole.reason == 'contradiction' and all(items[k].kind == 'and' for k in cuts):
+        return whole
+    for chunk in _split(items, {id(items[k]) for k in cuts if items[k].kind != 'and'}, key=id):
+        if any(it.kind == 'and' for it in chunk):  # opposites joined by "and" in one clause
+            span = text[tokens[chunk[0].first].start:tokens[chunk[-1].last].end]
+            result = _Parse(span, tokenize(span), lang, takeoff_altitude_m).run()
+            if result.reason == 'contradiction':
+                return result
+    runs = [run for run in _split(items, {id(items[k]) for k in cuts}, key=id)
+            if any(it.kind not in _QUIET for it in run)]
+    steps = missions.group([[it.kind for it in run] for run in runs])
+    if len(steps) < 2:
+        return whole
+    texts = [' '.join(text[tokens[runs[k][0].first].start:tokens[runs[k][-1].last].end]
+                      for k in step) for step in steps]
+
+    def parse_step(index: int, altitude: float | None) -> RuleResult:
+        return _Parse(texts[index], tokenize(texts[index]), lang, altitude).run()
+
+    results = [parse_step(index, None) for index in range(len(texts))]
+    proposal, reason = missions.build_mission(results, lang, takeoff_altitude_m, parse_step)
+    if proposal is None:
+        return _clarify_result(_Clarify('multi', 'multi', {}), lang)
+    return RuleResult(proposal, lang, reason)
 
 
 def _rank_languages(tokens: list[Token]) -> list[tuple[str, int]]:
@@ -197,7 +239,7 @@ def _clarify_result(error: _Clarify, lang: str) -> RuleResult:
     confidence = NOT_UNDERSTOOD_CONFIDENCE if error.reason in _NOT_UNDERSTOOD else 1.0
     question = message(error.key, lang, **error.fields)
     return RuleResult(clarify(question, f'{error.reason}: {error.key} [{lang}]', confidence),
-                      lang, error.reason)
+                      lang, error.reason, error.key)
 
 
 def _echo(text: str, limit: int = ECHO_CHARS) -> str:
@@ -223,10 +265,11 @@ def _combine(headings: list[float | None]) -> float | None:
     return result
 
 
-def _split(items: list[Item], kinds: Iterable[str]) -> list[list[Item]]:
+def _split(items: list[Item], kinds: Iterable[Any],
+           key: Callable[[Item], Any] = lambda item: item.kind) -> list[list[Item]]:
     parts: list[list[Item]] = [[]]
     for item in items:
-        if item.kind in kinds:
+        if key(item) in kinds:
             parts.append([])
         else:
             parts[-1].append(item)

@@ -1,0 +1,1 @@
+"""Mission execution without ROS: the executor state machine, step plans and projections."""

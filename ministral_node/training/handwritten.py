@@ -1,0 +1,271 @@
+"""The hand-written evaluation set: operators' own phrasing, scored source by source.
+
+    ministral-eval --set handwritten [MODEL_DIR] [--missions-as clarify|mission]
+
+`test/data/handwritten.yaml` holds commands in five languages written the way operators talk
+(abbreviations, number words, typos, missing accents, politeness, urgency, compound commands,
+targets, nonsense) with the decision each should get. Every command is decided by the model
+alone (the onboard decider, greedy, with the demo camera frame), the rule parser alone, the
+default chain without verification and the default chain with it (`config/ministral.yaml`:
+onboard then rules, `ministral_node.verify` between them). Decisions are scored before the
+safety envelope, which clamps by vehicle state and limits, not by understanding.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ministral_node.camera import Frame
+from ministral_node.decision import CommandInfo, ModelInfo, Proposal
+from ministral_node.fallback import FallbackChain
+from ministral_node.sources.base import DeciderError, DecisionRequest
+from ministral_node.sources.rules import RuleDecider
+from ministral_node.timing import Cancellation, Cancelled, Deadline, MonotonicClock
+from ministral_node.verify import Verdict, Verifier, VerifySettings, command_numbers, reading
+from ministral_node.verify import unsupported_numbers as unsupported
+
+SET_FILE = Path(__file__).resolve().parents[2] / 'test' / 'data' / 'handwritten.yaml'
+LANGUAGES = ('en', 'fr', 'de', 'es', 'it')
+SOURCES = ('model', 'rules', 'chain', 'chain+verify')
+GOALS = {'action': 0.97, 'numbers': 0.97}
+MODEL_ACTION_GOAL = 0.90
+
+
+@dataclass(frozen=True)
+class Case:
+    """One hand-written command and the decision it should get."""
+
+    language: str
+    text: str
+    actions: tuple[str, ...]
+    params: Mapping[str, Any]
+    mission: bool = False
+    tags: tuple[str, ...] = ()
+
+    @property
+    def numeric(self) -> bool:
+        return any(_is_number(v) for v in self.params.values())
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def load_cases(path: str | Path = SET_FILE, missions_as: str = 'mission') -> list[Case]:
+    """The cases of a hand-written set; multi-step ones expect `missions_as`."""
+    cases = []
+    for entry in yaml.safe_load(Path(path).read_text(encoding='utf-8')):
+        action = entry['action']
+        actions = tuple(action) if isinstance(action, list) else (action,)
+        if entry.get('mission'):
+            actions = (missions_as,)
+        cases.append(Case(entry['lang'], entry['text'], actions, entry.get('params') or {},
+                          bool(entry.get('mission')), tuple(entry.get('tags') or ())))
+    return cases
+
+
+@dataclass
+class Score:
+    """How one decision compares with the case (numbers None: the case has none)."""
+
+    language: str
+    action_ok: bool
+    numbers_ok: bool | None
+    invented: int  # published numbers neither in the command nor expected nor a default
+    verification: str = ''
+    box_dropped: bool = False
+    got: str = ''  # the proposal's meaning, for failure listings
+
+
+def _same(expected: Any, got: Any) -> bool:
+    if _is_number(expected):
+        return _is_number(got) and math.isclose(round(float(got), 2), round(float(expected), 2),
+                                                abs_tol=0.011)
+    return expected == got
+
+
+def score(case: Case, proposal: Proposal | None, verdict: Verdict | None = None) -> Score:
+    """Score one proposal (None: no proposal) against `case`."""
+    outcome = verdict.outcome if verdict is not None else ''
+    dropped = bool(verdict is not None and verdict.box_dropped)
+    if proposal is None:
+        return Score(case.language, False, False if case.numeric else None, 0, outcome, dropped,
+                     'no proposal')
+    action_ok = proposal.action in case.actions
+    numbers_ok = None
+    if case.numeric:
+        numbers_ok = action_ok and all(
+            key in proposal.params and _same(value, proposal.params[key])
+            for key, value in case.params.items())
+    said = command_numbers(case.text) | {abs(float(v)) for v in case.params.values()
+                                         if _is_number(v)}
+    invented = len(unsupported(proposal.params, said))
+    return Score(case.language, action_ok, numbers_ok, invented, outcome, dropped,
+                 reading(proposal))
+
+
+class ReplayDecider:
+    """The onboard decider run once per command; later chains replay its answer."""
+
+    source = 'onboard'
+
+    def __init__(self, decider: Any) -> None:
+        self.decider = decider
+        self._answers: dict[str, Proposal | Exception] = {}
+        self.seconds: dict[str, float] = {}
+
+    def decide(self, request: DecisionRequest, cancel: Cancellation) -> Proposal:
+        text = request.command.text
+        if text not in self._answers:
+            began = time.perf_counter()
+            try:
+                self._answers[text] = self.decider.decide(request, cancel)
+            except (DeciderError, Cancelled) as exc:
+                self._answers[text] = exc
+            self.seconds[text] = time.perf_counter() - began
+        answer = self._answers[text]
+        if isinstance(answer, Exception):
+            raise answer
+        return copy.deepcopy(answer)
+
+    def model_info(self) -> ModelInfo | None:
+        return self.decider.model_info()
+
+
+class RecordingVerifier:
+    """A verifier that remembers its last verdict on the model (the outcome column)."""
+
+    def __init__(self, verifier: Verifier) -> None:
+        self.verifier = verifier
+        self.last: Verdict | None = None
+
+    def __call__(self, source: str, request: DecisionRequest, proposal: Proposal) -> Verdict:
+        verdict = self.verifier(source, request, proposal)
+        if source == 'onboard':
+            self.last = verdict
+        return verdict
+
+
+@dataclass
+class Run:
+    """Scores of every source on every case, and the verification timings."""
+
+    scores: dict[str, list[Score]] = field(default_factory=dict)
+    verify_ms: list[float] = field(default_factory=list)
+
+
+def evaluate(cases: list[Case], onboard: Any, values: Mapping[str, Any],
+             image: Any = None, progress: Callable[[int], None] | None = None) -> Run:
+    """Decide every case with each source (see the module docstring) and score them."""
+    clock = MonotonicClock()
+    model = ReplayDecider(onboard)
+    rules = RuleDecider()
+    plain = FallbackChain([model, rules], clock)
+    recorder = RecordingVerifier(Verifier(VerifySettings.from_params(values)))
+    checked = FallbackChain([model, rules], clock, verify=recorder)
+    run = Run({source: [] for source in SOURCES})
+    for i, case in enumerate(cases):
+        frame = None if image is None else Frame(image, 0.0, 'camera')
+        request = DecisionRequest(CommandInfo(f'hw-{i}', case.text, 0.0), frame)
+        try:
+            alone = model.decide(request, Cancellation())
+        except (DeciderError, Cancelled):
+            alone = None
+        run.scores['model'].append(score(case, alone))
+        run.scores['rules'].append(score(case, rules.decide(request, Cancellation())))
+        result = plain.decide(request, Deadline(clock, 60.0))
+        run.scores['chain'].append(score(case, result.proposal))
+        recorder.last = None
+        result = checked.decide(request, Deadline(clock, 60.0))
+        run.scores['chain+verify'].append(score(case, result.proposal, recorder.last))
+        if alone is not None:
+            began = time.perf_counter()
+            recorder.verifier('onboard', request, copy.deepcopy(alone))
+            run.verify_ms.append((time.perf_counter() - began) * 1000.0)
+        if progress is not None:
+            progress(i + 1)
+    return run
+
+
+def summarise(scores: list[Score]) -> dict[str, dict[str, Any]]:
+    """Per language and 'all': n, action accuracy, numbers exact, invented numbers,
+    verification outcomes."""
+    table = {}
+    for language in (*LANGUAGES, 'all'):
+        rows = [s for s in scores if language in ('all', s.language)]
+        if not rows:
+            continue
+        numeric = [s.numbers_ok for s in rows if s.numbers_ok is not None]
+        outcomes = Counter(s.verification for s in rows if s.verification)
+        table[language] = {
+            'n': len(rows),
+            'action': sum(s.action_ok for s in rows) / len(rows),
+            'numbers_n': len(numeric),
+            'numbers': sum(numeric) / len(numeric) if numeric else float('nan'),
+            'invented': sum(s.invented for s in rows),
+            'outcomes': dict(outcomes),
+            'boxes_dropped': sum(s.box_dropped for s in rows),
+        }
+    return table
+
+
+_SHORT = {'agreed': 'agree', 'unchecked_by_rules': 'rules unsure', 'low_confidence': 'low conf',
+          'provenance': 'provenance', 'rules_won': 'rules won', 'model_kept': 'model kept',
+          'asked_back': 'asked back', 'not_checked': 'no model'}
+
+
+def markdown(tables: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
+    """One row per (language, source): action, numbers exact, invented numbers, outcomes."""
+    lines = ['| language | source | n | action | numbers exact (n) | invented numbers | '
+             'verification outcomes |', '|' + '---|' * 7]
+    for language in (*LANGUAGES, 'all'):
+        for source, table in tables.items():
+            row = table.get(language)
+            if row is None:
+                continue
+            outcomes = ', '.join(f'{_SHORT.get(k, k)} {v}'
+                                 for k, v in sorted(row['outcomes'].items(),
+                                                    key=lambda kv: -kv[1]))
+            if row['boxes_dropped']:
+                outcomes += f'; box dropped {row["boxes_dropped"]}'
+            lines.append(f'| {language} | {source} | {row["n"]} | {row["action"]:.1%} | '
+                         f'{row["numbers"]:.1%} ({row["numbers_n"]}) | {row["invented"]} | '
+                         f'{outcomes} |')
+    return '\n'.join(lines)
+
+
+def missed_goals(tables: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> list[str]:
+    """The issue's goals missed: the default chain (with verification) at >= 97 % action and
+    numbers in every language with no invented number; the model alone >= 90 % action."""
+    missed = []
+    for language, row in tables['chain+verify'].items():
+        for metric, goal in GOALS.items():
+            if row[metric] == row[metric] and row[metric] < goal:
+                missed.append(f'{language} chain {metric} {row[metric]:.3f} < {goal}')
+        if row['invented']:
+            missed.append(f'{language} chain published {row["invented"]} invented numbers')
+    for language, row in tables['model'].items():
+        if row['action'] < MODEL_ACTION_GOAL:
+            missed.append(f'{language} model action {row["action"]:.3f} < {MODEL_ACTION_GOAL}')
+    return missed
+
+
+def failures(cases: list[Case], scores: list[Score]) -> list[str]:
+    """One line per case a source got wrong (for --show-failures)."""
+    return [f'[{c.language}] {c.text!r} -> {s.got} (want {"|".join(c.actions)} '
+            f'{dict(c.params)}) invented={s.invented} {s.verification}'
+            for c, s in zip(cases, scores) if not s.action_ok or s.numbers_ok is False
+            or s.invented]
+
+
+__all__ = ['Case', 'evaluate', 'failures', 'load_cases', 'markdown', 'missed_goals',
+           'score', 'summarise']

@@ -1,0 +1,307 @@
+"""The verify stage: a model's proposal checked against the command before the safety envelope.
+
+The fallback chain calls a `Verifier` on every proposal (`FallbackChain(verify=...)`); the
+checks run on proposals of the model sources (onboard, remote), in this order:
+
+1. confidence: a proposal below `min_confidence` hands over to the next source;
+2. number provenance: every number in the params must be said in the command (digits or
+   number words in the five languages, in any unit the rule parser knows, converted to SI),
+   be a compass heading it names, or be a documented default (`DEFAULTS`); otherwise the
+   proposal hands over to the next source;
+3. agreement with the rule parser: when the parser understands the command fully (no
+   assumption, see `FULL_READINGS`) and reads another action or other numbers, `arbitration`
+   settles it: `verify` (default) takes the rule reading for explicit numeric commands (and
+   for a stop, hold or return home, `SAFER`, and for a question the parser asks on purpose,
+   such as a negation or several actions, or its answer to a capability question), the
+   model's for visual/target commands, and asks back (`clarify`) otherwise; `model_first`
+   and `rules_first` always take that side;
+4. a target box whose measured confidence is below `min_box_confidence` is published as
+   `box: null` with a note.
+
+Every outcome is written into the attempt's detail and, where the operator should know, into
+the decision's notes. Imports no ROS.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from itertools import combinations
+from typing import Any
+
+from ministral_node.decision import Proposal, Target, clarify, shorten
+from ministral_node.sources.base import DecisionRequest
+from ministral_node.sources.rules import analyse
+from ministral_node.sources.rules import lexicon as lx
+from ministral_node.sources.rules.messages import message
+from ministral_node.sources.rules.numbers import (
+    LANGUAGES,
+    match_fraction,
+    match_words,
+    parse_digits,
+)
+from ministral_node.sources.rules.parser import RuleResult, _combine
+from ministral_node.sources.rules.text import prepare, tokenize
+from ministral_node.sources.rules.units import match_unit
+
+ARBITRATIONS = ('verify', 'model_first', 'rules_first')
+# What verification concluded: not checked (rules, failsafe); handed over (low confidence, a
+# number not in the command); passed with the rule parser agreeing, or not reading it fully;
+# a disagreement settled for the rules, for the model, or by asking back.
+OUTCOMES = ('not_checked', 'low_confidence', 'provenance', 'agreed', 'unchecked_by_rules',
+            'rules_won', 'model_kept', 'asked_back')
+CHECKED_SOURCES = frozenset({'onboard', 'remote'})
+# Values a param may take without the command saying them: an offset along an axis the
+# command does not mention, one photo.
+DEFAULTS: dict[str, frozenset[float]] = {
+    'forward_m': frozenset({0.0}), 'right_m': frozenset({0.0}), 'up_m': frozenset({0.0}),
+    'count': frozenset({1.0}),
+}
+# Rule readings that win any disagreement under `verify`: a stop, hold or return home the
+# parser read word for word is never turned into a question or another action.
+SAFER = frozenset({'stop', 'hold', 'return_to_home'})
+UTURN_DEG = 180.0  # "turn around", "fais demi-tour": a half turn
+# Rule-parser readings that count as full understanding (when made without an assumption):
+# an action, or a question back it asks on purpose (several actions, a negation, ...).
+FULL_READINGS = frozenset({'parsed', 'multi', 'negation', 'conditional', 'contradiction',
+                           'invalid', 'answer'})
+_RELATIVE = 0.005  # unit conversions a model rounds: 100 ft = 30.48 m, written 30.5
+_ABSOLUTE = 0.01
+
+
+@dataclass(frozen=True)
+class VerifySettings:
+    """The parameters the verify stage reads."""
+
+    arbitration: str = 'verify'
+    min_confidence: float = 0.0
+    min_box_confidence: float = 0.0
+
+    @classmethod
+    def from_params(cls, values: Mapping[str, Any]) -> VerifySettings:
+        return cls(str(values['arbitration']), float(values['min_confidence']),
+                   float(values['min_box_confidence']))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What verification made of a proposal.
+
+    `proposal` None hands over to the next source; `source` names another source whose
+    reading was chosen instead (the rule parser's); `detail` goes into the attempt and
+    `notes` into the decision."""
+
+    proposal: Proposal | None
+    detail: str
+    source: str | None = None
+    notes: tuple[str, ...] = ()
+    outcome: str = 'not_checked'  # one of OUTCOMES
+    box_dropped: bool = False
+
+
+# ---- number provenance --------------------------------------------------------------------------
+
+def command_numbers(text: str) -> frozenset[float]:
+    """Every magnitude `text` says or implies: numbers in digits or words (any of the five
+    languages), as said and converted from the unit after them; compass headings; 180 for a
+    U-turn."""
+    tokens = tokenize(prepare(text))
+    norms = [t.norm for t in tokens]
+    values: set[float] = set()
+    headings: list[float] = []
+    for i, token in enumerate(tokens):
+        for lang in LANGUAGES:
+            if token.kind == 'num':
+                number = parse_digits(token.norm, lang)
+                if number is not None:
+                    values |= _with_units(number, norms, i + 1, lang)
+            elif token.kind == 'word':
+                words = match_words(norms, i, lang)
+                if words is not None:
+                    said = _with_units(words[0], norms, i + words[1], lang)
+                    values |= said if not words[2] else said - {abs(words[0])}
+                entry = lx.PHRASES[lang].get((token.norm,))
+                headings += _headings(token.raw, entry, lang, i > 0)
+    distinct = list(dict.fromkeys(headings))  # in the order said
+    values |= {_combine(list(pair)) for size in (2, 3) for pair in combinations(distinct, size)}
+    values |= set(headings)
+    if _says_uturn(norms):
+        values.add(UTURN_DEG)
+    return frozenset(v for v in values if v is not None)
+
+
+def _with_units(number: float, norms: list[str], after: int, lang: str) -> set[float]:
+    values = {abs(number)}
+    unit = match_unit(norms, after)
+    if unit is not None:
+        half = match_fraction(norms, after + unit[1], lang)
+        for value in (number, number + (half[0] if half else 0.0)):
+            values |= {abs(value), abs(round(value * unit[0].factor, 6))}
+    return values
+
+
+def _headings(raw: str, entry: lx.Entry | None, lang: str, inside: bool) -> list[float]:
+    if entry is not None and entry.kind == 'compass':
+        return [lx.COMPASS_DEG[entry.value]]
+    letters = lx.ABBREVIATION_LETTERS[lang]
+    if inside and 1 <= len(raw) <= 3 and raw.isupper() and all(c in letters for c in raw):
+        heading = _combine([letters[c] for c in raw])
+        return [] if heading is None else [heading]
+    return []
+
+
+_UTURNS = frozenset(key for lang in LANGUAGES for key, entry in lx.PHRASES[lang].items()
+                    if entry.kind == 'intent' and entry.value == 'uturn')
+_UTURN_WORDS = max(map(len, _UTURNS))
+
+
+def _says_uturn(norms: list[str]) -> bool:
+    return any(tuple(norms[i:i + size]) in _UTURNS for i in range(len(norms))
+               for size in range(1, _UTURN_WORDS + 1))
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= max(_ABSOLUTE, _RELATIVE * abs(b))
+
+
+def unsupported_numbers(params: Mapping[str, Any], said: frozenset[float]) -> list[str]:
+    """`name=value` for every number in `params` (a mission's steps included) that is neither
+    in `said` nor a default."""
+    missing = []
+    for name, value in _numbers(params).items():
+        allowed = said | DEFAULTS.get(name.rsplit('.', 1)[-1], frozenset())
+        if not any(_close(abs(float(value)), candidate) for candidate in allowed):
+            missing.append(f'{name}={value:g}')
+    return missing
+
+
+# ---- agreement with the rule parser -------------------------------------------------------------
+
+def _numbers(params: Mapping[str, Any], prefix: str = '') -> dict[str, float]:
+    """Every number of `params` by name; a mission's step numbers as `steps[k].name`."""
+    found = {}
+    for key, value in params.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            found[prefix + key] = float(value)
+        elif key == 'steps' and isinstance(value, list):
+            for index, step in enumerate(value):
+                if isinstance(step, Mapping) and isinstance(step.get('params'), Mapping):
+                    found.update(_numbers(step['params'], f'{prefix}steps[{index}].'))
+    return found
+
+
+def _step_actions(proposal: Proposal) -> list[str]:
+    return [step.get('action') for step in proposal.params.get('steps', [])
+            if isinstance(step, Mapping)]
+
+
+def agrees(model: Proposal, rules: Proposal) -> bool:
+    """Same action (and step actions), same parameter names and the same numbers (to
+    conversion rounding)."""
+    if model.action != rules.action or set(model.params) != set(rules.params) \
+            or _step_actions(model) != _step_actions(rules):
+        return False
+    ours, theirs = _numbers(model.params), _numbers(rules.params)
+    return set(ours) == set(theirs) and all(_close(ours[k], theirs[k]) for k in ours)
+
+
+def reading(proposal: Proposal) -> str:
+    """A short rendering of a proposal's meaning: `takeoff(altitude_m=10)`."""
+    shown = ', '.join(f'{k}={v:g}' if isinstance(v, float) else f'{k}={v}'
+                      for k, v in proposal.params.items()
+                      if not isinstance(v, str) or k == 'direction')
+    return f'{proposal.action}({shown})'
+
+
+def fully_understood(result: RuleResult) -> bool:
+    """Whether the rule parser read the command with no assumption (see `FULL_READINGS`)."""
+    return result.reason in FULL_READINGS and result.proposal.confidence >= 1.0
+
+
+# ---- the stage ----------------------------------------------------------------------------------
+
+class Verifier:
+    """Checks proposals against their command; the fallback chain calls it on each one."""
+
+    def __init__(self, settings: VerifySettings | None = None) -> None:
+        self.settings = settings or VerifySettings()
+
+    def __call__(self, source: str, request: DecisionRequest, proposal: Proposal) -> Verdict:
+        """The verdict on `proposal` from `source` for `request`."""
+        if source not in CHECKED_SOURCES:
+            return Verdict(proposal, '')
+        settings = self.settings
+        text = request.command.text
+        if proposal.confidence < settings.min_confidence:
+            return Verdict(None, f'verify: confidence {proposal.confidence:.3g} below '
+                                 f'min_confidence {settings.min_confidence:g}',
+                           outcome='low_confidence')
+        unsupported = unsupported_numbers(proposal.params, command_numbers(text))
+        if unsupported:
+            return Verdict(None, f'verify: {", ".join(unsupported)} not in the command '
+                                 f'(number provenance)', outcome='provenance')
+        checks = [f'confidence {proposal.confidence:.3g}']
+        if _numbers(proposal.params):
+            checks.append('numbers from the command')
+        rules = analyse(text)
+        notes: list[str] = []
+        if fully_understood(rules) and not agrees(proposal, rules.proposal):
+            verdict = self._arbitrate(proposal, rules, text)
+            if verdict.proposal is not proposal:
+                return verdict
+            notes.extend(verdict.notes)
+            checks.append(verdict.detail)
+            outcome = verdict.outcome
+        elif fully_understood(rules):
+            checks.append('the rule parser agrees')
+            outcome = 'agreed'
+        else:
+            checks.append(f'the rule parser did not read it fully ({rules.reason})')
+            outcome = 'unchecked_by_rules'
+        proposal, box_note = self._box(proposal)
+        if box_note:
+            notes.append(box_note)
+            checks.append('box dropped')
+        return Verdict(proposal, 'verified: ' + '; '.join(checks), None, tuple(notes), outcome,
+                       bool(box_note))
+
+    def _arbitrate(self, proposal: Proposal, rules: RuleResult, text: str) -> Verdict:
+        policy = self.settings.arbitration
+        ruled = rules.proposal
+        differ = (f'the rule parser read {reading(ruled)}, the model {reading(proposal)}')
+        if policy == 'verify':
+            if ruled.action in SAFER:
+                policy, why = 'rules_first', f'a {ruled.action} read word for word'
+            elif ruled.action in ('clarify', 'answer'):
+                policy, why = 'rules_first', f'the rule parser answers with {ruled.action}'
+            elif _numbers(ruled.params):
+                policy, why = 'rules_first', 'explicit numbers'
+            elif proposal.target is not None or ruled.target is not None:
+                policy, why = 'model_first', 'a visual command'
+            else:
+                question = message('unknown', rules.language, text=shorten(text, 60))
+                detail = f'verify: {differ}; arbitration verify: asking back'
+                return Verdict(clarify(question, shorten(detail, 200), 1.0), detail, None,
+                               (f'{differ}: asking back',), 'asked_back')
+            policy_note = f'arbitration verify ({why})'
+        else:
+            policy_note = f'arbitration {policy}'
+        if policy == 'model_first':
+            return Verdict(proposal, f'{differ}; {policy_note}: the model\'s reading kept',
+                           None, (f'{differ}; kept the model\'s reading ({policy_note})',),
+                           'model_kept')
+        detail = f'verify: {differ}; {policy_note}: the rule reading wins'
+        return Verdict(ruled, detail, 'rules', (f'{differ}; took the rule reading',),
+                       'rules_won')
+
+    def _box(self, proposal: Proposal) -> tuple[Proposal, str]:
+        target, detail = proposal.target, proposal.confidence_detail
+        if target is None or target.box is None or detail is None:
+            return proposal, ''
+        score = detail.fields.get('target.box')
+        if score is None or score >= self.settings.min_box_confidence:
+            return proposal, ''
+        boxless = replace(proposal, target=Target(target.label, None))
+        return boxless, (f'target box dropped: its confidence {score:.3g} is below '
+                         f'min_box_confidence {self.settings.min_box_confidence:g}')
+

@@ -1,0 +1,125 @@
+"""Missions over DDS: a command on ~/command becomes executed steps on a simulated vehicle that
+obeys setpoint_position and ~/vehicle_command, in simulated time, in five languages."""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+
+import pytest
+from geometry_msgs.msg import PoseStamped
+from ros_harness import Harness
+from rosgraph_msgs.msg import Clock as ClockMsg
+from std_msgs.msg import String
+
+from ministral_node.mission.executor import ExecutorOutput, Setpoint
+from ministral_node.mission.sim import SimVehicle
+from ministral_node.ros.node import MinistralNode
+
+STEP_S = 0.05  # simulated seconds per vehicle step
+SPEEDUP = 5.0  # simulated time runs this much faster than the wall clock
+
+
+class FlyingVehicle:
+    """A SimVehicle behind DDS: takes setpoints and vehicle commands, publishes pose and
+    /clock (the simulation's time) from its own thread."""
+
+    def __init__(self, h: Harness) -> None:
+        self.h = h
+        self.vehicle = SimVehicle()
+        self.now = 100.0
+        self.lock = threading.Lock()
+        self.commands: list[dict] = []
+        self.missions: list[dict] = []
+        base = f'{h.namespace}/ministral_node'
+        client = h.client
+        self.clock_pub = client.create_publisher(ClockMsg, '/clock', 10)
+        self.pose_pub = client.create_publisher(PoseStamped, f'{h.namespace}/pose', 10)
+        client.create_subscription(PoseStamped, f'{h.namespace}/setpoint_position',
+                                   self._on_setpoint, 10)
+        client.create_subscription(String, f'{base}/vehicle_command', self._on_command, 100)
+        client.create_subscription(String, f'{base}/mission',
+                                   lambda m: self.missions.append(json.loads(m.data)), 100)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _on_setpoint(self, msg: PoseStamped) -> None:
+        p, q = msg.pose.position, msg.pose.orientation
+        with self.lock:
+            self.vehicle.apply(ExecutorOutput(setpoint=Setpoint(
+                p.x, p.y, p.z, 2.0 * math.atan2(q.z, q.w))))
+
+    def _on_command(self, msg: String) -> None:
+        command = json.loads(msg.data)
+        self.commands.append(command)
+        with self.lock:
+            self.vehicle.apply(ExecutorOutput(commands=[command]))
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            with self.lock:
+                self.vehicle.step(STEP_S)
+                self.now += STEP_S
+                x, y, z = self.vehicle.position
+            clock = ClockMsg()
+            clock.clock.sec, clock.clock.nanosec = int(self.now), int(self.now % 1 * 1e9)
+            self.clock_pub.publish(clock)
+            pose = PoseStamped()
+            pose.header.stamp = clock.clock
+            pose.pose.position.x, pose.pose.position.y, pose.pose.position.z = x, y, z
+            pose.pose.orientation.w = math.cos(math.radians(45.0))  # facing north
+            pose.pose.orientation.z = math.sin(math.radians(45.0))
+            self.pose_pub.publish(pose)
+            self.stop.wait(STEP_S / SPEEDUP)
+
+
+@pytest.fixture
+def flight():
+    h = Harness(MinistralNode, {'execute_missions': True, 'use_sim_time': True},
+                activate=False)
+    vehicle = FlyingVehicle(h)
+    vehicle.thread.start()
+    h.node.trigger_configure()
+    h.node.trigger_activate()
+    h.wait_for(lambda: h.command_pub.get_subscription_count() > 0, what='command subscription')
+    yield h, vehicle
+    vehicle.stop.set()
+    vehicle.thread.join()
+    h.close()
+
+
+@pytest.mark.parametrize('command', [
+    'take off to 10 m, then fly 20 m north, then land',
+    'décolle à 10 m, puis vole 20 m vers le nord, puis atterris',
+    'starte auf 10 m, dann flieg 20 m nach Norden, dann lande',
+    'despega a 10 m, luego vuela 20 m al norte, luego aterriza',
+    'decolla a 10 m, poi vola 20 m verso nord, poi atterra',
+], ids=['en', 'fr', 'de', 'es', 'it'])
+def test_a_spoken_mission_is_flown_step_by_step(flight, command):
+    h, vehicle = flight
+    h.wait_for(lambda: h.node.loop.vehicle.position_m is not None, what='a pose')
+    decision = h.command(command)
+    assert decision['action'] == 'mission' and decision['safety']['status'] == 'passed'
+    assert [s['action'] for s in decision['params']['steps']] == ['takeoff', 'goto', 'land']
+    h.wait_for(lambda: any(m['state'] == 'completed' and m['decision_id'] == decision['id']
+                           for m in vehicle.missions), 60, 'the mission completed')
+    steps = [m['step_action'] for m in vehicle.missions if m['state'] == 'running']
+    assert steps.index('takeoff') < steps.index('goto') < steps.index('land')
+    assert [c['command'] for c in vehicle.commands][:1] == ['takeoff']
+    h.wait_for(lambda: not vehicle.vehicle.in_air, 30, 'touch down')
+    x, y, z = vehicle.vehicle.position
+    assert abs(x) < 1.0 and abs(y - 20.0) < 1.0 and z < 0.05
+
+
+def test_a_new_command_preempts_the_running_mission(flight):
+    h, vehicle = flight
+    h.wait_for(lambda: h.node.loop.vehicle.position_m is not None, what='a pose')
+    first = h.command('take off to 10 m, then fly 100 m north, then land')
+    h.wait_for(lambda: any(m['step_action'] == 'goto' and m['state'] == 'running'
+                           for m in vehicle.missions), 60, 'the goto step')
+    stop = h.command('hold position')
+    h.wait_for(lambda: any(m['decision_id'] == first['id'] and m['state'] == 'preempted'
+                           for m in vehicle.missions), 30, 'the mission preempted')
+    assert stop['action'] == 'hold'
+    assert vehicle.vehicle.position[1] < 99.0  # it did not fly the rest of the leg

@@ -1,0 +1,166 @@
+"""The verify stage: number provenance, agreement with the rule parser, confidence, boxes."""
+
+import pytest
+
+from ministral_node.decision import CommandInfo, ConfidenceDetail, Proposal, Target
+from ministral_node.sources.base import DecisionRequest
+from ministral_node.verify import (
+    Verifier,
+    VerifySettings,
+    agrees,
+    command_numbers,
+    unsupported_numbers,
+)
+
+
+def _request(text):
+    return DecisionRequest(CommandInfo('c', text, 0.0))
+
+
+def _verify(text, proposal, source='onboard', **settings):
+    return Verifier(VerifySettings(**settings))(source, _request(text), proposal)
+
+
+def _said(text, *values):
+    said = command_numbers(text)
+    return all(any(abs(v - s) < 1e-6 for s in said) for v in values)
+
+
+@pytest.mark.parametrize('text, values', [
+    ('take off to 10 m', [10]),
+    ('climb to 100 ft', [100, 30.48]),
+    ('fly at 20 km/h', [20, 5.555556]),
+    ('hover for half a minute', [30]),
+    ('wait 2 minutes', [2, 120]),
+    ('décolle à trente mètres', [30]),
+    ('monte a cent pieds', [30.48]),
+    ('warte zwei Minuten', [120]),
+    ('steig auf fünfundzwanzig Meter', [25]),
+    ('vuela 1,5 km al sur', [1.5, 1500, 180]),
+    ('sali a venticinque metri', [25]),
+    ('head NE for 200 m', [45, 200]),
+    ('flieg nach Nordosten', [45]),
+    ('fais demi-tour', [180]),
+    ('turn left 90 degrees', [90]),
+])
+def test_numbers_the_command_says_in_digits_words_units_and_compass(text, values):
+    assert _said(text, *values), sorted(command_numbers(text))
+
+
+def test_an_article_alone_is_not_a_number_but_a_minute_is():
+    assert not _said('take a photo of the car', 1)
+    assert _said('hold for a minute', 60)
+
+
+def test_unsupported_numbers_name_each_number_not_said():
+    said = command_numbers('climb to 900 m')
+    assert unsupported_numbers({'altitude_m': 90.0}, said) == ['altitude_m=90']
+    assert unsupported_numbers({'altitude_m': 900.0}, said) == []
+    assert unsupported_numbers({'forward_m': 0.0, 'right_m': -5.0, 'up_m': 0.0},
+                               command_numbers('move left 5 m')) == []  # defaults and signs
+    assert unsupported_numbers({'count': 1}, command_numbers('take a photo')) == []
+    assert unsupported_numbers({'altitude_m': 30.5}, command_numbers('climb to 100 ft')) == []
+
+
+def test_a_number_not_in_the_command_hands_over():
+    verdict = _verify('climb to 900 m', Proposal('change_altitude', {'altitude_m': 90.0}))
+    assert verdict.proposal is None and verdict.outcome == 'provenance'
+    assert 'altitude_m=90 not in the command' in verdict.detail
+
+
+def test_low_confidence_hands_over_before_anything_else():
+    proposal = Proposal('change_altitude', {'altitude_m': 900.0}, confidence=0.3)
+    verdict = _verify('climb to 900 m', proposal, min_confidence=0.5)
+    assert verdict.proposal is None and verdict.outcome == 'low_confidence'
+    assert 'below min_confidence 0.5' in verdict.detail
+    assert _verify('climb to 900 m', proposal, min_confidence=0.2).proposal is proposal
+
+
+def test_agreement_with_the_rule_parser_passes_the_proposal_unchanged():
+    proposal = Proposal('takeoff', {'altitude_m': 10.0}, confidence=0.97)
+    verdict = _verify('take off to 10 m', proposal)
+    assert verdict.proposal is proposal and verdict.outcome == 'agreed'
+    assert verdict.detail.startswith('verified: ') and 'agrees' in verdict.detail
+    assert agrees(proposal, Proposal('takeoff', {'altitude_m': 10}))
+    assert not agrees(proposal, Proposal('takeoff', {'altitude_m': 11}))
+
+
+def test_explicit_numbers_the_rule_parser_reads_otherwise_go_to_the_rule_reading():
+    # every number is said (3 m), but the model made a relative descent absolute
+    verdict = _verify('descend 3 m', Proposal('change_altitude', {'altitude_m': 3.0}))
+    assert (verdict.outcome, verdict.source) == ('rules_won', 'rules')
+    assert verdict.proposal.params == {'delta_m': -3.0}
+    assert 'the rule reading wins' in verdict.detail and verdict.notes
+    # north is 0, so a zero distance passes provenance; the rule reading has 50 m
+    verdict = _verify('fly north 50 m', Proposal('goto', {'heading_deg': 0.0,
+                                                          'distance_m': 0.0}))
+    assert verdict.proposal.params == {'heading_deg': 0.0, 'distance_m': 50.0}
+
+
+@pytest.mark.parametrize('arbitration, outcome, source', [
+    ('verify', 'rules_won', 'rules'), ('rules_first', 'rules_won', 'rules'),
+    ('model_first', 'model_kept', None)])
+def test_arbitration_settles_a_disagreement(arbitration, outcome, source):
+    verdict = _verify('fly north 50 m', Proposal('rotate', {'heading_deg': 0.0}),
+                      arbitration=arbitration)
+    assert (verdict.outcome, verdict.source) == (outcome, source)
+
+
+def test_a_stop_read_word_for_word_wins_over_the_model():
+    verdict = _verify('stop!', Proposal('land', {}))
+    assert (verdict.outcome, verdict.source, verdict.proposal.action) == (
+        'rules_won', 'rules', 'stop')
+
+
+def test_the_model_keeps_visual_commands_and_other_disagreements_are_asked_back():
+    seen = Proposal('goto', {}, Target('red pad', (0.1, 0.1, 0.3, 0.3)))
+    verdict = _verify('land on the red pad', seen)
+    assert verdict.outcome == 'model_kept' and verdict.proposal is seen
+    assert 'kept the model' in verdict.notes[0]
+    verdict = _verify('land', Proposal('capture_photo', {'count': 1}))
+    assert verdict.outcome == 'asked_back' and verdict.proposal.action == 'clarify'
+    assert verdict.source is None
+
+
+def test_a_question_the_rule_parser_asks_on_purpose_wins():
+    verdict = _verify("don't land", Proposal('land', {}))
+    assert (verdict.source, verdict.proposal.action) == ('rules', 'clarify')
+    seen = Proposal('land', {}, Target('red pad', (0.1, 0.1, 0.3, 0.3)))
+    verdict = _verify("don't land on the red pad", seen)  # visual, but negated
+    assert (verdict.source, verdict.proposal.action) == ('rules', 'clarify')
+    verdict = _verify('what can you do?', Proposal('hold', {'duration_s': None}))
+    assert (verdict.source, verdict.proposal.action) == ('rules', 'answer')
+    verdict = _verify('take off to 10 m then fly north 50 m',  # a mission, read fully
+                      Proposal('takeoff', {'altitude_m': 10.0}))
+    assert (verdict.source, verdict.proposal.action) == ('rules', 'mission')
+    invented = Proposal('mission', {'steps': [
+        {'action': 'takeoff', 'params': {'altitude_m': 10.0}, 'target': None},
+        {'action': 'goto', 'params': {'heading_deg': 0.0, 'distance_m': 500.0},
+         'target': None}]})
+    verdict = _verify('take off to 10 m then fly north 50 m', invented)
+    assert verdict.proposal is None and 'steps[1].distance_m=500' in verdict.detail
+
+
+def test_commands_the_rule_parser_does_not_read_fully_keep_the_model():
+    proposal = Proposal('takeoff', {'altitude_m': 12.0})
+    verdict = _verify('strate auf 12 m', proposal)
+    assert verdict.proposal is proposal and verdict.outcome == 'unchecked_by_rules'
+
+
+def test_an_unsure_box_is_dropped_with_a_note():
+    detail = ConfidenceDetail('token_logprobs', 0.99, {'action': 0.99, 'target.box': 0.01})
+    proposal = Proposal('land', {}, Target('red pad', (0.1, 0.1, 0.3, 0.3)), 0.99,
+                        confidence_detail=detail)
+    verdict = _verify('land on the red pad', proposal, min_box_confidence=0.05)
+    assert verdict.proposal.target == Target('red pad', None) and verdict.box_dropped
+    assert 'below min_box_confidence 0.05' in verdict.notes[0]
+    kept = _verify('land on the red pad', proposal, min_box_confidence=0.005)
+    assert kept.proposal.target.box == (0.1, 0.1, 0.3, 0.3) and not kept.box_dropped
+
+
+def test_rule_and_failsafe_proposals_are_not_checked():
+    proposal = Proposal('takeoff', {'altitude_m': 99.0}, confidence=0.1)
+    for source in ('rules', 'failsafe'):
+        verdict = _verify('take off', proposal, source=source, min_confidence=0.5)
+        assert verdict.proposal is proposal and verdict.outcome == 'not_checked'
+    assert _verify('take off', proposal, source='remote').proposal is None
