@@ -64,14 +64,7 @@ def node_values(base: dict[str, Any], scenario: Scenario, sources: list[str]) ->
 def _executor_mode(requested: str) -> str:
     if requested != 'auto':
         return requested
-    return 'node' if 'execute_missions' in parameters.SPECS and _node_runs_missions() \
-        else 'bridge'
-
-
-def _node_runs_missions() -> bool:
-    from ministral_node.ros import node
-
-    return 'MissionExecutor' in Path(node.__file__).read_text(encoding='utf-8')
+    return 'node' if 'execute_missions' in parameters.SPECS else 'bridge'
 
 
 class Flight:
