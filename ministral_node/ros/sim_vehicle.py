@@ -67,7 +67,10 @@ class SimVehicleNode(Node):
                             reliability=ReliabilityPolicy.BEST_EFFORT)
         self._clock = self.create_publisher(Clock, '/clock', 10)
         self._image = self.create_publisher(Image, 'image_raw', sensor)
-        self._info = self.create_publisher(CameraInfo, 'camera_info', sensor)
+        # Reliable: serves reliable subscribers (the node's camera_info) and best-effort ones.
+        self._info = self.create_publisher(CameraInfo, 'camera_info',
+                                           QoSProfile(depth=1,
+                                                      reliability=ReliabilityPolicy.RELIABLE))
         self._pose = self.create_publisher(PoseStamped, 'pose', sensor)
         self._battery = self.create_publisher(BatteryState, 'battery', sensor)
         self._heartbeat = self.create_publisher(Header, 'ground_heartbeat', 10)
