@@ -26,10 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from ministral_node import parameters
+from ministral_node.resources import config_path
 from ministral_node.sim.scenario import DEFAULT_SUITE, Scenario, SuiteError, load_suite
 from ministral_node.sim.scoring import Limits, Result, score, summary, table
 
-DEFAULT_PARAMS = Path(__file__).resolve().parents[2] / 'config' / 'ministral.yaml'
+DEFAULT_PARAMS = config_path('ministral.yaml')
 NODE = parameters.NODE_NAME
 # After the last command: landed this long (and every command answered) ends a flight early.
 SETTLE_S = 4.0

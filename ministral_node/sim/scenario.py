@@ -32,10 +32,11 @@ from typing import Any
 
 import yaml
 
+from ministral_node.resources import config_path
 from ministral_node.sim.faults import Fault
 
 LANGUAGES = ('en', 'fr', 'de', 'es', 'it')
-DEFAULT_SUITE = Path(__file__).resolve().parents[2] / 'config' / 'sim_suite.yaml'
+DEFAULT_SUITE = config_path('sim_suite.yaml')
 # Expectations that need the camera to be met.
 VISUAL_EXPECTATIONS = frozenset({'landed_near', 'near_object'})
 
