@@ -9,7 +9,7 @@ PIP_FLAGS ?= -q --disable-pip-version-check
 export ROS_AUTOMATIC_DISCOVERY_RANGE := LOCALHOST
 export ROS_DOMAIN_ID ?= 57
 
-.PHONY: setup demo test lint format bench train eval clean
+.PHONY: setup demo test lint format bench train eval sim clean
 
 setup: $(STAMP)
 
@@ -63,5 +63,13 @@ EVAL_ARGS ?= models/$(DEMO_MODEL)
 eval: setup
 	$(BIN)/ministral-eval $(EVAL_ARGS)
 
+# A short showcase flown in the headless simulator (PyBullet on the CPU) against the real node:
+# a mission, a ground-link loss and a lost pose, scored in the simulated world. Prints the
+# table and where the pictures are. SIM_ARGS flies others (e.g. the whole suite:
+# SIM_ARGS="--sources rules|onboard,rules").
+SIM_ARGS ?= --set showcase --sources rules --video
+sim: setup
+	$(BIN)/ministral-sim $(SIM_ARGS) --out sim_output --json sim_output/summary.json
+
 clean:
-	rm -rf $(VENV) build install log *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build install log *.egg-info .pytest_cache .ruff_cache sim_output

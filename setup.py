@@ -61,6 +61,7 @@ setup(
             'ministral-serve = ministral_node.cli.serve:main',
             'ministral-soak = ministral_node.cli.soak:main',
             'ministral-replay = ministral_node.cli.replay:main',
+            'ministral-sim = ministral_node.cli.sim:main',
             'ministral-train = ministral_node.training.train:main',
             'ministral-export = ministral_node.training.export:main',
             'ministral-eval = ministral_node.training.evaluate:main',

@@ -1,0 +1,396 @@
+"""`ministral-sim`: fly a scenario suite in the headless simulator against the real node.
+
+For each source configuration (`--sources rules|onboard,rules`) and each scenario: build the
+scenario's world, start the simulated vehicle (`ministral_node.ros.sim_vehicle`), the node
+(`MinistralNode`, in-process on a MultiThreadedExecutor, `use_sim_time`, missions executed) and
+an operator that sends the scenario's commands on `~/command` at their simulated times; step
+the simulation (paced at `--speed` x real time at most), then score the flight in the
+simulated world. Prints one line per flight, a table (per source configuration, category,
+language) and the real-time factor; writes a picture per flight (and a GIF with `--video`)
+and `--json OUT`. Exit code 1 when any safety invariant broke, 2 on bad arguments.
+
+Every process sets ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST and its own ROS_DOMAIN_ID
+(`--domain-id`, default $ROS_DOMAIN_ID or 42).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from ministral_node import parameters
+from ministral_node.resources import config_path
+from ministral_node.sim.scenario import DEFAULT_SUITE, Scenario, SuiteError, load_suite
+from ministral_node.sim.scoring import Limits, Result, score, summary, table
+
+DEFAULT_PARAMS = config_path('ministral.yaml')
+NODE = parameters.NODE_NAME
+# After the last command: landed this long (and every command answered) ends a flight early.
+SETTLE_S = 4.0
+# The video draws a decision's boxes on the frames of this long after it (simulated seconds).
+BOX_SHOWN_S = 2.0
+
+
+def parse_sources(values: list[str]) -> list[list[str]]:
+    """Source configurations from `rules|onboard,rules` (or several arguments)."""
+    configs = []
+    for value in values:
+        for config in value.split('|'):
+            sources = [s.strip() for s in config.split(',') if s.strip()]
+            bad = [s for s in sources if s not in parameters.SOURCE_CHOICES]
+            if not sources or bad:
+                raise ValueError(f'bad source configuration {config!r}: use '
+                                 f'{", ".join(parameters.SOURCE_CHOICES)} joined by commas')
+            configs.append(sources)
+    return configs
+
+
+def node_values(base: dict[str, Any], scenario: Scenario, sources: list[str]) -> dict[str, Any]:
+    """The node's parameter values for one flight."""
+    values = {**base, **scenario.params, 'decision_sources': list(sources)}
+    if 'execute_missions' in parameters.SPECS:
+        values['execute_missions'] = True
+    if 'camera_mount_pitch_deg' in parameters.SPECS:
+        values['camera_mount_pitch_deg'] = float(scenario.camera.get('pitch_deg', 45.0))
+    return values
+
+
+def _executor_mode(requested: str) -> str:
+    if requested != 'auto':
+        return requested
+    return 'node' if 'execute_missions' in parameters.SPECS else 'bridge'
+
+
+class Flight:
+    """One scenario flown with one source configuration over DDS, in its own ROS context."""
+
+    def __init__(self, scenario: Scenario, sources: list[str], values: dict[str, Any],
+                 args: argparse.Namespace) -> None:
+        self.scenario, self.sources, self.values, self.args = scenario, sources, values, args
+        self.frames: list[Any] = []
+        self.boxes: list[tuple[str, list[float]]] = []
+        self.caption = ''
+        self.sim: Any = None
+        self.relay: Any = None
+        self.boxes_t = -math.inf
+
+    def now(self) -> float:
+        """The simulated time (0 before the flight starts)."""
+        return 0.0 if self.sim is None else self.sim.t
+
+    def run(self) -> tuple[Result, Any]:
+        import rclpy
+        import rclpy.logging
+        from rclpy.executors import MultiThreadedExecutor
+        from rclpy.parameter import Parameter
+
+        from ministral_node.ros.node import MinistralNode
+        from ministral_node.sim.simulator import Simulator
+
+        scenario, args = self.scenario, self.args
+        if 'remote' in self.sources:
+            self._relay_remote()
+        limits = Limits.from_params(self.values)
+        sim = Simulator.for_scenario(scenario, limits)
+        self.sim = sim
+        context = rclpy.Context()
+        rclpy.init(context=context, domain_id=args.domain_id)
+        if not args.verbose:
+            rclpy.logging.set_logger_level(NODE, rclpy.logging.LoggingSeverity.WARN)
+        defaults = parameters.defaults()
+        overrides = [Parameter('use_sim_time', value=True)] + [
+            Parameter(name, value=value) for name, value in self.values.items()
+            if name in parameters.SPECS and value != defaults.get(name) and value != []]
+        nodes = []
+        executor = MultiThreadedExecutor(num_threads=4, context=context)
+        spinner = threading.Thread(target=executor.spin, daemon=True)
+        try:
+            node = MinistralNode(context=context, parameter_overrides=overrides)
+            vehicle = _vehicle_node(sim, context)
+            operator = _Operator(context, self)
+            nodes = [node, vehicle, operator]
+            if _executor_mode(args.executor) == 'bridge':
+                from ministral_node.ros.mission_bridge import MissionBridge, executor_available
+
+                if not executor_available():
+                    raise RuntimeError('no mission executor in this checkout '
+                                       '(ministral_node.mission): the vehicle cannot fly')
+                nodes.append(MissionBridge(self.values, context=context))
+            for item in nodes:
+                executor.add_node(item)
+            node.trigger_configure()
+            node.trigger_activate()
+            spinner.start()
+            _wait_for_discovery(operator, vehicle)
+            if args.video:
+                vehicle.on_frame = self._record
+            wall = self._fly(sim, vehicle, operator)
+            sim.trace.decisions = operator.decisions
+            sim.trace.missions = operator.missions
+            result = score(scenario, sim, ','.join(self.sources),
+                           real_time_factor=sim.t / max(wall, 1e-6))
+            result.simulator_rtf = sim.real_time_factor()
+            return result, sim
+        finally:
+            if nodes and nodes[0].loop is not None:
+                nodes[0].trigger_deactivate()
+            for item in nodes:  # out of the wait set before anything is destroyed
+                executor.remove_node(item)
+            time.sleep(0.2)
+            executor.shutdown(timeout_sec=2.0)
+            if spinner.is_alive():
+                spinner.join(timeout=2.0)
+            for item in nodes:
+                item.destroy_node()
+            context.try_shutdown()
+            if sim.world is not None:
+                sim.close()
+            if self.relay is not None:
+                self.relay.close()
+
+    def _relay_remote(self) -> None:
+        """Point the node's remote_url at a relay the scenario's remote_down fault cuts."""
+        from urllib.parse import urlsplit
+
+        from ministral_node.sim.link import FaultyRelay
+
+        url = self.args.remote_url or str(self.values.get('remote_url') or '')
+        parts = urlsplit(url)
+        if not parts.hostname:
+            raise RuntimeError('the remote source needs --remote-url (an OpenAI-compatible '
+                               'server, e.g. ministral-serve on 127.0.0.1)')
+        port = parts.port or (443 if parts.scheme == 'https' else 80)
+        self.relay = FaultyRelay(parts.hostname, port).start()
+        self.values = {**self.values, 'remote_url': self.relay.url + parts.path}
+
+    def _fly(self, sim: Any, vehicle: Any, operator: _Operator) -> float:
+        scenario = self.scenario
+        speed = min(self.args.speed or math.inf, scenario.speed or math.inf)
+        speed = 0.0 if math.isinf(speed) else speed
+        commands = list(scenario.commands)
+        last = commands[-1].at if commands else 0.0
+        landed_since = None
+        began = time.perf_counter()
+        # Paced: one step at a time, so timers on the simulated clock (the executor's setpoint
+        # stream) see every /clock tick; unpaced: 0.1 s at a time.
+        chunk = 1 if speed > 0 else max(1, int(0.1 / sim.step_s))
+        while sim.t < scenario.duration_s:
+            while commands and commands[0].at <= sim.t + 1e-9:
+                command = commands.pop(0)
+                sim.trace.sent.append((sim.t, command.text))
+                operator.send(command.text)
+            vehicle.advance(chunk)
+            if self.relay is not None and self.relay.down == sim.remote_up():
+                self.relay.set_down(not sim.remote_up())
+            if speed > 0:
+                ahead = began + sim.t / speed - time.perf_counter()
+                if ahead > 0:
+                    time.sleep(ahead)
+            landed = sim.vehicle.mode == 'landed'
+            landed_since = (landed_since if landed_since is not None else sim.t) if landed \
+                else None
+            if not commands and sim.t >= last + SETTLE_S and landed_since is not None and \
+                    sim.t - landed_since >= SETTLE_S and \
+                    len(operator.decisions) >= len(scenario.commands) and \
+                    self._failsafe_done(sim):
+                break
+        return time.perf_counter() - began
+
+    def _failsafe_done(self, sim: Any) -> bool:
+        fault = sim.faults.first('link_loss')
+        if fault is None:
+            return True
+        lim = sim.limits
+        return sim.t >= fault.at + lim.link_loss_timeout_s + lim.failsafe_hold_s + 2.0
+
+    def _record(self, frame: Any) -> None:
+        from ministral_node.sim.pictures import annotate
+
+        if round(frame.t * self.args.video_fps) != round((frame.t - 1e-3) * self.args.video_fps) \
+                or not self.frames:
+            recent = frame.t - self.boxes_t <= BOX_SHOWN_S
+            self.frames.append(annotate(frame.image, list(self.boxes) if recent else [],
+                                        f't={frame.t:5.1f}s {self.caption}'))
+
+    def decision(self, decision: dict) -> None:
+        """Keep the boxes of the latest decision that has any (drawn on the next frames)."""
+        boxes = []
+        for item in [decision] + list((decision.get('params') or {}).get('steps') or []):
+            target = item.get('target') or {}
+            if target.get('box'):
+                boxes.append((str(target.get('label', '')), list(target['box'])))
+        if boxes:
+            self.boxes, self.boxes_t = boxes, self.now()
+        self.caption = f'{decision.get("source")}: {decision.get("action")}'
+
+
+def _vehicle_node(sim: Any, context: Any) -> Any:
+    from ministral_node.ros.sim_vehicle import SimVehicleNode
+
+    return SimVehicleNode(sim, context=context)
+
+
+class _Operator:
+    """Sends commands on the node's ~/command and records its decisions."""
+
+    def __new__(cls, context: Any, flight: Flight) -> Any:
+        from rclpy.node import Node
+        from rclpy.qos import QoSProfile, ReliabilityPolicy
+        from std_msgs.msg import String
+
+        class Operator(Node):
+            def __init__(self) -> None:
+                super().__init__('sim_operator', context=context)
+                qos = QoSProfile(depth=100, reliability=ReliabilityPolicy.RELIABLE)
+                self.publisher = self.create_publisher(String, f'/{NODE}/command', qos)
+                self.create_subscription(String, f'/{NODE}/decision', self._on_decision, qos)
+                self.create_subscription(String, f'/{NODE}/mission', self._on_mission, qos)
+                self.decisions: list[dict] = []
+                self.missions: list[dict] = []
+
+            def _on_mission(self, msg: String) -> None:
+                status = json.loads(msg.data)
+                key = (status.get('mission_id'), status.get('state'), status.get('step_index'))
+                if not self.missions or self.missions[-1]['key'] != list(key):
+                    self.missions.append({'t': round(flight.now(), 2), 'key': list(key),
+                                          'step_action': status.get('step_action'),
+                                          'reason': status.get('reason')})
+
+            def send(self, text: str) -> None:
+                self.publisher.publish(String(data=text))
+
+            def _on_decision(self, msg: String) -> None:
+                decision = json.loads(msg.data)
+                flight.decision(decision)
+                self.decisions.append({'t': round(flight.now(), 2)} | {
+                    k: decision.get(k) for k in ('action', 'params', 'target', 'source',
+                                                 'latency_ms', 'rationale')}
+                    | {'command': (decision.get('command') or {}).get('text')})
+
+        return Operator()
+
+
+def _wait_for_discovery(operator: Any, vehicle: Any, timeout_s: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if operator.publisher.get_subscription_count() >= 1 and \
+                vehicle._pose.get_subscription_count() >= 1:
+            return
+        time.sleep(0.05)
+    raise RuntimeError('the node did not discover the simulator within '
+                       f'{timeout_s:g} s (ROS_DOMAIN_ID / LOCALHOST discovery?)')
+
+
+def fly_suite(scenarios: list[Scenario], configs: list[list[str]], args: argparse.Namespace,
+              out: Any = sys.stdout) -> list[Result]:
+    """Fly every scenario with every source configuration; pictures under args.out."""
+    from ministral_node.sim.pictures import trajectory_png, write_gif
+
+    base = parameters.load_params_file(args.params) if args.params else parameters.defaults()
+    results = []
+    for sources in configs:
+        tag = '+'.join(sources)
+        for scenario in scenarios:
+            flight = Flight(scenario, sources, node_values(base, scenario, sources), args)
+            try:
+                result, sim = flight.run()
+            except RuntimeError as exc:
+                print(f'ministral-sim: {scenario.name}: {exc}', file=sys.stderr)
+                raise
+            folder = Path(args.out) / tag
+            result.picture = str(trajectory_png(sim, scenario, result,
+                                                folder / f'{scenario.name}.png'))
+            if args.video:
+                gif = write_gif(flight.frames, folder / f'{scenario.name}.gif', args.video_fps)
+                result.video = None if gif is None else str(gif)
+            results.append(result)
+            verdict = 'ok  ' if result.succeeded else 'FAIL'
+            print(f'{verdict} {tag:<14} {scenario.name:<28} {scenario.language} '
+                  f'{scenario.category:<8} safety={result.safety_violations} '
+                  f'sim={result.sim_time_s:5.1f}s x{result.real_time_factor:.1f}  '
+                  f'{"" if result.succeeded else result.reason[:110]}', file=out, flush=True)
+    return results
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog='ministral-sim',
+        description='Fly a scored scenario suite in the headless simulator against the node.')
+    parser.add_argument('--suite', default=str(DEFAULT_SUITE),
+                        help='scenario YAML (default: the suite in config/)')
+    parser.add_argument('--scenario', action='append', default=[],
+                        help='fly only this scenario (repeatable)')
+    parser.add_argument('--set', default=None, dest='subset',
+                        help='fly a named list of the suite (showcase, ci)')
+    parser.add_argument('--sources', action='append', default=[],
+                        help="source configurations, e.g. 'rules|onboard,rules' (default rules)")
+    parser.add_argument('--json', default=None, help='write the summary JSON here')
+    parser.add_argument('--out', default='sim_output',
+                        help='folder for pictures and videos (default sim_output/)')
+    parser.add_argument('--video', action='store_true',
+                        help='write the camera stream with the decisions\' boxes as GIF')
+    parser.add_argument('--video-fps', type=float, default=2.5)
+    parser.add_argument('--speed', type=float, default=4.0,
+                        help='at most this many simulated seconds per second (0: no limit; a '
+                             "scenario's own speed caps it)")
+    parser.add_argument('--remote-url', default=None,
+                        help='remote model endpoint for the remote source (reached through a '
+                             'relay that remote_down faults cut)')
+    parser.add_argument('--params', default=str(DEFAULT_PARAMS),
+                        help='node parameters file (default config/ministral.yaml)')
+    parser.add_argument('--executor', choices=('auto', 'node', 'bridge'), default='auto',
+                        help='who runs missions: the node (execute_missions) or a bridge node '
+                             'beside it (default: the node when it can)')
+    parser.add_argument('--verbose', action='store_true', help="show the node's INFO logs")
+    parser.add_argument('--domain-id', type=int,
+                        default=int(os.environ.get('ROS_DOMAIN_ID', '42') or 42))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    os.environ['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
+    os.environ['ROS_DOMAIN_ID'] = str(args.domain_id)
+    try:
+        configs = parse_sources(args.sources or ['rules'])
+        scenarios = load_suite(args.suite, args.scenario or None, args.subset)
+    except (ValueError, SuiteError) as exc:
+        print(f'ministral-sim: {exc}', file=sys.stderr)
+        return 2
+    print(f'ministral-sim: {len(scenarios)} scenario(s) x {len(configs)} source '
+          f'configuration(s) from {args.suite}', flush=True)
+    began = time.perf_counter()
+    try:
+        results = fly_suite(scenarios, configs, args)
+    except RuntimeError:
+        return 2
+    wall = time.perf_counter() - began
+    report = summary(results)
+    flown = sum(r.sim_time_s for r in results)
+    report['real_time_factor'] = round(flown / max(wall, 1e-6), 2)
+    report['simulator_real_time_factor'] = round(
+        flown / max(sum(r.sim_time_s / max(r.simulator_rtf, 1e-9) for r in results), 1e-6), 1)
+    print()
+    print(table(results))
+    print(f'\n{flown:.0f} s simulated in {wall:.0f} s: real-time factor '
+          f'{report["real_time_factor"]:.1f} closed loop (paced at --speed {args.speed:g} or '
+          f"a scenario's own), {report['simulator_real_time_factor']:.1f} for the simulator "
+          'alone')
+    print(f'pictures: {Path(args.out).resolve()}/<sources>/<scenario>.png'
+          + (' (+ .gif)' if args.video else ''))
+    if args.json:
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(report, indent=1), encoding='utf-8')
+        print(f'summary: {args.json}')
+    return 1 if report['safety_violations'] else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
