@@ -62,14 +62,18 @@ def _launch_node(context):
 
     params_file = get('params_file')
     autostart = _autostart(get('autostart'), params_file)
+    overrides = {'use_sim_time': get('use_sim_time').lower() in TRUE, 'autostart': autostart}
+    if get('execute_missions').strip():
+        overrides['execute_missions'] = get('execute_missions').strip().lower() in TRUE
+    if get('camera_mount_pitch_deg').strip():
+        overrides['camera_mount_pitch_deg'] = float(get('camera_mount_pitch_deg'))
     node = LifecycleNode(
         package='ministral_node',
         executable='ministral_node',
         name='ministral_node',
         namespace=get('namespace'),
         output='screen',
-        parameters=[params_file, {'use_sim_time': get('use_sim_time').lower() in TRUE,
-                                  'autostart': autostart}],
+        parameters=[params_file, overrides],
         remappings=remappings({argument: get(argument) for argument in LAUNCH_TOPICS}),
         ros_arguments=['--log-level', get('log_level')],
     )
@@ -120,6 +124,12 @@ def generate_launch_description():
                               description='true: the node configures and activates itself; '
                                           'false: this launch drives the lifecycle; empty: '
                                           'as the params file says'),
+        DeclareLaunchArgument('execute_missions', default_value='',
+                              description='true: fly published decisions (setpoint_position, '
+                                          '~/vehicle_command); empty: as the params file says'),
+        DeclareLaunchArgument('camera_mount_pitch_deg', default_value='',
+                              description='Camera pitch below the horizon (0 ahead, 90 down), to '
+                                          'place targets; empty: as the params file says'),
         DeclareLaunchArgument('log_level', default_value='info', description='Logging level'),
         OpaqueFunction(function=_launch_node),
     ])

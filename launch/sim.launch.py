@@ -9,7 +9,9 @@ The bridged camera is /world/<world>/model/<model>/link/<camera_link>/sensor/<ca
 image (current PX4-gazebo-models: camera_link/camera; Feb-Oct 2025 models: camera_sensor:=
 imager). Every ministral.launch.py argument passes through; use_sim_time defaults to true.
 Needs ros_gz_bridge (`sudo apt install ros-$ROS_DISTRO-ros-gz-bridge`); bridge:=false leaves
-the bridge to you. If the bridge or the node exits, the launch shuts down.
+the bridge to you. The node executes missions: setpoints go to /mavros/setpoint_position/local;
+its ~/vehicle_command (takeoff, land, return_to_home, hold, ...) needs a bridge to MAVROS
+modes (README, "Executing missions"). If the bridge or the node exits, the launch shuts down.
 """
 
 import os
@@ -44,6 +46,8 @@ PASSED_THROUGH = {
     'use_sim_time': 'true',
     'autostart': '',
     'log_level': 'info',
+    'execute_missions': 'true',  # the node streams setpoints to MAVROS
+    'camera_mount_pitch_deg': '0',  # the x500_mono_cam camera looks ahead
 }
 
 

@@ -201,6 +201,12 @@ def test_sim_launch_bridges_the_current_px4_camera_and_passes_every_argument(mon
     assert set(passed) == set(_declared(main.generate_launch_description()))
     assert all(value.args[0] == name for name, value in passed.items())
     assert values['use_sim_time'] == 'true'
+    assert (values['execute_missions'], values['setpoint_topic']) == (
+        'true', '/mavros/setpoint_position/local')
+    (node,) = _of(_evaluate(main, **{name: values[name] for name in passed})[0], 'LifecycleNode')
+    assert node.kwargs['parameters'][1]['execute_missions'] is True
+    assert ('setpoint_position', '/mavros/setpoint_position/local') in node.kwargs['remappings']
+    assert ('camera_info', '/x500/camera_info') in node.kwargs['remappings']
 
 
 def test_sim_launch_without_ros_gz_bridge_says_how_to_install_it(monkeypatch):

@@ -253,6 +253,19 @@ def test_land_on_a_target_flies_above_it_then_lands():
     assert run.commands == [{'command': 'land'}]
 
 
+def test_the_descent_onto_a_target_has_its_own_timeout():
+    # A short leg (a small timeout) then a long, slow descent: the leg's timeout must not
+    # abort the landing half way down.
+    executor = MissionExecutor(ExecutorSettings(mount=CameraMount(pitch_deg=90.0),
+                                                step_timeout_margin_s=1.0))
+    executor.set_intrinsics(NADIR)
+    run = Run(executor, SimVehicle(up=20.0, heading=90.0, in_air=True, climb_mps=3.0))
+    run.decide(Proposal('land', {}, Target('pad', (0.45, 0.45, 0.55, 0.55))))
+    final = run.until(_final)
+    assert final['state'] == 'completed', final['reason']
+    assert run.vehicle.position[2] <= run.executor.settings.landed_altitude_m
+
+
 def test_follow_keeps_its_distance_from_the_projected_target():
     executor = MissionExecutor(ExecutorSettings(mount=CameraMount(pitch_deg=90.0)))
     executor.set_intrinsics(NADIR)

@@ -109,7 +109,8 @@ def test_a_spoken_mission_is_flown_step_by_step(flight, command):
     assert [c['command'] for c in vehicle.commands][:1] == ['takeoff']
     h.wait_for(lambda: not vehicle.vehicle.in_air, 30, 'touch down')
     x, y, z = vehicle.vehicle.position
-    assert abs(x) < 1.0 and abs(y - 20.0) < 1.0 and z < 0.05
+    tolerance = h.node.settings.values['arrival_tolerance_m']  # "arrived" means within it
+    assert abs(x) <= tolerance + 0.05 and abs(y - 20.0) <= tolerance + 0.05 and z < 0.05
 
 
 def test_a_new_command_preempts_the_running_mission(flight):

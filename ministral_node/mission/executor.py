@@ -540,6 +540,9 @@ class MissionExecutor:
             plan.arrived_at = now
         if plan.land_after:
             plan.mode, plan.initial = 'land', max(here[2], 1e-6)
+            # The descent gets its own time: the leg's timeout was for flying there.
+            plan.started, plan.paused_s = now, 0.0
+            plan.timeout_s = self._timeout(0.0, here[2])
             out.commands.append({'command': 'land'})
             return None, False
         if plan.endless:

@@ -132,7 +132,8 @@ class MinistralNode(LifecycleNode):
         self.loop: DecisionLoop | None = None
         self._state_clock = clock
         self._groups = {name: MutuallyExclusiveCallbackGroup()
-                        for name in ('camera', 'command', 'decision', 'output', 'watchdog')}
+                        for name in ('camera', 'command', 'decision', 'output', 'watchdog',
+                                     'executor')}
         self._decision_pub = self._status_pub = self._diagnostics_pub = None
         self._setpoint_pub = self._vehicle_command_pub = self._mission_pub = None
         self._annotations_pub = None
@@ -250,7 +251,10 @@ class MinistralNode(LifecycleNode):
                               self._groups['watchdog'], clock=steady),
         ]
         if values['execute_missions']:
-            self._start_executing(values, steady)
+            # The setpoint stream keeps its rate in the vehicle's time: simulated time when a
+            # simulator runs faster than real time (the watchdog above stays steady, to notice
+            # a /clock that stops).
+            self._start_executing(values, self.get_clock() if sim_time else steady)
         self._subscribe(values)
         self._start_recorder(values, sim_time)
         self.get_logger().info(f'configured ({"simulation" if sim_time else "steady"} clock'
@@ -338,8 +342,8 @@ class MinistralNode(LifecycleNode):
                                      callback_group=self._groups['watchdog']),
         ]
 
-    def _start_executing(self, values: dict, steady: RclpyClock) -> None:
-        """Publishers, the camera_info input and timers of the mission executor."""
+    def _start_executing(self, values: dict, clock: RclpyClock) -> None:
+        """Publishers, the camera_info input and timers (on `clock`) of the mission executor."""
         self._setpoint_pub = self._publisher(PoseStamped, 'setpoint_position', 10)
         self._vehicle_command_pub = self._publisher(
             String, '~/vehicle_command', QoSProfile(depth=100,
@@ -348,13 +352,16 @@ class MinistralNode(LifecycleNode):
         self._periodic += [
             self.create_timer(1.0 / values['setpoint_rate_hz'],
                               self._guard('executor', self.loop.execute),
-                              self._groups['output'], clock=steady),
+                              self._groups['executor'], clock=clock),
             self.create_timer(1.0 / values['mission_status_rate_hz'],
                               self._guard('executor', self._publish_mission_status),
-                              self._groups['output'], clock=steady),
+                              self._groups['executor'], clock=clock),
         ]
+        # Best effort matches both a camera driver's sensor QoS and a reliable publisher.
+        info_qos = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST,
+                              reliability=ReliabilityPolicy.BEST_EFFORT)
         self._inputs.append(self._subscribe_to(
-            CameraInfo, 'camera_info', self._guard('camera', self._on_camera_info), 1,
+            CameraInfo, 'camera_info', self._guard('camera', self._on_camera_info), info_qos,
             callback_group=self._groups['camera']))
 
     def _start_recorder(self, values: dict, sim_time: bool) -> None:
@@ -472,10 +479,11 @@ class MinistralNode(LifecycleNode):
             pose = PoseStamped()
             pose.header.stamp = self.get_clock().now().to_msg()
             pose.header.frame_id = 'map'
-            pose.pose.position.x, pose.pose.position.y = out.setpoint.x, out.setpoint.y
-            pose.pose.position.z = out.setpoint.z
-            pose.pose.orientation.z = math.sin(out.setpoint.yaw / 2.0)
-            pose.pose.orientation.w = math.cos(out.setpoint.yaw / 2.0)
+            point = out.setpoint  # numbers from a decision may be JSON integers
+            pose.pose.position.x, pose.pose.position.y = float(point.x), float(point.y)
+            pose.pose.position.z = float(point.z)
+            pose.pose.orientation.z = math.sin(float(point.yaw) / 2.0)
+            pose.pose.orientation.w = math.cos(float(point.yaw) / 2.0)
             self._setpoint_pub.publish(pose)
         if self._vehicle_command_pub is not None:
             for command in out.commands:
