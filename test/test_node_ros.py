@@ -185,6 +185,7 @@ def test_readme_topic_names_are_the_ones_a_launched_node_uses():
     assert set(echoed) <= outputs, (echoed, outputs)
 
 
+@pytest.mark.slow
 def test_a_burst_of_200_commands_gets_200_answers():
     h = Harness(MinistralNode, {'decision_sources': ['rules']})
     try:

@@ -268,6 +268,7 @@ def test_play_republishes_over_dds_and_a_recorder_records_what_arrives(demo_run,
                for m in found)
 
 
+@pytest.mark.slow
 def test_the_demo_records_and_replay_reproduces_its_decisions(capsys, tmp_path):
     """The acceptance run: `ministral-demo --record` (node process over DDS), then
     `ministral-replay` on its recording with the recorded parameters."""
