@@ -12,14 +12,13 @@ import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from ministral_node.decision import UNVERIFIED, Attempt, DecisionError, ModelInfo, Proposal
 from ministral_node.settings import ChainSettings
 from ministral_node.sources.base import Decider, DeciderError, DeciderUnavailable, DecisionRequest
 from ministral_node.sources.failsafe import FailsafeDecider
 from ministral_node.timing import Cancellation, Cancelled, Clock, Deadline
-from ministral_node.verify import Verifier
+from ministral_node.verify import Verdict, Verifier
 from ministral_node.watchdog import CircuitBreaker
 
 log = logging.getLogger(__name__)
@@ -34,15 +33,6 @@ class ChainResult:
     model: ModelInfo | None
     attempts: list[Attempt] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what verification wants the operator to know
-
-
-class Verdict(Protocol):
-    """What a verify callback returns (`ministral_node.verify.Verdict`)."""
-
-    proposal: Proposal | None  # None: hand over to the next source
-    detail: str
-    source: str | None  # another source whose reading was chosen
-    notes: tuple[str, ...]
 
 
 Verify = Callable[[str, DecisionRequest, Proposal], Verdict]

@@ -57,6 +57,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_API_KEY_ENV = 'MINISTRAL_REMOTE_API_KEY'
 NO_URL = 'no remote_url configured'
+# No model listing (404; 405/501 from servers that only take POST): nothing to learn there.
+NO_MODEL_LISTING = frozenset({404, 405, 501})
 INFO_PATH = '/info'  # TGI's server description
 PROBE_TIMEOUT_S = 2.0
 MAX_REPLY_BYTES = 4 * 1024 * 1024
@@ -253,12 +255,11 @@ class RemoteDecider:
             return  # nothing to learn
         reply = exchange(endpoint, 'GET', endpoint.path(MODELS_PATH), None, headers, cancel)
         info = None
-        # No model listing (404; 405/501 from servers that only take POST): nothing to learn.
-        if reply.status in (404, 405, 501) and settings.dialect == AUTO:
+        if reply.status in NO_MODEL_LISTING and settings.dialect == AUTO:
             info_reply = exchange(endpoint, 'GET', endpoint.path(INFO_PATH), None, headers,
                                   cancel)
             info = info_reply.body if info_reply.status == 200 else None
-        elif reply.status not in (200, 404, 405, 501):
+        elif reply.status != 200 and reply.status not in NO_MODEL_LISTING:
             raise self._http_error(reply.status, reply.body, settings, endpoint)
         self._remember(dialects.detect(reply.body if reply.status == 200 else None,
                                        reply.headers, info))
