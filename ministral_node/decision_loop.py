@@ -30,7 +30,7 @@ from ministral_node.health import ERROR, LEVEL_NAMES, OK, STALE, WARN, HealthBoa
 from ministral_node.image_conversion import CompressedImageData, ImageError, RawImage
 from ministral_node.mission.executor import ExecutorOutput, ExecutorSettings, MissionExecutor
 from ministral_node.mission.projection import CameraIntrinsics
-from ministral_node.pipeline import DecisionPipeline
+from ministral_node.pipeline import DecisionPipeline, refusal
 from ministral_node.settings import Settings
 from ministral_node.sources.base import Decider
 from ministral_node.sources.factory import build_sources, close_sources, configure_sources
@@ -52,6 +52,15 @@ INACTIVE, ACTIVE, STOPPING, FINALIZED = 'inactive', 'active', 'deactivating', 'f
 STOP_WAIT_S = 30.0
 
 SourceBuilder = Callable[[Settings, HealthBoard], list[Decider]]
+# How the reasons of the loop's own refusals begin: they depend on the queue and the lifecycle
+# at that moment, not on the command (replay reproduces them instead of deciding again).
+LOOP_REFUSALS = ('dropped unanswered', 'node ', 'not decided')
+
+
+def loop_refusal(decision: dict) -> str | None:
+    """The reason when the decision loop, not the pipeline, refused the command, else None."""
+    reason = refusal(decision)
+    return reason if reason is not None and reason.startswith(LOOP_REFUSALS) else None
 
 
 def _build(settings: Settings, health: HealthBoard) -> list[Decider]:

@@ -23,6 +23,7 @@ from ministral_node import parameters
 from ministral_node.camera import EncodedFrame, LatestFrame
 from ministral_node.commands import CommandError, decode_string_message
 from ministral_node.decision import shorten
+from ministral_node.decision_loop import loop_refusal
 from ministral_node.health import HealthBoard
 from ministral_node.image_conversion import CompressedImageData
 from ministral_node.pipeline import DecisionPipeline
@@ -340,7 +341,11 @@ class _Replayer:
         recorded = self.matcher.find(text, log_time_ns)
         command_id = recorded['command']['id'] if recorded else None
         frame_kind = self._use_frame_of(recorded, now)
-        if problem is None:
+        in_flight = None if recorded is None else loop_refusal(recorded)
+        if problem is None and in_flight is not None:  # the queue or lifecycle refused it
+            replayed = self.pipeline.refuse(in_flight, text=text, command_id=command_id,
+                                            received=now)
+        elif problem is None:
             replayed = self.pipeline.decide(text, command_id=command_id, received=now)
         else:
             replayed = self.pipeline.refuse(problem, command_id=command_id, received=now)

@@ -287,3 +287,20 @@ def test_the_demo_records_and_replay_reproduces_its_decisions(capsys, tmp_path):
     found = {m[0] for m in read_back(folder)}
     assert {'/demo/camera/image_raw/compressed', '/ministral_node/annotations',
             '/ministral_node/mission', '/diagnostics', '/demo/heartbeat'} <= found
+
+
+def test_a_command_the_queue_dropped_in_flight_is_dropped_in_replay_too(tmp_path):
+    clock = FakeClock(10.0)
+    recorder = Recorder(RecorderSettings(str(tmp_path)), clock, name='queue')
+    recorder.start()
+    values = params_with(decision_sources=['rules'])
+    pipeline = DecisionPipeline.from_settings(
+        Settings.from_values(values), build_sources(values), LatestFrame(), clock, clock)
+    dropped = pipeline.refuse('dropped unanswered: 4 newer commands were already waiting '
+                              '(command_queue_depth=4)', text='land')
+    recorder.record('/robot/command', 'std_msgs/msg/String', String(data='land'), 1)
+    recorder.record('/robot/decision', 'std_msgs/msg/String', String(data=to_json(dropped)), 2)
+    recorder.close()
+    report = replay(Bag.open(recorder.directory), values, build_sources(values)).summary()
+    (row,) = report['rows']
+    assert row['same'] and row['replayed']['action'] == 'reject'
