@@ -15,6 +15,7 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.serialization import serialize_message
 from recording_support import ROLES, image_message, params_with, read_back, record_run
+from ros_harness import unique_domain
 from std_msgs.msg import String
 
 from ministral_node import parameters
@@ -34,7 +35,6 @@ from ministral_node.timing import FakeClock
 COMMANDS = ['Take off to 20 meters', 'Monte à 35 mètres', 'Segui la macchina blu',
             'Climb to 900 m', '   ']
 assert set(COMMANDS) <= {text for _, text in SCRIPT}
-DOMAIN = 157  # this branch's ROS domains: 150-159
 
 
 @pytest.fixture(scope='module')
@@ -225,10 +225,11 @@ def test_play_republishes_over_dds_and_a_recorder_records_what_arrives(demo_run,
     """A DDS round trip: --play publishes the recorded commands and poses; a subscriber
     records what it receives; an independent reader finds the same commands in order."""
     folder, _ = demo_run
+    domain = unique_domain()  # concurrent runs on one machine never share a domain
     env = {**os.environ, 'ROS_AUTOMATIC_DISCOVERY_RANGE': 'LOCALHOST',
-           'ROS_DOMAIN_ID': str(DOMAIN)}
+           'ROS_DOMAIN_ID': str(domain)}
     context = rclpy.Context()
-    rclpy.init(context=context, domain_id=DOMAIN)
+    rclpy.init(context=context, domain_id=domain)
     recorder = Recorder(RecorderSettings(str(tmp_path)), FakeClock(), name='received')
     recorder.start()
     received = []
@@ -274,7 +275,7 @@ def test_the_demo_records_and_replay_reproduces_its_decisions(capsys, tmp_path):
     `ministral-replay` on its recording with the recorded parameters."""
     env = {**os.environ, 'ROS_AUTOMATIC_DISCOVERY_RANGE': 'LOCALHOST'}
     demo = subprocess.run([sys.executable, '-m', 'ministral_node.cli.demo', '--record',
-                           str(tmp_path), '--domain-id', str(DOMAIN + 1)], env=env,
+                           str(tmp_path), '--domain-id', str(unique_domain())], env=env,
                           capture_output=True, text=True, timeout=300)
     assert demo.returncode == 0, demo.stdout + demo.stderr
     (folder,) = [p for p in tmp_path.iterdir() if p.is_dir()]
