@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +13,7 @@ pytest.importorskip('rclpy')
 pytest.importorskip('pybullet')
 
 from ministral_node.cli import sim
+from recording_support import read_back
 from ministral_node.ros.mission_bridge import executor_available
 
 pytestmark = [
@@ -26,6 +28,7 @@ def test_the_ci_scenarios_fly_and_succeed_without_safety_violations(tmp_path, ca
     out = tmp_path / 'summary.json'
     code = sim.main(['--set', 'ci', '--sources', 'rules', '--json', str(out),
                      '--out', str(tmp_path / 'pictures'), '--video',
+                     '--record', str(tmp_path / 'recordings'),
                      '--domain-id', str(160 + os.getpid() % 20)])
     printed = capsys.readouterr().out
     report = json.loads(out.read_text())
@@ -43,3 +46,10 @@ def test_the_ci_scenarios_fly_and_succeed_without_safety_violations(tmp_path, ca
         assert os.path.getsize(result['video']) > 5000
         assert result['sources'] == 'rules' and result['real_time_factor'] > 0
     assert 'category fault' in printed and 'real-time factor' in printed
+    for result in report['results']:  # the node's flight recorder kept every decision
+        runs = [p for p in Path(result['recording']).iterdir() if p.is_dir()]
+        assert len(runs) == 1 and Path(result['recording']).parts[-2:] == ('rules',
+                                                                          result['name'])
+        recorded = [m for m in read_back(runs[0]) if m[0].endswith('/decision')]
+        assert len(recorded) == len(result['decisions'])
+    assert 'recordings:' in printed

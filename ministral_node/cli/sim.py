@@ -141,6 +141,8 @@ class Flight:
         finally:
             if nodes and nodes[0].loop is not None:
                 nodes[0].trigger_deactivate()
+            if nodes:
+                nodes[0].finish()  # closes the flight recording
             for item in nodes:  # out of the wait set before anything is destroyed
                 executor.remove_node(item)
             time.sleep(0.2)
@@ -298,7 +300,10 @@ def fly_suite(scenarios: list[Scenario], configs: list[list[str]], args: argpars
     for sources in configs:
         tag = '+'.join(sources)
         for scenario in scenarios:
-            flight = Flight(scenario, sources, node_values(base, scenario, sources), args)
+            values = node_values(base, scenario, sources)
+            if args.record:
+                values['record_dir'] = str(Path(args.record) / tag / scenario.name)
+            flight = Flight(scenario, sources, values, args)
             try:
                 result, sim = flight.run()
             except RuntimeError as exc:
@@ -310,6 +315,8 @@ def fly_suite(scenarios: list[Scenario], configs: list[list[str]], args: argpars
             if args.video:
                 gif = write_gif(flight.frames, folder / f'{scenario.name}.gif', args.video_fps)
                 result.video = None if gif is None else str(gif)
+            if args.record:
+                result.recording = values['record_dir']
             results.append(result)
             verdict = 'ok  ' if result.succeeded else 'FAIL'
             print(f'{verdict} {tag:<14} {scenario.name:<28} {scenario.language} '
@@ -337,6 +344,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--video', action='store_true',
                         help='write the camera stream with the decisions\' boxes as GIF')
     parser.add_argument('--video-fps', type=float, default=2.5)
+    parser.add_argument('--record', metavar='DIR', default=None,
+                        help="the node's flight recorder on: each flight as MCAP under "
+                             'DIR/<sources>/<scenario>/ (ministral-replay, ros2 bag, Foxglove)')
     parser.add_argument('--speed', type=float, default=4.0,
                         help='at most this many simulated seconds per second (0: no limit; a '
                              "scenario's own speed caps it)")
@@ -385,6 +395,8 @@ def main(argv: list[str] | None = None) -> int:
           'alone')
     print(f'pictures: {Path(args.out).resolve()}/<sources>/<scenario>.png'
           + (' (+ .gif)' if args.video else ''))
+    if args.record:
+        print(f'recordings: {Path(args.record).resolve()}/<sources>/<scenario>/')
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(report, indent=1), encoding='utf-8')

@@ -313,6 +313,7 @@ class Result:
     simulator_rtf: float = 0.0  # simulated seconds per wall second of simulating alone
     picture: str | None = None
     video: str | None = None
+    recording: str | None = None  # the node's flight recording (MCAP folder), with --record
 
     def to_dict(self) -> dict:
         return {'name': self.name, 'language': self.language, 'category': self.category,
@@ -327,7 +328,7 @@ class Result:
                 'sim_time_s': round(self.sim_time_s, 2),
                 'real_time_factor': round(self.real_time_factor, 2),
                 'simulator_rtf': round(self.simulator_rtf, 1),
-                'picture': self.picture, 'video': self.video}
+                'picture': self.picture, 'video': self.video, 'recording': self.recording}
 
 
 def _collisions(sim: Simulator) -> int:

@@ -19,6 +19,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from ministral_node.training import writing
+
 LANGUAGES = ('en', 'fr', 'de', 'es', 'it')
 HELD_OUT_MARK = '* '
 
@@ -40,8 +42,9 @@ class Template:
 # Templates ------------------------------------------------------------------------------------
 # Intents: takeoff, land, land_on, hold, hold_for, home, move, fly_compass, climb_to, climb_by,
 # descend_to, descend_by, speed, turn_left, turn_right, face, orbit, orbit_dir, follow,
-# follow_at, goto_target, search, photo, photo_of, stop, capabilities, stunt, vague_climb,
-# vague_takeoff.
+# follow_at, goto_target, search, photo, photo_of, stop, uturn, search_radius, capabilities,
+# stunt, negation, offtopic, vague_climb, vague_takeoff; `mission` joins several step intents
+# with CONNECTORS.
 
 TEMPLATES: dict[str, dict[str, list[str]]] = {
     'en': {
@@ -51,7 +54,7 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         'land_on': ['land on {np}', 'touch down on {np}', 'please land on {np}'],
         'hold': ['hover', 'hold position', 'hold', 'wait here'],
         'hold_for': ['hold position for {sec}', 'hover for {sec}', 'wait {sec}'],
-        'home': ['return home', 'go home', 'return to launch', 'come back home'],
+        'home': ['return home', 'go home', 'return to launch', 'come back home', 'RTL', 'RTH'],
         'move': ['fly {dir} {dist}', 'move {dist} {dir}', 'go {dir} {dist}'],
         'fly_compass': ['fly {cmp} {dist}', 'head {cmp} for {dist}', 'go {dist} {cmp}'],
         'climb_to': ['climb to {alt}', 'set altitude to {alt}', 'go up to {alt}'],
@@ -75,6 +78,13 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         'capabilities': ['what can you do?', 'help', 'which commands do you know?'],
         'stunt': ['do a barrel roll', 'do a flip', 'loop the loop'],
         'vague_climb': ['climb', 'go higher', 'climb a bit'],
+        'uturn': ['do a U-turn', 'make a u-turn', 'spin around', 'turn round'],
+        'search_radius': ['search for {np} within {radius}', 'look for {np} in a {radius} radius',
+                          'search {radius} around for {np}'],
+        'negation': ['do not take off', "don't go home", 'do not climb', "don't take a photo",
+                     'never land here'],
+        'offtopic': ['sing me a song', 'what is the weather like?', 'order a pizza',
+                     'tell me a joke', 'play some music'],
         'vague_takeoff': ['take off', 'lift off', 'launch'],
     },
     'fr': {
@@ -84,7 +94,7 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         'hold': ['reste en place', 'vol stationnaire', 'attends ici'],
         'hold_for': ['attends {sec}', 'reste en place pendant {sec}',
                      'vol stationnaire pendant {sec}'],
-        'home': ['rentre à la base', 'retour maison', 'retourne au point de départ'],
+        'home': ['rentre à la base', 'retour maison', 'retourne au point de départ', 'RTL', 'RTH'],
         'move': ['vole {dir} de {dist}', 'déplace-toi de {dist} {dir}', 'va {dir} de {dist}'],
         'fly_compass': ['vole vers {cmp} sur {dist}', 'va {dist} vers {cmp}',
                         'cap vers {cmp} sur {dist}'],
@@ -113,6 +123,12 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         'capabilities': ['que sais-tu faire ?', 'aide', 'quelles commandes connais-tu ?'],
         'stunt': ['fais un tonneau', 'fais un salto', 'fais un looping'],
         'vague_climb': ['monte', 'monte un peu', 'plus haut'],
+        'uturn': ['fais un demi-tour', 'demi-tour', 'retourne-toi'],
+        'search_radius': ['recherche {np} dans un rayon de {radius}',
+                          'cherche {np} sur {radius} autour'],
+        'negation': ['ne décolle pas', 'ne rentre pas', 'ne monte pas', 'ne prends pas de photo'],
+        'offtopic': ['chante une chanson', 'quel temps fait-il ?', 'commande une pizza',
+                     'raconte-moi une blague'],
         'vague_takeoff': ['décolle', 'décollage', 'envole-toi'],
     },
     'de': {
@@ -121,7 +137,7 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         'land_on': ['lande auf {np_dat}', 'landen auf {np_dat}', 'setz dich auf {np}'],
         'hold': ['schweben', 'position halten', 'warte hier'],
         'hold_for': ['warte {sec}', 'position halten für {sec}', 'schwebe {sec} lang'],
-        'home': ['flieg nach Hause', 'zurück zum Start', 'kehr zur Basis zurück'],
+        'home': ['flieg nach Hause', 'zurück zum Start', 'kehr zur Basis zurück', 'RTL', 'RTH'],
         'move': ['flieg {dist} {dir}', 'beweg dich {dist} {dir}', 'geh {dist} {dir}'],
         'fly_compass': ['flieg {dist} nach {cmp}', 'flieg nach {cmp} {dist}',
                         'kurs {cmp} für {dist}'],
@@ -151,6 +167,13 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         'capabilities': ['was kannst du?', 'hilfe', 'welche Befehle kennst du?'],
         'stunt': ['mach eine Rolle', 'mach einen Salto', 'flieg einen Looping'],
         'vague_climb': ['steig', 'höher', 'steig ein bisschen'],
+        'uturn': ['wende', 'mach kehrt', 'Kehrtwende', 'dreh um'],
+        'search_radius': ['suche {np} im Umkreis von {radius}',
+                          'such nach {np_dat} in {radius} Umkreis'],
+        'negation': ['nicht starten', 'flieg nicht nach Hause', 'nicht steigen',
+                     'mach kein Foto'],
+        'offtopic': ['sing ein Lied', 'wie ist das Wetter?', 'bestell eine Pizza',
+                     'erzähl einen Witz'],
         'vague_takeoff': ['starte', 'abheben', 'heb ab'],
     },
     'es': {
@@ -160,7 +183,7 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         'hold': ['mantén la posición', 'quédate quieto', 'espera aquí'],
         'hold_for': ['espera {sec}', 'mantén la posición durante {sec}',
                      'quédate quieto {sec}'],
-        'home': ['vuelve a casa', 'regresa a la base', 'vuelve al punto de partida'],
+        'home': ['vuelve a casa', 'regresa a la base', 'vuelve al punto de partida', 'RTL', 'RTH'],
         'move': ['vuela {dist} {dir}', 'muévete {dist} {dir}', 've {dir} {dist}'],
         'fly_compass': ['vuela {dist} hacia {cmp}', 'dirígete hacia {cmp} {dist}',
                         'rumbo {cmp} durante {dist}'],
@@ -188,6 +211,12 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         'capabilities': ['¿qué puedes hacer?', 'ayuda', '¿qué órdenes conoces?'],
         'stunt': ['haz un tonel', 'haz una voltereta', 'haz un rizo'],
         'vague_climb': ['sube', 'más alto', 'sube un poco'],
+        'uturn': ['media vuelta', 'haz un cambio de sentido', 'date la vuelta'],
+        'search_radius': ['localiza {np_a} en un radio de {radius}',
+                          'busca {np_a} dentro de {radius}'],
+        'negation': ['no despegues', 'no vuelvas a casa', 'no subas', 'no hagas fotos'],
+        'offtopic': ['canta una canción', '¿qué tiempo hace?', 'pide una pizza',
+                     'cuéntame un chiste'],
         'vague_takeoff': ['despega', 'despegue', 'elévate'],
     },
     'it': {
@@ -196,7 +225,7 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         'land_on': ['atterra sopra {np}', 'posati sopra {np}', 'scendi sopra {np}'],
         'hold': ['resta fermo', 'mantieni la posizione', 'aspetta qui'],
         'hold_for': ['aspetta {sec}', 'mantieni la posizione per {sec}', 'resta fermo {sec}'],
-        'home': ['torna a casa', 'rientra alla base', 'torna al punto di partenza'],
+        'home': ['torna a casa', 'rientra alla base', 'torna al punto di partenza', 'RTL', 'RTH'],
         'move': ['vola {dist} {dir}', 'spostati {dist} {dir}', 'vai {dir} di {dist}'],
         'fly_compass': ['vola verso {cmp} per {dist}', 'vai {dist} verso {cmp}',
                         'rotta {cmp} per {dist}'],
@@ -224,6 +253,11 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         'capabilities': ['cosa sai fare?', 'aiuto', 'quali comandi conosci?'],
         'stunt': ['fai un tonneau', 'fai una capriola', 'fai un looping'],
         'vague_climb': ['sali', 'più in alto', 'sali un po\''],
+        'uturn': ['fai inversione', 'inversione a U', 'fai dietrofront'],
+        'search_radius': ['trova {np} in un raggio di {radius}', 'cerca {np} entro {radius}'],
+        'negation': ['non decollare', 'non tornare a casa', 'non salire', 'non fare foto'],
+        'offtopic': ['canta una canzone', 'che tempo fa?', 'ordina una pizza',
+                     'raccontami una barzelletta'],
         'vague_takeoff': ['decolla', 'decollo', 'alzati in volo'],
     },
 }
@@ -247,6 +281,8 @@ HELD_OUT: dict[str, dict[str, list[str]]] = {
         'photo': ['please take {count} now'], 'photo_of': ['capture {count} of {np}'],
         'stop': ['please stop now'], 'capabilities': ['what commands do you know?'],
         'stunt': ['please do a barrel roll'], 'vague_climb': ['please climb a bit'],
+        'uturn': ['please do a U-turn'], 'search_radius': ['please search for {np} within {radius}'],
+        'negation': ['please do not take off'], 'offtopic': ['please sing me a song'],
         'vague_takeoff': ['please take off now'],
     },
     'fr': {
@@ -267,6 +303,9 @@ HELD_OUT: dict[str, dict[str, list[str]]] = {
         'photo': ['prends maintenant {count}'], 'photo_of': ['capture {count} {np_de}'],
         'stop': ['arrête maintenant'], 'capabilities': ['que sais-tu faire maintenant ?'],
         'stunt': ['fais maintenant un salto'], 'vague_climb': ['monte un peu plus haut'],
+        'uturn': ['fais maintenant un demi-tour'],
+        'search_radius': ['recherche maintenant {np} dans un rayon de {radius}'],
+        'negation': ['ne décolle pas maintenant'], 'offtopic': ['chante maintenant une chanson'],
         'vague_takeoff': ['décolle maintenant'],
     },
     'de': {
@@ -287,6 +326,8 @@ HELD_OUT: dict[str, dict[str, list[str]]] = {
         'photo': ['bitte mach {count}'], 'photo_of': ['bitte mach {count} von {np_dat}'],
         'stop': ['bitte jetzt abbrechen'], 'capabilities': ['was kannst du jetzt?'],
         'stunt': ['bitte mach einen Salto'], 'vague_climb': ['bitte steig höher'],
+        'uturn': ['bitte wende'], 'search_radius': ['bitte suche {np} im Umkreis von {radius}'],
+        'negation': ['bitte nicht starten'], 'offtopic': ['bitte sing ein Lied'],
         'vague_takeoff': ['bitte heb ab'],
     },
     'es': {
@@ -308,6 +349,9 @@ HELD_OUT: dict[str, dict[str, list[str]]] = {
         'photo': ['por favor toma {count}'], 'photo_of': ['por favor haz {count} {np_de}'],
         'stop': ['por favor detente ya'], 'capabilities': ['¿qué puedes hacer ya?'],
         'stunt': ['por favor haz un rizo'], 'vague_climb': ['por favor sube un poco'],
+        'uturn': ['por favor media vuelta'],
+        'search_radius': ['por favor localiza {np_a} en un radio de {radius}'],
+        'negation': ['por favor no despegues'], 'offtopic': ['por favor canta una canción'],
         'vague_takeoff': ['por favor despega'],
     },
     'it': {
@@ -329,12 +373,15 @@ HELD_OUT: dict[str, dict[str, list[str]]] = {
         'photo': ['per favore scatta {count}'], 'photo_of': ['per favore fai {count} {np_de}'],
         'stop': ['per favore fermati'], 'capabilities': ['cosa sai fare adesso?'],
         'stunt': ['per favore fai un looping'], 'vague_climb': ['per favore sali un po\''],
+        'uturn': ['per favore fai inversione'],
+        'search_radius': ['per favore trova {np} in un raggio di {radius}'],
+        'negation': ['per favore non decollare'], 'offtopic': ['per favore canta una canzone'],
         'vague_takeoff': ['per favore decolla'],
     },
 }
 
 GROUNDED = ('land_on', 'orbit', 'orbit_dir', 'follow', 'follow_at', 'goto_target', 'search',
-            'photo_of')
+            'search_radius', 'photo_of')
 # Which scene classes each grounded intent refers to.
 TARGET_KINDS = {
     'land_on': ('pad',),
@@ -344,6 +391,7 @@ TARGET_KINDS = {
     'follow_at': ('car', 'truck', 'person'),
     'goto_target': ('pad', 'car', 'truck', 'person', 'building', 'tower', 'marker'),
     'search': ('car', 'truck', 'person', 'marker'),
+    'search_radius': ('car', 'truck', 'person', 'marker'),
     'photo_of': ('building', 'tower', 'car', 'truck', 'person', 'pad', 'marker'),
 }
 
@@ -445,6 +493,39 @@ UNITS = {  # slot -> spellings of the unit after the number
     'it': {'m': ('m', 'm', 'metri'), 's': ('s', 'secondi', 'secondi'),
            'mps': ('m/s', 'm/s', 'metri al secondo'), 'deg': ('gradi', '°', 'gradi')},
 }
+# Other units operators use; the decision holds the value converted (metres, seconds, m/s).
+OTHER_UNITS = {  # unit -> spellings per language
+    'km': {lang: ('km',) for lang in ('en', 'fr', 'de', 'es', 'it')},
+    'ft': {'en': ('ft', 'feet'), 'fr': ('pieds',), 'de': ('Fuß', 'ft'), 'es': ('pies',),
+           'it': ('piedi',)},
+    'min': {'en': ('minutes', 'min'), 'fr': ('minutes', 'min'), 'de': ('Minuten', 'min'),
+            'es': ('minutos', 'min'), 'it': ('minuti', 'min')},
+    'kmh': {lang: ('km/h',) for lang in ('en', 'fr', 'de', 'es', 'it')},
+    'kn': {'en': ('knots', 'kn'), 'fr': ('nœuds',), 'de': ('Knoten',), 'es': ('nudos',),
+           'it': ('nodi',)},
+}
+ONE_MINUTE = {'en': 'one minute', 'fr': 'une minute', 'de': 'eine Minute', 'es': 'un minuto',
+              'it': 'un minuto'}
+COMPASS_SHORT = {  # N, NE, E, SE, S, SW, W, NW as written on a map of that language
+    'en': ('N', 'NE', 'E', 'SE', 'S', 'SW', 'W', 'NW'),
+    'fr': ('N', 'NE', 'E', 'SE', 'S', 'SO', 'O', 'NO'),
+    'de': ('N', 'NO', 'O', 'SO', 'S', 'SW', 'W', 'NW'),
+    'es': ('N', 'NE', 'E', 'SE', 'S', 'SO', 'O', 'NO'),
+    'it': ('N', 'NE', 'E', 'SE', 'S', 'SO', 'O', 'NO'),
+}
+# Missions: step commands joined by sequence words (held-out ones never appear in training).
+CONNECTORS = {
+    'en': (', then ', ' and then ', ' then ', '. Then ', ', after that ', ' and '),
+    'fr': (' puis ', ', puis ', ' et ensuite ', '. Ensuite ', ' et '),
+    'de': (' und dann ', ', dann ', ', danach ', '. Danach ', ' und '),
+    'es': (' y luego ', ', luego ', ' y después ', '. Después ', ' y '),
+    'it': (' e poi ', ', poi ', ', quindi ', '. Poi ', ' e '),
+}
+HELD_OUT_CONNECTORS = {
+    'en': (', and after that ', '; then '), 'fr': (', et après ça ', '; puis '),
+    'de': (', und danach ', '; dann '), 'es': (', y después ', '; luego '),
+    'it': (', e dopo ', '; poi '),
+}
 PHOTOS = {  # (one photo, n photos)
     'en': ('a photo', '{n} photos'), 'fr': ('une photo', '{n} photos'),
     'de': ('ein Foto', '{n} Fotos'), 'es': ('una foto', '{n} fotos'),
@@ -523,14 +604,35 @@ def format_number(value: float, language: str) -> str:
     return text if language == 'en' else text.replace('.', ',')
 
 
+WORDS_RATE = 0.12  # share of whole numbers written in words
+
+
+def _number(rng: np.random.Generator, language: str, value: float) -> tuple[str, bool]:
+    """(the number as written, whether in words)."""
+    if value == int(value) and 2 <= value <= writing.MAX_SPELLED and rng.random() < WORDS_RATE:
+        return writing.spell(value, language), True
+    return format_number(value, language), False
+
+
 def quantity(rng: np.random.Generator, language: str, value: float, unit: str) -> str:
-    """`value` with one of the unit's spellings ("30 m", "30 Meter", "30m")."""
+    """`value` with one of the unit's spellings ("30 m", "30 Meter", "30m", "thirty metres")."""
     spellings = UNITS[language][unit]
     spelling = spellings[int(rng.integers(len(spellings)))]
-    number = format_number(value, language)
+    number, words = _number(rng, language, value)
+    if words:
+        return f'{number} {spellings[-1]}'
     if spelling == 'm' and rng.random() < 0.25:
         return f'{number}m'
     return f'{number}{spelling}' if spelling == '°' else f'{number} {spelling}'
+
+
+def other_quantity(rng: np.random.Generator, language: str, value: float, unit: str) -> str:
+    """`value` in one of OTHER_UNITS ("1,5 km", "100 feet", "two minutes", "36 km/h")."""
+    spellings = OTHER_UNITS[unit][language]
+    if unit == 'min' and value == 1:
+        return ONE_MINUTE[language]
+    number, _ = _number(rng, language, value)
+    return f'{number} {spellings[int(rng.integers(len(spellings)))]}'
 
 
 def photo_count(rng: np.random.Generator, language: str, count: int) -> str:

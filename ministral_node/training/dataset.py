@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from ministral_node.decision import Proposal, Target
-from ministral_node.training import commands, scenes
+from ministral_node.decision import Proposal, Target, mission, steps_of
+from ministral_node.training import commands, scenes, writing
 from ministral_node.training.commands import LANGUAGES, Template
 
 SPLITS = ('train', 'heldout')
@@ -29,8 +29,10 @@ INTENT_WEIGHTS = {
     'descend_by': 0.8, 'speed': 1.0, 'turn_left': 0.8, 'turn_right': 0.8, 'face': 0.8,
     'orbit': 1.5, 'orbit_dir': 1.5, 'follow': 2.0, 'follow_at': 1.5, 'goto_target': 2.0,
     'search': 2.0, 'photo': 0.8, 'photo_of': 1.5, 'stop': 0.6, 'capabilities': 0.4,
-    'stunt': 0.5, 'vague_climb': 0.4, 'vague_takeoff': 0.4,
+    'stunt': 0.5, 'vague_climb': 0.4, 'vague_takeoff': 0.4, 'uturn': 0.5,
+    'search_radius': 1.2, 'negation': 0.5, 'offtopic': 0.5, 'mission': 3.0,
 }
+MISSION_INTENT = 'mission'  # several step intents joined by commands.CONNECTORS
 SEARCH_ABSENT = 0.25  # share of searches whose target is not in view (box null)
 CONFIDENCE = 0.9
 CAPITALISED = 0.4
@@ -56,7 +58,9 @@ RATIONALES = {
            'orbit': 'Orbiting the target.', 'follow': 'Following the target.',
            'search': 'Searching for the target.', 'capture_photo': 'Taking photos.',
            'stop': 'Stopping now.', 'answer': 'Listing what I can do.',
-           'clarify': 'An amount is missing.', 'reject': 'Not a supported manoeuvre.'},
+           'clarify': 'An amount is missing.', 'reject': 'Not a supported manoeuvre.',
+           'mission': 'Flying the steps in order.', 'negation': 'Told only what not to do.',
+           'offtopic': 'Not a flight command.'},
     'fr': {'takeoff': 'Décollage demandé.', 'land': 'Atterrissage demandé.',
            'hold': 'Maintien de la position.', 'return_to_home': 'Retour à la base.',
            'goto': 'Déplacement demandé.', 'change_altitude': 'Changement d\'altitude.',
@@ -64,7 +68,9 @@ RATIONALES = {
            'orbit': 'Orbite autour de la cible.', 'follow': 'Suivi de la cible.',
            'search': 'Recherche de la cible.', 'capture_photo': 'Prise de photos.',
            'stop': 'Arrêt immédiat.', 'answer': 'Voici ce que je sais faire.',
-           'clarify': 'Il manque une valeur.', 'reject': 'Manœuvre non prise en charge.'},
+           'clarify': 'Il manque une valeur.', 'reject': 'Manœuvre non prise en charge.',
+           'mission': 'Étapes dans l\'ordre.', 'negation': 'Seulement ce qu\'il ne faut pas faire.',
+           'offtopic': 'Pas une commande de vol.'},
     'de': {'takeoff': 'Start wie verlangt.', 'land': 'Landung wie verlangt.',
            'hold': 'Position wird gehalten.', 'return_to_home': 'Rückkehr zum Start.',
            'goto': 'Bewegung wie verlangt.', 'change_altitude': 'Höhe wird geändert.',
@@ -72,7 +78,9 @@ RATIONALES = {
            'orbit': 'Kreisen um das Ziel.', 'follow': 'Ziel wird verfolgt.',
            'search': 'Ziel wird gesucht.', 'capture_photo': 'Fotos werden gemacht.',
            'stop': 'Sofortiger Halt.', 'answer': 'Das kann ich.',
-           'clarify': 'Ein Wert fehlt.', 'reject': 'Manöver nicht unterstützt.'},
+           'clarify': 'Ein Wert fehlt.', 'reject': 'Manöver nicht unterstützt.',
+           'mission': 'Schritte der Reihe nach.', 'negation': 'Nur was ich nicht tun soll.',
+           'offtopic': 'Kein Flugbefehl.'},
     'es': {'takeoff': 'Despegue solicitado.', 'land': 'Aterrizaje solicitado.',
            'hold': 'Manteniendo la posición.', 'return_to_home': 'Volviendo a casa.',
            'goto': 'Movimiento solicitado.', 'change_altitude': 'Cambio de altitud.',
@@ -80,7 +88,9 @@ RATIONALES = {
            'orbit': 'Orbitando el objetivo.', 'follow': 'Siguiendo el objetivo.',
            'search': 'Buscando el objetivo.', 'capture_photo': 'Tomando fotos.',
            'stop': 'Parada inmediata.', 'answer': 'Esto es lo que sé hacer.',
-           'clarify': 'Falta un valor.', 'reject': 'Maniobra no admitida.'},
+           'clarify': 'Falta un valor.', 'reject': 'Maniobra no admitida.',
+           'mission': 'Pasos en orden.', 'negation': 'Solo lo que no debo hacer.',
+           'offtopic': 'No es una orden de vuelo.'},
     'it': {'takeoff': 'Decollo richiesto.', 'land': 'Atterraggio richiesto.',
            'hold': 'Mantengo la posizione.', 'return_to_home': 'Ritorno alla base.',
            'goto': 'Spostamento richiesto.', 'change_altitude': 'Cambio di quota.',
@@ -88,35 +98,43 @@ RATIONALES = {
            'orbit': 'Orbita attorno al bersaglio.', 'follow': 'Seguo il bersaglio.',
            'search': 'Cerco il bersaglio.', 'capture_photo': 'Scatto foto.',
            'stop': 'Arresto immediato.', 'answer': 'Ecco cosa so fare.',
-           'clarify': 'Manca un valore.', 'reject': 'Manovra non supportata.'},
+           'clarify': 'Manca un valore.', 'reject': 'Manovra non supportata.',
+           'mission': 'Passi in ordine.', 'negation': 'Solo cosa non fare.',
+           'offtopic': 'Non è un comando di volo.'},
 }
 TEXTS = {
     'en': {'capabilities': 'I can take off, land, hold, return home, move, change altitude, '
                            'speed or heading, orbit, follow, search and take photos.',
            'stunt': 'Aerobatic manoeuvres are not supported.',
            'vague_climb': 'To what altitude, or by how many metres?',
-           'vague_takeoff': 'To what altitude should I take off?'},
+           'vague_takeoff': 'To what altitude should I take off?',
+           'negation': 'What should I do instead?', 'offtopic': 'Not a drone command.'},
     'fr': {'capabilities': 'Je sais décoller, atterrir, attendre, rentrer, me déplacer, changer '
                            'd\'altitude, de vitesse ou de cap, orbiter, suivre, chercher et '
                            'photographier.',
            'stunt': 'Les figures acrobatiques ne sont pas prises en charge.',
            'vague_climb': 'À quelle altitude, ou de combien de mètres ?',
-           'vague_takeoff': 'À quelle altitude dois-je décoller ?'},
+           'vague_takeoff': 'À quelle altitude dois-je décoller ?',
+           'negation': 'Que dois-je faire à la place ?',
+           'offtopic': 'Ce n\'est pas une commande de drone.'},
     'de': {'capabilities': 'Ich kann starten, landen, warten, heimkehren, mich bewegen, Höhe, '
                            'Tempo oder Kurs ändern, kreisen, folgen, suchen und fotografieren.',
            'stunt': 'Kunstflugmanöver werden nicht unterstützt.',
            'vague_climb': 'Auf welche Höhe oder um wie viele Meter?',
-           'vague_takeoff': 'Auf welche Höhe soll ich starten?'},
+           'vague_takeoff': 'Auf welche Höhe soll ich starten?',
+           'negation': 'Was soll ich stattdessen tun?', 'offtopic': 'Kein Drohnenbefehl.'},
     'es': {'capabilities': 'Sé despegar, aterrizar, esperar, volver, moverme, cambiar altitud, '
                            'velocidad o rumbo, orbitar, seguir, buscar y tomar fotos.',
            'stunt': 'Las maniobras acrobáticas no están admitidas.',
            'vague_climb': '¿A qué altitud, o cuántos metros?',
-           'vague_takeoff': '¿A qué altitud debo despegar?'},
+           'vague_takeoff': '¿A qué altitud debo despegar?',
+           'negation': '¿Qué debo hacer en su lugar?', 'offtopic': 'No es una orden para el dron.'},
     'it': {'capabilities': 'So decollare, atterrare, attendere, rientrare, spostarmi, cambiare '
                            'quota, velocità o rotta, orbitare, seguire, cercare e fotografare.',
            'stunt': 'Le manovre acrobatiche non sono supportate.',
            'vague_climb': 'A quale quota, o di quanti metri?',
-           'vague_takeoff': 'A quale quota devo decollare?'},
+           'vague_takeoff': 'A quale quota devo decollare?',
+           'negation': 'Cosa devo fare invece?', 'offtopic': 'Non è un comando per il drone.'},
 }
 
 
@@ -149,9 +167,20 @@ class Example:
     objects: list[scenes.SceneObject] = field(default_factory=list)
 
     @property
+    def box(self) -> tuple[float, ...] | None:
+        """The box the decision (or a step of its mission) points at, if any."""
+        return next((step.target.box for step in steps_of(self.proposal)
+                     if step.target is not None and step.target.box is not None), None)
+
+    @property
+    def targeted(self) -> bool:
+        """True when the decision (or a step) names a target, seen or not."""
+        return any(step.target is not None for step in steps_of(self.proposal))
+
+    @property
     def grounded(self) -> bool:
         """True when the decision points at a box in the image."""
-        return self.proposal.target is not None and self.proposal.target.box is not None
+        return self.box is not None
 
 
 def canonical(value: Any) -> Any:
@@ -179,10 +208,25 @@ def _amount(rng: np.random.Generator, low: int, high: int, half: float = 0.1) ->
     return value + 0.5 if rng.random() < half else value
 
 
+FEET = tuple(range(50, 401, 50))
+FEET_RATE = 0.06
+KM = (1, 1.5, 2, 2.5, 3)
+KM_RATE = 0.12
+MINUTES_RATE = 0.15
+KMH_RATE = 0.1
+KNOTS_RATE = 0.05
+SHORT_COMPASS_RATE = 0.1
+KNOT = 1852.0 / 3600.0
+
+
 def _slots(rng: np.random.Generator, intent: str, language: str) -> tuple[dict, dict]:
     """(slot texts for the template, params of the decision)."""
     q = commands.quantity
     if intent in ('takeoff', 'climb_to', 'descend_to'):
+        if rng.random() < FEET_RATE:
+            feet = float(_pick(rng, FEET))
+            return ({'alt': commands.other_quantity(rng, language, feet, 'ft')},
+                    {'altitude_m': round(feet * 0.3048, 2)})
         alt = _amount(rng, 5, 120)
         if intent == 'climb_to' and rng.random() < 0.08:
             alt = float(rng.integers(130, 1000))
@@ -192,6 +236,10 @@ def _slots(rng: np.random.Generator, intent: str, language: str) -> tuple[dict, 
         sign = 1 if intent == 'climb_by' else -1
         return {'alt': q(rng, language, delta, 'm')}, {'delta_m': sign * delta}
     if intent == 'hold_for':
+        if rng.random() < MINUTES_RATE:
+            minutes = float(rng.integers(1, 6))
+            return ({'sec': commands.other_quantity(rng, language, minutes, 'min')},
+                    {'duration_s': minutes * 60})
         sec = float(rng.integers(5, 121))
         return {'sec': q(rng, language, sec, 's')}, {'duration_s': sec}
     if intent == 'move':
@@ -202,14 +250,29 @@ def _slots(rng: np.random.Generator, intent: str, language: str) -> tuple[dict, 
         return {'dist': q(rng, language, dist, 'm'),
                 'dir': commands.DIRECTIONS[language][which]}, params
     if intent == 'fly_compass':
-        dist = _amount(rng, 10, 500, 0.0)
         point = int(rng.integers(8))
-        return ({'dist': q(rng, language, dist, 'm'), 'cmp': commands.COMPASS[language][point]},
-                {'heading_deg': point * 45, 'distance_m': dist})
+        names = commands.COMPASS_SHORT if rng.random() < SHORT_COMPASS_RATE else commands.COMPASS
+        if rng.random() < KM_RATE:
+            km = float(_pick(rng, KM))
+            dist, text = km * 1000, commands.other_quantity(rng, language, km, 'km')
+        else:
+            dist = _amount(rng, 10, 500, 0.0)
+            text = q(rng, language, dist, 'm')
+        return {'dist': text, 'cmp': names[language][point]}, \
+            {'heading_deg': point * 45, 'distance_m': dist}
     if intent == 'face':
         point = int(rng.integers(8))
         return {'cmp': commands.COMPASS[language][point]}, {'heading_deg': point * 45}
     if intent == 'speed':
+        draw = rng.random()
+        if draw < KMH_RATE:
+            speed = float(rng.integers(1, 16))
+            return ({'speed': commands.other_quantity(rng, language, round(speed * 3.6, 1),
+                                                      'kmh')}, {'speed_mps': speed})
+        if draw < KMH_RATE + KNOTS_RATE:
+            knots = float(rng.integers(1, 11) * 2)
+            return ({'speed': commands.other_quantity(rng, language, knots, 'kn')},
+                    {'speed_mps': round(knots * KNOT, 2)})
         speed = _amount(rng, 1, 15, 0.2)
         return {'speed': q(rng, language, speed, 'mps')}, {'speed_mps': speed}
     if intent in ('turn_left', 'turn_right'):
@@ -217,6 +280,8 @@ def _slots(rng: np.random.Generator, intent: str, language: str) -> tuple[dict, 
             float(rng.integers(1, 181))
         sign = -1 if intent == 'turn_left' else 1
         return {'deg': q(rng, language, deg, 'deg')}, {'yaw_deg': sign * deg}
+    if intent == 'uturn':
+        return {}, {'yaw_deg': 180}
     if intent in ('orbit', 'orbit_dir'):
         radius = _amount(rng, 5, 80, 0.0)
         direction = 0 if intent == 'orbit' else int(rng.integers(2))
@@ -232,6 +297,9 @@ def _slots(rng: np.random.Generator, intent: str, language: str) -> tuple[dict, 
         return {'dist': q(rng, language, dist, 'm')}, {'distance_m': dist}
     if intent == 'search':
         return {}, {'radius_m': None}
+    if intent == 'search_radius':
+        radius = float(rng.integers(2, 21) * 10)
+        return {'radius': q(rng, language, radius, 'm')}, {'radius_m': radius}
     if intent in ('photo', 'photo_of'):
         count = int(rng.integers(1, 11)) if rng.random() < 0.6 else int(rng.integers(1, 6))
         return {'count': commands.photo_count(rng, language, count)}, {'count': count}
@@ -249,7 +317,8 @@ ACTIONS = {
     'orbit_dir': 'orbit', 'follow': 'follow', 'follow_at': 'follow', 'search': 'search',
     'photo': 'capture_photo', 'photo_of': 'capture_photo', 'stop': 'stop',
     'capabilities': 'answer', 'stunt': 'reject', 'vague_climb': 'clarify',
-    'vague_takeoff': 'clarify',
+    'vague_takeoff': 'clarify', 'uturn': 'rotate', 'search_radius': 'search',
+    'negation': 'clarify', 'offtopic': 'reject',
 }
 TEXT_PARAM = {'answer': 'text', 'reject': 'reason', 'clarify': 'question'}
 
@@ -257,9 +326,60 @@ TEXT_PARAM = {'answer': 'text', 'reject': 'reason', 'clarify': 'question'}
 # Examples ---------------------------------------------------------------------------------------
 
 def _intents(language: str, held_out: bool) -> tuple[list[str], np.ndarray]:
-    names = [i for i in INTENT_WEIGHTS if commands.templates_for(i, language, held_out)]
+    names = [i for i in INTENT_WEIGHTS
+             if i == MISSION_INTENT or commands.templates_for(i, language, held_out)]
     weights = np.asarray([INTENT_WEIGHTS[i] for i in names])
     return names, weights / weights.sum()
+
+
+MISSION_FIRST = ('takeoff',)
+MISSION_MIDDLE = ('move', 'fly_compass', 'climb_to', 'climb_by', 'descend_to', 'hold_for',
+                  'turn_left', 'turn_right', 'face', 'photo', 'speed', 'goto_target', 'orbit',
+                  'photo_of')
+MISSION_LAST = ('land', 'home', 'land_on')
+# Training commands only: slips of the keyboard, accents left out, shouting.
+TYPO_RATE = 0.07
+UNACCENTED_RATE = 0.1
+SHOUTED_RATE = 0.03
+
+
+@dataclass
+class _Step:
+    text: str
+    proposal: Proposal
+    template: Template
+    scene: scenes.Scene | None
+
+
+def _step(rng: np.random.Generator, intent: str, language: str, held_out: bool,
+          grounded: bool = True) -> _Step:
+    """One command of `intent` and its decision; a grounded intent renders its scene."""
+    template = _pick(rng, commands.templates_for(intent, language, held_out))
+    slots, params = _slots(rng, intent, language)
+    action = ACTIONS[intent]
+    target = scene = None
+    if intent in commands.GROUNDED:
+        scene, slot_texts, target = _grounded_scene(rng, intent, language, template.text)
+        slots.update(slot_texts)
+    if action in TEXT_PARAM:
+        params = {TEXT_PARAM[action]: TEXTS[language][intent]}
+    proposal = Proposal(action, {k: canonical(v) for k, v in params.items()}, target,
+                        CONFIDENCE if action != 'clarify' else 0.6,
+                        RATIONALES[language].get(intent, RATIONALES[language][action]))
+    proposal.validate()
+    return _Step(template.text.format(**slots), proposal, template, scene)
+
+
+def _mission_intents(rng: np.random.Generator) -> list[str]:
+    """2 to 4 step intents in an order a pilot would fly them, at most one about a target."""
+    while True:
+        middle = [_pick(rng, MISSION_MIDDLE) for _ in range(int(rng.integers(1, 4)))]
+        intents = (['takeoff'] if rng.random() < 0.5 else []) + middle + \
+            ([_pick(rng, MISSION_LAST)] if rng.random() < 0.5 else [])
+        if intents[:2] == ['takeoff', 'climb_to']:  # "take off and climb to" is one takeoff
+            continue
+        if 2 <= len(intents) <= 4 and sum(i in commands.GROUNDED for i in intents) <= 1:
+            return intents
 
 
 def make_example(split: Split, index: int) -> Example:
@@ -268,26 +388,41 @@ def make_example(split: Split, index: int) -> Example:
     language = LANGUAGES[index % len(LANGUAGES)]
     names, weights = _intents(language, split.held_out)
     intent = names[int(rng.choice(len(names), p=weights))]
-    template = _pick(rng, commands.templates_for(intent, language, split.held_out))
-    slots, params = _slots(rng, intent, language)
-    action = ACTIONS[intent]
-    target = None
-    if intent in commands.GROUNDED:
-        scene, slot_texts, target = _grounded_scene(rng, intent, language, template.text)
-        slots.update(slot_texts)
+    if intent == MISSION_INTENT:
+        steps = [_step(rng, i, language, split.held_out) for i in _mission_intents(rng)]
+        joins = (commands.HELD_OUT_CONNECTORS if split.held_out else commands.CONNECTORS)
+        command = steps[0].text
+        for step in steps[1:]:
+            command += _pick(rng, joins[language]) + step.text
+        proposal = mission([s.proposal for s in steps], RATIONALES[language]['mission'],
+                           CONFIDENCE)
+        proposal.validate()
+        template = Template(MISSION_INTENT, language, ' | '.join(s.template.text for s in steps),
+                            split.held_out)
     else:
-        scene = scenes.render_scene(rng)
-    if action in TEXT_PARAM:
-        params = {TEXT_PARAM[action]: TEXTS[language][intent]}
-    proposal = Proposal(action, {k: canonical(v) for k, v in params.items()}, target,
-                        CONFIDENCE if action != 'clarify' else 0.6,
-                        RATIONALES[language][action])
-    proposal.validate()
-    command = template.text.format(**slots)
+        steps = [_step(rng, intent, language, split.held_out)]
+        command, proposal, template = steps[0].text, steps[0].proposal, steps[0].template
+    scene = next((s.scene for s in steps if s.scene is not None), None) or \
+        scenes.render_scene(rng)
     if not split.held_out:
         command = _with_fillers(rng, command, language)
+        command = _slips(rng, command, language, proposal)
     command = _written(rng, command)
     return Example(scene.image, command, language, intent, template, proposal, scene.objects)
+
+
+def _slips(rng: np.random.Generator, command: str, language: str, proposal: Proposal) -> str:
+    """How people type in a hurry: a typo, no accents, capitals. Target names stay as the
+    decision writes them (the model copies them)."""
+    labels = ' '.join(step.target.label for step in steps_of(proposal)
+                      if step.target is not None)
+    if rng.random() < TYPO_RATE:
+        command = writing.typo(rng, command, keep=labels)
+    if not labels and rng.random() < UNACCENTED_RATE:
+        command = writing.unaccented(command, language, rng)
+    if not labels and rng.random() < SHOUTED_RATE:
+        command = command.upper()
+    return command
 
 
 def _with_fillers(rng: np.random.Generator, command: str, language: str) -> str:
@@ -341,27 +476,10 @@ def _grounded_scene(rng: np.random.Generator, intent: str, language: str, text: 
 
 
 def corpus(count: int = 4000, seed: int = 0) -> list[str]:
-    """Texts the tokenizer learns from: commands and answers of training examples, without
-    rendering (cheap), plus every template of both splits' languages."""
+    """Texts the tokenizer learns from: commands and answers of training examples (of a seed
+    the training does not use)."""
     texts = []
     for index in range(count):
-        rng = np.random.default_rng([seed, 99, index])
-        language = LANGUAGES[index % len(LANGUAGES)]
-        names, weights = _intents(language, False)
-        intent = names[int(rng.choice(len(names), p=weights))]
-        template = _pick(rng, commands.templates_for(intent, language, False))
-        slots, params = _slots(rng, intent, language)
-        kind = _pick(rng, commands.TARGET_KINDS.get(intent, ('car',)))
-        color = _pick(rng, scenes.CLASSES[kind].colors)
-        label = ''
-        for form in ('np', 'np_dat', 'np_de', 'np_a'):
-            slots[form], label = commands.noun_phrase(language, kind, color, form)
-        action = ACTIONS[intent]
-        if action in TEXT_PARAM:
-            params = {TEXT_PARAM[action]: TEXTS[language][intent]}
-        box = tuple(canonical(v) for v in np.sort(rng.integers(0, 101, 4)) / 100)
-        target = Target(label, box) if intent in commands.GROUNDED else None
-        texts.append(_written(rng, template.text.format(**slots)))
-        texts.append(answer_text(Proposal(action, {k: canonical(v) for k, v in params.items()},
-                                          target, CONFIDENCE, RATIONALES[language][action])))
+        example = make_example(Split('train', seed + 99), index)
+        texts += [example.command, answer_text(example.proposal)]
     return texts

@@ -23,7 +23,7 @@ from pathlib import Path
 import yaml
 
 from ministral_node import parameters
-from ministral_node.decision import DecisionError, Proposal
+from ministral_node.decision import MISSION, DecisionError, Proposal, steps_of
 from ministral_node.sources.base import DeciderError
 from ministral_node.sources.onboard import OnboardDecider, resolve_model_dir
 from ministral_node.timing import Cancellation, Cancelled
@@ -59,29 +59,42 @@ def iou(a: Iterable[float] | None, b: Iterable[float] | None) -> float:
     return inter / union if union > 0 else 0.0
 
 
-def _numbers(params: dict) -> dict:
-    return {k: canonical(v) for k, v in params.items()
+def _numbers(proposal: Proposal) -> dict:
+    """Numeric params, a mission's keyed by step (`2.altitude_m`)."""
+    steps = steps_of(proposal)
+    prefix = len(steps) > 1 or proposal.action == MISSION
+    return {(f'{i}.{k}' if prefix else k): canonical(v)
+            for i, step in enumerate(steps) for k, v in step.params.items()
             if isinstance(v, (int, float)) and not isinstance(v, bool)}
 
 
+def _shape(proposal: Proposal) -> tuple:
+    """The action, a mission's step actions, and each step's param names."""
+    return proposal.action, tuple((step.action, frozenset(step.params))
+                                  for step in steps_of(proposal))
+
+
+def _box(proposal: Proposal) -> tuple[float, ...] | None:
+    return next((step.target.box for step in steps_of(proposal)
+                 if step.target is not None and step.target.box is not None), None)
+
+
 def compare(example: Example, proposal: Proposal | None, seconds: float = 0.0) -> Outcome:
-    """Score one proposal (None: no valid proposal) against the example's decision."""
+    """Score one proposal (None: no valid proposal) against the example's decision. A mission
+    is right when every step's action is; its numbers when every step's are."""
     expected = example.proposal
-    wanted = _numbers(expected.params)
+    wanted = _numbers(expected)
     numeric = None if not wanted else False
-    grounded = iou_value = None
-    if example.grounded:
-        grounded = True
-        iou_value = 0.0
+    iou_value = 0.0 if example.grounded else None
     if proposal is None:
         return Outcome(example.language, False, False, numeric, iou_value, seconds)
-    action_ok = proposal.action == expected.action
+    action_ok = proposal.action == expected.action and \
+        [s.action for s in steps_of(proposal)] == [s.action for s in steps_of(expected)]
     if wanted:
-        numeric = action_ok and _numbers(proposal.params) == wanted and \
-            set(proposal.params) == set(expected.params)
-    if grounded:
-        box = proposal.target.box if proposal.target is not None else None
-        iou_value = iou(box, expected.target.box)
+        numeric = action_ok and _numbers(proposal) == wanted and \
+            _shape(proposal) == _shape(expected)
+    if example.grounded:
+        iou_value = iou(_box(proposal), example.box)
     return Outcome(example.language, True, action_ok, numeric, iou_value, seconds)
 
 

@@ -113,15 +113,13 @@ class Examples:
 
     def __getitem__(self, index: int) -> Item:
         example = dataset.make_example(self.split, index)
-        with_image = example.proposal.target is not None or index % NO_IMAGE_EVERY != 0
+        with_image = example.targeted or index % NO_IMAGE_EVERY != 0
         encoded = self.encoder.encode(example, with_image)
         rows = cols = 0
         if encoded.pixel_values is not None:
             block = self.encoder.image_config.block
             rows, cols = (s // block for s in encoded.pixel_values.shape[1:])
-        target = example.proposal.target
-        box = np.asarray(target.box if target is not None and target.box else (0, 0, 0, 0),
-                         np.float32)
+        box = np.asarray(example.box or (0, 0, 0, 0), np.float32)
         steps = box_steps(encoded, self.encoder.constraint.tokenizer.decode_bytes) \
             if box.any() else np.zeros(0, np.int64)
         return Item(encoded, *token_targets(example.objects, rows, cols, self.classes), steps,
