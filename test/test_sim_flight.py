@@ -12,8 +12,9 @@ import pytest
 pytest.importorskip('rclpy')
 pytest.importorskip('pybullet')
 
-from ministral_node.cli import sim
 from recording_support import read_back
+
+from ministral_node.cli import sim
 from ministral_node.ros.mission_bridge import executor_available
 
 pytestmark = [
