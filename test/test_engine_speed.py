@@ -78,6 +78,35 @@ def test_a_kept_cache_is_never_written_by_later_steps():
         np.testing.assert_array_equal(kept.layer(i)[1], value)
 
 
+def test_decoding_reuses_two_pooled_kv_buffers_instead_of_allocating_each_step():
+    engine = _engine(model('random'))
+    decoder = engine.decoder
+    _, kept = decoder.run(engine.embed(np.array([[1, 17, 40, 18, 3]])), decoder.empty_cache())
+    cache = kept
+    for token in range(30):  # the kept prefix pins one slot; decoding ping-pongs on two
+        _, cache = decoder.run(engine.embed(np.array([[50 + token]])), cache)
+    assert len(decoder.pool.slots) == 3 and decoder.pool.allocations == 3
+    assert decoder.pool.nbytes == 3 * 256 * kept.nbytes // kept.length
+    del cache
+    decoder.pool.clear()
+    assert len(decoder.pool.slots) == 1  # the slot the kept cache pins stays
+
+
+def test_pooled_caches_stay_valid_when_the_pool_is_full_or_gone():
+    engine = _engine(model('random'))
+    host = _engine(model('random'), kv_binding=False)
+    ids = [np.array([[1, 17, 40 + i, 18, 3]]) for i in range(4)]
+    decoder = type(engine.decoder)(engine.decoder.session, engine.decoder.layout,
+                                   max_kv_slots=2)
+    kept = [decoder.run(engine.embed(x), decoder.empty_cache())[1] for x in ids]
+    assert kept[2].lease is None and kept[3].lease is None  # ONNX Runtime allocated these
+    del decoder  # the caches keep their buffers
+    for x, cache in zip(ids, kept):
+        _, expected = host.decoder.run(host.embed(x), host.decoder.empty_cache())
+        for layer in range(len(cache.tensors)):
+            np.testing.assert_array_equal(cache.layer(layer)[0], expected.layer(layer)[0])
+
+
 @pytest.mark.parametrize('variant', ['q4', 'q4f16'])
 def test_bound_and_host_paths_generate_the_same_tokens(variant):
     options = GenerationOptions(max_new_tokens=12, temperature=1.0, seed=4)

@@ -1,17 +1,20 @@
 """The decoder session run with IOBinding: the KV cache never leaves the session's device.
 
-Each run binds the previous run's `present.*` OrtValues as the next `past_key_values.*` inputs
-and lets ONNX Runtime allocate the new present tensors on the session's device (CPU memory on
-the CPU provider, GPU memory on CUDA/TensorRT), so no step copies the cache through numpy.
-What the graph allows is preallocated: the attention mask and position ids are views of
-buffers grown on demand, and the logits are written into a reused host buffer. Past tensors
-are never written to (the graph concatenates into new present tensors), so a `KVCache` can be
-kept and reused (the prefix cache) while later steps extend it.
+Each run binds the previous run's `present.*` tensors as the next `past_key_values.*` inputs,
+so no step copies the cache through numpy. The present tensors are written into buffers of a
+`KVPool` on the session's device (CPU memory on the CPU provider, GPU memory on CUDA/TensorRT):
+a slot per live cache, sized in steps of `KV_CAPACITY_STEP` positions and reused once no cache
+refers to it, so decoding allocates no KV memory step after step (the graph's Concat would
+otherwise make a new, longer tensor every step). The attention mask and position ids are views
+of buffers grown on demand, and the logits are written into a reused host buffer. Past tensors
+are never written to, so a `KVCache` can be kept and reused (the prefix cache) while later
+steps extend it: a kept cache pins its slot.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -50,10 +53,11 @@ class KVCache:
 
     tensors: tuple[tuple[ort.OrtValue | np.ndarray, ort.OrtValue | np.ndarray], ...]
     length: int
+    lease: object = field(default=None, compare=False, repr=False)  # pins a KVPool slot
 
     def layer(self, index: int) -> tuple[np.ndarray, np.ndarray]:
-        """(key, value) of one layer as host numpy arrays (for tests and inspection)."""
-        return tuple(t if isinstance(t, np.ndarray) else t.numpy()  # type: ignore[return-value]
+        """(key, value) of one layer as host numpy copies (for tests and inspection)."""
+        return tuple(np.array(t if isinstance(t, np.ndarray) else t.numpy())  # type: ignore
                      for t in self.tensors[index])
 
     @property
@@ -70,13 +74,96 @@ class KVCache:
         return total
 
 
+KV_CAPACITY_STEP = 256  # positions a pool slot grows by
+
+
+class _Lease:
+    """Held by every cache written into a slot; the slot is free again once it is gone. It
+    keeps the slot's buffers alive as long as the cache lives, whatever the pool does."""
+
+    __slots__ = ('__weakref__', 'buffers')
+
+    def __init__(self, buffers: list) -> None:
+        self.buffers = buffers
+
+
+class _Slot:
+    def __init__(self) -> None:
+        self.capacity = 0
+        self.buffers: list[tuple[ort.OrtValue, ort.OrtValue]] = []
+        self.lease: weakref.ref | None = None
+
+    @property
+    def free(self) -> bool:
+        return self.lease is None or self.lease() is None
+
+
+class KVPool:
+    """Preallocated present-tensor buffers on the session's device, one slot per live cache.
+
+    A run writes its present tensors into a free slot (no cache refers to it) with room for
+    them; a slot too small is reallocated `KV_CAPACITY_STEP` positions at a time. Decoding
+    therefore ping-pongs between two slots, and each cache kept (the prefix cache) pins one
+    more. Beyond `max_slots` live caches the run lets ONNX Runtime allocate (None)."""
+
+    def __init__(self, layout: DecoderLayout, device: str, device_id: int,
+                 max_slots: int = 6) -> None:
+        self.layout = layout
+        self.device, self.device_id = device, device_id
+        self.max_slots = max_slots
+        self.slots: list[_Slot] = []
+        self.allocations = 0  # slot (re)allocations so far
+
+    @property
+    def nbytes(self) -> int:
+        """Device bytes the pool holds."""
+        itemsize = np.dtype(self.layout.kv_dtype).itemsize
+        per_position = 2 * self.layout.num_layers * self.layout.kv_heads * self.layout.head_dim
+        return sum(slot.capacity for slot in self.slots) * per_position * itemsize
+
+    def acquire(self, length: int) -> tuple[_Slot, _Lease] | None:
+        """A free slot with room for `length` positions, and the lease that pins it."""
+        free = [slot for slot in self.slots if slot.free]
+        roomy = [slot for slot in free if slot.capacity >= length]
+        if roomy:
+            slot = min(roomy, key=lambda s: s.capacity)
+        elif free:
+            slot = max(free, key=lambda s: s.capacity)
+        elif len(self.slots) < self.max_slots:
+            slot = _Slot()
+            self.slots.append(slot)
+        else:
+            return None
+        if slot.capacity < length:
+            self._allocate(slot, -(-length // KV_CAPACITY_STEP) * KV_CAPACITY_STEP)
+        lease = _Lease(slot.buffers)
+        slot.lease = weakref.ref(lease)
+        return slot, lease
+
+    def _allocate(self, slot: _Slot, capacity: int) -> None:
+        layout = self.layout
+        shape = [1, layout.kv_heads, capacity, layout.head_dim]
+        slot.buffers = []  # the old buffers go first: no two generations held at once
+        slot.buffers = [tuple(ort.OrtValue.ortvalue_from_shape_and_type(
+            shape, layout.kv_dtype, self.device, self.device_id) for _ in range(2))
+            for _ in range(layout.num_layers)]
+        slot.capacity = capacity
+        self.allocations += 1
+
+    def clear(self) -> None:
+        """Drop the free slots' buffers (slots pinned by a kept cache stay)."""
+        self.slots = [slot for slot in self.slots if not slot.free]
+
+
 class Decoder:
     """Runs `decoder_model_merged` one chunk at a time against a KV cache (IOBinding)."""
 
-    def __init__(self, session: ort.InferenceSession, layout: DecoderLayout) -> None:
+    def __init__(self, session: ort.InferenceSession, layout: DecoderLayout,
+                 max_kv_slots: int = 6) -> None:
         self.session = session
         self.layout = layout
         self.device, self.device_id = session_device(session)
+        self.pool = KVPool(layout, self.device, self.device_id, max_kv_slots)
         self._ones = np.ones((1, 0), dtype=np.int64)
         self._positions = np.zeros((1, 0), dtype=np.int64)
         self._logits: dict[int, np.ndarray] = {}
@@ -136,9 +223,16 @@ class Decoder:
         else:
             binding.bind_output(layout.logits_name, 'cpu', 0, logits_out.dtype,
                                 list(logits_out.shape), logits_out.ctypes.data)
-        for key_name, value_name in layout.present_names:
-            binding.bind_output(key_name, self.device, self.device_id)
-            binding.bind_output(value_name, self.device, self.device_id)
+        total = cache.length + steps
+        leased = self.pool.acquire(total)
+        shape = [1, layout.kv_heads, total, layout.head_dim]
+        for i, names in enumerate(layout.present_names):
+            for k, name in enumerate(names):
+                if leased is None:
+                    binding.bind_output(name, self.device, self.device_id)
+                else:
+                    binding.bind_output(name, self.device, self.device_id, layout.kv_dtype,
+                                        shape, leased[0].buffers[i][k].data_ptr())
         try:
             self.session.run_with_iobinding(binding, watcher.run_options if watcher else None)
         except Exception as exc:
@@ -151,7 +245,8 @@ class Decoder:
         logits = logits[0, -1:] if last_only else logits[0]
         pairs = tuple((outputs[1 + 2 * i], outputs[2 + 2 * i])
                       for i in range(layout.num_layers))
-        return logits.astype(np.float32, copy=True), KVCache(pairs, cache.length + steps)
+        return logits.astype(np.float32, copy=True), KVCache(
+            pairs, total, None if leased is None else leased[1])
 
 
 class HostDecoder(Decoder):

@@ -106,7 +106,9 @@ class VisionLanguageEngine:
         self.options = options
         self.image_config = ImageConfig.from_json(files.preprocessor, files.config)
         decoder = Decoder if options.kv_binding else HostDecoder
-        self.decoder = decoder(sessions.decoder, sessions.decoder_layout)
+        # Pooled KV slots: one per kept prefix, two for the decode loop's ping-pong.
+        self.decoder = decoder(sessions.decoder, sessions.decoder_layout,
+                               max_kv_slots=options.prefix_cache_entries + 2)
         self.prefix_cache: LruCache[tuple[int, ...], KVCache] = LruCache(
             options.prefix_cache_entries)
         self.vision_cache: LruCache[tuple, tuple[np.ndarray, tuple[int, int]]] = LruCache(
