@@ -54,14 +54,16 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         'land_on': ['land on {np}', 'touch down on {np}', 'please land on {np}'],
         'hold': ['hover', 'hold position', 'hold', 'wait here'],
         'hold_for': ['hold position for {sec}', 'hover for {sec}', 'wait {sec}'],
-        'home': ['return home', 'go home', 'return to launch', 'come back home', 'RTL', 'RTH'],
+        'home': ['return home', 'go home', 'return to launch', 'come back home', 'RTL', 'RTH',
+                 'head back to base'],
         'move': ['fly {dir} {dist}', 'move {dist} {dir}', 'go {dir} {dist}'],
         'fly_compass': ['fly {cmp} {dist}', 'head {cmp} for {dist}', 'go {dist} {cmp}'],
         'climb_to': ['climb to {alt}', 'set altitude to {alt}', 'go up to {alt}'],
         'climb_by': ['climb {alt}', 'go up {alt}', 'climb by {alt}'],
         'descend_to': ['descend to {alt}', 'go down to {alt}', 'lower altitude to {alt}'],
         'descend_by': ['descend {alt}', 'go down {alt}', 'descend by {alt}'],
-        'speed': ['set speed to {speed}', 'fly at {speed}', 'speed {speed}'],
+        'speed': ['set speed to {speed}', 'fly at {speed}', 'speed {speed}',
+                  'cruise speed {speed}'],
         'turn_left': ['turn left {deg}', 'rotate {deg} to the left', 'yaw left {deg}'],
         'turn_right': ['turn right {deg}', 'rotate {deg} to the right', 'yaw right {deg}'],
         'face': ['face {cmp}', 'turn to face {cmp}', 'point {cmp}'],
@@ -91,10 +93,11 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         'takeoff': ['décolle à {alt}', 'décollage à {alt}', 'décolle et monte à {alt}'],
         'land': ['atterris', 'atterris maintenant', 'pose-toi'],
         'land_on': ['atterris sur {np}', 'pose-toi sur {np}', 'atterrissage sur {np}'],
-        'hold': ['reste en place', 'vol stationnaire', 'attends ici'],
+        'hold': ['reste en place', 'vol stationnaire', 'attends ici', 'garde la position'],
         'hold_for': ['attends {sec}', 'reste en place pendant {sec}',
                      'vol stationnaire pendant {sec}'],
-        'home': ['rentre à la base', 'retour maison', 'retourne au point de départ', 'RTL', 'RTH'],
+        'home': ['rentre à la base', 'retour maison', 'retourne au point de départ', 'RTL', 'RTH',
+                 'reviens à la base'],
         'move': ['vole {dir} de {dist}', 'déplace-toi de {dist} {dir}', 'va {dir} de {dist}'],
         'fly_compass': ['vole vers {cmp} sur {dist}', 'va {dist} vers {cmp}',
                         'cap vers {cmp} sur {dist}'],
@@ -135,7 +138,7 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         'takeoff': ['starte auf {alt}', 'heb ab auf {alt}', 'abheben auf {alt}'],
         'land': ['lande', 'jetzt landen', 'bitte landen'],
         'land_on': ['lande auf {np_dat}', 'landen auf {np_dat}', 'setz dich auf {np}'],
-        'hold': ['schweben', 'position halten', 'warte hier'],
+        'hold': ['schweben', 'position halten', 'warte hier', 'Position halten, bitte'],
         'hold_for': ['warte {sec}', 'position halten für {sec}', 'schwebe {sec} lang'],
         'home': ['flieg nach Hause', 'zurück zum Start', 'kehr zur Basis zurück', 'RTL', 'RTH'],
         'move': ['flieg {dist} {dir}', 'beweg dich {dist} {dir}', 'geh {dist} {dir}'],
@@ -178,8 +181,9 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
     },
     'es': {
         'takeoff': ['despega a {alt}', 'despegue a {alt}', 'despega y sube a {alt}'],
-        'land': ['aterriza', 'aterriza ya', 'aterrizaje'],
-        'land_on': ['aterriza en {np}', 'aterriza sobre {np}', 'posa el dron en {np}'],
+        'land': ['aterriza', 'aterriza ya', 'aterrizaje', 'pósate'],
+        'land_on': ['aterriza en {np}', 'aterriza sobre {np}', 'posa el dron en {np}',
+                    'pósate sobre {np}'],
         'hold': ['mantén la posición', 'quédate quieto', 'espera aquí'],
         'hold_for': ['espera {sec}', 'mantén la posición durante {sec}',
                      'quédate quieto {sec}'],
@@ -405,22 +409,22 @@ NOUNS: dict[str, dict[str, tuple[tuple[str, str], ...]]] = {
            'person': (('person', 'n'), ('man', 'n')), 'building': (('building', 'n'),
                                                                    ('house', 'n')),
            'tower': (('tower', 'n'),), 'marker': (('marker', 'n'), ('flag', 'n'))},
-    'fr': {'pad': (('plateforme', 'f'), ('hélisurface', 'f')),
+    'fr': {'pad': (('plateforme', 'f'), ('hélisurface', 'f'), ('pad', 'm')),
            'car': (('voiture', 'f'), ('auto', 'f')), 'truck': (('camion', 'm'),),
            'person': (('personne', 'f'), ('homme', 'm')),
            'building': (('bâtiment', 'm'), ('maison', 'f')), 'tower': (('tour', 'f'),),
            'marker': (('balise', 'f'), ('marqueur', 'm'))},
-    'de': {'pad': (('Landeplatz', 'm'), ('Plattform', 'f')),
+    'de': {'pad': (('Landeplatz', 'm'), ('Plattform', 'f'), ('Pad', 'n')),
            'car': (('Auto', 'n'), ('Wagen', 'm')), 'truck': (('Lastwagen', 'm'), ('LKW', 'm')),
            'person': (('Person', 'f'), ('Mann', 'm')),
            'building': (('Gebäude', 'n'), ('Haus', 'n')), 'tower': (('Turm', 'm'),),
            'marker': (('Markierung', 'f'), ('Marker', 'm'))},
-    'es': {'pad': (('plataforma', 'f'), ('helipuerto', 'm')),
+    'es': {'pad': (('plataforma', 'f'), ('helipuerto', 'm'), ('pad', 'm')),
            'car': (('coche', 'm'), ('auto', 'm')), 'truck': (('camión', 'm'),),
            'person': (('persona', 'f'), ('hombre', 'm')),
            'building': (('edificio', 'm'), ('casa', 'f')), 'tower': (('torre', 'f'),),
            'marker': (('baliza', 'f'), ('marcador', 'm'))},
-    'it': {'pad': (('piattaforma', 'f'), ('eliporto', 'm')),
+    'it': {'pad': (('piattaforma', 'f'), ('eliporto', 'm'), ('pad', 'm')),
            'car': (('macchina', 'f'), ('auto', 'f')), 'truck': (('camion', 'm'),),
            'person': (('persona', 'f'), ('uomo', 'm')),
            'building': (('edificio', 'm'), ('casa', 'f')), 'tower': (('torre', 'f'),),
@@ -463,6 +467,14 @@ DIRECTIONS = {  # forward, back, left, right
     'de': ('vorwärts', 'rückwärts', 'nach links', 'nach rechts'),
     'es': ('hacia adelante', 'hacia atrás', 'a la izquierda', 'a la derecha'),
     'it': ('in avanti', 'indietro', 'a sinistra', 'a destra'),
+}
+# Other ways to say a direction (index as in DIRECTIONS), used now and then.
+DIRECTION_SYNONYMS = {
+    'en': {0: ('forwards', 'ahead'), 1: ('backwards', 'backward')},
+    'fr': {1: ("vers l'arrière",)},
+    'de': {0: ('nach vorne',), 1: ('nach hinten',)},
+    'es': {0: ('adelante',), 1: ('atrás',)},
+    'it': {0: ('avanti',)},
 }
 COMPASS = {  # N, NE, E, SE, S, SW, W, NW
     'en': ('north', 'north-east', 'east', 'south-east', 'south', 'south-west', 'west',
@@ -527,11 +539,18 @@ HELD_OUT_CONNECTORS = {
     'de': (', und danach ', '; dann '), 'es': (', y después ', '; luego '),
     'it': (', e dopo ', '; poi '),
 }
-PHOTOS = {  # (one photo, n photos)
-    'en': ('a photo', '{n} photos'), 'fr': ('une photo', '{n} photos'),
-    'de': ('ein Foto', '{n} Fotos'), 'es': ('una foto', '{n} fotos'),
-    'it': ('una foto', '{n} foto'),
+PHOTOS = {  # (one photo, n photos), the usual word first
+    'en': (('a photo', '{n} photos'), ('a picture', '{n} pictures'), ('a shot', '{n} shots')),
+    'fr': (('une photo', '{n} photos'), ('une image', '{n} images'),
+           ('un cliché', '{n} clichés')),
+    'de': (('ein Foto', '{n} Fotos'), ('ein Bild', '{n} Bilder'),
+           ('eine Aufnahme', '{n} Aufnahmen')),
+    'es': (('una foto', '{n} fotos'), ('una imagen', '{n} imágenes'),
+           ('una fotografía', '{n} fotografías')),
+    'it': (('una foto', '{n} foto'), ("un'immagine", '{n} immagini'),
+           ('uno scatto', '{n} scatti')),
 }
+PHOTO_SYNONYM_RATE = 0.3
 NUMBER_WORDS = {
     'en': ('two', 'three', 'four', 'five'), 'fr': ('deux', 'trois', 'quatre', 'cinq'),
     'de': ('zwei', 'drei', 'vier', 'fünf'), 'es': ('dos', 'tres', 'cuatro', 'cinco'),
@@ -637,7 +656,9 @@ def other_quantity(rng: np.random.Generator, language: str, value: float, unit: 
 
 
 def photo_count(rng: np.random.Generator, language: str, count: int) -> str:
-    one, many = PHOTOS[language]
+    words = PHOTOS[language]
+    one, many = words[int(rng.integers(1, len(words)))] \
+        if rng.random() < PHOTO_SYNONYM_RATE else words[0]
     if count == 1:
         return one
     if count <= 5 and rng.random() < 0.4:

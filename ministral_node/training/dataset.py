@@ -249,8 +249,11 @@ def _slots(rng: np.random.Generator, intent: str, language: str) -> tuple[dict, 
         which = int(rng.integers(4))
         params = {'forward_m': 0, 'right_m': 0, 'up_m': 0}
         params['forward_m' if which < 2 else 'right_m'] = dist if which in (0, 3) else -dist
-        return {'dist': q(rng, language, dist, 'm'),
-                'dir': commands.DIRECTIONS[language][which]}, params
+        direction = commands.DIRECTIONS[language][which]
+        synonyms = commands.DIRECTION_SYNONYMS[language].get(which, ())
+        if synonyms and rng.random() < 0.3:
+            direction = _pick(rng, synonyms)
+        return {'dist': q(rng, language, dist, 'm'), 'dir': direction}, params
     if intent == 'fly_compass':
         point = int(rng.integers(8))
         names = commands.COMPASS_SHORT if rng.random() < SHORT_COMPASS_RATE else commands.COMPASS
