@@ -10,7 +10,9 @@ pairs onto the proposal's JSON fields:
   the model chose between "90" and "900"); free-text strings (question, reason, text) are not
   scored;
 - `target.box`: the four box coordinates together, each to a tenth of the image (its
-  leading digits: "0.6" of "0.63"; the hundredths are noise at the scale a box matters).
+  leading digits: "0.6" of "0.63"; the hundredths are noise at the scale a box matters);
+- a mission's steps the same way under `params.steps.<k>.` (`params.steps.0.action`,
+  `params.steps.1.params.altitude_m`, `params.steps.2.target.box`).
 
 The overall confidence is the product over `action` and the params: the probability the
 model gave to the decision's meaning. The box is kept apart (`min_box_confidence` judges it).
@@ -109,16 +111,25 @@ def free_text_params() -> frozenset[str]:
 def _scored_paths(spans: dict[str, tuple[int, int]], text: str) -> dict[str, tuple[int, int]]:
     scored = {}
     for path, (start, end) in spans.items():
-        if path == 'action':
+        parts = path.split('.')
+        if parts[:2] == ['params', 'steps']:  # a mission step is scored like a proposal
+            parts = parts[3:]
+        if parts == ['action']:
             scored[path] = (start, end)
-        elif path.startswith('target.box.'):  # a coordinate to 0.1: "0.6" of "0.63"
+        elif parts[:2] == ['target', 'box'] and len(parts) == 3:  # to 0.1: "0.6" of "0.63"
             scored[path] = (start, min(end, start + BOX_DIGITS))
-        elif path.startswith('params.') and path.count('.') == 1:
-            if path[len('params.'):] in free_text_params():
+        elif len(parts) == 2 and parts[0] == 'params' and parts[1] != 'steps':
+            if parts[1] in free_text_params():
                 continue
             numeric = text[start:end][:1] not in '"{[n'
             scored[path] = (start, end + 1 if numeric else end)
     return scored
+
+
+def _box_field(path: str) -> str | None:
+    """`target.box` (or `params.steps.<k>.target.box`) for a box coordinate's path."""
+    head, found, _ = path.rpartition('target.box.')
+    return head + 'target.box' if found else None
 
 
 def _rounded(probability: float) -> float:
@@ -142,12 +153,17 @@ def field_confidence(pieces: Sequence[tuple[str, float]], text: str | None = Non
             if position < stop and end > start:
                 sums[path] += logprob
         position = end
-    box = [total for path, total in sums.items() if path.startswith('target.box.')]
-    meaning = sum(total for path, total in sums.items() if not path.startswith('target.box'))
-    fields = {path: _rounded(math.exp(total)) for path, total in sums.items()
-              if not path.startswith('target.box.')}
-    if box:
-        fields['target.box'] = _rounded(math.exp(sum(box)))
+    boxes: dict[str, float] = {}
+    meaning = 0.0
+    fields = {}
+    for path, total in sums.items():
+        box = _box_field(path)
+        if box is None:
+            meaning += total
+            fields[path] = _rounded(math.exp(total))
+        else:
+            boxes[box] = boxes.get(box, 0.0) + total
+    fields.update({box: _rounded(math.exp(total)) for box, total in boxes.items()})
     return ConfidenceDetail(TOKEN_LOGPROBS, _rounded(math.exp(meaning)), fields)
 
 

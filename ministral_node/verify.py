@@ -24,12 +24,13 @@ the decision's notes. Imports no ROS.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from itertools import combinations
 from typing import Any
 
-from ministral_node.decision import Proposal, Target, clarify, shorten
+from ministral_node.decision import MISSION, Proposal, Target, clarify, shorten
 from ministral_node.sources.base import DecisionRequest
 from ministral_node.sources.rules import analyse
 from ministral_node.sources.rules import lexicon as lx
@@ -276,7 +277,7 @@ class Verifier:
                 policy, why = 'rules_first', f'the rule parser answers with {ruled.action}'
             elif _numbers(ruled.params):
                 policy, why = 'rules_first', 'explicit numbers'
-            elif proposal.target is not None or ruled.target is not None:
+            elif _targeted(proposal) or _targeted(ruled):
                 policy, why = 'model_first', 'a visual command'
             else:
                 question = message('unknown', rules.language, text=shorten(text, 60))
@@ -295,13 +296,40 @@ class Verifier:
                        'rules_won')
 
     def _box(self, proposal: Proposal) -> tuple[Proposal, str]:
-        target, detail = proposal.target, proposal.confidence_detail
-        if target is None or target.box is None or detail is None:
+        """The proposal without the boxes (its own, or a mission step's) whose measured
+        confidence is below `min_box_confidence`, and a note saying so."""
+        detail = proposal.confidence_detail
+        if detail is None:
             return proposal, ''
-        score = detail.fields.get('target.box')
-        if score is None or score >= self.settings.min_box_confidence:
+        limit = self.settings.min_box_confidence
+        target = proposal.target
+        if target is not None and target.box is not None:
+            score = detail.fields.get('target.box')
+            if score is None or score >= limit:
+                return proposal, ''
+            return replace(proposal, target=Target(target.label, None)), \
+                f'target box dropped: its confidence {score:.3g} is below min_box_confidence ' \
+                f'{limit:g}'
+        steps = proposal.params.get('steps') if proposal.action == MISSION else None
+        dropped = []
+        for k, step in enumerate(steps or ()):
+            step_target = step.get('target') if isinstance(step, Mapping) else None
+            score = detail.fields.get(f'params.steps.{k}.target.box')
+            if step_target and step_target.get('box') is not None and score is not None \
+                    and score < limit:
+                dropped.append((k, score))
+        if not dropped:
             return proposal, ''
-        boxless = replace(proposal, target=Target(target.label, None))
-        return boxless, (f'target box dropped: its confidence {score:.3g} is below '
-                         f'min_box_confidence {self.settings.min_box_confidence:g}')
+        params = copy.deepcopy(proposal.params)
+        for k, _ in dropped:
+            params['steps'][k]['target']['box'] = None
+        scores = ', '.join(f'step {k + 1}: {score:.3g}' for k, score in dropped)
+        return replace(proposal, params=params), \
+            f'target box dropped ({scores}): below min_box_confidence {limit:g}'
 
+
+def _targeted(proposal: Proposal) -> bool:
+    """Whether the proposal, or a step of its mission, names a target."""
+    return proposal.target is not None or any(
+        isinstance(step, Mapping) and step.get('target') is not None
+        for step in proposal.params.get('steps', ()) if proposal.action == MISSION)

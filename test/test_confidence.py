@@ -76,6 +76,23 @@ def test_free_text_is_not_scored_and_the_box_is_kept_apart():
     assert detail.overall == pytest.approx(1.0)  # the box is judged by min_box_confidence
 
 
+def test_a_missions_steps_are_scored_like_proposals():
+    text = ('{"action":"mission","params":{"steps":[{"action":"takeoff","params":'
+            '{"altitude_m":10},"target":null},{"action":"land","params":{},"target":'
+            '{"label":"pad","box":[0.23,0.5,0.4,0.68]}}]},"target":null,"confidence":1,'
+            '"rationale":"r"}')
+    digit = text.index('10')
+    box = text.index('0.23')
+    pieces = _pieces(text, [digit, 1, box - digit - 1, 3],
+                     [0.0, math.log(0.5), 0.0, math.log(0.2)])
+    detail = field_confidence(pieces)
+    assert detail.fields['params.steps.0.params.altitude_m'] == pytest.approx(0.5)
+    assert detail.fields['params.steps.1.target.box'] == pytest.approx(0.2)
+    assert {'action', 'params.steps.0.action', 'params.steps.1.action'} <= set(detail.fields)
+    assert 'params.steps' not in detail.fields
+    assert detail.overall == pytest.approx(0.5)
+
+
 def test_measured_replaces_the_written_confidence_and_keeps_it_in_the_note():
     proposal = Proposal.from_json(TEXT)
     pieces = _pieces(TEXT, [TEXT.index('90'), 2], [0.0, math.log(0.25)])

@@ -158,6 +158,20 @@ def test_an_unsure_box_is_dropped_with_a_note():
     assert kept.proposal.target.box == (0.1, 0.1, 0.3, 0.3) and not kept.box_dropped
 
 
+def test_an_unsure_box_in_a_mission_step_is_dropped_with_a_note():
+    detail = ConfidenceDetail('token_logprobs', 0.99, {
+        'action': 0.99, 'params.steps.1.target.box': 0.01})
+    steps = [{'action': 'takeoff', 'params': {'altitude_m': 10}, 'target': None},
+             {'action': 'land', 'params': {},
+              'target': {'label': 'red pad', 'box': [0.1, 0.1, 0.3, 0.3]}}]
+    proposal = Proposal('mission', {'steps': steps}, None, 0.99, confidence_detail=detail)
+    verdict = _verify('take off to 10 m then land on the red pad', proposal,
+                      min_box_confidence=0.05)
+    assert verdict.proposal.params['steps'][1]['target'] == {'label': 'red pad', 'box': None}
+    assert verdict.box_dropped and 'step 2: 0.01' in verdict.notes[-1]
+    assert proposal.params['steps'][1]['target']['box'] == [0.1, 0.1, 0.3, 0.3]  # a copy
+
+
 def test_rule_and_failsafe_proposals_are_not_checked():
     proposal = Proposal('takeoff', {'altitude_m': 99.0}, confidence=0.1)
     for source in ('rules', 'failsafe'):
