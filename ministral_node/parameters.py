@@ -159,6 +159,10 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               'A model proposal whose measured confidence (token probabilities) is below this '
               'hands over to the next source; 0 disables the check.', minimum=0.0,
               maximum=1.0),
+    ParamSpec('min_confidence_unread', 0.8,
+              'When the rule parser finds no action in a command (gibberish, a typo it cannot '
+              'read), a model proposal needs at least this measured confidence; 0 disables '
+              'the check.', minimum=0.0, maximum=1.0),
     ParamSpec('min_box_confidence', 0.05,
               'A target box whose measured confidence is below this is published as null, '
               'with a note; 0 keeps every box.', minimum=0.0, maximum=1.0),

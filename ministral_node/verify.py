@@ -50,7 +50,9 @@ ARBITRATIONS = ('verify', 'model_first', 'rules_first')
 # number not in the command); passed with the rule parser agreeing, or not reading it fully;
 # a disagreement settled for the rules, for the model, or by asking back.
 OUTCOMES = ('not_checked', 'low_confidence', 'provenance', 'agreed', 'unchecked_by_rules',
-            'rules_won', 'model_kept', 'asked_back')
+            'rules_won', 'model_kept', 'target_kept', 'asked_back')
+# Rule-parser reasons that mean it found no action at all in the command.
+UNREAD = frozenset({'unknown'})
 CHECKED_SOURCES = frozenset({'onboard', 'remote'})
 # Values a param may take without the command saying them: an offset along an axis the
 # command does not mention, one photo.
@@ -77,11 +79,13 @@ class VerifySettings:
     arbitration: str = 'verify'
     min_confidence: float = 0.0
     min_box_confidence: float = 0.0
+    min_confidence_unread: float = 0.0  # when the rule parser finds no action in the command
 
     @classmethod
     def from_params(cls, values: Mapping[str, Any]) -> VerifySettings:
         return cls(str(values['arbitration']), float(values['min_confidence']),
-                   float(values['min_box_confidence']))
+                   float(values['min_box_confidence']),
+                   float(values['min_confidence_unread']))
 
 
 @dataclass(frozen=True)
@@ -241,15 +245,21 @@ class Verifier:
         if unsupported:
             return Verdict(None, f'verify: {", ".join(unsupported)} not in the command '
                                  f'(number provenance)', outcome='provenance')
+        rules = analyse(text)
+        if rules.reason in UNREAD and proposal.confidence < settings.min_confidence_unread:
+            return Verdict(None, f'verify: the rule parser finds no action in the command and '
+                                 f'the confidence {proposal.confidence:.3g} is below '
+                                 f'min_confidence_unread {settings.min_confidence_unread:g}',
+                           outcome='low_confidence')
         checks = [f'confidence {proposal.confidence:.3g}']
         if _numbers(proposal.params):
             checks.append('numbers from the command')
-        rules = analyse(text)
         notes: list[str] = []
         if fully_understood(rules) and not agrees(proposal, rules.proposal):
             verdict = self._arbitrate(proposal, rules, text)
-            if verdict.proposal is not proposal:
+            if verdict.proposal is not proposal and verdict.outcome != 'target_kept':
                 return verdict
+            proposal = verdict.proposal
             notes.extend(verdict.notes)
             checks.append(verdict.detail)
             outcome = verdict.outcome
@@ -286,7 +296,16 @@ class Verifier:
                                (f'{differ}: asking back',), 'asked_back')
             policy_note = f'arbitration verify ({why})'
         else:
+            why = ''
             policy_note = f'arbitration {policy}'
+        if policy == 'model_first' and why == 'a visual command' and \
+                MISSION not in (proposal.action, ruled.action) and \
+                proposal.action != ruled.action and proposal.target is not None:
+            chosen = replace(proposal, action=ruled.action, params=copy.deepcopy(ruled.params))
+            return Verdict(chosen, f'{differ}; {policy_note}: the rule parser\'s action with '
+                                   f'the model\'s target', None,
+                           (f'{differ}; took the rule parser\'s {ruled.action} with the model\'s '
+                            f'target',), 'target_kept')
         if policy == 'model_first':
             return Verdict(proposal, f'{differ}; {policy_note}: the model\'s reading kept',
                            None, (f'{differ}; kept the model\'s reading ({policy_note})',),

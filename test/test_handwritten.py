@@ -80,7 +80,8 @@ def test_the_evaluation_runs_every_source_on_every_case(cases):
 
     some = [c for c in cases if c.language == 'en'
             and c.text in ('take off to 10 m', 'land', 'stop!')]
-    values = {'arbitration': 'verify', 'min_confidence': 0.5, 'min_box_confidence': 0.05}
+    values = {'arbitration': 'verify', 'min_confidence': 0.5, 'min_confidence_unread': 0.8,
+              'min_box_confidence': 0.05}
     run = hw.evaluate(some, Scripted(), values)
     assert set(run.scores) == set(hw.SOURCES)
     assert all(len(scores) == len(some) for scores in run.scores.values())

@@ -76,7 +76,16 @@ class FlyingVehicle:
 
 @pytest.fixture
 def flight():
-    h = Harness(MinistralNode, {'execute_missions': True, 'use_sim_time': True},
+    yield from _flight({})
+
+
+@pytest.fixture
+def model_flight():
+    yield from _flight({'decision_sources': ['onboard', 'rules']})
+
+
+def _flight(params: dict):
+    h = Harness(MinistralNode, {'execute_missions': True, 'use_sim_time': True, **params},
                 activate=False)
     vehicle = FlyingVehicle(h)
     vehicle.thread.start()
@@ -97,7 +106,19 @@ def flight():
     'decolla a 10 m, poi vola 20 m verso nord, poi atterra',
 ], ids=['en', 'fr', 'de', 'es', 'it'])
 def test_a_spoken_mission_is_flown_step_by_step(flight, command):
-    h, vehicle = flight
+    _fly_three_steps(*flight, command)
+
+
+@pytest.mark.slow
+def test_the_demo_model_plans_a_mission_that_is_flown(model_flight):
+    decision = _fly_three_steps(*model_flight, 'take off to 10 m, then fly 20 m north, '
+                                               'then land')
+    assert decision['source'] == 'onboard'
+    assert decision['model']['name'] == 'ministral-3-drone-demo'
+
+
+def _fly_three_steps(h: Harness, vehicle: FlyingVehicle, command: str) -> dict:
+    """Say a takeoff - 20 m north - land mission; check it is flown; return the decision."""
     h.wait_for(lambda: h.node.loop.vehicle.position_m is not None, what='a pose')
     decision = h.command(command)
     assert decision['action'] == 'mission' and decision['safety']['status'] == 'passed'
@@ -111,6 +132,7 @@ def test_a_spoken_mission_is_flown_step_by_step(flight, command):
     x, y, z = vehicle.vehicle.position
     tolerance = h.node.settings.values['arrival_tolerance_m']  # "arrived" means within it
     assert abs(x) <= tolerance + 0.05 and abs(y - 20.0) <= tolerance + 0.05 and z < 0.05
+    return decision
 
 
 def test_a_new_command_preempts_the_running_mission(flight):

@@ -113,10 +113,18 @@ def test_a_stop_read_word_for_word_wins_over_the_model():
 
 
 def test_the_model_keeps_visual_commands_and_other_disagreements_are_asked_back():
-    seen = Proposal('goto', {}, Target('red pad', (0.1, 0.1, 0.3, 0.3)))
-    verdict = _verify('land on the red pad', seen)
-    assert verdict.outcome == 'model_kept' and verdict.proposal is seen
-    assert 'kept the model' in verdict.notes[0]
+    seen = Proposal('orbit', {'radius_m': None, 'direction': 'clockwise'},
+                    Target('red car', (0.1, 0.1, 0.3, 0.3)))
+    verdict = _verify('circle around the red car', seen)
+    assert verdict.outcome == 'agreed' or verdict.proposal is seen
+    misread = Proposal('goto', {}, Target('red pad', (0.1, 0.1, 0.3, 0.3)), 0.9)
+    verdict = _verify('land on the red pad', misread)  # the action read word for word wins
+    assert verdict.outcome == 'target_kept' and verdict.source is None
+    assert (verdict.proposal.action, verdict.proposal.target) == ('land', misread.target)
+    assert "took the rule parser's land with the model's target" in verdict.notes[0]
+    kept = _verify('land on the red pad', misread, arbitration='model_first')
+    assert kept.outcome == 'model_kept' and kept.proposal is misread
+    assert 'kept the model' in kept.notes[0]
     verdict = _verify('land', Proposal('capture_photo', {'count': 1}))
     assert verdict.outcome == 'asked_back' and verdict.proposal.action == 'clarify'
     assert verdict.source is None
@@ -170,6 +178,19 @@ def test_an_unsure_box_in_a_mission_step_is_dropped_with_a_note():
     assert verdict.proposal.params['steps'][1]['target'] == {'label': 'red pad', 'box': None}
     assert verdict.box_dropped and 'step 2: 0.01' in verdict.notes[-1]
     assert proposal.params['steps'][1]['target']['box'] == [0.1, 0.1, 0.3, 0.3]  # a copy
+
+
+def test_a_command_the_rule_parser_finds_no_action_in_needs_a_surer_model():
+    unsure = Proposal('hold', {'duration_s': None}, confidence=0.6)
+    verdict = _verify('blabla', unsure, min_confidence=0.5, min_confidence_unread=0.8)
+    assert verdict.proposal is None and verdict.outcome == 'low_confidence'
+    assert 'finds no action' in verdict.detail
+    sure = Proposal('takeoff', {'altitude_m': 25.0}, confidence=0.9)
+    verdict = _verify('tkae off to 25 m', sure, min_confidence=0.5, min_confidence_unread=0.8)
+    assert verdict.proposal is sure and verdict.outcome == 'unchecked_by_rules'
+    understood = Proposal('land', {}, confidence=0.6)  # a command the parser reads: 0.5 rules
+    assert _verify('land', understood, min_confidence=0.5,
+                   min_confidence_unread=0.8).outcome == 'agreed'
 
 
 def test_rule_and_failsafe_proposals_are_not_checked():

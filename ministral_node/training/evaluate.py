@@ -278,6 +278,7 @@ def _handwritten(model_dir: Path, args: argparse.Namespace) -> int:
     print(f'{model_dir.name}: {len(cases)} hand-written commands ({multi} multi-step, scored as '
           f'{args.missions_as}) in {time.monotonic() - began:.0f} s; arbitration='
           f'{values["arbitration"]} min_confidence={values["min_confidence"]} '
+          f'min_confidence_unread={values["min_confidence_unread"]} '
           f'min_box_confidence={values["min_box_confidence"]}')
     print(handwritten.markdown(tables))
     timings = sorted(run.verify_ms)
