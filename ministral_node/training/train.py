@@ -263,6 +263,12 @@ def train(args: argparse.Namespace) -> dict:
         torch.set_num_threads(args.threads)
     for path in args.extensions or ():
         commands.load_extensions(path)
+    for item in args.intent_weight or ():
+        name, _, weight = item.partition('=')
+        if name not in dataset.INTENT_WEIGHTS:
+            raise SystemExit(f'ministral-train: unknown intent {name!r} in --intent-weight; '
+                             f'known: {", ".join(dataset.INTENT_WEIGHTS)}')
+        dataset.INTENT_WEIGHTS[name] = float(weight)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
@@ -335,6 +341,7 @@ def train(args: argparse.Namespace) -> dict:
         'total_minutes': round((time.monotonic() - began) / 60, 2),
         'threads': torch.get_num_threads(), 'device': device,
         'extensions': [str(p) for p in args.extensions or ()],
+        'intent_weights': list(args.intent_weight or ()),
     }
     (out / 'training.json').write_text(json.dumps(summary, indent=2) + '\n', encoding='utf-8')
     return summary
@@ -362,6 +369,9 @@ def parser() -> argparse.ArgumentParser:
                         'short from scratch, the base model\'s own with --base')
     p.add_argument('--extensions', action='append',
                    help='YAML file with more templates and scene classes (repeatable)')
+    p.add_argument('--intent-weight', action='append', metavar='INTENT=WEIGHT',
+                   help='how often an intent is drawn (dataset.INTENT_WEIGHTS), e.g. to focus '
+                        'a tuning stage: mission=8 (repeatable)')
     p.add_argument('--aux-weight', type=float, default=0.5,
                    help='weight of the grounding probes\' loss (0: language-model loss only)')
     p.add_argument('--aux-layer', type=int, default=2,
