@@ -286,6 +286,11 @@ def steps_of(proposal: Proposal) -> list[Proposal]:
             for step in proposal.params['steps']]
 
 
+def targets_of(proposal: Proposal) -> list[Target]:
+    """The targets a proposal names: its own, or its mission steps'."""
+    return [step.target for step in steps_of(proposal) if step.target is not None]
+
+
 def clarify(question: str, rationale: str = '', confidence: float = 1.0) -> Proposal:
     """A proposal that asks the operator back."""
     return Proposal('clarify', {'question': shorten(question, 300)}, None, confidence, rationale)

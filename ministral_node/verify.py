@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from itertools import combinations
 from typing import Any
 
-from ministral_node.decision import MISSION, Proposal, Target, clarify, shorten
+from ministral_node.decision import MISSION, Proposal, Target, clarify, shorten, targets_of
 from ministral_node.sources.base import DecisionRequest
 from ministral_node.sources.rules import analyse
 from ministral_node.sources.rules import lexicon as lx
@@ -287,7 +287,16 @@ class Verifier:
                 policy, why = 'rules_first', f'the rule parser answers with {ruled.action}'
             elif _numbers(ruled.params):
                 policy, why = 'rules_first', 'explicit numbers'
-            elif _targeted(proposal) or _targeted(ruled):
+            elif targets_of(proposal) or targets_of(ruled):
+                if proposal.target is not None and proposal.action != ruled.action and \
+                        MISSION not in (proposal.action, ruled.action):
+                    note = 'arbitration verify (a visual command)'
+                    chosen = replace(proposal, action=ruled.action,
+                                     params=copy.deepcopy(ruled.params))
+                    return Verdict(chosen, f'{differ}; {note}: the rule parser\'s action with '
+                                           f'the model\'s target', None,
+                                   (f'{differ}; took the rule parser\'s {ruled.action} with '
+                                    f'the model\'s target',), 'target_kept')
                 policy, why = 'model_first', 'a visual command'
             else:
                 question = message('unknown', rules.language, text=shorten(text, 60))
@@ -296,16 +305,7 @@ class Verifier:
                                (f'{differ}: asking back',), 'asked_back')
             policy_note = f'arbitration verify ({why})'
         else:
-            why = ''
             policy_note = f'arbitration {policy}'
-        if policy == 'model_first' and why == 'a visual command' and \
-                MISSION not in (proposal.action, ruled.action) and \
-                proposal.action != ruled.action and proposal.target is not None:
-            chosen = replace(proposal, action=ruled.action, params=copy.deepcopy(ruled.params))
-            return Verdict(chosen, f'{differ}; {policy_note}: the rule parser\'s action with '
-                                   f'the model\'s target', None,
-                           (f'{differ}; took the rule parser\'s {ruled.action} with the model\'s '
-                            f'target',), 'target_kept')
         if policy == 'model_first':
             return Verdict(proposal, f'{differ}; {policy_note}: the model\'s reading kept',
                            None, (f'{differ}; kept the model\'s reading ({policy_note})',),
@@ -347,8 +347,3 @@ class Verifier:
             f'target box dropped ({scores}): below min_box_confidence {limit:g}'
 
 
-def _targeted(proposal: Proposal) -> bool:
-    """Whether the proposal, or a step of its mission, names a target."""
-    return proposal.target is not None or any(
-        isinstance(step, Mapping) and step.get('target') is not None
-        for step in proposal.params.get('steps', ()) if proposal.action == MISSION)

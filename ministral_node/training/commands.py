@@ -508,12 +508,12 @@ UNITS = {  # slot -> spellings of the unit after the number
 }
 # Other units operators use; the decision holds the value converted (metres, seconds, m/s).
 OTHER_UNITS = {  # unit -> spellings per language
-    'km': {lang: ('km',) for lang in ('en', 'fr', 'de', 'es', 'it')},
+    'km': {lang: ('km',) for lang in LANGUAGES},
     'ft': {'en': ('ft', 'feet'), 'fr': ('pieds',), 'de': ('Fuß', 'ft'), 'es': ('pies',),
            'it': ('piedi',)},
     'min': {'en': ('minutes', 'min'), 'fr': ('minutes', 'min'), 'de': ('Minuten', 'min'),
             'es': ('minutos', 'min'), 'it': ('minuti', 'min')},
-    'kmh': {lang: ('km/h',) for lang in ('en', 'fr', 'de', 'es', 'it')},
+    'kmh': {lang: ('km/h',) for lang in LANGUAGES},
     'kn': {'en': ('knots', 'kn'), 'fr': ('nœuds',), 'de': ('Knoten',), 'es': ('nudos',),
            'it': ('nodi',)},
 }
@@ -551,11 +551,6 @@ PHOTOS = {  # (one photo, n photos), the usual word first
            ('uno scatto', '{n} scatti')),
 }
 PHOTO_SYNONYM_RATE = 0.3
-NUMBER_WORDS = {
-    'en': ('two', 'three', 'four', 'five'), 'fr': ('deux', 'trois', 'quatre', 'cinq'),
-    'de': ('zwei', 'drei', 'vier', 'fünf'), 'es': ('dos', 'tres', 'cuatro', 'cinco'),
-    'it': ('due', 'tre', 'quattro', 'cinque'),
-}
 
 
 def noun_phrase(language: str, kind: str, color: str | None, form: str = 'np',
@@ -662,7 +657,7 @@ def photo_count(rng: np.random.Generator, language: str, count: int) -> str:
     if count == 1:
         return one
     if count <= 5 and rng.random() < 0.4:
-        return many.format(n=NUMBER_WORDS[language][count - 2])
+        return many.format(n=writing.spell(count, language))
     return many.format(n=count)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from ministral_node.decision import Proposal, Target, mission, steps_of
+from ministral_node.decision import Proposal, Target, mission, targets_of
 from ministral_node.training import commands, scenes, writing
 from ministral_node.training.commands import LANGUAGES, Template
 
@@ -171,18 +171,22 @@ class Example:
     @property
     def box(self) -> tuple[float, ...] | None:
         """The box the decision (or a step of its mission) points at, if any."""
-        return next((step.target.box for step in steps_of(self.proposal)
-                     if step.target is not None and step.target.box is not None), None)
+        return target_box(self.proposal)
 
     @property
     def targeted(self) -> bool:
         """True when the decision (or a step) names a target, seen or not."""
-        return any(step.target is not None for step in steps_of(self.proposal))
+        return bool(targets_of(self.proposal))
 
     @property
     def grounded(self) -> bool:
         """True when the decision points at a box in the image."""
         return self.box is not None
+
+
+def target_box(proposal: Proposal) -> tuple[float, ...] | None:
+    """The first box `proposal` (or a step of its mission) points at, if any."""
+    return next((t.box for t in targets_of(proposal) if t.box is not None), None)
 
 
 def canonical(value: Any) -> Any:
@@ -356,8 +360,7 @@ class _Step:
     scene: scenes.Scene | None
 
 
-def _step(rng: np.random.Generator, intent: str, language: str, held_out: bool,
-          grounded: bool = True) -> _Step:
+def _step(rng: np.random.Generator, intent: str, language: str, held_out: bool) -> _Step:
     """One command of `intent` and its decision; a grounded intent renders its scene."""
     template = _pick(rng, commands.templates_for(intent, language, held_out))
     slots, params = _slots(rng, intent, language)
@@ -379,7 +382,7 @@ def _mission_intents(rng: np.random.Generator) -> list[str]:
     """2 to 4 step intents in an order a pilot would fly them, at most one about a target."""
     while True:
         middle = [_pick(rng, MISSION_MIDDLE) for _ in range(int(rng.integers(1, 4)))]
-        intents = (['takeoff'] if rng.random() < 0.5 else []) + middle + \
+        intents = (list(MISSION_FIRST) if rng.random() < 0.5 else []) + middle + \
             ([_pick(rng, MISSION_LAST)] if rng.random() < 0.5 else [])
         if intents[:2] == ['takeoff', 'climb_to']:  # "take off and climb to" is one takeoff
             continue
@@ -419,8 +422,7 @@ def make_example(split: Split, index: int) -> Example:
 def _slips(rng: np.random.Generator, command: str, language: str, proposal: Proposal) -> str:
     """How people type in a hurry: a typo, no accents, capitals. Target names stay as the
     decision writes them (the model copies them)."""
-    labels = ' '.join(step.target.label for step in steps_of(proposal)
-                      if step.target is not None)
+    labels = ' '.join(target.label for target in targets_of(proposal))
     if rng.random() < TYPO_RATE:
         command = writing.typo(rng, command, keep=labels)
     if not labels and rng.random() < UNACCENTED_RATE:

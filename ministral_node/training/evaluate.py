@@ -29,7 +29,13 @@ from ministral_node.sources.onboard import OnboardDecider, resolve_model_dir
 from ministral_node.timing import Cancellation, Cancelled
 from ministral_node.training import handwritten
 from ministral_node.training.commands import LANGUAGES
-from ministral_node.training.dataset import Example, Split, canonical, make_example
+from ministral_node.training.dataset import (
+    Example,
+    Split,
+    canonical,
+    make_example,
+    target_box,
+)
 from ministral_node.training.encoding import request_for
 
 DEMO_MODEL = 'models/ministral-3-drone-demo'
@@ -74,11 +80,6 @@ def _shape(proposal: Proposal) -> tuple:
                                   for step in steps_of(proposal))
 
 
-def _box(proposal: Proposal) -> tuple[float, ...] | None:
-    return next((step.target.box for step in steps_of(proposal)
-                 if step.target is not None and step.target.box is not None), None)
-
-
 def compare(example: Example, proposal: Proposal | None, seconds: float = 0.0) -> Outcome:
     """Score one proposal (None: no valid proposal) against the example's decision. A mission
     is right when every step's action is; its numbers when every step's are."""
@@ -94,7 +95,7 @@ def compare(example: Example, proposal: Proposal | None, seconds: float = 0.0) -
         numeric = action_ok and _numbers(proposal) == wanted and \
             _shape(proposal) == _shape(expected)
     if example.grounded:
-        iou_value = iou(_box(proposal), example.box)
+        iou_value = iou(target_box(proposal), example.box)
     return Outcome(example.language, True, action_ok, numeric, iou_value, seconds)
 
 
