@@ -4,11 +4,13 @@ in namespaces, every command of a burst answered, and callbacks that cannot kill
 from __future__ import annotations
 
 import ast
+import logging
 import os
 import re
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -78,7 +80,10 @@ def test_a_stopped_clock_keeps_status_coming_and_says_so(sim):
     assert h.statuses[-1]['clock']['state'].startswith('simulation clock stopped')
 
 
-def test_the_node_never_assigns_an_attribute_rclpy_uses():
+@pytest.mark.parametrize('module', ['node.py', 'sim_vehicle.py', 'mission_bridge.py'])
+def test_our_nodes_never_assign_an_attribute_rclpy_uses(module):
+    # the simulated vehicle once named its /clock publisher `_clock`, which is the clock
+    # Node.get_clock() returns
     context = rclpy.Context()
     rclpy.init(context=context, domain_id=unique_domain())
     try:
@@ -87,13 +92,13 @@ def test_the_node_never_assigns_an_attribute_rclpy_uses():
         plain.destroy_node()
     finally:
         rclpy.shutdown(context=context)
-    tree = ast.parse((ROOT / 'ministral_node' / 'ros' / 'node.py').read_text())
+    tree = ast.parse((ROOT / 'ministral_node' / 'ros' / module).read_text())
     ours = {target.attr for node in ast.walk(tree) if isinstance(node, (ast.Assign,
                                                                        ast.AnnAssign))
             for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
             for target in (target.elts if isinstance(target, ast.Tuple) else [target])
             if isinstance(target, ast.Attribute) and getattr(target.value, 'id', '') == 'self'}
-    assert '_subscriptions' in rclpy_attributes and '_timers' in rclpy_attributes
+    assert {'_subscriptions', '_timers', '_clock'} <= rclpy_attributes
     assert ours and not ours & rclpy_attributes, ours & rclpy_attributes
 
 
@@ -196,6 +201,28 @@ def test_a_burst_of_200_commands_gets_200_answers():
         assert texts == sorted(f'land {i}' for i in range(200))
         refused = [d for d in h.decisions if d['action'] == 'reject']
         assert all('command_queue_depth' in d['attempts'][0]['detail'] for d in refused)
+    finally:
+        h.close()
+
+
+def test_the_core_logs_reach_rosout_with_the_line_that_logged_them():
+    from rcl_interfaces.msg import Log
+
+    h = Harness(MinistralNode)
+    try:
+        logs: list[Log] = []
+        h.client.create_subscription(Log, '/rosout', logs.append, 100)
+        h.wait_for(lambda: h.client.count_publishers('/rosout') > 0, what='/rosout')
+        line = sys._getframe().f_lineno + 1
+        logging.getLogger('ministral_node.probe').error('probe: link %s', 'lost')
+        logging.getLogger('ministral_node.probe').debug('probe: below the node level')
+        h.wait_for(lambda: any(m.msg.startswith('probe') for m in logs), what='the log')
+        time.sleep(0.2)
+        probes = [m for m in logs if m.msg.startswith('probe')]
+        assert [m.msg for m in probes] == ['probe: link lost']
+        assert probes[0].level == Log.ERROR and probes[0].name == h.node.get_logger().name
+        assert (probes[0].file, probes[0].function, probes[0].line) == (
+            __file__, 'test_the_core_logs_reach_rosout_with_the_line_that_logged_them', line)
     finally:
         h.close()
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from types import SimpleNamespace
+
 import pytest
 
 from ministral_node import parameters
@@ -36,3 +39,27 @@ def test_each_flight_gets_its_sources_scenario_params_and_camera_mount():
 def test_bad_arguments_exit_2_saying_why(argv, capsys):
     assert sim.main(argv) == 2
     assert capsys.readouterr().err.startswith('ministral-sim: ')
+
+
+class _Node:
+    """A node whose clock (nanoseconds) a background thread may move."""
+
+    def __init__(self, name: str, seconds: float) -> None:
+        self.name, self.ns = name, int(seconds * 1e9)
+
+    def get_name(self) -> str:
+        return self.name
+
+    def get_clock(self) -> SimpleNamespace:
+        return SimpleNamespace(now=lambda: SimpleNamespace(nanoseconds=self.ns))
+
+
+def test_the_simulation_waits_for_a_node_clock_that_trails_it(caplog):
+    late = _Node('late', 9.0)
+    catch_up = threading.Timer(0.05, lambda: setattr(late, 'ns', int(9.95e9)))
+    catch_up.start()
+    assert sim._lockstep([late], 10.0, lag_s=0.1, timeout_s=10.0) == [late]
+    assert late.ns == int(9.95e9)  # returned only once the clock was within 0.1 s
+    on_time, stuck = _Node('on_time', 10.0), _Node('stuck', 3.0)
+    assert sim._lockstep([on_time, stuck], 10.0, lag_s=0.1, timeout_s=0.05) == [on_time]
+    assert 'stuck: its clock stays behind the simulation (3.00 s at t=10.00 s)' in caplog.text

@@ -4,10 +4,12 @@ For each source configuration (`--sources rules|onboard,rules`) and each scenari
 scenario's world, start the simulated vehicle (`ministral_node.ros.sim_vehicle`), the node
 (`MinistralNode`, in-process on a MultiThreadedExecutor, `use_sim_time`, missions executed) and
 an operator that sends the scenario's commands on `~/command` at their simulated times; step
-the simulation (paced at `--speed` x real time at most), then score the flight in the
-simulated world. Prints one line per flight, a table (per source configuration, category,
-language) and the real-time factor; writes a picture per flight (and a GIF with `--video`)
-and `--json OUT`. Exit code 1 when any safety invariant broke, 2 on bad arguments.
+the simulation (paced at `--speed` x real time at most, and never more than 0.1 s ahead of the
+node's clock: a node short of CPU slows the simulation instead of reacting late), then score
+the flight in the simulated world. Prints one line per flight, a table (per source
+configuration, category, language) and the real-time factor; writes a picture per flight
+(and a GIF with `--video`) and `--json OUT`. Exit code 1 when any safety invariant broke, 2
+on bad arguments.
 
 Every process sets ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST and its own ROS_DOMAIN_ID
 (`--domain-id`, default $ROS_DOMAIN_ID or 42).
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import os
 import sys
@@ -30,10 +33,14 @@ from ministral_node.resources import config_path
 from ministral_node.sim.scenario import DEFAULT_SUITE, Scenario, SuiteError, load_suite
 from ministral_node.sim.scoring import Limits, Result, score, summary, table
 
+log = logging.getLogger(__name__)
+
 DEFAULT_PARAMS = config_path('ministral.yaml')
 NODE = parameters.NODE_NAME
 # After the last command: landed this long (and every command answered) ends a flight early.
 SETTLE_S = 4.0
+LOCKSTEP_LAG_S = 0.1  # how far the node's clock may trail the simulation's
+LOCKSTEP_TIMEOUT_S = 5.0
 # The video draws a decision's boxes on the frames of this long after it (simulated seconds).
 BOX_SHOWN_S = 2.0
 
@@ -131,7 +138,8 @@ class Flight:
             _wait_for_discovery(operator, vehicle)
             if args.video:
                 vehicle.on_frame = self._record
-            wall = self._fly(sim, vehicle, operator)
+            on_sim_time = [n for n in nodes if n not in (vehicle, operator)]
+            wall = self._fly(sim, vehicle, operator, on_sim_time)
             sim.trace.decisions = operator.decisions
             sim.trace.missions = operator.missions
             result = score(scenario, sim, ','.join(self.sources),
@@ -172,7 +180,7 @@ class Flight:
         self.relay = FaultyRelay(parts.hostname, port).start()
         self.values = {**self.values, 'remote_url': self.relay.url + parts.path}
 
-    def _fly(self, sim: Any, vehicle: Any, operator: _Operator) -> float:
+    def _fly(self, sim: Any, vehicle: Any, operator: _Operator, followers: list[Any]) -> float:
         scenario = self.scenario
         speed = min(self.args.speed or math.inf, scenario.speed or math.inf)
         speed = 0.0 if math.isinf(speed) else speed
@@ -189,6 +197,7 @@ class Flight:
                 sim.trace.sent.append((sim.t, command.text))
                 operator.send(command.text)
             vehicle.advance(chunk)
+            followers = _lockstep(followers, sim.t)
             if self.relay is not None and self.relay.down == sim.remote_up():
                 self.relay.set_down(not sim.remote_up())
             if speed > 0:
@@ -277,6 +286,26 @@ class _Operator:
                     | {'command': (decision.get('command') or {}).get('text')})
 
         return Operator()
+
+
+def _lockstep(nodes: list[Any], t: float, lag_s: float = LOCKSTEP_LAG_S,
+              timeout_s: float = LOCKSTEP_TIMEOUT_S) -> list[Any]:
+    """Wait until every node's clock is within `lag_s` of the simulated time `t` published on
+    /clock, so a node starved of CPU falls behind in wall time, never in simulated time: its
+    timers (watchdog, setpoint stream) fire when the simulated vehicle is where they expect
+    it. A node whose clock does not catch up within `timeout_s` of wall time is left behind
+    (logged); returns the nodes still kept in step."""
+    began = time.perf_counter()
+    target = int(round((t - lag_s) * 1e9))
+    while lagging := [n for n in nodes if n.get_clock().now().nanoseconds < target]:
+        if time.perf_counter() - began > timeout_s:
+            for node in lagging:
+                log.warning('%s: its clock stays behind the simulation (%.2f s at t=%.2f s); '
+                            'no longer waited for', node.get_name(),
+                            node.get_clock().now().nanoseconds / 1e9, t)
+            return [n for n in nodes if n not in lagging]
+        time.sleep(0.0005)
+    return nodes
 
 
 def _wait_for_discovery(operator: Any, vehicle: Any, timeout_s: float = 15.0) -> None:

@@ -65,7 +65,7 @@ class SimVehicleNode(Node):
         reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
         sensor = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST,
                             reliability=ReliabilityPolicy.BEST_EFFORT)
-        self._clock = self.create_publisher(Clock, '/clock', 10)
+        self._clock_out = self.create_publisher(Clock, '/clock', 10)
         self._image = self.create_publisher(Image, 'image_raw', sensor)
         # Reliable: serves reliable subscribers (the node's camera_info) and best-effort ones.
         self._info = self.create_publisher(CameraInfo, 'camera_info',
@@ -117,7 +117,7 @@ class SimVehicleNode(Node):
                 heartbeat = self.sim.heartbeat()
             now = stamp(t)
             if self._due('clock', t):
-                self._clock.publish(Clock(clock=now))
+                self._clock_out.publish(Clock(clock=now))
             if self._due('pose', t) and pose is not None:
                 self._publish_pose(now, *pose)
             if self._due('battery', t):
