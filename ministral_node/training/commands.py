@@ -43,16 +43,17 @@ class Template:
 # Intents: takeoff, land, land_on, hold, hold_for, home, move, fly_compass, climb_to, climb_by,
 # descend_to, descend_by, speed, turn_left, turn_right, face, orbit, orbit_dir, follow,
 # follow_at, goto_target, search, photo, photo_of, stop, uturn, search_radius, capabilities,
-# stunt, negation, offtopic, vague_climb, vague_takeoff; `mission` joins several step intents
-# with CONNECTORS.
+# stunt, negation, offtopic, nonsense, vague_climb, vague_takeoff; `mission` joins several
+# step intents with CONNECTORS.
 
 TEMPLATES: dict[str, dict[str, list[str]]] = {
     'en': {
-        'takeoff': ['take off to {alt}', 'takeoff {alt}', 'lift off to {alt}',
+        'takeoff': ['take off to {alt}', 'takeoff {alt}', 'lift off to {alt}', 'take off, {alt}',
+                    'get airborne to {alt}', 'launch to {alt}',
                     'please take off and climb to {alt}'],
         'land': ['land', 'land now', 'please land', 'touch down'],
         'land_on': ['land on {np}', 'touch down on {np}', 'please land on {np}'],
-        'hold': ['hover', 'hold position', 'hold', 'wait here'],
+        'hold': ['hover', 'hold position', 'hold', 'wait here', 'stay put', 'stay where you are'],
         'hold_for': ['hold position for {sec}', 'hover for {sec}', 'wait {sec}'],
         'home': ['return home', 'go home', 'return to launch', 'come back home', 'RTL', 'RTH',
                  'head back to base'],
@@ -84,20 +85,23 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         'search_radius': ['search for {np} within {radius}', 'look for {np} in a {radius} radius',
                           'search {radius} around for {np}'],
         'negation': ['do not take off', "don't go home", 'do not climb', "don't take a photo",
+                     "don't descend", 'do not turn', "don't follow it", 'never fly north',
+                     "don't speed up", 'do not orbit', 'do not land yet',
                      'never land here'],
         'offtopic': ['sing me a song', 'what is the weather like?', 'order a pizza',
                      'tell me a joke', 'play some music'],
         'vague_takeoff': ['take off', 'lift off', 'launch'],
     },
     'fr': {
-        'takeoff': ['décolle à {alt}', 'décollage à {alt}', 'décolle et monte à {alt}'],
+        'takeoff': ['décolle à {alt}', 'décollage à {alt}', 'décolle et monte à {alt}',
+                    'décolle, {alt}', 'envole-toi à {alt}'],
         'land': ['atterris', 'atterris maintenant', 'pose-toi'],
         'land_on': ['atterris sur {np}', 'pose-toi sur {np}', 'atterrissage sur {np}'],
         'hold': ['reste en place', 'vol stationnaire', 'attends ici', 'garde la position'],
         'hold_for': ['attends {sec}', 'reste en place pendant {sec}',
                      'vol stationnaire pendant {sec}'],
-        'home': ['rentre à la base', 'retour maison', 'retourne au point de départ', 'RTL', 'RTH',
-                 'reviens à la base'],
+        'home': ['rentre à la base', 'retour maison', 'retourne à la maison',
+                 'retourne au point de départ', 'RTL', 'RTH', 'reviens à la base'],
         'move': ['vole {dir} de {dist}', 'déplace-toi de {dist} {dir}', 'va {dir} de {dist}'],
         'fly_compass': ['vole vers {cmp} sur {dist}', 'va {dist} vers {cmp}',
                         'cap vers {cmp} sur {dist}'],
@@ -129,13 +133,16 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         'uturn': ['fais un demi-tour', 'demi-tour', 'retourne-toi'],
         'search_radius': ['recherche {np} dans un rayon de {radius}',
                           'cherche {np} sur {radius} autour'],
-        'negation': ['ne décolle pas', 'ne rentre pas', 'ne monte pas', 'ne prends pas de photo'],
+        'negation': ['ne décolle pas', 'ne rentre pas', 'ne monte pas', 'ne prends pas de photo',
+                     'ne descends pas', 'ne tourne pas', 'ne suis pas la voiture',
+                     "n'atterris pas ici", 'ne va pas au nord', 'ne pars pas'],
         'offtopic': ['chante une chanson', 'quel temps fait-il ?', 'commande une pizza',
                      'raconte-moi une blague'],
         'vague_takeoff': ['décolle', 'décollage', 'envole-toi'],
     },
     'de': {
-        'takeoff': ['starte auf {alt}', 'heb ab auf {alt}', 'abheben auf {alt}'],
+        'takeoff': ['starte auf {alt}', 'heb ab auf {alt}', 'abheben auf {alt}', 'starte, {alt}',
+                    'steig auf und flieg auf {alt}'],
         'land': ['lande', 'jetzt landen', 'bitte landen'],
         'land_on': ['lande auf {np_dat}', 'landen auf {np_dat}', 'setz dich auf {np}'],
         'hold': ['schweben', 'position halten', 'warte hier', 'Position halten, bitte'],
@@ -173,14 +180,16 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         'uturn': ['wende', 'mach kehrt', 'Kehrtwende', 'dreh um'],
         'search_radius': ['suche {np} im Umkreis von {radius}',
                           'such nach {np_dat} in {radius} Umkreis'],
-        'negation': ['nicht starten', 'flieg nicht nach Hause', 'nicht steigen',
+        'negation': ['nicht starten', 'flieg nicht nach Hause', 'nicht steigen', 'nicht sinken',
+                     'dreh dich nicht', 'folge ihm nicht', 'lande hier nicht', 'nicht drehen',
                      'mach kein Foto'],
         'offtopic': ['sing ein Lied', 'wie ist das Wetter?', 'bestell eine Pizza',
                      'erzähl einen Witz'],
         'vague_takeoff': ['starte', 'abheben', 'heb ab'],
     },
     'es': {
-        'takeoff': ['despega a {alt}', 'despegue a {alt}', 'despega y sube a {alt}'],
+        'takeoff': ['despega a {alt}', 'despegue a {alt}', 'despega y sube a {alt}',
+                    'despega, {alt}', 'elévate a {alt}'],
         'land': ['aterriza', 'aterriza ya', 'aterrizaje', 'pósate'],
         'land_on': ['aterriza en {np}', 'aterriza sobre {np}', 'posa el dron en {np}',
                     'pósate sobre {np}'],
@@ -218,13 +227,16 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         'uturn': ['media vuelta', 'haz un cambio de sentido', 'date la vuelta'],
         'search_radius': ['localiza {np_a} en un radio de {radius}',
                           'busca {np_a} dentro de {radius}'],
-        'negation': ['no despegues', 'no vuelvas a casa', 'no subas', 'no hagas fotos'],
+        'negation': ['no despegues', 'no vuelvas a casa', 'no subas', 'no hagas fotos',
+                     'no bajes', 'no gires', 'no sigas el coche', 'no aterrices aquí todavía',
+                     'no vueles al norte'],
         'offtopic': ['canta una canción', '¿qué tiempo hace?', 'pide una pizza',
                      'cuéntame un chiste'],
         'vague_takeoff': ['despega', 'despegue', 'elévate'],
     },
     'it': {
-        'takeoff': ['decolla a {alt}', 'decollo a {alt}', 'decolla e sali a {alt}'],
+        'takeoff': ['decolla a {alt}', 'decollo a {alt}', 'decolla e sali a {alt}',
+                    'decolla, {alt}', 'alzati in volo a {alt}'],
         'land': ['atterra', 'atterra subito', 'atterraggio'],
         'land_on': ['atterra sopra {np}', 'posati sopra {np}', 'scendi sopra {np}'],
         'hold': ['resta fermo', 'mantieni la posizione', 'aspetta qui'],
@@ -259,7 +271,9 @@ TEMPLATES: dict[str, dict[str, list[str]]] = {
         'vague_climb': ['sali', 'più in alto', 'sali un po\''],
         'uturn': ['fai inversione', 'inversione a U', 'fai dietrofront'],
         'search_radius': ['trova {np} in un raggio di {radius}', 'cerca {np} entro {radius}'],
-        'negation': ['non decollare', 'non tornare a casa', 'non salire', 'non fare foto'],
+        'negation': ['non decollare', 'non tornare a casa', 'non salire', 'non fare foto',
+                     'non scendere', 'non girare', 'non seguire la macchina',
+                     'non atterrare qui adesso', 'non volare a nord'],
         'offtopic': ['canta una canzone', 'che tempo fa?', 'ordina una pizza',
                      'raccontami una barzelletta'],
         'vague_takeoff': ['decolla', 'decollo', 'alzati in volo'],
@@ -384,6 +398,10 @@ HELD_OUT: dict[str, dict[str, list[str]]] = {
         'vague_takeoff': ['per favore decolla'],
     },
 }
+# Babble and keyboard runs (writing.noise) read the same in every language.
+for _language in LANGUAGES:
+    TEMPLATES[_language]['nonsense'] = ['{noise}']
+    HELD_OUT[_language]['nonsense'] = ['{noise} ...']
 
 GROUNDED = ('land_on', 'orbit', 'orbit_dir', 'follow', 'follow_at', 'goto_target', 'search',
             'search_radius', 'photo_of')
@@ -495,15 +513,15 @@ ROTATIONS = {  # clockwise, counterclockwise
     'it': ('in senso orario', 'in senso antiorario'),
 }
 UNITS = {  # slot -> spellings of the unit after the number
-    'en': {'m': ('m', 'm', 'meters', 'metres'), 's': ('s', 'seconds', 'seconds'),
+    'en': {'m': ('m', 'm', 'meters', 'metres'), 's': ('s', 'seconds', 'seconds', 'sec'),
            'mps': ('m/s', 'm/s', 'meters per second'), 'deg': ('degrees', '°', 'degrees')},
-    'fr': {'m': ('m', 'm', 'mètres'), 's': ('s', 'secondes', 'secondes'),
+    'fr': {'m': ('m', 'm', 'mètres'), 's': ('s', 'secondes', 'secondes', 'sec'),
            'mps': ('m/s', 'm/s', 'mètres par seconde'), 'deg': ('degrés', '°', 'degrés')},
-    'de': {'m': ('m', 'm', 'Meter'), 's': ('s', 'Sekunden', 'Sekunden'),
+    'de': {'m': ('m', 'm', 'Meter'), 's': ('s', 'Sekunden', 'Sekunden', 'Sek.'),
            'mps': ('m/s', 'm/s', 'Meter pro Sekunde'), 'deg': ('Grad', '°', 'Grad')},
-    'es': {'m': ('m', 'm', 'metros'), 's': ('s', 'segundos', 'segundos'),
+    'es': {'m': ('m', 'm', 'metros'), 's': ('s', 'segundos', 'segundos', 'seg'),
            'mps': ('m/s', 'm/s', 'metros por segundo'), 'deg': ('grados', '°', 'grados')},
-    'it': {'m': ('m', 'm', 'metri'), 's': ('s', 'secondi', 'secondi'),
+    'it': {'m': ('m', 'm', 'metri'), 's': ('s', 'secondi', 'secondi', 'sec'),
            'mps': ('m/s', 'm/s', 'metri al secondo'), 'deg': ('gradi', '°', 'gradi')},
 }
 # Other units operators use; the decision holds the value converted (metres, seconds, m/s).

@@ -11,7 +11,9 @@ target's box as rendered.
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +32,7 @@ INTENT_WEIGHTS = {
     'orbit': 1.5, 'orbit_dir': 1.5, 'follow': 2.0, 'follow_at': 1.5, 'goto_target': 2.0,
     'search': 2.0, 'photo': 0.8, 'photo_of': 1.5, 'stop': 0.6, 'capabilities': 0.4,
     'stunt': 0.5, 'vague_climb': 0.4, 'vague_takeoff': 0.4, 'uturn': 0.5,
-    'search_radius': 1.2, 'negation': 0.5, 'offtopic': 0.5, 'mission': 3.0,
+    'search_radius': 1.2, 'negation': 0.8, 'offtopic': 0.5, 'nonsense': 0.5, 'mission': 3.0,
 }
 MISSION_INTENT = 'mission'  # several step intents joined by commands.CONNECTORS
 SEARCH_ABSENT = 0.25  # share of searches whose target is not in view (box null)
@@ -40,11 +42,11 @@ PUNCTUATED = 0.15
 # Training commands only: operators' politeness and urgency words in random places, so a model
 # does not tie an intent to one sentence frame (the held-out frames use such words too).
 FILLERS = {
-    'en': (('please',), ('now', 'right now')),
-    'fr': (("s'il te plaît", 's’il vous plaît'), ('maintenant', 'tout de suite')),
-    'de': (('bitte',), ('jetzt', 'sofort')),
-    'es': (('por favor',), ('ahora', 'ya')),
-    'it': (('per favore', 'per piacere'), ('ora', 'adesso', 'subito')),
+    'en': (('please',), ('now', 'right now', 'quickly')),
+    'fr': (("s'il te plaît", 's’il vous plaît'), ('maintenant', 'tout de suite', 'vite')),
+    'de': (('bitte',), ('jetzt', 'sofort', 'schnell')),
+    'es': (('por favor',), ('ahora', 'ya', 'rápido')),
+    'it': (('per favore', 'per piacere'), ('ora', 'adesso', 'subito', 'veloce')),
 }
 POLITE_RATE = 0.3
 URGENT_RATE = 0.2
@@ -109,7 +111,8 @@ TEXTS = {
            'stunt': 'Aerobatic manoeuvres are not supported.',
            'vague_climb': 'To what altitude, or by how many metres?',
            'vague_takeoff': 'To what altitude should I take off?',
-           'negation': 'What should I do instead?', 'offtopic': 'Not a drone command.'},
+           'negation': 'What should I do instead?', 'offtopic': 'Not a drone command.',
+           'nonsense': 'I did not understand that. What should I do?'},
     'fr': {'capabilities': 'Je sais décoller, atterrir, attendre, rentrer, me déplacer, changer '
                            'd\'altitude, de vitesse ou de cap, orbiter, suivre, chercher et '
                            'photographier.',
@@ -117,26 +120,30 @@ TEXTS = {
            'vague_climb': 'À quelle altitude, ou de combien de mètres ?',
            'vague_takeoff': 'À quelle altitude dois-je décoller ?',
            'negation': 'Que dois-je faire à la place ?',
-           'offtopic': 'Ce n\'est pas une commande de drone.'},
+           'offtopic': 'Ce n\'est pas une commande de drone.',
+           'nonsense': 'Je n\'ai pas compris. Que dois-je faire ?'},
     'de': {'capabilities': 'Ich kann starten, landen, warten, heimkehren, mich bewegen, Höhe, '
                            'Tempo oder Kurs ändern, kreisen, folgen, suchen und fotografieren.',
            'stunt': 'Kunstflugmanöver werden nicht unterstützt.',
            'vague_climb': 'Auf welche Höhe oder um wie viele Meter?',
            'vague_takeoff': 'Auf welche Höhe soll ich starten?',
-           'negation': 'Was soll ich stattdessen tun?', 'offtopic': 'Kein Drohnenbefehl.'},
+           'negation': 'Was soll ich stattdessen tun?', 'offtopic': 'Kein Drohnenbefehl.',
+           'nonsense': 'Das habe ich nicht verstanden. Was soll ich tun?'},
     'es': {'capabilities': 'Sé despegar, aterrizar, esperar, volver, moverme, cambiar altitud, '
                            'velocidad o rumbo, orbitar, seguir, buscar y tomar fotos.',
            'stunt': 'Las maniobras acrobáticas no están admitidas.',
            'vague_climb': '¿A qué altitud, o cuántos metros?',
            'vague_takeoff': '¿A qué altitud debo despegar?',
            'negation': '¿Qué debo hacer en su lugar?',
-           'offtopic': 'No es una orden para el dron.'},
+           'offtopic': 'No es una orden para el dron.',
+           'nonsense': 'No lo he entendido. ¿Qué debo hacer?'},
     'it': {'capabilities': 'So decollare, atterrare, attendere, rientrare, spostarmi, cambiare '
                            'quota, velocità o rotta, orbitare, seguire, cercare e fotografare.',
            'stunt': 'Le manovre acrobatiche non sono supportate.',
            'vague_climb': 'A quale quota, o di quanti metri?',
            'vague_takeoff': 'A quale quota devo decollare?',
-           'negation': 'Cosa devo fare invece?', 'offtopic': 'Non è un comando per il drone.'},
+           'negation': 'Cosa devo fare invece?', 'offtopic': 'Non è un comando per il drone.',
+           'nonsense': 'Non ho capito. Cosa devo fare?'},
 }
 
 
@@ -223,6 +230,13 @@ KMH_RATE = 0.1
 KNOTS_RATE = 0.05
 SHORT_COMPASS_RATE = 0.1
 KNOT = 1852.0 / 3600.0
+
+
+@functools.cache
+def _command_words() -> frozenset[str]:
+    """Every word of every template in lower case (noise must not say one)."""
+    return frozenset(word for t in commands.all_templates()
+                     for word in re.findall(r'[^\W\d_]+', t.text.lower()))
 
 
 def _slots(rng: np.random.Generator, intent: str, language: str) -> tuple[dict, dict]:
@@ -314,6 +328,8 @@ def _slots(rng: np.random.Generator, intent: str, language: str) -> tuple[dict, 
         return {'count': commands.photo_count(rng, language, count)}, {'count': count}
     if intent == 'hold':
         return {}, {'duration_s': None}
+    if intent == 'nonsense':
+        return {'noise': writing.noise(rng, _command_words())}, {}
     return {}, {}
 
 
@@ -327,7 +343,7 @@ ACTIONS = {
     'photo': 'capture_photo', 'photo_of': 'capture_photo', 'stop': 'stop',
     'capabilities': 'answer', 'stunt': 'reject', 'vague_climb': 'clarify',
     'vague_takeoff': 'clarify', 'uturn': 'rotate', 'search_radius': 'search',
-    'negation': 'clarify', 'offtopic': 'reject',
+    'negation': 'clarify', 'offtopic': 'reject', 'nonsense': 'clarify',
 }
 TEXT_PARAM = {'answer': 'text', 'reject': 'reason', 'clarify': 'question'}
 

@@ -5,6 +5,7 @@ The training generators use these so the model does not learn only the templates
     spell(30, 'fr')                      # 'trente'
     typo(rng, 'descend to 20 m')         # 'decsend to 20 m' (one edit in one word)
     unaccented('décolle à 30 m', 'fr')   # 'decolle a 30 m'
+    noise(rng)                           # 'lolo xcvb' (a keyboard run, babble: no command)
 
 Every spelling here is one the rule parser reads back (tested), so the verify stage can trace a
 number the model copies from words.
@@ -154,3 +155,32 @@ def typo(rng: np.random.Generator, text: str, keep: str = '') -> str:
         word = word[:at] + word[at] + word[at:]
     words[i] = word
     return ' '.join(words)
+
+
+_KEYBOARD_ROWS = ('qwertyuiop', 'asdfghjkl', 'zxcvbnm', 'azertyuiop', 'qwertzuiop')
+_BABBLE = ('la', 'na', 'lo', 'ta', 'tra', 'pff', 'mm', 'hm', 'eh', 'oh', 'uh', 'hi', 'he', 'ho',
+           'yo', 'wa', 'ba', 'pa', 'di', 'du', 'xd', 'lol', 'euh', 'ähm', 'ehm', 'mah')
+
+
+def noise(rng: np.random.Generator, avoid: frozenset[str] = frozenset()) -> str:
+    """Text that is no command at all: keyboard runs, babble syllables, random letters, one to
+    three words, none of them in `avoid` (lower case)."""
+    words: list[str] = []
+    count = int(rng.integers(1, 4))
+    while len(words) < count:
+        kind = int(rng.integers(3))
+        if kind == 0:
+            row = _KEYBOARD_ROWS[int(rng.integers(len(_KEYBOARD_ROWS)))]
+            # never from a row's first key: the hand-written evaluation set has such runs
+            start = int(rng.integers(1, len(row) - 2))
+            words.append(row[start:start + int(rng.integers(3, 6))])
+        elif kind == 1:
+            syllable = _BABBLE[int(rng.integers(len(_BABBLE)))]
+            words.append(syllable * int(rng.integers(1, 4)))
+        else:
+            letters = rng.choice(list('abcdefghijklmnopqrstuvwxyz'), int(rng.integers(4, 8)))
+            words.append(''.join(letters))
+        if words[-1] in avoid:
+            words.pop()
+    text = ' '.join(words)
+    return text + ('?' * int(rng.integers(1, 3)) if rng.random() < 0.15 else '')
