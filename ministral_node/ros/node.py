@@ -89,6 +89,11 @@ def descriptor(spec: parameters.ParamSpec) -> ParameterDescriptor:
     return result
 
 
+# Per-decision and per-command lines go through the core's path (RosLogHandler): the ROS
+# logger's own calls look their caller up on every call.
+log = logging.getLogger(__name__)
+
+
 class RosLogHandler(logging.Handler):
     """Forwards the core's Python logging to the node's ROS logger (console and /rosout).
 
@@ -501,7 +506,7 @@ class MinistralNode(LifecycleNode):
         if self._vehicle_command_pub is not None:
             for command in out.commands:
                 self._vehicle_command_pub.publish(String(data=json.dumps(command)))
-                self.get_logger().info(f'vehicle command {json.dumps(command)}')
+                log.info('vehicle command %s', json.dumps(command))
         if self._mission_pub is not None:
             for status in out.statuses:
                 self._publish_mission(status)
@@ -540,7 +545,7 @@ class MinistralNode(LifecycleNode):
         publisher.publish(message)
         self._record('decision', 'std_msgs/msg/String', message)
         self._publish_annotation(decision)
-        self.get_logger().info(f'decision {summary}')
+        log.info('decision %s', summary)
 
     def _publish_annotation(self, decision: dict) -> None:
         """The decision's target box as an ImageMarker on ~/annotations (a decision without
