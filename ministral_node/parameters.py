@@ -191,7 +191,7 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               'WARN in /diagnostics; decisions go on.', applies=ON_CONFIGURE),
     ParamSpec('record_image_rate_hz', 2.0,
               'Camera frames recorded per second (JPEG, sensor_msgs/CompressedImage); the frame '
-              'a command is decided on is always kept. 0 records no frames.',
+              'a command is decided on is always kept, losslessly (PNG). 0 records no frames.',
               minimum=0.0, maximum=100.0),
     ParamSpec('record_split_mib', 1024.0,
               'A recording file is closed and the next one started at this size.',

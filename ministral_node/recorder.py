@@ -2,7 +2,8 @@
 
 `Recorder.record` is called from ROS callbacks and never blocks: it throttles camera frames,
 puts the message on a bounded queue (counting what a full queue drops) and returns. A writer
-thread JPEG-compresses raw frames into `sensor_msgs/CompressedImage`, serialises to CDR and
+thread compresses raw frames into `sensor_msgs/CompressedImage` (JPEG; the frame a command is
+decided on losslessly as PNG, so a replay decides on the same pixels), serialises to CDR and
 writes MCAP (profile `ros2`, one channel per topic, rosbag2's topic metadata), splitting files
 by size and duration. A full disk or an unwritable directory stops recording with WARN on the
 `recorder` health component; decisions go on. Files are readable by `ros2 bag info`, Foxglove
@@ -38,7 +39,8 @@ COMPONENT = 'recorder'
 IMAGE = 'sensor_msgs/msg/Image'
 COMPRESSED_IMAGE = 'sensor_msgs/msg/CompressedImage'
 DIAGNOSTICS = 'diagnostic_msgs/msg/DiagnosticArray'
-JPEG_FORMAT = 'rgb8; jpeg compressed bgr8'  # image_transport's name for what we write
+JPEG_FORMAT = 'rgb8; jpeg compressed bgr8'  # image_transport's names for what we write
+PNG_FORMAT = 'rgb8; png compressed bgr8'
 SENSOR_TYPES = frozenset((COMPRESSED_IMAGE, 'geometry_msgs/msg/PoseStamped',
                           'sensor_msgs/msg/BatteryState'))
 METADATA_NAME = 'ministral_node'  # MCAP metadata record: parameters and topic roles
@@ -88,17 +90,19 @@ def get(message: Any, name: str) -> Any:
     return message[name] if isinstance(message, Mapping) else getattr(message, name)
 
 
-def compress_image(message: Any, quality: int = 90) -> dict:
-    """A `sensor_msgs/Image` (any encoding `decode_raw` reads) as CompressedImage fields."""
+def compress_image(message: Any, quality: int = 90, lossless: bool = False) -> dict:
+    """A `sensor_msgs/Image` (any encoding `decode_raw` reads) as CompressedImage fields:
+    JPEG at `quality`, or PNG when `lossless`."""
     raw = RawImage(int(get(message, 'width')), int(get(message, 'height')),
                    str(get(message, 'encoding')), int(get(message, 'step')),
                    memoryview(get(message, 'data')), bool(get(message, 'is_bigendian')))
-    rgb = decode_raw(raw)
-    ok, encoded = cv2.imencode('.jpg', cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
-                               [cv2.IMWRITE_JPEG_QUALITY, quality])
+    bgr = cv2.cvtColor(decode_raw(raw), cv2.COLOR_RGB2BGR)
+    ok, encoded = cv2.imencode('.png', bgr) if lossless else \
+        cv2.imencode('.jpg', bgr, [cv2.IMWRITE_JPEG_QUALITY, quality])
     if not ok:
-        raise ValueError('JPEG encoding failed')
-    return {'header': get(message, 'header'), 'format': JPEG_FORMAT, 'data': encoded.tobytes()}
+        raise ValueError(f'{"PNG" if lossless else "JPEG"} encoding failed')
+    return {'header': get(message, 'header'), 'format': PNG_FORMAT if lossless else JPEG_FORMAT,
+            'data': encoded.tobytes()}
 
 
 def diagnostics_fields(message: Any) -> dict:
@@ -138,6 +142,7 @@ class _Item:
     msgtype: str
     message: Any
     stamp_ns: int
+    lossless: bool = False  # a raw frame a command is decided on: written as PNG
 
 
 @dataclass
@@ -179,6 +184,7 @@ class Recorder:
         self._lock = threading.Lock()
         self._last_image: dict[str, float] = {}
         self._held: dict[str, _Item] = {}
+        self._newest: dict[str, _Item] = {}  # per camera topic, held or not
         self._images_queued = 0
         self._thread: threading.Thread | None = None
         self._running = False
@@ -227,8 +233,10 @@ class Recorder:
 
         Camera frames (`sensor_msgs/msg/Image`, JPEG-compressed by the writer, or
         `CompressedImage`) over `image_rate_hz` are held back, not queued; `flush_images`
-        (for commands) first queues the held frames, so the bag holds the frame a decision
-        saw. Returns whether the message was queued."""
+        (for commands) first queues the newest frame of each camera topic, a raw one as PNG
+        (again, after its JPEG, if that went already: replay takes the last frame of a stamp),
+        so the bag holds the frame a decision saw, pixel for pixel. Returns whether the
+        message was queued."""
         if not self._running:
             return False
         if stamp_ns is None:
@@ -238,10 +246,12 @@ class Recorder:
             return self._record_image(item)
         if flush_images:
             with self._lock:
-                held, self._held = list(self._held.values()), {}
-                self.stats.throttled -= len(held)
-            for frame in held:
-                self._put(frame)
+                self.stats.throttled -= len(self._held)
+                held, newest = self._held, list(self._newest.values())
+                self._held, self._newest = {}, {}
+            for frame in newest:  # a compressed frame already queued is there as it came
+                if frame.msgtype == IMAGE or frame.topic in held:
+                    self._put(replace(frame, lossless=frame.msgtype == IMAGE))
         return self._put(item)
 
     def close(self, timeout_s: float = 10.0) -> RecorderStats:
@@ -264,6 +274,7 @@ class Recorder:
                 self.stats.throttled += 1
                 return False
             now = self.clock.now()
+            self._newest[item.topic] = item
             last = self._last_image.get(item.topic)
             if last is not None and now - last < 1.0 / rate:
                 self._held[item.topic] = item
@@ -331,7 +342,7 @@ class Recorder:
         if isinstance(message, (bytes, bytearray, memoryview)) and msgtype != IMAGE:
             message = _Serialized(bytes(message))
         elif msgtype == IMAGE:
-            message = compress_image(message, self.settings.jpeg_quality)
+            message = compress_image(message, self.settings.jpeg_quality, item.lossless)
             msgtype = COMPRESSED_IMAGE
             if not topic.endswith('/compressed'):
                 topic += '/compressed'

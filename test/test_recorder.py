@@ -134,15 +134,24 @@ def test_frames_are_throttled_and_a_command_keeps_the_frame_it_is_decided_on(tmp
     recorder.start()
     for tick in range(10):  # 10 Hz camera for 1 s
         recorder.record('/cam', 'sensor_msgs/msg/Image', image_message(RGB, tick), tick * 100)
-        if tick == 3:
-            recorder.record('/command', 'std_msgs/msg/String', String(data='land'), 350,
-                            flush_images=True)
+        if tick in (3, 5):  # after a held frame, and right after one that went at the rate
+            recorder.record('/command', 'std_msgs/msg/String', String(data='land'),
+                            tick * 100 + 50, flush_images=True)
         clock.advance(0.1)
     stats = recorder.close()
-    kept = [(topic, log_time) for topic, _, log_time, _ in read_back(recorder.directory)]
-    assert kept == [('/cam/compressed', 0), ('/cam/compressed', 300), ('/command', 350),
-                    ('/cam/compressed', 500)]
+    back = read_back(recorder.directory)
+    kept = [(topic, log_time, m.format.split(';')[1].split()[0] if 'compressed' in topic
+             else '') for topic, _, log_time, m in back]
+    # the frames the commands were decided on are there losslessly (the 500 one twice: its
+    # JPEG went at the rate, then the PNG; replay takes the last frame of a stamp)
+    assert kept == [('/cam/compressed', 0, 'jpeg'), ('/cam/compressed', 300, 'png'),
+                    ('/command', 350, ''), ('/cam/compressed', 500, 'jpeg'),
+                    ('/cam/compressed', 500, 'png'), ('/command', 550, '')]
     assert stats.throttled == 7
+    for topic, _, _, message in back:
+        if 'compressed' in topic and 'png' in message.format:
+            decoded = cv2.imdecode(np.frombuffer(message.data, np.uint8), cv2.IMREAD_COLOR)
+            assert np.array_equal(cv2.cvtColor(decoded, cv2.COLOR_BGR2RGB), RGB)
 
 
 def test_no_frames_at_rate_zero(tmp_path):
