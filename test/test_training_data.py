@@ -122,9 +122,12 @@ def test_yaml_extensions_add_templates_nouns_and_scene_classes(tmp_path, monkeyp
         monkeypatch.setattr(commands, name, copy.deepcopy(getattr(commands, name)))
     monkeypatch.setattr(scenes, 'CLASSES', dict(scenes.CLASSES))
     monkeypatch.setattr(commands, '_INDEX', {})
+    monkeypatch.setattr(commands, '_WORDS', set())
+    assert 'colle' not in commands.template_words()
     path = tmp_path / 'extra.yaml'
     path.write_text(commands.EXTENSION_EXAMPLE, encoding='utf-8')
     commands.load_extensions(path)
+    assert 'colle' in commands.template_words()  # noise avoids the added words too
     assert 'boat' in scenes.CLASSES and 'boat' in commands.TARGET_KINDS['follow']
     texts = {t.text: t.held_out for t in commands.templates_for('land_on', 'en', False)
              + commands.templates_for('land_on', 'en', True)}
@@ -277,10 +280,8 @@ def test_new_phrasings_are_not_the_hand_written_evaluation_sentences():
 
 
 def test_nonsense_is_never_a_command_word_nor_a_hand_written_sentence():
-    from ministral_node.training.dataset import _command_words
-
     rng = np.random.default_rng(5)
-    words = _command_words()
+    words = commands.template_words()
     sentences = {case.text.lower().strip('!?. ') for case in load_cases()}
     for _ in range(20000):
         text = writing.noise(rng, words)

@@ -13,6 +13,7 @@ starting with `* `) never appear in training data, only in the held-out split.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -706,6 +707,18 @@ def templates_for(intent: str, language: str, held_out: bool) -> list[Template]:
     return _INDEX.get((intent, language, held_out), [])
 
 
+_WORDS: set[str] = set()
+
+
+def template_words() -> set[str]:
+    """Every word of every template, lower case (rebuilt, like the index, when extensions
+    add templates)."""
+    if not _WORDS:
+        _WORDS.update(word for template in all_templates()
+                      for word in re.findall(r'[^\W\d_]+', template.text.lower()))
+    return _WORDS
+
+
 EXTENSION_EXAMPLE = """\
 # ministral-train --extensions my_data.yaml
 templates:                 # more paraphrases; a leading '* ' holds one out of training
@@ -731,6 +744,7 @@ def load_extensions(path: str | Path) -> None:
     with open(path, encoding='utf-8') as handle:
         doc = yaml.safe_load(handle) or {}
     _INDEX.clear()
+    _WORDS.clear()
     unknown = set(doc) - {'templates', 'nouns', 'scene_classes'}
     if unknown:
         raise ValueError(f'{path}: unknown sections {sorted(unknown)}')

@@ -11,9 +11,7 @@ target's box as rendered.
 
 from __future__ import annotations
 
-import functools
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -232,13 +230,6 @@ SHORT_COMPASS_RATE = 0.1
 KNOT = 1852.0 / 3600.0
 
 
-@functools.cache
-def _command_words() -> frozenset[str]:
-    """Every word of every template in lower case (noise must not say one)."""
-    return frozenset(word for t in commands.all_templates()
-                     for word in re.findall(r'[^\W\d_]+', t.text.lower()))
-
-
 def _slots(rng: np.random.Generator, intent: str, language: str) -> tuple[dict, dict]:
     """(slot texts for the template, params of the decision)."""
     q = commands.quantity
@@ -329,7 +320,7 @@ def _slots(rng: np.random.Generator, intent: str, language: str) -> tuple[dict, 
     if intent == 'hold':
         return {}, {'duration_s': None}
     if intent == 'nonsense':
-        return {'noise': writing.noise(rng, _command_words())}, {}
+        return {'noise': writing.noise(rng, commands.template_words())}, {}
     return {}, {}
 
 

@@ -14,6 +14,7 @@ number the model copies from words.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Collection
 
 import numpy as np
 
@@ -162,7 +163,7 @@ _BABBLE = ('la', 'na', 'lo', 'ta', 'tra', 'pff', 'mm', 'hm', 'eh', 'oh', 'uh', '
            'yo', 'wa', 'ba', 'pa', 'di', 'du', 'xd', 'lol', 'euh', 'ähm', 'ehm', 'mah')
 
 
-def noise(rng: np.random.Generator, avoid: frozenset[str] = frozenset()) -> str:
+def noise(rng: np.random.Generator, avoid: Collection[str] = ()) -> str:
     """Text that is no command at all: keyboard runs, babble syllables, random letters, one to
     three words, none of them in `avoid` (lower case)."""
     words: list[str] = []
