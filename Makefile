@@ -45,11 +45,12 @@ BENCH_ARGS ?= --synthetic 3b
 bench: setup
 	$(BIN)/python -m ministral_node.cli.bench $(BENCH_ARGS)
 
-# The shipped demo model from scratch: synthetic data, training in four stages (37 + 23 + 16
-# + 18 min on 2 CPU cores: from scratch, tuned at a lower rate, a stage that draws missions
-# and target commands more often, then one that draws compass legs, negations, babble, takeoffs
-# and holds more often), 4-bit ONNX export (float32 LM head) checked against torch, held-out
-# evaluation. Writes models/$(DEMO_MODEL).
+# The shipped demo model from scratch: synthetic data, training in five stages (37 + 23 + 16
+# + 18 + 18 min on 2 CPU cores: from scratch, tuned at a lower rate, a stage that draws missions
+# and target commands more often, one that draws compass legs, negations, babble, takeoffs and
+# holds more often, then one that adds moves whose verb says the direction, short commands said
+# again, lower-case abbreviations and terse altitude commands), 4-bit ONNX export (float32 LM
+# head) checked against torch, held-out evaluation. Writes models/$(DEMO_MODEL).
 DEMO_MODEL ?= ministral-3-drone-demo
 TRAIN_DIR ?= .train
 TRAIN_ARGS ?= --preset demo --steps 2400 --batch 12 --seed 0
@@ -57,17 +58,27 @@ TUNE_ARGS ?= --steps 1500 --batch 12 --lr 0.001 --warmup 20 --seed 2
 FOCUS_ARGS ?= --steps 1000 --batch 12 --lr 0.0005 --warmup 20 --seed 3 \
 	--intent-weight mission=8 --intent-weight land_on=4.5 --intent-weight goto_target=3 \
 	--intent-weight follow=3 --intent-weight search=3
-LAST_ARGS ?= --steps 1000 --batch 12 --lr 0.0004 --warmup 20 --seed 4 \
+BROADEN_ARGS ?= --steps 1000 --batch 12 --lr 0.0004 --warmup 20 --seed 4 \
 	--intent-weight mission=6 --intent-weight land_on=3 --intent-weight goto_target=2 \
 	--intent-weight follow=2 --intent-weight search=2 --intent-weight fly_compass=4 \
 	--intent-weight face=4 --intent-weight nonsense=3 --intent-weight negation=3 \
 	--intent-weight takeoff=2.5 --intent-weight hold=2 --intent-weight hold_for=2 \
 	--intent-weight home=2 --intent-weight speed=2
+LAST_ARGS ?= --steps 1000 --batch 12 --lr 0.0003 --warmup 20 --seed 5 \
+	--intent-weight mission=5 --intent-weight land_on=2.5 --intent-weight goto_target=2 \
+	--intent-weight follow=2 --intent-weight search=2 --intent-weight fly_compass=2 \
+	--intent-weight face=2 --intent-weight nonsense=2 --intent-weight negation=2 \
+	--intent-weight takeoff=2 --intent-weight hold=1.5 --intent-weight hold_for=1.5 \
+	--intent-weight home=1.5 --intent-weight speed=1.5 --intent-weight stop=1.5 \
+	--intent-weight climb_to=1.5 --intent-weight step_forward=1.5 --intent-weight step_back=1.5 \
+	--intent-weight step_left=1.5 --intent-weight step_right=1.5 \
+	--intent-weight capabilities=1 --intent-weight offtopic=1 --intent-weight stunt=1
 train: setup
 	$(BIN)/ministral-train $(TRAIN_DIR)/stage1 $(TRAIN_ARGS)
 	$(BIN)/ministral-train $(TRAIN_DIR)/stage2 --init $(TRAIN_DIR)/stage1 $(TUNE_ARGS)
 	$(BIN)/ministral-train $(TRAIN_DIR)/stage3 --init $(TRAIN_DIR)/stage2 $(FOCUS_ARGS)
-	$(BIN)/ministral-train $(TRAIN_DIR)/$(DEMO_MODEL) --init $(TRAIN_DIR)/stage3 $(LAST_ARGS)
+	$(BIN)/ministral-train $(TRAIN_DIR)/stage4 --init $(TRAIN_DIR)/stage3 $(BROADEN_ARGS)
+	$(BIN)/ministral-train $(TRAIN_DIR)/$(DEMO_MODEL) --init $(TRAIN_DIR)/stage4 $(LAST_ARGS)
 	$(BIN)/ministral-export $(TRAIN_DIR)/$(DEMO_MODEL) models/$(DEMO_MODEL) --float-head
 	$(BIN)/ministral-eval models/$(DEMO_MODEL) --json $(TRAIN_DIR)/eval.json
 

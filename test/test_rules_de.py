@@ -15,6 +15,9 @@ PARSES = [
     ('warte 10 Sekunden', 'hold', {'duration_s': 10}, None),
     ('schwebe eine Minute lang', 'hold', {'duration_s': 60}, None),
     ('kehre zurück', 'return_to_home', {}, None),
+    # separable verbs: the particle closes the clause
+    ('kehr zum Startpunkt zurück!', 'return_to_home', {}, None),
+    ('komm zum Start zurück', 'return_to_home', {}, None),
     ('flieg nach Hause', 'return_to_home', {}, None),
     ('flieg 10 Meter vorwärts', 'goto', {**OFF, 'forward_m': 10}, None),
     ('flieg 5 m nach links', 'goto', {**OFF, 'right_m': -5}, None),

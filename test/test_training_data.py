@@ -11,7 +11,7 @@ from ministral_node.sources.onboard import resolve_model_dir
 from ministral_node.sources.prompt import SYSTEM_PROMPT_FILE, model_system_prompt, system_prompt
 from ministral_node.tools import tokenizer_builder
 from ministral_node.training import commands, dataset, scenes, writing
-from ministral_node.training.dataset import Split, answer_text, make_example
+from ministral_node.training.dataset import STEP_INTENTS, Split, answer_text, make_example
 from ministral_node.training.encoding import IGNORE, Encoder
 from ministral_node.training.evaluate import compare, iou
 from ministral_node.training.handwritten import load_cases
@@ -263,13 +263,15 @@ ADDED_TEMPLATES = {'take off, {alt}', 'get airborne to {alt}', 'launch to {alt}'
                    'stay where you are', 'décolle, {alt}', 'envole-toi à {alt}',
                    'retourne à la maison', 'starte, {alt}', 'steig auf und flieg auf {alt}',
                    'despega, {alt}', 'elévate a {alt}', 'decolla, {alt}',
-                   'alzati in volo a {alt}'}
+                   'alzati in volo a {alt}', 'set alt to {alt}', 'change alt to {alt}',
+                   'remain in place', 'remain in place for {sec}', 'resta dove sei',
+                   'stai fermo qui'}
 
 
 def test_new_phrasings_are_not_the_hand_written_evaluation_sentences():
     import re
 
-    added = ('uturn', 'search_radius', 'negation', 'offtopic')
+    added = ('uturn', 'search_radius', 'negation', 'offtopic', *STEP_INTENTS)
     new = [t for t in commands.all_templates()
            if t.intent in added or t.text in ADDED_TEMPLATES]
     assert {t.text for t in new} >= ADDED_TEMPLATES
@@ -290,3 +292,31 @@ def test_nonsense_is_never_a_command_word_nor_a_hand_written_sentence():
     example = next(e for e in (make_example(Split('train'), i) for i in range(400))
                    if e.intent == 'nonsense')
     assert example.proposal.action == 'clarify' and example.proposal.params['question']
+
+
+def test_moves_whose_verb_says_the_direction_go_that_way():
+    axis = {'step_forward': ('forward_m', 1), 'step_back': ('forward_m', -1),
+            'step_left': ('right_m', -1), 'step_right': ('right_m', 1)}
+    seen = set()
+    for index in range(6000):
+        example = make_example(Split('train'), index)
+        if example.intent not in axis:
+            continue
+        name, sign = axis[example.intent]
+        params = example.proposal.params
+        assert example.proposal.action == 'goto'
+        assert params[name] * sign > 0, (example.command, params)
+        other = 'right_m' if name == 'forward_m' else 'forward_m'
+        assert params[other] == 0 and params['up_m'] == 0
+        seen.add((example.intent, example.language))
+    assert seen == {(i, lang) for i in axis for lang in commands.LANGUAGES}
+
+
+def test_short_commands_are_sometimes_said_again_and_written_in_lower_case():
+    rng = np.random.default_rng(0)
+    stop = dataset.Proposal('stop', {}, None, 0.9, 'Stopping now.')
+    written = {dataset._slips(rng, 'RTH', 'en', stop) for _ in range(400)}
+    assert 'rth' in written and any(w.count('RTH') >= 2 for w in written)
+    long = 'fly forward 20 m'
+    assert all(dataset._slips(rng, long, 'en', stop).split().count('fly') <= 1
+               for _ in range(400))

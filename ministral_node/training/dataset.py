@@ -31,7 +31,10 @@ INTENT_WEIGHTS = {
     'search': 2.0, 'photo': 0.8, 'photo_of': 1.5, 'stop': 0.6, 'capabilities': 0.4,
     'stunt': 0.5, 'vague_climb': 0.4, 'vague_takeoff': 0.4, 'uturn': 0.5,
     'search_radius': 1.2, 'negation': 0.8, 'offtopic': 0.5, 'nonsense': 0.5, 'mission': 3.0,
+    'step_forward': 0.3, 'step_back': 0.3, 'step_left': 0.3, 'step_right': 0.3,
 }
+# Relative moves whose verb says the direction ("back up 5 m"), in commands.DIRECTIONS order.
+STEP_INTENTS = ('step_forward', 'step_back', 'step_left', 'step_right')
 MISSION_INTENT = 'mission'  # several step intents joined by commands.CONNECTORS
 SEARCH_ABSENT = 0.25  # share of searches whose target is not in view (box null)
 CONFIDENCE = 0.9
@@ -253,9 +256,9 @@ def _slots(rng: np.random.Generator, intent: str, language: str) -> tuple[dict, 
                     {'duration_s': minutes * 60})
         sec = float(rng.integers(5, 121))
         return {'sec': q(rng, language, sec, 's')}, {'duration_s': sec}
-    if intent == 'move':
+    if intent == 'move' or intent in STEP_INTENTS:
         dist = _amount(rng, 1, 100)
-        which = int(rng.integers(4))
+        which = int(rng.integers(4)) if intent == 'move' else STEP_INTENTS.index(intent)
         params = {'forward_m': 0, 'right_m': 0, 'up_m': 0}
         params['forward_m' if which < 2 else 'right_m'] = dist if which in (0, 3) else -dist
         direction = commands.DIRECTIONS[language][which]
@@ -335,6 +338,7 @@ ACTIONS = {
     'capabilities': 'answer', 'stunt': 'reject', 'vague_climb': 'clarify',
     'vague_takeoff': 'clarify', 'uturn': 'rotate', 'search_radius': 'search',
     'negation': 'clarify', 'offtopic': 'reject', 'nonsense': 'clarify',
+    **{intent: 'goto' for intent in STEP_INTENTS},
 }
 TEXT_PARAM = {'answer': 'text', 'reject': 'reason', 'clarify': 'question'}
 
@@ -357,6 +361,9 @@ MISSION_LAST = ('land', 'home', 'land_on')
 TYPO_RATE = 0.07
 UNACCENTED_RATE = 0.1
 SHOUTED_RATE = 0.03
+LOWERED_RATE = 0.05  # all lower case, acronyms too ("rtl")
+REPEATED_RATE = 0.15  # a short command said again for urgency ("land, land!")
+REPEATS = (' ', ', ', '! ')
 
 
 @dataclass
@@ -427,8 +434,9 @@ def make_example(split: Split, index: int) -> Example:
 
 
 def _slips(rng: np.random.Generator, command: str, language: str, proposal: Proposal) -> str:
-    """How people type in a hurry: a typo, no accents, capitals. Target names stay as the
-    decision writes them (the model copies them)."""
+    """How people type in a hurry: a typo, no accents, capitals or all lower case, a short
+    command said again. Target names stay as the decision writes them (the model copies
+    them)."""
     labels = ' '.join(target.label for target in targets_of(proposal))
     if rng.random() < TYPO_RATE:
         command = writing.typo(rng, command, keep=labels)
@@ -436,6 +444,10 @@ def _slips(rng: np.random.Generator, command: str, language: str, proposal: Prop
         command = writing.unaccented(command, language, rng)
     if not labels and rng.random() < SHOUTED_RATE:
         command = command.upper()
+    elif not labels and rng.random() < LOWERED_RATE:
+        command = command.lower()
+    if len(command.split()) <= 2 and rng.random() < REPEATED_RATE:
+        command = _pick(rng, REPEATS).join([command] * int(rng.integers(2, 4)))
     return command
 
 

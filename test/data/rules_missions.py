@@ -93,6 +93,8 @@ SPECIAL = {
     ],
     'fr': [('décolle et monte à 25 m', [('takeoff', {'altitude_m': 25.0}, None)])],
     'de': [('starte und steig auf 25 m', [('takeoff', {'altitude_m': 25.0}, None)]),
+           ('starte auf 10 m, dann kehr zum Start zurück',
+            [('takeoff', {'altitude_m': 10.0}, None), ('return_to_home', {}, None)]),
            ('starte auf 20 m und flieg dann 50 m nach Norden, danach lande',
             [('takeoff', {'altitude_m': 20.0}, None),
              ('goto', {'heading_deg': N, 'distance_m': 50.0}, None), ('land', {}, None)])],

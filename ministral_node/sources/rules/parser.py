@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -146,6 +147,11 @@ def detect_language(text: str) -> str:
 
 # ---- top level ----------------------------------------------------------------------------------
 
+# German separable verbs of returning close their clause with the particle ("kehre zur Basis
+# zurück"); the vocabulary has them with the particle beside the verb ("kehre zurück").
+_BRACKET = re.compile(r'\b(kehre?|kehrt|komme?|kommt)\b([^,;.:!?]*?)\s+(zurück|zurueck)\b'
+                      r'(?=\s*(?:$|[,;.:!?]|und\b|dann\b|danach\b))', re.IGNORECASE)
+
 def _analyse(text: Any, takeoff_altitude_m: float | None) -> RuleResult:
     if not isinstance(text, str):
         text = '' if text is None else str(text)
@@ -160,9 +166,13 @@ def _analyse(text: Any, takeoff_altitude_m: float | None) -> RuleResult:
     for lang, score in ranked:
         if first is not None and score == 0:
             break
-        result = _Parse(prepared, tokens, lang, takeoff_altitude_m).run()
+        read, read_tokens = prepared, tokens
+        if lang == 'de' and _BRACKET.search(prepared):
+            read = _BRACKET.sub(r'\1 \3\2', prepared)
+            read_tokens = tokenize(read[:MAX_COMMAND_CHARS])
+        result = _Parse(read, read_tokens, lang, takeoff_altitude_m).run()
         if result.reason in missions.MISSION_REASONS:
-            return _mission(prepared, tokens, lang, takeoff_altitude_m, result)
+            return _mission(read, read_tokens, lang, takeoff_altitude_m, result)
         if result.reason != 'unknown':
             return result
         first = first or result
