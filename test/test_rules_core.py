@@ -204,3 +204,18 @@ def test_the_rule_parser_imports_no_ros():
             'sys.exit(any(m.split(".")[0] in ("rclpy", "rosidl_runtime_py") '
             'for m in sys.modules))')
     assert subprocess.run([sys.executable, '-c', code], check=False).returncode == 0
+
+
+@pytest.mark.parametrize('command, language', [
+    ('Do a barrel roll', 'en'), ('do a flip now', 'en'), ('fais un tonneau', 'fr'),
+    ('mach einen Salto', 'de'), ('flieg einen Looping', 'de'), ('haz un rizo', 'es'),
+    ('fai una capriola', 'it')])
+def test_aerobatics_are_refused_with_the_reason_in_the_operators_language(command, language):
+    result = analyse(command)
+    assert (result.proposal.action, result.language) == ('reject', language)
+    assert result.proposal.params == {'reason': MESSAGES['stunt'][language]}
+
+
+def test_a_flip_only_when_it_is_the_manoeuvre():
+    assert analyse("don't do a flip").proposal.action == 'clarify'  # negations ask back
+    assert analyse('take a photo of the flip-flops').proposal.action == 'capture_photo'

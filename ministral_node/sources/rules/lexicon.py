@@ -12,8 +12,8 @@ only as a command, `est` is east only in "vers l'est").
 
 Kinds: intent (an action verb), change (up/down/faster/slower...), dir, compass, rotdir,
 kw (a noun naming a parameter), home, to (a preposition meaning an absolute value), more,
-neg, cond, seq, and, q (question word), capab, scene, glue (articles, prepositions, polite
-words: allowed anywhere, kept inside target labels).
+neg, cond, seq, and, q (question word), capab, scene, stunt (an aerobatic manoeuvre), glue
+(articles, prepositions, polite words: allowed anywhere, kept inside target labels).
 """
 
 from __future__ import annotations
@@ -408,6 +408,15 @@ VOCAB: dict[str, dict[str, str]] = {
               '|comandos|ayuda|ayúdame',
         'it': 'cosa sai fare|cosa puoi fare|che cosa sai fare|che cosa puoi fare'
               '|che sai fare|che puoi fare|quali comandi|comandi|aiuto|aiutami',
+    },
+    'stunt': {
+        'all': 'looping|loopings',
+        'en': 'barrel roll|barrel rolls|a flip|flips|backflip|front flip|loop the loop'
+              '|loop-the-loop|somersault|aerobatics|stunt|stunts',
+        'fr': 'tonneau|tonneaux|salto|saltos|vrille|acrobatie|acrobaties|figure acrobatique',
+        'de': 'rolle|fassrolle|salto|überschlag|kunstflug|kunststück|kunststücke',
+        'es': 'tonel|voltereta|volteretas|rizo|acrobacia|acrobacias|pirueta|piruetas',
+        'it': 'tonneau|capriola|capriole|acrobazia|acrobazie|giravolta|piroetta',
     },
     'scene': {
         'en': 'see|sees|seeing|visible|describe|look like|in view|is there|are there'

@@ -236,6 +236,13 @@ MESSAGES: dict[str, dict[str, str]] = {
               'obiettivo, salire, scendere, impostare la velocità, girare, orbitare, '
               'seguire, cercare, scattare foto, fermarsi.',
     },
+    'stunt': {
+        'en': 'Aerobatic manoeuvres are not supported.',
+        'fr': 'Les figures acrobatiques ne sont pas prises en charge.',
+        'de': 'Kunstflugmanöver werden nicht unterstützt.',
+        'es': 'Las maniobras acrobáticas no están admitidas.',
+        'it': 'Le manovre acrobatiche non sono supportate.',
+    },
     'scene': {
         'en': 'I cannot see: questions about the scene need the vision model, which the rule '
               'parser does not have. Ask again when the onboard or remote model is running.',

@@ -433,6 +433,8 @@ class _Parse:
                 return self._stop(), 'parsed'
         if self._any('neg'):
             self.fail('negation', 'negation')
+        if self._any('stunt'):
+            return reject(message('stunt', self.lang), f'aerobatics [{self.lang}]'), 'stunt'
         if self._any('cond'):
             self.fail('conditional', 'conditional')
         first = next((it for it in self.items if it.kind not in _QUIET - {'q'}), None)
