@@ -63,3 +63,41 @@ def test_the_simulation_waits_for_a_node_clock_that_trails_it(caplog):
     on_time, stuck = _Node('on_time', 10.0), _Node('stuck', 3.0)
     assert sim._lockstep([on_time, stuck], 10.0, lag_s=0.1, timeout_s=0.05) == [on_time]
     assert 'stuck: its clock stays behind the simulation (3.00 s at t=10.00 s)' in caplog.text
+
+
+class _LandedSim:
+    """A simulator whose vehicle stays on the ground; 0.5 s per step."""
+
+    step_s = 0.5
+
+    def __init__(self) -> None:
+        self.t = 0.0
+        self.vehicle = SimpleNamespace(mode='landed')
+        self.trace = SimpleNamespace(sent=[])
+        self.faults = SimpleNamespace(first=lambda kind: None)
+
+
+def test_a_flight_lasts_until_the_vehicle_has_had_time_to_act_on_a_late_decision():
+    landed = _LandedSim()
+
+    class Operator:
+        decisions: list[dict] = []
+
+        def send(self, text: str) -> None:
+            pass
+
+    operator = Operator()
+
+    def advance(steps: int) -> None:
+        landed.t += steps * landed.step_s
+        if landed.t >= 8.0 and not operator.decisions:  # a slow decision, after 7 s
+            operator.decisions.append({'t': landed.t})
+
+    scenario = SimpleNamespace(duration_s=60.0, speed=0.0,
+                               commands=[SimpleNamespace(at=1.0, text='take off')])
+    flight = sim.Flight(scenario, ['rules'], {}, SimpleNamespace(speed=0.0))
+    flight._fly(landed, SimpleNamespace(advance=advance), operator, [])
+    # Landed and quiet since t=0, but the decision came at t=8: the flight goes on for the
+    # settling time after it, so the vehicle can start what it was told.
+    assert landed.t >= 8.0 + sim.SETTLE_S
+    assert landed.t < 60.0

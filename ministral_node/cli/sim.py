@@ -210,6 +210,8 @@ class Flight:
             if not commands and sim.t >= last + SETTLE_S and landed_since is not None and \
                     sim.t - landed_since >= SETTLE_S and \
                     len(operator.decisions) >= len(scenario.commands) and \
+                    (not operator.decisions or
+                     sim.t - operator.decisions[-1]['t'] >= SETTLE_S) and \
                     self._failsafe_done(sim):
                 break
         return time.perf_counter() - began

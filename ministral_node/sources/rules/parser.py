@@ -152,6 +152,7 @@ def detect_language(text: str) -> str:
 _BRACKET = re.compile(r'\b(kehre?|kehrt|komme?|kommt)\b([^,;.:!?]*?)\s+(zurück|zurueck)\b'
                       r'(?=\s*(?:$|[,;.:!?]|und\b|dann\b|danach\b))', re.IGNORECASE)
 
+
 def _analyse(text: Any, takeoff_altitude_m: float | None) -> RuleResult:
     if not isinstance(text, str):
         text = '' if text is None else str(text)
