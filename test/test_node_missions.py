@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+from types import SimpleNamespace
 
 import pytest
 from geometry_msgs.msg import PoseStamped
@@ -157,3 +158,28 @@ def test_a_new_command_preempts_the_running_mission(flight):
                            for m in vehicle.missions), 30, 'the mission preempted')
     assert stop['action'] == 'hold'
     assert vehicle.vehicle.position[1] < 99.0  # it did not fly the rest of the leg
+
+
+def test_finishing_after_ctrl_c_publishes_nothing_and_ends_the_loop(capsys):
+    """Ctrl-C shuts the middleware down before the entry point's `finish`: the mission's abort
+    cannot be published any more and must not fail trying (it used to log an RCLError)."""
+    import rclpy
+
+    from ministral_node.decision_loop import FINALIZED
+
+    h = Harness(MinistralNode, {'execute_missions': True})
+    try:
+        assert h.command('take off to 10 m')['action'] == 'takeoff'
+        h.executor.shutdown(timeout_sec=5)
+        h._spinner.join(timeout=5)
+        rclpy.shutdown(context=h.context)
+        warnings: list[str] = []
+        real = h.node.get_logger()
+        h.node.get_logger = lambda: SimpleNamespace(warning=warnings.append, info=real.info,
+                                                    error=real.error)
+        h.node.finish()
+        assert warnings == []
+        assert h.node.loop.state == FINALIZED
+    finally:
+        h.node.destroy_node()
+        h.client.destroy_node()

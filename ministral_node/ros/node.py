@@ -14,6 +14,7 @@ import functools
 import json
 import logging
 import math
+import sys
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -141,6 +142,7 @@ class MinistralNode(LifecycleNode):
                  **kwargs: Any) -> None:
         super().__init__(node_name, **kwargs)
         self._log_handler = RosLogHandler(self.get_logger())
+        self._offline = False  # the middleware is gone (finish after Ctrl-C): publish nothing
         logging.getLogger('ministral_node').addHandler(self._log_handler)
         logging.getLogger('ministral_node').setLevel(logging.INFO)
         self._parameter_problems = self._declare_parameters()
@@ -312,7 +314,10 @@ class MinistralNode(LifecycleNode):
 
     def finish(self) -> None:
         """Stop for good outside the lifecycle (the process exits, e.g. on Ctrl-C): answer
-        what still waits while the middleware can, free the models, close the recording."""
+        what still waits while the middleware can, free the models, close the recording.
+        After Ctrl-C the middleware is already gone: the last outputs (a mission's abort) are
+        then only recorded, and a decision still owed is logged to the terminal."""
+        self._offline = not self.context.ok()
         if self.loop is not None:
             try:
                 self.loop.shutdown()
@@ -502,10 +507,10 @@ class MinistralNode(LifecycleNode):
             pose.pose.position.z = float(point.z)
             pose.pose.orientation.z = math.sin(float(point.yaw) / 2.0)
             pose.pose.orientation.w = math.cos(float(point.yaw) / 2.0)
-            self._setpoint_pub.publish(pose)
+            self._send(self._setpoint_pub, pose)
         if self._vehicle_command_pub is not None:
             for command in out.commands:
-                self._vehicle_command_pub.publish(String(data=json.dumps(command)))
+                self._send(self._vehicle_command_pub, String(data=json.dumps(command)))
                 log.info('vehicle command %s', json.dumps(command))
         if self._mission_pub is not None:
             for status in out.statuses:
@@ -518,8 +523,13 @@ class MinistralNode(LifecycleNode):
 
     def _publish_mission(self, status: dict) -> None:
         message = String(data=json.dumps(status))
-        self._mission_pub.publish(message)
+        self._send(self._mission_pub, message)
         self._record('mission', 'std_msgs/msg/String', message)
+
+    def _send(self, publisher: Any, message: Any) -> None:
+        """Publish, unless the middleware is gone (`finish` after Ctrl-C)."""
+        if not self._offline:
+            publisher.publish(message)
 
     def _supervise(self) -> None:
         camera, loop = self._camera_sub, self.loop
@@ -542,8 +552,12 @@ class MinistralNode(LifecycleNode):
             self.get_logger().warning(f'decision not published (node unconfigured): {summary}')
             return
         message = String(data=to_json(decision))
-        publisher.publish(message)
         self._record('decision', 'std_msgs/msg/String', message)
+        if self._offline:  # nobody can hear it now; the terminal still says it
+            print(f'ministral-node: decision not published (middleware gone): {summary}',
+                  file=sys.stderr)
+            return
+        publisher.publish(message)
         self._publish_annotation(decision)
         log.info('decision %s', summary)
 
