@@ -183,8 +183,8 @@ class Recorder:
         self._queue: queue.Queue = queue.Queue(maxsize=max(1, settings.queue_depth))
         self._lock = threading.Lock()
         self._last_image: dict[str, float] = {}
-        self._held: dict[str, _Item] = {}
-        self._newest: dict[str, _Item] = {}  # per camera topic, held or not
+        self._newest: dict[str, _Item] = {}  # per camera topic, held back or not
+        self._held: set[str] = set()  # topics whose newest frame was held back by the rate
         self._images_queued = 0
         self._thread: threading.Thread | None = None
         self._running = False
@@ -248,7 +248,7 @@ class Recorder:
             with self._lock:
                 self.stats.throttled -= len(self._held)
                 held, newest = self._held, list(self._newest.values())
-                self._held, self._newest = {}, {}
+                self._held, self._newest = set(), {}
             for frame in newest:  # a compressed frame already queued is there as it came
                 if frame.msgtype == IMAGE or frame.topic in held:
                     self._put(replace(frame, lossless=frame.msgtype == IMAGE))
@@ -277,11 +277,11 @@ class Recorder:
             self._newest[item.topic] = item
             last = self._last_image.get(item.topic)
             if last is not None and now - last < 1.0 / rate:
-                self._held[item.topic] = item
+                self._held.add(item.topic)
                 self.stats.throttled += 1
                 return False
             self._last_image[item.topic] = now
-            self._held.pop(item.topic, None)
+            self._held.discard(item.topic)
         return self._put(item)
 
     def _put(self, item: _Item) -> bool:

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ministral_node.decision import Proposal, Target, mission, targets_of
+from ministral_node.sources.rules.messages import MESSAGES
 from ministral_node.training import commands, scenes, writing
 from ministral_node.training.commands import LANGUAGES, Template
 
@@ -106,10 +107,11 @@ RATIONALES = {
            'mission': 'Passi in ordine.', 'negation': 'Solo cosa non fare.',
            'offtopic': 'Non è un comando di volo.'},
 }
+# The free-text params per intent (aerobatics refused in the rule parser's own words).
 TEXTS = {
     'en': {'capabilities': 'I can take off, land, hold, return home, move, change altitude, '
                            'speed or heading, orbit, follow, search and take photos.',
-           'stunt': 'Aerobatic manoeuvres are not supported.',
+           'stunt': MESSAGES['stunt']['en'],
            'vague_climb': 'To what altitude, or by how many metres?',
            'vague_takeoff': 'To what altitude should I take off?',
            'negation': 'What should I do instead?', 'offtopic': 'Not a drone command.',
@@ -117,7 +119,7 @@ TEXTS = {
     'fr': {'capabilities': 'Je sais décoller, atterrir, attendre, rentrer, me déplacer, changer '
                            'd\'altitude, de vitesse ou de cap, orbiter, suivre, chercher et '
                            'photographier.',
-           'stunt': 'Les figures acrobatiques ne sont pas prises en charge.',
+           'stunt': MESSAGES['stunt']['fr'],
            'vague_climb': 'À quelle altitude, ou de combien de mètres ?',
            'vague_takeoff': 'À quelle altitude dois-je décoller ?',
            'negation': 'Que dois-je faire à la place ?',
@@ -125,14 +127,14 @@ TEXTS = {
            'nonsense': 'Je n\'ai pas compris. Que dois-je faire ?'},
     'de': {'capabilities': 'Ich kann starten, landen, warten, heimkehren, mich bewegen, Höhe, '
                            'Tempo oder Kurs ändern, kreisen, folgen, suchen und fotografieren.',
-           'stunt': 'Kunstflugmanöver werden nicht unterstützt.',
+           'stunt': MESSAGES['stunt']['de'],
            'vague_climb': 'Auf welche Höhe oder um wie viele Meter?',
            'vague_takeoff': 'Auf welche Höhe soll ich starten?',
            'negation': 'Was soll ich stattdessen tun?', 'offtopic': 'Kein Drohnenbefehl.',
            'nonsense': 'Das habe ich nicht verstanden. Was soll ich tun?'},
     'es': {'capabilities': 'Sé despegar, aterrizar, esperar, volver, moverme, cambiar altitud, '
                            'velocidad o rumbo, orbitar, seguir, buscar y tomar fotos.',
-           'stunt': 'Las maniobras acrobáticas no están admitidas.',
+           'stunt': MESSAGES['stunt']['es'],
            'vague_climb': '¿A qué altitud, o cuántos metros?',
            'vague_takeoff': '¿A qué altitud debo despegar?',
            'negation': '¿Qué debo hacer en su lugar?',
@@ -140,7 +142,7 @@ TEXTS = {
            'nonsense': 'No lo he entendido. ¿Qué debo hacer?'},
     'it': {'capabilities': 'So decollare, atterrare, attendere, rientrare, spostarmi, cambiare '
                            'quota, velocità o rotta, orbitare, seguire, cercare e fotografare.',
-           'stunt': 'Le manovre acrobatiche non sono supportate.',
+           'stunt': MESSAGES['stunt']['it'],
            'vague_climb': 'A quale quota, o di quanti metri?',
            'vague_takeoff': 'A quale quota devo decollare?',
            'negation': 'Cosa devo fare invece?', 'offtopic': 'Non è un comando per il drone.',

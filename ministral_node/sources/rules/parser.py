@@ -167,10 +167,8 @@ def _analyse(text: Any, takeoff_altitude_m: float | None) -> RuleResult:
     for lang, score in ranked:
         if first is not None and score == 0:
             break
-        read, read_tokens = prepared, tokens
-        if lang == 'de' and _BRACKET.search(prepared):
-            read = _BRACKET.sub(r'\1 \3\2', prepared)
-            read_tokens = tokenize(read[:MAX_COMMAND_CHARS])
+        read = _BRACKET.sub(r'\1 \3\2', prepared) if lang == 'de' else prepared
+        read_tokens = tokens if read == prepared else tokenize(read[:MAX_COMMAND_CHARS])
         result = _Parse(read, read_tokens, lang, takeoff_altitude_m).run()
         if result.reason in missions.MISSION_REASONS:
             return _mission(read, read_tokens, lang, takeoff_altitude_m, result)
