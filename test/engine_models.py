@@ -30,6 +30,17 @@ def model(name: str) -> Path:
     return build(_ROOT / name, options)
 
 
+@cache
+def optimized(name: str) -> Path:
+    """A copy of test model `name` with the `ministral-optimize` variant of its q4 decoder
+    (last-position logits and fused attention)."""
+    from ministral_node.tools import optimize
+
+    root = Path(shutil.copytree(model(name), _ROOT / f'{name}-optimized'))
+    assert optimize.main([str(root), '--variant', 'q4']) == 0
+    return root
+
+
 def copy_model(name: str, dest: Path) -> Path:
     """A private copy of a test model that a test may break."""
     return Path(shutil.copytree(model(name), dest / name))

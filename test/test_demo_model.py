@@ -112,3 +112,39 @@ def test_the_shipped_config_decides_the_demo_scene_with_the_demo_model(capsys, t
     assert decision['frame']['width'] == 640
     assert decision['confidence_detail']['fields']['target.box'] < 0.05
     assert any(note.startswith('target box dropped') for note in decision['notes'])
+
+
+def test_the_demo_model_optimized_decides_exactly_as_shipped(tmp_path):
+    """`ministral-optimize` on a real torch export (the demo model): its attention fuses, the
+    engine runs it in place, and every decision of a held-out sample is the same (its
+    measured confidence within 0.005)."""
+    import shutil
+
+    from ministral_node import parameters
+    from ministral_node.engine.decoder import InPlaceDecoder
+    from ministral_node.sources.onboard import OnboardDecider
+    from ministral_node.timing import Cancellation
+    from ministral_node.tools import optimize
+    from ministral_node.training.encoding import request_for
+
+    shipped = resolve_model_dir(DEMO_MODEL)
+    optimized = shutil.copytree(shipped, tmp_path / 'demo')
+    assert optimize.main([str(optimized)]) == 0
+    examples = heldout_examples(30, seed=5)
+    decided = {}
+    for directory in (shipped, optimized):
+        decider = OnboardDecider.from_params(parameters.validate({
+            **parameters.defaults(), 'model_dir': str(directory),
+            'execution_providers': ['cpu'], 'temperature': 0.0}))
+        decider.load()
+        try:
+            assert isinstance(decider.engine.decoder, InPlaceDecoder) == (
+                directory == optimized)
+            decided[directory] = [decider.decide(request_for(e), Cancellation()).to_dict()
+                                  for e in examples]
+        finally:
+            decider.close()
+    # The confidence is measured from token probabilities, which move in the third digit.
+    confidences = {d: [p.pop('confidence') for p in decided[d]] for d in decided}
+    assert decided[optimized] == decided[shipped]
+    assert confidences[optimized] == pytest.approx(confidences[shipped], abs=5e-3)

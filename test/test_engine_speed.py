@@ -9,9 +9,10 @@ import sys
 from dataclasses import replace
 
 import numpy as np
+import onnx
 import onnxruntime as ort
 import pytest
-from engine_models import copy_model, model
+from engine_models import copy_model, model, optimized
 from onnx import TensorProto, helper, numpy_helper
 
 from ministral_node.cli import bench
@@ -22,7 +23,8 @@ from ministral_node.engine import (
     memory,
     model_files,
 )
-from ministral_node.tools import optimize
+from ministral_node.engine.decoder import Decoder, InPlaceDecoder
+from ministral_node.tools import attention_fusion, optimize
 
 SYSTEM = 'You fly a drone.'
 IMAGE = np.random.default_rng(0).integers(0, 256, size=(60, 90, 3), dtype=np.uint8)
@@ -158,9 +160,20 @@ def test_a_variant_made_from_another_file_is_ignored(tmp_path):
 
 def test_a_decoder_that_already_keeps_logits_is_left_alone(tmp_path, capsys):
     root = copy_model('random_keep', tmp_path)
-    assert optimize.main([str(root)]) == 0
+    assert optimize.main([str(root), '--no-fuse-attention']) == 0
     assert 'nothing to do' in capsys.readouterr().out
     assert not list((root / 'onnx').glob('*.opt.*'))
+
+
+def test_a_decoder_that_already_keeps_logits_gets_only_the_fused_attention(tmp_path, capsys):
+    root = copy_model('random_keep', tmp_path)
+    assert optimize.main([str(root)]) == 0
+    out = capsys.readouterr().out
+    assert 'q4.opt.onnx: fused attention;' in out and 'q4f16.opt.onnx: fused attention;' in out
+    for variant, tolerance in (('q4', 1e-4), ('q4f16', 2e-2)):  # float16 rounds differently
+        record = json.loads((root / 'onnx' / f'decoder_model_merged_{variant}.opt.json')
+                            .read_text())
+        assert list(record['edits']) == ['fused attention'] and record['tolerance'] == tolerance
 
 
 def test_a_failed_check_leaves_nothing_behind(tmp_path, monkeypatch, capsys):
@@ -219,6 +232,173 @@ def test_the_edit_follows_the_logits_into_both_branches_of_a_merged_export():
 def test_logits_not_made_by_a_projection_are_refused():
     with pytest.raises(optimize.OptimizeError, match='Softmax'):
         optimize.last_logits_graph(_if_model('Softmax'))
+
+
+# Fused attention, KV cache in place ----------------------------------------------------------
+
+def _graph(root, name='decoder_model_merged_q4'):
+    return onnx.load(str(root / 'onnx' / f'{name}.onnx'))
+
+
+def _in_place_and_ping_pong():
+    """The fused test model run in place, and the same session run by the ping-pong decoder
+    (the reference: same graph, so results must be identical)."""
+    engine = _engine(optimized('random'))
+    return engine, Decoder(engine.decoder.session, engine.decoder.layout)
+
+
+def _assert_same_cache(cache, expected):
+    assert cache.length == expected.length
+    for layer in range(len(expected.tensors)):
+        for x, y in zip(cache.layer(layer), expected.layer(layer)):
+            np.testing.assert_array_equal(x, y)
+
+
+def test_each_layers_attention_becomes_one_node_and_the_engine_runs_it_in_place():
+    root = optimized('random')
+    graph = _graph(root, 'decoder_model_merged_q4.opt').graph
+    ops = [node.op_type for node in graph.node]
+    layers = sum(1 for i in graph.input if i.name.endswith('.key'))
+    assert ops.count('GroupQueryAttention') == layers and 'Softmax' not in ops
+    assert {o.name for o in graph.output} == {o.name for o in _graph(root).graph.output}
+    record = json.loads((root / 'onnx' / 'decoder_model_merged_q4.opt.json').read_text())
+    assert list(record['edits']) == ['last-position logits', 'fused attention']
+    engine = _engine(root)
+    assert engine.files.decoder_edits == ('last-position logits', 'fused attention')
+    assert type(engine.decoder) is InPlaceDecoder
+    assert type(_engine(root, kv_in_place=False).decoder) is Decoder
+    options = GenerationOptions(max_new_tokens=12, temperature=1.0, seed=9)
+    plain = _engine(model('random'))
+    assert engine.generate(SYSTEM, 'land', IMAGE, options).token_ids == \
+        plain.generate(SYSTEM, 'land', IMAGE, options).token_ids
+
+
+def test_in_place_decoding_writes_one_buffer_and_copies_nothing():
+    engine, reference = _in_place_and_ping_pong()
+    prompt = engine.embed(np.array([[1, 17, 40, 41, 42, 18, 3]]))
+    (a, cache), (b, expected) = (d.run(prompt, d.empty_cache())
+                                 for d in (engine.decoder, reference))
+    first = cache.tensors[0][0].data_ptr()
+    for token in range(40):
+        feed = engine.embed(np.array([[50 + token, 90] if token % 5 == 0 else [50 + token]]))
+        a, cache = engine.decoder.run(feed, cache)
+        b, expected = reference.run(feed, expected)
+        np.testing.assert_array_equal(a, b)
+    _assert_same_cache(cache, expected)
+    assert cache.tensors[0][0].data_ptr() == first  # every step wrote the same buffer
+    assert cache.tensors[0][0].shape()[2] == 512 > cache.length  # room to grow
+    pool = engine.decoder.pool
+    assert (len(pool.slots), pool.allocations, engine.decoder.copies) == (1, 1, 0)
+
+
+def test_a_second_continuation_of_a_kept_prefix_is_copied_only_while_the_first_lives():
+    engine, reference = _in_place_and_ping_pong()
+    decoder = engine.decoder
+    prefix = engine.embed(np.array([[1, 17, 40, 18, 3]]))
+    kept = decoder.run(prefix, decoder.empty_cache())[1]
+    kept_reference = reference.run(prefix, reference.empty_cache())[1]
+
+    def both(ids, start, start_reference):
+        feed = engine.embed(np.array([ids]))
+        got, want = decoder.run(feed, start), reference.run(feed, start_reference)
+        np.testing.assert_array_equal(got[0], want[0])
+        return got[1], want[1]
+
+    first, first_reference = both([60, 61, 62], kept, kept_reference)
+    assert decoder.copies == 0  # written after the prefix, in its buffer
+    second, second_reference = both([70], kept, kept_reference)  # `first` still alive: copy
+    assert decoder.copies == 1
+    assert second.tensors[0][0].data_ptr() != first.tensors[0][0].data_ptr()
+    _assert_same_cache(first, first_reference)  # untouched by the second continuation
+    _assert_same_cache(second, second_reference)
+    _assert_same_cache(kept, kept_reference)
+    del first, second
+    third, third_reference = both([80, 81], kept, kept_reference)
+    assert decoder.copies == 1  # the earlier continuations are gone: in place again
+    assert third.tensors[0][0].data_ptr() == kept.tensors[0][0].data_ptr()
+    _assert_same_cache(third, third_reference)
+
+
+def test_a_copy_goes_to_a_buffer_outside_the_pool_when_every_slot_is_pinned():
+    engine, reference = _in_place_and_ping_pong()
+    decoder = InPlaceDecoder(engine.decoder.session, engine.decoder.layout, max_kv_slots=1)
+    prefix = engine.embed(np.array([[1, 17, 40, 18, 3]]))
+    kept = decoder.run(prefix, decoder.empty_cache())[1]
+    first = decoder.run(engine.embed(np.array([[60]])), kept)[1]
+    second = decoder.run(engine.embed(np.array([[70]])), kept)[1]
+    assert len(decoder.pool.slots) == 1 and decoder.copies == 1
+    expected = reference.run(prefix, reference.empty_cache())[1]
+    for cache, token in ((first, 60), (second, 70)):
+        _assert_same_cache(cache, reference.run(engine.embed(np.array([[token]])), expected)[1])
+
+
+def test_a_cache_that_outgrows_its_buffer_moves_to_a_larger_one():
+    engine, reference = _in_place_and_ping_pong()
+    rng = np.random.default_rng(3)
+    first, more = (engine.embed(rng.integers(5, 200, size=(1, n))) for n in (300, 500))
+    cache = engine.decoder.run(first, engine.decoder.empty_cache())[1]
+    expected = reference.run(first, reference.empty_cache())[1]
+    assert cache.tensors[0][0].shape()[2] == 768
+    a, cache = engine.decoder.run(more, cache)
+    b, expected = reference.run(more, expected)
+    np.testing.assert_array_equal(a, b)
+    _assert_same_cache(cache, expected)
+    assert engine.decoder.copies == 1 and cache.tensors[0][0].shape()[2] == 1280  # 800 + room
+
+
+def test_the_check_allows_up_to_twice_the_originals_own_noise_floor():
+    def check(diff, floor, argmax=True):
+        return optimize.Check(13, diff, diff, diff, argmax, floor, floor).passed(1e-4)
+
+    assert check(1e-4, 0.0) and not check(1.1e-4, 0.0)
+    assert check(3.9e-4, 2e-4) and not check(4.1e-4, 2e-4)
+    assert not check(0.0, 0.0, argmax=False)
+
+
+def _softcapped(model_proto):
+    """The graph with a Tanh between layer 0's attention scores and its Softmax."""
+    graph = model_proto.graph
+    softmax = next(node for node in graph.node if node.op_type == 'Softmax')
+    graph.node.insert(list(graph.node).index(softmax),
+                      helper.make_node('Tanh', [softmax.input[0]], ['capped'], name='cap'))
+    softmax.input[0] = 'capped'
+    return model_proto
+
+
+def test_the_fusion_refuses_attention_it_does_not_understand_and_leaves_the_graph_alone():
+    root = model('random')
+    config = json.loads((root / 'config.json').read_text())['text_config']
+    heads = optimize.heads_of(_graph(root), config)
+    capped = _softcapped(_graph(root))
+    before = capped.SerializeToString()
+    with pytest.raises(attention_fusion.FusionError, match='Tanh node'):
+        attention_fusion.fuse_attention(capped, heads)
+    assert capped.SerializeToString() == before
+    with pytest.raises(attention_fusion.FusionError, match="no 'mask'"):
+        attention_fusion.fuse_attention(_graph(root), heads, mask='mask')
+    fused = _graph(root)
+    attention_fusion.fuse_attention(fused, heads)
+    with pytest.raises(attention_fusion.FusionError, match='already fuses'):
+        attention_fusion.fuse_attention(fused, heads)
+
+
+def test_a_fused_variant_that_fails_its_check_is_kept_without_the_fusion(
+        tmp_path, monkeypatch, capsys):
+    root = copy_model('random', tmp_path)
+    real_check = optimize.check
+
+    def strict(*args, in_place=False, **kwargs):
+        result = real_check(*args, in_place=in_place, **kwargs)
+        return replace(result, same_argmax=False) if in_place else result
+
+    monkeypatch.setattr(optimize, 'check', strict)
+    assert optimize.main([str(root), '--variant', 'q4']) == 0
+    out = capsys.readouterr().out
+    assert 'q4.opt.onnx: last-position logits;' in out
+    assert 'attention not fused: the fused graph failed the check' in out
+    engine = _engine(root)
+    assert engine.files.decoder_edits == ('last-position logits',)
+    assert type(engine.decoder) is Decoder
 
 
 # Image features per frame --------------------------------------------------------------------

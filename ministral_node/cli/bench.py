@@ -104,17 +104,22 @@ def synthetic_model(preset: str, cache_dir: Path) -> Path:
     from ministral_node.tools.optimize import optimize
 
     out = cache_dir / f'synthetic-{preset}'
-    if (out / COMPLETE_MARK).is_file():
-        return out
-    print(f'building synthetic {preset} model in {out} (once) ...', file=sys.stderr, flush=True)
     began = time.monotonic()
-    build(out, BuildOptions(preset=preset, fp16_decoder=False,
-                            tokenizer_words=(system_prompt(),)))
-    # As a user would after fetching an export: the last-position-logits variant, checked.
+    if not (out / COMPLETE_MARK).is_file():
+        print(f'building synthetic {preset} model in {out} (once) ...', file=sys.stderr,
+              flush=True)
+        build(out, BuildOptions(preset=preset, fp16_decoder=False,
+                                tokenizer_words=(system_prompt(),)))
+    # As a user would after fetching an export: `ministral-optimize`'s checked variant (made
+    # again when an older version of the tool made it with fewer edits).
     files = model_files.locate(out, optimized=False)
-    optimize(files.decoder, files.text_config)
-    (out / COMPLETE_MARK).write_text('ok\n')
-    print(f'built in {time.monotonic() - began:.0f} s', file=sys.stderr, flush=True)
+    made = model_files.optimized_variant(files.decoder)
+    if made is None or model_files.FUSED_ATTENTION not in made[1]:
+        print('optimizing the decoder ...', file=sys.stderr, flush=True)
+        optimize(files.decoder, files.text_config)
+    if not (out / COMPLETE_MARK).is_file():
+        (out / COMPLETE_MARK).write_text('ok\n')
+        print(f'built in {time.monotonic() - began:.0f} s', file=sys.stderr, flush=True)
     return out
 
 
@@ -259,6 +264,8 @@ def run_config(model_dir: Path, name: str, args: argparse.Namespace) -> dict[str
                provider=engine.identity().provider,
                layers=engine.sessions.decoder_layout.num_layers,
                decoder_file=engine.files.decoder.name,
+               decoder_edits=list(engine.files.decoder_edits),
+               kv_cache=type(engine.decoder).__name__,
                last_logits_only=engine.sessions.decoder_layout.logits_to_keep_name is not None)
     system = system_prompt()
     frame = camera_frame()
@@ -535,7 +542,8 @@ def report(table: Table, runs: dict[str, dict[str, Any]], genai: dict[str, Any] 
 
     current = runs['current']
     row('load (sessions + grammar)', lambda r: r['load_s'], _s,
-        f'{current.get("decoder_file", "")}, {current.get("provider", "")}, '
+        f'{current.get("decoder_file", "")} ({", ".join(current.get("decoder_edits", []))}), '
+        f'{current.get("kv_cache", "")}, {current.get("provider", "")}, '
         f'{current.get("layers", "")} layers')
     row('RSS after load', lambda r: r['rss_after_load_mib'], _mib,
         'current: anonymous {:.0f} + file-backed {:.0f} MiB, {:.0f} MiB given back'.format(

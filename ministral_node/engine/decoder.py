@@ -9,6 +9,11 @@ otherwise make a new, longer tensor every step). The attention mask and position
 of buffers grown on demand, and the logits are written into a reused host buffer. Past tensors
 are never written to, so a `KVCache` can be kept and reused (the prefix cache) while later
 steps extend it: a kept cache pins its slot.
+
+A decoder whose attention is `GroupQueryAttention` (`ministral-optimize`'s fused variant) is
+run by `InPlaceDecoder` instead: past and present are the same buffer, the operator appends
+the new positions in place, and nothing is copied step after step; a cache only pins the
+positions it covers (see `InPlaceDecoder`).
 """
 
 from __future__ import annotations
@@ -48,8 +53,9 @@ def session_device(session: ort.InferenceSession) -> tuple[str, int]:
 @dataclass(frozen=True)
 class KVCache:
     """Past keys and values per layer, covering `length` positions: OrtValues on the session's
-    device (`Decoder`) or host numpy arrays (`HostDecoder`). Never mutated: a run makes new
-    present tensors."""
+    device (`Decoder`) or host numpy arrays (`HostDecoder`). The positions it covers are never
+    written again: a run makes new present tensors, or (`InPlaceDecoder`) writes after them in
+    buffers that may hold more positions than `length`."""
 
     tensors: tuple[tuple[ort.OrtValue | np.ndarray, ort.OrtValue | np.ndarray], ...]
     length: int
@@ -57,45 +63,62 @@ class KVCache:
 
     def layer(self, index: int) -> tuple[np.ndarray, np.ndarray]:
         """(key, value) of one layer as host numpy copies (for tests and inspection)."""
-        return tuple(np.array(t if isinstance(t, np.ndarray) else t.numpy())  # type: ignore
+        return tuple(_host(t)[:, :, :self.length].copy()  # type: ignore[misc]
                      for t in self.tensors[index])
 
     @property
     def nbytes(self) -> int:
-        """Bytes the cache holds on its device."""
+        """Bytes of the positions the cache covers (its buffers may have room for more)."""
         total = 0
         for pair in self.tensors:
             for t in pair:
-                if isinstance(t, np.ndarray):
-                    total += t.nbytes
-                else:
-                    itemsize = np.dtype(ORT_DTYPES[t.data_type()]).itemsize
-                    total += int(np.prod(t.shape())) * itemsize
+                shape, dtype = (t.shape, t.dtype) if isinstance(t, np.ndarray) else (
+                    t.shape(), ORT_DTYPES[t.data_type()])
+                total += shape[0] * shape[1] * self.length * shape[3] * np.dtype(dtype).itemsize
         return total
+
+
+def _host(tensor: ort.OrtValue | np.ndarray) -> np.ndarray:
+    return tensor if isinstance(tensor, np.ndarray) else tensor.numpy()
 
 
 KV_CAPACITY_STEP = 256  # positions a pool slot grows by
 
 
 class _Lease:
-    """Held by every cache written into a slot; the slot is free again once it is gone. It
-    keeps the slot's buffers alive as long as the cache lives, whatever the pool does."""
+    """Held by every cache written into a slot; the slot is free again once every lease is
+    gone. It keeps the slot's buffers alive as long as the cache lives, whatever the pool
+    does, and says which slot and how many positions the cache covers."""
 
-    __slots__ = ('__weakref__', 'buffers')
+    __slots__ = ('__weakref__', 'buffers', 'length', 'slot')
 
-    def __init__(self, buffers: list) -> None:
-        self.buffers = buffers
+    def __init__(self, slot: _Slot, length: int) -> None:
+        self.buffers = slot.buffers
+        self.slot = slot
+        self.length = length
 
 
 class _Slot:
     def __init__(self) -> None:
         self.capacity = 0
         self.buffers: list[tuple[ort.OrtValue, ort.OrtValue]] = []
-        self.lease: weakref.ref | None = None
+        self.leases: list[weakref.ref] = []
+
+    def live(self) -> list[_Lease]:
+        """The leases of caches still alive (the dead ones are forgotten)."""
+        alive = [lease for ref in self.leases if (lease := ref()) is not None]
+        self.leases = [weakref.ref(lease) for lease in alive]
+        return alive
 
     @property
     def free(self) -> bool:
-        return self.lease is None or self.lease() is None
+        return not self.live()
+
+    def lease(self, length: int) -> _Lease:
+        """A new lease for a cache of `length` positions written into this slot."""
+        lease = _Lease(self, length)
+        self.leases.append(weakref.ref(lease))
+        return lease
 
 
 class KVPool:
@@ -121,8 +144,9 @@ class KVPool:
         per_position = 2 * self.layout.num_layers * self.layout.kv_heads * self.layout.head_dim
         return sum(slot.capacity for slot in self.slots) * per_position * itemsize
 
-    def acquire(self, length: int) -> tuple[_Slot, _Lease] | None:
-        """A free slot with room for `length` positions, and the lease that pins it."""
+    def acquire(self, length: int) -> _Slot | None:
+        """A free slot with room for `length` positions (None when every slot is taken);
+        the caller leases it for the cache it writes there."""
         free = [slot for slot in self.slots if slot.free]
         roomy = [slot for slot in free if slot.capacity >= length]
         if roomy:
@@ -136,9 +160,7 @@ class KVPool:
             return None
         if slot.capacity < length:
             self._allocate(slot, -(-length // KV_CAPACITY_STEP) * KV_CAPACITY_STEP)
-        lease = _Lease(slot.buffers)
-        slot.lease = weakref.ref(lease)
-        return slot, lease
+        return slot
 
     def _allocate(self, slot: _Slot, capacity: int) -> None:
         layout = self.layout
@@ -149,6 +171,13 @@ class KVPool:
             for _ in range(layout.num_layers)]
         slot.capacity = capacity
         self.allocations += 1
+
+    def spare(self, length: int) -> _Slot:
+        """A slot outside the pool with room for `length` positions, for when every pooled
+        slot is pinned; it lives as long as the caches written into it."""
+        slot = _Slot()
+        self._allocate(slot, -(-length // KV_CAPACITY_STEP) * KV_CAPACITY_STEP)
+        return slot
 
     def clear(self) -> None:
         """Drop the free slots' buffers (slots pinned by a kept cache stay)."""
@@ -207,9 +236,6 @@ class Decoder:
         binding.bind_cpu_input(layout.mask_name, mask)
         if layout.positions_name:
             binding.bind_cpu_input(layout.positions_name, positions)
-        for (key, value), (key_name, value_name) in zip(cache.tensors, layout.past_names):
-            binding.bind_ortvalue_input(key_name, key)
-            binding.bind_ortvalue_input(value_name, value)
         rows = steps
         if layout.logits_to_keep_name:
             binding.bind_cpu_input(layout.logits_to_keep_name,
@@ -224,15 +250,7 @@ class Decoder:
             binding.bind_output(layout.logits_name, 'cpu', 0, logits_out.dtype,
                                 list(logits_out.shape), logits_out.ctypes.data)
         total = cache.length + steps
-        leased = self.pool.acquire(total)
-        shape = [1, layout.kv_heads, total, layout.head_dim]
-        for i, names in enumerate(layout.present_names):
-            for k, name in enumerate(names):
-                if leased is None:
-                    binding.bind_output(name, self.device, self.device_id)
-                else:
-                    binding.bind_output(name, self.device, self.device_id, layout.kv_dtype,
-                                        shape, leased[0].buffers[i][k].data_ptr())
+        slot = self._bind_cache(binding, cache, total)
         try:
             self.session.run_with_iobinding(binding, watcher.run_options if watcher else None)
         except Exception as exc:
@@ -246,7 +264,75 @@ class Decoder:
         pairs = tuple((outputs[1 + 2 * i], outputs[2 + 2 * i])
                       for i in range(layout.num_layers))
         return logits.astype(np.float32, copy=True), KVCache(
-            pairs, total, None if leased is None else leased[1])
+            pairs, total, None if slot is None else slot.lease(total))
+
+    def _bind_cache(self, binding: ort.IOBinding, cache: KVCache, total: int) -> _Slot | None:
+        """Bind the past tensors and the present outputs; the pool slot written, if any."""
+        layout = self.layout
+        for (key, value), (key_name, value_name) in zip(cache.tensors, layout.past_names):
+            binding.bind_ortvalue_input(key_name, key)
+            binding.bind_ortvalue_input(value_name, value)
+        slot = self.pool.acquire(total)
+        shape = [1, layout.kv_heads, total, layout.head_dim]
+        for i, names in enumerate(layout.present_names):
+            for k, name in enumerate(names):
+                if slot is None:
+                    binding.bind_output(name, self.device, self.device_id)
+                else:
+                    binding.bind_output(name, self.device, self.device_id, layout.kv_dtype,
+                                        shape, slot.buffers[i][k].data_ptr())
+        return slot
+
+
+class InPlaceDecoder(Decoder):
+    """For a decoder whose attention is GroupQueryAttention fed straight by the past inputs:
+    past and present are bound to the same pool buffer ([1, kv_heads, capacity, head_dim]),
+    and the operator writes the new positions after the `length` the cache covers. Nothing is
+    copied step after step, and a decode needs one buffer where `Decoder` ping-pongs two.
+
+    A run from a cache writes positions `cache.length` onward of that cache's buffer, which
+    would overwrite a longer cache still alive in it (a second continuation of one prefix
+    while the first is kept). Then, and when the buffer is too small, the cache's positions
+    are first copied into another slot (allocated with `KV_CAPACITY_STEP` positions of room
+    to grow). A prefix cache followed by one decision after another never copies: each
+    decision's caches are gone before the next starts from the prefix."""
+
+    def __init__(self, session: ort.InferenceSession, layout: DecoderLayout,
+                 max_kv_slots: int = 6) -> None:
+        super().__init__(session, layout, max_kv_slots)
+        self.copies = 0  # caches copied into another slot (branch or growth)
+
+    def _bind_cache(self, binding: ort.IOBinding, cache: KVCache, total: int) -> _Slot:
+        slot = self._writable(cache, total)
+        for past, present, buffers in zip(self.layout.past_names, self.layout.present_names,
+                                          slot.buffers):
+            for k in range(2):
+                binding.bind_ortvalue_input(past[k], buffers[k])
+                binding.bind_ortvalue_output(present[k], buffers[k])
+        return slot
+
+    def _writable(self, cache: KVCache, total: int) -> _Slot:
+        """The slot to run in: the cache's own when no longer cache lives in it and it has
+        room, else a fresh one holding a copy of the cache's positions."""
+        lease = cache.lease
+        if isinstance(lease, _Lease) and lease.buffers is lease.slot.buffers \
+                and lease.slot.capacity >= total \
+                and max(other.length for other in lease.slot.live()) <= cache.length:
+            return lease.slot
+        slot = self.pool.acquire(total + KV_CAPACITY_STEP)
+        if slot is None:
+            slot = self.pool.spare(total + KV_CAPACITY_STEP)
+        if cache.length:
+            self.copies += 1
+            for source, target in zip(cache.tensors, slot.buffers):
+                for tensor, buffer in zip(source, target):
+                    # On the CPU `numpy()` is a view of the buffer; elsewhere it is a host
+                    # copy written back whole (a branch or growth is rare).
+                    host = buffer.numpy()
+                    host[:, :, :cache.length] = _host(tensor)[:, :, :cache.length]
+                    if self.device != 'cpu':
+                        buffer.update_inplace(host)
+        return slot
 
 
 class HostDecoder(Decoder):

@@ -13,7 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ministral_node.engine import memory, model_files
-from ministral_node.engine.decoder import Decoder, HostDecoder
+from ministral_node.engine.decoder import Decoder, HostDecoder, InPlaceDecoder
 from ministral_node.engine.generation import (
     CancelWatcher,
     GenerationError,
@@ -24,7 +24,7 @@ from ministral_node.engine.generation import (
     decode,
     prefill,
 )
-from ministral_node.engine.model_files import ModelError, ModelFiles
+from ministral_node.engine.model_files import FUSED_ATTENTION, ModelError, ModelFiles
 from ministral_node.engine.preprocess import ImageConfig, PreparedImage, preprocess
 from ministral_node.engine.prompt import Prompt, build_prompt
 from ministral_node.engine.sessions import SessionConfig, Sessions
@@ -58,6 +58,8 @@ class EngineOptions:
     vision_cache_entries: int = 2
     # Speed and memory (each measured in README "Speed and memory"); False is the old way.
     kv_binding: bool = True  # KV cache stays on the session's device (IOBinding)
+    # With a fused-attention decoder: past and present share one buffer (no per-step copy).
+    kv_in_place: bool = True
     optimized_decoder: bool = True  # use a valid `ministral-optimize` decoder variant
     release_load_memory: bool = True  # drop mapped weight pages prepacking left resident
     memory_arena: bool = True  # ONNX Runtime's CPU memory arena
@@ -95,6 +97,16 @@ class GenerationResult:
         return len(self.token_ids)
 
 
+def decoder_class(files: ModelFiles, options: EngineOptions) -> type[Decoder]:
+    """How the decoder runs: host arrays, bound ping-pong buffers, or one buffer in place
+    (a decoder `ministral-optimize` fused the attention of)."""
+    if not options.kv_binding:
+        return HostDecoder
+    if options.kv_in_place and FUSED_ATTENTION in files.decoder_edits:
+        return InPlaceDecoder
+    return Decoder
+
+
 class VisionLanguageEngine:
     """Ministral 3 on ONNX Runtime: vision encoder, embeddings and decoder with a KV cache."""
 
@@ -105,10 +117,10 @@ class VisionLanguageEngine:
         self.tokenizer = tokenizer
         self.options = options
         self.image_config = ImageConfig.from_json(files.preprocessor, files.config)
-        decoder = Decoder if options.kv_binding else HostDecoder
         # Pooled KV slots: one per kept prefix, two for the decode loop's ping-pong.
-        self.decoder = decoder(sessions.decoder, sessions.decoder_layout,
-                               max_kv_slots=options.prefix_cache_entries + 2)
+        self.decoder = decoder_class(files, options)(
+            sessions.decoder, sessions.decoder_layout,
+            max_kv_slots=options.prefix_cache_entries + 2)
         self.prefix_cache: LruCache[tuple[int, ...], KVCache] = LruCache(
             options.prefix_cache_entries)
         self.vision_cache: LruCache[tuple, tuple[np.ndarray, tuple[int, int]]] = LruCache(

@@ -54,6 +54,7 @@ class ModelFiles:
     generation: dict
     decoder_variant: str
     decoder_optimized: bool = False  # `decoder` is the `.opt.onnx` variant of the original
+    decoder_edits: tuple[str, ...] = ()  # what `ministral-optimize` changed in that variant
 
     @property
     def name(self) -> str:
@@ -68,6 +69,11 @@ class ModelFiles:
         """End-of-sequence ids from generation_config.json (an int or a list there)."""
         eos = self.generation.get('eos_token_id', self.config.get('eos_token_id', 2))
         return tuple(eos) if isinstance(eos, list) else (int(eos),)
+
+
+# The edits `ministral-optimize` records for a variant.
+LAST_LOGITS = 'last-position logits'
+FUSED_ATTENTION = 'fused attention'
 
 
 def optimized_path(original: Path) -> Path:
@@ -89,16 +95,20 @@ def fingerprint(original: Path) -> dict[str, Any]:
             'data': {p.name: p.stat().st_size for p in data}}
 
 
-def optimized_variant(original: Path) -> Path | None:
-    """The optimized variant of `original` if it exists and was made from this very file."""
+def optimized_variant(original: Path) -> tuple[Path, tuple[str, ...]] | None:
+    """The optimized variant of `original` and its edits, if it exists and was made from
+    this very file."""
     path, record = optimized_path(original), fingerprint_path(original)
     if not (path.is_file() and record.is_file()):
         return None
     try:
-        made_from = json.loads(record.read_text(encoding='utf-8')).get('source')
-    except (OSError, ValueError, AttributeError):
+        made = json.loads(record.read_text(encoding='utf-8'))
+        edits = tuple(made.get('edits') or [made.get('edit', LAST_LOGITS)])
+        if made.get('source') != fingerprint(original):
+            return None
+    except (OSError, ValueError, AttributeError, TypeError):
         return None
-    return path if made_from == fingerprint(original) else None
+    return path, edits
 
 
 def locate(model_dir: str | Path, decoder: str = 'q4', vision: str = 'q4',
@@ -133,11 +143,12 @@ def locate(model_dir: str | Path, decoder: str = 'q4', vision: str = 'q4',
     docs = {name: read_json(root / name) for name in JSON_FILES if name != 'tokenizer.json'}
     better = optimized_variant(paths['decoder']) if optimized else None
     if better is not None:
-        paths['decoder'] = better
+        paths['decoder'] = better[0]
     return ModelFiles(root=root, tokenizer=root / 'tokenizer.json', config=docs['config.json'],
                       preprocessor=docs['preprocessor_config.json'],
                       generation=docs['generation_config.json'], decoder_variant=decoder,
-                      decoder_optimized=better is not None, **paths)
+                      decoder_optimized=better is not None,
+                      decoder_edits=better[1] if better else (), **paths)
 
 
 def read_json(path: Path) -> Any:
