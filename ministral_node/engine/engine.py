@@ -62,7 +62,9 @@ class EngineOptions:
     kv_in_place: bool = True
     optimized_decoder: bool = True  # use a valid `ministral-optimize` decoder variant
     release_load_memory: bool = True  # drop mapped weight pages prepacking left resident
-    memory_arena: bool = True  # ONNX Runtime's CPU memory arena
+    # ONNX Runtime's CPU memory arena: off, it gives activation memory back after each run
+    # (peak RSS 3741 -> 3503 MiB on the synthetic 3B; decode and prefill no slower).
+    memory_arena: bool = False
 
 
 @dataclass
