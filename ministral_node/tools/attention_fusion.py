@@ -270,8 +270,12 @@ def fuse_attention(model: onnx.ModelProto, heads: Heads, mask: str = 'attention_
     outputs = {o.name for o in graph.output}
     if mask not in inputs:
         raise FusionError(f'the decoder has no {mask!r} input')
-    if any(node.op_type in ('GroupQueryAttention', 'If') for node in graph.node):
-        raise FusionError('the decoder already fuses attention or branches (If)')
+    ops = {node.op_type for node in graph.node}
+    if 'GroupQueryAttention' in ops:
+        raise FusionError('the decoder already fuses attention')
+    if 'If' in ops:
+        raise FusionError('the decoder branches (If, a merged export with use_cache_branch); '
+                          'attention inside branches is not fused')
     g = _Graph(graph)
     layers = []
     while past.format(i=len(layers), kind='key') in inputs:
