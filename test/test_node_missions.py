@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import math
 import threading
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -18,7 +19,8 @@ from ministral_node.mission.executor import ExecutorOutput, Setpoint
 from ministral_node.mission.sim import SimVehicle
 from ministral_node.ros.node import MinistralNode
 
-STEP_S = 0.05  # simulated seconds per vehicle step
+STEP_S = 0.05  # simulated seconds per vehicle step, at least
+MAX_STEP_S = 0.25  # and at most (the vehicle is kinematic: any step is stable)
 SPEEDUP = 5.0  # simulated time runs this much faster than the wall clock
 
 
@@ -58,10 +60,17 @@ class FlyingVehicle:
             self.vehicle.apply(ExecutorOutput(commands=[command]))
 
     def _run(self) -> None:
+        # Simulated time follows the wall clock (x SPEEDUP), not the loop count: with the
+        # node's executor threads holding the GIL a loop turn took ~130 ms instead of 10,
+        # and a fixed step per turn ran the simulation at 0.4x real time, not 5x.
+        last = time.monotonic()
         while not self.stop.is_set():
+            now = time.monotonic()
+            dt = min(max((now - last) * SPEEDUP, STEP_S), MAX_STEP_S)
+            last = now
             with self.lock:
-                self.vehicle.step(STEP_S)
-                self.now += STEP_S
+                self.vehicle.step(dt)
+                self.now += dt
                 x, y, z = self.vehicle.position
             clock = ClockMsg()
             clock.clock.sec, clock.clock.nanosec = int(self.now), int(self.now % 1 * 1e9)
