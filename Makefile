@@ -5,9 +5,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PIP_FLAGS ?= -q --disable-pip-version-check
 
-# No DDS traffic leaves the loopback interface from anything started here.
+# No DDS traffic leaves the loopback interface from anything started here. ROS_DOMAIN_ID is
+# left to each program unless you set it: the tests and the demo take one per process (two
+# `make test` at once must not hear each other's /clock), ministral-sim 42.
 export ROS_AUTOMATIC_DISCOVERY_RANGE := LOCALHOST
-export ROS_DOMAIN_ID ?= 57
 
 .PHONY: setup demo test lint format bench train eval sim clean
 
