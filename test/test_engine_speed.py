@@ -382,6 +382,17 @@ def test_the_fusion_refuses_attention_it_does_not_understand_and_leaves_the_grap
         attention_fusion.fuse_attention(fused, heads)
 
 
+def test_a_model_with_a_sliding_window_is_not_fused(tmp_path, capsys):
+    root = copy_model('random', tmp_path)
+    config = json.loads((root / 'config.json').read_text())
+    config['text_config']['sliding_window'] = 4096
+    (root / 'config.json').write_text(json.dumps(config))
+    assert optimize.main([str(root), '--variant', 'q4']) == 0
+    out = capsys.readouterr().out
+    assert 'q4.opt.onnx: last-position logits;' in out
+    assert 'attention not fused: the model attends in a sliding window (4096 positions)' in out
+
+
 def test_a_fused_variant_that_fails_its_check_is_kept_without_the_fusion(
         tmp_path, monkeypatch, capsys):
     root = copy_model('random', tmp_path)

@@ -25,9 +25,10 @@ attention core, found from the graph's own anchors:
   output projection.
 
 The mask bias is replaced by the operator's own causal mask over `attention_mask`'s length
-(the engine feeds all-ones masks). Anything else on the score path (a softcap, a sliding
-window's mask) makes the layer unmatched and the edit is refused; `ministral-optimize` checks
-the fused graph against the original before keeping it.
+(the engine feeds all-ones masks); a model with a sliding window is not fused at all
+(`ministral-optimize` reads it from the config: the window's mask is also an additive bias).
+Anything else on the score path (a softcap, ...) makes the layer unmatched and the edit is
+refused; `ministral-optimize` checks the fused graph against the original before keeping it.
 """
 
 from __future__ import annotations

@@ -239,6 +239,11 @@ def edited_model(original: Path, text_config: dict, fuse: bool
     unfused = ''
     if fuse:
         try:
+            if text_config.get('sliding_window'):
+                # The graph's mask bias would be taken for a causal one; a window longer than
+                # the check's positions would not show in it.
+                raise FusionError(f'the model attends in a sliding window '
+                                  f'({text_config["sliding_window"]} positions)')
             fused = fuse_attention(model, heads_of(model, text_config))
             edits[model_files.FUSED_ATTENTION] = len(fused)
         except FusionError as exc:
