@@ -69,7 +69,8 @@ class Harness:
         self.executor = MultiThreadedExecutor(num_threads=4, context=self.context)
         self.executor.add_node(self.node)
         self.executor.add_node(self.client)
-        self._spinner = threading.Thread(target=self.executor.spin, daemon=True)
+        self._stop = threading.Event()
+        self._spinner = threading.Thread(target=self._spin, daemon=True)
         self._spinner.start()
         if activate:
             self.node.trigger_configure()
@@ -112,9 +113,17 @@ class Harness:
         name = f'ministral_node: {component}'
         return [s for array in self.diagnostics[since:] for s in array.status if s.name == name]
 
+    def _spin(self) -> None:
+        while not self._stop.is_set() and self.context.ok():
+            self.executor.spin_once(timeout_sec=0.05)
+
     def close(self) -> None:
-        self.executor.shutdown(timeout_sec=5)
+        # Spinning stops before the executor shuts down: shutting it down under a running
+        # spin destroyed its guard condition while a callback still triggered it
+        # ("InvalidHandle: cannot use Destroyable" in the spin thread).
+        self._stop.set()
         self._spinner.join(timeout=5)
+        self.executor.shutdown(timeout_sec=5)
         self.node.destroy_node()
         self.client.destroy_node()
         rclpy.shutdown(context=self.context)
