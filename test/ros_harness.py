@@ -122,14 +122,18 @@ class Harness:
                     return  # torn down under a spin that outlived the join: nothing to deliver
                 raise
 
-    def close(self) -> None:
-        # Spinning stops before the executor shuts down: shutting it down under a running
-        # spin destroyed its guard condition while a callback still triggered it
-        # ("InvalidHandle: cannot use Destroyable" in the spin thread). A spin still busy
-        # after the join's timeout ends quietly when the context goes.
+    def stop_spinning(self) -> None:
+        """Stop the spin thread, then shut the executor down."""
+        # In this order: shutting the executor down under a running spin destroyed its guard
+        # condition while a callback still triggered it ("InvalidHandle: cannot use
+        # Destroyable" in the spin thread). A spin still busy after the join's timeout ends
+        # quietly when the context goes.
         self._stop.set()
         self._spinner.join(timeout=5)
         self.executor.shutdown(timeout_sec=5)
+
+    def close(self) -> None:
+        self.stop_spinning()
         self.node.destroy_node()
         self.client.destroy_node()
         rclpy.shutdown(context=self.context)

@@ -179,8 +179,7 @@ def test_finishing_after_ctrl_c_publishes_nothing_and_ends_the_loop(capsys):
     h = Harness(MinistralNode, {'execute_missions': True})
     try:
         assert h.command('take off to 10 m')['action'] == 'takeoff'
-        h.executor.shutdown(timeout_sec=5)
-        h._spinner.join(timeout=5)
+        h.stop_spinning()
         rclpy.shutdown(context=h.context)
         warnings: list[str] = []
         real = h.node.get_logger()
