@@ -346,6 +346,16 @@ def test_a_cache_that_outgrows_its_buffer_moves_to_a_larger_one():
     assert engine.decoder.copies == 1 and cache.tensors[0][0].shape()[2] == 1280  # 800 + room
 
 
+def test_the_kv_head_layout_comes_from_the_graph_else_the_config():
+    from ministral_node.engine.sessions import kv_head_layout
+
+    config = {'num_attention_heads': 32, 'num_key_value_heads': 8, 'hidden_size': 3072}
+    assert kv_head_layout([1, 4, 'past', 64], config) == (4, 64)
+    assert kv_head_layout(['b', 'kv', 'past', 'd'], config) == (8, 96)
+    assert kv_head_layout([None] * 4, {**config, 'head_dim': 128}) == (8, 128)
+    assert kv_head_layout([], {}) == (0, 0)
+
+
 def test_the_check_allows_up_to_twice_the_originals_own_noise_floor():
     def check(diff, floor, argmax=True):
         return optimize.Check(13, diff, diff, diff, argmax, floor, floor).passed(1e-4)

@@ -7,8 +7,10 @@ outputs; `config.json` only fills in dimensions a graph leaves symbolic.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnxruntime as ort
@@ -84,6 +86,18 @@ class DecoderLayout:
         return len(self.past_names)
 
 
+def kv_head_layout(past_key_shape: Sequence[Any], text_config: dict) -> tuple[int, int]:
+    """(key/value heads, head size) from a past-key shape [batch, kv_heads, past, head_dim];
+    a dimension that is not a number (symbolic) comes from the config, 0 where neither says."""
+    shape = list(past_key_shape) if len(past_key_shape) == 4 else [None] * 4
+    kv_heads = shape[1] if isinstance(shape[1], int) else int(
+        text_config.get('num_key_value_heads') or 0)
+    head_dim = shape[3] if isinstance(shape[3], int) else int(
+        text_config.get('head_dim') or text_config.get('hidden_size', 0)
+        // max(1, text_config.get('num_attention_heads') or 1))
+    return kv_heads, head_dim
+
+
 def read_decoder_layout(session: ort.InferenceSession, text_config: dict,
                         path: Path) -> DecoderLayout:
     """The decoder's layout, or `ModelError` saying how the graph differs from the export's."""
@@ -117,12 +131,7 @@ def read_decoder_layout(session: ort.InferenceSession, text_config: dict,
                          + '; '.join(problems) + f' (inputs: {", ".join(inputs)}; outputs: '
                          + ', '.join(list(outputs)[:4]) + ', ...)')
     key = inputs[layers[0]['key']]
-    shape = key.shape
-    kv_heads = shape[1] if isinstance(shape[1], int) else \
-        int(text_config.get('num_key_value_heads', 0))
-    head_dim = shape[3] if isinstance(shape[3], int) else int(text_config.get(
-        'head_dim', text_config.get('hidden_size', 0)
-        // max(1, text_config.get('num_attention_heads', 1))))
+    kv_heads, head_dim = kv_head_layout(key.shape, text_config)
     if not kv_heads or not head_dim:
         raise ModelError(f'{path.name}: cannot tell the KV head layout from the graph or '
                          'config.json')

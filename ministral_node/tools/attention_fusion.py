@@ -64,7 +64,6 @@ class _Graph:
     """Producer/consumer indexes and constant lookup over one graph."""
 
     def __init__(self, graph: onnx.GraphProto) -> None:
-        self.graph = graph
         self.producer = {out: node for node in graph.node for out in node.output}
         self.consumers: dict[str, list[onnx.NodeProto]] = {}
         for node in graph.node:

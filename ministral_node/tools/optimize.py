@@ -43,6 +43,7 @@ from ministral_node.engine.sessions import (
     LOGITS_TO_KEEP_NAMES,
     SessionConfig,
     create_session,
+    kv_head_layout,
     read_decoder_layout,
 )
 from ministral_node.tools.attention_fusion import FusionError, Heads, fuse_attention
@@ -157,14 +158,18 @@ NOISE = 1e-7  # relative input perturbation that measures the original's noise f
 FLOOR_MARGIN = 2.0
 
 
-def _run(path: Path, text_config: dict, embeds: np.ndarray, config: SessionConfig,
-         in_place: bool = False) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """(last-position logits of each run, present tensors) of one decoder file: a prefill,
-    a cached chunk of 3 positions, a cached step; `in_place` runs it as the engine runs a
-    fused-attention decoder."""
+def _decoder(path: Path, text_config: dict, config: SessionConfig,
+             in_place: bool = False) -> Decoder:
+    """One decoder file's session, run as the engine runs it (`in_place` for a fused one)."""
     session = create_session(path, config)
     runner = InPlaceDecoder if in_place else Decoder
-    decoder = runner(session, read_decoder_layout(session, text_config, path))
+    return runner(session, read_decoder_layout(session, text_config, path))
+
+
+def _run(decoder: Decoder, embeds: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """(last-position logits of each run, present tensors): a prefill, a cached chunk of 3
+    positions, a cached step."""
+    embeds = embeds.astype(decoder.layout.embeds_dtype)
     cache = decoder.empty_cache()
     logits = []
     for part in (embeds[:, :-4], embeds[:, -4:-1], embeds[:, -1:]):
@@ -192,18 +197,17 @@ def check(original: Path, variant: Path, text_config: dict, positions: int = 13,
     """Run both files on the same random inputs (one at a time, so a large model is never
     loaded twice) and compare; run the original once more on inputs moved by NOISE."""
     config = config or SessionConfig()
-    session = create_session(original, config)
-    layout = read_decoder_layout(session, text_config, original)
-    hidden = next(i for i in session.get_inputs() if i.name == layout.embeds_name).shape[-1]
-    del session
+    decoder = _decoder(original, text_config, config)
+    embeds_name = decoder.layout.embeds_name
+    hidden = next(i for i in decoder.session.get_inputs() if i.name == embeds_name).shape[-1]
     if not isinstance(hidden, int):
         hidden = int(text_config.get('hidden_size', 0))
     rng = np.random.default_rng(seed)
     embeds = (rng.standard_normal((1, positions, hidden)) * 0.05).astype(np.float32)
     moved = embeds * (1 + NOISE * rng.standard_normal(embeds.shape)).astype(np.float32)
-    a, b, floor = (_run(path, text_config, x.astype(layout.embeds_dtype), config,
-                        in_place and path == variant)
-                   for path, x in ((original, embeds), (variant, embeds), (original, moved)))
+    a, floor = _run(decoder, embeds), _run(decoder, moved)
+    del decoder
+    b = _run(_decoder(variant, text_config, config, in_place), embeds)
     prefill, later, present = _differences(a, b)
     noise = _differences(a, floor)
     return Check(positions, prefill, later, present,
@@ -212,15 +216,13 @@ def check(original: Path, variant: Path, text_config: dict, positions: int = 13,
 
 
 def heads_of(model: onnx.ModelProto, text_config: dict) -> Heads:
-    """Head layout: key/value heads and head size from the past-key input, query heads from
-    the config."""
+    """Head layout: key/value heads and head size as the engine reads them (the past-key
+    input, else the config), query heads from the config."""
     past = next((i for i in model.graph.input if i.name.startswith('past_key_values.')), None)
-    dims = [d.dim_value for d in past.type.tensor_type.shape.dim] if past is not None else []
-    heads = int(text_config.get('num_attention_heads', 0))
-    kv_heads = dims[1] if len(dims) == 4 and dims[1] else int(
-        text_config.get('num_key_value_heads', heads))
-    head_dim = dims[3] if len(dims) == 4 and dims[3] else int(
-        text_config.get('head_dim') or text_config.get('hidden_size', 0) // max(heads, 1))
+    dims = [] if past is None else [d.dim_value if d.HasField('dim_value') else None
+                                    for d in past.type.tensor_type.shape.dim]
+    heads = int(text_config.get('num_attention_heads') or 0)
+    kv_heads, head_dim = kv_head_layout(dims, text_config)
     if not heads or not kv_heads or not head_dim:
         raise FusionError('the head layout is not in the graph or the config')
     return Heads(heads, kv_heads, head_dim)
