@@ -26,11 +26,19 @@ import jsonschema
 from ministral_node.resources import config_path
 
 SCHEMA_FILE = 'decision.schema.json'
-SCHEMA_VERSION = '1.2.0'  # 1.1.0: the mission action; 1.2.0: confidence_detail, unverified
+# 1.1.0: the mission action; 1.2.0: confidence_detail, unverified; 1.3.0: reflex attempts
+# and the cancelled outcome
+SCHEMA_VERSION = '1.3.0'
 SOURCES = ('remote', 'onboard', 'rules', 'failsafe')
 MISSION = 'mission'
 NOT_STEPS = frozenset({MISSION, 'answer', 'clarify', 'reject'})  # actions a step cannot take
-OUTCOMES = ('ok', 'error', 'timeout', 'invalid', 'skipped', 'unavailable', 'unverified')
+# The attempt of a command obeyed as a reflex (1.3.0): the rule parser read it, ahead of the
+# chain; the decision's source stays `rules`.
+REFLEX = 'reflex'
+OUTCOMES = ('ok', 'error', 'timeout', 'invalid', 'skipped', 'unavailable', 'unverified',
+            'cancelled')
+# A source stopped from outside (a reflex, deactivation, shutdown), not late (1.3.0).
+CANCELLED = 'cancelled'
 UNVERIFIED = 'unverified'  # a valid proposal the verify stage did not let through (1.2.0)
 
 

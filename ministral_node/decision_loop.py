@@ -5,8 +5,15 @@ ROS-free and driven by injected clocks. The ROS adapter feeds it messages (`comm
 `supervise` from a 10 Hz timer, and publishes what the loop hands to `publish`.
 
 Each command that arrives gets one decision: decided by the sources, or refused at once with
-the reason (unreadable, queue full, node not active, deactivating, preempted by a failsafe).
-Failsafe decisions come before any waiting command and cancel the one being decided.
+the reason (unreadable, queue full, node not active, deactivating, preempted by a failsafe or
+a reflex, superseded by a reflex). Failsafe decisions come before any waiting command and
+cancel the one being decided.
+
+Reflexes (`sources.rules.reflex`): a command the rule parser reads completely as stop, hold,
+land or return to home is obeyed on the thread that received it, within milliseconds: the
+running decision is cancelled (answered as preempted), the waiting commands are answered as
+superseded (a `hold` keeps them with `reflex_hold_keeps_queue`), the reflex decision is
+published, and the executor starts it at once, preempting the mission.
 
 Clocks: `clock` times state (link silence, failsafe hold, frame and pose freshness) and is the
 simulation clock under `use_sim_time`; `steady` times each decision's deadline and latency;
@@ -25,7 +32,8 @@ from typing import Any
 
 from ministral_node.camera import EncodedFrame, LatestFrame, camera_silence
 from ministral_node.commands import CommandError, decode_string_message
-from ministral_node.decision import Proposal
+from ministral_node.decision import Proposal, shorten
+from ministral_node.fallback import FallbackChain
 from ministral_node.health import ERROR, LEVEL_NAMES, OK, STALE, WARN, HealthBoard
 from ministral_node.image_conversion import CompressedImageData, ImageError, RawImage
 from ministral_node.mission.executor import ExecutorOutput, ExecutorSettings, MissionExecutor
@@ -34,7 +42,8 @@ from ministral_node.pipeline import DecisionPipeline, refusal
 from ministral_node.settings import Settings
 from ministral_node.sources.base import Decider
 from ministral_node.sources.factory import build_sources, close_sources, configure_sources
-from ministral_node.timing import Cancellation, Clock
+from ministral_node.sources.rules.reflex import Reflex
+from ministral_node.timing import Cancellation, Clock, MonotonicClock
 from ministral_node.vehicle import VehicleState
 from ministral_node.watchdog import (
     ClockMonitor,
@@ -48,19 +57,32 @@ from ministral_node.watchdog import (
 log = logging.getLogger(__name__)
 
 INACTIVE, ACTIVE, STOPPING, FINALIZED = 'inactive', 'active', 'deactivating', 'finalized'
+UNCONFIGURED = 'unconfigured'  # the ROS node's state before configure: no loop exists
 # How long deactivation waits for the running decision to honour its cancellation.
 STOP_WAIT_S = 30.0
 
 SourceBuilder = Callable[[Settings, HealthBoard], list[Decider]]
 # How the reasons of the loop's own refusals begin: they depend on the queue and the lifecycle
 # at that moment, not on the command (replay reproduces them instead of deciding again).
-LOOP_REFUSALS = ('dropped unanswered', 'node ', 'not decided')
+LOOP_REFUSALS = ('dropped unanswered', 'node ', 'not decided', 'superseded')
 
 
 def loop_refusal(decision: dict) -> str | None:
     """The reason when the decision loop, not the pipeline, refused the command, else None."""
     reason = refusal(decision)
     return reason if reason is not None and reason.startswith(LOOP_REFUSALS) else None
+
+
+def unconfigured_refusal(payload: bytes | str, stamp_clock: Clock) -> dict:
+    """The answer to a command that arrives while the node is unconfigured (no loop, no
+    settings): `reject`, saying so (or why the payload is unreadable)."""
+    steady = MonotonicClock()
+    pipeline = DecisionPipeline(FallbackChain([], steady), LatestFrame(), steady, stamp_clock)
+    try:
+        text = payload if isinstance(payload, str) else decode_string_message(payload)
+    except CommandError as exc:
+        return pipeline.refuse(str(exc))
+    return pipeline.refuse(f'node {UNCONFIGURED}: not deciding', text=text)
 
 
 def _build(settings: Settings, health: HealthBoard) -> list[Decider]:
@@ -116,7 +138,12 @@ class DecisionLoop:
         self._failsafes: deque[_Failsafe] = deque()
         self._lock = threading.Condition()
         self._running: Cancellation | None = None
+        self._current: _Command | None = None  # the command being decided
         self._draining = False
+        # Held from the last cancellation check to publication of a decided command, and
+        # while a reflex cancels and publishes: a decision the reflex preempted never goes
+        # out after it.
+        self._emit_lock = threading.Lock()
         # With execute_missions, published decisions are flown: `execute` publishes what the
         # executor says (setpoints, vehicle commands, mission status).
         self.executor = MissionExecutor(ExecutorSettings.from_params(settings.values),
@@ -203,6 +230,10 @@ class DecisionLoop:
         except CommandError as exc:
             self._refuse(str(exc), command)
             return
+        if self.state == ACTIVE:
+            reflex = self.pipeline.read_reflex(command.text)
+            if reflex is not None and self._obey(reflex, command):
+                return
         dropped, depth = None, 0
         with self._lock:
             state = self.state
@@ -218,6 +249,48 @@ class DecisionLoop:
             self._refuse(f'dropped unanswered: {depth} newer commands were already waiting '
                          f'(command_queue_depth={depth})', dropped)
         self._wake()
+
+    def _obey(self, reflex: Reflex, command: _Command) -> bool:
+        """Publish and execute `reflex` now, preempting what runs and what waits; False if the
+        loop stopped deciding meanwhile (the command is then refused as any other)."""
+        keep = reflex.action == 'hold' and self.settings.loop.reflex_hold_keeps_queue
+        why = f'the reflex {reflex.action} (command {command.id})'
+        with self._emit_lock:
+            with self._lock:
+                if self.state != ACTIVE:
+                    return False
+                running = self._current if self._running is not None else None
+                if self._running is not None:
+                    self._running.cancel(f'preempted by {why}')
+                superseded = [] if keep else list(self._commands)
+                if not keep:
+                    self._commands.clear()
+                self.counts['reflexes'] += 1
+            preempted = self._preempted(running, superseded)
+            self._emit(self.pipeline.reflex(reflex, text=command.text, command_id=command.id,
+                                            received=command.received, preempted=preempted),
+                       at_once=True)
+        for waiting in superseded:
+            self._refuse(f'superseded by {why}', waiting)
+        return True
+
+    def _preempted(self, running: _Command | None, superseded: list[_Command]) -> list[str]:
+        """What a reflex preempts, one phrase each: the running decision, the waiting commands
+        and the running mission."""
+        preempted = []
+        if running is not None:
+            preempted.append(f'the decision of command {running.id} '
+                             f'({shorten(running.text, 60)!r})')
+        if superseded:
+            preempted.append(f'{len(superseded)} waiting command(s)')
+        if self.executor is not None:
+            with self._executor_lock:
+                status = self.executor.status(self.clock.now()) if self.executor.active \
+                    else None
+            if status is not None:
+                preempted.append(f'{status["mission_id"]} (step {status["step_index"] + 1}/'
+                                 f'{status["step_count"]} {status["step_action"]})')
+        return preempted
 
     def frame(self, data: RawImage | CompressedImageData, stamp: float,
               frame_id: str = '') -> str | None:
@@ -300,6 +373,7 @@ class DecisionLoop:
             finally:
                 with self._lock:
                     self._running = None
+                    self._current = None
                     self._draining = False
                     self._lock.notify_all()
 
@@ -313,6 +387,7 @@ class DecisionLoop:
             item = queue.popleft()
             self._draining = True
             self._running = Cancellation() if isinstance(item, _Command) else None
+            self._current = item if isinstance(item, _Command) else None
             return item
 
     def _decide(self, item: _Command | _Failsafe) -> None:
@@ -323,10 +398,11 @@ class DecisionLoop:
         cancel = self._running
         decision = pipeline.decide(item.text, command_id=item.id, received=item.received,
                                    cancel=cancel)
-        if cancel is not None and cancel.cancelled and cancel.reason != 'deadline passed':
-            decision = pipeline.refuse(f'not decided: {cancel.reason}', text=item.text,
-                                       command_id=item.id, received=item.received)
-        self._emit(decision)
+        with self._emit_lock:
+            if cancel is not None and cancel.cancelled and cancel.reason != 'deadline passed':
+                decision = pipeline.refuse(f'not decided: {cancel.reason}', text=item.text,
+                                           command_id=item.id, received=item.received)
+            self._emit(decision)
 
     def _count(self, name: str) -> None:
         with self._lock:
@@ -337,14 +413,20 @@ class DecisionLoop:
         self._emit(self.pipeline.refuse(reason, text=command.text, command_id=command.id,
                                         received=command.received))
 
-    def _emit(self, decision: dict) -> None:
+    def _emit(self, decision: dict, *, at_once: bool = False) -> None:
+        """Publish `decision` and hand it to the executor (`at_once`: also run the executor's
+        first tick now, not at the next setpoint timer tick)."""
         self._count('decisions')
         self.last_decision = decision
         self._publish(decision)
         if self.executor is not None and self.state == ACTIVE:
             with self._executor_lock:
-                out = self.executor.submit(decision, self.clock.now(), self.vehicle)
-            self._execute(out)
+                now = self.clock.now()
+                outs = [self.executor.submit(decision, now, self.vehicle)]
+                if at_once:
+                    outs.append(self.executor.update(now, self.vehicle))
+            for out in outs:
+                self._execute(out)
 
     # Supervision (10 Hz, steady clock)
 
@@ -445,6 +527,7 @@ class DecisionLoop:
             'queued_commands': queued,
             'commands_received': self.counts['commands_received'],
             'commands_refused': self.counts['commands_refused'],
+            'reflexes': self.counts['reflexes'],
             'sources': [s.source for s in self.sources] + ['failsafe'],
             'decisions_published': self.counts['decisions'],
             'last_decision': None if last is None else {

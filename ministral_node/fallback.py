@@ -13,7 +13,14 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ministral_node.decision import UNVERIFIED, Attempt, DecisionError, ModelInfo, Proposal
+from ministral_node.decision import (
+    CANCELLED,
+    UNVERIFIED,
+    Attempt,
+    DecisionError,
+    ModelInfo,
+    Proposal,
+)
 from ministral_node.settings import ChainSettings
 from ministral_node.sources.base import Decider, DeciderError, DeciderUnavailable, DecisionRequest
 from ministral_node.sources.failsafe import FailsafeDecider
@@ -94,7 +101,7 @@ class FallbackChain:
                 continue
             proposal, attempt = self._try(decider, request, budget, cancel)
             attempts.append(attempt)
-            if breaker is not None:
+            if breaker is not None and attempt.outcome != CANCELLED:
                 if proposal is not None:
                     breaker.success()
                 elif breaker.failure():
@@ -146,6 +153,8 @@ class FallbackChain:
         try:
             proposal = decider.decide(request, own).validate()
         except Cancelled as exc:
+            if parent is not None and parent.requested:  # stopped from outside, not late
+                return None, attempt(CANCELLED, parent.reason or str(exc))
             return None, attempt('timeout', f'stopped after {budget_s:.3g} s budget: {exc}')
         except DeciderUnavailable as exc:
             return None, attempt('unavailable', str(exc))
@@ -156,6 +165,8 @@ class FallbackChain:
         except Exception as exc:  # a broken source must not stop the chain
             log.exception('decision source %s raised', source)
             return None, attempt('error', f'{type(exc).__name__}: {exc}')
+        if parent is not None and parent.requested:
+            return None, attempt(CANCELLED, f'{parent.reason}; result discarded')
         if own.cancelled:
             return None, attempt('timeout', f'answered after its {budget_s:.3g} s budget; '
                                             'late result discarded')

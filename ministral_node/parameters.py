@@ -101,6 +101,8 @@ class ParamSpec:
 
 
 SOURCE_CHOICES = ('remote', 'onboard', 'rules')
+# Actions a command can trigger as a reflex (obeyed at once, ahead of the model).
+REFLEX_CHOICES = ('stop', 'hold', 'land', 'return_to_home')
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('autostart', True,
@@ -125,6 +127,15 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('command_queue_depth', 4,
               'Commands waiting while a decision is being made; beyond this the oldest waiting '
               'command is rejected.', minimum=1, maximum=100),
+    ParamSpec('reflexes', list(REFLEX_CHOICES),
+              'Commands obeyed at once, ahead of the queue and the model: a command the rule '
+              'parser reads completely as one of these (no target, negation, condition or '
+              'other action) cancels the running decision, answers the waiting commands as '
+              'superseded, preempts the mission and is published within milliseconds. Empty '
+              'or [none]: off.', choices=(*REFLEX_CHOICES, 'none')),
+    ParamSpec('reflex_hold_keeps_queue', False,
+              'A `hold` reflex leaves the waiting commands queued instead of superseding '
+              'them (the running decision is still cancelled).'),
     ParamSpec('command_history_depth', 1000,
               'Depth of the reliable ~/command subscription and ~/decision publisher: a burst '
               'this large is received whole and every command answered (queued or rejected).',

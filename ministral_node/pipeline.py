@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ministral_node.camera import STALE_AFTER_DECODE, UNUSABLE, Frame, LatestFrame
 from ministral_node.commands import screen
 from ministral_node.decision import (
+    CANCELLED,
+    REFLEX,
     UNVERIFIED,
     Attempt,
     CommandInfo,
@@ -27,6 +29,7 @@ from ministral_node.health import ERROR, OK, HealthBoard
 from ministral_node.safety import ALWAYS_ALLOWED, CONFIRMED, SafetyEnvelope
 from ministral_node.settings import PipelineSettings, Settings, defaults
 from ministral_node.sources.base import Decider, DecisionRequest
+from ministral_node.sources.rules.reflex import Reflex, ReflexReader
 from ministral_node.timing import Cancellation, Clock, Deadline
 from ministral_node.vehicle import VehicleState
 from ministral_node.watchdog import CircuitBreaker
@@ -61,6 +64,7 @@ class DecisionPipeline:
         self.health = health or HealthBoard(clock)
         self.envelope = envelope or SafetyEnvelope(defaults().limits, clock)
         self.vehicle = vehicle
+        self.reflexes = ReflexReader(defaults().loop.reflexes)
 
     @classmethod
     def from_settings(cls, settings: Settings, sources: list[Decider], frames: LatestFrame,
@@ -85,15 +89,21 @@ class DecisionPipeline:
         """Take new settings; a limits change builds a new envelope (dropping any action
         waiting for confirmation)."""
         self.settings = settings.pipeline
+        self.reflexes = ReflexReader(settings.loop.reflexes)
         self.chain.apply(settings.chain)
         if settings.limits != self.envelope.limits:
             self.envelope = SafetyEnvelope(settings.limits, self.clock)
             log.info('safety limits changed')
 
     def decide(self, text: str, *, command_id: str | None = None,
-               received: float | None = None, cancel: Cancellation | None = None) -> dict:
-        """The decision for one command; `received` is its arrival on the steady clock."""
+               received: float | None = None, cancel: Cancellation | None = None,
+               reflexes: bool = True) -> dict:
+        """The decision for one command; `received` is its arrival on the steady clock. A
+        reflex (unless `reflexes` is False) is obeyed without the chain."""
         received = self.steady.now() if received is None else received
+        reflex = self.read_reflex(text) if reflexes else None
+        if reflex is not None:
+            return self.reflex(reflex, text=text, command_id=command_id, received=received)
         command = self._command_info(text, command_id, received)
         screened = screen(text, self.settings.max_command_chars)
         if screened is not None:
@@ -128,6 +138,32 @@ class DecisionPipeline:
         return self._finish(proposal or reject(f'Command not executed: {reason}', reason),
                             'rules', command, None, None, [attempt],
                             [f'command refused before any decision source: {reason}'],
+                            received)
+
+    def read_reflex(self, text: str) -> Reflex | None:
+        """The reflex `text` asks for (see `sources.rules.reflex`), or None: also None for a
+        command the input check would refuse."""
+        if screen(text, self.settings.max_command_chars) is not None:
+            return None
+        return self.reflexes.read(text)
+
+    def reflex(self, reflex: Reflex, *, text: str, command_id: str | None = None,
+               received: float | None = None, preempted: Sequence[str] = ()) -> dict:
+        """The decision for a command obeyed as a reflex (see `sources.rules.reflex`): the
+        rule parser's reading, through the envelope, with what it preempted in its attempt and
+        notes. A pending confirmation is dropped, as by any new command."""
+        received = self.steady.now() if received is None else received
+        command = self._command_info(text, command_id, received)
+        self.envelope.gate.cancel()
+        detail = f'{reflex.action} read as a reflex ({reflex.language})'
+        if preempted:
+            detail += '; preempted ' + '; '.join(preempted)
+        attempt = Attempt(REFLEX, 'ok', detail, (self.steady.now() - received) * 1000.0)
+        notes = ['obeyed as a reflex, ahead of the decision queue and the models',
+                 *(f'preempted {what}' for what in preempted)]
+        log.info('reflex %s for command %s%s', reflex.action, command.id,
+                    ''.join(f'; preempted {what}' for what in preempted))
+        return self._finish(reflex.proposal, 'rules', command, None, None, [attempt], notes,
                             received)
 
     def failsafe(self, proposal: Proposal, reason: str) -> dict:
@@ -193,7 +229,7 @@ class DecisionPipeline:
                                 last_latency_ms=f'{attempt.latency_ms:.1f}')
             elif attempt.outcome == 'unavailable':
                 self.health.set(attempt.source, ERROR, attempt.detail)
-            elif attempt.outcome not in ('skipped', UNVERIFIED):
+            elif attempt.outcome not in ('skipped', UNVERIFIED, CANCELLED):
                 log.warning('source %s: %s: %s', attempt.source, attempt.outcome, attempt.detail)
                 self.health.error(attempt.source, f'{attempt.outcome}: {attempt.detail}')
 

@@ -52,6 +52,8 @@ class LoopSettings:
 
     command_queue_depth: int = 4
     max_image_pixels: int = 40_000_000
+    reflexes: tuple[str, ...] = parameters.REFLEX_CHOICES
+    reflex_hold_keeps_queue: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,9 @@ class Settings:
             watchdog=WatchdogSettings(v['link_loss_timeout_s'], v['failsafe_action'],
                                       v['failsafe_hold_s'], v['camera_expected_rate_hz'],
                                       v['max_frame_age_s']),
-            loop=LoopSettings(v['command_queue_depth'], v['max_image_pixels']),
+            loop=LoopSettings(v['command_queue_depth'], v['max_image_pixels'],
+                              tuple(a for a in v['reflexes'] if a != 'none'),
+                              v['reflex_hold_keeps_queue']),
         )
 
     def with_changes(self, changes: Mapping[str, Any]) -> Settings:

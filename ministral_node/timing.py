@@ -99,7 +99,14 @@ class Cancellation:
         return False
 
     @property
+    def requested(self) -> bool:
+        """Whether someone asked to stop (here or in a parent), as opposed to a deadline."""
+        return self._event.is_set() or (self.parent is not None and self.parent.requested)
+
+    @property
     def reason(self) -> str:
+        if not self._reason and self.parent is not None and self.parent.requested:
+            return self.parent.reason
         return self._reason
 
     def remaining(self) -> float:

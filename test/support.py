@@ -3,13 +3,17 @@ clock."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from ministral_node.camera import EncodedFrame, Frame
 from ministral_node.decision import ModelInfo, Proposal
+from ministral_node.decision_loop import DecisionLoop
+from ministral_node.mission.executor import ExecutorOutput
+from ministral_node.settings import Settings
 from ministral_node.sources.base import DeciderError, DecisionRequest, ModelFreeSource
-from ministral_node.timing import Cancellation, FakeClock
+from ministral_node.timing import Cancellation, Cancelled, FakeClock
 
 
 class ScriptedDecider(ModelFreeSource):
@@ -68,3 +72,59 @@ class SlowFrame(EncodedFrame):
         if self.meanwhile is not None:
             self.meanwhile()
         return super().decode(max_pixels)
+
+
+LAND = Proposal('land', {}, None, 0.9, 'asked')
+
+
+class LoopRig:
+    """A decision loop with scripted sources, fake clocks, and lists of what it published
+    (decisions) and executed (executor outputs).
+
+    Reflexes are off unless `reflexes` is given: most loop tests queue plain commands ('land',
+    'hover') to scripted sources to test the queue itself."""
+
+    def __init__(self, sources=None, sim_time=False, **params):
+        params.setdefault('reflexes', ['none'])
+        self.clock = FakeClock()
+        self.steady = FakeClock()
+        self.published: list[dict] = []
+        self.executed: list[ExecutorOutput] = []
+        self.wakes = 0
+        self.sources = sources if sources is not None else [ScriptedDecider('rules', LAND)]
+        self.loop = DecisionLoop(Settings.from_values(params), self.clock, self.published.append,
+                                 wake=self._wake, steady=self.steady, stamp_clock=FakeClock(5.0),
+                                 build=lambda settings, health: list(self.sources),
+                                 sim_time=sim_time, execute=self.executed.append)
+
+    def _wake(self):
+        self.wakes += 1
+
+    def actions(self):
+        return [d['action'] for d in self.published]
+
+
+class BlockingDecider(ModelFreeSource):
+    """Decides only when cancelled (then raises), like a long generation."""
+
+    source = 'onboard'
+
+    def __init__(self) -> None:
+        self.started = threading.Event()
+        self.closed_while_running = False
+        self.running = False
+        self.closed = False
+
+    def decide(self, request: DecisionRequest, cancel: Cancellation) -> Proposal:
+        self.running = True
+        self.started.set()
+        try:
+            while not cancel.cancelled:
+                threading.Event().wait(0.005)
+            raise Cancelled(cancel.reason)
+        finally:
+            self.running = False
+
+    def close(self) -> None:
+        self.closed_while_running = self.running
+        self.closed = True

@@ -6,37 +6,14 @@ from __future__ import annotations
 import threading
 
 import pytest
-from support import ScriptedDecider
+from support import BlockingDecider, ScriptedDecider
+from support import LoopRig as Rig
 
 from ministral_node.decision import Proposal
-from ministral_node.decision_loop import DecisionLoop
 from ministral_node.health import ERROR, OK, WARN
-from ministral_node.settings import Settings
-from ministral_node.sources.base import DecisionRequest, ModelFreeSource
-from ministral_node.timing import Cancellation, Cancelled, FakeClock
+from ministral_node.sources.base import DecisionRequest
 
 LAND = Proposal('land', {}, None, 0.9, 'asked')
-
-
-class Rig:
-    """A loop with scripted sources, a fake clock and a list of what it published."""
-
-    def __init__(self, sources=None, sim_time=False, **params):
-        self.clock = FakeClock()
-        self.steady = FakeClock()
-        self.published: list[dict] = []
-        self.wakes = 0
-        self.sources = sources if sources is not None else [ScriptedDecider('rules', LAND)]
-        self.loop = DecisionLoop(Settings.from_values(params), self.clock, self.published.append,
-                                 wake=self._wake, steady=self.steady, stamp_clock=FakeClock(5.0),
-                                 build=lambda settings, health: list(self.sources),
-                                 sim_time=sim_time)
-
-    def _wake(self):
-        self.wakes += 1
-
-    def actions(self):
-        return [d['action'] for d in self.published]
 
 
 def _answered_ids(published):
@@ -123,32 +100,6 @@ def test_a_failsafe_preempts_the_decision_in_progress_and_comes_first():
     assert 'preempted by the failsafe hold' in first['attempts'][0]['detail']
     assert (hold['action'], hold['source']) == ('hold', 'failsafe')
     assert second['command']['text'] == 'then take a photo'
-
-
-class BlockingDecider(ModelFreeSource):
-    """Decides only when cancelled (then raises), like a long generation."""
-
-    source = 'onboard'
-
-    def __init__(self) -> None:
-        self.started = threading.Event()
-        self.closed_while_running = False
-        self.running = False
-        self.closed = False
-
-    def decide(self, request: DecisionRequest, cancel: Cancellation) -> Proposal:
-        self.running = True
-        self.started.set()
-        try:
-            while not cancel.cancelled:
-                threading.Event().wait(0.005)
-            raise Cancelled(cancel.reason)
-        finally:
-            self.running = False
-
-    def close(self) -> None:
-        self.closed_while_running = self.running
-        self.closed = True
 
 
 def test_deactivation_answers_the_running_and_waiting_commands_before_freeing_models():

@@ -88,13 +88,33 @@ def test_a_cancelled_decision_skips_remaining_sources():
     assert result.attempts[1].outcome == 'skipped' and result.attempts[1].detail == 'superseded'
 
 
+def test_a_source_stopped_from_outside_is_cancelled_not_late_nor_a_failure():
+    from ministral_node.watchdog import CircuitBreaker
+
+    clock = FakeClock()
+    breaker = CircuitBreaker(clock, threshold=1)
+    for honours in (True, False):
+        cancel = Cancellation()
+        model = ScriptedDecider('onboard', TAKEOFF, clock=clock, takes_s=2.0,
+                                honours_cancel=honours,
+                                on_call=lambda r, c=cancel: c.cancel('preempted by a reflex'))
+        chain = FallbackChain([model, ScriptedDecider('rules')], clock,
+                              timeouts_s={'onboard': 8.0}, breakers={'onboard': breaker})
+        attempt = chain.decide(REQUEST, Deadline(clock, 10), cancel).attempts[0]
+        assert (attempt.outcome, attempt.detail.split(';')[0]) == \
+            ('cancelled', 'preempted by a reflex')
+    assert breaker.allows()
+
+
 def test_cancellation_inherits_deadline_and_parent():
     clock = FakeClock()
     parent = Cancellation(Deadline(clock, 3))
     child = Cancellation(Deadline(clock, 10), parent)
     assert child.remaining() == 3 and not child.cancelled
     clock.advance(3)
-    assert child.cancelled and child.reason == 'deadline passed'
+    assert child.cancelled and child.reason == 'deadline passed' and not child.requested
+    parent.cancel('stop')
+    assert child.requested and child.reason == 'deadline passed'
     assert math.isinf(Cancellation().remaining())
 
 

@@ -63,8 +63,13 @@ def test_status_heartbeat_is_at_least_2_hz_and_reports_state(harness):
 def test_lifecycle_deactivate_stops_deciding_and_activate_resumes():
     h = Harness(MinistralNode, activate=False)
     try:
-        decisions = f'{h.namespace}/ministral_node/decision'
-        assert h.client.count_publishers(decisions) == 0  # nothing before configure
+        # Answered before configure too: the command topic and the decisions live as long as
+        # the node (a reflex is no exception: nothing could execute it).
+        h.wait_for(lambda: h.command_pub.get_subscription_count() > 0, what='subscription')
+        for text in ('take off to 10 m', 'STOP!'):
+            refused = h.command(text)
+            assert refused['action'] == 'reject' and 'node unconfigured: not deciding' in \
+                refused['attempts'][0]['detail']
         h.node.trigger_configure()
         assert h.node.status()["state"] == 'inactive'
         h.wait_for(lambda: h.command_pub.get_subscription_count() > 0, what='subscription')
@@ -84,6 +89,10 @@ def test_lifecycle_deactivate_stops_deciding_and_activate_resumes():
         h.node.trigger_deactivate()
         h.node.trigger_cleanup()
         assert h.node.status()["state"] == 'unconfigured'
+        assert 'node unconfigured' in h.command('land')['attempts'][0]['detail']
+        h.node.trigger_configure()
+        h.node.trigger_activate()
+        assert h.command('land now')['action'] == 'land'
     finally:
         h.close()
 
@@ -217,24 +226,24 @@ def test_a_burst_while_busy_rejects_the_oldest_waiting_beyond_the_queue():
         seen = len(h.decisions)
         h.command_pub.publish(String(data='take off to 5 m'))
         h.wait_for(lambda: h.node.status()['busy'], what='the worker to be busy')
-        for text in ('land', 'hover', 'return home'):
+        for text in ('climb to 30 m', 'turn left 90 degrees', 'fly 20 m north'):
             h.command_pub.publish(String(data=text))
         h.wait_for(lambda: len(h.decisions) >= seen + 2, what='two refusals while busy')
         assert not gate.is_set()  # answered while the first decision was still running
         dropped = h.decisions[seen:seen + 2]
-        assert [d['command']['text'] for d in dropped] == ['land', 'hover']
+        assert [d['command']['text'] for d in dropped] == ['climb to 30 m',
+                                                            'turn left 90 degrees']
         assert all(d['action'] == 'reject' and 'dropped unanswered' in refusal(d)
                    for d in dropped)
         gate.set()
         h.wait_for(lambda: len(h.decisions) >= seen + 4, what='the remaining two decisions')
-        assert [d['action'] for d in h.decisions[seen + 2:seen + 4]] == ['takeoff',
-                                                                        'return_to_home']
+        assert [d['action'] for d in h.decisions[seen + 2:seen + 4]] == ['takeoff', 'goto']
     finally:
         h.close()
 
 
 def test_diagnostics_name_each_component(harness):
-    harness.command('land')
+    harness.command('take off to 10 m')
     harness.wait_for(lambda: {'camera', 'command', 'rules'} <= {
         s.name.split(': ', 1)[1] for a in harness.diagnostics for s in a.status},
         what='components in /diagnostics')

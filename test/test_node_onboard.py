@@ -49,8 +49,8 @@ def test_a_missing_model_is_a_reported_degraded_mode_not_a_crash(tmp_path):
     try:
         onboard = h.node.loop.health.snapshot_of('onboard')
         assert onboard.level == ERROR and 'nowhere' in onboard.message
-        decision = h.command('land')
-        assert decision['source'] == 'rules' and decision['action'] == 'land'
+        decision = h.command('take off to 10 m')  # not a reflex: the chain decides it
+        assert decision['source'] == 'rules' and decision['action'] == 'takeoff'
         assert decision['attempts'][0]['outcome'] == 'unavailable'
         assert 'nowhere' in decision['attempts'][0]['detail']
         h.wait_for(lambda: h.statuses and h.statuses[-1]['state'] == 'active'
@@ -75,6 +75,6 @@ def test_a_broken_model_directory_is_reported_with_the_reason(tmp_path, broken):
                                 'model_dir': str(bad)})
     try:
         assert reason in h.node.loop.health.snapshot_of('onboard').message
-        assert h.command('hover')['source'] == 'rules'
+        assert h.command('climb to 30 m')['source'] == 'rules'
     finally:
         h.close()

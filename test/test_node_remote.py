@@ -47,8 +47,8 @@ def test_a_stopped_ground_station_hands_over_to_the_rules():
     h = Harness(MinistralNode, {'decision_sources': ['remote', 'rules'], 'remote_url': url,
                                 'remote_health_period_s': 0.0})
     try:
-        decision = h.command('land')
-        assert decision['source'] == 'rules' and decision['action'] == 'land'
+        decision = h.command('take off to 10 m')  # not a reflex: the chain decides it
+        assert decision['source'] == 'rules' and decision['action'] == 'takeoff'
         remote = decision['attempts'][0]
         assert remote['outcome'] == 'unavailable' and 'refused' in remote['detail']
     finally:
@@ -57,7 +57,7 @@ def test_a_stopped_ground_station_hands_over_to_the_rules():
 
 def test_a_slow_ground_station_is_cut_at_its_deadline(node, server):
     server.faults = Faults(delay_s=30.0)
-    decision = node.command('land')
+    decision = node.command('take off to 10 m')
     remote = decision['attempts'][0]
     assert remote['outcome'] == 'timeout' and decision['source'] == 'rules'
     overshoot_ms = remote['latency_ms'] - BUDGET_S * 1000
@@ -67,8 +67,8 @@ def test_a_slow_ground_station_is_cut_at_its_deadline(node, server):
 @pytest.mark.parametrize('garbage', ['content', 'proposal', 'body'])
 def test_garbage_from_the_ground_station_is_not_published(node, server, garbage):
     server.faults = Faults(garbage=garbage)
-    decision = node.command('return home')
-    assert decision['source'] == 'rules' and decision['action'] == 'return_to_home'
+    decision = node.command('fly 20 m north')
+    assert decision['source'] == 'rules' and decision['action'] == 'goto'
     # A reply that is not JSON is a protocol error; output that is no proposal is invalid.
     assert decision['attempts'][0]['outcome'] == ('error' if garbage == 'body' else 'invalid')
 
@@ -93,7 +93,7 @@ def test_the_remote_source_is_skipped_while_the_link_is_lost(server):
         beat.publish(Header())
         h.wait_for(lambda: h.node.loop.link.state.value == 'up', what='link up')
         h.wait_for(lambda: h.node.loop.link.state.value == 'lost', what='link lost')
-        decision = h.command('land')
+        decision = h.command('take off to 10 m')
         assert decision['attempts'][0] == {'source': 'remote', 'outcome': 'skipped',
                                            'detail': 'ground link lost', 'latency_ms': 0.0}
         assert decision['source'] == 'rules'

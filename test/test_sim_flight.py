@@ -54,3 +54,16 @@ def test_the_ci_scenarios_fly_and_succeed_without_safety_violations(tmp_path, ca
         recorded = [m for m in read_back(runs[0]) if m[0].endswith('/decision')]
         assert len(recorded) == len(result['decisions'])
     assert 'recordings:' in printed
+
+
+def test_a_stop_during_a_leg_is_obeyed_where_the_vehicle_is(tmp_path):
+    out = tmp_path / 'summary.json'
+    code = sim.main(['--scenario', 'stop_while_deciding_en', '--scenario', 'stop_midleg_es',
+                     '--sources', 'rules', '--json', str(out), '--out', str(tmp_path / 'pics'),
+                     '--domain-id', str(180 + os.getpid() % 20)])
+    report = json.loads(out.read_text())
+    assert code == 0 and report['safety_violations'] == 0
+    assert report['succeeded'] == 2, [r['reason'] for r in report['results']]
+    for result in report['results']:
+        stop = next(d for d in result['decisions'] if d['action'] == 'stop')
+        assert stop['source'] == 'rules'

@@ -5,6 +5,7 @@
     ministral-bench --synthetic 3b --baseline --json OUT.json   # today's vs the old settings
     ministral-bench --masking-only            # constraint cost at the test and 131k vocabularies
     ministral-bench MODEL_DIR --verify-only   # cost of measured confidence and the verify stage
+    ministral-bench --reflex --synthetic 3b   # a "stop" while the model decides (over DDS)
 
 Each engine configuration runs in its own process (one after the other, so peak memory is
 that configuration's alone): load time and memory, vision encoder time per `max_image_edge`,
@@ -45,7 +46,7 @@ from ministral_node.decision import CommandInfo
 from ministral_node.engine import memory, model_files
 from ministral_node.engine.generation import CancelWatcher, GenerationOptions, KVCache, decode
 from ministral_node.parameters import SPECS
-from ministral_node.sources.base import DecisionRequest
+from ministral_node.sources.base import DeciderError, DecisionRequest
 from ministral_node.sources.onboard import OnboardDecider
 from ministral_node.sources.prompt import system_prompt, user_text
 from ministral_node.timing import Cancellation
@@ -321,9 +322,17 @@ def run_config(model_dir: Path, name: str, args: argparse.Namespace) -> dict[str
             if reuse:
                 engine.generate(system, text, None, one)  # warm the prefix, as in service
         began = time.perf_counter()
-        decider.decide(request, Cancellation())
+        decider.last_result = None
+        try:
+            decider.decide(request, Cancellation())
+            outcome = 'ok'
+        except DeciderError as exc:  # random weights may write what the budget cannot hold
+            outcome = f'refused: {exc}'
         latency = time.perf_counter() - began
         result = decider.last_result
+        if result is None:
+            out['decisions_failed'] = out.get('decisions_failed', 0) + 1
+            continue
         t = result.timings
         key = f'{edge}_{"reused" if reuse else "off"}_{kind}'
         out['decisions'][key + ('' if budget == 'service' else f'_{budget}')] = {
@@ -332,7 +341,10 @@ def run_config(model_dir: Path, name: str, args: argparse.Namespace) -> dict[str
             'prefill_s': t['prefix_s'] + t['prefill_s'],
             'prefill_tokens': result.prompt_tokens - result.prefix_reused,
             'decode_s': t['decode_s'], 'tokens': result.new_tokens,
-            'decode_steps': result.decode_steps + 1, 'stop': result.stop_reason}
+            'decode_steps': result.decode_steps + 1, 'stop': result.stop_reason,
+            'outcome': outcome}
+        if outcome != 'ok':
+            out['decisions_refused'] = out.get('decisions_refused', 0) + 1
     if 'peak_rss_mib' not in out:
         served = memory.process_memory()
         out.update(peak_rss_mib=served.peak_mib, rss_end_mib=served.rss_mib)
@@ -499,6 +511,9 @@ def summary(runs: dict[str, dict[str, Any]], genai: dict[str, Any] | None,
             genai.get('decode_ms_per_token', {}).get(str(context)) if genai else None)
     for key in ('peak_rss_mib', 'rss_after_load_mib', 'load_s'):
         out[key] = current.get(key)
+    # Random weights may write a proposal the output budget cannot hold: measured, not fatal.
+    out['decisions_refused'] = current.get('decisions_refused', 0)
+    out['decisions_failed'] = current.get('decisions_failed', 0)
     for edge in edges:
         first = current.get('decisions', {}).get(f'{edge}_reused_first', {})
         out[f'decision_s_edge_{edge}'] = first.get('s')
@@ -580,7 +595,8 @@ def report(table: Table, runs: dict[str, dict[str, Any]], genai: dict[str, Any] 
             f'{" (cached)" if decision["vision_reused"] else ""} + prefill '
             f'{decision["prefill_s"]:.2f} ({decision["prefill_tokens"]} tokens) + decode '
             f'{decision["decode_s"]:.2f} s ({decision["tokens"]} tokens in '
-            f'{decision["decode_steps"]} steps, {decision["stop"]})')
+            f'{decision["decode_steps"]} steps, {decision["stop"]})'
+            + ('' if decision.get('outcome', 'ok') == 'ok' else f'; {decision["outcome"]}'))
     row('peak RSS (load + service decisions)', lambda r: r['peak_rss_mib'], _mib)
     row('peak RSS after 1000-token decode', lambda r: r['peak_rss_after_context_mib'], _mib)
     if genai is not None and 'error' not in genai:
@@ -601,7 +617,6 @@ def bench_verify(table: Table, model_dir: Path, count: int) -> None:
     from ministral_node.cli.demo import demo_scene
     from ministral_node.confidence import field_confidence
     from ministral_node.engine.generation import chosen_logprob
-    from ministral_node.sources.base import DeciderError
     from ministral_node.training.handwritten import load_cases
     from ministral_node.verify import Verifier, VerifySettings
 
@@ -648,6 +663,22 @@ def bench_verify(table: Table, model_dir: Path, count: int) -> None:
                   f'in the decode loop, {REAL_VOCAB}-token vocabulary')
 
 
+def reflex_main(args: argparse.Namespace) -> int:
+    """`--reflex`: the reflex bench (`reflex_bench`), printed and optionally saved."""
+    from ministral_node.cli.reflex_bench import render, run_reflex_bench
+
+    model_dir = synthetic_model(args.synthetic, Path(args.cache_dir)) if args.synthetic \
+        else Path(args.model_dir) if args.model_dir else None
+    figures = run_reflex_bench(model_dir, args.reflex_runs, args.stop_after, args.domain_id)
+    figures['machine'] = (f'{os.cpu_count()} CPUs, {platform.machine()}, '
+                          f'{platform.processor() or platform.system()}')
+    figures['model'] = str(model_dir) if model_dir is not None else 'none (rule parser)'
+    print(render(figures, figures['model']))
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2) + '\n')
+    return 0 if figures['unanswered'] == 0 else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point."""
     parser = argparse.ArgumentParser(prog='ministral-bench', description=__doc__.split('\n')[0])
@@ -669,16 +700,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--variant', default='q4', help='decoder variant')
     parser.add_argument('--decode-tokens', type=int, default=16,
                         help='decode steps timed at each context length')
-    parser.add_argument('--max-new-tokens', type=int, default=384)
+    parser.add_argument('--max-new-tokens', type=int, default=SPECS['max_new_tokens'].default,
+                        help="the decision's token budget (default: the node's)")
     parser.add_argument('--mask-steps', type=int, default=2000)
     parser.add_argument('--masking-only', action='store_true')
     parser.add_argument('--verify-only', action='store_true',
                         help='only the cost of measured confidence and the verify stage')
     parser.add_argument('--verify-count', type=int, default=339,
                         help='hand-written commands decided for --verify-only')
+    parser.add_argument('--reflex', action='store_true',
+                        help='measure how fast "STOP!" is obeyed while the model decides '
+                             '(the node over DDS; no model: the rule parser alone)')
+    parser.add_argument('--reflex-runs', type=int, default=20)
+    parser.add_argument('--stop-after', type=float, default=0.5,
+                        help='seconds between the busy command and the stop')
+    parser.add_argument('--domain-id', type=int, default=77,
+                        help='ROS_DOMAIN_ID of --reflex (traffic stays on localhost)')
     parser.add_argument('--child', choices=[*CONFIGS, 'genai'], help=argparse.SUPPRESS)
     parser.add_argument('--child-out', help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.reflex:
+        return reflex_main(args)
     if args.verify_only:
         if not args.model_dir:
             parser.error('--verify-only needs a MODEL_DIR')

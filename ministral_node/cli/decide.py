@@ -110,13 +110,18 @@ def decide(args: argparse.Namespace) -> dict:
     # Read before loading any model (a bad image exits at once), stored as received with the
     # command: loading a model must not make the image older than max_frame_age_s.
     pixels = _read_image(args.image, frames.max_pixels) if args.image else None
-    sources = build_sources(values, health, [decider] if decider else None)
+    settings = Settings.from_values(values)
+    # As the node: a reflex is obeyed without the models (unless one source was asked for),
+    # so none is loaded for it.
+    reflex = None if decider else DecisionPipeline.from_settings(
+        settings, [], frames, clock, WallClock(), health).read_reflex(args.command)
+    sources = [] if reflex else build_sources(values, health, [decider] if decider else None)
     try:
-        pipeline = DecisionPipeline.from_settings(Settings.from_values(values), sources, frames,
-                                                  clock, WallClock(), health)
+        pipeline = DecisionPipeline.from_settings(settings, sources, frames, clock, WallClock(),
+                                                  health)
         if pixels is not None:
             frames.store(Frame(pixels, WallClock().now(), Path(args.image).name, clock.now()))
-        return pipeline.decide(args.command)
+        return pipeline.decide(args.command, reflexes=not decider)
     finally:
         close_sources(sources)
 

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,7 +63,8 @@ def demo_scene(width: int = 640, height: int = 480, seed: int = 3) -> scenes.Sce
     return scenes.render_scene(rng, list(DEMO_SCENE), size=(width, height), distractors=1)
 
 
-def _environment(domain_id: int) -> dict[str, str]:
+def environment(domain_id: int) -> dict[str, str]:
+    """The environment of every ROS process the demos start: localhost only, `domain_id`."""
     env = dict(os.environ)
     env['ROS_AUTOMATIC_DISCOVERY_RANGE'] = 'LOCALHOST'
     env['ROS_DOMAIN_ID'] = str(domain_id)
@@ -105,9 +107,10 @@ TOPICS = {'camera': '/demo/camera/image_raw', 'command': '/demo/command', 'pose'
           'diagnostics': '/diagnostics', 'annotations': '/ministral_node/annotations'}
 
 
-def node_command(params_file: str, record_dir: str | None) -> list[str]:
+def node_command(params_file: str, record_dir: str | None,
+                 extra: dict[str, str] | None = None) -> list[str]:
     """The node process the demo starts: its remappings, the demo's watchdog times, missions
-    executed, and the flight recorder when asked."""
+    executed, the flight recorder when asked, and `extra` parameters (name: ROS value)."""
     remaps = {'image_raw': 'camera', '~/command': 'command', 'pose': 'pose',
               'battery': 'battery', 'ground_heartbeat': 'heartbeat',
               'setpoint_position': 'setpoint'}
@@ -119,6 +122,8 @@ def node_command(params_file: str, record_dir: str | None) -> list[str]:
                 '-p', f'failsafe_hold_s:={FAILSAFE_HOLD_S}', '-p', 'execute_missions:=true']
     if record_dir:
         command += ['-p', f'record_dir:={record_dir}']
+    for name, value in (extra or {}).items():
+        command += ['-p', f'{name}:={value}']
     return command + ['--log-level', 'warn']
 
 
@@ -134,7 +139,7 @@ def run(params_file: str, timeout_s: float, domain_id: int,
     """Run the script against a node process that executes its decisions on the demo's
     simulated vehicle; returns what each command got. With `record_dir`, the node records
     the flight there (MCAP)."""
-    os.environ.update(_environment(domain_id))
+    os.environ.update(environment(domain_id))
     import rclpy
     from geometry_msgs.msg import PoseStamped
     from rclpy.executors import SingleThreadedExecutor
@@ -146,7 +151,7 @@ def run(params_file: str, timeout_s: float, domain_id: int,
     from ministral_node.mission.sim import SimVehicle
 
     node_process = subprocess.Popen(node_command(params_file, record_dir),
-                                    env=_environment(domain_id))
+                                    env=environment(domain_id))
     results: list[Result] = []
     vehicle = SimVehicle(up=20.0, in_air=True, speed_mps=8.0, climb_mps=3.0)
     lock = threading.Lock()
@@ -219,7 +224,7 @@ def run(params_file: str, timeout_s: float, domain_id: int,
             spinner = threading.Thread(target=executor.spin, daemon=True)
             spinner.start()
 
-            if not _wait(lambda: 'active' in states and client.count_subscribers(
+            if not wait_while_running(lambda: 'active' in states and client.count_subscribers(
                     TOPICS['command']) > 0, timeout_s, node_process):
                 raise RuntimeError('the node did not become active in time')
             time.sleep(0.5)  # a few camera frames reach the node
@@ -227,7 +232,7 @@ def run(params_file: str, timeout_s: float, domain_id: int,
             def ask(language: str, text: str) -> dict | None:
                 seen = len(decisions)
                 commands.publish(String(data=text))
-                _wait(lambda: len(decisions) > seen, timeout_s, node_process)
+                wait_while_running(lambda: len(decisions) > seen, timeout_s, node_process)
                 decision = decisions[seen] if len(decisions) > seen else None
                 results.append(Result(language, text, decision))
                 print(_format(results[-1]), flush=True)
@@ -237,7 +242,8 @@ def run(params_file: str, timeout_s: float, domain_id: int,
                 ask(language, text)
             print('\n[operator] waits for the vehicle to settle, then gives a mission',
                   flush=True)
-            _wait(lambda: not vehicle.in_air, 60.0, node_process)  # "Vuelve a casa" lands it
+            # "Vuelve a casa" lands it
+            wait_while_running(lambda: not vehicle.in_air, 60.0, node_process)
             photos_before = vehicle.photos
             decision = ask(*MISSION)
             if decision is not None and decision['action'] == 'mission':
@@ -252,9 +258,10 @@ def run(params_file: str, timeout_s: float, domain_id: int,
                     return any(m['decision_id'] == decision['id'] and m['state'] in (
                         'completed', 'aborted', 'preempted') for m in missions)
 
-                _wait(report, 120.0, node_process)
+                wait_while_running(report, 120.0, node_process)
                 report()
-                _wait(lambda: not vehicle.in_air, 10.0, node_process)  # the last metres down
+                # the last metres down
+                wait_while_running(lambda: not vehicle.in_air, 10.0, node_process)
                 with lock:
                     x, y, z = vehicle.position
                     print(f'     vehicle at east {x:.1f} m, north {y:.1f} m, up {z:.1f} m, '
@@ -265,8 +272,8 @@ def run(params_file: str, timeout_s: float, domain_id: int,
                   flush=True)
             seen = len(decisions)
             ground_link.clear()
-            _wait(lambda: len(decisions) >= seen + 2, LINK_LOSS_TIMEOUT_S + FAILSAFE_HOLD_S + 10,
-                  node_process)
+            wait_while_running(lambda: len(decisions) >= seen + 2,
+                               LINK_LOSS_TIMEOUT_S + FAILSAFE_HOLD_S + 10, node_process)
             for failsafe in decisions[seen:seen + 2]:
                 results.append(Result('--', '(no command: link lost)', failsafe))
                 print(_format(results[-1]), flush=True)
@@ -283,7 +290,9 @@ def run(params_file: str, timeout_s: float, domain_id: int,
     return results
 
 
-def _wait(condition, timeout_s: float, process: subprocess.Popen) -> bool:
+def wait_while_running(condition: Callable[[], bool], timeout_s: float,
+                       process: subprocess.Popen) -> bool:
+    """Poll `condition` until true (True) or `timeout_s` (False); raise if `process` exits."""
     end = time.monotonic() + timeout_s
     while time.monotonic() < end:
         if condition():

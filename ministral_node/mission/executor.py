@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ministral_node.decision import MISSION, Proposal, steps_of
+from ministral_node.decision import MISSION, REFLEX, Proposal, steps_of
 from ministral_node.mission.projection import (
     CameraIntrinsics,
     CameraMount,
@@ -213,6 +213,8 @@ class MissionExecutor:
         current = self._mission
         if current is not None and current.state not in FINAL:
             what = 'failsafe' if failsafe else f'decision {decision.get("id")}'
+            if any(a.get('source') == REFLEX for a in decision.get('attempts', ())):
+                what = f'reflex, decision {decision.get("id")}'
             self._end(current, PREEMPTED, f'preempted by {what} ({action})')
             self._finish(out, now)
         if failsafe:

@@ -2,10 +2,11 @@
 
 Everything that decides lives in `DecisionLoop` (ROS-free); this module declares parameters,
 validates them, owns QoS, publishers, subscriptions, timers and diagnostics, and converts
-messages. Publishers, subscriptions and timers are created in `on_configure`; decision sources
-are loaded in `on_activate` and freed in `on_deactivate`, after the running decision and every
-waiting command are answered. `~/decision` answers every command in every configured state:
-decisions while active, refusals saying why otherwise.
+messages. The `~/command` subscription and the `~/decision` publisher live as long as the node,
+so every command is answered in every state (decisions while active, refusals saying why
+otherwise, "node unconfigured" before configure); the other publishers, subscriptions and
+timers are created in `on_configure`; decision sources are loaded in `on_activate` and freed in
+`on_deactivate`, after the running decision and every waiting command are answered.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from visualization_msgs.msg import ImageMarker
 from ministral_node import parameters
 from ministral_node.annotations import decision_marker, fill_message, remove_marker
 from ministral_node.decision import to_json
-from ministral_node.decision_loop import DecisionLoop
+from ministral_node.decision_loop import DecisionLoop, unconfigured_refusal
 from ministral_node.image_conversion import CompressedImageData, RawImage
 from ministral_node.mission.executor import ExecutorOutput
 from ministral_node.recorder import Recorder, RecorderSettings, recording_metadata
@@ -163,6 +164,8 @@ class MinistralNode(LifecycleNode):
         self._periodic: list[Any] = []
         self._wake_condition = None
         self._camera_sub = None
+        self._command_sub = None
+        self._answer_commands(self._history_depth())
 
     # Parameters
 
@@ -242,11 +245,7 @@ class MinistralNode(LifecycleNode):
         sim_time = bool(self.get_parameter('use_sim_time').value)
         ros_clock = RosClock(self)
         state_clock = self._state_clock or (ros_clock if sim_time else MonotonicClock())
-        depth = values['command_history_depth']
-        # A plain publisher: while inactive the loop decides nothing, but every command that
-        # arrives is still answered (refused, saying why), so no command goes unanswered.
-        self._decision_pub = self._publisher(
-            String, '~/decision', QoSProfile(depth=depth, reliability=ReliabilityPolicy.RELIABLE))
+        self._answer_commands(values['command_history_depth'])
         # Status and diagnostics also report while inactive.
         self._status_pub = self._publisher(String, '~/status', 10)
         self._diagnostics_pub = self._publisher(DiagnosticArray, '/diagnostics', 10)
@@ -331,6 +330,32 @@ class MinistralNode(LifecycleNode):
         logging.getLogger('ministral_node').removeHandler(self._log_handler)
         super().destroy_node()
 
+    def _history_depth(self) -> int:
+        """`command_history_depth` as given, or its default when refused (reported at
+        configure)."""
+        spec = parameters.SPECS['command_history_depth']
+        try:
+            return int(spec.check(self._read(spec.name)))
+        except parameters.ParameterError:
+            return int(spec.default)
+
+    def _answer_commands(self, depth: int) -> None:
+        """The `~/command` subscription and `~/decision` publisher, at `depth` (made again only
+        when a configure changes it). Plain, not lifecycle: every command that arrives is
+        answered in every state, refused with the reason when not deciding."""
+        if self._decision_pub is not None and self._decision_pub.qos_profile.depth == depth:
+            return
+        if self._command_sub is not None:
+            self.destroy_subscription(self._command_sub)
+            self.destroy_publisher(self._decision_pub)
+        self._decision_pub = self._publisher(
+            String, '~/decision', QoSProfile(depth=depth, reliability=ReliabilityPolicy.RELIABLE))
+        self._command_sub = self._subscribe_to(
+            String, '~/command', self._guard('command', self._on_command),
+            QoSProfile(depth=depth, history=HistoryPolicy.KEEP_LAST,
+                       reliability=ReliabilityPolicy.RELIABLE),
+            callback_group=self._groups['command'], raw=True)
+
     def _subscribe(self, values: dict) -> None:
         reliability = (ReliabilityPolicy.RELIABLE if values['camera_reliability'] == 'reliable'
                        else ReliabilityPolicy.BEST_EFFORT)
@@ -345,16 +370,10 @@ class MinistralNode(LifecycleNode):
             self._camera_sub = self._subscribe_to(
                 Image, 'image_raw', self._guard('camera', self._on_image), camera_qos,
                 callback_group=camera)
-        command_qos = QoSProfile(depth=values['command_history_depth'],
-                                 history=HistoryPolicy.KEEP_LAST,
-                                 reliability=ReliabilityPolicy.RELIABLE)
         state_qos = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST,
                                reliability=ReliabilityPolicy.BEST_EFFORT)
         self._inputs += [
             self._camera_sub,
-            self._subscribe_to(String, '~/command',
-                                     self._guard('command', self._on_command), command_qos,
-                                     callback_group=self._groups['command'], raw=True),
             self._subscribe_to(PoseStamped, 'pose', self._guard('vehicle', self._on_pose),
                                      state_qos, callback_group=camera),
             self._subscribe_to(BatteryState, 'battery',
@@ -429,12 +448,11 @@ class MinistralNode(LifecycleNode):
         if self._wake_condition is not None:
             self.destroy_guard_condition(self._wake_condition)
             self._wake_condition = None
-        for publisher in (self._decision_pub, self._status_pub, self._diagnostics_pub,
-                          self._setpoint_pub, self._vehicle_command_pub, self._mission_pub,
-                          self._annotations_pub):
+        for publisher in (self._status_pub, self._diagnostics_pub, self._setpoint_pub,
+                          self._vehicle_command_pub, self._mission_pub, self._annotations_pub):
             if publisher is not None:
                 self.destroy_publisher(publisher)
-        self._decision_pub = self._status_pub = self._diagnostics_pub = None
+        self._status_pub = self._diagnostics_pub = None
         self._setpoint_pub = self._vehicle_command_pub = self._mission_pub = None
         self._annotations_pub = None
         self.loop = None
@@ -461,7 +479,11 @@ class MinistralNode(LifecycleNode):
 
     def _on_command(self, payload: bytes) -> None:
         self._record('command', 'std_msgs/msg/String', payload, flush_images=True)
-        self.loop.command(payload)
+        loop = self.loop
+        if loop is None:
+            self._publish_decision(unconfigured_refusal(payload, RosClock(self)))
+            return
+        loop.command(payload)
 
     def _on_image(self, msg: Image) -> None:
         self._record('camera', 'sensor_msgs/msg/Image', msg)
