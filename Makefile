@@ -42,7 +42,7 @@ format: setup
 
 # Onboard-model figures on this machine: real 3B shapes, random 4-bit weights (built once
 # into .bench/). BENCH_ARGS=path/to/model_dir benches a real model directory instead.
-BENCH_ARGS ?= --synthetic 3b
+BENCH_ARGS ?= --synthetic 3b --json .bench/bench.json
 bench: setup
 	$(BIN)/python -m ministral_node.cli.bench $(BENCH_ARGS)
 

@@ -166,6 +166,11 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               'verify takes the rule reading for explicit numeric commands, the model for '
               'visual/target commands and asks back otherwise; model_first or rules_first '
               'always take that side.', choices=('verify', 'model_first', 'rules_first')),
+    ParamSpec('rules_fast_path', True,
+              'With arbitration verify: a command the rule parser reads completely (full '
+              'confidence, no target, no question) is decided by it at once, without waiting '
+              'for the model, whose reading verification would not take over it (measured on '
+              'the evaluation sets: the model changed none of them).'),
     ParamSpec('min_confidence', 0.5,
               'A model proposal whose measured confidence (token probabilities) is below this '
               'hands over to the next source; 0 disables the check.', minimum=0.0,

@@ -29,6 +29,7 @@ from ministral_node.health import ERROR, OK, HealthBoard
 from ministral_node.safety import ALWAYS_ALLOWED, CONFIRMED, SafetyEnvelope
 from ministral_node.settings import PipelineSettings, Settings, defaults
 from ministral_node.sources.base import Decider, DecisionRequest
+from ministral_node.sources.rules.decider import RuleDecider
 from ministral_node.sources.rules.reflex import Reflex, ReflexReader
 from ministral_node.timing import Cancellation, Clock, Deadline
 from ministral_node.vehicle import VehicleState
@@ -114,6 +115,10 @@ class DecisionPipeline:
         confirmation = self._settle_confirmation(text, command, received)
         if confirmation is not None:
             return confirmation
+        complete = self._complete_reading(text)
+        if complete is not None:
+            proposal, attempts = complete
+            return self._finish(proposal, 'rules', command, None, None, attempts, [], received)
         notes: list[str] = []
         frame = self._fresh_frame(notes)
         deadline = Deadline(self.steady,
@@ -192,6 +197,25 @@ class DecisionPipeline:
             return None
         attempt = Attempt('rules', 'ok', f'confirmation {reply.outcome}')
         return self._finish(response, 'rules', command, None, None, [attempt], [], received)
+
+    def _complete_reading(self, text: str) -> tuple[Proposal, list[Attempt]] | None:
+        """The rule parser's complete reading of `text` and its attempts, when the fast path
+        applies: on, the chain has the parser and a model before it, and the parser reads the
+        command completely (`sources.rules.decider.complete_reading`). Else None."""
+        if not self.settings.rules_fast_path:
+            return None
+        sources = self.chain.sources
+        index = next((i for i, s in enumerate(sources) if isinstance(s, RuleDecider)), None)
+        if not index:  # no parser, or nothing before it to skip
+            return None
+        began = self.steady.now()
+        proposal = sources[index].complete(text)
+        if proposal is None:
+            return None
+        reason = 'the rule parser read the command completely (rules_fast_path)'
+        return proposal, [*(Attempt(s.source, 'skipped', reason) for s in sources[:index]),
+                          Attempt('rules', 'ok', 'complete reading',
+                                  (self.steady.now() - began) * 1000.0)]
 
     def _command_info(self, text: str, command_id: str | None, received: float) -> CommandInfo:
         stamp = self.stamp_clock.now() - (self.steady.now() - received)

@@ -23,6 +23,7 @@ class PipelineSettings:
     max_command_chars: int = 2000
     max_frame_age_s: float = 1.0
     decision_timeout_s: float = 10.0
+    rules_fast_path: bool = True  # complete rule readings decided without the model
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,8 @@ class Settings:
         return cls(
             values=v,
             pipeline=PipelineSettings(v['max_command_chars'], v['max_frame_age_s'],
-                                      v['decision_timeout_s']),
+                                      v['decision_timeout_s'],
+                                      v['rules_fast_path'] and v['arbitration'] == 'verify'),
             chain=ChainSettings({s: v[f'{s}_timeout_s'] for s in parameters.SOURCE_CHOICES},
                                 v['breaker_failures'], v['breaker_cooldown_s'],
                                 VerifySettings.from_params(v)),

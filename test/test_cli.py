@@ -33,7 +33,7 @@ def test_prints_one_valid_decision(capsys):
 def test_an_image_is_used(capsys, tmp_path):
     path = tmp_path / 'frame.png'
     cv2.imwrite(str(path), np.zeros((60, 80, 3), np.uint8))
-    code, out, _ = _decide(capsys, '--command', 'take a photo', '--image', str(path))
+    code, out, _ = _decide(capsys, '--command', 'follow the red car', '--image', str(path))
     assert code == 0 and json.loads(out)['frame']['width'] == 80
 
 

@@ -91,7 +91,8 @@ def flight():
 
 @pytest.fixture
 def model_flight():
-    yield from _flight({'decision_sources': ['onboard', 'rules']})
+    # the model's own plan is under test: no rule-parser fast path for complete readings
+    yield from _flight({'decision_sources': ['onboard', 'rules'], 'rules_fast_path': False})
 
 
 def _flight(params: dict):

@@ -13,7 +13,7 @@ from ministral_node.verify import Verifier
 
 
 def test_a_4bit_onnx_model_decides_over_dds_with_the_camera_frame():
-    h = Harness(MinistralNode, {'decision_sources': ['onboard', 'rules'],
+    h = Harness(MinistralNode, {'decision_sources': ['onboard', 'rules'], 'rules_fast_path': False,
                                 'model_dir': str(model('random')), 'temperature': 0.8,
                                 'seed': 5, 'max_image_edge': 112})
     try:
@@ -44,7 +44,7 @@ def test_a_4bit_onnx_model_decides_over_dds_with_the_camera_frame():
 
 
 def test_a_missing_model_is_a_reported_degraded_mode_not_a_crash(tmp_path):
-    h = Harness(MinistralNode, {'decision_sources': ['onboard', 'rules'],
+    h = Harness(MinistralNode, {'decision_sources': ['onboard', 'rules'], 'rules_fast_path': False,
                                 'model_dir': str(tmp_path / 'nowhere')})
     try:
         onboard = h.node.loop.health.snapshot_of('onboard')

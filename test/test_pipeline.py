@@ -194,9 +194,10 @@ def test_the_configured_pipeline_verifies_model_proposals_before_the_envelope():
 
     clock = FakeClock()
     invented = Proposal('takeoff', {'altitude_m': 100.0}, None, 0.95, 'model')
-    pipeline = DecisionPipeline.from_settings(
-        Settings.from_values({}), [ScriptedDecider('onboard', invented), RuleDecider()],
-        LatestFrame(), clock, FakeClock(1.0))
+    pipeline = DecisionPipeline.from_settings(  # the model is asked even for a complete reading
+        Settings.from_values({'rules_fast_path': False}),
+        [ScriptedDecider('onboard', invented), RuleDecider()], LatestFrame(), clock,
+        FakeClock(1.0))
     decision = pipeline.decide('take off to 10 m')
     validate_decision(decision)
     assert (decision['source'], decision['action'], decision['params']) == (
@@ -205,9 +206,34 @@ def test_the_configured_pipeline_verifies_model_proposals_before_the_envelope():
     assert (first['source'], first['outcome']) == ('onboard', 'unverified')
     assert 'altitude_m=100 not in the command' in first['detail']
     assert pipeline.health.level('onboard') != ERROR
-    pipeline.apply(Settings.from_values({'min_confidence': 0.99}))
+    pipeline.apply(Settings.from_values({'min_confidence': 0.99, 'rules_fast_path': False}))
     honest = Proposal('takeoff', {'altitude_m': 10.0}, None, 0.95, 'model')
     pipeline.chain.sources[0].proposal = honest
     decision = pipeline.decide('take off to 10 m')
     assert decision['source'] == 'rules'
     assert 'below min_confidence 0.99' in decision['attempts'][0]['detail']
+
+
+@pytest.mark.parametrize('text, complete', [('take off to 10 m', True),
+                                            ('fly 30 m north then land', True),
+                                            ('land on the red pad', False),
+                                            ('climb 20', False),  # a number without its unit
+                                            ('take off?', False)])
+def test_a_complete_rule_reading_is_decided_without_waiting_for_the_model(text, complete):
+    from ministral_node.sources.rules import RuleDecider
+
+    model = ScriptedDecider('onboard', Proposal('hold', {'duration_s': None}, None, 0.9, 'm'))
+    pipeline = DecisionPipeline.from_settings(Settings.from_values({}), [model, RuleDecider()],
+                                              LatestFrame(), FakeClock(), FakeClock(1.0))
+    decision = pipeline.decide(text)
+    assert (model.requests == []) is complete
+    if complete:
+        assert decision['source'] == 'rules'
+        assert [(a['source'], a['outcome']) for a in decision['attempts']] == \
+            [('onboard', 'skipped'), ('rules', 'ok')]
+        assert 'rules_fast_path' in decision['attempts'][0]['detail']
+    for off in ({'rules_fast_path': False}, {'arbitration': 'model_first'}):
+        model.requests.clear()
+        DecisionPipeline.from_settings(Settings.from_values(off), [model, RuleDecider()],
+                                       LatestFrame(), FakeClock(), FakeClock(1.0)).decide(text)
+        assert len(model.requests) == 1

@@ -18,16 +18,13 @@ from dataclasses import dataclass
 
 from ministral_node.decision import Proposal
 from ministral_node.parameters import REFLEX_CHOICES
+from ministral_node.sources.rules.decider import complete_reading
 from ministral_node.sources.rules.lexicon import VOCAB
-from ministral_node.sources.rules.parser import analyse
 
 REFLEX_ACTIONS = REFLEX_CHOICES
 # The lexicon's concept for each reflex action.
 _INTENTS = {'stop': 'intent.stop', 'hold': 'intent.hold', 'land': 'intent.land',
             'return_to_home': 'intent.rth'}
-# The parser's confidence when it read the whole command as the action (lower: other words
-# were present and "stop" won over them, or a number came without its unit).
-_COMPLETE = 1.0
 
 
 @dataclass(frozen=True)
@@ -54,14 +51,12 @@ class ReflexReader:
 
     def read(self, text: str) -> Reflex | None:
         """The reflex `text` asks for, or None when it must go through the decision chain."""
-        if not self.actions or '?' in text:
+        if not self.actions:
             return None
-        result = analyse(text)
-        proposal = result.proposal
-        if (result.reason != 'parsed' or proposal.action not in self.actions
-                or proposal.target is not None or proposal.confidence < _COMPLETE):
+        result = complete_reading(text)
+        if result is None or result.proposal.action not in self.actions:
             return None
-        return Reflex(proposal, result.language)
+        return Reflex(result.proposal, result.language)
 
 
 def trigger_words(action: str) -> dict[str, list[str]]:
