@@ -26,7 +26,7 @@ import jsonschema
 from ministral_node.resources import config_path
 
 SCHEMA_FILE = 'decision.schema.json'
-SCHEMA_VERSION = '1.2.0'  # 1.1.0: the mission action; 1.2.0: confidence_detail, unverified
+SCHEMA_VERSION = '1.3.0'  # 1.1.0: mission; 1.2.0: confidence_detail, unverified; 1.3.0: grounding
 SOURCES = ('remote', 'onboard', 'rules', 'failsafe')
 MISSION = 'mission'
 NOT_STEPS = frozenset({MISSION, 'answer', 'clarify', 'reject'})  # actions a step cannot take
@@ -405,8 +405,10 @@ def make_decision(
     attempts: tuple[Attempt, ...] | list[Attempt] = (),
     notes: tuple[str, ...] | list[str] = (),
     decision_id: str | None = None,
+    grounding: dict | None = None,
 ) -> dict:
-    """Assemble and validate the published decision dict."""
+    """Assemble and validate the published decision dict (`grounding`: how the target was
+    resolved against the object detector, when one ran)."""
     decision = {
         'schema_version': SCHEMA_VERSION,
         'id': decision_id or str(uuid.uuid4()),
@@ -423,6 +425,8 @@ def make_decision(
     }
     if proposal.confidence_detail is not None:
         decision['confidence_detail'] = proposal.confidence_detail.to_dict()
+    if grounding is not None:
+        decision['grounding'] = grounding
     validate_decision(decision)
     return decision
 
