@@ -201,6 +201,14 @@ class DecisionPipeline:
             notes.append(f'decided without an image: no camera frame newer than {max_age:g} s')
         return taken.frame
 
+    def detect_newest(self) -> Scene | None:
+        """Run the detector on the newest fresh frame, between decisions (the node calls this
+        at `detector_rate_hz`); a decision on the same frame reuses the detections."""
+        if self.perception is None or not self.perception.available:
+            return None
+        frame = self._fresh_frame([])
+        return None if frame is None else self.perception.see(frame)
+
     def _see(self, frame: Frame | None, notes: list[str]) -> Scene | None:
         """The detector's view of the decision's frame, when both are there."""
         if self.perception is None or not self.perception.settings.enabled:

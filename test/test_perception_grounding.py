@@ -191,3 +191,19 @@ def test_without_a_detector_nothing_changes(tmp_path):
     decision = pipeline.decide('land on the red pad')
     assert decision['target']['box'] == [0.1, 0.1, 0.3, 0.3] and 'grounding' not in decision
     assert 'detector' not in {h.name for h in pipeline.health.snapshot()}
+
+
+def test_detections_between_decisions_are_reused_by_the_decision_on_that_frame(tmp_path):
+    model = build_detector(tmp_path / 'pads.onnx', names="{0: 'pad', 1: 'car', 2: 'person'}")
+    pipeline, frames, clock, rules = _pipeline(tmp_path, land('red pad'), str(model))
+    assert pipeline.detect_newest() is None  # no frame yet
+    frames.store(_red_pad_frame(clock))
+    early = pipeline.detect_newest()
+    assert [s.detection.label for s in early.seen] == ['pad']
+    pipeline.decide('land on the red pad')
+    assert rules.requests[0].scene is early  # not detected again
+    settings = Settings.from_values({'detector_model': str(model),
+                                     'detector_providers': ['cpu'], 'detector_rate_hz': 5.0})
+    pipeline.apply(settings)
+    assert pipeline.perception.settings.rate_hz == 5.0
+    assert pipeline.perception.detector is not None  # same model: retuned, not reloaded
