@@ -25,6 +25,7 @@ from ministral_node.decision import (
 )
 from ministral_node.fallback import FallbackChain
 from ministral_node.health import ERROR, OK, HealthBoard
+from ministral_node.perception.answers import answer_scene, scene_question
 from ministral_node.perception.detector import DetectorSettings
 from ministral_node.perception.grounding import Grounding, ground
 from ministral_node.perception.service import DetectorService, Scene
@@ -40,6 +41,8 @@ from ministral_node.watchdog import CircuitBreaker
 log = logging.getLogger(__name__)
 
 _INPUT_CHECK = 'input check: '
+# What a source says to a scene question it cannot answer; the detections answer it instead.
+SCENE_ANSWER_REPLACES = ('answer', 'clarify', 'reject')
 
 
 def refusal(decision: dict) -> str | None:
@@ -226,9 +229,16 @@ class DecisionPipeline:
     @staticmethod
     def _ground(proposal: Proposal, scene: Scene, text: str, notes: list[str]
                 ) -> tuple[Proposal, Grounding]:
-        """The proposal with its target resolved against the scene's detections."""
-        grounded, grounding = ground(proposal, list(scene.seen), scene.classes,
-                                     detect_language(text), scene.detect_ms)
+        """The proposal with its target resolved against the scene's detections; a question
+        about the scene that no source could answer (answer, clarify or reject) is answered
+        from the detections."""
+        language = detect_language(text)
+        question = scene_question(text)
+        if question is not None and proposal.action in SCENE_ANSWER_REPLACES:
+            proposal = answer_scene(question, scene.seen, language)
+            notes.append(f'scene question ({question.form}) answered from the object detector')
+        grounded, grounding = ground(proposal, list(scene.seen), scene.classes, language,
+                                     scene.detect_ms)
         if grounding.status == 'grounded':
             chosen = grounding.detection.detection
             notes.append(f'target {grounding.label!r}: the detector\'s {chosen.label} '

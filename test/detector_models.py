@@ -17,6 +17,10 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
+from ministral_node.perception.detector import Detection
+from ministral_node.perception.grounding import Seen, look
+from ministral_node.training.scenes import COLORS
+
 NAMES = "{0: 'red', 1: 'green', 2: 'blue'}"
 _ROOT = Path(tempfile.mkdtemp(prefix='ministral-test-detectors-'))
 
@@ -115,3 +119,19 @@ def detector(name: str = 'tiny', **options) -> Path:
     """A detector built once per test session under a temporary folder."""
     path = _ROOT / f'{name}.onnx'
     return path if path.exists() else build_detector(path, **options)
+
+
+W, H = 320, 240
+CLASSES = ('pad', 'car', 'truck', 'person')
+
+
+def scene(*objects: tuple[str, str, tuple[int, int, int, int]], score: float = 0.9
+          ) -> tuple[np.ndarray, list[Seen]]:
+    """A 320x240 image of coloured rectangles on grass and their detections (no model)."""
+    image = np.full((H, W, 3), (70, 120, 60), np.uint8)
+    detections = []
+    for label, color, (x0, y0, x1, y1) in objects:
+        image[y0:y1, x0:x1] = COLORS[color]
+        detections.append(Detection(label, CLASSES.index(label), score, (x0, y0, x1, y1),
+                                    (x0 / W, y0 / H, x1 / W, y1 / H)))
+    return image, look(image, detections)

@@ -6,33 +6,17 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from detector_models import build_detector
+from detector_models import CLASSES, H, W, build_detector, scene
 from support import ScriptedDecider
 
 from ministral_node.camera import Frame, LatestFrame
 from ministral_node.decision import Proposal, Target, validate_decision
 from ministral_node.health import ERROR, OK, HealthBoard
 from ministral_node.perception.colors import box_color
-from ministral_node.perception.detector import Detection
-from ministral_node.perception.grounding import ground, look, parse_label
+from ministral_node.perception.grounding import ground, parse_label
 from ministral_node.pipeline import DecisionPipeline
 from ministral_node.settings import Settings
 from ministral_node.timing import FakeClock
-from ministral_node.training.scenes import COLORS
-
-W, H = 320, 240
-CLASSES = ('pad', 'car', 'truck', 'person')
-
-
-def scene(*objects: tuple[str, str, tuple[int, int, int, int]], score: float = 0.9):
-    """An image with coloured rectangles on grass and their detections."""
-    image = np.full((H, W, 3), (70, 120, 60), np.uint8)
-    detections = []
-    for label, color, (x0, y0, x1, y1) in objects:
-        image[y0:y1, x0:x1] = COLORS[color]
-        detections.append(Detection(label, CLASSES.index(label), score, (x0, y0, x1, y1),
-                                    (x0 / W, y0 / H, x1 / W, y1 / H)))
-    return image, look(image, detections)
 
 
 def land(label: str, box=None, action: str = 'land') -> Proposal:

@@ -121,13 +121,22 @@ def _words(text: str) -> list[str]:
     return re.findall(r'[a-z0-9]+', _fold(text))
 
 
+def _plural(word: str, stem: str) -> bool:
+    """Whether `word` is a plural of `stem`: -s/-es (English, French, Spanish) or the Italian
+    -a/-o/-e to -e/-i."""
+    if word in (stem + 's', stem + 'es'):
+        return True
+    return len(stem) > 3 and stem[-1] in 'aoe' and word in (stem[:-1] + 'e', stem[:-1] + 'i')
+
+
 def _matches(words: list[str], phrase: str, german: bool) -> bool:
-    """Whether the folded `phrase` (one or more words) occurs in `words`; a German word may
-    carry an adjective or plural ending."""
+    """Whether the folded `phrase` (one or more words) occurs in `words`, plurals included; a
+    German word may carry an adjective or plural ending."""
     parts = _words(phrase)
     for start in range(len(words) - len(parts) + 1):
         window = words[start:start + len(parts)]
-        if all(w == p or (german and w.startswith(p) and w[len(p):] in _GERMAN_ENDINGS)
+        if all(w == p or _plural(w, p)
+               or (german and w.startswith(p) and w[len(p):] in _GERMAN_ENDINGS)
                for w, p in zip(window, parts)):
             return True
     return False
