@@ -191,3 +191,25 @@ def test_detections_between_decisions_are_reused_by_the_decision_on_that_frame(t
     pipeline.apply(settings)
     assert pipeline.perception.settings.rate_hz == 5.0
     assert pipeline.perception.detector is not None  # same model: retuned, not reloaded
+
+
+def test_the_decision_loop_loads_the_detector_on_activate_and_reports_it(tmp_path):
+    from ministral_node.decision_loop import DecisionLoop
+
+    model = build_detector(tmp_path / 'pads.onnx', names="{0: 'pad', 1: 'car', 2: 'person'}")
+    published: list[dict] = []
+    clock = FakeClock()
+    for path, level in ((model, 'OK'), (tmp_path / 'absent.onnx', 'ERROR')):
+        loop = DecisionLoop(Settings.from_values({'detector_model': str(path),
+                                                  'detector_providers': ['cpu']}),
+                            clock, published.append, wake=lambda: None, steady=clock,
+                            build=lambda settings, health: [ScriptedDecider('rules',
+                                                                            land('red pad'))])
+        assert 'detector' not in loop.status()['health']  # inactive: nothing loaded
+        loop.activate()
+        assert loop.status()['health']['detector'] == level
+        loop.frames.store(_red_pad_frame(clock))
+        decision = loop.pipeline.decide('land on the red pad')
+        assert (decision.get('grounding') or {}).get('status') == (
+            'grounded' if level == 'OK' else None)
+        loop.shutdown()
