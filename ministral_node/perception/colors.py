@@ -16,6 +16,7 @@ _HUES = ((8, 'red'), (20, 'orange'), (34, 'yellow'), (85, 'green'), (135, 'blue'
 _GREY_SATURATION = 0.25  # below: white, grey or black by value
 _BLACK_VALUE, _WHITE_VALUE = 0.25, 0.72
 CENTRE = 0.6  # fraction of the box's width and height measured, around its centre
+MEASURED_EDGE = 24  # a larger centre is sampled on a grid of about this many pixels a side
 
 
 def pixel_names(hsv: np.ndarray) -> np.ndarray:
@@ -44,7 +45,8 @@ def box_color(image: np.ndarray, box_px: Sequence[float]) -> tuple[str, float]:
     height, width = image.shape[:2]
     left, right = max(0, int(cx - hw)), min(width, int(np.ceil(cx + hw)))
     top, bottom = max(0, int(cy - hh)), min(height, int(np.ceil(cy + hh)))
-    patch = image[top:max(bottom, top + 1), left:max(right, left + 1)]
+    step = max(1, int(max(bottom - top, right - left) // MEASURED_EDGE))
+    patch = image[top:max(bottom, top + 1):step, left:max(right, left + 1):step]
     if patch.size == 0:
         return 'grey', 0.0
     hsv = cv2.cvtColor(np.ascontiguousarray(patch), cv2.COLOR_RGB2HSV)
