@@ -80,7 +80,7 @@ def test_a_target_not_in_view_asks_back_saying_what_is_there():
     assert asked.action == 'clarify' and result.status == 'not_in_view'
     question = asked.params['question']
     assert question.startswith('Je ne vois pas "plateforme rouge".')
-    assert 'pad (bleu) à gauche' in question and 'truck (blanc) à droite' in question
+    assert 'plateforme (bleu) à gauche' in question and 'camion (blanc) à droite' in question
     asked, _ = ground(land('red pad'), [], CLASSES, 'en')
     assert asked.action == 'clarify' and 'nor anything I can recognise' in asked.params['question']
 
@@ -151,7 +151,8 @@ def test_the_pipeline_grounds_the_decision_on_the_detectors_box(tmp_path):
     rules.proposal = land('macchina blu')
     asked = pipeline.decide('Atterra sulla macchina blu')
     assert asked['action'] == 'clarify' and asked['grounding']['status'] == 'not_in_view'
-    assert asked['params']['question'].startswith('Non vedo "macchina blu". In vista: pad (rosso)')
+    assert asked['params']['question'].startswith(
+        'Non vedo "macchina blu". In vista: piattaforma (rosso)')
 
 
 @pytest.mark.parametrize('kind', ['missing', 'corrupt'])

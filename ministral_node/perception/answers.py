@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 from ministral_node.decision import Proposal, answer
 from ministral_node.perception.grounding import (
-    CLASS_WORDS,
-    COLOR_WORDS,
     Seen,
     TargetQuery,
-    _fold,
+    class_word,
+    color_word,
+    fold,
     parse_label,
 )
 
@@ -76,7 +76,7 @@ class SceneQuestion:
 
 def scene_question(text: str) -> SceneQuestion | None:
     """The scene question `text` asks, or None when it is not one."""
-    folded = _fold(text).replace('’', "'")
+    folded = fold(text).replace('’', "'")
     for form, pattern in _FORMS:
         if re.search(pattern, folded):
             query = parse_label(text)
@@ -86,26 +86,10 @@ def scene_question(text: str) -> SceneQuestion | None:
     return None
 
 
-def _noun(concept: str | None, label: str, language: str) -> str:
-    if concept is None:
-        return label
-    words = CLASS_WORDS[concept][1]
-    return words.get(language, words['en'])[0]
-
-
-def _concept_of(label: str) -> str | None:
-    lowered = label.lower()
-    return next((c for c, (names, _) in CLASS_WORDS.items() if lowered in names), None)
-
-
-def _color(color: str, language: str) -> str:
-    return COLOR_WORDS[color].get(language, COLOR_WORDS[color]['en'])[0]
-
-
 def _item(seen: Seen, language: str) -> str:
     texts = _TEXTS[language]
-    noun = _noun(_concept_of(seen.detection.label), seen.detection.label, language)
-    color = _color(seen.color, language)
+    noun = class_word(seen.detection.label, language)
+    color = color_word(seen.color, language)
     described = f'{color} {noun}' if language == 'en' else f'{noun} ({color})'
     return f'{described} {texts[seen.bearing]}'
 
@@ -135,9 +119,10 @@ def answer_scene(question: SceneQuestion, seen: Sequence[Seen], language: str = 
         return answer(texts['describe'].format(items=items) if seen else texts['nothing'],
                       rationale)
     found = _matching(question, seen)
-    what = _noun(question.query.concept, question.query.concept or '', language)
+    names = question.query.class_names()
+    what = class_word(names[0] if names else '', language)
     if question.query.color is not None:
-        color = _color(question.query.color, language)
+        color = color_word(question.query.color, language)
         what = f'{color} {what}' if language == 'en' else f'{what} ({color})'
     where = _join([texts[s.bearing] for s in found], language)
     if question.form == PRESENCE:

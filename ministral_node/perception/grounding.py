@@ -111,14 +111,15 @@ _PHRASES = {
 }
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """Lower case, accents removed, ß as ss: how labels and questions are compared."""
     text = text.lower().replace('ß', 'ss')
     text = unicodedata.normalize('NFKD', text)
     return ''.join(c for c in text if not unicodedata.combining(c))
 
 
 def _words(text: str) -> list[str]:
-    return re.findall(r'[a-z0-9]+', _fold(text))
+    return re.findall(r'[a-z0-9]+', fold(text))
 
 
 def _plural(word: str, stem: str) -> bool:
@@ -223,16 +224,29 @@ class Grounding:
                 'model_box': self.model_box, 'detect_ms': round(self.detect_ms, 2)}
 
 
+def class_word(label: str, language: str) -> str:
+    """The operator's word for a detector class ('pad' -> 'plateforme' in French); the class
+    name itself when it is none of the known concepts."""
+    lowered = label.lower()
+    concept = next((c for c, (names, _) in CLASS_WORDS.items() if lowered in names), None)
+    if concept is None:
+        return label
+    words = CLASS_WORDS[concept][1]
+    return words.get(language, words['en'])[0]
+
+
+def color_word(color: str, language: str) -> str:
+    """A named colour in the operator's language."""
+    return COLOR_WORDS[color].get(language, COLOR_WORDS[color]['en'])[0]
+
+
 def _describe(seen: Seen, language: str) -> str:
     phrases = _PHRASES.get(language, _PHRASES['en'])
     where = phrases[seen.bearing]
+    noun = class_word(seen.detection.label, language)
     if language == 'en':
-        return f'a {seen.color} {seen.detection.label} {where}'
-    return f'{seen.detection.label} ({_color_word(seen.color, language)}) {where}'
-
-
-def _color_word(color: str, language: str) -> str:
-    return COLOR_WORDS[color].get(language, COLOR_WORDS[color]['en'])[0]
+        return f'a {seen.color} {noun} {where}'
+    return f'{noun} ({color_word(seen.color, language)}) {where}'
 
 
 def _listing(seen: Sequence[Seen], language: str, joiner: str) -> str:
