@@ -52,8 +52,8 @@ def _extent(nodes: list, axis_reduce: int, axis_len: int, tag: str) -> None:
 def build_detector(path: Path, *, size: int | None = 64, names: str | None = NAMES,
                    layout: str = 'ultralytics') -> Path:
     """Write a detector to `path`: input [1, 3, size, size] (dynamic H, W when size is None);
-    `layout` 'ultralytics', or 'few_channels' (output [1, 4, 6]) or 'two_outputs' to test
-    refusals."""
+    `layout` 'ultralytics', or 'few_channels' (output [1, 4, 6]), 'end2end' ([1, 300, 6]) or
+    'two_outputs' to test refusals."""
     dim = size if size is not None else None
     image = helper.make_tensor_value_info(
         'image', TensorProto.FLOAT, [1, 3, dim or 'height', dim or 'width'])
@@ -101,6 +101,9 @@ def build_detector(path: Path, *, size: int | None = 64, names: str | None = NAM
                   helper.make_node('Slice', ['output0', 'starts', 'ends', 'axis1'],
                                    ['boxes_only'])]
         outputs = [helper.make_tensor_value_info('boxes_only', TensorProto.FLOAT, [1, 4, 6])]
+    elif layout == 'end2end':  # NMS inside: [1, 300, 6] rows of x0, y0, x1, y1, score, class
+        nodes += [_const('rows', np.zeros((1, 300, 6), np.float32))]
+        outputs = [helper.make_tensor_value_info('rows', TensorProto.FLOAT, [1, 300, 6])]
     elif layout == 'two_outputs':
         outputs.append(helper.make_tensor_value_info('seen', TensorProto.FLOAT, [1, 3]))
     graph = helper.make_graph(nodes, 'tiny_detector', [image], outputs)

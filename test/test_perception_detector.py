@@ -146,6 +146,13 @@ def test_names_that_do_not_match_the_output_are_refused(tmp_path):
     assert _problem(model=str(path)).problem == NAMES
 
 
+def test_an_export_with_nms_inside_is_refused_saying_so(tmp_path):
+    names = str({i: f'c{i}' for i in range(80)})
+    path = build_detector(tmp_path / 'end2end.onnx', layout='end2end', names=names)
+    error = _problem(model=str(path))
+    assert error.problem == LAYOUT and 'looks like an export with NMS inside' in str(error)
+
+
 def test_an_input_size_other_than_a_fixed_models_is_refused():
     error = _problem(input_size=320)
     assert error.problem == LAYOUT and 'takes 64x64 images; detector_input_size is 320' in str(

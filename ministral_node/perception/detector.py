@@ -186,6 +186,18 @@ def _static(dim: Any) -> int | None:
     return dim if isinstance(dim, int) and dim > 0 else None
 
 
+def _layout_hint(shape: list[Any]) -> str:
+    """What a wrong output shape most likely is, for the error message."""
+    rows, columns = _static(shape[1]), _static(shape[2])
+    if columns in (6, 7):
+        return (f' (output {shape} looks like an export with NMS inside, one row per box: '
+                'export without nms)')
+    if rows and columns and rows > columns:
+        return (f' (output {shape} looks transposed, anchors first, or has an objectness '
+                'column: the Ultralytics layout is [1, 4 + classes, anchors])')
+    return ''
+
+
 class Detector:
     """An Ultralytics-layout ONNX detector: `detect(frame_rgb)` -> detections in frame pixels.
 
@@ -224,8 +236,12 @@ class Detector:
             raise DetectorModelError(LAYOUT, f'{path.name} output {outputs[0].name} has '
                                      f'{channels} channels; expected 4 box values + classes')
         metadata = self.session.get_modelmeta().custom_metadata_map
-        self.names = parse_names(metadata.get('names'),
-                                 None if channels is None else channels - 4)
+        try:
+            self.names = parse_names(metadata.get('names'),
+                                     None if channels is None else channels - 4)
+        except DetectorModelError as exc:
+            raise DetectorModelError(exc.problem, f'{path.name}: {exc}'
+                                     + _layout_hint(out_shape)) from exc
         unknown = [c for c in settings.classes if c not in self.names.values()]
         if unknown:
             log.warning('detector_classes %s are not classes of %s (%s)', unknown, path.name,
