@@ -214,3 +214,23 @@ def test_the_decision_loop_loads_the_detector_on_activate_and_reports_it(tmp_pat
         assert (decision.get('grounding') or {}).get('status') == (
             'grounded' if level == 'OK' else None)
         loop.shutdown()
+
+
+def test_a_missions_first_step_is_resolved_and_later_steps_are_left_alone():
+    from ministral_node.decision import mission
+
+    _, seen = scene(('car', 'red', (200, 90, 280, 170)))
+    photos = Proposal('capture_photo', {'count': 2}, Target('blue car', None), 0.8, '')
+    plan = mission([land('red car', action='goto'), photos], 'asked', 0.8)
+    grounded, result = ground(plan, seen, CLASSES, 'en')
+    assert grounded.action == 'mission' and result.status == 'grounded'
+    first, second = grounded.params['steps']
+    assert first['target']['box'] == pytest.approx([200 / W, 90 / H, 280 / W, 170 / H],
+                                                   abs=1e-4)
+    assert second == plan.params['steps'][1]  # seen later, from elsewhere: not judged now
+    asked, result = ground(mission([photos, land('red car', action='goto')]), seen, CLASSES)
+    assert asked.action == 'clarify' and result.status == 'not_in_view'
+    takeoff = Proposal('takeoff', {'altitude_m': 10.0}, None, 0.9, '')
+    same, result = ground(mission([takeoff, photos]), seen, CLASSES)
+    assert same.params['steps'][1]['target'] == {'label': 'blue car', 'box': None}
+    assert result.status == 'no_target'

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ministral_node.decision import Proposal, Target, clarify
+from ministral_node.decision import MISSION, Proposal, Target, clarify, step_dict, steps_of
 from ministral_node.perception.colors import box_color
 from ministral_node.perception.detector import Detection, iou
 
@@ -279,7 +279,11 @@ def ground(proposal: Proposal, seen: list[Seen], known_classes: Sequence[str],
            language: str = 'en', detect_ms: float = 0.0) -> tuple[Proposal, Grounding]:
     """`proposal` with its target resolved against the detections `seen` of a detector that
     knows `known_classes`; a `clarify` instead when the target is not in view or ambiguous
-    (for actions that need it in view)."""
+    (for actions that need it in view). In a mission only the first step is resolved: the
+    executor places a step's box from the pose it starts at, which only the first shares with
+    the frame."""
+    if proposal.action == MISSION:
+        return _ground_first_step(proposal, seen, known_classes, language, detect_ms)
     target = proposal.target
     if target is None:
         return proposal, Grounding('', 'no_target', TargetQuery(None, None), in_view=tuple(seen),
@@ -321,3 +325,14 @@ def ground(proposal: Proposal, seen: list[Seen], known_classes: Sequence[str],
         question = phrases['nothing'].format(target=quoted)
     rationale = f'{proposal.action} {target.label}: {status.replace("_", " ")} (detector)'
     return clarify(question, rationale[:200], proposal.confidence), result
+
+
+def _ground_first_step(proposal: Proposal, seen: list[Seen], known_classes: Sequence[str],
+                       language: str, detect_ms: float) -> tuple[Proposal, Grounding]:
+    """A mission with its first step's target resolved (or a clarify for it)."""
+    first = steps_of(proposal)[0]
+    grounded, result = ground(first, seen, known_classes, language, detect_ms)
+    if grounded.action != first.action:  # asked back: the mission cannot start
+        return grounded, result
+    steps = [step_dict(grounded), *proposal.params['steps'][1:]]
+    return replace(proposal, params={**proposal.params, 'steps': steps}), result
