@@ -26,8 +26,8 @@ import jsonschema
 from ministral_node.resources import config_path
 
 SCHEMA_FILE = 'decision.schema.json'
-# 1.1.0: the mission action; 1.2.0: confidence_detail, unverified; 1.3.0: reflex attempts
-# and the cancelled outcome
+# 1.1.0: the mission action; 1.2.0: confidence_detail, unverified; 1.3.0: reflex attempts,
+# the cancelled outcome and grounding
 SCHEMA_VERSION = '1.3.0'
 SOURCES = ('remote', 'onboard', 'rules', 'failsafe')
 MISSION = 'mission'
@@ -413,8 +413,10 @@ def make_decision(
     attempts: tuple[Attempt, ...] | list[Attempt] = (),
     notes: tuple[str, ...] | list[str] = (),
     decision_id: str | None = None,
+    grounding: dict | None = None,
 ) -> dict:
-    """Assemble and validate the published decision dict."""
+    """Assemble and validate the published decision dict (`grounding`: how the target was
+    resolved against the object detector, when one ran)."""
     decision = {
         'schema_version': SCHEMA_VERSION,
         'id': decision_id or str(uuid.uuid4()),
@@ -431,6 +433,8 @@ def make_decision(
     }
     if proposal.confidence_detail is not None:
         decision['confidence_detail'] = proposal.confidence_detail.to_dict()
+    if grounding is not None:
+        decision['grounding'] = grounding
     validate_decision(decision)
     return decision
 

@@ -386,6 +386,31 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               minimum=1, maximum=300, applies=ON_ACTIVATE),
     ParamSpec('max_answer_chars', 160, 'Most characters of an answer to the operator.',
               minimum=1, maximum=300, applies=ON_ACTIVATE),
+    # Object detector (perception beside language)
+    ParamSpec('detector_model', '',
+              'Object-detection ONNX in the Ultralytics export layout (output [1, 4 + classes, '
+              "anchors], class names in the model's `names` metadata), run on the frame of "
+              "each decision; a relative path is taken in the package share directory when it "
+              "is there. '' = no detector. A missing, corrupt or wrong-layout model is reported "
+              '(diagnostics: detector) and the node decides without it.'),
+    ParamSpec('detector_score_threshold', 0.25,
+              'Detections scoring below this are dropped.', minimum=0.01, maximum=1.0),
+    ParamSpec('detector_iou_threshold', 0.45,
+              'Non-maximum suppression: a box overlapping a better one of the same class by '
+              'more than this IoU is dropped.', minimum=0.05, maximum=1.0),
+    ParamSpec('detector_input_size', 0,
+              "Square input size in pixels for models with a dynamic input (a multiple of 32); "
+              "0 = the model's own input size (640 when it has none).",
+              minimum=0, maximum=4096),
+    ParamSpec('detector_classes', [],
+              'Class names to keep (as in the model metadata); empty keeps every class.'),
+    ParamSpec('detector_providers', ['cuda', 'cpu'],
+              "The detector's ONNX Runtime execution providers in order of preference; missing "
+              'ones are skipped, CPU always last.', choices=('tensorrt', 'cuda', 'cpu')),
+    ParamSpec('detector_rate_hz', 0.0,
+              'Also detect on the newest frame at this rate between decisions (a decision then '
+              'reuses the detections of its frame); 0 = only on the frame of a decision.',
+              minimum=0.0, maximum=30.0),
     # Remote model
     ParamSpec('remote_url', '',
               "Base URL of the ground station's OpenAI-compatible server (ministral-serve, "
@@ -465,7 +490,15 @@ def _remote_url(values: Mapping[str, Value]) -> str | None:
     return None
 
 
+def _detector_input_size(values: Mapping[str, Value]) -> str | None:
+    size = values['detector_input_size']
+    if size % 32:
+        return f'detector_input_size: {size} is not a multiple of 32 (0 = the model\'s own)'
+    return None
+
+
 CROSS_CHECKS.extend([
+    _detector_input_size,
     _ordered('min_altitude_m', 'max_altitude_m', strict=True),
     _ordered('geofence_margin_m', 'geofence_max_distance_m', strict=True),
     _ordered('min_battery_mission_pct', 'min_battery_takeoff_pct'),

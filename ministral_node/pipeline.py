@@ -1,8 +1,9 @@
 """One operator command in, one validated decision out.
 
-Screens the command, takes the freshest camera frame, runs the fallback chain, passes the
-proposal through the safety envelope, and assembles the decision. Every problem on the way is
-logged, recorded in the health board, and stated in the decision.
+Screens the command, takes the freshest camera frame, runs the object detector on it (when one
+is configured), runs the fallback chain, resolves the proposal's target against the
+detections, passes the proposal through the safety envelope, and assembles the decision.
+Every problem on the way is logged, recorded in the health board, and stated in the decision.
 """
 
 from __future__ import annotations
@@ -26,10 +27,16 @@ from ministral_node.decision import (
 )
 from ministral_node.fallback import FallbackChain
 from ministral_node.health import ERROR, OK, HealthBoard
+from ministral_node.perception.answers import answer_scene, scene_question
+from ministral_node.perception.detector import DetectorSettings
+from ministral_node.perception.grounding import Grounding, ground
+from ministral_node.perception.service import DetectorService, Scene
+from ministral_node.resources import share_dir
 from ministral_node.safety import ALWAYS_ALLOWED, CONFIRMED, SafetyEnvelope
 from ministral_node.settings import PipelineSettings, Settings, defaults
 from ministral_node.sources.base import Decider, DecisionRequest
 from ministral_node.sources.rules.decider import RuleDecider
+from ministral_node.sources.rules.parser import detect_language
 from ministral_node.sources.rules.reflex import Reflex, ReflexReader
 from ministral_node.timing import Cancellation, Clock, Deadline
 from ministral_node.vehicle import VehicleState
@@ -38,6 +45,8 @@ from ministral_node.watchdog import CircuitBreaker
 log = logging.getLogger(__name__)
 
 _INPUT_CHECK = 'input check: '
+# What a source says to a scene question it cannot answer; the detections answer it instead.
+SCENE_ANSWER_REPLACES = ('answer', 'clarify', 'reject')
 
 
 def refusal(decision: dict) -> str | None:
@@ -55,7 +64,8 @@ class DecisionPipeline:
                  stamp_clock: Clock, settings: PipelineSettings | None = None,
                  health: HealthBoard | None = None, envelope: SafetyEnvelope | None = None,
                  vehicle: Callable[[], VehicleState | None] = lambda: None,
-                 steady: Clock | None = None) -> None:
+                 steady: Clock | None = None, perception: DetectorService | None = None
+                 ) -> None:
         self.chain = chain
         self.frames = frames
         self.clock = clock
@@ -66,6 +76,7 @@ class DecisionPipeline:
         self.envelope = envelope or SafetyEnvelope(defaults().limits, clock)
         self.vehicle = vehicle
         self.reflexes = ReflexReader(defaults().loop.reflexes)
+        self.perception = perception
 
     @classmethod
     def from_settings(cls, settings: Settings, sources: list[Decider], frames: LatestFrame,
@@ -77,12 +88,20 @@ class DecisionPipeline:
 
         `clock` times state (frame and pose freshness, confirmations); `steady` (default:
         `clock`) times the decision's deadline and latency; `stamp_clock` stamps decisions.
+        A pipeline with sources (an active node) loads the object detector when
+        `detector_model` names one.
         """
         steady = steady or clock
+        health = health or HealthBoard(clock)
         breakers = {s.source: CircuitBreaker(steady) for s in sources}
+        perception = None
+        if sources:
+            perception = DetectorService(DetectorSettings.from_values(settings.values), health,
+                                         share_dir)
+            perception.load()
         pipeline = cls(FallbackChain(sources, steady, breakers=breakers, skip=skip), frames,
                        clock, stamp_clock, settings.pipeline, health,
-                       SafetyEnvelope(settings.limits, clock), vehicle, steady)
+                       SafetyEnvelope(settings.limits, clock), vehicle, steady, perception)
         pipeline.apply(settings)
         return pipeline
 
@@ -92,6 +111,8 @@ class DecisionPipeline:
         self.settings = settings.pipeline
         self.reflexes = ReflexReader(settings.loop.reflexes)
         self.chain.apply(settings.chain)
+        if self.perception is not None:
+            self.perception.apply(DetectorSettings.from_values(settings.values))
         if settings.limits != self.envelope.limits:
             self.envelope = SafetyEnvelope(settings.limits, self.clock)
             log.info('safety limits changed')
@@ -121,15 +142,19 @@ class DecisionPipeline:
             return self._finish(proposal, 'rules', command, None, None, attempts, [], received)
         notes: list[str] = []
         frame = self._fresh_frame(notes)
+        scene = self._see(frame, notes)
         deadline = Deadline(self.steady,
                             self.settings.decision_timeout_s - (self.steady.now() - received))
-        result = self.chain.decide(DecisionRequest(command, frame), deadline, cancel)
+        result = self.chain.decide(DecisionRequest(command, frame, scene), deadline, cancel)
         self._record_attempts(result.attempts)
         notes.extend(result.notes)
+        proposal, grounding = result.proposal, None
         if result.source == 'failsafe':
             notes.append('every decision source failed; failsafe decided')
-        return self._finish(result.proposal, result.source, command, frame, result.model,
-                            result.attempts, notes, received)
+        elif scene is not None:
+            proposal, grounding = self._ground(proposal, scene, text, notes)
+        return self._finish(proposal, result.source, command, frame, result.model,
+                            result.attempts, notes, received, grounding=grounding)
 
     def refuse(self, reason: str, *, text: str = '', command_id: str | None = None,
                received: float | None = None, proposal: Proposal | None = None) -> dict:
@@ -239,6 +264,54 @@ class DecisionPipeline:
             notes.append(f'decided without an image: no camera frame newer than {max_age:g} s')
         return taken.frame
 
+    def detect_newest(self) -> Scene | None:
+        """Run the detector on the newest fresh frame, between decisions (the node calls this
+        at `detector_rate_hz`); a decision on the same frame reuses the detections."""
+        if self.perception is None or not self.perception.available:
+            return None
+        frame = self._fresh_frame([])
+        return None if frame is None else self.perception.see(frame)
+
+    def _see(self, frame: Frame | None, notes: list[str]) -> Scene | None:
+        """The detector's view of the decision's frame, when both are there."""
+        if self.perception is None or not self.perception.settings.enabled:
+            return None
+        if not self.perception.available:
+            notes.append(f'decided without the object detector: {self.perception.error}')
+            return None
+        if frame is None:
+            return None
+        scene = self.perception.see(frame)
+        if scene is None:
+            notes.append('decided without the object detector: it failed on this frame')
+        return scene
+
+    @staticmethod
+    def _ground(proposal: Proposal, scene: Scene, text: str, notes: list[str]
+                ) -> tuple[Proposal, Grounding]:
+        """The proposal with its target resolved against the scene's detections; a question
+        about the scene that no source could answer (answer, clarify or reject) is answered
+        from the detections."""
+        language = detect_language(text)
+        question = scene_question(text)
+        if question is not None and proposal.action in SCENE_ANSWER_REPLACES:
+            proposal = answer_scene(question, scene.seen, language)
+            notes.append(f'scene question ({question.form}) answered from the object detector')
+        grounded, grounding = ground(proposal, list(scene.seen), scene.classes, language,
+                                     scene.detect_ms)
+        if grounding.status == 'grounded':
+            chosen = grounding.detection.detection
+            notes.append(f'target {grounding.label!r}: the detector\'s {chosen.label} '
+                         f'(score {chosen.score:.2f}) gives its box')
+        elif grounding.status in ('ambiguous', 'not_in_view'):
+            notes.append(f'target {grounding.label!r} {grounding.status.replace("_", " ")} '
+                         f'for the detector ({len(grounding.candidates)} matching, '
+                         f'{len(scene.seen)} in view)')
+        elif grounding.model_box == 'dropped':
+            notes.append(f"target {grounding.label!r}: the model's box agrees with no "
+                         'detection; published without a box')
+        return grounded, grounding
+
     def _record_safety(self, status: str, detail: str) -> None:
         counts = self.envelope.counts
         message = 'enforcing limits' if status == 'passed' else f'last decision {status}: {detail}'
@@ -259,7 +332,8 @@ class DecisionPipeline:
 
     def _finish(self, proposal: Proposal, source: str, command: CommandInfo | None,
                 frame: Frame | None, model: ModelInfo | None, attempts: list[Attempt],
-                notes: list[str], received: float, confirmed: bool = False) -> dict:
+                notes: list[str], received: float, confirmed: bool = False,
+                grounding: Grounding | None = None) -> dict:
         vehicle = self.vehicle()
         proposal, report = self.envelope.check(proposal, source, vehicle, confirmed=confirmed)
         if proposal.action not in ALWAYS_ALLOWED and source != 'failsafe':
@@ -271,4 +345,5 @@ class DecisionPipeline:
             latency_ms=(self.steady.now() - received) * 1000.0, command=command,
             frame=None if frame is None else frame.info(self.clock.now()), model=model,
             safety=report,
-            attempts=attempts, notes=notes)
+            attempts=attempts, notes=notes,
+            grounding=None if grounding is None else grounding.to_dict())

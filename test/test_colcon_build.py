@@ -72,3 +72,8 @@ def test_the_installed_cli_decides_from_the_install_space(install):
     assert result.returncode == 0, result.stderr
     assert result.stderr.strip().splitlines()[-1] == str(install / 'share' / 'ministral_node')
     assert json.loads(result.stdout)['action'] == 'land'
+
+
+def test_the_pictures_font_is_installed_with_the_package(install):
+    fonts = list(install.glob('lib/python*/site-packages/ministral_node/sim/fonts/*.ttf'))
+    assert [f.name for f in fonts] == ['DejaVuSans-Latin1.ttf']

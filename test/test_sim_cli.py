@@ -101,3 +101,25 @@ def test_a_flight_lasts_until_the_vehicle_has_had_time_to_act_on_a_late_decision
     # settling time after it, so the vehicle can start what it was told.
     assert landed.t >= 8.0 + sim.SETTLE_S
     assert landed.t < 60.0
+
+
+def test_a_picture_that_fails_is_a_warning_and_the_result_is_kept(monkeypatch, tmp_path, caplog):
+    from ministral_node.sim import pictures
+    from ministral_node.sim.scoring import Result
+
+    def broken(*_args, **_kwargs):
+        raise ValueError('x1 must be greater than or equal to x0')
+
+    monkeypatch.setattr(pictures, 'trajectory_png', broken)
+    monkeypatch.setattr(pictures, 'write_gif', broken)
+    (scenario,) = load_suite(names=['geofence_en'])
+    result = Result(name=scenario.name, language=scenario.language, category=scenario.category,
+                    visual=scenario.visual, succeeded=True, safety_violations=0, reason='ok')
+    with caplog.at_level('WARNING'):
+        sim._draw(None, scenario, result, [], tmp_path, SimpleNamespace(video=True,
+                                                                       video_fps=2.0))
+    assert result.picture is None and result.video is None
+    assert result.to_dict()['succeeded'] is True
+    warned = [r.getMessage() for r in caplog.records if r.levelname == 'WARNING']
+    assert any('trajectory picture failed (ValueError: x1 must be' in m for m in warned)
+    assert any('camera GIF failed' in m for m in warned)

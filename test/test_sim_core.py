@@ -375,6 +375,38 @@ def test_pictures_of_a_flight_and_an_annotated_gif(tmp_path):
     assert write_gif([], tmp_path / 'none.gif', 2.0) is None
 
 
+def test_a_fault_scheduled_after_the_flight_ended_draws_no_band(tmp_path):
+    """A flight that landed and settled before its fault began: the picture is drawn (it raised
+    'x1 must be greater than or equal to x0'), the fault's band left out."""
+    spec = scenario(faults=[{'kind': 'battery_low', 'at': 60.0, 'value': 15},
+                            {'kind': 'link_loss', 'at': 4.0, 'duration_s': 3.0}])
+    sim = Simulator.for_scenario(spec, Limits(), render=False)
+    scripted_flight(sim, {0.0: [{'command': 'takeoff', 'altitude_m': 5.0}],
+                          6.0: [{'command': 'land'}]}, 14.0)
+    assert sim.trace.samples[-1].t < 60.0
+    picture = Image.open(trajectory_png(sim, spec, None, tmp_path / 'late.png'))
+    pixels = np.asarray(picture)
+    link_loss = np.all(pixels == (250, 200, 200), axis=-1).sum()
+    battery_low = np.all(pixels == (250, 230, 180), axis=-1).sum()
+    assert link_loss > 100 and battery_low == 0
+
+
+def test_accented_labels_draw_letters_not_missing_glyph_boxes(tmp_path):
+    from ministral_node.sim import pictures
+
+    assert pictures.FONT_PATH.is_file() and pictures.FONT.getname()[0] == 'DejaVu Sans'
+
+    def glyph(text):
+        mask = pictures.FONT.getmask(text)
+        return mask.size, bytes(mask)
+
+    missing = glyph('\u4e00')  # not in the font: its 'missing glyph' box
+    for letter in 'éüñßàçÉ':
+        assert glyph(letter) != missing, letter
+    frame = annotate(np.zeros((60, 200, 3), np.uint8), [('é ü ñ', [0.1, 0.5, 0.9, 0.9])])
+    assert np.asarray(frame)[10:30].any()  # the label is drawn above the box
+
+
 # Remote endpoint fault -------------------------------------------------------------------------
 
 def test_the_relay_forwards_until_the_endpoint_goes_down():

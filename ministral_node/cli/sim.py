@@ -229,8 +229,12 @@ class Flight:
         if round(frame.t * self.args.video_fps) != round((frame.t - 1e-3) * self.args.video_fps) \
                 or not self.frames:
             recent = frame.t - self.boxes_t <= BOX_SHOWN_S
-            self.frames.append(annotate(frame.image, list(self.boxes) if recent else [],
-                                        f't={frame.t:5.1f}s {self.caption}'))
+            try:
+                self.frames.append(annotate(frame.image, list(self.boxes) if recent else [],
+                                            f't={frame.t:5.1f}s {self.caption}'))
+            except Exception as exc:  # noqa: BLE001 - a frame not drawn never stops a flight
+                log.warning('%s: a video frame at t=%.1f s was not drawn (%s: %s)',
+                            self.scenario.name, frame.t, type(exc).__name__, exc)
 
     def decision(self, decision: dict) -> None:
         """Keep the boxes of the latest decision that has any (drawn on the next frames)."""
@@ -321,11 +325,30 @@ def _wait_for_discovery(operator: Any, vehicle: Any, timeout_s: float = 15.0) ->
                        f'{timeout_s:g} s (ROS_DOMAIN_ID / LOCALHOST discovery?)')
 
 
+def _draw(sim: Any, scenario: Scenario, result: Result, frames: list[Any], folder: Path,
+          args: argparse.Namespace) -> None:
+    """The flight's picture (and GIF): a drawing that fails is a warning, never a lost result."""
+    from ministral_node.sim.pictures import trajectory_png, write_gif
+
+    try:
+        result.picture = str(trajectory_png(sim, scenario, result,
+                                            folder / f'{scenario.name}.png'))
+    except Exception as exc:  # noqa: BLE001 - any drawing error; the result is kept
+        log.warning('%s: the trajectory picture failed (%s: %s); the result is kept',
+                    scenario.name, type(exc).__name__, exc)
+    if not args.video:
+        return
+    try:
+        gif = write_gif(frames, folder / f'{scenario.name}.gif', args.video_fps)
+        result.video = None if gif is None else str(gif)
+    except Exception as exc:  # noqa: BLE001 - any drawing error; the result is kept
+        log.warning('%s: the camera GIF failed (%s: %s); the result is kept',
+                    scenario.name, type(exc).__name__, exc)
+
+
 def fly_suite(scenarios: list[Scenario], configs: list[list[str]], args: argparse.Namespace,
               out: Any = sys.stdout) -> list[Result]:
     """Fly every scenario with every source configuration; pictures under args.out."""
-    from ministral_node.sim.pictures import trajectory_png, write_gif
-
     base = parameters.load_params_file(args.params) if args.params else parameters.defaults()
     results = []
     for sources in configs:
@@ -340,12 +363,7 @@ def fly_suite(scenarios: list[Scenario], configs: list[list[str]], args: argpars
             except RuntimeError as exc:
                 print(f'ministral-sim: {scenario.name}: {exc}', file=sys.stderr)
                 raise
-            folder = Path(args.out) / tag
-            result.picture = str(trajectory_png(sim, scenario, result,
-                                                folder / f'{scenario.name}.png'))
-            if args.video:
-                gif = write_gif(flight.frames, folder / f'{scenario.name}.gif', args.video_fps)
-                result.video = None if gif is None else str(gif)
+            _draw(sim, scenario, result, flight.frames, Path(args.out) / tag, args)
             if args.record:
                 result.recording = values['record_dir']
             results.append(result)

@@ -5,6 +5,7 @@ decisions' boxes as an animated GIF.
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,9 +20,25 @@ if TYPE_CHECKING:
     from ministral_node.sim.scoring import Result
     from ministral_node.sim.simulator import Simulator
 
+log = logging.getLogger(__name__)
 PANEL = 460
 MARGIN = 36
-FONT = ImageFont.load_default(size=12)  # a FreeType font: accents of every suite language
+# DejaVu Sans (Latin-1 subset, shipped in fonts/): Pillow's own default font draws é, ü, ñ as
+# boxes.
+FONT_PATH = Path(__file__).resolve().parent / 'fonts' / 'DejaVuSans-Latin1.ttf'
+
+
+def _font(size: int = 12) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    """The pictures' font: shipped DejaVu Sans; Pillow's default (no accents) without it."""
+    try:
+        return ImageFont.truetype(str(FONT_PATH), size)
+    except OSError:
+        log.warning('font %s not readable: pictures fall back to Pillow\'s default font, '
+                    'accented letters show as boxes', FONT_PATH)
+        return ImageFont.load_default(size=size)
+
+
+FONT = _font()
 FAULT_COLORS = {'link_loss': (250, 200, 200), 'pose_lost': (220, 200, 250),
                 'battery_low': (250, 230, 180), 'remote_down': (200, 230, 250)}
 
@@ -102,6 +119,8 @@ def _altitude(sim: Simulator, scenario: Scenario) -> Image.Image:
         return left + (right - left) * t / end, lower - (lower - upper) * z / top
 
     for fault in sim.faults.faults:
+        if fault.at >= end:  # scheduled after the flight ended (landed and settled): never began
+            continue
         stop = end if fault.duration_s is None else min(end, fault.at + fault.duration_s)
         draw.rectangle([px(fault.at, top), px(stop, 0)],
                        fill=FAULT_COLORS.get(fault.kind, (230, 230, 230)))

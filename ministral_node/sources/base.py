@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from ministral_node.camera import Frame
 from ministral_node.decision import CommandInfo, ModelInfo, Proposal
+from ministral_node.perception.service import Scene
 from ministral_node.timing import Cancellation
 
 
@@ -25,6 +26,7 @@ class DecisionRequest:
 
     command: CommandInfo
     frame: Frame | None = None
+    scene: Scene | None = None  # the object detector's detections in `frame`, when it ran
 
 
 class Decider(Protocol):

@@ -1,0 +1,136 @@
+"""Questions about the scene answered from the detections, in the operator's language.
+
+"What is below us?", "what do you see?" (describe), "is there a person?" (presence) and "how
+many red cars?" (count), in English, French, German, Spanish and Italian: counts, classes,
+colours and bearings (left, ahead, right) of what the detector found in the decision's frame.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ministral_node.decision import Proposal, answer
+from ministral_node.perception.grounding import (
+    Seen,
+    TargetQuery,
+    class_word,
+    color_word,
+    fold,
+    parse_label,
+)
+
+DESCRIBE, PRESENCE, COUNT = 'describe', 'presence', 'count'
+
+# Question forms, matched on the folded text (lower case, accents removed, ß as ss).
+_FORMS: tuple[tuple[str, str], ...] = (
+    (COUNT, r'\bhow many\b|\bcombien\b|\bwie ?viele?\b|\bcuant[oa]s\b|\bquant[ie]\b'),
+    (PRESENCE, r'\bis there\b|\bare there\b|\bdo you see an?\b|\bcan you see an?\b'
+               r'|\by a[ -]t[ -]il\b|\bvois[ -]tu (un|une|des)\b|\bvoyez[ -]vous (un|une|des)\b'
+               r'|\bgibt es\b|\bsiehst du (ein|eine|einen)\b|\bhay\b|\bves (un|una)\b'
+               r"|\bc'?e\b|\bci sono\b|\bvedi (un|una|uno|dei|delle)\b"),
+    (DESCRIBE, r'\bwhat\b.*\b(below|under(neath)?|beneath|see|in view|there|ahead|around)\b'
+               r"|\bqu'?est[ -]ce qu'?il y a\b|\bque vois\b|\bqu'?y a[ -]t[ -]il\b"
+               r"|\bqu'?est[ -]ce que (tu vois|vous voyez)\b|\bwas (ist|siehst|gibt es)\b"
+               r'|\bque hay\b|\bque ves\b|\bcosa (c.?e|vedi)\b|\bche cosa (c.?e|vedi)\b'),
+)
+
+_TEXTS = {
+    'en': {'left': 'on the left', 'ahead': 'ahead', 'right': 'on the right', 'and': 'and',
+           'describe': 'In view: {items}.', 'nothing': 'I see nothing I can recognise.',
+           'yes': 'Yes: {count} {what}, {where}.', 'no': 'No, I see no {what}.',
+           'no_but': 'No, I see no {what}. In view: {items}.',
+           'count': 'I see {count} {what}{where}.'},
+    'fr': {'left': 'à gauche', 'ahead': 'devant', 'right': 'à droite', 'and': 'et',
+           'describe': 'En vue : {items}.', 'nothing': 'Je ne vois rien que je reconnaisse.',
+           'yes': 'Oui : {count} × {what}, {where}.', 'no': 'Non, je ne vois pas de {what}.',
+           'no_but': 'Non, je ne vois pas de {what}. En vue : {items}.',
+           'count': 'Je vois {count} × {what}{where}.'},
+    'de': {'left': 'links', 'ahead': 'voraus', 'right': 'rechts', 'and': 'und',
+           'describe': 'Im Bild: {items}.', 'nothing': 'Ich sehe nichts, was ich erkenne.',
+           'yes': 'Ja: {count} × {what}, {where}.', 'no': 'Nein, ich sehe kein(e) {what}.',
+           'no_but': 'Nein, ich sehe kein(e) {what}. Im Bild: {items}.',
+           'count': 'Ich sehe {count} × {what}{where}.'},
+    'es': {'left': 'a la izquierda', 'ahead': 'delante', 'right': 'a la derecha', 'and': 'y',
+           'describe': 'A la vista: {items}.', 'nothing': 'No veo nada que reconozca.',
+           'yes': 'Sí: {count} × {what}, {where}.', 'no': 'No, no veo ningún/a {what}.',
+           'no_but': 'No, no veo ningún/a {what}. A la vista: {items}.',
+           'count': 'Veo {count} × {what}{where}.'},
+    'it': {'left': 'a sinistra', 'ahead': 'davanti', 'right': 'a destra', 'and': 'e',
+           'describe': 'In vista: {items}.', 'nothing': 'Non vedo niente che riconosca.',
+           'yes': 'Sì: {count} × {what}, {where}.', 'no': 'No, non vedo {what}.',
+           'no_but': 'No, non vedo {what}. In vista: {items}.',
+           'count': 'Vedo {count} × {what}{where}.'},
+}
+
+
+@dataclass(frozen=True)
+class SceneQuestion:
+    """A question about the scene: its form (describe, presence, count) and what it asks
+    about (class and colour; none for describe)."""
+
+    form: str
+    query: TargetQuery
+
+
+def scene_question(text: str) -> SceneQuestion | None:
+    """The scene question `text` asks, or None when it is not one."""
+    folded = fold(text).replace('’', "'")
+    for form, pattern in _FORMS:
+        if re.search(pattern, folded):
+            query = parse_label(text)
+            if form != DESCRIBE and query.concept is None:
+                return SceneQuestion(DESCRIBE, query)
+            return SceneQuestion(form, query)
+    return None
+
+
+def _item(seen: Seen, language: str) -> str:
+    texts = _TEXTS[language]
+    noun = class_word(seen.detection.label, language)
+    color = color_word(seen.color, language)
+    described = f'{color} {noun}' if language == 'en' else f'{noun} ({color})'
+    return f'{described} {texts[seen.bearing]}'
+
+
+def _join(parts: Sequence[str], language: str) -> str:
+    if len(parts) <= 1:
+        return ''.join(parts)
+    return ', '.join(parts[:-1]) + f' {_TEXTS[language]["and"]} ' + parts[-1]
+
+
+def _matching(question: SceneQuestion, seen: Sequence[Seen]) -> list[Seen]:
+    names = {n.lower() for n in question.query.class_names()}
+    found = [s for s in seen if s.detection.label.lower() in names]
+    if question.query.color is not None:
+        found = [s for s in found if s.color == question.query.color]
+    return found
+
+
+def answer_scene(question: SceneQuestion, seen: Sequence[Seen], language: str = 'en'
+                 ) -> Proposal:
+    """An `answer` to the scene question from the detections `seen`."""
+    language = language if language in _TEXTS else 'en'
+    texts = _TEXTS[language]
+    items = _join([_item(s, language) for s in seen[:6]], language)
+    rationale = f'scene question ({question.form}) answered from {len(seen)} detection(s)'
+    if question.form == DESCRIBE:
+        return answer(texts['describe'].format(items=items) if seen else texts['nothing'],
+                      rationale)
+    found = _matching(question, seen)
+    names = question.query.class_names()
+    what = class_word(names[0] if names else '', language)
+    if question.query.color is not None:
+        color = color_word(question.query.color, language)
+        what = f'{color} {what}' if language == 'en' else f'{what} ({color})'
+    where = _join([texts[s.bearing] for s in found], language)
+    if question.form == PRESENCE:
+        if found:
+            return answer(texts['yes'].format(count=len(found), what=what, where=where),
+                          rationale)
+        if seen:
+            return answer(texts['no_but'].format(what=what, items=items), rationale)
+        return answer(texts['no'].format(what=what), rationale)
+    return answer(texts['count'].format(count=len(found), what=what,
+                                        where=f': {where}' if found else ''), rationale)

@@ -1,0 +1,236 @@
+"""Targets resolved by name against detections: class words and colours in five languages,
+the detector's box and score, the model's box only where it agrees, clarify when the target
+is absent or ambiguous; and the pipeline running the detector on the decision's frame."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from detector_models import CLASSES, H, W, build_detector, scene
+from support import ScriptedDecider
+
+from ministral_node.camera import Frame, LatestFrame
+from ministral_node.decision import Proposal, Target, validate_decision
+from ministral_node.health import ERROR, OK, HealthBoard
+from ministral_node.perception.colors import box_color
+from ministral_node.perception.grounding import ground, parse_label
+from ministral_node.pipeline import DecisionPipeline
+from ministral_node.settings import Settings
+from ministral_node.timing import FakeClock
+
+
+def land(label: str, box=None, action: str = 'land') -> Proposal:
+    return Proposal(action, {}, Target(label, box), 0.8, 'asked')
+
+
+@pytest.mark.parametrize('label, concept, color', [
+    ('plateforme rouge', 'pad', 'red'), ('weißer LKW', 'truck', 'white'),
+    ('weissen Lastwagen', 'truck', 'white'), ('macchina blu', 'car', 'blue'),
+    ('red pad', 'pad', 'red'), ('persona', 'person', None), ('coche amarillo', 'car', 'yellow'),
+    ('la voiture noire', 'car', 'black'), ('rote Plattform', 'pad', 'red'),
+    ('the tower', 'tower', None), ('something odd', None, None),
+])
+def test_labels_in_five_languages_name_a_class_and_a_colour(label, concept, color):
+    query = parse_label(label)
+    assert (query.concept, query.color) == (concept, color)
+
+
+@pytest.mark.parametrize('color', ['red', 'blue', 'white', 'black', 'green', 'yellow', 'orange',
+                                   'grey'])
+def test_the_colour_measured_in_a_box_is_its_named_colour(color):
+    image, _ = scene(('pad', color, (100, 80, 180, 160)))
+    assert box_color(image, (100, 80, 180, 160))[0] == color
+
+
+@pytest.mark.parametrize('label, language', [
+    ('plateforme rouge', 'fr'), ('red pad', 'en'), ('rote Plattform', 'de'),
+    ('plataforma roja', 'es'), ('piattaforma rossa', 'it'),
+])
+def test_the_named_target_gets_the_detectors_box_and_score(label, language):
+    image, seen = scene(('pad', 'blue', (20, 100, 90, 170)), ('pad', 'red', (200, 90, 280, 170)),
+                        ('car', 'red', (120, 20, 170, 60)))
+    grounded, result = ground(land(label), seen, CLASSES, language, 4.2)
+    assert grounded.action == 'land'
+    assert grounded.target.box == pytest.approx((200 / W, 90 / H, 280 / W, 170 / H), abs=1e-4)
+    assert result.status == 'grounded' and result.detection.color == 'red'
+    assert result.detection.detection.score == 0.9 and result.detection.bearing == 'right'
+    record = result.to_dict()
+    assert record['detection']['box_px'] == [200, 90, 280, 170]
+    assert record['detect_ms'] == 4.2 and len(record['in_view']) == 3
+
+
+def test_the_models_box_is_kept_only_where_it_agrees_with_a_detection():
+    _, seen = scene(('pad', 'red', (200, 90, 280, 170)))
+    near = (0.6, 0.36, 0.88, 0.72)  # IoU with the red pad's box > 0.5
+    _, result = ground(land('red pad', near), seen, CLASSES)
+    assert result.model_box == 'agreed'
+    grounded, result = ground(land('red pad', (0.0, 0.0, 0.2, 0.2)), seen, CLASSES)
+    assert result.model_box == 'dropped' and result.status == 'grounded'
+    assert grounded.target.box == pytest.approx((200 / W, 90 / H, 280 / W, 170 / H), abs=1e-4)
+    # A class the detector does not know: its box survives only if it agrees with a detection.
+    kept, result = ground(land('the tower', near), seen, CLASSES)
+    assert result.status == 'unknown_class' and kept.target.box == near
+    dropped, result = ground(land('the tower', (0.0, 0.0, 0.2, 0.2)), seen, CLASSES)
+    assert result.status == 'unknown_class' and dropped.target.box is None
+
+
+def test_a_target_not_in_view_asks_back_saying_what_is_there():
+    _, seen = scene(('pad', 'blue', (20, 100, 90, 170)), ('truck', 'white', (200, 60, 300, 150)))
+    asked, result = ground(land('plateforme rouge'), seen, CLASSES, 'fr')
+    assert asked.action == 'clarify' and result.status == 'not_in_view'
+    question = asked.params['question']
+    assert question.startswith('Je ne vois pas "plateforme rouge".')
+    assert 'plateforme (bleu) à gauche' in question and 'camion (blanc) à droite' in question
+    asked, _ = ground(land('red pad'), [], CLASSES, 'en')
+    assert asked.action == 'clarify' and 'nor anything I can recognise' in asked.params['question']
+
+
+def test_two_equally_good_matches_ask_which_naming_both_with_bearings():
+    _, seen = scene(('pad', 'red', (10, 100, 80, 170)), ('pad', 'red', (130, 100, 200, 170)))
+    asked, result = ground(land('red pad'), seen, CLASSES, 'en')
+    assert asked.action == 'clarify' and result.status == 'ambiguous'
+    assert len(result.candidates) == 2
+    assert asked.params['question'] == ('I see 2 that match "red pad": a red pad on the left or '
+                                        'a red pad ahead. Which one?')
+    # The model's own box picks one of them when it agrees with exactly one.
+    picked, result = ground(land('red pad', (130 / W, 100 / H, 200 / W, 170 / H)), seen, CLASSES)
+    assert picked.action == 'land' and result.status == 'grounded'
+    assert result.detection.bearing == 'ahead'
+
+
+def test_a_search_is_never_asked_back_and_targetless_decisions_list_the_view():
+    _, seen = scene(('car', 'blue', (20, 100, 90, 170)))
+    searched, result = ground(land('red car', (0.1, 0.1, 0.2, 0.2), 'search'), seen, CLASSES)
+    assert searched.action == 'search' and searched.target.box is None
+    assert result.status == 'not_in_view'
+    takeoff = Proposal('takeoff', {'altitude_m': 10.0}, None, 0.9, '')
+    same, result = ground(takeoff, seen, CLASSES)
+    assert same is takeoff and result.status == 'no_target' and len(result.in_view) == 1
+
+
+# The pipeline: the detector on the decision's frame -------------------------------------------
+
+def _pipeline(tmp_path, proposal: Proposal, model: str | None):
+    values = {}
+    if model is not None:
+        values['detector_model'] = model
+        values['detector_providers'] = ['cpu']
+    clock = FakeClock()
+    frames = LatestFrame()
+    health = HealthBoard(clock)
+    rules = ScriptedDecider('rules', proposal)
+    pipeline = DecisionPipeline.from_settings(Settings.from_values(values), [rules], frames,
+                                              clock, FakeClock(1_700_000_000.0), health)
+    return pipeline, frames, clock, rules
+
+
+def _red_pad_frame(clock) -> Frame:
+    image = np.zeros((H, W, 3), np.uint8)
+    image[100:160, 200:260] = (230, 20, 20)  # bright in the red channel only: class 0
+    return Frame(image, 5.0, 'cam', clock.now())
+
+
+def test_the_pipeline_grounds_the_decision_on_the_detectors_box(tmp_path):
+    model = build_detector(tmp_path / 'pads.onnx', names="{0: 'pad', 1: 'car', 2: 'person'}")
+    pipeline, frames, clock, rules = _pipeline(tmp_path, land('plateforme rouge'), str(model))
+    frames.store(_red_pad_frame(clock))
+    decision = pipeline.decide('Atterris sur la plateforme rouge')
+    validate_decision(decision)
+    assert decision['schema_version'] == '1.3.0'
+    assert rules.requests[0].scene is not None  # the sources see the detections too
+    assert decision['action'] == 'land'
+    assert decision['target']['box'] == pytest.approx([200 / W, 100 / H, 260 / W, 160 / H],
+                                                      abs=0.02)
+    grounding = decision['grounding']
+    assert grounding['status'] == 'grounded' and grounding['class'] == 'pad'
+    assert grounding['detection']['label'] == 'pad'
+    assert grounding['detection']['score'] == pytest.approx(0.9)
+    assert grounding['detection']['color'] == 'red'
+    assert pipeline.health.snapshot_of('detector').level == OK
+    # Not in view: clarify in the operator's language.
+    rules.proposal = land('macchina blu')
+    asked = pipeline.decide('Atterra sulla macchina blu')
+    assert asked['action'] == 'clarify' and asked['grounding']['status'] == 'not_in_view'
+    assert asked['params']['question'].startswith(
+        'Non vedo "macchina blu". In vista: piattaforma (rosso)')
+
+
+@pytest.mark.parametrize('kind', ['missing', 'corrupt'])
+def test_a_bad_detector_model_is_reported_and_decisions_go_on_without_it(tmp_path, kind):
+    path = tmp_path / 'bad.onnx'
+    if kind == 'corrupt':
+        path.write_bytes(b'garbage' * 20)
+    pipeline, frames, clock, _ = _pipeline(tmp_path, land('red pad'), str(path))
+    health = pipeline.health.snapshot_of('detector')
+    assert health.level == ERROR and health.values['problem'] == kind
+    assert 'bad.onnx' in health.message
+    frames.store(_red_pad_frame(clock))
+    decision = pipeline.decide('land on the red pad')
+    assert decision['action'] == 'land' and 'grounding' not in decision
+    assert any(n.startswith('decided without the object detector: ') for n in decision['notes'])
+
+
+def test_without_a_detector_nothing_changes(tmp_path):
+    pipeline, frames, clock, _ = _pipeline(tmp_path, land('red pad', (0.1, 0.1, 0.3, 0.3)), None)
+    frames.store(_red_pad_frame(clock))
+    decision = pipeline.decide('land on the red pad')
+    assert decision['target']['box'] == [0.1, 0.1, 0.3, 0.3] and 'grounding' not in decision
+    assert 'detector' not in {h.name for h in pipeline.health.snapshot()}
+
+
+def test_detections_between_decisions_are_reused_by_the_decision_on_that_frame(tmp_path):
+    model = build_detector(tmp_path / 'pads.onnx', names="{0: 'pad', 1: 'car', 2: 'person'}")
+    pipeline, frames, clock, rules = _pipeline(tmp_path, land('red pad'), str(model))
+    assert pipeline.detect_newest() is None  # no frame yet
+    frames.store(_red_pad_frame(clock))
+    early = pipeline.detect_newest()
+    assert [s.detection.label for s in early.seen] == ['pad']
+    pipeline.decide('land on the red pad')
+    assert rules.requests[0].scene is early  # not detected again
+    settings = Settings.from_values({'detector_model': str(model),
+                                     'detector_providers': ['cpu'], 'detector_rate_hz': 5.0})
+    pipeline.apply(settings)
+    assert pipeline.perception.settings.rate_hz == 5.0
+    assert pipeline.perception.detector is not None  # same model: retuned, not reloaded
+
+
+def test_the_decision_loop_loads_the_detector_on_activate_and_reports_it(tmp_path):
+    from ministral_node.decision_loop import DecisionLoop
+
+    model = build_detector(tmp_path / 'pads.onnx', names="{0: 'pad', 1: 'car', 2: 'person'}")
+    published: list[dict] = []
+    clock = FakeClock()
+    for path, level in ((model, 'OK'), (tmp_path / 'absent.onnx', 'ERROR')):
+        loop = DecisionLoop(Settings.from_values({'detector_model': str(path),
+                                                  'detector_providers': ['cpu']}),
+                            clock, published.append, wake=lambda: None, steady=clock,
+                            build=lambda settings, health: [ScriptedDecider('rules',
+                                                                            land('red pad'))])
+        assert 'detector' not in loop.status()['health']  # inactive: nothing loaded
+        loop.activate()
+        assert loop.status()['health']['detector'] == level
+        loop.frames.store(_red_pad_frame(clock))
+        decision = loop.pipeline.decide('land on the red pad')
+        assert (decision.get('grounding') or {}).get('status') == (
+            'grounded' if level == 'OK' else None)
+        loop.shutdown()
+
+
+def test_a_missions_first_step_is_resolved_and_later_steps_are_left_alone():
+    from ministral_node.decision import mission
+
+    _, seen = scene(('car', 'red', (200, 90, 280, 170)))
+    photos = Proposal('capture_photo', {'count': 2}, Target('blue car', None), 0.8, '')
+    plan = mission([land('red car', action='goto'), photos], 'asked', 0.8)
+    grounded, result = ground(plan, seen, CLASSES, 'en')
+    assert grounded.action == 'mission' and result.status == 'grounded'
+    first, second = grounded.params['steps']
+    assert first['target']['box'] == pytest.approx([200 / W, 90 / H, 280 / W, 170 / H],
+                                                   abs=1e-4)
+    assert second == plan.params['steps'][1]  # seen later, from elsewhere: not judged now
+    asked, result = ground(mission([photos, land('red car', action='goto')]), seen, CLASSES)
+    assert asked.action == 'clarify' and result.status == 'not_in_view'
+    takeoff = Proposal('takeoff', {'altitude_m': 10.0}, None, 0.9, '')
+    same, result = ground(mission([takeoff, photos]), seen, CLASSES)
+    assert same.params['steps'][1]['target'] == {'label': 'blue car', 'box': None}
+    assert result.status == 'no_target'
