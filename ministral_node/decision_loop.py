@@ -161,9 +161,10 @@ class DecisionLoop:
     def activate(self) -> None:
         """Build (load) the decision sources and start deciding."""
         sources = self._build(self.settings, self.health)
+        pipeline = self._make_pipeline(sources)  # loads the detector: commands are not held up
         with self._lock:
             self.sources = sources
-            self.pipeline = self._make_pipeline(sources)
+            self.pipeline = pipeline
             self.state = ACTIVE
         self._watching_camera_since = self.clock.now()
         self._apply_executor()
@@ -194,8 +195,10 @@ class DecisionLoop:
             self._execute(out)
         with self._lock:
             sources, self.sources = self.sources, []
-            self.pipeline = self._make_pipeline([])
+            self.pipeline = self._make_pipeline([])  # and no detector
             self.state = INACTIVE
+        if self.settings.values['detector_model']:
+            self.health.set('detector', WARN, f'not loaded: {reason}')
         if waited:
             close_sources(sources)
         self.frames.clear()
@@ -339,6 +342,12 @@ class DecisionLoop:
             with self._executor_lock:
                 self.executor.set_intrinsics(CameraIntrinsics.from_camera_info(k, width,
                                                                                height))
+
+    def detect(self) -> None:
+        """Run the object detector on the newest frame between decisions (the node's
+        `detector_rate_hz` timer); a decision on that frame reuses the detections."""
+        if self.state == ACTIVE:
+            self.pipeline.detect_newest()
 
     # Executing (the setpoint timer)
 

@@ -410,7 +410,7 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('detector_rate_hz', 0.0,
               'Also detect on the newest frame at this rate between decisions (a decision then '
               'reuses the detections of its frame); 0 = only on the frame of a decision.',
-              minimum=0.0, maximum=30.0),
+              minimum=0.0, maximum=30.0, applies=ON_CONFIGURE),
     # Remote model
     ParamSpec('remote_url', '',
               "Base URL of the ground station's OpenAI-compatible server (ministral-serve, "

@@ -250,3 +250,21 @@ def test_diagnostics_name_each_component(harness):
     rules = harness.diagnostic('rules')[-1]
     assert rules.hardware_id == 'ministral_node'
     assert json.dumps([kv.key for kv in rules.values])
+
+
+def test_the_detector_runs_between_decisions_at_its_rate(tmp_path):
+    from detector_models import build_detector
+
+    model = build_detector(tmp_path / 'pads.onnx', names="{0: 'pad', 1: 'car', 2: 'person'}")
+    h = Harness(MinistralNode, {'detector_model': str(model), 'detector_providers': ['cpu'],
+                                'detector_rate_hz': 20.0})
+    try:
+        image = np.full((120, 160, 3), (60, 120, 70), np.uint8)
+        image[40:80, 60:100] = (0, 0, 220)  # a red pad (BGR)
+        h.image(encode_raw(image, 'bgr8'))
+        h.wait_for(lambda: any(
+            kv.key == 'last_detections' for s in h.diagnostic('detector') for kv in s.values),
+            what='a detection without any command')
+        assert h.decisions == []
+    finally:
+        h.close()

@@ -213,6 +213,10 @@ def test_the_decision_loop_loads_the_detector_on_activate_and_reports_it(tmp_pat
         decision = loop.pipeline.decide('land on the red pad')
         assert (decision.get('grounding') or {}).get('status') == (
             'grounded' if level == 'OK' else None)
+        loop.detect()  # the detector_rate_hz timer's call
+        assert loop.status()['health']['detector'] == level
+        loop.deactivate()
+        assert loop.status()['health']['detector'] == 'WARN'  # freed with the sources
         loop.shutdown()
 
 

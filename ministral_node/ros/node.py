@@ -154,7 +154,7 @@ class MinistralNode(LifecycleNode):
         self._state_clock = clock
         self._groups = {name: MutuallyExclusiveCallbackGroup()
                         for name in ('camera', 'command', 'decision', 'output', 'watchdog',
-                                     'executor')}
+                                     'executor', 'detector')}
         self._decision_pub = self._status_pub = self._diagnostics_pub = None
         self._setpoint_pub = self._vehicle_command_pub = self._mission_pub = None
         self._annotations_pub = None
@@ -269,6 +269,11 @@ class MinistralNode(LifecycleNode):
             self.create_timer(0.1, self._guard('watchdog', self._supervise),
                               self._groups['watchdog'], clock=steady),
         ]
+        if values['detector_rate_hz'] > 0:
+            # Its own exclusive group: a detection never holds up the camera or a decision.
+            self._periodic.append(self.create_timer(
+                1.0 / values['detector_rate_hz'], self._guard('detector', self.loop.detect),
+                self._groups['detector'], clock=steady))
         if values['execute_missions']:
             # The setpoint stream keeps its rate in the vehicle's time: simulated time when a
             # simulator runs faster than real time (the watchdog above stays steady, to notice
