@@ -665,15 +665,24 @@ def bench_verify(table: Table, model_dir: Path, count: int) -> None:
 
 def reflex_main(args: argparse.Namespace) -> int:
     """`--reflex`: the reflex bench (`reflex_bench`), printed and optionally saved."""
-    from ministral_node.cli.reflex_bench import render, run_reflex_bench
+    from ministral_node.cli.reflex_bench import (
+        first_decision_latency,
+        render,
+        render_first_decision,
+        run_reflex_bench,
+    )
 
     model_dir = synthetic_model(args.synthetic, Path(args.cache_dir)) if args.synthetic \
         else Path(args.model_dir) if args.model_dir else None
     figures = run_reflex_bench(model_dir, args.reflex_runs, args.stop_after, args.domain_id)
+    if model_dir is not None:
+        figures['first_decision'] = first_decision_latency(model_dir, args.edges)
     figures['machine'] = (f'{os.cpu_count()} CPUs, {platform.machine()}, '
                           f'{platform.processor() or platform.system()}')
     figures['model'] = str(model_dir) if model_dir is not None else 'none (rule parser)'
     print(render(figures, figures['model']))
+    if 'first_decision' in figures:
+        print(render_first_decision(figures['first_decision']))
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=2) + '\n')
     return 0 if figures['unanswered'] == 0 else 1

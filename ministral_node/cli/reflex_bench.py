@@ -224,3 +224,68 @@ def render(figures: dict[str, Any], model: str) -> str:
                  f'published first {figures["stop_published_first"]}/{figures["runs"]}; '
                  f'stops unanswered {figures["unanswered"]}')
     return '\n'.join(lines)
+
+
+# Time to the first decision of a command the rule parser reads completely -------------------
+
+COMPLETE_COMMANDS = ('climb to 30 m', 'flieg 40 m nach Norden', 'tourne à droite de 90 degrés')
+
+
+def first_decision_latency(model_dir: Path, edges: list[int],
+                           commands: tuple[str, ...] = COMPLETE_COMMANDS) -> dict[str, Any]:
+    """Seconds from a command to its decision, for commands the rule parser reads completely
+    and that need no image, with the camera streaming (so the model sees a frame), at each
+    `max_image_edge`: the model asked and verified (`rules_fast_path` off) against the
+    parser's reading published at once (on). In process, no DDS."""
+    from ministral_node import parameters
+    from ministral_node.camera import Frame, LatestFrame
+    from ministral_node.health import HealthBoard
+    from ministral_node.pipeline import DecisionPipeline
+    from ministral_node.settings import Settings
+    from ministral_node.sources.factory import build_sources, close_sources
+    from ministral_node.timing import MonotonicClock, WallClock
+
+    clock = MonotonicClock()
+    image = demo_scene().image
+    values = parameters.validate({**parameters.defaults(), 'model_dir': str(model_dir),
+                                  'execution_providers': ['cpu']})
+    health = HealthBoard(clock)
+    sources = build_sources(values, health)
+    out: dict[str, Any] = {'commands': list(commands), 'edges': {}}
+    try:
+        for edge in edges:
+            row: dict[str, Any] = {}
+            for fast in (False, True):
+                settings = Settings.from_values({**values, 'max_image_edge': edge,
+                                                 'rules_fast_path': fast})
+                frames = LatestFrame()
+                pipeline = DecisionPipeline.from_settings(settings, sources, frames, clock,
+                                                          WallClock(), health)
+                for source in sources:
+                    source.configure(settings.values)
+                seconds, picked = [], []
+                for text in commands:
+                    frames.store(Frame(image, WallClock().now(), 'camera', clock.now()))
+                    began = clock.now()
+                    decision = pipeline.decide(text)
+                    seconds.append(clock.now() - began)
+                    picked.append(f'{decision["action"]} by {decision["source"]}')
+                row['fast_path' if fast else 'model_verified'] = {
+                    's': seconds, 'decisions': picked}
+            out['edges'][str(edge)] = row
+    finally:
+        close_sources(sources)
+    return out
+
+
+def render_first_decision(figures: dict[str, Any]) -> str:
+    """The first-decision figures as aligned lines."""
+    lines = ['time to the first decision, commands the rule parser reads completely '
+             f'({len(figures["commands"])}: ' + '; '.join(figures['commands']) + ')']
+    for edge, row in figures['edges'].items():
+        for key, label in (('model_verified', 'model asked, verified'),
+                           ('fast_path', 'rules_fast_path')):
+            s = row[key]['s']
+            lines.append(f'  edge {edge:>4}  {label:<22} median {sorted(s)[len(s) // 2]:8.3f} s'
+                         f'   max {max(s):8.3f} s   ({", ".join(row[key]["decisions"])})')
+    return '\n'.join(lines)
