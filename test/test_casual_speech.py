@@ -199,3 +199,13 @@ def test_the_default_chain_holds_its_floor_on_quantities():
 def test_the_default_chain_holds_its_floor_on_casual_speech():
     # about 35 s on 2 busy cores (359 commands): marked slow, `make test` runs it
     assert not _check_floors('casual', 'chain+verify', _chain('casual'), MODEL_SLACK_CASES)
+
+
+def test_the_simulator_suite_has_30_casual_scenarios_in_every_language():
+    from ministral_node.sim.scenario import load_suite
+
+    casual = load_suite(subset='casual')
+    counts = Counter(scenario.language for scenario in casual)
+    assert len(casual) >= 30 and set(counts) == set(hw.LANGUAGES) and min(counts.values()) >= 6
+    assert all(s.category == 'casual' and s.name.startswith('casual_') for s in casual)
+    assert {s.name for s in casual} == {s.name for s in load_suite() if s.category == 'casual'}
