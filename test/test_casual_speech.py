@@ -209,3 +209,17 @@ def test_the_simulator_suite_has_30_casual_scenarios_in_every_language():
     assert len(casual) >= 30 and set(counts) == set(hw.LANGUAGES) and min(counts.values()) >= 6
     assert all(s.category == 'casual' and s.name.startswith('casual_') for s in casual)
     assert {s.name for s in casual} == {s.name for s in load_suite() if s.category == 'casual'}
+
+
+def test_visited_is_met_when_the_vehicle_passed_near_the_point_at_any_time():
+    from types import SimpleNamespace
+
+    from ministral_node.sim.scoring import CRITERIA
+
+    path = [(0.0, 0.0, 0.0), (0.0, 20.0, 15.0), (0.0, 39.0, 15.0), (0.0, 0.0, 0.0)]
+    sim = SimpleNamespace(trace=SimpleNamespace(
+        samples=[SimpleNamespace(position=p) for p in path]))
+    assert CRITERIA['visited'](sim, [0, 40]).ok
+    assert not CRITERIA['visited'](sim, [-30, 0]).ok  # never went west
+    assert CRITERIA['visited'](sim, {'east': 0, 'north': 20, 'up': 15}).ok
+    assert not CRITERIA['visited'](sim, {'east': 0, 'north': 0, 'up': 15}).ok
