@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import copy
 import math
+import random
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -47,6 +49,7 @@ SET_FILE = SETS['handwritten']
 # Actions that ask back or refuse: publishing one is never a wrong quantity.
 ASKS = frozenset({'clarify', 'reject', 'answer'})
 _AXES = frozenset({'forward_m', 'right_m', 'up_m'})
+_NUMBER = re.compile(r'\d+(?:[.,]\d+)?')
 LANGUAGES = ('en', 'fr', 'de', 'es', 'it')
 SOURCES = ('model', 'rules', 'chain', 'chain+verify')
 GOALS = {'action': 0.97, 'numbers': 0.97}
@@ -73,15 +76,27 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def table_entries(table: Mapping[str, Any]) -> list[dict[str, Any]]:
+def table_entries(table: Mapping[str, Any], rng: random.Random | None = None,
+                  ) -> list[dict[str, Any]]:
     """Entries of a quantity table (`test/data/quantities.yaml`): every language's frame of
     each kind with every written form of that kind, the expected param converted to the
-    contract's unit (value x factor, rounded to 0.01)."""
+    contract's unit (value x factor, rounded to 0.01). With `rng`, each form written in digits
+    gets a random value instead (1-90, a third of them with one decimal, written with the
+    form's decimal separator; a property test's draw), and forms in words are left out."""
     factors = table.get('factors') or {}
     entries = []
     for language, frames in (table.get('frames') or {}).items():
         for kind, frame in frames.items():
             for written, value, unit in table['forms'][language][kind]:
+                if rng is not None:
+                    digits = _NUMBER.match(written)
+                    if digits is None:
+                        continue
+                    value = rng.randint(1, 90) if rng.random() < 2 / 3 else \
+                        round(rng.uniform(1.0, 90.0), 1)
+                    comma = ',' in digits.group() or language != 'en'
+                    written = (str(value).replace('.', ',') if comma else str(value)) + \
+                        written[digits.end():]
                 expected = round(float(value) * float(factors[unit]), 2)
                 words = [] if any(ch.isdigit() for ch in written) else ['words']
                 entries.append({'lang': language, 'text': frame['text'].replace('{q}', written),
@@ -98,8 +113,13 @@ def load_cases(path: str | Path = SET_FILE, missions_as: str = 'mission') -> lis
     data = yaml.safe_load(Path(path).read_text(encoding='utf-8'))
     if isinstance(data, Mapping):
         data = [*(data.get('cases') or []), *table_entries(data.get('table') or {})]
+    return cases_of(data, missions_as)
+
+
+def cases_of(entries: list[Mapping[str, Any]], missions_as: str = 'mission') -> list[Case]:
+    """Cases from set entries (lang, text, action, params, tags, mission)."""
     cases = []
-    for entry in data:
+    for entry in entries:
         action = entry['action']
         actions = tuple(action) if isinstance(action, list) else (action,)
         if entry.get('mission'):
@@ -342,5 +362,5 @@ def failures(cases: list[Case], scores: list[Score]) -> list[str]:
             or s.invented or s.wrong_quantities]
 
 
-__all__ = ['SETS', 'Case', 'evaluate', 'failures', 'load_cases', 'load_set', 'markdown',
-           'missed_goals', 'score', 'summarise', 'table_entries', 'wrong_quantities']
+__all__ = ['SETS', 'Case', 'cases_of', 'evaluate', 'failures', 'load_cases', 'load_set',
+           'markdown', 'missed_goals', 'score', 'summarise', 'table_entries', 'wrong_quantities']
