@@ -207,6 +207,19 @@ def _check_heading(sim: Simulator, value: Any) -> Check:
                  spec['value'])
 
 
+def _check_visited(sim: Simulator, value: Any) -> Check:
+    """visited: [east, north] or {east, north, up, within_m (3)}: at some time the vehicle was
+    within of that point (horizontally, or in 3-D when `up` is given): the leg out of an
+    out-and-back flight was flown, the climb before a photo was made."""
+    spec = dict(value) if isinstance(value, Mapping) else {'east': value[0], 'north': value[1]}
+    point = [float(spec['east']), float(spec['north'])]
+    if spec.get('up') is not None:
+        point.append(float(spec['up']))
+    nearest = min(math.dist(s.position[:len(point)], point) for s in sim.trace.samples)
+    return Check('visited', nearest <= float(spec.get('within_m', 3.0)), round(nearest, 2),
+                 point)
+
+
 def _check_stays_on_ground(sim: Simulator, value: Any) -> Check:
     """stays_on_ground: true: never climbed above 0.5 m (a refused takeoff)."""
     top = max(s.position[2] for s in sim.trace.samples)
@@ -278,7 +291,8 @@ CRITERIA: dict[str, Callable[[Any, Any], Check]] = {
     'final_altitude_m': _check_final_altitude, 'landed': _check_landed,
     'landed_near': _check_landed_near, 'near_object': _check_near_object,
     'back_home': _check_back_home, 'photos': _check_photos, 'position': _check_position,
-    'heading_deg': _check_heading, 'stays_on_ground': _check_stays_on_ground,
+    'heading_deg': _check_heading, 'visited': _check_visited,
+    'stays_on_ground': _check_stays_on_ground,
     'max_distance_from_home_m': _check_max_distance,
     'failsafe_return': _check_failsafe_return, 'holds_during_fault': _check_holds_during,
 }

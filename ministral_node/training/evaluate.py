@@ -1,7 +1,7 @@
 """`ministral-eval`: measure a model directory on the held-out split, beside the rule parser.
 
     ministral-eval [MODEL_DIR] [--count 500] [--seed 1] [--json report.json]
-    ministral-eval [MODEL_DIR] --set handwritten [--show-failures SOURCE]
+    ministral-eval [MODEL_DIR] --set handwritten|casual|quantities [--show-failures SOURCE]
 
 Held-out examples use other seeds and only paraphrase templates never seen in training. Each
 is decided the way the node decides: the real engine and `OnboardDecider` (constrained
@@ -215,10 +215,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--json', help='write the tables and goals check to this file')
     parser.add_argument('--check-goals', action='store_true',
                         help='exit 1 if the model misses a goal in any language')
-    parser.add_argument('--set', choices=('heldout', 'handwritten'), default='heldout',
-                        help='held-out synthetic split, or the hand-written commands '
-                             '(test/data/handwritten.yaml; model, rules and the default chain '
-                             'with and without verification)')
+    parser.add_argument('--set', choices=('heldout', *handwritten.SETS), default='heldout',
+                        help='held-out synthetic split, or a hand-written set: handwritten '
+                             '(test/data/handwritten.yaml), casual (casual_speech.yaml: radio '
+                             'and chat phrasing), quantities (quantities.yaml: every unit form, '
+                             'with a wrong-quantities column); model, rules and the default '
+                             'chain with and without verification')
     parser.add_argument('--missions-as', default='mission',
                         help='handwritten: the action multi-step commands expect (mission, '
                              'contract 1.1.0; clarify scores them as before missions)')
@@ -229,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
                              'arbitration=model_first; repeatable')
     args = parser.parse_args(argv)
     model_dir = resolve_model_dir(args.model_dir)
-    if args.set == 'handwritten':
+    if args.set in handwritten.SETS:
         return _handwritten(model_dir, args)
     examples = heldout_examples(args.count, args.seed)
     began = time.monotonic()
@@ -254,52 +256,67 @@ def main(argv: list[str] | None = None) -> int:
     return 1 if args.check_goals and missed else 0
 
 
-def _handwritten(model_dir: Path, args: argparse.Namespace) -> int:
-    """`--set handwritten`: model, rules and the default chain side by side, per language."""
+def run_set(model_dir: str | Path, name: str = 'handwritten', missions_as: str = 'mission',
+            max_image_edge: int = 448, changes: dict | None = None,
+            ) -> tuple[list[handwritten.Case], handwritten.Run, dict]:
+    """Decide a hand-written set (`handwritten.SETS`) with the model, the rules and the default
+    chain (`config/ministral.yaml` plus `changes`) with and without verification, the model
+    greedy on CPU with the demo camera frame: the cases, their scores and the parameters."""
     from ministral_node.cli.demo import demo_scene
     from ministral_node.resources import config_path
 
     values = parameters.load_params_file(config_path('ministral.yaml'))
-    changes = {name: yaml.safe_load(value)
-               for name, _, value in (item.partition('=') for item in args.param)}
-    values = parameters.with_changes(values, {**changes, 'model_dir': str(model_dir),
+    values = parameters.with_changes(values, {**(changes or {}), 'model_dir': str(model_dir),
                                               'execution_providers': ['cpu'],
                                               'temperature': 0.0,
-                                              'max_image_edge': args.max_image_edge})
-    cases = handwritten.load_cases(missions_as=args.missions_as)
+                                              'max_image_edge': max_image_edge})
+    cases = handwritten.load_set(name, missions_as=missions_as)
     decider = OnboardDecider.from_params(values)
     decider.load()
-    began = time.monotonic()
     try:
         run = handwritten.evaluate(cases, decider, values, demo_scene().image)
     finally:
         decider.close()
+    return cases, run, values
+
+
+def _handwritten(model_dir: Path, args: argparse.Namespace) -> int:
+    """`--set handwritten|casual|quantities`: model, rules and the default chain side by side,
+    per language (quantities: with the count of wrong quantities published)."""
+    changes = {name: yaml.safe_load(value)
+               for name, _, value in (item.partition('=') for item in args.param)}
+    quantities = args.set == 'quantities'
+    began = time.monotonic()
+    cases, run, values = run_set(model_dir, args.set, args.missions_as, args.max_image_edge,
+                                 changes)
     tables = {source: handwritten.summarise(scores) for source, scores in run.scores.items()}
     multi = sum(case.mission for case in cases)
-    print(f'{model_dir.name}: {len(cases)} hand-written commands ({multi} multi-step, scored as '
+    print(f'{model_dir.name}: {len(cases)} commands of the {args.set} set ({multi} multi-step, '
+          f'scored as '
           f'{args.missions_as}) in {time.monotonic() - began:.0f} s; arbitration='
           f'{values["arbitration"]} min_confidence={values["min_confidence"]} '
           f'min_confidence_unread={values["min_confidence_unread"]} '
           f'min_box_confidence={values["min_box_confidence"]}')
-    print(handwritten.markdown(tables))
+    print(handwritten.markdown(tables, quantities))
     timings = sorted(run.verify_ms)
     if timings:
         print(f'verification: median {timings[len(timings) // 2]:.2f} ms, p95 '
               f'{timings[int(len(timings) * 0.95)]:.2f} ms, max {timings[-1]:.2f} ms per '
               f'decision ({len(timings)} decisions)')
-    missed = handwritten.missed_goals(tables)
+    missed = handwritten.missed_goals(tables, quantities)
     print('goals met' if not missed else 'goals missed: ' + '; '.join(missed))
     if args.show_failures:
         print('\n'.join(handwritten.failures(cases, run.scores[args.show_failures])))
     if args.json:
-        Path(args.json).write_text(json.dumps({'model_dir': str(model_dir), 'tables': tables,
+        Path(args.json).write_text(json.dumps({'model_dir': str(model_dir), 'set': args.set,
+                                               'tables': tables,
                                                'verify_ms': timings, 'missed': missed},
                                               indent=2), encoding='utf-8')
     return 1 if args.check_goals and missed else 0
 
 
 __all__ = ['Outcome', 'compare', 'heldout_examples', 'iou', 'markdown', 'meets_goals',
-           'run_model', 'run_rules', 'summarise']
+           'run_model', 'run_rules', 'run_set', 'summarise']
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -1,20 +1,28 @@
-"""The hand-written evaluation set: operators' own phrasing, scored source by source.
+"""The hand-written evaluation sets: operators' own phrasing, scored source by source.
 
-    ministral-eval --set handwritten [MODEL_DIR] [--missions-as clarify|mission]
+    ministral-eval --set handwritten|casual|quantities [MODEL_DIR] [--missions-as clarify|mission]
 
 `test/data/handwritten.yaml` holds commands in five languages written the way operators talk
 (abbreviations, number words, typos, missing accents, politeness, urgency, compound commands,
-targets, nonsense) with the decision each should get. Every command is decided by the model
-alone (the onboard decider, greedy, with the demo camera frame), the rule parser alone, the
-default chain without verification and the default chain with it (`config/ministral.yaml`:
-onboard then rules, `ministral_node.verify` between them). Decisions are scored before the
-safety envelope, which clamps by vehicle state and limits, not by understanding.
+targets, nonsense) with the decision each should get. `test/data/casual_speech.yaml` (issue 25)
+holds radio and chat phrasing written independently of the rule parser and the training
+generators (fillers, particles, colloquial verbs, infinitives, run-on commands);
+`test/data/quantities.yaml` every unit form in five languages (a table expanded here) and
+hand-written quantity commands. All three use one entry schema and one scorer.
+
+Every command is decided by the model alone (the onboard decider, greedy, with the demo camera
+frame), the rule parser alone, the default chain without verification and the default chain
+with it (`config/ministral.yaml`: onboard then rules, `ministral_node.verify` between them).
+Decisions are scored before the safety envelope, which clamps by vehicle state and limits, not
+by understanding.
 """
 
 from __future__ import annotations
 
 import copy
 import math
+import random
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -25,7 +33,7 @@ from typing import Any
 import yaml
 
 from ministral_node.camera import Frame
-from ministral_node.decision import CommandInfo, ModelInfo, Proposal
+from ministral_node.decision import CommandInfo, ModelInfo, Proposal, steps_of
 from ministral_node.fallback import FallbackChain
 from ministral_node.sources.base import DeciderError, DecisionRequest
 from ministral_node.sources.rules import RuleDecider
@@ -33,7 +41,15 @@ from ministral_node.timing import Cancellation, Cancelled, Deadline, MonotonicCl
 from ministral_node.verify import Verdict, Verifier, VerifySettings, command_numbers, reading
 from ministral_node.verify import unsupported_numbers as unsupported
 
-SET_FILE = Path(__file__).resolve().parents[2] / 'test' / 'data' / 'handwritten.yaml'
+DATA_DIR = Path(__file__).resolve().parents[2] / 'test' / 'data'
+SETS = {'handwritten': DATA_DIR / 'handwritten.yaml',
+        'casual': DATA_DIR / 'casual_speech.yaml',
+        'quantities': DATA_DIR / 'quantities.yaml'}
+SET_FILE = SETS['handwritten']
+# Actions that ask back or refuse: publishing one is never a wrong quantity.
+ASKS = frozenset({'clarify', 'reject', 'answer'})
+_AXES = frozenset({'forward_m', 'right_m', 'up_m'})
+_NUMBER = re.compile(r'\d+(?:[.,]\d+)?')
 LANGUAGES = ('en', 'fr', 'de', 'es', 'it')
 SOURCES = ('model', 'rules', 'chain', 'chain+verify')
 GOALS = {'action': 0.97, 'numbers': 0.97}
@@ -60,10 +76,50 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def table_entries(table: Mapping[str, Any], rng: random.Random | None = None,
+                  ) -> list[dict[str, Any]]:
+    """Entries of a quantity table (`test/data/quantities.yaml`): every language's frame of
+    each kind with every written form of that kind, the expected param converted to the
+    contract's unit (value x factor, rounded to 0.01). With `rng`, each form written in digits
+    gets a random value instead (1-90, a third of them with one decimal, written with the
+    form's decimal separator; a property test's draw), and forms in words are left out."""
+    factors = table.get('factors') or {}
+    entries = []
+    for language, frames in (table.get('frames') or {}).items():
+        for kind, frame in frames.items():
+            for written, value, unit in table['forms'][language][kind]:
+                if rng is not None:
+                    digits = _NUMBER.match(written)
+                    if digits is None:
+                        continue
+                    value = rng.randint(1, 90) if rng.random() < 2 / 3 else \
+                        round(rng.uniform(1.0, 90.0), 1)
+                    comma = ',' in digits.group() or language != 'en'
+                    written = (str(value).replace('.', ',') if comma else str(value)) + \
+                        written[digits.end():]
+                expected = round(float(value) * float(factors[unit]), 2)
+                words = [] if any(ch.isdigit() for ch in written) else ['words']
+                entries.append({'lang': language, 'text': frame['text'].replace('{q}', written),
+                                'action': frame['action'],
+                                'params': {**(frame.get('params') or {}),
+                                           frame['param']: expected},
+                                'tags': ['unit', 'generated', kind, *words]})
+    return entries
+
+
 def load_cases(path: str | Path = SET_FILE, missions_as: str = 'mission') -> list[Case]:
-    """The cases of a hand-written set; multi-step ones expect `missions_as`."""
+    """The cases of a hand-written set file; multi-step ones expect `missions_as`. The file is
+    a list of entries, or a mapping with `cases` (entries) and `table` (see table_entries)."""
+    data = yaml.safe_load(Path(path).read_text(encoding='utf-8'))
+    if isinstance(data, Mapping):
+        data = [*(data.get('cases') or []), *table_entries(data.get('table') or {})]
+    return cases_of(data, missions_as)
+
+
+def cases_of(entries: list[Mapping[str, Any]], missions_as: str = 'mission') -> list[Case]:
+    """Cases from set entries (lang, text, action, params, tags, mission)."""
     cases = []
-    for entry in yaml.safe_load(Path(path).read_text(encoding='utf-8')):
+    for entry in entries:
         action = entry['action']
         actions = tuple(action) if isinstance(action, list) else (action,)
         if entry.get('mission'):
@@ -71,6 +127,11 @@ def load_cases(path: str | Path = SET_FILE, missions_as: str = 'mission') -> lis
         cases.append(Case(entry['lang'], entry['text'], actions, entry.get('params') or {},
                           bool(entry.get('mission')), tuple(entry.get('tags') or ())))
     return cases
+
+
+def load_set(name: str, missions_as: str = 'mission') -> list[Case]:
+    """The cases of a named set (`SETS`: handwritten, casual, quantities)."""
+    return load_cases(SETS[name], missions_as)
 
 
 @dataclass
@@ -84,6 +145,9 @@ class Score:
     verification: str = ''
     box_dropped: bool = False
     got: str = ''  # the proposal's meaning, for failure listings
+    # published numbers that differ from the command's converted values (cases with numbers,
+    # decisions that do not ask back): a wrong quantity, the issue's "0 ever" count
+    wrong_quantities: int = 0
 
 
 def _same(expected: Any, got: Any) -> bool:
@@ -110,7 +174,19 @@ def score(case: Case, proposal: Proposal | None, verdict: Verdict | None = None)
                                          if _is_number(v)}
     invented = len(unsupported(proposal.params, said))
     return Score(case.language, action_ok, numbers_ok, invented, outcome, dropped,
-                 reading(proposal))
+                 reading(proposal), wrong_quantities(case, proposal))
+
+
+def wrong_quantities(case: Case, proposal: Proposal) -> int:
+    """How many numbers `proposal` publishes (a mission's in every step) that are none of the
+    case's expected values: 0 where the case has no number or the decision asks back. A body
+    offset's unmentioned axes (a goto's 0 forward_m, right_m or up_m) are not quantities."""
+    expected = [v for v in case.params.values() if _is_number(v)]
+    if not expected or proposal.action in ASKS:
+        return 0
+    published = [v for step in steps_of(proposal) for k, v in step.params.items()
+                 if _is_number(v) and not (k in _AXES and v == 0)]
+    return sum(not any(_same(e, v) for e in expected) for v in published)
 
 
 class ReplayDecider:
@@ -165,7 +241,13 @@ class Run:
 
 def evaluate(cases: list[Case], onboard: Any, values: Mapping[str, Any],
              image: Any = None, progress: Callable[[int], None] | None = None) -> Run:
-    """Decide every case with each source (see the module docstring) and score them."""
+    """Decide every case with each source (see the module docstring) and score them; with no
+    onboard decider (None) only the rule parser ('rules')."""
+    if onboard is None:
+        rules = RuleDecider()
+        return Run({'rules': [score(case, rules.decide(DecisionRequest(
+            CommandInfo(f'hw-{i}', case.text, 0.0)), Cancellation()))
+            for i, case in enumerate(cases)]})
     clock = MonotonicClock()
     model = ReplayDecider(onboard)
     rules = RuleDecider()
@@ -214,6 +296,7 @@ def summarise(scores: list[Score]) -> dict[str, dict[str, Any]]:
             'invented': sum(s.invented for s in rows),
             'outcomes': dict(outcomes),
             'boxes_dropped': sum(s.box_dropped for s in rows),
+            'wrong_quantities': sum(s.wrong_quantities for s in rows),
         }
     return table
 
@@ -224,10 +307,13 @@ _SHORT = {'agreed': 'agree', 'unchecked_by_rules': 'rules unsure', 'low_confiden
           'not_checked': 'no model'}
 
 
-def markdown(tables: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
-    """One row per (language, source): action, numbers exact, invented numbers, outcomes."""
-    lines = ['| language | source | n | action | numbers exact (n) | invented numbers | '
-             'verification outcomes |', '|' + '---|' * 7]
+def markdown(tables: Mapping[str, Mapping[str, Mapping[str, Any]]],
+             quantities: bool = False) -> str:
+    """One row per (language, source): action, numbers exact, invented numbers, outcomes;
+    with `quantities` also the published quantities that differ from the command's."""
+    extra = ' wrong quantities |' if quantities else ''
+    lines = ['| language | source | n | action | numbers exact (n) | invented numbers |' +
+             extra + ' verification outcomes |', '|' + '---|' * (8 if quantities else 7)]
     for language in (*LANGUAGES, 'all'):
         for source, table in tables.items():
             row = table.get(language)
@@ -238,17 +324,23 @@ def markdown(tables: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
                                                     key=lambda kv: -kv[1]))
             if row['boxes_dropped']:
                 outcomes += f'; box dropped {row["boxes_dropped"]}'
+            wrong = f' {row["wrong_quantities"]} |' if quantities else ''
             lines.append(f'| {language} | {source} | {row["n"]} | {row["action"]:.1%} | '
-                         f'{row["numbers"]:.1%} ({row["numbers_n"]}) | {row["invented"]} | '
-                         f'{outcomes} |')
+                         f'{row["numbers"]:.1%} ({row["numbers_n"]}) | {row["invented"]} |'
+                         f'{wrong} {outcomes} |')
     return '\n'.join(lines)
 
 
-def missed_goals(tables: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> list[str]:
+def missed_goals(tables: Mapping[str, Mapping[str, Mapping[str, Any]]],
+                 quantities: bool = False) -> list[str]:
     """The issue's goals missed: the default chain (with verification) at >= 97 % action and
-    numbers in every language with no invented number; the model alone >= 90 % action."""
+    numbers in every language with no invented number (with `quantities`, and no wrong
+    quantity); the model alone >= 90 % action."""
     missed = []
     for language, row in tables['chain+verify'].items():
+        if quantities and row['wrong_quantities']:
+            missed.append(f'{language} chain published {row["wrong_quantities"]} wrong '
+                          f'quantities')
         for metric, goal in GOALS.items():
             if row[metric] == row[metric] and row[metric] < goal:
                 missed.append(f'{language} chain {metric} {row[metric]:.3f} < {goal}')
@@ -263,10 +355,12 @@ def missed_goals(tables: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> list[
 def failures(cases: list[Case], scores: list[Score]) -> list[str]:
     """One line per case a source got wrong (for --show-failures)."""
     return [f'[{c.language}] {c.text!r} -> {s.got} (want {"|".join(c.actions)} '
-            f'{dict(c.params)}) invented={s.invented} {s.verification}'
+            f'{dict(c.params)}) invented={s.invented} '
+            f'{f"wrong_quantities={s.wrong_quantities} " if s.wrong_quantities else ""}'
+            f'{s.verification}'
             for c, s in zip(cases, scores) if not s.action_ok or s.numbers_ok is False
-            or s.invented]
+            or s.invented or s.wrong_quantities]
 
 
-__all__ = ['Case', 'evaluate', 'failures', 'load_cases', 'markdown', 'missed_goals',
-           'score', 'summarise']
+__all__ = ['SETS', 'Case', 'cases_of', 'evaluate', 'failures', 'load_cases', 'load_set',
+           'markdown', 'missed_goals', 'score', 'summarise', 'table_entries', 'wrong_quantities']
