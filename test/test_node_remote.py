@@ -24,7 +24,7 @@ def server():
 @pytest.fixture
 def node(server):
     server.faults = Faults()
-    h = Harness(MinistralNode, {'decision_sources': ['remote', 'rules'],
+    h = Harness(MinistralNode, {'decision_sources': ['remote', 'rules'], 'rules_fast_path': False,
                                 'remote_url': server.url, 'remote_timeout_s': BUDGET_S,
                                 'remote_health_period_s': 0.0, 'breaker_failures': 100})
     h.node.loop.pipeline.chain.verify = None  # a random model: its answers are what is tested here
@@ -44,8 +44,8 @@ def test_a_healthy_ground_station_decides_and_sees_the_camera(node, server):
 def test_a_stopped_ground_station_hands_over_to_the_rules():
     with running(engine('random')) as stopped:
         url = stopped.url
-    h = Harness(MinistralNode, {'decision_sources': ['remote', 'rules'], 'remote_url': url,
-                                'remote_health_period_s': 0.0})
+    h = Harness(MinistralNode, {'decision_sources': ['remote', 'rules'], 'rules_fast_path': False,
+                                'remote_url': url, 'remote_health_period_s': 0.0})
     try:
         decision = h.command('take off to 10 m')  # not a reflex: the chain decides it
         assert decision['source'] == 'rules' and decision['action'] == 'takeoff'
@@ -84,7 +84,7 @@ def test_an_out_of_envelope_decision_from_the_ground_station_is_clamped(node, se
 
 def test_the_remote_source_is_skipped_while_the_link_is_lost(server):
     server.faults = Faults()
-    h = Harness(MinistralNode, {'decision_sources': ['remote', 'rules'],
+    h = Harness(MinistralNode, {'decision_sources': ['remote', 'rules'], 'rules_fast_path': False,
                                 'remote_url': server.url, 'remote_health_period_s': 0.0,
                                 'link_loss_timeout_s': 0.5, 'failsafe_action': 'none'})
     try:

@@ -180,7 +180,7 @@ def test_readme_topic_names_are_the_ones_a_launched_node_uses():
         node = MinistralNode(context=context, parameter_overrides=[
             rclpy.parameter.Parameter('decision_sources', value=['rules'])])
         node.trigger_configure()
-        subscribed = {s.topic_name for s in node._inputs}
+        subscribed = {s.topic_name for s in (*node._inputs, node._command_sub)}
         outputs = {p.topic_name for p in (node._decision_pub, node._status_pub)}
         node.trigger_cleanup()
         node.destroy_node()

@@ -307,6 +307,11 @@ class FuzzReport:
         return bool(sum(self.crashes.values()) or sum(self.schema_failures.values()))
 
 
+# Decided with each image case: it names a target, so the decision takes the frame (a complete
+# target-free reading is decided without one).
+IMAGE_COMMAND = 'follow the red car'
+
+
 class Fuzzer:
     """Feeds cases through one real frame store and pipeline (rules source, fake clock)."""
 
@@ -331,7 +336,7 @@ class Fuzzer:
             self.report.image_outcomes[
                 f'{kind}: refused by the callback: {reason_category(str(exc))}'] += 1
             return
-        decision = self._decide('image', index, 'hover')
+        decision = self._decide('image', index, IMAGE_COMMAND)
         taken = self.frames.last
         if decision is None or taken is None:
             return
@@ -408,7 +413,7 @@ def replay(seed: int, case: str) -> None:
         except ImageError as exc:
             print(f'refused by the callback: {exc}')
             return
-        print(fuzzer.pipeline.decide('hover')['notes'])
+        print(fuzzer.pipeline.decide(IMAGE_COMMAND)['notes'])
     else:
         text = command_case(seed, int(index))[1]
         print(repr(text)[:500])
