@@ -155,8 +155,9 @@ class Px4Topics:
         }
 
 
-# PX4's `/fmu/out` topics are published best effort; a subscriber asks for the same
-# (rclpy.qos.qos_profile_sensor_data: best effort, volatile, keep last 5).
+# Subscribers to PX4's `/fmu/out` topics use the sensor-data profile the PX4 ROS 2 guide asks
+# for (rclpy.qos.qos_profile_sensor_data): best effort and volatile match any durability and
+# reliability the client's writers use.
 OUT_QOS = {'reliability': 'best_effort', 'durability': 'volatile', 'history': 'keep_last',
            'depth': 5}
 
