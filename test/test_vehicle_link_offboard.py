@@ -130,6 +130,19 @@ def test_a_pilot_switch_during_a_handover_is_a_takeover():
     assert d.aborts == ['autopilot took over (mode LOITER)']  # once, when it happened
 
 
+def test_a_land_asked_during_the_handshake_is_no_takeover():
+    d = Driver()
+    d.do(d.link.on_status(d.now, status(MANUAL, armed=True, landed=False)))
+    d.do(d.link.engage(d.now, SP))
+    d.at(0.5, status(MANUAL, armed=True, landed=False))
+    out = d.do(d.link.hand_over(d.now, LAND))
+    assert out.commands == [LinkCommand(SET_MODE, mode=LAND)]
+    d.at(0.1, status(MANUAL, armed=True, landed=False))  # not switched yet: still the pilot's
+    assert d.link.state == ol.HANDING_OVER and d.aborts == []
+    d.at(0.1, status(LAND, armed=True, landed=False))
+    assert d.link.state == ol.AUTOPILOT
+
+
 def test_a_pilot_switch_after_the_handover_is_a_takeover_but_landing_is_not():
     d = Driver()
     d.to_active()

@@ -274,7 +274,8 @@ class OffboardLink:
     def _watch_handing_over(self, now: float, status: AutopilotStatus) -> None:
         if status.mode == self._target_mode:
             self._go(AUTOPILOT, f'autopilot flies {status.mode_name}', now)
-        elif status.mode != OFFBOARD and status.armed and self._was_streaming:
+        elif status.mode != OFFBOARD and status.armed and self._was_streaming \
+                and self._seen_offboard:
             self._take_over(now, status)
 
     def _watch_autopilot(self, now: float, status: AutopilotStatus) -> None:
