@@ -107,19 +107,22 @@ def test_status_reads_disarmed_landed_and_failsafe():
     assert px4.status_from_px4({'nav_state': 4, 'arming_state': 2}).landed is None
 
 
-def test_acks_are_matched_to_what_was_sent():
+def test_acks_are_matched_to_what_was_sent_in_order():
     acks = px4.Px4Acks()
     offboard = LinkCommand('set_mode', mode=OFFBOARD)
-    acks.sent(offboard, px4.vehicle_command(offboard, STAMP))
+    hold = LinkCommand('set_mode', mode=HOLD)
+    for sent in (offboard, offboard, hold):  # all three are DO_SET_MODE (176)
+        acks.sent(sent, px4.vehicle_command(sent, STAMP))
     assert acks.read({'command': 400, 'result': 0}) is None  # not ours
-    assert acks.read({'command': 176, 'result': 5}) is None  # in progress
+    assert acks.read({'command': 176, 'result': 5}) is None  # in progress: still pending
+    later = acks.read({'command': 176, 'result': 1})
+    assert (later.mode, later.accepted, later.temporary, later.reason) == (
+        OFFBOARD, False, True, 'temporarily rejected')
     granted = acks.read({'command': 176, 'result': 0})
     assert (granted.kind, granted.mode, granted.accepted) == ('set_mode', OFFBOARD, True)
-    later = acks.read({'command': 176, 'result': 1})
-    assert (later.accepted, later.temporary, later.reason) == (False, True,
-                                                               'temporarily rejected')
     denied = acks.read({'command': 176, 'result': 2, 'result_param1': 7})
-    assert (denied.temporary, denied.reason) == (False, 'denied (reason 7)')
+    assert (denied.mode, denied.temporary, denied.reason) == (HOLD, False, 'denied (reason 7)')
+    assert acks.read({'command': 176, 'result': 0}) is None  # nothing left unanswered
 
 
 def test_topics_follow_the_release_and_namespace():

@@ -15,6 +15,7 @@ vehicle_land_detected), `Px4Acks.read` (vehicle_command_ack) and `pose_from_px4`
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -249,20 +250,25 @@ def status_from_px4(vehicle_status: Mapping[str, Any],
 
 @dataclass
 class Px4Acks:
-    """Matches vehicle_command_ack to the link commands sent (an ack names only the number)."""
+    """Matches vehicle_command_ack to the link commands sent. An ack names only the command
+    number (DO_SET_MODE serves offboard and hold alike) and PX4 answers in order, so each
+    number keeps its unanswered commands first in, first out (at most `depth`)."""
 
-    _sent: dict[int, LinkCommand] = field(default_factory=dict)
+    depth: int = 8
+    _sent: dict[int, deque[LinkCommand]] = field(default_factory=dict)
 
     def sent(self, command: LinkCommand, message: Mapping[str, Any]) -> None:
         """Remember what a VehicleCommand number stood for."""
-        self._sent[int(message['command'])] = command
+        number = int(message['command'])
+        self._sent.setdefault(number, deque(maxlen=self.depth)).append(command)
 
     def read(self, ack: Mapping[str, Any]) -> CommandAck | None:
         """A CommandAck, or None for an in-progress report or a command the link did not send."""
-        command = self._sent.get(int(ack['command']))
+        pending = self._sent.get(int(ack['command']))
         result = int(ack['result'])
-        if command is None or result == RESULT_IN_PROGRESS:
+        if not pending or result == RESULT_IN_PROGRESS:
             return None
+        command = pending.popleft()
         words = RESULTS.get(result, f'result {result}')
         detail = int(ack.get('result_param1', 0) or 0)
         reason = '' if result == RESULT_ACCEPTED else \
