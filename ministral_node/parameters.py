@@ -332,6 +332,38 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('max_projection_distance_m', 300.0,
               'A target placed farther than this from the camera is refused.', minimum=1.0,
               maximum=5000.0),
+    # Vehicle link (docs/vehicle_link.md)
+    ParamSpec('vehicle_interface', 'json',
+              'How missions reach the autopilot: json (setpoint_position and ~/vehicle_command '
+              'JSON for your own bridge), px4 (PX4 uXRCE-DDS topics, px4_msgs) or mavros '
+              '(MAVROS topics and services, mavros_msgs); px4 and mavros run the offboard '
+              'handshake.', choices=('json', 'px4', 'mavros'), applies=ON_CONFIGURE),
+    ParamSpec('autopilot', 'px4',
+              'Autopilot behind MAVROS, for its mode names: px4 (OFFBOARD, AUTO.LAND, AUTO.RTL, '
+              'AUTO.LOITER) or ardupilot (GUIDED, LAND, RTL, BRAKE; takes off by cmd/takeoff).',
+              choices=('px4', 'ardupilot'), applies=ON_CONFIGURE),
+    ParamSpec('px4_namespace', '/fmu',
+              'Prefix of the PX4 topics (/fmu; /px4_1/fmu for a second vehicle).',
+              applies=ON_CONFIGURE),
+    ParamSpec('px4_version', '1.16',
+              'PX4 release the topics follow: 1.16 reads /fmu/out/vehicle_status_v1, 1.15 '
+              '/fmu/out/vehicle_status.', choices=('1.15', '1.16'), applies=ON_CONFIGURE),
+    ParamSpec('mavros_namespace', '/mavros', 'Prefix of the MAVROS topics and services.',
+              applies=ON_CONFIGURE),
+    ParamSpec('offboard_priming_s', 1.2,
+              'Setpoints and the proof of life stream this long before offboard is asked '
+              '(PX4 grants it after more than 1 s).', minimum=1.0, maximum=10.0,
+              applies=ON_CONFIGURE),
+    ParamSpec('autopilot_ack_timeout_s', 1.0,
+              'A mode, arming or takeoff request unanswered this long is sent again.',
+              minimum=0.1, maximum=10.0, applies=ON_CONFIGURE),
+    ParamSpec('autopilot_max_attempts', 3,
+              'Requests sent per handshake step before the mission aborts with the reason.',
+              minimum=1, maximum=10, applies=ON_CONFIGURE),
+    ParamSpec('autopilot_status_timeout_s', 1.0,
+              'No autopilot status for this long: the link is lost, the mission aborts and '
+              'streaming stops (PX4 then meets COM_OF_LOSS_T).', minimum=0.2, maximum=30.0,
+              applies=ON_CONFIGURE),
     # Onboard model
     ParamSpec('model_dir', 'models/ministral-3-drone-demo',
               'Onboard model directory in the published ONNX layout; a relative path is taken '
