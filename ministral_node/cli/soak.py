@@ -13,6 +13,7 @@ import os
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 
 import numpy as np
@@ -128,8 +129,6 @@ def soak(args: argparse.Namespace) -> dict:
 
     def operator() -> None:
         with lock:
-            if node.loop is None:  # cleaned up this moment: nobody would receive it
-                return
             text = f'take a photo {len(sent)}'
             sent.append(text)
         commands.publish(String(data=text))
@@ -148,9 +147,10 @@ def soak(args: argparse.Namespace) -> dict:
             if cycle_at and elapsed >= cycle_at[0]:
                 cycle_at.pop(0)
                 node.trigger_deactivate()
-                with lock:
-                    node.trigger_cleanup()
-                    node.trigger_configure()
+                node.trigger_cleanup()
+                operator()  # sent while unconfigured: answered too, saying so
+                time.sleep(0.2)
+                node.trigger_configure()
                 base[0] = published_frames[0]
                 node.trigger_activate()
                 rss_per_cycle.append(round(rss_mib(), 1))
@@ -171,7 +171,8 @@ def soak(args: argparse.Namespace) -> dict:
         node.destroy_node()
         client.destroy_node()
         rclpy.shutdown(context=context)
-    answered = {d['command']['text'] for d in decisions if d['command']}
+    answers = Counter(d['command']['text'] for d in decisions if d['command'])
+    answered = set(answers)
     decided = [d for d in decisions if d['command'] and not refusal(d)]
     latencies = [d['latency_ms'] for d in decided]
     no_frame = [d for d in decided if d['frame'] is None]
@@ -181,6 +182,9 @@ def soak(args: argparse.Namespace) -> dict:
         'command_period_s': args.command_period, 'sources': args.sources,
         'lifecycle_cycles': args.lifecycle_cycles,
         'commands_sent': len(sent), 'commands_unanswered': len(set(sent) - answered),
+        'commands_answered_more_than_once': sum(n > 1 for n in answers.values()),
+        'refused_unconfigured': sum('node unconfigured' in (refusal(d) or '')
+                                    for d in decisions),
         'decisions': len(decisions), 'decided': len(decided),
         'decided_without_frame': len(no_frame),
         'frames_published': published_frames[0],
@@ -204,7 +208,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         with open(args.json, 'w', encoding='utf-8') as out:
             json.dump(figures, out, indent=2)
-    return 1 if figures['commands_unanswered'] else 0
+    return 1 if figures['commands_unanswered'] or figures['commands_answered_more_than_once'] \
+        else 0
 
 
 if __name__ == '__main__':
