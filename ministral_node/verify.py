@@ -4,10 +4,13 @@ The fallback chain calls a `Verifier` on every proposal (`FallbackChain(verify=.
 checks run on proposals of the model sources (onboard, remote), in this order:
 
 1. confidence: a proposal below `min_confidence` hands over to the next source;
-2. number provenance: every number in the params must be said in the command (digits or
-   number words in the five languages, in any unit the rule parser knows, converted to SI),
-   be a compass heading it names, or be a documented default (`DEFAULTS`); otherwise the
-   proposal hands over to the next source;
+2. number provenance: every number in the params is compared as a quantity: it must be
+   a magnitude the command says (digits or number words in the five languages) converted
+   from the unit said after it (any spelling the rule parser knows) to the param's unit
+   (the field name's suffix: `_m`, `_mps`, `_deg`, `_s`), a number said without a unit, a
+   compass heading it names (angles), or a documented default (`DEFAULTS`); otherwise the
+   proposal hands over to the next source, and a value that copies the digits of another
+   unit ("18 km/h" as `speed_mps` 18) names that unit;
 3. agreement with the rule parser: when the parser understands the command fully (no
    assumption, see `FULL_READINGS`) and reads another action or other numbers, `arbitration`
    settles it: `verify` (default) takes the rule reading for explicit numeric commands (and
@@ -42,8 +45,16 @@ from ministral_node.sources.rules.numbers import (
     parse_digits,
 )
 from ministral_node.sources.rules.parser import RuleResult, _combine
-from ministral_node.sources.rules.text import prepare, tokenize
-from ministral_node.sources.rules.units import match_unit
+from ministral_node.sources.rules.text import Token, prepare, tokenize
+from ministral_node.sources.rules.units import (
+    ANGLE,
+    COUNT,
+    DEFAULT_UNITS,
+    LENGTH,
+    SPEED,
+    TIME,
+    match_unit,
+)
 
 ARBITRATIONS = ('verify', 'model_first', 'rules_first')
 # What verification concluded: not checked (rules, failsafe); handed over (low confidence, a
@@ -180,6 +191,122 @@ def unsupported_numbers(params: Mapping[str, Any], said: frozenset[float]) -> li
     return missing
 
 
+# ---- quantities: numbers with their units -------------------------------------------------------
+
+# The contract's units, read from a param name's suffix (longest first).
+_PARAM_UNITS = (('_mps', SPEED), ('_deg', ANGLE), ('_m', LENGTH), ('_s', TIME))
+
+
+@dataclass(frozen=True)
+class Said:
+    """A magnitude the command says: its value in the contract's unit of `dim` (None: said
+    without a unit, so it may measure anything), how it was written, and the number in it
+    as written (before conversion; NaN for a compass word)."""
+
+    value: float
+    dim: str | None
+    written: str
+    number: float
+
+
+def param_dimension(name: str) -> str | None:
+    """What a param measures, from the unit in its name (`speed_mps` -> speed); None if the
+    name carries no unit."""
+    leaf = name.rsplit('.', 1)[-1]
+    if leaf == 'count':
+        return COUNT
+    return next((dim for suffix, dim in _PARAM_UNITS if leaf.endswith(suffix)), None)
+
+
+def command_quantities(text: str) -> tuple[Said, ...]:
+    """Every quantity `text` says: numbers in digits or words (any of the five languages)
+    with the unit said after them converted to the contract's unit, numbers said bare,
+    compass headings and a U-turn's 180 (angles)."""
+    prepared = prepare(text)
+    tokens = tokenize(prepared)
+    norms = [t.norm for t in tokens]
+    said: dict[tuple[float, str | None], Said] = {}
+    headings: list[float] = []
+    for i, token in enumerate(tokens):
+        for lang in LANGUAGES:
+            found: tuple[float, int, bool] | None = None
+            if token.kind == 'num':
+                number = parse_digits(token.norm, lang)
+                found = None if number is None else (number, 1, False)
+            elif token.kind == 'word':
+                found = match_words(norms, i, lang)
+                headings += _headings(token.raw, lx.PHRASES[lang].get((token.norm,)), lang,
+                                      i > 0)
+            if found is not None:
+                for quantity in _quantities(found, prepared, tokens, i, lang):
+                    said.setdefault((round(quantity.value, 6), quantity.dim), quantity)
+    distinct = list(dict.fromkeys(headings))
+    angles = set(headings) | {_combine(list(group)) for size in (2, 3)
+                              for group in combinations(distinct, size)}
+    if _says_uturn(norms):
+        angles.add(UTURN_DEG)
+    for angle in sorted(a for a in angles if a is not None):
+        said.setdefault((round(angle, 6), ANGLE), Said(angle, ANGLE, f'{angle:g} deg',
+                                                          float('nan')))
+    return tuple(said.values())
+
+
+def _quantities(found: tuple[float, int, bool], text: str, tokens: list[Token], i: int,
+                lang: str) -> list[Said]:
+    """The quantity of one number at token `i`: converted when a unit follows, else bare (an
+    article alone, "a photo", says nothing)."""
+    number, size, article = found
+    norms = [t.norm for t in tokens]
+    after = i + size
+    unit = match_unit(norms, after)
+    if unit is None:
+        written = text[tokens[i].start:tokens[after - 1].end]
+        return [] if article else [Said(abs(number), None, written, abs(number))]
+    written = text[tokens[i].start:tokens[after + unit[1] - 1].end]
+    half = match_fraction(norms, after + unit[1], lang)
+    values = {number} | ({number + half[0]} if half else set())
+    return [Said(abs(round(value * unit[0].factor, 6)), unit[0].dim, written, abs(value))
+            for value in values]
+
+
+def _unit_name(dim: str | None) -> str:
+    return DEFAULT_UNITS.get(dim, '') if dim else ''
+
+
+def _measure(dim: str | None) -> str:
+    """`dim` in words with its contract unit: "a length in m"."""
+    if dim is None:
+        return 'a number'
+    article = 'an' if dim[0] in 'aeiou' else 'a'
+    return f'{article} {dim} in {_unit_name(dim)}' if _unit_name(dim) else f'{article} {dim}'
+
+
+def unsupported_quantities(params: Mapping[str, Any], said: tuple[Said, ...]) -> list[str]:
+    """`name=value` for every number in `params` (a mission's steps included) that is not a
+    quantity of the command in the param's unit, nor a default; a value that copies the
+    digits of a quantity said in another unit says so ("speed_mps=18 (the digits of
+    '18 km/h' = 5 m/s)")."""
+    missing = []
+    for name, value in _numbers(params).items():
+        dim = param_dimension(name)
+        fits = [q.value for q in said if q.dim is None or dim is None or q.dim == dim]
+        allowed = set(fits) | DEFAULTS.get(name.rsplit('.', 1)[-1], frozenset())
+        magnitude = abs(float(value))
+        if any(_close(magnitude, candidate) for candidate in allowed):
+            continue
+        copied = next((q for q in said if q.dim is not None
+                       and _close(magnitude, q.number)), None)
+        if copied is None:
+            missing.append(f'{name}={value:g}')
+        elif copied.dim == dim:
+            missing.append(f"{name}={value:g} (the digits of '{copied.written}' = "
+                           f"{copied.value:g} {_unit_name(dim)})")
+        else:
+            missing.append(f"{name}={value:g} (the digits of '{copied.written}', "
+                           f"{_measure(copied.dim)}, not {_measure(dim)})")
+    return missing
+
+
 # ---- agreement with the rule parser -------------------------------------------------------------
 
 def _numbers(params: Mapping[str, Any], prefix: str = '') -> dict[str, float]:
@@ -241,7 +368,7 @@ class Verifier:
             return Verdict(None, f'verify: confidence {proposal.confidence:.3g} below '
                                  f'min_confidence {settings.min_confidence:g}',
                            outcome='low_confidence')
-        unsupported = unsupported_numbers(proposal.params, command_numbers(text))
+        unsupported = unsupported_quantities(proposal.params, command_quantities(text))
         if unsupported:
             return Verdict(None, f'verify: {", ".join(unsupported)} not in the command '
                                  f'(number provenance)', outcome='provenance')

@@ -1,15 +1,22 @@
 """The verify stage: number provenance, agreement with the rule parser, confidence, boxes."""
 
+import random
+
 import pytest
 
 from ministral_node.decision import CommandInfo, ConfidenceDetail, Proposal, Target
 from ministral_node.sources.base import DecisionRequest
+from ministral_node.sources.rules import analyse
+from ministral_node.sources.rules.units import ANGLE, COUNT, LENGTH, SPEED, TIME, UNITS
 from ministral_node.verify import (
     Verifier,
     VerifySettings,
     agrees,
     command_numbers,
+    command_quantities,
+    param_dimension,
     unsupported_numbers,
+    unsupported_quantities,
 )
 
 
@@ -91,10 +98,11 @@ def test_explicit_numbers_the_rule_parser_reads_otherwise_go_to_the_rule_reading
     assert (verdict.outcome, verdict.source) == ('rules_won', 'rules')
     assert verdict.proposal.params == {'delta_m': -3.0}
     assert 'the rule reading wins' in verdict.detail and verdict.notes
-    # north is 0, so a zero distance passes provenance; the rule reading has 50 m
+    # north is the angle 0, not a length: a zero distance is not said (quantities have units)
     verdict = _verify('fly north 50 m', Proposal('goto', {'heading_deg': 0.0,
                                                           'distance_m': 0.0}))
-    assert verdict.proposal.params == {'heading_deg': 0.0, 'distance_m': 50.0}
+    assert (verdict.proposal, verdict.outcome) == (None, 'provenance')
+    assert 'distance_m=0 not in the command' in verdict.detail
 
 
 @pytest.mark.parametrize('arbitration, outcome, source', [
@@ -199,3 +207,101 @@ def test_rule_and_failsafe_proposals_are_not_checked():
         verdict = _verify('take off', proposal, source=source, min_confidence=0.5)
         assert verdict.proposal is proposal and verdict.outcome == 'not_checked'
     assert _verify('take off', proposal, source='remote').proposal is None
+
+
+# ---- quantities with their units: a generated property over unit forms x five languages -----
+
+_TEMPLATES = {  # dimension -> (action, param, per-language command with {q})
+    LENGTH: ('change_altitude', 'altitude_m', {
+        'en': 'climb to {q}', 'fr': 'monte à {q}', 'de': 'steig auf {q}', 'es': 'sube a {q}',
+        'it': 'sali a {q}'}),
+    SPEED: ('set_speed', 'speed_mps', {
+        'en': 'set speed to {q}', 'fr': 'mettre la vitesse à {q}',
+        'de': 'Geschwindigkeit auf {q} setzen', 'es': 'pon la velocidad a {q}',
+        'it': 'imposta la velocità a {q}'}),
+    TIME: ('hold', 'duration_s', {
+        'en': 'hover for {q}', 'fr': 'attends {q}', 'de': 'warte {q}', 'es': 'espera {q}',
+        'it': 'aspetta {q}'}),
+    ANGLE: ('rotate', 'yaw_deg', {
+        'en': 'turn right {q}', 'fr': 'tourne à droite de {q}', 'de': 'dreh dich {q} nach rechts',
+        'es': 'gira a la derecha {q}', 'it': 'gira a destra di {q}'}),
+}
+
+
+def _unit_forms():
+    """Every spelling of every unit the parser knows, with the unit, for the four contract
+    dimensions."""
+    return sorted(((' '.join(key), unit) for key, unit in UNITS.items()
+                   if unit.dim in _TEMPLATES), key=lambda pair: pair[0])
+
+
+def _generated_commands(seed=25, per_form=2):
+    """(language, command, number, unit, action, param) for every unit form x language, with
+    seeded numbers (integers and decimals written the language's way)."""
+    rng = random.Random(seed)
+    for form, unit in _unit_forms():
+        action, param, texts = _TEMPLATES[unit.dim]
+        for lang, template in texts.items():
+            for _ in range(per_form):
+                number = rng.choice([rng.randint(1, 360), rng.randint(10, 99) / 2])
+                if unit.dim == ANGLE:
+                    number = float(rng.randint(1, 359))
+                written = f'{number:g}' if lang == 'en' else f'{number:g}'.replace('.', ',')
+                yield lang, template.format(q=f'{written} {form}'), number, unit, action, param
+
+
+def test_published_quantities_equal_the_commands_converted_value_or_it_asks():
+    published = 0
+    for lang, text, number, unit, action, param in _generated_commands():
+        proposal = analyse(text).proposal
+        if proposal.action == 'clarify':
+            continue
+        published += 1
+        assert proposal.action == action, (lang, text, proposal.to_dict())
+        expected = number * unit.factor
+        assert proposal.params[param] == pytest.approx(expected, rel=1e-6), (lang, text)
+    assert published >= 0.9 * len(list(_generated_commands()))  # it reads nearly all of them
+
+
+def test_a_model_that_copies_the_digits_of_another_unit_fails_and_the_unit_is_named():
+    checked = 0
+    for _, text, number, unit, action, param in _generated_commands():
+        converted = number * unit.factor
+        right = _verify(text, Proposal(action, {param: round(converted, 3)}), min_confidence=0)
+        assert right.outcome != 'provenance', (text, right.detail)
+        if abs(converted - number) <= max(0.01, 0.005 * number):
+            continue  # m, m/s, deg, s: the digits are the value
+        copied = _verify(text, Proposal(action, {param: number}))
+        assert (copied.proposal, copied.outcome) == (None, 'provenance'), (text, copied.detail)
+        assert f'{param}={number:g} (the digits of' in copied.detail, copied.detail
+        assert unit_form_in(copied.detail, text), (text, copied.detail)
+        checked += 1
+    assert checked > 100
+
+
+def unit_form_in(detail, text):
+    """Whether the detail quotes the command's own words for the quantity (its unit)."""
+    quoted = detail.split("'")[1]
+    return quoted in text and any(c.isalpha() or c in '°/' for c in quoted)
+
+
+@pytest.mark.parametrize('text, params, unit', [
+    ('mettre la vitesse à 18 km/h', {'speed_mps': 18.0}, '18 km/h'),
+    ('Tempo auf 36 km/h setzen', {'speed_mps': 36.0}, '36 km/h'),
+    ('climb to 400 ft', {'altitude_m': 400.0}, '400 ft'),
+    ('vola a 20 nodi', {'speed_mps': 20.0}, '20 nodi'),
+    ('espera dos minutos', {'duration_s': 2.0}, 'dos minutos'),
+])
+def test_copying_the_digits_of_another_unit_names_the_unit(text, params, unit):
+    verdict = _verify(text, Proposal('set_speed' if 'speed_mps' in params else 'hold', params))
+    assert verdict.outcome == 'provenance' and f"'{unit}'" in verdict.detail, verdict.detail
+
+
+def test_a_unit_of_another_dimension_does_not_support_a_number():
+    said = command_quantities('fly north 50 m at 5 m/s')
+    assert unsupported_quantities({'heading_deg': 0.0, 'distance_m': 50.0}, said) == []
+    assert unsupported_quantities({'speed_mps': 5.0}, said) == []
+    wrong = unsupported_quantities({'distance_m': 5.0}, said)
+    assert wrong == ["distance_m=5 (the digits of '5 m/s', a speed in m/s, not a length in m)"]
+    assert unsupported_quantities({'altitude_m': 0.0}, said) == ['altitude_m=0']  # north: angle
+    assert param_dimension('steps[2].speed_mps') == SPEED and param_dimension('count') == COUNT
