@@ -4,6 +4,10 @@ The fallback chain calls a `Verifier` on every proposal (`FallbackChain(verify=.
 checks run on proposals of the model sources (onboard, remote), in this order:
 
 1. confidence: a proposal below `min_confidence` hands over to the next source;
+   free text: a `reason`, `question` or `text` that is not well-formed text (stray JSON
+   punctuation, digits glued to a word, a fragment: see `malformed_text`) never goes out: the
+   proposal hands over, so the rule parser's message in the operator's language replaces it,
+   and the attempt says why;
 2. number provenance: every number in the params is compared as a quantity: it must be
    a magnitude the command says (digits or number words in the five languages) converted
    from the unit said after it (any spelling the rule parser knows) to the param's unit
@@ -28,6 +32,7 @@ the decision's notes. Imports no ROS.
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from itertools import combinations
@@ -60,8 +65,8 @@ ARBITRATIONS = ('verify', 'model_first', 'rules_first')
 # What verification concluded: not checked (rules, failsafe); handed over (low confidence, a
 # number not in the command); passed with the rule parser agreeing, or not reading it fully;
 # a disagreement settled for the rules, for the model, or by asking back.
-OUTCOMES = ('not_checked', 'low_confidence', 'provenance', 'agreed', 'unchecked_by_rules',
-            'rules_won', 'model_kept', 'target_kept', 'asked_back')
+OUTCOMES = ('not_checked', 'low_confidence', 'malformed_text', 'provenance', 'agreed',
+            'unchecked_by_rules', 'rules_won', 'model_kept', 'target_kept', 'asked_back')
 # Rule-parser reasons that mean it found no action at all in the command.
 UNREAD = frozenset({'unknown'})
 CHECKED_SOURCES = frozenset({'onboard', 'remote'})
@@ -113,6 +118,33 @@ class Verdict:
     notes: tuple[str, ...] = ()
     outcome: str = 'not_checked'  # one of OUTCOMES
     box_dropped: bool = False
+
+
+# ---- free text ---------------------------------------------------------------------------------
+
+# The free-text param of each action that has one.
+TEXT_PARAMS = {'answer': 'text', 'reject': 'reason', 'clarify': 'question'}
+# JSON left in a text: brackets and braces, backslashes, a quote beside JSON punctuation.
+_JSON_DEBRIS = re.compile(r'[\[\]{}\\]|"\s*[,:]|[,:]\s*"')
+# A letter with a digit stuck to it ("manovre1"); a number with its unit ("20m", "5m/s") is
+# written that way on purpose.
+_GLUED = re.compile(r'[^\W\d_]\d|\d(?!(?:m|km|cm|ft|s|h|min|kn|kt|kts|mph|x)\b)[^\W\d_]')
+_WORD = re.compile(r'[^\W\d_]+')
+_SENTENCE_END = re.compile(r'[.!?…。][\s"\'»”)]*$')
+
+
+def malformed_text(text: Any) -> str | None:
+    """Why a model's free text is not fit to publish (stray JSON punctuation, digits glued to
+    a word, a fragment: under two words or no sentence end), or None when it is."""
+    if not isinstance(text, str) or not text.strip():
+        return 'empty'
+    if _JSON_DEBRIS.search(text):
+        return 'stray JSON punctuation'
+    if _GLUED.search(text):
+        return 'digits glued to a word'
+    if len(_WORD.findall(text)) < 2 or not _SENTENCE_END.search(text.strip()):
+        return 'a fragment'
+    return None
 
 
 # ---- number provenance --------------------------------------------------------------------------
@@ -368,6 +400,13 @@ class Verifier:
             return Verdict(None, f'verify: confidence {proposal.confidence:.3g} below '
                                  f'min_confidence {settings.min_confidence:g}',
                            outcome='low_confidence')
+        field = TEXT_PARAMS.get(proposal.action)
+        flaw = None if field is None else malformed_text(proposal.params.get(field))
+        if flaw is not None:
+            said = shorten(repr(proposal.params.get(field)), 80)
+            return Verdict(None, f'verify: the {field} {said} is not well-formed text '
+                                 f'({flaw}); the rule parser answers instead',
+                           outcome='malformed_text')
         unsupported = unsupported_quantities(proposal.params, command_quantities(text))
         if unsupported:
             return Verdict(None, f'verify: {", ".join(unsupported)} not in the command '

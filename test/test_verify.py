@@ -3,17 +3,23 @@
 import random
 
 import pytest
+from support import ScriptedDecider
 
 from ministral_node.decision import CommandInfo, ConfidenceDetail, Proposal, Target
+from ministral_node.fallback import FallbackChain
 from ministral_node.sources.base import DecisionRequest
-from ministral_node.sources.rules import analyse
+from ministral_node.sources.rules import RuleDecider, analyse
+from ministral_node.sources.rules.messages import MESSAGES
 from ministral_node.sources.rules.units import ANGLE, COUNT, LENGTH, SPEED, TIME, UNITS
+from ministral_node.timing import Deadline, FakeClock
 from ministral_node.verify import (
+    TEXT_PARAMS,
     Verifier,
     VerifySettings,
     agrees,
     command_numbers,
     command_quantities,
+    malformed_text,
     param_dimension,
     unsupported_numbers,
     unsupported_quantities,
@@ -305,3 +311,43 @@ def test_a_unit_of_another_dimension_does_not_support_a_number():
     assert wrong == ["distance_m=5 (the digits of '5 m/s', a speed in m/s, not a length in m)"]
     assert unsupported_quantities({'altitude_m': 0.0}, said) == ['altitude_m=0']  # north: angle
     assert param_dimension('steps[2].speed_mps') == SPEED and param_dimension('count') == COUNT
+
+
+# ---- free text from a model ---------------------------------------------------------------------
+
+@pytest.mark.parametrize('text, flaw', [
+    ('Le manovre1]},', 'stray JSON punctuation'),
+    ('Which direction", "action', 'stray JSON punctuation'),
+    ('Le manovre1 non sono supportate.', 'digits glued to a word'),
+    ('Aerobatic manoeuvres are', 'a fragment'),
+    ('Ok', 'a fragment'),
+    ('', 'empty'),
+    ('Aerobatic manoeuvres are not supported.', None),
+    ('Dans quelle direction ?', None),
+    ('Ich habe „ab“ nicht verstanden.', None),
+    ('I can fly at 5m/s at most.', None),  # a number with its unit is not a glued digit
+])
+def test_malformed_free_text_is_recognised(text, flaw):
+    assert malformed_text(text) == flaw
+
+
+@pytest.mark.parametrize('action, field', sorted(TEXT_PARAMS.items()))
+def test_a_model_text_that_is_not_well_formed_hands_over(action, field):
+    verdict = _verify('cerca il ragazzo disperso', Proposal(action, {field: 'Le manovre1]},'}))
+    assert (verdict.proposal, verdict.outcome) == (None, 'malformed_text')
+    assert f'the {field}' in verdict.detail and 'stray JSON punctuation' in verdict.detail
+    fine = _verify('fai un looping', Proposal('reject', {'reason': 'Acrobazie non supportate.'}))
+    assert fine.outcome != 'malformed_text'
+
+
+def test_the_rule_parsers_message_replaces_a_broken_model_text():
+    clock = FakeClock()
+    chain = FallbackChain([ScriptedDecider('onboard', Proposal('reject',
+                                                               {'reason': 'Le manovre1]},'})),
+                           RuleDecider()], clock, verify=Verifier())
+    request = DecisionRequest(CommandInfo('c', 'fai un tonneau', 0.0))
+    result = chain.decide(request, Deadline(clock, 5))
+    assert result.source == 'rules' and result.proposal.action == 'reject'
+    assert result.proposal.params['reason'] == MESSAGES['stunt']['it']  # the operator's language
+    assert result.attempts[0].outcome == 'unverified'
+    assert 'not well-formed text' in result.attempts[0].detail
