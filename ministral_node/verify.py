@@ -15,14 +15,21 @@ checks run on proposals of the model sources (onboard, remote), in this order:
    compass heading it names (angles), or a documented default (`DEFAULTS`); otherwise the
    proposal hands over to the next source, and a value that copies the digits of another
    unit ("18 km/h" as `speed_mps` 18) names that unit;
-3. agreement with the rule parser: when the parser understands the command fully (no
-   assumption, see `FULL_READINGS`) and reads another action or other numbers, `arbitration`
-   settles it: `verify` (default) takes the rule reading for explicit numeric commands (and
-   for a stop, hold or return home, `SAFER`, and for a question the parser asks on purpose,
-   such as a negation or several actions, or its answer to a capability question), the
-   model's for visual/target commands, and asks back (`clarify`) otherwise; `model_first`
-   and `rules_first` always take that side;
-4. a target box whose measured confidence is below `min_box_confidence` is published as
+3. a degenerate reading (a zero-length move, a search without a target, a change by
+   nothing: `degenerate`) never wins: the proposal hands over;
+4. agreement with the rule parser (the table, with reasons, is `docs/arbitration.md`): when
+   the parser understands the command fully (no assumption, see `FULL_READINGS`) and reads
+   another action, direction or numbers, `arbitration` settles it: `verify` (default) takes
+   the rule reading (a stop, hold or return home, `SAFER`; a question the parser asks on
+   purpose, such as a negation or several actions, or its answer to a capability question;
+   explicit numbers; another action or direction), except for visual/target commands of the
+   same action, where the model's reading is kept, and the rule parser's action with the
+   model's target where the actions differ and the model names a target; `model_first` and
+   `rules_first` always take that side. When the parser's reading is partial (it ignored a
+   word or read a typo), the model's reading wins if its confidence reaches
+   `min_confidence_unread` and it keeps every direction and target the command names
+   (`named_missing`); otherwise the partial rule reading is taken;
+5. a target box whose measured confidence is below `min_box_confidence` is published as
    `box: null` with a note.
 
 Every outcome is written into the attempt's detail and, where the operator should know, into
@@ -38,11 +45,10 @@ from dataclasses import dataclass, replace
 from itertools import combinations
 from typing import Any
 
-from ministral_node.decision import MISSION, Proposal, Target, clarify, shorten, targets_of
+from ministral_node.decision import MISSION, Proposal, Target, shorten, targets_of
 from ministral_node.sources.base import DecisionRequest
 from ministral_node.sources.rules import analyse
 from ministral_node.sources.rules import lexicon as lx
-from ministral_node.sources.rules.messages import message
 from ministral_node.sources.rules.numbers import (
     LANGUAGES,
     match_fraction,
@@ -65,8 +71,8 @@ ARBITRATIONS = ('verify', 'model_first', 'rules_first')
 # What verification concluded: not checked (rules, failsafe); handed over (low confidence, a
 # number not in the command); passed with the rule parser agreeing, or not reading it fully;
 # a disagreement settled for the rules, for the model, or by asking back.
-OUTCOMES = ('not_checked', 'low_confidence', 'malformed_text', 'provenance', 'agreed',
-            'unchecked_by_rules', 'rules_won', 'model_kept', 'target_kept', 'asked_back')
+OUTCOMES = ('not_checked', 'low_confidence', 'malformed_text', 'provenance', 'degenerate',
+            'agreed', 'unchecked_by_rules', 'rules_won', 'model_kept', 'target_kept')
 # Rule-parser reasons that mean it found no action at all in the command.
 UNREAD = frozenset({'unknown'})
 CHECKED_SOURCES = frozenset({'onboard', 'remote'})
@@ -382,6 +388,60 @@ def fully_understood(result: RuleResult) -> bool:
     return result.reason in FULL_READINGS and result.proposal.confidence >= 1.0
 
 
+# ---- degenerate readings, and what the command names -------------------------------------------
+
+def degenerate(proposal: Proposal) -> str | None:
+    """Why a reading cannot be what an operator asked (a zero-length move, a search without a
+    target, a change by nothing), in it or any mission step; None when it is not degenerate."""
+    steps = [(step.get('action'), step.get('params') or {}, step.get('target'))
+             for step in proposal.params.get('steps', []) if isinstance(step, Mapping)] \
+        if proposal.action == MISSION else [(proposal.action, proposal.params, proposal.target)]
+    for action, params, target in steps:
+        offsets = [params.get(k) for k in ('forward_m', 'right_m', 'up_m') if k in params]
+        if action == 'goto' and target is None and (
+                params.get('distance_m') == 0 or (offsets and not any(offsets))
+                or not (offsets or 'distance_m' in params)):
+            return 'a move of zero length'
+        if action == 'search' and target is None:
+            return 'a search without a target'
+        if (action == 'change_altitude' and params.get('delta_m') == 0) or (
+                action == 'rotate' and params.get('yaw_deg') == 0):
+            return f'a {action} by nothing'
+    return None
+
+
+def directions(proposal: Proposal) -> frozenset[str]:
+    """The directions a reading goes in (compass headings, body directions, turn senses), over
+    all mission steps."""
+    found: set[str] = set()
+    steps = [step.get('params') or {} for step in proposal.params.get('steps', [])
+             if isinstance(step, Mapping)] if proposal.action == MISSION else [proposal.params]
+    for params in steps:
+        if isinstance(params.get('heading_deg'), (int, float)):
+            found.add(f'heading {float(params["heading_deg"]) % 360:g}')
+        for key, (plus, minus) in _SENSES.items():
+            value = params.get(key)
+            if isinstance(value, (int, float)) and value:
+                found.add(plus if value > 0 else minus)
+        if params.get('direction') in ('clockwise', 'counterclockwise'):
+            found.add(params['direction'])
+    return frozenset(found)
+
+
+_SENSES = {'forward_m': ('forward', 'back'), 'right_m': ('right', 'left'),
+           'up_m': ('up', 'down'), 'delta_m': ('up', 'down'),
+           'yaw_deg': ('clockwise', 'counterclockwise')}
+
+
+def named_missing(model: Proposal, rules: Proposal) -> list[str]:
+    """What the rule reading takes from the command (its directions, its target) that the
+    model's reading lacks."""
+    missing = sorted(directions(rules) - directions(model))
+    if targets_of(rules) and not targets_of(model):
+        missing.append(f"target '{targets_of(rules)[0].label}'")
+    return missing
+
+
 # ---- the stage ----------------------------------------------------------------------------------
 
 class Verifier:
@@ -417,11 +477,16 @@ class Verifier:
                                  f'the confidence {proposal.confidence:.3g} is below '
                                  f'min_confidence_unread {settings.min_confidence_unread:g}',
                            outcome='low_confidence')
+        flaw = degenerate(proposal)
+        if flaw is not None:
+            return Verdict(None, f'verify: the model proposes {flaw} (a degenerate reading)',
+                           outcome='degenerate')
         checks = [f'confidence {proposal.confidence:.3g}']
         if _numbers(proposal.params):
             checks.append('numbers from the command')
         notes: list[str] = []
-        if fully_understood(rules) and not agrees(proposal, rules.proposal):
+        if fully_understood(rules) and (not agrees(proposal, rules.proposal)
+                                        or named_missing(proposal, rules.proposal)):
             verdict = self._arbitrate(proposal, rules, text)
             if verdict.proposal is not proposal and verdict.outcome != 'target_kept':
                 return verdict
@@ -429,9 +494,16 @@ class Verifier:
             notes.extend(verdict.notes)
             checks.append(verdict.detail)
             outcome = verdict.outcome
-        elif fully_understood(rules):
+        elif fully_understood(rules) or (rules.partial and agrees(proposal, rules.proposal)):
             checks.append('the rule parser agrees')
             outcome = 'agreed'
+        elif rules.partial:
+            verdict = self._partial(proposal, rules)
+            if verdict.proposal is not proposal:
+                return verdict
+            notes.extend(verdict.notes)
+            checks.append(verdict.detail)
+            outcome = verdict.outcome
         else:
             checks.append(f'the rule parser did not read it fully ({rules.reason})')
             outcome = 'unchecked_by_rules'
@@ -442,20 +514,40 @@ class Verifier:
         return Verdict(proposal, 'verified: ' + '; '.join(checks), None, tuple(notes), outcome,
                        bool(box_note))
 
+    def _partial(self, proposal: Proposal, rules: RuleResult) -> Verdict:
+        """A partial rule reading against the model's: a confident model that keeps what the
+        command names wins, else the partial rule reading."""
+        ruled, limit = rules.proposal, self.settings.min_confidence_unread
+        differ = f'the rule parser read {reading(ruled)} (partial: ignored ' \
+                 f'{", ".join(rules.ignored)}), the model {reading(proposal)}'
+        missing = named_missing(proposal, ruled) if ruled.action not in ('clarify',) else []
+        if proposal.confidence >= limit and not missing:
+            note = f'{differ}; kept the confident model ({proposal.confidence:.3g} >= ' \
+                   f'min_confidence_unread {limit:g})'
+            return Verdict(proposal, note, None, (note,), 'model_kept')
+        why = f'it drops {", ".join(missing)}' if missing else \
+            f'its confidence {proposal.confidence:.3g} is below min_confidence_unread {limit:g}'
+        detail = f'verify: {differ}; the model\'s reading loses: {why}'
+        return Verdict(ruled, detail, 'rules', (f'{differ}; took the rule reading: {why}',),
+                       'rules_won')
+
     def _arbitrate(self, proposal: Proposal, rules: RuleResult, text: str) -> Verdict:
         policy = self.settings.arbitration
         ruled = rules.proposal
         differ = (f'the rule parser read {reading(ruled)}, the model {reading(proposal)}')
         if policy == 'verify':
-            if ruled.action in SAFER:
+            if degenerate(ruled) is not None:
+                policy, why = 'model_first', f'the rule reading is {degenerate(ruled)}'
+            elif ruled.action in SAFER:
                 policy, why = 'rules_first', f'a {ruled.action} read word for word'
             elif ruled.action in ('clarify', 'answer'):
                 policy, why = 'rules_first', f'the rule parser answers with {ruled.action}'
             elif _numbers(ruled.params):
                 policy, why = 'rules_first', 'explicit numbers'
             elif targets_of(proposal) or targets_of(ruled):
-                if proposal.target is not None and proposal.action != ruled.action and \
-                        MISSION not in (proposal.action, ruled.action):
+                different = proposal.action != ruled.action and \
+                    MISSION not in (proposal.action, ruled.action)
+                if proposal.target is not None and different:
                     note = 'arbitration verify (a visual command)'
                     chosen = replace(proposal, action=ruled.action,
                                      params=copy.deepcopy(ruled.params))
@@ -463,12 +555,14 @@ class Verifier:
                                            f'the model\'s target', None,
                                    (f'{differ}; took the rule parser\'s {ruled.action} with '
                                     f'the model\'s target',), 'target_kept')
-                policy, why = 'model_first', 'a visual command'
+                missing = named_missing(proposal, ruled)
+                if different or missing:
+                    policy, why = 'rules_first', 'another action' if different else \
+                        f'the model drops {", ".join(missing)}'
+                else:
+                    policy, why = 'model_first', 'a visual command'
             else:
-                question = message('unknown', rules.language, text=shorten(text, 60))
-                detail = f'verify: {differ}; arbitration verify: asking back'
-                return Verdict(clarify(question, shorten(detail, 200), 1.0), detail, None,
-                               (f'{differ}: asking back',), 'asked_back')
+                policy, why = 'rules_first', 'a full reading: another action or direction'
             policy_note = f'arbitration verify ({why})'
         else:
             policy_note = f'arbitration {policy}'

@@ -19,7 +19,9 @@ from ministral_node.verify import (
     agrees,
     command_numbers,
     command_quantities,
+    degenerate,
     malformed_text,
+    named_missing,
     param_dimension,
     unsupported_numbers,
     unsupported_quantities,
@@ -126,7 +128,7 @@ def test_a_stop_read_word_for_word_wins_over_the_model():
         'rules_won', 'rules', 'stop')
 
 
-def test_the_model_keeps_visual_commands_and_other_disagreements_are_asked_back():
+def test_the_model_keeps_visual_commands_and_other_disagreements_go_to_the_rule_reading():
     seen = Proposal('orbit', {'radius_m': None, 'direction': 'clockwise'},
                     Target('red car', (0.1, 0.1, 0.3, 0.3)))
     verdict = _verify('circle around the red car', seen)
@@ -139,9 +141,10 @@ def test_the_model_keeps_visual_commands_and_other_disagreements_are_asked_back(
     kept = _verify('land on the red pad', misread, arbitration='model_first')
     assert kept.outcome == 'model_kept' and kept.proposal is misread
     assert 'kept the model' in kept.notes[0]
-    verdict = _verify('land', Proposal('capture_photo', {'count': 1}))
-    assert verdict.outcome == 'asked_back' and verdict.proposal.action == 'clarify'
-    assert verdict.source is None
+    verdict = _verify('land', Proposal('capture_photo', {'count': 1}))  # a full reading wins
+    assert (verdict.outcome, verdict.source, verdict.proposal.action) == (
+        'rules_won', 'rules', 'land')
+    assert 'another action or direction' in verdict.detail
 
 
 def test_a_question_the_rule_parser_asks_on_purpose_wins():
@@ -163,10 +166,72 @@ def test_a_question_the_rule_parser_asks_on_purpose_wins():
     assert verdict.proposal is None and 'steps[1].distance_m=500' in verdict.detail
 
 
-def test_commands_the_rule_parser_does_not_read_fully_keep_the_model():
+def test_commands_the_rule_parser_does_not_read_keep_the_model():
     proposal = Proposal('takeoff', {'altitude_m': 12.0})
-    verdict = _verify('strate auf 12 m', proposal)
+    verdict = _verify('xyzzy auf 12 m', proposal)
     assert verdict.proposal is proposal and verdict.outcome == 'unchecked_by_rules'
+
+
+# ---- the arbitration table (docs/arbitration.md) ------------------------------------------------
+
+def test_a_partial_rule_reading_that_agrees_is_agreement():
+    proposal = Proposal('takeoff', {'altitude_m': 12.0})
+    verdict = _verify('strate auf 12 m', proposal)  # the parser reads the typo: partial
+    assert verdict.proposal is proposal and verdict.outcome == 'agreed'
+
+
+@pytest.mark.parametrize('confidence, outcome, action', [
+    (0.95, 'model_kept', 'land'), (0.6, 'rules_won', 'change_altitude')])
+def test_a_partial_rule_reading_loses_to_a_confident_model_only(confidence, outcome, action):
+    text = 'climb to 30 m straightaway'  # 'straightaway' ignored: a partial reading
+    assert analyse(text).partial
+    model = Proposal('land', {}, None, confidence)
+    verdict = _verify(text, model, min_confidence_unread=0.8)
+    assert (verdict.outcome, verdict.proposal.action) == (outcome, action)
+    assert 'partial' in verdict.detail and 'straightaway' in verdict.detail
+
+
+def test_a_confident_model_that_drops_a_named_direction_loses_to_the_partial_reading():
+    text = 'go nroth 50 m'  # a typo read as north: partial
+    forward = Proposal('goto', {'forward_m': 50.0, 'right_m': 0.0, 'up_m': 0.0}, None, 0.99)
+    verdict = _verify(text, forward, min_confidence_unread=0.8)
+    assert (verdict.outcome, verdict.source) == ('rules_won', 'rules')
+    assert verdict.proposal.params == {'heading_deg': 0.0, 'distance_m': 50.0}
+    assert 'drops heading 0' in verdict.detail
+
+
+@pytest.mark.parametrize('text, proposal, flaw', [
+    ('put it down on the red pad', Proposal('goto', {}), 'a move of zero length'),
+    ('fly forward', Proposal('goto', {'forward_m': 0.0, 'right_m': 0.0, 'up_m': 0.0}),
+     'a move of zero length'),
+    ('cerca il ragazzo disperso', Proposal('search', {'radius_m': None}),
+     'a search without a target'),
+    ('turn left 0 degrees', Proposal('rotate', {'yaw_deg': 0.0}), 'a rotate by nothing'),
+])
+def test_a_degenerate_model_reading_never_wins(text, proposal, flaw):
+    verdict = _verify(text, proposal)
+    assert (verdict.proposal, verdict.outcome) == (None, 'degenerate')
+    assert flaw in verdict.detail
+
+
+def test_a_degenerate_mission_step_is_degenerate_and_a_real_move_is_not():
+    steps = [{'action': 'takeoff', 'params': {'altitude_m': 10.0}, 'target': None},
+             {'action': 'goto', 'params': {'heading_deg': 0.0, 'distance_m': 0.0},
+              'target': None}]
+    assert degenerate(Proposal('mission', {'steps': steps})) == 'a move of zero length'
+    assert degenerate(Proposal('goto', {'heading_deg': 0.0, 'distance_m': 5.0})) is None
+    assert degenerate(Proposal('goto', {}, Target('red car'))) is None
+
+
+def test_a_target_the_command_names_must_be_in_the_published_decision():
+    blind = Proposal('land', {})
+    verdict = _verify('land on the red pad', blind)  # the rule reading is full and has it
+    assert (verdict.outcome, verdict.source) == ('rules_won', 'rules')
+    assert verdict.proposal.target.label == 'red pad'
+    assert "drops target 'red pad'" in verdict.detail
+    assert named_missing(Proposal('goto', {'heading_deg': 90.0, 'distance_m': 5.0}),
+                         Proposal('goto', {'heading_deg': 270.0, 'distance_m': 5.0})) == \
+        ['heading 270']
 
 
 def test_an_unsure_box_is_dropped_with_a_note():
