@@ -159,6 +159,8 @@ CASUAL = [
     ('scoot 5 m to the left', 'goto', {**OFF, 'right_m': -5}, None, ()),
     ('alt 25', 'change_altitude', {'altitude_m': 25}, None, ()),
     ('right, 20 m', 'goto', {**OFF, 'right_m': 20}, None, ()),  # no verb: still a direction
+    ('lift 10 m', 'change_altitude', {'delta_m': 10}, None, ()),  # never "left 10 m"
+    ('fine, land', 'land', {}, None, ()),
     ('alt 100 ft', 'change_altitude', {'altitude_m': 100 * FT}, None, ()),
     ('spd 10 kts', 'set_speed', {'speed_mps': 10 * 1852 / 3600}, None, ()),
     ('hdg 090', 'rotate', {'heading_deg': 90}, None, ()),
@@ -184,6 +186,8 @@ NEVER_READ_PAST = [
     ('asdf land', 'unknown_words'),
     ('take off to 30 m over the house', 'unknown_words'),
     ('dnot land', 'unknown_words'),  # one letter from a negation: never read past
+    ('climb to 30 m except near the trees', 'conditional'),
+    ('nroth 50 m', 'unknown'),  # a direction typo is read only after a verb or number
 ]
 
 

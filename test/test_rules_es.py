@@ -111,6 +111,7 @@ CASUAL = [
 NEVER_READ_PAST = [
     ('vale, no aterrices', 'negation'),
     ('venga, nunca subas', 'negation'),
+    ('sube a 30 metros salvo si llueve', 'conditional'),
 ]
 
 

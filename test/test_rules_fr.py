@@ -120,6 +120,7 @@ CASUAL = [
 NEVER_READ_PAST = [
     ('bon, ne monte pas', 'negation'),
     ("allez, n'atterris pas", 'negation'),
+    ('monte à 30 mètres sauf au-dessus du lac', 'conditional'),
 ]
 
 

@@ -203,7 +203,8 @@ VOCAB: dict[str, dict[str, str]] = {
     },
     # ---- changes of altitude or speed ---------------------------------------------------------
     'change.up': {
-        'en': 'hop up|bump up|bump it up|pop up|take it up|take her up|bring it up|bring her up'
+        'en': 'lift|lift up|hop up|bump up|bump it up|pop up|take it up|take her up|bring it up'
+              '|bring her up'
               '|nudge up|go on up|climb|climb up|ascend|rise|go up|go higher|fly higher'
               '|move higher|get higher'
               '|higher|gain altitude|gain height|raise|elevate',
@@ -410,12 +411,17 @@ VOCAB: dict[str, dict[str, str]] = {
         'es': 'no|nunca|jamás|ni', 'it': 'non|mai|no|né',
     },
     'cond': {
-        'en': 'if|when|whenever|unless|once|as soon as|until|in case|every|each',
-        'fr': "si|quand|lorsque|lorsqu|dès que|sauf si|jusqu'à ce que|au cas où|une fois que"
+        'en': 'except|except if|only if|but only|if|when|whenever|unless|once|as soon as|until'
+              '|in case|every|each',
+        'fr': "sauf|à moins que|seulement si|si|quand|lorsque|lorsqu|dès que|sauf si"
+              "|jusqu'à ce que|au cas où|une fois que"
               "|chaque",
-        'de': 'wenn|falls|sobald|sofern|solange|außer wenn|jede|jeden|jedes',
-        'es': 'si|cuando|en cuanto|a menos que|hasta que|una vez que|en caso de que|cada',
-        'it': 'se|quando|appena|non appena|a meno che|finché|nel caso|ogni',
+        'de': 'außer|nur wenn|es sei denn|wenn|falls|sobald|sofern|solange|außer wenn|jede|jeden'
+              '|jedes',
+        'es': 'excepto|salvo|solo si|sólo si|si|cuando|en cuanto|a menos que|hasta que|una vez que'
+              '|en caso de que|cada',
+        'it': 'tranne|eccetto|salvo|solo se|se|quando|appena|non appena|a meno che|finché|nel caso'
+              '|ogni',
     },
     'seq': {
         'en': 'then|and then|after that|afterwards|after|before|followed by|later|finally',

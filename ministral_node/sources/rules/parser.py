@@ -384,8 +384,10 @@ class _Parse:
     def _typo(self, i: int) -> Item | None:
         """A misspelt vocabulary word ("tunr" for "turn") where its meaning fits: a verb only
         where the clause has none yet (first, outside verb-final German), a direction or
-        parameter noun only next to a verb, number or direction."""
+        parameter noun only after a verb, number or direction in its clause."""
         token = self.tokens[i]
+        if token.norm in lx.DISCOURSE_WORDS[self.lang]:
+            return None  # "fine, land": an interjection, not a typo of "find"
         found = correction(token.norm, self.lang)
         if found is None:
             return None
@@ -399,9 +401,8 @@ class _Parse:
         else:
             said = [it.kind for it in clause if it.kind not in _SKIPPED]
             before = said[-1] if said else None
-            if before not in ('num', 'intent', 'change', 'dir', 'compass') and not (
-                    self._number_at(i + 1)):
-                return None
+            if before not in ('num', 'intent', 'change', 'dir', 'compass'):
+                return None  # "lift 10 m" is no "left 10 m": never at the start of a clause
         self.ignored.append(f'{token.raw}->{known}')
         self.assume(f"read '{token.raw}' as '{known}'", PARTIAL_CONFIDENCE)
         value = lx.COMPASS_DEG[entry.value] if entry.kind == 'compass' else entry.value
