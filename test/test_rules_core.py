@@ -21,7 +21,7 @@ from ministral_node.sources.rules import lexicon as lx
 from ministral_node.sources.rules.messages import MESSAGES
 from ministral_node.sources.rules.numbers import match_words, parse_digits
 from ministral_node.sources.rules.parser import MAX_COMMAND_CHARS
-from ministral_node.sources.rules.text import prepare, tokenize
+from ministral_node.sources.rules.text import fold, prepare, tokenize
 from ministral_node.sources.rules.units import UNITS, match_unit
 from ministral_node.timing import Cancellation, Cancelled
 
@@ -247,3 +247,17 @@ def test_typos_are_read_against_actions_and_directions_only(word, lang, known):
 ])
 def test_words_never_read_past(word, guarded):
     assert spelling.guarded(word) == guarded
+
+
+@pytest.mark.parametrize('text, lang, value, size', [
+    ('two seven zero', 'en', 270, 3), ('five zero', 'en', 50, 2), ('niner zero', 'en', 90, 2),
+    ('eins zwei null', 'de', 120, 3), ('dos cinco cero', 'es', 250, 3),
+    ('due sette zero', 'it', 270, 3), ('deux sept zéro', 'fr', 270, 3),
+])
+def test_digits_said_one_at_a_time_read_radio_style(text, lang, value, size):
+    assert match_words([fold(w) for w in text.split()], 0, lang)[:2] == (value, size)
+
+
+@pytest.mark.parametrize('text, lang', [('zwei drei', 'de'), ('two three', 'en')])
+def test_two_digits_not_ending_in_zero_stay_two_numbers(text, lang):
+    assert match_words(text.split(), 0, lang)[1] == 1

@@ -116,6 +116,9 @@ CASUAL = [
     ('Tempo auf 36 km/h setzen', 'set_speed', {'speed_mps': 10}, None, ()),
     ('Auf 30 Meter steigen', 'change_altitude', {'altitude_m': 30}, None, ()),
     ('Drei Fotos machen', 'capture_photo', {'count': 3}, None, ()),
+    ('Landung einleiten', 'land', {}, None, ()),
+    ('schwebe mal kurz 5 Sekunden', 'hold', {'duration_s': 5}, None, ()),
+    ('steig auf eins zwei null Meter', 'change_altitude', {'altitude_m': 120}, None, ()),
     ('Nach Norden 50 Meter fliegen', 'goto', {'heading_deg': 0, 'distance_m': 50}, None, ()),
     ('dreh dich 90 Grad nach rehcts', 'rotate', {'yaw_deg': 90}, None, ('rehcts',)),
 ]
@@ -124,6 +127,7 @@ NEVER_READ_PAST = [
     ('na gut, nicht landen', 'negation'),
     ('los, kein Start', 'negation'),
     ('nich landen', 'unknown_words'),  # a misspelt negation is never a target or skipped
+    ('mach zwei drei Fotos', 'unused'),  # two or three: never read as 23
 ]
 
 

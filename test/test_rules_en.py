@@ -161,6 +161,13 @@ CASUAL = [
     ('right, 20 m', 'goto', {**OFF, 'right_m': 20}, None, ()),  # no verb: still a direction
     ('lift 10 m', 'change_altitude', {'delta_m': 10}, None, ()),  # never "left 10 m"
     ('fine, land', 'land', {}, None, ()),
+    ('copy, heading two seven zero', 'rotate', {'heading_deg': 270}, None, ()),
+    ('fly north one zero zero metres', 'goto', {'heading_deg': 0, 'distance_m': 100}, None,
+     ()),
+    ('climb and maintain 120 feet', 'change_altitude', {'altitude_m': 120 * FT}, None, ()),
+    ('hold it right there', 'hold', {'duration_s': None}, None, ()),
+    ('snap a couple of pics', 'capture_photo', {'count': 2}, None, ()),
+    ('initiate landing', 'land', {}, None, ()),
     ('alt 100 ft', 'change_altitude', {'altitude_m': 100 * FT}, None, ()),
     ('spd 10 kts', 'set_speed', {'speed_mps': 10 * 1852 / 3600}, None, ()),
     ('hdg 090', 'rotate', {'heading_deg': 90}, None, ()),

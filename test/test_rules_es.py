@@ -102,6 +102,7 @@ CASUAL = [
     ('tráelo de vuelta', 'return_to_home', {}, None, ()),
     ('toma tierra en la plataforma', 'land', {}, 'plataforma', ()),
     ('Tomar dos fotos', 'capture_photo', {'count': 2}, None, ()),
+    ('Iniciar el aterrizaje', 'land', {}, None, ()),
     ('Poner la velocidad a 36 km/h', 'set_speed', {'speed_mps': 10}, None, ()),
     ('venga, vete 40 metros al oeste y luego aterriza', 'mission',
      [('goto', {'heading_deg': 270, 'distance_m': 40}), ('land', {})], None, ()),

@@ -110,6 +110,8 @@ CASUAL = [
      None, ()),
     ('mettre la vitesse à 18 km/h', 'set_speed', {'speed_mps': 5}, None, ()),
     ('Faire trois photos', 'capture_photo', {'count': 3}, None, ()),
+    ('fais un tour autour de la maison à 20 mètres', 'orbit',
+     {'radius_m': 20, 'direction': 'clockwise'}, 'maison', ()),
     ("Régler l'altitude à 40 mètres", 'change_altitude', {'altitude_m': 40}, None, ()),
     ('tounre à gauche de 45 degrés', 'rotate', {'yaw_deg': -45}, None, ('tounre',)),
     ('ok, décolle à dix mètres puis vole vers le nord sur 20 mètres', 'mission',

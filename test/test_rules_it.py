@@ -100,6 +100,7 @@ CASUAL = [
     ('Impostare la velocità a 5 m/s', 'set_speed', {'speed_mps': 5}, None, ()),
     ('Ruotare di 90 gradi a destra', 'rotate', {'yaw_deg': 90}, None, ()),
     ('tocca terra', 'land', {}, None, ()),
+    ('Avviare il decollo a 20 metri', 'takeoff', {'altitude_m': 20}, None, ()),
     ('allora, vai a nord di 30 metri poi atterra', 'mission',
      [('goto', {'heading_deg': 0, 'distance_m': 30}), ('land', {})], None, ()),
     ('gria a destra di 30 gradi', 'rotate', {'yaw_deg': 30}, None, ('gria',)),

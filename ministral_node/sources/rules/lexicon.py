@@ -38,7 +38,8 @@ VOCAB: dict[str, dict[str, str]] = {
               '|alzati in volo|prendi il volo',
     },
     'intent.land': {
-        'en': 'put her down|put it down|set her down|set it down|touchdown|land|touch down'
+        'en': 'put her down|put it down|set her down|set it down|touchdown|land|landing*'
+              '|touch down'
               '|set down|put down',
         'fr': 'pose|posez|poser|pose-le|posez-le|pose-la|pose le drone|atterris|atterrissez'
               '|atterrir|atterrissage*|pose-toi|posez-vous|se poser',
@@ -135,7 +136,8 @@ VOCAB: dict[str, dict[str, str]] = {
     'intent.orbit': {
         'en': 'orbit|circle|circle around|orbit around|fly around|go around|loiter around'
               '|fly circles around|make circles around',
-        'fr': 'orbite|orbitez|orbiter|tourne autour|tournez autour|tourner autour'
+        'fr': 'fais un tour|faire un tour|faire le tour|orbite|orbitez|orbiter|tourne autour'
+              '|tournez autour|tourner autour'
               '|vole autour|volez autour|fais le tour|faites le tour|fais des cercles'
               '|décris un cercle|encercle|fais un cercle',
         'de': 'umkreise|umkreisen|kreise|kreisen|kreise um|umrunde|umrunden|herum'
@@ -395,7 +397,8 @@ VOCAB: dict[str, dict[str, str]] = {
         'en': 'duration', 'fr': 'durée', 'de': 'dauer', 'es': 'duración', 'it': 'durata',
     },
     'to': {
-        'en': 'to', 'fr': "à|jusqu'à|jusqu'au", 'de': 'auf|bis|bis auf|bis zu',
+        'en': 'and maintain|maintain|to', 'fr': "à|jusqu'à|jusqu'au", 'de': 'auf|bis|bis auf'
+              '|bis zu',
         'es': 'a|hasta', 'it': 'a|ad|fino a|fino ad|sino a',
     },
     'more': {
@@ -496,7 +499,8 @@ VOCAB: dict[str, dict[str, str]] = {
     # ---- words that carry no meaning of their own ---------------------------------------------
     'glue': {
         'all': '~drone|ok|okay',
-        'en': "grab|shoot|snap off|fire off|get me|give me|agl|change|adjust|the|a|an|of|on|onto"
+        'en': "right there|right here|briefly|initiate|commence|begin|execute|perform|start|grab"
+              "|shoot|snap off|fire off|get me|give me|agl|change|adjust|the|a|an|of|on|onto"
               "|at|for|with|in|into|inside|within|toward|towards|over"
               "|above|around|about|approximately|approx|roughly|by|from|via|per|please|pls"
               "|plz|kindly|now|right now|right away|immediately|asap|at once|quickly|quick"
@@ -506,7 +510,8 @@ VOCAB: dict[str, dict[str, str]] = {
               "|position|current|current position|this|that|these|those|it|its|him|her"
               "|them|set|make|take|do|get|keep|keeping|is|are|be|high|away|behind|i|we|level|mode"
               "|direction|in the direction of|during",
-        'fr': "mettre|régler|fixer|passer|prendre|faire|effectuer|réaliser|changer|ajuster|le|la"
+        'fr': "commence|commencer|lance|lancer|entame|entamer|exécute|exécuter|effectuer|mettre"
+              "|régler|fixer|passer|prendre|faire|effectuer|réaliser|changer|ajuster|le|la"
               "|les|l|un|une|des|du|de|d|au|aux|en|sur|vers|dans|avec|pour|par"
               "|depuis|environ|à peu près|s'il te plaît|s'il vous plaît|stp|svp|merci"
               "|maintenant|tout de suite|immédiatement|de suite|vite|rapidement|doucement"
@@ -517,7 +522,8 @@ VOCAB: dict[str, dict[str, str]] = {
               "|passez|prends|prenez|fais|faites|fait|effectue|derrière|autour|alentour|se|s|il"
               "|plein"
               "|elle|direction|en direction de|en direction du|pendant|durant",
-        'de': 'setzen|stellen|einstellen|festlegen|ändern|ändere|nehmen|schieß|schieße|agl|der|die'
+        'de': 'kurz|mal kurz|einleiten|leite|durchführen|führe|ausführen|beginnen|beginne|setzen'
+              '|stellen|einstellen|festlegen|ändern|ändere|nehmen|schieß|schieße|agl|der|die'
               '|das|den|dem|des|ein|eine|einen|einem|einer|eines|zu|zum|zur|nach|in'
               '|im|ins|an|am|mit|für|um|von|vom|über|bei|beim|ca|circa|etwa|ungefähr|bitte'
               '|danke|jetzt|sofort|gleich|schnell|zügig|langsam|vorsichtig|sanft|behutsam'
@@ -526,7 +532,8 @@ VOCAB: dict[str, dict[str, str]] = {
               '|dort|da|es|ihn|sie|ihm|diese|dieser|dieses|diesen|mach|mache|machen|stelle'
               '|stell|setze|setz|nimm|hinter|aus|lang|entfernt|weg|~drohne|richtung'
               '|in richtung|während',
-        'es': 'poner|fijar|ajustar|establecer|configurar|tomar|sacar|hacer|cambiar|cambia|el|la'
+        'es': 'inicia|iniciar|comienza|comenzar|empieza|empezar|ejecuta|ejecutar|realiza|realizar'
+              '|poner|fijar|ajustar|establecer|configurar|tomar|sacar|hacer|cambiar|cambia|el|la'
               '|los|las|lo|un|una|unos|unas|al|del|de|en|hacia|sobre|con|por|desde'
               '|durante|entre|aproximadamente|más o menos|por favor|porfa|porfavor|gracias'
               '|ahora|ya|ahora mismo|inmediatamente|enseguida|rápido|rápidamente|despacio'
@@ -535,7 +542,9 @@ VOCAB: dict[str, dict[str, str]] = {
               '|tu posición|aquí|allí|ahí|allá|esta|estos|estas|ese|esa|eso|esto|le|les'
               '|pon|ponte|fija|ajusta|establece|configura|toma|tome|saca|saque|haz|haga'
               '|detrás|alrededor|se|dirección|en dirección|en dirección a',
-        'it': "impostare|mettere|fissare|regolare|scattare|prendere|cambiare|cambia|portare|il|lo"
+        'it': "inizia|iniziare|avvia|avviare|comincia|cominciare|esegui|eseguire|effettua"
+              "|effettuare|impostare|mettere|fissare|regolare|scattare|prendere|cambiare|cambia"
+              "|portare|il|lo"
               "|la|i|gli|le|l|un|uno|una|del|della|dello|dei|degli|delle|al|alla"
               "|allo|ai|agli|alle|all|sul|sulla|sullo|sui|sugli|sulle|nel|nella|nello|nei"
               "|negli|nelle|dal|dalla|dallo|dai|dagli|dalle|di|da|in|su|con|per|verso|tra"
@@ -561,9 +570,9 @@ DISCOURSE = {
 # Radio abbreviations of parameter nouns that mean the parameter only before a number ("alt 25";
 # "alt!" alone is Italian for stop).
 NUMBER_ABBREVIATIONS = frozenset({'alt', 'spd', 'hdg'})
-# Kinds a misspelt word may be read as (by edit distance): actions, directions, parameter
-# nouns; never numbers, units or negations.
-TYPO_KINDS = frozenset({'intent', 'change', 'dir', 'compass', 'rotdir', 'kw', 'home'})
+# Kinds a misspelt word may be read as (by edit distance): actions and directions; never
+# numbers, units, negations or parameter nouns ("kurz" is no "Kurs").
+TYPO_KINDS = frozenset({'intent', 'change', 'dir', 'compass', 'rotdir'})
 # A weak phrase keeps its meaning at the start of a clause or after one of these words.
 WEAK_CUES = {
     'en': '', 'de': '', 'it': '',

@@ -564,16 +564,23 @@ class _Parse:
         verbs = [it for it in clause if it.kind in _VERBS]
         nouns = [it for it in verbs if it.noun]
         kept = {self._family(it, kws) for it in verbs if not it.noun and it.value != 'move'}
+        verbal = bool(kept)
         for noun in nouns:
             kept = kept or {self._family(noun, kws)}
-            if self._family(noun, kws) not in kept:
-                noun.kind = 'word'
+            if self._family(noun, kws) not in kept or (verbal and self._qualifies(noun)):
+                noun.kind = 'word'  # "search for the landing zone", "land on the landing pad"
         families = {self._family(it, kws) for it in verbs if it.kind in _VERBS}
         if families - {'goto'}:
             families.discard('goto')
             return families
         implicit = self._implicit_family(clause, kws, moving=bool(families))
         return {implicit} if implicit else families
+
+    def _qualifies(self, noun: Item) -> bool:
+        """Whether a noun form stands right before a word it qualifies ("landing pad")."""
+        k = self.items.index(noun)
+        after = self.items[k + 1] if k + 1 < len(self.items) else None
+        return after is not None and after.kind == 'word' and after.first == noun.last + 1
 
     @staticmethod
     def _family(verb: Item, kws: set[str]) -> str:
