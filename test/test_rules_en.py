@@ -168,6 +168,8 @@ CASUAL = [
     ('hold it right there', 'hold', {'duration_s': None}, None, ()),
     ('snap a couple of pics', 'capture_photo', {'count': 2}, None, ()),
     ('initiate landing', 'land', {}, None, ()),
+    ('land, over and out', 'land', {}, None, ()),
+    ('take off to 20 m please, thanks', 'takeoff', {'altitude_m': 20}, None, ()),
     ('alt 100 ft', 'change_altitude', {'altitude_m': 100 * FT}, None, ()),
     ('spd 10 kts', 'set_speed', {'speed_mps': 10 * 1852 / 3600}, None, ()),
     ('hdg 090', 'rotate', {'heading_deg': 90}, None, ()),

@@ -483,7 +483,8 @@ VOCAB: dict[str, dict[str, str]] = {
     # (never negations: those are their own kind and always ask back)
     'filler': {
         'all': 'uh|uhm|erm|hmm|ähm|äh|euh|ehm',
-        'en': "um|so|well|due|ok so|okay so|right then|alright then|okay then|now then|yeah|yes"
+        'en': "um|so|well|due|thanks|thank you|cheers|over and out|ok so|okay so|right then"
+              "|alright then|okay then|now then|yeah|yes"
               "|yep"
               "|roger|roger that|copy|copy that|wilco|mate|buddy|guys|folks|sir|come on|like"
               "|go ahead and|let's go|nice and easy|real quick",
