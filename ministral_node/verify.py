@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from itertools import combinations
 from typing import Any
@@ -55,7 +55,11 @@ from ministral_node.sources.rules.numbers import (
     match_words,
     parse_digits,
 )
-from ministral_node.sources.rules.parser import RuleResult, _combine
+from ministral_node.sources.rules.parser import (
+    RuleResult,
+    _combine,
+    language_scores,
+)
 from ministral_node.sources.rules.text import Token, prepare, tokenize
 from ministral_node.sources.rules.units import (
     ANGLE,
@@ -139,9 +143,14 @@ _WORD = re.compile(r'[^\W\d_]+')
 _SENTENCE_END = re.compile(r'[.!?…。][\s"\'»”)]*$')
 
 
-def malformed_text(text: Any) -> str | None:
+OTHER_LANGUAGE_WORDS = 2  # known words of another language, none of the operator's
+
+
+def malformed_text(text: Any, languages: Collection[str] = ()) -> str | None:
     """Why a model's free text is not fit to publish (stray JSON punctuation, digits glued to
-    a word, a fragment: under two words or no sentence end), or None when it is."""
+    a word, a fragment: under two words or no sentence end; given the `languages` the
+    operator may be using, text in another language: none of its words known in any of them,
+    two or more in another), or None when it is."""
     if not isinstance(text, str) or not text.strip():
         return 'empty'
     if _JSON_DEBRIS.search(text):
@@ -150,6 +159,11 @@ def malformed_text(text: Any) -> str | None:
         return 'digits glued to a word'
     if len(_WORD.findall(text)) < 2 or not _SENTENCE_END.search(text.strip()):
         return 'a fragment'
+    if languages:
+        scores = language_scores(text)
+        other = max(scores, key=lambda lang: scores[lang])
+        if not any(scores[lang] for lang in languages) and scores[other] >= OTHER_LANGUAGE_WORDS:
+            return f"not in the operator's language ({other}, not {'/'.join(sorted(languages))})"
     return None
 
 
@@ -461,7 +475,8 @@ class Verifier:
                                  f'min_confidence {settings.min_confidence:g}',
                            outcome='low_confidence')
         field = TEXT_PARAMS.get(proposal.action)
-        flaw = None if field is None else malformed_text(proposal.params.get(field))
+        said_in = {lang for lang, score in language_scores(text).items() if score}
+        flaw = None if field is None else malformed_text(proposal.params.get(field), said_in)
         if flaw is not None:
             said = shorten(repr(proposal.params.get(field)), 80)
             return Verdict(None, f'verify: the {field} {said} is not well-formed text '

@@ -416,3 +416,29 @@ def test_the_rule_parsers_message_replaces_a_broken_model_text():
     assert result.proposal.params['reason'] == MESSAGES['stunt']['it']  # the operator's language
     assert result.attempts[0].outcome == 'unverified'
     assert 'not well-formed text' in result.attempts[0].detail
+
+
+@pytest.mark.parametrize('text, languages, flaw', [
+    ('Aerobatic manoeuvres are not supported.', {'it'},
+     "not in the operator's language (en, not it)"),
+    ('Acrobazie non supportate.', {'it'}, None),
+    ('Je ne comprends pas cette commande.', {'de'},
+     "not in the operator's language (fr, not de)"),
+    ('Las maniobras acrobáticas no están admitidas.', {'fr', 'es', 'it'}, None),  # ambiguous
+    ('Das habe ich nicht verstanden.', set(), None),  # the operator's language is not known
+    ('OK.', {'en'}, 'a fragment'),
+])
+def test_free_text_in_another_language_than_the_operators_is_malformed(text, languages, flaw):
+    assert malformed_text(text, languages) == flaw
+
+
+def test_a_model_question_in_another_language_is_replaced():
+    verdict = _verify("don't land", Proposal('clarify', {'question': 'Cosa devo fare invece?'}))
+    assert verdict.outcome == 'malformed_text' and "(it, not de/en)" in verdict.detail
+
+
+def test_every_shipped_message_is_well_formed_in_its_own_language():
+    for texts in MESSAGES.values():
+        for language, text in texts.items():
+            assert malformed_text(text.format(text='x', range='1–2', count='3', limit='2'),
+                                  {language}) is None, (language, text)

@@ -161,6 +161,11 @@ def detect_language(text: str) -> str:
     return _rank_languages(tokenize(prepare(text)))[0][0]
 
 
+def language_scores(text: str) -> dict[str, int]:
+    """How many words of `text` each language's vocabulary knows."""
+    return dict(_rank_languages(tokenize(prepare(text))))
+
+
 # ---- top level ----------------------------------------------------------------------------------
 
 # German separable verbs of returning close their clause with the particle ("kehre zur Basis
