@@ -168,6 +168,7 @@ CASUAL = [
     ('hold it right there', 'hold', {'duration_s': None}, None, ()),
     ('snap a couple of pics', 'capture_photo', {'count': 2}, None, ()),
     ('initiate landing', 'land', {}, None, ()),
+    ('head back home', 'return_to_home', {}, None, ()),
     ('land, over and out', 'land', {}, None, ()),
     ('take off to 20 m please, thanks', 'takeoff', {'altitude_m': 20}, None, ()),
     ('alt 100 ft', 'change_altitude', {'altitude_m': 100 * FT}, None, ()),

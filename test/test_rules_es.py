@@ -3,6 +3,8 @@
 import pytest
 from rules_support import check_casual, check_clarify, check_parse, check_reply
 
+from ministral_node.sources.rules import analyse
+
 OFF = {'forward_m': 0.0, 'right_m': 0.0, 'up_m': 0.0}
 
 PARSES = [
@@ -102,6 +104,9 @@ CASUAL = [
     ('tráelo de vuelta', 'return_to_home', {}, None, ()),
     ('toma tierra en la plataforma', 'land', {}, 'plataforma', ()),
     ('Tomar dos fotos', 'capture_photo', {'count': 2}, None, ()),
+    ('pues nada, vuelve a casa', 'return_to_home', {}, None, ()),
+    ('échate 10 metros a la izquierda', 'goto', {**OFF, 'right_m': -10}, None, ()),
+    ('saca un par de fotos', 'capture_photo', {'count': 2}, None, ()),
     ('Iniciar el aterrizaje', 'land', {}, None, ()),
     ('Poner la velocidad a 36 km/h', 'set_speed', {'speed_mps': 10}, None, ()),
     ('venga, vete 40 metros al oeste y luego aterriza', 'mission',
@@ -124,3 +129,8 @@ def test_reads_radio_speech(command, action, params, label, ignored):
 @pytest.mark.parametrize('command, reason', NEVER_READ_PAST)
 def test_never_reads_past_negations(command, reason):
     check_clarify(command, reason, 'es')
+
+
+def test_an_unknown_first_word_is_no_typo_of_a_generic_move():
+    result = analyse('hazme un café')  # one edit from "hazte": still not understood
+    assert (result.proposal.action, result.reason, result.ignored) == ('clarify', 'unknown', ())

@@ -110,6 +110,8 @@ CASUAL = [
      None, ()),
     ('mettre la vitesse à 18 km/h', 'set_speed', {'speed_mps': 5}, None, ()),
     ('Faire trois photos', 'capture_photo', {'count': 3}, None, ()),
+    ('fais-moi une photo de la voiture', 'capture_photo', {'count': 1}, 'voiture', ()),
+    ("reste en l'air 30 secondes", 'hold', {'duration_s': 30}, None, ()),
     ('fais un tour autour de la maison à 20 mètres', 'orbit',
      {'radius_m': 20, 'direction': 'clockwise'}, 'maison', ()),
     ("Régler l'altitude à 40 mètres", 'change_altitude', {'altitude_m': 40}, None, ()),

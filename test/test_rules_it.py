@@ -100,6 +100,8 @@ CASUAL = [
     ('Impostare la velocità a 5 m/s', 'set_speed', {'speed_mps': 5}, None, ()),
     ('Ruotare di 90 gradi a destra', 'rotate', {'yaw_deg': 90}, None, ()),
     ('tocca terra', 'land', {}, None, ()),
+    ('scatta un paio di foto', 'capture_photo', {'count': 2}, None, ()),
+    ("vai un po' più su di 5 metri", 'change_altitude', {'delta_m': 5}, None, ()),
     ('Avviare il decollo a 20 metri', 'takeoff', {'altitude_m': 20}, None, ()),
     ('allora, vai a nord di 30 metri poi atterra', 'mission',
      [('goto', {'heading_deg': 0, 'distance_m': 30}), ('land', {})], None, ()),

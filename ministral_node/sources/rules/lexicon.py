@@ -197,7 +197,8 @@ VOCAB: dict[str, dict[str, str]] = {
         'de': 'düse|düs|zieh|ziehe|rück|rücke|verschieb dich|verschiebe dich|geh|gehe|gehen|flieg'
               '|fliege|fliegen|beweg dich|bewege dich|bewegen|fahr'
               '|fahre|fahren|navigiere|begib dich|steuere',
-        'es': 'tira|anda|andá|desplaza|dirige|ve|vete|vaya|ir|vuela|vuele|volar|volad|muévete'
+        'es': 'échate|córrete|tira|anda|andá|desplaza|dirige|ve|vete|vaya|ir|vuela|vuele'
+              '|volar|volad|muévete'
               '|muévase|mueve|mover'
               '|dirígete|diríjase|desplázate|desplácese|navega',
         'it': 'fila|corri|vai|va|andare|andate|vola|volare|volate|muoviti|muovi|spostati|sposta'
@@ -214,13 +215,14 @@ VOCAB: dict[str, dict[str, str]] = {
               "|élevez-vous|s'élever"
               "|prends de l'altitude|prenez de l'altitude|prends de la hauteur|plus haut"
               "|remonte|remontez",
-        'de': 'geh rauf|flieg hoch|zieh hoch|zieh rauf|steig|steige|steigen|aufsteigen|höher'
+        'de': 'hochgehen|raufgehen|raufsteigen|geh rauf|flieg hoch|zieh hoch|zieh rauf|steig'
+              '|steige|steigen|aufsteigen|höher'
               '|geh hoch|geh höher|hochfliegen'
               '|hochsteigen|gewinne höhe',
         'es': 'tira para arriba|tira arriba|súbete|sube|suba|subas|subir|subid|asciende|ascienda'
               '|ascender|elévate|elévese|eleva'
               '|elevar|gana altura|gana altitud|más alto|más arriba',
-        'it': 'tira su|tirati su|vai su|sali su|vai più su|sali|salga|salire|salite|ascendi'
+        'it': 'più su|tira su|tirati su|vai su|sali su|vai più su|sali|salga|salire|salite|ascendi'
               '|ascendere|alzati|alza|alzare|guadagna quota'
               '|prendi quota|più in alto|più alto',
     },
@@ -232,13 +234,15 @@ VOCAB: dict[str, dict[str, str]] = {
         'fr': "descends un coup|descends|descendez|descendre|redescends|redescendez|baisse|baissez"
               "|baisser"
               "|plus bas|perds de l'altitude|perdez de l'altitude",
-        'de': 'geh runter|flieg runter|runter mit dir|sinke|sink|sinken|steig ab|steige ab'
+        'de': 'runtergehen|heruntergehen|runterfliegen|runterkommen|geh runter|flieg runter'
+              '|runter mit dir|sinke|sink|sinken|steig ab|steige ab'
               '|absteigen|absinken|geh runter'
               '|geh tiefer|tiefer|niedriger|senke|senken|komm runter|sinkflug',
         'es': 'tira para abajo|tira abajo|bájate|baja|baje|bajes|bajar|bajad|desciende|descienda'
               '|descender|más bajo|más abajo'
               '|pierde altura|pierde altitud',
-        'it': 'tira giù|vai giù|scendi giù|scendi|scenda|scendere|scendete|abbassati|abbassa'
+        'it': 'più giù|tira giù|vai giù|scendi giù|scendi|scenda|scendere|scendete|abbassati'
+              '|abbassa'
               '|abbassare|più in basso'
               '|più basso|perdi quota',
     },
@@ -258,7 +262,8 @@ VOCAB: dict[str, dict[str, str]] = {
     },
     'change.faster': {
         'en': 'faster|speed up|accelerate|go faster|fly faster|quicker',
-        'fr': 'accélère|accélérez|accélérer|plus vite|plus rapide|va plus vite',
+        'fr': 'mets les gaz|mettez les gaz|mets la gomme|accélère|accélérez|accélérer|plus vite'
+              '|plus rapide|va plus vite',
         'de': 'schneller|beschleunige|beschleunigen|gib gas',
         'es': 'más rápido|acelera|acelere|acelerar|más deprisa',
         'it': 'più veloce|accelera|accelerare|più in fretta',
@@ -490,9 +495,11 @@ VOCAB: dict[str, dict[str, str]] = {
               "|go ahead and|let's go|nice and easy|real quick",
         'fr': "alors|bien|donc|ben|bah|hein|voilà|voila|hop|allez hop|écoute|écoutez|dis|dis donc"
               "|bref|oui|ouais|on|on va|nous allons|allons|vas-y|allez-y|aller hop|c'est parti",
-        'de': 'ja|jo|gut|ja gut|na|na gut|na los|nun|so|los|ab|eben|einfach|schon'
+        'de': 'los geht’s|los gehts|ja|jo|gut|ja gut|na|na gut|na los|nun|so|los|ab|eben|einfach'
+              '|schon'
               '|ruhig|mach mal|komm schon|auf geht’s|auf gehts|also gut',
-        'es': 'pues|bueno|vamos|dale|mira|a ver|eh|bien|sí claro|órale|ándale|hombre|oiga'
+        'es': 'pues nada|pues|bueno|vamos|dale|mira|a ver|eh|bien|sí claro|órale|ándale|hombre'
+              '|oiga'
               '|venga ya|anda ya|vamos a ver',
         'it': 'allora|ecco|bene|beh|be|forza|senti|dunque|insomma|coraggio|su dai'
               '|vai pure',
@@ -511,7 +518,8 @@ VOCAB: dict[str, dict[str, str]] = {
               "|position|current|current position|this|that|these|those|it|its|him|her"
               "|them|set|make|take|do|get|keep|keeping|is|are|be|high|away|behind|i|we|level|mode"
               "|direction|in the direction of|during",
-        'fr': "commence|commencer|lance|lancer|entame|entamer|exécute|exécuter|effectuer|mettre"
+        'fr': "fais-moi|faites-moi|donne-moi|en l'air|commence|commencer|lance|lancer|entame"
+              "|entamer|exécute|exécuter|effectuer|mettre"
               "|régler|fixer|passer|prendre|faire|effectuer|réaliser|changer|ajuster|le|la"
               "|les|l|un|une|des|du|de|d|au|aux|en|sur|vers|dans|avec|pour|par"
               "|depuis|environ|à peu près|s'il te plaît|s'il vous plaît|stp|svp|merci"
@@ -523,7 +531,8 @@ VOCAB: dict[str, dict[str, str]] = {
               "|passez|prends|prenez|fais|faites|fait|effectue|derrière|autour|alentour|se|s|il"
               "|plein"
               "|elle|direction|en direction de|en direction du|pendant|durant",
-        'de': 'kurz|mal kurz|einleiten|leite|durchführen|führe|ausführen|beginnen|beginne|setzen'
+        'de': 'stehen|kurz|mal kurz|einleiten|leite|durchführen|führe|ausführen|beginnen|beginne'
+              '|setzen'
               '|stellen|einstellen|festlegen|ändern|ändere|nehmen|schieß|schieße|agl|der|die'
               '|das|den|dem|des|ein|eine|einen|einem|einer|eines|zu|zum|zur|nach|in'
               '|im|ins|an|am|mit|für|um|von|vom|über|bei|beim|ca|circa|etwa|ungefähr|bitte'
@@ -543,7 +552,8 @@ VOCAB: dict[str, dict[str, str]] = {
               '|tu posición|aquí|allí|ahí|allá|esta|estos|estas|ese|esa|eso|esto|le|les'
               '|pon|ponte|fija|ajusta|establece|configura|toma|tome|saca|saque|haz|haga'
               '|detrás|alrededor|se|dirección|en dirección|en dirección a',
-        'it': "inizia|iniziare|avvia|avviare|comincia|cominciare|esegui|eseguire|effettua"
+        'it': "un po'|un pò|un poco|inizia|iniziare|avvia|avviare|comincia|cominciare|esegui"
+              "|eseguire|effettua"
               "|effettuare|impostare|mettere|fissare|regolare|scattare|prendere|cambiare|cambia"
               "|portare|il|lo"
               "|la|i|gli|le|l|un|uno|una|del|della|dello|dei|degli|delle|al|alla"

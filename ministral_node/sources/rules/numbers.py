@@ -44,14 +44,14 @@ _ATOMS = {
         noventa 90 cien x100 ciento x100 doscientos 200 doscientas 200 trescientos 300
         trescientas 300 cuatrocientos 400 cuatrocientas 400 quinientos 500 quinientas 500
         seiscientos 600 seiscientas 600 setecientos 700 setecientas 700 ochocientos 800
-        ochocientas 800 novecientos 900 novecientas 900 mil x1000 docena x12 medio .5
+        ochocientas 800 novecientos 900 novecientas 900 mil x1000 par 2 docena x12 medio .5
         media .5 ymedio +.5 ymedia +.5 y &""",
     'it': """zero 0 un art uno art una art due 2 tre 3 quattro 4 cinque 5 sei 6 sette 7 otto 8
         nove 9 dieci 10 undici 11 dodici 12 tredici 13 quattordici 14 quindici 15 sedici 16
         diciassette 17 diciotto 18 diciannove 19 venti 20 vent 20 trenta 30 trent 30
         quaranta 40 quarant 40 cinquanta 50 cinquant 50 sessanta 60 sessant 60 settanta 70
         settant 70 ottanta 80 ottant 80 novanta 90 novant 90 cento x100 cent x100
-        mille x1000 mila x1000 dozzina x12 mezzo .5 mezza .5 mezz .5 unmezzo .5
+        mille x1000 mila x1000 paio 2 dozzina x12 mezzo .5 mezza .5 mezz .5 unmezzo .5
         emezzo +.5 emezza +.5 e &""",
 }
 

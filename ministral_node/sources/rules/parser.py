@@ -833,7 +833,7 @@ def _hold(p: _Parse) -> Proposal:
 
 
 def _return_home(p: _Parse) -> Proposal:
-    p.use(p.free('home'))
+    p.use(p.free('home') + p.free('dir', 'back'))  # "go back home", "zurück zum Startpunkt"
     return p.propose('return_to_home', {})
 
 

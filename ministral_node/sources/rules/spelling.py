@@ -1,7 +1,8 @@
 """Misspelt words read by edit distance, and the words that must never be read past.
 
-A word the vocabulary does not know may be a typo of an action, direction or parameter noun
-("tunr" -> "turn", "nrth" -> "north"): it is read as the one vocabulary word of its language
+A word the vocabulary does not know may be a typo of an action or a direction ("tunr" ->
+"turn", "nrth" -> "north"; not of a generic "go"/"fly", which would make any unknown first
+word a move to whatever follows): it is read as the one vocabulary word of its language
 within edit distance 1 (2 for words of 8 letters or more), with the same first letter. Numbers,
 units and negations are never corrected, and a word close to a negation of any language is
 never ignored or corrected ("nich landen" asks back).
@@ -45,7 +46,8 @@ def _allowed(word: str) -> int:
 def _vocabulary(lang: str) -> tuple[tuple[str, lx.Entry], ...]:
     return tuple((key[0], entry) for key, entry in lx.PHRASES[lang].items()
                  if len(key) == 1 and entry.kind in lx.TYPO_KINDS and not entry.weak
-                 and len(key[0]) >= MIN_TYPO_CHARS)
+                 and len(key[0]) >= MIN_TYPO_CHARS
+                 and (entry.kind, entry.value) != ('intent', 'move'))  # "hazme" is no "hazte"
 
 
 @cache
