@@ -45,10 +45,17 @@ class VehicleState:
     battery_stamp: float | None = None
 
     def with_pose(self, east: float, north: float, up: float, heading_deg: float | None,
-                  stamp: float, in_air: bool | None = None) -> VehicleState:
-        """A copy with a new pose; a non-finite position makes the pose unknown."""
+                  stamp: float, in_air: bool | None = None,
+                  landed_altitude_m: float | None = None) -> VehicleState:
+        """A copy with a new pose; a non-finite position makes the pose unknown.
+
+        Without `in_air`, a pose at or below `landed_altitude_m` above home (when given) is
+        on the ground and one above it in the air, as the mission executor judges a landing;
+        otherwise the last known `in_air` is kept."""
         if not _finite(east, north, up):
             return replace(self, position_m=None, heading_deg=None, pose_stamp=None)
+        if in_air is None and landed_altitude_m is not None:
+            in_air = float(up) > landed_altitude_m
         heading = heading_deg % 360.0 if heading_deg is not None and _finite(heading_deg) \
             else None
         return replace(self, position_m=(float(east), float(north), float(up)),

@@ -544,3 +544,12 @@ def test_a_state_spec_gives_the_vehicle_state_the_envelope_reads():
 def test_a_bad_state_spec_names_the_bad_item(spec):
     with pytest.raises(ValueError, match='vehicle state'):
         parse_state(spec, NOW)
+
+
+@pytest.mark.parametrize('up, in_air', [(0.0, False), (0.3, False), (0.31, True), (25.0, True)])
+def test_a_pose_at_the_landed_altitude_is_on_the_ground(up, in_air):
+    state = VehicleState().with_pose(0.0, 0.0, up, 0.0, NOW, landed_altitude_m=0.3)
+    assert state.in_air is in_air
+    said = VehicleState().with_pose(0.0, 0.0, up, 0.0, NOW, in_air=True, landed_altitude_m=0.3)
+    assert said.in_air is True  # a landed state said by the vehicle wins
+    assert VehicleState().with_pose(0.0, 0.0, up, 0.0, NOW).in_air is None  # no rule: unknown
