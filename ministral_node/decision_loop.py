@@ -312,7 +312,9 @@ class DecisionLoop:
 
     def pose(self, east: float, north: float, up: float, heading_deg: float | None) -> None:
         """The vehicle's local ENU pose (origin at home)."""
-        self.vehicle = self.vehicle.with_pose(east, north, up, heading_deg, self.clock.now())
+        self.vehicle = self.vehicle.with_pose(
+            east, north, up, heading_deg, self.clock.now(),
+            landed_altitude_m=float(self.settings.values['landed_altitude_m']))
         self.health.set('vehicle', OK, 'pose and battery' if self.vehicle.battery_pct is not None
                         else 'pose', altitude_m=f'{up:.1f}')
 

@@ -163,9 +163,10 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               minimum=0.1, maximum=3600.0),
     ParamSpec('arbitration', 'verify',
               'When the rule parser reads a command fully and a model reads it otherwise: '
-              'verify takes the rule reading for explicit numeric commands, the model for '
-              'visual/target commands and asks back otherwise; model_first or rules_first '
-              'always take that side.', choices=('verify', 'model_first', 'rules_first')),
+              'verify takes the rule reading (another action, direction or numbers), the '
+              'model for visual/target commands of the same action (docs/arbitration.md); '
+              'model_first or rules_first always take that side.',
+              choices=('verify', 'model_first', 'rules_first')),
     ParamSpec('rules_fast_path', True,
               'With arbitration verify: a command the rule parser reads completely (full '
               'confidence, no target, no question) is decided by it at once, without waiting '
@@ -177,8 +178,9 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               maximum=1.0),
     ParamSpec('min_confidence_unread', 0.8,
               'When the rule parser finds no action in a command (gibberish, a typo it cannot '
-              'read), a model proposal needs at least this measured confidence; 0 disables '
-              'the check.', minimum=0.0, maximum=1.0),
+              'read), a model proposal needs at least this measured confidence; when its '
+              'reading is partial (a word ignored), a model reading that differs wins only '
+              'with this confidence; 0 disables the check.', minimum=0.0, maximum=1.0),
     ParamSpec('min_box_confidence', 0.05,
               'A target box whose measured confidence is below this is published as null, '
               'with a note; 0 keeps every box.', minimum=0.0, maximum=1.0),

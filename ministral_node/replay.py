@@ -273,11 +273,13 @@ class _Replayer:
                                  for m in bag.messages([self.roles['decision']])])
         self.clock = FakeClock(0.0)
         self.frames = LatestFrame(int(values['max_image_pixels']))
+        settings = Settings.from_values(values)
+        self.landed_altitude_m = float(settings.values['landed_altitude_m'])
         self.newest: EncodedFrame | None = None
         self.recent: OrderedDict[float, EncodedFrame] = OrderedDict()
         self.vehicle = VehicleState()
         self.pipeline = DecisionPipeline.from_settings(
-            Settings.from_values(values), sources, self.frames, self.clock, self.clock,
+            settings, sources, self.frames, self.clock, self.clock,
             health or HealthBoard(self.clock), lambda: self.vehicle)
         self.report = ReplayReport()
         self.start_ns: int | None = None
@@ -295,7 +297,8 @@ class _Replayer:
             elif item.topic == roles.get('pose'):
                 p, q = message.pose.position, message.pose.orientation
                 self.vehicle = self.vehicle.with_pose(
-                    p.x, p.y, p.z, heading_from_quaternion(q.x, q.y, q.z, q.w), now)
+                    p.x, p.y, p.z, heading_from_quaternion(q.x, q.y, q.z, q.w), now,
+                    landed_altitude_m=self.landed_altitude_m)
             elif item.topic == roles.get('battery'):
                 self.vehicle = self.vehicle.with_battery(
                     battery_percent(get(message, 'percentage')), now)

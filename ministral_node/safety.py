@@ -43,7 +43,10 @@ from ministral_node.vehicle import VehicleState
 ABSURD_MAGNITUDE = 1e6
 # Always allowed: the abort, and the replies the envelope itself produces.
 ALWAYS_ALLOWED = frozenset({'stop', 'answer', 'clarify', 'reject'})
-NEEDS_FLIGHT = frozenset({'goto', 'change_altitude', 'orbit', 'follow', 'search'})
+# Refused while the vehicle is known to be on the ground (take off first, or say so: a mission
+# that takes off first is checked step by step from the state after the takeoff).
+NEEDS_FLIGHT = frozenset({'goto', 'change_altitude', 'rotate', 'orbit', 'follow', 'search',
+                          'capture_photo'})
 # A leg or radius cut below this is not worth flying: the proposal is refused instead.
 MIN_LEG_M = 0.5
 

@@ -45,10 +45,17 @@ class VehicleState:
     battery_stamp: float | None = None
 
     def with_pose(self, east: float, north: float, up: float, heading_deg: float | None,
-                  stamp: float, in_air: bool | None = None) -> VehicleState:
-        """A copy with a new pose; a non-finite position makes the pose unknown."""
+                  stamp: float, in_air: bool | None = None,
+                  landed_altitude_m: float | None = None) -> VehicleState:
+        """A copy with a new pose; a non-finite position makes the pose unknown.
+
+        Without `in_air`, a pose at or below `landed_altitude_m` above home (when given) is
+        on the ground and one above it in the air, as the mission executor judges a landing;
+        otherwise the last known `in_air` is kept."""
         if not _finite(east, north, up):
             return replace(self, position_m=None, heading_deg=None, pose_stamp=None)
+        if in_air is None and landed_altitude_m is not None:
+            in_air = float(up) > landed_altitude_m
         heading = heading_deg % 360.0 if heading_deg is not None and _finite(heading_deg) \
             else None
         return replace(self, position_m=(float(east), float(north), float(up)),
@@ -70,3 +77,49 @@ class VehicleState:
         if self.battery_stamp is None or not 0 <= now - self.battery_stamp <= battery_timeout_s:
             state = replace(state, battery_pct=None, battery_stamp=None)
         return state
+
+
+STATE_KEYS = ('east', 'north', 'alt', 'heading', 'in_air', 'battery')
+_TRUE, _FALSE = frozenset({'true', 'yes', '1', 'on'}), frozenset({'false', 'no', '0', 'off'})
+
+
+def parse_state(spec: str, now: float) -> VehicleState:
+    """A vehicle state from `key=value,...` (keys `STATE_KEYS`: east, north, alt in metres
+    from home, heading in degrees, in_air true/false, battery in percent), stamped `now`.
+
+    A position key gives the pose (the others 0); `in_air` without a pose is kept too. Raises
+    ValueError naming the bad item.
+    """
+    values: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in spec.split(','))):
+        key, sep, value = item.partition('=')
+        key = key.strip().lower()
+        if not sep or key not in STATE_KEYS:
+            raise ValueError(f'vehicle state item {item!r}: expected one of '
+                             f'{", ".join(k + "=..." for k in STATE_KEYS)}')
+        values[key] = value.strip().lower()
+    state = VehicleState()
+
+    def number(key: str) -> float:
+        try:
+            result = float(values[key])
+        except ValueError:
+            raise ValueError(f'vehicle state {key}={values[key]!r} is not a number') from None
+        if not math.isfinite(result):
+            raise ValueError(f'vehicle state {key}={values[key]!r} is not finite')
+        return result
+
+    in_air: bool | None = None
+    if 'in_air' in values:
+        if values['in_air'] not in _TRUE | _FALSE:
+            raise ValueError(f"vehicle state in_air={values['in_air']!r}: true or false")
+        in_air = values['in_air'] in _TRUE
+    if any(key in values for key in ('east', 'north', 'alt', 'heading')):
+        east, north, up = (number(k) if k in values else 0.0 for k in ('east', 'north', 'alt'))
+        heading = number('heading') if 'heading' in values else None
+        state = state.with_pose(east, north, up, heading, now, in_air=in_air)
+    elif in_air is not None:
+        state = replace(state, in_air=in_air, pose_stamp=now)
+    if 'battery' in values:
+        state = state.with_battery(number('battery'), now)
+    return state

@@ -4,18 +4,32 @@ The fallback chain calls a `Verifier` on every proposal (`FallbackChain(verify=.
 checks run on proposals of the model sources (onboard, remote), in this order:
 
 1. confidence: a proposal below `min_confidence` hands over to the next source;
-2. number provenance: every number in the params must be said in the command (digits or
-   number words in the five languages, in any unit the rule parser knows, converted to SI),
-   be a compass heading it names, or be a documented default (`DEFAULTS`); otherwise the
-   proposal hands over to the next source;
-3. agreement with the rule parser: when the parser understands the command fully (no
-   assumption, see `FULL_READINGS`) and reads another action or other numbers, `arbitration`
-   settles it: `verify` (default) takes the rule reading for explicit numeric commands (and
-   for a stop, hold or return home, `SAFER`, and for a question the parser asks on purpose,
-   such as a negation or several actions, or its answer to a capability question), the
-   model's for visual/target commands, and asks back (`clarify`) otherwise; `model_first`
-   and `rules_first` always take that side;
-4. a target box whose measured confidence is below `min_box_confidence` is published as
+   free text: a `reason`, `question` or `text` that is not well-formed text (stray JSON
+   punctuation, digits glued to a word, a fragment: see `malformed_text`) never goes out: the
+   proposal hands over, so the rule parser's message in the operator's language replaces it,
+   and the attempt says why;
+2. number provenance: every number in the params is compared as a quantity: it must be
+   a magnitude the command says (digits or number words in the five languages) converted
+   from the unit said after it (any spelling the rule parser knows) to the param's unit
+   (the field name's suffix: `_m`, `_mps`, `_deg`, `_s`), a number said without a unit, a
+   compass heading it names (angles), or a documented default (`DEFAULTS`); otherwise the
+   proposal hands over to the next source, and a value that copies the digits of another
+   unit ("18 km/h" as `speed_mps` 18) names that unit;
+3. a degenerate reading (a zero-length move, a search without a target, a change by
+   nothing: `degenerate`) never wins: the proposal hands over;
+4. agreement with the rule parser (the table, with reasons, is `docs/arbitration.md`): when
+   the parser understands the command fully (no assumption, see `FULL_READINGS`) and reads
+   another action, direction or numbers, `arbitration` settles it: `verify` (default) takes
+   the rule reading (a stop, hold or return home, `SAFER`; a question the parser asks on
+   purpose, such as a negation or several actions, or its answer to a capability question;
+   explicit numbers; another action or direction), except for visual/target commands of the
+   same action, where the model's reading is kept, and the rule parser's action with the
+   model's target where the actions differ and the model names a target; `model_first` and
+   `rules_first` always take that side. When the parser's reading is partial (it ignored a
+   word or read a typo), the model's reading wins if its confidence reaches
+   `min_confidence_unread` and it keeps every direction and target the command names
+   (`named_missing`); otherwise the partial rule reading is taken;
+5. a target box whose measured confidence is below `min_box_confidence` is published as
    `box: null` with a note.
 
 Every outcome is written into the attempt's detail and, where the operator should know, into
@@ -25,32 +39,44 @@ the decision's notes. Imports no ROS.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
 from itertools import combinations
 from typing import Any
 
-from ministral_node.decision import MISSION, Proposal, Target, clarify, shorten, targets_of
+from ministral_node.decision import MISSION, Proposal, Target, shorten, targets_of
 from ministral_node.sources.base import DecisionRequest
 from ministral_node.sources.rules import analyse
 from ministral_node.sources.rules import lexicon as lx
-from ministral_node.sources.rules.messages import message
 from ministral_node.sources.rules.numbers import (
     LANGUAGES,
     match_fraction,
     match_words,
     parse_digits,
 )
-from ministral_node.sources.rules.parser import RuleResult, _combine
-from ministral_node.sources.rules.text import prepare, tokenize
-from ministral_node.sources.rules.units import match_unit
+from ministral_node.sources.rules.parser import (
+    RuleResult,
+    _combine,
+    language_scores,
+)
+from ministral_node.sources.rules.text import Token, prepare, tokenize
+from ministral_node.sources.rules.units import (
+    ANGLE,
+    COUNT,
+    DEFAULT_UNITS,
+    LENGTH,
+    SPEED,
+    TIME,
+    match_unit,
+)
 
 ARBITRATIONS = ('verify', 'model_first', 'rules_first')
 # What verification concluded: not checked (rules, failsafe); handed over (low confidence, a
 # number not in the command); passed with the rule parser agreeing, or not reading it fully;
 # a disagreement settled for the rules, for the model, or by asking back.
-OUTCOMES = ('not_checked', 'low_confidence', 'provenance', 'agreed', 'unchecked_by_rules',
-            'rules_won', 'model_kept', 'target_kept', 'asked_back')
+OUTCOMES = ('not_checked', 'low_confidence', 'malformed_text', 'provenance', 'degenerate',
+            'agreed', 'unchecked_by_rules', 'rules_won', 'model_kept', 'target_kept')
 # Rule-parser reasons that mean it found no action at all in the command.
 UNREAD = frozenset({'unknown'})
 CHECKED_SOURCES = frozenset({'onboard', 'remote'})
@@ -102,6 +128,43 @@ class Verdict:
     notes: tuple[str, ...] = ()
     outcome: str = 'not_checked'  # one of OUTCOMES
     box_dropped: bool = False
+
+
+# ---- free text ---------------------------------------------------------------------------------
+
+# The free-text param of each action that has one.
+TEXT_PARAMS = {'answer': 'text', 'reject': 'reason', 'clarify': 'question'}
+# JSON left in a text: brackets and braces, backslashes, a quote beside JSON punctuation.
+_JSON_DEBRIS = re.compile(r'[\[\]{}\\]|"\s*[,:]|[,:]\s*"')
+# A letter with a digit stuck to it ("manovre1"); a number with its unit ("20m", "5m/s") is
+# written that way on purpose.
+_GLUED = re.compile(r'[^\W\d_]\d|\d(?!(?:m|km|cm|ft|s|h|min|kn|kt|kts|mph|x)\b)[^\W\d_]')
+_WORD = re.compile(r'[^\W\d_]+')
+_SENTENCE_END = re.compile(r'[.!?…。][\s"\'»”)]*$')
+
+
+OTHER_LANGUAGE_WORDS = 2  # known words of another language, none of the operator's
+
+
+def malformed_text(text: Any, languages: Collection[str] = ()) -> str | None:
+    """Why a model's free text is not fit to publish (stray JSON punctuation, digits glued to
+    a word, a fragment: under two words or no sentence end; given the `languages` the
+    operator may be using, text in another language: none of its words known in any of them,
+    two or more in another), or None when it is."""
+    if not isinstance(text, str) or not text.strip():
+        return 'empty'
+    if _JSON_DEBRIS.search(text):
+        return 'stray JSON punctuation'
+    if _GLUED.search(text):
+        return 'digits glued to a word'
+    if len(_WORD.findall(text)) < 2 or not _SENTENCE_END.search(text.strip()):
+        return 'a fragment'
+    if languages:
+        scores = language_scores(text)
+        other = max(scores, key=lambda lang: scores[lang])
+        if not any(scores[lang] for lang in languages) and scores[other] >= OTHER_LANGUAGE_WORDS:
+            return f"not in the operator's language ({other}, not {'/'.join(sorted(languages))})"
+    return None
 
 
 # ---- number provenance --------------------------------------------------------------------------
@@ -180,6 +243,122 @@ def unsupported_numbers(params: Mapping[str, Any], said: frozenset[float]) -> li
     return missing
 
 
+# ---- quantities: numbers with their units -------------------------------------------------------
+
+# The contract's units, read from a param name's suffix (longest first).
+_PARAM_UNITS = (('_mps', SPEED), ('_deg', ANGLE), ('_m', LENGTH), ('_s', TIME))
+
+
+@dataclass(frozen=True)
+class Said:
+    """A magnitude the command says: its value in the contract's unit of `dim` (None: said
+    without a unit, so it may measure anything), how it was written, and the number in it
+    as written (before conversion; NaN for a compass word)."""
+
+    value: float
+    dim: str | None
+    written: str
+    number: float
+
+
+def param_dimension(name: str) -> str | None:
+    """What a param measures, from the unit in its name (`speed_mps` -> speed); None if the
+    name carries no unit."""
+    leaf = name.rsplit('.', 1)[-1]
+    if leaf == 'count':
+        return COUNT
+    return next((dim for suffix, dim in _PARAM_UNITS if leaf.endswith(suffix)), None)
+
+
+def command_quantities(text: str) -> tuple[Said, ...]:
+    """Every quantity `text` says: numbers in digits or words (any of the five languages)
+    with the unit said after them converted to the contract's unit, numbers said bare,
+    compass headings and a U-turn's 180 (angles)."""
+    prepared = prepare(text)
+    tokens = tokenize(prepared)
+    norms = [t.norm for t in tokens]
+    said: dict[tuple[float, str | None], Said] = {}
+    headings: list[float] = []
+    for i, token in enumerate(tokens):
+        for lang in LANGUAGES:
+            found: tuple[float, int, bool] | None = None
+            if token.kind == 'num':
+                number = parse_digits(token.norm, lang)
+                found = None if number is None else (number, 1, False)
+            elif token.kind == 'word':
+                found = match_words(norms, i, lang)
+                headings += _headings(token.raw, lx.PHRASES[lang].get((token.norm,)), lang,
+                                      i > 0)
+            if found is not None:
+                for quantity in _quantities(found, prepared, tokens, i, lang):
+                    said.setdefault((round(quantity.value, 6), quantity.dim), quantity)
+    distinct = list(dict.fromkeys(headings))
+    angles = set(headings) | {_combine(list(group)) for size in (2, 3)
+                              for group in combinations(distinct, size)}
+    if _says_uturn(norms):
+        angles.add(UTURN_DEG)
+    for angle in sorted(a for a in angles if a is not None):
+        said.setdefault((round(angle, 6), ANGLE), Said(angle, ANGLE, f'{angle:g} deg',
+                                                          float('nan')))
+    return tuple(said.values())
+
+
+def _quantities(found: tuple[float, int, bool], text: str, tokens: list[Token], i: int,
+                lang: str) -> list[Said]:
+    """The quantity of one number at token `i`: converted when a unit follows, else bare (an
+    article alone, "a photo", says nothing)."""
+    number, size, article = found
+    norms = [t.norm for t in tokens]
+    after = i + size
+    unit = match_unit(norms, after)
+    if unit is None:
+        written = text[tokens[i].start:tokens[after - 1].end]
+        return [] if article else [Said(abs(number), None, written, abs(number))]
+    written = text[tokens[i].start:tokens[after + unit[1] - 1].end]
+    half = match_fraction(norms, after + unit[1], lang)
+    values = {number} | ({number + half[0]} if half else set())
+    return [Said(abs(round(value * unit[0].factor, 6)), unit[0].dim, written, abs(value))
+            for value in values]
+
+
+def _unit_name(dim: str | None) -> str:
+    return DEFAULT_UNITS.get(dim, '') if dim else ''
+
+
+def _measure(dim: str | None) -> str:
+    """`dim` in words with its contract unit: "a length in m"."""
+    if dim is None:
+        return 'a number'
+    article = 'an' if dim[0] in 'aeiou' else 'a'
+    return f'{article} {dim} in {_unit_name(dim)}' if _unit_name(dim) else f'{article} {dim}'
+
+
+def unsupported_quantities(params: Mapping[str, Any], said: tuple[Said, ...]) -> list[str]:
+    """`name=value` for every number in `params` (a mission's steps included) that is not a
+    quantity of the command in the param's unit, nor a default; a value that copies the
+    digits of a quantity said in another unit says so ("speed_mps=18 (the digits of
+    '18 km/h' = 5 m/s)")."""
+    missing = []
+    for name, value in _numbers(params).items():
+        dim = param_dimension(name)
+        fits = [q.value for q in said if q.dim is None or dim is None or q.dim == dim]
+        allowed = set(fits) | DEFAULTS.get(name.rsplit('.', 1)[-1], frozenset())
+        magnitude = abs(float(value))
+        if any(_close(magnitude, candidate) for candidate in allowed):
+            continue
+        copied = next((q for q in said if q.dim is not None
+                       and _close(magnitude, q.number)), None)
+        if copied is None:
+            missing.append(f'{name}={value:g}')
+        elif copied.dim == dim:
+            missing.append(f"{name}={value:g} (the digits of '{copied.written}' = "
+                           f"{copied.value:g} {_unit_name(dim)})")
+        else:
+            missing.append(f"{name}={value:g} (the digits of '{copied.written}', "
+                           f"{_measure(copied.dim)}, not {_measure(dim)})")
+    return missing
+
+
 # ---- agreement with the rule parser -------------------------------------------------------------
 
 def _numbers(params: Mapping[str, Any], prefix: str = '') -> dict[str, float]:
@@ -223,6 +402,60 @@ def fully_understood(result: RuleResult) -> bool:
     return result.reason in FULL_READINGS and result.proposal.confidence >= 1.0
 
 
+# ---- degenerate readings, and what the command names -------------------------------------------
+
+def degenerate(proposal: Proposal) -> str | None:
+    """Why a reading cannot be what an operator asked (a zero-length move, a search without a
+    target, a change by nothing), in it or any mission step; None when it is not degenerate."""
+    steps = [(step.get('action'), step.get('params') or {}, step.get('target'))
+             for step in proposal.params.get('steps', []) if isinstance(step, Mapping)] \
+        if proposal.action == MISSION else [(proposal.action, proposal.params, proposal.target)]
+    for action, params, target in steps:
+        offsets = [params.get(k) for k in ('forward_m', 'right_m', 'up_m') if k in params]
+        if action == 'goto' and target is None and (
+                params.get('distance_m') == 0 or (offsets and not any(offsets))
+                or not (offsets or 'distance_m' in params)):
+            return 'a move of zero length'
+        if action == 'search' and target is None:
+            return 'a search without a target'
+        if (action == 'change_altitude' and params.get('delta_m') == 0) or (
+                action == 'rotate' and params.get('yaw_deg') == 0):
+            return f'a {action} by nothing'
+    return None
+
+
+def directions(proposal: Proposal) -> frozenset[str]:
+    """The directions a reading goes in (compass headings, body directions, turn senses), over
+    all mission steps."""
+    found: set[str] = set()
+    steps = [step.get('params') or {} for step in proposal.params.get('steps', [])
+             if isinstance(step, Mapping)] if proposal.action == MISSION else [proposal.params]
+    for params in steps:
+        if isinstance(params.get('heading_deg'), (int, float)):
+            found.add(f'heading {float(params["heading_deg"]) % 360:g}')
+        for key, (plus, minus) in _SENSES.items():
+            value = params.get(key)
+            if isinstance(value, (int, float)) and value:
+                found.add(plus if value > 0 else minus)
+        if params.get('direction') in ('clockwise', 'counterclockwise'):
+            found.add(params['direction'])
+    return frozenset(found)
+
+
+_SENSES = {'forward_m': ('forward', 'back'), 'right_m': ('right', 'left'),
+           'up_m': ('up', 'down'), 'delta_m': ('up', 'down'),
+           'yaw_deg': ('clockwise', 'counterclockwise')}
+
+
+def named_missing(model: Proposal, rules: Proposal) -> list[str]:
+    """What the rule reading takes from the command (its directions, its target) that the
+    model's reading lacks."""
+    missing = sorted(directions(rules) - directions(model))
+    if targets_of(rules) and not targets_of(model):
+        missing.append(f"target '{targets_of(rules)[0].label}'")
+    return missing
+
+
 # ---- the stage ----------------------------------------------------------------------------------
 
 class Verifier:
@@ -241,7 +474,15 @@ class Verifier:
             return Verdict(None, f'verify: confidence {proposal.confidence:.3g} below '
                                  f'min_confidence {settings.min_confidence:g}',
                            outcome='low_confidence')
-        unsupported = unsupported_numbers(proposal.params, command_numbers(text))
+        field = TEXT_PARAMS.get(proposal.action)
+        said_in = {lang for lang, score in language_scores(text).items() if score}
+        flaw = None if field is None else malformed_text(proposal.params.get(field), said_in)
+        if flaw is not None:
+            said = shorten(repr(proposal.params.get(field)), 80)
+            return Verdict(None, f'verify: the {field} {said} is not well-formed text '
+                                 f'({flaw}); the rule parser answers instead',
+                           outcome='malformed_text')
+        unsupported = unsupported_quantities(proposal.params, command_quantities(text))
         if unsupported:
             return Verdict(None, f'verify: {", ".join(unsupported)} not in the command '
                                  f'(number provenance)', outcome='provenance')
@@ -251,11 +492,16 @@ class Verifier:
                                  f'the confidence {proposal.confidence:.3g} is below '
                                  f'min_confidence_unread {settings.min_confidence_unread:g}',
                            outcome='low_confidence')
+        flaw = degenerate(proposal)
+        if flaw is not None:
+            return Verdict(None, f'verify: the model proposes {flaw} (a degenerate reading)',
+                           outcome='degenerate')
         checks = [f'confidence {proposal.confidence:.3g}']
         if _numbers(proposal.params):
             checks.append('numbers from the command')
         notes: list[str] = []
-        if fully_understood(rules) and not agrees(proposal, rules.proposal):
+        if fully_understood(rules) and (not agrees(proposal, rules.proposal)
+                                        or named_missing(proposal, rules.proposal)):
             verdict = self._arbitrate(proposal, rules, text)
             if verdict.proposal is not proposal and verdict.outcome != 'target_kept':
                 return verdict
@@ -263,9 +509,16 @@ class Verifier:
             notes.extend(verdict.notes)
             checks.append(verdict.detail)
             outcome = verdict.outcome
-        elif fully_understood(rules):
+        elif fully_understood(rules) or (rules.partial and agrees(proposal, rules.proposal)):
             checks.append('the rule parser agrees')
             outcome = 'agreed'
+        elif rules.partial:
+            verdict = self._partial(proposal, rules)
+            if verdict.proposal is not proposal:
+                return verdict
+            notes.extend(verdict.notes)
+            checks.append(verdict.detail)
+            outcome = verdict.outcome
         else:
             checks.append(f'the rule parser did not read it fully ({rules.reason})')
             outcome = 'unchecked_by_rules'
@@ -276,20 +529,40 @@ class Verifier:
         return Verdict(proposal, 'verified: ' + '; '.join(checks), None, tuple(notes), outcome,
                        bool(box_note))
 
+    def _partial(self, proposal: Proposal, rules: RuleResult) -> Verdict:
+        """A partial rule reading against the model's: a confident model that keeps what the
+        command names wins, else the partial rule reading."""
+        ruled, limit = rules.proposal, self.settings.min_confidence_unread
+        differ = f'the rule parser read {reading(ruled)} (partial: ignored ' \
+                 f'{", ".join(rules.ignored)}), the model {reading(proposal)}'
+        missing = named_missing(proposal, ruled) if ruled.action not in ('clarify',) else []
+        if proposal.confidence >= limit and not missing:
+            note = f'{differ}; kept the confident model ({proposal.confidence:.3g} >= ' \
+                   f'min_confidence_unread {limit:g})'
+            return Verdict(proposal, note, None, (note,), 'model_kept')
+        why = f'it drops {", ".join(missing)}' if missing else \
+            f'its confidence {proposal.confidence:.3g} is below min_confidence_unread {limit:g}'
+        detail = f'verify: {differ}; the model\'s reading loses: {why}'
+        return Verdict(ruled, detail, 'rules', (f'{differ}; took the rule reading: {why}',),
+                       'rules_won')
+
     def _arbitrate(self, proposal: Proposal, rules: RuleResult, text: str) -> Verdict:
         policy = self.settings.arbitration
         ruled = rules.proposal
         differ = (f'the rule parser read {reading(ruled)}, the model {reading(proposal)}')
         if policy == 'verify':
-            if ruled.action in SAFER:
+            if degenerate(ruled) is not None:
+                policy, why = 'model_first', f'the rule reading is {degenerate(ruled)}'
+            elif ruled.action in SAFER:
                 policy, why = 'rules_first', f'a {ruled.action} read word for word'
             elif ruled.action in ('clarify', 'answer'):
                 policy, why = 'rules_first', f'the rule parser answers with {ruled.action}'
             elif _numbers(ruled.params):
                 policy, why = 'rules_first', 'explicit numbers'
             elif targets_of(proposal) or targets_of(ruled):
-                if proposal.target is not None and proposal.action != ruled.action and \
-                        MISSION not in (proposal.action, ruled.action):
+                different = proposal.action != ruled.action and \
+                    MISSION not in (proposal.action, ruled.action)
+                if proposal.target is not None and different:
                     note = 'arbitration verify (a visual command)'
                     chosen = replace(proposal, action=ruled.action,
                                      params=copy.deepcopy(ruled.params))
@@ -297,12 +570,14 @@ class Verifier:
                                            f'the model\'s target', None,
                                    (f'{differ}; took the rule parser\'s {ruled.action} with '
                                     f'the model\'s target',), 'target_kept')
-                policy, why = 'model_first', 'a visual command'
+                missing = named_missing(proposal, ruled)
+                if different or missing:
+                    policy, why = 'rules_first', 'another action' if different else \
+                        f'the model drops {", ".join(missing)}'
+                else:
+                    policy, why = 'model_first', 'a visual command'
             else:
-                question = message('unknown', rules.language, text=shorten(text, 60))
-                detail = f'verify: {differ}; arbitration verify: asking back'
-                return Verdict(clarify(question, shorten(detail, 200), 1.0), detail, None,
-                               (f'{differ}: asking back',), 'asked_back')
+                policy, why = 'rules_first', 'a full reading: another action or direction'
             policy_note = f'arbitration verify ({why})'
         else:
             policy_note = f'arbitration {policy}'

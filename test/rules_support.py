@@ -37,3 +37,27 @@ def check_reply(command, action, language):
     key = 'capability' if action == 'answer' else 'scene'
     assert proposal.params == {'text' if action == 'answer' else 'reason':
                                MESSAGES[key][language]}
+
+
+def check_casual(command, action, params, label, language, ignored=()):
+    """Radio-style `command` reads as `action` with `params` and target `label`; the reading is
+    marked partial exactly when it read past (or corrected) the words in `ignored`.
+
+    For a mission, `params` is the list of its steps as (action, params)."""
+    result = analyse(command)
+    proposal = result.proposal.validate()
+    assert (proposal.action, result.language) == (action, language), proposal.to_dict()
+    if action == 'mission':
+        steps = [(step['action'], step['params']) for step in proposal.params['steps']]
+        assert [a for a, _ in steps] == [a for a, _ in params], proposal.to_dict()
+        for (_, got), (_, want) in zip(steps, params):
+            assert got == pytest.approx(want), proposal.to_dict()
+    else:
+        assert proposal.params == pytest.approx(params), proposal.to_dict()
+        assert (None if proposal.target is None else proposal.target.label) == label
+    assert result.partial == bool(ignored), (result.reason, result.ignored)
+    assert [word.split('->')[0] for word in result.ignored] == list(ignored)
+    for word in ignored:
+        assert word in proposal.rationale  # the decision says what it read past
+    if ignored:
+        assert proposal.confidence < 1.0

@@ -114,3 +114,33 @@ def test_execute_runs_the_mission_on_a_simulated_vehicle(capsys):
     lines = err.splitlines()
     assert 'steps[0] (takeoff) started' in lines[1] and 'steps[1] (land) started' in lines[2]
     assert 'completed' in lines[3] and 'all 2 steps done' in lines[3]
+
+
+@pytest.mark.parametrize('state, action', [
+    ('alt=0,in_air=false', 'reject'), ('in_air=false', 'reject'),
+    ('alt=20,in_air=true,battery=80', 'rotate'), ('', 'rotate')])
+def test_state_decides_as_the_node_would_on_that_vehicle(capsys, state, action):
+    code, out, _ = _decide(capsys, '--command', 'turn left 90 degrees', '--decider', 'rules',
+                           '--state', state)
+    decision = json.loads(out)
+    validate_decision(decision)
+    assert code == 0 and decision['action'] == action
+    if action == 'reject':
+        assert 'take off first' in decision['params']['reason']
+        assert decision['safety']['status'] == 'refused'
+
+
+def test_a_command_that_takes_off_first_is_planned_from_the_ground(capsys):
+    code, out, _ = _decide(capsys, '--command', 'take off to 10 m, then turn left 90 degrees',
+                           '--decider', 'rules', '--state', 'alt=0,in_air=false,battery=90')
+    decision = json.loads(out)
+    assert code == 0 and decision['action'] == 'mission'
+    assert [s['action'] for s in decision['params']['steps']] == ['takeoff', 'rotate']
+
+
+@pytest.mark.parametrize('state, message', [
+    ('alt=x', "alt='x' is not a number"), ('foo=1', "item 'foo=1'"),
+    ('in_air=maybe', 'true or false')])
+def test_a_bad_state_exits_2_with_the_reason(capsys, state, message):
+    code, out, err = _decide(capsys, '--command', 'land', '--decider', 'rules', '--state', state)
+    assert code == 2 and out == '' and message in err

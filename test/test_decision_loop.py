@@ -207,3 +207,18 @@ def test_a_matched_camera_that_delivers_nothing_is_a_warning_that_says_why():
     assert 'camera_transport: compressed' in camera.message
     rig.loop.supervise(camera_publishers=0)
     assert rig.loop.health.snapshot_of('camera').message == 'waiting for frames'
+
+
+@pytest.mark.parametrize('up, action', [(0.0, 'reject'), (0.25, 'reject'), (12.0, 'rotate')])
+def test_a_move_on_the_ground_is_refused_from_the_pose_altitude(up, action):
+    turn = Proposal('rotate', {'yaw_deg': -90.0}, None, 1.0, 'asked')
+    rig = Rig(sources=[ScriptedDecider('rules', turn)], landed_altitude_m=0.3)
+    rig.loop.activate()
+    rig.loop.pose(0.0, 0.0, up, 0.0)
+    assert rig.loop.vehicle.in_air is (up > 0.3)
+    rig.loop.command('turn left 90 degrees')
+    rig.loop.drain()
+    [decision] = rig.published
+    assert decision['action'] == action
+    if action == 'reject':
+        assert 'take off first' in decision['safety']['refused']

@@ -15,12 +15,13 @@ from ministral_node.sources.rules import (
     analyse,
     detect_language,
     parse_command,
+    spelling,
 )
 from ministral_node.sources.rules import lexicon as lx
 from ministral_node.sources.rules.messages import MESSAGES
 from ministral_node.sources.rules.numbers import match_words, parse_digits
 from ministral_node.sources.rules.parser import MAX_COMMAND_CHARS
-from ministral_node.sources.rules.text import prepare, tokenize
+from ministral_node.sources.rules.text import fold, prepare, tokenize
 from ministral_node.sources.rules.units import UNITS, match_unit
 from ministral_node.timing import Cancellation, Cancelled
 
@@ -219,3 +220,44 @@ def test_aerobatics_are_refused_with_the_reason_in_the_operators_language(comman
 def test_a_flip_only_when_it_is_the_manoeuvre():
     assert analyse("don't do a flip").proposal.action == 'clarify'  # negations ask back
     assert analyse('take a photo of the flip-flops').proposal.action == 'capture_photo'
+
+
+@pytest.mark.parametrize('a, b, distance', [
+    ('turn', 'turn', 0), ('tunr', 'turn', 1), ('nroth', 'north', 1), ('lfet', 'left', 1),
+    ('trun', 'turn', 1), ('rotat', 'rotate', 1), ('land', 'left', 3),
+])
+def test_edit_distance_counts_a_swap_as_one_edit(a, b, distance):
+    assert spelling.edit_distance(a, b, 3) == distance
+
+
+@pytest.mark.parametrize('word, lang, known', [
+    ('tunr', 'en', 'turn'), ('nroth', 'en', 'north'), ('rehcts', 'de', 'rechts'),
+    ('gria', 'es', 'gira'), ('lnad', 'en', 'land'), ('ldna', 'en', None),
+    ('tower', 'en', None), ('fiev', 'en', None),  # a target word; never a number
+    ('nich', 'de', None), ('nevr', 'en', None),  # never corrected near a negation
+])
+def test_typos_are_read_against_actions_and_directions_only(word, lang, known):
+    found = spelling.correction(word, lang)
+    assert (found[0] if found else None) == known
+
+
+@pytest.mark.parametrize('word, guarded', [
+    ('nich', True), ('nicht', True), ('dnot', True), ('due', True), ('metres', True),
+    ('pont', False), ('pad', False), ('straightaway', False),
+])
+def test_words_never_read_past(word, guarded):
+    assert spelling.guarded(word) == guarded
+
+
+@pytest.mark.parametrize('text, lang, value, size', [
+    ('two seven zero', 'en', 270, 3), ('five zero', 'en', 50, 2), ('niner zero', 'en', 90, 2),
+    ('eins zwei null', 'de', 120, 3), ('dos cinco cero', 'es', 250, 3),
+    ('due sette zero', 'it', 270, 3), ('deux sept zéro', 'fr', 270, 3),
+])
+def test_digits_said_one_at_a_time_read_radio_style(text, lang, value, size):
+    assert match_words([fold(w) for w in text.split()], 0, lang)[:2] == (value, size)
+
+
+@pytest.mark.parametrize('text, lang', [('zwei drei', 'de'), ('two three', 'en')])
+def test_two_digits_not_ending_in_zero_stay_two_numbers(text, lang):
+    assert match_words(text.split(), 0, lang)[1] == 1

@@ -1,7 +1,7 @@
 """Rule parser, German commands (umlauts and ß optional)."""
 
 import pytest
-from rules_support import check_clarify, check_parse, check_reply
+from rules_support import check_casual, check_clarify, check_parse, check_reply
 
 OFF = {'forward_m': 0.0, 'right_m': 0.0, 'up_m': 0.0}
 
@@ -102,3 +102,48 @@ def test_asks_back(command, reason):
 @pytest.mark.parametrize('command, action', REPLIES)
 def test_questions(command, action):
     check_reply(command, action, 'de')
+
+
+CASUAL = [
+    ('heb ab, zwanzig Meter, und dann ab nach Norden 30 Meter', 'mission',
+     [('takeoff', {'altitude_m': 20}), ('goto', {'heading_deg': 0, 'distance_m': 30})], None,
+     ()),
+    ('ja gut, dann flieg halt heim', 'return_to_home', {}, None, ()),
+    ('jo, dann dreh dich halt 90 Grad nach rechts', 'rotate', {'yaw_deg': 90}, None, ()),
+    ('na los, heb ab auf 20 Meter', 'takeoff', {'altitude_m': 20}, None, ()),
+    ('komm, flieg mal 30 Meter nach links', 'goto', {**OFF, 'right_m': -30}, None, ()),
+    ('ab nach Hause', 'return_to_home', {}, None, ()),
+    ('Tempo auf 36 km/h setzen', 'set_speed', {'speed_mps': 10}, None, ()),
+    ('Auf 30 Meter steigen', 'change_altitude', {'altitude_m': 30}, None, ()),
+    ('Drei Fotos machen', 'capture_photo', {'count': 3}, None, ()),
+    ('Landung einleiten', 'land', {}, None, ()),
+    ('also gut, zurück zum Startpunkt', 'return_to_home', {}, None, ()),
+    ("los geht's, abheben auf 15 Meter", 'takeoff', {'altitude_m': 15}, None, ()),
+    ('auf 20 Meter runtergehen', 'change_altitude', {'altitude_m': 20}, None, ()),
+    ('schwebe mal kurz 5 Sekunden', 'hold', {'duration_s': 5}, None, ()),
+    ('steig auf eins zwei null Meter', 'change_altitude', {'altitude_m': 120}, None, ()),
+    ('Nach Norden 50 Meter fliegen', 'goto', {'heading_deg': 0, 'distance_m': 50}, None, ()),
+    ('dreh dich 90 Grad nach rehcts', 'rotate', {'yaw_deg': 90}, None, ('rehcts',)),
+]
+
+NEVER_READ_PAST = [
+    ('na gut, nicht landen', 'negation'),
+    ('los, kein Start', 'negation'),
+    ('nich landen', 'unknown_words'),  # a misspelt negation is never a target or skipped
+    ('mach zwei drei Fotos', 'unused'),  # two or three: never read as 23
+]
+
+
+@pytest.mark.parametrize('command, action, params, label, ignored', CASUAL)
+def test_reads_radio_speech(command, action, params, label, ignored):
+    check_casual(command, action, params, label, 'de', ignored)
+
+
+@pytest.mark.parametrize('command, reason', NEVER_READ_PAST)
+def test_never_reads_past_negations(command, reason):
+    check_clarify(command, reason, 'de')
+
+
+@pytest.mark.parametrize('command', ['Halt!', 'Halt, sofort!', 'halt an'])
+def test_halt_as_a_command_still_stops(command):
+    check_parse(command, 'stop', {}, None, 'en' if command == 'Halt!' else 'de')

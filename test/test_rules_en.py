@@ -1,7 +1,7 @@
 """Rule parser, English commands."""
 
 import pytest
-from rules_support import check_clarify, check_parse, check_reply
+from rules_support import check_casual, check_clarify, check_parse, check_reply
 
 FT = 0.3048
 OFF = {'forward_m': 0.0, 'right_m': 0.0, 'up_m': 0.0}
@@ -141,3 +141,75 @@ def test_asks_back(command, reason):
 @pytest.mark.parametrize('command, action', REPLIES)
 def test_questions(command, action):
     check_reply(command, action, 'en')
+
+
+CASUAL = [
+    # radio-style phrasing: fillers, colloquial verbs, abbreviations, typos (ignored words)
+    ('right, fly sixty metres due north', 'goto', {'heading_deg': 0, 'distance_m': 60}, None,
+     ()),
+    ('ok so now climb to 40 m please', 'change_altitude', {'altitude_m': 40}, None, ()),
+    ('well, turn right 90 degrees', 'rotate', {'yaw_deg': 90}, None, ()),
+    ('roger, descend five metres, over', 'change_altitude', {'delta_m': -5}, None, ()),
+    ('bring her home', 'return_to_home', {}, None, ()),
+    ('alright mate, bring it back', 'return_to_home', {}, None, ()),
+    ('put it down on the red pad', 'land', {}, 'red pad', ()),
+    ('set her down', 'land', {}, None, ()),
+    ('hop up to 20 m', 'change_altitude', {'altitude_m': 20}, None, ()),
+    ('bump up the altitude by 10 m', 'change_altitude', {'delta_m': 10}, None, ()),
+    ('scoot 5 m to the left', 'goto', {**OFF, 'right_m': -5}, None, ()),
+    ('alt 25', 'change_altitude', {'altitude_m': 25}, None, ()),
+    ('right, 20 m', 'goto', {**OFF, 'right_m': 20}, None, ()),  # no verb: still a direction
+    ('lift 10 m', 'change_altitude', {'delta_m': 10}, None, ()),  # never "left 10 m"
+    ('fine, land', 'land', {}, None, ()),
+    ('copy, heading two seven zero', 'rotate', {'heading_deg': 270}, None, ()),
+    ('fly north one zero zero metres', 'goto', {'heading_deg': 0, 'distance_m': 100}, None,
+     ()),
+    ('climb and maintain 120 feet', 'change_altitude', {'altitude_m': 120 * FT}, None, ()),
+    ('hold it right there', 'hold', {'duration_s': None}, None, ()),
+    ('snap a couple of pics', 'capture_photo', {'count': 2}, None, ()),
+    ('initiate landing', 'land', {}, None, ()),
+    ('head back home', 'return_to_home', {}, None, ()),
+    ('land, over and out', 'land', {}, None, ()),
+    ('take off to 20 m please, thanks', 'takeoff', {'altitude_m': 20}, None, ()),
+    ('alt 100 ft', 'change_altitude', {'altitude_m': 100 * FT}, None, ()),
+    ('spd 10 kts', 'set_speed', {'speed_mps': 10 * 1852 / 3600}, None, ()),
+    ('hdg 090', 'rotate', {'heading_deg': 90}, None, ()),
+    ('fwd 20 m', 'goto', {**OFF, 'forward_m': 20}, None, ()),
+    ('tunr left forty five degrees', 'rotate', {'yaw_deg': -45}, None, ('tunr',)),
+    ('go nroth 50 m', 'goto', {'heading_deg': 0, 'distance_m': 50}, None, ('nroth',)),
+    ('fly 20 m lfet', 'goto', {**OFF, 'right_m': -20}, None, ('lfet',)),
+    ('climb to 30 m straightaway', 'change_altitude', {'altitude_m': 30}, None,
+     ('straightaway',)),
+    ('take off to ten, head thirty metres west, grab two pictures and bring it back',
+     'mission', [('takeoff', {'altitude_m': 10}), ('goto', {'heading_deg': 270, 'distance_m': 30}),
+                 ('capture_photo', {'count': 2}), ('return_to_home', {})], None, ()),
+    ('alright, head west sixty metres then land', 'mission',
+     [('goto', {'heading_deg': 270, 'distance_m': 60}), ('land', {})], None, ()),
+    ('fly fwd 30 m then RTH', 'mission',
+     [('goto', {**OFF, 'forward_m': 30}), ('return_to_home', {})], None, ()),
+]
+
+NEVER_READ_PAST = [
+    # negations, unknown verbs and target words still ask back
+    ("ok so don't land", 'negation'),
+    ('right, do not climb', 'negation'),
+    ('asdf land', 'unknown_words'),
+    ('take off to 30 m over the house', 'unknown_words'),
+    ('dnot land', 'unknown_words'),  # one letter from a negation: never read past
+    ('climb to 30 m except near the trees', 'conditional'),
+    ('nroth 50 m', 'unknown'),  # a direction typo is read only after a verb or number
+]
+
+
+@pytest.mark.parametrize('command, action, params, label, ignored', CASUAL)
+def test_reads_radio_speech(command, action, params, label, ignored):
+    check_casual(command, action, params, label, 'en', ignored)
+
+
+@pytest.mark.parametrize('command, reason', NEVER_READ_PAST)
+def test_never_reads_past_negations_verbs_or_targets(command, reason):
+    check_clarify(command, reason, 'en')
+
+
+def test_halt_alone_still_stops():
+    check_parse('Halt!', 'stop', {}, None, 'en')

@@ -1,7 +1,9 @@
 """Rule parser, Spanish commands (accents optional)."""
 
 import pytest
-from rules_support import check_clarify, check_parse, check_reply
+from rules_support import check_casual, check_clarify, check_parse, check_reply
+
+from ministral_node.sources.rules import analyse
 
 OFF = {'forward_m': 0.0, 'right_m': 0.0, 'up_m': 0.0}
 
@@ -91,3 +93,44 @@ def test_asks_back(command, reason):
 @pytest.mark.parametrize('command, action', REPLIES)
 def test_questions(command, action):
     check_reply(command, action, 'es')
+
+
+CASUAL = [
+    ('avanza 20 metros hacia el norte', 'goto', {'heading_deg': 0, 'distance_m': 20}, None, ()),
+    ('pues gira a la izquierda 90 grados', 'rotate', {'yaw_deg': -90}, None, ()),
+    ('bueno, pues sube a 30 metros', 'change_altitude', {'altitude_m': 30}, None, ()),
+    ('dale, gira 45 grados a la derecha', 'rotate', {'yaw_deg': 45}, None, ()),
+    ('vete a casa', 'return_to_home', {}, None, ()),
+    ('tráelo de vuelta', 'return_to_home', {}, None, ()),
+    ('toma tierra en la plataforma', 'land', {}, 'plataforma', ()),
+    ('Tomar dos fotos', 'capture_photo', {'count': 2}, None, ()),
+    ('pues nada, vuelve a casa', 'return_to_home', {}, None, ()),
+    ('échate 10 metros a la izquierda', 'goto', {**OFF, 'right_m': -10}, None, ()),
+    ('saca un par de fotos', 'capture_photo', {'count': 2}, None, ()),
+    ('Iniciar el aterrizaje', 'land', {}, None, ()),
+    ('Poner la velocidad a 36 km/h', 'set_speed', {'speed_mps': 10}, None, ()),
+    ('venga, vete 40 metros al oeste y luego aterriza', 'mission',
+     [('goto', {'heading_deg': 270, 'distance_m': 40}), ('land', {})], None, ()),
+    ('gria a la derecha 30 grados', 'rotate', {'yaw_deg': 30}, None, ('gria',)),
+]
+
+NEVER_READ_PAST = [
+    ('vale, no aterrices', 'negation'),
+    ('venga, nunca subas', 'negation'),
+    ('sube a 30 metros salvo si llueve', 'conditional'),
+]
+
+
+@pytest.mark.parametrize('command, action, params, label, ignored', CASUAL)
+def test_reads_radio_speech(command, action, params, label, ignored):
+    check_casual(command, action, params, label, 'es', ignored)
+
+
+@pytest.mark.parametrize('command, reason', NEVER_READ_PAST)
+def test_never_reads_past_negations(command, reason):
+    check_clarify(command, reason, 'es')
+
+
+def test_an_unknown_first_word_is_no_typo_of_a_generic_move():
+    result = analyse('hazme un café')  # one edit from "hazte": still not understood
+    assert (result.proposal.action, result.reason, result.ignored) == ('clarify', 'unknown', ())

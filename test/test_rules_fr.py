@@ -1,7 +1,7 @@
 """Rule parser, French commands (accents optional)."""
 
 import pytest
-from rules_support import check_clarify, check_parse, check_reply
+from rules_support import check_casual, check_clarify, check_parse, check_reply
 
 from ministral_node.sources.rules import analyse
 
@@ -98,3 +98,41 @@ def test_questions(command, action):
 
 def test_questions_are_asked_in_french():
     assert analyse('monte').proposal.params['question'].startswith('De combien ?')
+
+
+CASUAL = [
+    ('bon, on monte à vingt mètres', 'change_altitude', {'altitude_m': 20}, None, ()),
+    ('allez, monte à trente mètres', 'change_altitude', {'altitude_m': 30}, None, ()),
+    ('alors, pose-toi sur la plateforme', 'land', {}, 'plateforme', ()),
+    ('allez hop, décolle à 15 mètres', 'takeoff', {'altitude_m': 15}, None, ()),
+    ('ramène-le à la maison', 'return_to_home', {}, None, ()),
+    ('bien, file vers le nord sur 50 mètres', 'goto', {'heading_deg': 0, 'distance_m': 50},
+     None, ()),
+    ('mettre la vitesse à 18 km/h', 'set_speed', {'speed_mps': 5}, None, ()),
+    ('Faire trois photos', 'capture_photo', {'count': 3}, None, ()),
+    ('fais-moi une photo de la voiture', 'capture_photo', {'count': 1}, 'voiture', ()),
+    ("reste en l'air 30 secondes", 'hold', {'duration_s': 30}, None, ()),
+    ('fais un tour autour de la maison à 20 mètres', 'orbit',
+     {'radius_m': 20, 'direction': 'clockwise'}, 'maison', ()),
+    ("Régler l'altitude à 40 mètres", 'change_altitude', {'altitude_m': 40}, None, ()),
+    ('tounre à gauche de 45 degrés', 'rotate', {'yaw_deg': -45}, None, ('tounre',)),
+    ('ok, décolle à dix mètres puis vole vers le nord sur 20 mètres', 'mission',
+     [('takeoff', {'altitude_m': 10}), ('goto', {'heading_deg': 0, 'distance_m': 20})], None,
+     ()),
+]
+
+NEVER_READ_PAST = [
+    ('bon, ne monte pas', 'negation'),
+    ("allez, n'atterris pas", 'negation'),
+    ('monte à 30 mètres sauf au-dessus du lac', 'conditional'),
+]
+
+
+@pytest.mark.parametrize('command, action, params, label, ignored', CASUAL)
+def test_reads_radio_speech(command, action, params, label, ignored):
+    check_casual(command, action, params, label, 'fr', ignored)
+
+
+@pytest.mark.parametrize('command, reason', NEVER_READ_PAST)
+def test_never_reads_past_negations(command, reason):
+    check_clarify(command, reason, 'fr')

@@ -1,7 +1,7 @@
 """Rule parser, Italian commands (accents optional)."""
 
 import pytest
-from rules_support import check_clarify, check_parse, check_reply
+from rules_support import check_casual, check_clarify, check_parse, check_reply
 
 OFF = {'forward_m': 0.0, 'right_m': 0.0, 'up_m': 0.0}
 
@@ -89,3 +89,36 @@ def test_asks_back(command, reason):
 @pytest.mark.parametrize('command, action', REPLIES)
 def test_questions(command, action):
     check_reply(command, action, 'it')
+
+
+CASUAL = [
+    ('tira su di 10 metri', 'change_altitude', {'delta_m': 10}, None, ()),
+    ('forza, sali a 20 metri', 'change_altitude', {'altitude_m': 20}, None, ()),
+    ('ecco, torna alla base', 'return_to_home', {}, None, ()),
+    ('Atterrare sulla piattaforma', 'land', {}, 'piattaforma', ()),
+    ('Scattare tre foto', 'capture_photo', {'count': 3}, None, ()),
+    ('Impostare la velocità a 5 m/s', 'set_speed', {'speed_mps': 5}, None, ()),
+    ('Ruotare di 90 gradi a destra', 'rotate', {'yaw_deg': 90}, None, ()),
+    ('tocca terra', 'land', {}, None, ()),
+    ('scatta un paio di foto', 'capture_photo', {'count': 2}, None, ()),
+    ("vai un po' più su di 5 metri", 'change_altitude', {'delta_m': 5}, None, ()),
+    ('Avviare il decollo a 20 metri', 'takeoff', {'altitude_m': 20}, None, ()),
+    ('allora, vai a nord di 30 metri poi atterra', 'mission',
+     [('goto', {'heading_deg': 0, 'distance_m': 30}), ('land', {})], None, ()),
+    ('gria a destra di 30 gradi', 'rotate', {'yaw_deg': 30}, None, ('gria',)),
+]
+
+NEVER_READ_PAST = [
+    ('dai, non atterrare', 'negation'),
+    ('allora, mai salire', 'negation'),
+]
+
+
+@pytest.mark.parametrize('command, action, params, label, ignored', CASUAL)
+def test_reads_radio_speech(command, action, params, label, ignored):
+    check_casual(command, action, params, label, 'it', ignored)
+
+
+@pytest.mark.parametrize('command, reason', NEVER_READ_PAST)
+def test_never_reads_past_negations(command, reason):
+    check_clarify(command, reason, 'it')

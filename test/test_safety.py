@@ -6,10 +6,10 @@ import math
 import pytest
 from safety_fixtures import NOW, SQUARE_100, check, envelope, fields_changed, proposal, vehicle
 
-from ministral_node.decision import Proposal, Target
+from ministral_node.decision import Proposal, Target, mission
 from ministral_node.parameters import ParameterError
 from ministral_node.safety import SafetyEnvelope
-from ministral_node.vehicle import VehicleState
+from ministral_node.vehicle import VehicleState, parse_state
 
 HOVER = vehicle()
 
@@ -367,9 +367,32 @@ def test_a_stale_battery_reading_counts_as_unknown():
 @pytest.mark.parametrize('prop', [
     proposal('goto', heading_deg=0, distance_m=5), proposal('change_altitude', altitude_m=20),
     proposal('orbit', radius_m=20, direction='clockwise'),
-    proposal('follow', target='car', distance_m=10)])
+    proposal('follow', target='car', distance_m=10), proposal('rotate', yaw_deg=-90),
+    proposal('rotate', heading_deg=90), proposal('capture_photo', count=2),
+    proposal('search', target='person', radius_m=50)])
 def test_flight_moves_on_the_ground_are_refused(prop):
     out, report = check(envelope(), prop, vehicle(up=0, in_air=False))
+    assert out.action == 'reject' and 'take off first' in report.refused
+
+
+@pytest.mark.parametrize('prop', [
+    proposal('set_speed', speed_mps=5), proposal('hold', duration_s=None), proposal('land'),
+    proposal('return_to_home')])
+def test_what_needs_no_flight_passes_on_the_ground(prop):
+    out, report = check(envelope(), prop, vehicle(up=0, in_air=False))
+    assert out.action == prop.action and report.refused is None
+
+
+def test_a_step_on_the_ground_is_planned_after_the_takeoff_the_command_says():
+    plan = mission([proposal('takeoff', altitude_m=10), proposal('rotate', yaw_deg=-90),
+                    proposal('capture_photo', count=2)], 'takeoff first', 1.0)
+    out, report = check(envelope(), plan, vehicle(up=0, in_air=False))
+    assert [step['action'] for step in out.params['steps']] == \
+        ['takeoff', 'rotate', 'capture_photo']
+    assert report.refused is None
+    alone = mission([proposal('rotate', yaw_deg=-90), proposal('capture_photo', count=2)],
+                    'no takeoff', 1.0)
+    out, report = check(envelope(), alone, vehicle(up=0, in_air=False))
     assert out.action == 'reject' and 'take off first' in report.refused
 
 
@@ -501,3 +524,32 @@ def test_records_and_counts():
     assert env.counts == {'passed': 1, 'refused': 2}
     assert [r.status for r in env.records] == ['passed', 'refused', 'refused']
     assert env.records[1].stamp == NOW and 'disabled' in env.records[1].detail
+
+
+# The vehicle state of `ministral-decide --state`
+
+
+def test_a_state_spec_gives_the_vehicle_state_the_envelope_reads():
+    state = parse_state('alt=20, in_air=true, battery=80, heading=90', NOW)
+    assert state.position_m == (0.0, 0.0, 20.0) and state.in_air is True
+    assert (state.heading_deg, state.battery_pct) == (90.0, 80.0)
+    assert state.fresh(NOW, 1.0, 1.0) == state  # stamped now: fresh
+    ground = parse_state('in_air=false', NOW)
+    assert ground.in_air is False and ground.position_m is None
+    assert ground.fresh(NOW, 1.0, 1.0).in_air is False
+    assert parse_state('', NOW) == VehicleState()
+
+
+@pytest.mark.parametrize('spec', ['alt=x', 'speed=3', 'in_air=perhaps', 'battery=nan', 'alt'])
+def test_a_bad_state_spec_names_the_bad_item(spec):
+    with pytest.raises(ValueError, match='vehicle state'):
+        parse_state(spec, NOW)
+
+
+@pytest.mark.parametrize('up, in_air', [(0.0, False), (0.3, False), (0.31, True), (25.0, True)])
+def test_a_pose_at_the_landed_altitude_is_on_the_ground(up, in_air):
+    state = VehicleState().with_pose(0.0, 0.0, up, 0.0, NOW, landed_altitude_m=0.3)
+    assert state.in_air is in_air
+    said = VehicleState().with_pose(0.0, 0.0, up, 0.0, NOW, in_air=True, landed_altitude_m=0.3)
+    assert said.in_air is True  # a landed state said by the vehicle wins
+    assert VehicleState().with_pose(0.0, 0.0, up, 0.0, NOW).in_air is None  # no rule: unknown

@@ -1,8 +1,11 @@
 """`ministral-decide`: one command (and optionally one image) in, one decision JSON out.
 
 Runs the same pipeline as the node: input screening, fallback chain, safety envelope.
-With `--execute`, also runs the decision through the mission executor against a simulated
-vehicle (on the ground at home) and prints each step's progress on stderr.
+With `--state alt=20,in_air=true,battery=80` it decides as the node would on a vehicle in
+that state (the safety envelope sees it: a move on the ground is refused, a low battery
+refuses a takeoff). With `--execute`, also runs the decision through the mission executor
+against a simulated vehicle (on the ground at home, or where `--state` puts it) and prints
+each step's progress on stderr.
 Exit codes: 0 decided; 2 bad input (unreadable image or config, refused command).
 """
 
@@ -28,6 +31,7 @@ from ministral_node.safety import SafetyEnvelope, SafetyLimits
 from ministral_node.settings import Settings
 from ministral_node.sources.factory import build_sources, close_sources
 from ministral_node.timing import FakeClock, MonotonicClock, WallClock
+from ministral_node.vehicle import STATE_KEYS, VehicleState, parse_state
 
 
 class InputError(Exception):
@@ -63,6 +67,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument('--model', metavar='DIR',
                         help='onboard model directory (published ONNX layout); implies '
                              '--decider onboard unless --decider is given')
+    parser.add_argument('--state', default='', metavar='KEY=VALUE,...',
+                        help='vehicle state the node would have from its pose and battery '
+                             f'topics ({", ".join(STATE_KEYS)}; e.g. '
+                             'alt=20,in_air=true,battery=80); default: unknown')
     parser.add_argument('--pretty', action='store_true', help='indent the JSON')
     parser.add_argument('--execute', action='store_true',
                         help='run the decision with the mission executor against a simulated '
@@ -70,13 +78,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def execute(decision: dict, values: dict) -> list[dict]:
-    """Run `decision` with the mission executor on a simulated vehicle, printing each status
-    change on stderr; returns the changes."""
+def execute(decision: dict, values: dict, start: VehicleState | None = None) -> list[dict]:
+    """Run `decision` with the mission executor on a simulated vehicle (at home on the
+    ground, or at `start`), printing each status change on stderr; returns the changes."""
     clock = FakeClock(0.0)
     executor = MissionExecutor(ExecutorSettings.from_params(values),
                                SafetyEnvelope(SafetyLimits.from_params(values), clock))
-    vehicle = SimVehicle()
+    start = start or VehicleState()
+    east, north, up = start.position_m or (0.0, 0.0, 0.0)
+    heading = start.heading_deg if start.heading_deg is not None else 0.0
+    vehicle = SimVehicle(east, north, up, heading,
+                         bool(start.in_air) if start.in_air is not None else up > 0.5)
 
     def show(status: dict) -> None:
         step = f'steps[{status["step_index"]}] of {status["step_count"]}: ' \
@@ -105,6 +117,10 @@ def decide(args: argparse.Namespace) -> dict:
         raise InputError(str(exc)) from exc
     decider = args.decider or ('onboard' if args.model else None)
     clock = MonotonicClock()
+    try:
+        state = parse_state(args.state, clock.now())
+    except ValueError as exc:
+        raise InputError(str(exc)) from exc
     health = HealthBoard(clock)
     frames = LatestFrame(int(values['max_image_pixels']))
     # Read before loading any model (a bad image exits at once), stored as received with the
@@ -118,7 +134,7 @@ def decide(args: argparse.Namespace) -> dict:
     sources = [] if reflex else build_sources(values, health, [decider] if decider else None)
     try:
         pipeline = DecisionPipeline.from_settings(settings, sources, frames, clock, WallClock(),
-                                                  health)
+                                                  health, vehicle=lambda: state)
         if pixels is not None:
             frames.store(Frame(pixels, WallClock().now(), Path(args.image).name, clock.now()))
         return pipeline.decide(args.command, reflexes=not decider)
@@ -140,7 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f'ministral-decide: command refused: {reason}', file=sys.stderr)
         return 2
     if args.execute:
-        execute(decision, parameters.load_params_file(args.config))
+        execute(decision, parameters.load_params_file(args.config),
+                parse_state(args.state, 0.0))
     return 0
 
 

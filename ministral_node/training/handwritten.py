@@ -303,8 +303,8 @@ def summarise(scores: list[Score]) -> dict[str, dict[str, Any]]:
 
 _SHORT = {'agreed': 'agree', 'unchecked_by_rules': 'rules unsure', 'low_confidence': 'low conf',
           'provenance': 'provenance', 'rules_won': 'rules won', 'model_kept': 'model kept',
-          'target_kept': 'rules action, model target', 'asked_back': 'asked back',
-          'not_checked': 'no model'}
+          'target_kept': 'rules action, model target', 'degenerate': 'degenerate',
+          'not_checked': 'no model', 'malformed_text': 'bad text'}
 
 
 def markdown(tables: Mapping[str, Mapping[str, Mapping[str, Any]]],

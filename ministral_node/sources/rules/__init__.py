@@ -12,8 +12,13 @@ Behaviour, in short:
 - Values are passed through as said (the safety envelope clamps them); impossible ones
   (negative speed, zero distance, 500 photos, a 720° turn) are asked back.
 - It asks back (`clarify`, in the operator's language) instead of guessing: missing amounts,
-  unknown words, several actions, negations, conditions, contradictions, empty text. Scene
-  questions are rejected (they need the vision model); "what can you do?" is answered.
+  words it cannot place, several actions, negations, conditions, contradictions, empty text.
+  Scene questions are rejected (they need the vision model); "what can you do?" is answered.
+- It reads radio speech: fillers and particles are read past, colloquial verbs, infinitives,
+  abbreviations and digits said one by one are known, a typo of an action or direction is
+  read by edit distance (`spelling`), and up to two unknown words that are no negation,
+  number, unit, verb or target are read past. Such a reading is `partial` (`RuleResult`
+  `.reason == 'partial'`, `.ignored`; the rationale says what, the confidence drops).
 - "stop" in a clause that is not negated or conditional wins over everything else.
 """
 

@@ -26,18 +26,29 @@ from ministral_node.sources.rules.text import phrase_keys
 VOCAB: dict[str, dict[str, str]] = {
     # ---- actions ----------------------------------------------------------------------------
     'intent.takeoff': {
-        'en': 'take off|takeoff|take-off|lift off|liftoff|launch|get airborne',
-        'fr': "décolle|décollez|décoller|décollage*|envole-toi|envolez-vous|prends ton envol",
-        'de': 'starte|starten|start*|abheben|heb ab|hebe ab|abflug*',
-        'es': 'despega|despegue|despegar|despegad|despegá|despegues|levanta el vuelo',
-        'it': 'decolla|decollare|decollate|decolli|decollo*|alzati in volo|prendi il volo',
+        'en': 'wheels up|get her up in the air|get it in the air|get in the air|go airborne'
+              '|take off|takeoff|take-off|lift off|liftoff|launch|get airborne',
+        'fr': "décollage immédiat|mets-toi en l'air|envole-toi|décolle|décollez|décoller"
+              "|décollage*|envole-toi|envolez-vous|prends ton envol",
+        'de': 'ab in die luft|geh in die luft|heb mal ab|starte|starten|start*|abheben|heb ab'
+              '|hebe ab|abflug*',
+        'es': 'alza el vuelo|emprende el vuelo|al aire|despega|despegue|despegar|despegad|despegá'
+              '|despegues|levanta el vuelo',
+        'it': 'spicca il volo|in aria|vai in aria|decolla|decollare|decollate|decolli|decollo*'
+              '|alzati in volo|prendi il volo',
     },
     'intent.land': {
-        'en': 'land|touch down|set down|put down',
-        'fr': 'atterris|atterrissez|atterrir|atterrissage*|pose-toi|posez-vous|se poser',
-        'de': 'lande|landen|land|landung*|setz dich',
-        'es': 'aterriza|aterrice|aterrizar|aterrizad|aterrices|aterrizaje*|pósate|pósese',
-        'it': 'atterra|atterrare|atterrate|atterri|atterraggio*|posati',
+        'en': 'put her down|put it down|set her down|set it down|touchdown|land|landing*'
+              '|touch down'
+              '|set down|put down',
+        'fr': 'pose|posez|poser|pose-le|posez-le|pose-la|pose le drone|atterris|atterrissez'
+              '|atterrir|atterrissage*|pose-toi|posez-vous|se poser',
+        'de': 'aufsetzen|setz auf|setze auf|setz ihn ab|setz sie ab|lande|landen|land|landung*'
+              '|setz dich',
+        'es': 'toma tierra|tomar tierra|tome tierra|posa|pósalo|posarse|aterriza|aterrice'
+              '|aterrizar|aterrizad|aterrices|aterrizaje*|pósate|pósese',
+        'it': 'posa|posalo|posarsi|appoggiati|tocca terra|mettiti giù|atterra|atterrare|atterrate'
+              '|atterri|atterraggio*|posati',
     },
     'intent.hold': {
         'en': 'hold|hold position|hover|wait|pause|stay|stay put|loiter|keep position|stand by'
@@ -53,16 +64,27 @@ VOCAB: dict[str, dict[str, str]] = {
     },
     'intent.rth': {
         'all': 'rtl|rth|rtb',
-        'en': 'return|return home|return to home|return to launch|return to base|come back'
+        'en': 'bring her home|bring it home|bring him home|bring us home|bring her back'
+              '|bring it back|bring him back|bring us back|head back home|come on home'
+              '|come on back|get back home|head back to base|go back to base|fly back home|return'
+              '|return home|return to home|return to launch|return to base|come back'
               '|come home|go home|fly home|head home|go back home|back home',
-        'fr': 'rentre|rentrez|rentrer|retourne|retournez|retourner|reviens|revenez|revenir'
+        'fr': 'ramène-toi|ramène-le|ramène-la|ramenez-le|ramène le drone|retour maison|retour base'
+              '|retour au bercail|rentre au bercail|rentre|rentrez|rentrer|retourne|retournez'
+              '|retourner|reviens|revenez|revenir'
               '|retour',
-        'de': 'kehre zurück|kehr zurück|komm zurück|komme zurück|zurückkehren|zurückkommen'
+        'de': 'ab nach hause|heimfliegen|heimkommen|komm heim|komm nach hause|flieg heim'
+              '|flieg nach hause|kehre zurück|kehr zurück|komm zurück|komme zurück|zurückkehren'
+              '|zurückkommen'
               '|kehre heim|rückkehr|zurück nach hause|zurück zum start|heimkehren'
               '|zurück zur basis',
-        'es': 'vuelve|vuelva|volver|regresa|regrese|regresar|retorna|retorne|retornar'
+        'es': 'tráelo de vuelta|tráelo a casa|vuelta a casa|de vuelta a casa|regresa a casa'
+              '|vente a casa|vuelve|vuelva|volver|regresa|regrese|regresar|retorna|retorne'
+              '|retornar'
               '|vuelve atrás',
-        'it': 'torna|tornare|tornate|ritorna|ritornare|rientra|rientrare|rientro|ritorno'
+        'it': 'riportalo a casa|riportalo indietro|riportalo alla base|rientro alla base'
+              '|vieni a casa|torna a casa|torna|tornare|tornate|ritorna|ritornare|rientra'
+              '|rientrare|rientro|ritorno'
               '|torna indietro',
     },
     'home': {
@@ -79,7 +101,7 @@ VOCAB: dict[str, dict[str, str]] = {
         'en': 'abort|halt|cancel|freeze|emergency stop|e-stop|estop|brake|abort mission',
         'fr': "arrête|arrêtez|arrêter|arrête-toi|arrêtez-vous|stoppe|stopper|annule|annulez"
               "|annuler|interromps|interrompez|interrompre|arrêt|arrêt d'urgence|freine|halte",
-        'de': 'stopp|stoppe|stoppen|halt|anhalten|halt an|halte an|abbrechen|brich ab'
+        'de': 'stopp|stoppe|stoppen|~halt|anhalten|halt an|halte an|abbrechen|brich ab'
               '|abbruch|notstopp|nothalt|notaus|not-aus|bremse|bremsen|hör auf|höre auf'
               '|aufhören',
         'es': '~para|parar|pare|detente|deténgase|detén|detener|~alto|aborta|aborte|abortar'
@@ -114,7 +136,8 @@ VOCAB: dict[str, dict[str, str]] = {
     'intent.orbit': {
         'en': 'orbit|circle|circle around|orbit around|fly around|go around|loiter around'
               '|fly circles around|make circles around',
-        'fr': 'orbite|orbitez|orbiter|tourne autour|tournez autour|tourner autour'
+        'fr': 'fais un tour|faire un tour|faire le tour|orbite|orbitez|orbiter|tourne autour'
+              '|tournez autour|tourner autour'
               '|vole autour|volez autour|fais le tour|faites le tour|fais des cercles'
               '|décris un cercle|encercle|fais un cercle',
         'de': 'umkreise|umkreisen|kreise|kreisen|kreise um|umrunde|umrunden|herum'
@@ -165,41 +188,62 @@ VOCAB: dict[str, dict[str, str]] = {
         'it': 'fotografie*|immagini*|scatti*|istantanee*',
     },
     'intent.move': {  # generic motion: gives way to any specific action
-        'en': 'go|fly|move|head|proceed|navigate|travel|cruise',
-        'fr': 'va|vas|allez|aller|vole|volez|voler|déplace-toi|déplacez-vous|déplace'
+        'en': 'scoot|nudge|shift|slide|make your way|push on|get over|go|fly|move|head|proceed'
+              '|navigate|travel|cruise',
+        'fr': 'bouge|bougez|bouger|pars|partez|fonce|foncez|glisse|décale|trace|va|vas|allez|aller'
+              '|vole|volez|voler|déplace-toi|déplacez-vous|déplace'
               '|déplacer|dirige-toi|dirigez-vous|rends-toi|rendez-vous|rejoins|rejoignez'
               '|rejoindre|navigue|file|filez|décale-toi|décalez-vous',
-        'de': 'geh|gehe|gehen|flieg|fliege|fliegen|beweg dich|bewege dich|bewegen|fahr'
+        'de': 'düse|düs|zieh|ziehe|rück|rücke|verschieb dich|verschiebe dich|geh|gehe|gehen|flieg'
+              '|fliege|fliegen|beweg dich|bewege dich|bewegen|fahr'
               '|fahre|fahren|navigiere|begib dich|steuere',
-        'es': 've|vete|vaya|ir|vuela|vuele|volar|volad|muévete|muévase|mueve|mover'
+        'es': 'échate|córrete|tira|anda|andá|desplaza|dirige|ve|vete|vaya|ir|vuela|vuele'
+              '|volar|volad|muévete'
+              '|muévase|mueve|mover'
               '|dirígete|diríjase|desplázate|desplácese|navega',
-        'it': 'vai|va|andare|andate|vola|volare|volate|muoviti|muovi|spostati|sposta'
+        'it': 'fila|corri|vai|va|andare|andate|vola|volare|volate|muoviti|muovi|spostati|sposta'
               '|spostare|dirigiti|procedi|naviga|raggiungi',
     },
     # ---- changes of altitude or speed ---------------------------------------------------------
     'change.up': {
-        'en': 'climb|climb up|ascend|rise|go up|go higher|fly higher|move higher|get higher'
+        'en': 'lift|lift up|hop up|bump up|bump it up|pop up|take it up|take her up|bring it up'
+              '|bring her up'
+              '|nudge up|go on up|climb|climb up|ascend|rise|go up|go higher|fly higher'
+              '|move higher|get higher'
               '|higher|gain altitude|gain height|raise|elevate',
-        'fr': "monte|montez|monter|grimpe|grimpez|grimper|élève-toi|élevez-vous|s'élever"
+        'fr': "monte un coup|hisse-toi|monte|montez|monter|grimpe|grimpez|grimper|élève-toi"
+              "|élevez-vous|s'élever"
               "|prends de l'altitude|prenez de l'altitude|prends de la hauteur|plus haut"
               "|remonte|remontez",
-        'de': 'steig|steige|steigen|aufsteigen|höher|geh hoch|geh höher|hochfliegen'
+        'de': 'hochgehen|raufgehen|raufsteigen|geh rauf|flieg hoch|zieh hoch|zieh rauf|steig'
+              '|steige|steigen|aufsteigen|höher'
+              '|geh hoch|geh höher|hochfliegen'
               '|hochsteigen|gewinne höhe',
-        'es': 'sube|suba|subas|subir|subid|asciende|ascienda|ascender|elévate|elévese|eleva'
+        'es': 'tira para arriba|tira arriba|súbete|sube|suba|subas|subir|subid|asciende|ascienda'
+              '|ascender|elévate|elévese|eleva'
               '|elevar|gana altura|gana altitud|más alto|más arriba',
-        'it': 'sali|salga|salire|salite|ascendi|ascendere|alzati|alza|alzare|guadagna quota'
+        'it': 'più su|tira su|tirati su|vai su|sali su|vai più su|sali|salga|salire|salite|ascendi'
+              '|ascendere|alzati|alza|alzare|guadagna quota'
               '|prendi quota|più in alto|più alto',
     },
     'change.down': {
-        'en': 'descend|go down|come down|climb down|go lower|fly lower|move lower|get lower'
+        'en': 'take it down|take her down|bring it down|bring her down|bump down|bump it down'
+              '|nudge down|go on down|descend|go down|come down|climb down|go lower|fly lower'
+              '|move lower|get lower'
               '|lower|drop|drop down|sink|lose altitude|lose height',
-        'fr': "descends|descendez|descendre|redescends|redescendez|baisse|baissez|baisser"
+        'fr': "descends un coup|descends|descendez|descendre|redescends|redescendez|baisse|baissez"
+              "|baisser"
               "|plus bas|perds de l'altitude|perdez de l'altitude",
-        'de': 'sinke|sink|sinken|steig ab|steige ab|absteigen|absinken|geh runter'
+        'de': 'runtergehen|heruntergehen|runterfliegen|runterkommen|geh runter|flieg runter'
+              '|runter mit dir|sinke|sink|sinken|steig ab|steige ab'
+              '|absteigen|absinken|geh runter'
               '|geh tiefer|tiefer|niedriger|senke|senken|komm runter|sinkflug',
-        'es': 'baja|baje|bajes|bajar|bajad|desciende|descienda|descender|más bajo|más abajo'
+        'es': 'tira para abajo|tira abajo|bájate|baja|baje|bajes|bajar|bajad|desciende|descienda'
+              '|descender|más bajo|más abajo'
               '|pierde altura|pierde altitud',
-        'it': 'scendi|scenda|scendere|scendete|abbassati|abbassa|abbassare|più in basso'
+        'it': 'più giù|tira giù|vai giù|scendi giù|scendi|scenda|scendere|scendete|abbassati'
+              '|abbassa'
+              '|abbassare|più in basso'
               '|più basso|perdi quota',
     },
     'change.inc': {  # needs a noun: altitude or speed
@@ -218,7 +262,8 @@ VOCAB: dict[str, dict[str, str]] = {
     },
     'change.faster': {
         'en': 'faster|speed up|accelerate|go faster|fly faster|quicker',
-        'fr': 'accélère|accélérez|accélérer|plus vite|plus rapide|va plus vite',
+        'fr': 'mets les gaz|mettez les gaz|mets la gomme|accélère|accélérez|accélérer|plus vite'
+              '|plus rapide|va plus vite',
         'de': 'schneller|beschleunige|beschleunigen|gib gas',
         'es': 'más rápido|acelera|acelere|acelerar|más deprisa',
         'it': 'più veloce|accelera|accelerare|più in fretta',
@@ -232,6 +277,7 @@ VOCAB: dict[str, dict[str, str]] = {
     },
     # ---- directions ---------------------------------------------------------------------------
     'dir.forward': {
+        'all': 'fwd|fwds|fwrd',  # radio abbreviations
         'en': 'forward|forwards|ahead|straight ahead|straight on|advance|onward|onwards',
         'fr': "avant|en avant|vers l'avant|tout droit|devant|avance|avancez|avancer",
         'de': 'vorwärts|vorne|nach vorne|nach vorn|vorn|vor|geradeaus',
@@ -240,6 +286,7 @@ VOCAB: dict[str, dict[str, str]] = {
         'it': 'avanti|in avanti|dritto|diritto|davanti|avanza|avanzare',
     },
     'dir.back': {
+        'all': 'bwd|bkwd|aft',  # radio abbreviations
         'en': 'back|backward|backwards|reverse|back up|rearward',
         'fr': "arrière|en arrière|vers l'arrière|recule|reculez|reculer",
         'de': 'zurück|rückwärts|nach hinten|hinten',
@@ -329,16 +376,18 @@ VOCAB: dict[str, dict[str, str]] = {
     },
     # ---- parameter nouns, prepositions, modifiers -------------------------------------------
     'kw.altitude': {
-        'en': 'altitude|height|elevation', 'fr': 'altitude|hauteur',
-        'de': 'höhe|flughöhe', 'es': 'altitud|altura|elevación',
+        'en': 'alt|altitude|height|elevation', 'fr': 'alt|altitude|hauteur',
+        'de': 'alt|höhe|flughöhe', 'es': 'alt|altitud|altura|elevación',
         'it': 'altitudine|quota|altezza',
     },
     'kw.speed': {
+        'all': 'spd',  # radio abbreviations
         'en': 'speed|velocity|pace|airspeed|groundspeed', 'fr': 'vitesse|allure',
         'de': 'geschwindigkeit|tempo|fluggeschwindigkeit', 'es': 'velocidad|rapidez',
         'it': 'velocità|andatura',
     },
     'kw.heading': {
+        'all': 'hdg',  # radio abbreviations
         'en': 'heading|bearing|course|azimuth', 'fr': 'cap|azimut',
         'de': 'kurs|steuerkurs|peilung|azimut', 'es': 'rumbo|azimut', 'it': 'rotta|prua|azimut',
     },
@@ -353,7 +402,8 @@ VOCAB: dict[str, dict[str, str]] = {
         'en': 'duration', 'fr': 'durée', 'de': 'dauer', 'es': 'duración', 'it': 'durata',
     },
     'to': {
-        'en': 'to', 'fr': "à|jusqu'à|jusqu'au", 'de': 'auf|bis|bis auf|bis zu',
+        'en': 'and maintain|maintain|to', 'fr': "à|jusqu'à|jusqu'au", 'de': 'auf|bis|bis auf'
+              '|bis zu',
         'es': 'a|hasta', 'it': 'a|ad|fino a|fino ad|sino a',
     },
     'more': {
@@ -369,12 +419,17 @@ VOCAB: dict[str, dict[str, str]] = {
         'es': 'no|nunca|jamás|ni', 'it': 'non|mai|no|né',
     },
     'cond': {
-        'en': 'if|when|whenever|unless|once|as soon as|until|in case|every|each',
-        'fr': "si|quand|lorsque|lorsqu|dès que|sauf si|jusqu'à ce que|au cas où|une fois que"
+        'en': 'except|except if|only if|but only|if|when|whenever|unless|once|as soon as|until'
+              '|in case|every|each',
+        'fr': "sauf|à moins que|seulement si|si|quand|lorsque|lorsqu|dès que|sauf si"
+              "|jusqu'à ce que|au cas où|une fois que"
               "|chaque",
-        'de': 'wenn|falls|sobald|sofern|solange|außer wenn|jede|jeden|jedes',
-        'es': 'si|cuando|en cuanto|a menos que|hasta que|una vez que|en caso de que|cada',
-        'it': 'se|quando|appena|non appena|a meno che|finché|nel caso|ogni',
+        'de': 'außer|nur wenn|es sei denn|wenn|falls|sobald|sofern|solange|außer wenn|jede|jeden'
+              '|jedes',
+        'es': 'excepto|salvo|solo si|sólo si|si|cuando|en cuanto|a menos que|hasta que|una vez que'
+              '|en caso de que|cada',
+        'it': 'tranne|eccetto|salvo|solo se|se|quando|appena|non appena|a meno che|finché|nel caso'
+              '|ogni',
     },
     'seq': {
         'en': 'then|and then|after that|afterwards|after|before|followed by|later|finally',
@@ -429,10 +484,32 @@ VOCAB: dict[str, dict[str, str]] = {
         'it': "vedi|vede|vedere|visibile|descrivi|descriva|descrivere|telecamera|c'è"
               '|ci sono|quanti|quante',
     },
+    # ---- discourse particles and fillers: skipped wherever they stand -------------------------
+    # (never negations: those are their own kind and always ask back)
+    'filler': {
+        'all': 'uh|uhm|erm|hmm|ähm|äh|euh|ehm',
+        'en': "um|so|well|due|thanks|thank you|cheers|over and out|ok so|okay so|right then"
+              "|alright then|okay then|now then|yeah|yes"
+              "|yep"
+              "|roger|roger that|copy|copy that|wilco|mate|buddy|guys|folks|sir|come on|like"
+              "|go ahead and|let's go|nice and easy|real quick",
+        'fr': "alors|bien|donc|ben|bah|hein|voilà|voila|hop|allez hop|écoute|écoutez|dis|dis donc"
+              "|bref|oui|ouais|on|on va|nous allons|allons|vas-y|allez-y|aller hop|c'est parti",
+        'de': 'los geht’s|los gehts|ja|jo|gut|ja gut|na|na gut|na los|nun|so|los|ab|eben|einfach'
+              '|schon'
+              '|ruhig|mach mal|komm schon|auf geht’s|auf gehts|also gut',
+        'es': 'pues nada|pues|bueno|vamos|dale|mira|a ver|eh|bien|sí claro|órale|ándale|hombre'
+              '|oiga'
+              '|venga ya|anda ya|vamos a ver',
+        'it': 'allora|ecco|bene|beh|be|forza|senti|dunque|insomma|coraggio|su dai'
+              '|vai pure',
+    },
     # ---- words that carry no meaning of their own ---------------------------------------------
     'glue': {
         'all': '~drone|ok|okay',
-        'en': "the|a|an|of|on|onto|at|for|with|in|into|inside|within|toward|towards|over"
+        'en': "right there|right here|briefly|initiate|commence|begin|execute|perform|start|grab"
+              "|shoot|snap off|fire off|get me|give me|agl|change|adjust|the|a|an|of|on|onto"
+              "|at|for|with|in|into|inside|within|toward|towards|over"
               "|above|around|about|approximately|approx|roughly|by|from|via|per|please|pls"
               "|plz|kindly|now|right now|right away|immediately|asap|at once|quickly|quick"
               "|slowly|gently|carefully|smoothly|safely|softly|just|you|your|yourself|hey|hi"
@@ -441,7 +518,10 @@ VOCAB: dict[str, dict[str, str]] = {
               "|position|current|current position|this|that|these|those|it|its|him|her"
               "|them|set|make|take|do|get|keep|keeping|is|are|be|high|away|behind|i|we|level|mode"
               "|direction|in the direction of|during",
-        'fr': "le|la|les|l|un|une|des|du|de|d|au|aux|en|sur|vers|dans|avec|pour|par"
+        'fr': "fais-moi|faites-moi|donne-moi|en l'air|commence|commencer|lance|lancer|entame"
+              "|entamer|exécute|exécuter|effectuer|mettre"
+              "|régler|fixer|passer|prendre|faire|effectuer|réaliser|changer|ajuster|le|la"
+              "|les|l|un|une|des|du|de|d|au|aux|en|sur|vers|dans|avec|pour|par"
               "|depuis|environ|à peu près|s'il te plaît|s'il vous plaît|stp|svp|merci"
               "|maintenant|tout de suite|immédiatement|de suite|vite|rapidement|doucement"
               "|lentement|prudemment|tranquillement|tu|te|t|toi|vous|ton|ta|tes|votre|vos"
@@ -451,7 +531,10 @@ VOCAB: dict[str, dict[str, str]] = {
               "|passez|prends|prenez|fais|faites|fait|effectue|derrière|autour|alentour|se|s|il"
               "|plein"
               "|elle|direction|en direction de|en direction du|pendant|durant",
-        'de': 'der|die|das|den|dem|des|ein|eine|einen|einem|einer|eines|zu|zum|zur|nach|in'
+        'de': 'stehen|kurz|mal kurz|einleiten|leite|durchführen|führe|ausführen|beginnen|beginne'
+              '|setzen'
+              '|stellen|einstellen|festlegen|ändern|ändere|nehmen|schieß|schieße|agl|der|die'
+              '|das|den|dem|des|ein|eine|einen|einem|einer|eines|zu|zum|zur|nach|in'
               '|im|ins|an|am|mit|für|um|von|vom|über|bei|beim|ca|circa|etwa|ungefähr|bitte'
               '|danke|jetzt|sofort|gleich|schnell|zügig|langsam|vorsichtig|sanft|behutsam'
               '|du|dich|dir|dein|deine|deinen|die drohne|hey|hallo|also|mal|doch|kannst du'
@@ -459,7 +542,9 @@ VOCAB: dict[str, dict[str, str]] = {
               '|dort|da|es|ihn|sie|ihm|diese|dieser|dieses|diesen|mach|mache|machen|stelle'
               '|stell|setze|setz|nimm|hinter|aus|lang|entfernt|weg|~drohne|richtung'
               '|in richtung|während',
-        'es': 'el|la|los|las|lo|un|una|unos|unas|al|del|de|en|hacia|sobre|con|por|desde'
+        'es': 'inicia|iniciar|comienza|comenzar|empieza|empezar|ejecuta|ejecutar|realiza|realizar'
+              '|poner|fijar|ajustar|establecer|configurar|tomar|sacar|hacer|cambiar|cambia|el|la'
+              '|los|las|lo|un|una|unos|unas|al|del|de|en|hacia|sobre|con|por|desde'
               '|durante|entre|aproximadamente|más o menos|por favor|porfa|porfavor|gracias'
               '|ahora|ya|ahora mismo|inmediatamente|enseguida|rápido|rápidamente|despacio'
               '|lentamente|con cuidado|suavemente|tú|te|usted|tu|tus|su|~dron|el dron|oye'
@@ -467,7 +552,11 @@ VOCAB: dict[str, dict[str, str]] = {
               '|tu posición|aquí|allí|ahí|allá|esta|estos|estas|ese|esa|eso|esto|le|les'
               '|pon|ponte|fija|ajusta|establece|configura|toma|tome|saca|saque|haz|haga'
               '|detrás|alrededor|se|dirección|en dirección|en dirección a',
-        'it': "il|lo|la|i|gli|le|l|un|uno|una|del|della|dello|dei|degli|delle|al|alla"
+        'it': "un po'|un pò|un poco|inizia|iniziare|avvia|avviare|comincia|cominciare|esegui"
+              "|eseguire|effettua"
+              "|effettuare|impostare|mettere|fissare|regolare|scattare|prendere|cambiare|cambia"
+              "|portare|il|lo"
+              "|la|i|gli|le|l|un|uno|una|del|della|dello|dei|degli|delle|al|alla"
               "|allo|ai|agli|alle|all|sul|sulla|sullo|sui|sugli|sulle|nel|nella|nello|nei"
               "|negli|nelle|dal|dalla|dallo|dai|dagli|dalle|di|da|in|su|con|per|verso|tra"
               "|fra|circa|più o meno|per favore|per piacere|perfavore|grazie|ora|adesso"
@@ -480,6 +569,21 @@ VOCAB: dict[str, dict[str, str]] = {
     },
 }
 
+# Words that open a clause as an interjection when a comma follows ("right, fly north 50 m",
+# "allez, monte à 30 m"); elsewhere they keep their meaning (a direction, a verb).
+DISCOURSE = {
+    'en': 'right|now|go|look|listen|good|great|fine|nice|perfect|cool|then',
+    'fr': 'allez|bon|bien|parfait|super|tiens|voyons|maintenant',
+    'de': 'los|komm|gut|prima|super|also|jetzt',
+    'es': 'venga|vale|anda|vamos|bueno|perfecto|vaya|ahora',
+    'it': 'vai|dai|forza|avanti|bene|perfetto|su|ora|adesso',
+}
+# Radio abbreviations of parameter nouns that mean the parameter only before a number ("alt 25";
+# "alt!" alone is Italian for stop).
+NUMBER_ABBREVIATIONS = frozenset({'alt', 'spd', 'hdg'})
+# Kinds a misspelt word may be read as (by edit distance): actions and directions; never
+# numbers, units, negations or parameter nouns ("kurz" is no "Kurs").
+TYPO_KINDS = frozenset({'intent', 'change', 'dir', 'compass', 'rotdir'})
 # A weak phrase keeps its meaning at the start of a clause or after one of these words.
 WEAK_CUES = {
     'en': '', 'de': '', 'it': '',
@@ -533,5 +637,7 @@ def _compile() -> tuple[dict[str, dict[tuple[str, ...], Entry]], dict[tuple[str,
 
 PHRASES, PHRASE_LANGUAGES = _compile()
 LONGEST_PHRASE = max(len(key) for table in PHRASES.values() for key in table)
+DISCOURSE_WORDS = {lang: frozenset(k[0] for w in words.split('|') for k in phrase_keys(w))
+                   for lang, words in DISCOURSE.items()}
 CUES = {lang: frozenset(k[0] for w in words.split('|') if w for k in phrase_keys(w))
         for lang, words in WEAK_CUES.items()}

@@ -30,7 +30,7 @@ _REVERSING_WITH_OF = frozenset({'despues', 'dopo', 'apres'})  # "después de des
 _OF = frozenset({'de', 'di', 'del', 'della', 'dello', 'il', 'la', 'le', "l'", 'd'})
 _MOTION_KINDS = frozenset({'intent', 'change', 'dir', 'compass', 'home', 'kw'})
 _VERB_KINDS = frozenset({'intent', 'change'})
-_QUIET = frozenset({'glue', 'punct', 'to', 'and', 'q', 'seq'})
+_QUIET = frozenset({'glue', 'filler', 'punct', 'to', 'and', 'q', 'seq'})
 
 
 def boundaries(kinds: list[str], values: list[object]) -> list[int]:

@@ -24,7 +24,8 @@ _ATOMS = {
     'en': """zero 0 one 1 two 2 three 3 four 4 five 5 six 6 seven 7 eight 8 nine 9 ten 10
         eleven 11 twelve 12 thirteen 13 fourteen 14 fifteen 15 sixteen 16 seventeen 17
         eighteen 18 nineteen 19 twenty 20 thirty 30 forty 40 fourty 40 fifty 50 sixty 60
-        seventy 70 eighty 80 ninety 90 hundred x100 thousand x1000 dozen x12 half .5
+        seventy 70 eighty 80 ninety 90 niner 9 hundred x100 thousand x1000 dozen x12
+        couple 2 half .5
         andahalf +.5 ahalf .5 halfa .5 halfan .5 a art an art and &""",
     'fr': """zéro 0 un art une art deux 2 trois 3 quatre 4 cinq 5 six 6 sept 7 huit 8 neuf 9
         dix 10 onze 11 douze 12 treize 13 quatorze 14 quinze 15 seize 16 vingt 20 vingts 20
@@ -43,14 +44,14 @@ _ATOMS = {
         noventa 90 cien x100 ciento x100 doscientos 200 doscientas 200 trescientos 300
         trescientas 300 cuatrocientos 400 cuatrocientas 400 quinientos 500 quinientas 500
         seiscientos 600 seiscientas 600 setecientos 700 setecientas 700 ochocientos 800
-        ochocientas 800 novecientos 900 novecientas 900 mil x1000 docena x12 medio .5
+        ochocientas 800 novecientos 900 novecientas 900 mil x1000 par 2 docena x12 medio .5
         media .5 ymedio +.5 ymedia +.5 y &""",
     'it': """zero 0 un art uno art una art due 2 tre 3 quattro 4 cinque 5 sei 6 sette 7 otto 8
         nove 9 dieci 10 undici 11 dodici 12 tredici 13 quattordici 14 quindici 15 sedici 16
         diciassette 17 diciotto 18 diciannove 19 venti 20 vent 20 trenta 30 trent 30
         quaranta 40 quarant 40 cinquanta 50 cinquant 50 sessanta 60 sessant 60 settanta 70
         settant 70 ottanta 80 ottant 80 novanta 90 novant 90 cento x100 cent x100
-        mille x1000 mila x1000 dozzina x12 mezzo .5 mezza .5 mezz .5 unmezzo .5
+        mille x1000 mila x1000 paio 2 dozzina x12 mezzo .5 mezza .5 mezz .5 unmezzo .5
         emezzo +.5 emezza +.5 e &""",
 }
 
@@ -130,8 +131,33 @@ def _evaluate(atoms: Sequence[Atom]) -> float | None:
     return total + group if valued else None
 
 
+def _digit(norm: str, lang: str) -> int | None:
+    atoms = _segment(norm, lang)
+    if atoms and len(atoms) == 1 and atoms[0][0] == 'n' and atoms[0][1] in range(10):
+        return int(atoms[0][1])
+    return None
+
+
+def _digit_by_digit(norms: Sequence[str], start: int, lang: str) -> tuple[float, int] | None:
+    """Radio style, one digit word at a time ("two seven zero" = 270, "five zero" = 50):
+    three digits or more, or two ending in zero (so "zwei drei Fotos" stays two numbers)."""
+    digits = []
+    while start + len(digits) < len(norms) and len(digits) < _MAX_RUN:
+        digit = _digit(norms[start + len(digits)], lang)
+        if digit is None:
+            break
+        digits.append(digit)
+    if len(digits) >= 3 or (len(digits) == 2 and digits[-1] == 0 and digits[0]):
+        return float(''.join(map(str, digits))), len(digits)
+    return None
+
+
 def match_words(norms: Sequence[str], start: int, lang: str) -> tuple[float, int, bool] | None:
-    """A number in words at `norms[start]`: (value, tokens used, is a bare article) or None."""
+    """A number in words at `norms[start]`: (value, tokens used, is a bare article) or None.
+    Digits said one at a time are read radio style (see `_digit_by_digit`)."""
+    radio = _digit_by_digit(norms, start, lang)
+    if radio is not None:
+        return radio[0], radio[1], False
     end = start
     while end < len(norms) and end - start < _MAX_RUN and _segment(norms[end], lang):
         end += 1

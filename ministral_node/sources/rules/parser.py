@@ -27,6 +27,7 @@ from ministral_node.sources.rules.numbers import (
     match_words,
     parse_digits,
 )
+from ministral_node.sources.rules.spelling import correction, guarded, near_negation
 from ministral_node.sources.rules.text import PUNCTUATION, Token, prepare, printable, tokenize
 from ministral_node.sources.rules.units import (
     ANGLE,
@@ -47,6 +48,8 @@ DEFAULT_SPIN_CONFIDENCE = 0.8  # an orbit without a direction: clockwise
 ASSUMED_SIGN_CONFIDENCE = 0.9  # "rotate 90" without left/right: clockwise, the schema's sign
 IGNORED_WORDS_CONFIDENCE = 0.9  # "stop" with more words after it
 NOT_UNDERSTOOD_CONFIDENCE = 0.5  # a clarify because nothing (or not everything) was understood
+PARTIAL_CONFIDENCE = 0.9  # a reading that ignored an unknown word or corrected a typo
+MAX_IGNORED_WORDS = 2  # more unknown words than this and the command is asked back
 LABEL_CHARS = 80
 ECHO_CHARS = 60
 
@@ -59,7 +62,12 @@ _AXES = {'forward': ('forward_m', 1.0), 'back': ('forward_m', -1.0), 'right': ('
 _TURN_SIGN = {'left': -1.0, 'right': 1.0, 'cw': 1.0, 'ccw': -1.0}
 _CHANGE_SIGN = {'up': 1.0, 'inc': 1.0, 'faster': 1.0, 'down': -1.0, 'dec': -1.0, 'slower': -1.0}
 _VERBS = ('intent', 'change')
-_QUIET = frozenset({'glue', 'punct', 'to', 'and', 'q'})  # never left over, never a command
+# Never left over, never a command.
+_QUIET = frozenset({'glue', 'filler', 'punct', 'to', 'and', 'q'})
+_SKIPPED = frozenset({'glue', 'filler'})  # read past: articles, polite words, particles
+# Meanings of another language's word that an unknown word must not be read past.
+_FOREIGN_MEANINGS = frozenset({'intent', 'change', 'dir', 'compass', 'rotdir', 'neg', 'cond',
+                               'stunt', 'home', 'kw'})
 _HARD = frozenset({'intent', 'change', 'num', 'punct', 'seq', 'neg', 'cond', 'rotdir', 'kw',
                    'more'})  # these end a target label
 _ADJECTIVAL = frozenset({'dir', 'compass', 'home'})  # "the left pad", "the north gate"
@@ -94,7 +102,9 @@ class Item:
 class RuleResult:
     """A parse: the proposal, the operator's language, and why it came out that way.
 
-    `reason` is 'parsed', 'answer', 'scene' (rejected), or why it asks back: 'missing',
+    `reason` is 'parsed', 'partial' (parsed, but an unknown word was ignored or a typo read as
+    the nearest vocabulary word: `ignored` and the rationale say which), 'answer', 'scene'
+    (rejected), or why it asks back: 'missing',
     'invalid', 'unused', 'ambiguous', 'multi', 'contradiction', 'negation', 'conditional',
     'empty', 'too_long', or, when it did not understand, 'unknown', 'unknown_words',
     'question', 'error'.
@@ -104,6 +114,12 @@ class RuleResult:
     language: str
     reason: str
     key: str | None = None  # the question asked back (a `messages` key), if any
+    ignored: tuple[str, ...] = ()  # words read past, and typos as "typo->word"
+
+    @property
+    def partial(self) -> bool:
+        """Whether the reading is complete only because words were ignored or corrected."""
+        return self.reason == 'partial'
 
     @property
     def understood(self) -> bool:
@@ -143,6 +159,11 @@ def analyse(text: str, *, takeoff_altitude_m: float | None = None) -> RuleResult
 def detect_language(text: str) -> str:
     """The language (en, fr, de, es, it) the command is most likely written in."""
     return _rank_languages(tokenize(prepare(text)))[0][0]
+
+
+def language_scores(text: str) -> dict[str, int]:
+    """How many words of `text` each language's vocabulary knows."""
+    return dict(_rank_languages(tokenize(prepare(text))))
 
 
 # ---- top level ----------------------------------------------------------------------------------
@@ -213,7 +234,10 @@ def _mission(text: str, tokens: list[Token], lang: str, takeoff_altitude_m: floa
     proposal, reason = missions.build_mission(results, lang, takeoff_altitude_m, parse_step)
     if proposal is None:
         return _clarify_result(_Clarify('multi', 'multi', {}), lang)
-    return RuleResult(proposal, lang, reason)
+    ignored = tuple(word for result in results for word in result.ignored)
+    if reason == 'parsed' and ignored:
+        reason = 'partial'
+    return RuleResult(proposal, lang, reason, ignored=ignored)
 
 
 def _rank_languages(tokens: list[Token]) -> list[tuple[str, int]]:
@@ -299,6 +323,7 @@ class _Parse:
         self.items: list[Item] = []
         self.confidence = 1.0
         self.notes: list[str] = []
+        self.ignored: list[str] = []  # what the reading read past or corrected
 
     def run(self) -> RuleResult:
         self._match()
@@ -306,7 +331,9 @@ class _Parse:
             proposal, reason = self._resolve()
         except _Clarify as error:
             return _clarify_result(error, self.lang)
-        return RuleResult(proposal, self.lang, reason)
+        if reason == 'parsed' and self.ignored:
+            reason = 'partial'
+        return RuleResult(proposal, self.lang, reason, ignored=tuple(self.ignored))
 
     # -- matching ---------------------------------------------------------------------------------
 
@@ -316,6 +343,7 @@ class _Parse:
             item = self._match_at(i)
             self.items.append(item)
             i = item.last + 1
+        self._discourse()
         self._merge_compass()
         self._attach_prepositions()
 
@@ -337,12 +365,67 @@ class _Parse:
         if number is not None and number.value.unit is None and self._after_word():
             number = None  # "the red one": a pronoun, not a number
         phrase = self._phrase(i)
+        if phrase is not None and phrase.kind == 'kw' and (
+                token.norm in lx.NUMBER_ABBREVIATIONS and not self._number_at(i + 1)):
+            phrase = None  # "alt!" alone: no altitude
         if phrase is not None and phrase.kind == 'intent' and phrase.value == 'stop' and (
                 self._after_word()):
             phrase.kind = 'word'  # "the bus stop": a noun, not the command
         if number is not None and (phrase is None or number.last >= phrase.last):
             return number
-        return phrase or Item('word', token.norm, i, i)
+        return phrase or self._typo(i) or Item('word', token.norm, i, i)
+
+    def _number_at(self, i: int) -> bool:
+        """Whether a number (digits or words) starts at token `i`."""
+        return i < len(self.tokens) and (self.tokens[i].kind == 'num' or match_words(
+            self.norms, i, self.lang) is not None)
+
+    def _clause_so_far(self) -> list[Item]:
+        """The items matched since the last separator."""
+        start = max((k + 1 for k, it in enumerate(self.items) if it.kind in _SEPARATORS),
+                    default=0)
+        return self.items[start:]
+
+    def _typo(self, i: int) -> Item | None:
+        """A misspelt vocabulary word ("tunr" for "turn") where its meaning fits: a verb only
+        where the clause has none yet (first, outside verb-final German), a direction or
+        parameter noun only after a verb, number or direction in its clause."""
+        token = self.tokens[i]
+        if token.norm in lx.DISCOURSE_WORDS[self.lang]:
+            return None  # "fine, land": an interjection, not a typo of "find"
+        found = correction(token.norm, self.lang)
+        if found is None:
+            return None
+        known, entry = found
+        clause = self._clause_so_far()
+        if entry.kind in _VERBS:
+            if any(it.kind in _VERBS for it in clause) or (
+                    self.lang not in lx.VERB_FINAL
+                    and any(it.kind not in _SKIPPED for it in clause)):
+                return None
+        else:
+            said = [it.kind for it in clause if it.kind not in _SKIPPED]
+            before = said[-1] if said else None
+            if before not in ('num', 'intent', 'change', 'dir', 'compass'):
+                return None  # "lift 10 m" is no "left 10 m": never at the start of a clause
+        self.ignored.append(f'{token.raw}->{known}')
+        self.assume(f"read '{token.raw}' as '{known}'", PARTIAL_CONFIDENCE)
+        value = lx.COMPASS_DEG[entry.value] if entry.kind == 'compass' else entry.value
+        return Item(entry.kind, value, i, i, entry.noun)
+
+    def _discourse(self) -> None:
+        """Interjections opening a clause before a comma ("right, fly north 50 m", "allez,
+        monte à 30 m") are read past when a verb follows; elsewhere they keep their meaning."""
+        for k, item in enumerate(self.items[:-1]):
+            after = self.items[k + 1]
+            if item.first != item.last or after.kind != 'punct' or after.value != ',' \
+                    or self.norms[item.first] not in lx.DISCOURSE_WORDS[self.lang] \
+                    or item.kind in ('neg', 'cond', 'num'):
+                continue
+            opening = all(it.kind in _SKIPPED | _SEPARATORS for it in self.items[:k]) or \
+                self.items[k - 1].kind in _SEPARATORS
+            if opening and any(it.kind in _VERBS for it in self.items[k + 2:]):
+                item.kind = 'filler'
 
     def _number(self, i: int, size: int, value: float, article: bool) -> Item | None:
         unit = match_unit(self.norms, i + size)
@@ -377,7 +460,7 @@ class _Parse:
         for item in reversed(self.items):
             if item.kind in _SEPARATORS:
                 return True
-            if item.kind != 'glue':
+            if item.kind not in _SKIPPED:
                 return False
         return True
 
@@ -419,7 +502,7 @@ class _Parse:
                     item.value.to = True
                 elif before.kind == 'kw':
                     item.value.kw = item.value.kw or before.value
-                elif before.kind != 'glue':
+                elif before.kind not in _SKIPPED:
                     break
 
     # -- deciding what the command is -------------------------------------------------------------
@@ -460,9 +543,14 @@ class _Parse:
             if item.kind in _VERBS:
                 item.used = True
         family = families.pop()
-        if family not in _TARGETED:
-            self._refuse_words()  # before asking for a missing value: they may be the reason
-        return _BINDERS[family](self), 'parsed'
+        if family in _TARGETED:
+            return _BINDERS[family](self), 'parsed'
+        try:
+            return _BINDERS[family](self), 'parsed'
+        except _Clarify as error:
+            if error.reason != 'unknown_words':
+                self._refuse_words()  # a missing value: the unknown words may be the reason
+            raise
 
     def _question(self, asked: bool) -> tuple[Proposal, str] | None:
         if self._any('capab'):
@@ -481,16 +569,23 @@ class _Parse:
         verbs = [it for it in clause if it.kind in _VERBS]
         nouns = [it for it in verbs if it.noun]
         kept = {self._family(it, kws) for it in verbs if not it.noun and it.value != 'move'}
+        verbal = bool(kept)
         for noun in nouns:
             kept = kept or {self._family(noun, kws)}
-            if self._family(noun, kws) not in kept:
-                noun.kind = 'word'
+            if self._family(noun, kws) not in kept or (verbal and self._qualifies(noun)):
+                noun.kind = 'word'  # "search for the landing zone", "land on the landing pad"
         families = {self._family(it, kws) for it in verbs if it.kind in _VERBS}
         if families - {'goto'}:
             families.discard('goto')
             return families
         implicit = self._implicit_family(clause, kws, moving=bool(families))
         return {implicit} if implicit else families
+
+    def _qualifies(self, noun: Item) -> bool:
+        """Whether a noun form stands right before a word it qualifies ("landing pad")."""
+        k = self.items.index(noun)
+        after = self.items[k + 1] if k + 1 < len(self.items) else None
+        return after is not None and after.kind == 'word' and after.first == noun.last + 1
 
     @staticmethod
     def _family(verb: Item, kws: set[str]) -> str:
@@ -624,6 +719,8 @@ class _Parse:
                 self.fail(missing)
             return None
         run = runs[0]
+        if any(it.kind == 'word' and near_negation(it.value) for it in run):
+            self._refuse_words()  # "nich landen": perhaps a negation, never a target
         words = [k for k, it in enumerate(run) if it.kind in _CONTENT]
         start, end = words[0], words[-1]
         while start and self._adjective(run[start - 1], run[start]):
@@ -659,12 +756,38 @@ class _Parse:
             self.fail('unknown_words', 'unknown_words',
                       text=_echo(' '.join(self.span(it) for it in unknown)))
 
+    def _ignorable(self, item: Item) -> bool:
+        """Whether an unknown word may be read past: not a negation, number, unit, or a word
+        with a meaning in another language; not where the verb stands (the first word of its
+        clause, outside verb-final German); not a noun after an article or preposition (a
+        target: "over the house")."""
+        norms = self.norms[item.first:item.last + 1]
+        if any(guarded(norm) for norm in norms):
+            return False
+        for lang in LANGUAGES:
+            entry = lx.PHRASES[lang].get(tuple(norms))
+            if entry is not None and entry.kind in _FOREIGN_MEANINGS:
+                return False
+        k = self.items.index(item)
+        clause_start = max((j + 1 for j in range(k) if self.items[j].kind in _SEPARATORS),
+                           default=0)
+        before = [it for it in self.items[clause_start:k] if it.kind not in _SKIPPED]
+        if not before and self.lang not in lx.VERB_FINAL:
+            return False
+        previous = self.items[k - 1] if k else None
+        return previous is None or previous.kind not in ('glue', 'to')
+
     def propose(self, action: str, params: dict[str, Any],
                 target: Target | None = None) -> Proposal:
         """The proposal, once every item of the command found its place."""
         left = [it for it in self.items if not it.used and it.kind not in _QUIET | {'seq'}]
         if left and all(it.kind == 'word' for it in left):
-            self._refuse_words()
+            if len(left) > MAX_IGNORED_WORDS or not all(map(self._ignorable, left)):
+                self._refuse_words()
+            for item in self.use(left):
+                self.ignored.append(self.span(item))
+                self.assume(f"ignored '{_echo(self.span(item))}'", PARTIAL_CONFIDENCE)
+            left = []
         if left:
             self.fail('unused', 'unused', text=_echo(self.span(left[0])))
         said = [self.span(it) for it in self.items
@@ -710,7 +833,7 @@ def _hold(p: _Parse) -> Proposal:
 
 
 def _return_home(p: _Parse) -> Proposal:
-    p.use(p.free('home'))
+    p.use(p.free('home') + p.free('dir', 'back'))  # "go back home", "zurück zum Startpunkt"
     return p.propose('return_to_home', {})
 
 
@@ -752,7 +875,7 @@ def _goto(p: _Parse) -> Proposal:
         else:
             heading = p.heading(p.quantity(ANGLE, 'missing_direction', kw='heading'))
         distance = p.amount(p.quantity(LENGTH, 'missing_distance'), LENGTH)
-        p.use(p.free('more'))
+        p.use(p.free('more') + p.free('dir', 'forward'))  # "avanza 20 m hacia el norte"
         return p.propose('goto', {'heading_deg': heading, 'distance_m': distance})
     target = p.target()
     if target is not None:

@@ -42,11 +42,14 @@ _TABLE: dict[Unit, str] = {
     '|metre per second|metres per second|mètre par seconde|mètres par seconde'
     '|meter pro sekunde|metern pro sekunde|meter in der sekunde|metro por segundo'
     '|metros por segundo|metro al secondo|metri al secondo|metri per secondo',
-    Unit(SPEED, 1.0 / 3.6, 'km/h'): 'km/h|kmh|kph|km/std|kilometer per hour|kilometers per hour'
+    Unit(SPEED, 1.0 / 3.6, 'km/h'): 'km/h|kmh|kph|km/std|kmph|km/hr|km per hour|km an hour'
+    '|km par heure|km pro stunde|km por hora|km all ora|km orari|km/ora|kilometer per hour'
+    '|kilometers per hour'
     '|kilometre per hour|kilometres per hour|kilomètre par heure|kilomètres par heure'
     '|kilomètres heure|stundenkilometer|kilometer pro stunde|kilómetros por hora'
     '|kilómetros hora|chilometri orari|chilometri all ora|chilometri l ora|chilometri per ora',
-    Unit(SPEED, 0.44704, 'mph'): 'mph|mile per hour|miles per hour|meilen pro stunde'
+    Unit(SPEED, 0.44704, 'mph'): 'mph|mi/h|miles an hour|mile per hour|miles per hour'
+    '|meilen pro stunde'
     '|millas por hora|miglia orarie|miglia all ora',
     Unit(SPEED, _KNOT, 'kn'): 'kn|kt|kts|knot|knots|nœud|nœuds|knoten|nudo|nudos|nodo|nodi',
     Unit(SPEED, 0.3048, 'ft/s'): 'ft/s|fps|feet per second|foot per second',

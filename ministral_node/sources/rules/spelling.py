@@ -1,0 +1,95 @@
+"""Misspelt words read by edit distance, and the words that must never be read past.
+
+A word the vocabulary does not know may be a typo of an action or a direction ("tunr" ->
+"turn", "nrth" -> "north"; not of a generic "go"/"fly", which would make any unknown first
+word a move to whatever follows): it is read as the one vocabulary word of its language
+within edit distance 1 (2 for words of 8 letters or more), with the same first letter. Numbers,
+units and negations are never corrected, and a word close to a negation of any language is
+never ignored or corrected ("nich landen" asks back).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from ministral_node.sources.rules import lexicon as lx
+from ministral_node.sources.rules.numbers import LANGUAGES, is_number_word
+from ministral_node.sources.rules.units import UNITS
+
+MIN_TYPO_CHARS = 4  # shorter words are too easily another word
+
+
+def edit_distance(a: str, b: str, limit: int = 2) -> int:
+    """Optimal-string-alignment distance (insert, delete, substitute, swap neighbours),
+    or `limit + 1` when it is larger than `limit`."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], previous2[j - 2] + 1)
+        if min(row) > limit:
+            return limit + 1
+        previous2, previous = previous, row
+    return previous[-1]
+
+
+def _allowed(word: str) -> int:
+    return 2 if len(word) >= 8 else 1
+
+
+@cache
+def _vocabulary(lang: str) -> tuple[tuple[str, lx.Entry], ...]:
+    return tuple((key[0], entry) for key, entry in lx.PHRASES[lang].items()
+                 if len(key) == 1 and entry.kind in lx.TYPO_KINDS and not entry.weak
+                 and len(key[0]) >= MIN_TYPO_CHARS
+                 and (entry.kind, entry.value) != ('intent', 'move'))  # "hazme" is no "hazte"
+
+
+@cache
+def _negations() -> frozenset[str]:
+    return frozenset(key[0] for lang in LANGUAGES for key, entry in lx.PHRASES[lang].items()
+                     if entry.kind in ('neg', 'cond') and len(key) == 1)
+
+
+def near_negation(word: str) -> bool:
+    """Whether `word` is a negation or condition of any language, or one edit from one with
+    the same first letter ("nich", "dnot"): never read past, corrected, or taken as a
+    target."""
+    if word in _negations():
+        return True
+    return len(word) >= MIN_TYPO_CHARS and any(
+        edit_distance(word, neg, 1) <= 1 for neg in _negations()
+        if len(neg) >= MIN_TYPO_CHARS and neg[0] == word[0])
+
+
+def guarded(word: str) -> bool:
+    """Whether `word` must never be read past or corrected: near a negation (see
+    `near_negation`), a number word of any language or a unit."""
+    if (word,) in UNITS or any(is_number_word(word, lang) for lang in LANGUAGES):
+        return True
+    return near_negation(word)
+
+
+def correction(word: str, lang: str) -> tuple[str, lx.Entry] | None:
+    """The vocabulary word (and its meaning) `word` is a typo of in `lang`, if exactly one is
+    nearest; None for short, guarded or unmatched words."""
+    if len(word) < MIN_TYPO_CHARS or not word.isalpha() or guarded(word):
+        return None
+    limit = _allowed(word)
+    best: dict[int, list[tuple[str, lx.Entry]]] = {}
+    for known, entry in _vocabulary(lang):
+        if known[0] != word[0]:
+            continue
+        distance = edit_distance(word, known, limit)
+        if distance <= limit:
+            best.setdefault(distance, []).append((known, entry))
+    if not best:
+        return None
+    nearest = best[min(best)]
+    meanings = {(entry.kind, entry.value) for _, entry in nearest}
+    return nearest[0] if len(meanings) == 1 else None
