@@ -84,9 +84,11 @@ def _launch_node(context):
             return EmitEvent(event=ChangeState(lifecycle_node_matcher=matches_action(node),
                                                transition_id=transition))
         actions += [
+            # Once: a later configure (an operator, a lifecycle manager) must not activate
+            # the node behind their back.
             RegisterEventHandler(OnStateTransition(
                 target_lifecycle_node=node, start_state='configuring', goal_state='inactive',
-                entities=[change(Transition.TRANSITION_ACTIVATE)])),
+                entities=[change(Transition.TRANSITION_ACTIVATE)], handle_once=True)),
             change(Transition.TRANSITION_CONFIGURE),
         ]
     return actions

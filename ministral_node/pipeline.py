@@ -243,7 +243,8 @@ class DecisionPipeline:
                                   (self.steady.now() - began) * 1000.0)]
 
     def _command_info(self, text: str, command_id: str | None, received: float) -> CommandInfo:
-        stamp = self.stamp_clock.now() - (self.steady.now() - received)
+        # Never before the epoch: under use_sim_time ROS time is 0 until /clock arrives.
+        stamp = max(0.0, self.stamp_clock.now() - (self.steady.now() - received))
         return CommandInfo(command_id or str(uuid.uuid4()), text, stamp)
 
     def _fresh_frame(self, notes: list[str]) -> Frame | None:

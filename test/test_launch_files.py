@@ -166,6 +166,7 @@ def test_the_launch_drives_the_lifecycle_when_autostart_is_off(monkeypatch, tmp_
     handlers = [h.args[0] for h in _of(started, 'RegisterEventHandler')]
     (then,) = [h for h in handlers if type(h).__name__ == 'OnStateTransition']
     assert (then.kwargs['start_state'], then.kwargs['goal_state']) == ('configuring', 'inactive')
+    assert then.kwargs['handle_once'] is True  # a later configure is not followed by activate
     (activate,) = then.kwargs['entities']
     assert activate.kwargs['event'].kwargs['transition_id'] == Transition.TRANSITION_ACTIVATE
 

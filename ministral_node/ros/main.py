@@ -64,12 +64,13 @@ def main(argv: list[str] | None = None) -> int:
         node = MinistralNode()
         executor = MultiThreadedExecutor(num_threads=4)
         executor.add_node(node)
-        # Refused parameters are reported by configure, whatever autostart says.
-        if node.get_parameter('autostart').value is True or node.parameter_problems():
-            node.trigger_configure()
-            if not node.done.done():
-                node.trigger_activate()
         try:
+            # Refused parameters are reported by configure, whatever autostart says. Ctrl-C
+            # while the models load is a clean stop too.
+            if node.get_parameter('autostart').value is True or node.parameter_problems():
+                node.trigger_configure()
+                if not node.done.done():
+                    node.trigger_activate()
             executor.spin_until_future_complete(node.done)
         except (KeyboardInterrupt, ExternalShutdownException):
             pass
