@@ -21,6 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -142,7 +143,6 @@ def run(params_file: str, timeout_s: float, domain_id: int,
     os.environ.update(environment(domain_id))
     import rclpy
     from geometry_msgs.msg import PoseStamped
-    from rclpy.executors import SingleThreadedExecutor
     from rclpy.qos import QoSProfile, ReliabilityPolicy
     from sensor_msgs.msg import BatteryState, Image
     from std_msgs.msg import Header, String
@@ -219,14 +219,7 @@ def run(params_file: str, timeout_s: float, domain_id: int,
 
             client.create_timer(0.2, publish_frame)
             client.create_timer(0.1, publish_vehicle)
-            executor = SingleThreadedExecutor()
-            executor.add_node(client)
-            spinner = threading.Thread(target=executor.spin, daemon=True)
-            spinner.start()
-
-            if not wait_while_running(lambda: 'active' in states and client.count_subscribers(
-                    TOPICS['command']) > 0, timeout_s, node_process):
-                raise RuntimeError('the node did not become active in time')
+            executor = spin_until_active(client, states, timeout_s, node_process)
             time.sleep(0.5)  # a few camera frames reach the node
 
             def ask(language: str, text: str) -> dict | None:
@@ -288,6 +281,21 @@ def run(params_file: str, timeout_s: float, domain_id: int,
         if record_dir:
             print(f'\nthe node recorded the flight in {record_dir}', flush=True)
     return results
+
+
+def spin_until_active(client: Any, states: list[str], timeout_s: float,
+                      process: subprocess.Popen) -> Any:
+    """Spin `client` on a thread of its own until the node process reports `active` (in
+    `states`, filled from ~/status) and subscribes to commands; returns the executor."""
+    from rclpy.executors import SingleThreadedExecutor
+
+    executor = SingleThreadedExecutor()
+    executor.add_node(client)
+    threading.Thread(target=executor.spin, daemon=True).start()
+    if not wait_while_running(lambda: 'active' in states and client.count_subscribers(
+            TOPICS['command']) > 0, timeout_s, process):
+        raise RuntimeError('the node did not become active in time')
+    return executor
 
 
 def wait_while_running(condition: Callable[[], bool], timeout_s: float,

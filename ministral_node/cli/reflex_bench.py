@@ -30,6 +30,7 @@ from ministral_node.cli.demo import (
     demo_scene,
     environment,
     node_command,
+    spin_until_active,
     wait_while_running,
 )
 from ministral_node.image_conversion import encode_raw
@@ -86,7 +87,6 @@ def run_reflex_bench(model_dir: Path | None, runs: int, stop_after_s: float,
     os.environ.update(environment(domain_id))
     import rclpy
     from geometry_msgs.msg import PoseStamped
-    from rclpy.executors import SingleThreadedExecutor
     from rclpy.qos import QoSProfile, ReliabilityPolicy
     from sensor_msgs.msg import BatteryState, Image
     from std_msgs.msg import Header, String
@@ -145,13 +145,7 @@ def run_reflex_bench(model_dir: Path | None, runs: int, stop_after_s: float,
 
             client.create_timer(0.2, publish_frame)
             client.create_timer(0.1, publish_vehicle)
-            executor = SingleThreadedExecutor()
-            executor.add_node(client)
-            spinner = threading.Thread(target=executor.spin, daemon=True)
-            spinner.start()
-            if not wait_while_running(lambda: 'active' in states and client.count_subscribers(
-                    TOPICS['command']) > 0, timeout_s, process):
-                raise RuntimeError('the node did not become active in time')
+            executor = spin_until_active(client, states, timeout_s, process)
             time.sleep(1.0)  # frames and pose reach the node
             for _ in range(runs):
                 results.append(_one_run(commands, String, decisions, missions, lock,
