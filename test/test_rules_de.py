@@ -28,6 +28,10 @@ PARSES = [
     ('flieg 100 m Richtung Süd-West', 'goto', {'heading_deg': 225, 'distance_m': 100}, None),
     ('steig auf 50 m', 'change_altitude', {'altitude_m': 50}, None),
     ('steige um 10 Meter', 'change_altitude', {'delta_m': 10}, None),
+    # a half after the article in every case: eine halbe, einen halben, einem/einer halben
+    ('such im Umkreis von einem halben Kilometer nach dem Auto', 'search', {'radius_m': 500},
+     'Auto'),
+    ('warte einer halben Minute', 'hold', {'duration_s': 30}, None),
     ('steig fünfundzwanzig Meter höher', 'change_altitude', {'delta_m': 25}, None),
     ('hoeher um 10 m', 'change_altitude', {'delta_m': 10}, None),
     ('hoher um 10 m', 'change_altitude', {'delta_m': 10}, None),

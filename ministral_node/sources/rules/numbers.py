@@ -37,7 +37,8 @@ _ATOMS = {
         fünf 5 sechs 6 sieben 7 acht 8 neun 9 zehn 10 elf 11 zwölf 12 sechzehn 16 siebzehn 17
         zwanzig 20 dreißig 30 vierzig 40 fünfzig 50 sechzig 60 siebzig 70 achtzig 80
         neunzig 90 hundert x100 tausend x1000 dutzend x12 halb .5 halbe .5 halben .5
-        einehalbe .5 einenhalben .5 einhalb +.5 anderthalb 1.5 und &""",
+        einehalbe .5 einenhalben .5 einemhalben .5 einerhalben .5 einhalb +.5 anderthalb 1.5
+        und &""",
     'es': """cero 0 un art uno art una art dos 2 tres 3 cuatro 4 cinco 5 seis 6 siete 7 ocho 8
         nueve 9 diez 10 once 11 doce 12 trece 13 catorce 14 quince 15 dieci 10 veinte 20
         veinti 20 treinta 30 cuarenta 40 cincuenta 50 sesenta 60 setenta 70 ochenta 80
