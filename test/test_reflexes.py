@@ -21,7 +21,8 @@ URGENT = {
     'land': ['land now', 'LAND!', 'lande sofort', 'atterris maintenant', 'aterriza ya',
              'atterra subito', 'please land'],
     'return_to_home': ['come home now', 'RTL', 'return to home please', 'rentre à la maison',
-                       'komm zurück', 'vuelve a casa', 'torna a casa'],
+                       'komm zurück', 'vuelve a casa', 'torna a casa',
+                       'ja gut, dann flieg halt heim'],  # fillers, and halt as a particle
     'hold': ['hold position', 'hover', 'stai fermo', 'warte', 'quieto', 'hold for 10 seconds'],
 }
 
@@ -49,7 +50,7 @@ CONDITIONAL = {
 NOT_REFLEXES = ['stop taking photos', 'stop following the car', 'stop and land',
                 'land on the red pad', 'atterris sur la plateforme rouge', 'land?',
                 'why did you stop?', 'land and then take off to 10 m', 'wait 5 s then land',
-                'take off to 10 m', 'fly 20 m north', 'ja gut, dann flieg halt heim']
+                'take off to 10 m', 'fly 20 m north']
 
 
 def _generated(templates: dict[str, list[str]]) -> list[str]:
