@@ -310,9 +310,12 @@ class DecisionLoop:
         self.camera_rate.tick()
         return None
 
-    def pose(self, east: float, north: float, up: float, heading_deg: float | None) -> None:
-        """The vehicle's local ENU pose (origin at home)."""
-        self.vehicle = self.vehicle.with_pose(east, north, up, heading_deg, self.clock.now())
+    def pose(self, east: float, north: float, up: float, heading_deg: float | None,
+             in_air: bool | None = None) -> None:
+        """The vehicle's local ENU pose (origin at home); `in_air` when the autopilot says
+        (its land detector), else the last known."""
+        self.vehicle = self.vehicle.with_pose(east, north, up, heading_deg, self.clock.now(),
+                                              in_air)
         self.health.set('vehicle', OK, 'pose and battery' if self.vehicle.battery_pct is not None
                         else 'pose', altitude_m=f'{up:.1f}')
 
@@ -357,6 +360,17 @@ class DecisionLoop:
             return
         with self._executor_lock:
             out = self.executor.update(self.clock.now(), self.vehicle)
+        self._execute(out)
+
+    def abort_mission(self, reason: str) -> None:
+        """End the running mission with `reason` (the autopilot link refused, lost or was
+        taken over) and publish what the executor says; nothing when no mission runs."""
+        if self.executor is None:
+            return
+        with self._executor_lock:
+            if not self.executor.active:
+                return
+            out = self.executor.abort(reason, self.clock.now(), self.vehicle)
         self._execute(out)
 
     def mission_status(self) -> dict | None:
