@@ -9,16 +9,17 @@ import importlib.util
 import json
 
 import pytest
+from rclpy.lifecycle import TransitionCallbackReturn
 from ros_harness import Harness
 from std_msgs.msg import String
 
 from ministral_node.ros.node import MinistralNode
-from ministral_node.vehicle_link import px4
+from ministral_node.vehicle_link import config, px4
 from ministral_node.vehicle_link.sim_autopilot import NAV_LOITER, NAV_OFFBOARD, NAV_POSCTL
 
 MISSING = [name for name in ('px4_msgs', 'mavros_msgs')
            if importlib.util.find_spec(name) is None]
-pytestmark = pytest.mark.skipif(
+needs_messages = pytest.mark.skipif(
     bool(MISSING), reason=f'{", ".join(MISSING)} not importable: run `make setup` (it builds '
                           'interfaces/ into the venv) or source a ROS workspace that has them')
 
@@ -82,6 +83,7 @@ def _request_times(interface: str, fake) -> list[float]:
     return [t for t, _ in fake.roles('set_mode')]
 
 
+@needs_messages
 def test_takeoff_runs_the_handshake_then_climbs(flight):
     interface, h, fake, missions = flight
     decision = h.command('take off to 10 m')
@@ -102,6 +104,7 @@ def test_takeoff_runs_the_handshake_then_climbs(flight):
     h.wait_for(lambda: h.node.vehicle_link.link.state == 'autopilot', 10, 'link: autopilot')
 
 
+@needs_messages
 def test_rc_takeover_aborts_stops_streaming_and_never_reenters(flight):
     interface, h, fake, missions = flight
     fake.takeover_at_altitude_m = 4.0
@@ -130,3 +133,21 @@ def test_rc_takeover_aborts_stops_streaming_and_never_reenters(flight):
     assert len([r for r in _mode_requests(interface, fake)
                 if r == _offboard_asked(interface)]) == asked
     assert fake.autopilot.nav_state == NAV_POSCTL
+
+
+def test_a_missing_message_package_is_one_clear_configure_error(monkeypatch):
+    # as on a machine whose workspace lacks px4_msgs: configure fails with the sentence
+    monkeypatch.setitem(config.MESSAGE_PACKAGES, 'px4',
+                        ('px4_msgs_not_built', 'build PX4/px4_msgs in your workspace'))
+    h = Harness(MinistralNode, {'execute_missions': True, 'vehicle_interface': 'px4'},
+                activate=False)
+    try:
+        errors = []
+        monkeypatch.setattr(h.node.get_logger(), 'error', errors.append, raising=False)
+        assert h.node.trigger_configure() == TransitionCallbackReturn.FAILURE
+        assert errors == ['configure failed: vehicle_interface px4 needs the px4_msgs_not_built '
+                          'package, which is not installed: build PX4/px4_msgs in your '
+                          'workspace']
+        assert h.node.vehicle_link is None and h.node.loop is None
+    finally:
+        h.close()
