@@ -13,7 +13,7 @@ from rclpy.lifecycle import TransitionCallbackReturn
 from ros_harness import Harness
 from std_msgs.msg import String
 
-from ministral_node.ros.node import MinistralNode
+from ministral_node.ros.node import EXIT_MISSING_PACKAGE, MinistralNode
 from ministral_node.vehicle_link import config, px4
 from ministral_node.vehicle_link.sim_autopilot import NAV_LOITER, NAV_OFFBOARD, NAV_POSCTL
 
@@ -149,5 +149,6 @@ def test_a_missing_message_package_is_one_clear_configure_error(monkeypatch):
                           'package, which is not installed: build PX4/px4_msgs in your '
                           'workspace']
         assert h.node.vehicle_link is None and h.node.loop is None
+        assert h.node.done.result() == EXIT_MISSING_PACKAGE  # ministral-node exits with 3
     finally:
         h.close()

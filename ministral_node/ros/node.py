@@ -67,6 +67,8 @@ NO_SUBSCRIPTION_EVENTS = SubscriptionEventCallbacks(use_default_callbacks=False)
 NO_PUBLISHER_EVENTS = PublisherEventCallbacks(use_default_callbacks=False)
 # Exit code of the node process when its parameters are refused (as `ministral-node`).
 EXIT_BAD_PARAMETERS = 2
+# Exit code when vehicle_interface needs a message package this machine lacks.
+EXIT_MISSING_PACKAGE = 3
 
 
 def descriptor(spec: parameters.ParamSpec) -> ParameterDescriptor:
@@ -247,6 +249,8 @@ class MinistralNode(LifecycleNode):
         missing = missing_message_package(link_config.interface)
         if missing and settings.values['execute_missions']:
             self.get_logger().error(f'configure failed: {missing}')
+            if not self.done.done():
+                self.done.set_result(EXIT_MISSING_PACKAGE)
             return TransitionCallbackReturn.FAILURE
         self.settings = settings
         values = self.settings.values
