@@ -33,6 +33,7 @@ from rclpy.qos import (
 from sensor_msgs.msg import BatteryState
 
 from ministral_node.mission.executor import ExecutorOutput
+from ministral_node.ros.node import NO_PUBLISHER_EVENTS, NO_SUBSCRIPTION_EVENTS
 from ministral_node.vehicle import battery_percent, heading_from_quaternion
 from ministral_node.vehicle_link.config import MAVROS, PX4, VehicleLinkConfig
 from ministral_node.vehicle_link.executor_bridge import BridgeOutput, ExecutorBridge
@@ -102,6 +103,7 @@ class LinkAdapter:
         self._lock = threading.RLock()
         self._landed: bool | None = None
         self._entities: list[tuple[Callable[[Any], Any], Any]] = []
+        self._closed = False
 
     # -- from the node -----------------------------------------------------------------------
 
@@ -138,9 +140,11 @@ class LinkAdapter:
 
     def close(self) -> None:
         """Destroy the publishers, subscriptions and clients."""
-        for destroy, entity in self._entities:
-            destroy(entity)
-        self._entities = []
+        with self._lock:  # a callback still running sends nothing after this
+            self._closed = True
+            for destroy, entity in self._entities:
+                destroy(entity)
+            self._entities = []
 
     # -- from the autopilot ------------------------------------------------------------------
 
@@ -168,18 +172,24 @@ class LinkAdapter:
     # -- for subclasses ----------------------------------------------------------------------
 
     def _send(self, out: LinkOutput, now: float) -> None:
+        if not self._closed:
+            self._put(out, now)
+
+    def _put(self, out: LinkOutput, now: float) -> None:
+        """Publish and call what `out` says (the interface's part)."""
         raise NotImplementedError
 
     def _publisher(self, kind: type, topic: str, qos: QoSProfile) -> Any:
-        publisher = self.node.create_publisher(kind, topic, qos)
+        publisher = self.node.create_publisher(kind, topic, qos,
+                                               event_callbacks=NO_PUBLISHER_EVENTS)
         self._entities.append((self.node.destroy_publisher, publisher))
         return publisher
 
     def _subscription(self, kind: type, topic: str, callback: Callable[[Any], None],
                       qos: QoSProfile) -> None:
         subscription = self.node.create_subscription(
-            kind, topic, self.guard('autopilot', callback), qos,
-            callback_group=self.group)
+            kind, topic, self.guard('autopilot', callback), qos, callback_group=self.group,
+            event_callbacks=NO_SUBSCRIPTION_EVENTS)
         self._entities.append((self.node.destroy_subscription, subscription))
 
 
@@ -208,7 +218,7 @@ class Px4Adapter(LinkAdapter):
         self._subscription(msg.BatteryStatus, topics['battery_status'], self._on_battery,
                            PX4_OUT_QOS)
 
-    def _send(self, out: LinkOutput, now: float) -> None:
+    def _put(self, out: LinkOutput, now: float) -> None:
         for role, fields in self.wire.outgoing(out, now):
             kind, publisher = self._out[role]
             publisher.publish(fill(kind(), fields))
@@ -265,7 +275,7 @@ class MavrosAdapter(LinkAdapter):
         self._subscription(PoseStamped, names['local_pose'], self._on_pose, MAVROS_IN_QOS)
         self._subscription(BatteryState, names['battery'], self._on_battery, MAVROS_IN_QOS)
 
-    def _send(self, out: LinkOutput, now: float) -> None:
+    def _put(self, out: LinkOutput, now: float) -> None:
         pose = self.wire.setpoint(out)
         if pose is not None:
             message = fill(PoseStamped(), {'pose': pose})
