@@ -152,3 +152,35 @@ def test_a_missing_message_package_is_one_clear_configure_error(monkeypatch):
         assert h.node.done.result() == EXIT_MISSING_PACKAGE  # ministral-node exits with 3
     finally:
         h.close()
+
+
+@needs_messages
+def test_only_an_operator_resume_lets_the_link_reenter_offboard(flight):
+    from std_srvs.srv import Trigger
+
+    interface, h, fake, missions = flight
+    resume = h.client.create_client(Trigger, f'{h.namespace}/ministral_node/resume')
+    assert resume.wait_for_service(timeout_sec=10)
+    answer = _call(h, resume)
+    assert (answer.success, answer.message) == (False, 'nothing to resume: the link is idle')
+    fake.takeover_at_altitude_m = 4.0
+    h.command('take off to 20 m')
+    h.wait_for(lambda: h.node.vehicle_link.link.state == 'taken_over', 60, 'the takeover')
+    asked = len([r for r in _mode_requests(interface, fake) if r == _offboard_asked(interface)])
+    answer = _call(h, resume)
+    assert (answer.success, answer.message) == (
+        True, 'resumed after: autopilot took over (mode POSCTL)')
+    assert h.node.vehicle_link.link.state == 'idle'
+    h.command('take off to 25 m')  # the operator flies on: offboard again, on our request
+    h.wait_for(lambda: fake.autopilot.nav_state == NAV_OFFBOARD and fake.altitude_m >= 20.0,
+               60, 'offboard again and climbing')
+    assert len([r for r in _mode_requests(interface, fake)
+                if r == _offboard_asked(interface)]) > asked
+
+
+def _call(h, client):
+    from std_srvs.srv import Trigger
+
+    future = client.call_async(Trigger.Request())
+    h.wait_for(future.done, 10, 'the service answer')
+    return future.result()

@@ -31,6 +31,7 @@ from rclpy.qos import (
     ReliabilityPolicy,
 )
 from sensor_msgs.msg import BatteryState
+from std_srvs.srv import Trigger
 
 from ministral_node.mission.executor import ExecutorOutput
 from ministral_node.ros.node import NO_PUBLISHER_EVENTS, NO_SUBSCRIPTION_EVENTS
@@ -43,7 +44,7 @@ from ministral_node.vehicle_link.mavros import (
     MavrosWire,
     pose_from_mavros,
 )
-from ministral_node.vehicle_link.offboard import LinkOutput, OffboardLink
+from ministral_node.vehicle_link.offboard import IDLE, TAKEN_OVER, LinkOutput, OffboardLink
 from ministral_node.vehicle_link.px4 import OUT_QOS, Px4Wire, pose_from_px4
 from ministral_node.vehicle_link.vocabulary import LinkCommand
 
@@ -104,6 +105,9 @@ class LinkAdapter:
         self._landed: bool | None = None
         self._entities: list[tuple[Callable[[Any], Any], Any]] = []
         self._closed = False
+        # The operator's explicit resume after a takeover (nothing else re-arms the link).
+        service = node.create_service(Trigger, '~/resume', self._on_resume, callback_group=group)
+        self._entities.append((node.destroy_service, service))
 
     # -- from the node -----------------------------------------------------------------------
 
@@ -124,10 +128,20 @@ class LinkAdapter:
             self._send(merged.as_link_output(), now)
             self._abort(merged.aborts)
 
-    def resume(self) -> None:
-        """An operator's explicit resume after a takeover (nothing else calls it)."""
+    def resume(self) -> tuple[bool, str]:
+        """An operator's explicit resume after a takeover (nothing else calls it): (resumed,
+        what the link says)."""
         with self._lock:
+            before, reason = self.link.state, self.link.reason
             self.link.resume(self.loop.clock.now())
+            if before == TAKEN_OVER and self.link.state == IDLE:
+                self.node.get_logger().info(f'vehicle link: operator resumed after: {reason}')
+                return True, f'resumed after: {reason}'
+            return False, f'nothing to resume: the link is {before}'
+
+    def _on_resume(self, request: Any, response: Any) -> Any:
+        response.success, response.message = self.resume()
+        return response
 
     def status(self) -> dict[str, Any]:
         """The link's state for ~/status."""
