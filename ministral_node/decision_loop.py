@@ -362,16 +362,17 @@ class DecisionLoop:
             out = self.executor.update(self.clock.now(), self.vehicle)
         self._execute(out)
 
-    def abort_mission(self, reason: str) -> None:
+    def abort_mission(self, reason: str) -> bool:
         """End the running mission with `reason` (the autopilot link refused, lost or was
-        taken over) and publish what the executor says; nothing when no mission runs."""
+        taken over) and publish what the executor says; False when no mission ran."""
         if self.executor is None:
-            return
+            return False
         with self._executor_lock:
             if not self.executor.active:
-                return
+                return False
             out = self.executor.abort(reason, self.clock.now(), self.vehicle)
         self._execute(out)
+        return True
 
     def mission_status(self) -> dict | None:
         """The executor's status (the ~/mission heartbeat), or None when not executing."""

@@ -114,19 +114,11 @@ class LinkAdapter:
     def execute(self, out: ExecutorOutput) -> None:
         """Every executor output (a submit, an abort, a timer update): commands go out now,
         the stream on the next tick."""
-        with self._lock:
-            now = self.loop.clock.now()
-            merged = self.bridge.apply(out, now)
-            self._send(dataclasses.replace(merged.as_link_output(), stream=False), now)
-            self._abort(merged.aborts)
+        self._run(lambda now: self.bridge.apply(out, now), stream=False)
 
     def tick(self) -> None:
         """The setpoint timer (after the executor's update): timeouts, retries, the stream."""
-        with self._lock:
-            now = self.loop.clock.now()
-            merged = BridgeOutput.of(self.link.tick(now))
-            self._send(merged.as_link_output(), now)
-            self._abort(merged.aborts)
+        self._run(lambda now: BridgeOutput.of(self.link.tick(now)), stream=True)
 
     def resume(self) -> tuple[bool, str]:
         """An operator's explicit resume after a takeover (nothing else calls it): (resumed,
@@ -163,11 +155,19 @@ class LinkAdapter:
     # -- from the autopilot ------------------------------------------------------------------
 
     def _on_link_output(self, call: Callable[[float], LinkOutput]) -> None:
-        """Run one link input (`call(now)`), send what it says, abort with its reason."""
+        """One input from the autopilot (`call(now)` hands it to the link)."""
+        self._run(lambda now: BridgeOutput.of(call(now)), stream=False)
+
+    def _run(self, call: Callable[[float], BridgeOutput], stream: bool) -> None:
+        """Under the lock: `call(now)`, log its transitions, send its commands (and the
+        stream when `stream`), abort the mission with each reason it gives."""
         with self._lock:
             now = self.loop.clock.now()
-            merged = BridgeOutput.of(call(now))
-            self._send(dataclasses.replace(merged.as_link_output(), stream=False), now)
+            merged = call(now)
+            for event in merged.events:
+                self.node.get_logger().info(f'vehicle link: {event.state}: {event.reason}')
+            out = merged.as_link_output()
+            self._send(out if stream else dataclasses.replace(out, stream=False), now)
             self._abort(merged.aborts)
 
     def _pose(self, position: tuple[float, float, float] | None,
@@ -180,8 +180,8 @@ class LinkAdapter:
 
     def _abort(self, reasons: list[str]) -> None:
         for reason in reasons:
-            self.node.get_logger().warning(f'vehicle link: {reason}')
-            self.loop.abort_mission(reason)
+            if self.loop.abort_mission(reason):
+                self.node.get_logger().warning(f'vehicle link: mission aborted: {reason}')
 
     # -- for subclasses ----------------------------------------------------------------------
 
