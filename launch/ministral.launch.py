@@ -4,6 +4,9 @@
         camera_topic:=/drone1/camera/image_raw pose_topic:=mavros/local_position/pose \
         battery_topic:=mavros/battery
 
+    ros2 launch ministral_node ministral.launch.py execute_missions:=true \
+        vehicle_interface:=px4    # or mavros: the node arms, switches modes and flies
+
 Topic arguments left empty keep the node's relative names (`image_raw`, `pose`, `battery`,
 `ground_heartbeat`, all in the namespace) and its private `~/command`. With `autostart` false
 (argument, or the params file when the argument is empty) the launch drives the lifecycle:
@@ -65,6 +68,8 @@ def _launch_node(context):
     overrides = {'use_sim_time': get('use_sim_time').lower() in TRUE, 'autostart': autostart}
     if get('execute_missions').strip():
         overrides['execute_missions'] = get('execute_missions').strip().lower() in TRUE
+    if get('vehicle_interface').strip():
+        overrides['vehicle_interface'] = get('vehicle_interface').strip()
     if get('camera_mount_pitch_deg').strip():
         overrides['camera_mount_pitch_deg'] = float(get('camera_mount_pitch_deg'))
     node = LifecycleNode(
@@ -129,6 +134,13 @@ def generate_launch_description():
         DeclareLaunchArgument('execute_missions', default_value='',
                               description='true: fly published decisions (setpoint_position, '
                                           '~/vehicle_command); empty: as the params file says'),
+        DeclareLaunchArgument('vehicle_interface', default_value='',
+                              choices=['', 'json', 'px4', 'mavros'],
+                              description='How missions reach the autopilot: px4 (uXRCE-DDS '
+                                          '/fmu topics, px4_msgs), mavros (MAVROS topics and '
+                                          'services, mavros_msgs) or json (setpoint_position and '
+                                          '~/vehicle_command for your own bridge); empty: as '
+                                          'the params file says'),
         DeclareLaunchArgument('camera_mount_pitch_deg', default_value='',
                               description='Camera pitch below the horizon (0 ahead, 90 down), to '
                                           'place targets; empty: as the params file says'),

@@ -1,17 +1,22 @@
 """Simulation: ministral_node on a PX4 SITL vehicle in Gazebo, camera and clock via ros_gz_bridge.
 
-Start PX4 SITL with a camera model first (`make px4_sitl gz_x500_mono_cam`), and MAVROS for
-the pose and battery topics, then:
+Start PX4 SITL with a camera model first (`make px4_sitl gz_x500_mono_cam`), and MAVROS
+(`ros2 launch mavros px4.launch fcu_url:=udp://:14540@127.0.0.1:14557`), then:
 
     ros2 launch ministral_node sim.launch.py
+
+or, over PX4's own ROS 2 interface (`MicroXRCEAgent udp4 -p 8888` instead of MAVROS):
+
+    ros2 launch ministral_node sim.launch.py vehicle_interface:=px4
 
 The bridged camera is /world/<world>/model/<model>/link/<camera_link>/sensor/<camera_sensor>/
 image (current PX4-gazebo-models: camera_link/camera; Feb-Oct 2025 models: camera_sensor:=
 imager). Every ministral.launch.py argument passes through; use_sim_time defaults to true.
 Needs ros_gz_bridge (`sudo apt install ros-$ROS_DISTRO-ros-gz-bridge`); bridge:=false leaves
-the bridge to you. The node executes missions: setpoints go to /mavros/setpoint_position/local;
-its ~/vehicle_command (takeoff, land, return_to_home, hold, ...) needs a bridge to MAVROS
-modes (README, "Executing missions"). If the bridge or the node exits, the launch shuts down.
+the bridge to you. The node executes missions through `vehicle_interface` (mavros: setpoints on
+/mavros/setpoint_position/local, OFFBOARD, arming and AUTO.* modes by MAVROS's services; px4:
+/fmu/in and /fmu/out; json: setpoint_position and ~/vehicle_command for a bridge of your own).
+If the bridge or the node exits, the launch shuts down.
 """
 
 import os
@@ -46,7 +51,8 @@ PASSED_THROUGH = {
     'use_sim_time': 'true',
     'autostart': '',
     'log_level': 'info',
-    'execute_missions': 'true',  # the node streams setpoints to MAVROS
+    'execute_missions': 'true',  # the node flies its missions
+    'vehicle_interface': 'mavros',  # through MAVROS: handshake, modes, arming (px4: uXRCE-DDS)
     'camera_mount_pitch_deg': '0',  # the x500_mono_cam camera looks ahead
 }
 

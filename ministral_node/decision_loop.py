@@ -310,10 +310,12 @@ class DecisionLoop:
         self.camera_rate.tick()
         return None
 
-    def pose(self, east: float, north: float, up: float, heading_deg: float | None) -> None:
-        """The vehicle's local ENU pose (origin at home)."""
+    def pose(self, east: float, north: float, up: float, heading_deg: float | None,
+             in_air: bool | None = None) -> None:
+        """The vehicle's local ENU pose (origin at home); `in_air` when the autopilot says
+        (its land detector), else judged from the altitude (`landed_altitude_m`)."""
         self.vehicle = self.vehicle.with_pose(
-            east, north, up, heading_deg, self.clock.now(),
+            east, north, up, heading_deg, self.clock.now(), in_air,
             landed_altitude_m=float(self.settings.values['landed_altitude_m']))
         self.health.set('vehicle', OK, 'pose and battery' if self.vehicle.battery_pct is not None
                         else 'pose', altitude_m=f'{up:.1f}')
@@ -360,6 +362,18 @@ class DecisionLoop:
         with self._executor_lock:
             out = self.executor.update(self.clock.now(), self.vehicle)
         self._execute(out)
+
+    def abort_mission(self, reason: str) -> bool:
+        """End the running mission with `reason` (the autopilot link refused, lost or was
+        taken over) and publish what the executor says; False when no mission ran."""
+        if self.executor is None:
+            return False
+        with self._executor_lock:
+            if not self.executor.active:
+                return False
+            out = self.executor.abort(reason, self.clock.now(), self.vehicle)
+        self._execute(out)
+        return True
 
     def mission_status(self) -> dict | None:
         """The executor's status (the ~/mission heartbeat), or None when not executing."""

@@ -171,6 +171,17 @@ def test_the_launch_drives_the_lifecycle_when_autostart_is_off(monkeypatch, tmp_
     assert activate.kwargs['event'].kwargs['transition_id'] == Transition.TRANSITION_ACTIVATE
 
 
+@pytest.mark.parametrize('interface', ['px4', 'mavros', 'json'])
+def test_vehicle_interface_reaches_the_node(monkeypatch, interface):
+    module = _load(monkeypatch, 'ministral.launch.py')
+    started, _ = _evaluate(module, vehicle_interface=interface, execute_missions='true')
+    (node,) = _of(started, 'LifecycleNode')
+    overrides = node.kwargs['parameters'][1]
+    assert (overrides['vehicle_interface'], overrides['execute_missions']) == (interface, True)
+    values = {k: v for k, v in overrides.items() if k != 'use_sim_time'}
+    assert parameters.problems({**parameters.defaults(), **values}) == []
+
+
 def test_a_node_that_dies_shuts_the_launch_down_and_a_failure_is_an_error(monkeypatch):
     module = _load(monkeypatch, 'ministral.launch.py')
     started, _ = _evaluate(module)
@@ -206,6 +217,9 @@ def test_sim_launch_bridges_the_current_px4_camera_and_passes_every_argument(mon
         'true', '/mavros/setpoint_position/local')
     (node,) = _of(_evaluate(main, **{name: values[name] for name in passed})[0], 'LifecycleNode')
     assert node.kwargs['parameters'][1]['execute_missions'] is True
+    # the simulation flies through MAVROS: the node arms and switches modes itself
+    assert values['vehicle_interface'] == 'mavros'
+    assert node.kwargs['parameters'][1]['vehicle_interface'] == 'mavros'
     assert ('setpoint_position', '/mavros/setpoint_position/local') in node.kwargs['remappings']
     assert ('camera_info', '/x500/camera_info') in node.kwargs['remappings']
 

@@ -1,7 +1,8 @@
 """`ministral-node`: run the node like `ros2 run` (this is also the launch files' executable).
 
 Exit codes: 0 after a normal shutdown; 2 when a parameters file or a parameter is refused
-(before ROS starts for files we can read, at configure for every other way a value arrives).
+(before ROS starts for files we can read, at configure for every other way a value arrives);
+3 when `vehicle_interface` (px4, mavros) needs a message package that is not installed.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     import rclpy
     from rclpy.executors import ExternalShutdownException, MultiThreadedExecutor
 
-    from ministral_node.ros.node import MinistralNode
+    from ministral_node.ros.node import EXIT_MISSING_PACKAGE, MinistralNode
 
     with rclpy.init(args=['ministral-node', *ros_args]):
         node = MinistralNode()
@@ -77,8 +78,9 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             code = node.done.result() if node.done.done() else 0
             if code:
-                print(f'ministral-node: stopped: parameters refused (exit {code})',
-                      file=sys.stderr)
+                why = 'a message package is missing' if code == EXIT_MISSING_PACKAGE \
+                    else 'parameters refused'
+                print(f'ministral-node: stopped: {why} (exit {code})', file=sys.stderr)
             node.finish()
             node.destroy_node()
     return code

@@ -51,13 +51,14 @@ from visualization_msgs.msg import ImageMarker
 from ministral_node import parameters
 from ministral_node.annotations import decision_marker, fill_message, remove_marker
 from ministral_node.decision import to_json
-from ministral_node.decision_loop import DecisionLoop, unconfigured_refusal
+from ministral_node.decision_loop import ACTIVE, DecisionLoop, unconfigured_refusal
 from ministral_node.image_conversion import CompressedImageData, RawImage
 from ministral_node.mission.executor import ExecutorOutput
 from ministral_node.recorder import Recorder, RecorderSettings, recording_metadata
 from ministral_node.settings import Settings
 from ministral_node.timing import Clock, MonotonicClock
 from ministral_node.vehicle import battery_percent, heading_from_quaternion
+from ministral_node.vehicle_link.config import JSON, VehicleLinkConfig, missing_message_package
 
 # No QoS event handlers: rclpy's default ones race with destroying their entity on cleanup
 # while an executor thread builds its wait set (InvalidHandle kills the executor; seen in
@@ -66,6 +67,8 @@ NO_SUBSCRIPTION_EVENTS = SubscriptionEventCallbacks(use_default_callbacks=False)
 NO_PUBLISHER_EVENTS = PublisherEventCallbacks(use_default_callbacks=False)
 # Exit code of the node process when its parameters are refused (as `ministral-node`).
 EXIT_BAD_PARAMETERS = 2
+# Exit code when vehicle_interface needs a message package this machine lacks.
+EXIT_MISSING_PACKAGE = 3
 
 
 def descriptor(spec: parameters.ParamSpec) -> ParameterDescriptor:
@@ -154,10 +157,11 @@ class MinistralNode(LifecycleNode):
         self._state_clock = clock
         self._groups = {name: MutuallyExclusiveCallbackGroup()
                         for name in ('camera', 'command', 'decision', 'output', 'watchdog',
-                                     'executor', 'detector')}
+                                     'executor', 'detector', 'autopilot')}
         self._decision_pub = self._status_pub = self._diagnostics_pub = None
         self._setpoint_pub = self._vehicle_command_pub = self._mission_pub = None
         self._annotations_pub = None
+        self.vehicle_link = None  # the PX4 / MAVROS adapter (vehicle_interface px4, mavros)
         self.recorder: Recorder | None = None
         self._record_topics: dict[str, str] = {}
         self._inputs: list[Any] = []
@@ -239,8 +243,16 @@ class MinistralNode(LifecycleNode):
             if not self.done.done():
                 self.done.set_result(EXIT_BAD_PARAMETERS)
             return TransitionCallbackReturn.FAILURE
-        self.settings = Settings.from_values(
+        settings = Settings.from_values(
             {name: self._read(name) for name in parameters.names()})
+        link_config = VehicleLinkConfig.from_params(settings.values)
+        missing = missing_message_package(link_config.interface)
+        if missing and settings.values['execute_missions']:
+            self.get_logger().error(f'configure failed: {missing}')
+            if not self.done.done():
+                self.done.set_result(EXIT_MISSING_PACKAGE)
+            return TransitionCallbackReturn.FAILURE
+        self.settings = settings
         values = self.settings.values
         sim_time = bool(self.get_parameter('use_sim_time').value)
         ros_clock = RosClock(self)
@@ -278,11 +290,17 @@ class MinistralNode(LifecycleNode):
             # The setpoint stream keeps its rate in the vehicle's time: simulated time when a
             # simulator runs faster than real time (the watchdog above stays steady, to notice
             # a /clock that stops).
+            if link_config.interface != JSON:
+                from ministral_node.ros.vehicle_link import make_adapter
+                self.vehicle_link = make_adapter(self, link_config, self.loop,
+                                                 self._groups['autopilot'], self._guard)
             self._start_executing(values, self.get_clock() if sim_time else steady)
         self._subscribe(values)
         self._start_recorder(values, sim_time)
+        executing = f', executing missions through {link_config.interface}' \
+            if values['execute_missions'] else ''
         self.get_logger().info(f'configured ({"simulation" if sim_time else "steady"} clock'
-                               f'{", executing missions" if values["execute_missions"] else ""})')
+                               f'{executing})')
         return TransitionCallbackReturn.SUCCESS
 
     def on_activate(self, state: LifecycleState) -> TransitionCallbackReturn:
@@ -377,28 +395,32 @@ class MinistralNode(LifecycleNode):
                 callback_group=camera)
         state_qos = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST,
                                reliability=ReliabilityPolicy.BEST_EFFORT)
+        self._inputs.append(self._camera_sub)
+        if self.vehicle_link is None:  # else pose and battery come from the autopilot
+            self._inputs += [
+                self._subscribe_to(PoseStamped, 'pose', self._guard('vehicle', self._on_pose),
+                                   state_qos, callback_group=camera),
+                self._subscribe_to(BatteryState, 'battery',
+                                   self._guard('vehicle', self._on_battery), state_qos,
+                                   callback_group=camera)]
         self._inputs += [
-            self._camera_sub,
-            self._subscribe_to(PoseStamped, 'pose', self._guard('vehicle', self._on_pose),
-                                     state_qos, callback_group=camera),
-            self._subscribe_to(BatteryState, 'battery',
-                                     self._guard('vehicle', self._on_battery), state_qos,
-                                     callback_group=camera),
             self._subscribe_to(Header, 'ground_heartbeat',
                                      self._guard('link', self._on_heartbeat), 10,
                                      callback_group=self._groups['watchdog']),
         ]
 
     def _start_executing(self, values: dict, clock: RclpyClock) -> None:
-        """Publishers, the camera_info input and timers (on `clock`) of the mission executor."""
-        self._setpoint_pub = self._publisher(PoseStamped, 'setpoint_position', 10)
-        self._vehicle_command_pub = self._publisher(
-            String, '~/vehicle_command', QoSProfile(depth=100,
-                                                    reliability=ReliabilityPolicy.RELIABLE))
+        """Publishers, the camera_info input and timers (on `clock`) of the mission executor
+        (json: setpoint_position and ~/vehicle_command; px4, mavros: the vehicle link's)."""
+        if self.vehicle_link is None:
+            self._setpoint_pub = self._publisher(PoseStamped, 'setpoint_position', 10)
+            self._vehicle_command_pub = self._publisher(
+                String, '~/vehicle_command', QoSProfile(depth=100,
+                                                        reliability=ReliabilityPolicy.RELIABLE))
         self._mission_pub = self._publisher(String, '~/mission', 10)
         self._periodic += [
             self.create_timer(1.0 / values['setpoint_rate_hz'],
-                              self._guard('executor', self.loop.execute),
+                              self._guard('executor', self._execute_tick),
                               self._groups['executor'], clock=clock),
             self.create_timer(1.0 / values['mission_status_rate_hz'],
                               self._guard('executor', self._publish_mission_status),
@@ -441,7 +463,17 @@ class MinistralNode(LifecycleNode):
             recorder.record(self._record_topics[role], msgtype, message,
                             self.get_clock().now().nanoseconds, **options)
 
+    def _execute_tick(self) -> None:
+        """The setpoint timer: the executor's update, then the vehicle link's tick."""
+        self.loop.execute()
+        link = self.vehicle_link
+        if link is not None and self.loop.state == ACTIVE:
+            link.tick()
+
     def _teardown(self) -> None:
+        if self.vehicle_link is not None:
+            self.vehicle_link.close()
+            self.vehicle_link = None
         if self.recorder is not None:
             self.recorder.close()  # writes the last file and its metadata
             self.recorder = None
@@ -524,7 +556,11 @@ class MinistralNode(LifecycleNode):
         self.loop.camera_info(list(msg.k), msg.width, msg.height)
 
     def _publish_execution(self, out: ExecutorOutput) -> None:
-        """Publish what the mission executor says: setpoint, vehicle commands, status."""
+        """Publish what the mission executor says: setpoint, vehicle commands (json, or through
+        the vehicle link), status."""
+        link = self.vehicle_link
+        if link is not None and not self._offline:
+            link.execute(out)
         if out.setpoint is not None and self._setpoint_pub is not None:
             pose = PoseStamped()
             pose.header.stamp = self.get_clock().now().to_msg()
@@ -609,6 +645,8 @@ class MinistralNode(LifecycleNode):
             return {'node': self.get_fully_qualified_name(), 'state': 'unconfigured'}
         status = loop.status(self.get_fully_qualified_name())
         status['camera']['transport'] = settings.values['camera_transport']
+        if self.vehicle_link is not None:
+            status['vehicle_link'] = self.vehicle_link.status()
         return status
 
     def _publish_status(self) -> None:
