@@ -173,6 +173,30 @@ class _Edit:
         return self.params[key]
 
 
+def _climb_is_takeoff(edit: _Edit, below_m: float) -> None:
+    """On the ground (and lower than `below_m` when the altitude is known), a pure climb ("go
+    up to 15 m", "up 10 m") is a takeoff to that altitude: rewrite it so, recorded as a change
+    of `action`; anything else is left as it is (and refused: take off first)."""
+    params, position = edit.params, edit.vehicle.position_m
+    ground = position[2] if position is not None else 0.0
+    if ground >= below_m:  # "on the ground" up there: a land detector the pose contradicts
+        return
+    if edit.action == 'change_altitude' and params.get('altitude_m', ground) > ground:
+        altitude = params['altitude_m']
+    elif edit.action == 'change_altitude' and params.get('delta_m', 0.0) > 0:
+        altitude = ground + params['delta_m']
+    elif (edit.action == 'goto' and params.get('up_m', 0.0) > 0
+          and not params.get('forward_m') and not params.get('right_m')
+          and 'heading_deg' not in params):
+        altitude = ground + params['up_m']
+    else:
+        return
+    edit.changes.append(SafetyChange('action', edit.action, 'takeoff',
+                                     f'the vehicle is on the ground: climbing to {altitude:g} m '
+                                     'is a takeoff'))
+    edit.action, edit.params = 'takeoff', {'altitude_m': altitude}
+
+
 class SafetyEnvelope:
     """Checks proposals against immutable `SafetyLimits`; build a new one to change them.
 
@@ -289,8 +313,10 @@ class SafetyEnvelope:
         try:
             self._screen(proposal)
             edit = _Edit(proposal, vehicle)
-            if vehicle.in_air is False and edit.action in NEEDS_FLIGHT:
-                raise _Refused(f'{edit.action} needs the vehicle in the air: take off first')
+            if vehicle.in_air is False:
+                _climb_is_takeoff(edit, self._limits.min_altitude_m)
+                if edit.action in NEEDS_FLIGHT:
+                    raise _Refused(f'{edit.action} needs the vehicle in the air: take off first')
             handler = self._handlers.get(edit.action)
             if handler is not None:
                 handler(edit)

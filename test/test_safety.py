@@ -365,7 +365,9 @@ def test_a_stale_battery_reading_counts_as_unknown():
 
 
 @pytest.mark.parametrize('prop', [
-    proposal('goto', heading_deg=0, distance_m=5), proposal('change_altitude', altitude_m=20),
+    proposal('goto', heading_deg=0, distance_m=5),
+    proposal('goto', forward_m=5, right_m=0, up_m=10),  # a climb with a move: no takeoff
+    proposal('change_altitude', delta_m=-5),
     proposal('orbit', radius_m=20, direction='clockwise'),
     proposal('follow', target='car', distance_m=10), proposal('rotate', yaw_deg=-90),
     proposal('rotate', heading_deg=90), proposal('capture_photo', count=2),
@@ -373,6 +375,18 @@ def test_a_stale_battery_reading_counts_as_unknown():
 def test_flight_moves_on_the_ground_are_refused(prop):
     out, report = check(envelope(), prop, vehicle(up=0, in_air=False))
     assert out.action == 'reject' and 'take off first' in report.refused
+
+
+@pytest.mark.parametrize('prop, altitude', [
+    (proposal('change_altitude', altitude_m=20), 20),
+    (proposal('change_altitude', delta_m=15), 15),
+    (proposal('goto', forward_m=0, right_m=0, up_m=12), 12),
+    (proposal('change_altitude', altitude_m=900), 120)])  # then clamped as any takeoff
+def test_a_climb_on_the_ground_is_a_takeoff(prop, altitude):
+    out, report = check(envelope(), prop, vehicle(up=0, in_air=False))
+    assert (out.action, out.params) == ('takeoff', {'altitude_m': altitude})
+    assert report.changes[0].field == 'action' and report.changes[0].applied == 'takeoff'
+    assert 'on the ground' in report.changes[0].reason
 
 
 @pytest.mark.parametrize('prop', [
