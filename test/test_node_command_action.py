@@ -128,3 +128,44 @@ def test_a_mission_goal_sends_feedback_and_a_cancelled_one_stops_its_mission(fli
     stop = next(d for d in h.decisions if d['command'] and d['command']['text'] == 'stop')
     assert stop['action'] == 'stop'  # what "stop" on ~/command publishes
     assert vehicle.vehicle.position[1] < 99.0
+
+
+def test_typed_status_and_mission_status_are_published_beside_the_json(flight):
+    from ministral_interfaces.msg import MissionStatus, NodeStatus
+
+    h, _vehicle = flight
+    base = f'{h.namespace}/ministral_node'
+    statuses: list = []
+    missions: list = []
+    h.client.create_subscription(NodeStatus, f'{base}/status_msg', statuses.append, 50)
+    h.client.create_subscription(MissionStatus, f'{base}/mission_status', missions.append, 50)
+    h.wait_for(lambda: h.node.loop.vehicle.position_m is not None, what='a pose')
+    decision = h.command('take off to 5 m')
+    h.wait_for(lambda: any(m.decision_id == decision['id'] and m.state == 'completed'
+                           for m in missions), 60, 'the typed mission status')
+    h.wait_for(lambda: any(s.last_decision_id == decision['id'] for s in statuses), 30,
+               'a typed heartbeat naming the decision')
+    status = next(s for s in statuses if s.last_decision_id == decision['id'])
+    assert (status.state, status.last_action, status.sources) == \
+        ('active', 'takeoff', ['rules', 'failsafe'])
+    assert {kv.key for kv in status.health} >= {'camera', 'link'}
+
+
+def test_without_the_package_the_node_starts_with_json_only(monkeypatch):
+    from ros_harness import Harness
+
+    from ministral_node.ros import typed
+    from ministral_node.ros.node import MinistralNode
+
+    why = 'ministral_interfaces is not installed (test)'
+    monkeypatch.setattr(typed, 'load', lambda: (None, None, why))
+    h = Harness(MinistralNode)
+    try:
+        assert h.node.command_action is None
+        assert h.command('take off to 12 m')['action'] == 'takeoff'
+        names = {name for name, _types in h.node.get_topic_names_and_types()}
+        assert not any(n.endswith(('/decision_msg', '/status_msg')) for n in names)
+        health = h.node.loop.health.snapshot_of('typed_interfaces')
+        assert (health.level, health.message) == (1, why)  # WARN in /diagnostics
+    finally:
+        h.close()
