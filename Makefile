@@ -3,8 +3,9 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# px4_msgs and mavros_msgs (the vehicle link's subsets, interfaces/) built into the venv once
-# (about 2 min on 2 cores); rebuilt only when their files change.
+# ministral_interfaces (the node's typed messages and Command action; 51 s on 2 cores), px4_msgs
+# and mavros_msgs (the vehicle link's subsets), all in interfaces/, built into the venv once
+# (about 3 min on 2 cores); rebuilt only when their files change.
 INTERFACES_STAMP := $(VENV)/.interfaces
 INTERFACE_FILES := $(shell find interfaces -type f 2>/dev/null)
 PIP_FLAGS ?= -q --disable-pip-version-check

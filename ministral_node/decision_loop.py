@@ -223,20 +223,22 @@ class DecisionLoop:
 
     # Inputs (any thread)
 
-    def command(self, payload: bytes | str) -> None:
-        """A command as received: serialized std_msgs/String bytes, or text."""
-        command = _Command(str(uuid.uuid4()), '', self.steady.now())
+    def command(self, payload: bytes | str, command_id: str | None = None) -> str:
+        """A command as received: serialized std_msgs/String bytes, or text; its id (the
+        decision's `command.id`; `command_id` names it, e.g. for an action goal waiting on it).
+        """
+        command = _Command(command_id or str(uuid.uuid4()), '', self.steady.now())
         self._count('commands_received')
         try:
             command.text = payload if isinstance(payload, str) else \
                 decode_string_message(payload)
         except CommandError as exc:
             self._refuse(str(exc), command)
-            return
+            return command.id
         if self.state == ACTIVE:
             reflex = self.pipeline.read_reflex(command.text)
             if reflex is not None and self._obey(reflex, command):
-                return
+                return command.id
         dropped, depth = None, 0
         with self._lock:
             state = self.state
@@ -247,11 +249,12 @@ class DecisionLoop:
         if state != ACTIVE:
             self._refuse(f'node {state}: not deciding' if state != STOPPING else
                          'node deactivating', command)
-            return
+            return command.id
         if dropped is not None:
             self._refuse(f'dropped unanswered: {depth} newer commands were already waiting '
                          f'(command_queue_depth={depth})', dropped)
         self._wake()
+        return command.id
 
     def _obey(self, reflex: Reflex, command: _Command) -> bool:
         """Publish and execute `reflex` now, preempting what runs and what waits; False if the

@@ -77,3 +77,23 @@ def test_the_installed_cli_decides_from_the_install_space(install):
 def test_the_pictures_font_is_installed_with_the_package(install):
     fonts = list(install.glob('lib/python*/site-packages/ministral_node/sim/fonts/*.ttf'))
     assert [f.name for f in fonts] == ['DejaVuSans-Latin1.ttf']
+
+
+def test_the_readme_build_finds_the_interfaces_a_plain_build_does_not(tmp_path):
+    """colcon does not crawl into a package: the README's base paths add ministral_interfaces
+    (and not the px4_msgs/mavros_msgs subsets, which PX4's and MAVROS's own packages replace).
+    """
+    import re
+
+    readme = (ROOT / 'README.md').read_text()
+    base_paths = re.search(r'python -m colcon build --base-paths (.*)', readme).group(1).split()
+    (tmp_path / 'src').mkdir()
+    (tmp_path / 'src' / 'ministral_node').symlink_to(ROOT)
+
+    def listed(*args: str) -> list[str]:
+        result = subprocess.run([str(COLCON), 'list', '--names-only', *args], cwd=tmp_path,
+                                capture_output=True, text=True, timeout=120, check=True)
+        return sorted(result.stdout.split())
+
+    assert listed() == ['ministral_node']
+    assert listed('--base-paths', *base_paths) == ['ministral_interfaces', 'ministral_node']

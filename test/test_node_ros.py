@@ -172,7 +172,8 @@ def test_readme_topic_names_are_the_ones_a_launched_node_uses():
     namespace = arguments.pop('namespace', '')
     published = re.findall(r'ros2 topic pub --once (\S+)', readme)
     echoed = re.findall(r'ros2 topic echo (\S+)', readme)
-    assert published and echoed
+    goals = re.findall(r'ros2 action send_goal --feedback (\S+)', readme)
+    assert published and echoed and goals
     context = rclpy.Context()
     rclpy.init(args=ros_arguments(namespace, arguments), context=context,
                domain_id=unique_domain())
@@ -182,12 +183,15 @@ def test_readme_topic_names_are_the_ones_a_launched_node_uses():
         node.trigger_configure()
         subscribed = {s.topic_name for s in (*node._inputs, node._command_sub)}
         outputs = {p.topic_name for p in (node._decision_pub, node._status_pub)}
+        actions = {node.resolve_topic_name('~/command_action')} \
+            if node.command_action is not None else set(goals)
         node.trigger_cleanup()
         node.destroy_node()
     finally:
         rclpy.shutdown(context=context)
     assert set(published) <= subscribed, (published, subscribed)
     assert set(echoed) <= outputs, (echoed, outputs)
+    assert set(goals) <= actions, (goals, actions)
 
 
 @pytest.mark.slow

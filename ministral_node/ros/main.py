@@ -63,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
 
     with rclpy.init(args=['ministral-node', *ros_args]):
         node = MinistralNode()
-        executor = MultiThreadedExecutor(num_threads=4)
+        # 4 for the node's callback groups, 1 more for a command action goal waiting on its
+        # decision and mission (each goal waits in a thread of its own).
+        executor = MultiThreadedExecutor(num_threads=5)
         executor.add_node(node)
         try:
             # Refused parameters are reported by configure, whatever autostart says. Ctrl-C

@@ -52,9 +52,11 @@ from ministral_node import parameters
 from ministral_node.annotations import decision_marker, fill_message, remove_marker
 from ministral_node.decision import to_json
 from ministral_node.decision_loop import ACTIVE, DecisionLoop, unconfigured_refusal
+from ministral_node.health import WARN
 from ministral_node.image_conversion import CompressedImageData, RawImage
 from ministral_node.mission.executor import ExecutorOutput
 from ministral_node.recorder import Recorder, RecorderSettings, recording_metadata
+from ministral_node.ros import typed
 from ministral_node.settings import Settings
 from ministral_node.timing import Clock, MonotonicClock
 from ministral_node.vehicle import battery_percent, heading_from_quaternion
@@ -161,6 +163,11 @@ class MinistralNode(LifecycleNode):
         self._decision_pub = self._status_pub = self._diagnostics_pub = None
         self._setpoint_pub = self._vehicle_command_pub = self._mission_pub = None
         self._annotations_pub = None
+        # Typed twins of the JSON outputs and the command action (ministral_interfaces): off,
+        # with one log line and a WARN in diagnostics, when the package is not installed.
+        self._typed_msg, typed_action, self._typed_missing = typed.load()
+        self._decision_msg_pub = self._status_msg_pub = self._mission_status_pub = None
+        self.command_action = None
         self.vehicle_link = None  # the PX4 / MAVROS adapter (vehicle_interface px4, mavros)
         self.recorder: Recorder | None = None
         self._record_topics: dict[str, str] = {}
@@ -170,6 +177,13 @@ class MinistralNode(LifecycleNode):
         self._camera_sub = None
         self._command_sub = None
         self._answer_commands(self._history_depth())
+        if self._typed_msg is None:
+            self.get_logger().warning(self._typed_missing)
+        else:
+            from ministral_node.ros.command_action import CommandActionServer
+
+            self.command_action = CommandActionServer(self, self._typed_msg, typed_action,
+                                                      self._publish_decision, RosClock(self))
 
     # Parameters
 
@@ -260,6 +274,8 @@ class MinistralNode(LifecycleNode):
         self._answer_commands(values['command_history_depth'])
         # Status and diagnostics also report while inactive.
         self._status_pub = self._publisher(String, '~/status', 10)
+        if self._typed_msg is not None:
+            self._status_msg_pub = self._publisher(self._typed_msg.NodeStatus, '~/status_msg', 10)
         self._diagnostics_pub = self._publisher(DiagnosticArray, '/diagnostics', 10)
         self._annotations_pub = self._publisher(ImageMarker, '~/annotations', 10)
         self._wake_condition = self.create_guard_condition(
@@ -268,6 +284,9 @@ class MinistralNode(LifecycleNode):
                                  wake=self._wake_condition.trigger, steady=MonotonicClock(),
                                  stamp_clock=ros_clock, sim_time=sim_time,
                                  execute=self._publish_execution)
+        if self._typed_missing:
+            self.loop.health.set('typed_interfaces', WARN,
+                                 self._typed_missing)
         # Timers run on the steady clock: status and the watchdog keep going (and say so)
         # when a simulation's /clock stops.
         steady = RclpyClock(clock_type=ClockType.STEADY_TIME)
@@ -351,6 +370,9 @@ class MinistralNode(LifecycleNode):
 
     def destroy_node(self) -> None:
         logging.getLogger('ministral_node').removeHandler(self._log_handler)
+        if self.command_action is not None:
+            self.command_action.destroy()
+            self.command_action = None
         super().destroy_node()
 
     def _history_depth(self) -> int:
@@ -371,8 +393,13 @@ class MinistralNode(LifecycleNode):
         if self._command_sub is not None:
             self.destroy_subscription(self._command_sub)
             self.destroy_publisher(self._decision_pub)
-        self._decision_pub = self._publisher(
-            String, '~/decision', QoSProfile(depth=depth, reliability=ReliabilityPolicy.RELIABLE))
+            if self._decision_msg_pub is not None:
+                self.destroy_publisher(self._decision_msg_pub)
+        qos = QoSProfile(depth=depth, reliability=ReliabilityPolicy.RELIABLE)
+        self._decision_pub = self._publisher(String, '~/decision', qos)
+        if self._typed_msg is not None:
+            self._decision_msg_pub = self._publisher(self._typed_msg.Decision, '~/decision_msg',
+                                                     qos)
         self._command_sub = self._subscribe_to(
             String, '~/command', self._guard('command', self._on_command),
             QoSProfile(depth=depth, history=HistoryPolicy.KEEP_LAST,
@@ -418,6 +445,9 @@ class MinistralNode(LifecycleNode):
                 String, '~/vehicle_command', QoSProfile(depth=100,
                                                         reliability=ReliabilityPolicy.RELIABLE))
         self._mission_pub = self._publisher(String, '~/mission', 10)
+        if self._typed_msg is not None:
+            self._mission_status_pub = self._publisher(self._typed_msg.MissionStatus,
+                                                       '~/mission_status', 10)
         self._periodic += [
             self.create_timer(1.0 / values['setpoint_rate_hz'],
                               self._guard('executor', self._execute_tick),
@@ -486,10 +516,12 @@ class MinistralNode(LifecycleNode):
             self.destroy_guard_condition(self._wake_condition)
             self._wake_condition = None
         for publisher in (self._status_pub, self._diagnostics_pub, self._setpoint_pub,
-                          self._vehicle_command_pub, self._mission_pub, self._annotations_pub):
+                          self._vehicle_command_pub, self._mission_pub, self._annotations_pub,
+                          self._status_msg_pub, self._mission_status_pub):
             if publisher is not None:
                 self.destroy_publisher(publisher)
         self._status_pub = self._diagnostics_pub = None
+        self._status_msg_pub = self._mission_status_pub = None
         self._setpoint_pub = self._vehicle_command_pub = self._mission_pub = None
         self._annotations_pub = None
         self.loop = None
@@ -588,6 +620,11 @@ class MinistralNode(LifecycleNode):
         message = String(data=json.dumps(status))
         self._send(self._mission_pub, message)
         self._record('mission', 'std_msgs/msg/String', message)
+        if self._mission_status_pub is not None:
+            self._send(self._mission_status_pub,
+                       typed.mission_status_message(self._typed_msg, status))
+        if self.command_action is not None:
+            self.command_action.mission(status)
 
     def _send(self, publisher: Any, message: Any) -> None:
         """Publish, unless the middleware is gone (`finish` after Ctrl-C)."""
@@ -606,6 +643,15 @@ class MinistralNode(LifecycleNode):
             loop.drain()
 
     def _publish_decision(self, decision: dict) -> None:
+        if self.command_action is not None:  # the goal waiting for it, after it is published
+            try:
+                self._publish_decision_topics(decision)
+            finally:
+                self.command_action.decided(decision)
+            return
+        self._publish_decision_topics(decision)
+
+    def _publish_decision_topics(self, decision: dict) -> None:
         publisher = self._decision_pub
         command = decision['command'] or {}
         summary = (f'{decision["action"]} {json.dumps(decision["params"])} by '
@@ -621,6 +667,8 @@ class MinistralNode(LifecycleNode):
                   file=sys.stderr)
             return
         publisher.publish(message)
+        if self._decision_msg_pub is not None:
+            self._decision_msg_pub.publish(typed.decision_message(self._typed_msg, decision))
         self._publish_annotation(decision)
         log.info('decision %s', summary)
 
@@ -651,9 +699,12 @@ class MinistralNode(LifecycleNode):
 
     def _publish_status(self) -> None:
         if self._status_pub is not None and self.loop is not None:
-            message = String(data=json.dumps(self.status()))
+            status = self.status()
+            message = String(data=json.dumps(status))
             self._status_pub.publish(message)
             self._record('status', 'std_msgs/msg/String', message)
+            if self._status_msg_pub is not None:
+                self._status_msg_pub.publish(typed.node_status_message(self._typed_msg, status))
 
     def _publish_diagnostics(self) -> None:
         if self._diagnostics_pub is None or self.loop is None:
