@@ -273,14 +273,19 @@ def run(params_file: str, timeout_s: float, domain_id: int,
             executor.shutdown()
             client.destroy_node()
     finally:
-        node_process.send_signal(signal.SIGINT)
-        try:
-            node_process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            node_process.kill()
+        interrupt(node_process, 10.0)
         if record_dir:
             print(f'\nthe node recorded the flight in {record_dir}', flush=True)
     return results
+
+
+def interrupt(process: subprocess.Popen, timeout_s: float) -> None:
+    """Stop a node process as Ctrl-C does (SIGINT), killing it if it is not gone in time."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 def spin_until_active(client: Any, states: list[str], timeout_s: float,

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import threading
 import time
@@ -29,6 +28,7 @@ from ministral_node.cli.demo import (
     TOPICS,
     demo_scene,
     environment,
+    interrupt,
     node_command,
     spin_until_active,
     wait_while_running,
@@ -153,11 +153,7 @@ def run_reflex_bench(model_dir: Path | None, runs: int, stop_after_s: float,
             executor.shutdown()
             client.destroy_node()
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        interrupt(process, 20.0)
     return summarise(results)
 
 
