@@ -19,7 +19,9 @@ COLORS = {  # outline colour (RGBA) by safety outcome: passed, modified, refused
     'passed': (0.1, 0.9, 0.2, 1.0),
     'modified': (1.0, 0.75, 0.0, 1.0),
     'refused': (1.0, 0.15, 0.1, 1.0),
+    'detection': (0.0, 0.8, 1.0, 1.0),  # the detector's boxes (`~/detection_markers`)
 }
+DETECTIONS_NAMESPACE = 'ministral_node/detections'
 
 
 def time_fields(seconds: float) -> dict[str, int]:
@@ -31,7 +33,7 @@ def time_fields(seconds: float) -> dict[str, int]:
 def box_marker(box: tuple[float, float, float, float] | list[float], width: int, height: int,
                *, stamp_s: float, frame_id: str = '', marker_id: int = 0,
                outcome: str = 'passed', line_width_px: float = 3.0,
-               lifetime_s: float = 0.0) -> dict[str, Any]:
+               lifetime_s: float = 0.0, ns: str = NAMESPACE) -> dict[str, Any]:
     """ImageMarker fields drawing a normalised box as a closed polygon in a width x height
     image; coordinates are clamped to the image. `lifetime_s` 0 keeps it until replaced."""
     if width <= 0 or height <= 0:
@@ -44,7 +46,7 @@ def box_marker(box: tuple[float, float, float, float] | list[float], width: int,
     r, g, b, a = COLORS.get(outcome, COLORS['passed'])
     return {
         'header': {'stamp': time_fields(stamp_s), 'frame_id': frame_id},
-        'ns': NAMESPACE, 'id': marker_id, 'type': POLYGON, 'action': ADD,
+        'ns': ns, 'id': marker_id, 'type': POLYGON, 'action': ADD,
         'position': {'x': 0.0, 'y': 0.0, 'z': 0.0},
         'scale': float(line_width_px),
         'outline_color': {'r': r, 'g': g, 'b': b, 'a': a},
@@ -66,6 +68,18 @@ def decision_marker(decision: dict, marker_id: int = 0) -> dict[str, Any] | None
     return box_marker(target['box'], int(frame['width']), int(frame['height']),
                       stamp_s=float(frame['stamp']), frame_id=frame.get('frame_id', ''),
                       marker_id=marker_id, outcome=decision['safety']['status'])
+
+
+def detection_markers(detections: dict, lifetime_s: float = 1.0) -> list[dict[str, Any]]:
+    """ImageMarker fields for every box of a `~/detections` message (`scene_dict`), in the
+    namespace `ministral_node/detections`, ids 0.. in the message's order, each kept
+    `lifetime_s` so the boxes of a scene that is no longer seen go away."""
+    frame = detections['frame']
+    return [box_marker(d['box'], int(frame['width']), int(frame['height']),
+                       stamp_s=float(frame['stamp']), frame_id=frame.get('frame_id', ''),
+                       marker_id=i, outcome='detection', line_width_px=2.0,
+                       lifetime_s=lifetime_s, ns=DETECTIONS_NAMESPACE)
+            for i, d in enumerate(detections['detections'])]
 
 
 def remove_marker(stamp_s: float, frame_id: str = '', marker_id: int = 0) -> dict[str, Any]:

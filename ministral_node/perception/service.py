@@ -36,10 +36,25 @@ class Scene:
     width: int
     height: int
     detect_ms: float
+    frame_id: str = ''
 
     @property
     def detections(self) -> list[Detection]:
         return [s.detection for s in self.seen]
+
+
+def scene_dict(scene: Scene, model: str = '') -> dict:
+    """The JSON published on `~/detections` for one scene: the frame (stamp, frame id, size),
+    the detector's time and model, and each detection's label, class id, score, box in frame
+    pixels and normalised [x_min, y_min, x_max, y_max], measured colour and bearing."""
+    return {
+        'frame': {'stamp': scene.stamp, 'frame_id': scene.frame_id, 'width': scene.width,
+                  'height': scene.height},
+        'model': model,
+        'detect_ms': round(scene.detect_ms, 2),
+        'count': len(scene.seen),
+        'detections': [seen.to_dict() for seen in scene.seen],
+    }
 
 
 def _resolve(model: str, share: Callable[[], Path] | None) -> str:
@@ -66,6 +81,9 @@ class DetectorService:
         self.error: str | None = None
         self._last: tuple[tuple, Scene] | None = None
         self._lock = threading.Lock()
+        # Called once with each new scene (never again for a cached one): the node publishes
+        # it on ~/detections. A listener's failure is logged, never raised into a decision.
+        self.on_scene: Callable[[Scene], None] | None = None
 
     def load(self) -> None:
         """Load the model when one is configured; a failure is reported, never raised."""
@@ -120,8 +138,22 @@ class DetectorService:
                 self.health.error(COMPONENT, f'detection failed: {exc}')
                 return None
             scene = Scene(tuple(look(frame.image, detections)), tuple(detector.classes),
-                          frame.stamp, frame.width, frame.height, detector.last_ms)
+                          frame.stamp, frame.width, frame.height, detector.last_ms,
+                          frame.frame_id or '')
             self._last = (key, scene)
         self.health.values(COMPONENT, last_detect_ms=f'{scene.detect_ms:.1f}',
                            last_detections=len(scene.seen))
+        listener = self.on_scene
+        if listener is not None:
+            try:
+                listener(scene)
+            except Exception as exc:  # noqa: BLE001 - publishing never stops a decision
+                log.error('publishing the detections of the frame of %.3f failed: %s',
+                          scene.stamp, exc)
         return scene
+
+    @property
+    def model_name(self) -> str:
+        """The loaded model's file name ('' without a detector)."""
+        detector = self.detector
+        return '' if detector is None else detector.path.name
