@@ -38,6 +38,7 @@ from ministral_node.health import ERROR, LEVEL_NAMES, OK, STALE, WARN, HealthBoa
 from ministral_node.image_conversion import CompressedImageData, ImageError, RawImage
 from ministral_node.mission.executor import ExecutorOutput, ExecutorSettings, MissionExecutor
 from ministral_node.mission.projection import CameraIntrinsics
+from ministral_node.perception.service import Scene
 from ministral_node.pipeline import DecisionPipeline, refusal
 from ministral_node.settings import Settings
 from ministral_node.sources.base import Decider
@@ -111,8 +112,10 @@ class DecisionLoop:
                  wake: Callable[[], None] = lambda: None, steady: Clock | None = None,
                  stamp_clock: Clock | None = None, health: HealthBoard | None = None,
                  build: SourceBuilder = _build, sim_time: bool = False,
-                 execute: Callable[[ExecutorOutput], None] = lambda out: None) -> None:
+                 execute: Callable[[ExecutorOutput], None] = lambda out: None,
+                 detections: Callable[[Scene], None] | None = None) -> None:
         self.settings = settings
+        self._detections = detections  # each new scene of the detector (~/detections)
         self.clock = clock
         self.steady = steady or clock
         self.stamp_clock = stamp_clock or clock
@@ -580,6 +583,9 @@ class DecisionLoop:
         return None
 
     def _make_pipeline(self, sources: list[Decider]) -> DecisionPipeline:
-        return DecisionPipeline.from_settings(
+        pipeline = DecisionPipeline.from_settings(
             self.settings, sources, self.frames, self.clock, self.stamp_clock, self.health,
             lambda: self.vehicle, skip=self._skip_source, steady=self.steady)
+        if pipeline.perception is not None:
+            pipeline.perception.on_scene = self._detections
+        return pipeline

@@ -88,8 +88,10 @@ def test_the_foxglove_layout_shows_the_recorded_topics():
     assert sorted(panels) == sorted(layout['configById'])
     camera = layout['configById']['Image!camera']['imageMode']
     assert camera['imageTopic'] == TOPICS['camera'] + '/compressed'  # as the recorder names it
-    assert set(camera['annotations']) == {TOPICS['annotations']}
+    detections = TOPICS['decision'].rsplit('/', 1)[0] + '/detections'
+    assert set(camera['annotations']) == {TOPICS['annotations'],
+                                          detections.replace('detections', 'detection_markers')}
     paths = {c.get('topicPath', '').split('.')[0] for c in layout['configById'].values()}
-    assert {TOPICS['decision'], MISSION_TOPIC} <= paths
+    assert {TOPICS['decision'], MISSION_TOPIC, detections} <= paths
     diagnostics = layout['configById']['DiagnosticSummary!diagnostics']['topicToRender']
     assert diagnostics == TOPICS['diagnostics']

@@ -49,12 +49,18 @@ from std_msgs.msg import ColorRGBA, Header, String
 from visualization_msgs.msg import ImageMarker
 
 from ministral_node import parameters
-from ministral_node.annotations import decision_marker, fill_message, remove_marker
+from ministral_node.annotations import (
+    decision_marker,
+    detection_markers,
+    fill_message,
+    remove_marker,
+)
 from ministral_node.decision import to_json
 from ministral_node.decision_loop import ACTIVE, DecisionLoop, unconfigured_refusal
 from ministral_node.health import WARN
 from ministral_node.image_conversion import CompressedImageData, RawImage
 from ministral_node.mission.executor import ExecutorOutput
+from ministral_node.perception.service import Scene, scene_dict
 from ministral_node.recorder import Recorder, RecorderSettings, recording_metadata
 from ministral_node.ros import typed
 from ministral_node.settings import Settings
@@ -163,6 +169,7 @@ class MinistralNode(LifecycleNode):
         self._decision_pub = self._status_pub = self._diagnostics_pub = None
         self._setpoint_pub = self._vehicle_command_pub = self._mission_pub = None
         self._annotations_pub = None
+        self._detections_pub = self._detection_markers_pub = None
         # Typed twins of the JSON outputs and the command action (ministral_interfaces): off,
         # with one log line and a WARN in diagnostics, when the package is not installed.
         self._typed_msg, typed_action, self._typed_missing = typed.load()
@@ -278,12 +285,15 @@ class MinistralNode(LifecycleNode):
             self._status_msg_pub = self._publisher(self._typed_msg.NodeStatus, '~/status_msg', 10)
         self._diagnostics_pub = self._publisher(DiagnosticArray, '/diagnostics', 10)
         self._annotations_pub = self._publisher(ImageMarker, '~/annotations', 10)
+        self._detections_pub = self._publisher(String, '~/detections', 10)
+        self._detection_markers_pub = self._publisher(ImageMarker, '~/detection_markers', 10)
         self._wake_condition = self.create_guard_condition(
             self._guard('decision', self._drain), self._groups['decision'])
         self.loop = DecisionLoop(self.settings, state_clock, self._publish_decision,
                                  wake=self._wake_condition.trigger, steady=MonotonicClock(),
                                  stamp_clock=ros_clock, sim_time=sim_time,
-                                 execute=self._publish_execution)
+                                 execute=self._publish_execution,
+                                 detections=self._publish_detections)
         if self._typed_missing:
             self.loop.health.set('typed_interfaces', WARN,
                                  self._typed_missing)
@@ -473,6 +483,7 @@ class MinistralNode(LifecycleNode):
                   else 'image_raw')
         roles = {'camera': camera, 'command': '~/command', 'decision': '~/decision',
                  'status': '~/status', 'mission': '~/mission', 'annotations': '~/annotations',
+                 'detections': '~/detections', 'detection_markers': '~/detection_markers',
                  'pose': 'pose', 'battery': 'battery', 'heartbeat': 'ground_heartbeat',
                  'diagnostics': '/diagnostics', 'clock': '/clock'}
         self._record_topics = {role: self.resolve_topic_name(name)
@@ -517,13 +528,15 @@ class MinistralNode(LifecycleNode):
             self._wake_condition = None
         for publisher in (self._status_pub, self._diagnostics_pub, self._setpoint_pub,
                           self._vehicle_command_pub, self._mission_pub, self._annotations_pub,
-                          self._status_msg_pub, self._mission_status_pub):
+                          self._status_msg_pub, self._mission_status_pub,
+                          self._detections_pub, self._detection_markers_pub):
             if publisher is not None:
                 self.destroy_publisher(publisher)
         self._status_pub = self._diagnostics_pub = None
         self._status_msg_pub = self._mission_status_pub = None
         self._setpoint_pub = self._vehicle_command_pub = self._mission_pub = None
         self._annotations_pub = None
+        self._detections_pub = self._detection_markers_pub = None
         self.loop = None
         self.settings = None
 
@@ -683,6 +696,25 @@ class MinistralNode(LifecycleNode):
         self._annotations_pub.publish(fill_message(
             ImageMarker(), fields, {'points': Point, 'outline_colors': ColorRGBA}))
         self._record('annotations', 'visualization_msgs/msg/ImageMarker', fields)
+
+    def _publish_detections(self, scene: Scene) -> None:
+        """One scene of the detector (a decision's frame or the `detector_rate_hz` timer) as
+        JSON on ~/detections and its boxes as ImageMarkers on ~/detection_markers."""
+        publisher, markers = self._detections_pub, self._detection_markers_pub
+        loop = self.loop
+        if publisher is None or self._offline or loop is None:
+            return
+        perception = loop.pipeline.perception
+        fields = scene_dict(scene, perception.model_name if perception is not None else '')
+        message = String(data=json.dumps(fields))
+        publisher.publish(message)
+        self._record('detections', 'std_msgs/msg/String', message)
+        if markers is None:
+            return
+        for marker in detection_markers(fields):
+            markers.publish(fill_message(ImageMarker(), marker,
+                                         {'points': Point, 'outline_colors': ColorRGBA}))
+            self._record('detection_markers', 'visualization_msgs/msg/ImageMarker', marker)
 
     # Status and diagnostics
 
