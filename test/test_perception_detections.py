@@ -91,3 +91,27 @@ def test_each_detection_is_a_polygon_marker_in_frame_pixels(tmp_path):
     box = fields['detections'][0]['box_px']
     xs = [p['x'] for p in markers[0]['points']]
     assert min(xs) == pytest.approx(box[0], abs=1) and max(xs) == pytest.approx(box[2], abs=1)
+
+
+def test_a_decisions_frame_is_published_once_and_the_timer_reuses_it(tmp_path):
+    from support import ScriptedDecider
+
+    from ministral_node.camera import LatestFrame
+    from ministral_node.decision import Proposal, Target
+    from ministral_node.pipeline import DecisionPipeline
+    from ministral_node.settings import Settings
+
+    model = build_detector(tmp_path / 'pads.onnx', names="{0: 'pad', 1: 'car', 2: 'person'}")
+    clock, frames = FakeClock(), LatestFrame()
+    rules = ScriptedDecider('rules', Proposal('land', {}, Target('red pad'), 0.8, 'asked'))
+    pipeline = DecisionPipeline.from_settings(
+        Settings.from_values({'detector_model': str(model), 'detector_providers': ['cpu']}),
+        [rules], frames, clock, FakeClock(1_700_000_000.0), HealthBoard(clock))
+    published = []
+    pipeline.perception.on_scene = lambda scene: published.append(scene_dict(scene))
+    frame = _frame()
+    frames.store(Frame(frame.image, 5.0, 'cam', clock.now()))
+    decision = pipeline.decide('land on the red pad')
+    assert decision['grounding']['status'] == 'grounded'
+    pipeline.detect_newest()  # the timer on the same frame: the cached scene, not published
+    assert [(p['frame']['stamp'], p['count']) for p in published] == [(5.0, 2)]
