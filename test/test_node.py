@@ -260,7 +260,7 @@ def test_the_detector_runs_between_decisions_at_its_rate(tmp_path):
                                 'detector_rate_hz': 20.0})
     try:
         image = np.full((120, 160, 3), (60, 120, 70), np.uint8)
-        image[40:80, 60:100] = (0, 0, 220)  # a red pad (BGR)
+        image[40:80, 60:100] = (220, 0, 0)  # a red pad
         h.image(encode_raw(image, 'bgr8'))
         h.wait_for(lambda: any(
             kv.key == 'last_detections' for s in h.diagnostic('detector') for kv in s.values),
