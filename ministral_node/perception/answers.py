@@ -15,9 +15,11 @@ from ministral_node.decision import Proposal, answer
 from ministral_node.perception.grounding import (
     Seen,
     TargetQuery,
+    bearing_word,
     class_word,
     color_word,
     fold,
+    join_list,
     parse_label,
 )
 
@@ -37,27 +39,27 @@ _FORMS: tuple[tuple[str, str], ...] = (
 )
 
 _TEXTS = {
-    'en': {'left': 'on the left', 'ahead': 'ahead', 'right': 'on the right', 'and': 'and',
+    'en': {'and': 'and',
            'describe': 'In view: {items}.', 'nothing': 'I see nothing I can recognise.',
            'yes': 'Yes: {count} {what}, {where}.', 'no': 'No, I see no {what}.',
            'no_but': 'No, I see no {what}. In view: {items}.',
            'count': 'I see {count} {what}{where}.'},
-    'fr': {'left': 'à gauche', 'ahead': 'devant', 'right': 'à droite', 'and': 'et',
+    'fr': {'and': 'et',
            'describe': 'En vue : {items}.', 'nothing': 'Je ne vois rien que je reconnaisse.',
            'yes': 'Oui : {count} × {what}, {where}.', 'no': 'Non, je ne vois pas de {what}.',
            'no_but': 'Non, je ne vois pas de {what}. En vue : {items}.',
            'count': 'Je vois {count} × {what}{where}.'},
-    'de': {'left': 'links', 'ahead': 'voraus', 'right': 'rechts', 'and': 'und',
+    'de': {'and': 'und',
            'describe': 'Im Bild: {items}.', 'nothing': 'Ich sehe nichts, was ich erkenne.',
            'yes': 'Ja: {count} × {what}, {where}.', 'no': 'Nein, ich sehe kein(e) {what}.',
            'no_but': 'Nein, ich sehe kein(e) {what}. Im Bild: {items}.',
            'count': 'Ich sehe {count} × {what}{where}.'},
-    'es': {'left': 'a la izquierda', 'ahead': 'delante', 'right': 'a la derecha', 'and': 'y',
+    'es': {'and': 'y',
            'describe': 'A la vista: {items}.', 'nothing': 'No veo nada que reconozca.',
            'yes': 'Sí: {count} × {what}, {where}.', 'no': 'No, no veo ningún/a {what}.',
            'no_but': 'No, no veo ningún/a {what}. A la vista: {items}.',
            'count': 'Veo {count} × {what}{where}.'},
-    'it': {'left': 'a sinistra', 'ahead': 'davanti', 'right': 'a destra', 'and': 'e',
+    'it': {'and': 'e',
            'describe': 'In vista: {items}.', 'nothing': 'Non vedo niente che riconosca.',
            'yes': 'Sì: {count} × {what}, {where}.', 'no': 'No, non vedo {what}.',
            'no_but': 'No, non vedo {what}. In vista: {items}.',
@@ -87,17 +89,14 @@ def scene_question(text: str) -> SceneQuestion | None:
 
 
 def _item(seen: Seen, language: str) -> str:
-    texts = _TEXTS[language]
     noun = class_word(seen.detection.label, language)
     color = color_word(seen.color, language)
     described = f'{color} {noun}' if language == 'en' else f'{noun} ({color})'
-    return f'{described} {texts[seen.bearing]}'
+    return f'{described} {bearing_word(seen, language)}'
 
 
 def _join(parts: Sequence[str], language: str) -> str:
-    if len(parts) <= 1:
-        return ''.join(parts)
-    return ', '.join(parts[:-1]) + f' {_TEXTS[language]["and"]} ' + parts[-1]
+    return join_list(parts, _TEXTS[language]['and'])
 
 
 def _matching(question: SceneQuestion, seen: Sequence[Seen]) -> list[Seen]:
@@ -124,7 +123,7 @@ def answer_scene(question: SceneQuestion, seen: Sequence[Seen], language: str = 
     if question.query.color is not None:
         color = color_word(question.query.color, language)
         what = f'{color} {what}' if language == 'en' else f'{what} ({color})'
-    where = _join([texts[s.bearing] for s in found], language)
+    where = _join([bearing_word(s, language) for s in found], language)
     if question.form == PRESENCE:
         if found:
             return answer(texts['yes'].format(count=len(found), what=what, where=where),

@@ -83,28 +83,36 @@ NEAR_COLORS = {'white': ('grey',), 'grey': ('white', 'black'), 'black': ('grey',
                'orange': ('red', 'yellow'), 'red': ('orange',), 'yellow': ('orange',)}
 _GERMAN_ENDINGS = ('em', 'en', 'er', 'es', 'e', 's')
 
+# Where a detection is in the frame (`bearing`), said in each language.
+BEARING_WORDS = {
+    'en': {'left': 'on the left', 'ahead': 'ahead', 'right': 'on the right'},
+    'fr': {'left': 'à gauche', 'ahead': 'devant', 'right': 'à droite'},
+    'de': {'left': 'links', 'ahead': 'voraus', 'right': 'rechts'},
+    'es': {'left': 'a la izquierda', 'ahead': 'delante', 'right': 'a la derecha'},
+    'it': {'left': 'a sinistra', 'ahead': 'davanti', 'right': 'a destra'},
+}
 # What a clarifying question says, per language.
 _PHRASES = {
-    'en': {'left': 'on the left', 'ahead': 'ahead', 'right': 'on the right',
+    'en': {
            'none': "I don't see {target}. In view: {seen}. Which one do you mean?",
            'nothing': "I don't see {target}, nor anything I can recognise. What should I do?",
            'several': 'I see {count} that match {target}: {seen}. Which one?', 'or': 'or'},
-    'fr': {'left': 'à gauche', 'ahead': 'devant', 'right': 'à droite',
+    'fr': {
            'none': 'Je ne vois pas {target}. En vue : {seen}. Lequel voulez-vous dire ?',
            'nothing': 'Je ne vois pas {target}, ni rien que je reconnaisse. Que dois-je faire ?',
            'several': 'Je vois {count} correspondances pour {target} : {seen}. Laquelle ?',
            'or': 'ou'},
-    'de': {'left': 'links', 'ahead': 'voraus', 'right': 'rechts',
+    'de': {
            'none': 'Ich sehe {target} nicht. Im Bild: {seen}. Welches meinst du?',
            'nothing': 'Ich sehe {target} nicht und auch sonst nichts, was ich erkenne. '
                       'Was soll ich tun?',
            'several': 'Ich sehe {count}, die zu {target} passen: {seen}. Welches?',
            'or': 'oder'},
-    'es': {'left': 'a la izquierda', 'ahead': 'delante', 'right': 'a la derecha',
+    'es': {
            'none': 'No veo {target}. A la vista: {seen}. ¿Cuál quieres decir?',
            'nothing': 'No veo {target} ni nada que reconozca. ¿Qué debo hacer?',
            'several': 'Veo {count} que coinciden con {target}: {seen}. ¿Cuál?', 'or': 'o'},
-    'it': {'left': 'a sinistra', 'ahead': 'davanti', 'right': 'a destra',
+    'it': {
            'none': 'Non vedo {target}. In vista: {seen}. Quale intendi?',
            'nothing': 'Non vedo {target} né altro che riconosca. Cosa devo fare?',
            'several': 'Vedo {count} corrispondenze per {target}: {seen}. Quale?', 'or': 'o'},
@@ -240,9 +248,20 @@ def color_word(color: str, language: str) -> str:
     return COLOR_WORDS[color].get(language, COLOR_WORDS[color]['en'])[0]
 
 
+def bearing_word(seen: Seen, language: str) -> str:
+    """Where `seen` is in the frame (left, ahead, right) in the operator's language."""
+    return BEARING_WORDS.get(language, BEARING_WORDS['en'])[seen.bearing]
+
+
+def join_list(parts: Sequence[str], joiner: str) -> str:
+    """'a, b and c': `parts` joined by commas, the last by `joiner` ('and', 'or', ...)."""
+    if len(parts) <= 1:
+        return ''.join(parts)
+    return ', '.join(parts[:-1]) + f' {joiner} ' + parts[-1]
+
+
 def _describe(seen: Seen, language: str) -> str:
-    phrases = _PHRASES.get(language, _PHRASES['en'])
-    where = phrases[seen.bearing]
+    where = bearing_word(seen, language)
     noun = class_word(seen.detection.label, language)
     if language == 'en':
         return f'a {seen.color} {noun} {where}'
@@ -250,10 +269,7 @@ def _describe(seen: Seen, language: str) -> str:
 
 
 def _listing(seen: Sequence[Seen], language: str, joiner: str) -> str:
-    described = [_describe(s, language) for s in seen[:4]]
-    if len(described) == 1:
-        return described[0]
-    return ', '.join(described[:-1]) + f' {joiner} ' + described[-1]
+    return join_list([_describe(s, language) for s in seen[:4]], joiner)
 
 
 def _model_box(box: Sequence[float] | None, detections: Sequence[Seen]) -> str:
