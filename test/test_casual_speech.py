@@ -242,3 +242,17 @@ def test_property_the_rule_parser_publishes_the_converted_quantity_or_asks(seed)
     wrong = [f'{c.text!r} -> {s.got} (want {dict(c.params)})'
              for c, s in zip(cases, run.scores['rules']) if s.wrong_quantities]
     assert not wrong, wrong
+
+
+def test_the_fast_path_check_counts_complete_readings_and_names_differences():
+    cases = [hw.Case('en', 'climb to 30 m', ('change_altitude',), {'altitude_m': 30}),
+             hw.Case('en', 'follow the red car', ('follow',), {}),
+             hw.Case('en', 'land now', ('land',), {})]
+    climb = hw.score(cases[0], Proposal('change_altitude', {'altitude_m': 30.0}))
+    follow = hw.score(cases[1], Proposal('follow', {'distance_m': None}))
+    land, hold = (hw.score(cases[2], Proposal(a, p)) for a, p in
+                  (('land', {}), ('hold', {'duration_s': None})))
+    run = hw.Run({'rules': [climb, follow, land], 'chain+verify': [climb, follow, hold]})
+    fast = hw.fast_path_agreement(cases, run)
+    assert (fast['complete'], fast['same']) == (2, 1)  # the target command is not complete
+    assert len(fast['differ']) == 1 and "'land now'" in fast['differ'][0]

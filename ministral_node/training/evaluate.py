@@ -303,13 +303,17 @@ def _handwritten(model_dir: Path, args: argparse.Namespace) -> int:
         print(f'verification: median {timings[len(timings) // 2]:.2f} ms, p95 '
               f'{timings[int(len(timings) * 0.95)]:.2f} ms, max {timings[-1]:.2f} ms per '
               f'decision ({len(timings)} decisions)')
+    fast = handwritten.fast_path_agreement(cases, run)
+    print(f'rules_fast_path: {fast["complete"]} commands the rule parser reads completely; the '
+          f'chain with verification published the same for {fast["same"]}'
+          + ''.join(f'\n  differs: {line}' for line in fast['differ']))
     missed = handwritten.missed_goals(tables, quantities)
     print('goals met' if not missed else 'goals missed: ' + '; '.join(missed))
     if args.show_failures:
         print('\n'.join(handwritten.failures(cases, run.scores[args.show_failures])))
     if args.json:
         Path(args.json).write_text(json.dumps({'model_dir': str(model_dir), 'set': args.set,
-                                               'tables': tables,
+                                               'tables': tables, 'rules_fast_path': fast,
                                                'verify_ms': timings, 'missed': missed},
                                               indent=2), encoding='utf-8')
     return 1 if args.check_goals and missed else 0

@@ -37,6 +37,7 @@ from ministral_node.decision import CommandInfo, ModelInfo, Proposal, steps_of
 from ministral_node.fallback import FallbackChain
 from ministral_node.sources.base import DeciderError, DecisionRequest
 from ministral_node.sources.rules import RuleDecider
+from ministral_node.sources.rules.decider import complete_reading
 from ministral_node.timing import Cancellation, Cancelled, Deadline, MonotonicClock
 from ministral_node.verify import Verdict, Verifier, VerifySettings, command_numbers, reading
 from ministral_node.verify import unsupported_numbers as unsupported
@@ -276,6 +277,17 @@ def evaluate(cases: list[Case], onboard: Any, values: Mapping[str, Any],
         if progress is not None:
             progress(i + 1)
     return run
+
+
+def fast_path_agreement(cases: list[Case], run: Run) -> dict[str, Any]:
+    """What `rules_fast_path` changes on a set: among the commands the rule parser reads
+    completely, how many the chain with verification published exactly as the parser read
+    them (the fast path publishes the parser's reading without the model), and the others."""
+    complete = [i for i, case in enumerate(cases) if complete_reading(case.text) is not None]
+    rules, chain = run.scores['rules'], run.scores['chain+verify']
+    differ = [f'{cases[i].text!r}: rules {rules[i].got}, chain+verify {chain[i].got}'
+              for i in complete if rules[i].got != chain[i].got]
+    return {'complete': len(complete), 'same': len(complete) - len(differ), 'differ': differ}
 
 
 def summarise(scores: list[Score]) -> dict[str, dict[str, Any]]:
