@@ -62,6 +62,11 @@ def _mode_requests(interface: str, fake) -> list[tuple]:
     return [c for _, c in sorted(calls, key=lambda pair: pair[0])]
 
 
+def _without_resends(requests: list[tuple]) -> list[tuple]:
+    """The requests with each run of identical ones (a resend after no answer) counted once."""
+    return [r for i, r in enumerate(requests) if i == 0 or requests[i - 1] != r]
+
+
 def _offboard_asked(interface: str) -> tuple:
     return OFFBOARD_REQUEST if interface == 'px4' else ('set_mode', 'OFFBOARD')
 
@@ -90,8 +95,9 @@ def test_takeoff_runs_the_handshake_then_climbs(flight):
     assert decision['action'] == 'takeoff'
     h.wait_for(lambda: any(m['state'] == 'completed' for m in missions), 60,
                'the takeoff completed')
-    requests = _mode_requests(interface, fake)
-    # offboard first, then arm: streamed for at least a second before offboard was asked
+    # offboard first, then arm (a request resent after `ack_timeout_s` on a busy machine is
+    # one ask): streamed for at least a second before offboard was asked
+    requests = _without_resends(_mode_requests(interface, fake))
     assert requests[:2] == [_offboard_asked(interface), _armed_asked(interface)]
     first_stream, first_request = _stream(interface, fake)[0], _request_times(interface, fake)[0]
     assert first_request - first_stream >= 1.0
