@@ -113,13 +113,6 @@ def actions() -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
-def step_actions() -> tuple[str, ...]:
-    """The actions a mission step may take (every action but mission, answer, clarify,
-    reject)."""
-    return tuple(a for a in actions() if a not in NOT_STEPS)
-
-
-@lru_cache(maxsize=1)
 def mission_steps_limit() -> int:
     """Most steps the contract allows in a mission (`max_mission_steps` may lower it)."""
     return int(load_schema()['$defs']['params']['mission']['properties']['steps']['maxItems'])

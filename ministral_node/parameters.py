@@ -11,12 +11,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
-from ministral_node.chat_api import parse_endpoint
 from ministral_node.decision import actions
-from ministral_node.geofence import point_in_polygon, polygon_from_flat, polygon_problem
+from ministral_node.geometry import point_in_polygon, polygon_from_flat, polygon_problem
 
 NODE_NAME = 'ministral_node'
 Value = bool | int | float | str | list
@@ -630,3 +630,51 @@ def load_params_file(path: str | Path, node_name: str = NODE_NAME,
 def names() -> Iterable[str]:
     """Every declared parameter name."""
     return SPECS.keys()
+
+
+# The remote endpoint -----------------------------------------------------------------------------
+
+DEFAULT_PORTS = {'http': 80, 'https': 443}
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """An OpenAI-compatible server: where to connect and the path prefix before `/v1`."""
+
+    scheme: str
+    host: str
+    port: int
+    base_path: str = ''
+
+    @property
+    def origin(self) -> str:
+        """`scheme://host:port` (IPv6 hosts bracketed), for logs and model identity."""
+        host = f'[{self.host}]' if ':' in self.host else self.host
+        return f'{self.scheme}://{host}:{self.port}'
+
+    def path(self, api_path: str) -> str:
+        """The request path of `api_path` (e.g. CHAT_PATH) on this server."""
+        return self.base_path + api_path
+
+
+def parse_endpoint(url: str) -> Endpoint:
+    """An `Endpoint` from a base URL given with or without `/v1`; ValueError says what is wrong.
+
+    Credentials never belong in the URL (they would end up in parameter dumps and logs): a URL
+    with a user name, password or query string is refused.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f'{url!r} is not a URL: {exc}') from exc
+    if parts.scheme not in DEFAULT_PORTS:
+        raise ValueError(f'{url!r}: the scheme must be http or https')
+    if not parts.hostname:
+        raise ValueError(f'{url!r} names no host')
+    if parts.username is not None or parts.password is not None or parts.query:
+        raise ValueError('the URL must not carry credentials or a query; give the API key '
+                         'through the environment variable named by remote_api_key_env')
+    base = parts.path.rstrip('/')
+    base = base.removesuffix('/v1')
+    return Endpoint(parts.scheme, parts.hostname, port or DEFAULT_PORTS[parts.scheme], base)

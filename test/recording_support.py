@@ -11,16 +11,16 @@ from sensor_msgs.msg import BatteryState, Image
 from std_msgs.msg import String
 
 from ministral_node import parameters
-from ministral_node.annotations import decision_marker
-from ministral_node.camera import EncodedFrame, LatestFrame
+from ministral_node.core.pipeline import DecisionPipeline
+from ministral_node.core.settings import Settings
 from ministral_node.decision import to_json
-from ministral_node.image_conversion import RawImage, encode_raw
-from ministral_node.pipeline import DecisionPipeline
-from ministral_node.recorder import Recorder, RecorderSettings, recording_metadata
-from ministral_node.settings import Settings
+from ministral_node.inputs.camera import EncodedFrame, LatestFrame
+from ministral_node.inputs.image_conversion import RawImage, encode_raw
+from ministral_node.inputs.vehicle import VehicleState, battery_percent
+from ministral_node.recording.annotations import decision_marker
+from ministral_node.recording.recorder import Recorder, RecorderSettings, recording_metadata
 from ministral_node.sources.factory import build_sources, close_sources
 from ministral_node.timing import FakeClock
-from ministral_node.vehicle import VehicleState, battery_percent
 
 ROLES = {'camera': '/cam/image_raw', 'command': '/ministral_node/command',
          'decision': '/ministral_node/decision', 'pose': '/pose', 'battery': '/battery',

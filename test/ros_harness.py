@@ -22,7 +22,7 @@ from rclpy.qos import QoSProfile, ReliabilityPolicy
 from sensor_msgs.msg import CompressedImage, Image
 from std_msgs.msg import String
 
-from ministral_node.image_conversion import RawImage
+from ministral_node.inputs.image_conversion import RawImage
 
 _counter = itertools.count()
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from safety_invariants import assert_within
 
 from ministral_node.decision import Proposal, SafetyReport, Target
-from ministral_node.safety import SafetyEnvelope, SafetyLimits
+from ministral_node.inputs.vehicle import VehicleState
+from ministral_node.safety.envelope import SafetyEnvelope, SafetyLimits
 from ministral_node.timing import FakeClock
-from ministral_node.vehicle import VehicleState
 
 NOW = 1000.0
 SQUARE_100 = [-100.0, -100.0, 100.0, -100.0, 100.0, 100.0, -100.0, 100.0]

@@ -11,8 +11,8 @@ import cmath
 import math
 
 from ministral_node.decision import Proposal, SafetyReport
-from ministral_node.safety import ABSURD_MAGNITUDE, SafetyLimits
-from ministral_node.vehicle import VehicleState
+from ministral_node.inputs.vehicle import VehicleState
+from ministral_node.safety.envelope import ABSURD_MAGNITUDE, SafetyLimits
 
 TOL = 1e-6
 SAMPLES = 32

@@ -7,11 +7,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ministral_node.camera import EncodedFrame, Frame
+from ministral_node.core.decision_loop import DecisionLoop
+from ministral_node.core.settings import Settings
 from ministral_node.decision import ModelInfo, Proposal
-from ministral_node.decision_loop import DecisionLoop
+from ministral_node.inputs.camera import EncodedFrame, Frame
 from ministral_node.mission.executor import ExecutorOutput
-from ministral_node.settings import Settings
 from ministral_node.sources.base import DeciderError, DecisionRequest, ModelFreeSource
 from ministral_node.timing import Cancellation, Cancelled, FakeClock
 

@@ -7,7 +7,8 @@ from geometry_msgs.msg import Point
 from std_msgs.msg import ColorRGBA
 from visualization_msgs.msg import ImageMarker
 
-from ministral_node.annotations import (
+from ministral_node.cli.demo import TOPICS
+from ministral_node.recording.annotations import (
     COLORS,
     POLYGON,
     box_marker,
@@ -16,7 +17,6 @@ from ministral_node.annotations import (
     remove_marker,
     time_fields,
 )
-from ministral_node.cli.demo import TOPICS
 from ministral_node.resources import config_path
 
 MISSION_TOPIC = '/ministral_node/mission'  # the mission status (std_msgs/String JSON)

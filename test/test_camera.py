@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from support import SlowFrame
 
-from ministral_node.camera import (
+from ministral_node.inputs.camera import (
     FRESH,
     NO_FRAME,
     STALE,
@@ -17,7 +17,7 @@ from ministral_node.camera import (
     LatestFrame,
     camera_silence,
 )
-from ministral_node.image_conversion import CompressedImageData, ImageError, RawImage
+from ministral_node.inputs.image_conversion import CompressedImageData, ImageError, RawImage
 from ministral_node.timing import FakeClock
 from ministral_node.tools.fuzz import dds_without_pixel_format, jpeg_bytes, png_bytes
 

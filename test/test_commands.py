@@ -4,7 +4,7 @@ import struct
 
 import pytest
 
-from ministral_node.commands import CommandError, decode_string_message, screen
+from ministral_node.inputs.commands import CommandError, decode_string_message, screen
 
 
 def _cdr(body: bytes, little: bool = True) -> bytes:

@@ -5,14 +5,14 @@ import math
 import numpy as np
 import pytest
 
-from ministral_node.confidence import (
+from ministral_node.decision import Proposal
+from ministral_node.decoding.confidence import (
     MODEL_REPORTED,
     TOKEN_LOGPROBS,
     field_confidence,
     measured,
     value_spans,
 )
-from ministral_node.decision import Proposal
 from ministral_node.engine.engine import GenerationResult
 from ministral_node.engine.generation import chosen_logprob
 from ministral_node.sources.remote import reply_confidence

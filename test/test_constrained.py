@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 from engine_models import model
 
-from ministral_node.constrained import (
+from ministral_node.decision import Proposal, proposal_schema, validate_proposal
+from ministral_node.decoding.constrained import (
     JsonConstraint,
     generation_schema,
     max_output_bytes,
 )
-from ministral_node.decision import Proposal, proposal_schema, validate_proposal
 from ministral_node.engine import EngineOptions, GenerationOptions, VisionLanguageEngine
 
 

@@ -96,7 +96,7 @@ def test_the_shipped_config_decides_the_demo_scene_with_the_demo_model(capsys, t
     import cv2
 
     from ministral_node.cli import decide
-    from ministral_node.cli.demo import demo_scene
+    from ministral_node.training.scenes import demo_scene
 
     scene = demo_scene()
     path = tmp_path / 'frame.png'

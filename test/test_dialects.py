@@ -8,16 +8,16 @@ import numpy as np
 import pytest
 from serve_support import engine, running
 
-from ministral_node.camera import Frame, LatestFrame
+from ministral_node.core.fallback import FallbackChain
+from ministral_node.core.pipeline import DecisionPipeline
 from ministral_node.decision import CommandInfo
-from ministral_node.fallback import FallbackChain
-from ministral_node.gbnf import decision_grammar
+from ministral_node.decoding.gbnf import decision_grammar
 from ministral_node.health import OK, WARN, HealthBoard
-from ministral_node.pipeline import DecisionPipeline
+from ministral_node.inputs.camera import Frame, LatestFrame
 from ministral_node.sources import dialects
 from ministral_node.sources.base import DeciderError, DecisionRequest
-from ministral_node.sources.prompt import user_text
 from ministral_node.sources.remote import RemoteDecider, RemoteSettings
+from ministral_node.sources.system_prompt import user_text
 from ministral_node.timing import Cancellation, Deadline, MonotonicClock, WallClock
 
 CLOCK = MonotonicClock()

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from engine_models import model
 
-from ministral_node.engine.prompt import build_prompt, image_grid, prefix_ids
+from ministral_node.engine.chat_template import build_prompt, image_grid, prefix_ids
 from ministral_node.engine.tokenizer import MistralTokenizer
 
 

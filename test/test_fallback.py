@@ -4,8 +4,8 @@ import math
 
 from support import ScriptedDecider, failing
 
+from ministral_node.core.fallback import FallbackChain
 from ministral_node.decision import CommandInfo, Proposal
-from ministral_node.fallback import FallbackChain
 from ministral_node.sources.base import DeciderError, DeciderUnavailable, DecisionRequest
 from ministral_node.timing import Cancellation, Deadline, FakeClock
 
@@ -89,7 +89,7 @@ def test_a_cancelled_decision_skips_remaining_sources():
 
 
 def test_a_source_stopped_from_outside_is_cancelled_not_late_nor_a_failure():
-    from ministral_node.watchdog import CircuitBreaker
+    from ministral_node.core.fallback import CircuitBreaker
 
     clock = FakeClock()
     breaker = CircuitBreaker(clock, threshold=1)
@@ -129,13 +129,13 @@ def test_time_is_kept_back_for_the_rule_parser_below_a_slow_model():
 
 
 def _verdict(proposal, detail='', source=None, notes=()):
-    from ministral_node.verify import Verdict
+    from ministral_node.sources.rules.verify import Verdict
 
     return Verdict(proposal, detail, source, tuple(notes))
 
 
 def test_a_verifier_can_hand_over_to_the_next_source_without_tripping_its_breaker():
-    from ministral_node.watchdog import CircuitBreaker
+    from ministral_node.core.fallback import CircuitBreaker
 
     clock = FakeClock()
     seen = []

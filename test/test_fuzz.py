@@ -2,7 +2,7 @@
 
 import pytest
 
-from ministral_node import camera
+from ministral_node.inputs import camera
 from ministral_node.tools import fuzz
 
 

@@ -11,7 +11,7 @@ import pytest
 from engine_models import model
 
 from ministral_node.decision import Proposal
-from ministral_node.gbnf import decision_grammar, integer_range, schema_grammar
+from ministral_node.decoding.gbnf import decision_grammar, integer_range, schema_grammar
 
 GRAMMAR = decision_grammar(384)
 

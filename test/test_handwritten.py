@@ -6,8 +6,8 @@ import pytest
 
 from ministral_node.decision import Proposal, load_schema
 from ministral_node.sources.rules import RuleDecider
+from ministral_node.sources.rules.verify import Verdict
 from ministral_node.training import handwritten as hw
-from ministral_node.verify import Verdict
 
 
 @pytest.fixture(scope='module')

@@ -12,15 +12,15 @@ from engine_models import model
 from safety_invariants import assert_within
 
 from ministral_node import parameters
-from ministral_node.camera import Frame, LatestFrame
+from ministral_node.core.pipeline import DecisionPipeline
+from ministral_node.core.settings import Settings
 from ministral_node.decision import Proposal, validate_decision
-from ministral_node.pipeline import DecisionPipeline
-from ministral_node.safety import SafetyEnvelope
-from ministral_node.settings import Settings
+from ministral_node.inputs.camera import Frame, LatestFrame
+from ministral_node.inputs.vehicle import VehicleState
+from ministral_node.safety.envelope import SafetyEnvelope
 from ministral_node.sources.onboard import OnboardDecider
 from ministral_node.sources.rules import RuleDecider
 from ministral_node.timing import FakeClock
-from ministral_node.vehicle import VehicleState
 
 HOSTILE = [
     # Prompt injections and attempts to change or disable the limits

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image as PILImage
 
-from ministral_node.image_conversion import (
+from ministral_node.inputs.image_conversion import (
     SUPPORTED_ENCODINGS,
     CompressedImageData,
     ImageError,
@@ -21,7 +21,7 @@ from ministral_node.image_conversion import (
     decode_raw,
     encode_raw,
 )
-from ministral_node.image_headers import looks_like
+from ministral_node.inputs.image_headers import looks_like
 from ministral_node.tools.fuzz import (
     dds_without_pixel_format,
     jpeg_bytes,

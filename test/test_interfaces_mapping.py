@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from ministral_node import decision as d
-from ministral_node import interfaces_mapping as m
+from ministral_node.ros import interfaces_mapping as m
 
 ROOT = Path(__file__).resolve().parent.parent
 BOX = (0.1, 0.2, 0.3, 0.4)

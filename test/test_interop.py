@@ -15,9 +15,9 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 
-from ministral_node.camera import Frame
+from ministral_node.core.fallback import FallbackChain
 from ministral_node.decision import CommandInfo
-from ministral_node.fallback import FallbackChain
+from ministral_node.inputs.camera import Frame
 from ministral_node.sources import dialects
 from ministral_node.sources.base import DecisionRequest
 from ministral_node.sources.remote import InvalidOutput, RemoteDecider, RemoteSettings

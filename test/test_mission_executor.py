@@ -5,17 +5,17 @@ import math
 import pytest
 
 from ministral_node.decision import Proposal, Target, make_decision, mission
+from ministral_node.inputs.vehicle import VehicleState
 from ministral_node.mission.executor import (
     ExecutorSettings,
     MissionExecutor,
     enu_yaw,
 )
 from ministral_node.mission.projection import CameraIntrinsics, CameraMount
-from ministral_node.mission.sim import SimVehicle, simulate
+from ministral_node.mission.simple_vehicle import SimVehicle, simulate
 from ministral_node.parameters import defaults
-from ministral_node.safety import SafetyEnvelope, SafetyLimits
+from ministral_node.safety.envelope import SafetyEnvelope, SafetyLimits
 from ministral_node.timing import FakeClock
-from ministral_node.vehicle import VehicleState
 
 RATE_HZ = 20.0
 DT = 1.0 / RATE_HZ

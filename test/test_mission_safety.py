@@ -4,7 +4,7 @@ import pytest
 from safety_fixtures import SQUARE_100, envelope, proposal, vehicle
 
 from ministral_node.decision import mission, steps_of
-from ministral_node.mission_safety import predict
+from ministral_node.safety.mission_checks import predict
 
 
 def _mission(*steps):

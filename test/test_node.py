@@ -12,11 +12,11 @@ from rclpy.parameter import Parameter
 from ros_harness import Harness
 from std_msgs.msg import String
 
-from ministral_node.camera import EncodedFrame
+from ministral_node.core.pipeline import refusal
 from ministral_node.decision import validate_decision
 from ministral_node.health import ERROR
-from ministral_node.image_conversion import RawImage, encode_raw
-from ministral_node.pipeline import refusal
+from ministral_node.inputs.camera import EncodedFrame
+from ministral_node.inputs.image_conversion import RawImage, encode_raw
 from ministral_node.ros.node import MinistralNode
 
 SCENE = np.random.default_rng(3).integers(0, 256, (120, 160, 3), dtype=np.uint8)
@@ -325,7 +325,7 @@ def test_every_scene_is_published_on_detections_and_recorded(tmp_path):
     assert [json.loads(m.data) for t, _, m in recorded if t.endswith('/detections')] == scenes
     # What ministral-replay opens: the recording names the detections' topics by role, and
     # its messages decode as published.
-    from ministral_node.replay import Bag
+    from ministral_node.recording.replayer import Bag
 
     bag = Bag.open(folder)
     roles = bag.roles()

@@ -16,7 +16,7 @@ from rosgraph_msgs.msg import Clock as ClockMsg
 from std_msgs.msg import String
 
 from ministral_node.mission.executor import ExecutorOutput, Setpoint
-from ministral_node.mission.sim import SimVehicle
+from ministral_node.mission.simple_vehicle import SimVehicle
 from ministral_node.ros.node import MinistralNode
 
 STEP_S = 0.05  # simulated seconds per vehicle step, at least
@@ -175,7 +175,7 @@ def test_finishing_after_ctrl_c_publishes_nothing_and_ends_the_loop(capsys):
     cannot be published any more and must not fail trying (it used to log an RCLError)."""
     import rclpy
 
-    from ministral_node.decision_loop import FINALIZED
+    from ministral_node.core.decision_loop import FINALIZED
 
     h = Harness(MinistralNode, {'execute_missions': True})
     try:

@@ -7,9 +7,9 @@ from ros_harness import Harness
 
 from ministral_node.decision import validate_decision
 from ministral_node.health import ERROR
-from ministral_node.image_conversion import encode_raw
+from ministral_node.inputs.image_conversion import encode_raw
 from ministral_node.ros.node import MinistralNode
-from ministral_node.verify import Verifier
+from ministral_node.sources.rules.verify import Verifier
 
 
 def test_a_4bit_onnx_model_decides_over_dds_with_the_camera_frame():

@@ -9,7 +9,7 @@ from serve_support import engine, running
 from std_msgs.msg import Header
 
 from ministral_node.ground.server import Faults
-from ministral_node.image_conversion import encode_raw
+from ministral_node.inputs.image_conversion import encode_raw
 from ministral_node.ros.node import MinistralNode
 
 BUDGET_S = 1.0

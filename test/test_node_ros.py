@@ -80,7 +80,7 @@ def test_a_stopped_clock_keeps_status_coming_and_says_so(sim):
     assert h.statuses[-1]['clock']['state'].startswith('simulation clock stopped')
 
 
-@pytest.mark.parametrize('module', ['node.py', 'sim_vehicle.py', 'mission_bridge.py'])
+@pytest.mark.parametrize('module', ['node.py', 'sim_over_dds.py'])
 def test_our_nodes_never_assign_an_attribute_rclpy_uses(module):
     # the simulated vehicle once named its /clock publisher `_clock`, which is the clock
     # Node.get_clock() returns
@@ -252,7 +252,7 @@ def test_an_exception_in_a_callback_is_diagnosed_and_the_node_goes_on():
 def test_lifecycle_cycles_under_load_answer_every_command_once():
     from engine_models import model
 
-    from ministral_node.pipeline import refusal
+    from ministral_node.core.pipeline import refusal
 
     h = Harness(MinistralNode, {'decision_sources': ['onboard', 'rules'],
                                 'model_dir': str(model('slow')), 'prefix_cache': False,

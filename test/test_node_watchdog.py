@@ -11,7 +11,7 @@ from ros_harness import Harness
 from std_msgs.msg import Header
 
 from ministral_node.health import STALE
-from ministral_node.image_conversion import encode_raw
+from ministral_node.inputs.image_conversion import encode_raw
 from ministral_node.ros.node import MinistralNode
 
 FRAME = encode_raw(np.zeros((56, 84, 3), np.uint8), 'rgb8')

@@ -5,12 +5,12 @@ import pytest
 from engine_models import model
 
 from ministral_node import parameters
-from ministral_node.camera import Frame
 from ministral_node.decision import CommandInfo, Proposal
 from ministral_node.engine.engine import GenerationResult
+from ministral_node.inputs.camera import Frame
 from ministral_node.sources.base import DeciderError, DeciderUnavailable, DecisionRequest
 from ministral_node.sources.onboard import OnboardDecider
-from ministral_node.sources.prompt import system_prompt, user_text
+from ministral_node.sources.system_prompt import system_prompt, user_text
 from ministral_node.timing import Cancellation, Cancelled, Deadline, MonotonicClock
 
 COMMANDS = (

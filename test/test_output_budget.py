@@ -5,14 +5,14 @@ import json
 import pytest
 from engine_models import model
 
-from ministral_node.constrained import (
+from ministral_node.decision import Proposal
+from ministral_node.decoding.constrained import (
     BUDGET_PARAMETERS,
     JsonConstraint,
     generation_schema,
     max_output_bytes,
     string_caps,
 )
-from ministral_node.decision import Proposal
 from ministral_node.engine import EngineOptions, GenerationOptions, VisionLanguageEngine
 from ministral_node.parameters import SPECS
 

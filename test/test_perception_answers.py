@@ -7,9 +7,11 @@ import numpy as np
 import pytest
 from detector_models import build_detector, scene
 
-from ministral_node.camera import Frame, LatestFrame
+from ministral_node.core.pipeline import DecisionPipeline
+from ministral_node.core.settings import Settings
 from ministral_node.decision import validate_decision
 from ministral_node.health import HealthBoard
+from ministral_node.inputs.camera import Frame, LatestFrame
 from ministral_node.perception.answers import (
     COUNT,
     DESCRIBE,
@@ -17,8 +19,6 @@ from ministral_node.perception.answers import (
     answer_scene,
     scene_question,
 )
-from ministral_node.pipeline import DecisionPipeline
-from ministral_node.settings import Settings
 from ministral_node.sources.rules.decider import RuleDecider
 from ministral_node.timing import FakeClock
 

@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from detector_models import H, W, build_detector
 
-from ministral_node.annotations import DETECTIONS_NAMESPACE, POLYGON, detection_markers
-from ministral_node.camera import Frame
 from ministral_node.health import HealthBoard
+from ministral_node.inputs.camera import Frame
 from ministral_node.perception.detector import DetectorSettings
 from ministral_node.perception.service import DetectorService, scene_dict
+from ministral_node.recording.annotations import DETECTIONS_NAMESPACE, POLYGON, detection_markers
 from ministral_node.timing import FakeClock
 
 
@@ -96,10 +96,10 @@ def test_each_detection_is_a_polygon_marker_in_frame_pixels(tmp_path):
 def test_a_decisions_frame_is_published_once_and_the_timer_reuses_it(tmp_path):
     from support import ScriptedDecider
 
-    from ministral_node.camera import LatestFrame
+    from ministral_node.core.pipeline import DecisionPipeline
+    from ministral_node.core.settings import Settings
     from ministral_node.decision import Proposal, Target
-    from ministral_node.pipeline import DecisionPipeline
-    from ministral_node.settings import Settings
+    from ministral_node.inputs.camera import LatestFrame
 
     model = build_detector(tmp_path / 'pads.onnx', names="{0: 'pad', 1: 'car', 2: 'person'}")
     clock, frames = FakeClock(), LatestFrame()

@@ -9,13 +9,13 @@ import pytest
 from detector_models import CLASSES, H, W, build_detector, scene
 from support import ScriptedDecider
 
-from ministral_node.camera import Frame, LatestFrame
+from ministral_node.core.pipeline import DecisionPipeline
+from ministral_node.core.settings import Settings
 from ministral_node.decision import Proposal, Target, validate_decision
 from ministral_node.health import ERROR, OK, HealthBoard
+from ministral_node.inputs.camera import Frame, LatestFrame
 from ministral_node.perception.colors import box_color
 from ministral_node.perception.grounding import ground, parse_label
-from ministral_node.pipeline import DecisionPipeline
-from ministral_node.settings import Settings
 from ministral_node.timing import FakeClock
 
 
@@ -195,7 +195,7 @@ def test_detections_between_decisions_are_reused_by_the_decision_on_that_frame(t
 
 
 def test_the_decision_loop_loads_the_detector_on_activate_and_reports_it(tmp_path):
-    from ministral_node.decision_loop import DecisionLoop
+    from ministral_node.core.decision_loop import DecisionLoop
 
     model = build_detector(tmp_path / 'pads.onnx', names="{0: 'pad', 1: 'car', 2: 'person'}")
     published: list[dict] = []

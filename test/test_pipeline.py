@@ -4,18 +4,18 @@ import numpy as np
 import pytest
 from support import ScriptedDecider, SlowFrame, failing
 
-from ministral_node.camera import EncodedFrame, Frame, LatestFrame
+from ministral_node.core.fallback import FallbackChain
+from ministral_node.core.pipeline import DecisionPipeline, refusal
+from ministral_node.core.settings import PipelineSettings, Settings
 from ministral_node.decision import Proposal, validate_decision
-from ministral_node.fallback import FallbackChain
 from ministral_node.health import ERROR, OK
-from ministral_node.image_conversion import CompressedImageData
+from ministral_node.inputs.camera import EncodedFrame, Frame, LatestFrame
+from ministral_node.inputs.image_conversion import CompressedImageData
+from ministral_node.inputs.vehicle import VehicleState
 from ministral_node.parameters import defaults
-from ministral_node.pipeline import DecisionPipeline, refusal
-from ministral_node.safety import SafetyEnvelope, SafetyLimits
-from ministral_node.settings import PipelineSettings, Settings
+from ministral_node.safety.envelope import SafetyEnvelope, SafetyLimits
 from ministral_node.timing import FakeClock
 from ministral_node.tools.fuzz import jpeg_bytes
-from ministral_node.vehicle import VehicleState
 
 TAKEOFF = Proposal('takeoff', {'altitude_m': 10.0}, None, 0.9, 'asked')
 

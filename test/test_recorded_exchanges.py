@@ -17,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ministral_node.camera import Frame
 from ministral_node.decision import CommandInfo
+from ministral_node.inputs.camera import Frame
 from ministral_node.sources import dialects
 from ministral_node.sources.base import DeciderError, DecisionRequest
 from ministral_node.sources.remote import RemoteDecider, RemoteSettings

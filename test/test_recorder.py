@@ -23,13 +23,13 @@ from std_msgs.msg import ColorRGBA, Header, String
 from visualization_msgs.msg import ImageMarker
 
 from ministral_node import parameters
-from ministral_node.annotations import box_marker, fill_message
 from ministral_node.health import OK, WARN, HealthBoard
-from ministral_node.msgdefs import RECORDED_TYPES, full_definition
-from ministral_node.msgdefs_data import MSG_TEXTS, TYPE_HASHES
-from ministral_node.recorder import Recorder, RecorderSettings
+from ministral_node.recording.annotations import box_marker, fill_message
+from ministral_node.recording.msgdefs import RECORDED_TYPES, full_definition
+from ministral_node.recording.msgdefs_data import MSG_TEXTS, TYPE_HASHES
+from ministral_node.recording.recorder import Recorder, RecorderSettings
 from ministral_node.timing import FakeClock
-from ministral_node.tools import msgdefs as msgdefs_tool
+from ministral_node.tools import msgdefs_generator as msgdefs_tool
 
 RGB = np.random.default_rng(0).integers(0, 255, (48, 64, 3), dtype=np.uint8)
 
@@ -117,7 +117,8 @@ def test_shipped_schemas_match_the_installed_message_packages():
         assert (share / package / 'msg' / f'{message}.msg').read_text() == text, name
     assert set(RECORDED_TYPES) <= set(MSG_TEXTS) and set(TYPE_HASHES) == set(RECORDED_TYPES)
     assert msgdefs_tool.render(*msgdefs_tool.collect(share)) == \
-        msgdefs_tool.OUTPUT.read_text(), 'regenerate: python -m ministral_node.tools.msgdefs'
+        msgdefs_tool.OUTPUT.read_text(), \
+        'regenerate: python -m ministral_node.tools.msgdefs_generator'
 
 
 def test_serialized_messages_from_raw_subscriptions_are_written_as_they_are(tmp_path):

@@ -12,18 +12,18 @@ from serve_support import engine, running
 from support import ScriptedDecider
 
 from ministral_node import parameters
-from ministral_node.camera import Frame, LatestFrame
-from ministral_node.chat_api import SCHEMA_NAME, parse_endpoint
-from ministral_node.constrained import generation_schema
+from ministral_node.core.fallback import FallbackChain
+from ministral_node.core.pipeline import DecisionPipeline
 from ministral_node.decision import CommandInfo, Proposal
-from ministral_node.fallback import FallbackChain
+from ministral_node.decoding.chat_api import SCHEMA_NAME
+from ministral_node.decoding.constrained import generation_schema
 from ministral_node.ground.server import ServeOptions
 from ministral_node.health import ERROR, OK, HealthBoard
-from ministral_node.pipeline import DecisionPipeline
+from ministral_node.inputs.camera import Frame, LatestFrame
+from ministral_node.parameters import parse_endpoint
 from ministral_node.sources.base import DeciderError, DeciderUnavailable, DecisionRequest
 from ministral_node.sources.factory import build_sources, configure_sources
 from ministral_node.sources.onboard import OnboardDecider
-from ministral_node.sources.prompt import system_prompt, user_text
 from ministral_node.sources.remote import (
     NO_URL,
     InvalidOutput,
@@ -32,6 +32,7 @@ from ministral_node.sources.remote import (
     RemoteSettings,
     RequestCancelled,
 )
+from ministral_node.sources.system_prompt import system_prompt, user_text
 from ministral_node.timing import Cancellation, Deadline, MonotonicClock, WallClock
 
 CLOCK = MonotonicClock()

@@ -19,18 +19,19 @@ from ros_harness import unique_domain
 from std_msgs.msg import String
 
 from ministral_node import parameters
-from ministral_node.camera import Frame, LatestFrame
 from ministral_node.cli import replay as replay_cli
-from ministral_node.cli.demo import SCRIPT, demo_scene
-from ministral_node.commands import CommandError, decode_string_message
+from ministral_node.cli.demo import SCRIPT
+from ministral_node.core.pipeline import DecisionPipeline
+from ministral_node.core.settings import Settings
 from ministral_node.decision import answer, to_json
-from ministral_node.pipeline import DecisionPipeline
-from ministral_node.recorder import Recorder, RecorderSettings
-from ministral_node.replay import Bag, outcome, replay
+from ministral_node.inputs.camera import Frame, LatestFrame
+from ministral_node.inputs.commands import CommandError, decode_string_message
+from ministral_node.recording.recorder import Recorder, RecorderSettings
+from ministral_node.recording.replayer import Bag, outcome, replay
 from ministral_node.resources import config_path
-from ministral_node.settings import Settings
 from ministral_node.sources.factory import build_sources
 from ministral_node.timing import FakeClock
+from ministral_node.training.scenes import demo_scene
 
 COMMANDS = ['Take off to 20 meters', 'Monte à 35 mètres', 'Segui la macchina blu',
             'Climb to 900 m', '   ']

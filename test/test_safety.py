@@ -7,9 +7,9 @@ import pytest
 from safety_fixtures import NOW, SQUARE_100, check, envelope, fields_changed, proposal, vehicle
 
 from ministral_node.decision import Proposal, Target, mission
+from ministral_node.inputs.vehicle import VehicleState, parse_state
 from ministral_node.parameters import ParameterError
-from ministral_node.safety import SafetyEnvelope
-from ministral_node.vehicle import VehicleState, parse_state
+from ministral_node.safety.envelope import SafetyEnvelope
 
 HOVER = vehicle()
 

@@ -3,7 +3,7 @@
 import pytest
 from safety_fixtures import check, envelope, proposal, vehicle
 
-from ministral_node.safety import (
+from ministral_node.safety.envelope import (
     CONFIRMED,
     DECLINED,
     EXPIRED,

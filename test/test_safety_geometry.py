@@ -4,14 +4,14 @@ import math
 
 import pytest
 
-from ministral_node.geofence import (
-    Geofence,
+from ministral_node.geometry import (
     point_in_polygon,
     polygon_from_flat,
     polygon_problem,
     segments_intersect,
 )
-from ministral_node.vehicle import VehicleState, battery_percent, heading_from_quaternion
+from ministral_node.inputs.vehicle import VehicleState, battery_percent, heading_from_quaternion
+from ministral_node.safety.geofence import Geofence
 
 SQUARE = polygon_from_flat([-100, -100, 100, -100, 100, 100, -100, 100])
 U_SHAPE = polygon_from_flat([-100, -100, 100, -100, 100, 100, 50, 100, 50, 0, -50, 0, -50, 100,

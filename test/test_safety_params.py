@@ -7,7 +7,7 @@ import pytest
 from ministral_node import parameters
 from ministral_node.decision import actions
 from ministral_node.parameters import SPECS, ParameterError
-from ministral_node.safety import SafetyLimits
+from ministral_node.safety.envelope import SafetyLimits
 
 
 def limit_names():

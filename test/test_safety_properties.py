@@ -11,10 +11,10 @@ from safety_fixtures import NOW, check
 from safety_invariants import assert_within
 
 from ministral_node.decision import Proposal, Target, actions
+from ministral_node.inputs.vehicle import VehicleState
 from ministral_node.parameters import SPECS, ParameterError
-from ministral_node.safety import SafetyEnvelope, SafetyLimits
+from ministral_node.safety.envelope import SafetyEnvelope, SafetyLimits
 from ministral_node.timing import FakeClock
-from ministral_node.vehicle import VehicleState
 
 SEEDS = range(6)
 PER_SEED = 500

@@ -13,15 +13,15 @@ import pytest
 from engine_models import model
 from serve_support import call, engine, running
 
-from ministral_node.chat_api import CHAT_PATH, response_format
 from ministral_node.cli.serve import ServeError, make_server, parser
-from ministral_node.constrained import generation_schema
 from ministral_node.decision import Proposal
+from ministral_node.decoding.chat_api import CHAT_PATH, response_format
+from ministral_node.decoding.constrained import generation_schema
+from ministral_node.decoding.gbnf import decision_grammar
 from ministral_node.engine.generation import GenerationError
-from ministral_node.gbnf import decision_grammar
 from ministral_node.ground.server import Faults, ServeOptions
-from ministral_node.image_conversion import jpeg_data_url
-from ministral_node.sources.prompt import system_prompt
+from ministral_node.inputs.image_conversion import jpeg_data_url
+from ministral_node.sources.system_prompt import system_prompt
 
 IMAGE = jpeg_data_url(np.full((56, 84, 3), 128, np.uint8), 84)
 

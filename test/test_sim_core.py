@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from ministral_node.safety.invariants import Limits, SafetyMonitor
 from ministral_node.sim.faults import Fault, FaultSchedule
 from ministral_node.sim.multirotor import Multirotor
 from ministral_node.sim.pictures import annotate, trajectory_png, write_gif
@@ -18,7 +19,7 @@ from ministral_node.sim.scenario import (
     load_suite,
     scenario_from_dict,
 )
-from ministral_node.sim.scoring import CRITERIA, Limits, SafetyMonitor, score, summary, table
+from ministral_node.sim.scoring import CRITERIA, score, summary, table
 from ministral_node.sim.simulator import Sample, Simulator
 from ministral_node.sim.world import CameraModel, Layout, WorldObject, make_layout
 

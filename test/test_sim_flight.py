@@ -15,14 +15,8 @@ pytest.importorskip('pybullet')
 from recording_support import read_back
 
 from ministral_node.cli import sim
-from ministral_node.ros.mission_bridge import executor_available
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not executor_available(),
-                       reason='needs the mission executor (ministral_node.mission, issue 13) '
-                              'to move the vehicle; it is not on this branch yet'),
-]
+pytestmark = pytest.mark.slow
 
 
 def test_the_ci_scenarios_fly_and_succeed_without_safety_violations(tmp_path, capsys):

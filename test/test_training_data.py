@@ -8,14 +8,18 @@ import pytest
 from ministral_node.engine.preprocess import ImageConfig
 from ministral_node.resources import share_dir
 from ministral_node.sources.onboard import resolve_model_dir
-from ministral_node.sources.prompt import SYSTEM_PROMPT_FILE, model_system_prompt, system_prompt
+from ministral_node.sources.rules.verify import command_numbers
+from ministral_node.sources.system_prompt import (
+    SYSTEM_PROMPT_FILE,
+    model_system_prompt,
+    system_prompt,
+)
 from ministral_node.tools import tokenizer_builder
-from ministral_node.training import commands, dataset, scenes, writing
+from ministral_node.training import dataset, scenes, templates, writing
 from ministral_node.training.dataset import STEP_INTENTS, Split, answer_text, make_example
 from ministral_node.training.encoding import IGNORE, Encoder
 from ministral_node.training.evaluate import compare, iou
 from ministral_node.training.handwritten import load_cases
-from ministral_node.verify import command_numbers
 
 
 @pytest.fixture(scope='module')
@@ -34,20 +38,20 @@ def test_examples_are_reproducible_and_seeds_differ():
 
 
 def test_held_out_split_uses_only_unseen_templates_in_every_language():
-    templates = commands.all_templates()
-    train_texts = {(t.language, t.text) for t in templates if not t.held_out}
-    held = [t for t in templates if t.held_out]
+    every = templates.all_templates()
+    train_texts = {(t.language, t.text) for t in every if not t.held_out}
+    held = [t for t in every if t.held_out]
     assert not {(t.language, t.text) for t in held} & train_texts
-    for language in commands.LANGUAGES:
-        assert not set(commands.HELD_OUT_CONNECTORS[language]) & \
-            set(commands.CONNECTORS[language])
+    for language in templates.LANGUAGES:
+        assert not set(templates.HELD_OUT_CONNECTORS[language]) & \
+            set(templates.CONNECTORS[language])
         for intent in set(dataset.INTENT_WEIGHTS) - {dataset.MISSION_INTENT}:
-            assert commands.templates_for(intent, language, True), (language, intent)
-            assert commands.templates_for(intent, language, False), (language, intent)
+            assert templates.templates_for(intent, language, True), (language, intent)
+            assert templates.templates_for(intent, language, False), (language, intent)
     for split in (Split('train', 0), Split('heldout', 1)):
         examples = [make_example(split, i) for i in range(40)]
         assert {e.template.held_out for e in examples} == {split.held_out}
-        assert {e.language for e in examples} == set(commands.LANGUAGES)
+        assert {e.language for e in examples} == set(templates.LANGUAGES)
 
 
 def test_decisions_validate_and_the_generation_constraint_accepts_them(encoder):
@@ -101,7 +105,7 @@ def test_encoded_example_has_the_engines_prompt_and_answer_only_labels(encoder):
     ('de', 'person', 'red', 'np_dat', ('der Person in Rot', 'Person in Rot')),
 ])
 def test_noun_phrases_agree_in_gender_and_case(language, kind, color, form, expected):
-    assert commands.noun_phrase(language, kind, color, form) == expected
+    assert templates.noun_phrase(language, kind, color, form) == expected
 
 
 def test_scenes_are_seeded_and_boxes_cover_the_objects():
@@ -119,25 +123,25 @@ def test_scenes_are_seeded_and_boxes_cover_the_objects():
 
 def test_yaml_extensions_add_templates_nouns_and_scene_classes(tmp_path, monkeypatch):
     for name in ('TEMPLATES', 'NOUNS', 'TARGET_KINDS'):
-        monkeypatch.setattr(commands, name, copy.deepcopy(getattr(commands, name)))
+        monkeypatch.setattr(templates, name, copy.deepcopy(getattr(templates, name)))
     monkeypatch.setattr(scenes, 'CLASSES', dict(scenes.CLASSES))
-    monkeypatch.setattr(commands, '_INDEX', {})
-    monkeypatch.setattr(commands, '_WORDS', set())
-    assert 'colle' not in commands.template_words()
+    monkeypatch.setattr(templates, '_INDEX', {})
+    monkeypatch.setattr(templates, '_WORDS', set())
+    assert 'colle' not in templates.template_words()
     path = tmp_path / 'extra.yaml'
-    path.write_text(commands.EXTENSION_EXAMPLE, encoding='utf-8')
-    commands.load_extensions(path)
-    assert 'colle' in commands.template_words()  # noise avoids the added words too
-    assert 'boat' in scenes.CLASSES and 'boat' in commands.TARGET_KINDS['follow']
-    texts = {t.text: t.held_out for t in commands.templates_for('land_on', 'en', False)
-             + commands.templates_for('land_on', 'en', True)}
+    path.write_text(templates.EXTENSION_EXAMPLE, encoding='utf-8')
+    templates.load_extensions(path)
+    assert 'colle' in templates.template_words()  # noise avoids the added words too
+    assert 'boat' in scenes.CLASSES and 'boat' in templates.TARGET_KINDS['follow']
+    texts = {t.text: t.held_out for t in templates.templates_for('land_on', 'en', False)
+             + templates.templates_for('land_on', 'en', True)}
     assert texts['put it down on {np}'] is False and texts['bring it down on {np}'] is True
     scene = scenes.render_scene(np.random.default_rng(0), [('boat', 'red')], distractors=0)
     assert scene.objects[0].kind == 'boat'
     bad = tmp_path / 'bad.yaml'
     bad.write_text('templates: {xx: {land: [a]}}\n', encoding='utf-8')
     with pytest.raises(ValueError, match='language'):
-        commands.load_extensions(bad)
+        templates.load_extensions(bad)
 
 
 def test_model_directory_may_carry_its_system_prompt(tmp_path):
@@ -207,7 +211,7 @@ def test_the_export_check_compares_the_decision_not_what_follows_it(encoder):
     assert decision_length(encoder.tokenizer, broken) == len(broken)
 
 
-@pytest.mark.parametrize('language', commands.LANGUAGES)
+@pytest.mark.parametrize('language', templates.LANGUAGES)
 def test_numbers_in_words_are_ones_the_rule_parser_reads_back(language):
     for value in [*range(2, 130), *range(130, 1000, 7)]:
         words = writing.spell(value, language)
@@ -245,7 +249,7 @@ def test_missions_join_two_to_four_steps_with_connectors():
         missions = [e for e in (make_example(split, i) for i in range(300))
                     if e.intent == dataset.MISSION_INTENT]
         assert len(missions) > 15
-        joins = commands.HELD_OUT_CONNECTORS if split.held_out else commands.CONNECTORS
+        joins = templates.HELD_OUT_CONNECTORS if split.held_out else templates.CONNECTORS
         for example in missions:
             steps = example.proposal.params['steps']
             assert 2 <= len(steps) <= 4
@@ -272,7 +276,7 @@ def test_new_phrasings_are_not_the_hand_written_evaluation_sentences():
     import re
 
     added = ('uturn', 'search_radius', 'negation', 'offtopic', *STEP_INTENTS)
-    new = [t for t in commands.all_templates()
+    new = [t for t in templates.all_templates()
            if t.intent in added or t.text in ADDED_TEMPLATES]
     assert {t.text for t in new} >= ADDED_TEMPLATES
     patterns = [re.compile(re.sub(r'\\{\w+\\}', '.+', re.escape(t.text.lower())) + r'[.!?]?')
@@ -283,7 +287,7 @@ def test_new_phrasings_are_not_the_hand_written_evaluation_sentences():
 
 def test_nonsense_is_never_a_command_word_nor_a_hand_written_sentence():
     rng = np.random.default_rng(5)
-    words = commands.template_words()
+    words = templates.template_words()
     sentences = {case.text.lower().strip('!?. ') for case in load_cases()}
     for _ in range(20000):
         text = writing.noise(rng, words)
@@ -309,7 +313,7 @@ def test_moves_whose_verb_says_the_direction_go_that_way():
         other = 'right_m' if name == 'forward_m' else 'forward_m'
         assert params[other] == 0 and params['up_m'] == 0
         seen.add((example.intent, example.language))
-    assert seen == {(i, lang) for i in axis for lang in commands.LANGUAGES}
+    assert seen == {(i, lang) for i in axis for lang in templates.LANGUAGES}
 
 
 def test_short_commands_are_sometimes_said_again_and_written_in_lower_case():

@@ -15,7 +15,7 @@ pytest.importorskip('peft')
 
 from ministral_node.engine.model_files import locate  # noqa: E402
 from ministral_node.sources.onboard import OnboardDecider  # noqa: E402
-from ministral_node.sources.prompt import SYSTEM_PROMPT_FILE  # noqa: E402
+from ministral_node.sources.system_prompt import SYSTEM_PROMPT_FILE  # noqa: E402
 from ministral_node.timing import Cancellation  # noqa: E402
 from ministral_node.training import export, train  # noqa: E402
 from ministral_node.training.dataset import Split, make_example  # noqa: E402

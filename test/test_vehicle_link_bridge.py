@@ -5,6 +5,7 @@ pose back into the link and the executor (as the node will wire it)."""
 import pytest
 
 from ministral_node.decision import Proposal, make_decision
+from ministral_node.inputs.vehicle import VehicleState
 from ministral_node.mission.executor import (
     ABORTED,
     COMPLETED,
@@ -14,7 +15,6 @@ from ministral_node.mission.executor import (
     Setpoint,
 )
 from ministral_node.parameters import ParameterError, defaults
-from ministral_node.vehicle import VehicleState
 from ministral_node.vehicle_link import offboard as ol
 from ministral_node.vehicle_link.config import VehicleLinkConfig, missing_message_package
 from ministral_node.vehicle_link.executor_bridge import BridgeOutput, ExecutorBridge

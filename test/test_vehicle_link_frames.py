@@ -8,8 +8,8 @@ import random
 
 import pytest
 
+from ministral_node.inputs.vehicle import heading_from_quaternion
 from ministral_node.mission.executor import enu_yaw
-from ministral_node.vehicle import heading_from_quaternion
 from ministral_node.vehicle_link.frames import (
     LocalOrigin,
     enu_to_ned,

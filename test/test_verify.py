@@ -5,14 +5,13 @@ import random
 import pytest
 from support import ScriptedDecider
 
+from ministral_node.core.fallback import FallbackChain
 from ministral_node.decision import CommandInfo, ConfidenceDetail, Proposal, Target
-from ministral_node.fallback import FallbackChain
 from ministral_node.sources.base import DecisionRequest
 from ministral_node.sources.rules import RuleDecider, analyse
 from ministral_node.sources.rules.messages import MESSAGES
 from ministral_node.sources.rules.units import ANGLE, COUNT, LENGTH, SPEED, TIME, UNITS
-from ministral_node.timing import Deadline, FakeClock
-from ministral_node.verify import (
+from ministral_node.sources.rules.verify import (
     TEXT_PARAMS,
     Verifier,
     VerifySettings,
@@ -26,6 +25,7 @@ from ministral_node.verify import (
     unsupported_numbers,
     unsupported_quantities,
 )
+from ministral_node.timing import Deadline, FakeClock
 
 
 def _request(text):

@@ -3,17 +3,17 @@
 import pytest
 from support import ScriptedDecider, failing
 
-from ministral_node.decision import CommandInfo
-from ministral_node.fallback import FallbackChain
-from ministral_node.sources.base import DecisionRequest
-from ministral_node.timing import Deadline, FakeClock
-from ministral_node.watchdog import (
+from ministral_node.core.fallback import FallbackChain
+from ministral_node.core.watchdog import (
     CircuitBreaker,
     FailsafeEscalation,
     LinkMonitor,
     LinkState,
     RateMonitor,
 )
+from ministral_node.decision import CommandInfo
+from ministral_node.sources.base import DecisionRequest
+from ministral_node.timing import Deadline, FakeClock
 
 
 def test_no_loss_before_the_first_heartbeat_like_px4():

@@ -40,15 +40,15 @@ from typing import Any
 
 import numpy as np
 
-from ministral_node.camera import Frame
-from ministral_node.constrained import BUDGET_PARAMETERS, JsonConstraint, string_caps
 from ministral_node.decision import CommandInfo
+from ministral_node.decoding.constrained import BUDGET_PARAMETERS, JsonConstraint, string_caps
 from ministral_node.engine import memory, model_files
 from ministral_node.engine.generation import CancelWatcher, GenerationOptions, KVCache, decode
+from ministral_node.inputs.camera import Frame
 from ministral_node.parameters import SPECS
 from ministral_node.sources.base import DeciderError, DecisionRequest
 from ministral_node.sources.onboard import OnboardDecider
-from ministral_node.sources.prompt import system_prompt, user_text
+from ministral_node.sources.system_prompt import system_prompt, user_text
 from ministral_node.timing import Cancellation
 
 COMMAND = 'Follow the person in the yellow jacket and keep ten metres away.'
@@ -614,11 +614,11 @@ def bench_verify(table: Table, model_dir: Path, count: int) -> None:
     """What measured confidence and the verify stage add to a decision: the hand-written
     commands decided by the model, then each step timed on its own (no model run in them)."""
     from ministral_node import parameters
-    from ministral_node.cli.demo import demo_scene
-    from ministral_node.confidence import field_confidence
+    from ministral_node.decoding.confidence import field_confidence
     from ministral_node.engine.generation import chosen_logprob
+    from ministral_node.sources.rules.verify import Verifier, VerifySettings
     from ministral_node.training.handwritten import load_cases
-    from ministral_node.verify import Verifier, VerifySettings
+    from ministral_node.training.scenes import demo_scene
 
     values = parameters.validate({**parameters.defaults(), 'model_dir': str(model_dir),
                                   'execution_providers': ['cpu']})

@@ -19,19 +19,23 @@ from pathlib import Path
 import numpy as np
 
 from ministral_node import parameters
-from ministral_node.camera import Frame, LatestFrame
+from ministral_node.core.pipeline import DecisionPipeline, refusal
+from ministral_node.core.settings import Settings
 from ministral_node.decision import to_json
 from ministral_node.health import HealthBoard
-from ministral_node.image_conversion import CompressedImageData, ImageError, decode_compressed
+from ministral_node.inputs.camera import Frame, LatestFrame
+from ministral_node.inputs.image_conversion import (
+    CompressedImageData,
+    ImageError,
+    decode_compressed,
+)
+from ministral_node.inputs.vehicle import STATE_KEYS, VehicleState, parse_state
 from ministral_node.mission.executor import ExecutorSettings, MissionExecutor
-from ministral_node.mission.sim import SimVehicle, simulate
-from ministral_node.pipeline import DecisionPipeline, refusal
+from ministral_node.mission.simple_vehicle import SimVehicle, simulate
 from ministral_node.resources import config_path
-from ministral_node.safety import SafetyEnvelope, SafetyLimits
-from ministral_node.settings import Settings
+from ministral_node.safety.envelope import SafetyEnvelope, SafetyLimits
 from ministral_node.sources.factory import build_sources, close_sources
 from ministral_node.timing import FakeClock, MonotonicClock, WallClock
-from ministral_node.vehicle import STATE_KEYS, VehicleState, parse_state
 
 
 class InputError(Exception):

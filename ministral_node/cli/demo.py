@@ -23,11 +23,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from ministral_node.image_conversion import encode_raw
+from ministral_node.inputs.image_conversion import encode_raw
 from ministral_node.resources import config_path
-from ministral_node.training import scenes
+from ministral_node.training.scenes import demo_scene
 
 SCRIPT: tuple[tuple[str, str], ...] = (
     ('en', 'Take off to 20 meters'),
@@ -52,16 +50,6 @@ class Result:
     language: str
     command: str
     decision: dict | None
-
-
-DEMO_SCENE = (('pad', 'red'), ('car', 'blue'), ('tower', 'grey'), ('building', 'grey'))
-
-
-def demo_scene(width: int = 640, height: int = 480, seed: int = 3) -> scenes.Scene:
-    """The demo's synthetic aerial view (the training renderer): a red landing pad, a blue car,
-    a grey tower and a grey building on the ground, with each object's box."""
-    rng = np.random.default_rng(seed)
-    return scenes.render_scene(rng, list(DEMO_SCENE), size=(width, height), distractors=1)
 
 
 def environment(domain_id: int) -> dict[str, str]:
@@ -148,7 +136,7 @@ def run(params_file: str, timeout_s: float, domain_id: int,
     from std_msgs.msg import Header, String
 
     from ministral_node.mission.executor import ExecutorOutput, Setpoint
-    from ministral_node.mission.sim import SimVehicle
+    from ministral_node.mission.simple_vehicle import SimVehicle
 
     node_process = subprocess.Popen(node_command(params_file, record_dir),
                                     env=environment(domain_id))

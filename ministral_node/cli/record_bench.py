@@ -24,18 +24,19 @@ from sensor_msgs.msg import BatteryState, Image
 from std_msgs.msg import String
 
 from ministral_node import parameters
-from ministral_node.annotations import decision_marker
-from ministral_node.camera import EncodedFrame, LatestFrame
-from ministral_node.cli.demo import SCRIPT, demo_scene
+from ministral_node.cli.demo import SCRIPT
+from ministral_node.core.pipeline import DecisionPipeline
+from ministral_node.core.settings import Settings
 from ministral_node.decision import to_json
-from ministral_node.image_conversion import RawImage, encode_raw
-from ministral_node.pipeline import DecisionPipeline
-from ministral_node.recorder import Recorder, RecorderSettings, compress_image
+from ministral_node.inputs.camera import EncodedFrame, LatestFrame
+from ministral_node.inputs.image_conversion import RawImage, encode_raw
+from ministral_node.inputs.vehicle import VehicleState
+from ministral_node.recording.annotations import decision_marker
+from ministral_node.recording.recorder import Recorder, RecorderSettings, compress_image
 from ministral_node.resources import config_path
-from ministral_node.settings import Settings
 from ministral_node.sources.factory import build_sources, close_sources
 from ministral_node.timing import MonotonicClock, WallClock
-from ministral_node.vehicle import VehicleState
+from ministral_node.training.scenes import demo_scene
 
 
 def _camera_messages(count: int = 8) -> list[Image]:

@@ -26,15 +26,15 @@ from typing import Any
 
 from ministral_node.cli.demo import (
     TOPICS,
-    demo_scene,
     environment,
     interrupt,
     node_command,
     spin_until_active,
     wait_while_running,
 )
-from ministral_node.image_conversion import encode_raw
+from ministral_node.inputs.image_conversion import encode_raw
 from ministral_node.resources import config_path
+from ministral_node.training.scenes import demo_scene
 
 BUSY_COMMAND = 'Follow the person in the yellow jacket and keep ten metres away.'
 STOP = 'STOP!'
@@ -228,10 +228,10 @@ def first_decision_latency(model_dir: Path, edges: list[int],
     `max_image_edge`: the model asked and verified (`rules_fast_path` off) against the
     parser's reading published at once (on). In process, no DDS."""
     from ministral_node import parameters
-    from ministral_node.camera import Frame, LatestFrame
+    from ministral_node.core.pipeline import DecisionPipeline
+    from ministral_node.core.settings import Settings
     from ministral_node.health import HealthBoard
-    from ministral_node.pipeline import DecisionPipeline
-    from ministral_node.settings import Settings
+    from ministral_node.inputs.camera import Frame, LatestFrame
     from ministral_node.sources.factory import build_sources, close_sources
     from ministral_node.timing import MonotonicClock, WallClock
 

@@ -20,8 +20,14 @@ from pathlib import Path
 
 from ministral_node import parameters
 from ministral_node.health import HealthBoard
-from ministral_node.recorder import SENSOR_TYPES
-from ministral_node.replay import FRAME_AS_IN_FLIGHT, INPUT_ROLES, Bag, BagError, replay
+from ministral_node.recording.recorder import SENSOR_TYPES
+from ministral_node.recording.replayer import (
+    FRAME_AS_IN_FLIGHT,
+    INPUT_ROLES,
+    Bag,
+    BagError,
+    replay,
+)
 from ministral_node.resources import config_path
 from ministral_node.sources.factory import build_sources, close_sources
 from ministral_node.timing import MonotonicClock

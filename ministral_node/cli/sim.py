@@ -1,7 +1,7 @@
 """`ministral-sim`: fly a scenario suite in the headless simulator against the real node.
 
 For each source configuration (`--sources rules|onboard,rules`) and each scenario: build the
-scenario's world, start the simulated vehicle (`ministral_node.ros.sim_vehicle`), the node
+scenario's world, start the simulated vehicle (`ministral_node.ros.sim_over_dds`), the node
 (`MinistralNode`, in-process on a MultiThreadedExecutor, `use_sim_time`, missions executed) and
 an operator that sends the scenario's commands on `~/command` at their simulated times; step
 the simulation (paced at `--speed` x real time at most, and never more than 0.1 s ahead of the
@@ -30,8 +30,9 @@ from typing import Any
 
 from ministral_node import parameters
 from ministral_node.resources import config_path
+from ministral_node.safety.invariants import Limits
 from ministral_node.sim.scenario import DEFAULT_SUITE, Scenario, SuiteError, load_suite
-from ministral_node.sim.scoring import Limits, Result, score, summary, table
+from ministral_node.sim.scoring import Result, score, summary, table
 
 log = logging.getLogger(__name__)
 
@@ -61,18 +62,9 @@ def parse_sources(values: list[str]) -> list[list[str]]:
 
 def node_values(base: dict[str, Any], scenario: Scenario, sources: list[str]) -> dict[str, Any]:
     """The node's parameter values for one flight."""
-    values = {**base, **scenario.params, 'decision_sources': list(sources)}
-    if 'execute_missions' in parameters.SPECS:
-        values['execute_missions'] = True
-    if 'camera_mount_pitch_deg' in parameters.SPECS:
-        values['camera_mount_pitch_deg'] = float(scenario.camera.get('pitch_deg', 45.0))
-    return values
-
-
-def _executor_mode(requested: str) -> str:
-    if requested != 'auto':
-        return requested
-    return 'node' if 'execute_missions' in parameters.SPECS else 'bridge'
+    return {**base, **scenario.params, 'decision_sources': list(sources),
+            'execute_missions': True,
+            'camera_mount_pitch_deg': float(scenario.camera.get('pitch_deg', 45.0))}
 
 
 class Flight:
@@ -123,13 +115,6 @@ class Flight:
             vehicle = _vehicle_node(sim, context)
             operator = _Operator(context, self)
             nodes = [node, vehicle, operator]
-            if _executor_mode(args.executor) == 'bridge':
-                from ministral_node.ros.mission_bridge import MissionBridge, executor_available
-
-                if not executor_available():
-                    raise RuntimeError('no mission executor in this checkout '
-                                       '(ministral_node.mission): the vehicle cannot fly')
-                nodes.append(MissionBridge(self.values, context=context))
             for item in nodes:
                 executor.add_node(item)
             node.trigger_configure()
@@ -249,7 +234,7 @@ class Flight:
 
 
 def _vehicle_node(sim: Any, context: Any) -> Any:
-    from ministral_node.ros.sim_vehicle import SimVehicleNode
+    from ministral_node.ros.sim_over_dds import SimVehicleNode
 
     return SimVehicleNode(sim, context=context)
 
@@ -404,9 +389,6 @@ def build_parser() -> argparse.ArgumentParser:
                              'relay that remote_down faults cut)')
     parser.add_argument('--params', default=str(DEFAULT_PARAMS),
                         help='node parameters file (default config/ministral.yaml)')
-    parser.add_argument('--executor', choices=('auto', 'node', 'bridge'), default='auto',
-                        help='who runs missions: the node (execute_missions) or a bridge node '
-                             'beside it (default: the node when it can)')
     parser.add_argument('--verbose', action='store_true', help="show the node's INFO logs")
     parser.add_argument('--domain-id', type=int,
                         default=int(os.environ.get('ROS_DOMAIN_ID', '42') or 42))

@@ -90,8 +90,8 @@ def soak(args: argparse.Namespace) -> dict:
     from sensor_msgs.msg import Image
     from std_msgs.msg import String
 
-    from ministral_node.image_conversion import encode_raw
-    from ministral_node.pipeline import refusal
+    from ministral_node.core.pipeline import refusal
+    from ministral_node.inputs.image_conversion import encode_raw
     from ministral_node.ros.node import MinistralNode
 
     width, height = (int(v) for v in args.size.split('x'))

@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ministral_node.engine import memory, model_files
+from ministral_node.engine.chat_template import Prompt, build_prompt
 from ministral_node.engine.decoder import Decoder, HostDecoder, InPlaceDecoder
 from ministral_node.engine.generation import (
     CancelWatcher,
@@ -26,7 +27,6 @@ from ministral_node.engine.generation import (
 )
 from ministral_node.engine.model_files import FUSED_ATTENTION, ModelError, ModelFiles
 from ministral_node.engine.preprocess import ImageConfig, PreparedImage, preprocess
-from ministral_node.engine.prompt import Prompt, build_prompt
 from ministral_node.engine.sessions import SessionConfig, Sessions
 from ministral_node.engine.tokenizer import MistralTokenizer
 from ministral_node.timing import Cancellation

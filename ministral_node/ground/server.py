@@ -44,16 +44,16 @@ from typing import Any
 import llguidance
 import numpy as np
 
-from ministral_node.chat_api import (
+from ministral_node.decoding.chat_api import (
     CHAT_PATH,
     HEALTH_PATH,
     MODELS_PATH,
     error_body,
 )
-from ministral_node.constrained import JsonConstraint, generation_schema
+from ministral_node.decoding.constrained import JsonConstraint, generation_schema
 from ministral_node.engine.engine import VisionLanguageEngine
 from ministral_node.engine.generation import GenerationOptions
-from ministral_node.image_conversion import ImageError, decode_data_url
+from ministral_node.inputs.image_conversion import ImageError, decode_data_url
 from ministral_node.timing import Cancellation, Cancelled, Watcher
 
 log = logging.getLogger(__name__)

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ministral_node.decision import MISSION, REFLEX, Proposal, steps_of
+from ministral_node.inputs.vehicle import VehicleState
 from ministral_node.mission.projection import (
     CameraIntrinsics,
     CameraMount,
@@ -39,9 +40,8 @@ from ministral_node.mission.projection import (
     box_center,
     project_to_ground,
 )
-from ministral_node.mission_safety import goto_offset
-from ministral_node.safety import SafetyEnvelope
-from ministral_node.vehicle import VehicleState
+from ministral_node.safety.envelope import SafetyEnvelope
+from ministral_node.safety.mission_checks import goto_offset
 
 PENDING, RUNNING, HOLDING = 'pending', 'running', 'holding'
 COMPLETED, ABORTED, PREEMPTED = 'completed', 'aborted', 'preempted'

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ministral_node.vehicle import VehicleState
+from ministral_node.inputs.vehicle import VehicleState
 
 
 class ProjectionError(ValueError):

@@ -10,8 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ministral_node.camera import Frame
 from ministral_node.health import ERROR, OK, HealthBoard
+from ministral_node.inputs.camera import Frame
 from ministral_node.perception.detector import (
     Detection,
     Detector,

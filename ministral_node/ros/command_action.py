@@ -25,10 +25,10 @@ from typing import Any
 from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 
-from ministral_node.decision_loop import unconfigured_refusal
-from ministral_node.interfaces_mapping import TERMINAL_MISSION_STATES
+from ministral_node.core.decision_loop import unconfigured_refusal
 from ministral_node.mission.executor import NOT_EXECUTED
 from ministral_node.ros import typed
+from ministral_node.ros.interfaces_mapping import TERMINAL_MISSION_STATES
 
 ACTION_NAME = '~/command_action'
 STOP_COMMAND = 'stop'  # what a cancelled goal says to the loop

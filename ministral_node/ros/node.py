@@ -31,7 +31,6 @@ from rcl_interfaces.msg import (
 from rclpy.callback_groups import MutuallyExclusiveCallbackGroup
 from rclpy.clock import Clock as RclpyClock
 from rclpy.clock import ClockType
-from rclpy.event_handler import PublisherEventCallbacks, SubscriptionEventCallbacks
 from rclpy.exceptions import (
     InvalidParameterTypeException,
     InvalidParameterValueException,
@@ -49,30 +48,26 @@ from std_msgs.msg import ColorRGBA, Header, String
 from visualization_msgs.msg import ImageMarker
 
 from ministral_node import parameters
-from ministral_node.annotations import (
+from ministral_node.core.decision_loop import ACTIVE, DecisionLoop, unconfigured_refusal
+from ministral_node.core.settings import Settings
+from ministral_node.decision import to_json
+from ministral_node.health import WARN
+from ministral_node.inputs.image_conversion import CompressedImageData, RawImage
+from ministral_node.inputs.vehicle import battery_percent, heading_from_quaternion
+from ministral_node.mission.executor import ExecutorOutput
+from ministral_node.perception.service import Scene, scene_dict
+from ministral_node.recording.annotations import (
     decision_marker,
     detection_markers,
     fill_message,
     remove_marker,
 )
-from ministral_node.decision import to_json
-from ministral_node.decision_loop import ACTIVE, DecisionLoop, unconfigured_refusal
-from ministral_node.health import WARN
-from ministral_node.image_conversion import CompressedImageData, RawImage
-from ministral_node.mission.executor import ExecutorOutput
-from ministral_node.perception.service import Scene, scene_dict
-from ministral_node.recorder import Recorder, RecorderSettings, recording_metadata
+from ministral_node.recording.recorder import Recorder, RecorderSettings, recording_metadata
 from ministral_node.ros import typed
-from ministral_node.settings import Settings
+from ministral_node.ros.events import NO_PUBLISHER_EVENTS, NO_SUBSCRIPTION_EVENTS
 from ministral_node.timing import Clock, MonotonicClock
-from ministral_node.vehicle import battery_percent, heading_from_quaternion
 from ministral_node.vehicle_link.config import JSON, VehicleLinkConfig, missing_message_package
 
-# No QoS event handlers: rclpy's default ones race with destroying their entity on cleanup
-# while an executor thread builds its wait set (InvalidHandle kills the executor; seen in
-# `ministral-soak --lifecycle-cycles 20`). A silent camera is diagnosed by the loop instead.
-NO_SUBSCRIPTION_EVENTS = SubscriptionEventCallbacks(use_default_callbacks=False)
-NO_PUBLISHER_EVENTS = PublisherEventCallbacks(use_default_callbacks=False)
 # Exit code of the node process when its parameters are refused (as `ministral-node`).
 EXIT_BAD_PARAMETERS = 2
 # Exit code when vehicle_interface needs a message package this machine lacks.

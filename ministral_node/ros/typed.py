@@ -1,5 +1,5 @@
 """The typed messages of `ministral_interfaces`, filled from the ROS-free field dicts of
-`ministral_node.interfaces_mapping` (and read back into them, for decisions).
+`ministral_node.ros.interfaces_mapping` (and read back into them, for decisions).
 
 The package is optional: `load()` says whether it imports, and why not, so a node without it
 still starts with its JSON topics only.
@@ -12,7 +12,7 @@ import re
 from types import ModuleType
 from typing import Any
 
-from ministral_node import interfaces_mapping as mapping
+from ministral_node.ros import interfaces_mapping as mapping
 
 PACKAGE = 'ministral_interfaces'
 _ELEMENT = re.compile(r'^sequence<([\w/]+)(?:, \d+)?>$|^([\w/]+)\[\d+\]$')

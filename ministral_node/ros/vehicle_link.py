@@ -33,9 +33,9 @@ from rclpy.qos import (
 from sensor_msgs.msg import BatteryState
 from std_srvs.srv import Trigger
 
+from ministral_node.inputs.vehicle import battery_percent, heading_from_quaternion
 from ministral_node.mission.executor import ExecutorOutput
-from ministral_node.ros.node import NO_PUBLISHER_EVENTS, NO_SUBSCRIPTION_EVENTS
-from ministral_node.vehicle import battery_percent, heading_from_quaternion
+from ministral_node.ros.events import NO_PUBLISHER_EVENTS, NO_SUBSCRIPTION_EVENTS
 from ministral_node.vehicle_link.config import MAVROS, PX4, VehicleLinkConfig
 from ministral_node.vehicle_link.executor_bridge import BridgeOutput, ExecutorBridge
 from ministral_node.vehicle_link.mavros import (

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ministral_node.safety.invariants import Limits, SafetyMonitor
 from ministral_node.sim.faults import FaultSchedule
 from ministral_node.sim.multirotor import Airframe, Multirotor
 from ministral_node.sim.scenario import Scenario
-from ministral_node.sim.scoring import Limits, SafetyMonitor
 from ministral_node.sim.world import CameraModel, Layout, PhysicsWorld, make_layout
 
 

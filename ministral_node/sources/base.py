@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ministral_node.camera import Frame
 from ministral_node.decision import CommandInfo, ModelInfo, Proposal
+from ministral_node.inputs.camera import Frame
 from ministral_node.perception.service import Scene
 from ministral_node.timing import Cancellation
 

@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ministral_node.chat_api import SCHEMA_NAME
+from ministral_node.decoding.chat_api import SCHEMA_NAME
 
 AUTO = 'auto'
 JSON_SCHEMA = 'json_schema'

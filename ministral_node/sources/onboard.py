@@ -14,9 +14,9 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ministral_node.confidence import measured
-from ministral_node.constrained import JsonConstraint, string_caps
 from ministral_node.decision import DecisionError, ModelInfo, Proposal
+from ministral_node.decoding.confidence import measured
+from ministral_node.decoding.constrained import JsonConstraint, string_caps
 from ministral_node.engine.engine import EngineOptions, GenerationResult, VisionLanguageEngine
 from ministral_node.engine.generation import GenerationError, GenerationOptions
 from ministral_node.engine.memory import trim_heap
@@ -24,7 +24,7 @@ from ministral_node.engine.model_files import ModelError
 from ministral_node.parameters import SPECS
 from ministral_node.resources import models_dir, share_dir
 from ministral_node.sources.base import DeciderError, DeciderUnavailable, DecisionRequest
-from ministral_node.sources.prompt import model_system_prompt, system_prompt, user_text
+from ministral_node.sources.system_prompt import model_system_prompt, system_prompt, user_text
 from ministral_node.timing import Cancellation, Cancelled
 
 DEFAULT_MODEL_NAME = 'ministral-3-3b'

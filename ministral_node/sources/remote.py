@@ -33,24 +33,23 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from ministral_node.chat_api import (
+from ministral_node.decision import ConfidenceDetail, DecisionError, ModelInfo, Proposal, shorten
+from ministral_node.decoding.chat_api import (
     CHAT_PATH,
     HEALTH_PATH,
     MODELS_PATH,
-    Endpoint,
     error_message,
-    parse_endpoint,
 )
-from ministral_node.confidence import MODEL_REPORTED, measured
-from ministral_node.constrained import generation_schema
-from ministral_node.decision import ConfidenceDetail, DecisionError, ModelInfo, Proposal, shorten
-from ministral_node.gbnf import decision_grammar
+from ministral_node.decoding.confidence import MODEL_REPORTED, measured
+from ministral_node.decoding.constrained import generation_schema
+from ministral_node.decoding.gbnf import decision_grammar
 from ministral_node.health import ERROR, OK, WARN, HealthBoard
-from ministral_node.image_conversion import jpeg_data_url
+from ministral_node.inputs.image_conversion import jpeg_data_url
+from ministral_node.parameters import Endpoint, parse_endpoint
 from ministral_node.sources import dialects
 from ministral_node.sources.base import DeciderError, DeciderUnavailable, DecisionRequest
 from ministral_node.sources.dialects import AUTO, GRAMMAR, Detection, Dialect
-from ministral_node.sources.prompt import system_prompt, user_text
+from ministral_node.sources.system_prompt import system_prompt, user_text
 from ministral_node.timing import Cancellation, Cancelled, Deadline, MonotonicClock, Watcher
 
 log = logging.getLogger(__name__)

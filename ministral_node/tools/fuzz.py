@@ -31,17 +31,17 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image as PILImage
 
-from ministral_node.camera import EncodedFrame, FrameTake, LatestFrame
+from ministral_node.core.pipeline import DecisionPipeline, refusal
+from ministral_node.core.settings import defaults
 from ministral_node.decision import validate_decision
-from ministral_node.image_conversion import (
+from ministral_node.inputs.camera import EncodedFrame, FrameTake, LatestFrame
+from ministral_node.inputs.image_conversion import (
     SUPPORTED_ENCODINGS,
     CompressedImageData,
     ImageError,
     RawImage,
     pixel_bytes,
 )
-from ministral_node.pipeline import DecisionPipeline, refusal
-from ministral_node.settings import defaults
 from ministral_node.sources.rules import RuleDecider
 from ministral_node.timing import Clock, FakeClock
 

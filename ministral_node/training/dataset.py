@@ -19,8 +19,8 @@ import numpy as np
 
 from ministral_node.decision import Proposal, Target, mission, targets_of
 from ministral_node.sources.rules.messages import MESSAGES
-from ministral_node.training import commands, scenes, writing
-from ministral_node.training.commands import LANGUAGES, Template
+from ministral_node.training import scenes, templates, writing
+from ministral_node.training.templates import LANGUAGES, Template
 
 SPLITS = ('train', 'heldout')
 
@@ -34,9 +34,9 @@ INTENT_WEIGHTS = {
     'search_radius': 1.2, 'negation': 0.8, 'offtopic': 0.5, 'nonsense': 0.5, 'mission': 3.0,
     'step_forward': 0.3, 'step_back': 0.3, 'step_left': 0.3, 'step_right': 0.3,
 }
-# Relative moves whose verb says the direction ("back up 5 m"), in commands.DIRECTIONS order.
+# Relative moves whose verb says the direction ("back up 5 m"), in templates.DIRECTIONS order.
 STEP_INTENTS = ('step_forward', 'step_back', 'step_left', 'step_right')
-MISSION_INTENT = 'mission'  # several step intents joined by commands.CONNECTORS
+MISSION_INTENT = 'mission'  # several step intents joined by templates.CONNECTORS
 SEARCH_ABSENT = 0.25  # share of searches whose target is not in view (box null)
 CONFIDENCE = 0.9
 CAPITALISED = 0.4
@@ -237,11 +237,11 @@ KNOT = 1852.0 / 3600.0
 
 def _slots(rng: np.random.Generator, intent: str, language: str) -> tuple[dict, dict]:
     """(slot texts for the template, params of the decision)."""
-    q = commands.quantity
+    q = templates.quantity
     if intent in ('takeoff', 'climb_to', 'descend_to'):
         if rng.random() < FEET_RATE:
             feet = float(_pick(rng, FEET))
-            return ({'alt': commands.other_quantity(rng, language, feet, 'ft')},
+            return ({'alt': templates.other_quantity(rng, language, feet, 'ft')},
                     {'altitude_m': round(feet * 0.3048, 2)})
         alt = _amount(rng, 5, 120)
         if intent == 'climb_to' and rng.random() < 0.08:
@@ -254,7 +254,7 @@ def _slots(rng: np.random.Generator, intent: str, language: str) -> tuple[dict, 
     if intent == 'hold_for':
         if rng.random() < MINUTES_RATE:
             minutes = float(rng.integers(1, 6))
-            return ({'sec': commands.other_quantity(rng, language, minutes, 'min')},
+            return ({'sec': templates.other_quantity(rng, language, minutes, 'min')},
                     {'duration_s': minutes * 60})
         sec = float(rng.integers(5, 121))
         return {'sec': q(rng, language, sec, 's')}, {'duration_s': sec}
@@ -263,17 +263,17 @@ def _slots(rng: np.random.Generator, intent: str, language: str) -> tuple[dict, 
         which = int(rng.integers(4)) if intent == 'move' else STEP_INTENTS.index(intent)
         params = {'forward_m': 0, 'right_m': 0, 'up_m': 0}
         params['forward_m' if which < 2 else 'right_m'] = dist if which in (0, 3) else -dist
-        direction = commands.DIRECTIONS[language][which]
-        synonyms = commands.DIRECTION_SYNONYMS[language].get(which, ())
+        direction = templates.DIRECTIONS[language][which]
+        synonyms = templates.DIRECTION_SYNONYMS[language].get(which, ())
         if synonyms and rng.random() < 0.3:
             direction = _pick(rng, synonyms)
         return {'dist': q(rng, language, dist, 'm'), 'dir': direction}, params
     if intent == 'fly_compass':
         point = int(rng.integers(8))
-        names = commands.COMPASS_SHORT if rng.random() < SHORT_COMPASS_RATE else commands.COMPASS
+        names = templates.COMPASS_SHORT if rng.random() < SHORT_COMPASS_RATE else templates.COMPASS
         if rng.random() < KM_RATE:
             km = float(_pick(rng, KM))
-            dist, text = km * 1000, commands.other_quantity(rng, language, km, 'km')
+            dist, text = km * 1000, templates.other_quantity(rng, language, km, 'km')
         else:
             dist = _amount(rng, 10, 500, 0.0)
             text = q(rng, language, dist, 'm')
@@ -281,16 +281,16 @@ def _slots(rng: np.random.Generator, intent: str, language: str) -> tuple[dict, 
             {'heading_deg': point * 45, 'distance_m': dist}
     if intent == 'face':
         point = int(rng.integers(8))
-        return {'cmp': commands.COMPASS[language][point]}, {'heading_deg': point * 45}
+        return {'cmp': templates.COMPASS[language][point]}, {'heading_deg': point * 45}
     if intent == 'speed':
         draw = rng.random()
         if draw < KMH_RATE:
             speed = float(rng.integers(1, 16))
-            return ({'speed': commands.other_quantity(rng, language, round(speed * 3.6, 1),
+            return ({'speed': templates.other_quantity(rng, language, round(speed * 3.6, 1),
                                                       'kmh')}, {'speed_mps': speed})
         if draw < KMH_RATE + KNOTS_RATE:
             knots = float(rng.integers(1, 11) * 2)
-            return ({'speed': commands.other_quantity(rng, language, knots, 'kn')},
+            return ({'speed': templates.other_quantity(rng, language, knots, 'kn')},
                     {'speed_mps': round(knots * KNOT, 2)})
         speed = _amount(rng, 1, 15, 0.2)
         return {'speed': q(rng, language, speed, 'mps')}, {'speed_mps': speed}
@@ -306,7 +306,7 @@ def _slots(rng: np.random.Generator, intent: str, language: str) -> tuple[dict, 
         direction = 0 if intent == 'orbit' else int(rng.integers(2))
         slots = {'radius': q(rng, language, radius, 'm')}
         if intent == 'orbit_dir':
-            slots['rot'] = commands.ROTATIONS[language][direction]
+            slots['rot'] = templates.ROTATIONS[language][direction]
         return slots, {'radius_m': radius,
                        'direction': ('clockwise', 'counterclockwise')[direction]}
     if intent == 'follow':
@@ -321,11 +321,11 @@ def _slots(rng: np.random.Generator, intent: str, language: str) -> tuple[dict, 
         return {'radius': q(rng, language, radius, 'm')}, {'radius_m': radius}
     if intent in ('photo', 'photo_of'):
         count = int(rng.integers(1, 11)) if rng.random() < 0.6 else int(rng.integers(1, 6))
-        return {'count': commands.photo_count(rng, language, count)}, {'count': count}
+        return {'count': templates.photo_count(rng, language, count)}, {'count': count}
     if intent == 'hold':
         return {}, {'duration_s': None}
     if intent == 'nonsense':
-        return {'noise': writing.noise(rng, commands.template_words())}, {}
+        return {'noise': writing.noise(rng, templates.template_words())}, {}
     return {}, {}
 
 
@@ -349,7 +349,7 @@ TEXT_PARAM = {'answer': 'text', 'reject': 'reason', 'clarify': 'question'}
 
 def _intents(language: str, held_out: bool) -> tuple[list[str], np.ndarray]:
     names = [i for i in INTENT_WEIGHTS
-             if i == MISSION_INTENT or commands.templates_for(i, language, held_out)]
+             if i == MISSION_INTENT or templates.templates_for(i, language, held_out)]
     weights = np.asarray([INTENT_WEIGHTS[i] for i in names])
     return names, weights / weights.sum()
 
@@ -378,11 +378,11 @@ class _Step:
 
 def _step(rng: np.random.Generator, intent: str, language: str, held_out: bool) -> _Step:
     """One command of `intent` and its decision; a grounded intent renders its scene."""
-    template = _pick(rng, commands.templates_for(intent, language, held_out))
+    template = _pick(rng, templates.templates_for(intent, language, held_out))
     slots, params = _slots(rng, intent, language)
     action = ACTIONS[intent]
     target = scene = None
-    if intent in commands.GROUNDED:
+    if intent in templates.GROUNDED:
         scene, slot_texts, target = _grounded_scene(rng, intent, language, template.text)
         slots.update(slot_texts)
     if action in TEXT_PARAM:
@@ -402,7 +402,7 @@ def _mission_intents(rng: np.random.Generator) -> list[str]:
             ([_pick(rng, MISSION_LAST)] if rng.random() < 0.5 else [])
         if intents[:2] == ['takeoff', 'climb_to']:  # "take off and climb to" is one takeoff
             continue
-        if 2 <= len(intents) <= 4 and sum(i in commands.GROUNDED for i in intents) <= 1:
+        if 2 <= len(intents) <= 4 and sum(i in templates.GROUNDED for i in intents) <= 1:
             return intents
 
 
@@ -414,7 +414,7 @@ def make_example(split: Split, index: int) -> Example:
     intent = names[int(rng.choice(len(names), p=weights))]
     if intent == MISSION_INTENT:
         steps = [_step(rng, i, language, split.held_out) for i in _mission_intents(rng)]
-        joins = (commands.HELD_OUT_CONNECTORS if split.held_out else commands.CONNECTORS)
+        joins = (templates.HELD_OUT_CONNECTORS if split.held_out else templates.CONNECTORS)
         command = steps[0].text
         for step in steps[1:]:
             command += _pick(rng, joins[language]) + step.text
@@ -478,7 +478,7 @@ def _written(rng: np.random.Generator, command: str) -> str:
 
 def _grounded_scene(rng: np.random.Generator, intent: str, language: str, text: str
                     ) -> tuple[scenes.Scene, dict[str, str], Target]:
-    kind = _pick(rng, [k for k in commands.TARGET_KINDS[intent] if k in scenes.CLASSES])
+    kind = _pick(rng, [k for k in templates.TARGET_KINDS[intent] if k in scenes.CLASSES])
     color = _pick(rng, scenes.CLASSES[kind].colors)
     others = [o for o in scenes.random_objects(rng, int(rng.integers(0, 4)))
               if o != (kind, color)]
@@ -486,12 +486,12 @@ def _grounded_scene(rng: np.random.Generator, intent: str, language: str, text: 
     scene = scenes.render_scene(rng, others if absent else [(kind, color), *others])
     unique = sum(1 for o in others if o[0] == kind) == 0
     named_color = None if unique and rng.random() < 0.35 else color
-    variant = int(rng.integers(len(commands.NOUNS[language][kind])))
+    variant = int(rng.integers(len(templates.NOUNS[language][kind])))
     forms = [f for f in ('np', 'np_dat', 'np_de', 'np_a') if '{' + f + '}' in text]
     slot_texts = {}
     label = ''
     for form in forms:
-        slot_texts[form], label = commands.noun_phrase(language, kind, named_color, form,
+        slot_texts[form], label = templates.noun_phrase(language, kind, named_color, form,
                                                        variant)
     box = None
     if not absent:

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ministral_node.camera import Frame
-from ministral_node.constrained import JsonConstraint
 from ministral_node.decision import CommandInfo
+from ministral_node.decoding.constrained import JsonConstraint
+from ministral_node.engine.chat_template import Prompt, build_prompt
 from ministral_node.engine.preprocess import ImageConfig, PreparedImage, preprocess
-from ministral_node.engine.prompt import Prompt, build_prompt
 from ministral_node.engine.tokenizer import MistralTokenizer
+from ministral_node.inputs.camera import Frame
 from ministral_node.sources.base import DecisionRequest
-from ministral_node.sources.prompt import user_text
+from ministral_node.sources.system_prompt import user_text
 from ministral_node.training.dataset import Example, answer_text
 
 IGNORE = -100  # label of positions without loss

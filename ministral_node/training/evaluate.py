@@ -28,7 +28,6 @@ from ministral_node.sources.base import DeciderError
 from ministral_node.sources.onboard import OnboardDecider, resolve_model_dir
 from ministral_node.timing import Cancellation, Cancelled
 from ministral_node.training import handwritten
-from ministral_node.training.commands import LANGUAGES
 from ministral_node.training.dataset import (
     Example,
     Split,
@@ -37,6 +36,7 @@ from ministral_node.training.dataset import (
     target_box,
 )
 from ministral_node.training.encoding import request_for
+from ministral_node.training.templates import LANGUAGES
 
 DEMO_MODEL = 'models/ministral-3-drone-demo'
 GOALS = {'action_accuracy': 0.95, 'numeric_exact': 0.90, 'iou_at_0.5': 0.80}
@@ -262,8 +262,8 @@ def run_set(model_dir: str | Path, name: str = 'handwritten', missions_as: str =
     """Decide a hand-written set (`handwritten.SETS`) with the model, the rules and the default
     chain (`config/ministral.yaml` plus `changes`) with and without verification, the model
     greedy on CPU with the demo camera frame: the cases, their scores and the parameters."""
-    from ministral_node.cli.demo import demo_scene
     from ministral_node.resources import config_path
+    from ministral_node.training.scenes import demo_scene
 
     values = parameters.load_params_file(config_path('ministral.yaml'))
     values = parameters.with_changes(values, {**(changes or {}), 'model_dir': str(model_dir),

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ministral_node.engine.model_files import onnx_name, read_json, write_manifest
-from ministral_node.sources.prompt import SYSTEM_PROMPT_FILE, model_system_prompt
+from ministral_node.sources.system_prompt import SYSTEM_PROMPT_FILE, model_system_prompt
 from ministral_node.tools.build_test_model import build_embed, quantize_q4, save
 
 OPSET = 17

@@ -12,7 +12,8 @@ hand-written quantity commands. All three use one entry schema and one scorer.
 
 Every command is decided by the model alone (the onboard decider, greedy, with the demo camera
 frame), the rule parser alone, the default chain without verification and the default chain
-with it (`config/ministral.yaml`: onboard then rules, `ministral_node.verify` between them).
+with it (`config/ministral.yaml`: onboard then rules, `ministral_node.sources.rules.verify`
+between them).
 Decisions are scored before the safety envelope, which clamps by vehicle state and limits, not
 by understanding.
 """
@@ -32,15 +33,21 @@ from typing import Any
 
 import yaml
 
-from ministral_node.camera import Frame
+from ministral_node.core.fallback import FallbackChain
 from ministral_node.decision import CommandInfo, ModelInfo, Proposal, steps_of
-from ministral_node.fallback import FallbackChain
+from ministral_node.inputs.camera import Frame
 from ministral_node.sources.base import DeciderError, DecisionRequest
 from ministral_node.sources.rules import RuleDecider
 from ministral_node.sources.rules.decider import complete_reading
+from ministral_node.sources.rules.verify import (
+    Verdict,
+    Verifier,
+    VerifySettings,
+    command_numbers,
+    reading,
+)
+from ministral_node.sources.rules.verify import unsupported_numbers as unsupported
 from ministral_node.timing import Cancellation, Cancelled, Deadline, MonotonicClock
-from ministral_node.verify import Verdict, Verifier, VerifySettings, command_numbers, reading
-from ministral_node.verify import unsupported_numbers as unsupported
 
 DATA_DIR = Path(__file__).resolve().parents[2] / 'test' / 'data'
 SETS = {'handwritten': DATA_DIR / 'handwritten.yaml',

@@ -301,3 +301,13 @@ def random_objects(rng: np.random.Generator, count: int) -> list[tuple[str, str]
     pool = [(c.name, color) for c in CLASSES.values() if c.referable for color in c.colors]
     picks = rng.choice(len(pool), size=min(count, len(pool)), replace=False)
     return [pool[int(i)] for i in picks]
+
+
+DEMO_SCENE = (('pad', 'red'), ('car', 'blue'), ('tower', 'grey'), ('building', 'grey'))
+
+
+def demo_scene(width: int = 640, height: int = 480, seed: int = 3) -> Scene:
+    """The demo's synthetic aerial view (the training renderer): a red landing pad, a blue car,
+    a grey tower and a grey building on the ground, with each object's box."""
+    rng = np.random.default_rng(seed)
+    return render_scene(rng, list(DEMO_SCENE), size=(width, height), distractors=1)

@@ -30,8 +30,12 @@ from pathlib import Path
 import numpy as np
 
 from ministral_node.engine.preprocess import ImageConfig
-from ministral_node.sources.prompt import SYSTEM_PROMPT_FILE, model_system_prompt, system_prompt
-from ministral_node.training import commands, dataset, scenes
+from ministral_node.sources.system_prompt import (
+    SYSTEM_PROMPT_FILE,
+    model_system_prompt,
+    system_prompt,
+)
+from ministral_node.training import dataset, scenes, templates
 from ministral_node.training.encoding import IGNORE, Encoded, Encoder
 from ministral_node.training.model import PRESETS, mistral3_config, preprocessor_config
 
@@ -203,7 +207,7 @@ def _tokenizer_for_scratch(out: Path, vocab: int, system: str) -> None:
     from ministral_node.tools import tokenizer_builder
 
     texts = [*dataset.corpus(min(3000, 2 * vocab)), system,
-             *(t.text for t in commands.all_templates() if not t.held_out)]
+             *(t.text for t in templates.all_templates() if not t.held_out)]
     tokenizer_builder.train(texts, vocab, individual_digits=True).save(str(out / 'tokenizer.json'))
 
 
@@ -262,7 +266,7 @@ def train(args: argparse.Namespace) -> dict:
     if args.threads:
         torch.set_num_threads(args.threads)
     for path in args.extensions or ():
-        commands.load_extensions(path)
+        templates.load_extensions(path)
     for item in args.intent_weight or ():
         name, _, weight = item.partition('=')
         if name not in dataset.INTENT_WEIGHTS:

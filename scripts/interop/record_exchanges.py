@@ -31,8 +31,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from fake_servers import FAKES, serve
 
-from ministral_node.camera import Frame
 from ministral_node.decision import CommandInfo
+from ministral_node.inputs.camera import Frame
 from ministral_node.sources.base import DeciderError, DecisionRequest
 from ministral_node.sources.dialects import request_form
 from ministral_node.sources.remote import RemoteDecider, RemoteSettings

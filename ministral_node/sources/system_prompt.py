@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ministral_node.constrained import generation_schema
+from ministral_node.decoding.constrained import generation_schema
 from ministral_node.sources.base import DecisionRequest
 
 # A model directory may carry the system prompt it was trained with; the decider sends that one.

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 from PIL import Image as PILImage
 
-from ministral_node.image_headers import ImageError, header_size, sniff
+from ministral_node.inputs.image_headers import ImageError, header_size, sniff
 
 # encoding -> (channels, numpy dtype, conversion to RGB)
 _LAYOUTS: dict[str, tuple[int, str, int | None]] = {

@@ -20,18 +20,18 @@ from pathlib import Path
 from typing import Any
 
 from ministral_node import parameters
-from ministral_node.camera import EncodedFrame, LatestFrame
-from ministral_node.commands import CommandError, decode_string_message
+from ministral_node.core.decision_loop import loop_refusal
+from ministral_node.core.pipeline import DecisionPipeline
+from ministral_node.core.settings import Settings
 from ministral_node.decision import shorten
-from ministral_node.decision_loop import loop_refusal
 from ministral_node.health import HealthBoard
-from ministral_node.image_conversion import CompressedImageData
-from ministral_node.pipeline import DecisionPipeline
-from ministral_node.recorder import METADATA_NAME, get
-from ministral_node.settings import Settings
+from ministral_node.inputs.camera import EncodedFrame, LatestFrame
+from ministral_node.inputs.commands import CommandError, decode_string_message
+from ministral_node.inputs.image_conversion import CompressedImageData
+from ministral_node.inputs.vehicle import VehicleState, battery_percent, heading_from_quaternion
+from ministral_node.recording.recorder import METADATA_NAME, get
 from ministral_node.sources.base import Decider
 from ministral_node.timing import FakeClock
-from ministral_node.vehicle import VehicleState, battery_percent, heading_from_quaternion
 
 log = logging.getLogger(__name__)
 

@@ -155,63 +155,6 @@ class FailsafeEscalation:
         return None
 
 
-class CircuitBreaker:
-    """Skips a failing source: opens after `threshold` consecutive failures, lets one try
-    through after `cooldown_s` (half-open), closes on a success."""
-
-    def __init__(self, clock: Clock, threshold: int = 3, cooldown_s: float = 30.0) -> None:
-        self.clock = clock
-        self.threshold = threshold
-        self.cooldown_s = cooldown_s
-        self.failures = 0
-        self.opened_at: float | None = None
-        self._lock = threading.Lock()
-
-    def apply(self, threshold: int, cooldown_s: float) -> None:
-        """Take a new failure threshold and cooldown; the current count and state stay."""
-        with self._lock:
-            self.threshold, self.cooldown_s = threshold, cooldown_s
-
-    @property
-    def state(self) -> str:
-        """closed, open or half_open."""
-        with self._lock:
-            return self._state()
-
-    def _state(self) -> str:
-        if self.opened_at is None:
-            return 'closed'
-        if self.clock.now() - self.opened_at >= self.cooldown_s:
-            return 'half_open'
-        return 'open'
-
-    def allows(self) -> bool:
-        """Whether the source may be tried now."""
-        with self._lock:
-            return self._state() != 'open'
-
-    def retry_in_s(self) -> float:
-        with self._lock:
-            if self.opened_at is None:
-                return 0.0
-            return max(0.0, self.cooldown_s - (self.clock.now() - self.opened_at))
-
-    def success(self) -> None:
-        with self._lock:
-            self.failures = 0
-            self.opened_at = None
-
-    def failure(self) -> bool:
-        """Record a failure; True if this opened (or re-opened) the breaker."""
-        with self._lock:
-            self.failures += 1
-            state = self._state()
-            if state == 'half_open' or (state == 'closed' and self.failures >= self.threshold):
-                self.opened_at = self.clock.now()
-                return True
-            return False
-
-
 class RateMonitor:
     """Arrival rate of a stream (camera frames) over a sliding window, against an expected
     rate."""

@@ -30,23 +30,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ministral_node.camera import EncodedFrame, LatestFrame, camera_silence
-from ministral_node.commands import CommandError, decode_string_message
-from ministral_node.decision import Proposal, shorten
-from ministral_node.fallback import FallbackChain
-from ministral_node.health import ERROR, LEVEL_NAMES, OK, STALE, WARN, HealthBoard
-from ministral_node.image_conversion import CompressedImageData, ImageError, RawImage
-from ministral_node.mission.executor import ExecutorOutput, ExecutorSettings, MissionExecutor
-from ministral_node.mission.projection import CameraIntrinsics
-from ministral_node.perception.service import Scene
-from ministral_node.pipeline import DecisionPipeline, refusal
-from ministral_node.settings import Settings
-from ministral_node.sources.base import Decider
-from ministral_node.sources.factory import build_sources, close_sources, configure_sources
-from ministral_node.sources.rules.reflex import Reflex
-from ministral_node.timing import Cancellation, Clock, MonotonicClock
-from ministral_node.vehicle import VehicleState
-from ministral_node.watchdog import (
+from ministral_node.core.fallback import FallbackChain
+from ministral_node.core.pipeline import DecisionPipeline, refusal
+from ministral_node.core.settings import Settings
+from ministral_node.core.watchdog import (
     ClockMonitor,
     ClockState,
     FailsafeEscalation,
@@ -54,6 +41,19 @@ from ministral_node.watchdog import (
     LinkState,
     RateMonitor,
 )
+from ministral_node.decision import Proposal, shorten
+from ministral_node.health import ERROR, LEVEL_NAMES, OK, STALE, WARN, HealthBoard
+from ministral_node.inputs.camera import EncodedFrame, LatestFrame, camera_silence
+from ministral_node.inputs.commands import CommandError, decode_string_message
+from ministral_node.inputs.image_conversion import CompressedImageData, ImageError, RawImage
+from ministral_node.inputs.vehicle import VehicleState
+from ministral_node.mission.executor import ExecutorOutput, ExecutorSettings, MissionExecutor
+from ministral_node.mission.projection import CameraIntrinsics
+from ministral_node.perception.service import Scene
+from ministral_node.sources.base import Decider
+from ministral_node.sources.factory import build_sources, close_sources, configure_sources
+from ministral_node.sources.rules.reflex import Reflex
+from ministral_node.timing import Cancellation, Clock, MonotonicClock
 
 log = logging.getLogger(__name__)
 

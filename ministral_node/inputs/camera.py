@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ministral_node.decision import FrameInfo
-from ministral_node.image_conversion import (
+from ministral_node.inputs.image_conversion import (
     CompressedImageData,
     ImageError,
     RawImage,

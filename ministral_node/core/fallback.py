@@ -2,17 +2,20 @@
 
 A source that fails, times out, or proposes something outside the contract hands over to the
 next; the failsafe at the bottom always answers. Every try is recorded as an `Attempt`.
-An optional `verify` callback judges each proposal (`ministral_node.verify.Verifier`): it may
-accept it (possibly changed), hand over to the next source, or choose another source's reading.
+An optional `verify` callback judges each proposal
+(`ministral_node.sources.rules.verify.Verifier`): it may accept it (possibly changed), hand over
+to the next source, or choose another source's reading.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from ministral_node.core.settings import ChainSettings
 from ministral_node.decision import (
     CANCELLED,
     UNVERIFIED,
@@ -21,17 +24,72 @@ from ministral_node.decision import (
     ModelInfo,
     Proposal,
 )
-from ministral_node.settings import ChainSettings
 from ministral_node.sources.base import Decider, DeciderError, DeciderUnavailable, DecisionRequest
 from ministral_node.sources.failsafe import FailsafeDecider
+from ministral_node.sources.rules.verify import Verdict, Verifier
 from ministral_node.timing import Cancellation, Cancelled, Clock, Deadline
-from ministral_node.verify import Verdict, Verifier
-from ministral_node.watchdog import CircuitBreaker
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
+class CircuitBreaker:
+    """Skips a failing source: opens after `threshold` consecutive failures, lets one try
+    through after `cooldown_s` (half-open), closes on a success."""
+
+    def __init__(self, clock: Clock, threshold: int = 3, cooldown_s: float = 30.0) -> None:
+        self.clock = clock
+        self.threshold = threshold
+        self.cooldown_s = cooldown_s
+        self.failures = 0
+        self.opened_at: float | None = None
+        self._lock = threading.Lock()
+
+    def apply(self, threshold: int, cooldown_s: float) -> None:
+        """Take a new failure threshold and cooldown; the current count and state stay."""
+        with self._lock:
+            self.threshold, self.cooldown_s = threshold, cooldown_s
+
+    @property
+    def state(self) -> str:
+        """closed, open or half_open."""
+        with self._lock:
+            return self._state()
+
+    def _state(self) -> str:
+        if self.opened_at is None:
+            return 'closed'
+        if self.clock.now() - self.opened_at >= self.cooldown_s:
+            return 'half_open'
+        return 'open'
+
+    def allows(self) -> bool:
+        """Whether the source may be tried now."""
+        with self._lock:
+            return self._state() != 'open'
+
+    def retry_in_s(self) -> float:
+        with self._lock:
+            if self.opened_at is None:
+                return 0.0
+            return max(0.0, self.cooldown_s - (self.clock.now() - self.opened_at))
+
+    def success(self) -> None:
+        with self._lock:
+            self.failures = 0
+            self.opened_at = None
+
+    def failure(self) -> bool:
+        """Record a failure; True if this opened (or re-opened) the breaker."""
+        with self._lock:
+            self.failures += 1
+            state = self._state()
+            if state == 'half_open' or (state == 'closed' and self.failures >= self.threshold):
+                self.opened_at = self.clock.now()
+                return True
+            return False
+
+
 class ChainResult:
     """The proposal the chain settled on, who made it, and every try on the way."""
 

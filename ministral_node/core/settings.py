@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ministral_node import parameters
-from ministral_node.safety import SafetyLimits
-from ministral_node.verify import VerifySettings
+from ministral_node.safety.envelope import SafetyLimits
+from ministral_node.sources.rules.verify import VerifySettings
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from ministral_node.constrained import generation_schema
+from ministral_node.decoding.constrained import generation_schema
 
 # JSON string characters by UTF-8 width, without '"', '\\' and control characters. The wider
 # classes hold the characters themselves (GBNF reads UTF-8), not escapes: llguidance's GBNF

@@ -29,8 +29,8 @@ from mcap.writer import Writer as McapWriter
 from mcap_ros2._dynamic import serialize_dynamic
 
 from ministral_node.health import OK, WARN, HealthBoard
-from ministral_node.image_conversion import RawImage, decode_raw
-from ministral_node.msgdefs import full_definition, type_hash
+from ministral_node.inputs.image_conversion import RawImage, decode_raw
+from ministral_node.recording.msgdefs import full_definition, type_hash
 from ministral_node.timing import Clock, WallClock
 
 log = logging.getLogger(__name__)

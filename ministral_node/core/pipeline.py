@@ -12,8 +12,8 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 
-from ministral_node.camera import STALE_AFTER_DECODE, UNUSABLE, Frame, LatestFrame
-from ministral_node.commands import screen
+from ministral_node.core.fallback import CircuitBreaker, FallbackChain
+from ministral_node.core.settings import PipelineSettings, Settings, defaults
 from ministral_node.decision import (
     CANCELLED,
     REFLEX,
@@ -25,22 +25,21 @@ from ministral_node.decision import (
     make_decision,
     reject,
 )
-from ministral_node.fallback import FallbackChain
 from ministral_node.health import ERROR, OK, HealthBoard
+from ministral_node.inputs.camera import STALE_AFTER_DECODE, UNUSABLE, Frame, LatestFrame
+from ministral_node.inputs.commands import screen
+from ministral_node.inputs.vehicle import VehicleState
 from ministral_node.perception.answers import answer_scene, scene_question
 from ministral_node.perception.detector import DetectorSettings
 from ministral_node.perception.grounding import Grounding, ground
 from ministral_node.perception.service import DetectorService, Scene
 from ministral_node.resources import share_dir
-from ministral_node.safety import ALWAYS_ALLOWED, CONFIRMED, SafetyEnvelope
-from ministral_node.settings import PipelineSettings, Settings, defaults
+from ministral_node.safety.envelope import ALWAYS_ALLOWED, CONFIRMED, SafetyEnvelope
 from ministral_node.sources.base import Decider, DecisionRequest
 from ministral_node.sources.rules.decider import RuleDecider
 from ministral_node.sources.rules.parser import detect_language
 from ministral_node.sources.rules.reflex import Reflex, ReflexReader
 from ministral_node.timing import Cancellation, Clock, Deadline
-from ministral_node.vehicle import VehicleState
-from ministral_node.watchdog import CircuitBreaker
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,9 @@ import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ministral_node.inputs.vehicle import VehicleState
 from ministral_node.mission.executor import FINAL, ExecutorOutput, MissionExecutor
 from ministral_node.timing import FakeClock
-from ministral_node.vehicle import VehicleState
 
 
 class SimVehicle:

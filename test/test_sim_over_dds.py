@@ -21,16 +21,16 @@ from rosgraph_msgs.msg import Clock  # noqa: E402
 from sensor_msgs.msg import BatteryState, CameraInfo, Image  # noqa: E402
 from std_msgs.msg import Header, String  # noqa: E402
 
-from ministral_node.ros.sim_vehicle import (  # noqa: E402
+from ministral_node.inputs.vehicle import heading_from_quaternion  # noqa: E402
+from ministral_node.ros.sim_over_dds import (  # noqa: E402
     VEHICLE_COMMAND_TOPIC,
     SimVehicleNode,
     enu_quaternion,
 )
+from ministral_node.safety.invariants import Limits  # noqa: E402
 from ministral_node.sim.faults import Fault, FaultSchedule  # noqa: E402
-from ministral_node.sim.scoring import Limits  # noqa: E402
 from ministral_node.sim.simulator import Simulator  # noqa: E402
 from ministral_node.sim.world import CameraModel, make_layout  # noqa: E402
-from ministral_node.vehicle import heading_from_quaternion  # noqa: E402
 
 _ids = itertools.count()
 

@@ -33,11 +33,12 @@ from ministral_node.decision import (
     steps_of,
     validate_proposal,
 )
-from ministral_node.geofence import Geofence, Point, polygon_from_flat
-from ministral_node.mission_safety import check_mission, is_mission
+from ministral_node.geometry import Point, polygon_from_flat
+from ministral_node.inputs.vehicle import VehicleState
 from ministral_node.parameters import defaults, validate
+from ministral_node.safety.geofence import Geofence
+from ministral_node.safety.mission_checks import check_mission, is_mission
 from ministral_node.timing import Clock, MonotonicClock
-from ministral_node.vehicle import VehicleState
 
 # No field of any action has a meaningful value this large (1000 km, 11 days, ...).
 ABSURD_MAGNITUDE = 1e6

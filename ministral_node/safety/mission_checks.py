@@ -25,7 +25,7 @@ from ministral_node.decision import (
     step_dict,
     steps_of,
 )
-from ministral_node.vehicle import VehicleState
+from ministral_node.inputs.vehicle import VehicleState
 
 Evaluate = Callable[[Proposal, VehicleState], tuple[Proposal, SafetyReport]]
 

@@ -1,4 +1,4 @@
-"""Time the rule parser: `python -m ministral_node.sources.rules.bench [--rounds N]`.
+"""Time the rule parser: `python -m ministral_node.sources.rules.parse_bench [--rounds N]`.
 
 Prints the median, 99th percentile and worst time of one `parse_command` call over a fixed
 mix of commands in the five languages (clean parses, clarifications, questions, gibberish).

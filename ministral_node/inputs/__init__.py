@@ -1,0 +1,1 @@
+"""What the node reads: camera frames, operator commands, the vehicle's state."""
