@@ -3,9 +3,8 @@
 import pytest
 from support import ScriptedDecider, failing
 
-from ministral_node.core.fallback import FallbackChain
+from ministral_node.core.fallback import CircuitBreaker, FallbackChain
 from ministral_node.core.watchdog import (
-    CircuitBreaker,
     FailsafeEscalation,
     LinkMonitor,
     LinkState,
