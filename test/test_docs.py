@@ -141,3 +141,18 @@ def test_the_checks_find_what_is_missing(tmp_path):
     page = tmp_path / 'page.md'
     page.write_text('# A title\n\n## Next one\n\n## Next one\n')
     assert anchors(page) == {'a-title', 'next-one', 'next-one-1'}
+
+
+def test_the_code_map_names_every_package_and_module():
+    text = (ROOT / 'docs' / 'code_map.md').read_text()
+    named = set(CODE_SPAN.findall(text))
+    package = ROOT / 'ministral_node'
+    missing = []
+    for path in sorted(package.rglob('*.py')):
+        relative = path.relative_to(package)
+        if path.name != '__init__.py' and not {path.stem, path.name} & named:
+            missing.append(relative.as_posix())
+        folder = relative.parent.as_posix()
+        if folder != '.' and f'{folder}/' not in named:
+            missing.append(f'{folder}/')
+    assert not missing, f'docs/code_map.md does not describe {sorted(set(missing))}'
