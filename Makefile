@@ -44,10 +44,10 @@ test: setup lint
 	$(BIN)/python -m pytest -q
 
 lint: setup
-	$(BIN)/ruff check ministral_node test launch scripts setup.py
+	$(BIN)/ruff check ministral_node test launch scripts examples setup.py
 
 format: setup
-	$(BIN)/ruff format ministral_node test launch scripts setup.py
+	$(BIN)/ruff format ministral_node test launch scripts examples setup.py
 
 # Onboard-model figures on this machine: real 3B shapes, random 4-bit weights (built once
 # into .bench/). BENCH_ARGS=path/to/model_dir benches a real model directory instead.

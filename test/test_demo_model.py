@@ -51,15 +51,15 @@ def test_the_action_goal_is_met_on_single_commands(singles):
     print('\n' + markdown({'single': singles}))
     assert singles['all']['action_accuracy'] >= GOALS['action_accuracy']
     # per language: 93.2-100 % measured; French and English miss 95 % on held-out frames
-    # (e.g. "reste ici", read as land or stop), README "The shipped model"
+    # (e.g. "reste ici", read as land or stop), docs/model.md "The shipped model"
     for language, row in singles.items():
         assert row['action_accuracy'] >= 0.9, (language, row)
 
 
 def test_numbers_and_boxes_hold_the_level_the_shipped_model_reached(singles):
     # Measured on this sample: numbers exact 75.0-90.3 % per language on single commands
-    # (numbers in words and other units included), mean IoU 0.11-0.15 (README, "The shipped
-    # model"); a worse export fails here.
+    # (numbers in words and other units included), mean IoU 0.11-0.15 (docs/model.md, "The
+    # shipped model"); a worse export fails here.
     for language, row in singles.items():
         assert row['numeric_exact'] >= 0.7, (language, row)
         assert row['mean_iou'] >= 0.07, (language, row)
@@ -75,8 +75,8 @@ def test_the_demo_model_plans_missions(decided):
 
 
 @pytest.mark.xfail(strict=True, reason='the shipped model does not reach the grounding goal '
-                   '(README, "The shipped model"); strict: a model that does turns this into a '
-                   'failure, to be made a plain test')
+                   '(docs/model.md, "The shipped model"); strict: a model that does turns this '
+                   'into a failure, to be made a plain test')
 def test_every_goal_is_met_in_every_language(table):
     assert meets_goals(table) == [], GOALS
 

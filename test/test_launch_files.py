@@ -1,7 +1,8 @@
 """Launch files run against recording stand-ins for `launch` and `launch_ros` (which do not
 install from PyPI): their declared arguments, the node they start (remappings, parameters,
 lifecycle events) and what happens when the node exits, as `ros2 launch` would evaluate them.
-The real launch system is run by hand as the README's "Launch files" section says."""
+The real launch system is run by hand as the README's "Launch files and their arguments"
+section says."""
 
 from __future__ import annotations
 

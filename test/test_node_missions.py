@@ -124,7 +124,7 @@ def test_a_spoken_mission_is_flown_step_by_step(flight, command):
 def test_the_demo_model_plans_a_mission_that_is_flown(model_flight):
     h, vehicle = model_flight
     h.wait_for(lambda: h.node.loop.vehicle.position_m is not None, what='a pose')
-    # (the shipped model is surer of 20 m than of 10 m here: 0.68 against 0.42, README
+    # (the shipped model is surer of 20 m than of 10 m here: 0.68 against 0.42, docs/contract.md
     # "Missions (contract 1.1.0)"; below min_confidence the rule parser would plan it)
     decision = h.command('décolle à 20 m, puis rentre à la base')
     # the model's own plan, verified (the rule parser reads the same): not the rule reading

@@ -1,5 +1,6 @@
 """The parameter table, the shipped params file, and YAML loading."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -86,9 +87,23 @@ def test_a_missing_params_file_is_reported(tmp_path):
         p.load_params_file(tmp_path / 'nope.yaml')
 
 
-def test_the_readme_parameter_table_is_current():
+def _param_table(*args: str) -> str:
     root = Path(__file__).resolve().parent.parent
-    table = subprocess.run([sys.executable, str(root / 'scripts' / 'param_table')],
-                           capture_output=True, text=True, check=True).stdout
-    assert table in (root / 'README.md').read_text(), \
-        'README parameter table is stale: paste the output of scripts/param_table'
+    return subprocess.run([sys.executable, str(root / 'scripts' / 'param_table'), *args],
+                          capture_output=True, text=True, check=True).stdout
+
+
+def test_the_parameter_reference_page_is_current():
+    root = Path(__file__).resolve().parent.parent
+    assert _param_table() in (root / 'docs' / 'parameters.md').read_text(), \
+        'docs/parameters.md is stale: paste the output of scripts/param_table'
+
+
+def test_the_readme_short_parameter_table_is_current():
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / 'README.md').read_text()
+    names = re.findall(r'^\| `(\w+)` \|', readme.split('| parameter | default', 1)[1]
+                       .split('\n\n', 1)[0], re.M)
+    assert len(names) == 10, names
+    assert _param_table('--names', ','.join(names)) in readme, \
+        'README parameter table is stale: paste scripts/param_table --names ' + ','.join(names)

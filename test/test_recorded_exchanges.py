@@ -5,8 +5,8 @@ Each file in test/data/remote_exchanges/ was made by scripts/interop/record_exch
 command alone, then the command with a camera frame, through `remote_dialect: auto`. The
 replay answers a request only if it has the method, path and form (where the schema goes,
 content form, image, model, seed field) of the recorded one, so a change in what the client
-sends to any server fails here. `recorded_from` says real or fake; README's server table and
-the interop note say which server versions.
+sends to any server fails here. `recorded_from` says real or fake; the server table of
+docs/remote.md and the interop note say which server versions.
 """
 
 import json

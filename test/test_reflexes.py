@@ -222,9 +222,9 @@ def test_the_pipeline_reads_no_reflex_in_a_command_the_input_check_refuses():
     assert rig.loop.pipeline.read_reflex('stop ' * 1000) is None
 
 
-def test_the_readme_lists_the_words_that_trigger_each_reflex():
+def test_the_reflex_page_lists_the_words_that_trigger_each_reflex():
     root = Path(__file__).resolve().parent.parent
     table = subprocess.run([sys.executable, str(root / 'scripts' / 'reflex_words')],
                            capture_output=True, text=True, check=True).stdout
-    assert table in (root / 'README.md').read_text(), \
-        'README reflex table is stale: paste the output of scripts/reflex_words'
+    assert table in (root / 'docs' / 'reflexes.md').read_text(), \
+        'docs/reflexes.md reflex table is stale: paste the output of scripts/reflex_words'
