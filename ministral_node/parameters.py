@@ -290,9 +290,9 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               maximum=600.0),
     # Mission executor
     ParamSpec('execute_missions', False,
-              'Run published decisions as missions: stream setpoint_position and send '
-              '~/vehicle_command (false on a vehicle until the bridge is tested; true in the '
-              'demo and simulator).', applies=ON_CONFIGURE),
+              'Run published decisions as missions: fly them through vehicle_interface '
+              '(json: setpoint_position and ~/vehicle_command; px4 or mavros: the autopilot '
+              'directly). Off: decide only, another program flies.', applies=ON_CONFIGURE),
     ParamSpec('setpoint_rate_hz', 20.0,
               'Rate of setpoint_position while a motion step runs (PX4 offboard needs >= 2 Hz).',
               minimum=10.0, maximum=100.0, applies=ON_CONFIGURE),

@@ -56,7 +56,7 @@ class EngineOptions:
     # Image features of the last frames, keyed by frame (stamp or content) and size: a second
     # command on the same frame skips the vision encoder. 0 turns it off.
     vision_cache_entries: int = 2
-    # Speed and memory (each measured in README "Speed and memory"); False is the old way.
+    # Speed and memory (each measured in docs/engine.md); False is the old way.
     kv_binding: bool = True  # KV cache stays on the session's device (IOBinding)
     # With a fused-attention decoder: past and present share one buffer (no per-step copy).
     kv_in_place: bool = True

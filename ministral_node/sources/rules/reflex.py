@@ -8,7 +8,7 @@ negation ("don't land") or condition ("land when you reach the pad"), and not a 
 ("stop stop") keep it a reflex. Anything less certain goes through the decision chain.
 
 The words that trigger each reflex are the parser's own verbs for the action (`trigger_words`,
-listed in the README): one vocabulary, so the reflex and the chain never disagree on a word.
+listed in docs/reflexes.md): one vocabulary, so the reflex and the chain never disagree on a word.
 """
 
 from __future__ import annotations
