@@ -17,7 +17,7 @@ import threading
 import unicodedata
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import InitVar, dataclass, field, fields
 from typing import Any
 
 from ministral_node.decision import (
@@ -50,6 +50,8 @@ NEEDS_FLIGHT = frozenset({'goto', 'change_altitude', 'rotate', 'orbit', 'follow'
                           'capture_photo'})
 # A leg or radius cut below this is not worth flying: the proposal is refused instead.
 MIN_LEG_M = 0.5
+# Marks limits built from values `parameters.validate` accepted (see `SafetyLimits.checked`).
+_VALIDATED = object()
 
 
 @dataclass(frozen=True)
@@ -80,11 +82,13 @@ class SafetyLimits:
     battery_timeout_s: float
     max_mission_steps: int = 8
     geofence: Geofence = field(init=False, repr=False, compare=False)
+    # `_VALIDATED` from the builders below, whose values were validated as a whole already.
+    checked: InitVar[object] = None
 
-    def __post_init__(self) -> None:
-        # Validated here too, so no instance (dataclasses.replace included) escapes the checks.
-        validate({**defaults(), **{f.name: getattr(self, f.name) for f in fields(self)
-                                   if f.init}})
+    def __post_init__(self, checked: object) -> None:
+        if checked is not _VALIDATED:
+            # Validated here, so no instance (dataclasses.replace included) escapes the checks.
+            validate({**defaults(), **self._values()})
         fence = Geofence(self.geofence_max_distance_m, polygon_from_flat(self.geofence_polygon))
         object.__setattr__(self, 'geofence', fence)
 
@@ -94,9 +98,17 @@ class SafetyLimits:
 
         Raises `parameters.ParameterError` with the reason when the values are not acceptable.
         """
-        checked = validate({**defaults(), **values})
-        return cls(**{f.name: tuple(checked[f.name]) if isinstance(checked[f.name], list)
-                      else checked[f.name] for f in fields(cls) if f.init})
+        return cls.from_validated(validate({**defaults(), **values}))
+
+    @classmethod
+    def from_validated(cls, values: Mapping[str, Any]) -> SafetyLimits:
+        """Limits from a complete set of values that `parameters.validate` accepted as a whole
+        (`core.settings.Settings.values`); not validated again."""
+        return cls(**{f.name: tuple(values[f.name]) if isinstance(values[f.name], list)
+                      else values[f.name] for f in fields(cls) if f.init}, checked=_VALIDATED)
+
+    def _values(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
 
     def allows(self, action: str) -> bool:
         """Whether decisions may carry `action`."""
