@@ -11,6 +11,7 @@ from support import LoopRig as Rig
 
 from ministral_node.decision import Proposal
 from ministral_node.health import ERROR, OK, WARN
+from ministral_node.inputs.image_conversion import RawImage
 from ministral_node.sources.base import DecisionRequest
 
 LAND = Proposal('land', {}, None, 0.9, 'asked')
@@ -153,6 +154,23 @@ def test_settings_apply_to_every_component():
     rig.clock.advance(0.6)
     rig.loop.supervise()
     assert rig.loop.status()['link']['state'] == 'lost'  # link_loss_timeout_s=0.5
+
+
+def test_new_settings_reach_the_frame_store_and_the_camera_rate():
+    rig = Rig(camera_expected_rate_hz=10.0)
+    rig.loop.activate()
+    frame = RawImage(8, 8, 'mono8', 8, bytes(64))
+    for _ in range(4):  # 2 Hz over the 2 s window
+        rig.clock.advance(0.5)
+        assert rig.loop.frame(frame, rig.clock.now()) is None
+    rig.loop.supervise()
+    assert rig.loop.health.snapshot_of('camera').message == '2.0 Hz, expected 10 Hz'
+    rig.loop.apply(rig.loop.settings.with_changes({'camera_expected_rate_hz': 2.0,
+                                                   'max_image_pixels': 32}))
+    rig.loop.supervise()
+    assert rig.loop.health.snapshot_of('camera').message == '2.0 Hz'
+    assert 'max_image_pixels' in rig.loop.frame(frame, rig.clock.now())
+    assert rig.loop.status()['camera']['frames_received'] == 4
 
 
 def test_a_mission_step_is_checked_against_the_limits_in_force_when_it_starts():

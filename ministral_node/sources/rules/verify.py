@@ -8,9 +8,9 @@ checks run on proposals of the model sources (onboard, remote), in this order:
    punctuation, digits glued to a word, a fragment: see `malformed_text`) never goes out: the
    proposal hands over, so the rule parser's message in the operator's language replaces it,
    and the attempt says why;
-2. number provenance: every number in the params is compared as a quantity: it must be
-   a magnitude the command says (digits or number words in the five languages) converted
-   from the unit said after it (any spelling the rule parser knows) to the param's unit
+2. number provenance (`provenance`): every number in the params is compared as a quantity: it
+   must be a magnitude the command says (digits or number words in the five languages)
+   converted from the unit said after it (any spelling the rule parser knows) to the param's unit
    (the field name's suffix: `_m`, `_mps`, `_deg`, `_s`), a number said without a unit, a
    compass heading it names (angles), or a documented default (`DEFAULTS`); otherwise the
    proposal hands over to the next source, and a value that copies the digits of another
@@ -146,7 +146,7 @@ def malformed_text(text: Any, languages: Collection[str] = ()) -> str | None:
     return None
 
 
-# ---- number provenance --------------------------------------------------------------------------
+# ---- number provenance (what the command says: `provenance`) ----------------------------------
 
 def _close(a: float, b: float) -> bool:
     return abs(a - b) <= max(_ABSOLUTE, _RELATIVE * abs(b))
@@ -162,8 +162,6 @@ def unsupported_numbers(params: Mapping[str, Any], said: frozenset[float]) -> li
             missing.append(f'{name}={value:g}')
     return missing
 
-
-# ---- quantities: numbers with their units -------------------------------------------------------
 
 def unsupported_quantities(params: Mapping[str, Any], said: tuple[Said, ...]) -> list[str]:
     """`name=value` for every number in `params` (a mission's steps included) that is not a
