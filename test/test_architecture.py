@@ -169,6 +169,23 @@ def test_no_two_modules_share_a_name():
     assert sorted({n for n in names if names.count(n) > 1}) == []
 
 
+def _private_imports(source: str) -> list[str]:
+    """The private names (`_name`) `source` imports from our modules."""
+    return [f'{node.module}.{alias.name}' for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.ImportFrom)
+            and (node.module or '').startswith('ministral_node')
+            for alias in node.names
+            if alias.name.startswith('_') and not alias.name.startswith('__')]
+
+
+def test_no_module_imports_a_private_name_of_another():
+    assert _private_imports('from ministral_node.sources.rules.parser import (a, _b)\n') == \
+        ['ministral_node.sources.rules.parser._b']
+    found = {str(path.relative_to(PACKAGE)): names for path in _modules()
+             if (names := _private_imports(path.read_text()))}
+    assert not found, found
+
+
 def test_the_layer_rules_see_a_circle_and_an_upward_import():
     assert _cycles({'a': {'b'}, 'b': {'c'}, 'c': {'a'}, 'd': {'a'}}) == [['a', 'b', 'c']]
     assert 'ministral_node.core.decision_loop' in GRAPH['ministral_node.recording.replayer']

@@ -11,6 +11,7 @@ from support import LoopRig as Rig
 
 from ministral_node.decision import Proposal
 from ministral_node.health import ERROR, OK, WARN
+from ministral_node.inputs.image_conversion import RawImage
 from ministral_node.sources.base import DecisionRequest
 
 LAND = Proposal('land', {}, None, 0.9, 'asked')
@@ -60,7 +61,7 @@ def test_link_loss_on_the_state_clock_publishes_hold_then_the_action():
     rig.clock.advance(2.0)
     rig.loop.supervise()
     rig.loop.drain()
-    assert rig.published == [] and rig.loop.link.state.value == 'up'
+    assert rig.published == [] and rig.loop.status()['link']['state'] == 'up'
     rig.clock.advance(0.05)
     rig.loop.supervise()
     rig.loop.drain()
@@ -143,12 +144,47 @@ def test_settings_apply_to_every_component():
                                               'link_loss_timeout_s': 0.5,
                                               'max_altitude_m': 40})
     rig.loop.apply(changed)
-    assert rig.loop.link.loss_timeout_s == 0.5
-    assert rig.loop.pipeline.envelope.limits.max_altitude_m == 40.0
+    assert rig.loop.envelope.limits.max_altitude_m == 40.0
+    assert rig.loop.pipeline.envelope is rig.loop.envelope
     rig.loop.command('one')
     rig.loop.command('two')
     assert len(rig.published) == 1 and 'command_queue_depth=1' in \
         rig.published[0]['attempts'][0]['detail']
+    rig.loop.heartbeat('gcs')
+    rig.clock.advance(0.6)
+    rig.loop.supervise()
+    assert rig.loop.status()['link']['state'] == 'lost'  # link_loss_timeout_s=0.5
+
+
+def test_new_settings_reach_the_frame_store_and_the_camera_rate():
+    rig = Rig(camera_expected_rate_hz=10.0)
+    rig.loop.activate()
+    frame = RawImage(8, 8, 'mono8', 8, bytes(64))
+    for _ in range(4):  # 2 Hz over the 2 s window
+        rig.clock.advance(0.5)
+        assert rig.loop.frame(frame, rig.clock.now()) is None
+    rig.loop.supervise()
+    assert rig.loop.health.snapshot_of('camera').message == '2.0 Hz, expected 10 Hz'
+    rig.loop.apply(rig.loop.settings.with_changes({'camera_expected_rate_hz': 2.0,
+                                                   'max_image_pixels': 32}))
+    rig.loop.supervise()
+    assert rig.loop.health.snapshot_of('camera').message == '2.0 Hz'
+    assert 'max_image_pixels' in rig.loop.frame(frame, rig.clock.now())
+    assert rig.loop.status()['camera']['frames_received'] == 4
+
+
+def test_a_mission_step_is_checked_against_the_limits_in_force_when_it_starts():
+    takeoff = Proposal('takeoff', {'altitude_m': 100.0}, None, 1.0, 'asked')
+    rig = Rig(sources=[ScriptedDecider('rules', takeoff)], execute_missions=True)
+    rig.loop.activate()
+    rig.loop.pose(0.0, 0.0, 0.0, 0.0, in_air=False)
+    rig.loop.command('take off to 100 m')
+    rig.loop.drain()
+    assert rig.published[-1]['params'] == {'altitude_m': 100.0}
+    rig.loop.apply(rig.loop.settings.with_changes({'max_altitude_m': 40}))
+    rig.loop.execute()
+    [command] = [c for out in rig.executed for c in out.commands]
+    assert command == {'command': 'takeoff', 'altitude_m': 40.0}
 
 
 def test_a_stopped_simulation_clock_pauses_the_watchdog_and_says_so():
@@ -161,7 +197,7 @@ def test_a_stopped_simulation_clock_pauses_the_watchdog_and_says_so():
     assert rig.loop.health.snapshot_of('clock').level == WARN
     assert 'simulation clock stopped' in rig.loop.health.snapshot_of('clock').message
     assert 'watchdog paused' in rig.loop.health.snapshot_of('link').message
-    assert rig.loop.link.state.value == 'up' and rig.published == []
+    assert rig.loop.status()['link']['state'] == 'up' and rig.published == []
     rig.clock.advance(0.1)
     rig.steady.advance(0.1)
     rig.loop.supervise()
@@ -178,10 +214,10 @@ def test_a_clock_jumping_back_restarts_the_watchdog_timers():
     rig.clock.set(10.0)  # the simulator was reset
     rig.loop.supervise()
     assert rig.loop.health.snapshot_of('clock').level == ERROR
-    assert rig.loop.link.silent_s() == 0.0
+    assert rig.loop.status()['link']['silent_s'] == 0.0
     rig.clock.advance(2.5)
     rig.loop.supervise()
-    assert rig.loop.link.state.value == 'lost'
+    assert rig.loop.status()['link']['state'] == 'lost'
 
 
 @pytest.mark.parametrize('state_change', ['deactivate', 'shutdown'])

@@ -76,7 +76,7 @@ def test_a_step_that_needs_confirmation_holds_the_whole_mission():
     plan = _mission(proposal('takeoff', altitude_m=10.0), proposal('land'))
     env = envelope(confirm_actions=['takeoff'])
     out, _ = env.check(plan, 'rules', vehicle(up=0.0, in_air=False))
-    assert out.action == 'clarify' and env.gate.pending.proposal.action == 'mission'
+    assert out.action == 'clarify' and env.pending_confirmation.proposal.action == 'mission'
 
 
 def test_a_disabled_step_action_refuses_that_step():

@@ -91,8 +91,8 @@ def test_the_remote_source_is_skipped_while_the_link_is_lost(server):
         beat = h.client.create_publisher(Header, f'{h.namespace}/ground_heartbeat', 10)
         h.wait_for(lambda: beat.get_subscription_count() > 0, what='heartbeat subscription')
         beat.publish(Header())
-        h.wait_for(lambda: h.node.loop.link.state.value == 'up', what='link up')
-        h.wait_for(lambda: h.node.loop.link.state.value == 'lost', what='link lost')
+        h.wait_for(lambda: h.node.loop.status()['link']['state'] == 'up', what='link up')
+        h.wait_for(lambda: h.node.loop.status()['link']['state'] == 'lost', what='link lost')
         decision = h.command('take off to 10 m')
         assert decision['attempts'][0] == {'source': 'remote', 'outcome': 'skipped',
                                            'detail': 'ground link lost', 'latency_ms': 0.0}

@@ -45,7 +45,7 @@ def test_a_confirm_action_becomes_a_question_holding_the_checked_proposal():
     assert '30 s' in out.params['question']
     assert [c.field for c in report.changes] == ['params.altitude_m', 'action']
     assert report.changes[-1].requested == 'takeoff' and report.status == 'modified'
-    pending = env.gate.pending
+    pending = env.pending_confirmation
     assert pending.proposal.params == {'altitude_m': 120.0} and pending.source == 'onboard'
 
 
@@ -53,21 +53,21 @@ def test_a_confirmation_releases_it_and_a_second_check_lets_it_through():
     env = takeoff_envelope()
     check(env, proposal('takeoff', altitude_m=10), vehicle(), source='rules')
     env.clock.advance(29)
-    reply = env.gate.reply('Oui')
+    reply = env.settle_confirmation('Oui')
     assert reply.outcome == CONFIRMED and reply.response() is None
     out, report = check(env, reply.pending.proposal, vehicle(stamp=env.clock.now()),
                         source=reply.pending.source, confirmed=True)
     assert out.action == 'takeoff' and out.params == {'altitude_m': 10}
     assert report.status == 'passed'
-    assert env.gate.pending is None
+    assert env.pending_confirmation is None
 
 
 def test_a_late_confirmation_expires():
     env = takeoff_envelope()
     check(env, proposal('takeoff', altitude_m=10), vehicle())
     env.clock.advance(30)
-    assert env.gate.pending is None
-    reply = env.gate.reply('yes')
+    assert env.pending_confirmation is None
+    reply = env.settle_confirmation('yes')
     assert reply.outcome == EXPIRED
     response = reply.response()
     assert response.action == 'reject' and 'too late' in response.params['reason']
@@ -77,20 +77,20 @@ def test_a_late_confirmation_expires():
 def test_declining_cancels_it():
     env = takeoff_envelope()
     check(env, proposal('takeoff', altitude_m=10), vehicle())
-    reply = env.gate.reply('nein')
+    reply = env.settle_confirmation('nein')
     assert reply.outcome == DECLINED
     assert reply.response().action == 'answer'
     assert 'Cancelled: takeoff' in reply.response().params['text']
-    assert env.gate.reply('ja').outcome == NOT_A_REPLY
+    assert env.settle_confirmation('ja').outcome == NOT_A_REPLY
 
 
 def test_another_command_drops_the_pending_one():
     env = takeoff_envelope()
     check(env, proposal('takeoff', altitude_m=10), vehicle())
-    reply = env.gate.reply('what do you see?')
+    reply = env.settle_confirmation('what do you see?')
     assert reply.outcome == NOT_A_REPLY and reply.pending.proposal.action == 'takeoff'
     assert reply.response() is None  # the command goes on to the deciders
-    later = env.gate.reply('yes')
+    later = env.settle_confirmation('yes')
     assert later.outcome == NOT_A_REPLY and later.pending is None
 
 
@@ -98,13 +98,13 @@ def test_a_newer_request_replaces_the_older_one():
     env = envelope(confirm_actions=['takeoff', 'goto'])
     check(env, proposal('takeoff', altitude_m=10), vehicle())
     check(env, proposal('goto', heading_deg=0, distance_m=20), vehicle())
-    assert env.gate.reply('yes').pending.proposal.action == 'goto'
+    assert env.settle_confirmation('yes').pending.proposal.action == 'goto'
 
 
 def test_the_released_proposal_meets_the_state_at_release_time():
     env = takeoff_envelope()
     check(env, proposal('takeoff', altitude_m=10), vehicle(battery=90))
-    pending = env.gate.reply('confirm').pending
+    pending = env.settle_confirmation('confirm').pending
     out, report = check(env, pending.proposal, vehicle(battery=20), confirmed=True)
     assert out.action == 'reject' and 'takeoff' in report.refused
 
@@ -112,7 +112,7 @@ def test_the_released_proposal_meets_the_state_at_release_time():
 def test_without_the_confirmed_flag_the_same_proposal_asks_again():
     env = takeoff_envelope()
     check(env, proposal('takeoff', altitude_m=10), vehicle())
-    pending = env.gate.reply('yes').pending
+    pending = env.settle_confirmation('yes').pending
     out, _ = check(env, pending.proposal, vehicle())
     assert out.action == 'clarify'
 
@@ -120,7 +120,7 @@ def test_without_the_confirmed_flag_the_same_proposal_asks_again():
 def test_refused_proposals_are_not_held():
     env = takeoff_envelope()
     out, _ = check(env, proposal('takeoff', altitude_m=10), vehicle(battery=5))
-    assert out.action == 'reject' and env.gate.pending is None
+    assert out.action == 'reject' and env.pending_confirmation is None
 
 
 @pytest.mark.parametrize('prop', [
@@ -135,7 +135,7 @@ def test_failsafe_never_waits_for_confirmation():
     env = takeoff_envelope()
     out, report = check(env, proposal('takeoff', altitude_m=10), vehicle(), source='failsafe')
     assert out.action == 'takeoff' and report.status == 'passed'
-    assert env.gate.pending is None
+    assert env.pending_confirmation is None
 
 
 def test_nothing_is_asked_by_default():

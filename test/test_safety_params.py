@@ -86,3 +86,15 @@ def test_changing_a_limit_is_a_validated_new_value():
     assert (old.max_altitude_m, new.max_altitude_m) == (120.0, 60.0)
     with pytest.raises(dataclasses.FrozenInstanceError):
         new.allowed_actions = ('orbit',)
+
+
+def test_settings_build_their_limits_from_the_values_they_validated(monkeypatch):
+    from ministral_node.core import settings as core_settings
+    from ministral_node.safety import envelope
+
+    calls = []
+    monkeypatch.setattr(envelope, 'validate', lambda values: calls.append(values))
+    built = core_settings.Settings.from_values({'max_altitude_m': 60})
+    assert calls == [] and built.limits.max_altitude_m == 60.0
+    assert built.limits == SafetyLimits.from_validated(built.values)
+    assert built.limits.geofence.max_distance_m == 500.0

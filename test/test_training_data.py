@@ -8,7 +8,7 @@ import pytest
 from ministral_node.engine.preprocess import ImageConfig
 from ministral_node.resources import share_dir
 from ministral_node.sources.onboard import resolve_model_dir
-from ministral_node.sources.rules.verify import command_numbers
+from ministral_node.sources.rules.provenance import command_numbers
 from ministral_node.sources.system_prompt import (
     SYSTEM_PROMPT_FILE,
     model_system_prompt,

@@ -10,18 +10,16 @@ from ministral_node.decision import CommandInfo, ConfidenceDetail, Proposal, Tar
 from ministral_node.sources.base import DecisionRequest
 from ministral_node.sources.rules import RuleDecider, analyse
 from ministral_node.sources.rules.messages import MESSAGES
-from ministral_node.sources.rules.units import ANGLE, COUNT, LENGTH, SPEED, TIME, UNITS
+from ministral_node.sources.rules.provenance import command_numbers, command_quantities
+from ministral_node.sources.rules.units import ANGLE, LENGTH, SPEED, TIME, UNITS
 from ministral_node.sources.rules.verify import (
     TEXT_PARAMS,
     Verifier,
     VerifySettings,
     agrees,
-    command_numbers,
-    command_quantities,
     degenerate,
     malformed_text,
     named_missing,
-    param_dimension,
     unsupported_numbers,
     unsupported_quantities,
 )
@@ -34,37 +32,6 @@ def _request(text):
 
 def _verify(text, proposal, source='onboard', **settings):
     return Verifier(VerifySettings(**settings))(source, _request(text), proposal)
-
-
-def _said(text, *values):
-    said = command_numbers(text)
-    return all(any(abs(v - s) < 1e-6 for s in said) for v in values)
-
-
-@pytest.mark.parametrize('text, values', [
-    ('take off to 10 m', [10]),
-    ('climb to 100 ft', [100, 30.48]),
-    ('fly at 20 km/h', [20, 5.555556]),
-    ('hover for half a minute', [30]),
-    ('wait 2 minutes', [2, 120]),
-    ('décolle à trente mètres', [30]),
-    ('monte a cent pieds', [30.48]),
-    ('warte zwei Minuten', [120]),
-    ('steig auf fünfundzwanzig Meter', [25]),
-    ('vuela 1,5 km al sur', [1.5, 1500, 180]),
-    ('sali a venticinque metri', [25]),
-    ('head NE for 200 m', [45, 200]),
-    ('flieg nach Nordosten', [45]),
-    ('fais demi-tour', [180]),
-    ('turn left 90 degrees', [90]),
-])
-def test_numbers_the_command_says_in_digits_words_units_and_compass(text, values):
-    assert _said(text, *values), sorted(command_numbers(text))
-
-
-def test_an_article_alone_is_not_a_number_but_a_minute_is():
-    assert not _said('take a photo of the car', 1)
-    assert _said('hold for a minute', 60)
 
 
 def test_unsupported_numbers_name_each_number_not_said():
@@ -375,7 +342,6 @@ def test_a_unit_of_another_dimension_does_not_support_a_number():
     wrong = unsupported_quantities({'distance_m': 5.0}, said)
     assert wrong == ["distance_m=5 (the digits of '5 m/s', a speed in m/s, not a length in m)"]
     assert unsupported_quantities({'altitude_m': 0.0}, said) == ['altitude_m=0']  # north: angle
-    assert param_dimension('steps[2].speed_mps') == SPEED and param_dimension('count') == COUNT
 
 
 # ---- free text from a model ---------------------------------------------------------------------
@@ -442,3 +408,19 @@ def test_every_shipped_message_is_well_formed_in_its_own_language():
         for language, text in texts.items():
             assert malformed_text(text.format(text='x', range='1–2', count='3', limit='2'),
                                   {language}) is None, (language, text)
+
+
+def test_a_command_is_analysed_once_for_all_the_proposals_made_for_it(monkeypatch):
+    from ministral_node.sources.rules import parser
+
+    calls = []
+    real = parser.analyse
+    monkeypatch.setattr(parser, 'analyse', lambda text: calls.append(text) or real(text))
+    verifier = Verifier()
+    request = _request('climb to 30 m')
+    climb = Proposal('change_altitude', {'altitude_m': 30.0}, None, 0.9, 'asked')
+    for source in ('onboard', 'remote'):
+        assert verifier(source, request, climb).outcome == 'agreed'
+    assert calls == ['climb to 30 m']
+    assert verifier('onboard', _request('climb to 30 m'), climb).outcome == 'agreed'
+    assert len(calls) == 2  # another command: analysed again

@@ -165,7 +165,8 @@ def soak(args: argparse.Namespace) -> dict:
         deadline = time.monotonic() + 30.0
         while len(decisions) < len(sent) and time.monotonic() < deadline:
             time.sleep(0.1)
-        frames_taken = node.loop.frames_received if node.loop is not None else 0
+        frames_taken = node.loop.status()['camera']['frames_received'] \
+            if node.loop is not None else 0
     finally:
         spin.stop()
         node.destroy_node()

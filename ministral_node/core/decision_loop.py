@@ -1,4 +1,4 @@
-"""The decision loop: every command answered exactly once, failsafes first, health and status.
+"""The decision loop: every command answered exactly once, failsafes first.
 
 ROS-free and driven by injected clocks. The ROS adapter feeds it messages (`command`, `frame`,
 `pose`, `battery`, `heartbeat`), calls `drain` on its decision thread whenever `wake` asks,
@@ -15,6 +15,10 @@ running decision is cancelled (answered as preempted), the waiting commands are 
 superseded (a `hold` keeps them with `reflex_hold_keeps_queue`), the reflex decision is
 published, and the executor starts it at once, preempting the mission.
 
+The loop keeps the command queue and the lifecycle and drives the pipeline and the mission
+executor; the link, camera and clock health, the counts and the ~/status heartbeat are kept by
+its `core.status.LoopStatus`. One safety envelope serves the pipeline and the executor.
+
 Clocks: `clock` times state (link silence, failsafe hold, frame and pose freshness) and is the
 simulation clock under `use_sim_time`; `steady` times each decision's deadline and latency;
 `stamp_clock` stamps decisions (ROS time).
@@ -25,31 +29,25 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections import Counter, deque
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from ministral_node.core.fallback import FallbackChain
 from ministral_node.core.pipeline import DecisionPipeline, refusal
 from ministral_node.core.settings import Settings
-from ministral_node.core.watchdog import (
-    ClockMonitor,
-    ClockState,
-    FailsafeEscalation,
-    LinkMonitor,
-    LinkState,
-    RateMonitor,
-)
+from ministral_node.core.status import LoopStatus
 from ministral_node.decision import Proposal, shorten
-from ministral_node.health import ERROR, LEVEL_NAMES, OK, STALE, WARN, HealthBoard
-from ministral_node.inputs.camera import EncodedFrame, LatestFrame, camera_silence
+from ministral_node.health import OK, WARN, HealthBoard
+from ministral_node.inputs.camera import EncodedFrame, LatestFrame
 from ministral_node.inputs.commands import CommandError, decode_string_message
 from ministral_node.inputs.image_conversion import CompressedImageData, ImageError, RawImage
 from ministral_node.inputs.vehicle import VehicleState
 from ministral_node.mission.executor import ExecutorOutput, ExecutorSettings, MissionExecutor
 from ministral_node.mission.projection import CameraIntrinsics
 from ministral_node.perception.service import Scene
+from ministral_node.safety.envelope import SafetyEnvelope
 from ministral_node.sources.base import Decider
 from ministral_node.sources.factory import build_sources, close_sources, configure_sources
 from ministral_node.sources.rules.reflex import Reflex
@@ -123,20 +121,15 @@ class DecisionLoop:
         self._publish = publish
         self._wake = wake
         self._build = build
-        watchdog = settings.watchdog
         self.frames = LatestFrame(settings.loop.max_image_pixels)
-        self.link = LinkMonitor(clock, watchdog.link_loss_timeout_s)
-        self.escalation = FailsafeEscalation(clock, watchdog.failsafe_action,
-                                             watchdog.failsafe_hold_s)
-        self.camera_rate = RateMonitor(clock, watchdog.camera_expected_rate_hz)
-        self.clock_monitor = ClockMonitor(clock, self.steady) if sim_time else None
+        self._status = LoopStatus(settings, clock, self.steady, self.stamp_clock, self.health,
+                                  self.frames, sim_time)
+        # The pipeline checks decisions against it, the executor each mission step.
+        self.envelope = SafetyEnvelope(settings.limits, clock)
         self.vehicle = VehicleState()
         self.state = INACTIVE
         self.sources: list[Decider] = []
         self.pipeline = self._make_pipeline([])
-        self.last_decision: dict | None = None
-        self.counts: Counter[str] = Counter()
-        self.frames_received = 0
         self._commands: deque[_Command] = deque()
         self._failsafes: deque[_Failsafe] = deque()
         self._lock = threading.Condition()
@@ -150,14 +143,10 @@ class DecisionLoop:
         # With execute_missions, published decisions are flown: `execute` publishes what the
         # executor says (setpoints, vehicle commands, mission status).
         self.executor = MissionExecutor(ExecutorSettings.from_params(settings.values),
-                                        self.pipeline.envelope) \
+                                        self.envelope) \
             if settings.values['execute_missions'] else None
         self._execute = execute
         self._executor_lock = threading.Lock()
-        self._watching_camera_since = self.clock.now()
-        self._silence_logged_at: float | None = None
-        self.health.set('camera', WARN, 'waiting for frames')
-        self.health.set('link', WARN, 'no ground-station heartbeat yet')
 
     # Lifecycle
 
@@ -169,8 +158,7 @@ class DecisionLoop:
             self.sources = sources
             self.pipeline = pipeline
             self.state = ACTIVE
-        self._watching_camera_since = self.clock.now()
-        self._apply_executor()
+        self._status.activated()
         log.info('active: sources %s then failsafe', [s.source for s in sources])
         self._wake()
 
@@ -200,6 +188,7 @@ class DecisionLoop:
             sources, self.sources = self.sources, []
             self.pipeline = self._make_pipeline([])  # and no detector
             self.state = INACTIVE
+        self.envelope.drop_confirmation()  # a reactivated node asks again
         if self.settings.values['detector_model']:
             self.health.set('detector', WARN, f'not loaded: {reason}')
         if waited:
@@ -215,13 +204,12 @@ class DecisionLoop:
     def apply(self, settings: Settings) -> None:
         """Take new settings (a live parameter change) in every component."""
         self.settings = settings
-        watchdog = settings.watchdog
-        self.frames.max_pixels = settings.loop.max_image_pixels
-        self.link.apply(watchdog.link_loss_timeout_s)
-        self.camera_rate.expected_hz = watchdog.camera_expected_rate_hz
-        self.escalation.configure(watchdog.failsafe_action, watchdog.failsafe_hold_s)
-        self.pipeline.apply(settings)
-        self._apply_executor()
+        self.frames.apply(settings.loop.max_image_pixels)
+        self._status.apply(settings)
+        self.pipeline.apply(settings)  # the limits, to the envelope
+        if self.executor is not None:
+            with self._executor_lock:
+                self.executor.apply(ExecutorSettings.from_params(settings.values))
         configure_sources(self.sources, settings.values)
 
     # Inputs (any thread)
@@ -231,7 +219,7 @@ class DecisionLoop:
         decision's `command.id`; `command_id` names it, e.g. for an action goal waiting on it).
         """
         command = _Command(command_id or str(uuid.uuid4()), '', self.steady.now())
-        self._count('commands_received')
+        self._status.received()
         try:
             command.text = payload if isinstance(payload, str) else \
                 decode_string_message(payload)
@@ -274,7 +262,7 @@ class DecisionLoop:
                 superseded = [] if keep else list(self._commands)
                 if not keep:
                     self._commands.clear()
-                self.counts['reflexes'] += 1
+            self._status.reflex()
             preempted = self._preempted(running, superseded)
             self._emit(self.pipeline.reflex(reflex, text=command.text, command_id=command.id,
                                             received=command.received, preempted=preempted),
@@ -310,10 +298,9 @@ class DecisionLoop:
         try:
             self.frames.store(EncodedFrame(data, stamp, frame_id, self.clock.now()))
         except ImageError as exc:
-            self.health.error('camera', f'frame rejected: {exc}')
+            self._status.frame_rejected(str(exc))
             return str(exc)
-        self.frames_received += 1
-        self.camera_rate.tick()
+        self._status.frame_stored()
         return None
 
     def pose(self, east: float, north: float, up: float, heading_deg: float | None,
@@ -333,18 +320,9 @@ class DecisionLoop:
 
     def heartbeat(self, sender: str = '') -> None:
         """A ground-station heartbeat."""
-        change = self.link.heartbeat()
-        if change is None:
-            return
-        if change.old is LinkState.LOST:
-            log.info('ground link regained after %.1f s', change.silent_s)
-        else:
-            log.info('ground link up (heartbeat from %s)', sender or '?')
-        self.escalation.clear()
-        if self.executor is not None:
+        if self._status.heartbeat(sender) and self.executor is not None:
             with self._executor_lock:
                 self.executor.clear_failsafe()
-        self.health.set('link', OK, 'up', heartbeats=self.link.heartbeats)
 
     def camera_info(self, k: list[float], width: int, height: int) -> None:
         """The camera's intrinsics (sensor_msgs/CameraInfo K and size), to place targets."""
@@ -388,12 +366,6 @@ class DecisionLoop:
         with self._executor_lock:
             return self.executor.status(self.clock.now())
 
-    def _apply_executor(self) -> None:
-        if self.executor is not None:
-            with self._executor_lock:
-                self.executor.apply(ExecutorSettings.from_params(self.settings.values),
-                                    self.pipeline.envelope)
-
     # Deciding (the decision thread)
 
     def drain(self) -> None:
@@ -435,20 +407,15 @@ class DecisionLoop:
                                            command_id=item.id, received=item.received)
             self._emit(decision)
 
-    def _count(self, name: str) -> None:
-        with self._lock:
-            self.counts[name] += 1
-
     def _refuse(self, reason: str, command: _Command) -> None:
-        self._count('commands_refused')
+        self._status.refused()
         self._emit(self.pipeline.refuse(reason, text=command.text, command_id=command.id,
                                         received=command.received))
 
     def _emit(self, decision: dict, *, at_once: bool = False) -> None:
         """Publish `decision` and hand it to the executor (`at_once`: also run the executor's
         first tick now, not at the next setpoint timer tick)."""
-        self._count('decisions')
-        self.last_decision = decision
+        self._status.published(decision)
         self._publish(decision)
         if self.executor is not None and self.state == ACTIVE:
             with self._executor_lock:
@@ -462,22 +429,11 @@ class DecisionLoop:
     # Supervision (10 Hz, steady clock)
 
     def supervise(self, camera_publishers: int = 0, camera_topic: str = 'image_raw') -> None:
-        """Link loss and failsafe escalation, the clock, camera rate and staleness.
-
-        `camera_publishers` (matched on `camera_topic`, from the adapter) tells a camera that
-        streams frames the transport cannot carry from one that is not there."""
-        paused = self._clock_health()
-        change = None if paused else self.link.update()
-        if change is not None:
-            log.error('ground link lost: no heartbeat for %.1f s (link_loss_timeout_s=%g)',
-                      change.silent_s, self.link.loss_timeout_s)
-            self.health.set('link', ERROR, f'lost: no heartbeat for {change.silent_s:.1f} s')
-            self.escalation.link_lost(change.silent_s)
-        if self.state == ACTIVE:
-            proposal = self.escalation.due(busy=False)
-            if proposal is not None:
-                self._preempt(_Failsafe(proposal, proposal.rationale))
-        self._camera_health(camera_publishers, camera_topic)
+        """Link loss and failsafe escalation, the clock, camera rate and staleness (see
+        `LoopStatus.supervise`); a failsafe that is due preempts the commands."""
+        proposal = self._status.supervise(self.state == ACTIVE, camera_publishers, camera_topic)
+        if proposal is not None:
+            self._preempt(_Failsafe(proposal, proposal.rationale))
 
     def _preempt(self, failsafe: _Failsafe) -> None:
         with self._lock:
@@ -486,106 +442,29 @@ class DecisionLoop:
                 self._running.cancel(f'preempted by the failsafe {failsafe.proposal.action}')
         self._wake()
 
-    def _clock_health(self) -> bool:
-        """Updates the clock's health; True while the clock is stopped (watchdog paused)."""
-        if self.clock_monitor is None:
-            return False
-        reading = self.clock_monitor.update()
-        if reading.state is ClockState.JUMPED_BACK:
-            log.warning('simulation clock jumped back %.3f s; watchdog timers restart',
-                        reading.jumped_s)
-            self.link.rebase()
-            self.escalation.rebase()
-            self.camera_rate.reset()
-            self.health.error('clock', f'simulation clock jumped back {reading.jumped_s:.3f} s')
-        elif reading.state is ClockState.STOPPED:
-            message = f'simulation clock stopped for {reading.stopped_s:.1f} s'
-            self.health.set('clock', WARN, message, jumps=self.clock_monitor.jumps)
-            if self.link.state is LinkState.UP:
-                self.health.set('link', WARN, f'watchdog paused: {message}')
-            return True
-        else:
-            self.health.set('clock', OK, 'simulation clock running',
-                            jumps=self.clock_monitor.jumps)
-            if self.link.state is LinkState.UP:
-                self.health.set('link', OK, 'up', heartbeats=self.link.heartbeats)
-        return False
-
-    def _camera_health(self, publishers: int = 0, topic: str = 'image_raw') -> None:
-        age = self.camera_rate.last_age_s()
-        rate = self.camera_rate.rate_hz()
-        expected = self.camera_rate.expected_hz
-        values = {'frames': self.frames_received, 'rate_hz': f'{rate:.1f}',
-                  'expected_rate_hz': f'{expected:g}'}
-        if self.frames.last_decode_s is not None:
-            values['last_decode_ms'] = f'{self.frames.last_decode_s * 1000:.1f}'
-        now = self.clock.now()
-        max_age = self.settings.watchdog.max_frame_age_s
-        silence = None if self.state != ACTIVE else camera_silence(
-            publishers, age, now - self._watching_camera_since, max(5.0, 2 * max_age), topic)
-        if silence is not None:
-            if self._silence_logged_at is None or now - self._silence_logged_at >= 30.0:
-                log.warning('camera: %s', silence)
-                self._silence_logged_at = now
-            self.health.set('camera', WARN, silence, **values)
-        elif age is None:
-            self.health.set('camera', WARN, 'waiting for frames', **values)
-        elif age > max_age:
-            self.health.set('camera', STALE, f'no frame for {age:.1f} s', **values)
-        elif expected > 0 and rate < 0.5 * expected:
-            self.health.set('camera', WARN, f'{rate:.1f} Hz, expected {expected:g} Hz',
-                            **values)
-        else:
-            self.health.set('camera', OK, f'{rate:.1f} Hz', **values)
-
     # Status
 
-    def status(self, node: str = '') -> dict[str, Any]:
-        """The heartbeat published on ~/status."""
-        now = self.clock.now()
-        newest = self.frames.newest()
-        last = self.last_decision
+    def status(self, node: str = '', vehicle_link: Mapping[str, Any] | None = None
+               ) -> dict[str, Any]:
+        """The heartbeat published on ~/status (with the vehicle link's status when the node
+        runs one)."""
         with self._lock:
-            queued, busy = len(self._commands), self._draining
-        clock = None
-        if self.clock_monitor is not None:
-            clock = self.health.snapshot_of('clock').message
-        return {
-            'stamp': self.stamp_clock.now(),
-            'node': node,
-            'state': self.state,
-            'busy': busy,
-            'queued_commands': queued,
-            'commands_received': self.counts['commands_received'],
-            'commands_refused': self.counts['commands_refused'],
-            'reflexes': self.counts['reflexes'],
-            'sources': [s.source for s in self.sources] + ['failsafe'],
-            'decisions_published': self.counts['decisions'],
-            'last_decision': None if last is None else {
-                'id': last['id'], 'action': last['action'], 'source': last['source'],
-                'latency_ms': last['latency_ms'], 'stamp': last['stamp']},
-            'camera': {'frames_received': self.frames_received,
-                       'rate_hz': round(self.camera_rate.rate_hz(), 2),
-                       'newest_frame_age_s': None if newest is None else
-                       round(now - newest.received, 3)},
-            'link': {'state': self.link.state.value, 'silent_s': self.link.silent_s(),
-                     'failsafe_active': self.escalation.active},
-            'clock': {'source': 'sim' if self.clock_monitor is not None else 'steady',
-                      'now': now, 'state': clock},
-            'health': {h.name: LEVEL_NAMES[h.level] for h in self.health.snapshot()},
-        }
+            state, queued, busy = self.state, len(self._commands), self._draining
+            sources = [s.source for s in self.sources]
+        return self._status.status(node, state, busy, queued, sources, vehicle_link)
 
     # Internals
 
     def _skip_source(self, source: str) -> str | None:
-        if source == 'remote' and self.link.state is LinkState.LOST:
+        if source == 'remote' and self._status.link_lost():
             return 'ground link lost'
         return None
 
     def _make_pipeline(self, sources: list[Decider]) -> DecisionPipeline:
         pipeline = DecisionPipeline.from_settings(
             self.settings, sources, self.frames, self.clock, self.stamp_clock, self.health,
-            lambda: self.vehicle, skip=self._skip_source, steady=self.steady)
+            lambda: self.vehicle, skip=self._skip_source, steady=self.steady,
+            envelope=self.envelope)
         if pipeline.perception is not None:
             pipeline.perception.on_scene = self._detections
         return pipeline

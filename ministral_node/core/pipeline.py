@@ -82,13 +82,15 @@ class DecisionPipeline:
                       clock: Clock, stamp_clock: Clock, health: HealthBoard | None = None,
                       vehicle: Callable[[], VehicleState | None] = lambda: None,
                       skip: Callable[[str], str | None] = lambda source: None,
-                      steady: Clock | None = None) -> DecisionPipeline:
+                      steady: Clock | None = None, envelope: SafetyEnvelope | None = None
+                      ) -> DecisionPipeline:
         """The pipeline the node and the CLI run.
 
         `clock` times state (frame and pose freshness, confirmations); `steady` (default:
         `clock`) times the decision's deadline and latency; `stamp_clock` stamps decisions.
-        A pipeline with sources (an active node) loads the object detector when
-        `detector_model` names one.
+        `envelope` (default: a new one on `clock`) is the safety envelope, shared with whoever
+        else checks against it (the mission executor). A pipeline with sources (an active node)
+        loads the object detector when `detector_model` names one.
         """
         steady = steady or clock
         health = health or HealthBoard(clock)
@@ -100,20 +102,20 @@ class DecisionPipeline:
             perception.load()
         pipeline = cls(FallbackChain(sources, steady, breakers=breakers, skip=skip), frames,
                        clock, stamp_clock, settings.pipeline, health,
-                       SafetyEnvelope(settings.limits, clock), vehicle, steady, perception)
+                       envelope or SafetyEnvelope(settings.limits, clock), vehicle, steady,
+                       perception)
         pipeline.apply(settings)
         return pipeline
 
     def apply(self, settings: Settings) -> None:
-        """Take new settings; a limits change builds a new envelope (dropping any action
-        waiting for confirmation)."""
+        """Take new settings; new limits go to the envelope (dropping any action waiting for
+        confirmation)."""
         self.settings = settings.pipeline
         self.reflexes = ReflexReader(settings.loop.reflexes)
         self.chain.apply(settings.chain)
         if self.perception is not None:
             self.perception.apply(DetectorSettings.from_values(settings.values))
-        if settings.limits != self.envelope.limits:
-            self.envelope = SafetyEnvelope(settings.limits, self.clock)
+        if self.envelope.apply(settings.limits):
             log.info('safety limits changed')
 
     def decide(self, text: str, *, command_id: str | None = None,
@@ -183,7 +185,7 @@ class DecisionPipeline:
         notes. A pending confirmation is dropped, as by any new command."""
         received = self.steady.now() if received is None else received
         command = self._command_info(text, command_id, received)
-        self.envelope.gate.cancel()
+        self.envelope.drop_confirmation()
         detail = f'{reflex.action} read as a reflex ({reflex.language})'
         if preempted:
             detail += '; preempted ' + '; '.join(preempted)
@@ -198,7 +200,7 @@ class DecisionPipeline:
     def failsafe(self, proposal: Proposal, reason: str) -> dict:
         """An unsolicited failsafe decision (link loss): answers no command, never blocked."""
         log.warning('failsafe %s: %s', proposal.action, reason)
-        self.envelope.gate.cancel()
+        self.envelope.drop_confirmation()
         now = self.steady.now()
         return self._finish(proposal, 'failsafe', None, None, None,
                             [Attempt('failsafe', 'ok', reason)], [reason], now)
@@ -206,7 +208,7 @@ class DecisionPipeline:
     def _settle_confirmation(self, text: str, command: CommandInfo,
                              received: float) -> dict | None:
         """The decision if `text` settles an action waiting for confirmation, else None."""
-        reply = self.envelope.gate.reply(text)
+        reply = self.envelope.settle_confirmation(text)
         if reply.pending is None:
             return None
         pending = reply.pending

@@ -82,7 +82,7 @@ class Settings:
             chain=ChainSettings({s: v[f'{s}_timeout_s'] for s in parameters.SOURCE_CHOICES},
                                 v['breaker_failures'], v['breaker_cooldown_s'],
                                 VerifySettings.from_params(v)),
-            limits=SafetyLimits.from_params(v),
+            limits=SafetyLimits.from_validated(v),
             watchdog=WatchdogSettings(v['link_loss_timeout_s'], v['failsafe_action'],
                                       v['failsafe_hold_s'], v['camera_expected_rate_hz'],
                                       v['max_frame_age_s']),

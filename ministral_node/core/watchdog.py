@@ -167,6 +167,10 @@ class RateMonitor:
         self._last: float | None = None
         self._lock = threading.Lock()
 
+    def apply(self, expected_hz: float) -> None:
+        """Take a new expected rate."""
+        self.expected_hz = expected_hz
+
     def reset(self) -> None:
         """Forget every arrival (the clock jumped backwards)."""
         with self._lock:

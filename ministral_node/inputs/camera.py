@@ -128,6 +128,10 @@ class LatestFrame:
         self._newest: EncodedFrame | Frame | None = None
         self._lock = threading.Lock()
 
+    def apply(self, max_pixels: int) -> None:
+        """Take a new pixel limit (`max_image_pixels`) for the frames stored from now on."""
+        self.max_pixels = max_pixels
+
     def store(self, frame: EncodedFrame | Frame) -> None:
         """Keep `frame` as the newest; raises ImageError (and keeps the previous one) if an
         encoded frame's header does not describe a usable image (JPEG/PNG magic bytes and

@@ -156,12 +156,16 @@ class _Mission:
 
 
 class MissionExecutor:
-    """Runs one mission at a time from published decisions; see the module docstring."""
+    """Runs one mission at a time from published decisions; see the module docstring.
+
+    `envelope` checks each step again when it starts (None: steps are not checked again); it
+    is the envelope the decisions passed, and takes new limits itself (`SafetyEnvelope.apply`).
+    """
 
     def __init__(self, settings: ExecutorSettings | None = None,
                  envelope: SafetyEnvelope | None = None) -> None:
         self.settings = settings or ExecutorSettings()
-        self.envelope = envelope
+        self._envelope = envelope
         self.intrinsics: CameraIntrinsics | None = None
         self.speed_mps = self.settings.default_speed_mps
         self.failsafe_active = False
@@ -177,9 +181,9 @@ class MissionExecutor:
         """The camera's intrinsics from `camera_info` (None when unknown)."""
         self.intrinsics = intrinsics
 
-    def apply(self, settings: ExecutorSettings, envelope: SafetyEnvelope | None) -> None:
-        """Take new settings and the envelope steps are re-checked against."""
-        self.settings, self.envelope = settings, envelope
+    def apply(self, settings: ExecutorSettings) -> None:
+        """Take new settings (a parameter change)."""
+        self.settings = settings
 
     def abort(self, reason: str, now: float, vehicle: VehicleState | None) -> ExecutorOutput:
         """End the running mission (the node stops deciding); `hold` if setpoints were
@@ -352,8 +356,8 @@ class MissionExecutor:
         step = mission.steps[mission.index]
         action = step.action
         note = ''
-        if self.envelope is not None and mission.source != 'failsafe':
-            step, report = self.envelope.check_step(step, mission.source, state)
+        if self._envelope is not None and mission.source != 'failsafe':
+            step, report = self._envelope.check_step(step, mission.source, state)
             if report.refused is not None:
                 self._abort(mission, out, state, f'steps[{mission.index}] ({action}) refused: '
                                                  f'{report.refused}')

@@ -718,11 +718,9 @@ class MinistralNode(LifecycleNode):
         loop, settings = self.loop, self.settings
         if loop is None or settings is None:
             return {'node': self.get_fully_qualified_name(), 'state': 'unconfigured'}
-        status = loop.status(self.get_fully_qualified_name())
-        status['camera']['transport'] = settings.values['camera_transport']
-        if self.vehicle_link is not None:
-            status['vehicle_link'] = self.vehicle_link.status()
-        return status
+        link = self.vehicle_link
+        return loop.status(self.get_fully_qualified_name(),
+                           vehicle_link=link.status() if link is not None else None)
 
     def _publish_status(self) -> None:
         if self._status_pub is not None and self.loop is not None:

@@ -17,7 +17,7 @@ import threading
 import unicodedata
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import InitVar, dataclass, field, fields
 from typing import Any
 
 from ministral_node.decision import (
@@ -50,6 +50,8 @@ NEEDS_FLIGHT = frozenset({'goto', 'change_altitude', 'rotate', 'orbit', 'follow'
                           'capture_photo'})
 # A leg or radius cut below this is not worth flying: the proposal is refused instead.
 MIN_LEG_M = 0.5
+# Marks limits built from values `parameters.validate` accepted (see `SafetyLimits.checked`).
+_VALIDATED = object()
 
 
 @dataclass(frozen=True)
@@ -80,11 +82,13 @@ class SafetyLimits:
     battery_timeout_s: float
     max_mission_steps: int = 8
     geofence: Geofence = field(init=False, repr=False, compare=False)
+    # `_VALIDATED` from the builders below, whose values were validated as a whole already.
+    checked: InitVar[object] = None
 
-    def __post_init__(self) -> None:
-        # Validated here too, so no instance (dataclasses.replace included) escapes the checks.
-        validate({**defaults(), **{f.name: getattr(self, f.name) for f in fields(self)
-                                   if f.init}})
+    def __post_init__(self, checked: object) -> None:
+        if checked is not _VALIDATED:
+            # Validated here, so no instance (dataclasses.replace included) escapes the checks.
+            validate({**defaults(), **self._values()})
         fence = Geofence(self.geofence_max_distance_m, polygon_from_flat(self.geofence_polygon))
         object.__setattr__(self, 'geofence', fence)
 
@@ -94,9 +98,17 @@ class SafetyLimits:
 
         Raises `parameters.ParameterError` with the reason when the values are not acceptable.
         """
-        checked = validate({**defaults(), **values})
-        return cls(**{f.name: tuple(checked[f.name]) if isinstance(checked[f.name], list)
-                      else checked[f.name] for f in fields(cls) if f.init})
+        return cls.from_validated(validate({**defaults(), **values}))
+
+    @classmethod
+    def from_validated(cls, values: Mapping[str, Any]) -> SafetyLimits:
+        """Limits from a complete set of values that `parameters.validate` accepted as a whole
+        (`core.settings.Settings.values`); not validated again."""
+        return cls(**{f.name: tuple(values[f.name]) if isinstance(values[f.name], list)
+                      else values[f.name] for f in fields(cls) if f.init}, checked=_VALIDATED)
+
+    def _values(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.init}
 
     def allows(self, action: str) -> bool:
         """Whether decisions may carry `action`."""
@@ -199,20 +211,24 @@ def _climb_is_takeoff(edit: _Edit, below_m: float) -> None:
 
 
 class SafetyEnvelope:
-    """Checks proposals against immutable `SafetyLimits`; build a new one to change them.
+    """Checks proposals against immutable `SafetyLimits`, replaced as a whole by `apply`.
 
     `clock` stamps records, judges how fresh the vehicle state is and times confirmations;
-    vehicle state stamps must be readings of the same clock.
+    vehicle state stamps must be readings of the same clock. An action that needs the
+    operator's confirmation waits in the envelope's `ConfirmationGate`, settled through
+    `settle_confirmation` and `drop_confirmation`.
     """
 
     def __init__(self, limits: SafetyLimits, clock: Clock | None = None,
                  history: int = 100) -> None:
         self._limits = limits
         self.clock = clock or MonotonicClock()
-        self.gate = ConfirmationGate(self.clock, limits.confirmation_timeout_s)
+        self._gate = ConfirmationGate(self.clock, limits.confirmation_timeout_s)
         self._records: deque[SafetyRecord] = deque(maxlen=history)
         self._counts: Counter[str] = Counter()
         self._lock = threading.Lock()
+        # Held by each check and by `apply`: a check in progress sees one set of limits.
+        self._checking = threading.Lock()
         self._handlers: dict[str, Callable[[_Edit], None]] = {
             'takeoff': self._takeoff, 'change_altitude': self._change_altitude,
             'goto': self._goto, 'set_speed': self._set_speed, 'orbit': self._orbit,
@@ -224,15 +240,44 @@ class SafetyEnvelope:
         """The limits this envelope enforces (read-only)."""
         return self._limits
 
+    def apply(self, limits: SafetyLimits) -> bool:
+        """Enforce `limits` from now on (a parameter change); new limits drop any action
+        waiting for confirmation. Returns whether the limits changed."""
+        with self._checking:
+            if limits == self._limits:
+                return False
+            self._limits = limits
+            self._gate = ConfirmationGate(self.clock, limits.confirmation_timeout_s)
+        return True
+
+    def settle_confirmation(self, text: str) -> ConfirmationReply:
+        """Settle the action waiting for confirmation with an operator command (see
+        `ConfirmationGate.reply`)."""
+        return self._gate.reply(text)
+
+    def drop_confirmation(self) -> None:
+        """Drop the action waiting for confirmation, if any (a reflex, a failsafe)."""
+        self._gate.cancel()
+
+    @property
+    def pending_confirmation(self) -> PendingConfirmation | None:
+        """The action waiting for confirmation now, or None."""
+        return self._gate.pending
+
     def check(self, proposal: Proposal, source: str, vehicle: VehicleState | None = None,
               *, confirmed: bool = False) -> tuple[Proposal, SafetyReport]:
         """The proposal to publish and what the envelope did to it.
 
-        `confirmed` is only for a proposal released by `self.gate.reply` after the operator
+        `confirmed` is only for a proposal released by `settle_confirmation` after the operator
         confirmed it; it is checked again against the current limits and vehicle state.
         """
         if source not in SOURCES:
             raise ValueError(f'unknown source {source!r}; expected one of {SOURCES}')
+        with self._checking:
+            return self._check(proposal, source, vehicle, confirmed)
+
+    def _check(self, proposal: Proposal, source: str, vehicle: VehicleState | None,
+               confirmed: bool) -> tuple[Proposal, SafetyReport]:
         state = self._fresh(vehicle)
         if source == 'failsafe':
             _, would = self._evaluate(proposal, state)
@@ -251,14 +296,16 @@ class SafetyEnvelope:
     def check_step(self, step: Proposal, source: str, vehicle: VehicleState | None
                    ) -> tuple[Proposal, SafetyReport]:
         """One mission step again, against the live state, when it starts executing."""
-        result, report = self._evaluate(step, self._fresh(vehicle))
+        with self._checking:
+            result, report = self._evaluate(step, self._fresh(vehicle))
         self._record(source, f'step {step.action}', report.status, _summary(report))
         return result, report
 
     def notes(self, vehicle: VehicleState | None) -> tuple[str, ...]:
         """What the envelope cannot check with this vehicle state, for the decision's notes."""
-        state = self._fresh(vehicle)
-        limits = self._limits
+        with self._checking:
+            state = self._fresh(vehicle)
+            limits = self._limits
         found = []
         if state.position_m is None:
             found.append(
@@ -351,7 +398,7 @@ class SafetyEnvelope:
 
     def _ask(self, proposal: Proposal, source: str, report: SafetyReport
              ) -> tuple[Proposal, SafetyReport]:
-        self.gate.hold(proposal, source)
+        self._gate.hold(proposal, source)
         what = _describe(proposal.action, proposal.params)
         question = (f'Confirm {what}? Reply "confirm" within '
                     f'{self._limits.confirmation_timeout_s:g} s; anything else cancels it.')

@@ -39,11 +39,11 @@ from ministral_node.inputs.camera import Frame
 from ministral_node.sources.base import DeciderError, DecisionRequest
 from ministral_node.sources.rules import RuleDecider
 from ministral_node.sources.rules.decider import complete_reading
+from ministral_node.sources.rules.provenance import command_numbers
 from ministral_node.sources.rules.verify import (
     Verdict,
     Verifier,
     VerifySettings,
-    command_numbers,
     reading,
 )
 from ministral_node.sources.rules.verify import unsupported_numbers as unsupported

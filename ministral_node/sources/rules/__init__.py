@@ -4,6 +4,8 @@ The first decision source and the last fallback below the models. `parse_command
 one operator command in English, French, German, Spanish or Italian (accents optional) into a
 schema-valid `Proposal` and never raises; `analyse(text)` also gives the detected language and
 why the result came out as it did; `RuleDecider` is the `Decider` the pipeline runs.
+`CommandAnalysis(text)` keeps the reading of one command with the quantities it says (number
+and unit provenance, `provenance`) for whoever looks at it more than once (the verify stage).
 
 Behaviour, in short:
 - Numbers in digits (decimal comma outside English) or words; units converted to SI. A number
@@ -24,7 +26,13 @@ Behaviour, in short:
 
 from ministral_node.sources.rules.decider import RuleDecider
 from ministral_node.sources.rules.numbers import LANGUAGES
-from ministral_node.sources.rules.parser import RuleResult, analyse, detect_language, parse_command
+from ministral_node.sources.rules.parser import (
+    CommandAnalysis,
+    RuleResult,
+    analyse,
+    detect_language,
+    parse_command,
+)
 
-__all__ = ['LANGUAGES', 'RuleDecider', 'RuleResult', 'analyse', 'detect_language',
-           'parse_command']
+__all__ = ['LANGUAGES', 'CommandAnalysis', 'RuleDecider', 'RuleResult', 'analyse',
+           'detect_language', 'parse_command']

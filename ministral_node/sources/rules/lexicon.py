@@ -18,6 +18,7 @@ neg, cond, seq, and, q (question word), capab, scene, stunt (an aerobatic manoeu
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from ministral_node.sources.rules.numbers import LANGUAGES
@@ -605,6 +606,25 @@ ABBREVIATION_LETTERS = {
     'es': {'N': 0.0, 'E': 90.0, 'S': 180.0, 'O': 270.0},
     'it': {'N': 0.0, 'E': 90.0, 'S': 180.0, 'O': 270.0},
 }
+
+
+def _midpoint(a: float | None, b: float | None) -> float | None:
+    """The compass heading halfway between two (north-east from north and east), or None."""
+    if a is None or b is None:
+        return None
+    x = math.sin(math.radians(a)) + math.sin(math.radians(b))
+    y = math.cos(math.radians(a)) + math.cos(math.radians(b))
+    if math.hypot(x, y) < 1e-9:
+        return None
+    return round(math.degrees(math.atan2(x, y)) % 360.0, 3)
+
+
+def combine_headings(headings: list[float | None]) -> float | None:
+    """Headings said in a row, folded from the right: north north-east -> 22.5."""
+    result = headings[-1]
+    for heading in reversed(headings[:-1]):
+        result = _midpoint(heading, result)
+    return result
 
 
 @dataclass(frozen=True)

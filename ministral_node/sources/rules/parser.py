@@ -9,11 +9,11 @@ anything left over that it could not place turns the result into a `clarify`.
 from __future__ import annotations
 
 import logging
-import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, NoReturn
 
 from ministral_node.decision import Proposal, Target, answer, clarify, reject, shorten
@@ -27,6 +27,7 @@ from ministral_node.sources.rules.numbers import (
     match_words,
     parse_digits,
 )
+from ministral_node.sources.rules.provenance import Said, command_quantities
 from ministral_node.sources.rules.spelling import correction, guarded, near_negation
 from ministral_node.sources.rules.text import PUNCTUATION, Token, prepare, printable, tokenize
 from ministral_node.sources.rules.units import (
@@ -166,6 +167,30 @@ def language_scores(text: str) -> dict[str, int]:
     return dict(_rank_languages(tokenize(prepare(text))))
 
 
+class CommandAnalysis:
+    """What the rule parser reads in one command, each part worked out once, when first asked
+    for, and kept: for whoever looks at the same command several times (the verify stage, once
+    per proposal)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    @cached_property
+    def result(self) -> RuleResult:
+        """The parser's reading (`analyse`)."""
+        return analyse(self.text)
+
+    @cached_property
+    def quantities(self) -> tuple[Said, ...]:
+        """Every quantity the command says (`provenance.command_quantities`)."""
+        return command_quantities(self.text)
+
+    @cached_property
+    def languages(self) -> frozenset[str]:
+        """The languages whose vocabulary knows a word of the command."""
+        return frozenset(lang for lang, score in language_scores(self.text).items() if score)
+
+
 # ---- top level ----------------------------------------------------------------------------------
 
 # German separable verbs of returning close their clause with the particle ("kehre zur Basis
@@ -277,25 +302,6 @@ def _clarify_result(error: _Clarify, lang: str) -> RuleResult:
 
 def _echo(text: str, limit: int = ECHO_CHARS) -> str:
     return shorten(printable(text), limit)
-
-
-def _midpoint(a: float | None, b: float | None) -> float | None:
-    """The compass heading halfway between two (north-east from north and east), or None."""
-    if a is None or b is None:
-        return None
-    x = math.sin(math.radians(a)) + math.sin(math.radians(b))
-    y = math.cos(math.radians(a)) + math.cos(math.radians(b))
-    if math.hypot(x, y) < 1e-9:
-        return None
-    return round(math.degrees(math.atan2(x, y)) % 360.0, 3)
-
-
-def _combine(headings: list[float | None]) -> float | None:
-    """Headings said in a row, folded from the right: north north-east -> 22.5."""
-    result = headings[-1]
-    for heading in reversed(headings[:-1]):
-        result = _midpoint(heading, result)
-    return result
 
 
 def _split(items: list[Item], kinds: Iterable[Any],
@@ -472,7 +478,7 @@ class _Parse:
             return None
         if any(c not in letters for c in raw) or self._phrase(i):
             return None
-        heading = _combine([letters[c] for c in raw])
+        heading = lx.combine_headings([letters[c] for c in raw])
         return None if heading is None else Item('compass', heading, i, i)
 
     def _merge_compass(self) -> None:
@@ -490,7 +496,7 @@ class _Parse:
                     item.value = [item.value]
         for item in merged:
             if item.kind == 'compass':
-                item.value = _combine(item.value)
+                item.value = lx.combine_headings(item.value)
         self.items = merged
 
     def _attach_prepositions(self) -> None:

@@ -8,9 +8,9 @@ checks run on proposals of the model sources (onboard, remote), in this order:
    punctuation, digits glued to a word, a fragment: see `malformed_text`) never goes out: the
    proposal hands over, so the rule parser's message in the operator's language replaces it,
    and the attempt says why;
-2. number provenance: every number in the params is compared as a quantity: it must be
-   a magnitude the command says (digits or number words in the five languages) converted
-   from the unit said after it (any spelling the rule parser knows) to the param's unit
+2. number provenance (`provenance`): every number in the params is compared as a quantity: it
+   must be a magnitude the command says (digits or number words in the five languages)
+   converted from the unit said after it (any spelling the rule parser knows) to the param's unit
    (the field name's suffix: `_m`, `_mps`, `_deg`, `_s`), a number said without a unit, a
    compass heading it names (angles), or a documented default (`DEFAULTS`); otherwise the
    proposal hands over to the next source, and a value that copies the digits of another
@@ -40,36 +40,16 @@ from __future__ import annotations
 
 import copy
 import re
+import threading
+import weakref
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
-from itertools import combinations
 from typing import Any
 
 from ministral_node.decision import MISSION, Proposal, Target, shorten, targets_of
 from ministral_node.sources.base import DecisionRequest
-from ministral_node.sources.rules import analyse
-from ministral_node.sources.rules import lexicon as lx
-from ministral_node.sources.rules.numbers import (
-    LANGUAGES,
-    match_fraction,
-    match_words,
-    parse_digits,
-)
-from ministral_node.sources.rules.parser import (
-    RuleResult,
-    _combine,
-    language_scores,
-)
-from ministral_node.sources.rules.text import Token, prepare, tokenize
-from ministral_node.sources.rules.units import (
-    ANGLE,
-    COUNT,
-    DEFAULT_UNITS,
-    LENGTH,
-    SPEED,
-    TIME,
-    match_unit,
-)
+from ministral_node.sources.rules.parser import CommandAnalysis, RuleResult, language_scores
+from ministral_node.sources.rules.provenance import Said, measure, param_dimension, unit_name
 
 ARBITRATIONS = ('verify', 'model_first', 'rules_first')
 # What verification concluded: not checked (rules, failsafe); handed over (low confidence, a
@@ -89,7 +69,6 @@ DEFAULTS: dict[str, frozenset[float]] = {
 # Rule readings that win any disagreement under `verify`: a stop, hold or return home the
 # parser read word for word is never turned into a question or another action.
 SAFER = frozenset({'stop', 'hold', 'return_to_home'})
-UTURN_DEG = 180.0  # "turn around", "fais demi-tour": a half turn
 # Rule-parser readings that count as full understanding (when made without an assumption):
 # an action, or a question back it asks on purpose (several actions, a negation, ...).
 FULL_READINGS = frozenset({'parsed', 'multi', 'negation', 'conditional', 'contradiction',
@@ -167,66 +146,7 @@ def malformed_text(text: Any, languages: Collection[str] = ()) -> str | None:
     return None
 
 
-# ---- number provenance --------------------------------------------------------------------------
-
-def command_numbers(text: str) -> frozenset[float]:
-    """Every magnitude `text` says or implies: numbers in digits or words (any of the five
-    languages), as said and converted from the unit after them; compass headings; 180 for a
-    U-turn."""
-    tokens = tokenize(prepare(text))
-    norms = [t.norm for t in tokens]
-    values: set[float] = set()
-    headings: list[float] = []
-    for i, token in enumerate(tokens):
-        for lang in LANGUAGES:
-            if token.kind == 'num':
-                number = parse_digits(token.norm, lang)
-                if number is not None:
-                    values |= _with_units(number, norms, i + 1, lang)
-            elif token.kind == 'word':
-                words = match_words(norms, i, lang)
-                if words is not None:
-                    said = _with_units(words[0], norms, i + words[1], lang)
-                    values |= said if not words[2] else said - {abs(words[0])}
-                entry = lx.PHRASES[lang].get((token.norm,))
-                headings += _headings(token.raw, entry, lang, i > 0)
-    distinct = list(dict.fromkeys(headings))  # in the order said
-    values |= {_combine(list(pair)) for size in (2, 3) for pair in combinations(distinct, size)}
-    values |= set(headings)
-    if _says_uturn(norms):
-        values.add(UTURN_DEG)
-    return frozenset(v for v in values if v is not None)
-
-
-def _with_units(number: float, norms: list[str], after: int, lang: str) -> set[float]:
-    values = {abs(number)}
-    unit = match_unit(norms, after)
-    if unit is not None:
-        half = match_fraction(norms, after + unit[1], lang)
-        for value in (number, number + (half[0] if half else 0.0)):
-            values |= {abs(value), abs(round(value * unit[0].factor, 6))}
-    return values
-
-
-def _headings(raw: str, entry: lx.Entry | None, lang: str, inside: bool) -> list[float]:
-    if entry is not None and entry.kind == 'compass':
-        return [lx.COMPASS_DEG[entry.value]]
-    letters = lx.ABBREVIATION_LETTERS[lang]
-    if inside and 1 <= len(raw) <= 3 and raw.isupper() and all(c in letters for c in raw):
-        heading = _combine([letters[c] for c in raw])
-        return [] if heading is None else [heading]
-    return []
-
-
-_UTURNS = frozenset(key for lang in LANGUAGES for key, entry in lx.PHRASES[lang].items()
-                    if entry.kind == 'intent' and entry.value == 'uturn')
-_UTURN_WORDS = max(map(len, _UTURNS))
-
-
-def _says_uturn(norms: list[str]) -> bool:
-    return any(tuple(norms[i:i + size]) in _UTURNS for i in range(len(norms))
-               for size in range(1, _UTURN_WORDS + 1))
-
+# ---- number provenance (what the command says: `provenance`) ----------------------------------
 
 def _close(a: float, b: float) -> bool:
     return abs(a - b) <= max(_ABSOLUTE, _RELATIVE * abs(b))
@@ -241,96 +161,6 @@ def unsupported_numbers(params: Mapping[str, Any], said: frozenset[float]) -> li
         if not any(_close(abs(float(value)), candidate) for candidate in allowed):
             missing.append(f'{name}={value:g}')
     return missing
-
-
-# ---- quantities: numbers with their units -------------------------------------------------------
-
-# The contract's units, read from a param name's suffix (longest first).
-_PARAM_UNITS = (('_mps', SPEED), ('_deg', ANGLE), ('_m', LENGTH), ('_s', TIME))
-
-
-@dataclass(frozen=True)
-class Said:
-    """A magnitude the command says: its value in the contract's unit of `dim` (None: said
-    without a unit, so it may measure anything), how it was written, and the number in it
-    as written (before conversion; NaN for a compass word)."""
-
-    value: float
-    dim: str | None
-    written: str
-    number: float
-
-
-def param_dimension(name: str) -> str | None:
-    """What a param measures, from the unit in its name (`speed_mps` -> speed); None if the
-    name carries no unit."""
-    leaf = name.rsplit('.', 1)[-1]
-    if leaf == 'count':
-        return COUNT
-    return next((dim for suffix, dim in _PARAM_UNITS if leaf.endswith(suffix)), None)
-
-
-def command_quantities(text: str) -> tuple[Said, ...]:
-    """Every quantity `text` says: numbers in digits or words (any of the five languages)
-    with the unit said after them converted to the contract's unit, numbers said bare,
-    compass headings and a U-turn's 180 (angles)."""
-    prepared = prepare(text)
-    tokens = tokenize(prepared)
-    norms = [t.norm for t in tokens]
-    said: dict[tuple[float, str | None], Said] = {}
-    headings: list[float] = []
-    for i, token in enumerate(tokens):
-        for lang in LANGUAGES:
-            found: tuple[float, int, bool] | None = None
-            if token.kind == 'num':
-                number = parse_digits(token.norm, lang)
-                found = None if number is None else (number, 1, False)
-            elif token.kind == 'word':
-                found = match_words(norms, i, lang)
-                headings += _headings(token.raw, lx.PHRASES[lang].get((token.norm,)), lang,
-                                      i > 0)
-            if found is not None:
-                for quantity in _quantities(found, prepared, tokens, i, lang):
-                    said.setdefault((round(quantity.value, 6), quantity.dim), quantity)
-    distinct = list(dict.fromkeys(headings))
-    angles = set(headings) | {_combine(list(group)) for size in (2, 3)
-                              for group in combinations(distinct, size)}
-    if _says_uturn(norms):
-        angles.add(UTURN_DEG)
-    for angle in sorted(a for a in angles if a is not None):
-        said.setdefault((round(angle, 6), ANGLE), Said(angle, ANGLE, f'{angle:g} deg',
-                                                          float('nan')))
-    return tuple(said.values())
-
-
-def _quantities(found: tuple[float, int, bool], text: str, tokens: list[Token], i: int,
-                lang: str) -> list[Said]:
-    """The quantity of one number at token `i`: converted when a unit follows, else bare (an
-    article alone, "a photo", says nothing)."""
-    number, size, article = found
-    norms = [t.norm for t in tokens]
-    after = i + size
-    unit = match_unit(norms, after)
-    if unit is None:
-        written = text[tokens[i].start:tokens[after - 1].end]
-        return [] if article else [Said(abs(number), None, written, abs(number))]
-    written = text[tokens[i].start:tokens[after + unit[1] - 1].end]
-    half = match_fraction(norms, after + unit[1], lang)
-    values = {number} | ({number + half[0]} if half else set())
-    return [Said(abs(round(value * unit[0].factor, 6)), unit[0].dim, written, abs(value))
-            for value in values]
-
-
-def _unit_name(dim: str | None) -> str:
-    return DEFAULT_UNITS.get(dim, '') if dim else ''
-
-
-def _measure(dim: str | None) -> str:
-    """`dim` in words with its contract unit: "a length in m"."""
-    if dim is None:
-        return 'a number'
-    article = 'an' if dim[0] in 'aeiou' else 'a'
-    return f'{article} {dim} in {_unit_name(dim)}' if _unit_name(dim) else f'{article} {dim}'
 
 
 def unsupported_quantities(params: Mapping[str, Any], said: tuple[Said, ...]) -> list[str]:
@@ -352,10 +182,10 @@ def unsupported_quantities(params: Mapping[str, Any], said: tuple[Said, ...]) ->
             missing.append(f'{name}={value:g}')
         elif copied.dim == dim:
             missing.append(f"{name}={value:g} (the digits of '{copied.written}' = "
-                           f"{copied.value:g} {_unit_name(dim)})")
+                           f"{copied.value:g} {unit_name(dim)})")
         else:
             missing.append(f"{name}={value:g} (the digits of '{copied.written}', "
-                           f"{_measure(copied.dim)}, not {_measure(dim)})")
+                           f"{measure(copied.dim)}, not {measure(dim)})")
     return missing
 
 
@@ -459,34 +289,46 @@ def named_missing(model: Proposal, rules: Proposal) -> list[str]:
 # ---- the stage ----------------------------------------------------------------------------------
 
 class Verifier:
-    """Checks proposals against their command; the fallback chain calls it on each one."""
+    """Checks proposals against their command; the fallback chain calls it on each one. The
+    rule parser analyses a command once, for all the proposals made for it."""
 
     def __init__(self, settings: VerifySettings | None = None) -> None:
         self.settings = settings or VerifySettings()
+        # The last request and the analysis of its command (a weak reference: a request
+        # holds its camera frame).
+        self._last: tuple[weakref.ref[DecisionRequest], CommandAnalysis] | None = None
+        self._lock = threading.Lock()
+
+    def _analysis(self, request: DecisionRequest) -> CommandAnalysis:
+        """The analysis of the request's command, made once per request."""
+        with self._lock:
+            if self._last is None or self._last[0]() is not request:
+                self._last = (weakref.ref(request), CommandAnalysis(request.command.text))
+            return self._last[1]
 
     def __call__(self, source: str, request: DecisionRequest, proposal: Proposal) -> Verdict:
         """The verdict on `proposal` from `source` for `request`."""
         if source not in CHECKED_SOURCES:
             return Verdict(proposal, '')
         settings = self.settings
-        text = request.command.text
+        analysis = self._analysis(request)
         if proposal.confidence < settings.min_confidence:
             return Verdict(None, f'verify: confidence {proposal.confidence:.3g} below '
                                  f'min_confidence {settings.min_confidence:g}',
                            outcome='low_confidence')
         field = TEXT_PARAMS.get(proposal.action)
-        said_in = {lang for lang, score in language_scores(text).items() if score}
-        flaw = None if field is None else malformed_text(proposal.params.get(field), said_in)
+        flaw = None if field is None else malformed_text(proposal.params.get(field),
+                                                         analysis.languages)
         if flaw is not None:
             said = shorten(repr(proposal.params.get(field)), 80)
             return Verdict(None, f'verify: the {field} {said} is not well-formed text '
                                  f'({flaw}); the rule parser answers instead',
                            outcome='malformed_text')
-        unsupported = unsupported_quantities(proposal.params, command_quantities(text))
+        unsupported = unsupported_quantities(proposal.params, analysis.quantities)
         if unsupported:
             return Verdict(None, f'verify: {", ".join(unsupported)} not in the command '
                                  f'(number provenance)', outcome='provenance')
-        rules = analyse(text)
+        rules = analysis.result
         if rules.reason in UNREAD and proposal.confidence < settings.min_confidence_unread:
             return Verdict(None, f'verify: the rule parser finds no action in the command and '
                                  f'the confidence {proposal.confidence:.3g} is below '
@@ -502,7 +344,7 @@ class Verifier:
         notes: list[str] = []
         if fully_understood(rules) and (not agrees(proposal, rules.proposal)
                                         or named_missing(proposal, rules.proposal)):
-            verdict = self._arbitrate(proposal, rules, text)
+            verdict = self._arbitrate(proposal, rules)
             if verdict.proposal is not proposal and verdict.outcome != 'target_kept':
                 return verdict
             proposal = verdict.proposal
@@ -546,7 +388,7 @@ class Verifier:
         return Verdict(ruled, detail, 'rules', (f'{differ}; took the rule reading: {why}',),
                        'rules_won')
 
-    def _arbitrate(self, proposal: Proposal, rules: RuleResult, text: str) -> Verdict:
+    def _arbitrate(self, proposal: Proposal, rules: RuleResult) -> Verdict:
         policy = self.settings.arbitration
         ruled = rules.proposal
         differ = (f'the rule parser read {reading(ruled)}, the model {reading(proposal)}')
