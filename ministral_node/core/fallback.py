@@ -32,7 +32,6 @@ from ministral_node.timing import Cancellation, Cancelled, Clock, Deadline
 log = logging.getLogger(__name__)
 
 
-@dataclass
 class CircuitBreaker:
     """Skips a failing source: opens after `threshold` consecutive failures, lets one try
     through after `cooldown_s` (half-open), closes on a success."""
@@ -90,6 +89,7 @@ class CircuitBreaker:
             return False
 
 
+@dataclass
 class ChainResult:
     """The proposal the chain settled on, who made it, and every try on the way."""
 
