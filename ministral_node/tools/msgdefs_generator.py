@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ministral_node.recording.msgdefs import RECORDED_TYPES, dependencies
 
-OUTPUT = Path(__file__).resolve().parent.parent / 'msgdefs_data.py'
+OUTPUT = Path(__file__).resolve().parent.parent / 'recording' / 'msgdefs_data.py'
 
 
 def default_share() -> Path:
