@@ -259,7 +259,7 @@ def first_decision_latency(model_dir: Path, edges: list[int],
                     began = clock.now()
                     decision = pipeline.decide(text)
                     seconds.append(clock.now() - began)
-                    picked.append(f'{decision["action"]} by {decision["source"]}')
+                    picked.append(f'{decision.action} by {decision.source}')
                 row['fast_path' if fast else 'model_verified'] = {
                     's': seconds, 'decisions': picked}
             out['edges'][str(edge)] = row
