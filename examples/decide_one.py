@@ -11,7 +11,7 @@ import sys
 from ministral_node import parameters
 from ministral_node.core.pipeline import DecisionPipeline
 from ministral_node.core.settings import Settings
-from ministral_node.decision import to_json
+from ministral_node.decision import Decision
 from ministral_node.health import HealthBoard
 from ministral_node.inputs.camera import LatestFrame
 from ministral_node.resources import config_path
@@ -19,7 +19,7 @@ from ministral_node.sources.factory import build_sources, close_sources
 from ministral_node.timing import MonotonicClock, WallClock
 
 
-def decide(command: str) -> dict:
+def decide(command: str) -> Decision:
     """The published decision for `command`, decided by the rule parser."""
     values = parameters.load_params_file(config_path('ministral.yaml'))
     values = parameters.with_changes(values, {'decision_sources': ['rules']})
@@ -36,4 +36,4 @@ def decide(command: str) -> dict:
 
 
 if __name__ == '__main__':
-    print(to_json(decide(sys.argv[1] if len(sys.argv) > 1 else 'take off to 20 m')))
+    print(decide(sys.argv[1] if len(sys.argv) > 1 else 'take off to 20 m').to_json())

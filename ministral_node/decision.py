@@ -2,8 +2,13 @@
 
 A source (remote model, onboard model, rule parser, failsafe) produces a `Proposal`: action,
 params, target, confidence, rationale. The pipeline wraps it with identity, timing, the frame
-and model used, the safety report and the attempts into the published decision dict, which
-always validates against `config/decision.schema.json`.
+and model used, the safety report and the attempts into a typed `Decision`, which the loop,
+the executor, replay and the CLIs share. It becomes JSON only at the edges (`to_json` /
+`from_json`: the ~/decision topic, recordings, printed output), and that JSON always
+validates against `config/decision.schema.json`.
+
+Contract 1.4.0 adds `refusal`: a command refused before any decision source saw it (by the
+input check, the queue or the node's lifecycle) carries `{kind, reason}` and no attempts.
 
 Contract 1.1.0 adds the `mission` action: `params.steps` is an ordered list of 2 to 16 steps,
 each `{action, params, target}` shaped like a single proposal (no nested missions; answer,
@@ -18,6 +23,7 @@ import json
 import math
 import uuid
 from dataclasses import dataclass, field
+from enum import Enum
 from functools import lru_cache
 from typing import Any
 
@@ -27,8 +33,8 @@ from ministral_node.resources import config_path
 
 SCHEMA_FILE = 'decision.schema.json'
 # 1.1.0: the mission action; 1.2.0: confidence_detail, unverified; 1.3.0: reflex attempts,
-# the cancelled outcome and grounding
-SCHEMA_VERSION = '1.3.0'
+# the cancelled outcome and grounding; 1.4.0: refusal (a refused command has no attempts)
+SCHEMA_VERSION = '1.4.0'
 SOURCES = ('remote', 'onboard', 'rules', 'failsafe')
 MISSION = 'mission'
 NOT_STEPS = frozenset({MISSION, 'answer', 'clarify', 'reject'})  # actions a step cannot take
@@ -211,6 +217,10 @@ class ConfidenceDetail:
                 'fields': {k: float(v) for k, v in self.fields.items()},
                 'note': shorten(self.note, 300)}
 
+    @classmethod
+    def from_dict(cls, data: dict) -> ConfidenceDetail:
+        return cls(data['method'], data['overall'], dict(data['fields']), data['note'])
+
 
 @dataclass
 class Proposal:
@@ -315,8 +325,12 @@ class CommandInfo:
     text: str
     stamp: float
 
-    def to_dict(self, text_limit: int = 500) -> dict:
-        return {'id': self.id, 'text': shorten(self.text, text_limit), 'stamp': self.stamp}
+    def to_dict(self) -> dict:
+        return {'id': self.id, 'text': shorten(self.text, 500), 'stamp': self.stamp}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> CommandInfo:
+        return cls(data['id'], data['text'], data['stamp'])
 
 
 @dataclass(frozen=True)
@@ -333,6 +347,11 @@ class FrameInfo:
         return {'stamp': self.stamp, 'frame_id': self.frame_id, 'age_s': max(0.0, self.age_s),
                 'width': self.width, 'height': self.height}
 
+    @classmethod
+    def from_dict(cls, data: dict) -> FrameInfo:
+        return cls(data['stamp'], data['frame_id'], data['age_s'], data['width'],
+                   data['height'])
+
 
 @dataclass(frozen=True)
 class ModelInfo:
@@ -344,6 +363,10 @@ class ModelInfo:
 
     def to_dict(self) -> dict:
         return {'name': self.name, 'variant': self.variant, 'provider': self.provider}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ModelInfo:
+        return cls(data['name'], data['variant'], data['provider'])
 
 
 @dataclass(frozen=True)
@@ -358,6 +381,10 @@ class SafetyChange:
     def to_dict(self) -> dict:
         return {'field': self.field, 'requested': self.requested, 'applied': self.applied,
                 'reason': self.reason}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> SafetyChange:
+        return cls(data['field'], data['requested'], data['applied'], data['reason'])
 
 
 @dataclass(frozen=True)
@@ -377,6 +404,17 @@ class SafetyReport:
         return {'status': self.status, 'changes': [c.to_dict() for c in self.changes],
                 'refused': self.refused}
 
+    @classmethod
+    def from_dict(cls, data: dict) -> SafetyReport:
+        """The report a safety dict describes; `DecisionError` if its status contradicts its
+        changes and refusal (the envelope never publishes such a report)."""
+        report = cls(tuple(SafetyChange.from_dict(c) for c in data['changes']),
+                     data['refused'])
+        if report.status != data['status']:
+            raise DecisionError(f'safety status {data["status"]!r} contradicts its changes '
+                                f'and refusal ({report.status!r})')
+        return report
+
 
 @dataclass(frozen=True)
 class Attempt:
@@ -391,6 +429,147 @@ class Attempt:
         return {'source': self.source, 'outcome': self.outcome,
                 'detail': shorten(self.detail, 300),
                 'latency_ms': round(max(0.0, self.latency_ms), 3)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Attempt:
+        return cls(data['source'], data['outcome'], data['detail'], data['latency_ms'])
+
+
+class RefusalKind(Enum):
+    """Why a command was refused before any decision source saw it."""
+
+    INPUT = 'input'  # the command itself: unreadable, empty, too long, control characters
+    QUEUE_FULL = 'queue_full'  # dropped unanswered: command_queue_depth newer ones waited
+    SUPERSEDED = 'superseded'  # waiting when a reflex cleared the queue
+    PREEMPTED = 'preempted'  # being decided when a reflex or a failsafe cancelled it
+    INACTIVE = 'inactive'  # the node is configured but not active
+    DEACTIVATING = 'deactivating'  # waiting or being decided when the node deactivated
+    SHUTTING_DOWN = 'shutting_down'  # waiting or being decided at shutdown, or after it
+    UNCONFIGURED = 'unconfigured'  # the node has no settings and no loop yet
+
+    @property
+    def by_node(self) -> bool:
+        """Whether the node's queue or lifecycle refused, not the command (replay reproduces
+        such a refusal instead of deciding the command again)."""
+        return self is not RefusalKind.INPUT
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a command was refused before any decision source saw it."""
+
+    kind: RefusalKind
+    reason: str
+
+    def to_dict(self) -> dict:
+        return {'kind': self.kind.value, 'reason': shorten(self.reason, 300)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Refusal:
+        return cls(RefusalKind(data['kind']), data['reason'])
+
+
+def _optional(data: dict | None, build: Any) -> Any:
+    return None if data is None else build(data)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One published decision, every field of the contract (see the schema for each).
+
+    `confidence_detail` and `grounding` (the detector's view of the target, as the schema's
+    `grounding` object) are absent from the JSON when None, `refusal` too.
+    """
+
+    id: str
+    stamp: float
+    command: CommandInfo | None
+    action: str
+    params: dict[str, Any]
+    target: Target | None
+    confidence: float
+    rationale: str
+    source: str
+    frame: FrameInfo | None
+    latency_ms: float
+    model: ModelInfo | None
+    safety: SafetyReport
+    attempts: tuple[Attempt, ...]
+    notes: tuple[str, ...]
+    confidence_detail: ConfidenceDetail | None = None
+    grounding: dict[str, Any] | None = None
+    refusal: Refusal | None = None
+    schema_version: str = SCHEMA_VERSION
+
+    @property
+    def proposal(self) -> Proposal:
+        """The proposal the decision publishes (after the safety envelope)."""
+        return Proposal(self.action, copy.deepcopy(self.params), self.target, self.confidence,
+                        self.rationale, self.confidence_detail)
+
+    def to_dict(self) -> dict:
+        """The decision as the JSON object the contract describes."""
+        data = {
+            'schema_version': self.schema_version,
+            'id': self.id,
+            'stamp': self.stamp,
+            'command': _optional(self.command, CommandInfo.to_dict),
+            **self.proposal.to_dict(),
+            'source': self.source,
+            'frame': _optional(self.frame, FrameInfo.to_dict),
+            'latency_ms': round(max(0.0, self.latency_ms), 3),
+            'model': _optional(self.model, ModelInfo.to_dict),
+            'safety': self.safety.to_dict(),
+            'attempts': [a.to_dict() for a in self.attempts],
+            'notes': [shorten(n, 300) for n in self.notes],
+        }
+        if self.confidence_detail is not None:
+            data['confidence_detail'] = self.confidence_detail.to_dict()
+        if self.grounding is not None:
+            data['grounding'] = copy.deepcopy(self.grounding)
+        if self.refusal is not None:
+            data['refusal'] = self.refusal.to_dict()
+        return data
+
+    def to_json(self) -> str:
+        """The decision as compact JSON, non-ASCII text kept readable."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(',', ':'),
+                          allow_nan=False)
+
+    @classmethod
+    def from_dict(cls, data: Any, *, validate: bool = True) -> Decision:
+        """The decision a JSON object describes; validated against the schema unless
+        `validate` is False (it was just validated). Raises `DecisionError`."""
+        if not isinstance(data, dict):
+            raise DecisionError(f'decision must be a JSON object, got {type(data).__name__}')
+        if validate:
+            validate_decision(data)
+        return cls(
+            id=data['id'], stamp=data['stamp'],
+            command=_optional(data['command'], CommandInfo.from_dict),
+            action=data['action'], params=copy.deepcopy(data['params']),
+            target=Target.from_dict(data['target']), confidence=data['confidence'],
+            rationale=data['rationale'], source=data['source'],
+            frame=_optional(data['frame'], FrameInfo.from_dict),
+            latency_ms=data['latency_ms'],
+            model=_optional(data['model'], ModelInfo.from_dict),
+            safety=SafetyReport.from_dict(data['safety']),
+            attempts=tuple(Attempt.from_dict(a) for a in data['attempts']),
+            notes=tuple(data['notes']),
+            confidence_detail=_optional(data.get('confidence_detail'),
+                                        ConfidenceDetail.from_dict),
+            grounding=copy.deepcopy(data.get('grounding')),
+            refusal=_optional(data.get('refusal'), Refusal.from_dict),
+            schema_version=data['schema_version'])
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Decision:
+        """Parse and validate a decision from JSON text (a ~/decision message)."""
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as exc:
+            raise DecisionError(f'decision is not valid JSON: {exc}') from exc
+        return cls.from_dict(data)
 
 
 def make_decision(
@@ -407,31 +586,18 @@ def make_decision(
     notes: tuple[str, ...] | list[str] = (),
     decision_id: str | None = None,
     grounding: dict | None = None,
-) -> dict:
-    """Assemble and validate the published decision dict (`grounding`: how the target was
-    resolved against the object detector, when one ran)."""
-    decision = {
-        'schema_version': SCHEMA_VERSION,
-        'id': decision_id or str(uuid.uuid4()),
-        'stamp': stamp,
-        'command': None if command is None else command.to_dict(),
-        **proposal.to_dict(),
-        'source': source,
-        'frame': None if frame is None else frame.to_dict(),
-        'latency_ms': round(max(0.0, latency_ms), 3),
-        'model': None if model is None else model.to_dict(),
-        'safety': (safety or SafetyReport()).to_dict(),
-        'attempts': [a.to_dict() for a in attempts],
-        'notes': [shorten(n, 300) for n in notes],
-    }
-    if proposal.confidence_detail is not None:
-        decision['confidence_detail'] = proposal.confidence_detail.to_dict()
-    if grounding is not None:
-        decision['grounding'] = grounding
-    validate_decision(decision)
-    return decision
-
-
-def to_json(decision: dict) -> str:
-    """Serialise a decision compactly, keeping non-ASCII text readable."""
-    return json.dumps(decision, ensure_ascii=False, separators=(',', ':'), allow_nan=False)
+    refusal: Refusal | None = None,
+) -> Decision:
+    """Assemble and validate a decision (`grounding`: how the target was resolved against the
+    object detector, when one ran; `refusal`: why the command was refused, if it was). Its
+    fields are as published: texts shortened, numbers rounded."""
+    decision = Decision(
+        id=decision_id or str(uuid.uuid4()), stamp=stamp, command=command,
+        action=proposal.action, params=proposal.params, target=proposal.target,
+        confidence=float(proposal.confidence), rationale=proposal.rationale, source=source,
+        frame=frame, latency_ms=latency_ms, model=model, safety=safety or SafetyReport(),
+        attempts=tuple(attempts), notes=tuple(notes),
+        confidence_detail=proposal.confidence_detail, grounding=grounding, refusal=refusal)
+    data = decision.to_dict()
+    validate_decision(data)
+    return Decision.from_dict(data, validate=False)

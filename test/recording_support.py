@@ -13,7 +13,6 @@ from std_msgs.msg import String
 from ministral_node import parameters
 from ministral_node.core.pipeline import DecisionPipeline
 from ministral_node.core.settings import Settings
-from ministral_node.decision import to_json
 from ministral_node.inputs.camera import EncodedFrame, LatestFrame
 from ministral_node.inputs.image_conversion import RawImage, encode_raw
 from ministral_node.inputs.vehicle import VehicleState, battery_percent
@@ -91,7 +90,7 @@ def record_run(directory: Path, values: dict, commands: list[str], rgb,
                 decisions.append(decision)
                 ns = round(clock.now() * 1e9)
                 recorder.record(ROLES['decision'], 'std_msgs/msg/String',
-                                String(data=to_json(decision)), ns)
+                                String(data=decision.to_json()), ns)
                 marker = decision_marker(decision)
                 if marker is not None:
                     recorder.record(ROLES['annotations'], 'visualization_msgs/msg/ImageMarker',

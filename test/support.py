@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ministral_node.core.decision_loop import DecisionLoop
 from ministral_node.core.settings import Settings
-from ministral_node.decision import ModelInfo, Proposal
+from ministral_node.decision import Decision, ModelInfo, Proposal
 from ministral_node.inputs.camera import EncodedFrame, Frame
 from ministral_node.mission.executor import ExecutorOutput
 from ministral_node.sources.base import DeciderError, DecisionRequest, ModelFreeSource
@@ -88,7 +88,7 @@ class LoopRig:
         params.setdefault('reflexes', ['none'])
         self.clock = FakeClock()
         self.steady = FakeClock()
-        self.published: list[dict] = []
+        self.published: list[Decision] = []
         self.executed: list[ExecutorOutput] = []
         self.wakes = 0
         self.sources = sources if sources is not None else [ScriptedDecider('rules', LAND)]
@@ -101,7 +101,7 @@ class LoopRig:
         self.wakes += 1
 
     def actions(self):
-        return [d['action'] for d in self.published]
+        return [d.action for d in self.published]
 
 
 class BlockingDecider(ModelFreeSource):

@@ -8,6 +8,14 @@ from std_msgs.msg import ColorRGBA
 from visualization_msgs.msg import ImageMarker
 
 from ministral_node.cli.demo import TOPICS
+from ministral_node.decision import (
+    FrameInfo,
+    Proposal,
+    SafetyChange,
+    SafetyReport,
+    Target,
+    make_decision,
+)
 from ministral_node.recording.annotations import (
     COLORS,
     POLYGON,
@@ -22,11 +30,13 @@ from ministral_node.resources import config_path
 MISSION_TOPIC = '/ministral_node/mission'  # the mission status (std_msgs/String JSON)
 
 
-def _decision(box=(0.25, 0.5, 0.75, 1.0), frame=True, status='modified'):
-    return {'target': {'label': 'blue car', 'box': None if box is None else list(box)},
-            'frame': {'stamp': 12.25, 'frame_id': 'cam', 'age_s': 0.1, 'width': 640,
-                      'height': 480} if frame else None,
-            'safety': {'status': status, 'changes': [], 'refused': None}}
+def _decision(box=(0.25, 0.5, 0.75, 1.0), frame=True, target=True):
+    """A land decision the envelope modified, on a 640x480 frame."""
+    return make_decision(
+        Proposal('land', {}, Target('blue car', box) if target else None),
+        source='rules', stamp=13.0, latency_ms=1.0,
+        frame=FrameInfo(12.25, 'cam', 0.1, 640, 480) if frame else None,
+        safety=SafetyReport((SafetyChange('params.distance_m', 3.0, 10.0, 'too close'),)))
 
 
 def test_a_box_becomes_a_closed_pixel_polygon_stamped_with_its_frame():
@@ -48,7 +58,7 @@ def test_boxes_are_clamped_and_ordered():
 
 
 @pytest.mark.parametrize('decision', [_decision(box=None), _decision(frame=False),
-                                      {**_decision(), 'target': None}])
+                                      _decision(target=False)])
 def test_no_marker_without_a_box_or_a_frame(decision):
     assert decision_marker(decision) is None
 

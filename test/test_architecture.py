@@ -188,7 +188,7 @@ def test_no_module_imports_a_private_name_of_another():
 
 def test_the_layer_rules_see_a_circle_and_an_upward_import():
     assert _cycles({'a': {'b'}, 'b': {'c'}, 'c': {'a'}, 'd': {'a'}}) == [['a', 'b', 'c']]
-    assert 'ministral_node.core.decision_loop' in GRAPH['ministral_node.recording.replayer']
+    assert 'ministral_node.core.pipeline' in GRAPH['ministral_node.recording.replayer']
     assert LAYER_OF['core'] > LAYER_OF['sources'] > LAYER_OF['decoding']
     # a typing-only import is no arrow: scoring names the simulator only for type hints
     assert 'ministral_node.sim.simulator' not in GRAPH['ministral_node.sim.scoring']

@@ -67,6 +67,14 @@ def test_bad_input_exits_2_with_a_message(capsys, argv, message):
     assert code == 2 and message in err
 
 
+def test_a_refused_command_prints_its_refusal_not_an_attempt(capsys):
+    code, out, err = _decide(capsys, '--command', '   ')
+    decision = json.loads(out)
+    validate_decision(decision)
+    assert code == 2 and 'command refused: empty' in err
+    assert decision['attempts'] == [] and decision['refusal']['kind'] == 'input'
+
+
 def _forged_png(width: int, height: int) -> bytes:
     """A PNG whose IHDR claims width x height over almost no pixel data (a bomb's header)."""
     data = bytearray(png_bytes(np.zeros((4, 4, 3), np.uint8)))

@@ -9,7 +9,7 @@ import pytest
 from support import BlockingDecider, ScriptedDecider
 from support import LoopRig as Rig
 
-from ministral_node.decision import Proposal
+from ministral_node.decision import Proposal, Refusal, RefusalKind
 from ministral_node.health import ERROR, OK, WARN
 from ministral_node.inputs.image_conversion import RawImage
 from ministral_node.sources.base import DecisionRequest
@@ -18,15 +18,16 @@ LAND = Proposal('land', {}, None, 0.9, 'asked')
 
 
 def _answered_ids(published):
-    return [d['command']['id'] for d in published if d['command'] is not None]
+    return [d.command.id for d in published if d.command is not None]
 
 
 def test_a_command_before_activation_is_refused_with_the_reason():
     rig = Rig()
     rig.loop.command('land')
     [decision] = rig.published
-    assert decision['action'] == 'reject' and decision['command']['text'] == 'land'
-    assert 'node inactive' in decision['attempts'][0]['detail']
+    assert decision.action == 'reject' and decision.command.text == 'land'
+    assert decision.refusal == Refusal(RefusalKind.INACTIVE, 'node inactive: not deciding')
+    assert decision.attempts == ()
 
 
 def test_unreadable_bytes_are_refused_at_once():
@@ -34,7 +35,8 @@ def test_unreadable_bytes_are_refused_at_once():
     rig.loop.activate()
     rig.loop.command(b'\x00\x01\x00\x00\x03\x00\x00\x00\xff\xfe\x00')
     [decision] = rig.published
-    assert decision['action'] == 'reject' and 'not UTF-8' in decision['attempts'][0]['detail']
+    assert decision.action == 'reject' and decision.refusal.kind is RefusalKind.INPUT
+    assert 'not UTF-8' in decision.refusal.reason
 
 
 def test_every_command_of_a_burst_is_answered_exactly_once():
@@ -43,11 +45,12 @@ def test_every_command_of_a_burst_is_answered_exactly_once():
     for i in range(50):
         rig.loop.command(f'land {i}')
     dropped = list(rig.published)
-    assert len(dropped) == 46 and {d['action'] for d in dropped} == {'reject'}
-    assert all('command_queue_depth=4' in d['attempts'][0]['detail'] for d in dropped)
+    assert len(dropped) == 46 and {d.action for d in dropped} == {'reject'}
+    assert all(d.refusal.kind is RefusalKind.QUEUE_FULL for d in dropped)
+    assert all('command_queue_depth=4' in d.refusal.reason for d in dropped)
     rig.loop.drain()
     assert len(rig.published) == 50
-    assert sorted(d['command']['text'] for d in rig.published) == \
+    assert sorted(d.command.text for d in rig.published) == \
         sorted(f'land {i}' for i in range(50))
     assert len(set(_answered_ids(rig.published))) == 50
     assert rig.actions()[-4:] == ['land'] * 4  # the four newest were decided
@@ -65,7 +68,7 @@ def test_link_loss_on_the_state_clock_publishes_hold_then_the_action():
     rig.clock.advance(0.05)
     rig.loop.supervise()
     rig.loop.drain()
-    assert [(d['action'], d['source'], d['command']) for d in rig.published] == \
+    assert [(d.action, d.source, d.command) for d in rig.published] == \
         [('hold', 'failsafe', None)]
     rig.clock.advance(2.9)
     rig.loop.supervise()
@@ -97,10 +100,11 @@ def test_a_failsafe_preempts_the_decision_in_progress_and_comes_first():
     rig.loop.command('then take a photo')
     rig.loop.drain()
     first, hold, second = rig.published
-    assert first['action'] == 'reject' and first['command']['text'] == 'land on the pad'
-    assert 'preempted by the failsafe hold' in first['attempts'][0]['detail']
-    assert (hold['action'], hold['source']) == ('hold', 'failsafe')
-    assert second['command']['text'] == 'then take a photo'
+    assert first.action == 'reject' and first.command.text == 'land on the pad'
+    assert first.refusal == Refusal(RefusalKind.PREEMPTED,
+                                    'not decided: preempted by the failsafe hold')
+    assert (hold.action, hold.source) == ('hold', 'failsafe')
+    assert second.command.text == 'then take a photo'
 
 
 def test_deactivation_answers_the_running_and_waiting_commands_before_freeing_models():
@@ -116,15 +120,47 @@ def test_deactivation_answers_the_running_and_waiting_commands_before_freeing_mo
     rig.loop.deactivate('node deactivating')
     drainer.join(10)
     assert not drainer.is_alive()
-    texts = [d['command']['text'] for d in rig.published]
+    texts = [d.command.text for d in rig.published]
     assert sorted(texts) == ['hover', 'land', 'search the field']
-    assert all(d['action'] == 'reject' for d in rig.published)
-    running = next(d for d in rig.published if d['command']['text'] == 'search the field')
-    assert 'not decided: node deactivating' in running['attempts'][0]['detail']
+    assert all(d.action == 'reject' for d in rig.published)
+    running = next(d for d in rig.published if d.command.text == 'search the field')
+    assert running.refusal == Refusal(RefusalKind.DEACTIVATING, 'not decided: node deactivating')
+    waiting = [d.refusal for d in rig.published if d is not running]
+    assert waiting == [Refusal(RefusalKind.DEACTIVATING, 'node deactivating')] * 2
     assert blocking.closed and not blocking.closed_while_running
     assert rig.loop.state == 'inactive' and rig.loop.sources == []
     rig.loop.command('land')
-    assert 'node inactive' in rig.published[-1]['attempts'][0]['detail']
+    assert rig.published[-1].refusal.kind is RefusalKind.INACTIVE
+
+
+def test_shutdown_answers_the_running_and_waiting_commands_as_shutting_down():
+    blocking = BlockingDecider()
+    rig = Rig(sources=[blocking])
+    rig.loop.activate()
+    rig.loop.command('search the field')
+    rig.loop.command('land')
+    drainer = threading.Thread(target=rig.loop.drain)
+    drainer.start()
+    assert blocking.started.wait(10)
+    rig.loop.shutdown()
+    drainer.join(10)
+    assert {d.command.text: d.refusal for d in rig.published} == {
+        'search the field': Refusal(RefusalKind.SHUTTING_DOWN, 'not decided: node shutting down'),
+        'land': Refusal(RefusalKind.SHUTTING_DOWN, 'node shutting down')}
+
+
+@pytest.mark.parametrize('payload, kind, reason', [
+    ('land', RefusalKind.UNCONFIGURED, 'node unconfigured: not deciding'),
+    (b'\x00\x01\x00\x00\x03\x00\x00\x00\xff\xfe\x00', RefusalKind.INPUT, 'not UTF-8'),
+])
+def test_a_command_to_an_unconfigured_node_is_refused_with_its_kind(payload, kind, reason):
+    from ministral_node.core.decision_loop import unconfigured_refusal
+    from ministral_node.timing import FakeClock
+
+    decision = unconfigured_refusal(payload, FakeClock(7.0))
+    assert decision.action == 'reject' and decision.attempts == ()
+    assert decision.refusal.kind is kind and reason in decision.refusal.reason
+    assert decision.to_dict()['refusal']['kind'] == kind.value
 
 
 def test_reactivation_decides_again_with_fresh_sources():
@@ -134,7 +170,7 @@ def test_reactivation_decides_again_with_fresh_sources():
     rig.loop.activate()
     rig.loop.command('land')
     rig.loop.drain()
-    assert rig.actions() == ['land'] and rig.published[0]['source'] == 'rules'
+    assert rig.actions() == ['land'] and rig.published[0].source == 'rules'
 
 
 def test_settings_apply_to_every_component():
@@ -149,7 +185,7 @@ def test_settings_apply_to_every_component():
     rig.loop.command('one')
     rig.loop.command('two')
     assert len(rig.published) == 1 and 'command_queue_depth=1' in \
-        rig.published[0]['attempts'][0]['detail']
+        rig.published[0].refusal.reason
     rig.loop.heartbeat('gcs')
     rig.clock.advance(0.6)
     rig.loop.supervise()
@@ -180,7 +216,7 @@ def test_a_mission_step_is_checked_against_the_limits_in_force_when_it_starts():
     rig.loop.pose(0.0, 0.0, 0.0, 0.0, in_air=False)
     rig.loop.command('take off to 100 m')
     rig.loop.drain()
-    assert rig.published[-1]['params'] == {'altitude_m': 100.0}
+    assert rig.published[-1].params == {'altitude_m': 100.0}
     rig.loop.apply(rig.loop.settings.with_changes({'max_altitude_m': 40}))
     rig.loop.execute()
     [command] = [c for out in rig.executed for c in out.commands]
@@ -228,6 +264,10 @@ def test_nothing_is_decided_after_the_loop_stops(state_change):
     rig.loop.command('land')
     rig.loop.drain()
     assert rig.actions() == ['reject']
+    assert rig.published[0].refusal == {
+        'deactivate': Refusal(RefusalKind.INACTIVE, 'node inactive: not deciding'),
+        'shutdown': Refusal(RefusalKind.SHUTTING_DOWN, 'node finalized: not deciding'),
+    }[state_change]
 
 
 def test_a_matched_camera_that_delivers_nothing_is_a_warning_that_says_why():
@@ -255,6 +295,6 @@ def test_a_move_on_the_ground_is_refused_from_the_pose_altitude(up, action):
     rig.loop.command('turn left 90 degrees')
     rig.loop.drain()
     [decision] = rig.published
-    assert decision['action'] == action
+    assert decision.action == action
     if action == 'reject':
-        assert 'take off first' in decision['safety']['refused']
+        assert 'take off first' in decision.safety.refused

@@ -187,7 +187,7 @@ def test_a_server_refusing_images_gets_the_text_alone_and_is_remembered_text_onl
                                 WallClock())
     pipeline.frames.store(Frame(np.full((48, 64, 3), 90, np.uint8), CLOCK.now(), 'camera'))
     decision = pipeline.decide('land on the pad')  # a target: not a reflex, the server decides
-    assert decision['source'] == 'remote' and decision['action'] == 'land'
+    assert decision.source == 'remote' and decision.action == 'land'
     assert [_has_image(b) for b in _posts()] == [True, False]  # one deadline, two posts
     assert 'No fresh camera image' in _posts()[1]['messages'][-1]['content']
     assert decider.text_only.startswith('the server refused an image (HTTP 500')

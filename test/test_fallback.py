@@ -106,6 +106,42 @@ def test_a_source_stopped_from_outside_is_cancelled_not_late_nor_a_failure():
     assert breaker.allows()
 
 
+def test_a_source_closed_under_it_is_cancelled_never_a_timeout():
+    """A source whose engine or connection is closed at shutdown stops with `Cancelled` though
+    no deadline passed and nobody cancelled the decision: not a timeout of its budget."""
+    from ministral_node.timing import Cancelled
+
+    clock = FakeClock()
+    closed = ScriptedDecider('onboard', error=Cancelled('node shutting down'))
+    chain = FallbackChain([closed, ScriptedDecider('rules')], clock,
+                          timeouts_s={'onboard': 8.0})
+    attempt = chain.decide(REQUEST, Deadline(clock, 10), Cancellation()).attempts[0]
+    assert (attempt.outcome, attempt.detail) == ('cancelled', 'node shutting down')
+
+
+def test_a_quick_answer_after_the_decisions_deadline_does_not_blame_the_source_budget():
+    """The source answered within its own budget, but the deadline of the cancellation it was
+    given had passed meanwhile: a timeout of the decision, said so, not of the source."""
+    clock = FakeClock()
+    quick = ScriptedDecider('remote', TAKEOFF, clock=clock, takes_s=0.06, honours_cancel=False)
+    chain = FallbackChain([quick, ScriptedDecider('rules')], clock, timeouts_s={'remote': 1.0})
+    outer = Cancellation(Deadline(clock, 0.05))
+    attempt = chain.decide(REQUEST, Deadline(clock, 10), outer).attempts[0]
+    assert attempt.outcome == 'timeout'
+    assert attempt.detail == ("answered within its 1 s budget, but the decision's deadline had "
+                              'passed; result discarded')
+    assert 'after its' not in attempt.detail
+
+
+def test_a_late_answer_names_its_budget():
+    clock = FakeClock()
+    late = ScriptedDecider('remote', TAKEOFF, clock=clock, takes_s=1.5, honours_cancel=False)
+    chain = FallbackChain([late, ScriptedDecider('rules')], clock, timeouts_s={'remote': 1.0})
+    attempt = chain.decide(REQUEST, Deadline(clock, 10), Cancellation()).attempts[0]
+    assert (attempt.outcome, attempt.detail) == (
+        'timeout', 'answered after its 1 s budget; late result discarded')
+
+
 def test_cancellation_inherits_deadline_and_parent():
     clock = FakeClock()
     parent = Cancellation(Deadline(clock, 3))

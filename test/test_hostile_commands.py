@@ -128,8 +128,8 @@ def _run(decider, vehicle_name: str, texts: list[str]) -> RecordingEnvelope:
     for index, text in enumerate(texts):
         frames.store(Frame(_scene(index), clock.now(), 'cam', clock.now()))
         decision = pipeline.decide(text)
-        validate_decision(decision)
-        assert decision['action'] != 'reject' or decision['params']['reason']
+        validate_decision(decision.to_dict())
+        assert decision.action != 'reject' or decision.params['reason']
     assert envelope.limits == limits_before == pipeline.envelope.limits
     assert pipeline.envelope is envelope  # nothing rebuilt it with other limits
     return envelope

@@ -54,7 +54,7 @@ def _decision(proposal: d.Proposal, **extra) -> dict:
         safety=d.SafetyReport((d.SafetyChange('params.altitude_m', 200, 120.0, 'ceiling'),)),
         attempts=(d.Attempt('remote', 'timeout', 'no answer', 800.0),
                   d.Attempt('onboard', 'ok', '', 300.25)),
-        notes=('camera stale',), **extra)
+        notes=('camera stale',), **extra).to_dict()
 
 
 def _close(a: object, b: object) -> bool:
@@ -111,10 +111,23 @@ def test_target_box_is_also_a_pixel_roi_and_the_grounded_score_is_carried():
 
 def test_unsolicited_decision_without_frame_or_model():
     decision = d.make_decision(d.Proposal('return_to_home', {}), source='failsafe', stamp=5.0,
-                               latency_ms=0.0)
+                               latency_ms=0.0).to_dict()
     fields = m.decision_fields(decision)
     assert (fields['has_command'], fields['has_frame'], fields['has_model']) == (False,) * 3
     assert m.decision_from_fields(fields) == decision
+
+
+def test_a_refused_command_maps_without_attempts_and_its_refusal_stays_in_the_json():
+    refusal = d.Refusal(d.RefusalKind.INACTIVE, 'node inactive: not deciding')
+    decision = d.make_decision(d.reject('Command not executed: node inactive', 'inactive'),
+                               source='rules', stamp=5.0, latency_ms=0.0,
+                               command=d.CommandInfo('c', 'land', 5.0),
+                               refusal=refusal).to_dict()
+    fields = m.decision_fields(decision)
+    assert fields['attempts'] == [] and fields['action'] == 'reject'
+    back = m.decision_from_fields(fields)
+    d.validate_decision(back)
+    assert back == {k: v for k, v in decision.items() if k != 'refusal'}
 
 
 def test_mission_and_node_status_fields():
@@ -145,7 +158,7 @@ def test_every_action_goes_through_a_real_message_and_back(proposal):
     msg, _action, why = typed.load()
     assert why == ''
     decision = _decision(proposal)
-    message = typed.decision_message(msg, decision)
+    message = typed.decision_message(msg, d.Decision.from_dict(decision))
     assert isinstance(message, Decision) and message.action == proposal.action
     back = typed.decision_of(message)
     d.validate_decision(back)

@@ -12,7 +12,6 @@ from rclpy.parameter import Parameter
 from ros_harness import Harness
 from std_msgs.msg import String
 
-from ministral_node.core.pipeline import refusal
 from ministral_node.decision import validate_decision
 from ministral_node.health import ERROR
 from ministral_node.inputs.camera import EncodedFrame
@@ -68,28 +67,29 @@ def test_lifecycle_deactivate_stops_deciding_and_activate_resumes():
         h.wait_for(lambda: h.command_pub.get_subscription_count() > 0, what='subscription')
         for text in ('take off to 10 m', 'STOP!'):
             refused = h.command(text)
-            assert refused['action'] == 'reject' and 'node unconfigured: not deciding' in \
-                refused['attempts'][0]['detail']
+            assert refused['action'] == 'reject' and refused['attempts'] == []
+            assert refused['refusal'] == {'kind': 'unconfigured',
+                                          'reason': 'node unconfigured: not deciding'}
         h.node.trigger_configure()
         assert h.node.status()["state"] == 'inactive'
         h.wait_for(lambda: h.command_pub.get_subscription_count() > 0, what='subscription')
         refused = h.command('land')
-        assert refused['action'] == 'reject' and 'node inactive' in \
-            refused['attempts'][0]['detail']
+        assert refused['action'] == 'reject' and refused['refusal'] == {
+            'kind': 'inactive', 'reason': 'node inactive: not deciding'}
         h.node.trigger_activate()
         assert h.command('land')['action'] == 'land'
         h.node.trigger_deactivate()
         h.wait_for(lambda: h.statuses and h.statuses[-1]['state'] == 'inactive',
                    what='inactive status')
         refused = h.command('hover')
-        assert refused['action'] == 'reject' and 'node inactive' in \
-            refused['attempts'][0]['detail']
+        assert refused['action'] == 'reject' and refused['refusal'] == {
+            'kind': 'inactive', 'reason': 'node inactive: not deciding'}
         h.node.trigger_activate()
         assert h.command('return home')['action'] == 'return_to_home'
         h.node.trigger_deactivate()
         h.node.trigger_cleanup()
         assert h.node.status()["state"] == 'unconfigured'
-        assert 'node unconfigured' in h.command('land')['attempts'][0]['detail']
+        assert h.command('land')['refusal']['kind'] == 'unconfigured'
         h.node.trigger_configure()
         h.node.trigger_activate()
         assert h.command('land now')['action'] == 'land'
@@ -106,7 +106,8 @@ def test_lifecycle_deactivate_stops_deciding_and_activate_resumes():
 def test_bad_commands_are_answered_and_diagnosed(harness, text, action, reason):
     decision = harness.command(text)
     validate_decision(decision)
-    assert decision['action'] == action and reason in refusal(decision)
+    assert decision['action'] == action and reason in decision['refusal']['reason']
+    assert decision['refusal']['kind'] == 'input' and decision['attempts'] == []
     since = len(harness.diagnostics)
     harness.wait_for(lambda: any(_level(s) == ERROR and reason in s.message
                                  for s in harness.diagnostic('command', since)),
@@ -125,7 +126,7 @@ def _raw_string(body: bytes) -> bytes:
 def test_binary_bytes_on_the_command_topic_are_refused(harness, body, reason):
     decision = harness.command(_raw_string(body))
     assert decision['action'] == 'reject'
-    assert reason in refusal(decision)
+    assert reason in decision['refusal']['reason'] and decision['refusal']['kind'] == 'input'
     assert harness.command('land')['action'] == 'land'
 
 
@@ -188,7 +189,8 @@ def test_parameter_changes_outside_ranges_are_refused_with_a_reason(harness):
     assert node.get_parameter('camera_transport').value == 'raw'
     assert node.set_parameters([Parameter('max_command_chars', value=10)])[0].successful
     decision = harness.command('take off to 20 meters')
-    assert decision['action'] == 'reject' and 'max_command_chars=10' in refusal(decision)
+    assert decision['action'] == 'reject'
+    assert 'max_command_chars=10' in decision['refusal']['reason']
 
 
 def test_a_hostile_command_changes_no_limit_and_is_clamped(harness):
@@ -233,8 +235,8 @@ def test_a_burst_while_busy_rejects_the_oldest_waiting_beyond_the_queue():
         dropped = h.decisions[seen:seen + 2]
         assert [d['command']['text'] for d in dropped] == ['climb to 30 m',
                                                             'turn left 90 degrees']
-        assert all(d['action'] == 'reject' and 'dropped unanswered' in refusal(d)
-                   for d in dropped)
+        assert all(d['action'] == 'reject' and d['refusal']['kind'] == 'queue_full'
+                   and 'dropped unanswered' in d['refusal']['reason'] for d in dropped)
         gate.set()
         h.wait_for(lambda: len(h.decisions) >= seen + 4, what='the remaining two decisions')
         assert [d['action'] for d in h.decisions[seen + 2:seen + 4]] == ['takeoff', 'goto']

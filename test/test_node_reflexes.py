@@ -64,7 +64,8 @@ def test_a_stop_preempts_a_slow_decision_and_the_executor_holds():
         assert "'fly 50 m north'" in stop['attempts'][0]['detail']
         assert preempted['command']['text'] == 'fly 50 m north'
         assert preempted['action'] == 'reject'
-        assert 'preempted by the reflex stop' in preempted['attempts'][0]['detail']
+        assert preempted['refusal']['kind'] == 'preempted' and preempted['attempts'] == []
+        assert 'preempted by the reflex stop' in preempted['refusal']['reason']
         h.wait_for(lambda: any(m['decision_id'] == stop['id'] and m['state'] == 'running'
                                for m in missions), what='the executor holding')
         h.wait_for(lambda: setpoints, what='a hold setpoint')

@@ -204,7 +204,7 @@ def test_a_burst_of_200_commands_gets_200_answers():
         texts = sorted(d['command']['text'] for d in h.decisions)
         assert texts == sorted(f'land {i}' for i in range(200))
         refused = [d for d in h.decisions if d['action'] == 'reject']
-        assert all('command_queue_depth' in d['attempts'][0]['detail'] for d in refused)
+        assert all('command_queue_depth' in d['refusal']['reason'] for d in refused)
     finally:
         h.close()
 
@@ -252,8 +252,6 @@ def test_an_exception_in_a_callback_is_diagnosed_and_the_node_goes_on():
 def test_lifecycle_cycles_under_load_answer_every_command_once():
     from engine_models import model
 
-    from ministral_node.core.pipeline import refusal
-
     h = Harness(MinistralNode, {'decision_sources': ['onboard', 'rules'],
                                 'model_dir': str(model('slow')), 'prefix_cache': False,
                                 'command_queue_depth': 2})
@@ -296,10 +294,9 @@ def test_lifecycle_cycles_under_load_answer_every_command_once():
         answered = [d['command']['text'].split()[1] for d in h.decisions if d['command']]
         assert sorted(answered) == sorted(t.split()[1] for t in sent), \
             'a command unanswered or answered twice'
-        reasons = {refusal(d).split(':')[0] for d in h.decisions if refusal(d)}
-        print(f'\n{len(sent)} commands, refusals: {sorted(reasons)}')
-        assert reasons <= {'node inactive', 'not decided', 'node deactivating',
-                           'dropped unanswered'}, reasons
+        kinds = {d['refusal']['kind'] for d in h.decisions if 'refusal' in d}
+        print(f'\n{len(sent)} commands, refusals: {sorted(kinds)}')
+        assert kinds <= {'inactive', 'deactivating', 'queue_full'}, kinds
     finally:
         stop.set()
         thread.join()

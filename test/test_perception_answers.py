@@ -83,11 +83,11 @@ def test_the_pipeline_answers_a_scene_question_the_rule_parser_cannot(tmp_path):
     image[100:160, 20:60] = (230, 20, 20)  # bright red: class 0, 'person', on the left
     frames.store(Frame(image, 5.0, 'cam', clock.now()))
     decision = pipeline.decide("c'è una persona?")
-    validate_decision(decision)
-    assert decision['action'] == 'answer'
-    assert decision['params']['text'] == 'Sì: 1 × persona, a sinistra.'
-    assert decision['grounding']['status'] == 'no_target'
-    assert decision['grounding']['in_view'][0]['label'] == 'person'
-    assert 'scene question (presence) answered from the object detector' in decision['notes']
+    validate_decision(decision.to_dict())
+    assert decision.action == 'answer'
+    assert decision.params['text'] == 'Sì: 1 × persona, a sinistra.'
+    assert decision.grounding['status'] == 'no_target'
+    assert decision.grounding['in_view'][0]['label'] == 'person'
+    assert 'scene question (presence) answered from the object detector' in decision.notes
     takeoff = pipeline.decide('take off to 10 m')  # commands are left alone
-    assert takeoff['action'] == 'takeoff'
+    assert takeoff.action == 'takeoff'

@@ -112,6 +112,6 @@ def test_a_decisions_frame_is_published_once_and_the_timer_reuses_it(tmp_path):
     frame = _frame()
     frames.store(Frame(frame.image, 5.0, 'cam', clock.now()))
     decision = pipeline.decide('land on the red pad')
-    assert decision['grounding']['status'] == 'grounded'
+    assert decision.grounding['status'] == 'grounded'
     pipeline.detect_newest()  # the timer on the same frame: the cached scene, not published
     assert [(p['frame']['stamp'], p['count']) for p in published] == [(5.0, 2)]

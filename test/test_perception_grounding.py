@@ -135,13 +135,13 @@ def test_the_pipeline_grounds_the_decision_on_the_detectors_box(tmp_path):
     pipeline, frames, clock, rules = _pipeline(tmp_path, land('plateforme rouge'), str(model))
     frames.store(_red_pad_frame(clock))
     decision = pipeline.decide('Atterris sur la plateforme rouge')
-    validate_decision(decision)
-    assert decision['schema_version'] == '1.3.0'
+    validate_decision(decision.to_dict())
+    assert decision.schema_version == '1.4.0'
     assert rules.requests[0].scene is not None  # the sources see the detections too
-    assert decision['action'] == 'land'
-    assert decision['target']['box'] == pytest.approx([200 / W, 100 / H, 260 / W, 160 / H],
+    assert decision.action == 'land'
+    assert decision.target.box == pytest.approx([200 / W, 100 / H, 260 / W, 160 / H],
                                                       abs=0.02)
-    grounding = decision['grounding']
+    grounding = decision.grounding
     assert grounding['status'] == 'grounded' and grounding['class'] == 'pad'
     assert grounding['detection']['label'] == 'pad'
     assert grounding['detection']['score'] == pytest.approx(0.9)
@@ -150,8 +150,8 @@ def test_the_pipeline_grounds_the_decision_on_the_detectors_box(tmp_path):
     # Not in view: clarify in the operator's language.
     rules.proposal = land('macchina blu')
     asked = pipeline.decide('Atterra sulla macchina blu')
-    assert asked['action'] == 'clarify' and asked['grounding']['status'] == 'not_in_view'
-    assert asked['params']['question'].startswith(
+    assert asked.action == 'clarify' and asked.grounding['status'] == 'not_in_view'
+    assert asked.params['question'].startswith(
         'Non vedo "macchina blu". In vista: piattaforma (rosso)')
 
 
@@ -166,15 +166,15 @@ def test_a_bad_detector_model_is_reported_and_decisions_go_on_without_it(tmp_pat
     assert 'bad.onnx' in health.message
     frames.store(_red_pad_frame(clock))
     decision = pipeline.decide('land on the red pad')
-    assert decision['action'] == 'land' and 'grounding' not in decision
-    assert any(n.startswith('decided without the object detector: ') for n in decision['notes'])
+    assert decision.action == 'land' and decision.grounding is None
+    assert any(n.startswith('decided without the object detector: ') for n in decision.notes)
 
 
 def test_without_a_detector_nothing_changes(tmp_path):
     pipeline, frames, clock, _ = _pipeline(tmp_path, land('red pad', (0.1, 0.1, 0.3, 0.3)), None)
     frames.store(_red_pad_frame(clock))
     decision = pipeline.decide('land on the red pad')
-    assert decision['target']['box'] == [0.1, 0.1, 0.3, 0.3] and 'grounding' not in decision
+    assert decision.target.box == (0.1, 0.1, 0.3, 0.3) and decision.grounding is None
     assert 'detector' not in {h.name for h in pipeline.health.snapshot()}
 
 
@@ -211,7 +211,7 @@ def test_the_decision_loop_loads_the_detector_on_activate_and_reports_it(tmp_pat
         assert loop.status()['health']['detector'] == level
         loop.frames.store(_red_pad_frame(clock))
         decision = loop.pipeline.decide('land on the red pad')
-        assert (decision.get('grounding') or {}).get('status') == (
+        assert (decision.grounding or {}).get('status') == (
             'grounded' if level == 'OK' else None)
         loop.detect()  # the detector_rate_hz timer's call
         assert loop.status()['health']['detector'] == level

@@ -5,9 +5,9 @@ import pytest
 from support import ScriptedDecider, SlowFrame, failing
 
 from ministral_node.core.fallback import FallbackChain
-from ministral_node.core.pipeline import DecisionPipeline, refusal
+from ministral_node.core.pipeline import DecisionPipeline
 from ministral_node.core.settings import PipelineSettings, Settings
-from ministral_node.decision import Proposal, validate_decision
+from ministral_node.decision import FrameInfo, Proposal, Refusal, RefusalKind, validate_decision
 from ministral_node.health import ERROR, OK
 from ministral_node.inputs.camera import EncodedFrame, Frame, LatestFrame
 from ministral_node.inputs.image_conversion import CompressedImageData
@@ -34,14 +34,13 @@ def test_a_command_becomes_a_valid_decision_with_its_context():
     frames.store(Frame(np.zeros((30, 40, 3), np.uint8), 55.0, 'cam', clock.now()))
     clock.advance(0.2)
     decision = pipeline.decide('take off to 10 m', command_id='abc', received=clock.now())
-    validate_decision(decision)
-    assert decision['action'] == 'takeoff' and decision['source'] == 'rules'
-    assert decision['command']['id'] == 'abc'
-    assert decision['command']['text'] == 'take off to 10 m'
-    assert decision['frame'] == {'stamp': 55.0, 'frame_id': 'cam', 'age_s': pytest.approx(0.2),
-                                 'width': 40, 'height': 30}
-    assert not any('camera' in n or 'image' in n for n in decision['notes'])
-    assert refusal(decision) is None
+    validate_decision(decision.to_dict())
+    assert decision.action == 'takeoff' and decision.source == 'rules'
+    assert decision.command.id == 'abc'
+    assert decision.command.text == 'take off to 10 m'
+    assert decision.frame == FrameInfo(55.0, 'cam', pytest.approx(0.2), 40, 30)
+    assert not any('camera' in n or 'image' in n for n in decision.notes)
+    assert decision.refusal is None and 'refusal' not in decision.to_dict()
 
 
 def test_the_source_sees_the_fresh_frame_and_latency_is_measured():
@@ -51,7 +50,7 @@ def test_the_source_sees_the_fresh_frame_and_latency_is_measured():
     frames.store(Frame(np.ones((8, 8, 3), np.uint8), 1.0, 'cam', clock.now()))
     decision = pipeline.decide('take off', received=clock.now() - 0.01)
     assert rules.requests[0].frame.width == 8
-    assert decision['latency_ms'] == pytest.approx(60.0)
+    assert decision.latency_ms == pytest.approx(60.0)
 
 
 def test_a_stale_frame_is_not_used_and_the_decision_says_so():
@@ -61,8 +60,8 @@ def test_a_stale_frame_is_not_used_and_the_decision_says_so():
     clock.advance(0.6)
     decision = pipeline.decide('take off')
     assert rules.requests[0].frame is None
-    assert decision['frame'] is None
-    assert decision['notes'][0] == 'decided without an image: no camera frame newer than 0.5 s'
+    assert decision.frame is None
+    assert decision.notes[0] == 'decided without an image: no camera frame newer than 0.5 s'
 
 
 def test_a_corrupt_frame_is_reported_and_the_decision_goes_on_without_it():
@@ -72,8 +71,8 @@ def test_a_corrupt_frame_is_reported_and_the_decision_goes_on_without_it():
     frames.store(EncodedFrame(CompressedImageData('jpeg', whole[:len(whole) // 2]), 1.0, 'cam',
                               clock.now()))  # the header is fine, the pixels are cut off
     decision = pipeline.decide('take off')
-    assert decision['action'] == 'takeoff' and decision['frame'] is None
-    assert 'newest camera frame was unusable' in decision['notes'][0]
+    assert decision.action == 'takeoff' and decision.frame is None
+    assert 'newest camera frame was unusable' in decision.notes[0]
     camera = pipeline.health.snapshot_of('camera')
     assert camera.level == ERROR and 'could not be decoded' in camera.message
     assert frames.newest() is None  # dropped, so it is reported once
@@ -89,29 +88,35 @@ def test_bad_commands_are_answered_without_calling_any_source(text, action, reas
     rules = ScriptedDecider('rules', TAKEOFF)
     pipeline, _, _ = _pipeline([rules])
     decision = pipeline.decide(text)
-    validate_decision(decision)
-    assert decision['action'] == action
-    assert reason in refusal(decision)
+    validate_decision(decision.to_dict())
+    assert decision.action == action
+    assert decision.refusal.kind is RefusalKind.INPUT and reason in decision.refusal.reason
+    assert decision.attempts == ()  # no source ran: not a rules attempt
+    published = decision.to_dict()
+    assert published['attempts'] == [] and published['refusal']['kind'] == 'input'
     assert rules.requests == []
-    assert len(decision['command']['text']) <= 500
+    assert len(decision.command.text) <= 500
     command = pipeline.health.snapshot_of('command')
     assert command.level == ERROR and reason in command.message
 
 
 def test_refuse_keeps_the_text_and_says_why():
     pipeline, _, _ = _pipeline([ScriptedDecider('rules')])
-    decision = pipeline.refuse('dropped unanswered: 4 newer commands', text='land now')
-    assert decision['action'] == 'reject'
-    assert decision['command']['text'] == 'land now'
-    assert 'dropped unanswered' in decision['params']['reason']
+    decision = pipeline.refuse(Refusal(RefusalKind.QUEUE_FULL,
+                                       'dropped unanswered: 4 newer commands'), text='land now')
+    assert decision.action == 'reject' and decision.attempts == ()
+    assert decision.refusal == Refusal(RefusalKind.QUEUE_FULL,
+                                       'dropped unanswered: 4 newer commands')
+    assert decision.command.text == 'land now'
+    assert 'dropped unanswered' in decision.params['reason']
 
 
 def test_failsafe_decisions_say_every_source_failed_and_health_shows_which():
     pipeline, _, _ = _pipeline([failing('onboard', 'session crashed'), failing('rules')])
     decision = pipeline.decide('orbit the tower')
-    assert decision['source'] == 'failsafe' and decision['action'] == 'hold'
-    assert 'every decision source failed; failsafe decided' in decision['notes']
-    assert [a['outcome'] for a in decision['attempts']] == ['error', 'error', 'ok']
+    assert decision.source == 'failsafe' and decision.action == 'hold'
+    assert 'every decision source failed; failsafe decided' in decision.notes
+    assert [a.outcome for a in decision.attempts] == ['error', 'error', 'ok']
     assert pipeline.health.snapshot_of('onboard').level == ERROR
     assert 'session crashed' in pipeline.health.snapshot_of('onboard').message
 
@@ -123,8 +128,8 @@ def test_the_overall_deadline_counts_from_receipt():
     received = clock.now()
     clock.advance(1.0)  # waited in the queue
     decision = pipeline.decide('take off', received=received)
-    assert decision['source'] == 'rules'
-    assert decision['attempts'][0]['outcome'] == 'timeout'
+    assert decision.source == 'rules'
+    assert decision.attempts[0].outcome == 'timeout'
     assert clock.now() - received <= 3.0 + 0.011
 
 
@@ -132,13 +137,13 @@ def test_the_envelope_clamps_and_its_report_is_published():
     climb = Proposal('change_altitude', {'altitude_m': 900.0}, None, 0.9, 'asked')
     pipeline, _, _ = _pipeline([ScriptedDecider('rules', climb)])
     decision = pipeline.decide('climb to 900 m')
-    assert decision['params']['altitude_m'] == 120.0
-    assert decision['safety']['status'] == 'modified'
-    change = decision['safety']['changes'][0]
-    assert (change['field'], change['requested'], change['applied']) == (
+    assert decision.params['altitude_m'] == 120.0
+    assert decision.safety.status == 'modified'
+    change = decision.safety.changes[0]
+    assert (change.field, change.requested, change.applied) == (
         'params.altitude_m', 900.0, 120.0)
     assert 'last decision modified' in pipeline.health.snapshot_of('safety').message
-    assert any('battery level unknown' in n for n in decision['notes'])
+    assert any('battery level unknown' in n for n in decision.notes)
 
 
 def test_vehicle_state_reaches_the_envelope():
@@ -147,8 +152,8 @@ def test_vehicle_state_reaches_the_envelope():
     pipeline, _, _ = _pipeline([ScriptedDecider('rules', TAKEOFF)], clock)
     pipeline.vehicle = lambda: low
     decision = pipeline.decide('take off')
-    assert decision['action'] == 'reject' and decision['safety']['status'] == 'refused'
-    assert 'battery' in decision['safety']['refused']
+    assert decision.action == 'reject' and decision.safety.status == 'refused'
+    assert 'battery' in decision.safety.refused
 
 
 def test_an_action_needing_confirmation_waits_for_the_operator():
@@ -157,17 +162,17 @@ def test_an_action_needing_confirmation_waits_for_the_operator():
     values = {**defaults(), 'confirm_actions': ['takeoff']}
     pipeline.envelope = SafetyEnvelope(SafetyLimits.from_params(values), clock)
     asked = pipeline.decide('take off to 10 m')
-    assert asked['action'] == 'clarify' and 'Confirm takeoff' in asked['params']['question']
+    assert asked.action == 'clarify' and 'Confirm takeoff' in asked.params['question']
     confirmed = pipeline.decide('yes')
-    assert confirmed['action'] == 'takeoff' and confirmed['params'] == {'altitude_m': 10.0}
-    assert confirmed['attempts'][0]['detail'] == 'confirmed by the operator'
+    assert confirmed.action == 'takeoff' and confirmed.params == {'altitude_m': 10.0}
+    assert confirmed.attempts[0].detail == 'confirmed by the operator'
     pipeline.decide('take off to 10 m')
     declined = pipeline.decide('non')
-    assert declined['action'] == 'answer' and 'not confirmed' in declined['params']['text']
+    assert declined.action == 'answer' and 'not confirmed' in declined.params['text']
     pipeline.decide('take off to 10 m')
     clock.advance(31)
     late = pipeline.decide('oui')
-    assert late['action'] == 'reject' and 'expired' in late['params']['reason']
+    assert late.action == 'reject' and 'expired' in late.params['reason']
 
 
 def test_ok_attempts_mark_the_source_healthy():
@@ -184,8 +189,8 @@ def test_a_frame_too_old_once_decoded_is_not_used_and_the_decision_says_so():
                            0.985))
     clock.advance(0.3)
     decision = pipeline.decide('take off')
-    assert rules.requests[0].frame is None and decision['frame'] is None
-    assert decision['notes'][0].startswith('decided without an image: the newest camera frame '
+    assert rules.requests[0].frame is None and decision.frame is None
+    assert decision.notes[0].startswith('decided without an image: the newest camera frame '
                                            'was older than 1 s once decoded')
 
 
@@ -199,19 +204,19 @@ def test_the_configured_pipeline_verifies_model_proposals_before_the_envelope():
         [ScriptedDecider('onboard', invented), RuleDecider()], LatestFrame(), clock,
         FakeClock(1.0))
     decision = pipeline.decide('take off to 10 m')
-    validate_decision(decision)
-    assert (decision['source'], decision['action'], decision['params']) == (
+    validate_decision(decision.to_dict())
+    assert (decision.source, decision.action, decision.params) == (
         'rules', 'takeoff', {'altitude_m': 10.0})
-    first = decision['attempts'][0]
-    assert (first['source'], first['outcome']) == ('onboard', 'unverified')
-    assert 'altitude_m=100 not in the command' in first['detail']
+    first = decision.attempts[0]
+    assert (first.source, first.outcome) == ('onboard', 'unverified')
+    assert 'altitude_m=100 not in the command' in first.detail
     assert pipeline.health.level('onboard') != ERROR
     pipeline.apply(Settings.from_values({'min_confidence': 0.99, 'rules_fast_path': False}))
     honest = Proposal('takeoff', {'altitude_m': 10.0}, None, 0.95, 'model')
     pipeline.chain.sources[0].proposal = honest
     decision = pipeline.decide('take off to 10 m')
-    assert decision['source'] == 'rules'
-    assert 'below min_confidence 0.99' in decision['attempts'][0]['detail']
+    assert decision.source == 'rules'
+    assert 'below min_confidence 0.99' in decision.attempts[0].detail
 
 
 @pytest.mark.parametrize('text, complete', [('take off to 10 m', True),
@@ -228,10 +233,10 @@ def test_a_complete_rule_reading_is_decided_without_waiting_for_the_model(text, 
     decision = pipeline.decide(text)
     assert (model.requests == []) is complete
     if complete:
-        assert decision['source'] == 'rules'
-        assert [(a['source'], a['outcome']) for a in decision['attempts']] == \
+        assert decision.source == 'rules'
+        assert [(a.source, a.outcome) for a in decision.attempts] == \
             [('onboard', 'skipped'), ('rules', 'ok')]
-        assert 'rules_fast_path' in decision['attempts'][0]['detail']
+        assert 'rules_fast_path' in decision.attempts[0].detail
     for off in ({'rules_fast_path': False}, {'arbitration': 'model_first'}):
         model.requests.clear()
         DecisionPipeline.from_settings(Settings.from_values(off), [model, RuleDecider()],

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from support import BlockingDecider, LoopRig, ScriptedDecider
 
-from ministral_node.decision import Proposal
+from ministral_node.decision import Proposal, Refusal, RefusalKind
 from ministral_node.health import ERROR
 from ministral_node.sources.rules.reflex import REFLEX_ACTIONS, ReflexReader, trigger_words
 
@@ -105,7 +105,7 @@ def _busy(rig: LoopRig, blocking: BlockingDecider) -> threading.Thread:
 
 
 def _by_text(published: list[dict]) -> dict[str, dict]:
-    return {d['command']['text']: d for d in published if d['command'] is not None}
+    return {d.command.text: d for d in published if d.command is not None}
 
 
 def test_a_stop_preempts_the_running_decision_and_supersedes_the_waiting_ones():
@@ -119,24 +119,26 @@ def test_a_stop_preempts_the_running_decision_and_supersedes_the_waiting_ones():
     rig.loop.command('STOP!')
     # Published first, on the receiving thread.
     stop = rig.published[0]
-    assert stop['command']['text'] == 'STOP!'
-    assert stop['action'] == 'stop' and stop['source'] == 'rules'
-    [attempt] = stop['attempts']
-    assert attempt['source'] == 'reflex' and attempt['outcome'] == 'ok'
-    assert 'search the field' in attempt['detail'] and '2 waiting command(s)' in attempt['detail']
+    assert stop.command.text == 'STOP!'
+    assert stop.action == 'stop' and stop.source == 'rules'
+    [attempt] = stop.attempts
+    assert attempt.source == 'reflex' and attempt.outcome == 'ok'
+    assert 'search the field' in attempt.detail and '2 waiting command(s)' in attempt.detail
     drainer.join(10)
     answered = _by_text(rig.published)
     assert set(answered) == {'search the field for the lost hiker', 'fly 30 m north',
                              'take two photos', 'STOP!'}
     assert len(rig.published) == 4  # each command answered exactly once
     running = answered['search the field for the lost hiker']
-    assert running['action'] == 'reject'
-    assert 'preempted by the reflex stop' in running['attempts'][0]['detail']
+    assert running.action == 'reject'
+    assert running.refusal.kind is RefusalKind.PREEMPTED and running.attempts == ()
+    assert running.refusal.reason.startswith('not decided: preempted by the reflex stop')
     # The model was cancelled, not late: no timeout, no failure held against it.
     assert rig.loop.health.snapshot_of('onboard') is None or \
         rig.loop.health.snapshot_of('onboard').level != ERROR
     for superseded in ('fly 30 m north', 'take two photos'):
-        assert 'superseded by the reflex stop' in answered[superseded]['attempts'][0]['detail']
+        assert answered[superseded].refusal.kind is RefusalKind.SUPERSEDED
+        assert 'superseded by the reflex stop' in answered[superseded].refusal.reason
     assert rig.loop.status()['reflexes'] == 1
 
 
@@ -148,15 +150,16 @@ def test_a_hold_reflex_can_keep_the_waiting_commands():
     drainer = _busy(rig, blocking)
     rig.loop.command('take two photos')
     rig.loop.command('hold position')
-    assert [d['action'] for d in rig.published] == ['hold']
+    assert [d.action for d in rig.published] == ['hold']
     blocking.started.clear()
     assert blocking.started.wait(10)  # the kept command is being decided now
     rig.loop.deactivate()
     drainer.join(10)
     answered = _by_text(rig.published)
-    assert 'node deactivating' in answered['take two photos']['attempts'][0]['detail']
-    assert 'preempted by the reflex hold' in \
-        answered['search the field']['attempts'][0]['detail']
+    assert answered['take two photos'].refusal == Refusal(RefusalKind.DEACTIVATING,
+                                                          'not decided: node deactivating')
+    assert answered['search the field'].refusal.kind is RefusalKind.PREEMPTED
+    assert 'preempted by the reflex hold' in answered['search the field'].refusal.reason
 
 
 @pytest.mark.parametrize('text', ["don't land", 'stop taking photos', 'land on the red pad'])
@@ -178,15 +181,15 @@ def test_reflexes_off_queue_a_stop_like_any_command():
     rig.loop.command('stop')
     assert rig.published == []
     rig.loop.drain()
-    assert rig.published[0]['attempts'][0]['source'] == 'rules'
+    assert rig.published[0].attempts[0].source == 'rules'
 
 
 def test_a_reflex_on_an_inactive_node_is_refused_like_any_command():
     rig = LoopRig(reflexes=list(REFLEX_ACTIONS))
     rig.loop.command('STOP!')
     [decision] = rig.published
-    assert decision['action'] == 'reject' and 'node inactive' in \
-        decision['attempts'][0]['detail']
+    assert decision.action == 'reject' and decision.refusal == Refusal(
+        RefusalKind.INACTIVE, 'node inactive: not deciding')
 
 
 def test_a_reflex_preempts_the_mission_and_the_executor_holds_at_once():
@@ -205,8 +208,8 @@ def test_a_reflex_preempts_the_mission_and_the_executor_holds_at_once():
     rig.executed.clear()
     rig.loop.command('stop stop')
     stop = rig.published[-1]
-    assert stop['action'] == 'stop' and 'mission-1 (step 1/1 goto)' in \
-        stop['attempts'][0]['detail']
+    assert stop.action == 'stop' and 'mission-1 (step 1/1 goto)' in \
+        stop.attempts[0].detail
     # Without any executor tick: the mission is preempted and a setpoint holds where we are.
     statuses = [s for out in rig.executed for s in out.statuses]
     assert any(s['mission_id'] == 'mission-1' and s['state'] == 'preempted'

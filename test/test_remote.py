@@ -231,12 +231,12 @@ def test_an_out_of_envelope_reply_parses_and_the_safety_envelope_clamps_it(serve
     pipeline = DecisionPipeline(FallbackChain([decider], CLOCK), LatestFrame(), CLOCK,
                                 WallClock())
     decision = pipeline.decide('climb to 900 m')
-    assert decision['source'] == 'remote'
-    assert decision['model'] == {'name': 'deterministic', 'variant': 'remote',
-                                 'provider': server.url}
-    assert decision['params'] == {'altitude_m': 120.0}
-    assert decision['safety']['status'] == 'modified'
-    assert decision['safety']['changes'][0]['requested'] == 900
+    assert decision.source == 'remote'
+    assert decision.model.to_dict() == {'name': 'deterministic', 'variant': 'remote',
+                                          'provider': server.url}
+    assert decision.params == {'altitude_m': 120.0}
+    assert decision.safety.status == 'modified'
+    assert decision.safety.changes[0].requested == 900
 
 
 @pytest.mark.parametrize('status, kind, message', [

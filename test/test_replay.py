@@ -23,7 +23,7 @@ from ministral_node.cli import replay as replay_cli
 from ministral_node.cli.demo import SCRIPT
 from ministral_node.core.pipeline import DecisionPipeline
 from ministral_node.core.settings import Settings
-from ministral_node.decision import answer, to_json
+from ministral_node.decision import Refusal, RefusalKind, answer
 from ministral_node.inputs.camera import Frame, LatestFrame
 from ministral_node.inputs.commands import CommandError, decode_string_message
 from ministral_node.recording.recorder import Recorder, RecorderSettings
@@ -57,7 +57,7 @@ def _replay(capsys, *argv):
 
 def test_the_same_configuration_gives_the_same_decisions(demo_run, capsys, tmp_path):
     folder, decisions = demo_run
-    assert any(d['target'] and d['target']['box'] for d in decisions)  # boxes are compared
+    assert any(d.target and d.target.box for d in decisions)  # boxes are compared
     out = tmp_path / 'report.json'
     code, printed = _replay(capsys, folder, '--json', out, '--strict')
     report = json.loads(out.read_text())
@@ -78,8 +78,7 @@ def test_a_lower_ceiling_reports_the_safety_difference(demo_run, capsys, tmp_pat
     out = tmp_path / 'report.json'
     code, printed = _replay(capsys, folder, '--params', low, '--json', out, '--strict')
     report = json.loads(out.read_text())
-    above = [d['command']['text'] for d in decisions
-             if d['params'].get('altitude_m', 0) > ceiling]
+    above = [d.command.text for d in decisions if d.params.get('altitude_m', 0) > ceiling]
     assert above  # the run has commands over the new ceiling
     assert code == 1
     assert report['safety_different'] == len(above) == report['different']
@@ -112,7 +111,7 @@ def test_roles_are_found_without_the_recorders_metadata(tmp_path):
         Settings.from_values(values), build_sources(values), LatestFrame(), clock, clock)
     recorder.record('/robot/command', 'std_msgs/msg/String', String(data='land'), 1)
     decision = pipeline.decide('land')
-    recorder.record('/robot/decision', 'std_msgs/msg/String', String(data=to_json(decision)),
+    recorder.record('/robot/decision', 'std_msgs/msg/String', String(data=decision.to_json()),
                     2)
     recorder.record('/robot/command', 'std_msgs/msg/String', String(data='hover'), 3)
     recorder.close()
@@ -153,8 +152,8 @@ def test_commands_recorded_as_raw_bytes_are_read_as_the_node_reads_them(tmp_path
         try:
             decision = pipeline.decide(decode_string_message(payload))
         except CommandError as exc:
-            decision = pipeline.refuse(str(exc))
-        recorder.record('/n/decision', 'std_msgs/msg/String', String(data=to_json(decision)),
+            decision = pipeline.refuse(Refusal(RefusalKind.INPUT, str(exc)))
+        recorder.record('/n/decision', 'std_msgs/msg/String', String(data=decision.to_json()),
                         2 * stamp + 1)
     recorder.close()
     report = replay(Bag.open(recorder.directory), values, build_sources(values)).summary()
@@ -199,7 +198,7 @@ def test_each_command_sees_the_frame_its_recorded_decision_saw(tmp_path):
         else:
             frames.clear()
         decision = pipeline.decide('what do you see')
-        recorder.record('/n/decision', 'std_msgs/msg/String', String(data=to_json(decision)))
+        recorder.record('/n/decision', 'std_msgs/msg/String', String(data=decision.to_json()))
         clock.advance(0.1)
     recorder.record('/n/command', 'std_msgs/msg/String', String(data='unanswered'))
     recorder.close()
@@ -298,11 +297,32 @@ def test_a_command_the_queue_dropped_in_flight_is_dropped_in_replay_too(tmp_path
     values = params_with(decision_sources=['rules'])
     pipeline = DecisionPipeline.from_settings(
         Settings.from_values(values), build_sources(values), LatestFrame(), clock, clock)
-    dropped = pipeline.refuse('dropped unanswered: 4 newer commands were already waiting '
-                              '(command_queue_depth=4)', text='land')
+    dropped = pipeline.refuse(Refusal(RefusalKind.QUEUE_FULL,
+                                      'dropped unanswered: 4 newer commands were already '
+                                      'waiting (command_queue_depth=4)'), text='land')
     recorder.record('/robot/command', 'std_msgs/msg/String', String(data='land'), 1)
-    recorder.record('/robot/decision', 'std_msgs/msg/String', String(data=to_json(dropped)), 2)
+    recorder.record('/robot/decision', 'std_msgs/msg/String', String(data=dropped.to_json()), 2)
     recorder.close()
     report = replay(Bag.open(recorder.directory), values, build_sources(values)).summary()
     (row,) = report['rows']
     assert row['same'] and row['replayed']['action'] == 'reject'
+
+
+def test_decisions_recorded_under_an_earlier_contract_are_read_and_unreadable_ones_skipped(
+        tmp_path):
+    clock = FakeClock(10.0)
+    recorder = Recorder(RecorderSettings(str(tmp_path)), clock, name='older')
+    recorder.start()
+    values = params_with(decision_sources=['rules'])
+    pipeline = DecisionPipeline.from_settings(
+        Settings.from_values(values), build_sources(values), LatestFrame(), clock, clock)
+    older = {**pipeline.decide('land').to_dict(), 'schema_version': '1.3.0'}
+    recorder.record('/robot/command', 'std_msgs/msg/String', String(data='land'), 1)
+    recorder.record('/robot/decision', 'std_msgs/msg/String', String(data=json.dumps(older)), 2)
+    recorder.record('/robot/command', 'std_msgs/msg/String', String(data='hover'), 3)
+    recorder.record('/robot/decision', 'std_msgs/msg/String', String(data='{"id": "cut'), 4)
+    recorder.close()
+    report = replay(Bag.open(recorder.directory), values, build_sources(values)).summary()
+    assert [(row['command'], row['same']) for row in report['rows']] == [('land', True),
+                                                                        ('hover', False)]
+    assert report['rows'][1]['recorded'] is None

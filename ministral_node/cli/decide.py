@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 
 from ministral_node import parameters
-from ministral_node.core.pipeline import DecisionPipeline, refusal
+from ministral_node.core.pipeline import DecisionPipeline
 from ministral_node.core.settings import Settings
-from ministral_node.decision import to_json
+from ministral_node.decision import Decision
 from ministral_node.health import HealthBoard
 from ministral_node.inputs.camera import Frame, LatestFrame
 from ministral_node.inputs.image_conversion import (
@@ -82,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def execute(decision: dict, values: dict, start: VehicleState | None = None) -> list[dict]:
+def execute(decision: Decision, values: dict, start: VehicleState | None = None) -> list[dict]:
     """Run `decision` with the mission executor on a simulated vehicle (at home on the
     ground, or at `start`), printing each status change on stderr; returns the changes."""
     clock = FakeClock(0.0)
@@ -109,7 +109,7 @@ def execute(decision: dict, values: dict, start: VehicleState | None = None) -> 
     return changes
 
 
-def decide(args: argparse.Namespace) -> dict:
+def decide(args: argparse.Namespace) -> Decision:
     """The decision for parsed arguments; raises InputError on bad input."""
     try:
         values = parameters.load_params_file(args.config)
@@ -153,11 +153,10 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as exc:
         print(f'ministral-decide: {exc}', file=sys.stderr)
         return 2
-    print(json.dumps(decision, indent=2, ensure_ascii=False) if args.pretty
-          else to_json(decision))
-    reason = refusal(decision)
-    if reason is not None:
-        print(f'ministral-decide: command refused: {reason}', file=sys.stderr)
+    print(json.dumps(decision.to_dict(), indent=2, ensure_ascii=False) if args.pretty
+          else decision.to_json())
+    if decision.refusal is not None:
+        print(f'ministral-decide: command refused: {decision.refusal.reason}', file=sys.stderr)
         return 2
     if args.execute:
         execute(decision, parameters.load_params_file(args.config),

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ministral_node.decision import Decision
 from ministral_node.inputs.image_conversion import encode_raw
 from ministral_node.resources import config_path
 from ministral_node.training.scenes import demo_scene
@@ -49,7 +50,7 @@ class Result:
 
     language: str
     command: str
-    decision: dict | None
+    decision: Decision | None
 
 
 def environment(domain_id: int) -> dict[str, str]:
@@ -65,21 +66,21 @@ def _format(result: Result) -> str:
     if result.decision is None:
         return f'[{result.language}] {result.command!r}\n     -> NO DECISION (timed out)'
     d = result.decision
-    if d['command'] is None:
-        return (f'[failsafe] {d["rationale"]}\n     -> {d["action"]}  source={d["source"]}')
-    params = json.dumps(d['params'], ensure_ascii=False)
+    if d.command is None:
+        return f'[failsafe] {d.rationale}\n     -> {d.action}  source={d.source}'
+    params = json.dumps(d.params, ensure_ascii=False)
     target = ''
-    if d['target']:
-        target = f' target={d["target"]["label"]!r}'
-        if d['target'].get('box'):
-            target += ' box=[' + ', '.join(f'{v:.2f}' for v in d['target']['box']) + ']'
-    safety = d['safety']['status']
-    if d['safety']['changes']:
-        safety += ': ' + '; '.join(f'{c["field"]} {c["requested"]}->{c["applied"]}'
-                                   for c in d['safety']['changes'])
+    if d.target is not None:
+        target = f' target={d.target.label!r}'
+        if d.target.box:
+            target += ' box=[' + ', '.join(f'{v:.2f}' for v in d.target.box) + ']'
+    safety = d.safety.status
+    if d.safety.changes:
+        safety += ': ' + '; '.join(f'{c.field} {c.requested}->{c.applied}'
+                                   for c in d.safety.changes)
     return (f'[{result.language}] {result.command!r}\n'
-            f'     -> {d["action"]} {params}{target}  source={d["source"]}  '
-            f'latency={d["latency_ms"]:.0f} ms  safety={safety}')
+            f'     -> {d.action} {params}{target}  source={d.source}  '
+            f'latency={d.latency_ms:.0f} ms  safety={safety}')
 
 
 LINK_LOSS_TIMEOUT_S = 2.0
@@ -146,11 +147,12 @@ def run(params_file: str, timeout_s: float, domain_id: int,
     try:
         with rclpy.init(domain_id=domain_id):
             client = rclpy.create_node('ministral_demo')
-            decisions: list[dict] = []
+            decisions: list[Decision] = []
             states: list[str] = []
             missions: list[dict] = []
             client.create_subscription(String, TOPICS['decision'],
-                                       lambda m: decisions.append(json.loads(m.data)), 50)
+                                       lambda m: decisions.append(Decision.from_json(m.data)),
+                                       50)
             client.create_subscription(String, TOPICS['status'],
                                        lambda m: states.append(json.loads(m.data)['state']), 10)
             client.create_subscription(String, TOPICS['mission'],
@@ -210,7 +212,7 @@ def run(params_file: str, timeout_s: float, domain_id: int,
             executor = spin_until_active(client, states, timeout_s, node_process)
             time.sleep(0.5)  # a few camera frames reach the node
 
-            def ask(language: str, text: str) -> dict | None:
+            def ask(language: str, text: str) -> Decision | None:
                 seen = len(decisions)
                 commands.publish(String(data=text))
                 wait_while_running(lambda: len(decisions) > seen, timeout_s, node_process)
@@ -227,16 +229,16 @@ def run(params_file: str, timeout_s: float, domain_id: int,
             wait_while_running(lambda: not vehicle.in_air, 60.0, node_process)
             photos_before = vehicle.photos
             decision = ask(*MISSION)
-            if decision is not None and decision['action'] == 'mission':
+            if decision is not None and decision.action == 'mission':
                 shown: set[tuple] = set()
 
                 def report() -> bool:
-                    for status in [m for m in missions if m['decision_id'] == decision['id']]:
+                    for status in [m for m in missions if m['decision_id'] == decision.id]:
                         key = (status['state'], status['step_index'])
                         if key not in shown:
                             shown.add(key)
                             print(_progress(status), flush=True)
-                    return any(m['decision_id'] == decision['id'] and m['state'] in (
+                    return any(m['decision_id'] == decision.id and m['state'] in (
                         'completed', 'aborted', 'preempted') for m in missions)
 
                 wait_while_running(report, 120.0, node_process)
@@ -325,12 +327,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f'ministral-demo: {exc}', file=sys.stderr)
         return 1
     commands = [r for r in results if r.command != '(no command: link lost)']
-    flown = any(r.command == MISSION[1] and r.decision and r.decision['action'] == 'mission'
+    flown = any(r.command == MISSION[1] and r.decision and r.decision.action == 'mission'
                 for r in results)
     answered = sum(r.decision is not None for r in commands)
-    failsafes = [r.decision['action'] for r in results
-                 if r.decision and r.decision['command'] is None]
-    sources = sorted({r.decision['source'] for r in results if r.decision})
+    failsafes = [r.decision.action for r in results
+                 if r.decision and r.decision.command is None]
+    sources = sorted({r.decision.source for r in results if r.decision})
     print(f'\n{answered}/{len(commands)} commands answered; failsafe: '
           f'{" -> ".join(failsafes) or "none"}; sources used: {", ".join(sources)}')
     return 0 if answered == len(commands) and flown and \

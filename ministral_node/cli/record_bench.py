@@ -27,7 +27,6 @@ from ministral_node import parameters
 from ministral_node.cli.demo import SCRIPT
 from ministral_node.core.pipeline import DecisionPipeline
 from ministral_node.core.settings import Settings
-from ministral_node.decision import to_json
 from ministral_node.inputs.camera import EncodedFrame, LatestFrame
 from ministral_node.inputs.image_conversion import RawImage, encode_raw
 from ministral_node.inputs.vehicle import VehicleState
@@ -108,7 +107,7 @@ def run(values: dict, repeats: int, camera_hz: float, record_dir: str | None) ->
                 decision = pipeline.decide(text)
                 latencies.append(time.perf_counter() - start)
                 spent += record('decision', '/ministral_node/decision', 'std_msgs/msg/String',
-                                String(data=to_json(decision)))
+                                String(data=decision.to_json()))
                 marker = decision_marker(decision)
                 if marker is not None:
                     spent += record('annotation', '/ministral_node/annotations',

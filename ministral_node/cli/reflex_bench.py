@@ -20,6 +20,7 @@ import os
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from ministral_node.cli.demo import (
     spin_until_active,
     wait_while_running,
 )
+from ministral_node.decision import REFLEX, Decision, RefusalKind
 from ministral_node.inputs.image_conversion import encode_raw
 from ministral_node.resources import config_path
 from ministral_node.training.scenes import demo_scene
@@ -104,19 +106,19 @@ def run_reflex_bench(model_dir: Path | None, runs: int, stop_after_s: float,
         with rclpy.init(domain_id=domain_id):
             client = rclpy.create_node('ministral_reflex_bench')
             lock = threading.Lock()
-            decisions: list[tuple[float, dict]] = []
+            decisions: list[tuple[float, Decision]] = []
             missions: list[tuple[float, dict]] = []
             states: list[str] = []
 
-            def received(store: list, message: String) -> None:
+            def received(store: list, message: String, read: Callable[[str], Any]) -> None:
                 at = time.monotonic()
                 with lock:
-                    store.append((at, json.loads(message.data)))
+                    store.append((at, read(message.data)))
 
             client.create_subscription(String, TOPICS['decision'],
-                                       lambda m: received(decisions, m), 100)
+                                       lambda m: received(decisions, m, Decision.from_json), 100)
             client.create_subscription(String, TOPICS['mission'],
-                                       lambda m: received(missions, m), 100)
+                                       lambda m: received(missions, m, json.loads), 100)
             client.create_subscription(String, TOPICS['status'],
                                        lambda m: states.append(json.loads(m.data)['state']), 10)
             sensor = QoSProfile(depth=1, reliability=ReliabilityPolicy.BEST_EFFORT)
@@ -167,7 +169,7 @@ def _one_run(commands: Any, string: Any, decisions: list, missions: list,
     run = ReflexRun(time.monotonic())
     commands.publish(string(data=STOP))
 
-    def answered() -> list[dict]:
+    def answered() -> list[Decision]:
         with lock:
             return [d for _, d in decisions[seen_decisions:]]
 
@@ -175,13 +177,13 @@ def _one_run(commands: Any, string: Any, decisions: list, missions: list,
     with lock:
         new = decisions[seen_decisions:]
     for at, decision in new:
-        text = (decision['command'] or {}).get('text')
+        text = None if decision.command is None else decision.command.text
         run.order.append(text)
-        attempts = decision['attempts']
-        if text == STOP and attempts and attempts[0]['source'] == 'reflex':
-            run.decision_at, run.node_latency_ms = at, decision['latency_ms']
+        attempts = decision.attempts
+        if text == STOP and attempts and attempts[0].source == REFLEX:
+            run.decision_at, run.node_latency_ms = at, decision.latency_ms
 
-            def holding(stop_id: str = decision['id']) -> float | None:
+            def holding(stop_id: str = decision.id) -> float | None:
                 with lock:
                     return next((t for t, m in missions[seen_missions:]
                                  if m['decision_id'] == stop_id
@@ -190,8 +192,9 @@ def _one_run(commands: Any, string: Any, decisions: list, missions: list,
             wait_while_running(lambda: holding() is not None, 5.0, process)
             run.holding_at = holding()
         elif text == BUSY_COMMAND:
-            detail = attempts[0]['detail'] if attempts else ''
-            run.busy_answer = 'preempted' if 'preempted by the reflex' in detail else 'decided'
+            refusal = decision.refusal
+            run.busy_answer = 'preempted' if refusal is not None \
+                and refusal.kind is RefusalKind.PREEMPTED else 'decided'
     time.sleep(0.3)  # let the hold settle before the next command
     return run
 
@@ -259,7 +262,7 @@ def first_decision_latency(model_dir: Path, edges: list[int],
                     began = clock.now()
                     decision = pipeline.decide(text)
                     seconds.append(clock.now() - began)
-                    picked.append(f'{decision["action"]} by {decision["source"]}')
+                    picked.append(f'{decision.action} by {decision.source}')
                 row['fast_path' if fast else 'model_verified'] = {
                     's': seconds, 'decisions': picked}
             out['edges'][str(edge)] = row

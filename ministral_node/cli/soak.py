@@ -90,7 +90,7 @@ def soak(args: argparse.Namespace) -> dict:
     from sensor_msgs.msg import Image
     from std_msgs.msg import String
 
-    from ministral_node.core.pipeline import refusal
+    from ministral_node.decision import Decision, RefusalKind
     from ministral_node.inputs.image_conversion import encode_raw
     from ministral_node.ros.node import MinistralNode
 
@@ -101,9 +101,9 @@ def soak(args: argparse.Namespace) -> dict:
         Parameter('decision_sources', value=args.sources.split(',')),
         Parameter('camera_expected_rate_hz', value=float(args.camera_hz))])
     client = rclpy.create_node('soak_client', context=context)
-    decisions: list[dict] = []
+    decisions: list[Decision] = []
     client.create_subscription(String, '/ministral_node/decision',
-                               lambda m: decisions.append(json.loads(m.data)),
+                               lambda m: decisions.append(Decision.from_json(m.data)),
                                QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE))
     images = client.create_publisher(Image, '/image_raw', QoSProfile(
         depth=1, reliability=ReliabilityPolicy.BEST_EFFORT))
@@ -172,11 +172,11 @@ def soak(args: argparse.Namespace) -> dict:
         node.destroy_node()
         client.destroy_node()
         rclpy.shutdown(context=context)
-    answers = Counter(d['command']['text'] for d in decisions if d['command'])
+    answers = Counter(d.command.text for d in decisions if d.command)
     answered = set(answers)
-    decided = [d for d in decisions if d['command'] and not refusal(d)]
-    latencies = [d['latency_ms'] for d in decided]
-    no_frame = [d for d in decided if d['frame'] is None]
+    decided = [d for d in decisions if d.command and d.refusal is None]
+    latencies = [d.latency_ms for d in decided]
+    no_frame = [d for d in decided if d.frame is None]
     warm = [s for s in samples if s[0] >= min(60.0, duration / 4)]
     return {
         'minutes': args.minutes, 'camera_hz': args.camera_hz, 'size': args.size,
@@ -184,7 +184,8 @@ def soak(args: argparse.Namespace) -> dict:
         'lifecycle_cycles': args.lifecycle_cycles,
         'commands_sent': len(sent), 'commands_unanswered': len(set(sent) - answered),
         'commands_answered_more_than_once': sum(n > 1 for n in answers.values()),
-        'refused_unconfigured': sum('node unconfigured' in (refusal(d) or '')
+        'refused_unconfigured': sum(d.refusal is not None
+                                    and d.refusal.kind is RefusalKind.UNCONFIGURED
                                     for d in decisions),
         'decisions': len(decisions), 'decided': len(decided),
         'decided_without_frame': len(no_frame),

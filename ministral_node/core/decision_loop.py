@@ -35,10 +35,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ministral_node.core.fallback import FallbackChain
-from ministral_node.core.pipeline import DecisionPipeline, refusal
+from ministral_node.core.pipeline import DecisionPipeline
 from ministral_node.core.settings import Settings
 from ministral_node.core.status import LoopStatus
-from ministral_node.decision import Proposal, shorten
+from ministral_node.decision import Decision, Proposal, Refusal, RefusalKind, shorten
 from ministral_node.health import OK, WARN, HealthBoard
 from ministral_node.inputs.camera import EncodedFrame, LatestFrame
 from ministral_node.inputs.commands import CommandError, decode_string_message
@@ -61,18 +61,9 @@ UNCONFIGURED = 'unconfigured'  # the ROS node's state before configure: no loop 
 STOP_WAIT_S = 30.0
 
 SourceBuilder = Callable[[Settings, HealthBoard], list[Decider]]
-# How the reasons of the loop's own refusals begin: they depend on the queue and the lifecycle
-# at that moment, not on the command (replay reproduces them instead of deciding again).
-LOOP_REFUSALS = ('dropped unanswered', 'node ', 'not decided', 'superseded')
 
 
-def loop_refusal(decision: dict) -> str | None:
-    """The reason when the decision loop, not the pipeline, refused the command, else None."""
-    reason = refusal(decision)
-    return reason if reason is not None and reason.startswith(LOOP_REFUSALS) else None
-
-
-def unconfigured_refusal(payload: bytes | str, stamp_clock: Clock) -> dict:
+def unconfigured_refusal(payload: bytes | str, stamp_clock: Clock) -> Decision:
     """The answer to a command that arrives while the node is unconfigured (no loop, no
     settings): `reject`, saying so (or why the payload is unreadable)."""
     steady = MonotonicClock()
@@ -80,8 +71,9 @@ def unconfigured_refusal(payload: bytes | str, stamp_clock: Clock) -> dict:
     try:
         text = payload if isinstance(payload, str) else decode_string_message(payload)
     except CommandError as exc:
-        return pipeline.refuse(str(exc))
-    return pipeline.refuse(f'node {UNCONFIGURED}: not deciding', text=text)
+        return pipeline.refuse(Refusal(RefusalKind.INPUT, str(exc)))
+    return pipeline.refuse(Refusal(RefusalKind.UNCONFIGURED, f'node {UNCONFIGURED}: not deciding'),
+                           text=text)
 
 
 def _build(settings: Settings, health: HealthBoard) -> list[Decider]:
@@ -106,7 +98,7 @@ class _Failsafe:
 class DecisionLoop:
     """Commands in, decisions out, one at a time; see the module docstring."""
 
-    def __init__(self, settings: Settings, clock: Clock, publish: Callable[[dict], None], *,
+    def __init__(self, settings: Settings, clock: Clock, publish: Callable[[Decision], None], *,
                  wake: Callable[[], None] = lambda: None, steady: Clock | None = None,
                  stamp_clock: Clock | None = None, health: HealthBoard | None = None,
                  build: SourceBuilder = _build, sim_time: bool = False,
@@ -134,6 +126,9 @@ class DecisionLoop:
         self._failsafes: deque[_Failsafe] = deque()
         self._lock = threading.Condition()
         self._running: Cancellation | None = None
+        self._running_kind = RefusalKind.PREEMPTED  # what the running command is if cancelled
+        # What a command gets while the loop deactivates (deactivating or shutting down).
+        self._stopping = Refusal(RefusalKind.DEACTIVATING, 'node deactivating')
         self._current: _Command | None = None  # the command being decided
         self._draining = False
         # Held from the last cancellation check to publication of a decided command, and
@@ -162,15 +157,18 @@ class DecisionLoop:
         log.info('active: sources %s then failsafe', [s.source for s in sources])
         self._wake()
 
-    def deactivate(self, reason: str = 'node deactivating') -> None:
+    def deactivate(self, reason: str = 'node deactivating',
+                   kind: RefusalKind = RefusalKind.DEACTIVATING) -> None:
         """Stop deciding: cancel the running decision and wait for it, refuse every waiting
-        command with `reason`, then free the sources. Decisions go out before this returns."""
+        command with `reason` (as `kind`), then free the sources. Decisions go out before
+        this returns."""
+        stopping = Refusal(kind, reason)
         with self._lock:
             if self.state in (INACTIVE, FINALIZED):
                 return
             self.state = STOPPING
-            if self._running is not None:
-                self._running.cancel(reason)
+            self._stopping = stopping
+            self._cancel_running(stopping)
             waited = self._lock.wait_for(lambda: not self._draining, STOP_WAIT_S)
             waiting = list(self._commands)
             self._commands.clear()
@@ -179,7 +177,7 @@ class DecisionLoop:
             log.error('the running decision ignored its cancellation for %.0f s; its sources '
                       'are left to it', STOP_WAIT_S)
         for command in waiting:
-            self._refuse(reason, command)
+            self._refuse(stopping, command)
         if self.executor is not None:
             with self._executor_lock:
                 out = self.executor.abort(reason, self.clock.now(), self.vehicle)
@@ -197,7 +195,7 @@ class DecisionLoop:
 
     def shutdown(self) -> None:
         """Deactivate for good."""
-        self.deactivate('node shutting down')
+        self.deactivate('node shutting down', RefusalKind.SHUTTING_DOWN)
         with self._lock:
             self.state = FINALIZED
 
@@ -224,7 +222,7 @@ class DecisionLoop:
             command.text = payload if isinstance(payload, str) else \
                 decode_string_message(payload)
         except CommandError as exc:
-            self._refuse(str(exc), command)
+            self._refuse(Refusal(RefusalKind.INPUT, str(exc)), command)
             return command.id
         if self.state == ACTIVE:
             reflex = self.pipeline.read_reflex(command.text)
@@ -232,18 +230,20 @@ class DecisionLoop:
                 return command.id
         dropped, depth = None, 0
         with self._lock:
-            state = self.state
+            state, stopping = self.state, self._stopping
             if state == ACTIVE:
                 self._commands.append(command)
                 depth = self.settings.loop.command_queue_depth
                 dropped = self._commands.popleft() if len(self._commands) > depth else None
         if state != ACTIVE:
-            self._refuse(f'node {state}: not deciding' if state != STOPPING else
-                         'node deactivating', command)
+            self._refuse(stopping if state == STOPPING else Refusal(
+                RefusalKind.INACTIVE if state == INACTIVE else RefusalKind.SHUTTING_DOWN,
+                f'node {state}: not deciding'), command)
             return command.id
         if dropped is not None:
-            self._refuse(f'dropped unanswered: {depth} newer commands were already waiting '
-                         f'(command_queue_depth={depth})', dropped)
+            self._refuse(Refusal(RefusalKind.QUEUE_FULL,
+                                 f'dropped unanswered: {depth} newer commands were already '
+                                 f'waiting (command_queue_depth={depth})'), dropped)
         self._wake()
         return command.id
 
@@ -257,8 +257,7 @@ class DecisionLoop:
                 if self.state != ACTIVE:
                     return False
                 running = self._current if self._running is not None else None
-                if self._running is not None:
-                    self._running.cancel(f'preempted by {why}')
+                self._cancel_running(Refusal(RefusalKind.PREEMPTED, f'preempted by {why}'))
                 superseded = [] if keep else list(self._commands)
                 if not keep:
                     self._commands.clear()
@@ -268,7 +267,7 @@ class DecisionLoop:
                                             received=command.received, preempted=preempted),
                        at_once=True)
         for waiting in superseded:
-            self._refuse(f'superseded by {why}', waiting)
+            self._refuse(Refusal(RefusalKind.SUPERSEDED, f'superseded by {why}'), waiting)
         return True
 
     def _preempted(self, running: _Command | None, superseded: list[_Command]) -> list[str]:
@@ -390,6 +389,7 @@ class DecisionLoop:
             item = queue.popleft()
             self._draining = True
             self._running = Cancellation() if isinstance(item, _Command) else None
+            self._running_kind = RefusalKind.PREEMPTED
             self._current = item if isinstance(item, _Command) else None
             return item
 
@@ -402,17 +402,27 @@ class DecisionLoop:
         decision = pipeline.decide(item.text, command_id=item.id, received=item.received,
                                    cancel=cancel)
         with self._emit_lock:
-            if cancel is not None and cancel.cancelled and cancel.reason != 'deadline passed':
-                decision = pipeline.refuse(f'not decided: {cancel.reason}', text=item.text,
-                                           command_id=item.id, received=item.received)
+            if cancel is not None and cancel.requested:
+                with self._lock:
+                    kind = self._running_kind
+                decision = pipeline.refuse(Refusal(kind, f'not decided: {cancel.reason}'),
+                                           text=item.text, command_id=item.id,
+                                           received=item.received)
             self._emit(decision)
 
-    def _refuse(self, reason: str, command: _Command) -> None:
+    def _cancel_running(self, refusal: Refusal) -> None:
+        """Cancel the running decision (the lock held); its command is answered as
+        `refusal.kind`, `not decided: <reason>`."""
+        if self._running is not None:
+            self._running_kind = refusal.kind
+            self._running.cancel(refusal.reason)
+
+    def _refuse(self, refusal: Refusal, command: _Command) -> None:
         self._status.refused()
-        self._emit(self.pipeline.refuse(reason, text=command.text, command_id=command.id,
+        self._emit(self.pipeline.refuse(refusal, text=command.text, command_id=command.id,
                                         received=command.received))
 
-    def _emit(self, decision: dict, *, at_once: bool = False) -> None:
+    def _emit(self, decision: Decision, *, at_once: bool = False) -> None:
         """Publish `decision` and hand it to the executor (`at_once`: also run the executor's
         first tick now, not at the next setpoint timer tick)."""
         self._status.published(decision)
@@ -438,8 +448,8 @@ class DecisionLoop:
     def _preempt(self, failsafe: _Failsafe) -> None:
         with self._lock:
             self._failsafes.append(failsafe)
-            if self._running is not None:
-                self._running.cancel(f'preempted by the failsafe {failsafe.proposal.action}')
+            self._cancel_running(Refusal(RefusalKind.PREEMPTED,
+                                         f'preempted by the failsafe {failsafe.proposal.action}'))
         self._wake()
 
     # Status

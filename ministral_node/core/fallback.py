@@ -103,6 +103,29 @@ class ChainResult:
 Verify = Callable[[str, DecisionRequest, Proposal], Verdict]
 
 
+def _stopped(own: Cancellation, parent: Cancellation | None, budget_s: float,
+             raised: str | None) -> tuple[str, str]:
+    """Outcome and detail of a source that stopped (`raised`: what its `Cancelled` said) or
+    that answered (`raised` None) once `own`, its budget under `parent`, was cancelled.
+
+    A timeout only when a deadline passed, saying whose: the source's budget or the
+    decision's. Asked to stop from outside, or stopped with no deadline passed (its
+    connection or engine closed at shutdown), it is cancelled.
+    """
+    discarded = '; result discarded' if raised is None else ''
+    if parent is not None and parent.requested:
+        return CANCELLED, f'{parent.reason or raised}{discarded}'
+    if not own.cancelled:
+        return CANCELLED, f'{raised or "stopped"}{discarded}'
+    if own.deadline is not None and own.deadline.expired():
+        if raised is None:
+            return 'timeout', f'answered after its {budget_s:.3g} s budget; late result discarded'
+        return 'timeout', f'stopped after {budget_s:.3g} s budget: {raised}'
+    verb = 'answered' if raised is None else 'stopped'
+    return 'timeout', (f"{verb} within its {budget_s:.3g} s budget, but the decision's deadline "
+                       f'had passed{discarded}')
+
+
 # Time kept back for a source while the ones above it run, so a slow model cannot use up the
 # whole decision budget and leave the rule parser none.
 DEFAULT_RESERVE_S = {'rules': 0.25}
@@ -211,9 +234,7 @@ class FallbackChain:
         try:
             proposal = decider.decide(request, own).validate()
         except Cancelled as exc:
-            if parent is not None and parent.requested:  # stopped from outside, not late
-                return None, attempt(CANCELLED, parent.reason or str(exc))
-            return None, attempt('timeout', f'stopped after {budget_s:.3g} s budget: {exc}')
+            return None, attempt(*_stopped(own, parent, budget_s, str(exc)))
         except DeciderUnavailable as exc:
             return None, attempt('unavailable', str(exc))
         except DeciderError as exc:
@@ -223,11 +244,8 @@ class FallbackChain:
         except Exception as exc:  # a broken source must not stop the chain
             log.exception('decision source %s raised', source)
             return None, attempt('error', f'{type(exc).__name__}: {exc}')
-        if parent is not None and parent.requested:
-            return None, attempt(CANCELLED, f'{parent.reason}; result discarded')
         if own.cancelled:
-            return None, attempt('timeout', f'answered after its {budget_s:.3g} s budget; '
-                                            'late result discarded')
+            return None, attempt(*_stopped(own, parent, budget_s, None))
         return proposal, attempt('ok', '')
 
     def apply(self, settings: ChainSettings) -> None:

@@ -20,8 +20,11 @@ from ministral_node.decision import (
     UNVERIFIED,
     Attempt,
     CommandInfo,
+    Decision,
     ModelInfo,
     Proposal,
+    Refusal,
+    RefusalKind,
     make_decision,
     reject,
 )
@@ -43,17 +46,8 @@ from ministral_node.timing import Cancellation, Clock, Deadline
 
 log = logging.getLogger(__name__)
 
-_INPUT_CHECK = 'input check: '
 # What a source says to a scene question it cannot answer; the detections answer it instead.
 SCENE_ANSWER_REPLACES = ('answer', 'clarify', 'reject')
-
-
-def refusal(decision: dict) -> str | None:
-    """Why the command was refused before any decision source saw it, or None."""
-    attempts = decision['attempts']
-    if len(attempts) == 1 and attempts[0]['detail'].startswith(_INPUT_CHECK):
-        return attempts[0]['detail'][len(_INPUT_CHECK):]
-    return None
 
 
 class DecisionPipeline:
@@ -120,7 +114,7 @@ class DecisionPipeline:
 
     def decide(self, text: str, *, command_id: str | None = None,
                received: float | None = None, cancel: Cancellation | None = None,
-               reflexes: bool = True) -> dict:
+               reflexes: bool = True) -> Decision:
         """The decision for one command; `received` is its arrival on the steady clock. A
         reflex (unless `reflexes` is False) is obeyed without the chain."""
         received = self.steady.now() if received is None else received
@@ -131,8 +125,8 @@ class DecisionPipeline:
         screened = screen(text, self.settings.max_command_chars)
         if screened is not None:
             proposal, reason = screened
-            return self.refuse(reason, text=text, command_id=command.id, received=received,
-                               proposal=proposal)
+            return self.refuse(Refusal(RefusalKind.INPUT, reason), text=text,
+                               command_id=command.id, received=received, proposal=proposal)
         self.health.set('command', OK, 'last command accepted', last_id=command.id)
         confirmation = self._settle_confirmation(text, command, received)
         if confirmation is not None:
@@ -157,19 +151,20 @@ class DecisionPipeline:
         return self._finish(proposal, result.source, command, frame, result.model,
                             result.attempts, notes, received, grounding=grounding)
 
-    def refuse(self, reason: str, *, text: str = '', command_id: str | None = None,
-               received: float | None = None, proposal: Proposal | None = None) -> dict:
+    def refuse(self, refusal: Refusal, *, text: str = '', command_id: str | None = None,
+               received: float | None = None, proposal: Proposal | None = None) -> Decision:
         """The decision for a command refused before any source saw it (unreadable, dropped,
-        empty, too long): `reject` with `reason` unless another proposal is given."""
+        empty, too long, the node not deciding): `reject` with the refusal's reason unless
+        another proposal is given; no attempts, the refusal in its own field."""
         received = self.steady.now() if received is None else received
         command = self._command_info(text, command_id, received)
+        reason = refusal.reason
         log.warning('command %s refused: %s', command.id, reason)
         self.health.error('command', f'command refused: {reason}')
-        attempt = Attempt('rules', 'ok', _INPUT_CHECK + reason)
         return self._finish(proposal or reject(f'Command not executed: {reason}', reason),
-                            'rules', command, None, None, [attempt],
+                            'rules', command, None, None, [],
                             [f'command refused before any decision source: {reason}'],
-                            received)
+                            received, refusal=refusal)
 
     def read_reflex(self, text: str) -> Reflex | None:
         """The reflex `text` asks for (see `sources.rules.reflex`), or None: also None for a
@@ -179,7 +174,7 @@ class DecisionPipeline:
         return self.reflexes.read(text)
 
     def reflex(self, reflex: Reflex, *, text: str, command_id: str | None = None,
-               received: float | None = None, preempted: Sequence[str] = ()) -> dict:
+               received: float | None = None, preempted: Sequence[str] = ()) -> Decision:
         """The decision for a command obeyed as a reflex (see `sources.rules.reflex`): the
         rule parser's reading, through the envelope, with what it preempted in its attempt and
         notes. A pending confirmation is dropped, as by any new command."""
@@ -197,7 +192,7 @@ class DecisionPipeline:
         return self._finish(reflex.proposal, 'rules', command, None, None, [attempt], notes,
                             received)
 
-    def failsafe(self, proposal: Proposal, reason: str) -> dict:
+    def failsafe(self, proposal: Proposal, reason: str) -> Decision:
         """An unsolicited failsafe decision (link loss): answers no command, never blocked."""
         log.warning('failsafe %s: %s', proposal.action, reason)
         self.envelope.drop_confirmation()
@@ -206,7 +201,7 @@ class DecisionPipeline:
                             [Attempt('failsafe', 'ok', reason)], [reason], now)
 
     def _settle_confirmation(self, text: str, command: CommandInfo,
-                             received: float) -> dict | None:
+                             received: float) -> Decision | None:
         """The decision if `text` settles an action waiting for confirmation, else None."""
         reply = self.envelope.settle_confirmation(text)
         if reply.pending is None:
@@ -335,7 +330,8 @@ class DecisionPipeline:
     def _finish(self, proposal: Proposal, source: str, command: CommandInfo | None,
                 frame: Frame | None, model: ModelInfo | None, attempts: list[Attempt],
                 notes: list[str], received: float, confirmed: bool = False,
-                grounding: Grounding | None = None) -> dict:
+                grounding: Grounding | None = None, refusal: Refusal | None = None
+                ) -> Decision:
         vehicle = self.vehicle()
         proposal, report = self.envelope.check(proposal, source, vehicle, confirmed=confirmed)
         if proposal.action not in ALWAYS_ALLOWED and source != 'failsafe':
@@ -348,4 +344,4 @@ class DecisionPipeline:
             frame=None if frame is None else frame.info(self.clock.now()), model=model,
             safety=report,
             attempts=attempts, notes=notes,
-            grounding=None if grounding is None else grounding.to_dict())
+            grounding=None if grounding is None else grounding.to_dict(), refusal=refusal)

@@ -25,7 +25,7 @@ from ministral_node.core.watchdog import (
     LinkState,
     RateMonitor,
 )
-from ministral_node.decision import Proposal
+from ministral_node.decision import Decision, Proposal
 from ministral_node.health import ERROR, LEVEL_NAMES, OK, STALE, WARN, HealthBoard
 from ministral_node.inputs.camera import LatestFrame, camera_silence
 from ministral_node.timing import Clock
@@ -55,7 +55,7 @@ class LoopStatus:
         self._clock_monitor = ClockMonitor(clock, steady) if sim_time else None
         self._counts: Counter[str] = Counter()
         self._frames_received = 0
-        self._last_decision: dict | None = None
+        self._last_decision: Decision | None = None
         self._lock = threading.Lock()
         self._watching_camera_since = clock.now()
         self._silence_logged_at: float | None = None
@@ -88,7 +88,7 @@ class LoopStatus:
         """A command was obeyed as a reflex."""
         self._count('reflexes')
 
-    def published(self, decision: dict) -> None:
+    def published(self, decision: Decision) -> None:
         """A decision went out."""
         with self._lock:
             self._counts['decisions'] += 1
@@ -223,8 +223,8 @@ class LoopStatus:
             'sources': [*sources, 'failsafe'],
             'decisions_published': counts.get('decisions', 0),
             'last_decision': None if last is None else {
-                'id': last['id'], 'action': last['action'], 'source': last['source'],
-                'latency_ms': last['latency_ms'], 'stamp': last['stamp']},
+                'id': last.id, 'action': last.action, 'source': last.source,
+                'latency_ms': last.latency_ms, 'stamp': last.stamp},
             'camera': {'frames_received': frames_received,
                        'rate_hz': round(self._camera_rate.rate_hz(), 2),
                        'newest_frame_age_s': None if newest is None else

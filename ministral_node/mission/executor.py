@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ministral_node.decision import MISSION, REFLEX, Proposal, steps_of
+from ministral_node.decision import MISSION, REFLEX, Decision, Proposal, steps_of
 from ministral_node.inputs.vehicle import VehicleState
 from ministral_node.mission.projection import (
     CameraIntrinsics,
@@ -199,33 +199,31 @@ class MissionExecutor:
         """Let operator decisions preempt again (the watchdog recovered)."""
         self.failsafe_active = False
 
-    def submit(self, decision: Mapping[str, Any], now: float,
+    def submit(self, decision: Decision, now: float,
                vehicle: VehicleState | None) -> ExecutorOutput:
         """Take a published decision: a new mission, or nothing for answer/clarify/reject."""
-        action = decision.get('action')
-        failsafe = decision.get('source') == 'failsafe'
+        action = decision.action
+        failsafe = decision.source == 'failsafe'
         out = ExecutorOutput()
         if action in NOT_EXECUTED:
-            self._last_note = f'decision {decision.get("id")} ({action}) executes nothing'
+            self._last_note = f'decision {decision.id} ({action}) executes nothing'
             return self._finish(out, now)
         if self.failsafe_active and not failsafe:
-            self._last_note = (f'decision {decision.get("id")} ({action}) ignored: '
-                               'a failsafe is running')
+            self._last_note = f'decision {decision.id} ({action}) ignored: a failsafe is running'
             return self._finish(out, now)
-        proposal = Proposal.from_dict({k: decision[k] for k in (
-            'action', 'params', 'target', 'confidence', 'rationale')})
+        proposal = decision.proposal
         current = self._mission
         if current is not None and current.state not in FINAL:
-            what = 'failsafe' if failsafe else f'decision {decision.get("id")}'
-            if any(a.get('source') == REFLEX for a in decision.get('attempts', ())):
-                what = f'reflex, decision {decision.get("id")}'
+            what = 'failsafe' if failsafe else f'decision {decision.id}'
+            if any(a.source == REFLEX for a in decision.attempts):
+                what = f'reflex, decision {decision.id}'
             self._end(current, PREEMPTED, f'preempted by {what} ({action})')
             self._finish(out, now)
         if failsafe:
             self.failsafe_active = True
         self._count += 1
-        self._mission = _Mission(f'mission-{self._count}', str(decision.get('id', '')),
-                                 str(decision.get('source', '')), steps_of(proposal))
+        self._mission = _Mission(f'mission-{self._count}', decision.id, decision.source,
+                                 steps_of(proposal))
         kind = 'mission' if proposal.action == MISSION else 'single decision'
         self._mission.reason = f'{kind} received; starts on the next update'
         self._last_note = ''

@@ -9,9 +9,9 @@ speed, obeys takeoff, land, return_to_home and hold, counts photos. For tests, t
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
 
+from ministral_node.decision import Decision
 from ministral_node.inputs.vehicle import VehicleState
 from ministral_node.mission.executor import FINAL, ExecutorOutput, MissionExecutor
 from ministral_node.timing import FakeClock
@@ -84,7 +84,7 @@ class SimVehicle:
         self.position[2] += max(-self.climb * dt, min(self.climb * dt, dz))
 
 
-def simulate(executor: MissionExecutor, decision: Mapping[str, Any], clock: FakeClock,
+def simulate(executor: MissionExecutor, decision: Decision, clock: FakeClock,
              vehicle: SimVehicle, rate_hz: float = 20.0, limit_s: float = 600.0,
              on_status: Callable[[dict], None] | None = None) -> list[dict]:
     """Run `decision` to its end (or `limit_s` of simulated time) against `vehicle`, ticking

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ministral_node.decision import Decision
+
 # visualization_msgs/ImageMarker constants
 LINE_STRIP, POLYGON = 1, 3
 ADD, REMOVE = 0, 1
@@ -59,15 +61,15 @@ def box_marker(box: tuple[float, float, float, float] | list[float], width: int,
     }
 
 
-def decision_marker(decision: dict, marker_id: int = 0) -> dict[str, Any] | None:
+def decision_marker(decision: Decision, marker_id: int = 0) -> dict[str, Any] | None:
     """ImageMarker fields for a decision's target box, stamped with the frame it saw; None
     when the decision has no box or saw no frame."""
-    target, frame = decision.get('target'), decision.get('frame')
-    if not target or not target.get('box') or not frame:
+    target, frame = decision.target, decision.frame
+    if target is None or not target.box or frame is None:
         return None
-    return box_marker(target['box'], int(frame['width']), int(frame['height']),
-                      stamp_s=float(frame['stamp']), frame_id=frame.get('frame_id', ''),
-                      marker_id=marker_id, outcome=decision['safety']['status'])
+    return box_marker(target.box, frame.width, frame.height, stamp_s=float(frame.stamp),
+                      frame_id=frame.frame_id, marker_id=marker_id,
+                      outcome=decision.safety.status)
 
 
 def detection_markers(detections: dict, lifetime_s: float = 1.0) -> list[dict[str, Any]]:

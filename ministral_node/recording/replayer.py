@@ -20,10 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from ministral_node import parameters
-from ministral_node.core.decision_loop import loop_refusal
 from ministral_node.core.pipeline import DecisionPipeline
 from ministral_node.core.settings import Settings
-from ministral_node.decision import shorten
+from ministral_node.decision import Decision, DecisionError, Refusal, RefusalKind, shorten
 from ministral_node.health import HealthBoard
 from ministral_node.inputs.camera import EncodedFrame, LatestFrame
 from ministral_node.inputs.commands import CommandError, decode_string_message
@@ -195,19 +194,32 @@ def _file_order(path: Path) -> tuple[int, str]:
     return (int(stem[1]), path.name) if len(stem) == 2 and stem[1].isdigit() else (0, path.name)
 
 
-def outcome(decision: dict) -> dict:
+def outcome(decision: Decision) -> dict:
     """What replay compares: action, numbers, target, safety outcome and source."""
-    safety = decision['safety']
+    safety = decision.safety
     return {
-        'action': decision['action'],
-        'params': decision['params'],
-        'target': decision['target'],
-        'safety': {'status': safety['status'],
-                   'changes': [{k: c[k] for k in ('field', 'requested', 'applied')}
-                               for c in safety['changes']],
-                   'refused': safety['refused']},
-        'source': decision['source'],
+        'action': decision.action,
+        'params': decision.params,
+        'target': None if decision.target is None else decision.target.to_dict(),
+        'safety': {'status': safety.status,
+                   'changes': [{'field': c.field, 'requested': c.requested,
+                                'applied': c.applied} for c in safety.changes],
+                   'refused': safety.refused},
+        'source': decision.source,
     }
+
+
+def recorded_decision(text: str | bytes) -> Decision | None:
+    """A recorded ~/decision message as a decision; None (logged) if it cannot be read.
+
+    Not validated: a recording made with an earlier contract version (an older
+    `schema_version`, without the fields added since) is read all the same.
+    """
+    try:
+        return Decision.from_dict(json.loads(text), validate=False)
+    except (ValueError, KeyError, TypeError, DecisionError) as exc:
+        log.warning('recorded decision skipped: %s', shorten(f'{type(exc).__name__}: {exc}', 200))
+        return None
 
 
 def differences(recorded: dict | None, replayed: dict) -> list[str]:
@@ -233,17 +245,17 @@ class ReplayReport:
 class _Matcher:
     """Pairs each recorded command with the first later recorded decision answering it."""
 
-    def __init__(self, decisions: list[tuple[int, dict]]) -> None:
+    def __init__(self, decisions: list[tuple[int, Decision]]) -> None:
         self._decisions = decisions
         self._used: set[int] = set()
 
-    def find(self, text: str, after_ns: int) -> dict | None:
+    def find(self, text: str, after_ns: int) -> Decision | None:
         wanted = shorten(text, 500)
         for index, (log_time, decision) in enumerate(self._decisions):
-            command = decision.get('command')
+            command = decision.command
             if index in self._used or log_time < after_ns or command is None:
                 continue
-            if command['text'] == wanted:
+            if command.text == wanted:
                 self._used.add(index)
                 return decision
         return None
@@ -269,8 +281,9 @@ class _Replayer:
                 raise BagError(f'the recording has no {role} topic (topics: '
                                f'{", ".join(sorted(bag.topics))})')
         self.bag = bag
-        self.matcher = _Matcher([(m.log_time_ns, json.loads(m.message.data))
-                                 for m in bag.messages([self.roles['decision']])])
+        recorded = ((m.log_time_ns, recorded_decision(m.message.data))
+                    for m in bag.messages([self.roles['decision']]))
+        self.matcher = _Matcher([(ns, d) for ns, d in recorded if d is not None])
         self.clock = FakeClock(0.0)
         self.frames = LatestFrame(int(values['max_image_pixels']))
         settings = Settings.from_values(values)
@@ -316,23 +329,23 @@ class _Replayer:
             self.recent.popitem(last=False)
         self.frames.store(frame)
 
-    def _use_frame_of(self, recorded: dict | None, now: float) -> str:
+    def _use_frame_of(self, recorded: Decision | None, now: float) -> str:
         """Put the frame the recorded decision saw (with the age it had) where the pipeline
         takes it; returns how it was chosen."""
         if recorded is None:
             return FRAME_NEWEST
-        seen = recorded.get('frame')
+        seen = recorded.frame
         if seen is None:
             self.frames.clear()
             return FRAME_NONE_IN_FLIGHT
-        frame, kind = self.recent.get(round(seen['stamp'], 6)), FRAME_AS_IN_FLIGHT
+        frame, kind = self.recent.get(round(seen.stamp, 6)), FRAME_AS_IN_FLIGHT
         if frame is None:
             frame, kind = self.newest, FRAME_NEAREST
         if frame is None:
             self.frames.clear()
             return FRAME_NEAREST
         # The decision reports the frame's age when it finished; it was checked at the start.
-        age = max(0.0, float(seen['age_s']) - float(recorded['latency_ms']) / 1000.0)
+        age = max(0.0, float(seen.age_s) - float(recorded.latency_ms) / 1000.0)
         self.frames.store(replace(frame, received=now - age))
         return kind
 
@@ -342,16 +355,18 @@ class _Replayer:
         except CommandError as exc:
             text, problem = '', str(exc)
         recorded = self.matcher.find(text, log_time_ns)
-        command_id = recorded['command']['id'] if recorded else None
+        command_id = recorded.command.id if recorded and recorded.command else None
         frame_kind = self._use_frame_of(recorded, now)
-        in_flight = None if recorded is None else loop_refusal(recorded)
-        if problem is None and in_flight is not None:  # the queue or lifecycle refused it
+        in_flight = None if recorded is None else recorded.refusal
+        if problem is None and in_flight is not None and in_flight.kind.by_node:
+            # the queue or the lifecycle refused it: that depends on the node, not the command
             replayed = self.pipeline.refuse(in_flight, text=text, command_id=command_id,
                                             received=now)
         elif problem is None:
             replayed = self.pipeline.decide(text, command_id=command_id, received=now)
         else:
-            replayed = self.pipeline.refuse(problem, command_id=command_id, received=now)
+            replayed = self.pipeline.refuse(Refusal(RefusalKind.INPUT, problem),
+                                            command_id=command_id, received=now)
         if self.newest is not None:
             self.frames.store(self.newest)
         else:

@@ -26,6 +26,7 @@ from rclpy.action import ActionServer, CancelResponse, GoalResponse
 from rclpy.callback_groups import ReentrantCallbackGroup
 
 from ministral_node.core.decision_loop import unconfigured_refusal
+from ministral_node.decision import Decision
 from ministral_node.mission.executor import NOT_EXECUTED
 from ministral_node.ros import typed
 from ministral_node.ros.interfaces_mapping import TERMINAL_MISSION_STATES
@@ -43,7 +44,7 @@ class _Waiter:
 
     def __init__(self) -> None:
         self.done = threading.Event()
-        self.decision: dict | None = None
+        self.decision: Decision | None = None
         self.statuses: queue.Queue[dict] = queue.Queue()  # its mission's, as published
 
 
@@ -51,7 +52,7 @@ class CommandActionServer:
     """Goals in, `DecisionLoop.command` through `node.loop`, decisions out (see module)."""
 
     def __init__(self, node: Any, msg: ModuleType, action: ModuleType,
-                 publish_decision: Callable[[dict], None], clock: Any) -> None:
+                 publish_decision: Callable[[Decision], None], clock: Any) -> None:
         self._node, self._msg, self._action = node, msg, action
         self._publish_decision = publish_decision
         self._clock = clock
@@ -72,13 +73,13 @@ class CommandActionServer:
             waiter.done.set()
         self._server.destroy()
 
-    def decided(self, decision: dict) -> None:
+    def decided(self, decision: Decision) -> None:
         """Every published decision: the one a goal waits for ends its wait."""
-        command = decision.get('command') or {}
+        command_id = '' if decision.command is None else decision.command.id
         with self._lock:
-            waiter = self._waiting.pop(command.get('id', ''), None)
+            waiter = self._waiting.pop(command_id, None)
             if waiter is not None:  # before the executor takes it: no status is missed
-                self._following[decision['id']] = waiter
+                self._following[decision.id] = waiter
         if waiter is not None:
             waiter.decision = decision
             waiter.done.set()
@@ -100,24 +101,24 @@ class CommandActionServer:
         finally:
             if decision is not None:
                 with self._lock:
-                    self._following.pop(decision['id'], None)
+                    self._following.pop(decision.id, None)
         result = self._msg_result(decision)
         if goal.is_cancel_requested:
             goal.canceled()
-        elif decision is None or decision['action'] == 'reject' or state in ('aborted',
-                                                                               'preempted'):
+        elif decision is None or decision.action == 'reject' or state in ('aborted',
+                                                                             'preempted'):
             goal.abort()
         else:
             goal.succeed()
         return result
 
-    def _msg_result(self, decision: dict | None) -> Any:
+    def _msg_result(self, decision: Decision | None) -> Any:
         result = self._action.Command.Result()
         if decision is not None:
             result.decision = typed.decision_message(self._msg, decision)
         return result
 
-    def _decide(self, goal: Any, text: str) -> dict | None:
+    def _decide(self, goal: Any, text: str) -> Decision | None:
         """The goal's decision (None when the node went away before deciding)."""
         loop = self._node.loop
         if loop is None:
@@ -135,14 +136,14 @@ class CommandActionServer:
             stopped = stopped or self._stop_if_cancelled(goal)
         return waiter.decision
 
-    def _follow(self, goal: Any, decision: dict) -> str:
+    def _follow(self, goal: Any, decision: Decision) -> str:
         """Mission status as feedback until the decision's mission ends; its last state ('' when
         the executor ran nothing for it)."""
         loop = self._node.loop
         with self._lock:
-            waiter = self._following.get(decision['id'])
+            waiter = self._following.get(decision.id)
         if waiter is None or loop is None or loop.executor is None \
-                or decision['action'] in NOT_EXECUTED:
+                or decision.action in NOT_EXECUTED:
             return ''
         start, last, stopped = time.monotonic(), None, False
         while self._node.context.ok() and self._node.loop is loop:

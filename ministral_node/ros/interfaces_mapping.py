@@ -25,7 +25,7 @@ NAN = float('nan')
 # JSON Schema type -> the unused value of its message field
 _UNUSED = {'number': NAN, 'integer': 0, 'string': ''}
 TERMINAL_MISSION_STATES = ('completed', 'aborted', 'preempted')
-NOT_CARRIED = ('confidence_detail', 'grounding')  # in the JSON only
+NOT_CARRIED = ('confidence_detail', 'grounding', 'refusal')  # in the JSON only
 
 
 def _kind(prop: dict) -> str:

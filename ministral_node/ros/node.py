@@ -50,7 +50,7 @@ from visualization_msgs.msg import ImageMarker
 from ministral_node import parameters
 from ministral_node.core.decision_loop import ACTIVE, DecisionLoop, unconfigured_refusal
 from ministral_node.core.settings import Settings
-from ministral_node.decision import to_json
+from ministral_node.decision import Decision
 from ministral_node.health import WARN
 from ministral_node.inputs.image_conversion import CompressedImageData, RawImage
 from ministral_node.inputs.vehicle import battery_percent, heading_from_quaternion
@@ -650,7 +650,7 @@ class MinistralNode(LifecycleNode):
         if loop is not None:
             loop.drain()
 
-    def _publish_decision(self, decision: dict) -> None:
+    def _publish_decision(self, decision: Decision) -> None:
         if self.command_action is not None:  # the goal waiting for it, after it is published
             try:
                 self._publish_decision_topics(decision)
@@ -659,16 +659,15 @@ class MinistralNode(LifecycleNode):
             return
         self._publish_decision_topics(decision)
 
-    def _publish_decision_topics(self, decision: dict) -> None:
+    def _publish_decision_topics(self, decision: Decision) -> None:
         publisher = self._decision_pub
-        command = decision['command'] or {}
-        summary = (f'{decision["action"]} {json.dumps(decision["params"])} by '
-                   f'{decision["source"]} in {decision["latency_ms"]:.0f} ms for '
-                   f'{command.get("text", "")[:80]!r}')
+        text = '' if decision.command is None else decision.command.text
+        summary = (f'{decision.action} {json.dumps(decision.params)} by '
+                   f'{decision.source} in {decision.latency_ms:.0f} ms for {text[:80]!r}')
         if publisher is None:  # cleaned up meanwhile: the loop logged the refusal
             self.get_logger().warning(f'decision not published (node unconfigured): {summary}')
             return
-        message = String(data=to_json(decision))
+        message = String(data=decision.to_json())
         self._record('decision', 'std_msgs/msg/String', message)
         if self._offline:  # nobody can hear it now; the terminal still says it
             print(f'ministral-node: decision not published (middleware gone): {summary}',
@@ -680,7 +679,7 @@ class MinistralNode(LifecycleNode):
         self._publish_annotation(decision)
         log.info('decision %s', summary)
 
-    def _publish_annotation(self, decision: dict) -> None:
+    def _publish_annotation(self, decision: Decision) -> None:
         """The decision's target box as an ImageMarker on ~/annotations (a decision without
         a box clears the previous one)."""
         if self._annotations_pub is None:

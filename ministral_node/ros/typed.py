@@ -12,6 +12,7 @@ import re
 from types import ModuleType
 from typing import Any
 
+from ministral_node.decision import Decision
 from ministral_node.ros import interfaces_mapping as mapping
 
 PACKAGE = 'ministral_interfaces'
@@ -72,9 +73,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def decision_message(msg: ModuleType, decision: dict) -> Any:
-    """A JSON decision as `ministral_interfaces/Decision`."""
-    return fill(msg.Decision(), mapping.decision_fields(decision))
+def decision_message(msg: ModuleType, decision: Decision) -> Any:
+    """A decision as `ministral_interfaces/Decision`."""
+    return fill(msg.Decision(), mapping.decision_fields(decision.to_dict()))
 
 
 def decision_of(message: Any) -> dict:

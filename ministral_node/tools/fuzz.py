@@ -31,9 +31,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image as PILImage
 
-from ministral_node.core.pipeline import DecisionPipeline, refusal
+from ministral_node.core.pipeline import DecisionPipeline
 from ministral_node.core.settings import defaults
-from ministral_node.decision import validate_decision
+from ministral_node.decision import Decision
 from ministral_node.inputs.camera import EncodedFrame, FrameTake, LatestFrame
 from ministral_node.inputs.image_conversion import (
     SUPPORTED_ENCODINGS,
@@ -352,11 +352,11 @@ class Fuzzer:
         self.clock.advance(0.05)
         decision = self._decide('command', index, text)
         if decision is not None:
-            reason = refusal(decision)
-            self.report.command_outcomes[decision['action'] if reason is None
-                                         else f'refused: {reason_category(reason)}'] += 1
+            refused = decision.refusal
+            self.report.command_outcomes[decision.action if refused is None
+                                         else f'refused: {reason_category(refused.reason)}'] += 1
 
-    def _decide(self, kind: str, index: int, text: str) -> dict | None:
+    def _decide(self, kind: str, index: int, text: str) -> Decision | None:
         try:
             decision = self.pipeline.decide(text)
         except Exception as exc:  # noqa: BLE001 - a crash is what the fuzzer looks for
@@ -366,7 +366,7 @@ class Fuzzer:
                     f'{kind}:{index}: {type(exc).__name__}: {exc}')
             return None
         try:
-            validate_decision(decision)
+            Decision.from_json(decision.to_json())  # as published, validated
         except Exception as exc:  # noqa: BLE001 - any validation failure counts
             self.report.schema_failures[kind] += 1
             if len(self.report.crash_examples) < 10:
@@ -413,11 +413,11 @@ def replay(seed: int, case: str) -> None:
         except ImageError as exc:
             print(f'refused by the callback: {exc}')
             return
-        print(fuzzer.pipeline.decide(IMAGE_COMMAND)['notes'])
+        print(list(fuzzer.pipeline.decide(IMAGE_COMMAND).notes))
     else:
         text = command_case(seed, int(index))[1]
         print(repr(text)[:500])
-        print(fuzzer.pipeline.decide(text)['action'])
+        print(fuzzer.pipeline.decide(text).action)
 
 
 def main(argv: list[str] | None = None) -> int:
