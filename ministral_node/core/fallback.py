@@ -90,6 +90,7 @@ class CircuitBreaker:
             return False
 
 
+@dataclass
 class ChainResult:
     """The proposal the chain settled on, who made it, and every try on the way."""
 
