@@ -30,11 +30,31 @@ def test_each_flight_gets_its_sources_scenario_params_and_camera_mount():
         assert values['execute_missions'] is True
 
 
+def test_vehicle_interfaces_split_on_commas_and_set_the_node_parameter():
+    assert sim.parse_vehicles('json,px4, mavros,px4') == ['json', 'px4', 'mavros']
+    with pytest.raises(ValueError, match="bad vehicle interface"):
+        sim.parse_vehicles('')
+    (scenario,) = load_suite(names=['rc_takeover_en'])
+    values = sim.node_values(parameters.defaults(), scenario, ['rules'], 'mavros')
+    assert values['vehicle_interface'] == 'mavros' and not parameters.problems(values)
+
+
+def test_a_scenario_is_skipped_through_an_interface_it_does_not_list(capsys):
+    import io
+
+    out = io.StringIO()
+    scenarios = load_suite(names=['arming_denied_de'])
+    args = SimpleNamespace(params=None, record=None)
+    assert sim.fly_suite(scenarios, [['rules']], args, out, interfaces=['json']) == []
+    assert out.getvalue().split()[:4] == ['skip', 'rules', 'json', 'arming_denied_de']
+
+
 @pytest.mark.parametrize('argv', [
     ['--sources', 'bogus'],
     ['--suite', '/nonexistent/suite.yaml'],
     ['--scenario', 'no_such_scenario'],
     ['--set', 'no_such_list'],
+    ['--vehicle', 'json,px5'],
 ])
 def test_bad_arguments_exit_2_saying_why(argv, capsys):
     assert sim.main(argv) == 2
