@@ -102,6 +102,7 @@ def test_a_flight_lasts_until_the_vehicle_has_had_time_to_act_on_a_late_decision
 
     class Operator:
         decisions: list[dict] = []
+        missions: list[dict] = []
 
         def send(self, text: str) -> None:
             pass
@@ -121,6 +122,30 @@ def test_a_flight_lasts_until_the_vehicle_has_had_time_to_act_on_a_late_decision
     # settling time after it, so the vehicle can start what it was told.
     assert landed.t >= 8.0 + sim.SETTLE_S
     assert landed.t < 60.0
+
+
+def test_a_flight_lasts_until_every_mission_has_ended():
+    landed = _LandedSim()
+
+    class Operator:  # decided at once; the autopilot refuses the mission only at 10 s
+        decisions = [{'t': 1.0}]
+        missions = [{'t': 1.0, 'key': ['mission-1', 'running', 0]}]
+
+        def send(self, text: str) -> None:
+            pass
+
+    operator = Operator()
+
+    def advance(steps: int) -> None:
+        landed.t += steps * landed.step_s
+        if landed.t >= 10.0 and len(operator.missions) == 1:
+            operator.missions.append({'t': landed.t, 'key': ['mission-1', 'aborted', 0]})
+
+    scenario = SimpleNamespace(duration_s=60.0, speed=0.0,
+                               commands=[SimpleNamespace(at=1.0, text='take off')])
+    sim.Flight(scenario, ['rules'], {}, SimpleNamespace(speed=0.0))._fly(
+        landed, SimpleNamespace(advance=advance), operator, [])
+    assert 10.0 <= landed.t < 60.0
 
 
 def test_a_picture_that_fails_is_a_warning_and_the_result_is_kept(monkeypatch, tmp_path, caplog):

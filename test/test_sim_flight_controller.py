@@ -106,7 +106,9 @@ def test_an_autopilot_fault_only_while_it_is_active():
 
 
 def _mission(t: float, state: str, reason: str = '') -> dict:
-    return {'t': t, 'key': ['mission-1', state, 0], 'step_action': 'goto', 'reason': reason}
+    """A ~/mission change as the operator records it (heard 0.3 s after the node's stamp)."""
+    return {'t': t + 0.3, 'key': ['mission-1', state, 0], 'step_action': 'goto',
+            'reason': reason, 'stamp': t}
 
 
 def test_the_autopilot_abort_criterion_reads_the_reason_and_any_later_offboard():
@@ -120,7 +122,8 @@ def test_the_autopilot_abort_criterion_reads_the_reason_and_any_later_offboard()
     kept = score(spec, sim, 'rules', interface='px4')
     assert kept.succeeded and kept.interface == 'px4'
     assert kept.checks[0].measured == {'reason': 'autopilot took over (mode POSCTL)',
-                                       'aborted_at_s': 5.0, 'offboard_requests_after': 0,
+                                       'aborted_at_s': 5.0, 'reaction_s': 0.1,
+                                       'offboard_requests_after': 0,
                                        'offboard_entries_after': 0}
     assert kept.to_dict()['autopilot_modes'] == [[0.0, 'AUTO.LOITER'], [2.0, 'OFFBOARD'],
                                                  [4.9, 'POSCTL']]

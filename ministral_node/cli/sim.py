@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from ministral_node import parameters
+from ministral_node.mission.executor import FINAL, IDLE
 from ministral_node.resources import config_path
 from ministral_node.safety.invariants import Limits
 from ministral_node.sim.scenario import (
@@ -228,7 +229,7 @@ class Flight:
                     len(operator.decisions) >= len(scenario.commands) and \
                     (not operator.decisions or
                      sim.t - operator.decisions[-1]['t'] >= SETTLE_S) and \
-                    self._failsafe_done(sim):
+                    _missions_ended(operator) and self._failsafe_done(sim):
                 break
         return time.perf_counter() - began
 
@@ -264,6 +265,12 @@ class Flight:
         self.caption = f'{decision.get("source")}: {decision.get("action")}'
 
 
+def _missions_ended(operator: Any) -> bool:
+    """No mission pending, running or holding (an autopilot's refusal can end one seconds
+    after its command, once the handshake has run out of attempts)."""
+    return not operator.missions or operator.missions[-1]['key'][1] in FINAL | {IDLE}
+
+
 def _vehicle_node(sim: Any, context: Any, interface: str) -> Any:
     from ministral_node.ros.sim_over_dds import SimVehicleNode
 
@@ -292,9 +299,11 @@ class _Operator:
                 status = json.loads(msg.data)
                 key = (status.get('mission_id'), status.get('state'), status.get('step_index'))
                 if not self.missions or self.missions[-1]['key'] != list(key):
+                    stamp = status.get('stamp')
                     self.missions.append({'t': round(flight.now(), 2), 'key': list(key),
                                           'step_action': status.get('step_action'),
-                                          'reason': status.get('reason')})
+                                          'reason': status.get('reason'),
+                                          'stamp': None if stamp is None else round(stamp, 3)})
 
             def send(self, text: str) -> None:
                 self.publisher.publish(String(data=text))

@@ -229,17 +229,22 @@ def _check_autopilot_abort(sim: Simulator, value: Any) -> Check:
     vehicle link that starts with REASON (the autopilot's word: a takeover, a denial; MAVROS
     does not relay every refusal's words), and from then on the node never asks the simulated
     autopilot for offboard again and the autopilot never enters it again (needs
-    `--vehicle px4|mavros`)."""
+    `--vehicle px4|mavros`). Measured: the reason, when the node aborted (its mission status
+    stamp, else when the operator heard of it), the offboard requests and entries after it,
+    and `reaction_s`: from the autopilot's last mode change or command before the abort."""
     spec = _spec(value, 'reason')
     aborted = next((m for m in sim.trace.missions if m['key'][1] == 'aborted'), None)
     if aborted is None:
         return Check('autopilot_abort', False, {'reason': None}, spec['reason'])
-    at = aborted['t']
+    at = aborted['stamp'] if aborted.get('stamp') is not None else aborted['t']
     requests = [t for t, c in sim.trace.autopilot_commands
                 if t > at and _is_offboard_request(c)]
     entries = [t for t, mode in sim.trace.autopilot_modes
                if t > at and mode == px4.NAV_STATE_OFFBOARD]
+    before = [t for t, _ in [*sim.trace.autopilot_modes, *sim.trace.autopilot_commands]
+              if t <= at]
     measured = {'reason': aborted['reason'], 'aborted_at_s': at,
+                'reaction_s': round(at - max(before), 3) if before else None,
                 'offboard_requests_after': len(requests), 'offboard_entries_after': len(entries)}
     ok = str(aborted['reason']).startswith(spec['reason']) and not requests and not entries
     return Check('autopilot_abort', ok, measured, spec['reason'])
