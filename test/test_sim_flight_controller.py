@@ -138,3 +138,13 @@ def test_the_autopilot_abort_criterion_reads_the_reason_and_any_later_offboard()
     assert score(spec, sim).checks[0].measured['reason'].startswith('autopilot link lost')
     sim.trace.missions = [_mission(5.0, 'completed')]
     assert score(spec, sim).checks[0].measured == {'reason': None}
+
+
+def test_a_vehicle_that_starts_in_the_air_is_armed_and_loitering():
+    flight, sim = _flight('mavros', vehicle={'start': [0.0, 0.0, 20.0]})
+    assert flight.sim.armed and not flight.sim.landed
+    flight.engage(Setpoint(0.0, 10.0, 20.0, 0.0))
+    flight.run(20.0, until=lambda f: sim.vehicle.position[1] > 9.8)
+    assert flight.link.state == link.ACTIVE and flight.aborts == []
+    assert not [c for c in flight.sim.commands if c['command'] == 400]  # never asked to arm
+    assert sim.vehicle.position[2] == pytest.approx(20.0, abs=0.3)

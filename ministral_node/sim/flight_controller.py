@@ -94,7 +94,9 @@ class FlightController:
 
     def __init__(self, sim: Simulator) -> None:
         self.sim = sim
-        self.autopilot = SimAutopilot(sim.t, self._faults(), body=SimulatorBody(sim))
+        body = SimulatorBody(sim)
+        self.autopilot = SimAutopilot(sim.t, self._faults(), body=body,
+                                      airborne=not body.on_ground())
         sim.trace.autopilot_modes = self.autopilot.mode_log
         sim.trace.autopilot_commands = self.autopilot.command_log
 

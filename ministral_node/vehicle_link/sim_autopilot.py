@@ -176,7 +176,9 @@ class SimAutopilot:
     flying a `Body` (a `KinematicBody` unless given)."""
 
     def __init__(self, now: float, faults: SimFaults | None = None,
-                 traits: SimTraits | None = None, body: Body | None = None) -> None:
+                 traits: SimTraits | None = None, body: Body | None = None,
+                 airborne: bool = False) -> None:
+        """`airborne`: the body starts in the air, armed, in the initial mode (AUTO.LOITER)."""
         self.faults = faults or SimFaults()
         self.traits = traits or SimTraits()
         self.body = body if body is not None else KinematicBody(self.traits)
@@ -198,6 +200,9 @@ class SimAutopilot:
         self._acks: list[dict[str, Any]] = []
         self._rc_done = False
         self._told: tuple[int, bool] | None = None  # what the body was last told to fly
+        if airborne:
+            self.armed, self.landed, self.airborne_once = True, False, True
+            self._landed_since = None
 
     @property
     def modes(self) -> list[int]:
