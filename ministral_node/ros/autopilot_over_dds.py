@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import importlib
 import math
-import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -41,7 +40,7 @@ Observe = Callable[[str, dict[str, Any]], None]
 class _OverDds:
     """What both share: the autopilot, the lock, the clock, the status sent on change."""
 
-    def __init__(self, node: Any, autopilot: SimAutopilot, lock: threading.Lock | threading.RLock,
+    def __init__(self, node: Any, autopilot: SimAutopilot, lock: Any,
                  clock: Callable[[], float], observe: Observe | None) -> None:
         self.node, self.autopilot, self.lock = node, autopilot, lock
         self.clock, self.observe = clock, observe
@@ -59,10 +58,6 @@ class _OverDds:
             self._status_key = key
             return True
         return False
-
-    def listening(self) -> bool:
-        """Whether the node subscribes to the vehicle status yet."""
-        raise NotImplementedError
 
 
 class Px4OverDds(_OverDds):
@@ -112,6 +107,7 @@ class Px4OverDds(_OverDds):
             publisher.publish(fill(kind(), {k: v for k, v in fields.items() if k in known}))
 
     def listening(self) -> bool:
+        """Whether the node subscribes to the vehicle status yet."""
         return self.outputs['vehicle_status'][2].get_subscription_count() >= 1
 
 
@@ -179,4 +175,5 @@ class MavrosOverDds(_OverDds):
             self.battery_pub.publish(BatteryState(percentage=float(remaining)))
 
     def listening(self) -> bool:
+        """Whether the node subscribes to the vehicle state yet."""
         return self.state_pub.get_subscription_count() >= 1
