@@ -37,10 +37,10 @@ from std_msgs.msg import Header, String
 
 from ministral_node.ros.autopilot_over_dds import MavrosOverDds, Px4OverDds
 from ministral_node.sim.flight_controller import FlightController
+from ministral_node.sim.scenario import INTERFACES
 from ministral_node.sim.simulator import Frame, Simulator
 
 VEHICLE_COMMAND_TOPIC = '/ministral_node/vehicle_command'
-INTERFACES = ('json', 'px4', 'mavros')
 AUTOPILOTS = {'px4': Px4OverDds, 'mavros': MavrosOverDds}
 
 
