@@ -39,6 +39,17 @@ def test_vehicle_interfaces_split_on_commas_and_set_the_node_parameter():
     assert values['vehicle_interface'] == 'mavros' and not parameters.problems(values)
 
 
+def test_a_missing_message_package_is_one_clear_error_before_any_flight(monkeypatch, capsys):
+    from ministral_node.vehicle_link import config
+
+    monkeypatch.setitem(config.MESSAGE_PACKAGES, 'mavros',
+                        ('mavros_msgs_not_built', 'build mavros_msgs in your workspace'))
+    assert sim.main(['--vehicle', 'px4,mavros', '--scenario', 'takeoff_land_en']) == 2
+    assert capsys.readouterr().err == (
+        'ministral-sim: vehicle_interface mavros needs the mavros_msgs_not_built package, '
+        'which is not installed: build mavros_msgs in your workspace\n')
+
+
 def test_a_scenario_is_skipped_through_an_interface_it_does_not_list(capsys):
     import io
 
