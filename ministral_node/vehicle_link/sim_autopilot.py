@@ -72,8 +72,10 @@ class Body(Protocol):
 
     The commander tells it the navigation state and arming whenever either changes (`fly`),
     each offboard setpoint while it flies offboard armed (`follow`), and the other commands
-    (`command`: speed, camera); `advance` moves time on. `KinematicBody` is the simple one;
-    the simulator's multirotor is another (`ministral_node.sim.flight_controller`)."""
+    (`command`: speed, camera); `advance` moves time on. It reports its position, NED yaw,
+    whether it is on the ground (the land detector's input) and the battery left (`remaining`,
+    0..1). `KinematicBody` is the simple one; the simulator's multirotor is another
+    (`ministral_node.sim.flight_controller`)."""
 
     def position(self) -> tuple[float, float, float]: ...
 
