@@ -30,11 +30,42 @@ def test_each_flight_gets_its_sources_scenario_params_and_camera_mount():
         assert values['execute_missions'] is True
 
 
+def test_vehicle_interfaces_split_on_commas_and_set_the_node_parameter():
+    assert sim.parse_vehicles('json,px4, mavros,px4') == ['json', 'px4', 'mavros']
+    with pytest.raises(ValueError, match="bad vehicle interface"):
+        sim.parse_vehicles('')
+    (scenario,) = load_suite(names=['rc_takeover_en'])
+    values = sim.node_values(parameters.defaults(), scenario, ['rules'], 'mavros')
+    assert values['vehicle_interface'] == 'mavros' and not parameters.problems(values)
+
+
+def test_a_missing_message_package_is_one_clear_error_before_any_flight(monkeypatch, capsys):
+    from ministral_node.vehicle_link import config
+
+    monkeypatch.setitem(config.MESSAGE_PACKAGES, 'mavros',
+                        ('mavros_msgs_not_built', 'build mavros_msgs in your workspace'))
+    assert sim.main(['--vehicle', 'px4,mavros', '--scenario', 'takeoff_land_en']) == 2
+    assert capsys.readouterr().err == (
+        'ministral-sim: vehicle_interface mavros needs the mavros_msgs_not_built package, '
+        'which is not installed: build mavros_msgs in your workspace\n')
+
+
+def test_a_scenario_is_skipped_through_an_interface_it_does_not_list(capsys):
+    import io
+
+    out = io.StringIO()
+    scenarios = load_suite(names=['arming_denied_de'])
+    args = SimpleNamespace(params=None, record=None)
+    assert sim.fly_suite(scenarios, [['rules']], args, out, interfaces=['json']) == []
+    assert out.getvalue().split()[:4] == ['skip', 'rules', 'json', 'arming_denied_de']
+
+
 @pytest.mark.parametrize('argv', [
     ['--sources', 'bogus'],
     ['--suite', '/nonexistent/suite.yaml'],
     ['--scenario', 'no_such_scenario'],
     ['--set', 'no_such_list'],
+    ['--vehicle', 'json,px5'],
 ])
 def test_bad_arguments_exit_2_saying_why(argv, capsys):
     assert sim.main(argv) == 2
@@ -82,6 +113,7 @@ def test_a_flight_lasts_until_the_vehicle_has_had_time_to_act_on_a_late_decision
 
     class Operator:
         decisions: list[dict] = []
+        missions: list[dict] = []
 
         def send(self, text: str) -> None:
             pass
@@ -101,6 +133,30 @@ def test_a_flight_lasts_until_the_vehicle_has_had_time_to_act_on_a_late_decision
     # settling time after it, so the vehicle can start what it was told.
     assert landed.t >= 8.0 + sim.SETTLE_S
     assert landed.t < 60.0
+
+
+def test_a_flight_lasts_until_every_mission_has_ended():
+    landed = _LandedSim()
+
+    class Operator:  # decided at once; the autopilot refuses the mission only at 10 s
+        decisions = [{'t': 1.0}]
+        missions = [{'t': 1.0, 'key': ['mission-1', 'running', 0]}]
+
+        def send(self, text: str) -> None:
+            pass
+
+    operator = Operator()
+
+    def advance(steps: int) -> None:
+        landed.t += steps * landed.step_s
+        if landed.t >= 10.0 and len(operator.missions) == 1:
+            operator.missions.append({'t': landed.t, 'key': ['mission-1', 'aborted', 0]})
+
+    scenario = SimpleNamespace(duration_s=60.0, speed=0.0,
+                               commands=[SimpleNamespace(at=1.0, text='take off')])
+    sim.Flight(scenario, ['rules'], {}, SimpleNamespace(speed=0.0))._fly(
+        landed, SimpleNamespace(advance=advance), operator, [])
+    assert 10.0 <= landed.t < 60.0
 
 
 def test_a_picture_that_fails_is_a_warning_and_the_result_is_kept(monkeypatch, tmp_path, caplog):

@@ -316,6 +316,32 @@ def test_the_default_suite_covers_languages_categories_and_faults():
     assert all(s.commands for s in scenarios)
     assert [s.name for s in load_suite(subset='ci')] == ['takeoff_land_en', 'goto_north_de',
                                                           'link_loss_fr']
+    autopilot = load_suite(subset='autopilot')
+    assert {f.kind for s in autopilot for f in s.faults} == {'rc_takeover', 'offboard_rejected',
+                                                             'arming_denied'}
+    for spec in autopilot:  # flown through px4 and mavros only, each checking the abort
+        assert spec.interfaces == ('px4', 'mavros') and not spec.flies_with('json')
+        assert 'autopilot_abort' in spec.expect
+    assert all(s.flies_with('json') for s in scenarios if s not in autopilot)
+
+
+def test_the_table_has_a_column_per_source_configuration_and_vehicle_interface():
+    from ministral_node.sim.scoring import Result
+
+    def result(name: str, interface: str, ok: bool, violations: int = 0) -> Result:
+        return Result(name, 'en', 'single', False, ok, violations, '', 'rules',
+                      interface=interface)
+
+    results = [result('a', 'json', True), result('a', 'px4', True), result('a', 'mavros', False),
+               result('b', 'px4', True, 1)]
+    lines = table(results).splitlines()
+    assert lines[0].split() == ['rules/json', 'rules/px4', 'rules/mavros']
+    assert lines[-2].split() == ['all', '1/1', '2/2', '0/1']
+    assert lines[-1].split() == ['safety', 'violations', '0', '1', '0']
+    assert summary(results)['by_interface'] == {
+        'json': {'scenarios': 1, 'succeeded': 1, 'safety_violations': 0},
+        'px4': {'scenarios': 2, 'succeeded': 2, 'safety_violations': 1},
+        'mavros': {'scenarios': 1, 'succeeded': 0, 'safety_violations': 0}}
 
 
 @pytest.mark.parametrize(('change', 'message'), [
@@ -324,6 +350,11 @@ def test_the_default_suite_covers_languages_categories_and_faults():
     ({'faults': [{'kind': 'meteor', 'at': 1}]}, "fault kind 'meteor'"),
     ({'faults': [{'kind': 'battery_low', 'at': 1}]}, 'needs value'),
     ({'expect': {}}, 'expect is required'),
+    ({'interfaces': ['px5']}, "unknown interface(s) ['px5']"),
+    ({'faults': [{'kind': 'rc_takeover', 'at': 5}]},
+     "fault(s) ['rc_takeover'] are injected into the simulated autopilot"),
+    ({'faults': [{'kind': 'arming_denied', 'at': 0}], 'interfaces': ['json', 'px4']},
+     "fault(s) ['arming_denied'] are injected into the simulated autopilot"),
 ])
 def test_a_bad_scenario_is_refused_saying_why(tmp_path, change, message):
     item = {'name': 'bad', 'language': 'en', 'commands': [{'at': 1, 'text': 'land'}],

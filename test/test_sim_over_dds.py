@@ -124,3 +124,76 @@ def test_the_sim_vehicle_publishes_like_a_vehicle_and_obeys_the_contract():
     assert vehicle.bad_commands == ['not json']
     assert [c['command'] for _, c in sim.vehicle.commands] == ['takeoff']
     assert sim.vehicle.mode == 'offboard' and math.isfinite(sim.vehicle.position[1])
+
+
+@pytest.mark.parametrize('interface', ['px4', 'mavros'])
+def test_with_an_autopilot_the_vehicle_speaks_px4_or_mavros_and_takes_its_faults(interface):
+    pytest.importorskip('px4_msgs')
+    pytest.importorskip('mavros_msgs')
+    from mavros_msgs.msg import State
+    from mavros_msgs.srv import CommandBool
+    from px4_msgs.msg import VehicleCommand, VehicleCommandAck, VehicleStatus
+
+    from ministral_node.vehicle_link import px4
+    from ministral_node.vehicle_link.vocabulary import ARM, LinkCommand
+
+    domain = 160 + (os.getpid() + next(_ids)) % 20
+    context = rclpy.Context()
+    rclpy.init(context=context, domain_id=domain)
+    sim = Simulator(make_layout(1, clutter=0), Limits(), CameraModel(rate_hz=5.0),
+                    FaultSchedule([Fault('arming_denied', 0.0)]), render=False)
+    vehicle = SimVehicleNode(sim, context=context, interface=interface)
+    client = rclpy.create_node('stand_in_link', context=context)
+    got: list = []
+    best_effort = QoSProfile(depth=50, reliability=ReliabilityPolicy.BEST_EFFORT)
+    if interface == 'px4':
+        client.create_subscription(VehicleStatus, '/fmu/out/vehicle_status_v1', got.append,
+                                   best_effort)
+        client.create_subscription(VehicleCommandAck, '/fmu/out/vehicle_command_ack',
+                                   got.append, best_effort)
+        commands = client.create_publisher(VehicleCommand, '/fmu/in/vehicle_command',
+                                           best_effort)
+    else:
+        client.create_subscription(State, '/mavros/state', got.append, best_effort)
+        arming = client.create_client(CommandBool, '/mavros/cmd/arming')
+    executor = MultiThreadedExecutor(num_threads=2, context=context)
+    executor.add_node(vehicle)
+    executor.add_node(client)
+    threading.Thread(target=executor.spin, daemon=True).start()
+    try:
+        deadline = time.monotonic() + 15.0
+        while not vehicle.node_listening() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert vehicle.node_listening()
+        assert vehicle.count_publishers('/pose') == 0  # the pose goes through the autopilot
+        vehicle.advance(5)
+        if interface == 'px4':
+            message = VehicleCommand()
+            for name, value in px4.vehicle_command(LinkCommand(ARM), 0).items():
+                setattr(message, name, value)
+            while not [m for m in got if isinstance(m, VehicleCommandAck)] \
+                    and time.monotonic() < deadline:
+                commands.publish(message)
+                vehicle.advance(5)
+                time.sleep(0.05)
+            answer = next(m for m in got if isinstance(m, VehicleCommandAck)).result
+        else:
+            assert arming.wait_for_service(timeout_sec=10.0)
+            future = arming.call_async(CommandBool.Request(value=True))
+            while not future.done() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            answer = future.result().result
+        vehicle.advance(15)  # the status: 5 Hz
+        time.sleep(0.3)
+    finally:
+        executor.shutdown(timeout_sec=2.0)
+        vehicle.destroy_node()
+        client.destroy_node()
+        context.try_shutdown()
+    assert answer == 2  # MAV_RESULT_DENIED: the scenario's pre-flight check fails
+    last = [m for m in got if isinstance(m, VehicleStatus | State)][-1]
+    if interface == 'px4':
+        assert (last.arming_state, last.nav_state) == (px4.ARMING_STATE_DISARMED, 4)
+    else:
+        assert (last.armed, last.mode) == (False, 'AUTO.LOITER')
+    assert sim.trace.autopilot_commands[0][1]['command'] == px4.VEHICLE_CMD_COMPONENT_ARM_DISARM

@@ -3,6 +3,7 @@ messages (`Px4Wire`) or MAVROS (`MavrosWire` + `MavrosFacade`), as the ROS adapt
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ministral_node.mission.executor import Setpoint
@@ -23,10 +24,15 @@ class Flight:
     interface: str = 'px4'  # or 'mavros'
     faults: SimFaults = field(default_factory=SimFaults)
     settings: LinkSettings = field(default_factory=LinkSettings)
+    # Another simulated PX4 (the simulator's FlightController) and what moves it on to a time.
+    autopilot: SimAutopilot | None = None
+    advance: Callable[[float], None] | None = None
 
     def __post_init__(self) -> None:
-        self.now = START
-        self.sim = SimAutopilot(self.now, self.faults)
+        self.sim = self.autopilot or SimAutopilot(START, self.faults)
+        self.now = self.sim.now
+        if self.advance is None:
+            self.advance = self.sim.step
         self.link = OffboardLink(self.settings)
         self.px4 = Px4Wire()
         self.mavros = MavrosWire('px4')
@@ -52,7 +58,7 @@ class Flight:
         end = self.now + seconds
         while self.now < end - 1e-9:
             self.now = round(self.now + PERIOD, 6)
-            self.sim.step(self.now)
+            self.advance(self.now)
             self._deliver()
             self._send(self.link.tick(self.now))
             if until is not None and until(self):

@@ -7,9 +7,16 @@ an operator that sends the scenario's commands on `~/command` at their simulated
 the simulation (paced at `--speed` x real time at most, and never more than 0.1 s ahead of the
 node's clock: a node short of CPU slows the simulation instead of reacting late), then score
 the flight in the simulated world. Prints one line per flight, a table (per source
-configuration, category, language) and the real-time factor; writes a picture per flight
-(and a GIF with `--video`) and `--json OUT`. Exit code 1 when any safety invariant broke, 2
-on bad arguments.
+configuration and vehicle interface, category, language) and the real-time factor; writes a
+picture per flight (and a GIF with `--video`) and `--json OUT`. Exit code 1 when any safety
+invariant broke, 2 on bad arguments.
+
+`--vehicle json|px4|mavros` (several joined by commas) sets the node's `vehicle_interface`:
+json flies the simulator through `setpoint_position` and `~/vehicle_command`; px4 and mavros
+through a simulated PX4 (`sim.flight_controller`) behind PX4's uXRCE-DDS topics or MAVROS,
+which runs the offboard handshake, arming checks, land detection and its failsafes, and takes
+the scenario's autopilot faults (rc_takeover, offboard_rejected, arming_denied). A scenario
+that lists `interfaces` is flown only through those.
 
 Every process sets ROS_AUTOMATIC_DISCOVERY_RANGE=LOCALHOST and its own ROS_DOMAIN_ID
 (`--domain-id`, default $ROS_DOMAIN_ID or 42).
@@ -29,10 +36,18 @@ from pathlib import Path
 from typing import Any
 
 from ministral_node import parameters
+from ministral_node.mission.executor import FINAL, IDLE
 from ministral_node.resources import config_path
 from ministral_node.safety.invariants import Limits
-from ministral_node.sim.scenario import DEFAULT_SUITE, Scenario, SuiteError, load_suite
+from ministral_node.sim.scenario import (
+    DEFAULT_SUITE,
+    INTERFACES,
+    Scenario,
+    SuiteError,
+    load_suite,
+)
 from ministral_node.sim.scoring import Result, score, summary, table
+from ministral_node.vehicle_link.config import missing_message_package
 
 log = logging.getLogger(__name__)
 
@@ -60,19 +75,36 @@ def parse_sources(values: list[str]) -> list[list[str]]:
     return configs
 
 
-def node_values(base: dict[str, Any], scenario: Scenario, sources: list[str]) -> dict[str, Any]:
+def parse_vehicles(value: str) -> list[str]:
+    """Vehicle interfaces from `json,px4,mavros` (each once, in order)."""
+    interfaces = list(dict.fromkeys(v.strip() for v in value.split(',') if v.strip()))
+    bad = [i for i in interfaces if i not in INTERFACES]
+    if not interfaces or bad:
+        raise ValueError(f'bad vehicle interface(s) {value!r}: use {", ".join(INTERFACES)} '
+                         'joined by commas')
+    for interface in interfaces:
+        missing = missing_message_package(interface)
+        if missing:
+            raise ValueError(missing)
+    return interfaces
+
+
+def node_values(base: dict[str, Any], scenario: Scenario, sources: list[str],
+                interface: str = 'json') -> dict[str, Any]:
     """The node's parameter values for one flight."""
     return {**base, **scenario.params, 'decision_sources': list(sources),
-            'execute_missions': True,
+            'execute_missions': True, 'vehicle_interface': interface,
             'camera_mount_pitch_deg': float(scenario.camera.get('pitch_deg', 45.0))}
 
 
 class Flight:
-    """One scenario flown with one source configuration over DDS, in its own ROS context."""
+    """One scenario flown with one source configuration over DDS, in its own ROS context,
+    through the vehicle interface `values['vehicle_interface']` (json unless set)."""
 
     def __init__(self, scenario: Scenario, sources: list[str], values: dict[str, Any],
                  args: argparse.Namespace) -> None:
         self.scenario, self.sources, self.values, self.args = scenario, sources, values, args
+        self.interface = str(values.get('vehicle_interface', 'json'))
         self.frames: list[Any] = []
         self.boxes: list[tuple[str, list[float]]] = []
         self.caption = ''
@@ -112,7 +144,7 @@ class Flight:
         spinner = threading.Thread(target=executor.spin, daemon=True)
         try:
             node = MinistralNode(context=context, parameter_overrides=overrides)
-            vehicle = _vehicle_node(sim, context)
+            vehicle = _vehicle_node(sim, context, self.interface)
             operator = _Operator(context, self)
             nodes = [node, vehicle, operator]
             for item in nodes:
@@ -128,7 +160,7 @@ class Flight:
             sim.trace.decisions = operator.decisions
             sim.trace.missions = operator.missions
             result = score(scenario, sim, ','.join(self.sources),
-                           real_time_factor=sim.t / max(wall, 1e-6))
+                           real_time_factor=sim.t / max(wall, 1e-6), interface=self.interface)
             result.simulator_rtf = sim.real_time_factor()
             return result, sim
         finally:
@@ -197,7 +229,7 @@ class Flight:
                     len(operator.decisions) >= len(scenario.commands) and \
                     (not operator.decisions or
                      sim.t - operator.decisions[-1]['t'] >= SETTLE_S) and \
-                    self._failsafe_done(sim):
+                    _missions_ended(operator) and self._failsafe_done(sim):
                 break
         return time.perf_counter() - began
 
@@ -233,10 +265,16 @@ class Flight:
         self.caption = f'{decision.get("source")}: {decision.get("action")}'
 
 
-def _vehicle_node(sim: Any, context: Any) -> Any:
+def _missions_ended(operator: Any) -> bool:
+    """No mission pending, running or holding (an autopilot's refusal can end one seconds
+    after its command, once the handshake has run out of attempts)."""
+    return not operator.missions or operator.missions[-1]['key'][1] in FINAL | {IDLE}
+
+
+def _vehicle_node(sim: Any, context: Any, interface: str) -> Any:
     from ministral_node.ros.sim_over_dds import SimVehicleNode
 
-    return SimVehicleNode(sim, context=context)
+    return SimVehicleNode(sim, context=context, interface=interface)
 
 
 class _Operator:
@@ -261,9 +299,11 @@ class _Operator:
                 status = json.loads(msg.data)
                 key = (status.get('mission_id'), status.get('state'), status.get('step_index'))
                 if not self.missions or self.missions[-1]['key'] != list(key):
+                    stamp = status.get('stamp')
                     self.missions.append({'t': round(flight.now(), 2), 'key': list(key),
                                           'step_action': status.get('step_action'),
-                                          'reason': status.get('reason')})
+                                          'reason': status.get('reason'),
+                                          'stamp': None if stamp is None else round(stamp, 3)})
 
             def send(self, text: str) -> None:
                 self.publisher.publish(String(data=text))
@@ -302,8 +342,7 @@ def _lockstep(nodes: list[Any], t: float, lag_s: float = LOCKSTEP_LAG_S,
 def _wait_for_discovery(operator: Any, vehicle: Any, timeout_s: float = 15.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if operator.publisher.get_subscription_count() >= 1 and \
-                vehicle._pose.get_subscription_count() >= 1:
+        if operator.publisher.get_subscription_count() >= 1 and vehicle.node_listening():
             return
         time.sleep(0.05)
     raise RuntimeError('the node did not discover the simulator within '
@@ -332,14 +371,20 @@ def _draw(sim: Any, scenario: Scenario, result: Result, frames: list[Any], folde
 
 
 def fly_suite(scenarios: list[Scenario], configs: list[list[str]], args: argparse.Namespace,
-              out: Any = sys.stdout) -> list[Result]:
-    """Fly every scenario with every source configuration; pictures under args.out."""
+              out: Any = sys.stdout, interfaces: tuple[str, ...] | list[str] = ('json',)
+              ) -> list[Result]:
+    """Fly every scenario with every source configuration through every vehicle interface
+    (a scenario only through those it lists); pictures under args.out/<sources>[-<interface>]."""
     base = parameters.load_params_file(args.params) if args.params else parameters.defaults()
     results = []
-    for sources in configs:
-        tag = '+'.join(sources)
+    for interface, sources in [(i, c) for i in interfaces for c in configs]:
+        tag = '+'.join(sources) + ('' if interface == 'json' else f'-{interface}')
         for scenario in scenarios:
-            values = node_values(base, scenario, sources)
+            if not scenario.flies_with(interface):
+                print(f'skip {tag:<14} {interface:<6} {scenario.name:<28} flies only with '
+                      f'{", ".join(scenario.interfaces)}', file=out, flush=True)
+                continue
+            values = node_values(base, scenario, sources, interface)
             if args.record:
                 values['record_dir'] = str(Path(args.record) / tag / scenario.name)
             flight = Flight(scenario, sources, values, args)
@@ -353,7 +398,7 @@ def fly_suite(scenarios: list[Scenario], configs: list[list[str]], args: argpars
                 result.recording = values['record_dir']
             results.append(result)
             verdict = 'ok  ' if result.succeeded else 'FAIL'
-            print(f'{verdict} {tag:<14} {scenario.name:<28} {scenario.language} '
+            print(f'{verdict} {tag:<14} {interface:<6} {scenario.name:<28} {scenario.language} '
                   f'{scenario.category:<8} safety={result.safety_violations} '
                   f'sim={result.sim_time_s:5.1f}s x{result.real_time_factor:.1f}  '
                   f'{"" if result.succeeded else result.reason[:110]}', file=out, flush=True)
@@ -372,6 +417,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help='fly a named list of the suite (showcase, ci)')
     parser.add_argument('--sources', action='append', default=[],
                         help="source configurations, e.g. 'rules|onboard,rules' (default rules)")
+    parser.add_argument('--vehicle', default='json',
+                        help='vehicle interfaces the node flies through, joined by commas: json '
+                             '(setpoint_position, ~/vehicle_command), px4 (a simulated PX4 over '
+                             'uXRCE-DDS), mavros (the same behind MAVROS); default json')
     parser.add_argument('--json', default=None, help='write the summary JSON here')
     parser.add_argument('--out', default='sim_output',
                         help='folder for pictures and videos (default sim_output/)')
@@ -401,15 +450,16 @@ def main(argv: list[str] | None = None) -> int:
     os.environ['ROS_DOMAIN_ID'] = str(args.domain_id)
     try:
         configs = parse_sources(args.sources or ['rules'])
+        interfaces = parse_vehicles(args.vehicle)
         scenarios = load_suite(args.suite, args.scenario or None, args.subset)
     except (ValueError, SuiteError) as exc:
         print(f'ministral-sim: {exc}', file=sys.stderr)
         return 2
     print(f'ministral-sim: {len(scenarios)} scenario(s) x {len(configs)} source '
-          f'configuration(s) from {args.suite}', flush=True)
+          f'configuration(s) x vehicle {", ".join(interfaces)} from {args.suite}', flush=True)
     began = time.perf_counter()
     try:
-        results = fly_suite(scenarios, configs, args)
+        results = fly_suite(scenarios, configs, args, interfaces=interfaces)
     except RuntimeError:
         return 2
     wall = time.perf_counter() - began
@@ -424,10 +474,10 @@ def main(argv: list[str] | None = None) -> int:
           f'{report["real_time_factor"]:.1f} closed loop (paced at --speed {args.speed:g} or '
           f"a scenario's own), {report['simulator_real_time_factor']:.1f} for the simulator "
           'alone')
-    print(f'pictures: {Path(args.out).resolve()}/<sources>/<scenario>.png'
+    print(f'pictures: {Path(args.out).resolve()}/<sources>[-<vehicle>]/<scenario>.png'
           + (' (+ .gif)' if args.video else ''))
     if args.record:
-        print(f'recordings: {Path(args.record).resolve()}/<sources>/<scenario>/')
+        print(f'recordings: {Path(args.record).resolve()}/<sources>[-<vehicle>]/<scenario>/')
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(report, indent=1), encoding='utf-8')

@@ -9,8 +9,15 @@ frame_id `ground`) while the ground link is up (the simulator's faults decide).
 Consumes `setpoint_position` (PoseStamped, local ENU) and the node's `~/vehicle_command`
 (std_msgs/String, JSON {"command": ...}).
 
-The caller owns time: `advance(steps)` steps the simulator and publishes; subscriptions
-arrive on the executor's threads and are applied under a lock.
+With `interface` px4 or mavros the vehicle speaks the autopilot instead: a simulated PX4
+(`sim.flight_controller.FlightController`: `SimAutopilot` flying the simulator's multirotor)
+behind PX4's `/fmu` topics or MAVROS's topics and services (`ros.autopilot_over_dds`); it
+publishes the pose and the battery there (`vehicle_local_position`, `battery_status`; MAVROS
+`local_position/pose`, `battery`; none while the pose is lost) with the vehicle status
+(5 Hz and on every change), and consumes neither `setpoint_position` nor `~/vehicle_command`.
+
+The caller owns time: `advance(steps)` steps the simulator (and the autopilot) and publishes;
+subscriptions and service calls arrive on the executor's threads and are applied under a lock.
 """
 
 from __future__ import annotations
@@ -28,9 +35,13 @@ from rosgraph_msgs.msg import Clock
 from sensor_msgs.msg import BatteryState, CameraInfo, Image
 from std_msgs.msg import Header, String
 
+from ministral_node.ros.autopilot_over_dds import MavrosOverDds, Px4OverDds
+from ministral_node.sim.flight_controller import FlightController
+from ministral_node.sim.scenario import INTERFACES
 from ministral_node.sim.simulator import Frame, Simulator
 
 VEHICLE_COMMAND_TOPIC = '/ministral_node/vehicle_command'
+AUTOPILOTS = {'px4': Px4OverDds, 'mavros': MavrosOverDds}
 
 
 def stamp(t: float) -> Time:
@@ -58,9 +69,14 @@ class SimVehicleNode(Node):
     def __init__(self, sim: Simulator, name: str = 'sim_vehicle',
                  vehicle_command_topic: str = VEHICLE_COMMAND_TOPIC,
                  battery_rate_hz: float = 2.0, clock_rate_hz: float = 50.0,
-                 pose_rate_hz: float = 30.0, **kwargs: Any) -> None:
+                 pose_rate_hz: float = 30.0, interface: str = 'json',
+                 status_rate_hz: float = 5.0, **kwargs: Any) -> None:
+        if interface not in INTERFACES:
+            raise ValueError(f'vehicle interface is one of {", ".join(INTERFACES)}, '
+                             f'not {interface!r}')
         super().__init__(name, **kwargs)
         self.sim = sim
+        self.interface = interface
         self.lock = threading.Lock()
         reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
         sensor = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST,
@@ -71,14 +87,21 @@ class SimVehicleNode(Node):
         self._info = self.create_publisher(CameraInfo, 'camera_info',
                                            QoSProfile(depth=1,
                                                       reliability=ReliabilityPolicy.RELIABLE))
-        self._pose = self.create_publisher(PoseStamped, 'pose', sensor)
-        self._battery = self.create_publisher(BatteryState, 'battery', sensor)
         self._heartbeat = self.create_publisher(Header, 'ground_heartbeat', 10)
-        self.create_subscription(PoseStamped, 'setpoint_position', self._on_setpoint, reliable)
-        self.create_subscription(String, vehicle_command_topic, self._on_command, reliable)
-        self._battery_every = 1.0 / battery_rate_hz
+        self.controller: FlightController | None = None
+        self.autopilot: Px4OverDds | MavrosOverDds | None = None
+        if interface == 'json':
+            self._pose = self.create_publisher(PoseStamped, 'pose', sensor)
+            self._battery = self.create_publisher(BatteryState, 'battery', sensor)
+            self.create_subscription(PoseStamped, 'setpoint_position', self._on_setpoint,
+                                     reliable)
+            self.create_subscription(String, vehicle_command_topic, self._on_command, reliable)
+        else:
+            self.controller = FlightController(sim)
+            self.autopilot = AUTOPILOTS[interface](self, self.controller.autopilot, self.lock,
+                                                   lambda: self.sim.t)
         self._every = {'battery': 1.0 / battery_rate_hz, 'clock': 1.0 / clock_rate_hz,
-                       'pose': 1.0 / pose_rate_hz}
+                       'pose': 1.0 / pose_rate_hz, 'status': 1.0 / status_rate_hz}
         self._next = dict.fromkeys(self._every, 0.0)
         self.frames_published = 0
         self.bad_commands: list[str] = []
@@ -110,6 +133,8 @@ class SimVehicleNode(Node):
         for _ in range(steps):
             with self.lock:
                 self.sim.step()
+                if self.controller is not None:
+                    self.controller.step()
                 t = self.sim.t
                 frame = self.sim.frame()
                 pose = self.sim.pose()
@@ -118,14 +143,26 @@ class SimVehicleNode(Node):
             now = stamp(t)
             if self._due('clock', t):
                 self._clock_out.publish(Clock(clock=now))
-            if self._due('pose', t) and pose is not None:
-                self._publish_pose(now, *pose)
-            if self._due('battery', t):
-                self._publish_battery(now, battery)
+            pose_due, battery_due = self._due('pose', t), self._due('battery', t)
+            if self.autopilot is not None:
+                self.autopilot.publish(status=self._due('status', t),
+                                       pose=pose_due and pose is not None, battery=battery_due)
+            else:
+                if pose_due and pose is not None:
+                    self._publish_pose(now, *pose)
+                if battery_due:
+                    self._publish_battery(now, battery)
             if heartbeat:
                 self._heartbeat.publish(Header(stamp=now, frame_id='ground'))
             if frame is not None:
                 self._publish_frame(now, frame)
+
+    def node_listening(self) -> bool:
+        """Whether the node subscribes to the vehicle's state yet (the pose; the autopilot's
+        status with px4 or mavros)."""
+        if self.autopilot is not None:
+            return self.autopilot.listening()
+        return self._pose.get_subscription_count() >= 1
 
     def _due(self, name: str, t: float) -> bool:
         if t + 1e-9 < self._next[name]:

@@ -7,14 +7,21 @@
   `remote_url` at a closed port).
 - `battery_low`: the battery drops to `value` percent at `at`.
 - `pose_lost`: the vehicle's pose is no longer published (the autopilot still flies).
+
+Autopilot faults, injected into the simulated PX4 (`sim.flight_controller`), so only with
+`--vehicle px4` or `mavros` (a scenario that has one lists `interfaces`):
+- `rc_takeover`: the pilot flips the RC mode switch to POSCTL at `at`.
+- `offboard_rejected`: every offboard request is refused (temporarily rejected) while active.
+- `arming_denied`: a pre-flight check fails: every arm request is denied while active.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+AUTOPILOT_KINDS = ('rc_takeover', 'offboard_rejected', 'arming_denied')
 KINDS = ('link_loss', 'camera_freeze', 'camera_black', 'camera_stop', 'remote_down',
-         'battery_low', 'pose_lost')
+         'battery_low', 'pose_lost', *AUTOPILOT_KINDS)
 
 
 @dataclass(frozen=True)

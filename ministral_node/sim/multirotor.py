@@ -9,7 +9,9 @@ setpoints; no setpoint for `offboard_loss_s` -> `hold`, COM_OF_LOSS_T), `hold`, 
 with flight time and speed.
 
 Commands are the node's `~/vehicle_command` dicts: takeoff {altitude_m}, land,
-return_to_home, hold, set_speed {speed_mps}, capture_photo.
+return_to_home, hold, set_speed {speed_mps}, capture_photo. With a simulated PX4 in front
+(`sim.flight_controller`), its commander decides the modes: `enter_offboard` when it grants
+offboard, `motors_off` when it disarms, the same commands for the rest.
 """
 
 from __future__ import annotations
@@ -127,6 +129,17 @@ class Multirotor:
         self.goal = (x, y, z)
         self.goal_heading = None if yaw_enu is None or not math.isfinite(yaw_enu) else \
             (90.0 - math.degrees(yaw_enu)) % 360.0
+
+    def enter_offboard(self, t: float) -> None:
+        """An autopilot's commander granted offboard (vehicle_interface px4, mavros: it checked
+        the stream itself): follow the next setpoints at once, holding here until then."""
+        self.mode, self.goal = OFFBOARD, self._stopping_point()
+        self.last_setpoint_t = self.stream_started = t
+
+    def motors_off(self, t: float) -> None:
+        """The autopilot disarmed on the ground: landed wherever the mode was."""
+        if self.position[2] <= 0.05:
+            self.mode, self.velocity, self.goal = LANDED, [0.0, 0.0, 0.0], None
 
     # Dynamics
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from ministral_node.sim.scoring import column
 from ministral_node.training.scenes import COLORS
 
 if TYPE_CHECKING:
@@ -153,7 +154,7 @@ def trajectory_png(sim: Simulator, scenario: Scenario, result: Result | None,
     lines = [f'{i}: t={t:.0f} s  {text[:90]}' for i, (t, text) in enumerate(sim.trace.sent, 1)]
     if result is not None:
         verdict = 'SUCCEEDED' if result.succeeded else 'FAILED'
-        lines.append(f'{verdict} ({result.sources}): {result.reason[:150]}')
+        lines.append(f'{verdict} ({column(result)}): {result.reason[:150]}')
     canvas = Image.new('RGB', (2 * PANEL, PANEL + 16 * len(lines) + 10), (255, 255, 255))
     canvas.paste(left, (0, 0))
     canvas.paste(right, (PANEL, 0))

@@ -18,6 +18,7 @@ A suite is a YAML file (`config/sim_suite.yaml` is the default one):
         speed: 1             # at most real time (the node's watchdog runs on the steady clock)
         camera: {pitch_deg: 45}
         params: {max_altitude_m: 50}
+        interfaces: [px4, mavros]   # fly only through these vehicle interfaces (default: all)
 
 `visual` is true when an expectation needs the camera (a target named in the world); it can
 be given explicitly. Expectations are listed in `ministral_node.sim.scoring.CRITERIA`.
@@ -33,9 +34,11 @@ from typing import Any
 import yaml
 
 from ministral_node.resources import config_path
-from ministral_node.sim.faults import Fault
+from ministral_node.sim.faults import AUTOPILOT_KINDS, Fault
 
 LANGUAGES = ('en', 'fr', 'de', 'es', 'it')
+# The node's vehicle interfaces a scenario can fly through (`ministral-sim --vehicle`).
+INTERFACES = ('json', 'px4', 'mavros')
 DEFAULT_SUITE = config_path('sim_suite.yaml')
 # Expectations that need the camera to be met.
 VISUAL_EXPECTATIONS = frozenset({'landed_near', 'near_object'})
@@ -71,6 +74,11 @@ class Scenario:
     visual: bool = False
     description: str = ''
     speed: float | None = None  # at most this real-time factor (timing-critical scenarios)
+    interfaces: tuple[str, ...] = INTERFACES  # the vehicle interfaces it flies through
+
+    def flies_with(self, interface: str) -> bool:
+        """Whether the scenario is flown through this vehicle interface."""
+        return interface in self.interfaces
 
 
 def _merge(defaults: dict, item: dict) -> dict:
@@ -110,6 +118,15 @@ def scenario_from_dict(data: dict[str, Any]) -> Scenario:
         faults = tuple(Fault.from_dict(f) for f in data.get('faults') or [])
     except (ValueError, TypeError) as exc:
         raise SuiteError(f'{where}: {exc}') from exc
+    interfaces = tuple(str(i) for i in data.get('interfaces') or INTERFACES)
+    unknown = sorted(set(interfaces) - set(INTERFACES))
+    if unknown:
+        raise SuiteError(f'{where}: unknown interface(s) {unknown}; known: '
+                         f'{", ".join(INTERFACES)}')
+    injected = sorted({f.kind for f in faults} & set(AUTOPILOT_KINDS))
+    if injected and 'json' in interfaces:
+        raise SuiteError(f'{where}: fault(s) {injected} are injected into the simulated '
+                         'autopilot: list interfaces without json (e.g. [px4, mavros])')
     visual = data.get('visual')
     if visual is None:
         visual = bool(VISUAL_EXPECTATIONS & set(expect))
@@ -119,7 +136,7 @@ def scenario_from_dict(data: dict[str, Any]) -> Scenario:
                     dict(data.get('camera') or {}), dict(data.get('params') or {}),
                     dict(data.get('vehicle') or {}), bool(visual),
                     str(data.get('description', '')),
-                    None if data.get('speed') is None else float(data['speed']))
+                    None if data.get('speed') is None else float(data['speed']), interfaces)
 
 
 def load_suite(path: str | Path = DEFAULT_SUITE, names: list[str] | None = None,

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ministral_node.safety.invariants import Violation
+from ministral_node.vehicle_link import px4
 
 if TYPE_CHECKING:
     from ministral_node.sim.simulator import Sample, Simulator
@@ -218,6 +219,37 @@ def _check_holds_during(sim: Simulator, value: Any) -> Check:
                  round(moved, 2), spec)
 
 
+def _is_offboard_request(command: Mapping[str, Any]) -> bool:
+    return int(command['command']) == px4.VEHICLE_CMD_DO_SET_MODE \
+        and int(command['param2']) == px4.MAIN_MODE_OFFBOARD
+
+
+def _check_autopilot_abort(sim: Simulator, value: Any) -> Check:
+    """autopilot_abort: REASON or {reason}: a mission ends `aborted` with a reason from the
+    vehicle link that starts with REASON (the autopilot's word: a takeover, a denial; MAVROS
+    does not relay every refusal's words), and from then on the node never asks the simulated
+    autopilot for offboard again and the autopilot never enters it again (needs
+    `--vehicle px4|mavros`). Measured: the reason, when the node aborted (its mission status
+    stamp, else when the operator heard of it), the offboard requests and entries after it,
+    and `reaction_s`: from the autopilot's last mode change or command before the abort."""
+    spec = _spec(value, 'reason')
+    aborted = next((m for m in sim.trace.missions if m['key'][1] == 'aborted'), None)
+    if aborted is None:
+        return Check('autopilot_abort', False, {'reason': None}, spec['reason'])
+    at = aborted['stamp'] if aborted.get('stamp') is not None else aborted['t']
+    requests = [t for t, c in sim.trace.autopilot_commands
+                if t > at and _is_offboard_request(c)]
+    entries = [t for t, mode in sim.trace.autopilot_modes
+               if t > at and mode == px4.NAV_STATE_OFFBOARD]
+    before = [t for t, _ in [*sim.trace.autopilot_modes, *sim.trace.autopilot_commands]
+              if t <= at]
+    measured = {'reason': aborted['reason'], 'aborted_at_s': at,
+                'reaction_s': round(at - max(before), 3) if before else None,
+                'offboard_requests_after': len(requests), 'offboard_entries_after': len(entries)}
+    ok = str(aborted['reason']).startswith(spec['reason']) and not requests and not entries
+    return Check('autopilot_abort', ok, measured, spec['reason'])
+
+
 CRITERIA: dict[str, Callable[[Any, Any], Check]] = {
     'final_altitude_m': _check_final_altitude, 'landed': _check_landed,
     'landed_near': _check_landed_near, 'near_object': _check_near_object,
@@ -226,6 +258,7 @@ CRITERIA: dict[str, Callable[[Any, Any], Check]] = {
     'stays_on_ground': _check_stays_on_ground,
     'max_distance_from_home_m': _check_max_distance,
     'failsafe_return': _check_failsafe_return, 'holds_during_fault': _check_holds_during,
+    'autopilot_abort': _check_autopilot_abort,
 }
 
 
@@ -259,6 +292,8 @@ class Result:
     picture: str | None = None
     video: str | None = None
     recording: str | None = None  # the node's flight recording (MCAP folder), with --record
+    interface: str = 'json'  # the node's vehicle_interface (json, px4, mavros)
+    autopilot_modes: list[list] = field(default_factory=list)  # [t, PX4 mode] at each change
 
     def to_dict(self) -> dict:
         return {'name': self.name, 'language': self.language, 'category': self.category,
@@ -273,7 +308,8 @@ class Result:
                 'sim_time_s': round(self.sim_time_s, 2),
                 'real_time_factor': round(self.real_time_factor, 2),
                 'simulator_rtf': round(self.simulator_rtf, 1),
-                'picture': self.picture, 'video': self.video, 'recording': self.recording}
+                'picture': self.picture, 'video': self.video, 'recording': self.recording,
+                'interface': self.interface, 'autopilot_modes': self.autopilot_modes}
 
 
 def _collisions(sim: Simulator) -> int:
@@ -301,8 +337,9 @@ def _modes(sim: Simulator) -> list[list]:
 
 
 def score(scenario: ScenarioLike, sim: Simulator, sources: str = '',
-          real_time_factor: float | None = None) -> Result:
-    """The scenario's result from the simulated world after its flight."""
+          real_time_factor: float | None = None, interface: str = 'json') -> Result:
+    """The scenario's result from the simulated world after its flight (flown through the
+    node's vehicle `interface`)."""
     if not sim.trace.samples:
         sim.step()
     checks = [CRITERIA[name](sim, value) for name, value in scenario.expect.items()]
@@ -321,20 +358,39 @@ def score(scenario: ScenarioLike, sim: Simulator, sources: str = '',
                   len(sim.vehicle.photos), collisions, list(sim.trace.decisions),
                   [{'t': round(t, 2), **c} for t, c in sim.vehicle.commands], _modes(sim),
                   list(sim.trace.missions), _setpoint_rate(sim), sim.t,
-                  sim.real_time_factor() if real_time_factor is None else real_time_factor)
+                  sim.real_time_factor() if real_time_factor is None else real_time_factor,
+                  interface=interface,
+                  autopilot_modes=[[round(t, 2), px4.mode_of_nav_state(mode)[1]]
+                                   for t, mode in sim.trace.autopilot_modes])
 
 
 def summary(results: list[Result]) -> dict:
-    """The suite's JSON: {"scenarios", "succeeded", "safety_violations", "results": [...]}."""
+    """The suite's JSON: {"scenarios", "succeeded", "safety_violations", "by_interface":
+    {interface: {"scenarios", "succeeded", "safety_violations"}}, "results": [...]}."""
+    by_interface = {}
+    for interface in dict.fromkeys(r.interface for r in results):
+        members = [r for r in results if r.interface == interface]
+        by_interface[interface] = {'scenarios': len(members),
+                                   'succeeded': sum(r.succeeded for r in members),
+                                   'safety_violations': sum(r.safety_violations
+                                                            for r in members)}
     return {'scenarios': len(results), 'succeeded': sum(r.succeeded for r in results),
             'safety_violations': sum(r.safety_violations for r in results),
-            'results': [r.to_dict() for r in results]}
+            'by_interface': by_interface, 'results': [r.to_dict() for r in results]}
+
+
+def column(result: Result) -> str:
+    """The table column of a result: its source configuration and vehicle interface."""
+    return f'{result.sources or "-"}/{result.interface}'
 
 
 def table(results: list[Result]) -> str:
     """Succeeded / flown and safety violations per category, language and visual-or-not (rows)
-    for each source configuration (columns), as text."""
-    configs = sorted({r.sources or '-' for r in results}, key=lambda c: (c.count(','), c))
+    for each source configuration and vehicle interface (columns, `rules/px4`), as text."""
+    order = {'json': 0, 'px4': 1, 'mavros': 2}
+    configs = sorted({column(r) for r in results},
+                     key=lambda c: (c.count(','), c.split('/')[0],
+                                    order.get(c.split('/')[-1], 3)))
     width = max([14, *(len(c) + 2 for c in configs)])
     groups = [('category', lambda r: r.category), ('language', lambda r: r.language),
               ('camera', lambda r: 'visual' if r.visual else 'non-visual'),
@@ -344,12 +400,10 @@ def table(results: list[Result]) -> str:
         for value in sorted({key(r) for r in results}):
             cells = []
             for config in configs:
-                members = [r for r in results if (r.sources or '-') == config
-                           and key(r) == value]
+                members = [r for r in results if column(r) == config and key(r) == value]
                 ok = sum(r.succeeded for r in members)
                 cells.append(f'{ok}/{len(members)}' if members else '-')
             lines.append(f'{title:<9}{value:<13}' + ''.join(f'{c:>{width}}' for c in cells))
-    safety = [sum(r.safety_violations for r in results if (r.sources or '-') == c)
-              for c in configs]
+    safety = [sum(r.safety_violations for r in results if column(r) == c) for c in configs]
     lines.append(f'{"safety violations":<22}' + ''.join(f'{v:>{width}}' for v in safety))
     return '\n'.join(lines)

@@ -59,6 +59,10 @@ class Trace:
     decisions: list[dict] = field(default_factory=list)  # the node's, as received
     missions: list[dict] = field(default_factory=list)  # ~/mission status changes
     heartbeats: list[float] = field(default_factory=list)  # ground heartbeats sent
+    # With a simulated autopilot (--vehicle px4|mavros): (t, nav_state) at each change and
+    # (t, vehicle_command fields) of each command it received.
+    autopilot_modes: list[tuple[float, int]] = field(default_factory=list)
+    autopilot_commands: list[tuple[float, dict]] = field(default_factory=list)
 
 
 class Simulator:

@@ -2,8 +2,10 @@
 
 It speaks px4_msgs as the dicts of `px4.py`: `receive(role, message, now)` takes
 offboard_control_mode, trajectory_setpoint and vehicle_command; `step(now)` moves time on;
-`vehicle_status()`, `vehicle_land_detected()`, `vehicle_local_position()` and `take_acks()`
-are what PX4 publishes. `MavrosFacade` puts MAVROS's topics and services in front of it.
+`vehicle_status()`, `vehicle_land_detected()`, `vehicle_local_position()`, `battery_status()`
+and `take_acks()` are what PX4 publishes. It flies a `Body`: `KinematicBody` (constant speeds)
+unless given another, such as the simulator's multirotor. `MavrosFacade` puts MAVROS's topics
+and services in front of it.
 
 What it enforces (PX4 v1.16 docs and commander behaviour, simplified):
 - Offboard is granted only after the proof of life (OffboardControlMode with position=true
@@ -27,7 +29,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from ministral_node.vehicle_link import px4
 from ministral_node.vehicle_link.frames import enu_to_ned, enu_yaw_to_ned, to_microseconds
@@ -62,25 +64,135 @@ class SimTraits:
     rtl_altitude_m: float = 30.0
     offboard_loss_nav_state: int = NAV_LAND
     initial_nav_state: int = NAV_LOITER
+    battery_remaining: float = 0.9  # KinematicBody's battery, 0..1
+
+
+class Body(Protocol):
+    """The airframe the commander flies: local NED from home (ground at z = 0), radians.
+
+    The commander tells it the navigation state and arming whenever either changes (`fly`),
+    each offboard setpoint while it flies offboard armed (`follow`), and the other commands
+    (`command`: speed, camera); `advance` moves time on. It reports its position, NED yaw,
+    whether it is on the ground (the land detector's input) and the battery left (`remaining`,
+    0..1). `KinematicBody` is the simple one; the simulator's multirotor is another
+    (`ministral_node.sim.flight_controller`)."""
+
+    def position(self) -> tuple[float, float, float]: ...
+
+    def yaw(self) -> float: ...
+
+    def on_ground(self) -> bool: ...
+
+    def remaining(self) -> float: ...
+
+    def fly(self, now: float, nav_state: int, armed: bool) -> None: ...
+
+    def follow(self, now: float, setpoint: list[float], yaw: float) -> None: ...
+
+    def command(self, now: float, message: Mapping[str, Any]) -> None: ...
+
+    def advance(self, now: float, dt: float) -> None: ...
+
+
+class KinematicBody:
+    """Constant speeds towards the navigator's target: offboard setpoints, land here, RTL
+    (climb to the return altitude, fly home, land)."""
+
+    def __init__(self, traits: SimTraits | None = None) -> None:
+        self.traits = traits or SimTraits()
+        self.ned = [0.0, 0.0, 0.0]
+        self.heading = 0.0  # NED yaw
+        self._nav_state: int | None = None
+        self._armed = False
+        self._setpoint: list[float] | None = None
+        self._setpoint_yaw = math.nan
+        self._rtl_phase = ''
+
+    def position(self) -> tuple[float, float, float]:
+        return tuple(self.ned)
+
+    def yaw(self) -> float:
+        return self.heading
+
+    def on_ground(self) -> bool:
+        return self.ned[2] > -0.05
+
+    def remaining(self) -> float:
+        return self.traits.battery_remaining
+
+    def fly(self, now: float, nav_state: int, armed: bool) -> None:
+        if nav_state != self._nav_state:
+            self._rtl_phase = 'climb' if nav_state == NAV_RTL else ''
+        self._nav_state, self._armed = nav_state, armed
+
+    def follow(self, now: float, setpoint: list[float], yaw: float) -> None:
+        self._setpoint, self._setpoint_yaw = list(setpoint), yaw
+
+    def command(self, now: float, message: Mapping[str, Any]) -> None:
+        """Speed and camera commands change nothing here."""
+
+    def advance(self, now: float, dt: float) -> None:
+        if not self._armed:
+            return
+        target = None
+        if self._nav_state == NAV_OFFBOARD and self._setpoint is not None:
+            target = list(self._setpoint)
+            if math.isfinite(self._setpoint_yaw):
+                self.heading = self._setpoint_yaw
+        elif self._nav_state == NAV_LAND:
+            target = [self.ned[0], self.ned[1], 0.0]
+        elif self._nav_state == NAV_RTL:
+            target = self._rtl_target()
+        if target is not None:
+            self._move_towards(target, dt)
+
+    def _rtl_target(self) -> list[float]:
+        x, y, z = self.ned
+        altitude = -self.traits.rtl_altitude_m
+        if self._rtl_phase == 'climb':
+            if z <= altitude + 0.1:
+                self._rtl_phase = 'return'
+            return [x, y, min(z, altitude)]
+        if self._rtl_phase == 'return':
+            if math.hypot(x, y) < 0.5:
+                self._rtl_phase = 'land'
+            return [0.0, 0.0, z]
+        return [x, y, 0.0]
+
+    def _move_towards(self, target: list[float], dt: float) -> None:
+        dx, dy = target[0] - self.ned[0], target[1] - self.ned[1]
+        dz = target[2] - self.ned[2]
+        horizontal = math.hypot(dx, dy)
+        step = self.traits.horizontal_speed_mps * dt
+        if horizontal > step:
+            dx, dy = dx * step / horizontal, dy * step / horizontal
+        descending = self._nav_state == NAV_LAND or self._rtl_phase == 'land'
+        vertical = (self.traits.land_speed_mps if descending and dz > 0
+                    else self.traits.vertical_speed_mps) * dt
+        dz = max(-vertical, min(vertical, dz))
+        self.ned = [self.ned[0] + dx, self.ned[1] + dy, min(0.0, self.ned[2] + dz)]
 
 
 class SimAutopilot:
-    """PX4's commander, navigator and land detector, simplified (see the module docstring)."""
+    """PX4's commander, navigator and land detector, simplified (see the module docstring),
+    flying a `Body` (a `KinematicBody` unless given)."""
 
     def __init__(self, now: float, faults: SimFaults | None = None,
-                 traits: SimTraits | None = None) -> None:
+                 traits: SimTraits | None = None, body: Body | None = None,
+                 airborne: bool = False) -> None:
+        """`airborne`: the body starts in the air, armed, in the initial mode (AUTO.LOITER)."""
         self.faults = faults or SimFaults()
         self.traits = traits or SimTraits()
+        self.body = body if body is not None else KinematicBody(self.traits)
         self.now = now
         self.nav_state = self.traits.initial_nav_state
         self.armed = False
         self.failsafe = False
-        self.position = [0.0, 0.0, 0.0]  # local NED, home at the origin, ground at z = 0
-        self.yaw = 0.0  # NED
         self.landed = True
         self.airborne_once = False
-        self.modes: list[int] = [self.nav_state]  # every nav_state it has been in, in order
-        self.commands: list[dict[str, Any]] = []  # every vehicle_command received
+        # every nav_state it has been in, and every vehicle_command received, with the time
+        self.mode_log: list[tuple[float, int]] = [(now, self.nav_state)]
+        self.command_log: list[tuple[float, dict[str, Any]]] = []
         self._setpoint: list[float] | None = None
         self._setpoint_yaw = math.nan
         self._pol_since: float | None = None
@@ -89,7 +201,30 @@ class SimAutopilot:
         self._landed_since: float | None = now
         self._acks: list[dict[str, Any]] = []
         self._rc_done = False
-        self._rtl_phase = ''
+        self._told: tuple[int, bool] | None = None  # what the body was last told to fly
+        if airborne:
+            self.armed, self.landed, self.airborne_once = True, False, True
+            self._landed_since = None
+
+    @property
+    def modes(self) -> list[int]:
+        """Every nav_state it has been in, in order."""
+        return [mode for _, mode in self.mode_log]
+
+    @property
+    def commands(self) -> list[dict[str, Any]]:
+        """Every vehicle_command received, in order."""
+        return [message for _, message in self.command_log]
+
+    @property
+    def position(self) -> list[float]:
+        """Local NED from home (ground at z = 0)."""
+        return list(self.body.position())
+
+    @property
+    def yaw(self) -> float:
+        """NED yaw, radians."""
+        return self.body.yaw()
 
     # -- what PX4 subscribes to --------------------------------------------------------------
 
@@ -105,9 +240,11 @@ class SimAutopilot:
         elif role == 'trajectory_setpoint':
             self._setpoint = [float(v) for v in message['position']]
             self._setpoint_yaw = float(message['yaw'])
+            self._follow()
         elif role == 'vehicle_command':
-            self.commands.append(dict(message))
+            self.command_log.append((now, dict(message)))
             self._command(message)
+            self._tell_body()
         else:
             raise ValueError(f'PX4 does not subscribe to {role!r}')
 
@@ -142,7 +279,9 @@ class SimAutopilot:
             self._set_mode(NAV_RTL)
         elif number == px4.VEHICLE_CMD_COMPONENT_ARM_DISARM:
             result = self._arm(bool(round(float(message['param1']))))
-        elif number not in (px4.VEHICLE_CMD_DO_CHANGE_SPEED, px4.VEHICLE_CMD_IMAGE_START_CAPTURE):
+        elif number in (px4.VEHICLE_CMD_DO_CHANGE_SPEED, px4.VEHICLE_CMD_IMAGE_START_CAPTURE):
+            self.body.command(self.now, message)
+        else:
             result = 3
         self._acks.append({'timestamp': to_microseconds(self.now), 'command': number,
                            'result': result, 'result_param1': 0, 'result_param2': 0,
@@ -173,8 +312,19 @@ class SimAutopilot:
         self.failsafe = failsafe
         if nav_state != self.nav_state:
             self.nav_state = nav_state
-            self.modes.append(nav_state)
-            self._rtl_phase = 'climb' if nav_state == NAV_RTL else ''
+            self.mode_log.append((self.now, nav_state))
+
+    def _tell_body(self) -> None:
+        """Tell the body a new navigation state or arming, then the offboard setpoint."""
+        if self._told == (self.nav_state, self.armed):
+            return
+        self._told = (self.nav_state, self.armed)
+        self.body.fly(self.now, self.nav_state, self.armed)
+        self._follow()
+
+    def _follow(self) -> None:
+        if self.armed and self.nav_state == NAV_OFFBOARD and self._setpoint is not None:
+            self.body.follow(self.now, self._setpoint, self._setpoint_yaw)
 
     # -- time --------------------------------------------------------------------------------
 
@@ -193,52 +343,13 @@ class SimAutopilot:
         if self.nav_state == NAV_OFFBOARD and (
                 self._pol_last is None or self.now - self._pol_last > COM_OF_LOSS_T):
             self._set_mode(self.traits.offboard_loss_nav_state, failsafe=True)
-        if self.armed:
-            self._fly(dt)
+        self._tell_body()
+        self.body.advance(self.now, dt)
         self._detect_land()
-
-    def _fly(self, dt: float) -> None:
-        target = None
-        if self.nav_state == NAV_OFFBOARD and self._setpoint is not None:
-            target = list(self._setpoint)
-            if math.isfinite(self._setpoint_yaw):
-                self.yaw = self._setpoint_yaw
-        elif self.nav_state == NAV_LAND:
-            target = [self.position[0], self.position[1], 0.0]
-        elif self.nav_state == NAV_RTL:
-            target = self._rtl_target()
-        if target is not None:
-            self._move_towards(target, dt)
-
-    def _rtl_target(self) -> list[float]:
-        x, y, z = self.position
-        altitude = -self.traits.rtl_altitude_m
-        if self._rtl_phase == 'climb':
-            if z <= altitude + 0.1:
-                self._rtl_phase = 'return'
-            return [x, y, min(z, altitude)]
-        if self._rtl_phase == 'return':
-            if math.hypot(x, y) < 0.5:
-                self._rtl_phase = 'land'
-            return [0.0, 0.0, z]
-        return [x, y, 0.0]
-
-    def _move_towards(self, target: list[float], dt: float) -> None:
-        dx, dy = target[0] - self.position[0], target[1] - self.position[1]
-        dz = target[2] - self.position[2]
-        horizontal = math.hypot(dx, dy)
-        step = self.traits.horizontal_speed_mps * dt
-        if horizontal > step:
-            dx, dy = dx * step / horizontal, dy * step / horizontal
-        descending = self.nav_state in (NAV_LAND,) or self._rtl_phase == 'land'
-        vertical = (self.traits.land_speed_mps if descending and dz > 0
-                    else self.traits.vertical_speed_mps) * dt
-        dz = max(-vertical, min(vertical, dz))
-        self.position = [self.position[0] + dx, self.position[1] + dy,
-                         min(0.0, self.position[2] + dz)]
+        self._tell_body()
 
     def _detect_land(self) -> None:
-        on_ground = self.position[2] > -0.05
+        on_ground = self.body.on_ground()
         if not on_ground:
             self.airborne_once = True
         was = self.landed
@@ -279,6 +390,11 @@ class SimAutopilot:
         x, y, z = self.position
         return {'timestamp': to_microseconds(self.now), 'xy_valid': True, 'z_valid': True,
                 'x': x, 'y': y, 'z': z, 'vx': 0.0, 'vy': 0.0, 'vz': 0.0, 'heading': self.yaw}
+
+    def battery_status(self) -> dict[str, Any]:
+        """/fmu/out/battery_status (remaining 0..1)."""
+        return {'timestamp': to_microseconds(self.now), 'connected': True,
+                'remaining': float(self.body.remaining())}
 
     def take_acks(self) -> list[dict[str, Any]]:
         """The vehicle_command_ack messages published since the last call."""
