@@ -139,6 +139,11 @@ def test_rc_takeover_aborts_stops_streaming_and_never_reenters(flight):
     assert len([r for r in _mode_requests(interface, fake)
                 if r == _offboard_asked(interface)]) == asked
     assert fake.autopilot.nav_state == NAV_POSCTL
+    # refused at once by the link: its own pending status went out first, nothing after aborted
+    later = fake.now + 1.0
+    h.wait_for(lambda: fake.now >= later, 30, 'simulated time to pass')
+    states = [m['state'] for m in missions if m['mission_id'] == second['mission_id']]
+    assert set(states[states.index('aborted'):]) == {'aborted'}, states
 
 
 def test_a_missing_message_package_is_one_clear_configure_error(monkeypatch):

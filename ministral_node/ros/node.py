@@ -596,8 +596,12 @@ class MinistralNode(LifecycleNode):
         self.loop.camera_info(list(msg.k), msg.width, msg.height)
 
     def _publish_execution(self, out: ExecutorOutput) -> None:
-        """Publish what the mission executor says: setpoint, vehicle commands (json, or through
-        the vehicle link), status."""
+        """Publish what the mission executor says: status, then setpoint and vehicle commands
+        (json, or through the vehicle link: a link that aborts the mission at once publishes
+        `aborted` after this output's own statuses, never before them)."""
+        if self._mission_pub is not None:
+            for status in out.statuses:
+                self._publish_mission(status)
         link = self.vehicle_link
         if link is not None and not self._offline:
             link.execute(out)
@@ -615,9 +619,6 @@ class MinistralNode(LifecycleNode):
             for command in out.commands:
                 self._send(self._vehicle_command_pub, String(data=json.dumps(command)))
                 log.info('vehicle command %s', json.dumps(command))
-        if self._mission_pub is not None:
-            for status in out.statuses:
-                self._publish_mission(status)
 
     def _publish_mission_status(self) -> None:
         status = self.loop.mission_status() if self.loop is not None else None
