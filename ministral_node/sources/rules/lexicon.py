@@ -45,9 +45,11 @@ VOCAB: dict[str, dict[str, str]] = {
               '|atterrir|atterrissage*|pose-toi|posez-vous|se poser',
         'de': 'aufsetzen|setz auf|setze auf|setz ihn ab|setz sie ab|lande|landen|land|landung*'
               '|setz dich',
-        'es': 'toma tierra|tomar tierra|tome tierra|posa|pósalo|posarse|aterriza|aterrice'
-              '|aterrizar|aterrizad|aterrices|aterrizaje*|pósate|pósese',
-        'it': 'posa|posalo|posarsi|appoggiati|tocca terra|mettiti giù|atterra|atterrare|atterrate'
+        'es': 'ponlo en el suelo|ponla en el suelo|ponlo en tierra|ponla en tierra'
+              '|déjalo en el suelo|déjala en el suelo|toma tierra|tomar tierra|tome tierra|posa'
+              '|pósalo|posarse|aterriza|aterrice|aterrizar|aterrizad|aterrices|aterrizaje*|pósate|pósese',
+        'it': 'mettilo a terra|mettila a terra|portalo a terra|portala a terra|posa|posalo|posarsi'
+              '|appoggiati|tocca terra|mettiti giù|atterra|atterrare|atterrate'
               '|atterri|atterraggio*|posati',
     },
     'intent.hold': {
@@ -68,7 +70,8 @@ VOCAB: dict[str, dict[str, str]] = {
               '|bring it back|bring him back|bring us back|head back home|come on home'
               '|come on back|get back home|head back to base|go back to base|fly back home|return'
               '|return home|return to home|return to launch|return to base|come back'
-              '|come home|go home|fly home|head home|go back home|back home',
+              '|come home|go home|fly home|head home|go back home|back home|come here'
+              '|come over here|come to me|get back here|get back over here',
         'fr': 'ramène-toi|ramène-le|ramène-la|ramenez-le|ramène le drone|retour maison|retour base'
               '|retour au bercail|rentre au bercail|rentre|rentrez|rentrer|retourne|retournez'
               '|retourner|reviens|revenez|revenir'
@@ -77,24 +80,27 @@ VOCAB: dict[str, dict[str, str]] = {
               '|flieg nach hause|kehre zurück|kehr zurück|komm zurück|komme zurück|zurückkehren'
               '|zurückkommen'
               '|kehre heim|rückkehr|zurück nach hause|zurück zum start|heimkehren'
-              '|zurück zur basis',
+              '|zurück zur basis|komm her|komm hierher|komm mal her|komm wieder her|komm zu mir',
         'es': 'tráelo de vuelta|tráelo a casa|vuelta a casa|de vuelta a casa|regresa a casa'
-              '|vente a casa|vuelve|vuelva|volver|regresa|regrese|regresar|retorna|retorne'
+              '|vente a casa|vuelve|vuelva|vuelvas|volver|regresa|regrese|regreses|regresar'
+              '|retorna|retorne|retornes'
               '|retornar'
-              '|vuelve atrás',
+              '|vuelve atrás|ven|vente|ven aquí|ven acá|vente para acá|ven para acá',
         'it': 'riportalo a casa|riportalo indietro|riportalo alla base|rientro alla base'
               '|vieni a casa|torna a casa|torna|tornare|tornate|ritorna|ritornare|rientra'
               '|rientrare|rientro|ritorno'
-              '|torna indietro',
+              '|torna indietro|vieni|vieni qui|vieni qua|vieni da me|vieni qua da me',
     },
     'home': {
         'en': 'home|base|home base|home point|launch point|launch site|takeoff point'
-              '|take-off point|starting point|start point',
-        'fr': 'maison|base|point de départ|départ|bercail|point de décollage',
+              '|take-off point|starting point|start point|to me|back to me|over to me',
+        'fr': 'maison|base|point de départ|départ|bercail|point de décollage|vers moi|à moi'
+              '|jusqu’à moi|par ici',
         'de': 'hause|zuhause|heim|basis|startpunkt|startplatz|startposition|ausgangspunkt'
-              '|zum start',
-        'es': 'casa|base|punto de partida|punto de despegue|inicio|origen',
-        'it': 'casa|base|punto di partenza|punto di decollo|partenza',
+              '|zum start|zu mir|hierher',
+        'es': 'casa|base|punto de partida|punto de despegue|inicio|origen|conmigo|hacia mí'
+              '|a mí',
+        'it': 'casa|base|punto di partenza|punto di decollo|partenza|da me|verso di me',
     },
     'intent.stop': {
         'all': 'stop',
@@ -189,7 +195,7 @@ VOCAB: dict[str, dict[str, str]] = {
     },
     'intent.move': {  # generic motion: gives way to any specific action
         'en': 'scoot|nudge|shift|slide|make your way|push on|get over|go|fly|move|head|proceed'
-              '|navigate|travel|cruise',
+              '|navigate|travel|cruise|steer|make for|push',
         'fr': 'bouge|bougez|bouger|pars|partez|fonce|foncez|glisse|décale|trace|va|vas|allez|aller'
               '|vole|volez|voler|déplace-toi|déplacez-vous|déplace'
               '|déplacer|dirige-toi|dirigez-vous|rends-toi|rendez-vous|rejoins|rejoignez'
@@ -227,9 +233,8 @@ VOCAB: dict[str, dict[str, str]] = {
               '|prendi quota|più in alto|più alto',
     },
     'change.down': {
-        'en': 'take it down|take her down|bring it down|bring her down|bump down|bump it down'
-              '|nudge down|go on down|descend|go down|come down|climb down|go lower|fly lower'
-              '|move lower|get lower'
+        'en': 'bump down|bump it down|nudge down|go on down|descend|go down|come down|climb down'
+              '|go lower|fly lower|move lower|get lower'
               '|lower|drop|drop down|sink|lose altitude|lose height',
         'fr': "descends un coup|descends|descendez|descendre|redescends|redescendez|baisse|baissez"
               "|baisser"
@@ -246,6 +251,16 @@ VOCAB: dict[str, dict[str, str]] = {
               '|abbassare|più in basso'
               '|più basso|perdi quota',
     },
+    'change.ground': {  # down with an amount; without one, all the way: land
+        'en': 'take it down|take her down|take him down|bring it down|bring her down'
+              '|bring him down|get it down|get her down|bring the drone down|take the drone down',
+        'fr': 'descends-le|descends-la|fais-le descendre|fais-la descendre|redescends-le'
+              '|redescends-la|ramène-le en bas|ramène-la en bas',
+        'de': 'hol runter|hole runter|bring runter|bringe runter|setz runter|setze runter'
+              '|runter mit ihr|runter mit ihm',
+        'es': 'bájalo|bájala|bájalo ya|bájala ya|bájale',
+        'it': 'mettilo giù|mettila giù|portalo giù|portala giù|buttalo giù|buttala giù',
+    },
     'change.inc': {  # needs a noun: altitude or speed
         'en': 'increase|boost',
         'fr': 'augmente|augmentez|augmenter',
@@ -261,19 +276,25 @@ VOCAB: dict[str, dict[str, str]] = {
         'it': 'diminuisci|diminuire|riduci|ridurre',
     },
     'change.faster': {
-        'en': 'faster|speed up|accelerate|go faster|fly faster|quicker',
+        'en': 'faster|speed up|accelerate|go faster|fly faster|quicker|pick up the pace'
+              '|pick it up|step on it|hurry up|throttle up|speed it up',
         'fr': 'mets les gaz|mettez les gaz|mets la gomme|accélère|accélérez|accélérer|plus vite'
-              '|plus rapide|va plus vite',
-        'de': 'schneller|beschleunige|beschleunigen|gib gas',
-        'es': 'más rápido|acelera|acelere|acelerar|más deprisa',
+              '|plus rapide|va plus vite|accélère un peu|accélère un coup',
+        'de': 'schneller|beschleunige|beschleunigen|gib gas|gib mal gas|gas geben',
+        'es': 'más rápido|acelera|acelere|acelerar|más deprisa|dale gas|dale caña',
         'it': 'più veloce|accelera|accelerare|più in fretta',
     },
     'change.slower': {
-        'en': 'slower|slow down|slow|decelerate|go slower|fly slower',
-        'fr': 'ralentis|ralentissez|ralentir|moins vite|plus lentement|plus lent',
-        'de': 'langsamer|verlangsame|verlangsamen|drossle|drosseln',
-        'es': 'más despacio|más lento|desacelera|desacelere|desacelerar',
-        'it': 'rallenta|rallentare|più piano|più lento|più lentamente|decelera',
+        'en': 'slower|slow down|slow|decelerate|go slower|fly slower|ease off|ease up|back off'
+              '|throttle back|throttle down|slow it down|slow her down|take it easy',
+        'fr': 'ralentis|ralentissez|ralentir|moins vite|plus lentement|plus lent|lève le pied'
+              '|vas-y mollo|mollo',
+        'de': 'langsamer|verlangsame|verlangsamen|drossle|drosseln|gas raus|nimm gas raus'
+              '|gas weg|nimm gas weg',
+        'es': 'más despacio|más lento|desacelera|desacelere|desacelerar|baja el ritmo'
+              '|afloja|afloja un poco',
+        'it': 'rallenta|rallentare|più piano|più lento|più lentamente|decelera|vai piano'
+              '|vacci piano|molla un po',
     },
     # ---- directions ---------------------------------------------------------------------------
     'dir.forward': {
@@ -312,7 +333,7 @@ VOCAB: dict[str, dict[str, str]] = {
         'fr': 'haut|en haut|vers le haut',
         'de': 'hoch|nach oben|oben|aufwärts|rauf|hinauf',
         'es': 'arriba|hacia arriba',
-        'it': "in su|in alto|verso l'alto",
+        'it': "in su|in alto|verso l'alto|su di",
     },
     'dir.down': {
         'en': 'down|downward|downwards',
@@ -409,8 +430,16 @@ VOCAB: dict[str, dict[str, str]] = {
     'more': {
         'en': 'more|further|farther|extra|additional|another',
         'fr': 'plus|de plus|en plus|supplémentaire|supplémentaires|encore',
-        'de': 'mehr|weiter|zusätzlich|zusätzliche|noch', 'es': 'más|adicionales|extra',
-        'it': 'in più|di più|più|ulteriori|ancora',
+        'de': 'mehr|weiter|zusätzlich|zusätzliche|noch',
+        'es': 'más|adicionales|extra|otros|otras',
+        'it': 'in più|di più|più|ulteriori|ancora|altri|altre',
+    },
+    'limit': {  # "2 m/s tops": the value said is the new one, not a change by it
+        'en': 'max|maximum|tops|at most|no more than|not more than|at the most',
+        'fr': 'max|maxi|maximum|au maximum|au max|pas plus de|au plus',
+        'de': 'max|maximal|maximum|höchstens|nicht mehr als|nicht schneller als',
+        'es': 'máximo|como máximo|max|a lo sumo|no más de|como mucho',
+        'it': 'massimo|al massimo|max|non più di|al più',
     },
     # ---- things the parser refuses to guess -------------------------------------------------
     'neg': {
@@ -441,6 +470,22 @@ VOCAB: dict[str, dict[str, str]] = {
     'and': {
         'all': '&', 'en': 'and|plus', 'fr': 'et', 'de': 'und|sowie', 'es': 'y|e',
         'it': 'e|ed',
+    },
+    'corr': {  # a correction follows: "east, I mean west", "sorry, ..."
+        'en': 'i mean|sorry|correction|scratch that|my bad|no wait|make that|i meant|belay that'
+              '|or rather',
+        'fr': 'je veux dire|pardon|correction|non attends|je voulais dire|euh non|ou plutôt',
+        'de': 'ich meine|ich mein|korrektur|quatsch|besser gesagt|vielmehr|nein warte'
+              '|entschuldigung|ich meinte',
+        'es': 'quiero decir|perdón|digo|mejor dicho|corrección|o sea|no espera|quise decir',
+        'it': 'cioè|anzi|scusa|volevo dire|intendo|correzione|no aspetta|o meglio',
+    },
+    'but': {  # "don't land but hover", "nicht landen, sondern warten"
+        'en': 'but|instead|rather|but rather|but instead|instead of that',
+        'fr': 'mais|plutôt|mais plutôt|au lieu de ça',
+        'de': 'sondern|aber|lieber|stattdessen|sondern lieber',
+        'es': 'sino|pero|mejor|en cambio|sino que',
+        'it': 'ma|invece|piuttosto|bensì|ma invece',
     },
     # ---- questions ----------------------------------------------------------------------------
     'q': {
@@ -517,7 +562,8 @@ VOCAB: dict[str, dict[str, str]] = {
               "|i want you to|i need you to|i'd like you to|let's|lets|let us|here|there"
               "|position|current|current position|this|that|these|those|it|its|him|her"
               "|them|set|make|take|do|get|keep|keeping|is|are|be|high|away|behind|i|we|level|mode"
-              "|direction|in the direction of|during",
+              "|direction|in the direction of|during|do you know how to|are you able to"
+              "|are you capable of|can you even|a bit|a little|a little bit|a tad|a touch",
         'fr': "fais-moi|faites-moi|donne-moi|en l'air|commence|commencer|lance|lancer|entame"
               "|entamer|exécute|exécuter|effectuer|mettre"
               "|régler|fixer|passer|prendre|faire|effectuer|réaliser|changer|ajuster|le|la"
@@ -530,7 +576,9 @@ VOCAB: dict[str, dict[str, str]] = {
               "|ce|cet|cette|ces|ça|cela|lui|y|mets|mettez|règle|réglez|fixe|fixez|passe"
               "|passez|prends|prenez|fais|faites|fait|effectue|derrière|autour|alentour|se|s|il"
               "|plein"
-              "|elle|direction|en direction de|en direction du|pendant|durant",
+              "|elle|direction|en direction de|en direction du|pendant|durant|tu sais|sais-tu"
+              "|savez-vous|vous savez|est-ce que tu sais|tu es capable de|es-tu capable de"
+              "|est-ce que tu peux|est-ce que vous pouvez|un peu|un petit peu",
         'de': 'stehen|kurz|mal kurz|einleiten|leite|durchführen|führe|ausführen|beginnen|beginne'
               '|setzen'
               '|stellen|einstellen|festlegen|ändern|ändere|nehmen|schieß|schieße|agl|der|die'
@@ -541,7 +589,8 @@ VOCAB: dict[str, dict[str, str]] = {
               '|könntest du|würdest du|ich möchte dass du|position|deine position|hier'
               '|dort|da|es|ihn|sie|ihm|diese|dieser|dieses|diesen|mach|mache|machen|stelle'
               '|stell|setze|setz|nimm|hinter|aus|lang|entfernt|weg|~drohne|richtung'
-              '|in richtung|während',
+              '|in richtung|während|weißt du wie|bist du in der lage|bist du fähig'
+              '|kannst du auch|kannst du überhaupt|können sie|ein bisschen|ein wenig|etwas',
         'es': 'inicia|iniciar|comienza|comenzar|empieza|empezar|ejecuta|ejecutar|realiza|realizar'
               '|poner|fijar|ajustar|establecer|configurar|tomar|sacar|hacer|cambiar|cambia|el|la'
               '|los|las|lo|un|una|unos|unas|al|del|de|en|hacia|sobre|con|por|desde'
@@ -551,7 +600,8 @@ VOCAB: dict[str, dict[str, str]] = {
               '|hola|vale|venga|puedes|podrías|puede|podría|quiero que|posición'
               '|tu posición|aquí|allí|ahí|allá|esta|estos|estas|ese|esa|eso|esto|le|les'
               '|pon|ponte|fija|ajusta|establece|configura|toma|tome|saca|saque|haz|haga'
-              '|detrás|alrededor|se|dirección|en dirección|en dirección a',
+              '|detrás|alrededor|se|dirección|en dirección|en dirección a|acá|sabes|sabe'
+              '|sabes cómo|eres capaz de|es capaz de|puedes también|un poco|un poquito',
         'it': "un po'|un pò|un poco|inizia|iniziare|avvia|avviare|comincia|cominciare|esegui"
               "|eseguire|effettua"
               "|effettuare|impostare|mettere|fissare|regolare|scattare|prendere|cambiare|cambia"
@@ -565,7 +615,8 @@ VOCAB: dict[str, dict[str, str]] = {
               "|puoi|potresti|vorrei che|voglio che|posizione|la tua posizione|qui|qua|lì"
               "|là|questo|questa|questi|queste|quello|quella|quelli|quelle|imposta|metti"
               "|fissa|regola|scatta|fai|fa|fare|prendi|dietro|intorno|attorno|si|direzione"
-              "|in direzione|entro|presto|portati",
+              "|in direzione|entro|presto|portati|sai|sapresti|sei capace di|sei in grado di"
+              "|riesci a|può",
     },
 }
 
@@ -577,6 +628,44 @@ DISCOURSE = {
     'de': 'los|komm|gut|prima|super|also|jetzt',
     'es': 'venga|vale|anda|vamos|bueno|perfecto|vaya|ahora',
     'it': 'vai|dai|forza|avanti|bene|perfetto|su|ora|adesso',
+}
+# Questions about what the node can do ("can you follow cars?"): `know` phrases ask it whatever
+# follows; `can` phrases only about a kind of thing ("cars", "des vélos"), not a thing in view
+# ("can you follow the red car?" is a polite command). Both are glue in `VOCAB`.
+ABILITY = {
+    'en': {'know': 'do you know how to|are you able to|are you capable of|can you even',
+           'can': 'can you'},
+    'fr': {'know': 'tu sais|sais-tu|savez-vous|vous savez|est-ce que tu sais|tu es capable de'
+                   '|es-tu capable de',
+           'can': 'tu peux|peux-tu|pouvez-vous|vous pouvez|est-ce que tu peux'
+                  '|est-ce que vous pouvez'},
+    'de': {'know': 'weißt du wie|bist du in der lage|bist du fähig|kannst du auch'
+                   '|kannst du überhaupt',
+           'can': 'kannst du|können sie'},
+    'es': {'know': 'sabes|sabe|sabes cómo|eres capaz de|es capaz de|puedes también',
+           'can': 'puedes|puede'},
+    'it': {'know': 'sai|sapresti|sei capace di|sei in grado di', 'can': 'puoi|può|riesci a'},
+}
+# Words before a noun that make it a thing in view ("the car"), not a kind of thing ("cars").
+DEFINITE = {
+    'en': 'the|this|that|these|those|my|our|your',
+    'fr': "le|la|les|l|ce|cet|cette|ces|mon|ma|mes|ton|ta|tes|au|aux|du",
+    'de': 'der|die|das|den|dem|des|diese|dieser|diesen|dieses|mein|meine|meinen|dein|deine'
+          '|zum|zur|vom|im|am',
+    'es': 'el|la|los|las|al|del|este|esta|estos|estas|ese|esa|esos|esas|mi|mis|tu|tus',
+    'it': 'il|lo|la|i|gli|l|al|alla|allo|ai|agli|alle|del|della|dello|quel|quella|quello'
+          '|questo|questa|mio|mia',
+}
+# Nouns of the vehicle itself, which a call sign may use ("Drone 2, land").
+VEHICLE_WORDS = frozenset({'drone', 'drohne', 'dron', 'uav', 'quad', 'copter', 'bird'})
+# Radio prowords that close a transmission ("..., over", "à vous", "kommen"): at the end of a
+# command they are not part of it.
+PROWORDS = {
+    'en': 'over|out|over and out|over out',
+    'fr': 'à vous|à toi|terminé|fin|parlez',
+    'de': 'kommen|ende|over|ende und aus',
+    'es': 'cambio|cambio y fuera|cambio y corto|corto|fuera',
+    'it': 'passo|chiudo|passo e chiudo|over',
 }
 # Radio abbreviations of parameter nouns that mean the parameter only before a number ("alt 25";
 # "alt!" alone is Italian for stop).
@@ -641,3 +730,14 @@ DISCOURSE_WORDS = {lang: frozenset(k[0] for w in words.split('|') for k in phras
                    for lang, words in DISCOURSE.items()}
 CUES = {lang: frozenset(k[0] for w in words.split('|') if w for k in phrase_keys(w))
         for lang, words in WEAK_CUES.items()}
+
+
+def _phrase_set(spec: str) -> frozenset[tuple[str, ...]]:
+    return frozenset(key for phrase in spec.split('|') for key in phrase_keys(phrase))
+
+
+ABILITY_PHRASES = {lang: {kind: _phrase_set(spec) for kind, spec in kinds.items()}
+                   for lang, kinds in ABILITY.items()}
+DEFINITE_WORDS = {lang: frozenset(k[0] for k in _phrase_set(spec))
+                  for lang, spec in DEFINITE.items()}
+PROWORD_PHRASES = {lang: _phrase_set(spec) for lang, spec in PROWORDS.items()}

@@ -27,7 +27,12 @@ from ministral_node.sources.rules.numbers import (
     match_words,
     parse_digits,
 )
-from ministral_node.sources.rules.spelling import correction, guarded, near_negation
+from ministral_node.sources.rules.spelling import (
+    correction,
+    guarded,
+    near_negation,
+    typo_distance,
+)
 from ministral_node.sources.rules.text import PUNCTUATION, Token, prepare, printable, tokenize
 from ministral_node.sources.rules.units import (
     ANGLE,
@@ -60,16 +65,17 @@ _OPPOSITES = ({'takeoff', 'land'}, {'left', 'right'}, {'forward', 'back'}, {'up'
 _AXES = {'forward': ('forward_m', 1.0), 'back': ('forward_m', -1.0), 'right': ('right_m', 1.0),
          'left': ('right_m', -1.0), 'up': ('up_m', 1.0), 'down': ('up_m', -1.0)}
 _TURN_SIGN = {'left': -1.0, 'right': 1.0, 'cw': 1.0, 'ccw': -1.0}
-_CHANGE_SIGN = {'up': 1.0, 'inc': 1.0, 'faster': 1.0, 'down': -1.0, 'dec': -1.0, 'slower': -1.0}
+_CHANGE_SIGN = {'up': 1.0, 'inc': 1.0, 'faster': 1.0, 'down': -1.0, 'dec': -1.0, 'slower': -1.0,
+                'ground': -1.0}
 _VERBS = ('intent', 'change')
 # Never left over, never a command.
-_QUIET = frozenset({'glue', 'filler', 'punct', 'to', 'and', 'q'})
+_QUIET = frozenset({'glue', 'filler', 'punct', 'to', 'and', 'q', 'limit', 'but', 'corr'})
 _SKIPPED = frozenset({'glue', 'filler'})  # read past: articles, polite words, particles
 # Meanings of another language's word that an unknown word must not be read past.
 _FOREIGN_MEANINGS = frozenset({'intent', 'change', 'dir', 'compass', 'rotdir', 'neg', 'cond',
                                'stunt', 'home', 'kw'})
 _HARD = frozenset({'intent', 'change', 'num', 'punct', 'seq', 'neg', 'cond', 'rotdir', 'kw',
-                   'more'})  # these end a target label
+                   'more', 'but'})  # these end a target label
 _ADJECTIVAL = frozenset({'dir', 'compass', 'home'})  # "the left pad", "the north gate"
 _CONTENT = frozenset({'word', 'home'})  # what a target label is made of ("photo of the house")
 _SEPARATORS = frozenset({'punct', 'and', 'seq'})
@@ -172,6 +178,12 @@ def language_scores(text: str) -> dict[str, int]:
 # zurück"); the vocabulary has them with the particle beside the verb ("kehre zurück").
 _BRACKET = re.compile(r'\b(kehre?|kehrt|komme?|kommt)\b([^,;.:!?]*?)\s+(zurück|zurueck)\b'
                       r'(?=\s*(?:$|[,;.:!?]|und\b|dann\b|danach\b))', re.IGNORECASE)
+# The same for bringing the vehicle down: "hol die Drohne runter" -> "hol runter die Drohne".
+_DOWN_BRACKET = re.compile(r'\b(hole?|bringe?|setze?)\b([^,;.:!?]*?)\s+(runter|herunter)\b'
+                           r'(?=\s*(?:$|[,;.:!?]|und\b|dann\b|danach\b))', re.IGNORECASE)
+# A speed change said "by" an amount: the new speed is unknown ("slow down by 2 m/s").
+_BY = frozenset({'by', 'de', 'um', 'en', 'di'})
+CORRECTED_NOTE = 'read past what the command negates'
 
 
 def _analyse(text: Any, takeoff_altitude_m: float | None) -> RuleResult:
@@ -185,18 +197,34 @@ def _analyse(text: Any, takeoff_altitude_m: float | None) -> RuleResult:
     if all(t.kind == 'sym' for t in tokens):
         return _clarify_result(_Clarify('empty', 'empty', {}), ranked[0][0])
     first = None
+    unknown_words = ranked[0][1] == 0  # perhaps only typos: each language may read them
+    readings: list[RuleResult] = []
     for lang, score in ranked:
-        if first is not None and score == 0:
+        if first is not None and score == 0 and not unknown_words:
             break
-        read = _BRACKET.sub(r'\1 \3\2', prepared) if lang == 'de' else prepared
+        read = prepared
+        if lang == 'de':
+            for bracket in (_BRACKET, _DOWN_BRACKET):
+                read = bracket.sub(r'\1 \3\2', read)
         read_tokens = tokens if read == prepared else tokenize(read[:MAX_COMMAND_CHARS])
         result = _Parse(read, read_tokens, lang, takeoff_altitude_m).run()
-        if result.reason in missions.MISSION_REASONS:
+        if result.reason in missions.MISSION_REASONS and not unknown_words:
             return _mission(read, read_tokens, lang, takeoff_altitude_m, result)
-        if result.reason != 'unknown':
+        if result.reason != 'unknown' and not unknown_words:
             return result
+        if result.understood:
+            readings.append(result)
         first = first or result
+    if len({(r.proposal.action, repr(r.proposal.params)) for r in readings}) == 1:
+        # "lnade", "atteriza": read the same by every language that reads it; the language
+        # is the one whose words are nearest
+        return min(readings, key=_typos_distance)
     return first
+
+
+def _typos_distance(result: RuleResult) -> int:
+    pairs = [word.split('->') for word in result.ignored]
+    return sum(typo_distance(*pair) if len(pair) == 2 else 3 for pair in pairs)
 
 
 def _mission(text: str, tokens: list[Token], lang: str, takeoff_altitude_m: float | None,
@@ -324,6 +352,7 @@ class _Parse:
         self.confidence = 1.0
         self.notes: list[str] = []
         self.ignored: list[str] = []  # what the reading read past or corrected
+        self.target_start: int | None = None  # the first token of the target label, if any
 
     def run(self) -> RuleResult:
         self._match()
@@ -338,14 +367,138 @@ class _Parse:
     # -- matching ---------------------------------------------------------------------------------
 
     def _match(self) -> None:
+        framing = self._framing()
         i = 0
         while i < len(self.tokens):
-            item = self._match_at(i)
+            item = Item('filler', self.norms[i], i, framing[i]) if i in framing \
+                else self._match_at(i)
             self.items.append(item)
             i = item.last + 1
         self._discourse()
         self._merge_compass()
         self._attach_prepositions()
+        self._corrections()
+
+    def _framing(self) -> dict[int, int]:
+        """Radio framing, as {first token: last token}: a call sign before the first comma
+        ("Eagle two, ...", "Drone 1, ...") and a proword at the end ("..., over", "à vous",
+        "kommen", "cambio", "passo")."""
+        found: dict[int, int] = {}
+        words = [k for k, t in enumerate(self.tokens) if t.kind != 'sym']
+        end = words[-1] + 1 if words else 0
+        for size in range(min(4, len(words) - 1), 0, -1):
+            start = end - size
+            if tuple(self.norms[start:end]) in lx.PROWORD_PHRASES[self.lang] and (
+                    self.tokens[start - 1].raw in PUNCTUATION or self._phrase(start) is None):
+                found[start] = end - 1  # "..., over" (but "fly over" keeps its word)
+                break
+        opening = 0  # "uh, drone two, ...": fillers before the call sign
+        while opening < len(self.tokens) and (
+                self._filler(opening) or self.tokens[opening].raw in PUNCTUATION):
+            opening += 1
+        comma = next((k for k in range(opening, len(self.tokens))
+                      if self.tokens[k].raw == ','), None)
+        if comma is None or not 1 <= comma - opening <= 3 or not any(
+                t.kind != 'sym' for t in self.tokens[comma + 1:]):
+            return found
+        numbered = comma - opening > 1 and self._number_at(comma - 1)
+        named = range(opening, comma - 1 if numbered else comma)
+        if self.tokens[opening].kind != 'word' or any(
+                self.tokens[k].kind != 'word' or self._number_at(k) or guarded(self.norms[k])
+                or (self._phrase(k) is not None and self.norms[k] not in lx.VEHICLE_WORDS)
+                or correction(self.norms[k], self.lang) is not None for k in named):
+            return found
+        if numbered or all(self.tokens[k].raw[:1].isupper() for k in named):
+            found[opening] = comma - 1
+        return found
+
+    def _filler(self, k: int) -> bool:
+        entry = lx.PHRASES[self.lang].get((self.norms[k],))
+        return entry is not None and entry.kind == 'filler'
+
+    def _corrections(self) -> None:
+        """Corrections drop what the operator negates when the same command says what they
+        want instead: "not north, south, 50 m", "north, no, south", "north, not south" (a
+        direction, heading or number), and "no, don't land, keep hovering" (a negated clause
+        beside one that is not). Anything else negated stays, and is asked back."""
+        slots = ('dir', 'compass', 'num')
+        clauses = _split(self.items, ('punct', 'but'))
+        dropped: list[Item] = []
+        for k, clause in enumerate(clauses):
+            said = [it for it in clause if it.kind not in _SKIPPED | {'to'}]
+            markers = [it for it in said if it.kind in ('neg', 'corr')]
+            if len(said) == 2 and said[0].kind == 'neg' and said[1].kind in slots:
+                other = self._alternative(said[1], clauses[:k] + clauses[k + 1:])
+                if other is not None:  # "not north, south", "north, not south"
+                    dropped += clause
+            elif k and said and said[0] in markers and (
+                    len(markers) == len(said) or 'corr' in {it.kind for it in markers}):
+                # "north, no, south", "east, I mean west", "20, no wait, 25"
+                after = [it for it in said[len(markers):] if it.kind in slots] or (
+                    [it for it in clauses[k + 1] if it.kind in slots]
+                    if k + 1 < len(clauses) and len(markers) == len(said) else [])
+                before = [it for it in clauses[k - 1]
+                          if after and self._same_slot(it, after[0])]
+                if before:
+                    dropped += [before[-1], *markers]
+                    self._inherit(after[0], before[-1])
+        if dropped:
+            self._drop(dropped)
+        clauses = _split(self.items, ('punct', 'but'))
+        negated = [c for c in clauses if any(it.kind in ('neg', 'corr') for it in c)]
+        wanted = [c for c in clauses if c not in negated
+                  and any(it.kind in _VERBS for it in c)]
+        if not negated or not wanted:
+            return
+        for clause in negated:
+            kinds = {it.kind for it in clause if it.kind not in _SKIPPED | {'to'}}
+            if kinds <= {'corr'}:
+                continue  # "sorry, ...", "scratch that, ...": quiet
+            kinds -= {'corr'}
+            if not (kinds == {'neg'} and clause is clauses[0]) and \
+                    not (kinds & set(_VERBS) and kinds <= {'neg', *_VERBS, 'dir', 'compass',
+                                                           'home', 'num', 'more', 'word'}):
+                return  # a negation that is neither an interjection nor a whole clause
+            if any(it.kind == 'cond' for it in clause):
+                return
+        if any(self._verbs(c) == self._verbs(w) for c in negated for w in wanted):
+            return  # "don't land, land": no way to tell which one is meant
+        self._drop([it for clause in negated for it in clause
+                    if any(o.kind == 'neg' for o in clause)])
+
+    def _alternative(self, negated: Item, others: list[list[Item]]) -> Item | None:
+        """The one item of the same slot as `negated` said elsewhere and not negated."""
+        found = [it for clause in others for it in clause if self._same_slot(negated, it)
+                 and not any(o.kind == 'neg' for o in clause)]
+        return found[0] if len(found) == 1 else None
+
+    @staticmethod
+    def _same_slot(a: Item, b: Item) -> bool:
+        if a.kind != b.kind:
+            return False
+        if a.kind != 'num':
+            return True
+        units = {q.unit.dim for q in (a.value, b.value) if q.unit is not None}
+        return len(units) <= 1
+
+    @staticmethod
+    def _inherit(number: Item, corrected: Item) -> None:
+        """A number said in place of another keeps what was said around that one ("climb to
+        40, no, 30": to 30)."""
+        if number.kind == 'num':
+            quantity, old = number.value, corrected.value
+            quantity.to = quantity.to or old.to
+            quantity.kw = quantity.kw or old.kw
+            quantity.unit = quantity.unit or old.unit
+
+    @staticmethod
+    def _verbs(clause: list[Item]) -> set[tuple[str, Any]]:
+        return {(it.kind, it.value) for it in clause if it.kind in _VERBS}
+
+    def _drop(self, items: list[Item]) -> None:
+        gone = {id(it) for it in items}
+        self.items = [it for it in self.items if id(it) not in gone]
+        self.assume(CORRECTED_NOTE, 1.0)
 
     def _match_at(self, i: int) -> Item:
         token = self.tokens[i]
@@ -530,7 +683,7 @@ class _Parse:
             if item.kind in ('capab', 'scene'):
                 item.kind = 'word'
         families: set[str] = set()
-        for clause in clauses:
+        for clause in self._course_clauses(clauses):
             families |= self._clause_families(clause)
         if sum(1 for part in _split(self.items, ('seq',)) if self._meaningful(part)) > 1:
             self.fail('multi', 'multi')
@@ -542,9 +695,18 @@ class _Parse:
         for item in self.items:
             if item.kind in _VERBS:
                 item.used = True
+        ability = self._ability()
+        if ability == 'know':  # "do you know how to orbit?", "tu sais suivre des vélos ?"
+            return self._capability()
         family = families.pop()
+        if ability == 'can' and family == 'photo' and not self.free('num') and any(
+                it.kind == 'intent' and it.value == 'photos' for it in self.items):
+            return self._capability()  # "can you take pictures?"
         if family in _TARGETED:
-            return _BINDERS[family](self), 'parsed'
+            proposal = _BINDERS[family](self)
+            if ability == 'can' and self._generic():  # "can you follow boats?"
+                return self._capability()
+            return proposal, 'parsed'
         try:
             return _BINDERS[family](self), 'parsed'
         except _Clarify as error:
@@ -552,10 +714,32 @@ class _Parse:
                 self._refuse_words()  # a missing value: the unknown words may be the reason
             raise
 
+    def _capability(self) -> tuple[Proposal, str]:
+        return answer(message('capability', self.lang),
+                      f'capability question [{self.lang}]'), 'answer'
+
+    def _ability(self) -> str | None:
+        """'know' or 'can' when the command opens with a question about what the node can do
+        ("are you able to", "tu sais", "kannst du ...?"; 'can' only with a question mark)."""
+        first = next((it for it in self.items if it.kind != 'filler'), None)
+        if first is None or first.kind != 'glue':
+            return None
+        said = tuple(self.norms[first.first:first.last + 1])
+        phrases = lx.ABILITY_PHRASES[self.lang]
+        if said in phrases['know']:
+            return 'know'
+        asked = any(t.raw == '?' for t in self.tokens)
+        return 'can' if asked and said in phrases['can'] else None
+
+    def _generic(self) -> bool:
+        """Whether the target is a kind of thing ("boats", "des vélos"), not one in view."""
+        start = self.target_start
+        return start is not None and (
+            start == 0 or self.norms[start - 1] not in lx.DEFINITE_WORDS[self.lang])
+
     def _question(self, asked: bool) -> tuple[Proposal, str] | None:
         if self._any('capab'):
-            return answer(message('capability', self.lang),
-                          f'capability question [{self.lang}]'), 'answer'
+            return self._capability()
         if self._any('scene'):
             return reject(message('scene', self.lang),
                           f'scene question needs the vision model [{self.lang}]'), 'scene'
@@ -581,6 +765,41 @@ class _Parse:
         implicit = self._implicit_family(clause, kws, moving=bool(families))
         return {implicit} if implicit else families
 
+    def _course_clauses(self, clauses: list[list[Item]]) -> list[list[Item]]:
+        """Clauses for choosing the action, a course said apart from its distance joined to
+        it: "heading south-west, 120 m", "Kurs 090, 200 Meter", "course 045, go 100 m"."""
+        joined: list[list[Item]] = []
+        for clause in clauses:
+            previous = joined[-1] if joined else None
+            if previous is not None and self._course(previous) and self._distance(clause) \
+                    and self._comma_between(previous, clause):
+                joined[-1] = previous + clause
+            else:
+                joined.append(clause)
+        return joined
+
+    @staticmethod
+    def _course(clause: list[Item]) -> bool:
+        kinds = {it.kind for it in clause if it.kind not in _QUIET}
+        lengths = [it for it in clause if it.kind == 'num' and it.value.unit is not None
+                   and it.value.unit.dim != ANGLE]
+        return any(it.kind == 'kw' and it.value == 'heading' for it in clause) and not lengths \
+            and kinds <= {'kw', 'compass', 'num'}
+
+    @staticmethod
+    def _distance(clause: list[Item]) -> bool:
+        kinds = {it.kind for it in clause if it.kind not in _QUIET}
+        moves = {it.value for it in clause if it.kind == 'intent'}
+        return moves <= {'move'} and kinds <= {'intent', 'num', 'kw'} and any(
+            it.kind == 'num' and it.value.unit is not None and it.value.unit.dim == LENGTH
+            for it in clause)
+
+    def _comma_between(self, before: list[Item], after: list[Item]) -> bool:
+        if not before or not after:
+            return False
+        between = self.items[self.items.index(before[-1]) + 1:self.items.index(after[0])]
+        return len(between) == 1 and between[0].kind == 'punct'
+
     def _qualifies(self, noun: Item) -> bool:
         """Whether a noun form stands right before a word it qualifies ("landing pad")."""
         k = self.items.index(noun)
@@ -593,7 +812,7 @@ class _Parse:
             return _INTENT_FAMILY.get(verb.value, verb.value)
         if 'speed' in kws or verb.value in ('faster', 'slower'):
             return 'speed'
-        if 'altitude' in kws or verb.value in ('up', 'down'):
+        if 'altitude' in kws or verb.value in ('up', 'down', 'ground'):
             return 'altitude'
         return 'change'
 
@@ -610,8 +829,8 @@ class _Parse:
         if not horizontal and ('speed' in kws or SPEED in dims):
             return 'speed'
         absolute = any(q.to and (q.unit is None or q.unit.dim == LENGTH) for q in numbers)
-        if not horizontal and ('altitude' in kws or (dirs and absolute)):
-            return 'altitude'
+        if not horizontal and ('altitude' in kws or (dirs and (absolute or not moving))):
+            return 'altitude'  # "up to 30 m", "zehn Meter runter" (no move verb: no offset)
         if (horizontal or dirs) and ANGLE in dims and LENGTH not in dims:
             return 'rotate'
         if 'heading' in kws and not moving and LENGTH not in dims:
@@ -729,6 +948,7 @@ class _Parse:
         if tail and self._ends_clause(run[-1]):
             end = tail[-1]
         self.use(run[start:end + 1])
+        self.target_start = run[start].first
         label = shorten(printable(self.span(run[start], run[end])), LABEL_CHARS)
         return Target(label, None)
 
@@ -838,10 +1058,16 @@ def _return_home(p: _Parse) -> Proposal:
 
 
 def _altitude(p: _Parse) -> Proposal:
-    sign = next((_CHANGE_SIGN[it.value] for it in p.items if it.kind == 'change'), 0.0)
+    sign = next((_CHANGE_SIGN[it.value] for it in p.items if it.kind == 'change'), 0.0) or next(
+        (_CHANGE_SIGN[it.value] for it in p.items if it.kind == 'dir' and it.value in (
+            'up', 'down')), 0.0)  # "noch 5 Meter hoch", "acht Meter runter"
     p.use(p.free('kw', 'altitude'))
     missing = 'missing_up' if sign > 0 else 'missing_down' if sign < 0 else 'missing_altitude'
-    number = p.quantity(LENGTH, missing)
+    grounding = any(it.kind == 'change' and it.value == 'ground' for it in p.items)
+    number = p.quantity(LENGTH, None if grounding else missing)
+    if number is None:  # "bring her down", "setz sie runter": all the way
+        p.use(p.free('dir', 'down'))
+        return _land(p)
     more = p.use(p.free('more'))
     if number.value.to or not (sign or more):
         p.use(p.free('dir', 'up', 'down'))
@@ -857,10 +1083,17 @@ def _change(p: _Parse) -> NoReturn:
 
 
 def _speed(p: _Parse) -> Proposal:
-    changing = any(it.kind == 'change' for it in p.items)
+    changes = [it for it in p.items if it.kind == 'change']
     p.use(p.free('kw', 'speed'))
     number = p.quantity(SPEED, 'missing_speed')
-    if (changing and not number.value.to) or p.free('more'):
+    by = number.first > 0 and p.norms[number.first - 1] in _BY
+    limited = bool(p.use(p.free('limit')))
+    # "ease off, 2 m/s", "slow down: 3 m/s tops": the new speed, said apart from the change
+    apart = all(any(it.kind == 'punct' for it in p.items[min(p.items.index(c), k):
+                                                         max(p.items.index(c), k)])
+                for c in changes for k in [p.items.index(number)])
+    absolute = number.value.to or ((limited or apart) and not by)
+    if (changes and not absolute) or p.free('more'):
         p.fail('relative_speed', 'invalid')
     return p.propose('set_speed', {'speed_mps': p.amount(number, SPEED)})
 

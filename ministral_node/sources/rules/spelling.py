@@ -3,7 +3,8 @@
 A word the vocabulary does not know may be a typo of an action or a direction ("tunr" ->
 "turn", "nrth" -> "north"; not of a generic "go"/"fly", which would make any unknown first
 word a move to whatever follows): it is read as the one vocabulary word of its language
-within edit distance 1 (2 for words of 8 letters or more), with the same first letter. Numbers,
+within edit distance 1 (2 for words of 8 letters or more), with the same first letter; a
+doubled or undoubled letter costs nothing ("atterir" -> "atterrir"). Numbers,
 units and negations are never corrected, and a word close to a negation of any language is
 never ignored or corrected ("nich landen" asks back).
 """
@@ -75,6 +76,18 @@ def guarded(word: str) -> bool:
     return near_negation(word)
 
 
+def _single(word: str) -> str:
+    """`word` with doubled letters written once: a doubling mistake costs nothing
+    ("atterir", "aterriza", "decolare")."""
+    return ''.join(c for k, c in enumerate(word) if not k or c != word[k - 1])
+
+
+def typo_distance(word: str, known: str, limit: int = 2) -> int:
+    """How far `word` is from `known` as a typo: the edit distance, doubled letters free."""
+    return min(edit_distance(word, known, limit),
+               edit_distance(_single(word), _single(known), limit))
+
+
 def correction(word: str, lang: str) -> tuple[str, lx.Entry] | None:
     """The vocabulary word (and its meaning) `word` is a typo of in `lang`, if exactly one is
     nearest; None for short, guarded or unmatched words."""
@@ -85,7 +98,7 @@ def correction(word: str, lang: str) -> tuple[str, lx.Entry] | None:
     for known, entry in _vocabulary(lang):
         if known[0] != word[0]:
             continue
-        distance = edit_distance(word, known, limit)
+        distance = typo_distance(word, known, limit)
         if distance <= limit:
             best.setdefault(distance, []).append((known, entry))
     if not best:
