@@ -167,6 +167,10 @@ RELATIVE_ALTITUDE = [
     ('altri 4 metri più su', 'it', 'change_altitude', {'delta_m': 4}),
     ('giù di 6 metri', 'it', 'change_altitude', {'delta_m': -6}),
     ('su di 3 metri', 'it', 'change_altitude', {'delta_m': 3}),
+    ('3 more metres down', 'en', 'change_altitude', {'delta_m': -3}),
+    ('tre metri su', 'it', 'change_altitude', {'delta_m': 3}),
+    ('up 4', 'en', 'change_altitude', {'delta_m': 4}),  # metres assumed
+    ('5 m up, 10 m forward', 'en', 'goto', {'forward_m': 10, 'right_m': 0, 'up_m': 5}),
 ]
 
 TYPOS = [
@@ -250,6 +254,8 @@ ASKED_BACK = [
     ('non tornare', 'it'),
     ('non a sinistra, 5 metri', 'it'),
     ('slow down by 2 m/s', 'en'),  # relative: the new speed is unknown
+    ('2 more m/s', 'en'),
+
     ('5 more metres', 'en'),  # up or down?
     ('can you?', 'en'),  # no verb: not a capability question either
     ('kannst du?', 'de'),
@@ -276,6 +282,7 @@ OTHER_READINGS = [
     ('fly over the bridge', 'en', 'goto', {}, 'bridge'),  # "over" inside is no proword
     ('fine, land', 'en', 'land', {}),  # an interjection, not a typo of "find"
     ('suis-moi', 'fr', 'follow', {'distance_m': None}, 'moi'),
+    ('atterra su quel tetto', 'it', 'land', {}, 'quel tetto'),  # "su" before a target: "on"
     ('can you take pictures?', 'en', 'answer', {}),
     ('puoi seguire la macchina rossa?', 'it', 'follow', {'distance_m': None}, 'macchina rossa'),
 ]

@@ -286,15 +286,15 @@ VOCAB: dict[str, dict[str, str]] = {
     },
     'change.slower': {
         'en': 'slower|slow down|slow|decelerate|go slower|fly slower|ease off|ease up|back off'
-              '|throttle back|throttle down|slow it down|slow her down|take it easy',
+              '|throttle back|throttle down|slow it down|slow her down|take it easy|not so fast',
         'fr': 'ralentis|ralentissez|ralentir|moins vite|plus lentement|plus lent|lève le pied'
-              '|vas-y mollo|mollo',
+              '|vas-y mollo|mollo|pas si vite|pas trop vite',
         'de': 'langsamer|verlangsame|verlangsamen|drossle|drosseln|gas raus|nimm gas raus'
-              '|gas weg|nimm gas weg',
+              '|gas weg|nimm gas weg|nicht so schnell',
         'es': 'más despacio|más lento|desacelera|desacelere|desacelerar|baja el ritmo'
-              '|afloja|afloja un poco',
+              '|afloja|afloja un poco|no tan rápido|no tan deprisa',
         'it': 'rallenta|rallentare|più piano|più lento|più lentamente|decelera|vai piano'
-              '|vacci piano|molla un po',
+              '|vacci piano|molla un po|non così veloce|non troppo veloce',
     },
     # ---- directions ---------------------------------------------------------------------------
     'dir.forward': {
@@ -302,7 +302,8 @@ VOCAB: dict[str, dict[str, str]] = {
         'en': 'forward|forwards|ahead|straight ahead|straight on|advance|onward|onwards',
         'fr': "avant|en avant|vers l'avant|tout droit|devant|avance|avancez|avancer",
         'de': 'vorwärts|vorne|nach vorne|nach vorn|vorn|vor|geradeaus',
-        'es': 'adelante|hacia adelante|delante|al frente|de frente|recto|todo recto|avanza'
+        'es': 'adelante|hacia adelante|para adelante|delante|al frente|de frente|recto|todo recto'
+              '|avanza'
               '|avance|avanzar',
         'it': 'avanti|in avanti|dritto|diritto|davanti|avanza|avanzare',
     },
@@ -311,35 +312,35 @@ VOCAB: dict[str, dict[str, str]] = {
         'en': 'back|backward|backwards|reverse|back up|rearward',
         'fr': "arrière|en arrière|vers l'arrière|recule|reculez|reculer",
         'de': 'zurück|rückwärts|nach hinten|hinten',
-        'es': 'atrás|hacia atrás|retrocede|retroceda|retroceder|marcha atrás',
+        'es': 'atrás|hacia atrás|para atrás|retrocede|retroceda|retroceder|marcha atrás',
         'it': "indietro|all'indietro|indietreggia|indietreggiare|retrocedi",
     },
     'dir.left': {
         'en': 'left|to the left|leftward|leftwards|port',
         'fr': 'gauche|à gauche|vers la gauche|sur la gauche',
         'de': 'links|nach links',
-        'es': 'izquierda|a la izquierda|hacia la izquierda',
+        'es': 'izquierda|a la izquierda|hacia la izquierda|para la izquierda',
         'it': 'sinistra|a sinistra|verso sinistra',
     },
     'dir.right': {
         'en': 'right|to the right|rightward|rightwards|starboard',
         'fr': 'droite|à droite|vers la droite|sur la droite',
         'de': 'rechts|nach rechts',
-        'es': 'derecha|a la derecha|hacia la derecha',
+        'es': 'derecha|a la derecha|hacia la derecha|para la derecha',
         'it': 'destra|a destra|verso destra',
     },
     'dir.up': {
         'en': 'up|upward|upwards',
         'fr': 'haut|en haut|vers le haut',
         'de': 'hoch|nach oben|oben|aufwärts|rauf|hinauf',
-        'es': 'arriba|hacia arriba',
-        'it': "in su|in alto|verso l'alto|su di",
+        'es': 'arriba|hacia arriba|para arriba',
+        'it': "in su|in alto|verso l'alto|su di|~su",  # "su" alone: "on", but "5 metri su"
     },
     'dir.down': {
         'en': 'down|downward|downwards',
         'fr': 'bas|en bas|vers le bas',
         'de': 'runter|nach unten|unten|abwärts|hinunter|herab',
-        'es': 'abajo|hacia abajo',
+        'es': 'abajo|hacia abajo|para abajo',
         'it': 'giù|in giù|in basso|verso il basso',
     },
     'compass.n': {
@@ -590,7 +591,8 @@ VOCAB: dict[str, dict[str, str]] = {
               '|dort|da|es|ihn|sie|ihm|diese|dieser|dieses|diesen|mach|mache|machen|stelle'
               '|stell|setze|setz|nimm|hinter|aus|lang|entfernt|weg|~drohne|richtung'
               '|in richtung|während|weißt du wie|bist du in der lage|bist du fähig'
-              '|kannst du auch|kannst du überhaupt|können sie|ein bisschen|ein wenig|etwas',
+              '|kannst du auch|kannst du überhaupt|können sie|ein bisschen|ein wenig|etwas'
+              '|nur|nur noch',
         'es': 'inicia|iniciar|comienza|comenzar|empieza|empezar|ejecuta|ejecutar|realiza|realizar'
               '|poner|fijar|ajustar|establecer|configurar|tomar|sacar|hacer|cambiar|cambia|el|la'
               '|los|las|lo|un|una|unos|unas|al|del|de|en|hacia|sobre|con|por|desde'
@@ -608,7 +610,7 @@ VOCAB: dict[str, dict[str, str]] = {
               "|portare|il|lo"
               "|la|i|gli|le|l|un|uno|una|del|della|dello|dei|degli|delle|al|alla"
               "|allo|ai|agli|alle|all|sul|sulla|sullo|sui|sugli|sulle|nel|nella|nello|nei"
-              "|negli|nelle|dal|dalla|dallo|dai|dagli|dalle|di|da|in|su|con|per|verso|tra"
+              "|negli|nelle|dal|dalla|dallo|dai|dagli|dalle|di|da|in|con|per|verso|tra"
               "|fra|circa|più o meno|per favore|per piacere|perfavore|grazie|ora|adesso"
               "|subito|immediatamente|velocemente|rapidamente|piano|lentamente"
               "|delicatamente|con attenzione|tu|ti|te|tuo|tua|il drone|ehi|ciao|va bene"
@@ -675,11 +677,11 @@ NUMBER_ABBREVIATIONS = frozenset({'alt', 'spd', 'hdg'})
 TYPO_KINDS = frozenset({'intent', 'change', 'dir', 'compass', 'rotdir'})
 # A weak phrase keeps its meaning at the start of a clause or after one of these words.
 WEAK_CUES = {
-    'en': '', 'de': '', 'it': '',
+    'en': '', 'de': '', 'it': 'metri|metro',
     'fr': "l|vers|cap|plein|direction|au|nord|sud|à",
     'es': 'al|el|hacia|rumbo|dirección|del|norte|sur|a',
 }
-WEAK_FALLBACK = {'compass': 'glue', 'intent': 'glue', 'glue': 'word'}
+WEAK_FALLBACK = {'compass': 'glue', 'intent': 'glue', 'glue': 'word', 'dir': 'glue'}
 # Where the object may come before the verb ("dem roten Auto folgen"); elsewhere words before
 # the verb are not a target.
 VERB_FINAL = frozenset({'de'})

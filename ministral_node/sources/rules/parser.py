@@ -212,7 +212,7 @@ def _analyse(text: Any, takeoff_altitude_m: float | None) -> RuleResult:
             return _mission(read, read_tokens, lang, takeoff_altitude_m, result)
         if result.reason != 'unknown' and not unknown_words:
             return result
-        if result.understood:
+        if result.understood and result.proposal.action != 'clarify':
             readings.append(result)
         first = first or result
     if len({(r.proposal.action, repr(r.proposal.params)) for r in readings}) == 1:
@@ -376,9 +376,24 @@ class _Parse:
             i = item.last + 1
         self._discourse()
         self._merge_compass()
+        self._more_units()
         self._attach_prepositions()
         self._corrections()
 
+    def _more_units(self) -> None:
+        """A unit said after "more" belongs to the number before it ("5 more metres",
+        "zwei weitere Meter")."""
+        for k, item in enumerate(self.items[:-1]):
+            more = self.items[k + 1]
+            if item.kind != 'num' or item.value.unit is not None or more.kind != 'more' \
+                    or more.first != item.last + 1:
+                continue
+            unit = match_unit(self.norms, more.last + 1)
+            if unit is not None:
+                item.value.unit = unit[0]
+                end = more.last + unit[1]
+                self.items = [it for it in self.items if not more.last < it.first <= end]
+                return
     def _framing(self) -> dict[int, int]:
         """Radio framing, as {first token: last token}: a call sign before the first comma
         ("Eagle two, ...", "Drone 1, ...") and a proword at the end ("..., over", "à vous",
@@ -426,12 +441,15 @@ class _Parse:
         dropped: list[Item] = []
         for k, clause in enumerate(clauses):
             said = [it for it in clause if it.kind not in _SKIPPED | {'to'}]
-            markers = [it for it in said if it.kind in ('neg', 'corr')]
-            if len(said) == 2 and said[0].kind == 'neg' and said[1].kind in slots:
-                other = self._alternative(said[1], clauses[:k] + clauses[k + 1:])
+            lead = next((j for j, it in enumerate(said) if it.kind not in ('neg', 'corr')),
+                        len(said))
+            markers = said[:lead]  # "no", "I mean", "no wait" opening the clause
+            if len(said) >= 2 and said[-1].kind in slots and all(
+                    it.kind == 'neg' for it in said[:-1]):
+                other = self._alternative(said[-1], clauses[:k] + clauses[k + 1:])
                 if other is not None:  # "not north, south", "north, not south"
                     dropped += clause
-            elif k and said and said[0] in markers and (
+            elif k and markers and (
                     len(markers) == len(said) or 'corr' in {it.kind for it in markers}):
                 # "north, no, south", "east, I mean west", "20, no wait, 25"
                 after = [it for it in said[len(markers):] if it.kind in slots] or (
@@ -762,7 +780,9 @@ class _Parse:
         if families - {'goto'}:
             families.discard('goto')
             return families
-        implicit = self._implicit_family(clause, kws, moving=bool(families))
+        level = not any(it.kind == 'compass' or (it.kind == 'dir' and it.value not in (
+            'up', 'down')) for it in self.items)  # the command says no horizontal direction
+        implicit = self._implicit_family(clause, kws, moving=bool(families), vertical=level)
         return {implicit} if implicit else families
 
     def _course_clauses(self, clauses: list[list[Item]]) -> list[list[Item]]:
@@ -790,7 +810,8 @@ class _Parse:
     def _distance(clause: list[Item]) -> bool:
         kinds = {it.kind for it in clause if it.kind not in _QUIET}
         moves = {it.value for it in clause if it.kind == 'intent'}
-        return moves <= {'move'} and kinds <= {'intent', 'num', 'kw'} and any(
+        forward = {it.value for it in clause if it.kind == 'dir'} <= {'forward'}
+        return moves <= {'move'} and forward and kinds <= {'intent', 'num', 'kw', 'dir'} and any(
             it.kind == 'num' and it.value.unit is not None and it.value.unit.dim == LENGTH
             for it in clause)
 
@@ -817,7 +838,8 @@ class _Parse:
         return 'change'
 
     @staticmethod
-    def _implicit_family(clause: list[Item], kws: set[str], moving: bool) -> str | None:
+    def _implicit_family(clause: list[Item], kws: set[str], moving: bool,
+                         vertical: bool = False) -> str | None:
         """The family of a clause without a specific verb: "north 50 m", "speed 5 m/s"."""
         kinds = {it.kind for it in clause}
         dirs = {it.value for it in clause if it.kind == 'dir'}
@@ -829,7 +851,8 @@ class _Parse:
         if not horizontal and ('speed' in kws or SPEED in dims):
             return 'speed'
         absolute = any(q.to and (q.unit is None or q.unit.dim == LENGTH) for q in numbers)
-        if not horizontal and ('altitude' in kws or (dirs and (absolute or not moving))):
+        if not horizontal and ('altitude' in kws or (dirs and (
+                absolute or (vertical and not moving)))):
             return 'altitude'  # "up to 30 m", "zehn Meter runter" (no move verb: no offset)
         if (horizontal or dirs) and ANGLE in dims and LENGTH not in dims:
             return 'rotate'
