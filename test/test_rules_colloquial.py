@@ -69,6 +69,8 @@ SPEEDS = [
     ('rallenta, 2 metri al secondo', 'it', 'set_speed', {'speed_mps': 2}),
     ('vai più piano, 5 nodi', 'it', 'set_speed', {'speed_mps': 5 * KNOT}),
     ('take it easy, 2 metres a second', 'en', 'set_speed', {'speed_mps': 2}),
+    ('slow down 3 m/s', 'en', 'set_speed', {'speed_mps': 3}),  # in its unit: the new speed
+    ('nicht so schnell, 3 m/s', 'de', 'set_speed', {'speed_mps': 3}),
 ]
 
 COURSES = [
@@ -185,6 +187,8 @@ TYPOS = [
     ('depsega a 10 metros', 'es', 'takeoff', {'altitude_m': 10}),
     ('decola a dodici metri', 'it', 'takeoff', {'altitude_m': 12}),
     ('aterra', 'it', 'land', {}),
+    ('tkae off to 10 m', 'en', 'takeoff', {'altitude_m': 10}),  # the first word of a phrase
+    ('tunr around', 'en', 'rotate', {'yaw_deg': 180}),
 ]
 
 
@@ -254,6 +258,8 @@ ASKED_BACK = [
     ('non tornare', 'it'),
     ('non a sinistra, 5 metri', 'it'),
     ('slow down by 2 m/s', 'en'),  # relative: the new speed is unknown
+    ('increase speed 2 m/s', 'en'),  # by or to?
+    ('accelera di 2 m/s', 'it'),
     ('2 more m/s', 'en'),
 
     ('5 more metres', 'en'),  # up or down?

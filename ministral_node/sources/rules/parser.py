@@ -31,6 +31,7 @@ from ministral_node.sources.rules.spelling import (
     correction,
     guarded,
     near_negation,
+    phrase_correction,
     typo_distance,
 )
 from ministral_node.sources.rules.text import PUNCTUATION, Token, prepare, printable, tokenize
@@ -224,7 +225,8 @@ def _analyse(text: Any, takeoff_altitude_m: float | None) -> RuleResult:
 
 def _typos_distance(result: RuleResult) -> int:
     pairs = [word.split('->') for word in result.ignored]
-    return sum(typo_distance(*pair) if len(pair) == 2 else 3 for pair in pairs)
+    return sum(typo_distance(pair[0], pair[1].split()[0]) if len(pair) == 2 else 3
+               for pair in pairs)
 
 
 def _mission(text: str, tokens: list[Token], lang: str, takeoff_altitude_m: float | None,
@@ -564,10 +566,12 @@ class _Parse:
         token = self.tokens[i]
         if token.norm in lx.DISCOURSE_WORDS[self.lang]:
             return None  # "fine, land": an interjection, not a typo of "find"
-        found = correction(token.norm, self.lang)
+        # the first word of a phrase ("tkae off", "tunr around"), else a word
+        found = phrase_correction(self.norms, i, self.lang) or correction(token.norm, self.lang)
         if found is None:
             return None
         known, entry = found
+        size = len(known.split())
         clause = self._clause_so_far()
         if entry.kind in _VERBS:
             if any(it.kind in _VERBS for it in clause) or (
@@ -582,7 +586,7 @@ class _Parse:
         self.ignored.append(f'{token.raw}->{known}')
         self.assume(f"read '{token.raw}' as '{known}'", PARTIAL_CONFIDENCE)
         value = lx.COMPASS_DEG[entry.value] if entry.kind == 'compass' else entry.value
-        return Item(entry.kind, value, i, i, entry.noun)
+        return Item(entry.kind, value, i, i + size - 1, entry.noun)
 
     def _discourse(self) -> None:
         """Interjections opening a clause before a comma ("right, fly north 50 m", "allez,
@@ -1115,7 +1119,10 @@ def _speed(p: _Parse) -> Proposal:
     apart = all(any(it.kind == 'punct' for it in p.items[min(p.items.index(c), k):
                                                          max(p.items.index(c), k)])
                 for c in changes for k in [p.items.index(number)])
-    absolute = number.value.to or ((limited or apart) and not by)
+    # a speed said in its unit after "slow down" or "speed up" is the new speed ("slow down 3
+    # m/s"); "by 3 m/s", and "increase" or "reduce" without "to", say a change
+    unit = number.value.unit is not None and all(c.value in ('faster', 'slower') for c in changes)
+    absolute = number.value.to or ((limited or apart or unit) and not by)
     if (changes and not absolute) or p.free('more'):
         p.fail('relative_speed', 'invalid')
     return p.propose('set_speed', {'speed_mps': p.amount(number, SPEED)})

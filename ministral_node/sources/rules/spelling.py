@@ -82,6 +82,36 @@ def _single(word: str) -> str:
     return ''.join(c for k, c in enumerate(word) if not k or c != word[k - 1])
 
 
+@cache
+def _phrases(lang: str) -> tuple[tuple[tuple[str, ...], lx.Entry], ...]:
+    return tuple((key, entry) for key, entry in lx.PHRASES[lang].items()
+                 if len(key) > 1 and entry.kind in lx.TYPO_KINDS and not entry.weak
+                 and len(key[0]) >= MIN_TYPO_CHARS)
+
+
+def phrase_correction(norms: list[str], i: int, lang: str) -> tuple[str, lx.Entry] | None:
+    """The vocabulary phrase whose first word `norms[i]` misspells, the rest said as written
+    ("tkae off" -> "take off"), if exactly one meaning is nearest: as for `correction`."""
+    word = norms[i]
+    if len(word) < MIN_TYPO_CHARS or not word.isalpha() or guarded(word):
+        return None
+    limit = _allowed(word)
+    best: dict[int, list[tuple[tuple[str, ...], lx.Entry]]] = {}
+    for key, entry in _phrases(lang):
+        if key[0][0] != word[0] or tuple(norms[i + 1:i + len(key)]) != key[1:]:
+            continue
+        distance = typo_distance(word, key[0], limit)
+        if distance <= limit:
+            best.setdefault(distance, []).append((key, entry))
+    if not best:
+        return None
+    nearest = best[min(best)]
+    if len({(entry.kind, entry.value) for _, entry in nearest}) != 1:
+        return None
+    key, entry = max(nearest, key=lambda pair: len(pair[0]))
+    return ' '.join(key), entry
+
+
 def typo_distance(word: str, known: str, limit: int = 2) -> int:
     """How far `word` is from `known` as a typo: the edit distance, doubled letters free."""
     return min(edit_distance(word, known, limit),
