@@ -52,6 +52,11 @@ CORRECTIONS = [
     ('flieg nach Osten, ich meine Westen, 30 Meter', 'de', 'goto', _goto(270, 30)),
     ('sube a 20 metros, no, a 30', 'es', 'change_altitude', {'altitude_m': 30}),
     ('vola a est, anzi a ovest, 30 metri', 'it', 'goto', _goto(270, 30)),
+    ('turn left, no, right, 90 degrees', 'en', 'rotate', {'yaw_deg': 90}),
+    ('gira a la izquierda 90 grados, no, a la derecha', 'es', 'rotate', {'yaw_deg': 90}),
+    ('fly west 30 m, no, east', 'en', 'goto', _goto(90, 30)),
+    ('nicht nach Norden sondern nach Süden, 50 Meter', 'de', 'goto', _goto(180, 50)),
+    ('non pas à droite, à gauche 5 m', 'fr', 'goto', {**OFF, 'right_m': -5}),
 ]
 
 SPEEDS = [
@@ -126,6 +131,7 @@ INSTEAD = [  # a negated clause, then the wanted one
     ('no aterrices, espera', 'es', 'hold', {'duration_s': None}),
     ('no, no vuelvas, quédate ahí', 'es', 'hold', {'duration_s': None}),
     ('non atterrare, resta lì', 'it', 'hold', {'duration_s': None}),
+    ('no sigas al coche, haz una foto', 'es', 'capture_photo', {'count': 1}),
     ('no, non tornare, aspetta', 'it', 'hold', {'duration_s': None}),
     ('not land but hover', 'en', 'hold', {'duration_s': None}),
     ('nicht steigen, sondern sinken um 5 Meter', 'de', 'change_altitude', {'delta_m': -5}),
@@ -267,6 +273,8 @@ ASKED_BACK = [
     ('kannst du?', 'de'),
     ('land, sorry, take off', 'en'),  # which one?
     ('fly north no south 50 m', 'en'),  # no pause: which one is negated?
+    ('fly south not north 50 m', 'en'),
+    ('land, left', 'en'),
     ('flieg nicht nach Norden, 50 Meter', 'de'),
 ]
 

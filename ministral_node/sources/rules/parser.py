@@ -462,6 +462,11 @@ class _Parse:
                 if before:
                     dropped += [before[-1], *markers]
                     self._inherit(after[0], before[-1])
+                    between = self.items[self.items.index(before[-1]):
+                                         self.items.index(after[0])]
+                    if all(it.kind in ('punct', 'neg', 'corr') or it is before[-1]
+                           for it in between):
+                        dropped += between  # "turn left, no, right": "turn right"
         if dropped:
             self._drop(dropped)
         clauses = _split(self.items, ('punct', 'but'))
@@ -517,7 +522,9 @@ class _Parse:
 
     def _drop(self, items: list[Item]) -> None:
         gone = {id(it) for it in items}
-        self.items = [it for it in self.items if id(it) not in gone]
+        kept = [it for it in self.items if id(it) not in gone]
+        self.items = [it for k, it in enumerate(kept) if it.kind != 'punct' or (
+            k and kept[k - 1].kind != 'punct')]  # no empty clause left behind
         self.assume(CORRECTED_NOTE, 1.0)
 
     def _match_at(self, i: int) -> Item:
@@ -795,12 +802,22 @@ class _Parse:
         joined: list[list[Item]] = []
         for clause in clauses:
             previous = joined[-1] if joined else None
-            if previous is not None and self._course(previous) and self._distance(clause) \
-                    and self._comma_between(previous, clause):
+            if previous is not None and self._comma_between(previous, clause) and (
+                    (self._course(previous) and self._distance(clause))
+                    or (self._bare_direction(clause) and self._acts(previous))):
+                # "gira 90, a la derecha": a direction said after its verb's clause
                 joined[-1] = previous + clause
             else:
                 joined.append(clause)
         return joined
+
+    @staticmethod
+    def _bare_direction(clause: list[Item]) -> bool:
+        return {it.kind for it in clause if it.kind not in _QUIET} == {'dir'}
+
+    @staticmethod
+    def _acts(clause: list[Item]) -> bool:
+        return any(it.kind in _VERBS and it.value != 'move' for it in clause)
 
     @staticmethod
     def _course(clause: list[Item]) -> bool:
