@@ -132,6 +132,8 @@ INSTEAD = [  # a negated clause, then the wanted one
     ('no, no vuelvas, quédate ahí', 'es', 'hold', {'duration_s': None}),
     ('non atterrare, resta lì', 'it', 'hold', {'duration_s': None}),
     ('no sigas al coche, haz una foto', 'es', 'capture_photo', {'count': 1}),
+    ("don't climb to 40, climb to 30", 'en', 'change_altitude', {'altitude_m': 30}),
+    ('no no no, land', 'en', 'land', {}),
     ('no, non tornare, aspetta', 'it', 'hold', {'duration_s': None}),
     ('not land but hover', 'en', 'hold', {'duration_s': None}),
     ('nicht steigen, sondern sinken um 5 Meter', 'de', 'change_altitude', {'delta_m': -5}),
@@ -275,6 +277,9 @@ ASKED_BACK = [
     ('fly north no south 50 m', 'en'),  # no pause: which one is negated?
     ('fly south not north 50 m', 'en'),
     ('land, left', 'en'),
+    ("don't land, land", 'en'),
+    ('land, no!', 'en'),
+    ('climb to 40, no', 'en'),
     ('flieg nicht nach Norden, 50 Meter', 'de'),
 ]
 
@@ -299,6 +304,7 @@ OTHER_READINGS = [
     ('atterra su quel tetto', 'it', 'land', {}, 'quel tetto'),  # "su" before a target: "on"
     ('can you take pictures?', 'en', 'answer', {}),
     ('puoi seguire la macchina rossa?', 'it', 'follow', {'distance_m': None}, 'macchina rossa'),
+    ('can you find my car?', 'en', 'search', {'radius_m': None}, 'my car'),
 ]
 
 

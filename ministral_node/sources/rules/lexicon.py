@@ -618,7 +618,7 @@ VOCAB: dict[str, dict[str, str]] = {
               "|là|questo|questa|questi|queste|quello|quella|quelli|quelle|imposta|metti"
               "|fissa|regola|scatta|fai|fa|fare|prendi|dietro|intorno|attorno|si|direzione"
               "|in direzione|entro|presto|portati|sai|sapresti|sei capace di|sei in grado di"
-              "|riesci a|può",
+              "|riesci a|riesci ad|può",
     },
 }
 
@@ -646,7 +646,8 @@ ABILITY = {
            'can': 'kannst du|können sie'},
     'es': {'know': 'sabes|sabe|sabes cómo|eres capaz de|es capaz de|puedes también',
            'can': 'puedes|puede'},
-    'it': {'know': 'sai|sapresti|sei capace di|sei in grado di', 'can': 'puoi|può|riesci a'},
+    'it': {'know': 'sai|sapresti|sei capace di|sei in grado di',
+           'can': 'puoi|può|riesci a|riesci ad'},
 }
 # Words before a noun that make it a thing in view ("the car"), not a kind of thing ("cars").
 DEFINITE = {

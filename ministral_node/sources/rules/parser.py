@@ -486,7 +486,7 @@ class _Parse:
                 return  # a negation that is neither an interjection nor a whole clause
             if any(it.kind == 'cond' for it in clause):
                 return
-        if any(self._verbs(c) == self._verbs(w) for c in negated for w in wanted):
+        if any(self._said(c) == self._said(w) for c in negated for w in wanted):
             return  # "don't land, land": no way to tell which one is meant
         self._drop([it for clause in negated for it in clause
                     if any(o.kind == 'neg' for o in clause)])
@@ -517,8 +517,10 @@ class _Parse:
             quantity.unit = quantity.unit or old.unit
 
     @staticmethod
-    def _verbs(clause: list[Item]) -> set[tuple[str, Any]]:
-        return {(it.kind, it.value) for it in clause if it.kind in _VERBS}
+    def _said(clause: list[Item]) -> set[str]:
+        """What a clause says, negations aside: its verbs, directions and numbers."""
+        return {f'{it.kind}={it.value}' for it in clause
+                if it.kind in (*_VERBS, 'dir', 'compass', 'num', 'home')}
 
     def _drop(self, items: list[Item]) -> None:
         gone = {id(it) for it in items}
@@ -762,9 +764,9 @@ class _Parse:
 
     def _generic(self) -> bool:
         """Whether the target is a kind of thing ("boats", "des vélos"), not one in view."""
-        start = self.target_start
-        return start is not None and (
-            start == 0 or self.norms[start - 1] not in lx.DEFINITE_WORDS[self.lang])
+        start, definite = self.target_start, lx.DEFINITE_WORDS[self.lang]
+        return start is not None and self.norms[start] not in definite and (
+            start == 0 or self.norms[start - 1] not in definite)
 
     def _question(self, asked: bool) -> tuple[Proposal, str] | None:
         if self._any('capab'):
