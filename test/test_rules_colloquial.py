@@ -162,6 +162,17 @@ COLLOQUIAL = [
     ('mettila a terra', 'it', 'land', {}),
     ('vieni qui', 'it', 'return_to_home', {}),
     ('torna da me', 'it', 'return_to_home', {}),
+    ('gain 10 metres', 'en', 'change_altitude', {'delta_m': 10}),
+    ('sit tight', 'en', 'hold', {'duration_s': None}),
+    ('hop 30 m west', 'en', 'goto', _goto(270, 30)),
+    ('strafe left 5 m', 'en', 'goto', {**OFF, 'right_m': -5}),
+    ('swing right ninety', 'en', 'rotate', {'yaw_deg': 90}),
+    ('keep an eye on the truck', 'en', 'follow', {'distance_m': None}, 'truck'),
+    ("don't move", 'en', 'hold', {'duration_s': None}),  # a negated verb that means hold
+    ('bouge plus', 'fr', 'hold', {'duration_s': None}),
+    ('beweg dich nicht', 'de', 'hold', {'duration_s': None}),
+    ('no te muevas', 'es', 'hold', {'duration_s': None}),
+    ('non muoverti', 'it', 'hold', {'duration_s': None}),
 ]
 
 RELATIVE_ALTITUDE = [
@@ -232,9 +243,9 @@ def test_a_negated_clause_followed_by_the_wanted_one_is_the_wanted_one(text, lan
     _read(text, language, action, params)
 
 
-@pytest.mark.parametrize('text, language, action, params', COLLOQUIAL)
-def test_colloquial_verbs_with_pronoun_and_particle(text, language, action, params):
-    _read(text, language, action, params)
+@pytest.mark.parametrize('case', COLLOQUIAL, ids=[case[0] for case in COLLOQUIAL])
+def test_colloquial_verbs_with_pronoun_and_particle(case):
+    _read(*case)
 
 
 @pytest.mark.parametrize('text, language, action, params', RELATIVE_ALTITUDE)

@@ -54,15 +54,19 @@ VOCAB: dict[str, dict[str, str]] = {
     },
     'intent.hold': {
         'en': 'hold|hold position|hover|wait|pause|stay|stay put|loiter|keep position|stand by'
-              '|standby|hold on|remain',
+              '|standby|hold on|remain|sit tight|hang on|hang tight|hang there|stay still'
+              "|don't move|do not move|keep still",
         'fr': 'attends|attendez|attendre|reste|restez|rester|maintiens|maintenez|maintenir'
-              '|stationnaire|fais du stationnaire|vol stationnaire|pause|patiente|patientez',
+              '|stationnaire|fais du stationnaire|vol stationnaire|pause|patiente|patientez'
+              '|bouge pas|ne bouge pas|bouge plus|ne bouge plus|reste là|ne bougez pas',
         'de': 'warte|warten|schwebe|schweben|halte|halten|bleib|bleibe|bleiben|pause'
-              '|pausiere|schwebeflug|position halten',
-        'es': 'espera|espere|esperar|mantén|mantenga|mantener|quédate|quédese|quieto'
+              '|pausiere|schwebeflug|position halten|beweg dich nicht|nicht bewegen'
+              '|rühr dich nicht',
+        'es': 'no te muevas|no se mueva|espera|espere|esperar|mantén|mantenga|mantener|quédate'
+              '|quédese|quieto'
               '|permanece|permanezca|pausa|flota',
         'it': 'aspetta|aspettare|attendi|attendere|resta|restare|rimani|rimanere|mantieni'
-              '|mantenere|pausa|stai fermo|resta fermo|fermo',
+              '|mantenere|pausa|stai fermo|resta fermo|fermo|non muoverti|non ti muovere',
     },
     'intent.rth': {
         'all': 'rtl|rth|rtb',
@@ -116,7 +120,7 @@ VOCAB: dict[str, dict[str, str]] = {
               '|annullare|abortisci|arresto|arresto di emergenza|blocca|bloccati|frena|basta',
     },
     'intent.rotate': {
-        'en': 'turn|rotate|yaw|spin|pivot|swivel',
+        'en': 'turn|rotate|yaw|spin|pivot|swivel|swing',
         'fr': 'tourne|tournez|tourner|pivote|pivotez|pivoter|tourne-toi|tournez-vous'
               '|rotation|fais une rotation',
         'de': 'dreh|drehe|drehen|dreh dich|drehe dich|wende|wenden|rotiere|rotieren'
@@ -125,7 +129,7 @@ VOCAB: dict[str, dict[str, str]] = {
         'it': 'gira|girati|girare|ruota|ruotare|ruotati|voltati|rotazione',
     },
     'intent.face': {
-        'en': 'face|point|turn to face|point the nose',
+        'en': 'face|point|turn to face|point the nose|nose|point your nose|nose to',
         'fr': "oriente-toi|orientez-vous|fais face|face",
         'de': 'richte dich aus|richte dich|ausrichten|schau nach|blicke nach',
         'es': 'oriéntate|oriéntese|orienta|mira hacia|apunta|apunta hacia',
@@ -156,7 +160,7 @@ VOCAB: dict[str, dict[str, str]] = {
               '|ruota intorno|ruota attorno',
     },
     'intent.follow': {
-        'en': 'follow|track|tail|chase|shadow|keep following',
+        'en': 'follow|track|tail|chase|shadow|keep following|keep an eye on|keep tabs on',
         'fr': 'suis|suivez|suivre|poursuis|poursuivez|traque|traquez|piste|pistez|accompagne',
         'de': 'folge|folgen|folg|verfolge|verfolgen|verfolg|begleite|begleiten|tracke|tracken',
         'es': 'sigue|siga|sigas|seguir|seguid|persigue|persiga|perseguir|rastrea|acompaña'
@@ -166,7 +170,8 @@ VOCAB: dict[str, dict[str, str]] = {
     },
     'intent.search': {
         'en': 'search|search for|look for|find|seek|locate|scan for|hunt for|look around for'
-              '|search the area for|search the area|search around for',
+              '|search the area for|search the area|search around for|sweep the area for'
+              '|sweep for|comb the area for',
         'fr': 'cherche|cherchez|chercher|recherche|recherchez|rechercher|trouve|trouvez'
               '|trouver|localise|localisez|localiser|repère|repérez|repérer|fouille',
         'de': 'suche|suchen|such|such nach|suche nach|finde|finden|find|halte ausschau nach'
@@ -195,7 +200,7 @@ VOCAB: dict[str, dict[str, str]] = {
     },
     'intent.move': {  # generic motion: gives way to any specific action
         'en': 'scoot|nudge|shift|slide|make your way|push on|get over|go|fly|move|head|proceed'
-              '|navigate|travel|cruise|steer|make for|push',
+              '|navigate|travel|cruise|steer|make for|push|hop|inch|creep|strafe|crab',
         'fr': 'bouge|bougez|bouger|pars|partez|fonce|foncez|glisse|décale|trace|va|vas|allez|aller'
               '|vole|volez|voler|déplace-toi|déplacez-vous|déplace'
               '|déplacer|dirige-toi|dirigez-vous|rends-toi|rendez-vous|rejoins|rejoignez'
@@ -212,7 +217,7 @@ VOCAB: dict[str, dict[str, str]] = {
     },
     # ---- changes of altitude or speed ---------------------------------------------------------
     'change.up': {
-        'en': 'lift|lift up|hop up|bump up|bump it up|pop up|take it up|take her up|bring it up'
+        'en': 'gain|pull up|lift|lift up|hop up|bump up|bump it up|pop up|take it up|take her up|bring it up'
               '|bring her up'
               '|nudge up|go on up|climb|climb up|ascend|rise|go up|go higher|fly higher'
               '|move higher|get higher'
@@ -235,7 +240,7 @@ VOCAB: dict[str, dict[str, str]] = {
     'change.down': {
         'en': 'bump down|bump it down|nudge down|go on down|descend|go down|come down|climb down'
               '|go lower|fly lower|move lower|get lower'
-              '|lower|drop|drop down|sink|lose altitude|lose height',
+              '|lower|drop|drop down|sink|lose altitude|lose height|lose',
         'fr': "descends un coup|descends|descendez|descendre|redescends|redescendez|baisse|baissez"
               "|baisser"
               "|plus bas|perds de l'altitude|perdez de l'altitude",
