@@ -217,7 +217,8 @@ VOCAB: dict[str, dict[str, str]] = {
     },
     # ---- changes of altitude or speed ---------------------------------------------------------
     'change.up': {
-        'en': 'gain|pull up|lift|lift up|hop up|bump up|bump it up|pop up|take it up|take her up|bring it up'
+        'en': 'gain|pull up|lift|lift up|hop up|bump up|bump it up|pop up|take it up|take her up'
+              '|bring it up'
               '|bring her up'
               '|nudge up|go on up|climb|climb up|ascend|rise|go up|go higher|fly higher'
               '|move higher|get higher'
