@@ -25,7 +25,9 @@ def _read(text, language, action, params, label=None):
     proposal = result.proposal.validate()
     assert (proposal.action, result.language) == (action, language), (
         proposal.to_dict(), result.reason, result.ignored)
-    if action not in ('clarify', 'answer', 'reject'):
+    if action == 'mission':
+        assert proposal.params == params, proposal.to_dict()
+    elif action not in ('clarify', 'answer', 'reject'):
         assert proposal.params == pytest.approx(params), proposal.to_dict()
         assert (None if proposal.target is None else proposal.target.label) == label
     return result
@@ -183,6 +185,8 @@ RELATIVE_ALTITUDE = [
     ('10 mètres vers le bas', 'fr', 'change_altitude', {'delta_m': -10}),
     ('noch 5 Meter hoch', 'de', 'change_altitude', {'delta_m': 5}),
     ('acht Meter runter', 'de', 'change_altitude', {'delta_m': -8}),
+    ('geh 10 Meter hoch', 'de', 'change_altitude', {'delta_m': 10}),  # the particle at the end
+    ('zieh sie 10 Meter hoch', 'de', 'change_altitude', {'delta_m': 10}),
     ('5 metros más arriba', 'es', 'change_altitude', {'delta_m': 5}),
     ('baja otros 3 metros', 'es', 'change_altitude', {'delta_m': -3}),
     ('altri 4 metri più su', 'it', 'change_altitude', {'delta_m': 4}),
@@ -311,6 +315,9 @@ OTHER_READINGS = [
     ('heading 090', 'en', 'rotate', {'heading_deg': 90}),  # no distance: a rotation
     ('fly over the bridge', 'en', 'goto', {}, 'bridge'),  # "over" inside is no proword
     ('fine, land', 'en', 'land', {}),  # an interjection, not a typo of "find"
+    ('flieg 20 Meter nach Norden und dann 5 Meter hoch', 'de', 'mission',
+     {'steps': [{'action': 'goto', 'params': _goto(0, 20), 'target': None},
+                {'action': 'change_altitude', 'params': {'delta_m': 5}, 'target': None}]}),
     ('suis-moi', 'fr', 'follow', {'distance_m': None}, 'moi'),
     ('atterra su quel tetto', 'it', 'land', {}, 'quel tetto'),  # "su" before a target: "on"
     ('can you take pictures?', 'en', 'answer', {}),

@@ -179,9 +179,13 @@ def language_scores(text: str) -> dict[str, int]:
 # zurück"); the vocabulary has them with the particle beside the verb ("kehre zurück").
 _BRACKET = re.compile(r'\b(kehre?|kehrt|komme?|kommt)\b([^,;.:!?]*?)\s+(zurück|zurueck)\b'
                       r'(?=\s*(?:$|[,;.:!?]|und\b|dann\b|danach\b))', re.IGNORECASE)
-# The same for bringing the vehicle down: "hol die Drohne runter" -> "hol runter die Drohne".
-_DOWN_BRACKET = re.compile(r'\b(hole?|bringe?|setze?)\b([^,;.:!?]*?)\s+(runter|herunter)\b'
-                           r'(?=\s*(?:$|[,;.:!?]|und\b|dann\b|danach\b))', re.IGNORECASE)
+# The same for going up and down: "hol die Drohne runter" -> "hol runter die Drohne", "geh 10
+# Meter hoch" -> "geh hoch 10 Meter".
+_UP_DOWN_BRACKET = re.compile(
+    r'\b(hole?|bringe?|setze?|geh|gehe|fliege?|komme?|ziehe?)\b'
+    r'((?:(?!\b(?:und|dann|danach)\b)[^,;.:!?])*?)\s+'
+    r'(runter|herunter|hinunter|hoch|rauf|hinauf)\b'
+    r'(?=\s*(?:$|[,;.:!?]|und\b|dann\b|danach\b))', re.IGNORECASE)
 # A speed change said "by" an amount: the new speed is unknown ("slow down by 2 m/s").
 _BY = frozenset({'by', 'de', 'um', 'en', 'di'})
 CORRECTED_NOTE = 'read past what the command negates'
@@ -205,7 +209,7 @@ def _analyse(text: Any, takeoff_altitude_m: float | None) -> RuleResult:
             break
         read = prepared
         if lang == 'de':
-            for bracket in (_BRACKET, _DOWN_BRACKET):
+            for bracket in (_BRACKET, _UP_DOWN_BRACKET):
                 read = bracket.sub(r'\1 \3\2', read)
         read_tokens = tokens if read == prepared else tokenize(read[:MAX_COMMAND_CHARS])
         result = _Parse(read, read_tokens, lang, takeoff_altitude_m).run()
