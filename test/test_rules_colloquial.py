@@ -77,6 +77,8 @@ SPEEDS = [
     ('vai più piano, 5 nodi', 'it', 'set_speed', {'speed_mps': 5 * KNOT}),
     ('take it easy, 2 metres a second', 'en', 'set_speed', {'speed_mps': 2}),
     ('slow down 3 m/s', 'en', 'set_speed', {'speed_mps': 3}),  # in its unit: the new speed
+    ('mantén 20 nudos', 'es', 'set_speed', {'speed_mps': 20 * KNOT}),  # keep that speed
+    ('mantieni 5 metri al secondo', 'it', 'set_speed', {'speed_mps': 5}),
     ('nicht so schnell, 3 m/s', 'de', 'set_speed', {'speed_mps': 3}),
 ]
 

@@ -723,6 +723,9 @@ class _Parse:
         if sum(1 for part in _split(self.items, ('seq',)) if self._meaningful(part)) > 1:
             self.fail('multi', 'multi')
         self._refuse_contradictions(families, clauses)
+        if families == {'hold'} and any(it.kind == 'num' and it.value.unit is not None
+                                        and it.value.unit.dim == SPEED for it in self.items):
+            families = {'speed'}  # "hold 20 knots", "mantén 5 m/s": keep that speed
         if len(families) > 1:
             self.fail('multi', 'multi')
         if not families:
