@@ -177,6 +177,21 @@ COLLOQUIAL = [
     ('beweg dich nicht', 'de', 'hold', {'duration_s': None}),
     ('no te muevas', 'es', 'hold', {'duration_s': None}),
     ('non muoverti', 'it', 'hold', {'duration_s': None}),
+    ('súbelo a 30 metros', 'es', 'change_altitude', {'altitude_m': 30}),
+    ("tira pa'lante 20 metros", 'es', 'goto', {**OFF, 'forward_m': 20}),
+    ('llévalo al norte 50 metros', 'es', 'goto', _goto(0, 50)),
+    ('tráelo para acá', 'es', 'return_to_home', {}),
+    ('sácale una foto al coche', 'es', 'capture_photo', {'count': 1}, 'coche'),
+    ('da una vuelta alrededor del edificio a 15 metros', 'es', 'orbit',
+     {'radius_m': 15, 'direction': 'clockwise'}, 'edificio'),
+    ('retrocede un par de metros', 'es', 'goto', {**OFF, 'forward_m': -2}),
+    ('portalo su a 40 metri', 'it', 'change_altitude', {'altitude_m': 40}),
+    ('tiralo giù di 5 metri', 'it', 'change_altitude', {'delta_m': -5}),
+    ('riportalo qui', 'it', 'return_to_home', {}),
+    ('fagli una foto', 'it', 'capture_photo', {'count': 1}),
+    ('mettiti a 20 metri di quota', 'it', 'change_altitude', {'altitude_m': 20}),
+    ('stai lì un minuto', 'it', 'hold', {'duration_s': 60}),
+    ('move a couple of metres left', 'en', 'goto', {**OFF, 'right_m': -2}),
 ]
 
 RELATIVE_ALTITUDE = [

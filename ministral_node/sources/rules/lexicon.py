@@ -47,7 +47,8 @@ VOCAB: dict[str, dict[str, str]] = {
               '|setz dich',
         'es': 'ponlo en el suelo|ponla en el suelo|ponlo en tierra|ponla en tierra'
               '|déjalo en el suelo|déjala en el suelo|toma tierra|tomar tierra|tome tierra|posa'
-              '|pósalo|posarse|aterriza|aterrice|aterrizar|aterrizad|aterrices|aterrizaje*|pósate|pósese',
+              '|pósalo|posarse|aterriza|aterrice|aterrizar|aterrizad|aterrices|aterrizaje*'
+              '|pósate|pósese',
         'it': 'mettilo a terra|mettila a terra|portalo a terra|portala a terra|posa|posalo|posarsi'
               '|appoggiati|tocca terra|mettiti giù|atterra|atterrare|atterrate'
               '|atterri|atterraggio*|posati',
@@ -66,7 +67,8 @@ VOCAB: dict[str, dict[str, str]] = {
               '|quédese|quieto'
               '|permanece|permanezca|pausa|flota',
         'it': 'aspetta|aspettare|attendi|attendere|resta|restare|rimani|rimanere|mantieni'
-              '|mantenere|pausa|stai fermo|resta fermo|fermo|non muoverti|non ti muovere',
+              '|mantenere|pausa|stai fermo|resta fermo|fermo|non muoverti|non ti muovere|stai lì'
+              '|stai li|stai qui|stai qua',
     },
     'intent.rth': {
         'all': 'rtl|rth|rtb',
@@ -89,11 +91,13 @@ VOCAB: dict[str, dict[str, str]] = {
               '|vente a casa|vuelve|vuelva|vuelvas|volver|regresa|regrese|regreses|regresar'
               '|retorna|retorne|retornes'
               '|retornar'
-              '|vuelve atrás|ven|vente|ven aquí|ven acá|vente para acá|ven para acá',
+              '|vuelve atrás|ven|vente|ven aquí|ven acá|vente para acá|ven para acá|tráelo'
+              '|tráela|tráelo aquí|tráela aquí|tráelo para acá|tráela para acá',
         'it': 'riportalo a casa|riportalo indietro|riportalo alla base|rientro alla base'
               '|vieni a casa|torna a casa|torna|tornare|tornate|ritorna|ritornare|rientra'
               '|rientrare|rientro|ritorno'
-              '|torna indietro|vieni|vieni qui|vieni qua|vieni da me|vieni qua da me',
+              '|torna indietro|vieni|vieni qui|vieni qua|vieni da me|vieni qua da me|riportalo'
+              '|riportala|riportalo qui|riportalo qua|riportala qui|riportala qua',
     },
     'home': {
         'en': 'home|base|home base|home point|launch point|launch site|takeoff point'
@@ -153,6 +157,7 @@ VOCAB: dict[str, dict[str, str]] = {
         'de': 'umkreise|umkreisen|kreise|kreisen|kreise um|umrunde|umrunden|herum'
               '|orbitiere|orbit',
         'es': 'orbita|orbite|orbitar|da vueltas|da vueltas alrededor|gira alrededor'
+              '|da una vuelta alrededor|da una vuelta en torno|da vueltas en torno|gira en torno'
               '|gire alrededor|circula alrededor|rodea|rodee|rodear|vuela alrededor'
               '|haz círculos|haz círculos alrededor',
         'it': 'orbita|orbitare|gira intorno|gira attorno|vola intorno|vola attorno'
@@ -208,7 +213,8 @@ VOCAB: dict[str, dict[str, str]] = {
         'de': 'düse|düs|zieh|ziehe|rück|rücke|verschieb dich|verschiebe dich|geh|gehe|gehen|flieg'
               '|fliege|fliegen|beweg dich|bewege dich|bewegen|fahr'
               '|fahre|fahren|navigiere|begib dich|steuere',
-        'es': 'échate|córrete|tira|anda|andá|desplaza|dirige|ve|vete|vaya|ir|vuela|vuele'
+        'es': 'échate|córrete|llévalo|llévala|lleva|tira|anda|andá|desplaza|dirige|ve|vete|vaya'
+              '|ir|vuela|vuele'
               '|volar|volad|muévete'
               '|muévase|mueve|mover'
               '|dirígete|diríjase|desplázate|desplácese|navega',
@@ -231,10 +237,12 @@ VOCAB: dict[str, dict[str, str]] = {
               '|steige|steigen|aufsteigen|höher'
               '|geh hoch|geh höher|hochfliegen'
               '|hochsteigen|gewinne höhe',
-        'es': 'tira para arriba|tira arriba|súbete|sube|suba|subas|subir|subid|asciende|ascienda'
+        'es': 'tira para arriba|tira arriba|súbete|súbelo|súbela|sube|suba|subas|subir|subid'
+              '|asciende|ascienda'
               '|ascender|elévate|elévese|eleva'
               '|elevar|gana altura|gana altitud|más alto|más arriba',
-        'it': 'più su|tira su|tirati su|vai su|sali su|vai più su|sali|salga|salire|salite|ascendi'
+        'it': 'portalo su|portala su|tiralo su|tirala su|più su|tira su|tirati su|vai su|sali su'
+              '|vai più su|sali|salga|salire|salite|ascendi'
               '|ascendere|alzati|alza|alzare|guadagna quota'
               '|prendi quota|più in alto|più alto',
     },
@@ -265,7 +273,8 @@ VOCAB: dict[str, dict[str, str]] = {
         'de': 'hol runter|hole runter|bring runter|bringe runter|setz runter|setze runter'
               '|runter mit ihr|runter mit ihm',
         'es': 'bájalo|bájala|bájalo ya|bájala ya|bájale',
-        'it': 'mettilo giù|mettila giù|portalo giù|portala giù|buttalo giù|buttala giù',
+        'it': 'mettilo giù|mettila giù|portalo giù|portala giù|buttalo giù|buttala giù|tiralo giù'
+              '|tirala giù',
     },
     'change.inc': {  # needs a noun: altitude or speed
         'en': 'increase|boost',
@@ -308,7 +317,8 @@ VOCAB: dict[str, dict[str, str]] = {
         'en': 'forward|forwards|ahead|straight ahead|straight on|advance|onward|onwards',
         'fr': "avant|en avant|vers l'avant|tout droit|devant|avance|avancez|avancer",
         'de': 'vorwärts|vorne|nach vorne|nach vorn|vorn|vor|geradeaus',
-        'es': 'adelante|hacia adelante|para adelante|delante|al frente|de frente|recto|todo recto'
+        'es': 'pa lante|palante|pa adelante|adelante|hacia adelante|para adelante|delante'
+              '|al frente|de frente|recto|todo recto'
               '|avanza'
               '|avance|avanzar',
         'it': 'avanti|in avanti|dritto|diritto|davanti|avanza|avanzare',
@@ -318,7 +328,8 @@ VOCAB: dict[str, dict[str, str]] = {
         'en': 'back|backward|backwards|reverse|back up|rearward',
         'fr': "arrière|en arrière|vers l'arrière|recule|reculez|reculer",
         'de': 'zurück|rückwärts|nach hinten|hinten',
-        'es': 'atrás|hacia atrás|para atrás|retrocede|retroceda|retroceder|marcha atrás',
+        'es': 'pa atrás|patrás|atrás|hacia atrás|para atrás|retrocede|retroceda|retroceder'
+              '|marcha atrás',
         'it': "indietro|all'indietro|indietreggia|indietreggiare|retrocedi",
     },
     'dir.left': {
@@ -339,14 +350,14 @@ VOCAB: dict[str, dict[str, str]] = {
         'en': 'up|upward|upwards',
         'fr': 'haut|en haut|vers le haut',
         'de': 'hoch|nach oben|oben|aufwärts|rauf|hinauf',
-        'es': 'arriba|hacia arriba|para arriba',
+        'es': 'arriba|hacia arriba|para arriba|pa arriba',
         'it': "in su|in alto|verso l'alto|su di|~su",  # "su" alone: "on", but "5 metri su"
     },
     'dir.down': {
         'en': 'down|downward|downwards',
         'fr': 'bas|en bas|vers le bas',
         'de': 'runter|nach unten|unten|abwärts|hinunter|herab',
-        'es': 'abajo|hacia abajo|para abajo',
+        'es': 'abajo|hacia abajo|para abajo|pa abajo',
         'it': 'giù|in giù|in basso|verso il basso',
     },
     'compass.n': {
@@ -608,7 +619,8 @@ VOCAB: dict[str, dict[str, str]] = {
               '|hola|vale|venga|puedes|podrías|puede|podría|quiero que|posición'
               '|tu posición|aquí|allí|ahí|allá|esta|estos|estas|ese|esa|eso|esto|le|les'
               '|pon|ponte|fija|ajusta|establece|configura|toma|tome|saca|saque|haz|haga'
-              '|detrás|alrededor|se|dirección|en dirección|en dirección a|acá|sabes|sabe'
+              '|detrás|alrededor|se|dirección|en dirección|en dirección a|acá|sabes|sabe|sácale'
+              '|hazle|tómale'
               '|sabes cómo|eres capaz de|es capaz de|puedes también|un poco|un poquito',
         'it': "un po'|un pò|un poco|inizia|iniziare|avvia|avviare|comincia|cominciare|esegui"
               "|eseguire|effettua"
@@ -624,7 +636,7 @@ VOCAB: dict[str, dict[str, str]] = {
               "|là|questo|questa|questi|queste|quello|quella|quelli|quelle|imposta|metti"
               "|fissa|regola|scatta|fai|fa|fare|prendi|dietro|intorno|attorno|si|direzione"
               "|in direzione|entro|presto|portati|sai|sapresti|sei capace di|sei in grado di"
-              "|riesci a|riesci ad|può",
+              "|riesci a|riesci ad|può|mettiti|fagli|falle",
     },
 }
 

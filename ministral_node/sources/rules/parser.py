@@ -188,6 +188,7 @@ _UP_DOWN_BRACKET = re.compile(
     r'(?=\s*(?:$|[,;.:!?]|und\b|dann\b|danach\b))', re.IGNORECASE)
 # A speed change said "by" an amount: the new speed is unknown ("slow down by 2 m/s").
 _BY = frozenset({'by', 'de', 'um', 'en', 'di'})
+_OF = frozenset({'of', 'de', 'di'})  # "un par de metros": the unit of a counted amount
 CORRECTED_NOTE = 'read past what the command negates'
 
 
@@ -387,12 +388,12 @@ class _Parse:
         self._corrections()
 
     def _more_units(self) -> None:
-        """A unit said after "more" belongs to the number before it ("5 more metres",
-        "zwei weitere Meter")."""
+        """A unit said after "more" or "of" belongs to the number before it ("5 more
+        metres", "un par de metros", "a couple of metres")."""
         for k, item in enumerate(self.items[:-1]):
             more = self.items[k + 1]
-            if item.kind != 'num' or item.value.unit is not None or more.kind != 'more' \
-                    or more.first != item.last + 1:
+            if item.kind != 'num' or item.value.unit is not None or more.first != item.last + 1 \
+                    or not (more.kind == 'more' or self.norms[more.first] in _OF):
                 continue
             unit = match_unit(self.norms, more.last + 1)
             if unit is not None:
