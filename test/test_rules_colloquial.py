@@ -192,6 +192,8 @@ COLLOQUIAL = [
     ('mettiti a 20 metri di quota', 'it', 'change_altitude', {'altitude_m': 20}),
     ('stai lì un minuto', 'it', 'hold', {'duration_s': 60}),
     ('move a couple of metres left', 'en', 'goto', {**OFF, 'right_m': -2}),
+    ('emmène-le au nord sur 50 mètres', 'fr', 'goto', _goto(0, 50)),
+    ('prends-moi une photo du pont', 'fr', 'capture_photo', {'count': 1}, 'pont'),
 ]
 
 RELATIVE_ALTITUDE = [
@@ -310,6 +312,9 @@ ASKED_BACK = [
     ('fly south not north 50 m', 'en'),
     ('land, left', 'en'),
     ("don't land, land", 'en'),
+    ('fly a few metres left', 'en'),  # how far? never a target "few metres left"
+    ('flieg ein paar Meter nach rechts', 'de'),
+    ('vola qualche metro a destra', 'it'),
     ('land, no!', 'en'),
     ('climb to 40, no', 'en'),
     ('flieg nicht nach Norden, 50 Meter', 'de'),

@@ -209,7 +209,8 @@ VOCAB: dict[str, dict[str, str]] = {
         'fr': 'bouge|bougez|bouger|pars|partez|fonce|foncez|glisse|décale|trace|va|vas|allez|aller'
               '|vole|volez|voler|déplace-toi|déplacez-vous|déplace'
               '|déplacer|dirige-toi|dirigez-vous|rends-toi|rendez-vous|rejoins|rejoignez'
-              '|rejoindre|navigue|file|filez|décale-toi|décalez-vous',
+              '|rejoindre|navigue|file|filez|décale-toi|décalez-vous|emmène-le|emmène-la|amène-le'
+              '|amène-la',
         'de': 'düse|düs|zieh|ziehe|rück|rücke|verschieb dich|verschiebe dich|geh|gehe|gehen|flieg'
               '|fliege|fliegen|beweg dich|bewege dich|bewegen|fahr'
               '|fahre|fahren|navigiere|begib dich|steuere',
@@ -596,7 +597,7 @@ VOCAB: dict[str, dict[str, str]] = {
               "|plein"
               "|elle|direction|en direction de|en direction du|pendant|durant|tu sais|sais-tu"
               "|savez-vous|vous savez|est-ce que tu sais|tu es capable de|es-tu capable de"
-              "|est-ce que tu peux|est-ce que vous pouvez|un peu|un petit peu",
+              "|est-ce que tu peux|est-ce que vous pouvez|un peu|un petit peu|prends-moi",
         'de': 'stehen|kurz|mal kurz|einleiten|leite|durchführen|führe|ausführen|beginnen|beginne'
               '|setzen'
               '|stellen|einstellen|festlegen|ändern|ändere|nehmen|schieß|schieße|agl|der|die'
@@ -609,7 +610,7 @@ VOCAB: dict[str, dict[str, str]] = {
               '|stell|setze|setz|nimm|hinter|aus|lang|entfernt|weg|~drohne|richtung'
               '|in richtung|während|weißt du wie|bist du in der lage|bist du fähig'
               '|kannst du auch|kannst du überhaupt|können sie|ein bisschen|ein wenig|etwas'
-              '|nur|nur noch',
+              '|nur|nur noch|ein stück|ein stückchen',
         'es': 'inicia|iniciar|comienza|comenzar|empieza|empezar|ejecuta|ejecutar|realiza|realizar'
               '|poner|fijar|ajustar|establecer|configurar|tomar|sacar|hacer|cambiar|cambia|el|la'
               '|los|las|lo|un|una|unos|unas|al|del|de|en|hacia|sobre|con|por|desde'

@@ -76,7 +76,8 @@ _SKIPPED = frozenset({'glue', 'filler'})  # read past: articles, polite words, p
 _FOREIGN_MEANINGS = frozenset({'intent', 'change', 'dir', 'compass', 'rotdir', 'neg', 'cond',
                                'stunt', 'home', 'kw'})
 _HARD = frozenset({'intent', 'change', 'num', 'punct', 'seq', 'neg', 'cond', 'rotdir', 'kw',
-                   'more', 'but'})  # these end a target label
+                   'more', 'but', 'unit'})  # these end a target label
+MIN_BARE_UNIT_CHARS = 4  # "metres" without a number is a unit; "m", "ora", "mal" are words
 _ADJECTIVAL = frozenset({'dir', 'compass', 'home'})  # "the left pad", "the north gate"
 _CONTENT = frozenset({'word', 'home'})  # what a target label is made of ("photo of the house")
 _SEPARATORS = frozenset({'punct', 'and', 'seq'})
@@ -560,7 +561,15 @@ class _Parse:
             phrase.kind = 'word'  # "the bus stop": a noun, not the command
         if number is not None and (phrase is None or number.last >= phrase.last):
             return number
-        return phrase or self._typo(i) or Item('word', token.norm, i, i)
+        return phrase or self._bare_unit(i) or self._typo(i) or Item('word', token.norm, i, i)
+
+    def _bare_unit(self, i: int) -> Item | None:
+        """A unit of length said without its number ("a few metres left", "ein paar Meter"):
+        never part of a target, and asked about when nothing measures it."""
+        unit = match_unit(self.norms, i)
+        if unit is None or unit[0].dim != LENGTH or len(self.norms[i]) < MIN_BARE_UNIT_CHARS:
+            return None
+        return Item('unit', unit[0], i, i + unit[1] - 1)
 
     def _number_at(self, i: int) -> bool:
         """Whether a number (digits or words) starts at token `i`."""
