@@ -123,6 +123,13 @@ RADIO = [
     ('Falco due, sali a 15 metri, passo', 'it', 'change_altitude', {'altitude_m': 15}),
     ('uh, Tower, land', 'en', 'land', {}),
     ('Charlie two, RTL', 'en', 'return_to_home', {}),
+    ('this is base, land', 'en', 'land', {}),  # the station speaking: never "return to base"
+    ('ici la base, atterris', 'fr', 'land', {}),
+    ('hier ist Basis, lande', 'de', 'land', {}),
+    ('aquí base, aterriza', 'es', 'land', {}),
+    ('qui base, atterra', 'it', 'land', {}),
+    ('Eagle one, this is base, climb to 30 m, over', 'en', 'change_altitude',
+     {'altitude_m': 30}),
 ]
 
 INSTEAD = [  # a negated clause, then the wanted one

@@ -680,6 +680,11 @@ DEFINITE = {
 }
 # Nouns of the vehicle itself, which a call sign may use ("Drone 2, land").
 VEHICLE_WORDS = frozenset({'drone', 'drohne', 'dron', 'uav', 'quad', 'copter', 'bird'})
+# The station speaking, before a comma ("this is base, ...", "ici la base, ..."): framing.
+STATIONS = {
+    'en': 'this is|here is', 'fr': 'ici|ici la|ici le|c\'est', 'de': 'hier ist|hier spricht|hier',
+    'es': 'aquí|habla|aquí habla', 'it': 'qui|qui è|parla|qui parla',
+}
 # Radio prowords that close a transmission ("..., over", "à vous", "kommen"): at the end of a
 # command they are not part of it.
 PROWORDS = {
@@ -763,3 +768,4 @@ ABILITY_PHRASES = {lang: {kind: _phrase_set(spec) for kind, spec in kinds.items(
 DEFINITE_WORDS = {lang: frozenset(k[0] for k in _phrase_set(spec))
                   for lang, spec in DEFINITE.items()}
 PROWORD_PHRASES = {lang: _phrase_set(spec) for lang, spec in PROWORDS.items()}
+STATION_PHRASES = {lang: _phrase_set(spec) for lang, spec in STATIONS.items()}

@@ -404,8 +404,9 @@ class _Parse:
                 return
     def _framing(self) -> dict[int, int]:
         """Radio framing, as {first token: last token}: a call sign before the first comma
-        ("Eagle two, ...", "Drone 1, ...") and a proword at the end ("..., over", "à vous",
-        "kommen", "cambio", "passo")."""
+        ("Eagle two, ...", "Drone 1, ..."), the station speaking ("this is base, ...", "ici
+        la base, ...") and a proword at the end ("..., over", "à vous", "kommen", "cambio",
+        "passo")."""
         found: dict[int, int] = {}
         words = [k for k, t in enumerate(self.tokens) if t.kind != 'sym']
         end = words[-1] + 1 if words else 0
@@ -415,25 +416,65 @@ class _Parse:
                     self.tokens[start - 1].raw in PUNCTUATION or self._phrase(start) is None):
                 found[start] = end - 1  # "..., over" (but "fly over" keeps its word)
                 break
-        opening = 0  # "uh, drone two, ...": fillers before the call sign
-        while opening < len(self.tokens) and (
-                self._filler(opening) or self.tokens[opening].raw in PUNCTUATION):
-            opening += 1
-        comma = next((k for k in range(opening, len(self.tokens))
-                      if self.tokens[k].raw == ','), None)
-        if comma is None or not 1 <= comma - opening <= 3 or not any(
+        opening = self._past_fillers(0)  # "uh, drone two, ...": fillers before the call sign
+        comma = self._call_sign(opening)
+        if comma is not None:
+            found[opening] = comma - 1
+            opening = self._past_fillers(comma + 1)
+        comma = self._station(opening)
+        if comma is not None:
+            found[opening] = comma - 1
+        return found
+
+    def _past_fillers(self, k: int) -> int:
+        while k < len(self.tokens) and (
+                self._filler(k) or self.tokens[k].raw in PUNCTUATION):
+            k += 1
+        return k
+
+    def _next_comma(self, k: int) -> int | None:
+        """The comma closing a framing segment of one to three tokens from `k`, with words
+        after it."""
+        comma = next((j for j in range(k, len(self.tokens)) if self.tokens[j].raw == ','),
+                     None)
+        if comma is None or not 1 <= comma - k <= 3 or not any(
                 t.kind != 'sym' for t in self.tokens[comma + 1:]):
-            return found
+            return None
+        return comma
+
+    def _call_sign(self, opening: int) -> int | None:
+        """The comma after a call sign at `opening` (unknown names, or a vehicle word, with a
+        number or capitalised), or None."""
+        comma = self._next_comma(opening)
+        if comma is None:
+            return None
         numbered = comma - opening > 1 and self._number_at(comma - 1)
         named = range(opening, comma - 1 if numbered else comma)
         if self.tokens[opening].kind != 'word' or any(
                 self.tokens[k].kind != 'word' or self._number_at(k) or guarded(self.norms[k])
                 or (self._phrase(k) is not None and self.norms[k] not in lx.VEHICLE_WORDS)
                 or correction(self.norms[k], self.lang) is not None for k in named):
-            return found
+            return None
         if numbered or all(self.tokens[k].raw[:1].isupper() for k in named):
-            found[opening] = comma - 1
-        return found
+            return comma
+        return None
+
+    def _station(self, opening: int) -> int | None:
+        """The comma after "this is <station>" at `opening`, or None."""
+        for size in (3, 2, 1):
+            if tuple(self.norms[opening:opening + size]) in lx.STATION_PHRASES[self.lang]:
+                comma = self._next_comma(opening + size)
+                named = range(opening + size, comma) if comma is not None else range(0)
+                if comma is not None and not any(
+                        guarded(self.norms[k]) or self.tokens[k].kind != 'word'
+                        or self._meaning(k) not in (None, 'glue', 'home', 'filler')
+                        for k in named):
+                    return comma
+        return None
+
+    def _meaning(self, k: int) -> str | None:
+        item = self._phrase(k)
+        return None if item is None else item.kind
 
     def _filler(self, k: int) -> bool:
         entry = lx.PHRASES[self.lang].get((self.norms[k],))
