@@ -344,6 +344,9 @@ OTHER_READINGS = [
     ('heading 090', 'en', 'rotate', {'heading_deg': 90}),  # no distance: a rotation
     ('fly over the bridge', 'en', 'goto', {}, 'bridge'),  # "over" inside is no proword
     ('fine, land', 'en', 'land', {}),  # an interjection, not a typo of "find"
+    ('take off to 10 m, then not north, south 20 m', 'en', 'mission',
+     {'steps': [{'action': 'takeoff', 'params': {'altitude_m': 10.0}, 'target': None},
+                {'action': 'goto', 'params': _goto(180, 20), 'target': None}]}),
     ('flieg 20 Meter nach Norden und dann 5 Meter hoch', 'de', 'mission',
      {'steps': [{'action': 'goto', 'params': _goto(0, 20), 'target': None},
                 {'action': 'change_altitude', 'params': {'delta_m': 5}, 'target': None}]}),

@@ -489,7 +489,7 @@ class _Parse:
         clauses = _split(self.items, ('punct', 'but'))
         dropped: list[Item] = []
         for k, clause in enumerate(clauses):
-            said = [it for it in clause if it.kind not in _SKIPPED | {'to'}]
+            said = [it for it in clause if it.kind not in _SKIPPED | {'to', 'seq', 'and'}]
             lead = next((j for j, it in enumerate(said) if it.kind not in ('neg', 'corr')),
                         len(said))
             markers = said[:lead]  # "no", "I mean", "no wait" opening the clause
@@ -497,7 +497,7 @@ class _Parse:
                     it.kind == 'neg' for it in said[:-1]):
                 other = self._alternative(said[-1], clauses[:k] + clauses[k + 1:])
                 if other is not None:  # "not north, south", "north, not south"
-                    dropped += clause
+                    dropped += [it for it in clause if it.kind not in ('seq', 'and')]
             elif k and markers and (
                     len(markers) == len(said) or 'corr' in {it.kind for it in markers}):
                 # "north, no, south", "east, I mean west", "20, no wait, 25"
