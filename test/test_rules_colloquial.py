@@ -368,6 +368,13 @@ def test_a_typo_is_never_read_into_a_negation_or_a_number():
     assert analyse('climb fiev metres').proposal.action == 'clarify'
 
 
+@pytest.mark.parametrize('text', ['climb to 30 fet', 'fly north 2 kilometrs', 'slow to 10 knts',
+                                  'hover 2 minuets', 'monte à 30 mètrs', 'sube 20 metors'])
+def test_a_misspelt_unit_is_never_read_past_into_the_default_unit(text):
+    result = analyse(text)
+    assert result.proposal.action == 'clarify', result.proposal.to_dict()
+
+
 def test_stop_taking_photos_is_no_reflex():
     assert ReflexReader().read('stop taking photos') is None
 

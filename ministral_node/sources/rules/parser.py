@@ -31,6 +31,7 @@ from ministral_node.sources.rules.spelling import (
     correction,
     guarded,
     near_negation,
+    near_unit,
     phrase_correction,
     typo_distance,
 )
@@ -1093,6 +1094,10 @@ class _Parse:
             if entry is not None and entry.kind in _FOREIGN_MEANINGS:
                 return False
         k = self.items.index(item)
+        number = self.items[k - 1] if k else None
+        if number is not None and number.kind == 'num' and number.value.unit is None and \
+                any(near_unit(norm) for norm in norms):
+            return False  # "30 fet", "2 kilometrs": a misspelt unit, never a default one
         clause_start = max((j + 1 for j in range(k) if self.items[j].kind in _SEPARATORS),
                            default=0)
         before = [it for it in self.items[clause_start:k] if it.kind not in _SKIPPED]

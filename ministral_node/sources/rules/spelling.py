@@ -68,6 +68,20 @@ def near_negation(word: str) -> bool:
         if len(neg) >= MIN_TYPO_CHARS and neg[0] == word[0])
 
 
+@cache
+def _unit_words() -> frozenset[str]:
+    return frozenset(key[0] for key in UNITS if len(key) == 1 and len(key[0]) >= 3
+                     and key[0].isalpha())
+
+
+def near_unit(word: str) -> bool:
+    """Whether `word` is a unit word or a misspelling of one ("metrs", "fet", "knts"):
+    after a number it may be the number's unit, so it is never read past."""
+    return (word,) in UNITS or len(word) >= 3 and any(
+        unit[0] == word[0] and typo_distance(word, unit, _allowed(unit)) <= _allowed(unit)
+        for unit in _unit_words())
+
+
 def guarded(word: str) -> bool:
     """Whether `word` must never be read past or corrected: near a negation (see
     `near_negation`), a number word of any language or a unit."""
