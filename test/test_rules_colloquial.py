@@ -347,9 +347,12 @@ OTHER_READINGS = [
     ('take off to 10 m, then not north, south 20 m', 'en', 'mission',
      {'steps': [{'action': 'takeoff', 'params': {'altitude_m': 10.0}, 'target': None},
                 {'action': 'goto', 'params': _goto(180, 20), 'target': None}]}),
-    ('flieg 20 Meter nach Norden und dann 5 Meter hoch', 'de', 'mission',
+    ('flieg 20 Meter nach Norden und dann 5 Meter hoch', 'de', 'mission',  # offsets both
      {'steps': [{'action': 'goto', 'params': _goto(0, 20), 'target': None},
-                {'action': 'change_altitude', 'params': {'delta_m': 5}, 'target': None}]}),
+                {'action': 'goto', 'params': {**OFF, 'up_m': 5.0}, 'target': None}]}),
+    ('take off to 10 m, then 5 m up', 'en', 'mission',
+     {'steps': [{'action': 'takeoff', 'params': {'altitude_m': 10.0}, 'target': None},
+                {'action': 'change_altitude', 'params': {'delta_m': 5.0}, 'target': None}]}),
     ('suis-moi', 'fr', 'follow', {'distance_m': None}, 'moi'),
     ('atterra su quel tetto', 'it', 'land', {}, 'quel tetto'),  # "su" before a target: "on"
     ('can you take pictures?', 'en', 'answer', {}),

@@ -264,8 +264,12 @@ def _mission(text: str, tokens: list[Token], lang: str, takeoff_altitude_m: floa
     texts = [' '.join(text[tokens[runs[k][0].first].start:tokens[runs[k][-1].last].end]
                       for k in step) for step in steps]
 
+    level = not parse.horizontal()
+
     def parse_step(index: int, altitude: float | None) -> RuleResult:
-        return _Parse(texts[index], tokenize(texts[index]), lang, altitude).run()
+        step = _Parse(texts[index], tokenize(texts[index]), lang, altitude)
+        step.level = level  # "north 20 m then 5 m up": the second step is an offset too
+        return step.run()
 
     results = [parse_step(index, None) for index in range(len(texts))]
     proposal, reason = missions.build_mission(results, lang, takeoff_altitude_m, parse_step)
@@ -362,6 +366,7 @@ class _Parse:
         self.notes: list[str] = []
         self.ignored: list[str] = []  # what the reading read past or corrected
         self.target_start: int | None = None  # the first token of the target label, if any
+        self.level = True  # whether the whole command (a mission: all steps) stays level
 
     def run(self) -> RuleResult:
         self._match()
@@ -852,8 +857,7 @@ class _Parse:
         if families - {'goto'}:
             families.discard('goto')
             return families
-        level = not any(it.kind == 'compass' or (it.kind == 'dir' and it.value not in (
-            'up', 'down')) for it in self.items)  # the command says no horizontal direction
+        level = self.level and not self.horizontal()
         implicit = self._implicit_family(clause, kws, moving=bool(families), vertical=level)
         return {implicit} if implicit else families
 
@@ -902,6 +906,11 @@ class _Parse:
             return False
         between = self.items[self.items.index(before[-1]) + 1:self.items.index(after[0])]
         return len(between) == 1 and between[0].kind == 'punct'
+
+    def horizontal(self) -> bool:
+        """Whether the command names a horizontal direction."""
+        return any(it.kind == 'compass' or (it.kind == 'dir' and it.value not in ('up', 'down'))
+                   for it in self.items)
 
     def _qualifies(self, noun: Item) -> bool:
         """Whether a noun form stands right before a word it qualifies ("landing pad")."""
