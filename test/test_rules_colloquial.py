@@ -238,6 +238,7 @@ TYPOS = [
     ('aterra', 'it', 'land', {}),
     ('tkae off to 10 m', 'en', 'takeoff', {'altitude_m': 10}),  # the first word of a phrase
     ('tunr around', 'en', 'rotate', {'yaw_deg': 180}),
+    ('flieeg nach Norden 20 Meter', 'de', 'goto', _goto(0, 20)),  # a doubled letter
 ]
 
 

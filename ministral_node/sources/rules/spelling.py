@@ -146,7 +146,20 @@ def correction(word: str, lang: str) -> tuple[str, lx.Entry] | None:
         if distance <= limit:
             best.setdefault(distance, []).append((known, entry))
     if not best:
-        return None
+        return _doubled_move(word, lang)
     nearest = best[min(best)]
     meanings = {(entry.kind, entry.value) for _, entry in nearest}
     return nearest[0] if len(meanings) == 1 else None
+
+
+@cache
+def _moves(lang: str) -> dict[str, tuple[str, lx.Entry]]:
+    return {_single(key[0]): (key[0], entry) for key, entry in lx.PHRASES[lang].items()
+            if len(key) == 1 and (entry.kind, entry.value) == ('intent', 'move')
+            and len(key[0]) >= MIN_TYPO_CHARS}
+
+
+def _doubled_move(word: str, lang: str) -> tuple[str, lx.Entry] | None:
+    """A generic move verb misspelt only by a doubled or undoubled letter ("flieeg"): the
+    one typo of a move verb that cannot be another word's ("hazme" is no "hazte")."""
+    return _moves(lang).get(_single(word))
