@@ -359,6 +359,9 @@ OTHER_READINGS = [
     ('can you take pictures?', 'en', 'answer', {}),
     ('puoi seguire la macchina rossa?', 'it', 'follow', {'distance_m': None}, 'macchina rossa'),
     ('can you find my car?', 'en', 'search', {'radius_m': None}, 'my car'),
+    ('tu sais, atterris', 'fr', 'land', {}),  # "you know," is an interjection
+    ('you know, just land', 'en', 'land', {}),
+    ('weißt du, lande einfach', 'de', 'land', {}),
 ]
 
 

@@ -556,12 +556,12 @@ VOCAB: dict[str, dict[str, str]] = {
               "|alright then|okay then|now then|yeah|yes"
               "|yep"
               "|roger|roger that|copy|copy that|wilco|mate|buddy|guys|folks|sir|come on|like"
-              "|go ahead and|let's go|nice and easy|real quick",
+              "|go ahead and|let's go|nice and easy|real quick|you know|y'know",
         'fr': "alors|bien|donc|ben|bah|hein|voilà|voila|hop|allez hop|écoute|écoutez|dis|dis donc"
               "|bref|oui|ouais|on|on va|nous allons|allons|vas-y|allez-y|aller hop|c'est parti",
         'de': 'los geht’s|los gehts|ja|jo|gut|ja gut|na|na gut|na los|nun|so|los|ab|eben|einfach'
               '|schon'
-              '|ruhig|mach mal|komm schon|auf geht’s|auf gehts|also gut',
+              '|ruhig|mach mal|komm schon|auf geht’s|auf gehts|also gut|weißt du',
         'es': 'pues nada|pues|bueno|vamos|dale|mira|a ver|eh|bien|sí claro|órale|ándale|hombre'
               '|oiga'
               '|venga ya|anda ya|vamos a ver',

@@ -820,6 +820,9 @@ class _Parse:
         if first is None or first.kind != 'glue':
             return None
         said = tuple(self.norms[first.first:first.last + 1])
+        after = self.items.index(first) + 1
+        if after < len(self.items) and self.items[after].kind == 'punct':
+            return None  # "tu sais, atterris": an interjection
         phrases = lx.ABILITY_PHRASES[self.lang]
         if said in phrases['know']:
             return 'know'
