@@ -59,6 +59,12 @@ CORRECTIONS = [
     ('fly west 30 m, no, east', 'en', 'goto', _goto(90, 30)),
     ('nicht nach Norden sondern nach Süden, 50 Meter', 'de', 'goto', _goto(180, 50)),
     ('non pas à droite, à gauche 5 m', 'fr', 'goto', {**OFF, 'right_m': -5}),
+    ('land, I mean hover', 'en', 'hold', {'duration_s': None}),  # a corrected verb
+    ('take off, no, land', 'en', 'land', {}),
+    ("atterris, non, reste en l'air", 'fr', 'hold', {'duration_s': None}),
+    ('lande, nein, warte', 'de', 'hold', {'duration_s': None}),
+    ('aterriza, no, espera', 'es', 'hold', {'duration_s': None}),
+    ('atterra, anzi, resta fermo', 'it', 'hold', {'duration_s': None}),
 ]
 
 SPEEDS = [
@@ -324,6 +330,7 @@ ASKED_BACK = [
     ('flieg ein paar Meter nach rechts', 'de'),
     ('vola qualche metro a destra', 'it'),
     ('land, no!', 'en'),
+    ('land, no, no', 'en'),
     ('climb to 40, no', 'en'),
     ('flieg nicht nach Norden, 50 Meter', 'de'),
 ]

@@ -520,6 +520,15 @@ class _Parse:
                     if all(it.kind in ('punct', 'neg', 'corr') or it is before[-1]
                            for it in between):
                         dropped += between  # "turn left, no, right": "turn right"
+                elif not after:  # "take off, no, land", "land, I mean hover": the second
+                    rest = said[len(markers):] or (
+                        clauses[k + 1] if k + 1 < len(clauses) else [])
+                    previous = clauses[k - 1]
+                    if any(it.kind in _VERBS for it in rest) and any(
+                            it.kind in _VERBS for it in previous) and not any(
+                            it.kind in ('neg', 'corr') for it in previous):
+                        dropped += [it for it in previous if it.kind not in ('seq', 'and')]
+                        dropped += markers
         if dropped:
             self._drop(dropped)
         clauses = _split(self.items, ('punct', 'but'))
