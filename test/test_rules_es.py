@@ -69,7 +69,7 @@ CLARIFIES = [
     ('haz la cosa esa', 'unknown'),
     ('no despegues', 'negation'),
     ('gira a la izquierda', 'missing'),
-    ('sube un poco', 'unknown_words'),
+    ('sube un poco', 'missing'),  # how much?
 ]
 
 REPLIES = [

@@ -68,7 +68,7 @@ CLARIFIES = [
     ('vitesse -5', 'invalid'),
     ('atterris si la batterie est faible', 'conditional'),
     ('fais le truc bidule', 'unknown'),
-    ('descends un peu', 'unknown_words'),
+    ('descends un peu', 'missing'),  # how much?
     ('quelle est ton altitude ?', 'question'),
     ('décolle et atterris', 'contradiction'),
 ]

@@ -232,7 +232,7 @@ def test_a_command_the_rule_parser_finds_no_action_in_needs_a_surer_model():
     assert verdict.proposal is None and verdict.outcome == 'low_confidence'
     assert 'finds no action' in verdict.detail
     sure = Proposal('takeoff', {'altitude_m': 25.0}, confidence=0.9)
-    verdict = _verify('tkae off to 25 m', sure, min_confidence=0.5, min_confidence_unread=0.8)
+    verdict = _verify('zake off to 25 m', sure, min_confidence=0.5, min_confidence_unread=0.8)
     assert verdict.proposal is sure and verdict.outcome == 'unchecked_by_rules'
     understood = Proposal('land', {}, confidence=0.6)  # a command the parser reads: 0.5 rules
     assert _verify('land', understood, min_confidence=0.5,

@@ -46,22 +46,30 @@ VOCAB: dict[str, dict[str, str]] = {
               '|atterrir|atterrissage*|pose-toi|posez-vous|se poser',
         'de': 'aufsetzen|setz auf|setze auf|setz ihn ab|setz sie ab|lande|landen|land|landung*'
               '|setz dich',
-        'es': 'toma tierra|tomar tierra|tome tierra|posa|pósalo|posarse|aterriza|aterrice'
-              '|aterrizar|aterrizad|aterrices|aterrizaje*|pósate|pósese',
-        'it': 'posa|posalo|posarsi|appoggiati|tocca terra|mettiti giù|atterra|atterrare|atterrate'
+        'es': 'ponlo en el suelo|ponla en el suelo|ponlo en tierra|ponla en tierra'
+              '|déjalo en el suelo|déjala en el suelo|toma tierra|tomar tierra|tome tierra|posa'
+              '|pósalo|posarse|aterriza|aterrice|aterrizar|aterrizad|aterrices|aterrizaje*'
+              '|pósate|pósese',
+        'it': 'mettilo a terra|mettila a terra|portalo a terra|portala a terra|posa|posalo|posarsi'
+              '|appoggiati|tocca terra|mettiti giù|atterra|atterrare|atterrate'
               '|atterri|atterraggio*|posati',
     },
     'intent.hold': {
         'en': 'hold|hold position|hover|wait|pause|stay|stay put|loiter|keep position|stand by'
-              '|standby|hold on|remain',
+              '|standby|hold on|remain|sit tight|hang on|hang tight|hang there|stay still'
+              "|don't move|do not move|keep still",
         'fr': 'attends|attendez|attendre|reste|restez|rester|maintiens|maintenez|maintenir'
-              '|stationnaire|fais du stationnaire|vol stationnaire|pause|patiente|patientez',
+              '|stationnaire|fais du stationnaire|vol stationnaire|pause|patiente|patientez'
+              '|bouge pas|ne bouge pas|bouge plus|ne bouge plus|reste là|ne bougez pas',
         'de': 'warte|warten|schwebe|schweben|halte|halten|bleib|bleibe|bleiben|pause'
-              '|pausiere|schwebeflug|position halten',
-        'es': 'espera|espere|esperar|mantén|mantenga|mantener|quédate|quédese|quieto'
+              '|pausiere|schwebeflug|position halten|beweg dich nicht|nicht bewegen'
+              '|rühr dich nicht',
+        'es': 'no te muevas|no se mueva|espera|espere|esperar|mantén|mantenga|mantener|quédate'
+              '|quédese|quieto'
               '|permanece|permanezca|pausa|flota',
         'it': 'aspetta|aspettare|attendi|attendere|resta|restare|rimani|rimanere|mantieni'
-              '|mantenere|pausa|stai fermo|resta fermo|fermo',
+              '|mantenere|pausa|stai fermo|resta fermo|fermo|non muoverti|non ti muovere|stai lì'
+              '|stai li|stai qui|stai qua',
     },
     'intent.rth': {
         'all': 'rtl|rth|rtb',
@@ -69,7 +77,8 @@ VOCAB: dict[str, dict[str, str]] = {
               '|bring it back|bring him back|bring us back|head back home|come on home'
               '|come on back|get back home|head back to base|go back to base|fly back home|return'
               '|return home|return to home|return to launch|return to base|come back'
-              '|come home|go home|fly home|head home|go back home|back home',
+              '|come home|go home|fly home|head home|go back home|back home|come here'
+              '|come over here|come to me|get back here|get back over here',
         'fr': 'ramène-toi|ramène-le|ramène-la|ramenez-le|ramène le drone|retour maison|retour base'
               '|retour au bercail|rentre au bercail|rentre|rentrez|rentrer|retourne|retournez'
               '|retourner|reviens|revenez|revenir'
@@ -78,24 +87,29 @@ VOCAB: dict[str, dict[str, str]] = {
               '|flieg nach hause|kehre zurück|kehr zurück|komm zurück|komme zurück|zurückkehren'
               '|zurückkommen'
               '|kehre heim|rückkehr|zurück nach hause|zurück zum start|heimkehren'
-              '|zurück zur basis',
+              '|zurück zur basis|komm her|komm hierher|komm mal her|komm wieder her|komm zu mir',
         'es': 'tráelo de vuelta|tráelo a casa|vuelta a casa|de vuelta a casa|regresa a casa'
-              '|vente a casa|vuelve|vuelva|volver|regresa|regrese|regresar|retorna|retorne'
+              '|vente a casa|vuelve|vuelva|vuelvas|volver|regresa|regrese|regreses|regresar'
+              '|retorna|retorne|retornes'
               '|retornar'
-              '|vuelve atrás',
+              '|vuelve atrás|ven|vente|ven aquí|ven acá|vente para acá|ven para acá|tráelo'
+              '|tráela|tráelo aquí|tráela aquí|tráelo para acá|tráela para acá',
         'it': 'riportalo a casa|riportalo indietro|riportalo alla base|rientro alla base'
               '|vieni a casa|torna a casa|torna|tornare|tornate|ritorna|ritornare|rientra'
               '|rientrare|rientro|ritorno'
-              '|torna indietro',
+              '|torna indietro|vieni|vieni qui|vieni qua|vieni da me|vieni qua da me|riportalo'
+              '|riportala|riportalo qui|riportalo qua|riportala qui|riportala qua',
     },
     'home': {
         'en': 'home|base|home base|home point|launch point|launch site|takeoff point'
-              '|take-off point|starting point|start point',
-        'fr': 'maison|base|point de départ|départ|bercail|point de décollage',
+              '|take-off point|starting point|start point|to me|back to me|over to me',
+        'fr': 'maison|base|point de départ|départ|bercail|point de décollage|vers moi|à moi'
+              '|jusqu’à moi|par ici',
         'de': 'hause|zuhause|heim|basis|startpunkt|startplatz|startposition|ausgangspunkt'
-              '|zum start',
-        'es': 'casa|base|punto de partida|punto de despegue|inicio|origen',
-        'it': 'casa|base|punto di partenza|punto di decollo|partenza',
+              '|zum start|zu mir|hierher',
+        'es': 'casa|base|punto de partida|punto de despegue|inicio|origen|conmigo|hacia mí'
+              '|a mí',
+        'it': 'casa|base|punto di partenza|punto di decollo|partenza|da me|verso di me',
     },
     'intent.stop': {
         'all': 'stop',
@@ -111,7 +125,7 @@ VOCAB: dict[str, dict[str, str]] = {
               '|annullare|abortisci|arresto|arresto di emergenza|blocca|bloccati|frena|basta',
     },
     'intent.rotate': {
-        'en': 'turn|rotate|yaw|spin|pivot|swivel',
+        'en': 'turn|rotate|yaw|spin|pivot|swivel|swing',
         'fr': 'tourne|tournez|tourner|pivote|pivotez|pivoter|tourne-toi|tournez-vous'
               '|rotation|fais une rotation',
         'de': 'dreh|drehe|drehen|dreh dich|drehe dich|wende|wenden|rotiere|rotieren'
@@ -120,7 +134,7 @@ VOCAB: dict[str, dict[str, str]] = {
         'it': 'gira|girati|girare|ruota|ruotare|ruotati|voltati|rotazione',
     },
     'intent.face': {
-        'en': 'face|point|turn to face|point the nose',
+        'en': 'face|point|turn to face|point the nose|nose|point your nose|nose to',
         'fr': "oriente-toi|orientez-vous|fais face|face",
         'de': 'richte dich aus|richte dich|ausrichten|schau nach|blicke nach',
         'es': 'oriéntate|oriéntese|orienta|mira hacia|apunta|apunta hacia',
@@ -144,6 +158,7 @@ VOCAB: dict[str, dict[str, str]] = {
         'de': 'umkreise|umkreisen|kreise|kreisen|kreise um|umrunde|umrunden|herum'
               '|orbitiere|orbit',
         'es': 'orbita|orbite|orbitar|da vueltas|da vueltas alrededor|gira alrededor'
+              '|da una vuelta alrededor|da una vuelta en torno|da vueltas en torno|gira en torno'
               '|gire alrededor|circula alrededor|rodea|rodee|rodear|vuela alrededor'
               '|haz círculos|haz círculos alrededor',
         'it': 'orbita|orbitare|gira intorno|gira attorno|vola intorno|vola attorno'
@@ -151,7 +166,7 @@ VOCAB: dict[str, dict[str, str]] = {
               '|ruota intorno|ruota attorno',
     },
     'intent.follow': {
-        'en': 'follow|track|tail|chase|shadow|keep following',
+        'en': 'follow|track|tail|chase|shadow|keep following|keep an eye on|keep tabs on',
         'fr': 'suis|suivez|suivre|poursuis|poursuivez|traque|traquez|piste|pistez|accompagne',
         'de': 'folge|folgen|folg|verfolge|verfolgen|verfolg|begleite|begleiten|tracke|tracken',
         'es': 'sigue|siga|sigas|seguir|seguid|persigue|persiga|perseguir|rastrea|acompaña'
@@ -161,7 +176,8 @@ VOCAB: dict[str, dict[str, str]] = {
     },
     'intent.search': {
         'en': 'search|search for|look for|find|seek|locate|scan for|hunt for|look around for'
-              '|search the area for|search the area|search around for',
+              '|search the area for|search the area|search around for|sweep the area for'
+              '|sweep for|comb the area for',
         'fr': 'cherche|cherchez|chercher|recherche|recherchez|rechercher|trouve|trouvez'
               '|trouver|localise|localisez|localiser|repère|repérez|repérer|fouille',
         'de': 'suche|suchen|such|such nach|suche nach|finde|finden|find|halte ausschau nach'
@@ -190,15 +206,17 @@ VOCAB: dict[str, dict[str, str]] = {
     },
     'intent.move': {  # generic motion: gives way to any specific action
         'en': 'scoot|nudge|shift|slide|make your way|push on|get over|go|fly|move|head|proceed'
-              '|navigate|travel|cruise',
+              '|navigate|travel|cruise|steer|make for|push|hop|inch|creep|strafe|crab',
         'fr': 'bouge|bougez|bouger|pars|partez|fonce|foncez|glisse|décale|trace|va|vas|allez|aller'
               '|vole|volez|voler|déplace-toi|déplacez-vous|déplace'
               '|déplacer|dirige-toi|dirigez-vous|rends-toi|rendez-vous|rejoins|rejoignez'
-              '|rejoindre|navigue|file|filez|décale-toi|décalez-vous',
+              '|rejoindre|navigue|file|filez|décale-toi|décalez-vous|emmène-le|emmène-la|amène-le'
+              '|amène-la',
         'de': 'düse|düs|zieh|ziehe|rück|rücke|verschieb dich|verschiebe dich|geh|gehe|gehen|flieg'
               '|fliege|fliegen|beweg dich|bewege dich|bewegen|fahr'
               '|fahre|fahren|navigiere|begib dich|steuere',
-        'es': 'échate|córrete|tira|anda|andá|desplaza|dirige|ve|vete|vaya|ir|vuela|vuele'
+        'es': 'échate|córrete|llévalo|llévala|lleva|tira|anda|andá|desplaza|dirige|ve|vete|vaya'
+              '|ir|vuela|vuele'
               '|volar|volad|muévete'
               '|muévase|mueve|mover'
               '|dirígete|diríjase|desplázate|desplácese|navega',
@@ -207,7 +225,8 @@ VOCAB: dict[str, dict[str, str]] = {
     },
     # ---- changes of altitude or speed ---------------------------------------------------------
     'change.up': {
-        'en': 'lift|lift up|hop up|bump up|bump it up|pop up|take it up|take her up|bring it up'
+        'en': 'gain|pull up|lift|lift up|hop up|bump up|bump it up|pop up|take it up|take her up'
+              '|bring it up'
               '|bring her up'
               '|nudge up|go on up|climb|climb up|ascend|rise|go up|go higher|fly higher'
               '|move higher|get higher'
@@ -220,18 +239,19 @@ VOCAB: dict[str, dict[str, str]] = {
               '|steige|steigen|aufsteigen|höher'
               '|geh hoch|geh höher|hochfliegen'
               '|hochsteigen|gewinne höhe',
-        'es': 'tira para arriba|tira arriba|súbete|sube|suba|subas|subir|subid|asciende|ascienda'
+        'es': 'tira para arriba|tira arriba|súbete|súbelo|súbela|sube|suba|subas|subir|subid'
+              '|asciende|ascienda'
               '|ascender|elévate|elévese|eleva'
               '|elevar|gana altura|gana altitud|más alto|más arriba',
-        'it': 'più su|tira su|tirati su|vai su|sali su|vai più su|sali|salga|salire|salite|ascendi'
+        'it': 'portalo su|portala su|tiralo su|tirala su|più su|tira su|tirati su|vai su|sali su'
+              '|vai più su|sali|salga|salire|salite|ascendi'
               '|ascendere|alzati|alza|alzare|guadagna quota'
               '|prendi quota|più in alto|più alto',
     },
     'change.down': {
-        'en': 'take it down|take her down|bring it down|bring her down|bump down|bump it down'
-              '|nudge down|go on down|descend|go down|come down|climb down|go lower|fly lower'
-              '|move lower|get lower'
-              '|lower|drop|drop down|sink|lose altitude|lose height',
+        'en': 'bump down|bump it down|nudge down|go on down|descend|go down|come down|climb down'
+              '|go lower|fly lower|move lower|get lower'
+              '|lower|drop|drop down|sink|lose altitude|lose height|lose',
         'fr': "descends un coup|descends|descendez|descendre|redescends|redescendez|baisse|baissez"
               "|baisser"
               "|plus bas|perds de l'altitude|perdez de l'altitude",
@@ -246,6 +266,17 @@ VOCAB: dict[str, dict[str, str]] = {
               '|abbassa'
               '|abbassare|più in basso'
               '|più basso|perdi quota',
+    },
+    'change.ground': {  # down with an amount; without one, all the way: land
+        'en': 'take it down|take her down|take him down|bring it down|bring her down'
+              '|bring him down|get it down|get her down|bring the drone down|take the drone down',
+        'fr': 'descends-le|descends-la|fais-le descendre|fais-la descendre|redescends-le'
+              '|redescends-la|ramène-le en bas|ramène-la en bas',
+        'de': 'hol runter|hole runter|bring runter|bringe runter|setz runter|setze runter'
+              '|runter mit ihr|runter mit ihm',
+        'es': 'bájalo|bájala|bájalo ya|bájala ya|bájale',
+        'it': 'mettilo giù|mettila giù|portalo giù|portala giù|buttalo giù|buttala giù|tiralo giù'
+              '|tirala giù',
     },
     'change.inc': {  # needs a noun: altitude or speed
         'en': 'increase|boost',
@@ -262,19 +293,25 @@ VOCAB: dict[str, dict[str, str]] = {
         'it': 'diminuisci|diminuire|riduci|ridurre',
     },
     'change.faster': {
-        'en': 'faster|speed up|accelerate|go faster|fly faster|quicker',
+        'en': 'faster|speed up|accelerate|go faster|fly faster|quicker|pick up the pace'
+              '|pick it up|step on it|hurry up|throttle up|speed it up',
         'fr': 'mets les gaz|mettez les gaz|mets la gomme|accélère|accélérez|accélérer|plus vite'
-              '|plus rapide|va plus vite',
-        'de': 'schneller|beschleunige|beschleunigen|gib gas',
-        'es': 'más rápido|acelera|acelere|acelerar|más deprisa',
+              '|plus rapide|va plus vite|accélère un peu|accélère un coup',
+        'de': 'schneller|beschleunige|beschleunigen|gib gas|gib mal gas|gas geben',
+        'es': 'más rápido|acelera|acelere|acelerar|más deprisa|dale gas|dale caña',
         'it': 'più veloce|accelera|accelerare|più in fretta',
     },
     'change.slower': {
-        'en': 'slower|slow down|slow|decelerate|go slower|fly slower',
-        'fr': 'ralentis|ralentissez|ralentir|moins vite|plus lentement|plus lent',
-        'de': 'langsamer|verlangsame|verlangsamen|drossle|drosseln',
-        'es': 'más despacio|más lento|desacelera|desacelere|desacelerar',
-        'it': 'rallenta|rallentare|più piano|più lento|più lentamente|decelera',
+        'en': 'slower|slow down|slow|decelerate|go slower|fly slower|ease off|ease up|back off'
+              '|throttle back|throttle down|slow it down|slow her down|take it easy|not so fast',
+        'fr': 'ralentis|ralentissez|ralentir|moins vite|plus lentement|plus lent|lève le pied'
+              '|vas-y mollo|mollo|pas si vite|pas trop vite',
+        'de': 'langsamer|verlangsame|verlangsamen|drossle|drosseln|gas raus|nimm gas raus'
+              '|gas weg|nimm gas weg|nicht so schnell',
+        'es': 'más despacio|más lento|desacelera|desacelere|desacelerar|baja el ritmo'
+              '|afloja|afloja un poco|no tan rápido|no tan deprisa',
+        'it': 'rallenta|rallentare|più piano|più lento|più lentamente|decelera|vai piano'
+              '|vacci piano|molla un po|non così veloce|non troppo veloce',
     },
     # ---- directions ---------------------------------------------------------------------------
     'dir.forward': {
@@ -282,7 +319,9 @@ VOCAB: dict[str, dict[str, str]] = {
         'en': 'forward|forwards|ahead|straight ahead|straight on|advance|onward|onwards',
         'fr': "avant|en avant|vers l'avant|tout droit|devant|avance|avancez|avancer",
         'de': 'vorwärts|vorne|nach vorne|nach vorn|vorn|vor|geradeaus',
-        'es': 'adelante|hacia adelante|delante|al frente|de frente|recto|todo recto|avanza'
+        'es': 'pa lante|palante|pa adelante|adelante|hacia adelante|para adelante|delante'
+              '|al frente|de frente|recto|todo recto'
+              '|avanza'
               '|avance|avanzar',
         'it': 'avanti|in avanti|dritto|diritto|davanti|avanza|avanzare',
     },
@@ -291,35 +330,36 @@ VOCAB: dict[str, dict[str, str]] = {
         'en': 'back|backward|backwards|reverse|back up|rearward',
         'fr': "arrière|en arrière|vers l'arrière|recule|reculez|reculer",
         'de': 'zurück|rückwärts|nach hinten|hinten',
-        'es': 'atrás|hacia atrás|retrocede|retroceda|retroceder|marcha atrás',
+        'es': 'pa atrás|patrás|atrás|hacia atrás|para atrás|retrocede|retroceda|retroceder'
+              '|marcha atrás',
         'it': "indietro|all'indietro|indietreggia|indietreggiare|retrocedi",
     },
     'dir.left': {
         'en': 'left|to the left|leftward|leftwards|port',
         'fr': 'gauche|à gauche|vers la gauche|sur la gauche',
         'de': 'links|nach links',
-        'es': 'izquierda|a la izquierda|hacia la izquierda',
+        'es': 'izquierda|a la izquierda|hacia la izquierda|para la izquierda',
         'it': 'sinistra|a sinistra|verso sinistra',
     },
     'dir.right': {
         'en': 'right|to the right|rightward|rightwards|starboard',
         'fr': 'droite|à droite|vers la droite|sur la droite',
         'de': 'rechts|nach rechts',
-        'es': 'derecha|a la derecha|hacia la derecha',
+        'es': 'derecha|a la derecha|hacia la derecha|para la derecha',
         'it': 'destra|a destra|verso destra',
     },
     'dir.up': {
         'en': 'up|upward|upwards',
         'fr': 'haut|en haut|vers le haut',
         'de': 'hoch|nach oben|oben|aufwärts|rauf|hinauf',
-        'es': 'arriba|hacia arriba',
-        'it': "in su|in alto|verso l'alto",
+        'es': 'arriba|hacia arriba|para arriba|pa arriba',
+        'it': "in su|in alto|verso l'alto|su di|~su",  # "su" alone: "on", but "5 metri su"
     },
     'dir.down': {
         'en': 'down|downward|downwards',
         'fr': 'bas|en bas|vers le bas',
         'de': 'runter|nach unten|unten|abwärts|hinunter|herab',
-        'es': 'abajo|hacia abajo',
+        'es': 'abajo|hacia abajo|para abajo|pa abajo',
         'it': 'giù|in giù|in basso|verso il basso',
     },
     'compass.n': {
@@ -410,8 +450,16 @@ VOCAB: dict[str, dict[str, str]] = {
     'more': {
         'en': 'more|further|farther|extra|additional|another',
         'fr': 'plus|de plus|en plus|supplémentaire|supplémentaires|encore',
-        'de': 'mehr|weiter|zusätzlich|zusätzliche|noch', 'es': 'más|adicionales|extra',
-        'it': 'in più|di più|più|ulteriori|ancora',
+        'de': 'mehr|weiter|zusätzlich|zusätzliche|noch',
+        'es': 'más|adicionales|extra|otros|otras',
+        'it': 'in più|di più|più|ulteriori|ancora|altri|altre',
+    },
+    'limit': {  # "2 m/s tops": the value said is the new one, not a change by it
+        'en': 'max|maximum|tops|at most|no more than|not more than|at the most',
+        'fr': 'max|maxi|maximum|au maximum|au max|pas plus de|au plus',
+        'de': 'max|maximal|maximum|höchstens|nicht mehr als|nicht schneller als',
+        'es': 'máximo|como máximo|max|a lo sumo|no más de|como mucho',
+        'it': 'massimo|al massimo|max|non più di|al più',
     },
     # ---- things the parser refuses to guess -------------------------------------------------
     'neg': {
@@ -442,6 +490,22 @@ VOCAB: dict[str, dict[str, str]] = {
     'and': {
         'all': '&', 'en': 'and|plus', 'fr': 'et', 'de': 'und|sowie', 'es': 'y|e',
         'it': 'e|ed',
+    },
+    'corr': {  # a correction follows: "east, I mean west", "sorry, ..."
+        'en': 'i mean|sorry|correction|scratch that|my bad|no wait|make that|i meant|belay that'
+              '|or rather',
+        'fr': 'je veux dire|pardon|correction|non attends|je voulais dire|euh non|ou plutôt',
+        'de': 'ich meine|ich mein|korrektur|quatsch|besser gesagt|vielmehr|nein warte'
+              '|entschuldigung|ich meinte',
+        'es': 'quiero decir|perdón|digo|mejor dicho|corrección|o sea|no espera|quise decir',
+        'it': 'cioè|anzi|scusa|volevo dire|intendo|correzione|no aspetta|o meglio',
+    },
+    'but': {  # "don't land but hover", "nicht landen, sondern warten"
+        'en': 'but|instead|rather|but rather|but instead|instead of that',
+        'fr': 'mais|plutôt|mais plutôt|au lieu de ça',
+        'de': 'sondern|aber|lieber|stattdessen|sondern lieber',
+        'es': 'sino|pero|mejor|en cambio|sino que',
+        'it': 'ma|invece|piuttosto|bensì|ma invece',
     },
     # ---- questions ----------------------------------------------------------------------------
     'q': {
@@ -493,12 +557,12 @@ VOCAB: dict[str, dict[str, str]] = {
               "|alright then|okay then|now then|yeah|yes"
               "|yep"
               "|roger|roger that|copy|copy that|wilco|mate|buddy|guys|folks|sir|come on|like"
-              "|go ahead and|let's go|nice and easy|real quick",
+              "|go ahead and|let's go|nice and easy|real quick|you know|y'know",
         'fr': "alors|bien|donc|ben|bah|hein|voilà|voila|hop|allez hop|écoute|écoutez|dis|dis donc"
               "|bref|oui|ouais|on|on va|nous allons|allons|vas-y|allez-y|aller hop|c'est parti",
         'de': 'los geht’s|los gehts|ja|jo|gut|ja gut|na|na gut|na los|nun|so|los|ab|eben|einfach'
               '|schon'
-              '|ruhig|mach mal|komm schon|auf geht’s|auf gehts|also gut',
+              '|ruhig|mach mal|komm schon|auf geht’s|auf gehts|also gut|weißt du',
         'es': 'pues nada|pues|bueno|vamos|dale|mira|a ver|eh|bien|sí claro|órale|ándale|hombre'
               '|oiga'
               '|venga ya|anda ya|vamos a ver',
@@ -518,7 +582,8 @@ VOCAB: dict[str, dict[str, str]] = {
               "|i want you to|i need you to|i'd like you to|let's|lets|let us|here|there"
               "|position|current|current position|this|that|these|those|it|its|him|her"
               "|them|set|make|take|do|get|keep|keeping|is|are|be|high|away|behind|i|we|level|mode"
-              "|direction|in the direction of|during",
+              "|direction|in the direction of|during|do you know how to|are you able to"
+              "|are you capable of|can you even|a bit|a little|a little bit|a tad|a touch",
         'fr': "fais-moi|faites-moi|donne-moi|en l'air|commence|commencer|lance|lancer|entame"
               "|entamer|exécute|exécuter|effectuer|mettre"
               "|régler|fixer|passer|prendre|faire|effectuer|réaliser|changer|ajuster|le|la"
@@ -531,7 +596,9 @@ VOCAB: dict[str, dict[str, str]] = {
               "|ce|cet|cette|ces|ça|cela|lui|y|mets|mettez|règle|réglez|fixe|fixez|passe"
               "|passez|prends|prenez|fais|faites|fait|effectue|derrière|autour|alentour|se|s|il"
               "|plein"
-              "|elle|direction|en direction de|en direction du|pendant|durant",
+              "|elle|direction|en direction de|en direction du|pendant|durant|tu sais|sais-tu"
+              "|savez-vous|vous savez|est-ce que tu sais|tu es capable de|es-tu capable de"
+              "|est-ce que tu peux|est-ce que vous pouvez|un peu|un petit peu|prends-moi",
         'de': 'stehen|kurz|mal kurz|einleiten|leite|durchführen|führe|ausführen|beginnen|beginne'
               '|setzen'
               '|stellen|einstellen|festlegen|ändern|ändere|nehmen|schieß|schieße|agl|der|die'
@@ -542,7 +609,9 @@ VOCAB: dict[str, dict[str, str]] = {
               '|könntest du|würdest du|ich möchte dass du|position|deine position|hier'
               '|dort|da|es|ihn|sie|ihm|diese|dieser|dieses|diesen|mach|mache|machen|stelle'
               '|stell|setze|setz|nimm|hinter|aus|lang|entfernt|weg|~drohne|richtung'
-              '|in richtung|während',
+              '|in richtung|während|weißt du wie|bist du in der lage|bist du fähig'
+              '|kannst du auch|kannst du überhaupt|können sie|ein bisschen|ein wenig|etwas'
+              '|nur|nur noch|ein stück|ein stückchen',
         'es': 'inicia|iniciar|comienza|comenzar|empieza|empezar|ejecuta|ejecutar|realiza|realizar'
               '|poner|fijar|ajustar|establecer|configurar|tomar|sacar|hacer|cambiar|cambia|el|la'
               '|los|las|lo|un|una|unos|unas|al|del|de|en|hacia|sobre|con|por|desde'
@@ -552,21 +621,24 @@ VOCAB: dict[str, dict[str, str]] = {
               '|hola|vale|venga|puedes|podrías|puede|podría|quiero que|posición'
               '|tu posición|aquí|allí|ahí|allá|esta|estos|estas|ese|esa|eso|esto|le|les'
               '|pon|ponte|fija|ajusta|establece|configura|toma|tome|saca|saque|haz|haga'
-              '|detrás|alrededor|se|dirección|en dirección|en dirección a',
+              '|detrás|alrededor|se|dirección|en dirección|en dirección a|acá|sabes|sabe|sácale'
+              '|hazle|tómale'
+              '|sabes cómo|eres capaz de|es capaz de|puedes también|un poco|un poquito',
         'it': "un po'|un pò|un poco|inizia|iniziare|avvia|avviare|comincia|cominciare|esegui"
               "|eseguire|effettua"
               "|effettuare|impostare|mettere|fissare|regolare|scattare|prendere|cambiare|cambia"
               "|portare|il|lo"
               "|la|i|gli|le|l|un|uno|una|del|della|dello|dei|degli|delle|al|alla"
               "|allo|ai|agli|alle|all|sul|sulla|sullo|sui|sugli|sulle|nel|nella|nello|nei"
-              "|negli|nelle|dal|dalla|dallo|dai|dagli|dalle|di|da|in|su|con|per|verso|tra"
+              "|negli|nelle|dal|dalla|dallo|dai|dagli|dalle|di|da|in|con|per|verso|tra"
               "|fra|circa|più o meno|per favore|per piacere|perfavore|grazie|ora|adesso"
               "|subito|immediatamente|velocemente|rapidamente|piano|lentamente"
               "|delicatamente|con attenzione|tu|ti|te|tuo|tua|il drone|ehi|ciao|va bene"
               "|puoi|potresti|vorrei che|voglio che|posizione|la tua posizione|qui|qua|lì"
               "|là|questo|questa|questi|queste|quello|quella|quelli|quelle|imposta|metti"
               "|fissa|regola|scatta|fai|fa|fare|prendi|dietro|intorno|attorno|si|direzione"
-              "|in direzione|entro|presto|portati",
+              "|in direzione|entro|presto|portati|sai|sapresti|sei capace di|sei in grado di"
+              "|riesci a|riesci ad|può|mettiti|fagli|falle",
     },
 }
 
@@ -579,6 +651,50 @@ DISCOURSE = {
     'es': 'venga|vale|anda|vamos|bueno|perfecto|vaya|ahora',
     'it': 'vai|dai|forza|avanti|bene|perfetto|su|ora|adesso',
 }
+# Questions about what the node can do ("can you follow cars?"): `know` phrases ask it whatever
+# follows; `can` phrases only about a kind of thing ("cars", "des vélos"), not a thing in view
+# ("can you follow the red car?" is a polite command). Both are glue in `VOCAB`.
+ABILITY = {
+    'en': {'know': 'do you know how to|are you able to|are you capable of|can you even',
+           'can': 'can you'},
+    'fr': {'know': 'tu sais|sais-tu|savez-vous|vous savez|est-ce que tu sais|tu es capable de'
+                   '|es-tu capable de',
+           'can': 'tu peux|peux-tu|pouvez-vous|vous pouvez|est-ce que tu peux'
+                  '|est-ce que vous pouvez'},
+    'de': {'know': 'weißt du wie|bist du in der lage|bist du fähig|kannst du auch'
+                   '|kannst du überhaupt',
+           'can': 'kannst du|können sie'},
+    'es': {'know': 'sabes|sabe|sabes cómo|eres capaz de|es capaz de|puedes también',
+           'can': 'puedes|puede'},
+    'it': {'know': 'sai|sapresti|sei capace di|sei in grado di',
+           'can': 'puoi|può|riesci a|riesci ad'},
+}
+# Words before a noun that make it a thing in view ("the car"), not a kind of thing ("cars").
+DEFINITE = {
+    'en': 'the|this|that|these|those|my|our|your',
+    'fr': "le|la|les|l|ce|cet|cette|ces|mon|ma|mes|ton|ta|tes|au|aux|du",
+    'de': 'der|die|das|den|dem|des|diese|dieser|diesen|dieses|mein|meine|meinen|dein|deine'
+          '|zum|zur|vom|im|am',
+    'es': 'el|la|los|las|al|del|este|esta|estos|estas|ese|esa|esos|esas|mi|mis|tu|tus',
+    'it': 'il|lo|la|i|gli|l|al|alla|allo|ai|agli|alle|del|della|dello|quel|quella|quello'
+          '|questo|questa|mio|mia',
+}
+# Nouns of the vehicle itself, which a call sign may use ("Drone 2, land").
+VEHICLE_WORDS = frozenset({'drone', 'drohne', 'dron', 'uav', 'quad', 'copter', 'bird'})
+# The station speaking, before a comma ("this is base, ...", "ici la base, ..."): framing.
+STATIONS = {
+    'en': 'this is|here is', 'fr': 'ici|ici la|ici le|c\'est', 'de': 'hier ist|hier spricht|hier',
+    'es': 'aquí|habla|aquí habla', 'it': 'qui|qui è|parla|qui parla',
+}
+# Radio prowords that close a transmission ("..., over", "à vous", "kommen"): at the end of a
+# command they are not part of it.
+PROWORDS = {
+    'en': 'over|out|over and out|over out',
+    'fr': 'à vous|à toi|terminé|fin|parlez',
+    'de': 'kommen|ende|over|ende und aus',
+    'es': 'cambio|cambio y fuera|cambio y corto|corto|fuera',
+    'it': 'passo|chiudo|passo e chiudo|over',
+}
 # Radio abbreviations of parameter nouns that mean the parameter only before a number ("alt 25";
 # "alt!" alone is Italian for stop).
 NUMBER_ABBREVIATIONS = frozenset({'alt', 'spd', 'hdg'})
@@ -587,11 +703,11 @@ NUMBER_ABBREVIATIONS = frozenset({'alt', 'spd', 'hdg'})
 TYPO_KINDS = frozenset({'intent', 'change', 'dir', 'compass', 'rotdir'})
 # A weak phrase keeps its meaning at the start of a clause or after one of these words.
 WEAK_CUES = {
-    'en': '', 'de': '', 'it': '',
+    'en': '', 'de': '', 'it': 'metri|metro',
     'fr': "l|vers|cap|plein|direction|au|nord|sud|à",
     'es': 'al|el|hacia|rumbo|dirección|del|norte|sur|a',
 }
-WEAK_FALLBACK = {'compass': 'glue', 'intent': 'glue', 'glue': 'word'}
+WEAK_FALLBACK = {'compass': 'glue', 'intent': 'glue', 'glue': 'word', 'dir': 'glue'}
 # Where the object may come before the verb ("dem roten Auto folgen"); elsewhere words before
 # the verb are not a target.
 VERB_FINAL = frozenset({'de'})
@@ -661,3 +777,15 @@ DISCOURSE_WORDS = {lang: frozenset(k[0] for w in words.split('|') for k in phras
                    for lang, words in DISCOURSE.items()}
 CUES = {lang: frozenset(k[0] for w in words.split('|') if w for k in phrase_keys(w))
         for lang, words in WEAK_CUES.items()}
+
+
+def _phrase_set(spec: str) -> frozenset[tuple[str, ...]]:
+    return frozenset(key for phrase in spec.split('|') for key in phrase_keys(phrase))
+
+
+ABILITY_PHRASES = {lang: {kind: _phrase_set(spec) for kind, spec in kinds.items()}
+                   for lang, kinds in ABILITY.items()}
+DEFINITE_WORDS = {lang: frozenset(k[0] for k in _phrase_set(spec))
+                  for lang, spec in DEFINITE.items()}
+PROWORD_PHRASES = {lang: _phrase_set(spec) for lang, spec in PROWORDS.items()}
+STATION_PHRASES = {lang: _phrase_set(spec) for lang, spec in STATIONS.items()}

@@ -28,7 +28,14 @@ from ministral_node.sources.rules.numbers import (
     parse_digits,
 )
 from ministral_node.sources.rules.provenance import Said, command_quantities
-from ministral_node.sources.rules.spelling import correction, guarded, near_negation
+from ministral_node.sources.rules.spelling import (
+    correction,
+    guarded,
+    near_negation,
+    near_unit,
+    phrase_correction,
+    typo_distance,
+)
 from ministral_node.sources.rules.text import PUNCTUATION, Token, prepare, printable, tokenize
 from ministral_node.sources.rules.units import (
     ANGLE,
@@ -61,16 +68,18 @@ _OPPOSITES = ({'takeoff', 'land'}, {'left', 'right'}, {'forward', 'back'}, {'up'
 _AXES = {'forward': ('forward_m', 1.0), 'back': ('forward_m', -1.0), 'right': ('right_m', 1.0),
          'left': ('right_m', -1.0), 'up': ('up_m', 1.0), 'down': ('up_m', -1.0)}
 _TURN_SIGN = {'left': -1.0, 'right': 1.0, 'cw': 1.0, 'ccw': -1.0}
-_CHANGE_SIGN = {'up': 1.0, 'inc': 1.0, 'faster': 1.0, 'down': -1.0, 'dec': -1.0, 'slower': -1.0}
+_CHANGE_SIGN = {'up': 1.0, 'inc': 1.0, 'faster': 1.0, 'down': -1.0, 'dec': -1.0, 'slower': -1.0,
+                'ground': -1.0}
 _VERBS = ('intent', 'change')
 # Never left over, never a command.
-_QUIET = frozenset({'glue', 'filler', 'punct', 'to', 'and', 'q'})
+_QUIET = frozenset({'glue', 'filler', 'punct', 'to', 'and', 'q', 'limit', 'but', 'corr'})
 _SKIPPED = frozenset({'glue', 'filler'})  # read past: articles, polite words, particles
 # Meanings of another language's word that an unknown word must not be read past.
 _FOREIGN_MEANINGS = frozenset({'intent', 'change', 'dir', 'compass', 'rotdir', 'neg', 'cond',
                                'stunt', 'home', 'kw'})
 _HARD = frozenset({'intent', 'change', 'num', 'punct', 'seq', 'neg', 'cond', 'rotdir', 'kw',
-                   'more'})  # these end a target label
+                   'more', 'but', 'unit'})  # these end a target label
+MIN_BARE_UNIT_CHARS = 4  # "metres" without a number is a unit; "m", "ora", "mal" are words
 _ADJECTIVAL = frozenset({'dir', 'compass', 'home'})  # "the left pad", "the north gate"
 _CONTENT = frozenset({'word', 'home'})  # what a target label is made of ("photo of the house")
 _SEPARATORS = frozenset({'punct', 'and', 'seq'})
@@ -197,6 +206,17 @@ class CommandAnalysis:
 # zurück"); the vocabulary has them with the particle beside the verb ("kehre zurück").
 _BRACKET = re.compile(r'\b(kehre?|kehrt|komme?|kommt)\b([^,;.:!?]*?)\s+(zurück|zurueck)\b'
                       r'(?=\s*(?:$|[,;.:!?]|und\b|dann\b|danach\b))', re.IGNORECASE)
+# The same for going up and down: "hol die Drohne runter" -> "hol runter die Drohne", "geh 10
+# Meter hoch" -> "geh hoch 10 Meter".
+_UP_DOWN_BRACKET = re.compile(
+    r'\b(hole?|bringe?|setze?|geh|gehe|fliege?|komme?|ziehe?)\b'
+    r'((?:(?!\b(?:und|dann|danach)\b)[^,;.:!?])*?)\s+'
+    r'(runter|herunter|hinunter|hoch|rauf|hinauf)\b'
+    r'(?=\s*(?:$|[,;.:!?]|und\b|dann\b|danach\b))', re.IGNORECASE)
+# A speed change said "by" an amount: the new speed is unknown ("slow down by 2 m/s").
+_BY = frozenset({'by', 'de', 'um', 'en', 'di'})
+_OF = frozenset({'of', 'de', 'di'})  # "un par de metros": the unit of a counted amount
+CORRECTED_NOTE = 'read past what the command negates'
 
 
 def _analyse(text: Any, takeoff_altitude_m: float | None) -> RuleResult:
@@ -210,18 +230,35 @@ def _analyse(text: Any, takeoff_altitude_m: float | None) -> RuleResult:
     if all(t.kind == 'sym' for t in tokens):
         return _clarify_result(_Clarify('empty', 'empty', {}), ranked[0][0])
     first = None
+    unknown_words = ranked[0][1] == 0  # perhaps only typos: each language may read them
+    readings: list[RuleResult] = []
     for lang, score in ranked:
-        if first is not None and score == 0:
+        if first is not None and score == 0 and not unknown_words:
             break
-        read = _BRACKET.sub(r'\1 \3\2', prepared) if lang == 'de' else prepared
+        read = prepared
+        if lang == 'de':
+            for bracket in (_BRACKET, _UP_DOWN_BRACKET):
+                read = bracket.sub(r'\1 \3\2', read)
         read_tokens = tokens if read == prepared else tokenize(read[:MAX_COMMAND_CHARS])
         result = _Parse(read, read_tokens, lang, takeoff_altitude_m).run()
-        if result.reason in missions.MISSION_REASONS:
+        if result.reason in missions.MISSION_REASONS and not unknown_words:
             return _mission(read, read_tokens, lang, takeoff_altitude_m, result)
-        if result.reason != 'unknown':
+        if result.reason != 'unknown' and not unknown_words:
             return result
+        if result.understood and result.proposal.action != 'clarify':
+            readings.append(result)
         first = first or result
+    if len({(r.proposal.action, repr(r.proposal.params)) for r in readings}) == 1:
+        # "lnade", "atteriza": read the same by every language that reads it; the language
+        # is the one whose words are nearest
+        return min(readings, key=_typos_distance)
     return first
+
+
+def _typos_distance(result: RuleResult) -> int:
+    pairs = [word.split('->') for word in result.ignored]
+    return sum(typo_distance(pair[0], pair[1].split()[0]) if len(pair) == 2 else 3
+               for pair in pairs)
 
 
 def _mission(text: str, tokens: list[Token], lang: str, takeoff_altitude_m: float | None,
@@ -252,8 +289,12 @@ def _mission(text: str, tokens: list[Token], lang: str, takeoff_altitude_m: floa
     texts = [' '.join(text[tokens[runs[k][0].first].start:tokens[runs[k][-1].last].end]
                       for k in step) for step in steps]
 
+    level = not parse.horizontal()
+
     def parse_step(index: int, altitude: float | None) -> RuleResult:
-        return _Parse(texts[index], tokenize(texts[index]), lang, altitude).run()
+        step = _Parse(texts[index], tokenize(texts[index]), lang, altitude)
+        step.level = level  # "north 20 m then 5 m up": the second step is an offset too
+        return step.run()
 
     results = [parse_step(index, None) for index in range(len(texts))]
     proposal, reason = missions.build_mission(results, lang, takeoff_altitude_m, parse_step)
@@ -330,6 +371,8 @@ class _Parse:
         self.confidence = 1.0
         self.notes: list[str] = []
         self.ignored: list[str] = []  # what the reading read past or corrected
+        self.target_start: int | None = None  # the first token of the target label, if any
+        self.level = True  # whether the whole command (a mission: all steps) stays level
 
     def run(self) -> RuleResult:
         self._match()
@@ -344,14 +387,215 @@ class _Parse:
     # -- matching ---------------------------------------------------------------------------------
 
     def _match(self) -> None:
+        framing = self._framing()
         i = 0
         while i < len(self.tokens):
-            item = self._match_at(i)
+            item = Item('filler', self.norms[i], i, framing[i]) if i in framing \
+                else self._match_at(i)
             self.items.append(item)
             i = item.last + 1
         self._discourse()
         self._merge_compass()
+        self._more_units()
         self._attach_prepositions()
+        self._corrections()
+
+    def _more_units(self) -> None:
+        """A unit said after "more" or "of" belongs to the number before it ("5 more
+        metres", "un par de metros", "a couple of metres")."""
+        for k, item in enumerate(self.items[:-1]):
+            more = self.items[k + 1]
+            if item.kind != 'num' or item.value.unit is not None or more.first != item.last + 1 \
+                    or not (more.kind == 'more' or self.norms[more.first] in _OF):
+                continue
+            unit = match_unit(self.norms, more.last + 1)
+            if unit is not None:
+                item.value.unit = unit[0]
+                end = more.last + unit[1]
+                self.items = [it for it in self.items if not more.last < it.first <= end]
+                return
+    def _framing(self) -> dict[int, int]:
+        """Radio framing, as {first token: last token}: a call sign before the first comma
+        ("Eagle two, ...", "Drone 1, ..."), the station speaking ("this is base, ...", "ici
+        la base, ...") and a proword at the end ("..., over", "à vous", "kommen", "cambio",
+        "passo")."""
+        found: dict[int, int] = {}
+        words = [k for k, t in enumerate(self.tokens) if t.kind != 'sym']
+        end = words[-1] + 1 if words else 0
+        for size in range(min(4, len(words) - 1), 0, -1):
+            start = end - size
+            if tuple(self.norms[start:end]) in lx.PROWORD_PHRASES[self.lang] and (
+                    self.tokens[start - 1].raw in PUNCTUATION or self._phrase(start) is None):
+                found[start] = end - 1  # "..., over" (but "fly over" keeps its word)
+                break
+        opening = self._past_fillers(0)  # "uh, drone two, ...": fillers before the call sign
+        comma = self._call_sign(opening)
+        if comma is not None:
+            found[opening] = comma - 1
+            opening = self._past_fillers(comma + 1)
+        comma = self._station(opening)
+        if comma is not None:
+            found[opening] = comma - 1
+        return found
+
+    def _past_fillers(self, k: int) -> int:
+        while k < len(self.tokens) and (
+                self._filler(k) or self.tokens[k].raw in PUNCTUATION):
+            k += 1
+        return k
+
+    def _next_comma(self, k: int) -> int | None:
+        """The comma closing a framing segment of one to three tokens from `k`, with words
+        after it."""
+        comma = next((j for j in range(k, len(self.tokens)) if self.tokens[j].raw == ','),
+                     None)
+        if comma is None or not 1 <= comma - k <= 3 or not any(
+                t.kind != 'sym' for t in self.tokens[comma + 1:]):
+            return None
+        return comma
+
+    def _call_sign(self, opening: int) -> int | None:
+        """The comma after a call sign at `opening` (unknown names, or a vehicle word, with a
+        number or capitalised), or None."""
+        comma = self._next_comma(opening)
+        if comma is None:
+            return None
+        numbered = comma - opening > 1 and self._number_at(comma - 1)
+        named = range(opening, comma - 1 if numbered else comma)
+        if self.tokens[opening].kind != 'word' or any(
+                self.tokens[k].kind != 'word' or self._number_at(k) or guarded(self.norms[k])
+                or (self._phrase(k) is not None and self.norms[k] not in lx.VEHICLE_WORDS)
+                or correction(self.norms[k], self.lang) is not None for k in named):
+            return None
+        if numbered or all(self.tokens[k].raw[:1].isupper() for k in named):
+            return comma
+        return None
+
+    def _station(self, opening: int) -> int | None:
+        """The comma after "this is <station>" at `opening`, or None."""
+        for size in (3, 2, 1):
+            if tuple(self.norms[opening:opening + size]) in lx.STATION_PHRASES[self.lang]:
+                comma = self._next_comma(opening + size)
+                named = range(opening + size, comma) if comma is not None else range(0)
+                if comma is not None and not any(
+                        guarded(self.norms[k]) or self.tokens[k].kind != 'word'
+                        or self._meaning(k) not in (None, 'glue', 'home', 'filler')
+                        for k in named):
+                    return comma
+        return None
+
+    def _meaning(self, k: int) -> str | None:
+        item = self._phrase(k)
+        return None if item is None else item.kind
+
+    def _filler(self, k: int) -> bool:
+        entry = lx.PHRASES[self.lang].get((self.norms[k],))
+        return entry is not None and entry.kind == 'filler'
+
+    def _corrections(self) -> None:
+        """Corrections drop what the operator negates when the same command says what they
+        want instead: "not north, south, 50 m", "north, no, south", "north, not south" (a
+        direction, heading or number), and "no, don't land, keep hovering" (a negated clause
+        beside one that is not). Anything else negated stays, and is asked back."""
+        slots = ('dir', 'compass', 'num')
+        clauses = _split(self.items, ('punct', 'but'))
+        dropped: list[Item] = []
+        for k, clause in enumerate(clauses):
+            said = [it for it in clause if it.kind not in _SKIPPED | {'to', 'seq', 'and'}]
+            lead = next((j for j, it in enumerate(said) if it.kind not in ('neg', 'corr')),
+                        len(said))
+            markers = said[:lead]  # "no", "I mean", "no wait" opening the clause
+            if len(said) >= 2 and said[-1].kind in slots and all(
+                    it.kind == 'neg' for it in said[:-1]):
+                other = self._alternative(said[-1], clauses[:k] + clauses[k + 1:])
+                if other is not None:  # "not north, south", "north, not south"
+                    dropped += [it for it in clause if it.kind not in ('seq', 'and')]
+            elif k and markers and (
+                    len(markers) == len(said) or 'corr' in {it.kind for it in markers}):
+                # "north, no, south", "east, I mean west", "20, no wait, 25"
+                after = [it for it in said[len(markers):] if it.kind in slots] or (
+                    [it for it in clauses[k + 1] if it.kind in slots]
+                    if k + 1 < len(clauses) and len(markers) == len(said) else [])
+                before = [it for it in clauses[k - 1]
+                          if after and self._same_slot(it, after[0])]
+                if before:
+                    dropped += [before[-1], *markers]
+                    self._inherit(after[0], before[-1])
+                    between = self.items[self.items.index(before[-1]):
+                                         self.items.index(after[0])]
+                    if all(it.kind in ('punct', 'neg', 'corr') or it is before[-1]
+                           for it in between):
+                        dropped += between  # "turn left, no, right": "turn right"
+                elif not after:  # "take off, no, land", "land, I mean hover": the second
+                    rest = said[len(markers):] or (
+                        clauses[k + 1] if k + 1 < len(clauses) else [])
+                    previous = clauses[k - 1]
+                    if any(it.kind in _VERBS for it in rest) and any(
+                            it.kind in _VERBS for it in previous) and not any(
+                            it.kind in ('neg', 'corr') for it in previous):
+                        dropped += [it for it in previous if it.kind not in ('seq', 'and')]
+                        dropped += markers
+        if dropped:
+            self._drop(dropped)
+        clauses = _split(self.items, ('punct', 'but'))
+        negated = [c for c in clauses if any(it.kind in ('neg', 'corr') for it in c)]
+        wanted = [c for c in clauses if c not in negated
+                  and any(it.kind in _VERBS for it in c)]
+        if not negated or not wanted:
+            return
+        for clause in negated:
+            kinds = {it.kind for it in clause if it.kind not in _SKIPPED | {'to'}}
+            if kinds <= {'corr'}:
+                continue  # "sorry, ...", "scratch that, ...": quiet
+            kinds -= {'corr'}
+            if not (kinds == {'neg'} and clause is clauses[0]) and \
+                    not (kinds & set(_VERBS) and kinds <= {'neg', *_VERBS, 'dir', 'compass',
+                                                           'home', 'num', 'more', 'word'}):
+                return  # a negation that is neither an interjection nor a whole clause
+            if any(it.kind == 'cond' for it in clause):
+                return
+        if any(self._said(c) == self._said(w) for c in negated for w in wanted):
+            return  # "don't land, land": no way to tell which one is meant
+        self._drop([it for clause in negated for it in clause
+                    if any(o.kind == 'neg' for o in clause)])
+
+    def _alternative(self, negated: Item, others: list[list[Item]]) -> Item | None:
+        """The one item of the same slot as `negated` said elsewhere and not negated."""
+        found = [it for clause in others for it in clause if self._same_slot(negated, it)
+                 and not any(o.kind == 'neg' for o in clause)]
+        return found[0] if len(found) == 1 else None
+
+    @staticmethod
+    def _same_slot(a: Item, b: Item) -> bool:
+        if a.kind != b.kind:
+            return False
+        if a.kind != 'num':
+            return True
+        units = {q.unit.dim for q in (a.value, b.value) if q.unit is not None}
+        return len(units) <= 1
+
+    @staticmethod
+    def _inherit(number: Item, corrected: Item) -> None:
+        """A number said in place of another keeps what was said around that one ("climb to
+        40, no, 30": to 30)."""
+        if number.kind == 'num':
+            quantity, old = number.value, corrected.value
+            quantity.to = quantity.to or old.to
+            quantity.kw = quantity.kw or old.kw
+            quantity.unit = quantity.unit or old.unit
+
+    @staticmethod
+    def _said(clause: list[Item]) -> set[str]:
+        """What a clause says, negations aside: its verbs, directions and numbers."""
+        return {f'{it.kind}={it.value}' for it in clause
+                if it.kind in (*_VERBS, 'dir', 'compass', 'num', 'home')}
+
+    def _drop(self, items: list[Item]) -> None:
+        gone = {id(it) for it in items}
+        kept = [it for it in self.items if id(it) not in gone]
+        self.items = [it for k, it in enumerate(kept) if it.kind != 'punct' or (
+            k and kept[k - 1].kind != 'punct')]  # no empty clause left behind
+        self.assume(CORRECTED_NOTE, 1.0)
 
     def _match_at(self, i: int) -> Item:
         token = self.tokens[i]
@@ -379,7 +623,15 @@ class _Parse:
             phrase.kind = 'word'  # "the bus stop": a noun, not the command
         if number is not None and (phrase is None or number.last >= phrase.last):
             return number
-        return phrase or self._typo(i) or Item('word', token.norm, i, i)
+        return phrase or self._bare_unit(i) or self._typo(i) or Item('word', token.norm, i, i)
+
+    def _bare_unit(self, i: int) -> Item | None:
+        """A unit of length said without its number ("a few metres left", "ein paar Meter"):
+        never part of a target, and asked about when nothing measures it."""
+        unit = match_unit(self.norms, i)
+        if unit is None or unit[0].dim != LENGTH or len(self.norms[i]) < MIN_BARE_UNIT_CHARS:
+            return None
+        return Item('unit', unit[0], i, i + unit[1] - 1)
 
     def _number_at(self, i: int) -> bool:
         """Whether a number (digits or words) starts at token `i`."""
@@ -399,10 +651,12 @@ class _Parse:
         token = self.tokens[i]
         if token.norm in lx.DISCOURSE_WORDS[self.lang]:
             return None  # "fine, land": an interjection, not a typo of "find"
-        found = correction(token.norm, self.lang)
+        # the first word of a phrase ("tkae off", "tunr around"), else a word
+        found = phrase_correction(self.norms, i, self.lang) or correction(token.norm, self.lang)
         if found is None:
             return None
         known, entry = found
+        size = len(known.split())
         clause = self._clause_so_far()
         if entry.kind in _VERBS:
             if any(it.kind in _VERBS for it in clause) or (
@@ -417,7 +671,7 @@ class _Parse:
         self.ignored.append(f'{token.raw}->{known}')
         self.assume(f"read '{token.raw}' as '{known}'", PARTIAL_CONFIDENCE)
         value = lx.COMPASS_DEG[entry.value] if entry.kind == 'compass' else entry.value
-        return Item(entry.kind, value, i, i, entry.noun)
+        return Item(entry.kind, value, i, i + size - 1, entry.noun)
 
     def _discourse(self) -> None:
         """Interjections opening a clause before a comma ("right, fly north 50 m", "allez,
@@ -536,11 +790,14 @@ class _Parse:
             if item.kind in ('capab', 'scene'):
                 item.kind = 'word'
         families: set[str] = set()
-        for clause in clauses:
+        for clause in self._course_clauses(clauses):
             families |= self._clause_families(clause)
         if sum(1 for part in _split(self.items, ('seq',)) if self._meaningful(part)) > 1:
             self.fail('multi', 'multi')
         self._refuse_contradictions(families, clauses)
+        if families == {'hold'} and any(it.kind == 'num' and it.value.unit is not None
+                                        and it.value.unit.dim == SPEED for it in self.items):
+            families = {'speed'}  # "hold 20 knots", "mantén 5 m/s": keep that speed
         if len(families) > 1:
             self.fail('multi', 'multi')
         if not families:
@@ -548,9 +805,18 @@ class _Parse:
         for item in self.items:
             if item.kind in _VERBS:
                 item.used = True
+        ability = self._ability()
+        if ability == 'know':  # "do you know how to orbit?", "tu sais suivre des vélos ?"
+            return self._capability()
         family = families.pop()
+        if ability == 'can' and family == 'photo' and not self.free('num') and any(
+                it.kind == 'intent' and it.value == 'photos' for it in self.items):
+            return self._capability()  # "can you take pictures?"
         if family in _TARGETED:
-            return _BINDERS[family](self), 'parsed'
+            proposal = _BINDERS[family](self)
+            if ability == 'can' and self._generic():  # "can you follow boats?"
+                return self._capability()
+            return proposal, 'parsed'
         try:
             return _BINDERS[family](self), 'parsed'
         except _Clarify as error:
@@ -558,10 +824,35 @@ class _Parse:
                 self._refuse_words()  # a missing value: the unknown words may be the reason
             raise
 
+    def _capability(self) -> tuple[Proposal, str]:
+        return answer(message('capability', self.lang),
+                      f'capability question [{self.lang}]'), 'answer'
+
+    def _ability(self) -> str | None:
+        """'know' or 'can' when the command opens with a question about what the node can do
+        ("are you able to", "tu sais", "kannst du ...?"; 'can' only with a question mark)."""
+        first = next((it for it in self.items if it.kind != 'filler'), None)
+        if first is None or first.kind != 'glue':
+            return None
+        said = tuple(self.norms[first.first:first.last + 1])
+        after = self.items.index(first) + 1
+        if after < len(self.items) and self.items[after].kind == 'punct':
+            return None  # "tu sais, atterris": an interjection
+        phrases = lx.ABILITY_PHRASES[self.lang]
+        if said in phrases['know']:
+            return 'know'
+        asked = any(t.raw == '?' for t in self.tokens)
+        return 'can' if asked and said in phrases['can'] else None
+
+    def _generic(self) -> bool:
+        """Whether the target is a kind of thing ("boats", "des vélos"), not one in view."""
+        start, definite = self.target_start, lx.DEFINITE_WORDS[self.lang]
+        return start is not None and self.norms[start] not in definite and (
+            start == 0 or self.norms[start - 1] not in definite)
+
     def _question(self, asked: bool) -> tuple[Proposal, str] | None:
         if self._any('capab'):
-            return answer(message('capability', self.lang),
-                          f'capability question [{self.lang}]'), 'answer'
+            return self._capability()
         if self._any('scene'):
             return reject(message('scene', self.lang),
                           f'scene question needs the vision model [{self.lang}]'), 'scene'
@@ -584,8 +875,60 @@ class _Parse:
         if families - {'goto'}:
             families.discard('goto')
             return families
-        implicit = self._implicit_family(clause, kws, moving=bool(families))
+        level = self.level and not self.horizontal()
+        implicit = self._implicit_family(clause, kws, moving=bool(families), vertical=level)
         return {implicit} if implicit else families
+
+    def _course_clauses(self, clauses: list[list[Item]]) -> list[list[Item]]:
+        """Clauses for choosing the action, a course said apart from its distance joined to
+        it: "heading south-west, 120 m", "Kurs 090, 200 Meter", "course 045, go 100 m"."""
+        joined: list[list[Item]] = []
+        for clause in clauses:
+            previous = joined[-1] if joined else None
+            if previous is not None and self._comma_between(previous, clause) and (
+                    (self._course(previous) and self._distance(clause))
+                    or (self._bare_direction(clause) and self._acts(previous))):
+                # "gira 90, a la derecha": a direction said after its verb's clause
+                joined[-1] = previous + clause
+            else:
+                joined.append(clause)
+        return joined
+
+    @staticmethod
+    def _bare_direction(clause: list[Item]) -> bool:
+        return {it.kind for it in clause if it.kind not in _QUIET} == {'dir'}
+
+    @staticmethod
+    def _acts(clause: list[Item]) -> bool:
+        return any(it.kind in _VERBS and it.value != 'move' for it in clause)
+
+    @staticmethod
+    def _course(clause: list[Item]) -> bool:
+        kinds = {it.kind for it in clause if it.kind not in _QUIET}
+        lengths = [it for it in clause if it.kind == 'num' and it.value.unit is not None
+                   and it.value.unit.dim != ANGLE]
+        return any(it.kind == 'kw' and it.value == 'heading' for it in clause) and not lengths \
+            and kinds <= {'kw', 'compass', 'num'}
+
+    @staticmethod
+    def _distance(clause: list[Item]) -> bool:
+        kinds = {it.kind for it in clause if it.kind not in _QUIET}
+        moves = {it.value for it in clause if it.kind == 'intent'}
+        forward = {it.value for it in clause if it.kind == 'dir'} <= {'forward'}
+        return moves <= {'move'} and forward and kinds <= {'intent', 'num', 'kw', 'dir'} and any(
+            it.kind == 'num' and it.value.unit is not None and it.value.unit.dim == LENGTH
+            for it in clause)
+
+    def _comma_between(self, before: list[Item], after: list[Item]) -> bool:
+        if not before or not after:
+            return False
+        between = self.items[self.items.index(before[-1]) + 1:self.items.index(after[0])]
+        return len(between) == 1 and between[0].kind == 'punct'
+
+    def horizontal(self) -> bool:
+        """Whether the command names a horizontal direction."""
+        return any(it.kind == 'compass' or (it.kind == 'dir' and it.value not in ('up', 'down'))
+                   for it in self.items)
 
     def _qualifies(self, noun: Item) -> bool:
         """Whether a noun form stands right before a word it qualifies ("landing pad")."""
@@ -599,12 +942,13 @@ class _Parse:
             return _INTENT_FAMILY.get(verb.value, verb.value)
         if 'speed' in kws or verb.value in ('faster', 'slower'):
             return 'speed'
-        if 'altitude' in kws or verb.value in ('up', 'down'):
+        if 'altitude' in kws or verb.value in ('up', 'down', 'ground'):
             return 'altitude'
         return 'change'
 
     @staticmethod
-    def _implicit_family(clause: list[Item], kws: set[str], moving: bool) -> str | None:
+    def _implicit_family(clause: list[Item], kws: set[str], moving: bool,
+                         vertical: bool = False) -> str | None:
         """The family of a clause without a specific verb: "north 50 m", "speed 5 m/s"."""
         kinds = {it.kind for it in clause}
         dirs = {it.value for it in clause if it.kind == 'dir'}
@@ -616,8 +960,9 @@ class _Parse:
         if not horizontal and ('speed' in kws or SPEED in dims):
             return 'speed'
         absolute = any(q.to and (q.unit is None or q.unit.dim == LENGTH) for q in numbers)
-        if not horizontal and ('altitude' in kws or (dirs and absolute)):
-            return 'altitude'
+        if not horizontal and ('altitude' in kws or (dirs and (
+                absolute or (vertical and not moving)))):
+            return 'altitude'  # "up to 30 m", "zehn Meter runter" (no move verb: no offset)
         if (horizontal or dirs) and ANGLE in dims and LENGTH not in dims:
             return 'rotate'
         if 'heading' in kws and not moving and LENGTH not in dims:
@@ -735,6 +1080,7 @@ class _Parse:
         if tail and self._ends_clause(run[-1]):
             end = tail[-1]
         self.use(run[start:end + 1])
+        self.target_start = run[start].first
         label = shorten(printable(self.span(run[start], run[end])), LABEL_CHARS)
         return Target(label, None)
 
@@ -775,6 +1121,10 @@ class _Parse:
             if entry is not None and entry.kind in _FOREIGN_MEANINGS:
                 return False
         k = self.items.index(item)
+        number = self.items[k - 1] if k else None
+        if number is not None and number.kind == 'num' and number.value.unit is None and \
+                any(near_unit(norm) for norm in norms):
+            return False  # "30 fet", "2 kilometrs": a misspelt unit, never a default one
         clause_start = max((j + 1 for j in range(k) if self.items[j].kind in _SEPARATORS),
                            default=0)
         before = [it for it in self.items[clause_start:k] if it.kind not in _SKIPPED]
@@ -844,10 +1194,16 @@ def _return_home(p: _Parse) -> Proposal:
 
 
 def _altitude(p: _Parse) -> Proposal:
-    sign = next((_CHANGE_SIGN[it.value] for it in p.items if it.kind == 'change'), 0.0)
+    sign = next((_CHANGE_SIGN[it.value] for it in p.items if it.kind == 'change'), 0.0) or next(
+        (_CHANGE_SIGN[it.value] for it in p.items if it.kind == 'dir' and it.value in (
+            'up', 'down')), 0.0)  # "noch 5 Meter hoch", "acht Meter runter"
     p.use(p.free('kw', 'altitude'))
     missing = 'missing_up' if sign > 0 else 'missing_down' if sign < 0 else 'missing_altitude'
-    number = p.quantity(LENGTH, missing)
+    grounding = any(it.kind == 'change' and it.value == 'ground' for it in p.items)
+    number = p.quantity(LENGTH, None if grounding else missing)
+    if number is None:  # "bring her down", "setz sie runter": all the way
+        p.use(p.free('dir', 'down'))
+        return _land(p)
     more = p.use(p.free('more'))
     if number.value.to or not (sign or more):
         p.use(p.free('dir', 'up', 'down'))
@@ -863,10 +1219,20 @@ def _change(p: _Parse) -> NoReturn:
 
 
 def _speed(p: _Parse) -> Proposal:
-    changing = any(it.kind == 'change' for it in p.items)
+    changes = [it for it in p.items if it.kind == 'change']
     p.use(p.free('kw', 'speed'))
     number = p.quantity(SPEED, 'missing_speed')
-    if (changing and not number.value.to) or p.free('more'):
+    by = number.first > 0 and p.norms[number.first - 1] in _BY
+    limited = bool(p.use(p.free('limit')))
+    # "ease off, 2 m/s", "slow down: 3 m/s tops": the new speed, said apart from the change
+    apart = all(any(it.kind == 'punct' for it in p.items[min(p.items.index(c), k):
+                                                         max(p.items.index(c), k)])
+                for c in changes for k in [p.items.index(number)])
+    # a speed said in its unit after "slow down" or "speed up" is the new speed ("slow down 3
+    # m/s"); "by 3 m/s", and "increase" or "reduce" without "to", say a change
+    unit = number.value.unit is not None and all(c.value in ('faster', 'slower') for c in changes)
+    absolute = number.value.to or ((limited or apart or unit) and not by)
+    if (changes and not absolute) or p.free('more'):
         p.fail('relative_speed', 'invalid')
     return p.propose('set_speed', {'speed_mps': p.amount(number, SPEED)})
 

@@ -3,7 +3,8 @@
 A word the vocabulary does not know may be a typo of an action or a direction ("tunr" ->
 "turn", "nrth" -> "north"; not of a generic "go"/"fly", which would make any unknown first
 word a move to whatever follows): it is read as the one vocabulary word of its language
-within edit distance 1 (2 for words of 8 letters or more), with the same first letter. Numbers,
+within edit distance 1 (2 for words of 8 letters or more), with the same first letter; a
+doubled or undoubled letter costs nothing ("atterir" -> "atterrir"). Numbers,
 units and negations are never corrected, and a word close to a negation of any language is
 never ignored or corrected ("nich landen" asks back).
 """
@@ -67,12 +68,68 @@ def near_negation(word: str) -> bool:
         if len(neg) >= MIN_TYPO_CHARS and neg[0] == word[0])
 
 
+@cache
+def _unit_words() -> frozenset[str]:
+    return frozenset(key[0] for key in UNITS if len(key) == 1 and len(key[0]) >= 3
+                     and key[0].isalpha())
+
+
+def near_unit(word: str) -> bool:
+    """Whether `word` is a unit word or a misspelling of one ("metrs", "fet", "knts"):
+    after a number it may be the number's unit, so it is never read past."""
+    return (word,) in UNITS or len(word) >= 3 and any(
+        unit[0] == word[0] and typo_distance(word, unit, _allowed(unit)) <= _allowed(unit)
+        for unit in _unit_words())
+
+
 def guarded(word: str) -> bool:
     """Whether `word` must never be read past or corrected: near a negation (see
     `near_negation`), a number word of any language or a unit."""
     if (word,) in UNITS or any(is_number_word(word, lang) for lang in LANGUAGES):
         return True
     return near_negation(word)
+
+
+def _single(word: str) -> str:
+    """`word` with doubled letters written once: a doubling mistake costs nothing
+    ("atterir", "aterriza", "decolare")."""
+    return ''.join(c for k, c in enumerate(word) if not k or c != word[k - 1])
+
+
+@cache
+def _phrases(lang: str) -> tuple[tuple[tuple[str, ...], lx.Entry], ...]:
+    return tuple((key, entry) for key, entry in lx.PHRASES[lang].items()
+                 if len(key) > 1 and entry.kind in lx.TYPO_KINDS and not entry.weak
+                 and len(key[0]) >= MIN_TYPO_CHARS)
+
+
+def phrase_correction(norms: list[str], i: int, lang: str) -> tuple[str, lx.Entry] | None:
+    """The vocabulary phrase whose first word `norms[i]` misspells, the rest said as written
+    ("tkae off" -> "take off"), if exactly one meaning is nearest: as for `correction`."""
+    word = norms[i]
+    if len(word) < MIN_TYPO_CHARS or not word.isalpha() or guarded(word):
+        return None
+    limit = _allowed(word)
+    best: dict[int, list[tuple[tuple[str, ...], lx.Entry]]] = {}
+    for key, entry in _phrases(lang):
+        if key[0][0] != word[0] or tuple(norms[i + 1:i + len(key)]) != key[1:]:
+            continue
+        distance = typo_distance(word, key[0], limit)
+        if distance <= limit:
+            best.setdefault(distance, []).append((key, entry))
+    if not best:
+        return None
+    nearest = best[min(best)]
+    if len({(entry.kind, entry.value) for _, entry in nearest}) != 1:
+        return None
+    key, entry = max(nearest, key=lambda pair: len(pair[0]))
+    return ' '.join(key), entry
+
+
+def typo_distance(word: str, known: str, limit: int = 2) -> int:
+    """How far `word` is from `known` as a typo: the edit distance, doubled letters free."""
+    return min(edit_distance(word, known, limit),
+               edit_distance(_single(word), _single(known), limit))
 
 
 def correction(word: str, lang: str) -> tuple[str, lx.Entry] | None:
@@ -85,11 +142,24 @@ def correction(word: str, lang: str) -> tuple[str, lx.Entry] | None:
     for known, entry in _vocabulary(lang):
         if known[0] != word[0]:
             continue
-        distance = edit_distance(word, known, limit)
+        distance = typo_distance(word, known, limit)
         if distance <= limit:
             best.setdefault(distance, []).append((known, entry))
     if not best:
-        return None
+        return _doubled_move(word, lang)
     nearest = best[min(best)]
     meanings = {(entry.kind, entry.value) for _, entry in nearest}
     return nearest[0] if len(meanings) == 1 else None
+
+
+@cache
+def _moves(lang: str) -> dict[str, tuple[str, lx.Entry]]:
+    return {_single(key[0]): (key[0], entry) for key, entry in lx.PHRASES[lang].items()
+            if len(key) == 1 and (entry.kind, entry.value) == ('intent', 'move')
+            and len(key[0]) >= MIN_TYPO_CHARS}
+
+
+def _doubled_move(word: str, lang: str) -> tuple[str, lx.Entry] | None:
+    """A generic move verb misspelt only by a doubled or undoubled letter ("flieeg"): the
+    one typo of a move verb that cannot be another word's ("hazme" is no "hazte")."""
+    return _moves(lang).get(_single(word))

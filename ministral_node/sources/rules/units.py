@@ -41,13 +41,17 @@ _TABLE: dict[Unit, str] = {
     Unit(SPEED, 1.0, 'm/s'): 'm/s|mps|m per s|meter per second|meters per second'
     '|metre per second|metres per second|mètre par seconde|mètres par seconde'
     '|meter pro sekunde|metern pro sekunde|meter in der sekunde|metro por segundo'
-    '|metros por segundo|metro al secondo|metri al secondo|metri per secondo',
+    '|metros por segundo|metro al secondo|metri al secondo|metri per secondo|meters a second'
+    '|metres a second|meter a second|metre a second|mètres à la seconde|mètres seconde'
+    '|meter die sekunde|metros al segundo|metri al secondo',
     Unit(SPEED, 1.0 / 3.6, 'km/h'): 'km/h|kmh|kph|km/std|kmph|km/hr|km per hour|km an hour'
     '|km par heure|km pro stunde|km por hora|km all ora|km orari|km/ora|kilometer per hour'
     '|kilometers per hour'
     '|kilometre per hour|kilometres per hour|kilomètre par heure|kilomètres par heure'
     '|kilomètres heure|stundenkilometer|kilometer pro stunde|kilómetros por hora'
-    '|kilómetros hora|chilometri orari|chilometri all ora|chilometri l ora|chilometri per ora',
+    '|kilómetros hora|chilometri orari|chilometri all ora|chilometri l ora|chilometri per ora'
+    '|kilometres an hour|kilometers an hour|kilomètres à l heure|km à l heure'
+    '|kilometer die stunde|kilómetros a la hora|km a la hora|chilometri all\'ora',
     Unit(SPEED, 0.44704, 'mph'): 'mph|mi/h|miles an hour|mile per hour|miles per hour'
     '|meilen pro stunde'
     '|millas por hora|miglia orarie|miglia all ora',
