@@ -22,6 +22,7 @@ from ministral_node.sim.detector_frames import (
     render_set,
     visible_boxes,
 )
+from ministral_node.sim.scenario import load_suite
 from ministral_node.sim.world import CameraModel, PhysicsWorld, make_layout
 from ministral_node.training.detector_data import FrameLabels, FrameSet
 from ministral_node.training.detector_eval import average_precision, evaluate, match_frame
@@ -127,7 +128,10 @@ def test_the_export_is_the_ultralytics_layout_the_loader_reads(tmp_path):
     path = export_onnx(net, ['pad', 'car', 'person'], tmp_path / 'd.onnx', 320)
     metadata = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
     assert ast.literal_eval(metadata['names']) == {0: 'pad', 1: 'car', 2: 'person'}
-    assert metadata['task'] == 'detect'
+    assert metadata['task'] == 'detect' and metadata['imgsz'] == '[320, 320]'
+    # detector_input_size 0: a dynamic model runs at the size its metadata names
+    assert Detector(DetectorSettings(model=str(path), providers=('cpu',))).input_size == (320,
+                                                                                          320)
     for size in (320, 640):
         loaded = Detector(DetectorSettings(model=str(path), input_size=size,
                                            providers=('cpu',)))
@@ -186,10 +190,11 @@ def test_evaluate_scores_a_perfect_detector_one_and_a_misplaced_one_zero():
 
 # The shipped model ----------------------------------------------------------------------------
 
-def test_the_params_file_names_the_shipped_detector():
-    values = parameters.load_params_file(config_path('ministral.yaml'))
-    assert (share_dir() / values['detector_model']).resolve() == SHIPPED.resolve()
+def test_the_simulator_suite_flies_with_the_shipped_detector():
+    for scenario in load_suite():
+        assert (share_dir() / scenario.params['detector_model']).resolve() == SHIPPED.resolve()
     assert SHIPPED.is_file() and SHIPPED.stat().st_size < 5_000_000
+    assert parameters.load_params_file(config_path('ministral.yaml'))['detector_model'] == ''
 
 
 # The suite's visual worlds (config/sim_suite.yaml: land_on_pad_en, fly_to_car_en,
@@ -241,3 +246,13 @@ def test_bench_times_both_frame_sizes(capsys, tmp_path):
     rows = __import__('json').loads((tmp_path / 'b.json').read_text())
     assert [(r['frame'], r['input']) for r in rows] == [('320x240', 320), ('640x480', 320)]
     assert all(r['median_ms'] > 0 and r['frames'] == 4 for r in rows)
+
+
+def test_the_imgsz_metadata_forms_ultralytics_writes():
+    from ministral_node.perception.detector import metadata_size
+
+    assert metadata_size('[640, 640]') == (640, 640)
+    assert metadata_size('[256, 320]') == (256, 320)
+    assert metadata_size('320') == (320, 320)
+    for unusable in (None, '', 'big', '[100, 100]', '[640]', "{'h': 640}"):
+        assert metadata_size(unusable) is None, unusable

@@ -91,16 +91,27 @@ def _data(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from ministral_node.training.detector_train import TrainConfig, save_checkpoint, train
+    from ministral_node.training.detector_train import (
+        TrainConfig,
+        load_checkpoint,
+        save_checkpoint,
+        train,
+    )
 
     frames = FrameSet.load(args.data)
     config = TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr, seed=args.seed,
                          threads=args.threads, input_size=args.input_size,
-                         max_minutes=args.max_minutes)
+                         max_minutes=args.max_minutes, warmup=args.warmup,
+                         hard_negatives=not args.soft_negatives)
     _log(f'training on {len(frames)} frames: {frames.counts()}')
-    net, summary = train(frames, config, _log)
+    init = load_checkpoint(args.init / 'detector.pt') if args.init else None
+    net, summary = train(frames, config, _log, init)
     summary['data'] = {'folder': str(args.data), **{k: v for k, v in frames.meta.items()
                                                       if k != 'pitch_deg'}}
+    if args.init:
+        earlier = json.loads((args.init / 'training.json').read_text())
+        summary['init'] = {'folder': str(args.init), 'steps': earlier.get('steps'),
+                           'minutes': earlier.get('minutes'), 'init': earlier.get('init')}
     _log(f'checkpoint {save_checkpoint(net, summary, args.out)}')
     return 0
 
@@ -204,6 +215,11 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument('--seed', type=int, default=0)
     train.add_argument('--threads', type=int, default=2)
     train.add_argument('--input-size', type=int, default=320)
+    train.add_argument('--init', type=Path, help='a run folder to go on from (a stage)')
+    train.add_argument('--warmup', type=int, default=100)
+    train.add_argument('--soft-negatives', action='store_true',
+                       help="plain varifocal loss: other classes at an object's cells weigh "
+                            'as little as the ground (the first stage of the shipped model)')
     train.add_argument('--max-minutes', type=float, default=0.0,
                        help='end the schedule by then on a busy machine (0: steps only)')
     train.set_defaults(run=_train)

@@ -1,16 +1,17 @@
 """Train the simulated-world detector (`training/detector_net.py`) on a `FrameSet`.
 
-Every frame is letterboxed to the model's square input exactly as `perception/detector.py`
-does at run time (grey 114 bands), after augmentation: a random zoom into part of the frame
-(objects as a 640-pixel input sees them), a horizontal flip, brightness, contrast, per-channel
-gain, blur and sensor noise; then a random square part of the input is taken (`crop`: the
-network is convolutional, so it learns the same for a third less work). Assignment is static
-and anchor-free: a grid cell is positive for an object when its centre lies in the object's box within 2.5 strides of the box centre,
-on the levels whose size range holds the box's longer side (the cell holding the centre always
-is); a cell claimed by several objects takes the smallest. Classification is trained with the
-varifocal loss (a positive's target is the IoU of its predicted box, so scores rank boxes by
-quality for NMS), boxes with the GIoU loss. Cells claimed only by an `ignore` object carry no
-classification loss. Weights are averaged (EMA) and the average is what is exported.
+Every frame is letterboxed to the model's square input exactly as `perception/detector.py` does
+at run time (grey 114 bands), after augmentation: a random zoom into part of the frame (objects
+as a 640-pixel input sees them), a horizontal flip, brightness, contrast, per-channel gain,
+blur and sensor noise; then a random square part of the input is taken (`crop`: the network is
+convolutional, so it learns the same for a third less work). Assignment is static and anchor-
+free: a grid cell is positive for an object when its centre lies in the object's box within 2.5
+strides of the box centre, on the levels whose size range holds the box's longer side (the cell
+holding the centre always is); a cell claimed by several objects takes the smallest.
+Classification is trained with the varifocal loss (a positive's target is the IoU of its
+predicted box, so scores rank boxes by quality for NMS), boxes with the GIoU loss. Cells
+claimed only by an `ignore` object carry no classification loss. Weights are averaged (EMA) and
+the average is what is exported.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ class TrainConfig:
     max_minutes: float = 0.0  # > 0: the schedule also ends by then (a busy machine)
     ema_decay: float = 0.999
     box_weight: float = 2.0
+    hard_negatives: bool = True  # other classes at a positive cell at full weight
     zoom_p: float = 0.35
     zoom_max: float = 2.2
     seed: int = 0
@@ -176,8 +178,8 @@ def box_iou_pairs(a: torch.Tensor, b: torch.Tensor) -> tuple[torch.Tensor, torch
 
 
 def detection_loss(boxes: torch.Tensor, logits: torch.Tensor, where: torch.Tensor,
-                   batch_labels: list[FrameLabels], box_weight: float = 2.0
-                   ) -> tuple[torch.Tensor, dict[str, float]]:
+                   batch_labels: list[FrameLabels], box_weight: float = 2.0,
+                   hard_negatives: bool = True) -> tuple[torch.Tensor, dict[str, float]]:
     """Varifocal classification loss plus GIoU box loss over a batch (see the module
     docstring), normalised by the number of positive cells."""
     cls_terms, box_terms, positives = [], [], 0
@@ -192,8 +194,12 @@ def detection_loss(boxes: torch.Tensor, logits: torch.Tensor, where: torch.Tenso
             classes = torch.as_tensor(labels.classes, dtype=torch.long)[owner[pos]]
             target[pos.nonzero()[:, 0], classes] = iou.detach().clamp(min=0.05)
             positives += int(pos.sum())
-        probability = logits[i].sigmoid()
-        weight = torch.where(target > 0, target, 0.75 * probability.detach().pow(2))
+        probability = logits[i].sigmoid().detach()
+        # Other classes at a positive cell are hard negatives: full weight, so an object's
+        # class is told apart from the others, not only from the ground.
+        soft = 0.75 * probability.pow(2)
+        negative = torch.where(pos[:, None], 1.0, soft) if hard_negatives else soft
+        weight = torch.where(target > 0, target, negative)
         terms = F.binary_cross_entropy_with_logits(logits[i], target, weight=weight,
                                                    reduction='none')
         cls_terms.append(terms[~skip].sum())
@@ -244,13 +250,14 @@ def _batches(frames: FrameSet, config: TrainConfig, rng: np.random.Generator):
         yield torch.from_numpy(np.stack(images)), labels
 
 
-def train(frames: FrameSet, config: TrainConfig,
-          log: Callable[[str], None] = print) -> tuple[SimDetector, dict]:
-    """A detector trained on `frames`; returns the averaged (EMA) network and a summary."""
+def train(frames: FrameSet, config: TrainConfig, log: Callable[[str], None] = print,
+          init: SimDetector | None = None) -> tuple[SimDetector, dict]:
+    """A detector trained on `frames` (from `init`'s weights when given); returns the
+    averaged (EMA) network and a summary."""
     torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    net = SimDetector(len(frames.names))
+    net = init.train() if init is not None else SimDetector(len(frames.names))
     decay, no_decay = [], []
     for parameter in net.parameters():
         (no_decay if parameter.ndim <= 1 else decay).append(parameter)
@@ -283,7 +290,8 @@ def train(frames: FrameSet, config: TrainConfig,
             break
         images, labels = next(batches)
         boxes, logits, where = decode(net(images))
-        loss, parts = detection_loss(boxes, logits, where, labels, config.box_weight)
+        loss, parts = detection_loss(boxes, logits, where, labels, config.box_weight,
+                                     config.hard_negatives)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(net.parameters(), 10.0)
