@@ -66,6 +66,7 @@ setup(
             'ministral-train = ministral_node.training.train:main',
             'ministral-export = ministral_node.training.export:main',
             'ministral-eval = ministral_node.training.evaluate:main',
+            'ministral-detector = ministral_node.cli.sim_detector:main',
             'ministral-fuzz = ministral_node.tools.fuzz:main',
         ],
     },

@@ -425,8 +425,10 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               'Object-detection ONNX in the Ultralytics export layout (output [1, 4 + classes, '
               "anchors], class names in the model's `names` metadata), run on the frame of "
               "each decision; a relative path is taken in the package share directory when it "
-              "is there. '' = no detector. A missing, corrupt or wrong-layout model is reported "
-              '(diagnostics: detector) and the node decides without it.'),
+              "is there (models/sim-detector/sim-detector.onnx: the simulated world's detector, "
+              "which ministral-sim's suite uses). '' = no detector. A missing, corrupt or "
+              'wrong-layout model is reported (diagnostics: detector) and the node decides '
+              'without it.'),
     ParamSpec('detector_score_threshold', 0.25,
               'Detections scoring below this are dropped.', minimum=0.01, maximum=1.0),
     ParamSpec('detector_iou_threshold', 0.45,
@@ -434,7 +436,7 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               'more than this IoU is dropped.', minimum=0.05, maximum=1.0),
     ParamSpec('detector_input_size', 0,
               "Square input size in pixels for models with a dynamic input (a multiple of 32); "
-              "0 = the model's own input size (640 when it has none).",
+              "0 = the model's own input size (a dynamic one: its `imgsz` metadata, else 640).",
               minimum=0, maximum=4096),
     ParamSpec('detector_classes', [],
               'Class names to keep (as in the model metadata); empty keeps every class.'),

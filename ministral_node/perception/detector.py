@@ -50,7 +50,7 @@ class DetectorSettings:
     model: str = ''  # '' = no detector
     score_threshold: float = 0.25
     iou_threshold: float = 0.45
-    input_size: int = 0  # 0 = the model's own input size (640 when it is dynamic)
+    input_size: int = 0  # 0 = the model's own input size (dynamic: its imgsz metadata, or 640)
     classes: tuple[str, ...] = ()  # class names kept; () = every class
     providers: tuple[str, ...] = ('cpu',)
     rate_hz: float = 0.0  # background detection rate; 0 = only on decisions
@@ -182,6 +182,22 @@ def parse_names(text: str | None, count: int | None) -> dict[int, str]:
     return names
 
 
+def metadata_size(text: str | None) -> tuple[int, int] | None:
+    """(height, width) from the `imgsz` metadata Ultralytics writes ("[640, 640]" or "640"):
+    the size a dynamic-input model was trained at; None when absent or unreadable (or not a
+    multiple of 32)."""
+    try:
+        value = ast.literal_eval(text) if text else None
+    except (ValueError, SyntaxError):
+        return None
+    if isinstance(value, int):
+        value = [value, value]
+    if (isinstance(value, (list, tuple)) and len(value) == 2
+            and all(isinstance(v, int) and v > 0 and v % 32 == 0 for v in value)):
+        return int(value[0]), int(value[1])
+    return None
+
+
 def _static(dim: Any) -> int | None:
     return dim if isinstance(dim, int) and dim > 0 else None
 
@@ -226,7 +242,8 @@ class Detector:
         if self.input_dtype is None or len(shape) != 4 or _static(shape[1]) not in (3, None):
             raise DetectorModelError(LAYOUT, f'{path.name} input {self.input_name} is '
                                      f'{inputs[0].type} {shape}; expected float [1, 3, H, W]')
-        self.input_size = self._input_size(path.name, shape)
+        metadata = self.session.get_modelmeta().custom_metadata_map
+        self.input_size = self._input_size(path.name, shape, metadata_size(metadata.get('imgsz')))
         out_shape = list(outputs[0].shape)
         if len(out_shape) != 3:
             raise DetectorModelError(LAYOUT, f'{path.name} output {outputs[0].name} has shape '
@@ -235,7 +252,6 @@ class Detector:
         if channels is not None and channels <= 4:
             raise DetectorModelError(LAYOUT, f'{path.name} output {outputs[0].name} has '
                                      f'{channels} channels; expected 4 box values + classes')
-        metadata = self.session.get_modelmeta().custom_metadata_map
         try:
             self.names = parse_names(metadata.get('names'),
                                      None if channels is None else channels - 4)
@@ -249,7 +265,8 @@ class Detector:
         self.retune(settings)
         self.last_ms = 0.0
 
-    def _input_size(self, name: str, shape: list[Any]) -> tuple[int, int]:
+    def _input_size(self, name: str, shape: list[Any], trained: tuple[int, int] | None
+                    ) -> tuple[int, int]:
         height, width = _static(shape[2]), _static(shape[3])
         wanted = self.settings.input_size
         if height and width:
@@ -257,6 +274,8 @@ class Detector:
                 raise DetectorModelError(LAYOUT, f'{name} takes {width}x{height} images; '
                                          f'detector_input_size is {wanted} (0 uses the model\'s)')
             return height, width
+        if not wanted and trained and not (height or width):
+            return trained
         size = wanted or DEFAULT_INPUT_SIZE
         if size % 32:
             raise DetectorModelError(LAYOUT, f'detector_input_size {size} is not a multiple of '

@@ -128,10 +128,12 @@ class PhysicsWorld:
         self.client = p.connect(p.DIRECT)
         self._bodies: list[int] = []
         self._solid: list[int] = []  # bodies the vehicle must not touch (not flat ones)
+        self.object_of: dict[int, int] = {}  # body id -> index in layout.objects
         self._ground(seed, ground_size_m)
-        for obj in layout.objects:
+        for index, obj in enumerate(layout.objects):
             first = len(self._bodies)
             self._add(obj)
+            self.object_of.update(dict.fromkeys(self._bodies[first:], index))
             if obj.height > 0.5:
                 self._solid.extend(self._bodies[first:])
         radius = 0.4
@@ -234,15 +236,24 @@ class PhysicsWorld:
     def render(self, camera: CameraModel, position: tuple[float, float, float],
                heading_deg: float) -> np.ndarray:
         """The camera image (RGB uint8, height x width x 3) from this pose."""
+        return self.capture(camera, position, heading_deg)[0]
+
+    def capture(self, camera: CameraModel, position: tuple[float, float, float],
+                heading_deg: float, light: dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """The camera image and its segmentation (body id per pixel, -1 for the sky) from
+        this pose; `light` takes PyBullet's tiny-renderer light arguments (lightDirection,
+        lightAmbientCoeff, ...), the renderer's defaults without it."""
         p = self.p
         eye, target, up = camera.view(position, heading_deg)
         view = p.computeViewMatrix(eye, target, up)
         projection = p.computeProjectionMatrixFOV(camera.vertical_fov_deg,
                                                   camera.width / camera.height, 0.2, 800.0)
-        _, _, rgba, _, _ = p.getCameraImage(camera.width, camera.height, view, projection,
-                                            renderer=p.ER_TINY_RENDERER, shadow=0,
-                                            physicsClientId=self.client)
-        return np.asarray(rgba, dtype=np.uint8).reshape(camera.height, camera.width, 4)[..., :3]
+        _, _, rgba, _, segmentation = p.getCameraImage(
+            camera.width, camera.height, view, projection, renderer=p.ER_TINY_RENDERER,
+            shadow=0, physicsClientId=self.client, **(light or {}))
+        shape = (camera.height, camera.width)
+        return (np.asarray(rgba, dtype=np.uint8).reshape(*shape, 4)[..., :3],
+                np.asarray(segmentation, dtype=np.int32).reshape(shape))
 
 
 @dataclass(frozen=True)

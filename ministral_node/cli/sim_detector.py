@@ -1,0 +1,257 @@
+"""`ministral-detector`: the simulated world's object detector, made, measured and timed.
+
+    ministral-detector data .detector/train --worlds 250 --per-world 24 --first-seed 0
+    ministral-detector train .detector/train .detector/run --steps 3000
+    ministral-detector export .detector/run/detector.pt models/sim-detector
+    ministral-detector eval models/sim-detector            # mAP@0.5 per class, held-out seeds
+    ministral-detector bench models/sim-detector           # ms per frame, 320x240 and 640x480
+
+`data` renders labelled frames with the simulator's own camera and renderer
+(`sim/detector_frames.py`); `train` fits the compact detector of `training/detector_net.py`;
+`export` writes it as an Ultralytics-layout ONNX that `perception/detector.py` loads like any
+YOLOv8/11 export; `eval` renders worlds of other seeds and scores the ONNX through the node's
+own loader (letterbox, NMS); `bench` times that loader on rendered frames. `make detector`
+runs the first four.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ministral_node.perception.detector import Detector, DetectorSettings
+from ministral_node.resources import share_dir
+from ministral_node.sim.detector_frames import FramePlan, render_set
+from ministral_node.training.detector_data import FrameSet
+from ministral_node.training.detector_eval import (
+    EVAL_SCORE_THRESHOLD,
+    evaluate,
+    format_report,
+)
+
+MODEL_FILE = 'sim-detector.onnx'
+EVAL_FIRST_SEED = 100_000  # held-out worlds: training uses seeds below this
+README = """# sim-detector
+
+The simulated world's object detector (`ministral-detector`, issue 26): a compact
+anchor-free CNN (strides 8/16/32, {parameters} parameters) trained on {frames} frames the
+simulator renders (seeds {seeds}), exported in the Ultralytics ONNX layout
+(`[1, 4 + classes, anchors]`, xywh in input pixels, sigmoid scores, metadata `names`), any input
+size that is a multiple of 32 (trained at {size}). Made by `make detector`:
+
+    {commands}
+
+Classes: {names}.
+"""
+
+
+def _log(text: str) -> None:
+    print(text, flush=True)
+
+
+def _model_path(path: Path) -> Path:
+    """A model folder stands for the ONNX inside it; a relative path is tried in the package
+    share directory too."""
+    if not path.exists() and not path.is_absolute():
+        try:
+            shared = share_dir() / path
+        except FileNotFoundError:
+            shared = path
+        path = shared if shared.exists() else path
+    return path / MODEL_FILE if path.is_dir() else path
+
+
+def _detector(model: Path, input_size: int, score: float) -> Detector:
+    """The node's own loader on `model` (ONNX Runtime on the CPU, its default threads)."""
+    return Detector(DetectorSettings(model=str(_model_path(model)), input_size=input_size,
+                                     score_threshold=score, providers=('cpu',)))
+
+
+def _plan(worlds: int, per_world: int, first_seed: int, width: int, height: int) -> FramePlan:
+    return FramePlan(tuple(range(first_seed, first_seed + worlds)), per_world, width, height,
+                     store_width=min(width, 320) if width > 320 else width,
+                     store_height=min(height, 240) if width > 320 else height)
+
+
+def _data(args: argparse.Namespace) -> int:
+    began = time.monotonic()
+    frames = render_set(_plan(args.worlds, args.per_world, args.first_seed, args.width,
+                              args.height), args.out,
+                        progress=lambda done, total: done % 25 == 0 and _log(
+                            f'{done}/{total} worlds, {time.monotonic() - began:.0f} s'))
+    _log(f'{len(frames)} frames in {args.out} ({time.monotonic() - began:.0f} s); objects '
+         f'required per class: {frames.counts()}')
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from ministral_node.training.detector_train import (
+        TrainConfig,
+        load_checkpoint,
+        save_checkpoint,
+        train,
+    )
+
+    frames = FrameSet.load(args.data)
+    config = TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr, seed=args.seed,
+                         threads=args.threads, input_size=args.input_size,
+                         max_minutes=args.max_minutes, warmup=args.warmup,
+                         hard_negatives=not args.soft_negatives)
+    _log(f'training on {len(frames)} frames: {frames.counts()}')
+    init = load_checkpoint(args.init / 'detector.pt') if args.init else None
+    net, summary = train(frames, config, _log, init)
+    summary['data'] = {'folder': str(args.data), **{k: v for k, v in frames.meta.items()
+                                                      if k != 'pitch_deg'}}
+    if args.init:
+        earlier = json.loads((args.init / 'training.json').read_text())
+        summary['init'] = {'folder': str(args.init), 'steps': earlier.get('steps'),
+                           'minutes': earlier.get('minutes'), 'init': earlier.get('init')}
+    _log(f'checkpoint {save_checkpoint(net, summary, args.out)}')
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    from ministral_node.training.detector_net import export_onnx
+    from ministral_node.training.detector_train import load_checkpoint
+
+    net = load_checkpoint(args.checkpoint)
+    summary = json.loads((args.checkpoint.parent / 'training.json').read_text())
+    names = summary['names']
+    size = int(summary['config']['input_size'])
+    path = export_onnx(net, names, args.out / MODEL_FILE, size,
+                       {'training': json.dumps({k: summary[k] for k in ('frames', 'minutes')
+                                                if k in summary})})
+    data = summary.get('data', {})
+    seeds = data.get('seeds', ['?', '?'])
+    commands = '\n    '.join(args.commands or ['make detector'])
+    (args.out / 'README.md').write_text(README.format(
+        parameters=f'{sum(p.numel() for p in net.parameters()):,}', frames=summary['frames'],
+        seeds=f'{seeds[0]}-{seeds[1]}', size=size, commands=commands,
+        names=', '.join(names)))
+    _log(f'{path} ({path.stat().st_size / 1e6:.2f} MB)')
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    detector = _detector(args.model, args.input_size, EVAL_SCORE_THRESHOLD)
+    began = time.monotonic()
+    frames = render_set(_plan(args.worlds, args.per_world, args.first_seed, args.width,
+                              args.height))
+    report = evaluate(detector, frames)
+    report['frames'] = {'count': len(frames), 'seeds': [args.first_seed,
+                                                        args.first_seed + args.worlds - 1],
+                        'rendered': [args.width, args.height],
+                        'input': list(detector.input_size)}
+    _log(format_report(report, f'{detector.path.name}: mAP@0.5 on {len(frames)} held-out '
+                               f'frames (worlds {args.first_seed}-'
+                               f'{args.first_seed + args.worlds - 1}, rendered '
+                               f'{args.width}x{args.height}, input '
+                               f'{detector.input_size[1]}x{detector.input_size[0]}, '
+                               f'{time.monotonic() - began:.0f} s)'))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=1) + '\n')
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    rows = []
+    for width, height in ((320, 240), (640, 480)):
+        frames = render_set(_plan(2, args.frames // 2, EVAL_FIRST_SEED, width, height))
+        for size in args.sizes:
+            detector = _detector(args.model, size, DetectorSettings().score_threshold)
+            for image in frames.images[:3]:
+                detector.detect(np.asarray(image))  # warm-up
+            times = []
+            for image in frames.images:
+                detector.detect(np.asarray(image))
+                times.append(detector.last_ms)
+            rows.append({'frame': f'{width}x{height}', 'input': size,
+                         'median_ms': round(statistics.median(times), 2),
+                         'p90_ms': round(float(np.percentile(times, 90)), 2),
+                         'frames': len(times)})
+    _log(f'{_model_path(args.model).name}: detect() per frame (letterbox, ONNX Runtime on the '
+         f'CPU with its default threads, NMS)')
+    _log(f'{"frame":>9} {"input":>6} {"median ms":>10} {"p90 ms":>8} {"frames":>7}')
+    for row in rows:
+        _log(f'{row["frame"]:>9} {row["input"]:>6} {row["median_ms"]:>10.2f} '
+             f'{row["p90_ms"]:>8.2f} {row["frames"]:>7}')
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(rows, indent=1) + '\n')
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog='ministral-detector', description=__doc__.split(
+        '\n')[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest='command', required=True)
+
+    def frames_args(sub: argparse.ArgumentParser, worlds: int, per_world: int,
+                    first_seed: int) -> None:
+        sub.add_argument('--worlds', type=int, default=worlds, help='seeded worlds')
+        sub.add_argument('--per-world', type=int, default=per_world, help='frames per world')
+        sub.add_argument('--first-seed', type=int, default=first_seed)
+        sub.add_argument('--width', type=int, default=320, help='rendered frame width')
+        sub.add_argument('--height', type=int, default=240)
+
+    data = commands.add_parser('data', help='render labelled frames')
+    data.add_argument('out', type=Path)
+    frames_args(data, 250, 24, 0)
+    data.set_defaults(run=_data)
+
+    train = commands.add_parser('train', help='train on rendered frames')
+    train.add_argument('data', type=Path)
+    train.add_argument('out', type=Path, help='folder for detector.pt and training.json')
+    train.add_argument('--steps', type=int, default=3000)
+    train.add_argument('--batch', type=int, default=16)
+    train.add_argument('--lr', type=float, default=0.002)
+    train.add_argument('--seed', type=int, default=0)
+    train.add_argument('--threads', type=int, default=2)
+    train.add_argument('--input-size', type=int, default=320)
+    train.add_argument('--init', type=Path, help='a run folder to go on from (a stage)')
+    train.add_argument('--warmup', type=int, default=100)
+    train.add_argument('--soft-negatives', action='store_true',
+                       help="plain varifocal loss: other classes at an object's cells weigh "
+                            'as little as the ground (the first stage of the shipped model)')
+    train.add_argument('--max-minutes', type=float, default=0.0,
+                       help='end the schedule by then on a busy machine (0: steps only)')
+    train.set_defaults(run=_train)
+
+    export = commands.add_parser('export', help='write the Ultralytics-layout ONNX')
+    export.add_argument('checkpoint', type=Path)
+    export.add_argument('out', type=Path, help='model folder (sim-detector.onnx, README.md)')
+    export.add_argument('--commands', action='append',
+                        help='how it was made, for the README (repeatable)')
+    export.set_defaults(run=_export)
+
+    for name, run in (('eval', _eval), ('bench', _bench)):
+        sub = commands.add_parser(name, help='mAP@0.5 per class on held-out renders'
+                                  if name == 'eval' else 'time detection per frame')
+        sub.add_argument('model', type=Path, nargs='?', default=Path('models/sim-detector'),
+                         help='ONNX file or model folder (default models/sim-detector)')
+        sub.add_argument('--json', type=Path)
+        sub.set_defaults(run=run)
+        if name == 'eval':
+            frames_args(sub, 40, 20, EVAL_FIRST_SEED)
+            sub.add_argument('--input-size', type=int, default=320)
+        else:
+            sub.add_argument('--frames', type=int, default=60)
+            sub.add_argument('--sizes', type=int, nargs='+', default=[320, 640],
+                             help='model input sizes to time')
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

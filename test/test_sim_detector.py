@@ -1,0 +1,258 @@
+"""The simulated world's detector: labelled renders, training pieces, the Ultralytics-layout
+export, the shipped model on the suite's own worlds, and `ministral-detector` eval / bench."""
+
+from __future__ import annotations
+
+import ast
+import re
+
+import numpy as np
+import onnx
+import pytest
+import torch
+
+from ministral_node import parameters
+from ministral_node.cli import sim_detector as detector_cli
+from ministral_node.perception.detector import Detection, Detector, DetectorSettings, iou
+from ministral_node.resources import config_path, share_dir
+from ministral_node.sim.detector_frames import (
+    NAMES,
+    FramePlan,
+    object_pixels,
+    render_set,
+    visible_boxes,
+)
+from ministral_node.sim.scenario import load_suite
+from ministral_node.sim.world import CameraModel, PhysicsWorld, make_layout
+from ministral_node.training.detector_data import FrameLabels, FrameSet
+from ministral_node.training.detector_eval import average_precision, evaluate, match_frame
+from ministral_node.training.detector_net import (
+    STRIDES,
+    SimDetector,
+    UltralyticsLayout,
+    decode,
+    export_onnx,
+)
+from ministral_node.training.detector_train import assign, detection_loss, prepare
+
+SHIPPED = share_dir() / 'models' / 'sim-detector' / detector_cli.MODEL_FILE
+
+
+def _labels(boxes, classes, ignore=None) -> FrameLabels:
+    boxes = np.asarray(boxes, np.float32).reshape(-1, 4)
+    return FrameLabels(boxes, np.asarray(classes, np.int64),
+                       np.zeros(len(boxes), bool) if ignore is None else np.asarray(ignore))
+
+
+def _detection(box, class_id=0, score=0.9) -> Detection:
+    return Detection(NAMES[class_id], class_id, score, tuple(box), (0, 0, 0, 0))
+
+
+# Labelled renders ---------------------------------------------------------------------------
+
+def test_a_pad_straight_below_is_boxed_from_its_pixels_at_its_true_size():
+    layout = make_layout(0, [{'kind': 'pad', 'color': 'red', 'east': 0, 'north': 0}],
+                         clutter=0)
+    world = PhysicsWorld(layout, 0)
+    camera = CameraModel(pitch_deg=90)
+    try:
+        _, segmentation = world.capture(camera, (0.0, 0.0, 20.0), 0.0)
+        labels = visible_boxes(segmentation, world.object_of, layout)
+    finally:
+        world.close()
+    assert [NAMES[c] for c in labels.classes] == ['pad'] and not labels.ignore.any()
+    x0, y0, x1, y1 = labels.boxes[0]
+    expected = 3.0 * camera.fy / (20.1 - 0.05)  # 3 m across, seen from the eye's height
+    assert abs((x0 + x1) / 2 - 160) < 3 and abs((y0 + y1) / 2 - 120) < 3
+    assert abs((x1 - x0) - expected) < 0.15 * expected
+
+
+def test_rendered_sets_are_seeded_and_round_trip_through_disk(tmp_path):
+    plan = FramePlan(seeds=(3,), per_world=3)
+    first = render_set(plan, tmp_path / 'set')
+    again = render_set(plan)
+    loaded = FrameSet.load(tmp_path / 'set')
+    assert np.array_equal(np.asarray(loaded.images), again.images)
+    assert loaded.names == NAMES and len(loaded) == 3
+    for a, b in zip(first.labels, loaded.labels):
+        assert np.array_equal(a.boxes, b.boxes) and np.array_equal(a.classes, b.classes)
+    assert sum(len(label.classes) for label in loaded.labels) > 0
+
+
+# Training pieces ------------------------------------------------------------------------------
+
+def test_prepare_letterboxes_the_boxes_like_the_loader():
+    image = np.zeros((240, 320, 3), np.uint8)
+    tensor, labels = prepare(image, _labels([[10, 20, 50, 60]], [1]), 320)
+    assert tensor.shape == (3, 320, 320)
+    assert labels.boxes.tolist() == [[10, 60, 50, 100]]  # 40 grey rows above a 4:3 frame
+    assert tensor[:, :40].max() == pytest.approx(114 / 255)
+
+
+def test_assignment_puts_small_boxes_on_the_fine_grid_and_skips_ignored_ones():
+    net = SimDetector(len(NAMES))
+    _, _, where = decode(net(torch.zeros(1, 3, 320, 320)))
+    small = _labels([[100, 100, 120, 116]], [3])
+    owner, skip, _ = assign(where, small)
+    assert (owner >= 0).any() and set(where[owner >= 0, 2].tolist()) == {8.0}
+    large = _labels([[0, 40, 300, 280]], [4])
+    owner, _, _ = assign(where, large)
+    assert set(where[owner >= 0, 2].tolist()) == {32.0}
+    owner, skip, _ = assign(where, _labels([[100, 100, 120, 116]], [3], [True]))
+    assert not (owner >= 0).any() and skip.any()
+
+
+def test_the_loss_is_finite_and_learns_a_box():
+    torch.manual_seed(0)
+    net = SimDetector(len(NAMES))
+    optimizer = torch.optim.Adam(net.parameters(), 0.003)
+    image = torch.rand(1, 3, 128, 128)
+    labels = [_labels([[40, 40, 80, 72]], [0])]
+    losses = []
+    for _ in range(25):
+        boxes, logits, where = decode(net(image))
+        loss, parts = detection_loss(boxes, logits, where, labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss.detach()))
+    assert parts['positives'] > 0 and np.isfinite(losses).all()
+    assert losses[-1] < 0.5 * losses[0]
+
+
+# Export -------------------------------------------------------------------------------------
+
+def test_the_export_is_the_ultralytics_layout_the_loader_reads(tmp_path):
+    torch.manual_seed(1)
+    net = SimDetector(3).eval()
+    path = export_onnx(net, ['pad', 'car', 'person'], tmp_path / 'd.onnx', 320)
+    metadata = {p.key: p.value for p in onnx.load(str(path)).metadata_props}
+    assert ast.literal_eval(metadata['names']) == {0: 'pad', 1: 'car', 2: 'person'}
+    assert metadata['task'] == 'detect' and metadata['imgsz'] == '[320, 320]'
+    # detector_input_size 0: a dynamic model runs at the size its metadata names
+    assert Detector(DetectorSettings(model=str(path), providers=('cpu',))).input_size == (320,
+                                                                                          320)
+    for size in (320, 640):
+        loaded = Detector(DetectorSettings(model=str(path), input_size=size,
+                                           providers=('cpu',)))
+        assert loaded.input_size == (size, size) and loaded.classes == ['pad', 'car', 'person']
+        blob = np.random.default_rng(0).random((1, 3, size, size), np.float32)
+        (output,) = loaded.session.run(None, {loaded.input_name: blob})
+        anchors = sum((size // s) ** 2 for s in STRIDES)
+        assert output.shape == (1, 4 + 3, anchors)
+        with torch.no_grad():
+            expected = UltralyticsLayout(net)(torch.from_numpy(blob)).numpy()
+        assert np.allclose(output, expected, atol=1e-3)
+        assert (output[0, 4:] >= 0).all() and (output[0, 4:] <= 1).all()  # sigmoid scores
+        assert (output[0, 2:4] > 0).all()  # widths and heights in input pixels
+
+
+# Metrics ------------------------------------------------------------------------------------
+
+def test_average_precision_by_hand():
+    assert average_precision(np.array([0.9, 0.8]), np.array([True, True]), 2) == 1.0
+    # one hit then a miss, one object never found: precision 1 up to recall 0.5
+    assert average_precision(np.array([0.9, 0.8]), np.array([True, False]), 2) == 0.5
+    # a false positive ranked first halves the precision at the only hit
+    assert average_precision(np.array([0.9, 0.8]), np.array([False, True]), 1) == 0.5
+    assert np.isnan(average_precision(np.array([]), np.array([], bool), 0))
+
+
+def test_matching_leaves_ignored_objects_and_counts_duplicates_once():
+    labels = _labels([[0, 0, 10, 10], [50, 50, 52, 52]], [0, 0], [False, True])
+    found = [_detection((0, 0, 10, 10), score=0.9), _detection((0, 0, 10, 9), score=0.8),
+             _detection((50, 50, 52, 52), score=0.7), _detection((80, 80, 90, 90), score=0.6),
+             _detection((0, 0, 10, 10), class_id=1)]
+    scores, hits = match_frame(found, labels, 0)
+    assert scores == [0.9, 0.6] and hits == [True, False]
+
+
+class _Oracle:
+    """Answers each frame with its own labels (shifted by `offset` pixels)."""
+
+    def __init__(self, frames: FrameSet, offset: float = 0.0) -> None:
+        self.frames, self.offset, self.index = frames, offset, 0
+
+    def detect(self, image):
+        labels = self.frames.labels[self.index]
+        self.index += 1
+        return [_detection(tuple(b + self.offset), int(c)) for b, c in
+                zip(labels.boxes, labels.classes)]
+
+
+def test_evaluate_scores_a_perfect_detector_one_and_a_misplaced_one_zero():
+    frames = render_set(FramePlan(seeds=(5,), per_world=4))
+    perfect = evaluate(_Oracle(frames), frames)
+    assert perfect['map50'] == 1.0
+    misplaced = evaluate(_Oracle(frames, offset=400.0), frames)
+    assert misplaced['map50'] == 0.0
+
+
+# The shipped model ----------------------------------------------------------------------------
+
+def test_the_simulator_suite_flies_with_the_shipped_detector():
+    for scenario in load_suite():
+        assert (share_dir() / scenario.params['detector_model']).resolve() == SHIPPED.resolve()
+    assert SHIPPED.is_file() and SHIPPED.stat().st_size < 5_000_000
+    assert parameters.load_params_file(config_path('ministral.yaml'))['detector_model'] == ''
+
+
+# The suite's visual worlds (config/sim_suite.yaml: land_on_pad_en, fly_to_car_en,
+# downward_camera_pad_es), seen from where their flights look for the target.
+SUITE_VIEWS = [
+    ('red pad', 10, [{'kind': 'pad', 'color': 'red', 'east': 0, 'north': 20}], (0, 0, 20), 45),
+    ('blue car', 21, [{'kind': 'car', 'color': 'blue', 'east': 4, 'north': 22, 'yaw_deg': 30}],
+     (0, 0, 20), 45),
+    ('yellow pad', 22, [{'kind': 'pad', 'color': 'yellow', 'east': 0, 'north': 30}],
+     (0, 28, 20), 90),
+]
+
+
+@pytest.mark.parametrize('label, seed, placed, position, pitch', SUITE_VIEWS,
+                         ids=[v[0] for v in SUITE_VIEWS])
+def test_the_shipped_model_boxes_the_named_object_of_a_suite_world(label, seed, placed,
+                                                                   position, pitch):
+    layout = make_layout(seed, placed)
+    world = PhysicsWorld(layout, seed)
+    camera = CameraModel(pitch_deg=pitch)
+    try:
+        world.place_vehicle(position)
+        image, segmentation = world.capture(camera, position, 0.0)
+        in_view = object_pixels(segmentation, world.object_of)
+    finally:
+        world.close()
+    target = layout.find(label)
+    true_box = in_view[layout.objects.index(target)][0]
+    detector = Detector(DetectorSettings(model=str(SHIPPED), input_size=320,
+                                         providers=('cpu',)))
+    found = [d for d in detector.detect(image) if d.label == target.kind]
+    assert found, f'no {target.kind} found in view of the {label}'
+    assert max(iou(d.box_px, true_box) for d in found) >= 0.5
+
+
+def test_eval_prints_ap_per_class(capsys):
+    assert detector_cli.main(['eval', str(SHIPPED), '--worlds', '1', '--per-world', '6']) == 0
+    out = capsys.readouterr().out
+    for name in NAMES:
+        row = re.search(rf'^{name}\s+(\S+)\s+(\d+)', out, re.MULTILINE)
+        assert row, f'no row for {name}:\n{out}'
+        assert row.group(1) == 'nan' or 0.0 <= float(row.group(1)) <= 1.0
+    assert re.search(r'^mAP@0\.5\s+[01]\.\d{3}$', out, re.MULTILINE)
+
+
+def test_bench_times_both_frame_sizes(capsys, tmp_path):
+    assert detector_cli.main(['bench', str(SHIPPED), '--frames', '4', '--sizes', '320',
+                              '--json', str(tmp_path / 'b.json')]) == 0
+    rows = __import__('json').loads((tmp_path / 'b.json').read_text())
+    assert [(r['frame'], r['input']) for r in rows] == [('320x240', 320), ('640x480', 320)]
+    assert all(r['median_ms'] > 0 and r['frames'] == 4 for r in rows)
+
+
+def test_the_imgsz_metadata_forms_ultralytics_writes():
+    from ministral_node.perception.detector import metadata_size
+
+    assert metadata_size('[640, 640]') == (640, 640)
+    assert metadata_size('[256, 320]') == (256, 320)
+    assert metadata_size('320') == (320, 320)
+    for unusable in (None, '', 'big', '[100, 100]', '[640]', "{'h': 640}"):
+        assert metadata_size(unusable) is None, unusable
