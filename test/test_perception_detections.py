@@ -34,7 +34,7 @@ def _frame(stamp: float = 5.0) -> Frame:
 
 def test_the_detections_message_has_the_frame_timing_and_every_box(tmp_path):
     service = _service(tmp_path)
-    fields = scene_dict(service.see(_frame()), service.model_name)
+    fields = scene_dict(service.see(_frame()))
     json.dumps(fields)  # published as JSON
     assert fields['frame'] == {'stamp': 5.0, 'frame_id': 'cam', 'width': W, 'height': H}
     assert fields['model'] == 'pads.onnx'

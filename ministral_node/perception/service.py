@@ -37,20 +37,21 @@ class Scene:
     height: int
     detect_ms: float
     frame_id: str = ''
+    model: str = ''  # the detector's file name
 
     @property
     def detections(self) -> list[Detection]:
         return [s.detection for s in self.seen]
 
 
-def scene_dict(scene: Scene, model: str = '') -> dict:
+def scene_dict(scene: Scene) -> dict:
     """The JSON published on `~/detections` for one scene: the frame (stamp, frame id, size),
     the detector's time and model, and each detection's label, class id, score, box in frame
     pixels and normalised [x_min, y_min, x_max, y_max], measured colour and bearing."""
     return {
         'frame': {'stamp': scene.stamp, 'frame_id': scene.frame_id, 'width': scene.width,
                   'height': scene.height},
-        'model': model,
+        'model': scene.model,
         'detect_ms': round(scene.detect_ms, 2),
         'count': len(scene.seen),
         'detections': [seen.to_dict() for seen in scene.seen],
@@ -139,7 +140,7 @@ class DetectorService:
                 return None
             scene = Scene(tuple(look(frame.image, detections)), tuple(detector.classes),
                           frame.stamp, frame.width, frame.height, detector.last_ms,
-                          frame.frame_id or '')
+                          frame.frame_id or '', detector.path.name)
             self._last = (key, scene)
         self.health.values(COMPONENT, last_detect_ms=f'{scene.detect_ms:.1f}',
                            last_detections=len(scene.seen))
@@ -151,9 +152,3 @@ class DetectorService:
                 log.error('publishing the detections of the frame of %.3f failed: %s',
                           scene.stamp, exc)
         return scene
-
-    @property
-    def model_name(self) -> str:
-        """The loaded model's file name ('' without a detector)."""
-        detector = self.detector
-        return '' if detector is None else detector.path.name

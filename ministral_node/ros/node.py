@@ -699,8 +699,7 @@ class MinistralNode(LifecycleNode):
         loop = self.loop
         if publisher is None or self._offline or loop is None:
             return
-        perception = loop.pipeline.perception
-        fields = scene_dict(scene, perception.model_name if perception is not None else '')
+        fields = scene_dict(scene)
         message = String(data=json.dumps(fields))
         publisher.publish(message)
         self._record('detections', 'std_msgs/msg/String', message)
