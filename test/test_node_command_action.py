@@ -110,6 +110,8 @@ def test_a_mission_goal_sends_feedback_and_a_cancelled_one_stops_its_mission(fli
     decision = response.result.decision
     assert (response.status, decision.action) == (GoalStatus.STATUS_SUCCEEDED, 'mission')
     assert [s.action for s in decision.steps] == ['takeoff', 'goto']
+    # the last feedback goes out before the result, but on its own topic: it may arrive after it
+    h.wait_for(lambda: feedback and feedback[-1].state == 'completed', 10, 'the last feedback')
     mine = [f for f in feedback if f.decision_id == decision.id]
     assert mine and mine == feedback  # feedback only about its own mission
     running = [f.step_action for f in mine if f.state == 'running']
@@ -124,6 +126,7 @@ def test_a_mission_goal_sends_feedback_and_a_cancelled_one_stops_its_mission(fli
     response = _wait(h, second.get_result_async(), 'the cancelled result', 60)
     assert response.status == GoalStatus.STATUS_CANCELED
     assert response.result.decision.action == 'goto'
+    h.wait_for(lambda: feedback[-1].state == 'preempted', 10, 'the last feedback')
     assert feedback[-1].state == 'preempted' and '(stop)' in feedback[-1].reason
     stop = next(d for d in h.decisions if d['command'] and d['command']['text'] == 'stop')
     assert stop['action'] == 'stop'  # what "stop" on ~/command publishes
