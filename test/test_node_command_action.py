@@ -60,6 +60,7 @@ def test_a_goal_is_decided_and_its_result_is_the_published_decision():
         response = _wait(h, handle.get_result_async(), 'the result')
         decision = typed.decision_of(response.result.decision)
         assert (decision['action'], decision['params']) == ('takeoff', {'altitude_m': 12.0})
+        assert response.result.mission.state == ''  # no executor here: no mission ran
         assert decision['command']['text'] == 'take off to 12 m'
         h.wait_for(lambda: any(d['id'] == decision['id'] for d in h.decisions), what='JSON')
         published = next(d for d in h.decisions if d['id'] == decision['id'])
@@ -110,13 +111,13 @@ def test_a_mission_goal_sends_feedback_and_a_cancelled_one_stops_its_mission(fli
     decision = response.result.decision
     assert (response.status, decision.action) == (GoalStatus.STATUS_SUCCEEDED, 'mission')
     assert [s.action for s in decision.steps] == ['takeoff', 'goto']
-    # the last feedback goes out before the result, but on its own topic: it may arrive after it
-    h.wait_for(lambda: feedback and feedback[-1].state == 'completed', 10, 'the last feedback')
+    # the end is in the result: rclpy drops feedback that arrives after it (its own channel)
+    end = response.result.mission
+    assert (end.state, end.decision_id, end.step_count) == ('completed', decision.id, 2)
     mine = [f for f in feedback if f.decision_id == decision.id]
     assert mine and mine == feedback  # feedback only about its own mission
     running = [f.step_action for f in mine if f.state == 'running']
     assert running.index('takeoff') < running.index('goto')
-    assert mine[-1].state == 'completed'
 
     feedback.clear()
     second = _send(h, client, command.Goal(text='fly 100 m north'),
@@ -126,8 +127,9 @@ def test_a_mission_goal_sends_feedback_and_a_cancelled_one_stops_its_mission(fli
     response = _wait(h, second.get_result_async(), 'the cancelled result', 60)
     assert response.status == GoalStatus.STATUS_CANCELED
     assert response.result.decision.action == 'goto'
-    h.wait_for(lambda: feedback[-1].state == 'preempted', 10, 'the last feedback')
-    assert feedback[-1].state == 'preempted' and '(stop)' in feedback[-1].reason
+    end = response.result.mission
+    assert end.state == 'preempted' and '(stop)' in end.reason
+    assert end.decision_id == response.result.decision.id
     stop = next(d for d in h.decisions if d['command'] and d['command']['text'] == 'stop')
     assert stop['action'] == 'stop'  # what "stop" on ~/command publishes
     assert vehicle.vehicle.position[1] < 99.0

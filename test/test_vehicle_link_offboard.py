@@ -169,3 +169,14 @@ def test_settings_are_checked():
         ol.LinkSettings(max_attempts=0)
     with pytest.raises(ValueError):
         ol.OffboardLink().hand_over(0.0, OFFBOARD)
+
+
+def test_priming_counts_from_the_first_setpoint_streamed_not_from_the_engage():
+    d = Driver()
+    d.do(d.link.on_status(d.now, status(MANUAL)))
+    d.do(d.link.engage(d.now, SP, takeoff_altitude_m=10.0))
+    assert d.at(0.5, status(MANUAL)).stream  # a late first tick: the stream starts here
+    d.at(1.1, status(MANUAL))
+    assert d.link.state == ol.PRIMING and d.sent == []  # 1.1 s streamed, 1.6 s since engage
+    d.at(0.1, status(MANUAL))
+    assert d.link.state == ol.REQUESTING and d.sent == [LinkCommand(SET_MODE, mode=OFFBOARD)]

@@ -4,10 +4,12 @@ command as a goal, decided through the same loop as `~/command`, its decision as
 Every goal is accepted and answered exactly once, like a command on the topic: ROS's goal
 rejection carries no reason, so a goal the node cannot decide (unconfigured, inactive,
 refused) ends ABORTED with the `reject` decision that says why, as `~/decision` publishes it.
-While the decision's mission runs (`execute_missions`), its status is the feedback and the
-goal ends with the mission: SUCCEEDED when it completed, ABORTED when it was aborted or
-preempted. Cancelling the goal says "stop" to the loop, exactly what an operator's stop does
-(a reflex: published on `~/decision`, it preempts the mission); the goal then ends CANCELED.
+While the decision's mission runs (`execute_missions`), its status is the feedback and the goal
+ends with the mission: SUCCEEDED when it completed, ABORTED when it was aborted or preempted. The
+result carries the mission's last status as well: feedback and result travel on different DDS
+channels, and an rclpy client drops feedback that arrives after the result. Cancelling the goal
+says "stop" to the loop, exactly what an operator's stop does (a reflex: published on `~/decision`,
+it preempts the mission); the goal then ends CANCELED.
 
 Goals wait in their own reentrant callback group, one executor thread each.
 """
@@ -97,12 +99,13 @@ class CommandActionServer:
         self._node.get_logger().info(f'command goal {_goal_id(goal)}: {text[:80]!r}{hint}')
         decision = self._decide(goal, text)
         try:
-            state = self._follow(goal, decision) if decision is not None else ''
+            last = self._follow(goal, decision) if decision is not None else None
         finally:
             if decision is not None:
                 with self._lock:
                     self._following.pop(decision.id, None)
-        result = self._msg_result(decision)
+        result = self._msg_result(decision, last)
+        state = '' if last is None else last['state']
         if goal.is_cancel_requested:
             goal.canceled()
         elif decision is None or decision.action == 'reject' or state in ('aborted',
@@ -112,10 +115,12 @@ class CommandActionServer:
             goal.succeed()
         return result
 
-    def _msg_result(self, decision: Decision | None) -> Any:
+    def _msg_result(self, decision: Decision | None, mission: dict | None) -> Any:
         result = self._action.Command.Result()
         if decision is not None:
             result.decision = typed.decision_message(self._msg, decision)
+        if mission is not None:
+            result.mission = typed.mission_status_message(self._msg, mission)
         return result
 
     def _decide(self, goal: Any, text: str) -> Decision | None:
@@ -136,22 +141,22 @@ class CommandActionServer:
             stopped = stopped or self._stop_if_cancelled(goal)
         return waiter.decision
 
-    def _follow(self, goal: Any, decision: Decision) -> str:
-        """Mission status as feedback until the decision's mission ends; its last state ('' when
-        the executor ran nothing for it)."""
+    def _follow(self, goal: Any, decision: Decision) -> dict | None:
+        """Mission status as feedback until the decision's mission ends; its last status (None
+        when the executor ran nothing for it)."""
         loop = self._node.loop
         with self._lock:
             waiter = self._following.get(decision.id)
         if waiter is None or loop is None or loop.executor is None \
                 or decision.action in NOT_EXECUTED:
-            return ''
+            return None
         start, last, stopped = time.monotonic(), None, False
         while self._node.context.ok() and self._node.loop is loop:
             try:
                 status = waiter.statuses.get(timeout=POLL_S)
             except queue.Empty:
                 if last is None and time.monotonic() - start > MISSION_START_S:
-                    return ''
+                    return None
                 stopped = stopped or self._stop_if_cancelled(goal)
                 continue
             key = {k: v for k, v in status.items() if k != 'stamp'}
@@ -159,8 +164,8 @@ class CommandActionServer:
                 last = key
                 self._feedback(goal, status)
             if status['state'] in TERMINAL_MISSION_STATES:
-                return status['state']
-        return ''
+                return status
+        return None
 
     def _feedback(self, goal: Any, status: dict) -> None:
         feedback = self._action.Command.Feedback()

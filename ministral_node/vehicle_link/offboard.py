@@ -14,14 +14,14 @@ messages and turn the autopilot's status and acknowledgements into `AutopilotSta
     out = link.hand_over(now, LAND)           # land, RTL and hold: the autopilot's own modes
     out = link.resume(now)                    # the operator's explicit resume after a takeover
 
-The handshake: stream the setpoint and the proof of life for `priming_s` (PX4 accepts offboard
-only after more than a second of it), ask for offboard, wait for the acceptance or the mode in
-the status (resending every `ack_timeout_s`, at most `max_attempts` times), then arm (same
-bound) and, where the autopilot needs it (ArduPilot GUIDED), send the takeoff. Every refusal
-or timeout aborts with the autopilot's reason. Once offboard was seen, a mode the link did not
-ask for (RC switch, ground station, failsafe) or a disarm it did not ask for is a takeover:
-streaming stops and the link refuses to engage again until `resume`. The state table is in
-docs/vehicle_link.md.
+The handshake: stream the setpoint and the proof of life for `priming_s`, counted from the first
+setpoint sent on a tick (PX4 accepts offboard only after more than a second of it), ask for
+offboard, wait for the acceptance or the mode in the status (resending every `ack_timeout_s`, at
+most `max_attempts` times), then arm (same bound) and, where the autopilot needs it (ArduPilot
+GUIDED), send the takeoff. Every refusal or timeout aborts with the autopilot's reason. Once
+offboard was seen, a mode the link did not ask for (RC switch, ground station, failsafe) or a
+disarm it did not ask for is a takeover: streaming stops and the link refuses to engage again until
+`resume`. The state table is in docs/vehicle_link.md.
 """
 
 from __future__ import annotations
@@ -112,6 +112,7 @@ class OffboardLink:
         self._status_at: float | None = None
         self._setpoint: Setpoint | None = None
         self._entered = 0.0  # when the current state began
+        self._primed_from: float | None = None  # the first tick that streamed while priming
         self._asked_at = 0.0  # when the last request was sent
         self._attempts = 0
         self._last_refusal = ''
@@ -136,6 +137,7 @@ class OffboardLink:
             self._seen_offboard = False
             self._accepted_at = None
             self._target_mode = None
+            self._primed_from = None
             self._go(PRIMING, 'streaming setpoints before asking for offboard', now)
         return self._finish(now)
 
@@ -221,7 +223,9 @@ class OffboardLink:
         self._begin()
         if self.state not in (IDLE, FAILED, TAKEN_OVER) and self._status_stale(now):
             self._link_lost(now, f'no autopilot status for {self.settings.status_timeout_s:g} s')
-        elif self.state == PRIMING and now - self._entered >= self.settings.priming_s:
+        elif self.state == PRIMING and self._primed_from is None:
+            self._primed_from = now  # this tick streams the first setpoint
+        elif self.state == PRIMING and now - self._primed_from >= self.settings.priming_s:
             self._go(REQUESTING, 'asking for offboard', now)
             self._request(LinkCommand(SET_MODE, mode=OFFBOARD), now, first=True)
         elif self.state == REQUESTING:
