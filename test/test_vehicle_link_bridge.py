@@ -19,7 +19,13 @@ from ministral_node.vehicle_link import offboard as ol
 from ministral_node.vehicle_link.config import VehicleLinkConfig, missing_message_package
 from ministral_node.vehicle_link.executor_bridge import BridgeOutput, ExecutorBridge
 from ministral_node.vehicle_link.px4 import Px4Wire, pose_from_px4
-from ministral_node.vehicle_link.sim_autopilot import NAV_LAND, SimAutopilot, SimFaults
+from ministral_node.vehicle_link.sim_autopilot import (
+    NAV_LAND,
+    NAV_LOITER,
+    NAV_OFFBOARD,
+    SimAutopilot,
+    SimFaults,
+)
 from ministral_node.vehicle_link.vocabulary import CAPTURE_PHOTO, SET_SPEED, LinkCommand
 
 DT = 0.05
@@ -124,6 +130,51 @@ def test_an_rc_takeover_aborts_the_mission_and_later_decisions_do_not_reenter_of
     offboard_after = [c for c in m.sim.commands if c['command'] == 176
                       and c['param2'] == 6 and c['timestamp'] >= switch_at * 1e6]
     assert offboard_after == [] and m.sim.nav_state == 2
+
+
+def _offboard_requests(m, since):
+    return [c for c in m.sim.commands if c['command'] == 176 and c['param2'] == 6
+            and c['timestamp'] >= since * 1e6]
+
+
+def test_a_hold_in_the_autopilots_hold_mode_stays_there_and_one_during_a_landing_loiters():
+    m = Mission()
+    m.run(0.5)
+    m.decide('takeoff', altitude_m=10.0)
+    m.run(30.0, until=lambda m: m.statuses and m.mission_state == COMPLETED)
+    m.run(1.0)
+    assert m.link.state == ol.AUTOPILOT and m.sim.nav_state == NAV_LOITER
+    since = m.now
+    m.decide('hold', duration_s=None)
+    m.run(3.0)  # the autopilot already holds: no offboard handshake, nothing streamed
+    assert _offboard_requests(m, since) == [] and m.sim.nav_state == NAV_LOITER
+    assert m.statuses[-1]['state'] == 'running' and m.aborts == []
+    m.decide('land')
+    m.run(1.0)
+    assert m.sim.nav_state == NAV_LAND
+    m.decide('stop')  # a stop during the landing: the autopilot's hold, where it is
+    m.run(2.0)
+    assert m.link.state == ol.AUTOPILOT and m.sim.nav_state == NAV_LOITER
+    assert _offboard_requests(m, since) == [] and m.sim.armed and not m.sim.landed
+
+
+def test_a_hold_on_the_ground_neither_arms_nor_asks_for_offboard():
+    m = Mission()
+    m.run(0.5)
+    m.decide('hold', duration_s=None)
+    m.run(3.0)
+    assert m.sim.commands == [] and not m.sim.armed and m.link.state == ol.IDLE
+
+
+def test_a_hold_in_offboard_holds_the_setpoint_in_offboard():
+    m = Mission()
+    m.run(0.5)
+    m.decide('takeoff', altitude_m=30.0)
+    m.run(6.0)  # climbing in offboard
+    assert m.link.state == ol.ACTIVE
+    m.decide('hold', duration_s=None)
+    m.run(2.0)
+    assert m.link.state == ol.ACTIVE and m.sim.nav_state == NAV_OFFBOARD
 
 
 def test_arming_denied_aborts_the_mission_with_the_reason():

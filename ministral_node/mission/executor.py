@@ -104,6 +104,7 @@ class ExecutorOutput:
     setpoint: Setpoint | None = None
     commands: list[dict] = field(default_factory=list)
     statuses: list[dict] = field(default_factory=list)
+    in_place: bool = False  # the setpoint holds the vehicle where it is (a hold or stop step)
 
 
 def enu_yaw(heading_deg: float) -> float:
@@ -128,6 +129,7 @@ class _Plan:
     check_heading: bool = False
     hold_s: float | None = None  # position: also wait this long once there (None: no wait)
     endless: bool = False  # hold without duration, follow: until preempted
+    in_place: bool = False  # hold or stop: an autopilot's own hold mode does the same
     photos: int = 0
     sent: int = 0
     center: tuple[float, float] | None = None
@@ -319,7 +321,7 @@ class MissionExecutor:
                 return out
             setpoint, done = self._run(plan, out, now, state)
             if not done:
-                out.setpoint = setpoint
+                out.setpoint, out.in_place = setpoint, plan.in_place
                 return out
             mission.index += 1
             mission.plan = None
@@ -434,7 +436,7 @@ class MissionExecutor:
         if action in ('hold', 'stop'):
             duration = params.get('duration_s')
             return self._position_plan(now, state, here, None, hold_s=duration,
-                                       endless=duration is None,
+                                       endless=duration is None, in_place=True,
                                        extra_s=duration or 0.0)
         if action == 'capture_photo':
             count = params['count']

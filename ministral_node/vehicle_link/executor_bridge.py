@@ -8,6 +8,8 @@ the handshake. On every executor output (submit or the setpoint timer) the node 
 - `takeoff` (with the setpoint above the start): `engage` with the takeoff altitude, so the
   handshake runs, then the setpoint climbs (ArduPilot GUIDED: `cmd/takeoff` after arming);
 - a setpoint: `engage` when the link is not in offboard (starts the handshake), else `update`;
+  a hold or stop step's setpoint (`in_place`) outside offboard is the autopilot's own hold
+  instead: `hand_over` to HOLD when the vehicle flies, nothing on the ground (a hold never arms);
 - `land`, `return_to_home`, `hold`: `hand_over` to LAND, RTL, HOLD (the autopilot's modes);
 - `set_speed`: DO_CHANGE_SPEED (178), ground speed; `capture_photo`: IMAGE_START_CAPTURE
   (2000), one image.
@@ -23,6 +25,7 @@ from ministral_node.vehicle_link.offboard import (
     ARMING,
     PRIMING,
     REQUESTING,
+    TAKEN_OVER,
     TAKING_OFF,
     LinkEvent,
     LinkOutput,
@@ -89,9 +92,16 @@ class ExecutorBridge:
         if out.setpoint is not None and not merged.aborts:
             if self.link.state in _ENGAGED:
                 self._merge(merged, self.link.update(now, out.setpoint))
+            elif out.in_place and self.link.state != TAKEN_OVER:
+                if self._flying():
+                    self._merge(merged, self.link.hand_over(now, HOLD))
             else:
                 self._merge(merged, self.link.engage(now, out.setpoint, takeoff_altitude))
         return merged
+
+    def _flying(self) -> bool:
+        status = self.link.status
+        return status is not None and status.armed and status.landed is not True
 
     def tick(self, out: ExecutorOutput, now: float) -> BridgeOutput:
         """On the setpoint timer: the executor's output, then the link's timeouts."""
