@@ -127,7 +127,9 @@ def test_rc_takeover_aborts_stops_streaming_and_never_reenters(flight):
     assert len(_stream(interface, fake)) <= streamed + 1  # at most one already in flight
     # a new command does not re-enter offboard: it is refused until an operator resume
     asked = len([r for r in _mode_requests(interface, fake) if r == _offboard_asked(interface)])
-    h.command('take off to 25 m')
+    refused = h.command('take off to 25 m')
+    assert 'vehicle link: autopilot took over (mode POSCTL): waiting for an operator resume' \
+        in refused['notes']  # said in the decision itself, before the mission is refused
 
     def second_aborted() -> list[dict]:
         return [m for m in missions if m['state'] == 'aborted'

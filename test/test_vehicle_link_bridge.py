@@ -123,6 +123,15 @@ def test_an_rc_takeover_aborts_the_mission_and_later_decisions_do_not_reenter_of
     assert m.aborts == ['autopilot took over (mode POSCTL)']
     assert m.mission_state == ABORTED
     assert m.statuses[-1]['reason'] == 'autopilot took over (mode POSCTL)'
+    # said before a decision goes out: what moves the vehicle waits, a speed change does not
+    waiting = 'autopilot took over (mode POSCTL): waiting for an operator resume'
+    assert [m.bridge.refusal(_decision(action, params)) for action, params in (
+        ('goto', {'heading_deg': 90.0, 'distance_m': 10.0}), ('hold', {'duration_s': None}),
+        ('set_speed', {'speed_mps': 3.0}), ('answer', {'text': 'a red pad'}),
+        ('mission', {'steps': [{'action': 'set_speed', 'params': {'speed_mps': 3.0},
+                                'target': None},
+                               {'action': 'land', 'params': {}, 'target': None}]}))] == \
+        [waiting, waiting, None, None, waiting]
     m.decide('takeoff', altitude_m=30.0)
     m.run(5.0)
     assert m.mission_state == ABORTED
@@ -130,6 +139,17 @@ def test_an_rc_takeover_aborts_the_mission_and_later_decisions_do_not_reenter_of
     offboard_after = [c for c in m.sim.commands if c['command'] == 176
                       and c['param2'] == 6 and c['timestamp'] >= switch_at * 1e6]
     assert offboard_after == [] and m.sim.nav_state == 2
+
+
+def _decision(action, params):
+    return make_decision(Proposal(action, params, None, 1.0, 'test'), source='rules',
+                         stamp=0.0, latency_ms=1.0, decision_id='x')
+
+
+def test_nothing_is_refused_before_a_takeover():
+    m = Mission()
+    m.run(0.5)
+    assert m.bridge.refusal(_decision('goto', {'heading_deg': 0.0, 'distance_m': 5.0})) is None
 
 
 def _offboard_requests(m, since):

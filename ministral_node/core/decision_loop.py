@@ -31,7 +31,7 @@ import threading
 import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ministral_node.core.fallback import FallbackChain
@@ -142,6 +142,9 @@ class DecisionLoop:
             if settings.values['execute_missions'] else None
         self._execute = execute
         self._executor_lock = threading.Lock()
+        # Why the vehicle link will not fly a decision (an autopilot takeover not resumed), set
+        # by the node's px4/mavros link: said in the decision's notes before it is published.
+        self.vehicle_refusal: Callable[[Decision], str | None] | None = None
 
     # Lifecycle
 
@@ -425,6 +428,10 @@ class DecisionLoop:
     def _emit(self, decision: Decision, *, at_once: bool = False) -> None:
         """Publish `decision` and hand it to the executor (`at_once`: also run the executor's
         first tick now, not at the next setpoint timer tick)."""
+        refusal = self.vehicle_refusal(decision) if self.vehicle_refusal is not None \
+            and self.executor is not None else None
+        if refusal is not None:
+            decision = replace(decision, notes=(*decision.notes, f'vehicle link: {refusal}'))
         self._status.published(decision)
         self._publish(decision)
         if self.executor is not None and self.state == ACTIVE:

@@ -33,6 +33,7 @@ from rclpy.qos import (
 from sensor_msgs.msg import BatteryState
 from std_srvs.srv import Trigger
 
+from ministral_node.decision import Decision
 from ministral_node.inputs.vehicle import battery_percent, heading_from_quaternion
 from ministral_node.mission.executor import ExecutorOutput
 from ministral_node.ros.events import NO_PUBLISHER_EVENTS, NO_SUBSCRIPTION_EVENTS
@@ -130,6 +131,11 @@ class LinkAdapter:
                 self.node.get_logger().info(f'vehicle link: operator resumed after: {reason}')
                 return True, f'resumed after: {reason}'
             return False, f'nothing to resume: the link is {before}'
+
+    def refusal(self, decision: Decision) -> str | None:
+        """Why the link will not fly `decision` (for its notes), or None."""
+        with self._lock:
+            return self.bridge.refusal(decision)
 
     def _on_resume(self, request: Any, response: Any) -> Any:
         response.success, response.message = self.resume()

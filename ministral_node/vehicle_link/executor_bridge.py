@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ministral_node.mission.executor import ExecutorOutput, Setpoint
+from ministral_node.decision import Decision
+from ministral_node.mission.executor import NOT_EXECUTED, ExecutorOutput, Setpoint
 from ministral_node.vehicle_link.offboard import (
     ACTIVE,
     ARMING,
@@ -41,6 +42,7 @@ from ministral_node.vehicle_link.vocabulary import (
 )
 
 _HANDOVERS = {'land': LAND, 'return_to_home': RTL, 'hold': HOLD}
+_PASSED_THROUGH = frozenset({'set_speed'})  # sent whatever the link's state
 _ENGAGED = frozenset({PRIMING, REQUESTING, ARMING, TAKING_OFF, ACTIVE})
 
 
@@ -102,6 +104,14 @@ class ExecutorBridge:
     def _flying(self) -> bool:
         status = self.link.status
         return status is not None and status.armed and status.landed is not True
+
+    def refusal(self, decision: Decision) -> str | None:
+        """Why the link will not fly `decision` (a takeover not yet resumed), for its notes
+        before it is published; None when it will (or the decision moves nothing)."""
+        steps = decision.params.get('steps', []) if decision.action == 'mission' else \
+            [{'action': decision.action}]
+        moves = any(step.get('action') not in _PASSED_THROUGH for step in steps)
+        return self.link.blocked() if moves and decision.action not in NOT_EXECUTED else None
 
     def tick(self, out: ExecutorOutput, now: float) -> BridgeOutput:
         """On the setpoint timer: the executor's output, then the link's timeouts."""

@@ -131,7 +131,7 @@ class OffboardLink:
         out = self._begin()
         self._setpoint = setpoint
         if self.state == TAKEN_OVER:
-            out.abort = f'{self.reason}: waiting for an operator resume'
+            out.abort = self.blocked()
         elif self.state not in _HANDSHAKE | {ACTIVE}:
             self._takeoff_altitude = takeoff_altitude_m
             self._seen_offboard = False
@@ -154,7 +154,7 @@ class OffboardLink:
             raise ValueError(f'{mode!r} is not a mode the link hands over to')
         out = self._begin()
         if self.state == TAKEN_OVER:
-            out.abort = f'{self.reason}: waiting for an operator resume'
+            out.abort = self.blocked()
             return self._finish(now)
         if self.state == HANDING_OVER and self._target_mode == mode \
                 or self.state == AUTOPILOT and self._target_mode == mode:
@@ -168,6 +168,11 @@ class OffboardLink:
             self._go(HANDING_OVER, f'asking the autopilot for {mode}', now)
             self._request(LinkCommand(SET_MODE, mode=mode), now, first=True)
         return self._finish(now)
+
+    def blocked(self) -> str | None:
+        """Why the link flies nothing new (a takeover not yet resumed), or None."""
+        return f'{self.reason}: waiting for an operator resume' if self.state == TAKEN_OVER \
+            else None
 
     def resume(self, now: float) -> LinkOutput:
         """The operator's explicit resume: after a takeover, the link may engage again."""
