@@ -102,7 +102,7 @@ class ParamSpec:
 
 SOURCE_CHOICES = ('remote', 'onboard', 'rules')
 # Actions a command can trigger as a reflex (obeyed at once, ahead of the model).
-REFLEX_CHOICES = ('stop', 'hold', 'land', 'return_to_home')
+REFLEX_CHOICES = ('stop', 'hold', 'land', 'return_to_home', 'resume')
 
 PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('autostart', True,
@@ -131,8 +131,10 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               'Commands obeyed at once, ahead of the queue and the model: a command the rule '
               'parser reads completely as one of these (no target, negation, condition or '
               'other action) cancels the running decision, answers the waiting commands as '
-              'superseded, preempts the mission and is published within milliseconds. Empty '
-              'or [none]: off.', choices=(*REFLEX_CHOICES, 'none')),
+              'superseded, preempts the mission and is published within milliseconds. '
+              '`resume` (e.g. "resume", "reprends la main") takes the control back after an '
+              'autopilot takeover and holds there. Empty or [none]: off.',
+              choices=(*REFLEX_CHOICES, 'none')),
     ParamSpec('reflex_hold_keeps_queue', False,
               'A `hold` reflex leaves the waiting commands queued instead of superseding '
               'them (the running decision is still cancelled).'),

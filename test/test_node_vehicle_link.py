@@ -197,3 +197,20 @@ def _call(h, client):
     future = client.call_async(Trigger.Request())
     h.wait_for(future.done, 10, 'the service answer')
     return future.result()
+
+
+@needs_messages
+def test_an_operator_says_resume_and_the_node_holds_in_the_autopilots_hold_mode(flight):
+    interface, h, fake, missions = flight
+    fake.takeover_at_altitude_m = 4.0
+    h.command('take off to 20 m')
+    h.wait_for(lambda: h.node.vehicle_link.link.state == 'taken_over', 60, 'the takeover')
+    asked = len([r for r in _mode_requests(interface, fake) if r == _offboard_asked(interface)])
+    decision = h.command('reprends la main')  # a reflex: no model, no queue
+    assert (decision['action'], decision['params']) == ('hold', {'duration_s': None})
+    assert 'vehicle link: resumed after: autopilot took over (mode POSCTL)' in decision['notes']
+    # the control is back with the node, holding where it is: the autopilot's hold, not offboard
+    h.wait_for(lambda: fake.autopilot.nav_state == NAV_LOITER, 30, 'AUTO.LOITER')
+    h.wait_for(lambda: h.node.vehicle_link.link.state == 'autopilot', 10, 'link: autopilot')
+    assert len([r for r in _mode_requests(interface, fake)
+                if r == _offboard_asked(interface)]) == asked

@@ -1,5 +1,5 @@
-"""Reflexes: stop, hold, land and return to home obeyed at once, whatever the models are doing;
-negated, conditional, targeted or compound forms never."""
+"""Reflexes: stop, hold, land, return to home and resume obeyed at once, whatever the models
+are doing; negated, conditional, targeted or compound forms never."""
 
 from __future__ import annotations
 
@@ -24,6 +24,9 @@ URGENT = {
                        'komm zurück', 'vuelve a casa', 'torna a casa',
                        'ja gut, dann flieg halt heim'],  # fillers, and halt as a particle
     'hold': ['hold position', 'hover', 'stai fermo', 'warte', 'quieto', 'hold for 10 seconds'],
+    'resume': ['resume', 'Resume control now!', 'ok, take back control please',
+               'reprends la main', 'Reprenez le contrôle !', 'übernimm wieder', 'bitte übernehmen',
+               'retoma el control, por favor', 'reanuda', 'riprendi il controllo'],
 }
 
 # Negations and conditions of each language, wrapped around a reflex verb.
@@ -50,7 +53,9 @@ CONDITIONAL = {
 NOT_REFLEXES = ['stop taking photos', 'stop following the car', 'stop and land',
                 'land on the red pad', 'atterris sur la plateforme rouge', 'land?',
                 'why did you stop?', 'land and then take off to 10 m', 'wait 5 s then land',
-                'take off to 10 m', 'fly 20 m north']
+                'take off to 10 m', 'fly 20 m north',
+                'resume the mission to the red pad', 'resume?', 'resume and land',
+                'reprends la mission et pose-toi']
 
 
 def _generated(templates: dict[str, list[str]]) -> list[str]:
@@ -216,6 +221,25 @@ def test_a_reflex_preempts_the_mission_and_the_executor_holds_at_once():
                and 'reflex' in s['reason'] for s in statuses)
     setpoints = [out.setpoint for out in rig.executed if out.setpoint is not None]
     assert setpoints and setpoints[0].y == pytest.approx(2.5) and setpoints[0].z == 20.0
+
+
+def test_a_resume_hands_the_control_back_through_the_vehicle_link_and_holds():
+    rig = LoopRig(reflexes=list(REFLEX_ACTIONS), execute_missions=True)
+    rig.loop.activate()
+    rig.loop.pose(0.0, 0.0, 20.0, 0.0)
+    asked: list[str] = []
+    rig.loop.vehicle_resume = lambda: asked.append('resume') or \
+        'resumed after: autopilot took over (mode POSCTL)'
+    rig.loop.command('reprends la main')
+    decision = rig.published[-1]
+    assert asked == ['resume']
+    assert (decision.action, decision.params) == ('hold', {'duration_s': None})
+    assert 'vehicle link: resumed after: autopilot took over (mode POSCTL)' in decision.notes
+    assert decision.attempts[0].detail.startswith('resume read as a reflex (fr)')
+    rig.loop.vehicle_resume = None  # vehicle_interface json: nothing to hand back
+    rig.loop.command('resume')
+    assert 'vehicle link: no autopilot link to resume (vehicle_interface json)' in \
+        rig.published[-1].notes
 
 
 def test_the_pipeline_reads_no_reflex_in_a_command_the_input_check_refuses():

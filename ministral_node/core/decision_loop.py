@@ -145,6 +145,8 @@ class DecisionLoop:
         # Why the vehicle link will not fly a decision (an autopilot takeover not resumed), set
         # by the node's px4/mavros link: said in the decision's notes before it is published.
         self.vehicle_refusal: Callable[[Decision], str | None] | None = None
+        # The operator's resume after a takeover, handed to that link: what it says.
+        self.vehicle_resume: Callable[[], str] | None = None
 
     # Lifecycle
 
@@ -266,12 +268,20 @@ class DecisionLoop:
                     self._commands.clear()
             self._status.reflex()
             preempted = self._preempted(running, superseded)
+            notes = [self._resume()] if reflex.resume else []
             self._emit(self.pipeline.reflex(reflex, text=command.text, command_id=command.id,
-                                            received=command.received, preempted=preempted),
+                                            received=command.received, preempted=preempted,
+                                            notes=notes),
                        at_once=True)
         for waiting in superseded:
             self._refuse(Refusal(RefusalKind.SUPERSEDED, f'superseded by {why}'), waiting)
         return True
+
+    def _resume(self) -> str:
+        """Hand an operator's resume to the vehicle link; what it says, for the notes."""
+        if self.vehicle_resume is None:
+            return 'vehicle link: no autopilot link to resume (vehicle_interface json)'
+        return f'vehicle link: {self.vehicle_resume()}'
 
     def _preempted(self, running: _Command | None, superseded: list[_Command]) -> list[str]:
         """What a reflex preempts, one phrase each: the running decision, the waiting commands

@@ -174,10 +174,11 @@ class DecisionPipeline:
         return self.reflexes.read(text)
 
     def reflex(self, reflex: Reflex, *, text: str, command_id: str | None = None,
-               received: float | None = None, preempted: Sequence[str] = ()) -> Decision:
+               received: float | None = None, preempted: Sequence[str] = (),
+               notes: Sequence[str] = ()) -> Decision:
         """The decision for a command obeyed as a reflex (see `sources.rules.reflex`): the
         rule parser's reading, through the envelope, with what it preempted in its attempt and
-        notes. A pending confirmation is dropped, as by any new command."""
+        notes (and `notes`). A pending confirmation is dropped, as by any new command."""
         received = self.steady.now() if received is None else received
         command = self._command_info(text, command_id, received)
         self.envelope.drop_confirmation()
@@ -186,7 +187,7 @@ class DecisionPipeline:
             detail += '; preempted ' + '; '.join(preempted)
         attempt = Attempt(REFLEX, 'ok', detail, (self.steady.now() - received) * 1000.0)
         notes = ['obeyed as a reflex, ahead of the decision queue and the models',
-                 *(f'preempted {what}' for what in preempted)]
+                 *(f'preempted {what}' for what in preempted), *notes]
         log.info('reflex %s for command %s%s', reflex.action, command.id,
                     ''.join(f'; preempted {what}' for what in preempted))
         return self._finish(reflex.proposal, 'rules', command, None, None, [attempt], notes,

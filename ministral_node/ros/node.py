@@ -318,7 +318,9 @@ class MinistralNode(LifecycleNode):
                 from ministral_node.ros.vehicle_link import make_adapter
                 self.vehicle_link = make_adapter(self, link_config, self.loop,
                                                  self._groups['autopilot'], self._guard)
-                self.loop.vehicle_refusal = self.vehicle_link.refusal
+                link = self.vehicle_link
+                self.loop.vehicle_refusal = link.refusal
+                self.loop.vehicle_resume = lambda: link.resume()[1]
             self._start_executing(values, self.get_clock() if sim_time else steady)
         self._subscribe(values)
         self._start_recorder(values, sim_time)
