@@ -5,6 +5,7 @@ that never shows, a pilot switch during a handover)."""
 import pytest
 
 from ministral_node.mission.executor import Setpoint
+from ministral_node.timing import FakeClock
 from ministral_node.vehicle_link import offboard as ol
 from ministral_node.vehicle_link.vocabulary import (
     ARM,
@@ -180,3 +181,18 @@ def test_priming_counts_from_the_first_setpoint_streamed_not_from_the_engage():
     assert d.link.state == ol.PRIMING and d.sent == []  # 1.1 s streamed, 1.6 s since engage
     d.at(0.1, status(MANUAL))
     assert d.link.state == ol.REQUESTING and d.sent == [LinkCommand(SET_MODE, mode=OFFBOARD)]
+
+
+@pytest.mark.parametrize('sim_s, wall_s, lost', [
+    (3.0, 0.5, False),  # a fast simulation, DDS lagging in wall time: not lost
+    (0.5, 3.0, False),  # a slow simulation, its autopilot publishing in simulated time
+    (1.5, 1.5, True),   # silent in both: lost
+])
+def test_the_autopilot_is_silent_only_when_silent_in_simulated_and_wall_time(sim_s, wall_s, lost):
+    wall = FakeClock()
+    link = ol.OffboardLink(ol.LinkSettings(), steady=wall)
+    link.on_status(0.0, status(MANUAL))
+    link.engage(0.0, SP, takeoff_altitude_m=10.0)
+    wall.advance(wall_s)
+    out = link.tick(sim_s)
+    assert (out.abort == 'autopilot link lost: no autopilot status for 1 s') is lost

@@ -100,7 +100,7 @@ class LinkAdapter:
                  guard: Guard) -> None:
         self.node, self.config, self.loop, self.group = node, config, loop, group
         self.guard = guard
-        self.link = OffboardLink(config.settings)
+        self.link = OffboardLink(config.settings, steady=loop.steady)
         self.bridge = ExecutorBridge(self.link)
         self._lock = threading.RLock()
         self._landed: bool | None = None

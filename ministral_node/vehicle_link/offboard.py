@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ministral_node.mission.executor import Setpoint
+from ministral_node.timing import Clock
 from ministral_node.vehicle_link.vocabulary import (
     ARM,
     HANDOVER_MODES,
@@ -104,12 +105,17 @@ class LinkOutput:
 class OffboardLink:
     """The handshake and takeover state machine (see the module docstring)."""
 
-    def __init__(self, settings: LinkSettings | None = None) -> None:
+    def __init__(self, settings: LinkSettings | None = None, steady: Clock | None = None) -> None:
+        """`steady`: wall time, when `now` is a simulator's time: the autopilot is silent only
+        when no status came for `status_timeout_s` in both (a fast simulation with lagging DDS
+        is not a lost link, nor is a slow one whose autopilot publishes in simulated time)."""
         self.settings = settings or LinkSettings()
+        self._steady = steady
         self.state = IDLE
         self.reason = ''
         self.status: AutopilotStatus | None = None
         self._status_at: float | None = None
+        self._heard_steady: float | None = None  # steady time of the last status (or start)
         self._setpoint: Setpoint | None = None
         self._entered = 0.0  # when the current state began
         self._primed_from: float | None = None  # the first tick that streamed while priming
@@ -185,6 +191,7 @@ class OffboardLink:
         """A status from the autopilot (mode, armed, landed, connected)."""
         self._begin()
         self.status, self._status_at = status, now
+        self._heard_steady = self._steady_now()
         if not status.connected:
             self._link_lost(now, 'autopilot not connected')
         elif self.state == REQUESTING and status.mode == OFFBOARD:
@@ -345,11 +352,19 @@ class OffboardLink:
         self._out.commands.append(command)
 
     def _status_stale(self, now: float) -> bool:
+        limit = self.settings.status_timeout_s
         since = self._status_at if self._status_at is not None else self._entered
-        return now - since > self.settings.status_timeout_s
+        steady = self._steady_now()
+        return now - since > limit and (steady is None or self._heard_steady is None
+                                        or steady - self._heard_steady > limit)
+
+    def _steady_now(self) -> float | None:
+        return None if self._steady is None else self._steady.now()
 
     def _go(self, state: str, reason: str, now: float) -> None:
         self.state, self.reason, self._entered = state, reason, now
+        if self._status_at is None:  # never heard: silent since the link began to wait
+            self._heard_steady = self._steady_now()
         self._out.events.append(LinkEvent(state, reason, now))
 
     def _begin(self) -> LinkOutput:
