@@ -232,8 +232,83 @@ IT = [
     ('sali di altri cinque metri', 'change_altitude', {'delta_m': 5}),
 ]
 
+# Harder: typos in a phrase's later word, vague round amounts, aviation read-backs, particles
+# between verb and complement, clipped commands without articles.
+EN_HARD = [
+    ('take of to 15 metres', 'takeoff', {'altitude_m': 15}),
+    ('turn to the rigth 20 degrees', 'rotate', {'yaw_deg': 20}),
+    ('come bakc home', 'return_to_home', {}),
+    ('climb and maintain two hundred feet', 'change_altitude', {'altitude_m': 200 * FT}),
+    ('basically just go up like ten metres', 'change_altitude', {'delta_m': 10}),
+    ('about thirty metres north', 'goto', _goto(0, 30)),
+    ('hold your position for two minutes', 'hold', {'duration_s': 120}),
+    ('RTB', 'return_to_home', {}),
+    ('put it on the ground', 'land', {}),
+    ('ok ok, move right 4', 'goto', _off(right_m=4)),
+    ('go 50 ft forward then turn left 90', 'mission',
+     [('goto', _off(forward_m=50 * FT)), ('rotate', {'yaw_deg': -90})]),
+    ('speed up to 15 knots', 'set_speed', {'speed_mps': 15 * KNOT}),
+]
+
+FR_HARD = [
+    ("tourne à droit de 20 degrés", 'rotate', {'yaw_deg': 20}),
+    ('une vingtaine de mètres vers le nord', 'goto', _goto(0, 20)),
+    ('monte genre de dix mètres', 'change_altitude', {'delta_m': 10}),
+    ('reste en place deux minutes', 'hold', {'duration_s': 120}),
+    ('pose-le par terre', 'land', {}),
+    ('bon ben, rentre', 'return_to_home', {}),
+    ("va à l'ouest sur 50 pieds", 'goto', _goto(270, 50 * FT)),
+    ('accélère à 15 nœuds', 'set_speed', {'speed_mps': 15 * KNOT}),
+    ('avance de 10 m puis tourne à gauche de 90 degrés', 'mission',
+     [('goto', _off(forward_m=10)), ('rotate', {'yaw_deg': -90})]),
+    ('décolle à une dizaine de mètres', 'takeoff', {'altitude_m': 10}),
+]
+
+DE_HARD = [
+    ('dreh nach rehcts 20 Grad', 'rotate', {'yaw_deg': 20}),
+    ('etwa dreißig Meter nach Norden', 'goto', _goto(0, 30)),
+    ('flieg doch mal 20 Meter vor', 'goto', _off(forward_m=20)),
+    ('bleib mal zwei Minuten da stehen', 'hold', {'duration_s': 120}),
+    ('setz sie auf den Boden', 'land', {}),
+    ('na dann, ab nach Hause', 'return_to_home', {}),
+    ('flieg 50 Fuß nach Westen', 'goto', _goto(270, 50 * FT)),
+    ('beschleunige auf 15 Knoten', 'set_speed', {'speed_mps': 15 * KNOT}),
+    ('flieg 10 m vor, dann dreh 90 Grad nach links', 'mission',
+     [('goto', _off(forward_m=10)), ('rotate', {'yaw_deg': -90})]),
+    ('Drohne, auf 50 Meter Höhe gehen', 'change_altitude', {'altitude_m': 50}),
+]
+
+ES_HARD = [
+    ('gira a la drecha 20 grados', 'rotate', {'yaw_deg': 20}),
+    ('unos treinta metros al norte', 'goto', _goto(0, 30)),
+    ('o sea, sube diez metros', 'change_altitude', {'delta_m': 10}),
+    ('quédate ahí dos minutos', 'hold', {'duration_s': 120}),
+    ('ponlo en tierra', 'land', {}),
+    ('bueno pues, regresa', 'return_to_home', {}),
+    ('vuela 50 pies al oeste', 'goto', _goto(270, 50 * FT)),
+    ('acelera a 15 nudos', 'set_speed', {'speed_mps': 15 * KNOT}),
+    ('avanza 10 metros y luego gira a la izquierda 90 grados', 'mission',
+     [('goto', _off(forward_m=10)), ('rotate', {'yaw_deg': -90})]),
+    ('despega a unos diez metros', 'takeoff', {'altitude_m': 10}),
+]
+
+IT_HARD = [
+    ('gira a detsra di 20 gradi', 'rotate', {'yaw_deg': 20}),
+    ('una trentina di metri a nord', 'goto', _goto(0, 30)),
+    ('cioè, sali di dieci metri', 'change_altitude', {'delta_m': 10}),
+    ('resta lì due minuti', 'hold', {'duration_s': 120}),
+    ('mettilo giù', 'land', {}),
+    ('vabbè, rientra alla base', 'return_to_home', {}),
+    ('vola 50 piedi a ovest', 'goto', _goto(270, 50 * FT)),
+    ('accelera a 15 nodi', 'set_speed', {'speed_mps': 15 * KNOT}),
+    ('avanza di 10 metri e poi gira a sinistra di 90 gradi', 'mission',
+     [('goto', _off(forward_m=10)), ('rotate', {'yaw_deg': -90})]),
+    ('tipo, decolla a dieci metri', 'takeoff', {'altitude_m': 10}),
+]
+
 CASES = [(text, lang, *rest) for lang, table in
-         (('en', EN), ('fr', FR), ('de', DE), ('es', ES), ('it', IT)) for text, *rest in table]
+         (('en', EN + EN_HARD), ('fr', FR + FR_HARD), ('de', DE + DE_HARD),
+          ('es', ES + ES_HARD), ('it', IT + IT_HARD)) for text, *rest in table]
 
 
 def _step(step):
