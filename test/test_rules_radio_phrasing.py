@@ -378,3 +378,28 @@ def test_a_negated_or_conditional_command_is_asked_back(text, language):
 def test_every_language_has_thirty_radio_sentences():
     for language in ('en', 'fr', 'de', 'es', 'it'):
         assert sum(1 for case in CASES if case[1] == language) >= 30
+
+
+# A typo in a later word of a phrase is read when the phrase's other words are as written;
+# the decision names the misspelt word, not the whole phrase.
+LATER_WORD_TYPOS = [
+    ('take of to 15 metres', 'of'),
+    ('come bakc home', 'bakc'),
+    ('tourne à gauhce de 45 degrés', 'gauhce'),
+    ('gira a la izqueirda 45 grados', 'izqueirda'),
+    ('dreh nach lniks 45 Grad', 'lniks'),
+]
+
+
+@pytest.mark.parametrize('text, word', LATER_WORD_TYPOS)
+def test_a_misspelt_later_word_of_a_phrase_is_named_in_the_decision(text, word):
+    result = analyse(text)
+    assert result.partial and [item.split('->')[0] for item in result.ignored] == [word]
+    assert word in result.proposal.rationale and result.proposal.confidence < 1.0
+
+
+def test_a_later_word_with_one_letter_swapped_for_another_is_a_word_of_its_own():
+    # "verso l'auto" (towards the car) is no misspelt "verso l'alto" (up)
+    result = analyse("vola verso l'auto")
+    assert (result.proposal.action, result.proposal.target.label) == ('goto', 'auto')
+    assert analyse('turn to the lift 20 degrees').proposal.action == 'clarify'

@@ -623,6 +623,8 @@ class _Parse:
             phrase.kind = 'word'  # "the bus stop": a noun, not the command
         if number is not None and (phrase is None or number.last >= phrase.last):
             return number
+        if phrase is not None and phrase.kind in _QUIET:  # "take of": a misspelt longer phrase
+            return self._typo(i, after=phrase.last) or phrase
         return phrase or self._bare_unit(i) or self._typo(i) or Item('word', token.norm, i, i)
 
     def _bare_unit(self, i: int) -> Item | None:
@@ -644,32 +646,40 @@ class _Parse:
                     default=0)
         return self.items[start:]
 
-    def _typo(self, i: int) -> Item | None:
+    def _typo(self, i: int, after: int | None = None) -> Item | None:
         """A misspelt vocabulary word ("tunr" for "turn") where its meaning fits: a verb only
         where the clause has none yet (first, outside verb-final German), a direction or
-        parameter noun only after a verb, number or direction in its clause."""
+        parameter noun only after a verb, number or direction in its clause. With `after`,
+        only a misspelt phrase that goes on past token `after` (a known word at `i`)."""
         token = self.tokens[i]
         if token.norm in lx.DISCOURSE_WORDS[self.lang]:
             return None  # "fine, land": an interjection, not a typo of "find"
-        # the first word of a phrase ("tkae off", "tunr around"), else a word
-        found = phrase_correction(self.norms, i, self.lang) or correction(token.norm, self.lang)
+        # a phrase with one word misspelt ("tkae off", "take of"), else a word
+        found = phrase_correction(self.norms, i, self.lang)
+        if after is not None:
+            if found is None or i + len(found[0].split()) - 1 <= after:
+                return None
+        elif found is None:
+            found = correction(token.norm, self.lang)
         if found is None:
             return None
         known, entry = found
         size = len(known.split())
+        raw = next((t.raw for t, word in zip(self.tokens[i:], known.split())
+                    if t.norm != word), token.raw)  # the misspelt word of a phrase
         clause = self._clause_so_far()
         if entry.kind in _VERBS:
             if any(it.kind in _VERBS for it in clause) or (
                     self.lang not in lx.VERB_FINAL
                     and any(it.kind not in _SKIPPED for it in clause)):
                 return None
-        else:
-            said = [it.kind for it in clause if it.kind not in _SKIPPED]
+        else:  # a preposition between is read past: "tourne à gauhce", "turn to the rigth"
+            said = [it.kind for it in clause if it.kind not in _SKIPPED | {'to'}]
             before = said[-1] if said else None
             if before not in ('num', 'intent', 'change', 'dir', 'compass'):
                 return None  # "lift 10 m" is no "left 10 m": never at the start of a clause
-        self.ignored.append(f'{token.raw}->{known}')
-        self.assume(f"read '{token.raw}' as '{known}'", PARTIAL_CONFIDENCE)
+        self.ignored.append(f'{raw}->{known}')
+        self.assume(f"read '{raw}' as '{known}'", PARTIAL_CONFIDENCE)
         value = lx.COMPASS_DEG[entry.value] if entry.kind == 'compass' else entry.value
         return Item(entry.kind, value, i, i + size - 1, entry.noun)
 
