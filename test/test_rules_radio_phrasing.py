@@ -403,3 +403,27 @@ def test_a_later_word_with_one_letter_swapped_for_another_is_a_word_of_its_own()
     result = analyse("vola verso l'auto")
     assert (result.proposal.action, result.proposal.target.label) == ('goto', 'auto')
     assert analyse('turn to the lift 20 degrees').proposal.action == 'clarify'
+
+
+# A round approximate amount names that amount, with its unit; "some tens" names none.
+APPROXIMATE = [
+    ('monte d\'une dizaine de mètres', 'change_altitude', {'delta_m': 10}),
+    ('attends une quinzaine de secondes', 'hold', {'duration_s': 15}),
+    ('vole vers le nord sur deux centaines de mètres', 'goto', _goto(0, 200)),
+    ('sube una decena de metros', 'change_altitude', {'delta_m': 10}),
+    ('vuela una veintena de pies al norte', 'goto', _goto(0, 20 * FT)),
+    ('scendi di una ventina di piedi', 'change_altitude', {'delta_m': -20 * FT}),
+    ('take a dozen photos', 'capture_photo', {'count': 12}),
+]
+
+
+@pytest.mark.parametrize('text, action, params', APPROXIMATE)
+def test_a_round_approximate_amount_is_that_amount_in_its_unit(text, action, params):
+    proposal = analyse(text).proposal.validate()
+    assert (proposal.action, proposal.params) == (action, pytest.approx(params))
+
+
+@pytest.mark.parametrize('text', ['sali di qualche decina di metri', 'monte de quelques dizaines'
+                                  ' de mètres', 'fly a few dozen metres north'])
+def test_an_unnamed_multiple_is_asked_back(text):
+    assert analyse(text).proposal.action == 'clarify'

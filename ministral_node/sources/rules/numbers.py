@@ -4,6 +4,8 @@ Digits: `30`, `2.5`, `-5`; a decimal comma in FR/DE/ES/IT (`2,5`), thousands sep
 locale (`1,000` in English, `1.000` elsewhere; the last separator is the decimal one when both
 appear). Words: an atom table per language, segmented so compounds work without listing them
 (`fünfundzwanzig`, `venticinque`, `veintitrés`, `quatre-vingt-dix`, `two hundred and five`).
+Round approximate amounts count as their number (`une vingtaine`, `una trentina`, `una
+decena`, `a dozen`): the operator names that amount.
 """
 
 from __future__ import annotations
@@ -31,7 +33,9 @@ _ATOMS = {
         dix 10 onze 11 douze 12 treize 13 quatorze 14 quinze 15 seize 16 vingt 20 vingts 20
         trente 30 quarante 40 cinquante 50 soixante 60 septante 70 quatrevingt 80
         quatrevingts 80 huitante 80 octante 80 nonante 90 cent x100 cents x100 mille x1000
-        douzaine x12 demi .5 demie .5 undemi .5 unedemi .5 unedemie .5 etdemi +.5
+        douzaine x12 dizaine x10 quinzaine x15 vingtaine x20 trentaine x30 quarantaine x40
+        cinquantaine x50 soixantaine x60 centaine x100 dizaines x10 centaines x100
+        demi .5 demie .5 undemi .5 unedemi .5 unedemie .5 etdemi +.5
         etdemie +.5 et &""",
     'de': """null 0 eins 1 ein art eine art einen art einem art zwei 2 zwo 2 drei 3 vier 4
         fünf 5 sechs 6 sieben 7 acht 8 neun 9 zehn 10 elf 11 zwölf 12 sechzehn 16 siebzehn 17
@@ -45,14 +49,19 @@ _ATOMS = {
         noventa 90 cien x100 ciento x100 doscientos 200 doscientas 200 trescientos 300
         trescientas 300 cuatrocientos 400 cuatrocientas 400 quinientos 500 quinientas 500
         seiscientos 600 seiscientas 600 setecientos 700 setecientas 700 ochocientos 800
-        ochocientas 800 novecientos 900 novecientas 900 mil x1000 par 2 docena x12 medio .5
+        ochocientas 800 novecientos 900 novecientas 900 mil x1000 par 2 docena x12 decena x10
+        quincena x15 veintena x20 treintena x30 cuarentena x40 cincuentena x50 centenar x100
+        decenas x10 centenares x100
+        medio .5
         media .5 ymedio +.5 ymedia +.5 y &""",
     'it': """zero 0 un art uno art una art due 2 tre 3 quattro 4 cinque 5 sei 6 sette 7 otto 8
         nove 9 dieci 10 undici 11 dodici 12 tredici 13 quattordici 14 quindici 15 sedici 16
         diciassette 17 diciotto 18 diciannove 19 venti 20 vent 20 trenta 30 trent 30
         quaranta 40 quarant 40 cinquanta 50 cinquant 50 sessanta 60 sessant 60 settanta 70
         settant 70 ottanta 80 ottant 80 novanta 90 novant 90 cento x100 cent x100
-        mille x1000 mila x1000 paio 2 dozzina x12 mezzo .5 mezza .5 mezz .5 unmezzo .5
+        mille x1000 mila x1000 paio 2 dozzina x12 decina x10 quindicina x15 ventina x20
+        trentina x30 quarantina x40 cinquantina x50 sessantina x60 centinaio x100 decine x10
+        centinaia x100 mezzo .5 mezza .5 mezz .5 unmezzo .5
         emezzo +.5 emezza +.5 e &""",
 }
 
