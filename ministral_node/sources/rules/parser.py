@@ -46,6 +46,7 @@ from ministral_node.sources.rules.units import (
     TIME,
     Unit,
     match_unit,
+    unit_languages,
 )
 
 _log = logging.getLogger(__name__)
@@ -314,7 +315,9 @@ def _rank_languages(tokens: list[Token]) -> list[tuple[str, int]]:
     while i < len(tokens):
         if tokens[i].kind == 'num':
             unit = match_unit(norms, i + 1)
-            i += 1 + (unit[1] if unit else 0)  # "5 m/s": the "s" is no French word
+            size = unit[1] if unit else 0  # "5 m/s": the "s" is no French word
+            scores.update(unit_languages(norms[i + 1:i + 1 + size]))  # "100 pieds", "20 Fuß"
+            i += 1 + size
             continue
         size, langs = 1, set()
         if tokens[i].kind == 'word':

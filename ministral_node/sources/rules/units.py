@@ -68,6 +68,40 @@ _TABLE: dict[Unit, str] = {
 }
 
 
+# Unit words that tell the operator's language ("100 pieds", "20 Fuß"); symbols (m, km/h, ft)
+# and words several languages share count for each of them.
+_LANGUAGE_WORDS = {
+    'en': 'meter|meters|metre|metres|kilometer|kilometers|kilometre|kilometres|foot|feet|yard'
+          '|yards|mile|miles|knot|knots|degree|degrees|second|seconds|minute|minutes|hour'
+          '|hours|times|nautical',
+    'fr': 'mètre|mètres|kilomètre|kilomètres|pied|pieds|nœud|nœuds|degré|degrés|seconde'
+          '|secondes|minute|minutes|heure|heures|fois|mille|milles|marin|marins',
+    'de': 'meter|metern|kilometer|kilometern|fuß|füße|fuss|meile|meilen|seemeile|seemeilen'
+          '|knoten|grad|sekunde|sekunden|minute|minuten|stunde|stunden|mal|stundenkilometer',
+    'es': 'metro|metros|kilómetro|kilómetros|pie|pies|yarda|yardas|milla|millas|nudo|nudos'
+          '|grado|grados|segundo|segundos|minuto|minutos|hora|horas|veces',
+    'it': 'metro|metri|chilometro|chilometri|piede|piedi|iarda|iarde|miglio|miglia|nodo|nodi'
+          '|grado|gradi|secondo|secondi|minuto|minuti|ora|ore|volte',
+}
+
+
+def _word_languages() -> dict[str, frozenset[str]]:
+    table: dict[str, set[str]] = {}
+    for lang, words in _LANGUAGE_WORDS.items():
+        for word in words.split('|'):
+            for key in phrase_keys(word):
+                table.setdefault(key[0], set()).add(lang)
+    return {word: frozenset(langs) for word, langs in table.items()}
+
+
+UNIT_WORD_LANGUAGES = _word_languages()
+
+
+def unit_languages(norms: Sequence[str]) -> set[str]:
+    """The languages whose unit words `norms` (a unit phrase as said) uses."""
+    return {lang for norm in norms for lang in UNIT_WORD_LANGUAGES.get(norm, ())}
+
+
 def _compile() -> dict[tuple[str, ...], Unit]:
     table: dict[tuple[str, ...], Unit] = {}
     for unit, phrases in _TABLE.items():
