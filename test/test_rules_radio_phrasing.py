@@ -364,6 +364,12 @@ NEVER_FLOWN = [
     ('atterra quando arrivi alla piattaforma', 'it'),
     ('se vedi qualcuno, fai una foto', 'it'),
     ('non salire mai sopra i 50 metri', 'it'),
+    ("basically, don't land", 'en'),  # a filler never hides the negation after it
+    ("en fait, n'atterris pas", 'fr'),
+    ('naja, lande lieber nicht', 'de'),
+    ('en plan, no aterrices', 'es'),
+    ('vabbè, non atterrare', 'it'),
+    ('immediate landing when you see the pad', 'en'),
 ]
 
 

@@ -60,7 +60,9 @@ VOCAB: dict[str, dict[str, str]] = {
               "|don't move|do not move|keep still",
         'fr': 'attends|attendez|attendre|reste|restez|rester|maintiens|maintenez|maintenir'
               '|stationnaire|fais du stationnaire|vol stationnaire|pause|patiente|patientez'
-              '|bouge pas|ne bouge pas|bouge plus|ne bouge plus|reste là|ne bougez pas',
+              '|bouge pas|ne bouge pas|bouge plus|ne bouge plus|reste là|ne bougez pas'
+              '|reste en place|reste sur place|tiens ta position|garde ta position'
+              '|tiens la position|garde la position',
         'de': 'warte|warten|schwebe|schweben|halte|halten|bleib|bleibe|bleiben|pause'
               '|pausiere|schwebeflug|position halten|beweg dich nicht|nicht bewegen'
               '|rühr dich nicht',
@@ -557,17 +559,20 @@ VOCAB: dict[str, dict[str, str]] = {
               "|alright then|okay then|now then|yeah|yes"
               "|yep"
               "|roger|roger that|copy|copy that|wilco|mate|buddy|guys|folks|sir|come on|like"
-              "|go ahead and|let's go|nice and easy|real quick|you know|y'know",
+              "|go ahead and|let's go|nice and easy|real quick|you know|y'know|basically"
+              "|literally|actually|honestly|kinda|sort of|anyway|anyways|i guess",
         'fr': "alors|bien|donc|ben|bah|hein|voilà|voila|hop|allez hop|écoute|écoutez|dis|dis donc"
-              "|bref|oui|ouais|on|on va|nous allons|allons|vas-y|allez-y|aller hop|c'est parti",
+              "|bref|oui|ouais|on|on va|nous allons|allons|vas-y|allez-y|aller hop|c'est parti"
+              "|en fait|du coup|franchement|bon ben|bon bah",
         'de': 'los geht’s|los gehts|ja|jo|gut|ja gut|na|na gut|na los|nun|so|los|ab|eben|einfach'
               '|schon'
-              '|ruhig|mach mal|komm schon|auf geht’s|auf gehts|also gut|weißt du',
+              '|ruhig|mach mal|komm schon|auf geht’s|auf gehts|also gut|weißt du|naja|tja'
+              '|quasi|sozusagen|eigentlich|irgendwie|genau',
         'es': 'pues nada|pues|bueno|vamos|dale|mira|a ver|eh|bien|sí claro|órale|ándale|hombre'
               '|oiga'
-              '|venga ya|anda ya|vamos a ver',
+              '|venga ya|anda ya|vamos a ver|en plan|digamos|en fin|bueno pues',
         'it': 'allora|ecco|bene|beh|be|forza|senti|dunque|insomma|coraggio|su dai'
-              '|vai pure',
+              '|vai pure|vabbè|vabbe|va be|praticamente|diciamo|comunque|boh',
     },
     # ---- words that carry no meaning of their own ---------------------------------------------
     'glue': {
@@ -576,7 +581,8 @@ VOCAB: dict[str, dict[str, str]] = {
               "|shoot|snap off|fire off|get me|give me|agl|change|adjust|the|a|an|of|on|onto"
               "|at|for|with|in|into|inside|within|toward|towards|over"
               "|above|around|about|approximately|approx|roughly|by|from|via|per|please|pls"
-              "|plz|kindly|now|right now|right away|immediately|asap|at once|quickly|quick"
+              "|plz|kindly|now|right now|right away|immediately|immediate|asap|at once|quickly"
+              "|quick"
               "|slowly|gently|carefully|smoothly|safely|softly|just|you|your|yourself|hey|hi"
               "|alright|all right|go ahead|can you|could you|would you|will you"
               "|i want you to|i need you to|i'd like you to|let's|lets|let us|here|there"
@@ -589,7 +595,8 @@ VOCAB: dict[str, dict[str, str]] = {
               "|régler|fixer|passer|prendre|faire|effectuer|réaliser|changer|ajuster|le|la"
               "|les|l|un|une|des|du|de|d|au|aux|en|sur|vers|dans|avec|pour|par"
               "|depuis|environ|à peu près|s'il te plaît|s'il vous plaît|stp|svp|merci"
-              "|maintenant|tout de suite|immédiatement|de suite|vite|rapidement|doucement"
+              "|maintenant|tout de suite|immédiatement|immédiat|immédiate|d'urgence|de suite"
+              "|vite|rapidement|doucement"
               "|lentement|prudemment|tranquillement|tu|te|t|toi|vous|ton|ta|tes|votre|vos"
               "|le drone|hé|hey|d'accord|bon|peux-tu|pouvez-vous|tu peux|vous pouvez"
               "|veux-tu|voulez-vous|je veux que tu|est-ce que|position|ta position|ici|là"
@@ -604,7 +611,8 @@ VOCAB: dict[str, dict[str, str]] = {
               '|stellen|einstellen|festlegen|ändern|ändere|nehmen|schieß|schieße|agl|der|die'
               '|das|den|dem|des|ein|eine|einen|einem|einer|eines|zu|zum|zur|nach|in'
               '|im|ins|an|am|mit|für|um|von|vom|über|bei|beim|ca|circa|etwa|ungefähr|bitte'
-              '|danke|jetzt|sofort|gleich|schnell|zügig|langsam|vorsichtig|sanft|behutsam'
+              '|danke|jetzt|sofort|sofortige|sofortigen|gleich|schnell|zügig|langsam'
+              '|vorsichtig|sanft|behutsam'
               '|du|dich|dir|dein|deine|deinen|die drohne|hey|hallo|also|mal|doch|kannst du'
               '|könntest du|würdest du|ich möchte dass du|position|deine position|hier'
               '|dort|da|es|ihn|sie|ihm|diese|dieser|dieses|diesen|mach|mache|machen|stelle'
@@ -616,7 +624,8 @@ VOCAB: dict[str, dict[str, str]] = {
               '|poner|fijar|ajustar|establecer|configurar|tomar|sacar|hacer|cambiar|cambia|el|la'
               '|los|las|lo|un|una|unos|unas|al|del|de|en|hacia|sobre|con|por|desde'
               '|durante|entre|aproximadamente|más o menos|por favor|porfa|porfavor|gracias'
-              '|ahora|ya|ahora mismo|inmediatamente|enseguida|rápido|rápidamente|despacio'
+              '|ahora|ya|ahora mismo|inmediatamente|inmediato|inmediata|de inmediato'
+              '|enseguida|rápido|rápidamente|despacio'
               '|lentamente|con cuidado|suavemente|tú|te|usted|tu|tus|su|~dron|el dron|oye'
               '|hola|vale|venga|puedes|podrías|puede|podría|quiero que|posición'
               '|tu posición|aquí|allí|ahí|allá|esta|estos|estas|ese|esa|eso|esto|le|les'
@@ -632,7 +641,8 @@ VOCAB: dict[str, dict[str, str]] = {
               "|allo|ai|agli|alle|all|sul|sulla|sullo|sui|sugli|sulle|nel|nella|nello|nei"
               "|negli|nelle|dal|dalla|dallo|dai|dagli|dalle|di|da|in|con|per|verso|tra"
               "|fra|circa|più o meno|per favore|per piacere|perfavore|grazie|ora|adesso"
-              "|subito|immediatamente|velocemente|rapidamente|piano|lentamente"
+              "|subito|immediatamente|immediato|immediata|velocemente|rapidamente|piano"
+              "|lentamente"
               "|delicatamente|con attenzione|tu|ti|te|tuo|tua|il drone|ehi|ciao|va bene"
               "|puoi|potresti|vorrei che|voglio che|posizione|la tua posizione|qui|qua|lì"
               "|là|questo|questa|questi|queste|quello|quella|quelli|quelle|imposta|metti"
@@ -646,10 +656,10 @@ VOCAB: dict[str, dict[str, str]] = {
 # "allez, monte à 30 m"); elsewhere they keep their meaning (a direction, a verb).
 DISCOURSE = {
     'en': 'right|now|go|look|listen|good|great|fine|nice|perfect|cool|then',
-    'fr': 'allez|bon|bien|parfait|super|tiens|voyons|maintenant',
+    'fr': 'allez|bon|bien|parfait|super|tiens|voyons|maintenant|genre',
     'de': 'los|komm|gut|prima|super|also|jetzt',
-    'es': 'venga|vale|anda|vamos|bueno|perfecto|vaya|ahora',
-    'it': 'vai|dai|forza|avanti|bene|perfetto|su|ora|adesso',
+    'es': 'venga|vale|anda|vamos|bueno|perfecto|vaya|ahora|tipo',
+    'it': 'vai|dai|forza|avanti|bene|perfetto|su|ora|adesso|tipo',
 }
 # Questions about what the node can do ("can you follow cars?"): `know` phrases ask it whatever
 # follows; `can` phrases only about a kind of thing ("cars", "des vélos"), not a thing in view
