@@ -433,3 +433,28 @@ def test_a_round_approximate_amount_is_that_amount_in_its_unit(text, action, par
                                   ' de mètres', 'fly a few dozen metres north'])
 def test_an_unnamed_multiple_is_asked_back(text):
     assert analyse(text).proposal.action == 'clarify'
+
+
+# The ground is where a landing ends, never its target; said with a distance it asks back.
+GROUND = [
+    ('land on the ground', 'en'), ('go down to the floor', 'en'), ('descends au sol', 'fr'),
+    ('lande am Boden', 'de'), ('baja al suelo', 'es'), ('scendi a terra', 'it'),
+]
+
+
+@pytest.mark.parametrize('text, language', GROUND)
+def test_the_ground_is_where_a_landing_ends_not_a_target(text, language):
+    result = analyse(text)
+    assert (result.proposal.action, result.proposal.target, result.language) == (
+        'land', None, language)
+
+
+@pytest.mark.parametrize('text', ['descend 5 m to the ground', 'fly north on the ground',
+                                  'search the ground for the keys'])
+def test_the_ground_beside_another_reading_is_asked_back(text):
+    assert analyse(text).proposal.action == 'clarify'
+
+
+def test_a_number_word_ends_before_a_phrase_that_starts_inside_it():
+    assert analyse('fais un demi-tour').proposal.params == {'yaw_deg': 180.0}  # not "un demi"
+    assert analyse('attends une demi-heure').proposal.params == {'duration_s': 1800.0}

@@ -11,9 +11,10 @@ language (`WEAK_CUES`), otherwise it means `WEAK_FALLBACK[kind]` (Spanish `para`
 only as a command, `est` is east only in "vers l'est").
 
 Kinds: intent (an action verb), change (up/down/faster/slower...), dir, compass, rotdir,
-kw (a noun naming a parameter), home, to (a preposition meaning an absolute value), more,
-neg, cond, seq, and, q (question word), capab, scene, stunt (an aerobatic manoeuvre), glue
-(articles, prepositions, polite words: allowed anywhere, kept inside target labels).
+kw (a noun naming a parameter), home, surface (the ground: "put it on the ground" lands), to
+(a preposition meaning an absolute value), more, neg, cond, seq, and, q (question word), capab,
+scene, stunt (an aerobatic manoeuvre), glue (articles, prepositions, polite words: allowed
+anywhere, kept inside target labels).
 """
 
 from __future__ import annotations
@@ -112,6 +113,10 @@ VOCAB: dict[str, dict[str, str]] = {
         'es': 'casa|base|punto de partida|punto de despegue|inicio|origen|conmigo|hacia mí'
               '|a mí',
         'it': 'casa|base|punto di partenza|punto di decollo|partenza|da me|verso di me',
+    },
+    'surface': {  # the ground itself: where a landing ends, never a target
+        'en': 'ground|the ground|the deck|the floor', 'fr': 'sol|terre|plancher',
+        'de': 'boden|erdboden', 'es': 'suelo|tierra', 'it': 'terra|suolo',
     },
     'intent.stop': {
         'all': 'stop',
@@ -587,7 +592,8 @@ VOCAB: dict[str, dict[str, str]] = {
               "|alright|all right|go ahead|can you|could you|would you|will you"
               "|i want you to|i need you to|i'd like you to|let's|lets|let us|here|there"
               "|position|current|current position|this|that|these|those|it|its|him|her"
-              "|them|set|make|take|do|get|keep|keeping|is|are|be|high|away|behind|i|we|level|mode"
+              "|them|set|put|make|take|do|get|keep|keeping|is|are|be|high|away|behind|i|we|level"
+              "|mode"
               "|direction|in the direction of|during|do you know how to|are you able to"
               "|are you capable of|can you even|a bit|a little|a little bit|a tad|a touch",
         'fr': "fais-moi|faites-moi|donne-moi|en l'air|commence|commencer|lance|lancer|entame"

@@ -613,7 +613,7 @@ class _Parse:
         abbreviation = self._abbreviation(i)
         if abbreviation is not None:
             return abbreviation
-        words = match_words(self.norms, i, self.lang)
+        words = self._number_words(i)
         number = None if words is None else self._number(i, words[1], words[0], words[2])
         if number is not None and number.value.unit is None and self._after_word():
             number = None  # "the red one": a pronoun, not a number
@@ -629,6 +629,18 @@ class _Parse:
         if phrase is not None and phrase.kind in _QUIET:  # "take of": a misspelt longer phrase
             return self._typo(i, after=phrase.last) or phrase
         return phrase or self._bare_unit(i) or self._typo(i) or Item('word', token.norm, i, i)
+
+    def _number_words(self, i: int) -> tuple[float, int, bool] | None:
+        """A number in words at token `i` that ends before any phrase starting inside it and
+        going on past it: "un demi-tour" is a U-turn, not a half and a word."""
+        words = match_words(self.norms, i, self.lang)
+        if words is None:
+            return None
+        for k in range(i + 1, i + words[1]):
+            phrase = self._phrase(k)
+            if phrase is not None and phrase.kind not in _QUIET and phrase.last >= i + words[1]:
+                return match_words(self.norms[:k], i, self.lang)
+        return words
 
     def _bare_unit(self, i: int) -> Item | None:
         """A unit of length said without its number ("a few metres left", "ein paar Meter"):
@@ -970,6 +982,8 @@ class _Parse:
         horizontal = 'compass' in kinds or bool(dirs - {'up', 'down'}) or 'heading' in kws
         if 'home' in kinds:
             return 'rth'
+        if 'surface' in kinds and not (horizontal or moving or numbers):
+            return 'land'  # "put it on the ground", "setz sie auf den Boden"
         if not horizontal and ('speed' in kws or SPEED in dims):
             return 'speed'
         absolute = any(q.to and (q.unit is None or q.unit.dim == LENGTH) for q in numbers)
@@ -1192,6 +1206,7 @@ def _takeoff(p: _Parse) -> Proposal:
 
 
 def _land(p: _Parse) -> Proposal:
+    p.use(p.free('surface'))  # "land on the ground": where it ends, not a target
     return p.propose('land', {}, p.target())
 
 
@@ -1212,7 +1227,8 @@ def _altitude(p: _Parse) -> Proposal:
             'up', 'down')), 0.0)  # "noch 5 Meter hoch", "acht Meter runter"
     p.use(p.free('kw', 'altitude'))
     missing = 'missing_up' if sign > 0 else 'missing_down' if sign < 0 else 'missing_altitude'
-    grounding = any(it.kind == 'change' and it.value == 'ground' for it in p.items)
+    grounding = any(it.kind == 'change' and it.value == 'ground' or it.kind == 'surface'
+                    for it in p.items)  # "bring her down", "go down to the floor"
     number = p.quantity(LENGTH, None if grounding else missing)
     if number is None:  # "bring her down", "setz sie runter": all the way
         p.use(p.free('dir', 'down'))
