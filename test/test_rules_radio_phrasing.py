@@ -306,9 +306,61 @@ IT_HARD = [
     ('tipo, decolla a dieci metri', 'takeoff', {'altitude_m': 10}),
 ]
 
+# Colloquial photo and follow verbs, diminutives, clitic pronouns on the verb, German article
+# contractions: the grammar of casual speech rather than its vocabulary alone.
+EN_CASUAL = [
+    ('stick with the truck', 'follow', FOLLOW, 'truck'),
+    ('keep up with the blue car', 'follow', FOLLOW, 'blue car'),
+    ('tag along behind the red truck', 'follow', FOLLOW, 'red truck'),
+    ('trail the white car', 'follow', FOLLOW, 'white car'),
+    ('go after the bike', 'follow', FOLLOW, 'bike'),
+    ('get a shot of the tower', 'capture_photo', {'count': 1}, 'tower'),
+]
+
+FR_CASUAL = [
+    ('fais une petite photo du pont', 'capture_photo', {'count': 1}, 'pont'),
+    ('immortalise le pont', 'capture_photo', {'count': 1}, 'pont'),
+    ('colle à la voiture', 'follow', FOLLOW, 'voiture'),
+    ('talonne le camion', 'follow', FOLLOW, 'camion'),
+    ('fais un petit tour autour de la tour à 20 mètres', 'orbit', _orbit(20), 'tour'),
+    ('prends une petite photo', 'capture_photo', {'count': 1}),
+]
+
+DE_CASUAL = [
+    ("mach 'n Foto", 'capture_photo', {'count': 1}),
+    ("schieß mal 'nen Schnappschuss vom Haus", 'capture_photo', {'count': 1}, 'Haus'),
+    ('mach mal ne Aufnahme', 'capture_photo', {'count': 1}),
+    ('häng dich an den Lkw', 'follow', FOLLOW, 'Lkw'),
+    ('flieg dem Auto hinterher', 'follow', FOLLOW, 'Auto'),
+    ("flieg mal 'n Stück nach links, so 5 Meter", 'goto', _off(right_m=-5)),
+]
+
+ES_CASUAL = [
+    ('hazme una foto', 'capture_photo', {'count': 1}),
+    ('échale una foto al puente', 'capture_photo', {'count': 1}, 'puente'),
+    ('hazme una fotito', 'capture_photo', {'count': 1}),
+    ('retrata el edificio', 'capture_photo', {'count': 1}, 'edificio'),
+    ('pégate al camión', 'follow', FOLLOW, 'camión'),
+    ('date una vueltecita alrededor de la torre a 20 metros', 'orbit', _orbit(20), 'torre'),
+    ('muévete cinco metros a la izquierda', 'goto', _off(right_m=-5)),
+    ('súbete a 30 metros', 'change_altitude', {'altitude_m': 30}),
+]
+
+IT_CASUAL = [
+    ('fammi una foto', 'capture_photo', {'count': 1}),
+    ('scattami una foto del ponte', 'capture_photo', {'count': 1}, 'ponte'),
+    ('fai una fotina al ponte', 'capture_photo', {'count': 1}, 'ponte'),
+    ('incollati al camion', 'follow', FOLLOW, 'camion'),
+    ('tallona la macchina rossa', 'follow', FOLLOW, 'macchina rossa'),
+    ('fai un giretto intorno alla torre a 20 metri', 'orbit', _orbit(20), 'torre'),
+    ('stai dietro al camion', 'follow', FOLLOW, 'camion'),
+    ('fai un piccolo giro intorno alla torre a 20 metri', 'orbit', _orbit(20), 'torre'),
+]
+
 CASES = [(text, lang, *rest) for lang, table in
-         (('en', EN + EN_HARD), ('fr', FR + FR_HARD), ('de', DE + DE_HARD),
-          ('es', ES + ES_HARD), ('it', IT + IT_HARD)) for text, *rest in table]
+         (('en', EN + EN_HARD + EN_CASUAL), ('fr', FR + FR_HARD + FR_CASUAL),
+          ('de', DE + DE_HARD + DE_CASUAL), ('es', ES + ES_HARD + ES_CASUAL),
+          ('it', IT + IT_HARD + IT_CASUAL)) for text, *rest in table]
 
 
 def _step(step):
