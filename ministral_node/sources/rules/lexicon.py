@@ -161,25 +161,35 @@ VOCAB: dict[str, dict[str, str]] = {
         'fr': 'fais un tour|faire un tour|faire le tour|orbite|orbitez|orbiter|tourne autour'
               '|tournez autour|tourner autour'
               '|vole autour|volez autour|fais le tour|faites le tour|fais des cercles'
-              '|décris un cercle|encercle|fais un cercle',
+              '|décris un cercle|encercle|fais un cercle|fais un petit tour',
         'de': 'umkreise|umkreisen|kreise|kreisen|kreise um|umrunde|umrunden|herum'
               '|orbitiere|orbit',
         'es': 'orbita|orbite|orbitar|da vueltas|da vueltas alrededor|gira alrededor'
               '|da una vuelta alrededor|da una vuelta en torno|da vueltas en torno|gira en torno'
               '|gire alrededor|circula alrededor|rodea|rodee|rodear|vuela alrededor'
+              '|date una vuelta alrededor|date una vuelta en torno'
               '|haz círculos|haz círculos alrededor',
         'it': 'orbita|orbitare|gira intorno|gira attorno|vola intorno|vola attorno'
-              '|fai il giro|fai un giro|fai dei cerchi|descrivi un cerchio|circonda'
+              '|fai il giro|fai un giro|fai un piccolo giro|fai dei cerchi|descrivi un cerchio'
+              '|circonda'
               '|ruota intorno|ruota attorno',
     },
     'intent.follow': {
-        'en': 'follow|track|tail|chase|shadow|keep following|keep an eye on|keep tabs on',
-        'fr': 'suis|suivez|suivre|poursuis|poursuivez|traque|traquez|piste|pistez|accompagne',
-        'de': 'folge|folgen|folg|verfolge|verfolgen|verfolg|begleite|begleiten|tracke|tracken',
+        'en': 'follow|track|tail|chase|shadow|keep following|keep an eye on|keep tabs on'
+              '|trail|stick with|keep up with|tag along with|tag along behind'
+              '|go after|run after|chase after|escort',
+        'fr': 'suis|suivez|suivre|poursuis|poursuivez|traque|traquez|piste|pistez|accompagne'
+              '|colle|collez|colle-toi à|colle-toi au|talonne|talonnez|escorte|escortez'
+              '|prends en chasse',
+        'de': 'folge|folgen|folg|verfolge|verfolgen|verfolg|begleite|begleiten|tracke|tracken'
+              '|häng dich an|hänge dich an|häng dich dran|bleib dran|bleib dran an|hinterher'
+              '|hinterherfliegen|eskortiere',
         'es': 'sigue|siga|sigas|seguir|seguid|persigue|persiga|perseguir|rastrea|acompaña'
-              '|acompañe',
+              '|acompañe|pégate a|pégate al|pegate a|pegate al|escolta|escolte|ve tras'
+              '|vete tras',
         'it': 'segui|segua|seguire|seguite|insegui|inseguire|pedina|pedinare|traccia'
-              '|accompagna',
+              '|accompagna|tallona|tallonare|incolla|incollati a|incollati al|stai dietro a'
+              '|stai dietro al|stai dietro alla|scorta|scortare',
     },
     'intent.search': {
         'en': 'search|search for|look for|find|seek|locate|scan for|hunt for|look around for'
@@ -197,10 +207,12 @@ VOCAB: dict[str, dict[str, str]] = {
     'intent.photo': {  # one photo unless a count is given
         'en': 'photo*|picture*|pic*|snapshot*|shot*|image*|photograph|capture|snap',
         'fr': 'photo*|cliché*|image*|photographie*|photographier|photographiez'
-              '|prends en photo|capture|capturez|capturer',
+              '|prends en photo|capture|capturez|capturer|immortalise|immortalisez|shoote'
+              '|shootez',
         'de': 'foto*|bild*|aufnahme*|schnappschuss*|fotografiere|fotografieren|fotografier'
               '|knipse|knips',
-        'es': 'foto*|fotografía*|imagen*|instantánea*|fotografiar|fotografíe|captura|capturar',
+        'es': 'foto*|fotografía*|imagen*|instantánea*|fotografiar|fotografíe|captura|capturar'
+              '|retrata|retrate|retratar',
         'it': 'foto*|fotografia*|immagine*|scatto*|istantanea*|fotografa|fotografare'
               '|immortala|cattura',
     },
@@ -611,7 +623,8 @@ VOCAB: dict[str, dict[str, str]] = {
               "|plein"
               "|elle|direction|en direction de|en direction du|pendant|durant|tu sais|sais-tu"
               "|savez-vous|vous savez|est-ce que tu sais|tu es capable de|es-tu capable de"
-              "|est-ce que tu peux|est-ce que vous pouvez|un peu|un petit peu|prends-moi",
+              "|est-ce que tu peux|est-ce que vous pouvez|un peu|un petit peu|prends-moi"
+              "|petit|petite|petits|petites",
         'de': 'stehen|kurz|mal kurz|einleiten|leite|durchführen|führe|ausführen|beginnen|beginne'
               '|setzen'
               '|stellen|einstellen|festlegen|ändern|ändere|nehmen|schieß|schieße|agl|der|die'
@@ -625,7 +638,7 @@ VOCAB: dict[str, dict[str, str]] = {
               '|stell|setze|setz|nimm|hinter|aus|lang|entfernt|weg|~drohne|richtung'
               '|in richtung|während|weißt du wie|bist du in der lage|bist du fähig'
               '|kannst du auch|kannst du überhaupt|können sie|ein bisschen|ein wenig|etwas'
-              '|nur|nur noch|ein stück|ein stückchen',
+              '|nur|nur noch|ein stück|ein stückchen|n|nen|nem|ner|n stück',
         'es': 'inicia|iniciar|comienza|comenzar|empieza|empezar|ejecuta|ejecutar|realiza|realizar'
               '|poner|fijar|ajustar|establecer|configurar|tomar|sacar|hacer|cambiar|cambia|el|la'
               '|los|las|lo|un|una|unos|unas|al|del|de|en|hacia|sobre|con|por|desde'
@@ -638,7 +651,8 @@ VOCAB: dict[str, dict[str, str]] = {
               '|pon|ponte|fija|ajusta|establece|configura|toma|tome|saca|saque|haz|haga'
               '|detrás|alrededor|se|dirección|en dirección|en dirección a|acá|sabes|sabe|sácale'
               '|hazle|tómale'
-              '|sabes cómo|eres capaz de|es capaz de|puedes también|un poco|un poquito',
+              '|sabes cómo|eres capaz de|es capaz de|puedes también|un poco|un poquito'
+              '|echa|eche|pequeña|pequeño',
         'it': "un po'|un pò|un poco|inizia|iniziare|avvia|avviare|comincia|cominciare|esegui"
               "|eseguire|effettua"
               "|effettuare|impostare|mettere|fissare|regolare|scattare|prendere|cambiare|cambia"
@@ -654,7 +668,7 @@ VOCAB: dict[str, dict[str, str]] = {
               "|là|questo|questa|questi|queste|quello|quella|quelli|quelle|imposta|metti"
               "|fissa|regola|scatta|fai|fa|fare|prendi|dietro|intorno|attorno|si|direzione"
               "|in direzione|entro|presto|portati|sai|sapresti|sei capace di|sei in grado di"
-              "|riesci a|riesci ad|può|mettiti|fagli|falle",
+              "|riesci a|riesci ad|può|mettiti|fagli|falle|piccolo|piccola",
     },
 }
 
