@@ -13,6 +13,7 @@ import pytest
 
 from ministral_node.decision import steps_of
 from ministral_node.sources.rules import analyse
+from ministral_node.sources.rules.forms import base_form
 
 FT, KNOT, KMH = 0.3048, 1852 / 3600, 1 / 3.6
 OFF = {'forward_m': 0.0, 'right_m': 0.0, 'up_m': 0.0}
@@ -329,7 +330,6 @@ FR_CASUAL = [
 DE_CASUAL = [
     ("mach 'n Foto", 'capture_photo', {'count': 1}),
     ("schieß mal 'nen Schnappschuss vom Haus", 'capture_photo', {'count': 1}, 'Haus'),
-    ('mach mal ne Aufnahme', 'capture_photo', {'count': 1}),
     ('häng dich an den Lkw', 'follow', FOLLOW, 'Lkw'),
     ('flieg dem Auto hinterher', 'follow', FOLLOW, 'Auto'),
     ("flieg mal 'n Stück nach links, so 5 Meter", 'goto', _off(right_m=-5)),
@@ -510,3 +510,20 @@ def test_the_ground_beside_another_reading_is_asked_back(text):
 def test_a_number_word_ends_before_a_phrase_that_starts_inside_it():
     assert analyse('fais un demi-tour').proposal.params == {'yaw_deg': 180.0}  # not "un demi"
     assert analyse('attends une demi-heure').proposal.params == {'duration_s': 1800.0}
+
+
+@pytest.mark.xfail(strict=True, reason="'ne' is the French negation particle: never read past, "
+                   "not even as a German 'eine' (it would also make French text look German)")
+def test_the_contraction_ne_is_read_as_an_article_in_german():
+    assert analyse('mach mal ne Aufnahme').proposal.action == 'capture_photo'
+
+
+@pytest.mark.parametrize('word, lang, base', [
+    ('hazme', 'es', 'haz'), ('echale', 'es', 'echa'), ('fammi', 'it', 'fa'),
+    ('scattami', 'it', 'scatta'), ('fotito', 'es', 'foto'), ('vueltecita', 'es', 'vuelta'),
+    ('fotina', 'it', 'foto'), ('giretto', 'it', 'giro'),
+    ('macchinina', 'it', 'macchinina'),  # the base is no vocabulary word: left as said
+    ('nomelo', 'es', 'nomelo'), ('dieci', 'it', 'dieci'),  # never a number or a negation
+])
+def test_a_word_form_is_read_as_its_vocabulary_base(word, lang, base):
+    assert base_form(word, lang) == base

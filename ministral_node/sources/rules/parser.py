@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 from ministral_node.decision import Proposal, Target, answer, clarify, reject, shorten
 from ministral_node.sources.rules import lexicon as lx
 from ministral_node.sources.rules import missions
+from ministral_node.sources.rules.forms import base_form, known_word
 from ministral_node.sources.rules.messages import message
 from ministral_node.sources.rules.numbers import (
     LANGUAGES,
@@ -233,7 +234,7 @@ def _analyse(text: Any, takeoff_altitude_m: float | None) -> RuleResult:
     first = None
     unknown_words = ranked[0][1] == 0  # perhaps only typos: each language may read them
     readings: list[RuleResult] = []
-    for lang, score in ranked:
+    for rank, (lang, score) in enumerate(ranked):
         if first is not None and score == 0 and not unknown_words:
             break
         read = prepared
@@ -245,7 +246,10 @@ def _analyse(text: Any, takeoff_altitude_m: float | None) -> RuleResult:
         if result.reason in missions.MISSION_REASONS and not unknown_words:
             return _mission(read, read_tokens, lang, takeoff_altitude_m, result)
         if result.reason != 'unknown' and not unknown_words:
-            return result
+            if result.understood or not _tie_knows_more(tokens, ranked, rank):
+                return result if first is None or result.understood else first
+            first = first or result
+            continue
         if result.understood and result.proposal.action != 'clarify':
             readings.append(result)
         first = first or result
@@ -254,6 +258,16 @@ def _analyse(text: Any, takeoff_altitude_m: float | None) -> RuleResult:
         # is the one whose words are nearest
         return min(readings, key=_typos_distance)
     return first
+
+
+def _tie_knows_more(tokens: list[Token], ranked: list[tuple[str, int]], rank: int) -> bool:
+    """Whether the language after `ranked[rank]` scores the same and knows every word that
+    one does not ("scattami una foto del ponte": Italian, though Spanish knows "ponte")."""
+    if rank + 1 >= len(ranked) or ranked[rank + 1][1] != ranked[rank][1]:
+        return False
+    lang, other = ranked[rank][0], ranked[rank + 1][0]
+    unknown = [t.norm for t in tokens if t.kind == 'word' and not known_word(t.norm, lang)]
+    return bool(unknown) and all(known_word(word, other) for word in unknown)
 
 
 def _typos_distance(result: RuleResult) -> int:
@@ -321,7 +335,8 @@ def _rank_languages(tokens: list[Token]) -> list[tuple[str, int]]:
             continue
         size, langs = 1, set()
         if tokens[i].kind == 'word':
-            scores.update(lang for lang in LANGUAGES if is_number_word(norms[i], lang))
+            scores.update(lang for lang in LANGUAGES if is_number_word(norms[i], lang)
+                          or base_form(norms[i], lang) != norms[i])  # "fammi", "fotito"
             size, langs = _known_phrase(norms, i)
         scores.update({lang: size for lang in langs})
         i += size
@@ -368,7 +383,7 @@ class _Parse:
                  takeoff_altitude_m: float | None) -> None:
         self.text, self.tokens, self.lang = text, tokens, lang
         self.takeoff_altitude_m = takeoff_altitude_m
-        self.norms = [t.norm for t in tokens]
+        self.norms = [base_form(t.norm, lang) if t.kind == 'word' else t.norm for t in tokens]
         self.shouting = not any(t.raw != t.raw.upper() for t in tokens if t.kind == 'word')
         self.items: list[Item] = []
         self.confidence = 1.0
