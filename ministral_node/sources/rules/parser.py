@@ -63,6 +63,7 @@ MAX_IGNORED_WORDS = 2  # more unknown words than this and the command is asked b
 LABEL_CHARS = 80
 ECHO_CHARS = 60
 
+UNIT_ASSUMPTIONS = frozenset(f'assumed {unit}' for unit in DEFAULT_UNITS.values() if unit)
 _NOT_UNDERSTOOD = ('unknown', 'unknown_words', 'question', 'error')
 _INTENT_FAMILY = {'face': 'rotate', 'uturn': 'rotate', 'photos': 'photo', 'move': 'goto'}
 _OPPOSITES = ({'takeoff', 'land'}, {'left', 'right'}, {'forward', 'back'}, {'up', 'down'},
@@ -127,6 +128,14 @@ class RuleResult:
     reason: str
     key: str | None = None  # the question asked back (a `messages` key), if any
     ignored: tuple[str, ...] = ()  # words read past, and typos as "typo->word"
+    assumptions: tuple[str, ...] = ()  # what the reading assumed ("assumed m", ...)
+
+    @property
+    def units_assumed_only(self) -> bool:
+        """Whether the reading is word for word but for the default unit of a number said
+        without one ("climb 20"): its action and directions are the command's own."""
+        return self.reason == 'parsed' and bool(self.assumptions) and all(
+            note in UNIT_ASSUMPTIONS for note in self.assumptions)
 
     @property
     def partial(self) -> bool:
@@ -318,7 +327,8 @@ def _mission(text: str, tokens: list[Token], lang: str, takeoff_altitude_m: floa
     ignored = tuple(word for result in results for word in result.ignored)
     if reason == 'parsed' and ignored:
         reason = 'partial'
-    return RuleResult(proposal, lang, reason, ignored=ignored)
+    assumptions = tuple(dict.fromkeys(note for result in results for note in result.assumptions))
+    return RuleResult(proposal, lang, reason, ignored=ignored, assumptions=assumptions)
 
 
 def _rank_languages(tokens: list[Token]) -> list[tuple[str, int]]:
@@ -400,7 +410,8 @@ class _Parse:
             return _clarify_result(error, self.lang)
         if reason == 'parsed' and self.ignored:
             reason = 'partial'
-        return RuleResult(proposal, self.lang, reason, ignored=tuple(self.ignored))
+        return RuleResult(proposal, self.lang, reason, ignored=tuple(self.ignored),
+                          assumptions=tuple(self.notes))
 
     # -- matching ---------------------------------------------------------------------------------
 
