@@ -527,3 +527,24 @@ def test_the_contraction_ne_is_read_as_an_article_in_german():
 ])
 def test_a_word_form_is_read_as_its_vocabulary_base(word, lang, base):
     assert base_form(word, lang) == base
+
+
+# A stop said with only how long is a hold of that long (still stopping); anything else beside
+# a stop is read past: stopping first.
+STOP_FOR_A_TIME = [
+    ('stop for ten seconds', 10), ('arrête-toi 30 secondes', 30),
+    ('halt mal 20 Sekunden an', 20), ('para 15 segundos', 15), ('fermati per un minuto', 60),
+    ('stop, wait 10 seconds', 10),
+]
+
+
+@pytest.mark.parametrize('text, seconds', STOP_FOR_A_TIME)
+def test_a_stop_for_a_time_is_a_hold_of_that_long(text, seconds):
+    proposal = analyse(text).proposal.validate()
+    assert (proposal.action, proposal.params) == ('hold', {'duration_s': pytest.approx(seconds)})
+
+
+@pytest.mark.parametrize('text', ['stop 10', 'stop for 10 m', 'stop and land',
+                                  'stop 5 seconds then land'])
+def test_a_stop_with_anything_but_a_duration_stops(text):
+    assert analyse(text).proposal.action == 'stop'

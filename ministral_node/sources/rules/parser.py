@@ -1214,10 +1214,25 @@ class _Parse:
     def _stop(self) -> Proposal:
         extra = [it for it in self.items if it.kind not in _QUIET
                  and not (it.kind == 'intent' and it.value == 'stop')]
+        if extra and self._for_a_time(extra):  # "stop for ten seconds", "stop, wait 10 s"
+            self.use([it for it in self.items if it.kind == 'intent'])
+            return _hold(self)
         if extra:
             self.assume('other words ignored: stopping first', IGNORED_WORDS_CONFIDENCE)
         self.use(self.items)
         return self.propose('stop', {})
+
+
+    @staticmethod
+    def _for_a_time(extra: list[Item]) -> bool:
+        """Whether what a stop says besides is only how long: one duration with its time
+        unit, a hold verb or the word "duration" (a hold of that long, still stopping)."""
+        numbers = [it for it in extra if it.kind == 'num']
+        return len(numbers) == 1 and numbers[0].value.unit is not None \
+            and numbers[0].value.unit.dim == TIME and all(
+                it.kind == 'num' or (it.kind, it.value) in (('intent', 'hold'),
+                                                            ('kw', 'duration'))
+                for it in extra)
 
 
 # ---- binders: one per action family -------------------------------------------------------------
