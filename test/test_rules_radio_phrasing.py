@@ -548,3 +548,39 @@ def test_a_stop_for_a_time_is_a_hold_of_that_long(text, seconds):
                                   'stop 5 seconds then land'])
 def test_a_stop_with_anything_but_a_duration_stops(text):
     assert analyse(text).proposal.action == 'stop'
+
+
+
+# Looking somewhere is facing it; a speed's adjectives (top, maximum, cruise) and its
+# colloquial verbs (bump, cap) keep it a speed.
+LOOK_AND_SPEED = [
+    ('look north', 'en', 'rotate', {'heading_deg': 0}),
+    ('regarde vers le sud', 'fr', 'rotate', {'heading_deg': 180}),
+    ('guck nach Osten', 'de', 'rotate', {'heading_deg': 90}),
+    ('schau Richtung Westen', 'de', 'rotate', {'heading_deg': 270}),
+    ('mira al norte', 'es', 'rotate', {'heading_deg': 0}),
+    ('guarda a sud', 'it', 'rotate', {'heading_deg': 180}),
+    ('top speed 20 knots', 'en', 'set_speed', {'speed_mps': 20 * KNOT}),
+    ('bump the speed to 8 m/s', 'en', 'set_speed', {'speed_mps': 8}),
+    ('cap the speed at 5 m/s', 'en', 'set_speed', {'speed_mps': 5}),
+    ('vitesse maximale 18 km/h', 'fr', 'set_speed', {'speed_mps': 5}),
+    ('Höchstgeschwindigkeit 5 m/s', 'de', 'set_speed', {'speed_mps': 5}),
+    ('velocidad máxima 36 km/h', 'es', 'set_speed', {'speed_mps': 10}),
+    ('velocità massima 5 m/s', 'it', 'set_speed', {'speed_mps': 5}),
+    ('roule à 20 km/h', 'fr', 'set_speed', {'speed_mps': 20 * KMH}),
+    ('andiamo a 10 nodi', 'it', 'set_speed', {'speed_mps': 10 * KNOT}),
+]
+
+
+@pytest.mark.parametrize('text, language, action, params', LOOK_AND_SPEED)
+def test_looking_is_facing_and_speed_words_keep_a_speed(text, language, action, params):
+    result = analyse(text)
+    proposal = result.proposal.validate()
+    assert (proposal.action, result.language, result.reason) == (action, language, 'parsed'), (
+        proposal.to_dict(), result.ignored)
+    assert proposal.params == pytest.approx(params)
+
+
+def test_looking_for_something_is_still_a_search():
+    result = analyse('look for the red car')
+    assert (result.proposal.action, result.proposal.target.label) == ('search', 'red car')
