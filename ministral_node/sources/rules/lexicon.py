@@ -141,11 +141,14 @@ VOCAB: dict[str, dict[str, str]] = {
         'it': 'gira|girati|girare|ruota|ruotare|ruotati|voltati|rotazione',
     },
     'intent.face': {
-        'en': 'face|point|turn to face|point the nose|nose|point your nose|nose to',
-        'fr': "oriente-toi|orientez-vous|fais face|face",
-        'de': 'richte dich aus|richte dich|ausrichten|schau nach|blicke nach',
-        'es': 'oriéntate|oriéntese|orienta|mira hacia|apunta|apunta hacia',
-        'it': 'orientati|orienta|punta|punta verso|guarda verso',
+        'en': 'face|point|turn to face|point the nose|nose|point your nose|nose to|look'
+              '|look towards|look toward',
+        'fr': "oriente-toi|orientez-vous|fais face|face|regarde|regardez|regarder",
+        'de': 'richte dich aus|richte dich|ausrichten|schau nach|blicke nach|schau|schaue'
+              '|guck|gucke|guck nach|blick|blicke|schau richtung|guck richtung',
+        'es': 'oriéntate|oriéntese|orienta|mira hacia|apunta|apunta hacia|mira al|mira para el'
+              '|mira hacia el',
+        'it': 'orientati|orienta|punta|punta verso|guarda verso|guarda a|guarda|guardi',
     },
     'intent.uturn': {
         'en': 'turn around|about face|u-turn|do a u-turn',
@@ -230,7 +233,7 @@ VOCAB: dict[str, dict[str, str]] = {
               '|vole|volez|voler|déplace-toi|déplacez-vous|déplace'
               '|déplacer|dirige-toi|dirigez-vous|rends-toi|rendez-vous|rejoins|rejoignez'
               '|rejoindre|navigue|file|filez|décale-toi|décalez-vous|emmène-le|emmène-la|amène-le'
-              '|amène-la',
+              '|amène-la|roule|roulez',
         'de': 'düse|düs|zieh|ziehe|rück|rücke|verschieb dich|verschiebe dich|geh|gehe|gehen|flieg'
               '|fliege|fliegen|beweg dich|bewege dich|bewegen|fahr'
               '|fahre|fahren|navigiere|begib dich|steuere',
@@ -239,7 +242,8 @@ VOCAB: dict[str, dict[str, str]] = {
               '|volar|volad|muévete'
               '|muévase|mueve|mover'
               '|dirígete|diríjase|desplázate|desplácese|navega',
-        'it': 'fila|corri|vai|va|andare|andate|vola|volare|volate|muoviti|muovi|spostati|sposta'
+        'it': 'fila|corri|vai|va|andare|andate|andiamo|vola|volare|volate|muoviti|muovi'
+              '|spostati|sposta'
               '|spostare|dirigiti|procedi|naviga|raggiungi',
     },
     # ---- changes of altitude or speed ---------------------------------------------------------
@@ -298,7 +302,7 @@ VOCAB: dict[str, dict[str, str]] = {
               '|tirala giù',
     },
     'change.inc': {  # needs a noun: altitude or speed
-        'en': 'increase|boost',
+        'en': 'increase|boost|bump',
         'fr': 'augmente|augmentez|augmenter',
         'de': 'erhöhe|erhöhen|erhöh|steigere|steigern',
         'es': 'aumenta|aumente|aumentar|incrementa|incremente|incrementar',
@@ -442,9 +446,13 @@ VOCAB: dict[str, dict[str, str]] = {
     },
     'kw.speed': {
         'all': 'spd',  # radio abbreviations
-        'en': 'speed|velocity|pace|airspeed|groundspeed', 'fr': 'vitesse|allure',
-        'de': 'geschwindigkeit|tempo|fluggeschwindigkeit', 'es': 'velocidad|rapidez',
-        'it': 'velocità|andatura',
+        'en': 'speed|velocity|pace|airspeed|groundspeed|top speed|cruise speed'
+              '|cruising speed',
+        'fr': 'vitesse|allure|vitesse maximale|vitesse maxi|vitesse de croisière',
+        'de': 'geschwindigkeit|tempo|fluggeschwindigkeit|höchstgeschwindigkeit'
+              '|maximalgeschwindigkeit|reisegeschwindigkeit|spitzengeschwindigkeit',
+        'es': 'velocidad|rapidez|velocidad máxima|velocidad de crucero',
+        'it': 'velocità|andatura|velocità massima|velocità di crociera',
     },
     'kw.heading': {
         'all': 'hdg',  # radio abbreviations
@@ -474,7 +482,7 @@ VOCAB: dict[str, dict[str, str]] = {
         'it': 'in più|di più|più|ulteriori|ancora|altri|altre',
     },
     'limit': {  # "2 m/s tops": the value said is the new one, not a change by it
-        'en': 'max|maximum|tops|at most|no more than|not more than|at the most',
+        'en': 'max|maximum|tops|at most|no more than|not more than|at the most|cap|cap it at',
         'fr': 'max|maxi|maximum|au maximum|au max|pas plus de|au plus',
         'de': 'max|maximal|maximum|höchstens|nicht mehr als|nicht schneller als',
         'es': 'máximo|como máximo|max|a lo sumo|no más de|como mucho',
@@ -676,10 +684,10 @@ VOCAB: dict[str, dict[str, str]] = {
 # "allez, monte à 30 m"); elsewhere they keep their meaning (a direction, a verb).
 DISCOURSE = {
     'en': 'right|now|go|look|listen|good|great|fine|nice|perfect|cool|then',
-    'fr': 'allez|bon|bien|parfait|super|tiens|voyons|maintenant|genre',
-    'de': 'los|komm|gut|prima|super|also|jetzt',
+    'fr': 'allez|bon|bien|parfait|super|tiens|voyons|maintenant|genre|regarde',
+    'de': 'los|komm|gut|prima|super|also|jetzt|schau|guck',
     'es': 'venga|vale|anda|vamos|bueno|perfecto|vaya|ahora|tipo',
-    'it': 'vai|dai|forza|avanti|bene|perfetto|su|ora|adesso|tipo',
+    'it': 'vai|dai|forza|avanti|bene|perfetto|su|ora|adesso|tipo|guarda',
 }
 # Questions about what the node can do ("can you follow cars?"): `know` phrases ask it whatever
 # follows; `can` phrases only about a kind of thing ("cars", "des vélos"), not a thing in view
