@@ -584,3 +584,36 @@ def test_looking_is_facing_and_speed_words_keep_a_speed(text, language, action, 
 def test_looking_for_something_is_still_a_search():
     result = analyse('look for the red car')
     assert (result.proposal.action, result.proposal.target.label) == ('search', 'red car')
+
+
+# A duration said in two units, or as a quarter of an hour, is their sum in seconds; a number
+# after a duration that another unit measures, or a word follows, is no part of it.
+DURATIONS = [
+    ('hover for a quarter of an hour', 'en', 900),
+    ("attends un quart d'heure", 'fr', 900),
+    ('warte eine Viertelstunde', 'de', 900),
+    ('espera un cuarto de hora', 'es', 900),
+    ("aspetta un quarto d'ora", 'it', 900),
+    ('hold 2 minutes 30 seconds', 'en', 150),
+    ('hover 1 min 30', 'en', 90),
+    ('attends deux minutes trente', 'fr', 150),
+    ('warte zwei Minuten und dreißig Sekunden', 'de', 150),
+    ('espera un minuto y veinte segundos', 'es', 80),
+    ('aspetta 2 minuti e 30 secondi', 'it', 150),
+    ('hold one hour 15', 'en', 4500),
+]
+
+
+@pytest.mark.parametrize('text, language, seconds', DURATIONS)
+def test_a_duration_in_two_units_is_their_sum(text, language, seconds):
+    result = analyse(text)
+    proposal = result.proposal.validate()
+    assert (proposal.action, result.language) == ('hold', language), proposal.to_dict()
+    assert proposal.params == {'duration_s': pytest.approx(seconds)}
+
+
+@pytest.mark.parametrize('text', ['hold 2 minutes and 30 m north', 'wait 2 minutes 3 photos',
+                                  'hover 1 min 90'])
+def test_a_number_after_a_duration_is_not_its_seconds_unless_it_can_be(text):
+    proposal = analyse(text).proposal
+    assert proposal.action != 'hold' or proposal.params['duration_s'] in (120.0, 60.0)
