@@ -14,6 +14,7 @@ import pytest
 from ministral_node.decision import steps_of
 from ministral_node.sources.rules import analyse
 from ministral_node.sources.rules.forms import base_form
+from ministral_node.sources.rules.provenance import command_quantities
 
 FT, KNOT, KMH = 0.3048, 1852 / 3600, 1 / 3.6
 OFF = {'forward_m': 0.0, 'right_m': 0.0, 'up_m': 0.0}
@@ -617,3 +618,13 @@ def test_a_duration_in_two_units_is_their_sum(text, language, seconds):
 def test_a_number_after_a_duration_is_not_its_seconds_unless_it_can_be(text):
     proposal = analyse(text).proposal
     assert proposal.action != 'hold' or proposal.params['duration_s'] in (120.0, 60.0)
+
+
+@pytest.mark.parametrize('text', ['quarter turn left', 'turn half left', 'climb half'])
+def test_a_fraction_said_without_its_unit_is_asked_back(text):
+    assert analyse(text).proposal.action == 'clarify'  # never 0.25 degrees or metres
+
+
+def test_the_command_quantities_hold_a_duration_said_in_two_units():
+    said = {(q.value, q.dim) for q in command_quantities('hold 2 minutes 30 seconds')}
+    assert (150.0, 'time') in said and (120.0, 'time') in said

@@ -46,6 +46,7 @@ from ministral_node.sources.rules.units import (
     SPEED,
     TIME,
     Unit,
+    match_time_rest,
     match_unit,
     unit_languages,
 )
@@ -226,7 +227,9 @@ _UP_DOWN_BRACKET = re.compile(
     r'(?=\s*(?:$|[,;.:!?]|und\b|dann\b|danach\b))', re.IGNORECASE)
 # A speed change said "by" an amount: the new speed is unknown ("slow down by 2 m/s").
 _BY = frozenset({'by', 'de', 'um', 'en', 'di'})
-_OF = frozenset({'of', 'de', 'di'})  # "un par de metros": the unit of a counted amount
+# "un par de metros", "a quarter of an hour", "un quart d'heure": the unit of an amount
+_OF = frozenset({'of', 'de', 'di', 'd'})
+_OF_ARTICLES = frozenset({'a', 'an'})
 CORRECTED_NOTE = 'read past what the command negates'
 
 
@@ -437,10 +440,12 @@ class _Parse:
             if item.kind != 'num' or item.value.unit is not None or more.first != item.last + 1 \
                     or not (more.kind == 'more' or self.norms[more.first] in _OF):
                 continue
-            unit = match_unit(self.norms, more.last + 1)
+            after = more.last + 1 + (more.last + 1 < len(self.norms)
+                                     and self.norms[more.last + 1] in _OF_ARTICLES)
+            unit = match_unit(self.norms, after)
             if unit is not None:
                 item.value.unit = unit[0]
-                end = more.last + unit[1]
+                end = after + unit[1] - 1
                 self.items = [it for it in self.items if not more.last < it.first <= end]
                 return
     def _framing(self) -> dict[int, int]:
@@ -746,6 +751,9 @@ class _Parse:
         half = match_fraction(self.norms, last + 1, self.lang) if unit else None
         if half is not None:
             value, last = value + half[0], last + half[1]
+        rest = match_time_rest(self.norms, last + 1, unit[0], self.lang) if unit else None
+        if rest is not None:  # "2 minutes 30 seconds", "1 h 15"
+            value, last = value + rest[0], last + rest[1]
         return Item('num', Quantity(value, unit[0] if unit else None), i, last)
 
     def _phrase(self, i: int) -> Item | None:
@@ -1088,6 +1096,8 @@ class _Parse:
         """The number of `item` in the SI unit of `dim`, assuming the default unit if none."""
         quantity = item.value
         if quantity.unit is None:
+            if 0 < quantity.number < 1:  # "quarter turn left": a fraction of what?
+                self.fail('unknown_words', 'unknown_words', text=_echo(self.span(item)))
             if dim != COUNT:
                 self.assume(f'assumed {DEFAULT_UNITS[dim]}', DEFAULT_UNIT_CONFIDENCE)
             return float(quantity.number)
