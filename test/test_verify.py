@@ -439,3 +439,12 @@ def test_a_reading_that_only_assumed_a_unit_is_complete_for_its_action_and_direc
     # another assumption (a typo read, a default sense) keeps the reading incomplete
     assert not analyse('go lfet 20').units_assumed_only
     assert not analyse('orbit the tower at 20 m').units_assumed_only
+
+
+def test_a_model_reading_that_drops_a_quantity_of_the_same_action_loses():
+    # the command says how long: a hold without a duration drops it
+    unsure = Proposal('hold', {'duration_s': None}, confidence=0.95)
+    verdict = _verify('hovr for 2 minutes', unsure, min_confidence_unread=0.8)
+    assert (verdict.outcome, verdict.source) == ('rules_won', 'rules'), verdict.detail
+    assert verdict.proposal.params == {'duration_s': 120.0}
+    assert 'duration_s 120' in verdict.detail

@@ -446,7 +446,8 @@ class _Parse:
             if unit is not None:
                 item.value.unit = unit[0]
                 end = after + unit[1] - 1
-                self.items = [it for it in self.items if not more.last < it.first <= end]
+                start = more.first if more.kind != 'more' else more.last + 1  # "d'ora" too
+                self.items = [it for it in self.items if not start <= it.first <= end]
                 return
     def _framing(self) -> dict[int, int]:
         """Radio framing, as {first token: last token}: a call sign before the first comma

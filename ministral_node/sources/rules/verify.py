@@ -282,11 +282,15 @@ _SENSES = {'forward_m': ('forward', 'back'), 'right_m': ('right', 'left'),
 
 
 def named_missing(model: Proposal, rules: Proposal) -> list[str]:
-    """What the rule reading takes from the command (its directions, its target) that the
+    """What the rule reading takes from the command (its directions, its target, a quantity
+    of the same action: "wait a quarter of an hour" is no hold without a duration) that the
     model's reading lacks."""
     missing = sorted(directions(rules) - directions(model))
     if targets_of(rules) and not targets_of(model):
         missing.append(f"target '{targets_of(rules)[0].label}'")
+    if model.action == rules.action and model.action != MISSION:
+        missing += [f'{key} {value:g}' for key, value in _numbers(rules.params).items()
+                    if model.params.get(key) is None]
     return missing
 
 
