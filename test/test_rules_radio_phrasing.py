@@ -628,3 +628,28 @@ def test_a_fraction_said_without_its_unit_is_asked_back(text):
 def test_the_command_quantities_hold_a_duration_said_in_two_units():
     said = {(q.value, q.dim) for q in command_quantities('hold 2 minutes 30 seconds')}
     assert (150.0, 'time') in said and (120.0, 'time') in said
+
+
+# A word right after a number said without its unit may be that unit: the reading never
+# takes the default unit past it (a storey, a block, a pace are no metres).
+@pytest.mark.parametrize('text', ['climb 20 storeys', 'fly 3 blocks north',
+                                  'vole 2 bornes au nord', 'flieg 20 Schritte nach vorne',
+                                  'vuela 30 pasos al norte', 'sube 2 pisos',
+                                  'monte de 3 étages', 'vola 20 passi avanti'])
+def test_an_unknown_unit_after_a_number_is_asked_back(text):
+    assert analyse(text).proposal.action == 'clarify'
+
+
+RADIO_WORDS = [
+    ('fly 2 klicks north', 'goto', _goto(0, 2000)),  # military slang for kilometres
+    ('affirmative, land', 'land', {}),
+    ('expedite climb to 50 m', 'change_altitude', {'altitude_m': 50}),
+    ('hover in place 20 s', 'hold', {'duration_s': 20}),
+    ('climb 20 please', 'change_altitude', {'delta_m': 20}),  # a polite word, not a unit
+]
+
+
+@pytest.mark.parametrize('text, action, params', RADIO_WORDS)
+def test_radio_words(text, action, params):
+    proposal = analyse(text).proposal.validate()
+    assert (proposal.action, proposal.params) == (action, pytest.approx(params))
