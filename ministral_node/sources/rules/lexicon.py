@@ -585,6 +585,7 @@ VOCAB: dict[str, dict[str, str]] = {
               "|yep"
               "|roger|roger that|copy|copy that|wilco|mate|buddy|guys|folks|sir|come on|like"
               "|go ahead and|let's go|nice and easy|real quick|you know|y'know|basically"
+              "|affirmative|expedite|in place|on the spot"
               "|literally|actually|honestly|kinda|sort of|anyway|anyways|i guess",
         'fr': "alors|bien|donc|ben|bah|hein|voilà|voila|hop|allez hop|écoute|écoutez|dis|dis donc"
               "|bref|oui|ouais|on|on va|nous allons|allons|vas-y|allez-y|aller hop|c'est parti"

@@ -1173,8 +1173,9 @@ class _Parse:
                       text=_echo(' '.join(self.span(it) for it in unknown)))
 
     def _ignorable(self, item: Item) -> bool:
-        """Whether an unknown word may be read past: not a negation, number, unit, or a word
-        with a meaning in another language; not where the verb stands (the first word of its
+        """Whether an unknown word may be read past: not a negation, number, unit (nor any word
+        right after a number said without its unit), or a word with a meaning in another
+        language; not where the verb stands (the first word of its
         clause, outside verb-final German); not a noun after an article or preposition (a
         target: "over the house")."""
         norms = self.norms[item.first:item.last + 1]
@@ -1186,9 +1187,9 @@ class _Parse:
                 return False
         k = self.items.index(item)
         number = self.items[k - 1] if k else None
-        if number is not None and number.kind == 'num' and number.value.unit is None and \
-                any(near_unit(norm) for norm in norms):
-            return False  # "30 fet", "2 kilometrs": a misspelt unit, never a default one
+        if number is not None and number.kind == 'num' and number.value.unit is None and (
+                any(near_unit(norm) for norm in norms) or number.last + 1 == item.first):
+            return False  # "30 fet", "20 storeys", "3 blocks": a unit, never a default one
         clause_start = max((j + 1 for j in range(k) if self.items[j].kind in _SEPARATORS),
                            default=0)
         before = [it for it in self.items[clause_start:k] if it.kind not in _SKIPPED]

@@ -31,7 +31,8 @@ _TABLE: dict[Unit, str] = {
     Unit(LENGTH, 1.0, 'm'): 'm|meter|meters|metre|metres|mètre|mètres|metern|metro|metros|metri'
     '|mt|mts|mtr|mtrs',
     Unit(LENGTH, 1000.0, 'km'): 'km|kms|kilometer|kilometers|kilometre|kilometres|kilomètre'
-    '|kilomètres|kilometern|kilómetro|kilómetros|chilometro|chilometri',
+    '|kilomètres|kilometern|kilómetro|kilómetros|chilometro|chilometri|klick|klicks|click'
+    '|clicks',
     Unit(LENGTH, 0.01, 'cm'): 'cm|centimeter|centimeters|centimetre|centimetres|centimètre'
     '|centimètres|zentimeter|centímetro|centímetros|centimetro|centimetri',
     Unit(LENGTH, 0.3048, 'ft'): 'ft|foot|feet|pied|pieds|fuß|füße|fuss|pie|pies|piede|piedi',
