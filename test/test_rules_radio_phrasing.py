@@ -653,3 +653,43 @@ RADIO_WORDS = [
 def test_radio_words(text, action, params):
     proposal = analyse(text).proposal.validate()
     assert (proposal.action, proposal.params) == (action, pytest.approx(params))
+
+
+# Read-backs and forms of address on the radio ("reçu", "ok chef", "recibido, jefe", "capito"),
+# a slang approximator before a number ("genre 5 mètres", "tipo 5 metri"), staying in the air,
+# and going straight on.
+ACKNOWLEDGED = [
+    ('reçu, atterris', 'fr', 'land', {}),
+    ('bien reçu, monte à 30 mètres', 'fr', 'change_altitude', {'altitude_m': 30}),
+    ('ok chef, rentre à la base', 'fr', 'return_to_home', {}),
+    ('descends un peu, genre 5 mètres', 'fr', 'change_altitude', {'delta_m': -5}),
+    ('stationne là 30 secondes', 'fr', 'hold', {'duration_s': 30}),
+    ('alles klar, steig auf 30 Meter', 'de', 'change_altitude', {'altitude_m': 30}),
+    ('roger, zurück zur Basis', 'de', 'return_to_home', {}),
+    ('bleib mal kurz in der Luft', 'de', 'hold', HOLD),
+    ('recibido, aterriza', 'es', 'land', {}),
+    ('entendido, sube a 30 metros', 'es', 'change_altitude', {'altitude_m': 30}),
+    ('vale jefe, vuelve a la base', 'es', 'return_to_home', {}),
+    ('sigue recto 50 metros', 'es', 'goto', _off(forward_m=50)),
+    ('ricevuto, atterra', 'it', 'land', {}),
+    ('capito, sali a 30 metri', 'it', 'change_altitude', {'altitude_m': 30}),
+    ('ok capo, torna alla base', 'it', 'return_to_home', {}),
+    ('scendi un po, tipo 5 metri', 'it', 'change_altitude', {'delta_m': -5}),
+    ('resta in aria', 'it', 'hold', HOLD),
+]
+
+
+@pytest.mark.parametrize('text, language, action, params', ACKNOWLEDGED)
+def test_read_backs_and_address_words_are_no_part_of_the_command(text, language, action,
+                                                                 params):
+    result = analyse(text)
+    proposal = result.proposal.validate()
+    assert (proposal.action, result.language, result.reason) == (action, language, 'parsed'), (
+        proposal.to_dict(), result.ignored)
+    assert proposal.params == pytest.approx(params)
+
+
+@pytest.mark.parametrize('text', ['reçu, ne monte pas', 'recibido, no aterrices',
+                                  'ricevuto, non atterrare', 'alles klar, nicht landen'])
+def test_a_read_back_never_hides_the_negation_after_it(text):
+    assert analyse(text).proposal.action == 'clarify'
