@@ -63,16 +63,17 @@ VOCAB: dict[str, dict[str, str]] = {
               '|stationnaire|fais du stationnaire|vol stationnaire|pause|patiente|patientez'
               '|bouge pas|ne bouge pas|bouge plus|ne bouge plus|reste là|ne bougez pas'
               '|reste en place|reste sur place|tiens ta position|garde ta position'
-              '|tiens la position|garde la position',
+              '|tiens la position|garde la position|stationne|stationnez',
         'de': 'warte|warten|schwebe|schweben|halte|halten|bleib|bleibe|bleiben|pause'
               '|pausiere|schwebeflug|position halten|beweg dich nicht|nicht bewegen'
+              '|bleib in der luft|bleib mal in der luft|bleib mal kurz in der luft'
               '|rühr dich nicht',
         'es': 'no te muevas|no se mueva|espera|espere|esperar|mantén|mantenga|mantener|quédate'
               '|quédese|quieto'
               '|permanece|permanezca|pausa|flota',
         'it': 'aspetta|aspettare|attendi|attendere|resta|restare|rimani|rimanere|mantieni'
               '|mantenere|pausa|stai fermo|resta fermo|fermo|non muoverti|non ti muovere|stai lì'
-              '|stai li|stai qui|stai qua',
+              '|stai li|stai qui|stai qua|resta in aria|rimani in aria|stai in aria',
     },
     'intent.rth': {
         'all': 'rtl|rth|rtb',
@@ -343,7 +344,7 @@ VOCAB: dict[str, dict[str, str]] = {
         'fr': "avant|en avant|vers l'avant|tout droit|devant|avance|avancez|avancer",
         'de': 'vorwärts|vorne|nach vorne|nach vorn|vorn|vor|geradeaus',
         'es': 'pa lante|palante|pa adelante|adelante|hacia adelante|para adelante|delante'
-              '|al frente|de frente|recto|todo recto'
+              '|al frente|de frente|recto|todo recto|sigue recto|sigue derecho|sigue todo recto'
               '|avanza'
               '|avance|avanzar',
         'it': 'avanti|in avanti|dritto|diritto|davanti|avanza|avanzare',
@@ -589,16 +590,19 @@ VOCAB: dict[str, dict[str, str]] = {
               "|literally|actually|honestly|kinda|sort of|anyway|anyways|i guess",
         'fr': "alors|bien|donc|ben|bah|hein|voilà|voila|hop|allez hop|écoute|écoutez|dis|dis donc"
               "|bref|oui|ouais|on|on va|nous allons|allons|vas-y|allez-y|aller hop|c'est parti"
-              "|en fait|du coup|franchement|bon ben|bon bah",
+              "|en fait|du coup|franchement|bon ben|bon bah|reçu|bien reçu|compris|bien compris"
+              "|entendu|chef|ok chef|roger",
         'de': 'los geht’s|los gehts|ja|jo|gut|ja gut|na|na gut|na los|nun|so|los|ab|eben|einfach'
               '|schon'
               '|ruhig|mach mal|komm schon|auf geht’s|auf gehts|also gut|weißt du|naja|tja'
-              '|quasi|sozusagen|eigentlich|irgendwie|genau',
+              '|quasi|sozusagen|eigentlich|irgendwie|genau|alles klar|klar|roger|chef',
         'es': 'pues nada|pues|bueno|vamos|dale|mira|a ver|eh|bien|sí claro|órale|ándale|hombre'
               '|oiga'
-              '|venga ya|anda ya|vamos a ver|en plan|digamos|en fin|bueno pues',
+              '|venga ya|anda ya|vamos a ver|en plan|digamos|en fin|bueno pues|recibido'
+              '|entendido|copiado|roger|jefe',
         'it': 'allora|ecco|bene|beh|be|forza|senti|dunque|insomma|coraggio|su dai'
-              '|vai pure|vabbè|vabbe|va be|praticamente|diciamo|comunque|boh',
+              '|vai pure|vabbè|vabbe|va be|praticamente|diciamo|comunque|boh|ricevuto|capito'
+              '|copiato|roger|capo',
     },
     # ---- words that carry no meaning of their own ---------------------------------------------
     'glue': {
@@ -670,7 +674,7 @@ VOCAB: dict[str, dict[str, str]] = {
               "|allo|ai|agli|alle|all|sul|sulla|sullo|sui|sugli|sulle|nel|nella|nello|nei"
               "|negli|nelle|dal|dalla|dallo|dai|dagli|dalle|di|da|in|con|per|verso|tra"
               "|fra|circa|più o meno|per favore|per piacere|perfavore|grazie|ora|adesso"
-              "|subito|immediatamente|immediato|immediata|velocemente|rapidamente|piano"
+              "|subito|immediatamente|immediato|immediata|velocemente|veloce|rapidamente|piano"
               "|lentamente"
               "|delicatamente|con attenzione|tu|ti|te|tuo|tua|il drone|ehi|ciao|va bene"
               "|puoi|potresti|vorrei che|voglio che|posizione|la tua posizione|qui|qua|lì"
@@ -737,6 +741,10 @@ PROWORDS = {
 # Radio abbreviations of parameter nouns that mean the parameter only before a number ("alt 25";
 # "alt!" alone is Italian for stop).
 NUMBER_ABBREVIATIONS = frozenset({'alt', 'spd', 'hdg'})
+# Slang approximators read past right before a number ("genre 5 mètres", "tipo 5 metri"): the
+# amount said is the one meant; elsewhere they are nouns ("quel tipo", "le genre").
+APPROXIMATORS = {'en': frozenset(), 'fr': frozenset({'genre'}), 'de': frozenset(),
+                 'es': frozenset({'tipo'}), 'it': frozenset({'tipo'})}
 # Kinds a misspelt word may be read as (by edit distance): actions and directions; never
 # numbers, units, negations or parameter nouns ("kurz" is no "Kurs").
 TYPO_KINDS = frozenset({'intent', 'change', 'dir', 'compass', 'rotdir'})

@@ -732,9 +732,14 @@ class _Parse:
 
     def _discourse(self) -> None:
         """Interjections opening a clause before a comma ("right, fly north 50 m", "allez,
-        monte à 30 m") are read past when a verb follows; elsewhere they keep their meaning."""
+        monte à 30 m") are read past when a verb follows, and slang approximators right
+        before a number ("genre 5 mètres"); elsewhere they keep their meaning."""
         for k, item in enumerate(self.items[:-1]):
             after = self.items[k + 1]
+            if item.kind == 'word' and after.kind == 'num' and after.first == item.last + 1 \
+                    and self.norms[item.first] in lx.APPROXIMATORS[self.lang]:
+                item.kind = 'filler'  # "genre 5 mètres", "tipo 5 metri"
+                continue
             if item.first != item.last or after.kind != 'punct' or after.value != ',' \
                     or self.norms[item.first] not in lx.DISCOURSE_WORDS[self.lang] \
                     or item.kind in ('neg', 'cond', 'num'):
