@@ -693,3 +693,16 @@ def test_read_backs_and_address_words_are_no_part_of_the_command(text, language,
                                   'ricevuto, non atterrare', 'alles klar, nicht landen'])
 def test_a_read_back_never_hides_the_negation_after_it(text):
     assert analyse(text).proposal.action == 'clarify'
+
+
+# A number right after the target's noun names the target ("car 2", "pad 3"): it is never a
+# distance, a radius or a count in the default unit.
+@pytest.mark.parametrize('text', ['follow car 2', 'suis la voiture 2', 'folge Auto 2',
+                                  'sigue al coche 2', 'segui la macchina 2',
+                                  'orbit tower 2', 'take a photo of truck 3'])
+def test_a_number_naming_the_target_is_no_quantity(text):
+    proposal = analyse(text).proposal.validate()
+    numbers = [v for k, v in proposal.params.items() if isinstance(v, (int, float))
+               and k != 'count']
+    assert proposal.action == 'clarify' or not numbers, proposal.to_dict()
+    assert proposal.params.get('count', 1) == 1
