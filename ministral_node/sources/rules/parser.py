@@ -1091,12 +1091,21 @@ class _Parse:
         """
         for item in self.free('num'):
             unit = item.value.unit
+            if unit is None and self._names_target(item):
+                continue  # "follow car 2": the car's number, never 2 m
             if (unit is None or unit.dim == dim) and (kw is None or item.value.kw == kw):
                 item.used = True
                 return item
         if missing is not None:
             self.fail(missing)
         return None
+
+    def _names_target(self, number: Item) -> bool:
+        """Whether a number said without its unit stands right after a word of the target
+        ("car 2", "pad 3"): it names the target."""
+        k = self.items.index(number)
+        return k > 0 and self.items[k - 1].kind == 'word' and \
+            self.items[k - 1].last + 1 == number.first
 
     def si(self, item: Item, dim: str) -> float:
         """The number of `item` in the SI unit of `dim`, assuming the default unit if none."""
