@@ -706,3 +706,33 @@ def test_a_number_naming_the_target_is_no_quantity(text):
                and k != 'count']
     assert proposal.action == 'clarify' or not numbers, proposal.to_dict()
     assert proposal.params.get('count', 1) == 1
+
+
+# "first" opening a command orders the steps as said; inside it ("land, but first take a
+# photo") it puts a later step before an earlier one: asked back, never flown in word order.
+ORDERED = [
+    ('first take off to 15 m, next fly east 40 m, finally land', 'en'),
+    ("d'abord décolle à 15 m, ensuite va à l'est 40 m, pour finir atterris", 'fr'),
+    ('zuerst auf 15 Meter starten, als Nächstes 40 Meter nach Osten, zum Schluss landen', 'de'),
+    ('despega a 15 metros, a continuación ve al este 40 metros, por último aterriza', 'es'),
+    ('decolla a 15 metri, quindi vai a est per 40 metri, alla fine atterra', 'it'),
+]
+
+
+@pytest.mark.parametrize('text, language', ORDERED)
+def test_sequence_words_order_a_mission_as_said(text, language):
+    result = analyse(text)
+    proposal = result.proposal.validate()
+    assert (proposal.action, result.language) == ('mission', language), proposal.to_dict()
+    steps = [(s.action, s.params) for s in steps_of(proposal)]
+    assert steps == [('takeoff', {'altitude_m': 15.0}),
+                     ('goto', {'heading_deg': 90.0, 'distance_m': 40.0}), ('land', {})]
+
+
+@pytest.mark.parametrize('text', ['land, but first take a photo',
+                                  "atterris, mais d'abord prends une photo",
+                                  'lande, aber zuerst mach ein Foto',
+                                  'aterriza, pero primero haz una foto',
+                                  'atterra, ma prima scatta una foto'])
+def test_first_inside_a_command_is_asked_back_not_flown_in_word_order(text):
+    assert analyse(text).proposal.action == 'clarify'
