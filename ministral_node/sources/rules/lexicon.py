@@ -509,11 +509,16 @@ VOCAB: dict[str, dict[str, str]] = {
               '|ogni',
     },
     'seq': {
-        'en': 'then|and then|after that|afterwards|after|before|followed by|later|finally',
-        'fr': "puis|ensuite|après|et puis|et ensuite|d'abord|après ça|enfin",
-        'de': 'dann|danach|anschließend|und dann|vorher|bevor|nachher|zuerst|zunächst',
-        'es': 'luego|después|y luego|y después|entonces|antes|primero|más tarde',
-        'it': 'poi|dopo|quindi|e poi|prima|infine|dopodiché|successivamente',
+        'en': 'then|and then|after that|afterwards|after|before|followed by|later|finally'
+              '|~first|first of all|firstly|~next|and finally|lastly',
+        'fr': "puis|ensuite|après|et puis|et ensuite|d'abord|après ça|enfin|pour finir"
+              "|finalement|tout d'abord",
+        'de': 'dann|danach|anschließend|und dann|vorher|bevor|nachher|zuerst|zunächst|erst'
+              '|als nächstes|zum schluss|schließlich|und zum schluss',
+        'es': 'luego|después|y luego|y después|entonces|antes|primero|más tarde'
+              '|a continuación|por último|finalmente|al final|y por último',
+        'it': 'poi|dopo|quindi|e poi|prima|infine|dopodiché|successivamente|alla fine'
+              '|per finire|per ultimo|e infine',
     },
     'and': {
         'all': '&', 'en': 'and|plus', 'fr': 'et', 'de': 'und|sowie', 'es': 'y|e',
@@ -750,11 +755,12 @@ APPROXIMATORS = {'en': frozenset(), 'fr': frozenset({'genre'}), 'de': frozenset(
 TYPO_KINDS = frozenset({'intent', 'change', 'dir', 'compass', 'rotdir'})
 # A weak phrase keeps its meaning at the start of a clause or after one of these words.
 WEAK_CUES = {
-    'en': '', 'de': '', 'it': 'metri|metro',
+    'en': 'but', 'de': '', 'it': 'metri|metro',  # "land, but first take a photo"
     'fr': "l|vers|cap|plein|direction|au|nord|sud|à",
     'es': 'al|el|hacia|rumbo|dirección|del|norte|sur|a',
 }
-WEAK_FALLBACK = {'compass': 'glue', 'intent': 'glue', 'glue': 'word', 'dir': 'glue'}
+WEAK_FALLBACK = {'compass': 'glue', 'intent': 'glue', 'glue': 'word', 'dir': 'glue',
+                 'seq': 'word'}  # "land next to the car": no sequence
 # Where the object may come before the verb ("dem roten Auto folgen"); elsewhere words before
 # the verb are not a target.
 VERB_FINAL = frozenset({'de'})
