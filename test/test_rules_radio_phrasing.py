@@ -736,3 +736,30 @@ def test_sequence_words_order_a_mission_as_said(text, language):
                                   'atterra, ma prima scatta una foto'])
 def test_first_inside_a_command_is_asked_back_not_flown_in_word_order(text):
     assert analyse(text).proposal.action == 'clarify'
+
+
+# Instructions in the present tense, second person ("tu montes", "subes", "torni", "du
+# steigst"): the verb's form, read fully (no typo guessed).
+PRESENT = [
+    ('tu montes à 20 mètres', 'fr', 'change_altitude', {'altitude_m': 20}),
+    ('tu te poses', 'fr', 'land', {}),
+    ('tu avances de 10 mètres', 'fr', 'goto', _off(forward_m=10)),
+    ('tu tournes à droite de 90 degrés', 'fr', 'rotate', {'yaw_deg': 90}),
+    ('subes a 20 metros', 'es', 'change_altitude', {'altitude_m': 20}),
+    ('aterrizas', 'es', 'land', {}),
+    ('giras a la derecha 90 grados', 'es', 'rotate', {'yaw_deg': 90}),
+    ('torni a casa', 'it', 'return_to_home', {}),
+    ('giri a destra di 90 gradi', 'it', 'rotate', {'yaw_deg': 90}),
+    ('du steigst auf 20 Meter', 'de', 'change_altitude', {'altitude_m': 20}),
+    ('du fliegst 30 Meter nach Norden', 'de', 'goto', _goto(0, 30)),
+    ('du landest', 'de', 'land', {}),
+]
+
+
+@pytest.mark.parametrize('text, language, action, params', PRESENT)
+def test_an_instruction_in_the_present_tense_is_read_fully(text, language, action, params):
+    result = analyse(text)
+    proposal = result.proposal.validate()
+    assert (proposal.action, result.language, result.reason) == (action, language, 'parsed'), (
+        proposal.to_dict(), result.ignored)
+    assert proposal.params == pytest.approx(params)
