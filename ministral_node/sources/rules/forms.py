@@ -1,6 +1,8 @@
 """Word forms the vocabulary lists once: object pronouns written onto a Spanish or Italian
-imperative ("hazme", "échale", "fammi", "scattami") and diminutives ("fotito", "vueltecita",
-"fotina", "giretto").
+imperative ("hazme", "échale", "fammi", "scattami"), diminutives ("fotito", "vueltecita",
+"fotina", "giretto"), and instructions in the present tense, second person ("tu montes",
+"subes", "torni", "du steigst": the imperative the vocabulary lists, with the ending of the
+present).
 
 A word the vocabulary does not know is read as its base form when that base is a vocabulary
 word of the same language: a verb for a pronoun ending (the pronoun names the operator or the
@@ -30,6 +32,13 @@ _DIMINUTIVES = {
     'it': ('etto', 'etta', 'etti', 'ette', 'ino', 'ina', 'ini', 'ine', 'ello', 'ella'),
 }
 _ENDINGS = ('o', 'a', 'e', '')  # the base's own last vowel, cut by the suffix
+# The present, second person, from the imperative: (ending of the present, of the imperative)
+_PRESENT = {
+    'fr': (('s', ''),),  # tu montes <- monte
+    'es': (('s', ''),),  # subes <- sube
+    'it': (('i', 'a'),),  # torni <- torna
+    'de': (('est', ''), ('st', '')),  # du landest <- land, du steigst <- steig
+}
 MIN_STEM_CHARS = 2
 _NEVER = frozenset({'neg', 'cond'})
 
@@ -77,6 +86,16 @@ def known_word(word: str, lang: str) -> bool:
         word,) in UNITS
 
 
+def _from_present(word: str, lang: str) -> str | None:
+    for present, imperative in _PRESENT.get(lang, ()):
+        stem = word[:-len(present)] + imperative
+        entry = lx.PHRASES[lang].get((stem,))
+        if word.endswith(present) and len(stem) > MIN_STEM_CHARS + 1 and entry is not None \
+                and entry.kind in ('intent', 'change', 'dir'):  # "tu avances": a dir verb
+            return stem
+    return None
+
+
 @cache
 def base_form(word: str, lang: str) -> str:
     """`word` (folded) as the vocabulary knows it in `lang`: without the pronouns written onto
@@ -84,4 +103,5 @@ def base_form(word: str, lang: str) -> str:
     form."""
     if not word.isalpha() or word in _words(lang) or guarded(word):
         return word
-    return _without_pronoun(word, lang) or _without_diminutive(word, lang) or word
+    return (_without_pronoun(word, lang) or _without_diminutive(word, lang)
+            or _from_present(word, lang) or word)
