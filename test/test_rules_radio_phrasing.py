@@ -763,3 +763,22 @@ def test_an_instruction_in_the_present_tense_is_read_fully(text, language, actio
     assert (proposal.action, result.language, result.reason) == (action, language, 'parsed'), (
         proposal.to_dict(), result.ignored)
     assert proposal.params == pytest.approx(params)
+
+
+# German separable verbs with a particle between verb and prefix ("dreh dich mal um", "heb
+# mal auf 15 Meter ab", "hör mal auf"): the verb bracket closes on the prefix.
+SEPARABLE = [
+    ('dreh dich mal um', 'rotate', {'yaw_deg': 180}),
+    ('heb mal auf 15 Meter ab', 'takeoff', {'altitude_m': 15}),
+    ('hör mal auf', 'stop', {}),
+    ('setz mal hier auf', 'land', {}),
+    ('halt mal an', 'stop', {}),
+]
+
+
+@pytest.mark.parametrize('text, action, params', SEPARABLE)
+def test_a_separable_german_verb_closes_on_its_prefix(text, action, params):
+    result = analyse(text)
+    proposal = result.proposal.validate()
+    assert (proposal.action, result.language) == (action, 'de'), proposal.to_dict()
+    assert proposal.params == pytest.approx(params)
