@@ -37,7 +37,14 @@ from ministral_node.sources.rules.spelling import (
     phrase_correction,
     typo_distance,
 )
-from ministral_node.sources.rules.text import PUNCTUATION, Token, prepare, printable, tokenize
+from ministral_node.sources.rules.text import (
+    PUNCTUATION,
+    Token,
+    fold,
+    prepare,
+    printable,
+    tokenize,
+)
 from ministral_node.sources.rules.units import (
     ANGLE,
     COUNT,
@@ -225,6 +232,23 @@ _UP_DOWN_BRACKET = re.compile(
     r'((?:(?!\b(?:und|dann|danach)\b)[^,;.:!?])*?)\s+'
     r'(runter|herunter|hinunter|hoch|rauf|hinauf)\b'
     r'(?=\s*(?:$|[,;.:!?]|und\b|dann\b|danach\b))', re.IGNORECASE)
+# Any separable verb whose prefix closes the clause ("dreh dich mal um", "heb mal auf 15 Meter
+# ab", "hör mal auf"): the prefix goes back beside the verb when the vocabulary has the pair.
+_SEPARABLE = re.compile(
+    r'\b(\w+)\b((?:\s+(?!(?:und|dann|danach)\b)[^\s,;.:!?]+)*?)\s+(ab|auf|um|an|aus|los)\b'
+    r'(?=\s*(?:$|[,;.:!?]|und\b|dann\b|danach\b))', re.IGNORECASE)
+
+
+def _close_bracket(match: re.Match[str]) -> str:
+    words, prefix = [match.group(1), *match.group(2).split()], match.group(3)
+    table = lx.PHRASES['de']
+    for k in range(len(words)):
+        after = k + 1 + (k + 1 < len(words) and fold(words[k + 1]) in ('dich', 'sich'))
+        if tuple(fold(word) for word in words[k:after]) + (fold(prefix),) in table:
+            return ' '.join(words[:after] + [prefix] + words[after:])
+    return match.group(0)
+
+
 # A speed change said "by" an amount: the new speed is unknown ("slow down by 2 m/s").
 _BY = frozenset({'by', 'de', 'um', 'en', 'di'})
 # "un par de metros", "a quarter of an hour", "un quart d'heure": the unit of an amount
@@ -253,6 +277,7 @@ def _analyse(text: Any, takeoff_altitude_m: float | None) -> RuleResult:
         if lang == 'de':
             for bracket in (_BRACKET, _UP_DOWN_BRACKET):
                 read = bracket.sub(r'\1 \3\2', read)
+            read = _SEPARABLE.sub(_close_bracket, read)
         read_tokens = tokens if read == prepared else tokenize(read[:MAX_COMMAND_CHARS])
         result = _Parse(read, read_tokens, lang, takeoff_altitude_m).run()
         if result.reason in missions.MISSION_REASONS and not unknown_words:
