@@ -35,6 +35,15 @@ def _orbit(radius, direction='clockwise'):
     return {'radius_m': radius, 'direction': direction}
 
 
+def _read_fully(text, language, action, params):
+    """`text` reads as `action` with `params` in `language`, every word understood."""
+    result = analyse(text)
+    proposal = result.proposal.validate()
+    assert (proposal.action, result.language, result.reason) == (action, language, 'parsed'), (
+        proposal.to_dict(), result.ignored)
+    assert proposal.params == pytest.approx(params)
+
+
 # text, language, action, params[, target label]; a mission's params are its steps as
 # (action, params[, label])
 EN = [
@@ -575,11 +584,7 @@ LOOK_AND_SPEED = [
 
 @pytest.mark.parametrize('text, language, action, params', LOOK_AND_SPEED)
 def test_looking_is_facing_and_speed_words_keep_a_speed(text, language, action, params):
-    result = analyse(text)
-    proposal = result.proposal.validate()
-    assert (proposal.action, result.language, result.reason) == (action, language, 'parsed'), (
-        proposal.to_dict(), result.ignored)
-    assert proposal.params == pytest.approx(params)
+    _read_fully(text, language, action, params)
 
 
 def test_looking_for_something_is_still_a_search():
@@ -682,11 +687,7 @@ ACKNOWLEDGED = [
 @pytest.mark.parametrize('text, language, action, params', ACKNOWLEDGED)
 def test_read_backs_and_address_words_are_no_part_of_the_command(text, language, action,
                                                                  params):
-    result = analyse(text)
-    proposal = result.proposal.validate()
-    assert (proposal.action, result.language, result.reason) == (action, language, 'parsed'), (
-        proposal.to_dict(), result.ignored)
-    assert proposal.params == pytest.approx(params)
+    _read_fully(text, language, action, params)
 
 
 @pytest.mark.parametrize('text', ['reçu, ne monte pas', 'recibido, no aterrices',
@@ -758,11 +759,7 @@ PRESENT = [
 
 @pytest.mark.parametrize('text, language, action, params', PRESENT)
 def test_an_instruction_in_the_present_tense_is_read_fully(text, language, action, params):
-    result = analyse(text)
-    proposal = result.proposal.validate()
-    assert (proposal.action, result.language, result.reason) == (action, language, 'parsed'), (
-        proposal.to_dict(), result.ignored)
-    assert proposal.params == pytest.approx(params)
+    _read_fully(text, language, action, params)
 
 
 # German separable verbs with a particle between verb and prefix ("dreh dich mal um", "heb
