@@ -779,3 +779,16 @@ def test_a_separable_german_verb_closes_on_its_prefix(text, action, params):
     proposal = result.proposal.validate()
     assert (proposal.action, result.language) == (action, 'de'), proposal.to_dict()
     assert proposal.params == pytest.approx(params)
+
+
+@pytest.mark.parametrize('text, steps', [
+    ('flieg zuerst 20 Meter nach Norden, dann lande',
+     [('goto', {'heading_deg': 0.0, 'distance_m': 20.0}), ('land', {})]),
+    ('sube primero a 20 metros y luego aterriza',
+     [('change_altitude', {'altitude_m': 20.0}), ('land', {})]),
+    ('Bravo one, first take off to 10 m, then land',
+     [('takeoff', {'altitude_m': 10.0}), ('land', {})]),
+])
+def test_first_in_the_first_clause_keeps_the_order_said(text, steps):
+    proposal = analyse(text).proposal
+    assert [(s.action, s.params) for s in steps_of(proposal)] == steps

@@ -42,13 +42,14 @@ def boundaries(kinds: list[str], values: list[object]) -> list[int]:
             if kind in ('seq', 'and') or (kind == 'punct' and value in _STEP_PUNCTUATION)]
 
 
-def reverses_order(words: list[list[str]], first: list[bool]) -> bool:
-    """Whether a sequence word (its folded words, whether it starts the command) may reverse
-    the order of the steps."""
-    for phrase, at_start in zip(words, first):
+def reverses_order(words: list[list[str]], first: list[bool],
+                   first_clause: list[bool] | None = None) -> bool:
+    """Whether a sequence word (its folded words, whether it starts the command, whether it
+    stands in the command's first clause) may reverse the order of the steps."""
+    for phrase, at_start, opening in zip(words, first, first_clause or first):
         head = phrase[0]
-        if not at_start and any(word in _FIRST for word in phrase):
-            return True
+        if not opening and any(word in _FIRST for word in phrase):
+            return True  # "land, but first ...", not "flieg zuerst 20 m nach Norden, dann ..."
         if len(phrase) > 1 and head not in _REVERSING_WITH_OF:
             continue  # "after that", "et puis", "und dann"
         if head in _REVERSING or (head in _REVERSING_INSIDE and not at_start):

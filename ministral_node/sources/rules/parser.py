@@ -297,6 +297,17 @@ def _analyse(text: Any, takeoff_altitude_m: float | None) -> RuleResult:
     return first
 
 
+def _in_first_clause(before: list[Item]) -> bool:
+    """Whether what comes after `before` is still in the command's first clause: no
+    separator (, ; . and then) after something said."""
+    said = False
+    for item in before:
+        if item.kind in _SEPARATORS and said:
+            return False
+        said = said or item.kind not in _QUIET
+    return True
+
+
 def _tie_knows_more(tokens: list[Token], ranked: list[tuple[str, int]], rank: int) -> bool:
     """Whether the language after `ranked[rank]` scores the same and knows every word that
     one does not ("scattami una foto del ponte": Italian, though Spanish knows "ponte")."""
@@ -323,7 +334,7 @@ def _mission(text: str, tokens: list[Token], lang: str, takeoff_altitude_m: floa
     sequence = [k for k in cuts if items[k].kind == 'seq']
     words = [missions.folded(parse.norms[items[k].first:items[k].last + 1]) for k in sequence]
     at_start = [not any(it.kind not in _QUIET for it in items[:k]) for k in sequence]
-    if missions.reverses_order(words, at_start):
+    if missions.reverses_order(words, at_start, [_in_first_clause(items[:k]) for k in sequence]):
         return _clarify_result(_Clarify('multi', 'multi', {}), lang)
     if whole.reason == 'contradiction' and all(items[k].kind == 'and' for k in cuts):
         return whole
