@@ -424,3 +424,27 @@ def test_a_command_is_analysed_once_for_all_the_proposals_made_for_it(monkeypatc
     assert calls == ['climb to 30 m']
     assert verifier('onboard', _request('climb to 30 m'), climb).outcome == 'agreed'
     assert len(calls) == 2  # another command: analysed again
+
+
+def test_a_reading_that_only_assumed_a_unit_is_complete_for_its_action_and_directions():
+    # "left 20": the unit is assumed (metres), the direction is the command's own word
+    rules = analyse('go left 20')
+    assert rules.units_assumed_only and rules.proposal.confidence < 1.0
+    ahead = Proposal('goto', {'forward_m': 20.0, 'right_m': 0.0, 'up_m': 0.0}, confidence=0.95)
+    verdict = _verify('go left 20', ahead)
+    assert (verdict.outcome, verdict.source) == ('rules_won', 'rules')
+    assert verdict.proposal.params == {'forward_m': 0.0, 'right_m': -20.0, 'up_m': 0.0}
+    same = Proposal('goto', {'forward_m': 0.0, 'right_m': -20.0, 'up_m': 0.0}, confidence=0.95)
+    assert _verify('go left 20', same).outcome == 'agreed'
+    # another assumption (a typo read, a default sense) keeps the reading incomplete
+    assert not analyse('go lfet 20').units_assumed_only
+    assert not analyse('orbit the tower at 20 m').units_assumed_only
+
+
+def test_a_model_reading_that_drops_a_quantity_of_the_same_action_loses():
+    # the command says how long: a hold without a duration drops it
+    unsure = Proposal('hold', {'duration_s': None}, confidence=0.95)
+    verdict = _verify('hovr for 2 minutes', unsure, min_confidence_unread=0.8)
+    assert (verdict.outcome, verdict.source) == ('rules_won', 'rules'), verdict.detail
+    assert verdict.proposal.params == {'duration_s': 120.0}
+    assert 'duration_s 120' in verdict.detail

@@ -11,9 +11,10 @@ language (`WEAK_CUES`), otherwise it means `WEAK_FALLBACK[kind]` (Spanish `para`
 only as a command, `est` is east only in "vers l'est").
 
 Kinds: intent (an action verb), change (up/down/faster/slower...), dir, compass, rotdir,
-kw (a noun naming a parameter), home, to (a preposition meaning an absolute value), more,
-neg, cond, seq, and, q (question word), capab, scene, stunt (an aerobatic manoeuvre), glue
-(articles, prepositions, polite words: allowed anywhere, kept inside target labels).
+kw (a noun naming a parameter), home, surface (the ground: "put it on the ground" lands), to
+(a preposition meaning an absolute value), more, neg, cond, seq, and, q (question word), capab,
+scene, stunt (an aerobatic manoeuvre), glue (articles, prepositions, polite words: allowed
+anywhere, kept inside target labels).
 """
 
 from __future__ import annotations
@@ -60,16 +61,19 @@ VOCAB: dict[str, dict[str, str]] = {
               "|don't move|do not move|keep still",
         'fr': 'attends|attendez|attendre|reste|restez|rester|maintiens|maintenez|maintenir'
               '|stationnaire|fais du stationnaire|vol stationnaire|pause|patiente|patientez'
-              '|bouge pas|ne bouge pas|bouge plus|ne bouge plus|reste là|ne bougez pas',
+              '|bouge pas|ne bouge pas|bouge plus|ne bouge plus|reste là|ne bougez pas'
+              '|reste en place|reste sur place|tiens ta position|garde ta position'
+              '|tiens la position|garde la position|stationne|stationnez',
         'de': 'warte|warten|schwebe|schweben|halte|halten|bleib|bleibe|bleiben|pause'
               '|pausiere|schwebeflug|position halten|beweg dich nicht|nicht bewegen'
+              '|bleib in der luft|bleib mal in der luft|bleib mal kurz in der luft'
               '|rühr dich nicht',
         'es': 'no te muevas|no se mueva|espera|espere|esperar|mantén|mantenga|mantener|quédate'
               '|quédese|quieto'
               '|permanece|permanezca|pausa|flota',
         'it': 'aspetta|aspettare|attendi|attendere|resta|restare|rimani|rimanere|mantieni'
               '|mantenere|pausa|stai fermo|resta fermo|fermo|non muoverti|non ti muovere|stai lì'
-              '|stai li|stai qui|stai qua',
+              '|stai li|stai qui|stai qua|resta in aria|rimani in aria|stai in aria',
     },
     'intent.rth': {
         'all': 'rtl|rth|rtb',
@@ -111,6 +115,10 @@ VOCAB: dict[str, dict[str, str]] = {
               '|a mí',
         'it': 'casa|base|punto di partenza|punto di decollo|partenza|da me|verso di me',
     },
+    'surface': {  # the ground itself: where a landing ends, never a target
+        'en': 'ground|the ground|the deck|the floor', 'fr': 'sol|terre|plancher',
+        'de': 'boden|erdboden', 'es': 'suelo|tierra', 'it': 'terra|suolo',
+    },
     'intent.stop': {
         'all': 'stop',
         'en': 'abort|halt|cancel|freeze|emergency stop|e-stop|estop|brake|abort mission',
@@ -134,11 +142,14 @@ VOCAB: dict[str, dict[str, str]] = {
         'it': 'gira|girati|girare|ruota|ruotare|ruotati|voltati|rotazione',
     },
     'intent.face': {
-        'en': 'face|point|turn to face|point the nose|nose|point your nose|nose to',
-        'fr': "oriente-toi|orientez-vous|fais face|face",
-        'de': 'richte dich aus|richte dich|ausrichten|schau nach|blicke nach',
-        'es': 'oriéntate|oriéntese|orienta|mira hacia|apunta|apunta hacia',
-        'it': 'orientati|orienta|punta|punta verso|guarda verso',
+        'en': 'face|point|turn to face|point the nose|nose|point your nose|nose to|look'
+              '|look towards|look toward',
+        'fr': "oriente-toi|orientez-vous|fais face|face|regarde|regardez|regarder",
+        'de': 'richte dich aus|richte dich|ausrichten|schau nach|blicke nach|schau|schaue'
+              '|guck|gucke|guck nach|blick|blicke|schau richtung|guck richtung',
+        'es': 'oriéntate|oriéntese|orienta|mira hacia|apunta|apunta hacia|mira al|mira para el'
+              '|mira hacia el',
+        'it': 'orientati|orienta|punta|punta verso|guarda verso|guarda a|guarda|guardi',
     },
     'intent.uturn': {
         'en': 'turn around|about face|u-turn|do a u-turn',
@@ -154,25 +165,35 @@ VOCAB: dict[str, dict[str, str]] = {
         'fr': 'fais un tour|faire un tour|faire le tour|orbite|orbitez|orbiter|tourne autour'
               '|tournez autour|tourner autour'
               '|vole autour|volez autour|fais le tour|faites le tour|fais des cercles'
-              '|décris un cercle|encercle|fais un cercle',
+              '|décris un cercle|encercle|fais un cercle|fais un petit tour',
         'de': 'umkreise|umkreisen|kreise|kreisen|kreise um|umrunde|umrunden|herum'
               '|orbitiere|orbit',
         'es': 'orbita|orbite|orbitar|da vueltas|da vueltas alrededor|gira alrededor'
               '|da una vuelta alrededor|da una vuelta en torno|da vueltas en torno|gira en torno'
               '|gire alrededor|circula alrededor|rodea|rodee|rodear|vuela alrededor'
+              '|date una vuelta alrededor|date una vuelta en torno'
               '|haz círculos|haz círculos alrededor',
         'it': 'orbita|orbitare|gira intorno|gira attorno|vola intorno|vola attorno'
-              '|fai il giro|fai un giro|fai dei cerchi|descrivi un cerchio|circonda'
+              '|fai il giro|fai un giro|fai un piccolo giro|fai dei cerchi|descrivi un cerchio'
+              '|circonda'
               '|ruota intorno|ruota attorno',
     },
     'intent.follow': {
-        'en': 'follow|track|tail|chase|shadow|keep following|keep an eye on|keep tabs on',
-        'fr': 'suis|suivez|suivre|poursuis|poursuivez|traque|traquez|piste|pistez|accompagne',
-        'de': 'folge|folgen|folg|verfolge|verfolgen|verfolg|begleite|begleiten|tracke|tracken',
+        'en': 'follow|track|tail|chase|shadow|keep following|keep an eye on|keep tabs on'
+              '|trail|stick with|keep up with|tag along with|tag along behind'
+              '|go after|run after|chase after|escort',
+        'fr': 'suis|suivez|suivre|poursuis|poursuivez|traque|traquez|piste|pistez|accompagne'
+              '|colle|collez|colle-toi à|colle-toi au|talonne|talonnez|escorte|escortez'
+              '|prends en chasse',
+        'de': 'folge|folgen|folg|verfolge|verfolgen|verfolg|begleite|begleiten|tracke|tracken'
+              '|häng dich an|hänge dich an|häng dich dran|bleib dran|bleib dran an|hinterher'
+              '|hinterherfliegen|eskortiere',
         'es': 'sigue|siga|sigas|seguir|seguid|persigue|persiga|perseguir|rastrea|acompaña'
-              '|acompañe',
+              '|acompañe|pégate a|pégate al|pegate a|pegate al|escolta|escolte|ve tras'
+              '|vete tras',
         'it': 'segui|segua|seguire|seguite|insegui|inseguire|pedina|pedinare|traccia'
-              '|accompagna',
+              '|accompagna|tallona|tallonare|incolla|incollati a|incollati al|stai dietro a'
+              '|stai dietro al|stai dietro alla|scorta|scortare',
     },
     'intent.search': {
         'en': 'search|search for|look for|find|seek|locate|scan for|hunt for|look around for'
@@ -190,10 +211,12 @@ VOCAB: dict[str, dict[str, str]] = {
     'intent.photo': {  # one photo unless a count is given
         'en': 'photo*|picture*|pic*|snapshot*|shot*|image*|photograph|capture|snap',
         'fr': 'photo*|cliché*|image*|photographie*|photographier|photographiez'
-              '|prends en photo|capture|capturez|capturer',
+              '|prends en photo|capture|capturez|capturer|immortalise|immortalisez|shoote'
+              '|shootez',
         'de': 'foto*|bild*|aufnahme*|schnappschuss*|fotografiere|fotografieren|fotografier'
               '|knipse|knips',
-        'es': 'foto*|fotografía*|imagen*|instantánea*|fotografiar|fotografíe|captura|capturar',
+        'es': 'foto*|fotografía*|imagen*|instantánea*|fotografiar|fotografíe|captura|capturar'
+              '|retrata|retrate|retratar',
         'it': 'foto*|fotografia*|immagine*|scatto*|istantanea*|fotografa|fotografare'
               '|immortala|cattura',
     },
@@ -211,7 +234,7 @@ VOCAB: dict[str, dict[str, str]] = {
               '|vole|volez|voler|déplace-toi|déplacez-vous|déplace'
               '|déplacer|dirige-toi|dirigez-vous|rends-toi|rendez-vous|rejoins|rejoignez'
               '|rejoindre|navigue|file|filez|décale-toi|décalez-vous|emmène-le|emmène-la|amène-le'
-              '|amène-la',
+              '|amène-la|roule|roulez',
         'de': 'düse|düs|zieh|ziehe|rück|rücke|verschieb dich|verschiebe dich|geh|gehe|gehen|flieg'
               '|fliege|fliegen|beweg dich|bewege dich|bewegen|fahr'
               '|fahre|fahren|navigiere|begib dich|steuere',
@@ -220,7 +243,8 @@ VOCAB: dict[str, dict[str, str]] = {
               '|volar|volad|muévete'
               '|muévase|mueve|mover'
               '|dirígete|diríjase|desplázate|desplácese|navega',
-        'it': 'fila|corri|vai|va|andare|andate|vola|volare|volate|muoviti|muovi|spostati|sposta'
+        'it': 'fila|corri|vai|va|andare|andate|andiamo|vola|volare|volate|muoviti|muovi'
+              '|spostati|sposta'
               '|spostare|dirigiti|procedi|naviga|raggiungi',
     },
     # ---- changes of altitude or speed ---------------------------------------------------------
@@ -279,7 +303,7 @@ VOCAB: dict[str, dict[str, str]] = {
               '|tirala giù',
     },
     'change.inc': {  # needs a noun: altitude or speed
-        'en': 'increase|boost',
+        'en': 'increase|boost|bump',
         'fr': 'augmente|augmentez|augmenter',
         'de': 'erhöhe|erhöhen|erhöh|steigere|steigern',
         'es': 'aumenta|aumente|aumentar|incrementa|incremente|incrementar',
@@ -320,7 +344,7 @@ VOCAB: dict[str, dict[str, str]] = {
         'fr': "avant|en avant|vers l'avant|tout droit|devant|avance|avancez|avancer",
         'de': 'vorwärts|vorne|nach vorne|nach vorn|vorn|vor|geradeaus',
         'es': 'pa lante|palante|pa adelante|adelante|hacia adelante|para adelante|delante'
-              '|al frente|de frente|recto|todo recto'
+              '|al frente|de frente|recto|todo recto|sigue recto|sigue derecho|sigue todo recto'
               '|avanza'
               '|avance|avanzar',
         'it': 'avanti|in avanti|dritto|diritto|davanti|avanza|avanzare',
@@ -423,9 +447,13 @@ VOCAB: dict[str, dict[str, str]] = {
     },
     'kw.speed': {
         'all': 'spd',  # radio abbreviations
-        'en': 'speed|velocity|pace|airspeed|groundspeed', 'fr': 'vitesse|allure',
-        'de': 'geschwindigkeit|tempo|fluggeschwindigkeit', 'es': 'velocidad|rapidez',
-        'it': 'velocità|andatura',
+        'en': 'speed|velocity|pace|airspeed|groundspeed|top speed|cruise speed'
+              '|cruising speed',
+        'fr': 'vitesse|allure|vitesse maximale|vitesse maxi|vitesse de croisière',
+        'de': 'geschwindigkeit|tempo|fluggeschwindigkeit|höchstgeschwindigkeit'
+              '|maximalgeschwindigkeit|reisegeschwindigkeit|spitzengeschwindigkeit',
+        'es': 'velocidad|rapidez|velocidad máxima|velocidad de crucero',
+        'it': 'velocità|andatura|velocità massima|velocità di crociera',
     },
     'kw.heading': {
         'all': 'hdg',  # radio abbreviations
@@ -455,7 +483,7 @@ VOCAB: dict[str, dict[str, str]] = {
         'it': 'in più|di più|più|ulteriori|ancora|altri|altre',
     },
     'limit': {  # "2 m/s tops": the value said is the new one, not a change by it
-        'en': 'max|maximum|tops|at most|no more than|not more than|at the most',
+        'en': 'max|maximum|tops|at most|no more than|not more than|at the most|cap|cap it at',
         'fr': 'max|maxi|maximum|au maximum|au max|pas plus de|au plus',
         'de': 'max|maximal|maximum|höchstens|nicht mehr als|nicht schneller als',
         'es': 'máximo|como máximo|max|a lo sumo|no más de|como mucho',
@@ -481,11 +509,16 @@ VOCAB: dict[str, dict[str, str]] = {
               '|ogni',
     },
     'seq': {
-        'en': 'then|and then|after that|afterwards|after|before|followed by|later|finally',
-        'fr': "puis|ensuite|après|et puis|et ensuite|d'abord|après ça|enfin",
-        'de': 'dann|danach|anschließend|und dann|vorher|bevor|nachher|zuerst|zunächst',
-        'es': 'luego|después|y luego|y después|entonces|antes|primero|más tarde',
-        'it': 'poi|dopo|quindi|e poi|prima|infine|dopodiché|successivamente',
+        'en': 'then|and then|after that|afterwards|after|before|followed by|later|finally'
+              '|~first|first of all|firstly|~next|and finally|lastly',
+        'fr': "puis|ensuite|après|et puis|et ensuite|d'abord|après ça|enfin|pour finir"
+              "|finalement|tout d'abord",
+        'de': 'dann|danach|anschließend|und dann|vorher|bevor|nachher|zuerst|zunächst|erst'
+              '|als nächstes|zum schluss|schließlich|und zum schluss',
+        'es': 'luego|después|y luego|y después|entonces|antes|primero|más tarde'
+              '|a continuación|por último|finalmente|al final|y por último',
+        'it': 'poi|dopo|quindi|e poi|prima|infine|dopodiché|successivamente|alla fine'
+              '|per finire|per ultimo|e infine',
     },
     'and': {
         'all': '&', 'en': 'and|plus', 'fr': 'et', 'de': 'und|sowie', 'es': 'y|e',
@@ -557,17 +590,24 @@ VOCAB: dict[str, dict[str, str]] = {
               "|alright then|okay then|now then|yeah|yes"
               "|yep"
               "|roger|roger that|copy|copy that|wilco|mate|buddy|guys|folks|sir|come on|like"
-              "|go ahead and|let's go|nice and easy|real quick|you know|y'know",
+              "|go ahead and|let's go|nice and easy|real quick|you know|y'know|basically"
+              "|affirmative|expedite|in place|on the spot"
+              "|literally|actually|honestly|kinda|sort of|anyway|anyways|i guess",
         'fr': "alors|bien|donc|ben|bah|hein|voilà|voila|hop|allez hop|écoute|écoutez|dis|dis donc"
-              "|bref|oui|ouais|on|on va|nous allons|allons|vas-y|allez-y|aller hop|c'est parti",
+              "|bref|oui|ouais|on|on va|nous allons|allons|vas-y|allez-y|aller hop|c'est parti"
+              "|en fait|du coup|franchement|bon ben|bon bah|reçu|bien reçu|compris|bien compris"
+              "|entendu|chef|ok chef|roger",
         'de': 'los geht’s|los gehts|ja|jo|gut|ja gut|na|na gut|na los|nun|so|los|ab|eben|einfach'
               '|schon'
-              '|ruhig|mach mal|komm schon|auf geht’s|auf gehts|also gut|weißt du',
+              '|ruhig|mach mal|komm schon|auf geht’s|auf gehts|also gut|weißt du|naja|tja'
+              '|quasi|sozusagen|eigentlich|irgendwie|genau|alles klar|klar|roger|chef',
         'es': 'pues nada|pues|bueno|vamos|dale|mira|a ver|eh|bien|sí claro|órale|ándale|hombre'
               '|oiga'
-              '|venga ya|anda ya|vamos a ver',
+              '|venga ya|anda ya|vamos a ver|en plan|digamos|en fin|bueno pues|recibido'
+              '|entendido|copiado|roger|jefe',
         'it': 'allora|ecco|bene|beh|be|forza|senti|dunque|insomma|coraggio|su dai'
-              '|vai pure',
+              '|vai pure|vabbè|vabbe|va be|praticamente|diciamo|comunque|boh|ricevuto|capito'
+              '|copiato|roger|capo',
     },
     # ---- words that carry no meaning of their own ---------------------------------------------
     'glue': {
@@ -576,12 +616,14 @@ VOCAB: dict[str, dict[str, str]] = {
               "|shoot|snap off|fire off|get me|give me|agl|change|adjust|the|a|an|of|on|onto"
               "|at|for|with|in|into|inside|within|toward|towards|over"
               "|above|around|about|approximately|approx|roughly|by|from|via|per|please|pls"
-              "|plz|kindly|now|right now|right away|immediately|asap|at once|quickly|quick"
+              "|plz|kindly|now|right now|right away|immediately|immediate|asap|at once|quickly"
+              "|quick"
               "|slowly|gently|carefully|smoothly|safely|softly|just|you|your|yourself|hey|hi"
               "|alright|all right|go ahead|can you|could you|would you|will you"
               "|i want you to|i need you to|i'd like you to|let's|lets|let us|here|there"
               "|position|current|current position|this|that|these|those|it|its|him|her"
-              "|them|set|make|take|do|get|keep|keeping|is|are|be|high|away|behind|i|we|level|mode"
+              "|them|set|put|make|take|do|get|keep|keeping|is|are|be|high|away|behind|i|we|level"
+              "|mode"
               "|direction|in the direction of|during|do you know how to|are you able to"
               "|are you capable of|can you even|a bit|a little|a little bit|a tad|a touch",
         'fr': "fais-moi|faites-moi|donne-moi|en l'air|commence|commencer|lance|lancer|entame"
@@ -589,7 +631,8 @@ VOCAB: dict[str, dict[str, str]] = {
               "|régler|fixer|passer|prendre|faire|effectuer|réaliser|changer|ajuster|le|la"
               "|les|l|un|une|des|du|de|d|au|aux|en|sur|vers|dans|avec|pour|par"
               "|depuis|environ|à peu près|s'il te plaît|s'il vous plaît|stp|svp|merci"
-              "|maintenant|tout de suite|immédiatement|de suite|vite|rapidement|doucement"
+              "|maintenant|tout de suite|immédiatement|immédiat|immédiate|d'urgence|de suite"
+              "|vite|rapidement|doucement"
               "|lentement|prudemment|tranquillement|tu|te|t|toi|vous|ton|ta|tes|votre|vos"
               "|le drone|hé|hey|d'accord|bon|peux-tu|pouvez-vous|tu peux|vous pouvez"
               "|veux-tu|voulez-vous|je veux que tu|est-ce que|position|ta position|ici|là"
@@ -598,32 +641,36 @@ VOCAB: dict[str, dict[str, str]] = {
               "|plein"
               "|elle|direction|en direction de|en direction du|pendant|durant|tu sais|sais-tu"
               "|savez-vous|vous savez|est-ce que tu sais|tu es capable de|es-tu capable de"
-              "|est-ce que tu peux|est-ce que vous pouvez|un peu|un petit peu|prends-moi",
+              "|est-ce que tu peux|est-ce que vous pouvez|un peu|un petit peu|prends-moi"
+              "|petit|petite|petits|petites",
         'de': 'stehen|kurz|mal kurz|einleiten|leite|durchführen|führe|ausführen|beginnen|beginne'
               '|setzen'
               '|stellen|einstellen|festlegen|ändern|ändere|nehmen|schieß|schieße|agl|der|die'
               '|das|den|dem|des|ein|eine|einen|einem|einer|eines|zu|zum|zur|nach|in'
               '|im|ins|an|am|mit|für|um|von|vom|über|bei|beim|ca|circa|etwa|ungefähr|bitte'
-              '|danke|jetzt|sofort|gleich|schnell|zügig|langsam|vorsichtig|sanft|behutsam'
+              '|danke|jetzt|sofort|sofortige|sofortigen|gleich|schnell|zügig|langsam'
+              '|vorsichtig|sanft|behutsam'
               '|du|dich|dir|dein|deine|deinen|die drohne|hey|hallo|also|mal|doch|kannst du'
               '|könntest du|würdest du|ich möchte dass du|position|deine position|hier'
               '|dort|da|es|ihn|sie|ihm|diese|dieser|dieses|diesen|mach|mache|machen|stelle'
               '|stell|setze|setz|nimm|hinter|aus|lang|entfernt|weg|~drohne|richtung'
               '|in richtung|während|weißt du wie|bist du in der lage|bist du fähig'
               '|kannst du auch|kannst du überhaupt|können sie|ein bisschen|ein wenig|etwas'
-              '|nur|nur noch|ein stück|ein stückchen',
+              '|nur|nur noch|ein stück|ein stückchen|n|nen|nem|ner|n stück',
         'es': 'inicia|iniciar|comienza|comenzar|empieza|empezar|ejecuta|ejecutar|realiza|realizar'
               '|poner|fijar|ajustar|establecer|configurar|tomar|sacar|hacer|cambiar|cambia|el|la'
               '|los|las|lo|un|una|unos|unas|al|del|de|en|hacia|sobre|con|por|desde'
               '|durante|entre|aproximadamente|más o menos|por favor|porfa|porfavor|gracias'
-              '|ahora|ya|ahora mismo|inmediatamente|enseguida|rápido|rápidamente|despacio'
+              '|ahora|ya|ahora mismo|inmediatamente|inmediato|inmediata|de inmediato'
+              '|enseguida|rápido|rápidamente|despacio'
               '|lentamente|con cuidado|suavemente|tú|te|usted|tu|tus|su|~dron|el dron|oye'
               '|hola|vale|venga|puedes|podrías|puede|podría|quiero que|posición'
               '|tu posición|aquí|allí|ahí|allá|esta|estos|estas|ese|esa|eso|esto|le|les'
               '|pon|ponte|fija|ajusta|establece|configura|toma|tome|saca|saque|haz|haga'
               '|detrás|alrededor|se|dirección|en dirección|en dirección a|acá|sabes|sabe|sácale'
               '|hazle|tómale'
-              '|sabes cómo|eres capaz de|es capaz de|puedes también|un poco|un poquito',
+              '|sabes cómo|eres capaz de|es capaz de|puedes también|un poco|un poquito'
+              '|echa|eche|pequeña|pequeño',
         'it': "un po'|un pò|un poco|inizia|iniziare|avvia|avviare|comincia|cominciare|esegui"
               "|eseguire|effettua"
               "|effettuare|impostare|mettere|fissare|regolare|scattare|prendere|cambiare|cambia"
@@ -632,13 +679,14 @@ VOCAB: dict[str, dict[str, str]] = {
               "|allo|ai|agli|alle|all|sul|sulla|sullo|sui|sugli|sulle|nel|nella|nello|nei"
               "|negli|nelle|dal|dalla|dallo|dai|dagli|dalle|di|da|in|con|per|verso|tra"
               "|fra|circa|più o meno|per favore|per piacere|perfavore|grazie|ora|adesso"
-              "|subito|immediatamente|velocemente|rapidamente|piano|lentamente"
+              "|subito|immediatamente|immediato|immediata|velocemente|veloce|rapidamente|piano"
+              "|lentamente"
               "|delicatamente|con attenzione|tu|ti|te|tuo|tua|il drone|ehi|ciao|va bene"
               "|puoi|potresti|vorrei che|voglio che|posizione|la tua posizione|qui|qua|lì"
               "|là|questo|questa|questi|queste|quello|quella|quelli|quelle|imposta|metti"
               "|fissa|regola|scatta|fai|fa|fare|prendi|dietro|intorno|attorno|si|direzione"
               "|in direzione|entro|presto|portati|sai|sapresti|sei capace di|sei in grado di"
-              "|riesci a|riesci ad|può|mettiti|fagli|falle",
+              "|riesci a|riesci ad|può|mettiti|fagli|falle|piccolo|piccola",
     },
 }
 
@@ -646,10 +694,10 @@ VOCAB: dict[str, dict[str, str]] = {
 # "allez, monte à 30 m"); elsewhere they keep their meaning (a direction, a verb).
 DISCOURSE = {
     'en': 'right|now|go|look|listen|good|great|fine|nice|perfect|cool|then',
-    'fr': 'allez|bon|bien|parfait|super|tiens|voyons|maintenant',
-    'de': 'los|komm|gut|prima|super|also|jetzt',
-    'es': 'venga|vale|anda|vamos|bueno|perfecto|vaya|ahora',
-    'it': 'vai|dai|forza|avanti|bene|perfetto|su|ora|adesso',
+    'fr': 'allez|bon|bien|parfait|super|tiens|voyons|maintenant|genre|regarde',
+    'de': 'los|komm|gut|prima|super|also|jetzt|schau|guck',
+    'es': 'venga|vale|anda|vamos|bueno|perfecto|vaya|ahora|tipo',
+    'it': 'vai|dai|forza|avanti|bene|perfetto|su|ora|adesso|tipo|guarda',
 }
 # Questions about what the node can do ("can you follow cars?"): `know` phrases ask it whatever
 # follows; `can` phrases only about a kind of thing ("cars", "des vélos"), not a thing in view
@@ -698,16 +746,21 @@ PROWORDS = {
 # Radio abbreviations of parameter nouns that mean the parameter only before a number ("alt 25";
 # "alt!" alone is Italian for stop).
 NUMBER_ABBREVIATIONS = frozenset({'alt', 'spd', 'hdg'})
+# Slang approximators read past right before a number ("genre 5 mètres", "tipo 5 metri"): the
+# amount said is the one meant; elsewhere they are nouns ("quel tipo", "le genre").
+APPROXIMATORS = {'en': frozenset(), 'fr': frozenset({'genre'}), 'de': frozenset(),
+                 'es': frozenset({'tipo'}), 'it': frozenset({'tipo'})}
 # Kinds a misspelt word may be read as (by edit distance): actions and directions; never
 # numbers, units, negations or parameter nouns ("kurz" is no "Kurs").
 TYPO_KINDS = frozenset({'intent', 'change', 'dir', 'compass', 'rotdir'})
 # A weak phrase keeps its meaning at the start of a clause or after one of these words.
 WEAK_CUES = {
-    'en': '', 'de': '', 'it': 'metri|metro',
+    'en': 'but', 'de': '', 'it': 'metri|metro',  # "land, but first take a photo"
     'fr': "l|vers|cap|plein|direction|au|nord|sud|à",
     'es': 'al|el|hacia|rumbo|dirección|del|norte|sur|a',
 }
-WEAK_FALLBACK = {'compass': 'glue', 'intent': 'glue', 'glue': 'word', 'dir': 'glue'}
+WEAK_FALLBACK = {'compass': 'glue', 'intent': 'glue', 'glue': 'word', 'dir': 'glue',
+                 'seq': 'word'}  # "land next to the car": no sequence
 # Where the object may come before the verb ("dem roten Auto folgen"); elsewhere words before
 # the verb are not a target.
 VERB_FINAL = frozenset({'de'})

@@ -26,6 +26,9 @@ _STEP_PUNCTUATION = frozenset(',;.')
 # Sequence words that may put the steps in the opposite order of the words.
 _REVERSING = frozenset({'before', 'bevor', 'vorher', 'antes', 'avant'})
 _REVERSING_INSIDE = frozenset({'after', 'prima'})  # fine as the command's first word
+# "first" in any of its phrases: fine opening the command; inside it a later step goes first
+# ("land, but first take a photo", "mais d'abord", "but first of all")
+_FIRST = frozenset({'first', 'firstly', 'zuerst', 'zunaechst', 'erst', 'primero', 'abord'})
 _REVERSING_WITH_OF = frozenset({'despues', 'dopo', 'apres'})  # "después de despegar ..."
 _OF = frozenset({'de', 'di', 'del', 'della', 'dello', 'il', 'la', 'le', "l'", 'd'})
 _MOTION_KINDS = frozenset({'intent', 'change', 'dir', 'compass', 'home', 'kw'})
@@ -39,11 +42,14 @@ def boundaries(kinds: list[str], values: list[object]) -> list[int]:
             if kind in ('seq', 'and') or (kind == 'punct' and value in _STEP_PUNCTUATION)]
 
 
-def reverses_order(words: list[list[str]], first: list[bool]) -> bool:
-    """Whether a sequence word (its folded words, whether it starts the command) may reverse
-    the order of the steps."""
-    for phrase, at_start in zip(words, first):
+def reverses_order(words: list[list[str]], first: list[bool],
+                   first_clause: list[bool] | None = None) -> bool:
+    """Whether a sequence word (its folded words, whether it starts the command, whether it
+    stands in the command's first clause) may reverse the order of the steps."""
+    for phrase, at_start, opening in zip(words, first, first_clause or first):
         head = phrase[0]
+        if not opening and any(word in _FIRST for word in phrase):
+            return True  # "land, but first ...", not "flieg zuerst 20 m nach Norden, dann ..."
         if len(phrase) > 1 and head not in _REVERSING_WITH_OF:
             continue  # "after that", "et puis", "und dann"
         if head in _REVERSING or (head in _REVERSING_INSIDE and not at_start):

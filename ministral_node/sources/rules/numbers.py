@@ -4,6 +4,8 @@ Digits: `30`, `2.5`, `-5`; a decimal comma in FR/DE/ES/IT (`2,5`), thousands sep
 locale (`1,000` in English, `1.000` elsewhere; the last separator is the decimal one when both
 appear). Words: an atom table per language, segmented so compounds work without listing them
 (`fünfundzwanzig`, `venticinque`, `veintitrés`, `quatre-vingt-dix`, `two hundred and five`).
+Round approximate amounts count as their number (`une vingtaine`, `una trentina`, `una
+decena`, `a dozen`): the operator names that amount.
 """
 
 from __future__ import annotations
@@ -25,19 +27,22 @@ _ATOMS = {
         eleven 11 twelve 12 thirteen 13 fourteen 14 fifteen 15 sixteen 16 seventeen 17
         eighteen 18 nineteen 19 twenty 20 thirty 30 forty 40 fourty 40 fifty 50 sixty 60
         seventy 70 eighty 80 ninety 90 niner 9 hundred x100 thousand x1000 dozen x12
-        couple 2 half .5
+        couple 2 half .5 quarter .25 aquarter .25
         andahalf +.5 ahalf .5 halfa .5 halfan .5 a art an art and &""",
     'fr': """zéro 0 un art une art deux 2 trois 3 quatre 4 cinq 5 six 6 sept 7 huit 8 neuf 9
         dix 10 onze 11 douze 12 treize 13 quatorze 14 quinze 15 seize 16 vingt 20 vingts 20
         trente 30 quarante 40 cinquante 50 soixante 60 septante 70 quatrevingt 80
         quatrevingts 80 huitante 80 octante 80 nonante 90 cent x100 cents x100 mille x1000
-        douzaine x12 demi .5 demie .5 undemi .5 unedemi .5 unedemie .5 etdemi +.5
+        douzaine x12 dizaine x10 quinzaine x15 vingtaine x20 trentaine x30 quarantaine x40
+        cinquantaine x50 soixantaine x60 centaine x100 dizaines x10 centaines x100
+        quart .25 unquart .25 demi .5 demie .5 undemi .5 unedemi .5 unedemie .5 etdemi +.5
         etdemie +.5 et &""",
     'de': """null 0 eins 1 ein art eine art einen art einem art zwei 2 zwo 2 drei 3 vier 4
         fünf 5 sechs 6 sieben 7 acht 8 neun 9 zehn 10 elf 11 zwölf 12 sechzehn 16 siebzehn 17
         zwanzig 20 dreißig 30 vierzig 40 fünfzig 50 sechzig 60 siebzig 70 achtzig 80
         neunzig 90 hundert x100 tausend x1000 dutzend x12 halb .5 halbe .5 halben .5
-        einehalbe .5 einenhalben .5 einemhalben .5 einerhalben .5 einhalb +.5 anderthalb 1.5
+        viertel .25 einehalbe .5 einenhalben .5 einemhalben .5 einerhalben .5 einhalb +.5
+        anderthalb 1.5
         und &""",
     'es': """cero 0 un art uno art una art dos 2 tres 3 cuatro 4 cinco 5 seis 6 siete 7 ocho 8
         nueve 9 diez 10 once 11 doce 12 trece 13 catorce 14 quince 15 dieci 10 veinte 20
@@ -45,14 +50,20 @@ _ATOMS = {
         noventa 90 cien x100 ciento x100 doscientos 200 doscientas 200 trescientos 300
         trescientas 300 cuatrocientos 400 cuatrocientas 400 quinientos 500 quinientas 500
         seiscientos 600 seiscientas 600 setecientos 700 setecientas 700 ochocientos 800
-        ochocientas 800 novecientos 900 novecientas 900 mil x1000 par 2 docena x12 medio .5
+        ochocientas 800 novecientos 900 novecientas 900 mil x1000 par 2 docena x12 decena x10
+        quincena x15 veintena x20 treintena x30 cuarentena x40 cincuentena x50 centenar x100
+        decenas x10 centenares x100
+        cuarto .25 uncuarto .25 medio .5
         media .5 ymedio +.5 ymedia +.5 y &""",
     'it': """zero 0 un art uno art una art due 2 tre 3 quattro 4 cinque 5 sei 6 sette 7 otto 8
         nove 9 dieci 10 undici 11 dodici 12 tredici 13 quattordici 14 quindici 15 sedici 16
         diciassette 17 diciotto 18 diciannove 19 venti 20 vent 20 trenta 30 trent 30
         quaranta 40 quarant 40 cinquanta 50 cinquant 50 sessanta 60 sessant 60 settanta 70
         settant 70 ottanta 80 ottant 80 novanta 90 novant 90 cento x100 cent x100
-        mille x1000 mila x1000 paio 2 dozzina x12 mezzo .5 mezza .5 mezz .5 unmezzo .5
+        mille x1000 mila x1000 paio 2 dozzina x12 decina x10 quindicina x15 ventina x20
+        trentina x30 quarantina x40 cinquantina x50 sessantina x60 centinaio x100 decine x10
+        centinaia x100 quarto .25 unquarto .25
+        mezzo .5 mezza .5 mezz .5 unmezzo .5
         emezzo +.5 emezza +.5 e &""",
 }
 

@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 from ministral_node.decision import Proposal, Target, answer, clarify, reject, shorten
 from ministral_node.sources.rules import lexicon as lx
 from ministral_node.sources.rules import missions
+from ministral_node.sources.rules.forms import base_form, known_word
 from ministral_node.sources.rules.messages import message
 from ministral_node.sources.rules.numbers import (
     LANGUAGES,
@@ -36,7 +37,14 @@ from ministral_node.sources.rules.spelling import (
     phrase_correction,
     typo_distance,
 )
-from ministral_node.sources.rules.text import PUNCTUATION, Token, prepare, printable, tokenize
+from ministral_node.sources.rules.text import (
+    PUNCTUATION,
+    Token,
+    fold,
+    prepare,
+    printable,
+    tokenize,
+)
 from ministral_node.sources.rules.units import (
     ANGLE,
     COUNT,
@@ -45,7 +53,9 @@ from ministral_node.sources.rules.units import (
     SPEED,
     TIME,
     Unit,
+    match_time_rest,
     match_unit,
+    unit_languages,
 )
 
 _log = logging.getLogger(__name__)
@@ -61,6 +71,7 @@ MAX_IGNORED_WORDS = 2  # more unknown words than this and the command is asked b
 LABEL_CHARS = 80
 ECHO_CHARS = 60
 
+UNIT_ASSUMPTIONS = frozenset(f'assumed {unit}' for unit in DEFAULT_UNITS.values() if unit)
 _NOT_UNDERSTOOD = ('unknown', 'unknown_words', 'question', 'error')
 _INTENT_FAMILY = {'face': 'rotate', 'uturn': 'rotate', 'photos': 'photo', 'move': 'goto'}
 _OPPOSITES = ({'takeoff', 'land'}, {'left', 'right'}, {'forward', 'back'}, {'up', 'down'},
@@ -125,6 +136,14 @@ class RuleResult:
     reason: str
     key: str | None = None  # the question asked back (a `messages` key), if any
     ignored: tuple[str, ...] = ()  # words read past, and typos as "typo->word"
+    assumptions: tuple[str, ...] = ()  # what the reading assumed ("assumed m", ...)
+
+    @property
+    def units_assumed_only(self) -> bool:
+        """Whether the reading is word for word but for the default unit of a number said
+        without one ("climb 20"): its action and directions are the command's own."""
+        return self.reason == 'parsed' and bool(self.assumptions) and all(
+            note in UNIT_ASSUMPTIONS for note in self.assumptions)
 
     @property
     def partial(self) -> bool:
@@ -213,9 +232,28 @@ _UP_DOWN_BRACKET = re.compile(
     r'((?:(?!\b(?:und|dann|danach)\b)[^,;.:!?])*?)\s+'
     r'(runter|herunter|hinunter|hoch|rauf|hinauf)\b'
     r'(?=\s*(?:$|[,;.:!?]|und\b|dann\b|danach\b))', re.IGNORECASE)
+# Any separable verb whose prefix closes the clause ("dreh dich mal um", "heb mal auf 15 Meter
+# ab", "hör mal auf"): the prefix goes back beside the verb when the vocabulary has the pair.
+_SEPARABLE = re.compile(
+    r'\b(\w+)\b((?:\s+(?!(?:und|dann|danach)\b)[^\s,;.:!?]+)*?)\s+(ab|auf|um|an|aus|los)\b'
+    r'(?=\s*(?:$|[,;.:!?]|und\b|dann\b|danach\b))', re.IGNORECASE)
+
+
+def _close_bracket(match: re.Match[str]) -> str:
+    words, prefix = [match.group(1), *match.group(2).split()], match.group(3)
+    table = lx.PHRASES['de']
+    for k in range(len(words)):
+        after = k + 1 + (k + 1 < len(words) and fold(words[k + 1]) in ('dich', 'sich'))
+        if tuple(fold(word) for word in words[k:after]) + (fold(prefix),) in table:
+            return ' '.join(words[:after] + [prefix] + words[after:])
+    return match.group(0)
+
+
 # A speed change said "by" an amount: the new speed is unknown ("slow down by 2 m/s").
 _BY = frozenset({'by', 'de', 'um', 'en', 'di'})
-_OF = frozenset({'of', 'de', 'di'})  # "un par de metros": the unit of a counted amount
+# "un par de metros", "a quarter of an hour", "un quart d'heure": the unit of an amount
+_OF = frozenset({'of', 'de', 'di', 'd'})
+_OF_ARTICLES = frozenset({'a', 'an'})
 CORRECTED_NOTE = 'read past what the command negates'
 
 
@@ -232,19 +270,23 @@ def _analyse(text: Any, takeoff_altitude_m: float | None) -> RuleResult:
     first = None
     unknown_words = ranked[0][1] == 0  # perhaps only typos: each language may read them
     readings: list[RuleResult] = []
-    for lang, score in ranked:
+    for rank, (lang, score) in enumerate(ranked):
         if first is not None and score == 0 and not unknown_words:
             break
         read = prepared
         if lang == 'de':
             for bracket in (_BRACKET, _UP_DOWN_BRACKET):
                 read = bracket.sub(r'\1 \3\2', read)
+            read = _SEPARABLE.sub(_close_bracket, read)
         read_tokens = tokens if read == prepared else tokenize(read[:MAX_COMMAND_CHARS])
         result = _Parse(read, read_tokens, lang, takeoff_altitude_m).run()
         if result.reason in missions.MISSION_REASONS and not unknown_words:
             return _mission(read, read_tokens, lang, takeoff_altitude_m, result)
         if result.reason != 'unknown' and not unknown_words:
-            return result
+            if result.understood or not _tie_knows_more(tokens, ranked, rank):
+                return result if first is None or result.understood else first
+            first = first or result
+            continue
         if result.understood and result.proposal.action != 'clarify':
             readings.append(result)
         first = first or result
@@ -253,6 +295,27 @@ def _analyse(text: Any, takeoff_altitude_m: float | None) -> RuleResult:
         # is the one whose words are nearest
         return min(readings, key=_typos_distance)
     return first
+
+
+def _in_first_clause(before: list[Item]) -> bool:
+    """Whether what comes after `before` is still in the command's first clause: no
+    separator (, ; . and then) after something said."""
+    said = False
+    for item in before:
+        if item.kind in _SEPARATORS and said:
+            return False
+        said = said or item.kind not in _QUIET
+    return True
+
+
+def _tie_knows_more(tokens: list[Token], ranked: list[tuple[str, int]], rank: int) -> bool:
+    """Whether the language after `ranked[rank]` scores the same and knows every word that
+    one does not ("scattami una foto del ponte": Italian, though Spanish knows "ponte")."""
+    if rank + 1 >= len(ranked) or ranked[rank + 1][1] != ranked[rank][1]:
+        return False
+    lang, other = ranked[rank][0], ranked[rank + 1][0]
+    unknown = [t.norm for t in tokens if t.kind == 'word' and not known_word(t.norm, lang)]
+    return bool(unknown) and all(known_word(word, other) for word in unknown)
 
 
 def _typos_distance(result: RuleResult) -> int:
@@ -271,7 +334,7 @@ def _mission(text: str, tokens: list[Token], lang: str, takeoff_altitude_m: floa
     sequence = [k for k in cuts if items[k].kind == 'seq']
     words = [missions.folded(parse.norms[items[k].first:items[k].last + 1]) for k in sequence]
     at_start = [not any(it.kind not in _QUIET for it in items[:k]) for k in sequence]
-    if missions.reverses_order(words, at_start):
+    if missions.reverses_order(words, at_start, [_in_first_clause(items[:k]) for k in sequence]):
         return _clarify_result(_Clarify('multi', 'multi', {}), lang)
     if whole.reason == 'contradiction' and all(items[k].kind == 'and' for k in cuts):
         return whole
@@ -303,7 +366,8 @@ def _mission(text: str, tokens: list[Token], lang: str, takeoff_altitude_m: floa
     ignored = tuple(word for result in results for word in result.ignored)
     if reason == 'parsed' and ignored:
         reason = 'partial'
-    return RuleResult(proposal, lang, reason, ignored=ignored)
+    assumptions = tuple(dict.fromkeys(note for result in results for note in result.assumptions))
+    return RuleResult(proposal, lang, reason, ignored=ignored, assumptions=assumptions)
 
 
 def _rank_languages(tokens: list[Token]) -> list[tuple[str, int]]:
@@ -314,11 +378,14 @@ def _rank_languages(tokens: list[Token]) -> list[tuple[str, int]]:
     while i < len(tokens):
         if tokens[i].kind == 'num':
             unit = match_unit(norms, i + 1)
-            i += 1 + (unit[1] if unit else 0)  # "5 m/s": the "s" is no French word
+            size = unit[1] if unit else 0  # "5 m/s": the "s" is no French word
+            scores.update(unit_languages(norms[i + 1:i + 1 + size]))  # "100 pieds", "20 Fuß"
+            i += 1 + size
             continue
         size, langs = 1, set()
         if tokens[i].kind == 'word':
-            scores.update(lang for lang in LANGUAGES if is_number_word(norms[i], lang))
+            scores.update(lang for lang in LANGUAGES if is_number_word(norms[i], lang)
+                          or base_form(norms[i], lang) != norms[i])  # "fammi", "fotito"
             size, langs = _known_phrase(norms, i)
         scores.update({lang: size for lang in langs})
         i += size
@@ -365,7 +432,7 @@ class _Parse:
                  takeoff_altitude_m: float | None) -> None:
         self.text, self.tokens, self.lang = text, tokens, lang
         self.takeoff_altitude_m = takeoff_altitude_m
-        self.norms = [t.norm for t in tokens]
+        self.norms = [base_form(t.norm, lang) if t.kind == 'word' else t.norm for t in tokens]
         self.shouting = not any(t.raw != t.raw.upper() for t in tokens if t.kind == 'word')
         self.items: list[Item] = []
         self.confidence = 1.0
@@ -382,7 +449,8 @@ class _Parse:
             return _clarify_result(error, self.lang)
         if reason == 'parsed' and self.ignored:
             reason = 'partial'
-        return RuleResult(proposal, self.lang, reason, ignored=tuple(self.ignored))
+        return RuleResult(proposal, self.lang, reason, ignored=tuple(self.ignored),
+                          assumptions=tuple(self.notes))
 
     # -- matching ---------------------------------------------------------------------------------
 
@@ -408,11 +476,14 @@ class _Parse:
             if item.kind != 'num' or item.value.unit is not None or more.first != item.last + 1 \
                     or not (more.kind == 'more' or self.norms[more.first] in _OF):
                 continue
-            unit = match_unit(self.norms, more.last + 1)
+            after = more.last + 1 + (more.last + 1 < len(self.norms)
+                                     and self.norms[more.last + 1] in _OF_ARTICLES)
+            unit = match_unit(self.norms, after)
             if unit is not None:
                 item.value.unit = unit[0]
-                end = more.last + unit[1]
-                self.items = [it for it in self.items if not more.last < it.first <= end]
+                end = after + unit[1] - 1
+                start = more.first if more.kind != 'more' else more.last + 1  # "d'ora" too
+                self.items = [it for it in self.items if not start <= it.first <= end]
                 return
     def _framing(self) -> dict[int, int]:
         """Radio framing, as {first token: last token}: a call sign before the first comma
@@ -610,7 +681,7 @@ class _Parse:
         abbreviation = self._abbreviation(i)
         if abbreviation is not None:
             return abbreviation
-        words = match_words(self.norms, i, self.lang)
+        words = self._number_words(i)
         number = None if words is None else self._number(i, words[1], words[0], words[2])
         if number is not None and number.value.unit is None and self._after_word():
             number = None  # "the red one": a pronoun, not a number
@@ -623,7 +694,21 @@ class _Parse:
             phrase.kind = 'word'  # "the bus stop": a noun, not the command
         if number is not None and (phrase is None or number.last >= phrase.last):
             return number
+        if phrase is not None and phrase.kind in _QUIET:  # "take of": a misspelt longer phrase
+            return self._typo(i, after=phrase.last) or phrase
         return phrase or self._bare_unit(i) or self._typo(i) or Item('word', token.norm, i, i)
+
+    def _number_words(self, i: int) -> tuple[float, int, bool] | None:
+        """A number in words at token `i` that ends before any phrase starting inside it and
+        going on past it: "un demi-tour" is a U-turn, not a half and a word."""
+        words = match_words(self.norms, i, self.lang)
+        if words is None:
+            return None
+        for k in range(i + 1, i + words[1]):
+            phrase = self._phrase(k)
+            if phrase is not None and phrase.kind not in _QUIET and phrase.last >= i + words[1]:
+                return match_words(self.norms[:k], i, self.lang)
+        return words
 
     def _bare_unit(self, i: int) -> Item | None:
         """A unit of length said without its number ("a few metres left", "ein paar Meter"):
@@ -644,40 +729,53 @@ class _Parse:
                     default=0)
         return self.items[start:]
 
-    def _typo(self, i: int) -> Item | None:
+    def _typo(self, i: int, after: int | None = None) -> Item | None:
         """A misspelt vocabulary word ("tunr" for "turn") where its meaning fits: a verb only
         where the clause has none yet (first, outside verb-final German), a direction or
-        parameter noun only after a verb, number or direction in its clause."""
+        parameter noun only after a verb, number or direction in its clause. With `after`,
+        only a misspelt phrase that goes on past token `after` (a known word at `i`)."""
         token = self.tokens[i]
         if token.norm in lx.DISCOURSE_WORDS[self.lang]:
             return None  # "fine, land": an interjection, not a typo of "find"
-        # the first word of a phrase ("tkae off", "tunr around"), else a word
-        found = phrase_correction(self.norms, i, self.lang) or correction(token.norm, self.lang)
+        # a phrase with one word misspelt ("tkae off", "take of"), else a word
+        found = phrase_correction(self.norms, i, self.lang)
+        if after is not None:
+            if found is None or i + len(found[0].split()) - 1 <= after:
+                return None
+        elif found is None:
+            found = correction(token.norm, self.lang)
         if found is None:
             return None
         known, entry = found
         size = len(known.split())
+        raw = next((t.raw for t, word in zip(self.tokens[i:], known.split())
+                    if t.norm != word), token.raw)  # the misspelt word of a phrase
         clause = self._clause_so_far()
         if entry.kind in _VERBS:
             if any(it.kind in _VERBS for it in clause) or (
                     self.lang not in lx.VERB_FINAL
                     and any(it.kind not in _SKIPPED for it in clause)):
                 return None
-        else:
-            said = [it.kind for it in clause if it.kind not in _SKIPPED]
+        else:  # a preposition between is read past: "tourne à gauhce", "turn to the rigth"
+            said = [it.kind for it in clause if it.kind not in _SKIPPED | {'to'}]
             before = said[-1] if said else None
             if before not in ('num', 'intent', 'change', 'dir', 'compass'):
                 return None  # "lift 10 m" is no "left 10 m": never at the start of a clause
-        self.ignored.append(f'{token.raw}->{known}')
-        self.assume(f"read '{token.raw}' as '{known}'", PARTIAL_CONFIDENCE)
+        self.ignored.append(f'{raw}->{known}')
+        self.assume(f"read '{raw}' as '{known}'", PARTIAL_CONFIDENCE)
         value = lx.COMPASS_DEG[entry.value] if entry.kind == 'compass' else entry.value
         return Item(entry.kind, value, i, i + size - 1, entry.noun)
 
     def _discourse(self) -> None:
         """Interjections opening a clause before a comma ("right, fly north 50 m", "allez,
-        monte à 30 m") are read past when a verb follows; elsewhere they keep their meaning."""
+        monte à 30 m") are read past when a verb follows, and slang approximators right
+        before a number ("genre 5 mètres"); elsewhere they keep their meaning."""
         for k, item in enumerate(self.items[:-1]):
             after = self.items[k + 1]
+            if item.kind == 'word' and after.kind == 'num' and after.first == item.last + 1 \
+                    and self.norms[item.first] in lx.APPROXIMATORS[self.lang]:
+                item.kind = 'filler'  # "genre 5 mètres", "tipo 5 metri"
+                continue
             if item.first != item.last or after.kind != 'punct' or after.value != ',' \
                     or self.norms[item.first] not in lx.DISCOURSE_WORDS[self.lang] \
                     or item.kind in ('neg', 'cond', 'num'):
@@ -695,6 +793,9 @@ class _Parse:
         half = match_fraction(self.norms, last + 1, self.lang) if unit else None
         if half is not None:
             value, last = value + half[0], last + half[1]
+        rest = match_time_rest(self.norms, last + 1, unit[0], self.lang) if unit else None
+        if rest is not None:  # "2 minutes 30 seconds", "1 h 15"
+            value, last = value + rest[0], last + rest[1]
         return Item('num', Quantity(value, unit[0] if unit else None), i, last)
 
     def _phrase(self, i: int) -> Item | None:
@@ -957,6 +1058,8 @@ class _Parse:
         horizontal = 'compass' in kinds or bool(dirs - {'up', 'down'}) or 'heading' in kws
         if 'home' in kinds:
             return 'rth'
+        if 'surface' in kinds and not (horizontal or moving or numbers):
+            return 'land'  # "put it on the ground", "setz sie auf den Boden"
         if not horizontal and ('speed' in kws or SPEED in dims):
             return 'speed'
         absolute = any(q.to and (q.unit is None or q.unit.dim == LENGTH) for q in numbers)
@@ -1024,6 +1127,8 @@ class _Parse:
         """
         for item in self.free('num'):
             unit = item.value.unit
+            if unit is None and self._names_target(item):
+                continue  # "follow car 2": the car's number, never 2 m
             if (unit is None or unit.dim == dim) and (kw is None or item.value.kw == kw):
                 item.used = True
                 return item
@@ -1031,10 +1136,19 @@ class _Parse:
             self.fail(missing)
         return None
 
+    def _names_target(self, number: Item) -> bool:
+        """Whether a number said without its unit stands right after a word of the target
+        ("car 2", "pad 3"): it names the target."""
+        k = self.items.index(number)
+        return k > 0 and self.items[k - 1].kind == 'word' and \
+            self.items[k - 1].last + 1 == number.first
+
     def si(self, item: Item, dim: str) -> float:
         """The number of `item` in the SI unit of `dim`, assuming the default unit if none."""
         quantity = item.value
         if quantity.unit is None:
+            if 0 < quantity.number < 1:  # "quarter turn left": a fraction of what?
+                self.fail('unknown_words', 'unknown_words', text=_echo(self.span(item)))
             if dim != COUNT:
                 self.assume(f'assumed {DEFAULT_UNITS[dim]}', DEFAULT_UNIT_CONFIDENCE)
             return float(quantity.number)
@@ -1109,8 +1223,9 @@ class _Parse:
                       text=_echo(' '.join(self.span(it) for it in unknown)))
 
     def _ignorable(self, item: Item) -> bool:
-        """Whether an unknown word may be read past: not a negation, number, unit, or a word
-        with a meaning in another language; not where the verb stands (the first word of its
+        """Whether an unknown word may be read past: not a negation, number, unit (nor any word
+        right after a number said without its unit), or a word with a meaning in another
+        language; not where the verb stands (the first word of its
         clause, outside verb-final German); not a noun after an article or preposition (a
         target: "over the house")."""
         norms = self.norms[item.first:item.last + 1]
@@ -1122,9 +1237,9 @@ class _Parse:
                 return False
         k = self.items.index(item)
         number = self.items[k - 1] if k else None
-        if number is not None and number.kind == 'num' and number.value.unit is None and \
-                any(near_unit(norm) for norm in norms):
-            return False  # "30 fet", "2 kilometrs": a misspelt unit, never a default one
+        if number is not None and number.kind == 'num' and number.value.unit is None and (
+                any(near_unit(norm) for norm in norms) or number.last + 1 == item.first):
+            return False  # "30 fet", "20 storeys", "3 blocks": a unit, never a default one
         clause_start = max((j + 1 for j in range(k) if self.items[j].kind in _SEPARATORS),
                            default=0)
         before = [it for it in self.items[clause_start:k] if it.kind not in _SKIPPED]
@@ -1161,10 +1276,25 @@ class _Parse:
     def _stop(self) -> Proposal:
         extra = [it for it in self.items if it.kind not in _QUIET
                  and not (it.kind == 'intent' and it.value == 'stop')]
+        if extra and self._for_a_time(extra):  # "stop for ten seconds", "stop, wait 10 s"
+            self.use([it for it in self.items if it.kind == 'intent'])
+            return _hold(self)
         if extra:
             self.assume('other words ignored: stopping first', IGNORED_WORDS_CONFIDENCE)
         self.use(self.items)
         return self.propose('stop', {})
+
+
+    @staticmethod
+    def _for_a_time(extra: list[Item]) -> bool:
+        """Whether what a stop says besides is only how long: one duration with its time
+        unit, a hold verb or the word "duration" (a hold of that long, still stopping)."""
+        numbers = [it for it in extra if it.kind == 'num']
+        return len(numbers) == 1 and numbers[0].value.unit is not None \
+            and numbers[0].value.unit.dim == TIME and all(
+                it.kind == 'num' or (it.kind, it.value) in (('intent', 'hold'),
+                                                            ('kw', 'duration'))
+                for it in extra)
 
 
 # ---- binders: one per action family -------------------------------------------------------------
@@ -1179,6 +1309,7 @@ def _takeoff(p: _Parse) -> Proposal:
 
 
 def _land(p: _Parse) -> Proposal:
+    p.use(p.free('surface'))  # "land on the ground": where it ends, not a target
     return p.propose('land', {}, p.target())
 
 
@@ -1199,7 +1330,8 @@ def _altitude(p: _Parse) -> Proposal:
             'up', 'down')), 0.0)  # "noch 5 Meter hoch", "acht Meter runter"
     p.use(p.free('kw', 'altitude'))
     missing = 'missing_up' if sign > 0 else 'missing_down' if sign < 0 else 'missing_altitude'
-    grounding = any(it.kind == 'change' and it.value == 'ground' for it in p.items)
+    grounding = any(it.kind == 'change' and it.value == 'ground' or it.kind == 'surface'
+                    for it in p.items)  # "bring her down", "go down to the floor"
     number = p.quantity(LENGTH, None if grounding else missing)
     if number is None:  # "bring her down", "setz sie runter": all the way
         p.use(p.free('dir', 'down'))

@@ -27,6 +27,7 @@ from ministral_node.sources.rules.units import (
     LENGTH,
     SPEED,
     TIME,
+    match_time_rest,
     match_unit,
 )
 
@@ -164,7 +165,9 @@ def _quantities(found: tuple[float, int, bool], text: str, tokens: list[Token], 
         return [] if article else [Said(abs(number), None, written, abs(number))]
     written = text[tokens[i].start:tokens[after + unit[1] - 1].end]
     half = match_fraction(norms, after + unit[1], lang)
-    values = {number} | ({number + half[0]} if half else set())
+    rest = match_time_rest(norms, after + unit[1], unit[0], lang)  # "2 minutes 30 seconds"
+    values = {number} | ({number + half[0]} if half else set()) | (
+        {number + rest[0]} if rest else set())
     return [Said(abs(round(value * unit[0].factor, 6)), unit[0].dim, written, abs(value))
             for value in values]
 

@@ -99,23 +99,42 @@ def _single(word: str) -> str:
 @cache
 def _phrases(lang: str) -> tuple[tuple[tuple[str, ...], lx.Entry], ...]:
     return tuple((key, entry) for key, entry in lx.PHRASES[lang].items()
-                 if len(key) > 1 and entry.kind in lx.TYPO_KINDS and not entry.weak
-                 and len(key[0]) >= MIN_TYPO_CHARS)
+                 if len(key) > 1 and entry.kind in lx.TYPO_KINDS and not entry.weak)
+
+
+def _misspells(word: str, known: str, later: bool) -> int | None:
+    """How far `word` is from `known` if it can be a typo of it (same first letter, not
+    guarded; a word shorter than `MIN_TYPO_CHARS` only by a doubled letter: "of" -> "off"),
+    else None. A `later` word of a phrase is often a noun of its own ("verso l'auto" is no
+    "verso l'alto"): one letter swapped for another is no typo there, a transposition, a
+    missing or an extra letter is."""
+    if not word.isalpha() or word[0] != known[0] or guarded(word):
+        return None
+    if len(word) < MIN_TYPO_CHARS or len(known) < MIN_TYPO_CHARS:
+        return 0 if _single(word) == _single(known) else None
+    if later and len(word) == len(known) < 8 and sum(a != b for a, b in zip(word, known)) == 1:
+        return None
+    limit = _allowed(word)
+    distance = typo_distance(word, known, limit)
+    return distance if distance <= limit else None
 
 
 def phrase_correction(norms: list[str], i: int, lang: str) -> tuple[str, lx.Entry] | None:
-    """The vocabulary phrase whose first word `norms[i]` misspells, the rest said as written
-    ("tkae off" -> "take off"), if exactly one meaning is nearest: as for `correction`."""
-    word = norms[i]
-    if len(word) < MIN_TYPO_CHARS or not word.isalpha() or guarded(word):
-        return None
-    limit = _allowed(word)
+    """The vocabulary phrase starting at `norms[i]` with one of its words misspelt, the others
+    said as written ("tkae off", "take of", "come bakc home", "à gauhce"), if exactly one
+    meaning is nearest: as for `correction`."""
     best: dict[int, list[tuple[tuple[str, ...], lx.Entry]]] = {}
     for key, entry in _phrases(lang):
-        if key[0][0] != word[0] or tuple(norms[i + 1:i + len(key)]) != key[1:]:
+        said = tuple(norms[i:i + len(key)])
+        wrong = [k for k, word in enumerate(said) if word != key[k]]
+        if len(said) != len(key) or len(wrong) != 1:
             continue
-        distance = typo_distance(word, key[0], limit)
-        if distance <= limit:
+        word = said[wrong[0]]
+        known = lx.PHRASES[lang].get((word,))
+        if known is not None and known.kind in lx.TYPO_KINDS:
+            continue  # a word of its own meaning ("turn left") is no typo of another
+        distance = _misspells(word, key[wrong[0]], later=wrong[0] > 0)
+        if distance is not None:
             best.setdefault(distance, []).append((key, entry))
     if not best:
         return None

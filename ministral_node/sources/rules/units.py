@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ministral_node.sources.rules.numbers import match_words, parse_digits
 from ministral_node.sources.rules.text import phrase_keys
 
 LENGTH, SPEED, ANGLE, TIME, COUNT = 'length', 'speed', 'angle', 'time', 'count'
@@ -30,7 +31,8 @@ _TABLE: dict[Unit, str] = {
     Unit(LENGTH, 1.0, 'm'): 'm|meter|meters|metre|metres|mètre|mètres|metern|metro|metros|metri'
     '|mt|mts|mtr|mtrs',
     Unit(LENGTH, 1000.0, 'km'): 'km|kms|kilometer|kilometers|kilometre|kilometres|kilomètre'
-    '|kilomètres|kilometern|kilómetro|kilómetros|chilometro|chilometri',
+    '|kilomètres|kilometern|kilómetro|kilómetros|chilometro|chilometri|klick|klicks|click'
+    '|clicks',
     Unit(LENGTH, 0.01, 'cm'): 'cm|centimeter|centimeters|centimetre|centimetres|centimètre'
     '|centimètres|zentimeter|centímetro|centímetros|centimetro|centimetri',
     Unit(LENGTH, 0.3048, 'ft'): 'ft|foot|feet|pied|pieds|fuß|füße|fuss|pie|pies|piede|piedi',
@@ -64,8 +66,43 @@ _TABLE: dict[Unit, str] = {
     Unit(TIME, 60.0, 'min'): 'min|mins|minute|minutes|minuten|minuto|minutos|minuti',
     Unit(TIME, 3600.0, 'h'): 'h|hr|hrs|hour|hours|heure|heures|stunde|stunden|std|hora|horas'
     '|ora|ore',
+    Unit(TIME, 900.0, 'quarter h'): 'viertelstunde|viertelstunden',
     Unit(COUNT, 1.0, 'x'): 'x|times|fois|mal|veces|volte',
 }
+
+
+# Unit words that tell the operator's language ("100 pieds", "20 Fuß"); symbols (m, km/h, ft)
+# and words several languages share count for each of them.
+_LANGUAGE_WORDS = {
+    'en': 'meter|meters|metre|metres|kilometer|kilometers|kilometre|kilometres|foot|feet|yard'
+          '|yards|mile|miles|knot|knots|degree|degrees|second|seconds|minute|minutes|hour'
+          '|hours|times|nautical',
+    'fr': 'mètre|mètres|kilomètre|kilomètres|pied|pieds|nœud|nœuds|degré|degrés|seconde'
+          '|secondes|minute|minutes|heure|heures|fois|mille|milles|marin|marins',
+    'de': 'meter|metern|kilometer|kilometern|fuß|füße|fuss|meile|meilen|seemeile|seemeilen'
+          '|knoten|grad|sekunde|sekunden|minute|minuten|stunde|stunden|mal|stundenkilometer',
+    'es': 'metro|metros|kilómetro|kilómetros|pie|pies|yarda|yardas|milla|millas|nudo|nudos'
+          '|grado|grados|segundo|segundos|minuto|minutos|hora|horas|veces',
+    'it': 'metro|metri|chilometro|chilometri|piede|piedi|iarda|iarde|miglio|miglia|nodo|nodi'
+          '|grado|gradi|secondo|secondi|minuto|minuti|ora|ore|volte',
+}
+
+
+def _word_languages() -> dict[str, frozenset[str]]:
+    table: dict[str, set[str]] = {}
+    for lang, words in _LANGUAGE_WORDS.items():
+        for word in words.split('|'):
+            for key in phrase_keys(word):
+                table.setdefault(key[0], set()).add(lang)
+    return {word: frozenset(langs) for word, langs in table.items()}
+
+
+UNIT_WORD_LANGUAGES = _word_languages()
+
+
+def unit_languages(norms: Sequence[str]) -> set[str]:
+    """The languages whose unit words `norms` (a unit phrase as said) uses."""
+    return {lang for norm in norms for lang in UNIT_WORD_LANGUAGES.get(norm, ())}
 
 
 def _compile() -> dict[tuple[str, ...], Unit]:
@@ -80,6 +117,39 @@ def _compile() -> dict[tuple[str, ...], Unit]:
 
 UNITS = _compile()
 _LONGEST = max(map(len, UNITS))
+
+
+_LINKS = frozenset({'and', 'et', 'und', 'y', 'e'})
+_NEXT_SMALLER = {3600.0: 60.0, 60.0: 1.0}  # "1 h 15", "2 min 30": the smaller unit unsaid
+
+
+def match_time_rest(norms: Sequence[str], start: int, unit: Unit,
+                    lang: str) -> tuple[float, int] | None:
+    """The smaller part of a duration said in two units after `unit` at `norms[start]`
+    ("2 minutes [and] 30 seconds", "1 min 30", "zwei Minuten und dreißig Sekunden"): its
+    value in `unit` and the tokens it spans, or None. A bare number counts only below 60 and
+    at the end of a clause ("wait 2 minutes 3 photos" says no seconds)."""
+    if unit.dim != TIME or unit.factor not in _NEXT_SMALLER:
+        return None
+    i = start + (start < len(norms) and norms[start] in _LINKS)
+    if i >= len(norms):
+        return None
+    if norms[i][:1].isdigit():
+        value, size = parse_digits(norms[i], lang), 1
+    else:
+        words = match_words(norms, i, lang)
+        value, size = (None, 0) if words is None or words[2] else words[:2]
+    if value is None:
+        return None
+    smaller = match_unit(norms, i + size)
+    if smaller is not None:
+        if smaller[0].dim != TIME or smaller[0].factor >= unit.factor:
+            return None
+        return value * smaller[0].factor / unit.factor, i + size + smaller[1] - start
+    ends = i + size >= len(norms) or not norms[i + size][:1].isalnum()
+    if value >= 60 or not ends:
+        return None
+    return value * _NEXT_SMALLER[unit.factor] / unit.factor, i + size - start
 
 
 def match_unit(norms: Sequence[str], start: int) -> tuple[Unit, int] | None:

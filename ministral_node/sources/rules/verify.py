@@ -18,7 +18,8 @@ checks run on proposals of the model sources (onboard, remote), in this order:
 3. a degenerate reading (a zero-length move, a search without a target, a change by
    nothing: `degenerate`) never wins: the proposal hands over;
 4. agreement with the rule parser (the table, with reasons, is `docs/arbitration.md`): when
-   the parser understands the command fully (no assumption, see `FULL_READINGS`) and reads
+   the parser understands the command fully (no assumption but the default unit of a number
+   said without one, see `FULL_READINGS`) and reads
    another action, direction or numbers, `arbitration` settles it: `verify` (default) takes
    the rule reading (a stop, hold or return home, `SAFER`; a question the parser asks on
    purpose, such as a negation or several actions, or its answer to a capability question;
@@ -228,8 +229,11 @@ def reading(proposal: Proposal) -> str:
 
 
 def fully_understood(result: RuleResult) -> bool:
-    """Whether the rule parser read the command with no assumption (see `FULL_READINGS`)."""
-    return result.reason in FULL_READINGS and result.proposal.confidence >= 1.0
+    """Whether the rule parser read the command with no assumption (see `FULL_READINGS`) but
+    the default unit of a number said without one: its action and directions are the
+    command's own words, and a model's numbers passed provenance already."""
+    return result.reason in FULL_READINGS and (result.proposal.confidence >= 1.0
+                                               or result.units_assumed_only)
 
 
 # ---- degenerate readings, and what the command names -------------------------------------------
@@ -278,11 +282,15 @@ _SENSES = {'forward_m': ('forward', 'back'), 'right_m': ('right', 'left'),
 
 
 def named_missing(model: Proposal, rules: Proposal) -> list[str]:
-    """What the rule reading takes from the command (its directions, its target) that the
+    """What the rule reading takes from the command (its directions, its target, a quantity
+    of the same action: "wait a quarter of an hour" is no hold without a duration) that the
     model's reading lacks."""
     missing = sorted(directions(rules) - directions(model))
     if targets_of(rules) and not targets_of(model):
         missing.append(f"target '{targets_of(rules)[0].label}'")
+    if model.action == rules.action and model.action != MISSION:
+        missing += [f'{key} {value:g}' for key, value in _numbers(rules.params).items()
+                    if model.params.get(key) is None]
     return missing
 
 
