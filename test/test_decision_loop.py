@@ -12,6 +12,7 @@ from support import LoopRig as Rig
 from ministral_node.decision import Proposal, Refusal, RefusalKind
 from ministral_node.health import ERROR, OK, WARN
 from ministral_node.inputs.image_conversion import RawImage
+from ministral_node.mission.projection import CameraIntrinsics
 from ministral_node.sources.base import DecisionRequest
 
 LAND = Proposal('land', {}, None, 0.9, 'asked')
@@ -298,3 +299,16 @@ def test_a_move_on_the_ground_is_refused_from_the_pose_altitude(up, action):
     assert decision.action == action
     if action == 'reject':
         assert 'take off first' in decision.safety.refused
+
+
+@pytest.mark.parametrize('execute_missions', [False, True])
+def test_camera_info_reaches_the_pipeline_with_or_without_missions(execute_missions):
+    rig = Rig(execute_missions=execute_missions)
+    k = [160.0, 0.0, 160.0, 0.0, 160.0, 120.0, 0.0, 0.0, 1.0]
+    rig.loop.camera_info(k, 320, 240)
+    rig.loop.activate()  # a new pipeline: it reads the loop's intrinsics, not a copy
+    assert rig.loop.pipeline.camera() == CameraIntrinsics(160.0, 160.0, 160.0, 120.0, 320, 240)
+    if execute_missions:
+        assert rig.loop.executor.intrinsics == rig.loop.pipeline.camera()
+    rig.loop.camera_info([0.0] * 9, 320, 240)  # unset K: unknown again
+    assert rig.loop.pipeline.camera() is None

@@ -119,6 +119,7 @@ class DecisionLoop:
         # The pipeline checks decisions against it, the executor each mission step.
         self.envelope = SafetyEnvelope(settings.limits, clock)
         self.vehicle = VehicleState()
+        self.intrinsics: CameraIntrinsics | None = None  # from camera_info, once it arrives
         self.state = INACTIVE
         self.sources: list[Decider] = []
         self.pipeline = self._make_pipeline([])
@@ -324,11 +325,12 @@ class DecisionLoop:
                 self.executor.clear_failsafe()
 
     def camera_info(self, k: list[float], width: int, height: int) -> None:
-        """The camera's intrinsics (sensor_msgs/CameraInfo K and size), to place targets."""
+        """The camera's intrinsics (sensor_msgs/CameraInfo K and size), to place targets and
+        say how far what a scene answer names is."""
+        self.intrinsics = CameraIntrinsics.from_camera_info(k, width, height)
         if self.executor is not None:
             with self._executor_lock:
-                self.executor.set_intrinsics(CameraIntrinsics.from_camera_info(k, width,
-                                                                               height))
+                self.executor.set_intrinsics(self.intrinsics)
 
     def detect(self) -> None:
         """Run the object detector on the newest frame between decisions (the node's
@@ -474,7 +476,7 @@ class DecisionLoop:
         pipeline = DecisionPipeline.from_settings(
             self.settings, sources, self.frames, self.clock, self.stamp_clock, self.health,
             lambda: self.vehicle, skip=self._skip_source, steady=self.steady,
-            envelope=self.envelope)
+            envelope=self.envelope, camera=lambda: self.intrinsics)
         if pipeline.perception is not None:
             pipeline.perception.on_scene = self._detections
         return pipeline

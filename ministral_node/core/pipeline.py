@@ -9,6 +9,7 @@ Every problem on the way is logged, recorded in the health board, and stated in 
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from collections.abc import Callable, Sequence
 
@@ -32,9 +33,15 @@ from ministral_node.health import ERROR, OK, HealthBoard
 from ministral_node.inputs.camera import STALE_AFTER_DECODE, UNUSABLE, Frame, LatestFrame
 from ministral_node.inputs.commands import screen
 from ministral_node.inputs.vehicle import VehicleState
+from ministral_node.mission.projection import (
+    CameraIntrinsics,
+    CameraMount,
+    box_center,
+    ground_distance,
+)
 from ministral_node.perception.answers import answer_scene, scene_question
 from ministral_node.perception.detector import DetectorSettings
-from ministral_node.perception.grounding import Grounding, ground
+from ministral_node.perception.grounding import Grounding, Seen, ground
 from ministral_node.perception.service import DetectorService, Scene
 from ministral_node.resources import share_dir
 from ministral_node.safety.envelope import ALWAYS_ALLOWED, CONFIRMED, SafetyEnvelope
@@ -57,8 +64,8 @@ class DecisionPipeline:
                  stamp_clock: Clock, settings: PipelineSettings | None = None,
                  health: HealthBoard | None = None, envelope: SafetyEnvelope | None = None,
                  vehicle: Callable[[], VehicleState | None] = lambda: None,
-                 steady: Clock | None = None, perception: DetectorService | None = None
-                 ) -> None:
+                 steady: Clock | None = None, perception: DetectorService | None = None,
+                 camera: Callable[[], CameraIntrinsics | None] = lambda: None) -> None:
         self.chain = chain
         self.frames = frames
         self.clock = clock
@@ -70,21 +77,28 @@ class DecisionPipeline:
         self.vehicle = vehicle
         self.reflexes = ReflexReader(defaults().loop.reflexes)
         self.perception = perception
+        # The camera model: intrinsics (camera_info, when known) and mount, for distances.
+        self.camera = camera
+        self.mount = CameraMount()
+        self.max_distance_m = 300.0
+        self.pose_timeout_s = 1.0
 
     @classmethod
     def from_settings(cls, settings: Settings, sources: list[Decider], frames: LatestFrame,
                       clock: Clock, stamp_clock: Clock, health: HealthBoard | None = None,
                       vehicle: Callable[[], VehicleState | None] = lambda: None,
                       skip: Callable[[str], str | None] = lambda source: None,
-                      steady: Clock | None = None, envelope: SafetyEnvelope | None = None
+                      steady: Clock | None = None, envelope: SafetyEnvelope | None = None,
+                      camera: Callable[[], CameraIntrinsics | None] = lambda: None
                       ) -> DecisionPipeline:
         """The pipeline the node and the CLI run.
 
         `clock` times state (frame and pose freshness, confirmations); `steady` (default:
         `clock`) times the decision's deadline and latency; `stamp_clock` stamps decisions.
         `envelope` (default: a new one on `clock`) is the safety envelope, shared with whoever
-        else checks against it (the mission executor). A pipeline with sources (an active node)
-        loads the object detector when `detector_model` names one.
+        else checks against it (the mission executor). `camera` gives the camera's intrinsics
+        (None while unknown), which scene answers need to say distances. A pipeline with
+        sources (an active node) loads the object detector when `detector_model` names one.
         """
         steady = steady or clock
         health = health or HealthBoard(clock)
@@ -97,7 +111,7 @@ class DecisionPipeline:
         pipeline = cls(FallbackChain(sources, steady, breakers=breakers, skip=skip), frames,
                        clock, stamp_clock, settings.pipeline, health,
                        envelope or SafetyEnvelope(settings.limits, clock), vehicle, steady,
-                       perception)
+                       perception, camera)
         pipeline.apply(settings)
         return pipeline
 
@@ -107,6 +121,9 @@ class DecisionPipeline:
         self.settings = settings.pipeline
         self.reflexes = ReflexReader(settings.loop.reflexes)
         self.chain.apply(settings.chain)
+        self.mount = CameraMount.from_params(settings.values)
+        self.max_distance_m = float(settings.values['max_projection_distance_m'])
+        self.pose_timeout_s = float(settings.values['pose_timeout_s'])
         if self.perception is not None:
             self.perception.apply(DetectorSettings.from_values(settings.values))
         if self.envelope.apply(settings.limits):
@@ -283,8 +300,19 @@ class DecisionPipeline:
             notes.append('decided without the object detector: it failed on this frame')
         return scene
 
-    @staticmethod
-    def _ground(proposal: Proposal, scene: Scene, text: str, notes: list[str]
+    def _distance(self) -> Callable[[Seen], float | None] | None:
+        """A detection's ground distance from the vehicle's pose and the camera model; None
+        when either is unknown or the pose is stale (an answer then says no distance)."""
+        intrinsics, vehicle = self.camera(), self.vehicle()
+        if intrinsics is None or vehicle is None:
+            return None
+        vehicle = vehicle.fresh(self.clock.now(), self.pose_timeout_s, math.inf)
+        if vehicle.position_m is None:
+            return None
+        return lambda seen: ground_distance(box_center(seen.detection.box), intrinsics,
+                                            self.mount, vehicle, self.max_distance_m)
+
+    def _ground(self, proposal: Proposal, scene: Scene, text: str, notes: list[str]
                 ) -> tuple[Proposal, Grounding]:
         """The proposal with its target resolved against the scene's detections; a question
         about the scene that no source could answer (answer, clarify or reject) is answered
@@ -292,7 +320,7 @@ class DecisionPipeline:
         language = detect_language(text)
         question = scene_question(text)
         if question is not None and proposal.action in SCENE_ANSWER_REPLACES:
-            proposal = answer_scene(question, scene.seen, language)
+            proposal = answer_scene(question, scene.seen, language, self._distance())
             notes.append(f'scene question ({question.form}) answered from the object detector')
         grounded, grounding = ground(proposal, list(scene.seen), scene.classes, language,
                                      scene.detect_ms)

@@ -77,11 +77,8 @@ class ExecutorSettings:
     def from_params(cls, values: Mapping[str, Any]) -> ExecutorSettings:
         """From parameter values (missing ones keep the defaults above)."""
         names = [f for f in cls.__dataclass_fields__ if f != 'mount']
-        mount = CameraMount(float(values.get('camera_mount_pitch_deg', 45.0)),
-                            float(values.get('camera_mount_forward_m', 0.0)),
-                            float(values.get('camera_mount_right_m', 0.0)),
-                            float(values.get('camera_mount_up_m', 0.0)))
-        return cls(**{n: float(values[n]) for n in names if n in values}, mount=mount)
+        return cls(**{n: float(values[n]) for n in names if n in values},
+                   mount=CameraMount.from_params(values))
 
 
 @dataclass(frozen=True)
