@@ -312,3 +312,23 @@ def test_camera_info_reaches_the_pipeline_with_or_without_missions(execute_missi
         assert rig.loop.executor.intrinsics == rig.loop.pipeline.camera()
     rig.loop.camera_info([0.0] * 9, 320, 240)  # unset K: unknown again
     assert rig.loop.pipeline.camera() is None
+
+
+def test_a_step_whose_target_is_not_in_view_looks_through_the_pipeline():
+    from ministral_node.decision import Target, mission
+
+    steps = mission([Proposal('takeoff', {'altitude_m': 20.0}, None, 1.0, 'asked'),
+                     Proposal('land', {}, Target('red pad', None), 1.0, 'asked')], 'asked')
+    rig = Rig(sources=[ScriptedDecider('rules', steps)], execute_missions=True)
+    rig.loop.activate()  # no detector_model: the search cannot look
+    rig.loop.pose(0.0, 0.0, 20.0, 0.0, in_air=True)
+    rig.loop.command('take off to 20 m then land on the red pad')
+    rig.loop.drain()
+    for _ in range(20):  # the takeoff is done; the search settles 1 s, then looks
+        rig.clock.advance(0.1)
+        rig.loop.pose(0.0, 0.0, 20.0, 0.0, in_air=True)
+        rig.loop.execute()
+    status = rig.loop.mission_status()
+    assert status['state'] == 'aborted'
+    assert status['reason'] == ("steps[1] (land): cannot search for 'red pad': no object "
+                                'detector configured (detector_model)')

@@ -68,8 +68,8 @@ class Run:
 
 
 def _steps(*steps):
-    return mission([Proposal(a, p, None if t is None else Target(t['label'], tuple(t['box'])))
-                    for a, p, t in steps], 'test')
+    return mission([Proposal(a, p, None if t is None else Target(
+        t['label'], None if t['box'] is None else tuple(t['box']))) for a, p, t in steps], 'test')
 
 
 def _final(status):

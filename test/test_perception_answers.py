@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from detector_models import build_detector, scene
 
+from ministral_node.core.fallback import FallbackChain
 from ministral_node.core.pipeline import DecisionPipeline
 from ministral_node.core.settings import Settings
 from ministral_node.decision import validate_decision
@@ -14,6 +15,7 @@ from ministral_node.health import HealthBoard
 from ministral_node.inputs.camera import Frame, LatestFrame
 from ministral_node.inputs.vehicle import VehicleState
 from ministral_node.mission.projection import CameraIntrinsics
+from ministral_node.mission.search import Sighting
 from ministral_node.perception.answers import (
     COUNT,
     DESCRIBE,
@@ -145,6 +147,7 @@ def _person_pipeline(tmp_path, camera):
     def ask(text):
         frames.store(Frame(image, clock.now(), 'cam', clock.now()))
         return pipeline.decide(text)
+    ask.pipeline = pipeline
     return ask, clock, state
 
 
@@ -162,3 +165,16 @@ def test_the_pipeline_says_distances_from_the_camera_model_and_the_pose(tmp_path
 def test_the_pipeline_says_no_distance_without_camera_intrinsics(tmp_path):
     ask, _, _ = _person_pipeline(tmp_path, lambda: None)
     assert ask('¿hay una persona?').params['text'] == 'Sí: 1 × persona, a la derecha.'
+
+
+def test_the_pipeline_looks_for_a_named_target_for_a_searching_step(tmp_path):
+    ask, _, _ = _person_pipeline(tmp_path, lambda: None)
+    ask('take off to 10 m')  # stores the frame: a person on the right
+    found = ask.pipeline.find('persona')
+    assert found.matches == 1 and found.problem == ''
+    assert found.box == pytest.approx((250 / 320, 100 / 240, 290 / 320, 140 / 240), abs=0.01)
+    assert ask.pipeline.find('red truck') == Sighting()  # a class it knows, not in view
+    assert 'does not know' in ask.pipeline.find('the tower').problem
+    blind = DecisionPipeline(FallbackChain([], FakeClock()), LatestFrame(), FakeClock(),
+                             FakeClock())
+    assert blind.find('red pad').problem == 'no object detector configured (detector_model)'

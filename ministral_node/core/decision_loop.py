@@ -138,8 +138,9 @@ class DecisionLoop:
         self._emit_lock = threading.Lock()
         # With execute_missions, published decisions are flown: `execute` publishes what the
         # executor says (setpoints, vehicle commands, mission status).
+        # A step whose target is not in view looks for it through the pipeline's detector.
         self.executor = MissionExecutor(ExecutorSettings.from_params(settings.values),
-                                        self.envelope) \
+                                        self.envelope, lambda label: self.pipeline.find(label)) \
             if settings.values['execute_missions'] else None
         self._execute = execute
         self._executor_lock = threading.Lock()

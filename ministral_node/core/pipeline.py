@@ -39,9 +39,18 @@ from ministral_node.mission.projection import (
     box_center,
     ground_distance,
 )
+from ministral_node.mission.search import Sighting
 from ministral_node.perception.answers import answer_scene, scene_question
 from ministral_node.perception.detector import DetectorSettings
-from ministral_node.perception.grounding import Grounding, Seen, ground
+from ministral_node.perception.grounding import (
+    Grounding,
+    Seen,
+    ground,
+    knows,
+    matching,
+    parse_label,
+    target_box,
+)
 from ministral_node.perception.service import DetectorService, Scene
 from ministral_node.resources import share_dir
 from ministral_node.safety.envelope import ALWAYS_ALLOWED, CONFIRMED, SafetyEnvelope
@@ -285,6 +294,25 @@ class DecisionPipeline:
             return None
         frame = self._fresh_frame([])
         return None if frame is None else self.perception.see(frame)
+
+    def find(self, label: str) -> Sighting:
+        """One look for the target `label` names in the newest fresh frame (a mission step
+        searching for it): its box when exactly one detection matches; the problem when the
+        detector cannot look for it at all."""
+        perception = self.perception
+        if perception is None or not perception.settings.enabled:
+            return Sighting(problem='no object detector configured (detector_model)')
+        if not perception.available:
+            return Sighting(problem=f'no object detector: {perception.error}')
+        frame = self._fresh_frame([])
+        scene = None if frame is None else perception.see(frame)
+        if scene is None:  # no fresh frame, or the detector failed on it: not seen this time
+            return Sighting()
+        if not knows(parse_label(label), scene.classes):
+            return Sighting(problem=f'the object detector ({scene.model}) does not know what '
+                                    f'{label!r} is')
+        found = matching(label, scene.seen)
+        return Sighting(target_box(found[0]) if len(found) == 1 else None, len(found))
 
     def _see(self, frame: Frame | None, notes: list[str]) -> Scene | None:
         """The detector's view of the decision's frame, when both are there."""
