@@ -38,6 +38,7 @@ from ministral_node.mission.projection import (
     CameraIntrinsics,
     CameraMount,
     ProjectionError,
+    angle_between,
     box_center,
     project_to_ground,
 )
@@ -120,11 +121,6 @@ class ExecutorOutput:
 def enu_yaw(heading_deg: float) -> float:
     """ENU yaw (radians, counter-clockwise from east) of a compass heading."""
     return math.atan2(math.cos(math.radians(heading_deg)), math.sin(math.radians(heading_deg)))
-
-
-def angle_between(a: float, b: float) -> float:
-    """Smallest difference of two compass headings, degrees (0..180)."""
-    return abs((a - b + 180.0) % 360.0 - 180.0)
 
 
 @dataclass

@@ -70,6 +70,11 @@ def body_to_enu(forward: float, right: float, up: float, heading_deg: float
             forward * math.cos(rad) - right * math.sin(rad), up)
 
 
+def angle_between(a: float, b: float) -> float:
+    """Smallest difference of two compass headings, degrees (0..180)."""
+    return abs((a - b + 180.0) % 360.0 - 180.0)
+
+
 def box_center(box: tuple[float, float, float, float] | list[float]) -> tuple[float, float]:
     """The normalised image point at the centre of a box [x_min, y_min, x_max, y_max]."""
     x_min, y_min, x_max, y_max = box

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ministral_node.inputs.vehicle import VehicleState
-from ministral_node.mission.projection import CameraIntrinsics, body_to_enu
+from ministral_node.mission.projection import CameraIntrinsics, angle_between, body_to_enu
 
 TURN, PATTERN = 'turn', 'pattern'
 MAX_TURN_STEP_DEG = 45.0
@@ -124,7 +124,7 @@ class TargetSearch:
         t = self.tolerances
         if here is None or heading is None:
             return False
-        turned = abs((heading - view.heading_deg + 180.0) % 360.0 - 180.0) <= t.yaw_deg
+        turned = angle_between(heading, view.heading_deg) <= t.yaw_deg
         return turned and math.dist(here[:2], (view.east, view.north)) <= t.arrival_m \
             and abs(here[2] - view.up) <= t.altitude_m
 
