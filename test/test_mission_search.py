@@ -167,3 +167,21 @@ def test_viewpoints_turn_in_steps_of_the_field_of_view_then_circle_facing_outwar
     first = views[8]
     assert (first.east, first.north, first.heading_deg) == pytest.approx((11.0, 2.0, 90.0))
     assert len(viewpoints((0.0, 0.0, 20.0), 0.0, 45.0, 0.0)) == 8
+
+
+def test_a_search_holds_while_the_pose_is_lost_and_goes_on_when_it_is_back():
+    run, camera = _run({'red pad': [(0.0, -20.0)]})
+    run.decide(Proposal('land', {}, Target('red pad', None)))
+    run.until(lambda s: 'searching' in s['reason'])
+    run.until(lambda s: len(camera.headings) == 2)
+    run.pose_ok = False
+    for _ in range(40):
+        run.tick()  # the pose is stamped long ago: stale
+    held = run.executor.status(run.clock.now())
+    assert held['state'] == 'holding' and len(camera.headings) == 2
+    assert {'command': 'hold'} in run.commands
+    run.pose_ok = True
+    final = run.until(_final)
+    assert final['state'] == 'completed', final['reason']
+    assert camera.headings == [0, 45, 90, 135]
+    assert run.vehicle.position[:2] == pytest.approx([0.0, -20.0], abs=1.0)
