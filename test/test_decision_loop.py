@@ -321,6 +321,7 @@ def test_a_step_whose_target_is_not_in_view_looks_through_the_pipeline():
                      Proposal('land', {}, Target('red pad', None), 1.0, 'asked')], 'asked')
     rig = Rig(sources=[ScriptedDecider('rules', steps)], execute_missions=True)
     rig.loop.activate()  # no detector_model: the search cannot look
+    rig.loop.camera_info([160.0, 0.0, 160.0, 0.0, 160.0, 120.0, 0.0, 0.0, 1.0], 320, 240)
     rig.loop.pose(0.0, 0.0, 20.0, 0.0, in_air=True)
     rig.loop.command('take off to 20 m then land on the red pad')
     rig.loop.drain()

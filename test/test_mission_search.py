@@ -185,3 +185,12 @@ def test_a_search_holds_while_the_pose_is_lost_and_goes_on_when_it_is_back():
     assert final['state'] == 'completed', final['reason']
     assert camera.headings == [0, 45, 90, 135]
     assert run.vehicle.position[:2] == pytest.approx([0.0, -20.0], abs=1.0)
+
+
+def test_without_intrinsics_the_step_is_refused_before_any_search():
+    run, camera = _run({'red pad': [(0.0, 20.0)]})
+    run.executor.set_intrinsics(None)
+    run.decide(Proposal('land', {}, Target('red pad', None)))
+    final = run.until(_final)
+    assert final['state'] == 'aborted' and 'no camera intrinsics' in final['reason']
+    assert camera.headings == [] and all(sp is None for sp in run.setpoints)

@@ -501,6 +501,9 @@ class MissionExecutor:
         if here is None or state.heading_deg is None:
             raise ProjectionError('vehicle pose or heading unknown: cannot search for the '
                                   'target')
+        if self.intrinsics is None:  # what it found could not be placed
+            raise ProjectionError('no camera intrinsics (camera_info) to place the target: '
+                                  'not searching for it')
         own = next((s.params.get('radius_m') for s in mission.steps if s.action == 'search'
                     and s.params.get('radius_m')), None)
         radius = float(own or self.settings.default_search_radius_m)
