@@ -272,6 +272,16 @@ def _listing(seen: Sequence[Seen], language: str, joiner: str) -> str:
     return join_list([_describe(s, language) for s in seen[:4]], joiner)
 
 
+def _told_apart(candidates: Sequence[Seen]) -> list[Seen]:
+    """Candidates whose bearings collide (two red pads both ahead) with bearings relative to
+    each other instead, left to right, so the question can be answered; others as they are."""
+    if len({c.bearing for c in candidates}) == len(candidates) or len(candidates) > 3:
+        return list(candidates)
+    order = sorted(candidates, key=lambda c: c.detection.center[0])
+    sides = ('left', 'right') if len(order) == 2 else ('left', 'ahead', 'right')
+    return [replace(c, bearing=side) for c, side in zip(order, sides)]
+
+
 def _model_box(box: Sequence[float] | None, detections: Sequence[Seen]) -> str:
     if box is None:
         return 'none'
@@ -347,8 +357,9 @@ def ground(proposal: Proposal, seen: list[Seen], known_classes: Sequence[str],
     phrases = _PHRASES.get(language, _PHRASES['en'])
     quoted = f'"{target.label}"'
     if candidates:
-        question = phrases['several'].format(count=len(candidates), target=quoted,
-                                             seen=_listing(candidates, language, phrases['or']))
+        question = phrases['several'].format(
+            count=len(candidates), target=quoted,
+            seen=_listing(_told_apart(candidates), language, phrases['or']))
     elif seen:
         question = phrases['none'].format(target=quoted,
                                           seen=_listing(seen, language, phrases['or']))
