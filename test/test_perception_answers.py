@@ -178,3 +178,33 @@ def test_the_pipeline_looks_for_a_named_target_for_a_searching_step(tmp_path):
     blind = DecisionPipeline(FallbackChain([], FakeClock()), LatestFrame(), FakeClock(),
                              FakeClock())
     assert blind.find('red pad').problem == 'no object detector configured (detector_model)'
+
+
+@pytest.mark.parametrize('text, answered', [
+    ('gibt es einen LKW?', 'Nein, ich sehe kein(e) lkw. Im Bild: person (rot) rechts.'),
+    ('is there a person?', 'Yes: 1 person, on the right.'),
+])
+def test_a_model_that_flies_on_a_scene_question_is_overruled_by_the_answer(tmp_path, text,
+                                                                          answered):
+    from support import ScriptedDecider
+
+    from ministral_node.decision import Proposal, Target
+
+    model = build_detector(tmp_path / 'people.onnx',
+                           names="{0: 'person', 1: 'car', 2: 'truck'}")
+    clock = FakeClock()
+    frames = LatestFrame()
+    settings = Settings.from_values({'detector_model': str(model),
+                                     'detector_providers': ['cpu']})
+    # No number of its own: the verify stage lets it through (as the demo model's did).
+    follow = Proposal('follow', {'distance_m': None}, Target('lkw', None), 0.9, 'the model')
+    pipeline = DecisionPipeline.from_settings(
+        settings, [ScriptedDecider('onboard', follow), RuleDecider()], frames, clock,
+        FakeClock(1_700_000_000.0), HealthBoard(clock))
+    image = np.zeros((240, 320, 3), np.uint8)
+    image[100:140, 250:290] = (230, 20, 20)  # class 0, 'person', on the right
+    frames.store(Frame(image, clock.now(), 'cam', clock.now()))
+    decision = pipeline.decide(text)
+    assert decision.action == 'answer' and decision.params['text'] == answered
+    assert any('the proposed follow replaced' in n for n in decision.notes)
+    assert pipeline.decide('follow the truck').action != 'answer'  # a command stays one

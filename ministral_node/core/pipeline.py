@@ -56,7 +56,7 @@ from ministral_node.resources import share_dir
 from ministral_node.safety.envelope import ALWAYS_ALLOWED, CONFIRMED, SafetyEnvelope
 from ministral_node.sources.base import Decider, DecisionRequest
 from ministral_node.sources.rules.decider import RuleDecider
-from ministral_node.sources.rules.parser import detect_language
+from ministral_node.sources.rules.parser import detect_language, parse_command
 from ministral_node.sources.rules.reflex import Reflex, ReflexReader
 from ministral_node.timing import Cancellation, Clock, Deadline
 
@@ -347,7 +347,15 @@ class DecisionPipeline:
         from the detections."""
         language = detect_language(text)
         question = scene_question(text)
-        if question is not None and proposal.action in SCENE_ANSWER_REPLACES:
+        if question is not None and proposal.action not in SCENE_ANSWER_REPLACES and \
+                parse_command(text).action in SCENE_ANSWER_REPLACES:
+            # A model that flies on a question ("gibt es einen LKW?" read as follow): the
+            # rule parser reads no command in it, so it is answered, never flown.
+            notes.append(f'the proposed {proposal.action} replaced: the command is a scene '
+                         'question and the rule parser reads no command in it')
+        elif proposal.action not in SCENE_ANSWER_REPLACES:
+            question = None
+        if question is not None:
             proposal = answer_scene(question, scene.seen, language, self._distance())
             notes.append(f'scene question ({question.form}) answered from the object detector')
         grounded, grounding = ground(proposal, list(scene.seen), scene.classes, language,
