@@ -208,3 +208,9 @@ def test_a_model_that_flies_on_a_scene_question_is_overruled_by_the_answer(tmp_p
     assert decision.action == 'answer' and decision.params['text'] == answered
     assert any('the proposed follow replaced' in n for n in decision.notes)
     assert pipeline.decide('follow the truck').action != 'answer'  # a command stays one
+
+
+def test_a_count_tells_apart_what_shares_a_bearing():
+    _, seen = scene(('car', 'red', (115, 100, 145, 130)), ('car', 'blue', (175, 100, 205, 130)))
+    counted = answer_scene(scene_question('combien de voitures ?'), seen, 'fr')
+    assert counted.params['text'] == 'Je vois 2 × voiture: à gauche et à droite.'

@@ -23,6 +23,7 @@ from ministral_node.perception.grounding import (
     fold,
     join_list,
     parse_label,
+    told_apart,
 )
 
 DESCRIBE, PRESENCE, COUNT = 'describe', 'presence', 'count'
@@ -146,7 +147,7 @@ def answer_scene(question: SceneQuestion, seen: Sequence[Seen], language: str = 
     if question.query.color is not None:
         color = color_word(question.query.color, language)
         what = f'{color} {what}' if language == 'en' else f'{what} ({color})'
-    where = _join([_where(s, language, distance) for s in found], language)
+    where = _join([_where(s, language, distance) for s in told_apart(found)], language)
     if question.form == PRESENCE:
         if found:
             return answer(texts['yes'].format(count=len(found), what=what, where=where),

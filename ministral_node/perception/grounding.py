@@ -272,9 +272,10 @@ def _listing(seen: Sequence[Seen], language: str, joiner: str) -> str:
     return join_list([_describe(s, language) for s in seen[:4]], joiner)
 
 
-def _told_apart(candidates: Sequence[Seen]) -> list[Seen]:
-    """Candidates whose bearings collide (two red pads both ahead) with bearings relative to
-    each other instead, left to right, so the question can be answered; others as they are."""
+def told_apart(candidates: Sequence[Seen]) -> list[Seen]:
+    """Detections whose bearings collide (two red pads both ahead) with bearings relative to
+    each other instead, left to right, so a question or an answer tells them apart; others as
+    they are."""
     if len({c.bearing for c in candidates}) == len(candidates) or len(candidates) > 3:
         return list(candidates)
     order = sorted(candidates, key=lambda c: c.detection.center[0])
@@ -359,7 +360,7 @@ def ground(proposal: Proposal, seen: list[Seen], known_classes: Sequence[str],
     if candidates:
         question = phrases['several'].format(
             count=len(candidates), target=quoted,
-            seen=_listing(_told_apart(candidates), language, phrases['or']))
+            seen=_listing(told_apart(candidates), language, phrases['or']))
     elif seen:
         question = phrases['none'].format(target=quoted,
                                           seen=_listing(seen, language, phrases['or']))
