@@ -283,6 +283,23 @@ def test_a_scenario_can_require_it_ends_with_a_question_or_an_answer(decisions, 
     assert result.checks[0].criterion == next(iter(expect))
 
 
+@pytest.mark.parametrize('missions, ok', [
+    ([{'key': ['mission-1', 'running', 1], 'reason': 'searching'},
+      {'key': ['mission-1', 'aborted', 1], 'reason': 'red pad not found after a full turn'}],
+     True),
+    ([{'key': ['mission-1', 'completed', 1], 'reason': 'all 2 steps done'}], False),
+    ([{'key': ['mission-1', 'aborted', 1], 'reason': 'timed out after 40 s'}], False),
+    ([], False),
+])
+def test_a_scenario_can_require_how_its_mission_ends(missions, ok):
+    spec = scenario(expect={'mission_ends': {'state': 'aborted',
+                                             'mentions': ['Red pad not found']}})
+    sim = Simulator.for_scenario(spec, Limits(), render=False)
+    sim.step()
+    sim.trace.missions = missions
+    assert score(spec, sim).succeeded is ok
+
+
 def test_the_failsafe_return_is_timed_from_the_last_heartbeat():
     limits = Limits(link_loss_timeout_s=10.0, failsafe_hold_s=5.0)
     spec = scenario(faults=[{'kind': 'link_loss', 'at': 12.5}],

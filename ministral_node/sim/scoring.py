@@ -176,6 +176,19 @@ def _check_answers(sim: Simulator, value: Any) -> Check:
     return _last_says(sim, 'answers', 'answer', 'text', value)
 
 
+def _check_mission_ends(sim: Simulator, value: Any) -> Check:
+    """mission_ends: STATE or {state, mentions: [words]}: the last mission ends in that state
+    (completed, aborted, preempted) with a reason naming each word: a step that searched for
+    its target and gave up says why."""
+    spec = _spec(value, 'state')
+    last = sim.trace.missions[-1] if sim.trace.missions else {}
+    state = (last.get('key') or [None, None])[1]
+    reason = str(last.get('reason') or '')
+    ok = state == spec['state'] and all(str(m).lower() in reason.lower()
+                                        for m in spec.get('mentions', ()))
+    return Check('mission_ends', ok, {'state': state, 'reason': reason}, spec)
+
+
 def _check_stays_on_ground(sim: Simulator, value: Any) -> Check:
     """stays_on_ground: true: never climbed above 0.5 m (a refused takeoff)."""
     top = max(s.position[2] for s in sim.trace.samples)
@@ -279,7 +292,7 @@ CRITERIA: dict[str, Callable[[Any, Any], Check]] = {
     'landed_near': _check_landed_near, 'near_object': _check_near_object,
     'back_home': _check_back_home, 'photos': _check_photos, 'position': _check_position,
     'heading_deg': _check_heading, 'visited': _check_visited, 'asks': _check_asks,
-    'answers': _check_answers,
+    'answers': _check_answers, 'mission_ends': _check_mission_ends,
     'stays_on_ground': _check_stays_on_ground,
     'max_distance_from_home_m': _check_max_distance,
     'failsafe_return': _check_failsafe_return, 'holds_during_fault': _check_holds_during,
