@@ -128,7 +128,7 @@ def test_distances_are_rounded_as_said(distance, said):
     assert about_m(distance) == said
 
 
-def _person_pipeline(tmp_path, camera):
+def _person_pipeline(tmp_path, camera, sources=None):
     model = build_detector(tmp_path / 'people.onnx',
                            names="{0: 'person', 1: 'car', 2: 'truck'}")
     clock = FakeClock()
@@ -138,8 +138,9 @@ def _person_pipeline(tmp_path, camera):
                                      'camera_mount_pitch_deg': 90.0})
     vehicle = VehicleState().with_pose(0.0, 0.0, 20.0, 0.0, clock.now(), in_air=True)
     state = {'vehicle': vehicle}
-    pipeline = DecisionPipeline.from_settings(settings, [RuleDecider()], frames, clock,
-                                              FakeClock(1_700_000_000.0), HealthBoard(clock),
+    pipeline = DecisionPipeline.from_settings(settings, sources or [RuleDecider()], frames,
+                                              clock, FakeClock(1_700_000_000.0),
+                                              HealthBoard(clock),
                                               vehicle=lambda: state['vehicle'], camera=camera)
     image = np.zeros((240, 320, 3), np.uint8)
     image[100:140, 250:290] = (230, 20, 20)  # class 0, 'person', on the right
@@ -190,24 +191,14 @@ def test_a_model_that_flies_on_a_scene_question_is_overruled_by_the_answer(tmp_p
 
     from ministral_node.decision import Proposal, Target
 
-    model = build_detector(tmp_path / 'people.onnx',
-                           names="{0: 'person', 1: 'car', 2: 'truck'}")
-    clock = FakeClock()
-    frames = LatestFrame()
-    settings = Settings.from_values({'detector_model': str(model),
-                                     'detector_providers': ['cpu']})
     # No number of its own: the verify stage lets it through (as the demo model's did).
     follow = Proposal('follow', {'distance_m': None}, Target('lkw', None), 0.9, 'the model')
-    pipeline = DecisionPipeline.from_settings(
-        settings, [ScriptedDecider('onboard', follow), RuleDecider()], frames, clock,
-        FakeClock(1_700_000_000.0), HealthBoard(clock))
-    image = np.zeros((240, 320, 3), np.uint8)
-    image[100:140, 250:290] = (230, 20, 20)  # class 0, 'person', on the right
-    frames.store(Frame(image, clock.now(), 'cam', clock.now()))
-    decision = pipeline.decide(text)
+    ask, _, _ = _person_pipeline(tmp_path, lambda: None,
+                                 [ScriptedDecider('onboard', follow), RuleDecider()])
+    decision = ask(text)
     assert decision.action == 'answer' and decision.params['text'] == answered
     assert any('the proposed follow replaced' in n for n in decision.notes)
-    assert pipeline.decide('follow the truck').action != 'answer'  # a command stays one
+    assert ask('follow the truck').action != 'answer'  # a command stays one
 
 
 def test_a_count_tells_apart_what_shares_a_bearing():
