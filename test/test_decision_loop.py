@@ -12,6 +12,7 @@ from support import LoopRig as Rig
 from ministral_node.decision import Proposal, Refusal, RefusalKind
 from ministral_node.health import ERROR, OK, WARN
 from ministral_node.inputs.image_conversion import RawImage
+from ministral_node.mission.projection import CameraIntrinsics
 from ministral_node.sources.base import DecisionRequest
 
 LAND = Proposal('land', {}, None, 0.9, 'asked')
@@ -298,3 +299,37 @@ def test_a_move_on_the_ground_is_refused_from_the_pose_altitude(up, action):
     assert decision.action == action
     if action == 'reject':
         assert 'take off first' in decision.safety.refused
+
+
+@pytest.mark.parametrize('execute_missions', [False, True])
+def test_camera_info_reaches_the_pipeline_with_or_without_missions(execute_missions):
+    rig = Rig(execute_missions=execute_missions)
+    k = [160.0, 0.0, 160.0, 0.0, 160.0, 120.0, 0.0, 0.0, 1.0]
+    rig.loop.camera_info(k, 320, 240)
+    rig.loop.activate()  # a new pipeline: it reads the loop's intrinsics, not a copy
+    assert rig.loop.pipeline.camera() == CameraIntrinsics(160.0, 160.0, 160.0, 120.0, 320, 240)
+    if execute_missions:
+        assert rig.loop.executor.intrinsics == rig.loop.pipeline.camera()
+    rig.loop.camera_info([0.0] * 9, 320, 240)  # unset K: unknown again
+    assert rig.loop.pipeline.camera() is None
+
+
+def test_a_step_whose_target_is_not_in_view_looks_through_the_pipeline():
+    from ministral_node.decision import Target, mission
+
+    steps = mission([Proposal('takeoff', {'altitude_m': 20.0}, None, 1.0, 'asked'),
+                     Proposal('land', {}, Target('red pad', None), 1.0, 'asked')], 'asked')
+    rig = Rig(sources=[ScriptedDecider('rules', steps)], execute_missions=True)
+    rig.loop.activate()  # no detector_model: the search cannot look
+    rig.loop.camera_info([160.0, 0.0, 160.0, 0.0, 160.0, 120.0, 0.0, 0.0, 1.0], 320, 240)
+    rig.loop.pose(0.0, 0.0, 20.0, 0.0, in_air=True)
+    rig.loop.command('take off to 20 m then land on the red pad')
+    rig.loop.drain()
+    for _ in range(20):  # the takeoff is done; the search settles 1 s, then looks
+        rig.clock.advance(0.1)
+        rig.loop.pose(0.0, 0.0, 20.0, 0.0, in_air=True)
+        rig.loop.execute()
+    status = rig.loop.mission_status()
+    assert status['state'] == 'aborted'
+    assert status['reason'] == ("steps[1] (land): cannot search for 'red pad': no object "
+                                'detector configured (detector_model)')

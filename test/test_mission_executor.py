@@ -68,8 +68,8 @@ class Run:
 
 
 def _steps(*steps):
-    return mission([Proposal(a, p, None if t is None else Target(t['label'], tuple(t['box'])))
-                    for a, p, t in steps], 'test')
+    return mission([Proposal(a, p, None if t is None else Target(
+        t['label'], None if t['box'] is None else tuple(t['box']))) for a, p, t in steps], 'test')
 
 
 def _final(status):
@@ -403,3 +403,15 @@ def test_a_completed_setpoint_mission_hands_over_with_hold_and_a_landing_does_no
     run.until(_final)
     run.tick()
     assert run.commands == [{'command': 'hold'}, {'command': 'land'}]
+
+
+def test_ground_distance_is_horizontal_from_the_vehicle_and_none_when_unplaceable():
+    from ministral_node.mission.projection import ground_distance
+    assert ground_distance((0.5, 0.5), NADIR, CameraMount(45.0), _pose(90.0), 500.0) == \
+        pytest.approx(20.0)
+    # 160 px right of a nadir image's centre from 20 m: 6.4 m.
+    assert ground_distance((0.75, 0.5), NADIR, CameraMount(90.0), _pose(), 500.0) == \
+        pytest.approx(6.4)
+    assert ground_distance((0.5, 0.5), None, CameraMount(45.0), _pose(), 500.0) is None
+    assert ground_distance((0.5, 0.5), NADIR, CameraMount(45.0), VehicleState(), 500.0) is None
+    assert ground_distance((0.5, 0.2), NADIR, CameraMount(0.0), _pose(), 500.0) is None

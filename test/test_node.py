@@ -335,3 +335,24 @@ def test_every_scene_is_published_on_detections_and_recorded(tmp_path):
         f'{base}/detections', f'{base}/detection_markers')
     replayed = [json.loads(item.message.data) for item in bag.messages([roles['detections']])]
     assert replayed == scenes
+
+
+def test_camera_info_is_read_without_missions_for_the_scene_answers(harness):
+    from sensor_msgs.msg import CameraInfo
+
+    from ministral_node.mission.projection import CameraIntrinsics
+
+    assert harness.node.loop.executor is None  # execute_missions off
+    publisher = harness.client.create_publisher(CameraInfo, f'{harness.namespace}/camera_info',
+                                                10)
+    info = CameraInfo(width=320, height=240)
+    info.k = [160.0, 0.0, 160.0, 0.0, 160.0, 120.0, 0.0, 0.0, 1.0]
+
+    def sent_and_read() -> bool:  # best-effort subscription: resent until one gets through
+        publisher.publish(info)
+        time.sleep(0.1)
+        return harness.node.loop.intrinsics is not None
+
+    harness.wait_for(sent_and_read, what='the intrinsics from camera_info')
+    assert harness.node.loop.pipeline.camera() == CameraIntrinsics(160.0, 160.0, 160.0, 120.0,
+                                                                   320, 240)

@@ -238,3 +238,19 @@ def test_a_missions_first_step_is_resolved_and_later_steps_are_left_alone():
     same, result = ground(mission([takeoff, photos]), seen, CLASSES)
     assert same.params['steps'][1]['target'] == {'label': 'blue car', 'box': None}
     assert result.status == 'no_target'
+
+
+def test_two_matches_with_the_same_bearing_are_told_apart_left_to_right():
+    # Both centres in the middle third: 'ahead' twice would not say which is which.
+    _, seen = scene(('pad', 'red', (175, 100, 205, 130)), ('pad', 'red', (115, 100, 145, 130)))
+    assert {s.bearing for s in seen} == {'ahead'}
+    asked, result = ground(land('plataforma roja'), seen, CLASSES, 'es')
+    assert asked.params['question'] == ('Veo 2 que coinciden con "plataforma roja": plataforma '
+                                        '(rojo) a la izquierda o plataforma (rojo) a la '
+                                        'derecha. ¿Cuál?')
+    assert [c.bearing for c in result.candidates] == ['ahead', 'ahead']  # as measured
+    _, three = scene(('pad', 'red', (150, 100, 170, 130)), ('pad', 'red', (110, 100, 130, 130)),
+                     ('pad', 'red', (190, 100, 210, 130)))
+    asked, _ = ground(land('red pad'), three, CLASSES, 'en')
+    assert asked.params['question'] == ('I see 3 that match "red pad": a red pad on the left, '
+                                        'a red pad ahead or a red pad on the right. Which one?')

@@ -261,6 +261,45 @@ def test_a_landing_on_the_named_pad_with_photos_succeeds_and_elsewhere_fails():
     assert results[1].reason.startswith('landed_near:')
 
 
+@pytest.mark.parametrize('decisions, expect, ok', [
+    ([{'action': 'clarify', 'params': {'question': 'I don\'t see "red truck". Which one?'}}],
+     {'asks': {'mentions': ['Red truck']}}, True),
+    ([{'action': 'clarify', 'params': {'question': 'Which one?'}}],
+     {'asks': {'mentions': ['red truck']}}, False),
+    ([{'action': 'clarify', 'params': {'question': 'Which?'}}, {'action': 'goto', 'params': {}}],
+     {'asks': True}, False),  # asked, then flew anyway: the scenario ends with a flight
+    ([{'action': 'answer', 'params': {'text': 'In view: red pad about 20 m ahead.'}}],
+     {'answers': {'mentions': ['red pad', 'about 20 m']}}, True),
+    ([{'action': 'reject', 'params': {'reason': 'I cannot see'}}], {'answers': True}, False),
+    ([], {'asks': True}, False),
+])
+def test_a_scenario_can_require_it_ends_with_a_question_or_an_answer(decisions, expect, ok):
+    spec = scenario(expect=expect, visual=True)
+    sim = Simulator.for_scenario(spec, Limits(), render=False)
+    sim.step()
+    sim.trace.decisions = decisions
+    result = score(spec, sim)
+    assert result.succeeded is ok
+    assert result.checks[0].criterion == next(iter(expect))
+
+
+@pytest.mark.parametrize('missions, ok', [
+    ([{'key': ['mission-1', 'running', 1], 'reason': 'searching'},
+      {'key': ['mission-1', 'aborted', 1], 'reason': 'red pad not found after a full turn'}],
+     True),
+    ([{'key': ['mission-1', 'completed', 1], 'reason': 'all 2 steps done'}], False),
+    ([{'key': ['mission-1', 'aborted', 1], 'reason': 'timed out after 40 s'}], False),
+    ([], False),
+])
+def test_a_scenario_can_require_how_its_mission_ends(missions, ok):
+    spec = scenario(expect={'mission_ends': {'state': 'aborted',
+                                             'mentions': ['Red pad not found']}})
+    sim = Simulator.for_scenario(spec, Limits(), render=False)
+    sim.step()
+    sim.trace.missions = missions
+    assert score(spec, sim).succeeded is ok
+
+
 def test_the_failsafe_return_is_timed_from_the_last_heartbeat():
     limits = Limits(link_loss_timeout_s=10.0, failsafe_hold_s=5.0)
     spec = scenario(faults=[{'kind': 'link_loss', 'at': 12.5}],
@@ -309,6 +348,10 @@ def test_the_default_suite_covers_languages_categories_and_faults():
         assert sum(s.language == language for s in scenarios) >= 8
     categories = {s.category for s in scenarios}
     assert {'single', 'mission', 'visual', 'fault'} <= categories
+    visual = [s for s in scenarios if s.visual]
+    assert len(visual) >= 20 and {s.language for s in visual} == set(LANGUAGES)
+    assert {s.camera.get('pitch_deg', 45) for s in visual} >= {45, 90}  # forward and downward
+    assert {'asks', 'answers'} <= {e for s in visual for e in s.expect}
     kinds = {f.kind for s in scenarios for f in s.faults}
     assert {'link_loss', 'camera_freeze', 'camera_black', 'remote_down', 'battery_low',
             'pose_lost'} <= kinds

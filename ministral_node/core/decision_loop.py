@@ -119,6 +119,7 @@ class DecisionLoop:
         # The pipeline checks decisions against it, the executor each mission step.
         self.envelope = SafetyEnvelope(settings.limits, clock)
         self.vehicle = VehicleState()
+        self.intrinsics: CameraIntrinsics | None = None  # from camera_info, once it arrives
         self.state = INACTIVE
         self.sources: list[Decider] = []
         self.pipeline = self._make_pipeline([])
@@ -137,8 +138,9 @@ class DecisionLoop:
         self._emit_lock = threading.Lock()
         # With execute_missions, published decisions are flown: `execute` publishes what the
         # executor says (setpoints, vehicle commands, mission status).
+        # A step whose target is not in view looks for it through the pipeline's detector.
         self.executor = MissionExecutor(ExecutorSettings.from_params(settings.values),
-                                        self.envelope) \
+                                        self.envelope, lambda label: self.pipeline.find(label)) \
             if settings.values['execute_missions'] else None
         self._execute = execute
         self._executor_lock = threading.Lock()
@@ -337,11 +339,12 @@ class DecisionLoop:
                 self.executor.clear_failsafe()
 
     def camera_info(self, k: list[float], width: int, height: int) -> None:
-        """The camera's intrinsics (sensor_msgs/CameraInfo K and size), to place targets."""
+        """The camera's intrinsics (sensor_msgs/CameraInfo K and size), to place targets and
+        say how far what a scene answer names is."""
+        self.intrinsics = CameraIntrinsics.from_camera_info(k, width, height)
         if self.executor is not None:
             with self._executor_lock:
-                self.executor.set_intrinsics(CameraIntrinsics.from_camera_info(k, width,
-                                                                               height))
+                self.executor.set_intrinsics(self.intrinsics)
 
     def detect(self) -> None:
         """Run the object detector on the newest frame between decisions (the node's
@@ -491,7 +494,7 @@ class DecisionLoop:
         pipeline = DecisionPipeline.from_settings(
             self.settings, sources, self.frames, self.clock, self.stamp_clock, self.health,
             lambda: self.vehicle, skip=self._skip_source, steady=self.steady,
-            envelope=self.envelope)
+            envelope=self.envelope, camera=lambda: self.intrinsics)
         if pipeline.perception is not None:
             pipeline.perception.on_scene = self._detections
         return pipeline

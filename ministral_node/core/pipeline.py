@@ -9,6 +9,7 @@ Every problem on the way is logged, recorded in the health board, and stated in 
 from __future__ import annotations
 
 import logging
+import math
 import uuid
 from collections.abc import Callable, Sequence
 
@@ -32,15 +33,30 @@ from ministral_node.health import ERROR, OK, HealthBoard
 from ministral_node.inputs.camera import STALE_AFTER_DECODE, UNUSABLE, Frame, LatestFrame
 from ministral_node.inputs.commands import screen
 from ministral_node.inputs.vehicle import VehicleState
+from ministral_node.mission.projection import (
+    CameraIntrinsics,
+    CameraMount,
+    box_center,
+    ground_distance,
+)
+from ministral_node.mission.search import Sighting
 from ministral_node.perception.answers import answer_scene, scene_question
 from ministral_node.perception.detector import DetectorSettings
-from ministral_node.perception.grounding import Grounding, ground
+from ministral_node.perception.grounding import (
+    Grounding,
+    Seen,
+    ground,
+    knows,
+    matching,
+    parse_label,
+    target_box,
+)
 from ministral_node.perception.service import DetectorService, Scene
 from ministral_node.resources import share_dir
 from ministral_node.safety.envelope import ALWAYS_ALLOWED, CONFIRMED, SafetyEnvelope
 from ministral_node.sources.base import Decider, DecisionRequest
 from ministral_node.sources.rules.decider import RuleDecider
-from ministral_node.sources.rules.parser import detect_language
+from ministral_node.sources.rules.parser import detect_language, parse_command
 from ministral_node.sources.rules.reflex import Reflex, ReflexReader
 from ministral_node.timing import Cancellation, Clock, Deadline
 
@@ -57,8 +73,8 @@ class DecisionPipeline:
                  stamp_clock: Clock, settings: PipelineSettings | None = None,
                  health: HealthBoard | None = None, envelope: SafetyEnvelope | None = None,
                  vehicle: Callable[[], VehicleState | None] = lambda: None,
-                 steady: Clock | None = None, perception: DetectorService | None = None
-                 ) -> None:
+                 steady: Clock | None = None, perception: DetectorService | None = None,
+                 camera: Callable[[], CameraIntrinsics | None] = lambda: None) -> None:
         self.chain = chain
         self.frames = frames
         self.clock = clock
@@ -70,21 +86,28 @@ class DecisionPipeline:
         self.vehicle = vehicle
         self.reflexes = ReflexReader(defaults().loop.reflexes)
         self.perception = perception
+        # The camera model: intrinsics (camera_info, when known) and mount, for distances.
+        self.camera = camera
+        self.mount = CameraMount()
+        self.max_distance_m = 300.0
+        self.pose_timeout_s = 1.0
 
     @classmethod
     def from_settings(cls, settings: Settings, sources: list[Decider], frames: LatestFrame,
                       clock: Clock, stamp_clock: Clock, health: HealthBoard | None = None,
                       vehicle: Callable[[], VehicleState | None] = lambda: None,
                       skip: Callable[[str], str | None] = lambda source: None,
-                      steady: Clock | None = None, envelope: SafetyEnvelope | None = None
+                      steady: Clock | None = None, envelope: SafetyEnvelope | None = None,
+                      camera: Callable[[], CameraIntrinsics | None] = lambda: None
                       ) -> DecisionPipeline:
         """The pipeline the node and the CLI run.
 
         `clock` times state (frame and pose freshness, confirmations); `steady` (default:
         `clock`) times the decision's deadline and latency; `stamp_clock` stamps decisions.
         `envelope` (default: a new one on `clock`) is the safety envelope, shared with whoever
-        else checks against it (the mission executor). A pipeline with sources (an active node)
-        loads the object detector when `detector_model` names one.
+        else checks against it (the mission executor). `camera` gives the camera's intrinsics
+        (None while unknown), which scene answers need to say distances. A pipeline with
+        sources (an active node) loads the object detector when `detector_model` names one.
         """
         steady = steady or clock
         health = health or HealthBoard(clock)
@@ -97,7 +120,7 @@ class DecisionPipeline:
         pipeline = cls(FallbackChain(sources, steady, breakers=breakers, skip=skip), frames,
                        clock, stamp_clock, settings.pipeline, health,
                        envelope or SafetyEnvelope(settings.limits, clock), vehicle, steady,
-                       perception)
+                       perception, camera)
         pipeline.apply(settings)
         return pipeline
 
@@ -107,6 +130,9 @@ class DecisionPipeline:
         self.settings = settings.pipeline
         self.reflexes = ReflexReader(settings.loop.reflexes)
         self.chain.apply(settings.chain)
+        self.mount = CameraMount.from_params(settings.values)
+        self.max_distance_m = float(settings.values['max_projection_distance_m'])
+        self.pose_timeout_s = float(settings.values['pose_timeout_s'])
         if self.perception is not None:
             self.perception.apply(DetectorSettings.from_values(settings.values))
         if self.envelope.apply(settings.limits):
@@ -270,6 +296,25 @@ class DecisionPipeline:
         frame = self._fresh_frame([])
         return None if frame is None else self.perception.see(frame)
 
+    def find(self, label: str) -> Sighting:
+        """One look for the target `label` names in the newest fresh frame (a mission step
+        searching for it): its box when exactly one detection matches; the problem when the
+        detector cannot look for it at all."""
+        perception = self.perception
+        if perception is None or not perception.settings.enabled:
+            return Sighting(problem='no object detector configured (detector_model)')
+        if not perception.available:
+            return Sighting(problem=f'no object detector: {perception.error}')
+        frame = self._fresh_frame([])
+        scene = None if frame is None else perception.see(frame)
+        if scene is None:  # no fresh frame, or the detector failed on it: not seen this time
+            return Sighting()
+        if not knows(parse_label(label), scene.classes):
+            return Sighting(problem=f'the object detector ({scene.model}) does not know what '
+                                    f'{label!r} is')
+        found = matching(label, scene.seen)
+        return Sighting(target_box(found[0]) if len(found) == 1 else None, len(found))
+
     def _see(self, frame: Frame | None, notes: list[str]) -> Scene | None:
         """The detector's view of the decision's frame, when both are there."""
         if self.perception is None or not self.perception.settings.enabled:
@@ -284,16 +329,35 @@ class DecisionPipeline:
             notes.append('decided without the object detector: it failed on this frame')
         return scene
 
-    @staticmethod
-    def _ground(proposal: Proposal, scene: Scene, text: str, notes: list[str]
+    def _distance(self) -> Callable[[Seen], float | None] | None:
+        """A detection's ground distance from the vehicle's pose and the camera model; None
+        when either is unknown or the pose is stale (an answer then says no distance)."""
+        intrinsics, vehicle = self.camera(), self.vehicle()
+        if intrinsics is None or vehicle is None:
+            return None
+        vehicle = vehicle.fresh(self.clock.now(), self.pose_timeout_s, math.inf)
+        if vehicle.position_m is None:
+            return None
+        return lambda seen: ground_distance(box_center(seen.detection.box), intrinsics,
+                                            self.mount, vehicle, self.max_distance_m)
+
+    def _ground(self, proposal: Proposal, scene: Scene, text: str, notes: list[str]
                 ) -> tuple[Proposal, Grounding]:
         """The proposal with its target resolved against the scene's detections; a question
         about the scene that no source could answer (answer, clarify or reject) is answered
         from the detections."""
         language = detect_language(text)
         question = scene_question(text)
-        if question is not None and proposal.action in SCENE_ANSWER_REPLACES:
-            proposal = answer_scene(question, scene.seen, language)
+        if question is not None and proposal.action not in SCENE_ANSWER_REPLACES and \
+                parse_command(text).action in SCENE_ANSWER_REPLACES:
+            # A model that flies on a question ("gibt es einen LKW?" read as follow): the
+            # rule parser reads no command in it, so it is answered, never flown.
+            notes.append(f'the proposed {proposal.action} replaced: the command is a scene '
+                         'question and the rule parser reads no command in it')
+        elif proposal.action not in SCENE_ANSWER_REPLACES:
+            question = None
+        if question is not None:
+            proposal = answer_scene(question, scene.seen, language, self._distance())
             notes.append(f'scene question ({question.form}) answered from the object detector')
         grounded, grounding = ground(proposal, list(scene.seen), scene.classes, language,
                                      scene.detect_ms)

@@ -19,26 +19,37 @@ execute nothing and leave the running mission alone. `stop`, `hold` and every ne
 preempt the running mission at once; a failsafe decision preempts everything, and until
 `clear_failsafe()` no other decision preempts it. Each step is checked again against the live
 state when it starts (`SafetyEnvelope.check_step`); a refused step aborts the mission, and no
-setpoint is ever produced for it. Whenever the executor stops streaming setpoints while the
-vehicle may be in the air it sends `{'command': 'hold'}` first, so the autopilot does not meet
-an offboard-loss failsafe.
+setpoint is ever produced for it. A step on a named target that has no box (not in view)
+searches for it through the injected finder (`mission.search`) before it gives up. Whenever
+the executor stops streaming setpoints while the vehicle may be in the air it sends
+`{'command': 'hold'}` first, so the autopilot does not meet an offboard-loss failsafe.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ministral_node.decision import MISSION, REFLEX, Decision, Proposal, steps_of
+from ministral_node.decision import MISSION, REFLEX, Decision, Proposal, Target, steps_of
 from ministral_node.inputs.vehicle import VehicleState
 from ministral_node.mission.projection import (
     CameraIntrinsics,
     CameraMount,
     ProjectionError,
+    angle_between,
     box_center,
     project_to_ground,
+)
+from ministral_node.mission.search import (
+    PATTERN,
+    Finder,
+    TargetSearch,
+    Tolerances,
+    path_length,
+    turn_step_deg,
+    viewpoints,
 )
 from ministral_node.safety.envelope import SafetyEnvelope
 from ministral_node.safety.mission_checks import goto_offset
@@ -49,7 +60,9 @@ IDLE = 'idle'
 FINAL = frozenset({COMPLETED, ABORTED, PREEMPTED})
 NOT_EXECUTED = frozenset({'answer', 'clarify', 'reject'})
 # Step modes: setpoint modes stream positions; autopilot modes hand the flight to a mode.
-_SETPOINT_MODES = frozenset({'position', 'photos', 'orbit'})
+_SETPOINT_MODES = frozenset({'position', 'photos', 'orbit', 'search'})
+# Steps on a named target that search for it when it has no box (and a finder can look).
+SEARCHING_ACTIONS = frozenset({'goto', 'land', 'follow', 'orbit'})
 # Commands that hand the vehicle to an autopilot mode (the setpoint stream may stop).
 _MODE_COMMANDS = frozenset({'land', 'return_to_home', 'hold'})
 
@@ -71,17 +84,16 @@ class ExecutorSettings:
     step_timeout_margin_s: float = 10.0
     pose_timeout_s: float = 1.0
     max_projection_distance_m: float = 300.0
+    default_search_radius_m: float = 30.0  # a target search's pattern without a search step
+    search_settle_s: float = 1.0  # still at a viewpoint this long before a search looks
     mount: CameraMount = field(default_factory=CameraMount)
 
     @classmethod
     def from_params(cls, values: Mapping[str, Any]) -> ExecutorSettings:
         """From parameter values (missing ones keep the defaults above)."""
         names = [f for f in cls.__dataclass_fields__ if f != 'mount']
-        mount = CameraMount(float(values.get('camera_mount_pitch_deg', 45.0)),
-                            float(values.get('camera_mount_forward_m', 0.0)),
-                            float(values.get('camera_mount_right_m', 0.0)),
-                            float(values.get('camera_mount_up_m', 0.0)))
-        return cls(**{n: float(values[n]) for n in names if n in values}, mount=mount)
+        return cls(**{n: float(values[n]) for n in names if n in values},
+                   mount=CameraMount.from_params(values))
 
 
 @dataclass(frozen=True)
@@ -112,11 +124,6 @@ def enu_yaw(heading_deg: float) -> float:
     return math.atan2(math.cos(math.radians(heading_deg)), math.sin(math.radians(heading_deg)))
 
 
-def angle_between(a: float, b: float) -> float:
-    """Smallest difference of two compass headings, degrees (0..180)."""
-    return abs((a - b + 180.0) % 360.0 - 180.0)
-
-
 @dataclass
 class _Plan:
     """How one step runs, fixed when it starts (targets from the pose at that moment)."""
@@ -141,6 +148,7 @@ class _Plan:
     initial: float = 0.0  # the size of the job, for progress
     progress: float = 0.0
     paused_s: float = 0.0
+    search: TargetSearch | None = None  # mode search: the target looked for
 
 
 @dataclass
@@ -162,12 +170,15 @@ class MissionExecutor:
 
     `envelope` checks each step again when it starts (None: steps are not checked again); it
     is the envelope the decisions passed, and takes new limits itself (`SafetyEnvelope.apply`).
+    `finder` looks for a named target in the newest camera frame: with one, a step on a target
+    that has no box searches for it (`mission.search`) instead of being refused.
     """
 
     def __init__(self, settings: ExecutorSettings | None = None,
-                 envelope: SafetyEnvelope | None = None) -> None:
+                 envelope: SafetyEnvelope | None = None, finder: Finder | None = None) -> None:
         self.settings = settings or ExecutorSettings()
         self._envelope = envelope
+        self._finder = finder
         self.intrinsics: CameraIntrinsics | None = None
         self.speed_mps = self.settings.default_speed_mps
         self.failsafe_active = False
@@ -300,7 +311,8 @@ class MissionExecutor:
         for _ in range(len(mission.steps) + 1):  # instant steps finish within one tick
             if mission.plan is None:
                 step = mission.steps[mission.index]
-                if state.position_m is None and _needs_pose(step) and step.target is None:
+                if state.position_m is None and _needs_pose(step) and (
+                        step.target is None or self._searches(step)):
                     self._hold_for_pose(mission, out, now)
                     return out
                 if not self._start_step(mission, out, now, state):
@@ -319,6 +331,10 @@ class MissionExecutor:
                             f'({self._action(mission)}) timed out after '
                             f'{plan.timeout_s:.0f} s')
                 return out
+            if plan.mode == 'search':
+                if self._search(mission, plan, out, now, state):
+                    return out
+                plan = mission.plan  # found: the step's own plan runs from this tick
             setpoint, done = self._run(plan, out, now, state)
             if not done:
                 out.setpoint, out.in_place = setpoint, plan.in_place
@@ -367,7 +383,9 @@ class MissionExecutor:
                                                 for c in report.changes)
                 mission.steps[mission.index] = step
         try:
-            mission.plan = self._plan(step, now, state, out, mission.reference)
+            mission.plan = self._search_plan(mission, step, now, state) \
+                if self._searches(step) else \
+                self._plan(step, now, state, out, mission.reference)
         except ProjectionError as exc:
             self._abort(mission, out, state, f'steps[{mission.index}] ({action}) refused: {exc}')
             return False
@@ -472,6 +490,77 @@ class MissionExecutor:
                          initial=2 * math.pi)
         raise ProjectionError(f'the executor cannot run {action}')
 
+    def _searches(self, step: Proposal) -> bool:
+        """Whether `step` looks for its target first: a named target without a box."""
+        return self._finder is not None and step.action in SEARCHING_ACTIONS and \
+            step.target is not None and step.target.box is None
+
+    def _search_plan(self, mission: _Mission, step: Proposal, now: float,
+                     state: VehicleState) -> _Plan:
+        """A full turn here, then the mission's own search pattern: a circle of the radius of
+        its `search` step, else `default_search_radius_m`, as the envelope allows here."""
+        here = state.position_m
+        if here is None or state.heading_deg is None:
+            raise ProjectionError('vehicle pose or heading unknown: cannot search for the '
+                                  'target')
+        if self.intrinsics is None:  # what it found could not be placed
+            raise ProjectionError('no camera intrinsics (camera_info) to place the target: '
+                                  'not searching for it')
+        own = next((s.params.get('radius_m') for s in mission.steps if s.action == 'search'
+                    and s.params.get('radius_m')), None)
+        radius = float(own or self.settings.default_search_radius_m)
+        ending = f'after a full turn and a search of {radius:g} m'
+        if self._envelope is not None and mission.source != 'failsafe':
+            pattern, report = self._envelope.check_step(
+                Proposal('search', {'radius_m': radius}, step.target, step.confidence,
+                         'the search pattern of a target not in view'), mission.source, state)
+            radius = 0.0 if report.refused is not None else float(pattern.params['radius_m'])
+            if report.refused is not None:
+                ending = f'after a full turn (no search pattern: {report.refused})'
+            else:
+                ending = f'after a full turn and a search of {radius:g} m'
+        s = self.settings
+        views = viewpoints(here, state.heading_deg, turn_step_deg(self.intrinsics), radius)
+        search = TargetSearch(step.target.label, views,
+                              Tolerances(s.arrival_tolerance_m, s.altitude_tolerance_m,
+                                         s.yaw_tolerance_deg, s.search_settle_s), ending)
+        timeout = self._timeout(path_length(views, here), 0.0, 360.0 * (2 if radius else 1),
+                                extra=len(views) * s.search_settle_s)
+        return _Plan('search', now, timeout, target=here, initial=float(len(views)),
+                     search=search)
+
+    def _search(self, mission: _Mission, plan: _Plan, out: ExecutorOutput, now: float,
+                state: VehicleState) -> bool:
+        """One tick of a target search; False when the target was found and the step's own
+        plan replaced the search (it runs from this tick), True otherwise (searching, or the
+        mission aborted)."""
+        search = plan.search
+        prefix = f'steps[{mission.index}] ({self._action(mission)})'
+        tick = search.advance(now, state, self._finder)
+        if tick.failed is not None:
+            self._abort(mission, out, state, f'{prefix}: {tick.failed}')
+            return True
+        if tick.found is None:
+            view = tick.view
+            plan.progress = search.progress
+            phase = 'its search pattern' if view.phase == PATTERN else 'a full turn'
+            mission.reason = f'{prefix}: {search.label!r} not in view: searching ({phase})'
+            out.setpoint = Setpoint(view.east, view.north, view.up, enu_yaw(view.heading_deg))
+            return True
+        step = mission.steps[mission.index]
+        step = replace(step, target=Target(step.target.label, tick.found))
+        mission.steps[mission.index] = step
+        try:
+            mission.plan = self._plan(step, now, state, out)
+        except ProjectionError as exc:
+            self._abort(mission, out, state, f'{prefix}: {search.label!r} found but refused: '
+                                             f'{exc}')
+            return True
+        mission.reason = f'{prefix} started: {search.label!r} found after ' \
+                         f'{now - plan.started - plan.paused_s:.0f} s of search ' \
+                         f'({search.looks} looks)'
+        return False
+
     def _ground(self, step: Proposal, state: VehicleState) -> tuple[float, float]:
         if step.target is None or step.target.box is None:
             raise ProjectionError(f'target {step.target.label if step.target else ""!r} has no '
@@ -562,8 +651,8 @@ class MissionExecutor:
 
 
 def _needs_pose(step: Proposal) -> bool:
-    """Whether a step streams setpoints (so it waits for a pose; a step on a target is
-    refused instead: its box was seen from the pose of the decision)."""
+    """Whether a step streams setpoints (so it waits for a pose; a step on a target with a box
+    is refused instead: its box was seen from the pose of the decision)."""
     autopilot = step.action in ('set_speed', 'return_to_home') or (
         step.action == 'land' and step.target is None)
     return not autopilot

@@ -10,7 +10,9 @@ The pinhole intrinsics are those of `sensor_msgs/CameraInfo` (K = [fx 0 cx; 0 fy
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ministral_node.inputs.vehicle import VehicleState
 
@@ -51,6 +53,14 @@ class CameraMount:
     right_m: float = 0.0
     up_m: float = 0.0
 
+    @classmethod
+    def from_params(cls, values: Mapping[str, Any]) -> CameraMount:
+        """From the `camera_mount_*` parameter values (missing ones at the defaults)."""
+        return cls(float(values.get('camera_mount_pitch_deg', 45.0)),
+                   float(values.get('camera_mount_forward_m', 0.0)),
+                   float(values.get('camera_mount_right_m', 0.0)),
+                   float(values.get('camera_mount_up_m', 0.0)))
+
 
 def body_to_enu(forward: float, right: float, up: float, heading_deg: float
                 ) -> tuple[float, float, float]:
@@ -58,6 +68,11 @@ def body_to_enu(forward: float, right: float, up: float, heading_deg: float
     rad = math.radians(heading_deg)
     return (forward * math.sin(rad) + right * math.cos(rad),
             forward * math.cos(rad) - right * math.sin(rad), up)
+
+
+def angle_between(a: float, b: float) -> float:
+    """Smallest difference of two compass headings, degrees (0..180)."""
+    return abs((a - b + 180.0) % 360.0 - 180.0)
 
 
 def box_center(box: tuple[float, float, float, float] | list[float]) -> tuple[float, float]:
@@ -100,3 +115,16 @@ def project_to_ground(point: tuple[float, float], intrinsics: CameraIntrinsics |
         raise ProjectionError(f'the target would be {distance:.0f} m away, beyond '
                               f'max_projection_distance_m ({max_distance_m:g} m)')
     return camera[0] + t * ray[0], camera[1] + t * ray[1]
+
+
+def ground_distance(point: tuple[float, float], intrinsics: CameraIntrinsics | None,
+                    mount: CameraMount, vehicle: VehicleState,
+                    max_distance_m: float) -> float | None:
+    """Horizontal distance (m) from the vehicle to the ground point seen at normalised image
+    `point`; None when it cannot be placed (no intrinsics, pose or heading, above the horizon,
+    too far): never a guess."""
+    try:
+        east, north = project_to_ground(point, intrinsics, mount, vehicle, max_distance_m)
+    except ProjectionError:
+        return None
+    return math.hypot(east - vehicle.position_m[0], north - vehicle.position_m[1])

@@ -272,6 +272,17 @@ def _listing(seen: Sequence[Seen], language: str, joiner: str) -> str:
     return join_list([_describe(s, language) for s in seen[:4]], joiner)
 
 
+def told_apart(candidates: Sequence[Seen]) -> list[Seen]:
+    """Detections whose bearings collide (two red pads both ahead) with bearings relative to
+    each other instead, left to right, so a question or an answer tells them apart; others as
+    they are."""
+    if len({c.bearing for c in candidates}) == len(candidates) or len(candidates) > 3:
+        return list(candidates)
+    order = sorted(candidates, key=lambda c: c.detection.center[0])
+    sides = ('left', 'right') if len(order) == 2 else ('left', 'ahead', 'right')
+    return [replace(c, bearing=side) for c, side in zip(order, sides)]
+
+
 def _model_box(box: Sequence[float] | None, detections: Sequence[Seen]) -> str:
     if box is None:
         return 'none'
@@ -291,6 +302,22 @@ def _candidates(query: TargetQuery, seen: list[Seen]) -> list[Seen]:
     return [s for s in of_class if s.color in NEAR_COLORS.get(query.color, ())]
 
 
+def target_box(seen: Seen) -> tuple[float, float, float, float]:
+    """A detection's normalised box as a decision's target carries it (clamped, rounded)."""
+    return tuple(round(min(1.0, max(0.0, v)), 4) for v in seen.detection.box)
+
+
+def knows(query: TargetQuery, known_classes: Sequence[str]) -> bool:
+    """Whether a detector that knows `known_classes` can find what `query` asks for."""
+    known = {c.lower() for c in known_classes}
+    return bool(query.concept) and bool(known & {n.lower() for n in query.class_names()})
+
+
+def matching(label: str, seen: Sequence[Seen]) -> list[Seen]:
+    """The detections `label` names: of its class, with the best colour match."""
+    return _candidates(parse_label(label), list(seen))
+
+
 def ground(proposal: Proposal, seen: list[Seen], known_classes: Sequence[str],
            language: str = 'en', detect_ms: float = 0.0) -> tuple[Proposal, Grounding]:
     """`proposal` with its target resolved against the detections `seen` of a detector that
@@ -306,8 +333,7 @@ def ground(proposal: Proposal, seen: list[Seen], known_classes: Sequence[str],
                                    detect_ms=detect_ms)
     query = parse_label(target.label)
     model_box = _model_box(target.box, seen)
-    known = {c.lower() for c in known_classes}
-    if not query.concept or not known & {n.lower() for n in query.class_names()}:
+    if not knows(query, known_classes):
         # The detector cannot find this kind of thing: the model's box stands where it agrees.
         kept = target.box if model_box == 'agreed' else None
         result = Grounding(target.label, 'unknown_class', query, in_view=tuple(seen),
@@ -320,7 +346,7 @@ def ground(proposal: Proposal, seen: list[Seen], known_classes: Sequence[str],
             candidates = agreeing
     if len(candidates) == 1:
         (chosen,) = candidates
-        box = tuple(round(min(1.0, max(0.0, v)), 4) for v in chosen.detection.box)
+        box = target_box(chosen)
         result = Grounding(target.label, 'grounded', query, chosen, (chosen,), tuple(seen),
                            model_box, detect_ms)
         return replace(proposal, target=Target(target.label, box)), result
@@ -332,8 +358,9 @@ def ground(proposal: Proposal, seen: list[Seen], known_classes: Sequence[str],
     phrases = _PHRASES.get(language, _PHRASES['en'])
     quoted = f'"{target.label}"'
     if candidates:
-        question = phrases['several'].format(count=len(candidates), target=quoted,
-                                             seen=_listing(candidates, language, phrases['or']))
+        question = phrases['several'].format(
+            count=len(candidates), target=quoted,
+            seen=_listing(told_apart(candidates), language, phrases['or']))
     elif seen:
         question = phrases['none'].format(target=quoted,
                                           seen=_listing(seen, language, phrases['or']))

@@ -431,6 +431,13 @@ class MinistralNode(LifecycleNode):
         state_qos = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST,
                                reliability=ReliabilityPolicy.BEST_EFFORT)
         self._inputs.append(self._camera_sub)
+        # The intrinsics place mission targets and give scene answers their distances. Best
+        # effort matches both a camera driver's sensor QoS and a reliable publisher.
+        info_qos = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST,
+                              reliability=ReliabilityPolicy.BEST_EFFORT)
+        self._inputs.append(self._subscribe_to(
+            CameraInfo, 'camera_info', self._guard('camera', self._on_camera_info), info_qos,
+            callback_group=camera))
         if self.vehicle_link is None:  # else pose and battery come from the autopilot
             self._inputs += [
                 self._subscribe_to(PoseStamped, 'pose', self._guard('vehicle', self._on_pose),
@@ -445,7 +452,7 @@ class MinistralNode(LifecycleNode):
         ]
 
     def _start_executing(self, values: dict, clock: RclpyClock) -> None:
-        """Publishers, the camera_info input and timers (on `clock`) of the mission executor
+        """Publishers and timers (on `clock`) of the mission executor
         (json: setpoint_position and ~/vehicle_command; px4, mavros: the vehicle link's)."""
         if self.vehicle_link is None:
             self._setpoint_pub = self._publisher(PoseStamped, 'setpoint_position', 10)
@@ -464,12 +471,6 @@ class MinistralNode(LifecycleNode):
                               self._guard('executor', self._publish_mission_status),
                               self._groups['executor'], clock=clock),
         ]
-        # Best effort matches both a camera driver's sensor QoS and a reliable publisher.
-        info_qos = QoSProfile(depth=1, history=HistoryPolicy.KEEP_LAST,
-                              reliability=ReliabilityPolicy.BEST_EFFORT)
-        self._inputs.append(self._subscribe_to(
-            CameraInfo, 'camera_info', self._guard('camera', self._on_camera_info), info_qos,
-            callback_group=self._groups['camera']))
 
     def _start_recorder(self, values: dict, sim_time: bool) -> None:
         """The flight recorder, when `record_dir` is set (a failure to start is a WARN on

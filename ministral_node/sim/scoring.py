@@ -152,6 +152,43 @@ def _check_visited(sim: Simulator, value: Any) -> Check:
                  point)
 
 
+def _last_says(sim: Simulator, criterion: str, action: str, key: str, value: Any) -> Check:
+    """The last decision is `action` and its `key` text names every word of `mentions`
+    (case-insensitive)."""
+    spec = _spec(value, 'required')
+    last = sim.trace.decisions[-1] if sim.trace.decisions else {}
+    text = str((last.get('params') or {}).get(key, ''))
+    mentions = [str(m) for m in spec.get('mentions', ())]
+    ok = last.get('action') == action and all(m.lower() in text.lower() for m in mentions)
+    return Check(criterion, ok, {'action': last.get('action'), key: text}, spec)
+
+
+def _check_asks(sim: Simulator, value: Any) -> Check:
+    """asks: true or {mentions: [words]}: the scenario ends with a question (the last decision
+    is `clarify`) naming each word: a target absent or ambiguous is asked about, never flown
+    to."""
+    return _last_says(sim, 'asks', 'clarify', 'question', value)
+
+
+def _check_answers(sim: Simulator, value: Any) -> Check:
+    """answers: true or {mentions: [words]}: the last decision answers (`answer`), naming each
+    word: a scene question answered from what the camera sees."""
+    return _last_says(sim, 'answers', 'answer', 'text', value)
+
+
+def _check_mission_ends(sim: Simulator, value: Any) -> Check:
+    """mission_ends: STATE or {state, mentions: [words]}: the last mission ends in that state
+    (completed, aborted, preempted) with a reason naming each word: a step that searched for
+    its target and gave up says why."""
+    spec = _spec(value, 'state')
+    last = sim.trace.missions[-1] if sim.trace.missions else {}
+    state = (last.get('key') or [None, None])[1]
+    reason = str(last.get('reason') or '')
+    ok = state == spec['state'] and all(str(m).lower() in reason.lower()
+                                        for m in spec.get('mentions', ()))
+    return Check('mission_ends', ok, {'state': state, 'reason': reason}, spec)
+
+
 def _check_stays_on_ground(sim: Simulator, value: Any) -> Check:
     """stays_on_ground: true: never climbed above 0.5 m (a refused takeoff)."""
     top = max(s.position[2] for s in sim.trace.samples)
@@ -254,7 +291,8 @@ CRITERIA: dict[str, Callable[[Any, Any], Check]] = {
     'final_altitude_m': _check_final_altitude, 'landed': _check_landed,
     'landed_near': _check_landed_near, 'near_object': _check_near_object,
     'back_home': _check_back_home, 'photos': _check_photos, 'position': _check_position,
-    'heading_deg': _check_heading, 'visited': _check_visited,
+    'heading_deg': _check_heading, 'visited': _check_visited, 'asks': _check_asks,
+    'answers': _check_answers, 'mission_ends': _check_mission_ends,
     'stays_on_ground': _check_stays_on_ground,
     'max_distance_from_home_m': _check_max_distance,
     'failsafe_return': _check_failsafe_return, 'holds_during_fault': _check_holds_during,
