@@ -194,3 +194,43 @@ def test_without_intrinsics_the_step_is_refused_before_any_search():
     final = run.until(_final)
     assert final['state'] == 'aborted' and 'no camera intrinsics' in final['reason']
     assert camera.headings == [] and all(sp is None for sp in run.setpoints)
+
+
+def _seen_at_start(camera, ground):
+    box = camera._box(ground)
+    assert box is not None  # in view from where the mission begins
+    return box
+
+
+def test_a_later_steps_box_seen_where_the_mission_began_is_looked_for_again():
+    # The red pad 40 m north is in the decision's frame; the first step flies 20 m north, so
+    # that box, projected from there, would put the pad 60 m north: the step looks again.
+    run, camera = _run({'red pad': [(0.0, 40.0)]})
+    box = _seen_at_start(camera, (0.0, 40.0))
+    run.decide(_steps(('goto', {'heading_deg': 0.0, 'distance_m': 20.0}, None),
+                      ('land', {}, {'label': 'red pad', 'box': box})))
+    final = run.until(_final)
+    assert final['state'] == 'completed', final['reason']
+    assert run.vehicle.position[:2] == pytest.approx([0.0, 40.0], abs=1.0)
+    assert camera.headings == [0]  # found at the first look, straight ahead
+
+
+def test_a_first_steps_box_is_used_as_seen_and_a_stale_one_without_a_finder_is_refused():
+    run, camera = _run({'red pad': [(0.0, 40.0)]})
+    box = _seen_at_start(camera, (0.0, 40.0))
+    run.decide(Proposal('land', {}, Target('red pad', box)))
+    assert run.until(_final)['state'] == 'completed'
+    assert run.vehicle.position[:2] == pytest.approx([0.0, 40.0], abs=1.0)
+    assert camera.headings == []  # the decision's own box: no look needed
+
+    vehicle = SimVehicle(up=20.0, heading=0.0, in_air=True)
+    executor = MissionExecutor(ExecutorSettings(mount=MOUNT))  # no detector to look again
+    executor.set_intrinsics(NADIR)
+    run = Run(executor, vehicle)
+    run.decide(_steps(('goto', {'heading_deg': 0.0, 'distance_m': 20.0}, None),
+                      ('land', {}, {'label': 'red pad', 'box': box})))
+    final = run.until(_final)
+    assert final['state'] == 'aborted'
+    assert final['reason'] == "steps[1] (land) refused: target 'red pad' has no image box to " \
+                              'place it'
+    assert run.vehicle.position[:2] == pytest.approx([0.0, 20.0], abs=1.0)

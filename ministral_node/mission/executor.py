@@ -163,6 +163,8 @@ class _Mission:
     reason: str = ''
     held_since: float | None = None
     reference: tuple[float, float, float] | None = None  # where the last step was sent
+    # The pose its first step started from: where the decision's target boxes were seen.
+    seen_from: tuple[tuple[float, float, float] | None, float | None] | None = None
 
 
 class MissionExecutor:
@@ -369,7 +371,7 @@ class MissionExecutor:
 
     def _start_step(self, mission: _Mission, out: ExecutorOutput, now: float,
                     state: VehicleState) -> bool:
-        step = mission.steps[mission.index]
+        step = self._seen_from_here(mission, state)
         action = step.action
         note = ''
         if self._envelope is not None and mission.source != 'failsafe':
@@ -489,6 +491,33 @@ class MissionExecutor:
                          omega=sign * speed / max(radius, 0.1), angle0=angle0,
                          initial=2 * math.pi)
         raise ProjectionError(f'the executor cannot run {action}')
+
+    def _seen_from_here(self, mission: _Mission, state: VehicleState) -> Proposal:
+        """The current step, its target's box dropped when the vehicle has moved or turned
+        since the mission began: the box was seen from there and no longer places the target
+        (the step looks again through the finder, or is refused)."""
+        step = mission.steps[mission.index]
+        here = (state.position_m, state.heading_deg)
+        if mission.seen_from is None:
+            mission.seen_from = here
+            return step
+        if step.target is None or step.target.box is None or not self._moved(
+                mission.seen_from, here):
+            return step
+        step = replace(step, target=replace(step.target, box=None))
+        mission.steps[mission.index] = step
+        return step
+
+    def _moved(self, then: tuple[tuple[float, float, float] | None, float | None],
+               now: tuple[tuple[float, float, float] | None, float | None]) -> bool:
+        (was, heading_was), (is_, heading) = then, now
+        s = self.settings
+        if is_ is None or heading is None:
+            return False  # unknown now: the step's own checks refuse it with that reason
+        if was is None or heading_was is None:
+            return True
+        return math.dist(was, is_) > s.arrival_tolerance_m or \
+            angle_between(heading_was, heading) > s.yaw_tolerance_deg
 
     def _searches(self, step: Proposal) -> bool:
         """Whether `step` looks for its target first: a named target without a box."""
