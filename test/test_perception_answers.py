@@ -70,7 +70,7 @@ def test_answers_count_classes_colours_and_bearings():
     counted = answer_scene(scene_question('combien de plateformes rouges ?'), seen, 'fr')
     assert counted.params['text'] == 'Je vois 2 × plateforme (rouge): à gauche et devant.'
     none = answer_scene(scene_question('gibt es einen LKW?'), seen, 'de')
-    assert none.params['text'].startswith('Nein, ich sehe kein(e) lkw. Im Bild: plattform (rot)')
+    assert none.params['text'].startswith('Nein, ich sehe kein(e) LKW. Im Bild: Plattform (rot)')
     empty = answer_scene(scene_question('¿qué hay debajo?'), [], 'es')
     assert empty.params['text'] == 'No veo nada que reconozca.'
 
@@ -110,7 +110,7 @@ def test_answers_say_each_distance_known_and_none_unknown():
                                         'the right.')
     expected = {'fr': ("qu'est-ce qu'il y a en dessous ?", 'plateforme (rouge) à environ 25 m '
                                                           'devant'),
-                'de': ('was ist unter uns?', 'plattform (rot) etwa 25 m voraus'),
+                'de': ('was ist unter uns?', 'Plattform (rot) etwa 25 m voraus'),
                 'es': ('¿qué hay debajo?', 'plataforma (rojo) a unos 25 m delante'),
                 'it': ("cosa c'è sotto?", 'piattaforma (rosso) a circa 25 m davanti')}
     for language, (question, item) in expected.items():
@@ -182,7 +182,7 @@ def test_the_pipeline_looks_for_a_named_target_for_a_searching_step(tmp_path):
 
 
 @pytest.mark.parametrize('text, answered', [
-    ('gibt es einen LKW?', 'Nein, ich sehe kein(e) lkw. Im Bild: person (rot) rechts.'),
+    ('gibt es einen LKW?', 'Nein, ich sehe kein(e) LKW. Im Bild: Person (rot) rechts.'),
     ('is there a person?', 'Yes: 1 person, on the right.'),
 ])
 def test_a_model_that_flies_on_a_scene_question_is_overruled_by_the_answer(tmp_path, text,

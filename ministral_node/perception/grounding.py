@@ -26,38 +26,39 @@ AGREE_IOU = 0.5  # a model's box is kept only where it overlaps a detection this
 IN_VIEW_ACTIONS = ('land', 'goto', 'follow', 'orbit', 'capture_photo')
 
 # Class concepts: the detector class names they match, and the words operators use, per
-# language (accents and case are ignored when matching; German endings too).
+# language (accents and case are ignored when matching; German endings too); the first word of
+# each language is the one answers say, spelled as written.
 CLASS_WORDS: dict[str, tuple[tuple[str, ...], dict[str, tuple[str, ...]]]] = {
     'pad': (('pad', 'landing pad', 'landing_pad', 'helipad'), {
         'en': ('pad', 'landing pad', 'helipad', 'platform'),
         'fr': ('plateforme', 'plate-forme', 'aire', 'piste', 'helipad', 'pad'),
-        'de': ('plattform', 'landeplatz', 'landeplattform', 'landefeld', 'pad'),
+        'de': ('Plattform', 'landeplatz', 'landeplattform', 'landefeld', 'pad'),
         'es': ('plataforma', 'helipuerto', 'pad'),
         'it': ('piattaforma', 'piazzola', 'eliporto', 'pad')}),
     'car': (('car', 'auto', 'automobile'), {
-        'en': ('car', 'auto'), 'fr': ('voiture', 'auto'), 'de': ('auto', 'wagen', 'pkw'),
+        'en': ('car', 'auto'), 'fr': ('voiture', 'auto'), 'de': ('Auto', 'wagen', 'pkw'),
         'es': ('coche', 'auto', 'carro'), 'it': ('macchina', 'auto', 'automobile')}),
     'truck': (('truck', 'lorry'), {
         'en': ('truck', 'lorry'), 'fr': ('camion',),
-        'de': ('lkw', 'lastwagen', 'laster', 'lastkraftwagen'), 'es': ('camion',),
+        'de': ('LKW', 'lastwagen', 'laster', 'lastkraftwagen'), 'es': ('camión',),
         'it': ('camion', 'camioncino')}),
     'person': (('person', 'people', 'pedestrian'), {
         'en': ('person', 'man', 'woman', 'people', 'human', 'pedestrian'),
         'fr': ('personne', 'homme', 'femme', 'pieton'),
-        'de': ('person', 'mensch', 'mann', 'frau', 'fussganger'),
+        'de': ('Person', 'mensch', 'mann', 'frau', 'fussganger'),
         'es': ('persona', 'hombre', 'mujer', 'peaton'),
         'it': ('persona', 'uomo', 'donna', 'pedone')}),
     'building': (('building', 'house'), {
-        'en': ('building', 'house'), 'fr': ('batiment', 'maison', 'immeuble'),
-        'de': ('gebaude', 'haus'), 'es': ('edificio', 'casa'), 'it': ('edificio', 'casa')}),
+        'en': ('building', 'house'), 'fr': ('bâtiment', 'maison', 'immeuble'),
+        'de': ('Gebäude', 'haus'), 'es': ('edificio', 'casa'), 'it': ('edificio', 'casa')}),
     'tower': (('tower',), {
-        'en': ('tower',), 'fr': ('tour',), 'de': ('turm',), 'es': ('torre',),
+        'en': ('tower',), 'fr': ('tour',), 'de': ('Turm',), 'es': ('torre',),
         'it': ('torre',)}),
     'marker': (('marker',), {
-        'en': ('marker',), 'fr': ('marqueur', 'balise'), 'de': ('markierung', 'marker'),
+        'en': ('marker',), 'fr': ('marqueur', 'balise'), 'de': ('Markierung', 'marker'),
         'es': ('marcador',), 'it': ('marcatore',)}),
     'tree': (('tree',), {
-        'en': ('tree',), 'fr': ('arbre',), 'de': ('baum',), 'es': ('arbol',),
+        'en': ('tree',), 'fr': ('arbre',), 'de': ('Baum',), 'es': ('árbol',),
         'it': ('albero',)}),
 }
 COLOR_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -65,11 +66,11 @@ COLOR_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
             'it': ('rosso', 'rossa', 'rossi', 'rosse')},
     'blue': {'en': ('blue',), 'fr': ('bleu', 'bleue'), 'de': ('blau',), 'es': ('azul',),
              'it': ('blu',)},
-    'white': {'en': ('white',), 'fr': ('blanc', 'blanche'), 'de': ('weiss',),
+    'white': {'en': ('white',), 'fr': ('blanc', 'blanche'), 'de': ('weiß',),
               'es': ('blanco', 'blanca'), 'it': ('bianco', 'bianca', 'bianchi', 'bianche')},
     'black': {'en': ('black',), 'fr': ('noir', 'noire'), 'de': ('schwarz',),
               'es': ('negro', 'negra'), 'it': ('nero', 'nera', 'neri', 'nere')},
-    'green': {'en': ('green',), 'fr': ('vert', 'verte'), 'de': ('grun',), 'es': ('verde',),
+    'green': {'en': ('green',), 'fr': ('vert', 'verte'), 'de': ('grün',), 'es': ('verde',),
               'it': ('verde', 'verdi')},
     'yellow': {'en': ('yellow',), 'fr': ('jaune',), 'de': ('gelb',),
                'es': ('amarillo', 'amarilla'), 'it': ('giallo', 'gialla', 'gialli', 'gialle')},
