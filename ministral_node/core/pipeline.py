@@ -33,12 +33,8 @@ from ministral_node.health import ERROR, OK, HealthBoard
 from ministral_node.inputs.camera import STALE_AFTER_DECODE, UNUSABLE, Frame, LatestFrame
 from ministral_node.inputs.commands import screen
 from ministral_node.inputs.vehicle import VehicleState
-from ministral_node.mission.projection import (
-    CameraIntrinsics,
-    CameraMount,
-    box_center,
-    ground_distance,
-)
+from ministral_node.mission.executor import ExecutorSettings
+from ministral_node.mission.projection import CameraIntrinsics, box_center, ground_distance
 from ministral_node.mission.search import Sighting
 from ministral_node.perception.answers import answer_scene, scene_question
 from ministral_node.perception.detector import DetectorSettings
@@ -86,11 +82,10 @@ class DecisionPipeline:
         self.vehicle = vehicle
         self.reflexes = ReflexReader(defaults().loop.reflexes)
         self.perception = perception
-        # The camera model: intrinsics (camera_info, when known) and mount, for distances.
+        # The camera model for distances: intrinsics (camera_info, when known), and the mount,
+        # projection range and pose timeout the executor places targets with.
         self.camera = camera
-        self.mount = CameraMount()
-        self.max_distance_m = 300.0
-        self.pose_timeout_s = 1.0
+        self.placement = ExecutorSettings()
 
     @classmethod
     def from_settings(cls, settings: Settings, sources: list[Decider], frames: LatestFrame,
@@ -130,9 +125,7 @@ class DecisionPipeline:
         self.settings = settings.pipeline
         self.reflexes = ReflexReader(settings.loop.reflexes)
         self.chain.apply(settings.chain)
-        self.mount = CameraMount.from_params(settings.values)
-        self.max_distance_m = float(settings.values['max_projection_distance_m'])
-        self.pose_timeout_s = float(settings.values['pose_timeout_s'])
+        self.placement = ExecutorSettings.from_params(settings.values)
         if self.perception is not None:
             self.perception.apply(DetectorSettings.from_values(settings.values))
         if self.envelope.apply(settings.limits):
@@ -335,11 +328,13 @@ class DecisionPipeline:
         intrinsics, vehicle = self.camera(), self.vehicle()
         if intrinsics is None or vehicle is None:
             return None
-        vehicle = vehicle.fresh(self.clock.now(), self.pose_timeout_s, math.inf)
+        placement = self.placement
+        vehicle = vehicle.fresh(self.clock.now(), placement.pose_timeout_s, math.inf)
         if vehicle.position_m is None:
             return None
         return lambda seen: ground_distance(box_center(seen.detection.box), intrinsics,
-                                            self.mount, vehicle, self.max_distance_m)
+                                            placement.mount, vehicle,
+                                            placement.max_projection_distance_m)
 
     def _ground(self, proposal: Proposal, scene: Scene, text: str, notes: list[str]
                 ) -> tuple[Proposal, Grounding]:

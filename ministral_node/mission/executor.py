@@ -538,16 +538,15 @@ class MissionExecutor:
         own = next((s.params.get('radius_m') for s in mission.steps if s.action == 'search'
                     and s.params.get('radius_m')), None)
         radius = float(own or self.settings.default_search_radius_m)
-        ending = f'after a full turn and a search of {radius:g} m'
+        refused = None
         if self._envelope is not None and mission.source != 'failsafe':
             pattern, report = self._envelope.check_step(
                 Proposal('search', {'radius_m': radius}, step.target, step.confidence,
                          'the search pattern of a target not in view'), mission.source, state)
-            radius = 0.0 if report.refused is not None else float(pattern.params['radius_m'])
-            if report.refused is not None:
-                ending = f'after a full turn (no search pattern: {report.refused})'
-            else:
-                ending = f'after a full turn and a search of {radius:g} m'
+            refused = report.refused
+            radius = 0.0 if refused is not None else float(pattern.params['radius_m'])
+        ending = f'after a full turn (no search pattern: {refused})' if refused is not None \
+            else f'after a full turn and a search of {radius:g} m'
         s = self.settings
         views = viewpoints(here, state.heading_deg, turn_step_deg(self.intrinsics), radius)
         search = TargetSearch(step.target.label, views,

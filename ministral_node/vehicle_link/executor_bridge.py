@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ministral_node.decision import Decision
+from ministral_node.decision import Decision, steps_of
 from ministral_node.mission.executor import NOT_EXECUTED, ExecutorOutput, Setpoint
 from ministral_node.vehicle_link.offboard import (
     ACTIVE,
@@ -108,10 +108,9 @@ class ExecutorBridge:
     def refusal(self, decision: Decision) -> str | None:
         """Why the link will not fly `decision` (a takeover not yet resumed), for its notes
         before it is published; None when it will (or the decision moves nothing)."""
-        steps = decision.params.get('steps', []) if decision.action == 'mission' else \
-            [{'action': decision.action}]
-        moves = any(step.get('action') not in _PASSED_THROUGH for step in steps)
-        return self.link.blocked() if moves and decision.action not in NOT_EXECUTED else None
+        moves = decision.action not in NOT_EXECUTED and any(
+            step.action not in _PASSED_THROUGH for step in steps_of(decision.proposal))
+        return self.link.blocked() if moves else None
 
     def tick(self, out: ExecutorOutput, now: float) -> BridgeOutput:
         """On the setpoint timer: the executor's output, then the link's timeouts."""

@@ -832,13 +832,14 @@ CUES = {lang: frozenset(k[0] for w in words.split('|') if w for k in phrase_keys
         for lang, words in WEAK_CUES.items()}
 
 
-def _phrase_set(spec: str) -> frozenset[tuple[str, ...]]:
+def phrase_set(spec: str) -> frozenset[tuple[str, ...]]:
+    """The token keys of every phrase of a table entry ('a|b c')."""
     return frozenset(key for phrase in spec.split('|') for key in phrase_keys(phrase))
 
 
-ABILITY_PHRASES = {lang: {kind: _phrase_set(spec) for kind, spec in kinds.items()}
+ABILITY_PHRASES = {lang: {kind: phrase_set(spec) for kind, spec in kinds.items()}
                    for lang, kinds in ABILITY.items()}
-DEFINITE_WORDS = {lang: frozenset(k[0] for k in _phrase_set(spec))
+DEFINITE_WORDS = {lang: frozenset(k[0] for k in phrase_set(spec))
                   for lang, spec in DEFINITE.items()}
-PROWORD_PHRASES = {lang: _phrase_set(spec) for lang, spec in PROWORDS.items()}
-STATION_PHRASES = {lang: _phrase_set(spec) for lang, spec in STATIONS.items()}
+PROWORD_PHRASES = {lang: phrase_set(spec) for lang, spec in PROWORDS.items()}
+STATION_PHRASES = {lang: phrase_set(spec) for lang, spec in STATIONS.items()}

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from ministral_node.decision import Proposal
 from ministral_node.parameters import REFLEX_CHOICES
 from ministral_node.sources.rules.decider import complete_reading
-from ministral_node.sources.rules.lexicon import VOCAB
-from ministral_node.sources.rules.text import fold, phrase_keys, prepare, tokenize
+from ministral_node.sources.rules.lexicon import VOCAB, phrase_set
+from ministral_node.sources.rules.text import fold, prepare, tokenize
 
 REFLEX_ACTIONS = REFLEX_CHOICES
 RESUME = 'resume'
@@ -86,13 +86,9 @@ class ReflexReader:
         return Reflex(result.proposal, result.language)
 
 
-def _phrases(spec: str) -> frozenset[tuple[str, ...]]:
-    return frozenset(key for words in spec.split('|') for key in phrase_keys(words))
-
-
 # What may stand around (and inside) a resume word: fillers, polite and urgency words, "!".
 _AROUND = frozenset(key for kind in ('filler', 'glue') for spec in VOCAB[kind].values()
-                    for key in _phrases(spec)) | {('!',), ('.',), (',',)}
+                    for key in phrase_set(spec)) | {('!',), ('.',), (',',)}
 _LONGEST_AROUND = max(len(key) for key in _AROUND)
 
 
@@ -108,7 +104,7 @@ def _meaningful(words: list[str]) -> tuple[str, ...]:
     return tuple(kept)
 
 
-_RESUME_PHRASES = {lang: frozenset(_meaningful(list(key)) for key in _phrases(spec))
+_RESUME_PHRASES = {lang: frozenset(_meaningful(list(key)) for key in phrase_set(spec))
                    for lang, spec in RESUME_WORDS.items()}
 
 
