@@ -102,13 +102,20 @@ def test_sources_and_parameters_can_be_replaced(demo_run):
     assert report['different'] >= 1
 
 
-def test_roles_are_found_without_the_recorders_metadata(tmp_path):
+def _rules_recording(tmp_path, name: str):
+    """A started recorder under `tmp_path`, the rules-only parameters, and a pipeline on them,
+    both on one fake clock: a flight to record and replay."""
     clock = FakeClock(10.0)
-    recorder = Recorder(RecorderSettings(str(tmp_path)), clock, name='plain')
+    recorder = Recorder(RecorderSettings(str(tmp_path)), clock, name=name)
     recorder.start()
     values = params_with(decision_sources=['rules'])
     pipeline = DecisionPipeline.from_settings(
         Settings.from_values(values), build_sources(values), LatestFrame(), clock, clock)
+    return recorder, values, pipeline
+
+
+def test_roles_are_found_without_the_recorders_metadata(tmp_path):
+    recorder, values, pipeline = _rules_recording(tmp_path, 'plain')
     recorder.record('/robot/command', 'std_msgs/msg/String', String(data='land'), 1)
     decision = pipeline.decide('land')
     recorder.record('/robot/decision', 'std_msgs/msg/String', String(data=decision.to_json()),
@@ -139,12 +146,7 @@ def test_a_recording_cut_short_is_replayed_up_to_where_it_ends(demo_run, capsys,
 def test_commands_recorded_as_raw_bytes_are_read_as_the_node_reads_them(tmp_path):
     """The node records commands as the raw CDR its subscription gets; bytes that are not
     UTF-8 (which no ROS decoder reads) are refused in replay exactly as in flight."""
-    clock = FakeClock(10.0)
-    recorder = Recorder(RecorderSettings(str(tmp_path)), clock, name='raw')
-    recorder.start()
-    values = params_with(decision_sources=['rules'])
-    pipeline = DecisionPipeline.from_settings(
-        Settings.from_values(values), build_sources(values), LatestFrame(), clock, clock)
+    recorder, values, pipeline = _rules_recording(tmp_path, 'raw')
     not_utf8 = b'\x00\x01\x00\x00\x03\x00\x00\x00\xff\xfe\x00'
     good = serialize_message(String(data='land'))
     for stamp, payload in enumerate((not_utf8, good)):
@@ -291,12 +293,7 @@ def test_the_demo_records_and_replay_reproduces_its_decisions(capsys, tmp_path):
 
 
 def test_a_command_the_queue_dropped_in_flight_is_dropped_in_replay_too(tmp_path):
-    clock = FakeClock(10.0)
-    recorder = Recorder(RecorderSettings(str(tmp_path)), clock, name='queue')
-    recorder.start()
-    values = params_with(decision_sources=['rules'])
-    pipeline = DecisionPipeline.from_settings(
-        Settings.from_values(values), build_sources(values), LatestFrame(), clock, clock)
+    recorder, values, pipeline = _rules_recording(tmp_path, 'queue')
     dropped = pipeline.refuse(Refusal(RefusalKind.QUEUE_FULL,
                                       'dropped unanswered: 4 newer commands were already '
                                       'waiting (command_queue_depth=4)'), text='land')
@@ -310,12 +307,7 @@ def test_a_command_the_queue_dropped_in_flight_is_dropped_in_replay_too(tmp_path
 
 def test_decisions_recorded_under_an_earlier_contract_are_read_and_unreadable_ones_skipped(
         tmp_path):
-    clock = FakeClock(10.0)
-    recorder = Recorder(RecorderSettings(str(tmp_path)), clock, name='older')
-    recorder.start()
-    values = params_with(decision_sources=['rules'])
-    pipeline = DecisionPipeline.from_settings(
-        Settings.from_values(values), build_sources(values), LatestFrame(), clock, clock)
+    recorder, values, pipeline = _rules_recording(tmp_path, 'older')
     older = {**pipeline.decide('land').to_dict(), 'schema_version': '1.3.0'}
     recorder.record('/robot/command', 'std_msgs/msg/String', String(data='land'), 1)
     recorder.record('/robot/decision', 'std_msgs/msg/String', String(data=json.dumps(older)), 2)
