@@ -234,3 +234,43 @@ def test_a_first_steps_box_is_used_as_seen_and_a_stale_one_without_a_finder_is_r
     assert final['reason'] == "steps[1] (land) refused: target 'red pad' has no image box to " \
                               'place it'
     assert run.vehicle.position[:2] == pytest.approx([0.0, 20.0], abs=1.0)
+
+
+def test_a_missions_first_step_left_without_a_box_searches_like_a_later_one():
+    # As grounding leaves it when the target is not in the decision's frame and missions are
+    # flown: the first step turns until it sees the pad behind, flies there, then lands.
+    run, camera = _run({'red pad': [(0.0, -20.0)]})
+    run.decide(_steps(('goto', {}, {'label': 'red pad', 'box': None}), ('land', {}, None)))
+    final = run.until(_final)
+    assert final['state'] == 'completed', final['reason']
+    assert camera.headings == [0, 45, 90, 135]
+    assert run.vehicle.position[:2] == pytest.approx([0.0, -20.0], abs=1.0)
+    assert run.vehicle.position[2] <= run.executor.settings.landed_altitude_m
+    assert "steps[0] (goto): 'red pad' not in view: searching (a full turn)" in _reasons(run)
+
+
+def test_a_missions_first_step_whose_target_is_absent_gives_up_in_the_air():
+    run, camera = _run({})
+    run.decide(_steps(('goto', {}, {'label': 'red pad', 'box': None}), ('land', {}, None)))
+    final = run.until(_final, limit_s=600.0)
+    assert final['state'] == 'aborted' and final['step_index'] == 0
+    assert final['reason'] == ('steps[0] (goto): red pad not found after a full turn and a '
+                               'search of 30 m')
+    assert len(camera.headings) == 16 and run.commands == [{'command': 'hold'}]
+    assert run.vehicle.position[2] == pytest.approx(20.0, abs=0.5)  # never landed
+
+
+def test_on_the_ground_a_search_is_refused_saying_why_and_nothing_moves():
+    vehicle = SimVehicle(up=0.0, heading=0.0, in_air=False)
+    camera = FakeCamera(vehicle, {'red pad': [(0.0, -20.0)]})
+    executor = MissionExecutor(ExecutorSettings(mount=MOUNT), finder=camera)
+    executor.set_intrinsics(NADIR)
+    run = Run(executor, vehicle)
+    run.decide(_steps(('land', {}, {'label': 'red pad', 'box': None}),
+                      ('takeoff', {'altitude_m': 10.0}, None)))
+    final = run.until(_final)
+    assert final['state'] == 'aborted'
+    assert final['reason'] == ("steps[0] (land) refused: the vehicle is on the ground: the "
+                               "search for 'red pad' needs it in the air (take off first)")
+    assert camera.headings == [] and all(sp is None for sp in run.setpoints)
+    assert run.commands == []

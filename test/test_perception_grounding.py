@@ -4,6 +4,8 @@ is absent or ambiguous; and the pipeline running the detector on the decision's 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 from detector_models import CLASSES, H, W, build_detector, scene
@@ -110,7 +112,7 @@ def test_a_search_is_never_asked_back_and_targetless_decisions_list_the_view():
 
 # The pipeline: the detector on the decision's frame -------------------------------------------
 
-def _pipeline(tmp_path, proposal: Proposal, model: str | None):
+def _pipeline(tmp_path, proposal: Proposal, model: str | None, **options):
     values = {}
     if model is not None:
         values['detector_model'] = model
@@ -120,7 +122,8 @@ def _pipeline(tmp_path, proposal: Proposal, model: str | None):
     health = HealthBoard(clock)
     rules = ScriptedDecider('rules', proposal)
     pipeline = DecisionPipeline.from_settings(Settings.from_values(values), [rules], frames,
-                                              clock, FakeClock(1_700_000_000.0), health)
+                                              clock, FakeClock(1_700_000_000.0), health,
+                                              **options)
     return pipeline, frames, clock, rules
 
 
@@ -254,3 +257,133 @@ def test_two_matches_with_the_same_bearing_are_told_apart_left_to_right():
     asked, _ = ground(land('red pad'), three, CLASSES, 'en')
     assert asked.params['question'] == ('I see 3 that match "red pad": a red pad on the left, '
                                         'a red pad ahead or a red pad on the right. Which one?')
+
+
+# A mission's first step whose target is not in view, when missions are flown ----------------
+
+def test_a_missions_first_step_not_in_view_is_left_for_the_executor_to_search():
+    from ministral_node.decision import mission
+    from ministral_node.mission.executor import SEARCHING_ACTIONS
+
+    _, seen = scene(('pad', 'blue', (20, 100, 90, 170)))
+    then_land = Proposal('land', {}, None, 0.9, '')
+    plan = mission([land('red pad', (0.6, 0.4, 0.8, 0.6), 'goto'), then_land], 'asked', 0.8)
+    kept, result = ground(plan, seen, CLASSES, 'en', searched=SEARCHING_ACTIONS)
+    assert kept.action == 'mission' and result.status == 'not_in_view'
+    first, second = kept.params['steps']
+    # The model's box is no detection's: the step looks for the pad from where it starts.
+    assert first == {'action': 'goto', 'params': {}, 'target': {'label': 'red pad', 'box': None}}
+    assert second == plan.params['steps'][1]
+    assert [s.detection.label for s in result.in_view] == ['pad']
+    # Missions not flown here (no executor to search): asked back as before.
+    asked, result = ground(plan, seen, CLASSES, 'en')
+    assert asked.action == 'clarify' and result.status == 'not_in_view'
+    assert asked.params['question'].startswith('I don\'t see "red pad". In view: a blue pad')
+
+
+def test_a_first_step_searches_only_where_it_can_and_never_for_one_of_two():
+    from ministral_node.decision import mission
+    from ministral_node.mission.executor import SEARCHING_ACTIONS
+
+    then_land = Proposal('land', {}, None, 0.9, '')
+    _, two = scene(('pad', 'red', (10, 100, 80, 170)), ('pad', 'red', (230, 100, 300, 170)))
+    asked, result = ground(mission([land('red pad', action='goto'), then_land], 'asked'), two,
+                           CLASSES, 'en', searched=SEARCHING_ACTIONS)
+    assert asked.action == 'clarify' and result.status == 'ambiguous'
+    assert asked.params['question'] == ('I see 2 that match "red pad": a red pad on the left or '
+                                        'a red pad on the right. Which one?')
+    _, none = scene(('car', 'blue', (20, 100, 90, 170)))
+    # A single decision is still asked back, saying what is in view.
+    single, result = ground(land('red pad'), none, CLASSES, 'en', searched=SEARCHING_ACTIONS)
+    assert single.action == 'clarify' and 'In view: a blue car' in single.params['question']
+    # A photo of the target is taken where the vehicle is: nothing searches for it.
+    photo = Proposal('capture_photo', {'count': 1}, Target('red pad', None), 0.9, '')
+    asked, _ = ground(mission([photo, then_land], 'asked'), none, CLASSES, 'en',
+                      searched=SEARCHING_ACTIONS)
+    assert asked.action == 'clarify'
+
+
+def _nothing_frame(clock) -> Frame:
+    return Frame(np.zeros((H, W, 3), np.uint8), 5.0, 'cam', clock.now())
+
+
+def _fly_to_the_red_pad_then_land():
+    from ministral_node.decision import mission
+
+    return mission([land('red pad', action='goto'), Proposal('land', {}, None, 0.9, '')],
+                   'asked', 0.8)
+
+
+def test_the_pipeline_leaves_the_first_step_to_search_when_missions_are_flown(tmp_path):
+    from ministral_node.inputs.vehicle import VehicleState
+
+    model = build_detector(tmp_path / 'pads.onnx', names="{0: 'pad', 1: 'car', 2: 'person'}")
+    flying = VehicleState().with_pose(0.0, 0.0, 20.0, 0.0, 1000.0, in_air=True)
+    pipeline, frames, clock, _ = _pipeline(tmp_path, _fly_to_the_red_pad_then_land(),
+                                           str(model), searches=True, vehicle=lambda: flying)
+    frames.store(_nothing_frame(clock))
+    decision = pipeline.decide('fly to the red pad, then land')
+    validate_decision(decision.to_dict())
+    assert decision.action == 'mission' and decision.safety.refused is None
+    assert decision.params['steps'][0]['target'] == {'label': 'red pad', 'box': None}
+    assert decision.grounding['status'] == 'not_in_view'
+    assert "target 'red pad' not in view for the detector (0 matching, 0 in view): the " \
+           "mission's first step searches for it (a full turn, then the search pattern)" \
+           in decision.notes
+    # Missions not flown by this node: asked back, as for a single decision.
+    pipeline, frames, clock, _ = _pipeline(tmp_path, _fly_to_the_red_pad_then_land(),
+                                           str(model), vehicle=lambda: flying)
+    frames.store(_nothing_frame(clock))
+    asked = pipeline.decide('fly to the red pad, then land')
+    assert asked.action == 'clarify' and asked.grounding['status'] == 'not_in_view'
+    assert 'nor anything I can recognise' in asked.params['question']
+
+
+def test_on_the_ground_a_first_step_not_in_view_is_refused_saying_why(tmp_path):
+    from ministral_node.inputs.vehicle import VehicleState
+
+    model = build_detector(tmp_path / 'pads.onnx', names="{0: 'pad', 1: 'car', 2: 'person'}")
+    landed = VehicleState().with_pose(0.0, 0.0, 0.0, 0.0, 1000.0, in_air=False)
+    plan = _fly_to_the_red_pad_then_land()
+    plan = replace(plan, params={'steps': [{**plan.params['steps'][0], 'action': 'land'},
+                                           {'action': 'takeoff', 'params': {'altitude_m': 10.0},
+                                            'target': None}]})
+    pipeline, frames, clock, _ = _pipeline(tmp_path, plan, str(model), searches=True,
+                                           vehicle=lambda: landed)
+    frames.store(_nothing_frame(clock))
+    decision = pipeline.decide('land on the red pad, then take off to 10 m')
+    assert decision.action == 'reject' and decision.grounding['status'] == 'not_in_view'
+    assert decision.params['reason'] == (
+        "land on 'red pad': not in view, and the search for it needs the vehicle in the air: "
+        'take off first')
+
+
+def test_the_node_flies_a_first_step_not_in_view_by_searching_with_its_detector(tmp_path):
+    from support import LoopRig
+
+    model = build_detector(tmp_path / 'pads.onnx', names="{0: 'pad', 1: 'car', 2: 'person'}")
+    rig = LoopRig(sources=[ScriptedDecider('rules', _fly_to_the_red_pad_then_land())],
+                  execute_missions=True, detector_model=str(model), detector_providers=['cpu'])
+    loop, clock = rig.loop, rig.clock
+    loop.activate()
+    loop.camera_info([160.0, 0.0, 160.0, 0.0, 160.0, 120.0, 0.0, 0.0, 1.0], 320, 240)
+    loop.pose(0.0, 0.0, 20.0, 0.0, in_air=True)
+    loop.frames.store(_nothing_frame(clock))
+    loop.command('fly to the red pad, then land')
+    loop.drain()
+    [decision] = rig.published
+    assert decision.action == 'mission' and decision.grounding['status'] == 'not_in_view'
+    frame = _nothing_frame
+    for tick in range(40):  # the step settles 1 s, looks, then the pad comes into view
+        clock.advance(0.1)
+        if tick == 15:
+            frame = _red_pad_frame
+        loop.frames.store(frame(clock))
+        loop.pose(0.0, 0.0, 20.0, 0.0 if tick < 12 else 45.0, in_air=True)
+        loop.execute()
+    reasons = [s['reason'] for out in rig.executed for s in out.statuses]
+    assert "steps[0] (goto): 'red pad' not in view: searching (a full turn)" in reasons
+    assert any(r.startswith("steps[0] (goto) started: 'red pad' found after") and
+               r.endswith('(2 looks)') for r in reasons), reasons
+    assert loop.mission_status()['state'] == 'running'
+    assert rig.executed[-1].setpoint is not None  # flying to where the detector saw it

@@ -318,3 +318,38 @@ def test_decisions_recorded_under_an_earlier_contract_are_read_and_unreadable_on
     assert [(row['command'], row['same']) for row in report['rows']] == [('land', True),
                                                                         ('hover', False)]
     assert report['rows'][1]['recorded'] is None
+
+
+def test_a_node_that_flew_its_missions_replays_a_first_step_left_to_search(tmp_path):
+    import numpy as np
+    from detector_models import build_detector
+    from support import ScriptedDecider
+
+    from ministral_node.decision import Proposal, Target, mission
+
+    plan = mission([Proposal('goto', {}, Target('red pad', None), 0.9, ''),
+                    Proposal('land', {}, None, 0.9, '')], 'asked', 0.8)
+    model = build_detector(tmp_path / 'pads.onnx', names="{0: 'pad', 1: 'car', 2: 'person'}")
+    values = params_with(detector_model=str(model), detector_providers=['cpu'],
+                         execute_missions=True)
+    clock = FakeClock(100.0)
+    recorder = Recorder(RecorderSettings(str(tmp_path / 'rec'), image_rate_hz=100.0), clock,
+                        name='first_step', stamp_clock=clock)
+    recorder.start()
+    frames = LatestFrame()
+    pipeline = DecisionPipeline.from_settings(  # as the node's loop makes it: it searches
+        Settings.from_values(values), [ScriptedDecider('rules', plan)], frames, clock, clock,
+        searches=True)
+    nothing = np.zeros((48, 64, 3), np.uint8)  # no pad in view
+    recorder.record('/cam', 'sensor_msgs/msg/Image', image_message(nothing, 100_000_000_000))
+    frames.store(Frame(nothing, 100.0, 'cam', clock.now()))
+    clock.advance(0.1)
+    recorder.record('/n/command', 'std_msgs/msg/String', String(data='fly to the red pad'))
+    decision = pipeline.decide('fly to the red pad')
+    assert decision.action == 'mission' and decision.grounding['status'] == 'not_in_view'
+    recorder.record('/n/decision', 'std_msgs/msg/String', String(data=decision.to_json()))
+    recorder.close()
+    report = replay(Bag.open(recorder.directory), values,
+                    [ScriptedDecider('rules', plan)]).summary()
+    [row] = report['rows']
+    assert row['replayed']['action'] == 'mission' and row['same'], row

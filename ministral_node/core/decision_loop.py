@@ -122,6 +122,15 @@ class DecisionLoop:
         self.intrinsics: CameraIntrinsics | None = None  # from camera_info, once it arrives
         self.state = INACTIVE
         self.sources: list[Decider] = []
+        # With execute_missions, published decisions are flown: `execute` publishes what the
+        # executor says (setpoints, vehicle commands, mission status).
+        # A step whose target is not in view looks for it through the pipeline's detector; the
+        # pipeline, made after it, lets a mission's first step search too (`searches`).
+        self.executor = MissionExecutor(ExecutorSettings.from_params(settings.values),
+                                        self.envelope, lambda label: self.pipeline.find(label)) \
+            if settings.values['execute_missions'] else None
+        self._execute = execute
+        self._executor_lock = threading.Lock()
         self.pipeline = self._make_pipeline([])
         self._commands: deque[_Command] = deque()
         self._failsafes: deque[_Failsafe] = deque()
@@ -136,14 +145,6 @@ class DecisionLoop:
         # while a reflex cancels and publishes: a decision the reflex preempted never goes
         # out after it.
         self._emit_lock = threading.Lock()
-        # With execute_missions, published decisions are flown: `execute` publishes what the
-        # executor says (setpoints, vehicle commands, mission status).
-        # A step whose target is not in view looks for it through the pipeline's detector.
-        self.executor = MissionExecutor(ExecutorSettings.from_params(settings.values),
-                                        self.envelope, lambda label: self.pipeline.find(label)) \
-            if settings.values['execute_missions'] else None
-        self._execute = execute
-        self._executor_lock = threading.Lock()
         # Why the vehicle link will not fly a decision (an autopilot takeover not resumed), set
         # by the node's px4/mavros link: said in the decision's notes before it is published.
         self.vehicle_refusal: Callable[[Decision], str | None] | None = None
@@ -494,7 +495,8 @@ class DecisionLoop:
         pipeline = DecisionPipeline.from_settings(
             self.settings, sources, self.frames, self.clock, self.stamp_clock, self.health,
             lambda: self.vehicle, skip=self._skip_source, steady=self.steady,
-            envelope=self.envelope, camera=lambda: self.intrinsics)
+            envelope=self.envelope, camera=lambda: self.intrinsics,
+            searches=self.executor is not None)
         if pipeline.perception is not None:
             pipeline.perception.on_scene = self._detections
         return pipeline

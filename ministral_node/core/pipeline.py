@@ -17,6 +17,7 @@ from ministral_node.core.fallback import CircuitBreaker, FallbackChain
 from ministral_node.core.settings import PipelineSettings, Settings, defaults
 from ministral_node.decision import (
     CANCELLED,
+    MISSION,
     REFLEX,
     UNVERIFIED,
     Attempt,
@@ -28,12 +29,13 @@ from ministral_node.decision import (
     RefusalKind,
     make_decision,
     reject,
+    steps_of,
 )
 from ministral_node.health import ERROR, OK, HealthBoard
 from ministral_node.inputs.camera import STALE_AFTER_DECODE, UNUSABLE, Frame, LatestFrame
 from ministral_node.inputs.commands import screen
 from ministral_node.inputs.vehicle import VehicleState
-from ministral_node.mission.executor import ExecutorSettings
+from ministral_node.mission.executor import SEARCHING_ACTIONS, ExecutorSettings
 from ministral_node.mission.projection import CameraIntrinsics, box_center, ground_distance
 from ministral_node.mission.search import Sighting
 from ministral_node.perception.answers import answer_scene, scene_question
@@ -70,7 +72,8 @@ class DecisionPipeline:
                  health: HealthBoard | None = None, envelope: SafetyEnvelope | None = None,
                  vehicle: Callable[[], VehicleState | None] = lambda: None,
                  steady: Clock | None = None, perception: DetectorService | None = None,
-                 camera: Callable[[], CameraIntrinsics | None] = lambda: None) -> None:
+                 camera: Callable[[], CameraIntrinsics | None] = lambda: None,
+                 searches: bool = False) -> None:
         self.chain = chain
         self.frames = frames
         self.clock = clock
@@ -86,6 +89,9 @@ class DecisionPipeline:
         # projection range and pose timeout the executor places targets with.
         self.camera = camera
         self.placement = ExecutorSettings()
+        # A mission executor flies the decisions and searches for a step's target not in view
+        # (through `find`): a mission's first step then searches too instead of asking back.
+        self.searched = SEARCHING_ACTIONS if searches else frozenset()
 
     @classmethod
     def from_settings(cls, settings: Settings, sources: list[Decider], frames: LatestFrame,
@@ -93,8 +99,8 @@ class DecisionPipeline:
                       vehicle: Callable[[], VehicleState | None] = lambda: None,
                       skip: Callable[[str], str | None] = lambda source: None,
                       steady: Clock | None = None, envelope: SafetyEnvelope | None = None,
-                      camera: Callable[[], CameraIntrinsics | None] = lambda: None
-                      ) -> DecisionPipeline:
+                      camera: Callable[[], CameraIntrinsics | None] = lambda: None,
+                      searches: bool = False) -> DecisionPipeline:
         """The pipeline the node and the CLI run.
 
         `clock` times state (frame and pose freshness, confirmations); `steady` (default:
@@ -103,6 +109,8 @@ class DecisionPipeline:
         else checks against it (the mission executor). `camera` gives the camera's intrinsics
         (None while unknown), which scene answers need to say distances. A pipeline with
         sources (an active node) loads the object detector when `detector_model` names one.
+        `searches`: a mission executor flies the decisions and searches for a step's target
+        not in view through `find` (`execute_missions`).
         """
         steady = steady or clock
         health = health or HealthBoard(clock)
@@ -115,7 +123,7 @@ class DecisionPipeline:
         pipeline = cls(FallbackChain(sources, steady, breakers=breakers, skip=skip), frames,
                        clock, stamp_clock, settings.pipeline, health,
                        envelope or SafetyEnvelope(settings.limits, clock), vehicle, steady,
-                       perception, camera)
+                       perception, camera, searches)
         pipeline.apply(settings)
         return pipeline
 
@@ -322,14 +330,20 @@ class DecisionPipeline:
             notes.append('decided without the object detector: it failed on this frame')
         return scene
 
+    def _fresh_vehicle(self) -> VehicleState | None:
+        """The vehicle's state with a stale pose unknown; None when none was received."""
+        vehicle = self.vehicle()
+        if vehicle is None:
+            return None
+        return vehicle.fresh(self.clock.now(), self.placement.pose_timeout_s, math.inf)
+
     def _distance(self) -> Callable[[Seen], float | None] | None:
         """A detection's ground distance from the vehicle's pose and the camera model; None
         when either is unknown or the pose is stale (an answer then says no distance)."""
-        intrinsics, vehicle = self.camera(), self.vehicle()
+        intrinsics, vehicle = self.camera(), self._fresh_vehicle()
         if intrinsics is None or vehicle is None:
             return None
         placement = self.placement
-        vehicle = vehicle.fresh(self.clock.now(), placement.pose_timeout_s, math.inf)
         if vehicle.position_m is None:
             return None
         return lambda seen: ground_distance(box_center(seen.detection.box), intrinsics,
@@ -355,7 +369,10 @@ class DecisionPipeline:
             proposal = answer_scene(question, scene.seen, language, self._distance())
             notes.append(f'scene question ({question.form}) answered from the object detector')
         grounded, grounding = ground(proposal, list(scene.seen), scene.classes, language,
-                                     scene.detect_ms)
+                                     scene.detect_ms, searched=self.searched)
+        if grounding.status == 'not_in_view' and grounded.action == MISSION and \
+                steps_of(grounded)[0].action in self.searched:
+            return self._search_first_step(grounded, grounding, len(scene.seen), notes)
         if grounding.status == 'grounded':
             chosen = grounding.detection.detection
             notes.append(f'target {grounding.label!r}: the detector\'s {chosen.label} '
@@ -368,6 +385,24 @@ class DecisionPipeline:
             notes.append(f"target {grounding.label!r}: the model's box agrees with no "
                          'detection; published without a box')
         return grounded, grounding
+
+    def _search_first_step(self, mission: Proposal, grounding: Grounding, in_view: int,
+                           notes: list[str]) -> tuple[Proposal, Grounding]:
+        """A mission whose first step's target is not in view: flown, the step searching for
+        it; refused, saying why, while the vehicle is on the ground (a search looks around from
+        the air)."""
+        first = steps_of(mission)[0]
+        vehicle = self._fresh_vehicle()
+        if vehicle is not None and vehicle.in_air is False:
+            reason = f'{first.action} on {grounding.label!r}: not in view, and the search for ' \
+                     'it needs the vehicle in the air: take off first'
+            notes.append(reason)
+            return reject(reason, 'first step: target not in view (detector)',
+                          mission.confidence), grounding
+        notes.append(f'target {grounding.label!r} not in view for the detector (0 matching, '
+                     f"{in_view} in view): the mission's first step searches for it (a full "
+                     'turn, then the search pattern)')
+        return mission, grounding
 
     def _record_safety(self, status: str, detail: str) -> None:
         counts = self.envelope.counts

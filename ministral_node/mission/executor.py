@@ -535,6 +535,9 @@ class MissionExecutor:
         if self.intrinsics is None:  # what it found could not be placed
             raise ProjectionError('no camera intrinsics (camera_info) to place the target: '
                                   'not searching for it')
+        if state.in_air is False:  # the pattern would fly at ground level
+            raise ProjectionError(f'the vehicle is on the ground: the search for '
+                                  f'{step.target.label!r} needs it in the air (take off first)')
         own = next((s.params.get('radius_m') for s in mission.steps if s.action == 'search'
                     and s.params.get('radius_m')), None)
         radius = float(own or self.settings.default_search_radius_m)

@@ -4,15 +4,17 @@ The target label, in any of the five languages ("plateforme rouge", "weißer LKW
 blu", "red pad", "persona"), is read as a class (multilingual class words) and an optional
 colour; detections of that class whose measured colour matches are the candidates. One
 candidate: the decision gets the detector's box and score (the model's own box only survives
-where it agrees with a detection). None: `clarify` saying what is in view. Several equally
-good: `clarify` naming them with their bearings (left, ahead, right).
+where it agrees with a detection). None: `clarify` saying what is in view, except for the
+first step of a mission the node flies: it keeps its target without a box, and the mission
+executor searches for it (a full turn, then the search pattern) as for a later step. Several
+equally good: `clarify` naming them with their bearings (left, ahead, right).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -320,14 +322,18 @@ def matching(label: str, seen: Sequence[Seen]) -> list[Seen]:
 
 
 def ground(proposal: Proposal, seen: list[Seen], known_classes: Sequence[str],
-           language: str = 'en', detect_ms: float = 0.0) -> tuple[Proposal, Grounding]:
+           language: str = 'en', detect_ms: float = 0.0, *,
+           searched: Collection[str] = ()) -> tuple[Proposal, Grounding]:
     """`proposal` with its target resolved against the detections `seen` of a detector that
     knows `known_classes`; a `clarify` instead when the target is not in view or ambiguous
     (for actions that need it in view). In a mission only the first step is resolved: the
     executor places a step's box from the pose it starts at, which only the first shares with
-    the frame."""
+    the frame. A first step whose action is in `searched` (the actions the mission executor
+    searches for, when it flies the mission) and whose target is not in view keeps its target
+    without a box instead of asking back: the executor searches for it, as for a later step."""
     if proposal.action == MISSION:
-        return _ground_first_step(proposal, seen, known_classes, language, detect_ms)
+        return _ground_first_step(proposal, seen, known_classes, language, detect_ms,
+                                  searched)
     target = proposal.target
     if target is None:
         return proposal, Grounding('', 'no_target', TargetQuery(None, None), in_view=tuple(seen),
@@ -372,11 +378,15 @@ def ground(proposal: Proposal, seen: list[Seen], known_classes: Sequence[str],
 
 
 def _ground_first_step(proposal: Proposal, seen: list[Seen], known_classes: Sequence[str],
-                       language: str, detect_ms: float) -> tuple[Proposal, Grounding]:
-    """A mission with its first step's target resolved (or a clarify for it)."""
+                       language: str, detect_ms: float, searched: Collection[str]
+                       ) -> tuple[Proposal, Grounding]:
+    """A mission with its first step's target resolved, or left to be searched for (or a
+    clarify for it)."""
     first = steps_of(proposal)[0]
     grounded, result = ground(first, seen, known_classes, language, detect_ms)
-    if grounded.action != first.action:  # asked back: the mission cannot start
+    if result.status == 'not_in_view' and first.action in searched:
+        grounded = replace(first, target=Target(first.target.label, None))
+    elif grounded.action != first.action:  # asked back: the mission cannot start
         return grounded, result
     steps = [step_dict(grounded), *proposal.params['steps'][1:]]
     return replace(proposal, params={**proposal.params, 'steps': steps}), result

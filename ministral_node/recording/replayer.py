@@ -291,9 +291,11 @@ class _Replayer:
         self.newest: EncodedFrame | None = None
         self.recent: OrderedDict[float, EncodedFrame] = OrderedDict()
         self.vehicle = VehicleState()
+        # A node that flew its missions let a mission's first step search for its target.
         self.pipeline = DecisionPipeline.from_settings(
             settings, sources, self.frames, self.clock, self.clock,
-            health or HealthBoard(self.clock), lambda: self.vehicle)
+            health or HealthBoard(self.clock), lambda: self.vehicle,
+            searches=bool(settings.values['execute_missions']))
         self.report = ReplayReport()
         self.start_ns: int | None = None
 
