@@ -208,7 +208,7 @@ TALK = {
         ('senti, mettiti a 15 metri', 'change_altitude', _alt(15)),
         ('sistemati a 25 metri di quota', 'change_altitude', _alt(25)),
         ('portati a 5 metri al secondo', 'set_speed', _speed(5)),
-        ('frena a 2 m/s', 'set_speed', _speed(2)),
+        ('frena fino a 2 metri al secondo', 'set_speed', _speed(2)),
         ('aspetta lì un attimo', 'hold', HOLD),
         ('tieni la posizione', 'hold', HOLD),
         ('mantieni la quota', 'hold', HOLD),
@@ -274,3 +274,81 @@ def test_a_negated_operator_command_is_never_flown(text):
 ])
 def test_digit_words_joined_by_a_hyphen_are_one_number(text, language, action, params):
     _read(text, language, action, params)
+
+
+# Colloquial verbs of the targeted actions (follow, search, orbit, photo) in each language,
+# English gerunds after "keep".
+@pytest.mark.parametrize('text, language, action, label', [
+    ('keep your eyes on the red car', 'en', 'follow', 'red car'),
+    ('lock onto the white van', 'en', 'follow', 'white van'),
+    ('scout around for the hiker', 'en', 'search', 'hiker'),
+    ('be on the lookout for a blue tent', 'en', 'search', 'blue tent'),
+    ('grab me a shot of the bridge', 'en', 'capture_photo', 'bridge'),
+    ('garde un œil sur le camion', 'fr', 'follow', 'camion'),
+    ('surveille la voiture grise', 'fr', 'follow', 'voiture grise'),
+    ('ratisse le champ pour le chien', 'fr', 'search', None),
+    ('beobachte den Traktor', 'de', 'follow', 'Traktor'),
+    ('durchkämme das Feld', 'de', 'search', 'Feld'),
+    ('vigila el coche rojo', 'es', 'follow', 'coche rojo'),
+    ('échale un ojo al camión', 'es', 'follow', 'camión'),
+    ("tieni d'occhio la macchina rossa", 'it', 'follow', 'macchina rossa'),
+    ('stai attaccato al furgone', 'it', 'follow', 'furgone'),
+    ('perlustra il bosco', 'it', 'search', 'bosco'),
+    ('setaccia il campo', 'it', 'search', 'campo'),
+])
+def test_colloquial_verbs_of_the_targeted_actions(text, language, action, label):
+    result = analyse(text)
+    proposal = result.proposal.validate()
+    assert (proposal.action, result.language) == (action, language), proposal.to_dict()
+    if label is not None:
+        assert proposal.target.label == label
+
+
+@pytest.mark.parametrize('text, language, params', [
+    ('keep circling the mast at 15 m', 'en', {'radius_m': 15, 'direction': 'clockwise'}),
+    ('make laps around the pylon, radius 25 m', 'en', {'radius_m': 25,
+                                                       'direction': 'clockwise'}),
+    ('tourne en rond autour du silo à 20 mètres', 'fr', {'radius_m': 20,
+                                                          'direction': 'clockwise'}),
+    ('dreh ein paar Runden um die Scheune mit 30 Meter Radius', 'de',
+     {'radius_m': 30, 'direction': 'clockwise'}),
+    ('dale vueltas al depósito a 10 metros', 'es', {'radius_m': 10, 'direction': 'clockwise'}),
+    ('giragli intorno al campanile a 40 metri', 'it', {'radius_m': 40,
+                                                        'direction': 'clockwise'}),
+])
+def test_colloquial_orbits_keep_their_radius(text, language, params):
+    _read(text, language, 'orbit', params)
+
+
+@pytest.mark.parametrize('text, language, action, params', [
+    ('keep hovering', 'en', 'hold', HOLD),
+    ('keep climbing to 40 m', 'en', 'change_altitude', _alt(40)),
+    ('mitraille le pont', 'fr', 'clarify', None),  # many photos: how many is asked
+])
+def test_gerunds_and_plural_verbs(text, language, action, params):
+    proposal = analyse(text).proposal.validate()
+    assert proposal.action == action
+    if params is not None:
+        assert proposal.params == pytest.approx(params)
+
+
+# "Stay there and don't land": a negated clause joined by "and" to a hold keeps the vehicle
+# where it is, which also obeys the negation; joined to any other action it is asked back.
+@pytest.mark.parametrize('text, language', [
+    ('stay there and do not land', 'en'), ('do not land yet, keep hovering', 'en'),
+    ('reste là et ne te pose pas', 'fr'), ('bleib da und lande nicht', 'de'),
+    ('quédate ahí y no aterrices', 'es'), ('resta lì e non atterrare', 'it'),
+    ('non scendere e aspetta', 'it'),
+])
+def test_a_hold_beside_a_negated_clause_holds(text, language):
+    result = analyse(text)
+    assert (result.proposal.action, result.language) == ('hold', language)
+
+
+@pytest.mark.parametrize('text', [
+    'land and do not take photos', 'fly north 100 m and do not go above 20 m',
+    'monte à 30 mètres et ne va pas au nord', 'flieg nach Norden und steig nicht',
+    'sube y no gires', 'atterra e non fare foto', 'hover and do not land and land',
+])
+def test_another_action_beside_a_negated_clause_is_asked_back(text):
+    assert analyse(text).proposal.action == 'clarify'

@@ -73,7 +73,8 @@ VOCAB: dict[str, dict[str, str]] = {
               '|permanece|permanezca|pausa|flota',
         'it': 'aspetta|aspettare|attendi|attendere|resta|restare|rimani|rimanere|mantieni'
               '|mantenere|pausa|stai fermo|resta fermo|fermo|non muoverti|non ti muovere|stai lì'
-              '|stai li|stai qui|stai qua|resta in aria|rimani in aria|stai in aria',
+              '|stai li|stai qui|stai qua|resta in aria|rimani in aria|stai in aria'
+              '|tieni la posizione|tieni posizione|tieni la quota',
     },
     'intent.rth': {
         'all': 'rtl|rth|rtb',
@@ -139,7 +140,7 @@ VOCAB: dict[str, dict[str, str]] = {
         'de': 'dreh|drehe|drehen|dreh dich|drehe dich|wende|wenden|rotiere|rotieren'
               '|schwenke|schwenken|drehung',
         'es': 'gira|gire|gires|girar|gírate|rota|rote|rotar|voltea|voltee|voltear',
-        'it': 'gira|girati|girare|ruota|ruotare|ruotati|voltati|rotazione',
+        'it': 'gira|girati|girare|ruota|ruotare|ruotati|rotazione',
     },
     'intent.face': {
         'en': 'face|point|turn to face|point the nose|nose|point your nose|nose to|look'
@@ -152,61 +153,73 @@ VOCAB: dict[str, dict[str, str]] = {
         'it': 'orientati|orienta|punta|punta verso|guarda verso|guarda a|guarda|guardi',
     },
     'intent.uturn': {
-        'en': 'turn around|about face|u-turn|do a u-turn',
+        'en': 'turn around|about face|u-turn|do a u-turn|do a one-eighty|a one-eighty',
         'fr': 'demi-tour|fais demi-tour|faites demi-tour|retourne-toi',
         'de': 'umdrehen|dreh dich um|drehe dich um|kehrtwende|wende dich',
         'es': 'da la vuelta|date la vuelta|media vuelta|da media vuelta|vuélvete',
         'it': 'inversione|fai inversione|inversione a u|dietro front|dietrofront'
-              '|girati indietro',
+              '|girati indietro|mezzo giro|fai mezzo giro|voltati',
     },
     'intent.orbit': {
         'en': 'orbit|circle|circle around|orbit around|fly around|go around|loiter around'
-              '|fly circles around|make circles around',
+              '|fly circles around|make circles around|make laps around|do laps around'
+              '|loop around|go round|fly round|circle round',
         'fr': 'fais un tour|faire un tour|faire le tour|orbite|orbitez|orbiter|tourne autour'
               '|tournez autour|tourner autour'
               '|vole autour|volez autour|fais le tour|faites le tour|fais des cercles'
-              '|décris un cercle|encercle|fais un cercle|fais un petit tour',
+              '|décris un cercle|encercle|fais un cercle|fais un petit tour|tourne en rond autour'
+              '|tournoie autour|fais des ronds autour|fais des tours autour',
         'de': 'umkreise|umkreisen|kreise|kreisen|kreise um|umrunde|umrunden|herum'
-              '|orbitiere|orbit',
+              '|orbitiere|orbit|dreh kreise um|dreh runden um|dreh ein paar runden um'
+              '|flieg kreise um|zieh kreise um',
         'es': 'orbita|orbite|orbitar|da vueltas|da vueltas alrededor|gira alrededor'
               '|da una vuelta alrededor|da una vuelta en torno|da vueltas en torno|gira en torno'
               '|gire alrededor|circula alrededor|rodea|rodee|rodear|vuela alrededor'
               '|date una vuelta alrededor|date una vuelta en torno'
-              '|haz círculos|haz círculos alrededor',
+              '|haz círculos|haz círculos alrededor|dale vueltas a|dale vueltas al|da vueltas a'
+              '|da vueltas al',
         'it': 'orbita|orbitare|gira intorno|gira attorno|vola intorno|vola attorno'
               '|fai il giro|fai un giro|fai un piccolo giro|fai dei cerchi|descrivi un cerchio'
               '|circonda'
-              '|ruota intorno|ruota attorno',
+              '|ruota intorno|ruota attorno|girale intorno|giragli intorno',
     },
     'intent.follow': {
         'en': 'follow|track|tail|chase|shadow|keep following|keep an eye on|keep tabs on'
               '|trail|stick with|keep up with|tag along with|tag along behind'
-              '|go after|run after|chase after|escort',
+              '|go after|run after|chase after|escort|keep eyes on|keep your eyes on|stay with'
+              '|stick to|lock onto|lock on to|latch onto|latch on to',
         'fr': 'suis|suivez|suivre|poursuis|poursuivez|traque|traquez|piste|pistez|accompagne'
               '|colle|collez|colle-toi à|colle-toi au|talonne|talonnez|escorte|escortez'
-              '|prends en chasse',
+              "|prends en chasse|garde un œil sur|garde un oeil sur|garde l'œil sur|surveille"
+              '|file le train à|file le train au',
         'de': 'folge|folgen|folg|verfolge|verfolgen|verfolg|begleite|begleiten|tracke|tracken'
               '|häng dich an|hänge dich an|häng dich dran|bleib dran|bleib dran an|hinterher'
-              '|hinterherfliegen|eskortiere',
+              '|hinterherfliegen|eskortiere|beobachte|überwache',
         'es': 'sigue|siga|sigas|seguir|seguid|persigue|persiga|perseguir|rastrea|acompaña'
               '|acompañe|pégate a|pégate al|pegate a|pegate al|escolta|escolte|ve tras'
-              '|vete tras',
+              '|vete tras|vigila|vigile|echa un ojo a|echa un ojo al|pisa los talones a'
+              '|pisa los talones al',
         'it': 'segui|segua|seguire|seguite|insegui|inseguire|pedina|pedinare|traccia'
               '|accompagna|tallona|tallonare|incolla|incollati a|incollati al|stai dietro a'
-              '|stai dietro al|stai dietro alla|scorta|scortare',
+              "|stai dietro al|stai dietro alla|scorta|scortare|tieni d'occhio|tieni sott'occhio"
+              "|tienilo d'occhio|tienila d'occhio|sorveglia|stai attaccato a|stai attaccato al"
+              "|resta attaccato a|resta attaccato al|stagli dietro",
     },
     'intent.search': {
         'en': 'search|search for|look for|find|seek|locate|scan for|hunt for|look around for'
               '|search the area for|search the area|search around for|sweep the area for'
-              '|sweep for|comb the area for',
+              '|sweep for|comb the area for|scout for|scout around for|scour the area for'
+              '|scour for|keep an eye out for|look out for|be on the lookout for',
         'fr': 'cherche|cherchez|chercher|recherche|recherchez|rechercher|trouve|trouvez'
-              '|trouver|localise|localisez|localiser|repère|repérez|repérer|fouille',
+              '|trouver|localise|localisez|localiser|repère|repérez|repérer|fouille|ratisse'
+              '|ratissez|passe au peigne fin',
         'de': 'suche|suchen|such|such nach|suche nach|finde|finden|find|halte ausschau nach'
-              '|lokalisiere|lokalisieren|orte|aufspüren',
+              '|lokalisiere|lokalisieren|orte|aufspüren|halt ausschau nach|durchsuche'
+              '|durchkämme',
         'es': 'busca|busque|buscar|buscad|encuentra|encuentre|encontrar|localiza|localice'
-              '|localizar',
+              '|localizar|peina la zona|rastrea la zona|batid la zona',
         'it': 'cerca|cercare|cercate|trova|trovare|trovate|individua|individuare|localizza'
-              '|localizzare',
+              '|localizzare|perlustra|perlustrare|setaccia|setacciare|rastrella|rastrellare',
     },
     'intent.photo': {  # one photo unless a count is given
         'en': 'photo*|picture*|pic*|snapshot*|shot*|image*|photograph|capture|snap',
@@ -222,7 +235,7 @@ VOCAB: dict[str, dict[str, str]] = {
     },
     'intent.photos': {  # plural without a count: ask how many
         'en': 'photos*|pictures*|pics*|snapshots*|shots*|images*',
-        'fr': 'photos*|clichés*|images*',
+        'fr': 'photos*|clichés*|images*|mitraille|mitrailler',
         'de': 'fotos*|bilder*|aufnahmen*|schnappschüsse*',
         'es': 'fotos*|fotografías*|imágenes*|instantáneas*',
         'it': 'fotografie*|immagini*|scatti*|istantanee*',
@@ -301,6 +314,13 @@ VOCAB: dict[str, dict[str, str]] = {
         'es': 'bájalo|bájala|bájalo ya|bájala ya|bájale',
         'it': 'mettilo giù|mettila giù|portalo giù|portala giù|buttalo giù|buttala giù|tiralo giù'
               '|tirala giù',
+    },
+    'change.place': {  # put yourself at a height, a speed; with a direction: a move
+        'en': 'level off|level out|position yourself',
+        'fr': 'mets-toi|mettez-vous|place-toi|placez-vous|positionne-toi|positionnez-vous',
+        'de': 'positionier dich|positioniere dich|positionieren',
+        'es': 'ponte|póngase|colócate|colóquese|sitúate|sitúese|posiciónate|posiciónese',
+        'it': 'portati|mettiti|sistemati|posizionati|piazzati',
     },
     'change.inc': {  # needs a noun: altitude or speed
         'en': 'increase|boost|bump',
@@ -468,7 +488,10 @@ VOCAB: dict[str, dict[str, str]] = {
         'es': 'distancia', 'it': 'distanza',
     },
     'kw.duration': {
-        'en': 'duration', 'fr': 'durée', 'de': 'dauer', 'es': 'duración', 'it': 'durata',
+        'en': 'duration|a moment|one moment|a mo', 'fr': 'durée|un instant|un moment'
+              '|un petit moment|un petit instant', 'de': 'dauer|einen moment|einen augenblick',
+        'es': 'duración|un momento|un momentito|un segundito',
+        'it': 'durata|un attimo|un momento|un istante|un attimino',
     },
     'to': {
         'en': 'and maintain|maintain|to', 'fr': "à|jusqu'à|jusqu'au", 'de': 'auf|bis|bis auf'
@@ -613,7 +636,8 @@ VOCAB: dict[str, dict[str, str]] = {
     'glue': {
         'all': '~drone|ok|okay',
         'en': "right there|right here|briefly|initiate|commence|begin|execute|perform|start|grab"
-              "|shoot|snap off|fire off|get me|give me|agl|change|adjust|the|a|an|of|on|onto"
+              "|shoot|snap off|fire off|get me|give me|grab me|snap me|agl|change|adjust|the|a|an"
+              "|of|on|onto"
               "|at|for|with|in|into|inside|within|toward|towards|over"
               "|above|around|about|approximately|approx|roughly|by|from|via|per|please|pls"
               "|plz|kindly|now|right now|right away|immediately|immediate|asap|at once|quickly"
@@ -666,7 +690,7 @@ VOCAB: dict[str, dict[str, str]] = {
               '|lentamente|con cuidado|suavemente|tú|te|usted|tu|tus|su|~dron|el dron|oye'
               '|hola|vale|venga|puedes|podrías|puede|podría|quiero que|posición'
               '|tu posición|aquí|allí|ahí|allá|esta|estos|estas|ese|esa|eso|esto|le|les'
-              '|pon|ponte|fija|ajusta|establece|configura|toma|tome|saca|saque|haz|haga'
+              '|pon|fija|ajusta|establece|configura|toma|tome|saca|saque|haz|haga'
               '|detrás|alrededor|se|dirección|en dirección|en dirección a|acá|sabes|sabe|sácale'
               '|hazle|tómale'
               '|sabes cómo|eres capaz de|es capaz de|puedes también|un poco|un poquito'
@@ -685,8 +709,8 @@ VOCAB: dict[str, dict[str, str]] = {
               "|puoi|potresti|vorrei che|voglio che|posizione|la tua posizione|qui|qua|lì"
               "|là|questo|questa|questi|queste|quello|quella|quelli|quelle|imposta|metti"
               "|fissa|regola|scatta|fai|fa|fare|prendi|dietro|intorno|attorno|si|direzione"
-              "|in direzione|entro|presto|portati|sai|sapresti|sei capace di|sei in grado di"
-              "|riesci a|riesci ad|può|mettiti|fagli|falle|piccolo|piccola",
+              "|in direzione|entro|presto|sai|sapresti|sei capace di|sei in grado di"
+              "|riesci a|riesci ad|può|fagli|falle|piccolo|piccola",
     },
 }
 
@@ -734,6 +758,9 @@ STATIONS = {
     'en': 'this is|here is', 'fr': 'ici|ici la|ici le|c\'est', 'de': 'hier ist|hier spricht|hier',
     'es': 'aquí|habla|aquí habla', 'it': 'qui|qui è|parla|qui parla',
 }
+# Stop verbs that also slow down to a speed: "brake to 3 m/s" sets it, "brake!" stops.
+BRAKES = {'en': 'brake', 'fr': 'freine|freinez', 'de': 'bremse|bremsen',
+          'es': 'frena|frene|frenar', 'it': 'frena|frenare'}
 # Radio prowords that close a transmission ("..., over", "à vous", "kommen"): at the end of a
 # command they are not part of it.
 PROWORDS = {
@@ -842,4 +869,5 @@ ABILITY_PHRASES = {lang: {kind: phrase_set(spec) for kind, spec in kinds.items()
 DEFINITE_WORDS = {lang: frozenset(k[0] for k in phrase_set(spec))
                   for lang, spec in DEFINITE.items()}
 PROWORD_PHRASES = {lang: phrase_set(spec) for lang, spec in PROWORDS.items()}
+BRAKE_PHRASES = {lang: phrase_set(spec) for lang, spec in BRAKES.items()}
 STATION_PHRASES = {lang: phrase_set(spec) for lang, spec in STATIONS.items()}

@@ -41,6 +41,7 @@ from ministral_node.sources.rules.text import (
     PUNCTUATION,
     Token,
     fold,
+    hyphen_joined,
     prepare,
     printable,
     tokenize,
@@ -80,7 +81,7 @@ _AXES = {'forward': ('forward_m', 1.0), 'back': ('forward_m', -1.0), 'right': ('
          'left': ('right_m', -1.0), 'up': ('up_m', 1.0), 'down': ('up_m', -1.0)}
 _TURN_SIGN = {'left': -1.0, 'right': 1.0, 'cw': 1.0, 'ccw': -1.0}
 _CHANGE_SIGN = {'up': 1.0, 'inc': 1.0, 'faster': 1.0, 'down': -1.0, 'dec': -1.0, 'slower': -1.0,
-                'ground': -1.0}
+                'ground': -1.0, 'place': 0.0, 'level': 0.0, 'pace': 0.0}
 _VERBS = ('intent', 'change')
 # Never left over, never a command.
 _QUIET = frozenset({'glue', 'filler', 'punct', 'to', 'and', 'q', 'limit', 'but', 'corr'})
@@ -433,6 +434,7 @@ class _Parse:
         self.text, self.tokens, self.lang = text, tokens, lang
         self.takeoff_altitude_m = takeoff_altitude_m
         self.norms = [base_form(t.norm, lang) if t.kind == 'word' else t.norm for t in tokens]
+        self.joined = hyphen_joined(text, tokens)
         self.shouting = not any(t.raw != t.raw.upper() for t in tokens if t.kind == 'word')
         self.items: list[Item] = []
         self.confidence = 1.0
@@ -608,12 +610,19 @@ class _Parse:
                         dropped += markers
         if dropped:
             self._drop(dropped)
-        clauses = _split(self.items, ('punct', 'but'))
+        said_apart = _split(self.items, ('punct', 'but'))
+        # "stay there and don't land": a negated clause joined by "and" to a hold only
+        clauses = _split(self.items, ('punct', 'but', 'and'))
         negated = [c for c in clauses if any(it.kind in ('neg', 'corr') for it in c)]
         wanted = [c for c in clauses if c not in negated
                   and any(it.kind in _VERBS for it in c)]
         if not negated or not wanted:
             return
+        joined = any(n[0] in part and w[0] in part for part in said_apart
+                     for n in negated for w in wanted)
+        if joined and not all(it.kind == 'intent' and it.value == 'hold'
+                              for w in wanted for it in w if it.kind in _VERBS):
+            return  # "land and don't take photos", "fly north and don't climb": asked back
         for clause in negated:
             kinds = {it.kind for it in clause if it.kind not in _SKIPPED | {'to'}}
             if kinds <= {'corr'}:
@@ -701,13 +710,13 @@ class _Parse:
     def _number_words(self, i: int) -> tuple[float, int, bool] | None:
         """A number in words at token `i` that ends before any phrase starting inside it and
         going on past it: "un demi-tour" is a U-turn, not a half and a word."""
-        words = match_words(self.norms, i, self.lang)
+        words = match_words(self.norms, i, self.lang, self.joined)
         if words is None:
             return None
         for k in range(i + 1, i + words[1]):
             phrase = self._phrase(k)
             if phrase is not None and phrase.kind not in _QUIET and phrase.last >= i + words[1]:
-                return match_words(self.norms[:k], i, self.lang)
+                return match_words(self.norms[:k], i, self.lang, self.joined)
         return words
 
     def _bare_unit(self, i: int) -> Item | None:
@@ -871,6 +880,7 @@ class _Parse:
     def _resolve(self) -> tuple[Proposal, str]:
         clauses = _split(self.items, _SEPARATORS)
         for clause in clauses:
+            self._brake_to_speed(clause)
             if any(it.kind == 'intent' and it.value == 'stop' for it in clause) and not any(
                     it.kind in ('neg', 'cond') for it in clause):
                 return self._stop(), 'parsed'
@@ -925,6 +935,15 @@ class _Parse:
                 self._refuse_words()  # a missing value: the unknown words may be the reason
             raise
 
+    def _brake_to_speed(self, clause: list[Item]) -> None:
+        """A brake verb said with a speed in its unit ("brake to 3 m/s", "frena a 2 m/s")
+        slows down to that speed; alone, or with anything else, it stops."""
+        brakes = [it for it in clause if it.kind == 'intent' and it.value == 'stop' and tuple(
+            self.norms[it.first:it.last + 1]) in lx.BRAKE_PHRASES[self.lang]]
+        if len(brakes) == 1 and any(it.kind == 'num' and it.value.unit is not None
+                                    and it.value.unit.dim == SPEED for it in clause):
+            brakes[0].kind, brakes[0].value = 'change', 'slower'
+
     def _capability(self) -> tuple[Proposal, str]:
         return answer(message('capability', self.lang),
                       f'capability question [{self.lang}]'), 'answer'
@@ -964,6 +983,7 @@ class _Parse:
     def _clause_families(self, clause: list[Item]) -> set[str]:
         """The action families one clause asks for; noun forms and generic motion give way."""
         kws = {it.value for it in clause if it.kind == 'kw'}
+        self._place(clause)
         verbs = [it for it in clause if it.kind in _VERBS]
         nouns = [it for it in verbs if it.noun]
         kept = {self._family(it, kws) for it in verbs if not it.noun and it.value != 'move'}
@@ -979,6 +999,23 @@ class _Parse:
         level = self.level and not self.horizontal()
         implicit = self._implicit_family(clause, kws, moving=bool(families), vertical=level)
         return {implicit} if implicit else families
+
+    @staticmethod
+    def _place(clause: list[Item]) -> None:
+        """A positioning verb ("portati", "ponte", "mets-toi", "level off") takes the dimension
+        of what it is said with: a move beside a horizontal direction, a speed beside a speed
+        in its unit, else a height."""
+        for verb in clause:
+            if verb.kind != 'change' or verb.value != 'place':
+                continue
+            if any(it.kind == 'compass' or (it.kind == 'dir' and it.value not in ('up', 'down'))
+                   for it in clause):
+                verb.kind, verb.value = 'intent', 'move'
+            elif any(it.kind == 'num' and it.value.unit is not None
+                     and it.value.unit.dim == SPEED for it in clause):
+                verb.value = 'pace'
+            else:
+                verb.value = 'level'
 
     def _course_clauses(self, clauses: list[list[Item]]) -> list[list[Item]]:
         """Clauses for choosing the action, a course said apart from its distance joined to
@@ -1041,9 +1078,9 @@ class _Parse:
     def _family(verb: Item, kws: set[str]) -> str:
         if verb.kind == 'intent':
             return _INTENT_FAMILY.get(verb.value, verb.value)
-        if 'speed' in kws or verb.value in ('faster', 'slower'):
+        if 'speed' in kws or verb.value in ('faster', 'slower', 'pace'):
             return 'speed'
-        if 'altitude' in kws or verb.value in ('up', 'down', 'ground'):
+        if 'altitude' in kws or verb.value in ('up', 'down', 'ground', 'level'):
             return 'altitude'
         return 'change'
 
@@ -1079,7 +1116,7 @@ class _Parse:
         for clause in clauses:
             kws = {it.value for it in clause if it.kind == 'kw'}
             for it in clause:
-                if it.kind == 'change':
+                if it.kind == 'change' and _CHANGE_SIGN[it.value]:
                     signs.setdefault(self._family(it, kws), set()).add(_CHANGE_SIGN[it.value])
         if (any(pair <= said for pair in _OPPOSITES) or any(len(s) > 1 for s in signs.values())
                 or any(it.kind == 'compass' and it.value is None for it in self.items)):
@@ -1316,6 +1353,8 @@ def _land(p: _Parse) -> Proposal:
 def _hold(p: _Parse) -> Proposal:
     p.use(p.free('kw', 'duration'))
     number = p.quantity(TIME)
+    if not p.free('num'):
+        p.use(p.free('kw', 'altitude'))  # "hold altitude", "mantieni la quota": keep it
     return p.propose('hold', {'duration_s': None if number is None else p.amount(number, TIME)})
 
 

@@ -19,7 +19,7 @@ from ministral_node.sources.rules.numbers import (
     match_words,
     parse_digits,
 )
-from ministral_node.sources.rules.text import Token, prepare, tokenize
+from ministral_node.sources.rules.text import Token, hyphen_joined, prepare, tokenize
 from ministral_node.sources.rules.units import (
     ANGLE,
     COUNT,
@@ -38,8 +38,9 @@ def command_numbers(text: str) -> frozenset[float]:
     """Every magnitude `text` says or implies: numbers in digits or words (any of the five
     languages), as said and converted from the unit after them; compass headings; 180 for a
     U-turn."""
-    tokens = tokenize(prepare(text))
-    norms = [t.norm for t in tokens]
+    prepared = prepare(text)
+    tokens = tokenize(prepared)
+    norms, joined = [t.norm for t in tokens], hyphen_joined(prepared, tokens)
     values: set[float] = set()
     headings: list[float] = []
     for i, token in enumerate(tokens):
@@ -49,7 +50,7 @@ def command_numbers(text: str) -> frozenset[float]:
                 if number is not None:
                     values |= _with_units(number, norms, i + 1, lang)
             elif token.kind == 'word':
-                words = match_words(norms, i, lang)
+                words = match_words(norms, i, lang, joined)
                 if words is not None:
                     said = _with_units(words[0], norms, i + words[1], lang)
                     values |= said if not words[2] else said - {abs(words[0])}
@@ -125,7 +126,7 @@ def command_quantities(text: str) -> tuple[Said, ...]:
     compass headings and a U-turn's 180 (angles)."""
     prepared = prepare(text)
     tokens = tokenize(prepared)
-    norms = [t.norm for t in tokens]
+    norms, joined = [t.norm for t in tokens], hyphen_joined(prepared, tokens)
     said: dict[tuple[float, str | None], Said] = {}
     headings: list[float] = []
     for i, token in enumerate(tokens):
@@ -135,7 +136,7 @@ def command_quantities(text: str) -> tuple[Said, ...]:
                 number = parse_digits(token.norm, lang)
                 found = None if number is None else (number, 1, False)
             elif token.kind == 'word':
-                found = match_words(norms, i, lang)
+                found = match_words(norms, i, lang, joined)
                 headings += _headings(token.raw, lx.PHRASES[lang].get((token.norm,)), lang,
                                       i > 0)
             if found is not None:
