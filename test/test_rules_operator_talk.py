@@ -352,3 +352,75 @@ def test_a_hold_beside_a_negated_clause_holds(text, language):
 ])
 def test_another_action_beside_a_negated_clause_is_asked_back(text):
     assert analyse(text).proposal.action == 'clarify'
+
+
+# Urgent radio Italian and its neighbours: an exclamation "fermo!" stops like "freeze!";
+# "e basta" / "y ya está" end a command without stopping it; a repeated "down" or "come on"
+# before a landing is the landing; interjections (oh, ah) are read past.
+@pytest.mark.parametrize('text, language, action', [
+    ('fermo!', 'it', 'stop'), ('fermo, fermo!', 'it', 'stop'),
+    ('atterra e basta', 'it', 'land'), ('aterriza y ya está', 'es', 'land'),
+    ('torna alla base e basta', 'it', 'return_to_home'),
+    ('giù giù, atterra!', 'it', 'land'), ('su su, atterra', 'it', 'land'),
+    ('down, down, land now', 'en', 'land'), ('abajo, aterriza ya', 'es', 'land'),
+    ('oh, atterra', 'it', 'land'), ('ah, pose-toi', 'fr', 'land'),
+])
+def test_urgent_words_around_a_command(text, language, action):
+    result = analyse(text)
+    assert (result.proposal.action, result.language) == (action, language), (
+        result.proposal.to_dict(), result.reason)
+
+
+@pytest.mark.parametrize('text', ['stai fermo lì', 'resta fermo'])
+def test_staying_still_is_still_a_hold(text):
+    assert analyse(text).proposal.action == 'hold'
+
+
+# Doing nothing is holding; it says no action to refuse.
+@pytest.mark.parametrize('text, language', [
+    ('do nothing, wait', 'en'), ("don't do anything, just hover", 'en'),
+    ('ne fais rien, attends', 'fr'), ('mach nichts, warte', 'de'),
+    ('no hagas nada, espera', 'es'), ('non fare niente, resta lì', 'it'),
+    ('non fare nulla', 'it'),
+])
+def test_doing_nothing_is_a_hold(text, language):
+    result = analyse(text)
+    assert (result.proposal.action, result.language) == ('hold', language)
+
+
+# "Try to ..." is the command itself; "cerca di" (try to) is no search.
+@pytest.mark.parametrize('text, language, action, params', [
+    ('try to climb to 30 m', 'en', 'change_altitude', _alt(30)),
+    ('essaie de monter à 30 mètres', 'fr', 'change_altitude', _alt(30)),
+    ('versuch auf 30 Meter zu steigen', 'de', 'change_altitude', _alt(30)),
+    ('intenta subir a 30 metros', 'es', 'change_altitude', _alt(30)),
+    ('cerca di salire a 30 metri', 'it', 'change_altitude', _alt(30)),
+    ('prova a scendere di 5 metri', 'it', 'change_altitude', _delta(-5)),
+])
+def test_trying_is_doing(text, language, action, params):
+    _read(text, language, action, params)
+
+
+# Looking behind is facing back: half a turn.
+@pytest.mark.parametrize('text, language', [
+    ('look behind you', 'en'), ('look back', 'en'), ('regarde derrière toi', 'fr'),
+    ('schau nach hinten', 'de'), ('mira atrás', 'es'), ('guarda indietro', 'it'),
+    ('guardati alle spalle', 'it'),
+])
+def test_looking_behind_is_half_a_turn(text, language):
+    _read(text, language, 'rotate', _yaw(180))
+
+
+@pytest.mark.parametrize('text', ['look left', 'guarda a destra', 'schau nach links'])
+def test_looking_to_a_side_without_an_angle_is_asked_back(text):
+    assert analyse(text).proposal.action == 'clarify'  # never an invented 90 degrees
+
+
+# Speeds said as on the road: "30 all'ora", "30 à l'heure", "30 por hora",
+# "30 Stundenkilometern" are km/h.
+@pytest.mark.parametrize('text, language', [
+    ("vai a 36 all'ora", 'it'), ("file à 36 à l'heure", 'fr'), ('ve a 36 por hora', 'es'),
+    ('flieg mit 36 Stundenkilometern', 'de'),
+])
+def test_road_speeds_are_kilometres_an_hour(text, language):
+    _read(text, language, 'set_speed', _speed(10))
