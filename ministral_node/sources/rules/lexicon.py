@@ -58,23 +58,28 @@ VOCAB: dict[str, dict[str, str]] = {
     'intent.hold': {
         'en': 'hold|hold position|hover|wait|pause|stay|stay put|loiter|keep position|stand by'
               '|standby|hold on|remain|sit tight|hang on|hang tight|hang there|stay still'
-              "|don't move|do not move|keep still",
+              "|don't move|do not move|keep still|do nothing|don't do anything|do not do anything"
+              "|don't do a thing",
         'fr': 'attends|attendez|attendre|reste|restez|rester|maintiens|maintenez|maintenir'
               '|stationnaire|fais du stationnaire|vol stationnaire|pause|patiente|patientez'
               '|bouge pas|ne bouge pas|bouge plus|ne bouge plus|reste là|ne bougez pas'
               '|reste en place|reste sur place|tiens ta position|garde ta position'
-              '|tiens la position|garde la position|stationne|stationnez',
+              '|tiens la position|garde la position|stationne|stationnez|ne fais rien|fais rien'
+              '|ne faites rien',
         'de': 'warte|warten|schwebe|schweben|halte|halten|bleib|bleibe|bleiben|pause'
               '|pausiere|schwebeflug|position halten|beweg dich nicht|nicht bewegen'
               '|bleib in der luft|bleib mal in der luft|bleib mal kurz in der luft'
-              '|rühr dich nicht',
-        'es': 'no te muevas|no se mueva|espera|espere|esperar|mantén|mantenga|mantener|quédate'
+              '|rühr dich nicht|mach nichts|nichts machen|tu nichts|nichts tun',
+        'es': 'no hagas nada|no haga nada|no hagáis nada|no te muevas|no se mueva|espera'
+              '|espere|esperar|mantén|mantenga|mantener|quédate'
               '|quédese|quieto'
               '|permanece|permanezca|pausa|flota',
         'it': 'aspetta|aspettare|attendi|attendere|resta|restare|rimani|rimanere|mantieni'
-              '|mantenere|pausa|stai fermo|resta fermo|fermo|non muoverti|non ti muovere|stai lì'
+              '|mantenere|pausa|stai fermo|resta fermo|rimani fermo|non muoverti|non ti muovere'
+              '|stai lì'
               '|stai li|stai qui|stai qua|resta in aria|rimani in aria|stai in aria'
-              '|tieni la posizione|tieni posizione|tieni la quota',
+              '|tieni la posizione|tieni posizione|tieni la quota|non fare niente|non fare nulla'
+              '|non fate niente',
     },
     'intent.rth': {
         'all': 'rtl|rth|rtb',
@@ -131,7 +136,8 @@ VOCAB: dict[str, dict[str, str]] = {
         'es': '~para|parar|pare|detente|deténgase|detén|detener|~alto|aborta|aborte|abortar'
               '|cancela|cancele|cancelar|frena|frene|frenar|parada de emergencia|basta',
         'it': 'ferma|fermati|fermarsi|fermare|fermatevi|alt|interrompi|interrompere|annulla'
-              '|annullare|abortisci|arresto|arresto di emergenza|blocca|bloccati|frena|basta',
+              '|annullare|abortisci|arresto|arresto di emergenza|blocca|bloccati|frena|basta'
+              '|fermo|ferma lì',
     },
     'intent.rotate': {
         'en': 'turn|rotate|yaw|spin|pivot|swivel|swing',
@@ -153,12 +159,17 @@ VOCAB: dict[str, dict[str, str]] = {
         'it': 'orientati|orienta|punta|punta verso|guarda verso|guarda a|guarda|guardi',
     },
     'intent.uturn': {
-        'en': 'turn around|about face|u-turn|do a u-turn|do a one-eighty|a one-eighty',
-        'fr': 'demi-tour|fais demi-tour|faites demi-tour|retourne-toi',
-        'de': 'umdrehen|dreh dich um|drehe dich um|kehrtwende|wende dich',
-        'es': 'da la vuelta|date la vuelta|media vuelta|da media vuelta|vuélvete',
+        'en': 'turn around|about face|u-turn|do a u-turn|do a one-eighty|a one-eighty'
+              '|look behind|look behind you|look back|look backwards',
+        'fr': 'demi-tour|fais demi-tour|faites demi-tour|retourne-toi|regarde derrière'
+              '|regarde derrière toi|regarde en arrière',
+        'de': 'umdrehen|dreh dich um|drehe dich um|kehrtwende|wende dich|schau nach hinten'
+              '|guck nach hinten|schau hinter dich|guck hinter dich|blick nach hinten',
+        'es': 'da la vuelta|date la vuelta|media vuelta|da media vuelta|vuélvete|mira atrás'
+              '|mira hacia atrás|mira detrás|mira para atrás',
         'it': 'inversione|fai inversione|inversione a u|dietro front|dietrofront'
-              '|girati indietro|mezzo giro|fai mezzo giro|voltati',
+              '|girati indietro|mezzo giro|fai mezzo giro|voltati|guarda indietro|guarda dietro'
+              '|guardati alle spalle|guarda dietro di te',
     },
     'intent.orbit': {
         'en': 'orbit|circle|circle around|orbit around|fly around|go around|loiter around'
@@ -608,7 +619,7 @@ VOCAB: dict[str, dict[str, str]] = {
     # ---- discourse particles and fillers: skipped wherever they stand -------------------------
     # (never negations: those are their own kind and always ask back)
     'filler': {
-        'all': 'uh|uhm|erm|hmm|ähm|äh|euh|ehm',
+        'all': 'uh|uhm|erm|hmm|ähm|äh|euh|ehm|oh|ah',
         'en': "um|so|well|due|thanks|thank you|cheers|over and out|ok so|okay so|right then"
               "|alright then|okay then|now then|yeah|yes"
               "|yep"
@@ -627,10 +638,10 @@ VOCAB: dict[str, dict[str, str]] = {
         'es': 'pues nada|pues|bueno|vamos|dale|mira|a ver|eh|bien|sí claro|órale|ándale|hombre'
               '|oiga'
               '|venga ya|anda ya|vamos a ver|en plan|digamos|en fin|bueno pues|recibido'
-              '|entendido|copiado|roger|jefe',
+              '|entendido|copiado|roger|jefe|y ya está|y ya|y punto',
         'it': 'allora|ecco|bene|beh|be|forza|senti|dunque|insomma|coraggio|su dai'
               '|vai pure|vabbè|vabbe|va be|praticamente|diciamo|comunque|boh|ricevuto|capito'
-              '|copiato|roger|capo',
+              '|copiato|roger|capo|e basta|e basta così|su su|dai dai',
     },
     # ---- words that carry no meaning of their own ---------------------------------------------
     'glue': {
@@ -649,7 +660,8 @@ VOCAB: dict[str, dict[str, str]] = {
               "|them|set|put|make|take|do|get|keep|keeping|is|are|be|high|away|behind|i|we|level"
               "|mode"
               "|direction|in the direction of|during|do you know how to|are you able to"
-              "|are you capable of|can you even|a bit|a little|a little bit|a tad|a touch",
+              "|are you capable of|can you even|a bit|a little|a little bit|a tad|a touch|try to"
+              "|try and",
         'fr': "fais-moi|faites-moi|donne-moi|en l'air|commence|commencer|lance|lancer|entame"
               "|entamer|exécute|exécuter|effectuer|mettre"
               "|régler|fixer|passer|prendre|faire|effectuer|réaliser|changer|ajuster|le|la"
@@ -666,7 +678,7 @@ VOCAB: dict[str, dict[str, str]] = {
               "|elle|direction|en direction de|en direction du|pendant|durant|tu sais|sais-tu"
               "|savez-vous|vous savez|est-ce que tu sais|tu es capable de|es-tu capable de"
               "|est-ce que tu peux|est-ce que vous pouvez|un peu|un petit peu|prends-moi"
-              "|petit|petite|petits|petites",
+              "|petit|petite|petits|petites|essaie de|essaye de|essayez de|essaie d|essaye d",
         'de': 'stehen|kurz|mal kurz|einleiten|leite|durchführen|führe|ausführen|beginnen|beginne'
               '|setzen'
               '|stellen|einstellen|festlegen|ändern|ändere|nehmen|schieß|schieße|agl|der|die'
@@ -694,7 +706,7 @@ VOCAB: dict[str, dict[str, str]] = {
               '|detrás|alrededor|se|dirección|en dirección|en dirección a|acá|sabes|sabe|sácale'
               '|hazle|tómale'
               '|sabes cómo|eres capaz de|es capaz de|puedes también|un poco|un poquito'
-              '|echa|eche|pequeña|pequeño',
+              '|echa|eche|pequeña|pequeño|intenta|intente|trata de|procura',
         'it': "un po'|un pò|un poco|inizia|iniziare|avvia|avviare|comincia|cominciare|esegui"
               "|eseguire|effettua"
               "|effettuare|impostare|mettere|fissare|regolare|scattare|prendere|cambiare|cambia"
@@ -710,7 +722,8 @@ VOCAB: dict[str, dict[str, str]] = {
               "|là|questo|questa|questi|queste|quello|quella|quelli|quelle|imposta|metti"
               "|fissa|regola|scatta|fai|fa|fare|prendi|dietro|intorno|attorno|si|direzione"
               "|in direzione|entro|presto|sai|sapresti|sei capace di|sei in grado di"
-              "|riesci a|riesci ad|può|fagli|falle|piccolo|piccola",
+              "|riesci a|riesci ad|può|fagli|falle|piccolo|piccola|cerca di|prova a|prova ad"
+              "|tenta di|vedi di",
     },
 }
 

@@ -1025,8 +1025,11 @@ class _Parse:
             previous = joined[-1] if joined else None
             if previous is not None and self._comma_between(previous, clause) and (
                     (self._course(previous) and self._distance(clause))
-                    or (self._bare_direction(clause) and self._acts(previous))):
-                # "gira 90, a la derecha": a direction said after its verb's clause
+                    or (self._bare_direction(clause) and self._acts(previous))
+                    or (self._bare_down(previous) and (self._bare_down(clause) or any(
+                        it.kind == 'intent' and it.value == 'land' for it in clause)))):
+                # "gira 90, a la derecha": a direction said after its verb's clause; "down,
+                # down, land": a landing urged on
                 joined[-1] = previous + clause
             else:
                 joined.append(clause)
@@ -1035,6 +1038,11 @@ class _Parse:
     @staticmethod
     def _bare_direction(clause: list[Item]) -> bool:
         return {it.kind for it in clause if it.kind not in _QUIET} == {'dir'}
+
+    @classmethod
+    def _bare_down(cls, clause: list[Item]) -> bool:
+        return cls._bare_direction(clause) and all(
+            it.value == 'down' for it in clause if it.kind == 'dir')
 
     @staticmethod
     def _acts(clause: list[Item]) -> bool:
@@ -1347,6 +1355,8 @@ def _takeoff(p: _Parse) -> Proposal:
 
 def _land(p: _Parse) -> Proposal:
     p.use(p.free('surface'))  # "land on the ground": where it ends, not a target
+    if not p.free('num'):
+        p.use(p.free('dir', 'down'))  # "down, down, land now", "giù giù, atterra"
     return p.propose('land', {}, p.target())
 
 

@@ -53,7 +53,8 @@ _TABLE: dict[Unit, str] = {
     '|kilomètres heure|stundenkilometer|kilometer pro stunde|kilómetros por hora'
     '|kilómetros hora|chilometri orari|chilometri all ora|chilometri l ora|chilometri per ora'
     '|kilometres an hour|kilometers an hour|kilomètres à l heure|km à l heure'
-    '|kilometer die stunde|kilómetros a la hora|km a la hora|chilometri all\'ora',
+    '|kilometer die stunde|kilómetros a la hora|km a la hora|chilometri all\'ora'
+    "|all'ora|à l'heure|por hora|stundenkilometern",  # "a 30 all'ora": said as on the road
     Unit(SPEED, 0.44704, 'mph'): 'mph|mi/h|miles an hour|mile per hour|miles per hour'
     '|meilen pro stunde'
     '|millas por hora|miglia orarie|miglia all ora',
