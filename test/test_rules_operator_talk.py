@@ -424,3 +424,14 @@ def test_looking_to_a_side_without_an_angle_is_asked_back(text):
 ])
 def test_road_speeds_are_kilometres_an_hour(text, language):
     _read(text, language, 'set_speed', _speed(10))
+
+
+# A unit said as a diminutive ("minutitos", "secondini", "metritos") is that unit.
+@pytest.mark.parametrize('text, language, action, params', [
+    ('espera dos minutitos', 'es', 'hold', {'duration_s': 120}),
+    ('aspetta due minutini', 'it', 'hold', {'duration_s': 120}),
+    ('aspetta trenta secondini', 'it', 'hold', {'duration_s': 30}),
+    ('sube tres metritos', 'es', 'change_altitude', _delta(3)),
+])
+def test_a_unit_said_as_a_diminutive_is_that_unit(text, language, action, params):
+    _read(text, language, action, params)
