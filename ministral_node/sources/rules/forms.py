@@ -1,13 +1,15 @@
 """Word forms the vocabulary lists once: object pronouns written onto a Spanish or Italian
 imperative ("hazme", "échale", "fammi", "scattami"), diminutives ("fotito", "vueltecita",
-"fotina", "giretto"), instructions in the present tense, second person ("tu montes",
-"subes", "torni", "du steigst": the imperative the vocabulary lists, with the ending of the
-present), and English gerunds after "keep" ("keep hovering", "keep circling").
+"fotina", "giretto", and of units: "minutitos", "secondini"), instructions in the present
+tense, second person ("tu montes", "subes", "torni", "du steigst": the imperative the
+vocabulary lists, with the ending of the present), and English gerunds after "keep" ("keep
+hovering", "keep circling").
 
 A word the vocabulary does not know is read as its base form when that base is a vocabulary
 word of the same language: a verb for a pronoun ending (the pronoun names the operator or the
 thing the command names anyway: "hazme una foto", "échale una foto al puente"), any vocabulary
-word for a diminutive. Numbers, units and negations are never rewritten (see `guarded`).
+word or unit for a diminutive. Numbers, units and negations are never rewritten (see
+`guarded`).
 """
 
 from __future__ import annotations
@@ -76,8 +78,8 @@ def _without_diminutive(word: str, lang: str) -> str | None:
         if not word.endswith(suffix) or len(stem) < MIN_STEM_CHARS + 1:
             continue
         for ending in _ENDINGS:
-            if stem + ending in _words(lang):
-                return stem + ending
+            if stem + ending in _words(lang) or (stem + ending,) in UNITS:
+                return stem + ending  # "fotito", and units: "minutitos", "secondini"
     return None
 
 
