@@ -435,3 +435,59 @@ def test_road_speeds_are_kilometres_an_hour(text, language):
 ])
 def test_a_unit_said_as_a_diminutive_is_that_unit(text, language, action, params):
     _read(text, language, action, params)
+
+
+# "We" forms: "decolliamo", "saliamo a 30 metri", "décollons", "montons", "wir landen": the
+# command itself, never a target named "wir".
+@pytest.mark.parametrize('text, language, action, params', [
+    ('decolliamo', 'it', 'takeoff', _alt(TAKEOFF_M)),
+    ('saliamo a 30 metri', 'it', 'change_altitude', _alt(30)),
+    ('torniamo a casa', 'it', 'return_to_home', {}),
+    ('giriamo a destra di 90 gradi', 'it', 'rotate', _yaw(90)),
+    ('décollons', 'fr', 'takeoff', _alt(TAKEOFF_M)),
+    ('montons à 30 mètres', 'fr', 'change_altitude', _alt(30)),
+    ('rentrons', 'fr', 'return_to_home', {}),
+    ('atterrissons', 'fr', 'land', {}),
+    ('wir landen', 'de', 'land', {}),
+    ('so, wir steigen auf 30 Meter', 'de', 'change_altitude', _alt(30)),
+])
+def test_we_forms_are_the_command(text, language, action, params):
+    _read(text, language, action, params)
+    assert analyse(text, takeoff_altitude_m=TAKEOFF_M).proposal.target is None
+
+
+# Turning on the spot ("sur toi-même", "su te stesso", "sobre ti mismo", "auf der Stelle") is
+# a turn by the angle said, never a heading.
+@pytest.mark.parametrize('text, language', [
+    ('pivote sur toi-même de 90 degrés', 'fr'), ('gira su te stesso di 90 gradi', 'it'),
+    ('gira sobre ti mismo 90 grados', 'es'), ('dreh dich auf der Stelle um 90 Grad', 'de'),
+    ('spin on the spot 90 degrees', 'en'),
+])
+def test_turning_on_the_spot_is_a_turn_by_the_angle(text, language):
+    _read(text, language, 'rotate', _yaw(90))
+
+
+# German written contractions with an apostrophe ("'ne", "'nen") are articles; without one
+# "ne" stays the French negation (see test_rules_radio_phrasing).
+@pytest.mark.parametrize('text, action, params', [
+    ("bleib mal 'ne Minute da oben", 'hold', {'duration_s': 60}),
+    ("warte 'nen Moment", 'hold', HOLD),
+    ("mach mal 'ne Aufnahme", 'capture_photo', _photos(1)),
+])
+def test_german_apostrophe_contractions_are_articles(text, action, params):
+    _read(text, 'de', action, params)
+
+
+# Radio stops, speed caps and a colloquial way home.
+@pytest.mark.parametrize('text, language, action, params', [
+    ('knock it off', 'en', 'stop', {}),
+    ('cease all movement', 'en', 'stop', {}),
+    ('keep it under 5 m/s', 'en', 'set_speed', _speed(5)),
+    ('keep the speed below 10 knots', 'en', 'set_speed', _speed(10 * KNOT)),
+    ('bring it on home', 'en', 'return_to_home', {}),
+    ('vitesse en dessous de 18 km/h', 'fr', 'set_speed', _speed(5)),
+    ('velocidad por debajo de 5 m/s', 'es', 'set_speed', _speed(5)),
+    ('velocità sotto i 5 m/s', 'it', 'set_speed', _speed(5)),
+])
+def test_radio_stops_speed_caps_and_home(text, language, action, params):
+    _read(text, language, action, params)
