@@ -2,8 +2,8 @@
 imperative ("hazme", "échale", "fammi", "scattami"), diminutives ("fotito", "vueltecita",
 "fotina", "giretto", and of units: "minutitos", "secondini"), instructions in the present
 tense, second person ("tu montes", "subes", "torni", "du steigst": the imperative the
-vocabulary lists, with the ending of the present), and English gerunds after "keep" ("keep
-hovering", "keep circling").
+vocabulary lists, with the ending of the present), the first person plural ("decolliamo",
+"montons"), and English gerunds after "keep" ("keep hovering", "keep circling").
 
 A word the vocabulary does not know is read as its base form when that base is a vocabulary
 word of the same language: a verb for a pronoun ending (the pronoun names the operator or the
@@ -38,9 +38,10 @@ _ENDINGS = ('o', 'a', 'e', '')  # the base's own last vowel, cut by the suffix
 # form, of the imperative)
 _VERB_FORMS = {
     'en': (('ing', ''), ('ing', 'e')),  # hovering <- hover, circling <- circle
-    'fr': (('s', ''),),  # tu montes <- monte
+    # and the first person plural: decolliamo <- decolla, saliamo <- sali, montons <- monte
+    'fr': (('s', ''), ('issons', 'is'), ('ons', 'e')),  # tu montes <- monte
     'es': (('s', ''),),  # subes <- sube
-    'it': (('i', 'a'),),  # torni <- torna
+    'it': (('i', 'a'), ('iamo', 'a'), ('iamo', 'i')),  # torni <- torna
     'de': (('est', ''), ('st', '')),  # du landest <- land, du steigst <- steig
 }
 MIN_STEM_CHARS = 2

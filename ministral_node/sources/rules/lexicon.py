@@ -84,6 +84,7 @@ VOCAB: dict[str, dict[str, str]] = {
     'intent.rth': {
         'all': 'rtl|rth|rtb',
         'en': 'bring her home|bring it home|bring him home|bring us home|bring her back'
+              '|bring it on home|bring her on home'
               '|bring it back|bring him back|bring us back|head back home|come on home'
               '|come on back|get back home|head back to base|go back to base|fly back home|return'
               '|return home|return to home|return to launch|return to base|come back'
@@ -127,7 +128,8 @@ VOCAB: dict[str, dict[str, str]] = {
     },
     'intent.stop': {
         'all': 'stop',
-        'en': 'abort|halt|cancel|freeze|emergency stop|e-stop|estop|brake|abort mission',
+        'en': 'abort|halt|cancel|freeze|emergency stop|e-stop|estop|brake|abort mission'
+              '|knock it off|cease|cease all movement|all stop',
         'fr': "arrête|arrêtez|arrêter|arrête-toi|arrêtez-vous|stoppe|stopper|annule|annulez"
               "|annuler|interromps|interrompez|interrompre|arrêt|arrêt d'urgence|freine|halte",
         'de': 'stopp|stoppe|stoppen|~halt|anhalten|halt an|halte an|abbrechen|brich ab'
@@ -517,11 +519,15 @@ VOCAB: dict[str, dict[str, str]] = {
         'it': 'in più|di più|più|ulteriori|ancora|altri|altre',
     },
     'limit': {  # "2 m/s tops": the value said is the new one, not a change by it
-        'en': 'max|maximum|tops|at most|no more than|not more than|at the most|cap|cap it at',
-        'fr': 'max|maxi|maximum|au maximum|au max|pas plus de|au plus',
+        'en': 'max|maximum|tops|at most|no more than|not more than|at the most|cap|cap it at'
+              '|under|below|less than|no faster than|not faster than',
+        'fr': 'max|maxi|maximum|au maximum|au max|pas plus de|au plus|en dessous de|sous les'
+              '|moins de|pas plus vite que',
         'de': 'max|maximal|maximum|höchstens|nicht mehr als|nicht schneller als',
-        'es': 'máximo|como máximo|max|a lo sumo|no más de|como mucho',
-        'it': 'massimo|al massimo|max|non più di|al più',
+        'es': 'máximo|como máximo|max|a lo sumo|no más de|como mucho|por debajo de|menos de'
+              '|no más rápido de|no más rápido que',
+        'it': 'massimo|al massimo|max|non più di|al più|sotto i|sotto|meno di'
+              '|non più veloce di',
     },
     # ---- things the parser refuses to guess -------------------------------------------------
     'neg': {
@@ -678,7 +684,8 @@ VOCAB: dict[str, dict[str, str]] = {
               "|elle|direction|en direction de|en direction du|pendant|durant|tu sais|sais-tu"
               "|savez-vous|vous savez|est-ce que tu sais|tu es capable de|es-tu capable de"
               "|est-ce que tu peux|est-ce que vous pouvez|un peu|un petit peu|prends-moi"
-              "|petit|petite|petits|petites|essaie de|essaye de|essayez de|essaie d|essaye d",
+              "|petit|petite|petits|petites|nous|sur toi-même|sur moi-même|essaie de|essaye de"
+              "|essayez de|essaie d|essaye d",
         'de': 'stehen|kurz|mal kurz|einleiten|leite|durchführen|führe|ausführen|beginnen|beginne'
               '|setzen'
               '|stellen|einstellen|festlegen|ändern|ändere|nehmen|schieß|schieße|agl|der|die'
@@ -692,7 +699,7 @@ VOCAB: dict[str, dict[str, str]] = {
               '|stell|setze|setz|nimm|hinter|aus|lang|entfernt|weg|~drohne|richtung'
               '|in richtung|während|weißt du wie|bist du in der lage|bist du fähig'
               '|kannst du auch|kannst du überhaupt|können sie|ein bisschen|ein wenig|etwas'
-              '|nur|nur noch|ein stück|ein stückchen|n|nen|nem|ner|n stück',
+              '|nur|nur noch|ein stück|ein stückchen|n|nen|nem|ner|n stück|wir|auf der stelle',
         'es': 'inicia|iniciar|comienza|comenzar|empieza|empezar|ejecuta|ejecutar|realiza|realizar'
               '|poner|fijar|ajustar|establecer|configurar|tomar|sacar|hacer|cambiar|cambia|el|la'
               '|los|las|lo|un|una|unos|unas|al|del|de|en|hacia|sobre|con|por|desde'
@@ -706,7 +713,8 @@ VOCAB: dict[str, dict[str, str]] = {
               '|detrás|alrededor|se|dirección|en dirección|en dirección a|acá|sabes|sabe|sácale'
               '|hazle|tómale'
               '|sabes cómo|eres capaz de|es capaz de|puedes también|un poco|un poquito'
-              '|echa|eche|pequeña|pequeño|intenta|intente|trata de|procura',
+              '|echa|eche|pequeña|pequeño|sobre ti mismo|sobre sí mismo|en el sitio|intenta'
+              '|intente|trata de|procura',
         'it': "un po'|un pò|un poco|inizia|iniziare|avvia|avviare|comincia|cominciare|esegui"
               "|eseguire|effettua"
               "|effettuare|impostare|mettere|fissare|regolare|scattare|prendere|cambiare|cambia"
@@ -723,7 +731,7 @@ VOCAB: dict[str, dict[str, str]] = {
               "|fissa|regola|scatta|fai|fa|fare|prendi|dietro|intorno|attorno|si|direzione"
               "|in direzione|entro|presto|sai|sapresti|sei capace di|sei in grado di"
               "|riesci a|riesci ad|può|fagli|falle|piccolo|piccola|cerca di|prova a|prova ad"
-              "|tenta di|vedi di",
+              "|tenta di|vedi di|su te stesso|su se stesso|sul posto",
     },
 }
 

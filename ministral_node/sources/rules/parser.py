@@ -239,6 +239,10 @@ _SEPARABLE = re.compile(
     r'\b(\w+)\b((?:\s+(?!(?:und|dann|danach)\b)[^\s,;.:!?]+)*?)\s+(ab|auf|um|an|aus|los)\b'
     r'(?=\s*(?:$|[,;.:!?]|und\b|dann\b|danach\b))', re.IGNORECASE)
 
+# German written contractions of the article with an apostrophe ("'ne Minute", "'nen Moment");
+# without it "ne" stays the French negation, never read past.
+_ARTICLE_CONTRACTION = re.compile(r"(?<!\w)'(ne|nen|nem|ner)\b", re.IGNORECASE)
+
 
 def _close_bracket(match: re.Match[str]) -> str:
     words, prefix = [match.group(1), *match.group(2).split()], match.group(3)
@@ -276,6 +280,7 @@ def _analyse(text: Any, takeoff_altitude_m: float | None) -> RuleResult:
             break
         read = prepared
         if lang == 'de':
+            read = _ARTICLE_CONTRACTION.sub(r'ei\1', read)
             for bracket in (_BRACKET, _UP_DOWN_BRACKET):
                 read = bracket.sub(r'\1 \3\2', read)
             read = _SEPARABLE.sub(_close_bracket, read)
@@ -1363,8 +1368,8 @@ def _land(p: _Parse) -> Proposal:
 def _hold(p: _Parse) -> Proposal:
     p.use(p.free('kw', 'duration'))
     number = p.quantity(TIME)
-    if not p.free('num'):
-        p.use(p.free('kw', 'altitude'))  # "hold altitude", "mantieni la quota": keep it
+    if not p.free('num'):  # "hold altitude", "mantieni la quota", "bleib da oben": stay
+        p.use(p.free('kw', 'altitude') + p.free('dir', 'up'))
     return p.propose('hold', {'duration_s': None if number is None else p.amount(number, TIME)})
 
 
