@@ -73,6 +73,7 @@ LABEL_CHARS = 80
 ECHO_CHARS = 60
 
 UNIT_ASSUMPTIONS = frozenset(f'assumed {unit}' for unit in DEFAULT_UNITS.values() if unit)
+DEFAULT_SENSE = 'assumed clockwise'  # a turn or an orbit that names no sense
 _NOT_UNDERSTOOD = ('unknown', 'unknown_words', 'question', 'error')
 _INTENT_FAMILY = {'face': 'rotate', 'uturn': 'rotate', 'photos': 'photo', 'move': 'goto'}
 _OPPOSITES = ({'takeoff', 'land'}, {'left', 'right'}, {'forward', 'back'}, {'up', 'down'},
@@ -145,6 +146,14 @@ class RuleResult:
         without one ("climb 20"): its action and directions are the command's own."""
         return self.reason == 'parsed' and bool(self.assumptions) and all(
             note in UNIT_ASSUMPTIONS for note in self.assumptions)
+
+    @property
+    def action_read(self) -> bool:
+        """Whether the action is the command's own word, whatever default the reading took
+        for a unit or for the sense of a turn or an orbit the command does not name ("circle
+        the tower at 20 m" is an orbit, clockwise or not)."""
+        return self.reason == 'parsed' and all(
+            note in UNIT_ASSUMPTIONS or note == DEFAULT_SENSE for note in self.assumptions)
 
     @property
     def partial(self) -> bool:
@@ -1497,7 +1506,7 @@ def _rotate(p: _Parse) -> Proposal:
         if yaw == 0:
             p.fail('not_positive', 'invalid', text=p.span(number))
         if yaw > 0:
-            p.assume('assumed clockwise', ASSUMED_SIGN_CONFIDENCE)
+            p.assume(DEFAULT_SENSE, ASSUMED_SIGN_CONFIDENCE)
     return p.propose('rotate', {'yaw_deg': p.bounded(yaw, number, -360.0, 360.0)})
 
 
@@ -1506,7 +1515,7 @@ def _orbit(p: _Parse) -> Proposal:
     radius = p.amount(p.quantity(LENGTH, 'missing_radius'), LENGTH)
     spins = p.use(p.free('rotdir'))
     if not spins:
-        p.assume('assumed clockwise', DEFAULT_SPIN_CONFIDENCE)
+        p.assume(DEFAULT_SENSE, DEFAULT_SPIN_CONFIDENCE)
     direction = 'counterclockwise' if spins and spins[0].value == 'ccw' else 'clockwise'
     return p.propose('orbit', {'radius_m': radius, 'direction': direction}, p.target())
 
