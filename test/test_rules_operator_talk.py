@@ -491,3 +491,25 @@ def test_german_apostrophe_contractions_are_articles(text, action, params):
 ])
 def test_radio_stops_speed_caps_and_home(text, language, action, params):
     _read(text, language, action, params)
+
+
+# A reading that assumes the sense of a turn or an orbit never reads past an unknown word: the
+# word may be the sense ("rotate lt 90" was published as 90 degrees clockwise).
+@pytest.mark.parametrize('text', ['rotate lt 90 degrees', 'turn L 90 degrees',
+                                  'dreh li um 90 Grad', 'tourne g de 90 degrés',
+                                  'orbit the mast ccw-ish at 20 m'])
+def test_an_unknown_word_is_never_read_past_where_the_sense_is_assumed(text):
+    assert analyse(text).proposal.action == 'clarify'
+
+
+# Written abbreviations of left and right: Italian dx/sx, Spanish izq/izqda/dcha.
+@pytest.mark.parametrize('text, language, action, params', [
+    ('ruota sx di 90 gradi', 'it', 'rotate', _yaw(-90)),
+    ('gira a dx di 30 gradi', 'it', 'rotate', _yaw(30)),
+    ('spostati 3 metri a dx', 'it', 'goto', _off(right_m=3)),
+    ('gira a la izq 30 grados', 'es', 'rotate', _yaw(-30)),
+    ('gira a la dcha 45 grados', 'es', 'rotate', _yaw(45)),
+    ('muévete 5 metros a la izqda', 'es', 'goto', _off(right_m=-5)),
+])
+def test_written_abbreviations_of_left_and_right(text, language, action, params):
+    _read(text, language, action, params)
