@@ -395,15 +395,15 @@ VOCAB: dict[str, dict[str, str]] = {
         'en': 'left|to the left|leftward|leftwards|port',
         'fr': 'gauche|à gauche|vers la gauche|sur la gauche',
         'de': 'links|nach links',
-        'es': 'izquierda|a la izquierda|hacia la izquierda|para la izquierda',
-        'it': 'sinistra|a sinistra|verso sinistra',
+        'es': 'izquierda|a la izquierda|hacia la izquierda|para la izquierda|izq|izqda|izda',
+        'it': 'sinistra|a sinistra|verso sinistra|sx',  # written abbreviations
     },
     'dir.right': {
         'en': 'right|to the right|rightward|rightwards|starboard',
         'fr': 'droite|à droite|vers la droite|sur la droite',
         'de': 'rechts|nach rechts',
-        'es': 'derecha|a la derecha|hacia la derecha|para la derecha',
-        'it': 'destra|a destra|verso destra',
+        'es': 'derecha|a la derecha|hacia la derecha|para la derecha|dcha|drcha',
+        'it': 'destra|a destra|verso destra|dx',
     },
     'dir.up': {
         'en': 'up|upward|upwards',

@@ -1312,7 +1312,8 @@ class _Parse:
         """The proposal, once every item of the command found its place."""
         left = [it for it in self.items if not it.used and it.kind not in _QUIET | {'seq'}]
         if left and all(it.kind == 'word' for it in left):
-            if len(left) > MAX_IGNORED_WORDS or not all(map(self._ignorable, left)):
+            if len(left) > MAX_IGNORED_WORDS or not all(map(self._ignorable, left)) or (
+                    DEFAULT_SENSE in self.notes):  # the word may be the sense: "rotate lt 90"
                 self._refuse_words()
             for item in self.use(left):
                 self.ignored.append(self.span(item))
