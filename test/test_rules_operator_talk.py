@@ -513,3 +513,34 @@ def test_an_unknown_word_is_never_read_past_where_the_sense_is_assumed(text):
 ])
 def test_written_abbreviations_of_left_and_right(text, language, action, params):
     _read(text, language, action, params)
+
+
+# A fraction of a turn is an angle: "un quart de tour", "un cuarto de vuelta", "un quarto di
+# giro", "eine Vierteldrehung"; a whole number of turns ("deux tours") is asked back, and the
+# half turns and orbits that share the words keep their meaning.
+@pytest.mark.parametrize('text, language, params', [
+    ('fais un quart de tour à droite', 'fr', _yaw(90)),
+    ('trois quarts de tour à gauche', 'fr', _yaw(-270)),
+    ('gira un cuarto de vuelta a la izquierda', 'es', _yaw(-90)),
+    ('fai un quarto di giro a destra', 'it', _yaw(90)),
+    ('mach eine Vierteldrehung nach links', 'de', _yaw(-90)),
+    ('fais demi-tour', 'fr', _yaw(180)), ('media vuelta', 'es', _yaw(180)),
+    ('fai mezzo giro', 'it', _yaw(180)),
+])
+def test_a_fraction_of_a_turn_is_an_angle(text, language, params):
+    _read(text, language, 'rotate', params)
+
+
+@pytest.mark.parametrize('text', ['fais deux tours à droite', 'gira due giri a destra',
+                                  'da tres vueltas a la izquierda'])
+def test_whole_turns_are_asked_back(text):
+    assert analyse(text).proposal.action == 'clarify'
+
+
+@pytest.mark.parametrize('text, language', [
+    ('fais un tour autour de la tour à 20 mètres', 'fr'),
+    ('fai un giro intorno alla torre a 20 metri', 'it'),
+    ('da una vuelta alrededor de la torre a 20 metros', 'es'),
+])
+def test_a_turn_around_something_is_still_an_orbit(text, language):
+    _read(text, language, 'orbit', {'radius_m': 20, 'direction': 'clockwise'})
