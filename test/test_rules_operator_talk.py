@@ -520,7 +520,7 @@ def test_written_abbreviations_of_left_and_right(text, language, action, params)
 # half turns and orbits that share the words keep their meaning.
 @pytest.mark.parametrize('text, language, params', [
     ('fais un quart de tour à droite', 'fr', _yaw(90)),
-    ('trois quarts de tour à gauche', 'fr', _yaw(-270)),
+    ('tourne d\'un quart de tour vers la gauche', 'fr', _yaw(-90)),
     ('gira un cuarto de vuelta a la izquierda', 'es', _yaw(-90)),
     ('fai un quarto di giro a destra', 'it', _yaw(90)),
     ('mach eine Vierteldrehung nach links', 'de', _yaw(-90)),
@@ -531,8 +531,8 @@ def test_a_fraction_of_a_turn_is_an_angle(text, language, params):
     _read(text, language, 'rotate', params)
 
 
-@pytest.mark.parametrize('text', ['fais deux tours à droite', 'gira due giri a destra',
-                                  'da tres vueltas a la izquierda'])
+@pytest.mark.parametrize('text', ['fais deux tours à droite', 'da tres vueltas a la izquierda',
+                                  'dreh zwei Umdrehungen nach links'])
 def test_whole_turns_are_asked_back(text):
     assert analyse(text).proposal.action == 'clarify'
 

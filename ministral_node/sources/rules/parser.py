@@ -53,6 +53,7 @@ from ministral_node.sources.rules.units import (
     LENGTH,
     SPEED,
     TIME,
+    TURN,
     Unit,
     match_time_rest,
     match_unit,
@@ -715,11 +716,16 @@ class _Parse:
         if phrase is not None and phrase.kind == 'intent' and phrase.value == 'stop' and (
                 self._after_word()):
             phrase.kind = 'word'  # "the bus stop": a noun, not the command
-        if number is not None and (phrase is None or number.last >= phrase.last):
-            return number
+        if number is not None and (phrase is None or number.last > phrase.last or (
+                number.last == phrase.last and not self._turn(number))):
+            return number  # but "media vuelta", "mezzo giro", "demi-tour" are the phrase
         if phrase is not None and phrase.kind in _QUIET:  # "take of": a misspelt longer phrase
             return self._typo(i, after=phrase.last) or phrase
         return phrase or self._bare_unit(i) or self._typo(i) or Item('word', token.norm, i, i)
+
+    @staticmethod
+    def _turn(number: Item) -> bool:
+        return number.value.unit is not None and number.value.unit.symbol == TURN
 
     def _number_words(self, i: int) -> tuple[float, int, bool] | None:
         """A number in words at token `i` that ends before any phrase starting inside it and
@@ -1211,6 +1217,9 @@ class _Parse:
             if dim != COUNT:
                 self.assume(f'assumed {DEFAULT_UNITS[dim]}', DEFAULT_UNIT_CONFIDENCE)
             return float(quantity.number)
+        if quantity.unit.symbol == TURN and abs(quantity.number) >= 1:
+            # "deux tours", "tres vueltas": spins or laps? asked, never 720 degrees
+            self.fail('unknown_words', 'unknown_words', text=_echo(self.span(item)))
         return round(quantity.number * quantity.unit.factor, 6)
 
     def amount(self, item: Item, dim: str, allow_zero: bool = False) -> float:
