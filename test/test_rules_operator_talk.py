@@ -544,3 +544,73 @@ def test_whole_turns_are_asked_back(text):
 ])
 def test_a_turn_around_something_is_still_an_orbit(text, language):
     _read(text, language, 'orbit', {'radius_m': 20, 'direction': 'clockwise'})
+
+
+# A target described again after a comma ("the car, the red one", "la macchina, quella
+# vicino al ponte") is one target; two different nouns stay asked back.
+@pytest.mark.parametrize('text, language, action, label', [
+    ('follow the car, the red one', 'en', 'follow', 'car, the red one'),
+    ('cerca la macchina rossa, quella vicino al ponte', 'it', 'search',
+     'macchina rossa, quella vicino al ponte'),
+    ('suis le camion, celui qui roule vers le nord', 'fr', 'follow',
+     'camion, celui qui roule vers le nord'),
+    ('busca al chico, el que lleva la gorra roja', 'es', 'search',
+     'chico, el que lleva la gorra roja'),
+])
+def test_a_target_described_again_after_a_comma_is_one_target(text, language, action, label):
+    result = analyse(text)
+    proposal = result.proposal.validate()
+    assert (proposal.action, result.language, proposal.target.label) == (action, language, label)
+
+
+@pytest.mark.parametrize('text', ['follow the car, the truck', 'cerca il cane, il gatto'])
+def test_two_targets_after_a_comma_are_asked_back(text):
+    assert analyse(text).proposal.action == 'clarify'
+
+
+# How the photo should look ("a nice photo", "une belle photo", "ein schönes Foto") is no part
+# of the command's target.
+@pytest.mark.parametrize('text, language, label', [
+    ('take a nice photo of the bridge', 'en', 'bridge'),
+    ('prends une belle photo du pont', 'fr', 'pont'),
+    ('mach ein schönes Foto von der Brücke', 'de', 'Brücke'),
+    ('haz una buena foto del puente', 'es', 'puente'),
+    ('scatta una bella foto del ponte', 'it', 'ponte'),
+])
+def test_how_a_photo_should_look_is_not_its_target(text, language, label):
+    result = analyse(text)
+    proposal = result.proposal.validate()
+    assert (proposal.action, result.language, proposal.target.label, proposal.params) == (
+        'capture_photo', language, label, {'count': 1})
+
+
+# A misspelt adverb after a complete command ("atterra subbito") is read past, never a target.
+@pytest.mark.parametrize('text, language, action', [
+    ('atterra subbito', 'it', 'land'), ('atterra imediatamente', 'it', 'land'),
+    ('land immediatly', 'en', 'land'), ('pose-toi immédiatemment', 'fr', 'land'),
+    ('aterriza inmediatamenet', 'es', 'land'),
+])
+def test_a_misspelt_adverb_is_read_past_not_a_target(text, language, action):
+    result = analyse(text)
+    proposal = result.proposal.validate()
+    assert (proposal.action, result.language, proposal.target) == (action, language, None)
+    assert result.partial and proposal.confidence < 1.0
+
+
+# Wrapping up and speed phrasal verbs: "time to head home", "we're done, come home", "crank it
+# up to 10 m/s", "bring the speed down to 4 m/s"; Spanish "we" forms.
+@pytest.mark.parametrize('text, language, action, params', [
+    ('time to head home', 'en', 'return_to_home', {}),
+    ("ok we're done, come home", 'en', 'return_to_home', {}),
+    ("c'est bon, on a fini, rentre", 'fr', 'return_to_home', {}),
+    ('wir sind fertig, komm heim', 'de', 'return_to_home', {}),
+    ('hemos terminado, vuelve a casa', 'es', 'return_to_home', {}),
+    ('abbiamo finito, torna alla base', 'it', 'return_to_home', {}),
+    ('crank it up to 10 m/s', 'en', 'set_speed', _speed(10)),
+    ('bring the speed down to 4 m/s', 'en', 'set_speed', _speed(4)),
+    ('despegamos', 'es', 'takeoff', _alt(TAKEOFF_M)),
+    ('subimos a 20 metros', 'es', 'change_altitude', _alt(20)),
+    ('aterrizamos', 'es', 'land', {}),
+])
+def test_wrapping_up_speed_phrasals_and_spanish_we_forms(text, language, action, params):
+    _read(text, language, action, params)
