@@ -614,3 +614,39 @@ def test_a_misspelt_adverb_is_read_past_not_a_target(text, language, action):
 ])
 def test_wrapping_up_speed_phrasals_and_spanish_we_forms(text, language, action, params):
     _read(text, language, action, params)
+
+
+# Gaining or taking altitude by an amount is a climb by it ("prends 10 mètres d'altitude" was
+# published as an altitude of 10 m); losing it, a descent.
+@pytest.mark.parametrize('text, language, params', [
+    ("prends 10 mètres d'altitude", 'fr', _delta(10)),
+    ('gagne 10 mètres', 'fr', _delta(10)),
+    ('perds 5 mètres', 'fr', _delta(-5)),
+    ('prendi 10 metri di quota', 'it', _delta(10)),
+    ('guadagna 10 metri', 'it', _delta(10)),
+    ('perdi 5 metri', 'it', _delta(-5)),
+    ('gana 10 metros de altura', 'es', _delta(10)),
+    ('pierde 5 metros', 'es', _delta(-5)),
+    ('take another 10 metres of altitude', 'en', _delta(10)),
+    ('verliere 5 Meter', 'de', _delta(-5)),
+    ('lève-toi à 30 mètres', 'fr', _alt(30)),
+    ('abaisse-toi à 10 mètres', 'fr', _alt(10)),
+    ("reprends de l'altitude, 30 mètres", 'fr', _alt(30)),
+])
+def test_gaining_or_losing_altitude(text, language, params):
+    _read(text, language, 'change_altitude', params)
+
+
+# Putting the drone somewhere ("porta il drone a 30 metri", "mets le drone à 20 mètres"): a
+# height, a move with a direction, as the positioning verbs.
+@pytest.mark.parametrize('text, language, action, params', [
+    ('porta il drone a 30 metri', 'it', 'change_altitude', _alt(30)),
+    ('metti il drone a 20 metri di quota', 'it', 'change_altitude', _alt(20)),
+    ('mets le drone à 20 mètres', 'fr', 'change_altitude', _alt(20)),
+    ('bring the drone to 20 metres', 'en', 'change_altitude', _alt(20)),
+    ('pon el dron a 20 metros', 'es', 'change_altitude', _alt(20)),
+    ('bring die Drohne auf 20 Meter', 'de', 'change_altitude', _alt(20)),
+    ('porta il drone 20 metri a nord', 'it', 'goto', _goto(0, 20)),
+])
+def test_putting_the_drone_somewhere(text, language, action, params):
+    _read(text, language, action, params)
