@@ -631,7 +631,7 @@ def test_wrapping_up_speed_phrasals_and_spanish_we_forms(text, language, action,
     ('verliere 5 Meter', 'de', _delta(-5)),
     ('lève-toi à 30 mètres', 'fr', _alt(30)),
     ('abaisse-toi à 10 mètres', 'fr', _alt(10)),
-    ("reprends de l'altitude, 30 mètres", 'fr', _alt(30)),
+    ("reprends de l'altitude, à 30 mètres", 'fr', _alt(30)),
 ])
 def test_gaining_or_losing_altitude(text, language, params):
     _read(text, language, 'change_altitude', params)

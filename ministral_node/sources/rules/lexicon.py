@@ -284,19 +284,20 @@ VOCAB: dict[str, dict[str, str]] = {
         'fr': "monte un coup|hisse-toi|monte|montez|monter|grimpe|grimpez|grimper|élève-toi"
               "|élevez-vous|s'élever"
               "|prends de l'altitude|prenez de l'altitude|prends de la hauteur|plus haut"
-              "|remonte|remontez",
+              "|remonte|remontez|gagne|gagnez|lève-toi|levez-vous|reprends de l'altitude"
+              "|reprends de la hauteur",
         'de': 'hochgehen|raufgehen|raufsteigen|geh rauf|flieg hoch|zieh hoch|zieh rauf|steig'
               '|steige|steigen|aufsteigen|höher'
               '|geh hoch|geh höher|hochfliegen'
-              '|hochsteigen|gewinne höhe',
+              '|hochsteigen|gewinne höhe|gewinne',
         'es': 'tira para arriba|tira arriba|súbete|súbelo|súbela|sube|suba|subas|subir|subid'
               '|asciende|ascienda'
               '|ascender|elévate|elévese|eleva'
-              '|elevar|gana altura|gana altitud|más alto|más arriba',
+              '|elevar|gana altura|gana altitud|más alto|más arriba|gana|gane',
         'it': 'portalo su|portala su|tiralo su|tirala su|più su|tira su|tirati su|vai su|sali su'
               '|vai più su|sali|salga|salire|salite|ascendi'
               '|ascendere|alzati|alza|alzare|guadagna quota'
-              '|prendi quota|più in alto|più alto',
+              '|prendi quota|più in alto|più alto|guadagna|guadagnare',
     },
     'change.down': {
         'en': 'bump down|bump it down|nudge down|go on down|descend|go down|come down|climb down'
@@ -304,18 +305,19 @@ VOCAB: dict[str, dict[str, str]] = {
               '|lower|drop|drop down|sink|lose altitude|lose height|lose',
         'fr': "descends un coup|descends|descendez|descendre|redescends|redescendez|baisse|baissez"
               "|baisser"
-              "|plus bas|perds de l'altitude|perdez de l'altitude",
+              "|plus bas|perds de l'altitude|perdez de l'altitude|perds|perdez|abaisse-toi"
+              "|abaissez-vous",
         'de': 'runtergehen|heruntergehen|runterfliegen|runterkommen|geh runter|flieg runter'
               '|runter mit dir|sinke|sink|sinken|steig ab|steige ab'
               '|absteigen|absinken|geh runter'
-              '|geh tiefer|tiefer|niedriger|senke|senken|komm runter|sinkflug',
+              '|geh tiefer|tiefer|niedriger|senke|senken|komm runter|sinkflug|verliere|verlier',
         'es': 'tira para abajo|tira abajo|bájate|baja|baje|bajes|bajar|bajad|desciende|descienda'
               '|descender|más bajo|más abajo'
-              '|pierde altura|pierde altitud',
+              '|pierde altura|pierde altitud|pierde|pierda',
         'it': 'più giù|tira giù|vai giù|scendi giù|scendi|scenda|scendere|scendete|abbassati'
               '|abbassa'
               '|abbassare|più in basso'
-              '|più basso|perdi quota',
+              '|più basso|perdi quota|perdi|perdere',
     },
     'change.ground': {  # down with an amount; without one, all the way: land
         'en': 'take it down|take her down|take him down|bring it down|bring her down'
@@ -329,11 +331,16 @@ VOCAB: dict[str, dict[str, str]] = {
               '|tirala giù',
     },
     'change.place': {  # put yourself at a height, a speed; with a direction: a move
-        'en': 'level off|level out|position yourself',
-        'fr': 'mets-toi|mettez-vous|place-toi|placez-vous|positionne-toi|positionnez-vous',
-        'de': 'positionier dich|positioniere dich|positionieren',
-        'es': 'ponte|póngase|colócate|colóquese|sitúate|sitúese|posiciónate|posiciónese',
-        'it': 'portati|mettiti|sistemati|posizionati|piazzati',
+        'en': 'level off|level out|position yourself|bring the drone|put the drone'
+              '|take the drone',
+        'fr': 'mets-toi|mettez-vous|place-toi|placez-vous|positionne-toi|positionnez-vous'
+              '|mets le drone|amène le drone|place le drone',
+        'de': 'positionier dich|positioniere dich|positionieren|bring die drohne'
+              '|bringe die drohne|setz die drohne',
+        'es': 'ponte|póngase|colócate|colóquese|sitúate|sitúese|posiciónate|posiciónese'
+              '|pon el dron|lleva el dron|coloca el dron',
+        'it': 'portati|mettiti|sistemati|posizionati|piazzati|porta il drone|metti il drone'
+              '|porta il dron|metti il dron',
     },
     'change.inc': {  # needs a noun: altitude or speed
         'en': 'increase|boost|bump',
@@ -793,6 +800,9 @@ STATIONS = {
     'en': 'this is|here is', 'fr': 'ici|ici la|ici le|c\'est', 'de': 'hier ist|hier spricht|hier',
     'es': 'aquí|habla|aquí habla', 'it': 'qui|qui è|parla|qui parla',
 }
+# Taking an amount of altitude is gaining it: "prends 10 mètres d'altitude".
+TAKES = {'en': 'take', 'fr': 'prends|prenez|prendre', 'de': 'nimm|nehmen',
+         'es': 'toma|tome|tomar|coge', 'it': 'prendi|prenda|prendere'}
 # Stop verbs that also slow down to a speed: "brake to 3 m/s" sets it, "brake!" stops.
 BRAKES = {'en': 'brake', 'fr': 'freine|freinez', 'de': 'bremse|bremsen',
           'es': 'frena|frene|frenar', 'it': 'frena|frenare'}
@@ -905,5 +915,6 @@ DEFINITE_WORDS = {lang: frozenset(k[0] for k in phrase_set(spec))
                   for lang, spec in DEFINITE.items()}
 PROWORD_PHRASES = {lang: phrase_set(spec) for lang, spec in PROWORDS.items()}
 BRAKE_PHRASES = {lang: phrase_set(spec) for lang, spec in BRAKES.items()}
+TAKE_WORDS = {lang: frozenset(k[0] for k in phrase_set(spec)) for lang, spec in TAKES.items()}
 APPOSITIVE_PHRASES = {lang: phrase_set(spec) for lang, spec in APPOSITIVES.items()}
 STATION_PHRASES = {lang: phrase_set(spec) for lang, spec in STATIONS.items()}

@@ -1440,6 +1440,9 @@ def _altitude(p: _Parse) -> Proposal:
         p.use(p.free('dir', 'down'))
         return _land(p)
     more = p.use(p.free('more'))
+    if not sign and not number.value.to and any(norm in lx.TAKE_WORDS[p.lang]
+                                                 for norm in p.norms[:number.first]):
+        sign = 1.0  # "prends 10 mètres d'altitude": taking altitude is gaining it
     if number.value.to or not (sign or more):
         p.use(p.free('dir', 'up', 'down'))
         return p.propose('change_altitude', {'altitude_m': p.amount(number, LENGTH, True)})
