@@ -650,3 +650,29 @@ def test_gaining_or_losing_altitude(text, language, params):
 ])
 def test_putting_the_drone_somewhere(text, language, action, params):
     _read(text, language, action, params)
+
+
+# "Don't exceed 5 m/s" names a speed limit, read as a whole like "max 5 m/s"; any other
+# negated verb is still asked back.
+@pytest.mark.parametrize('text, language', [
+    ("don't exceed 5 m/s", 'en'), ('ne dépasse pas les 5 m/s', 'fr'),
+    ('5 m/s nicht überschreiten', 'de'), ('no superes los 5 m/s', 'es'),
+    ('non superare i 5 m/s', 'it'), ('non andare oltre i 5 metri al secondo', 'it'),
+])
+def test_do_not_exceed_is_a_speed_limit(text, language):
+    _read(text, language, 'set_speed', _speed(5))
+
+
+@pytest.mark.parametrize('text', ["don't exceed 30 m", 'non superare il ponte',
+                                  'non andare oltre', "don't climb above 5 m/s"])
+def test_exceeding_anything_but_a_speed_is_asked_back(text):
+    assert analyse(text).proposal.action == 'clarify'
+
+
+# Italian speed talk: "dai gas", "tieni i 5 m/s", "portala a 5 m/s", "vel 5".
+@pytest.mark.parametrize('text, params', [
+    ('dai gas, 10 m/s', _speed(10)), ('tieni i 5 m/s', _speed(5)),
+    ('portala a 5 m/s', _speed(5)), ('vel 5 m/s', _speed(5)),
+])
+def test_italian_speed_talk(text, params):
+    _read(text, 'it', 'set_speed', params)
