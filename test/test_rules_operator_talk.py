@@ -672,7 +672,7 @@ def test_exceeding_anything_but_a_speed_is_asked_back(text):
 # Italian speed talk: "dai gas", "tieni i 5 m/s", "portala a 5 m/s", "vel 5".
 @pytest.mark.parametrize('text, params', [
     ('dai gas, 10 m/s', _speed(10)), ('tieni i 5 m/s', _speed(5)),
-    ('portala a 5 m/s', _speed(5)), ('vel 5 m/s', _speed(5)),
+    ('portala a 5 m/s', _speed(5)), ('vel 5 metri al secondo', _speed(5)),
 ])
 def test_italian_speed_talk(text, params):
     _read(text, 'it', 'set_speed', params)

@@ -79,7 +79,7 @@ VOCAB: dict[str, dict[str, str]] = {
               '|stai lì'
               '|stai li|stai qui|stai qua|resta in aria|rimani in aria|stai in aria'
               '|tieni la posizione|tieni posizione|tieni la quota|non fare niente|non fare nulla'
-              '|non fate niente',
+              '|non fate niente|tieni',
     },
     'intent.rth': {
         'all': 'rtl|rth|rtb',
@@ -340,7 +340,7 @@ VOCAB: dict[str, dict[str, str]] = {
         'es': 'ponte|póngase|colócate|colóquese|sitúate|sitúese|posiciónate|posiciónese'
               '|pon el dron|lleva el dron|coloca el dron',
         'it': 'portati|mettiti|sistemati|posizionati|piazzati|porta il drone|metti il drone'
-              '|porta il dron|metti il dron',
+              '|porta il dron|metti il dron|portalo|portala|mettilo|mettila',
     },
     'change.inc': {  # needs a noun: altitude or speed
         'en': 'increase|boost|bump',
@@ -363,7 +363,7 @@ VOCAB: dict[str, dict[str, str]] = {
               '|plus rapide|va plus vite|accélère un peu|accélère un coup',
         'de': 'schneller|beschleunige|beschleunigen|gib gas|gib mal gas|gas geben',
         'es': 'más rápido|acelera|acelere|acelerar|más deprisa|dale gas|dale caña',
-        'it': 'più veloce|accelera|accelerare|più in fretta',
+        'it': 'più veloce|accelera|accelerare|più in fretta|dai gas|da gas',
     },
     'change.slower': {
         'en': 'slower|slow down|slow|decelerate|go slower|fly slower|ease off|ease up|back off'
@@ -492,8 +492,8 @@ VOCAB: dict[str, dict[str, str]] = {
         'fr': 'vitesse|allure|vitesse maximale|vitesse maxi|vitesse de croisière',
         'de': 'geschwindigkeit|tempo|fluggeschwindigkeit|höchstgeschwindigkeit'
               '|maximalgeschwindigkeit|reisegeschwindigkeit|spitzengeschwindigkeit',
-        'es': 'velocidad|rapidez|velocidad máxima|velocidad de crucero',
-        'it': 'velocità|andatura|velocità massima|velocità di crociera',
+        'es': 'velocidad|rapidez|velocidad máxima|velocidad de crucero|vel',
+        'it': 'velocità|andatura|velocità massima|velocità di crociera|vel',
     },
     'kw.heading': {
         'all': 'hdg',  # radio abbreviations
@@ -527,14 +527,19 @@ VOCAB: dict[str, dict[str, str]] = {
     },
     'limit': {  # "2 m/s tops": the value said is the new one, not a change by it
         'en': 'max|maximum|tops|at most|no more than|not more than|at the most|cap|cap it at'
-              '|under|below|less than|no faster than|not faster than',
+              "|under|below|less than|no faster than|not faster than|don't exceed"
+              '|do not exceed|never exceed|dont exceed',
         'fr': 'max|maxi|maximum|au maximum|au max|pas plus de|au plus|en dessous de|sous les'
-              '|moins de|pas plus vite que',
-        'de': 'max|maximal|maximum|höchstens|nicht mehr als|nicht schneller als',
+              '|moins de|pas plus vite que|ne dépasse pas|ne dépassez pas|ne dépasse pas les'
+              '|ne dépassez pas les',
+        'de': 'max|maximal|maximum|höchstens|nicht mehr als|nicht schneller als'
+              '|nicht überschreiten|überschreite nicht',
         'es': 'máximo|como máximo|max|a lo sumo|no más de|como mucho|por debajo de|menos de'
-              '|no más rápido de|no más rápido que',
+              '|no más rápido de|no más rápido que|no superes|no supere|no superes los'
+              '|no pases de',
         'it': 'massimo|al massimo|max|non più di|al più|sotto i|sotto|meno di'
-              '|non più veloce di',
+              '|non più veloce di|non superare|non superare i|non andare oltre'
+              '|non andare oltre i|non oltrepassare',
     },
     # ---- things the parser refuses to guess -------------------------------------------------
     'neg': {
@@ -817,7 +822,7 @@ PROWORDS = {
 }
 # Radio abbreviations of parameter nouns that mean the parameter only before a number ("alt 25";
 # "alt!" alone is Italian for stop).
-NUMBER_ABBREVIATIONS = frozenset({'alt', 'spd', 'hdg'})
+NUMBER_ABBREVIATIONS = frozenset({'alt', 'spd', 'hdg', 'vel'})
 # Slang approximators read past right before a number ("genre 5 mètres", "tipo 5 metri"): the
 # amount said is the one meant; elsewhere they are nouns ("quel tipo", "le genre").
 APPROXIMATORS = {'en': frozenset(), 'fr': frozenset({'genre'}), 'de': frozenset(),
