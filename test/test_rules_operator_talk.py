@@ -676,3 +676,51 @@ def test_exceeding_anything_but_a_speed_is_asked_back(text):
 ])
 def test_italian_speed_talk(text, params):
     _read(text, 'it', 'set_speed', params)
+
+
+# Sea and air words for the sides (bâbord/tribord, babor/estribor, Backbord/Steuerbord,
+# babordo/tribordo) and turning verbs (vire, braque, vira).
+@pytest.mark.parametrize('text, language, params', [
+    ('tourne à tribord de 20 degrés', 'fr', _yaw(20)),
+    ('vire à bâbord de 30 degrés', 'fr', _yaw(-30)),
+    ('braque à gauche de 20 degrés', 'fr', _yaw(-20)),
+    ('gira a babor 20 grados', 'es', _yaw(-20)),
+    ('vira a estribor 15 grados', 'es', _yaw(15)),
+    ('dreh nach Steuerbord 20 Grad', 'de', _yaw(20)),
+    ('vira a sinistra di 20 gradi', 'it', _yaw(-20)),
+    ('gira a tribordo di 10 gradi', 'it', _yaw(10)),
+])
+def test_sea_and_air_words_for_the_sides(text, language, params):
+    _read(text, language, 'rotate', params)
+
+
+# A pronoun on the verb ("suis-moi ce camion", "repère-moi le camion") and "au-dessus de" /
+# "sopra" are no part of the target's name.
+@pytest.mark.parametrize('text, language, action, label', [
+    ('suis-moi ce camion', 'fr', 'follow', 'camion'),
+    ('repère-moi le camion', 'fr', 'search', 'camion'),
+    ('fais des cercles au-dessus de la maison à 30 mètres', 'fr', 'orbit', 'maison'),
+    ('gira sopra la casa a 30 metri', 'it', 'orbit', 'casa'),
+])
+def test_pronouns_and_above_are_not_the_target(text, language, action, label):
+    result = analyse(text)
+    proposal = result.proposal.validate()
+    assert (proposal.action, result.language, proposal.target.label) == (action, language, label)
+
+
+# Searching: "inspecte", "scanne", "balaye", and a purpose ("to find the dog", "à la recherche
+# du chien", "per trovare il cane") names the target; what comes before it is the area.
+@pytest.mark.parametrize('text, language, label', [
+    ('inspecte le champ', 'fr', 'champ'),
+    ('scanne la zone à la recherche du chien', 'fr', 'chien'),
+    ('balaye le secteur pour trouver le chien', 'fr', 'chien'),
+    ('sweep the field to find the dog', 'en', 'dog'),
+    ('perlustra il bosco per trovare il ragazzo', 'it', 'ragazzo'),
+    ('recorre la zona en busca del perro', 'es', 'perro'),
+    ('such das Feld nach dem Hund ab', 'de', 'Hund'),
+])
+def test_a_search_purpose_names_the_target(text, language, label):
+    result = analyse(text)
+    proposal = result.proposal.validate()
+    assert (proposal.action, result.language, proposal.target.label) == ('search', language,
+                                                                         label)
