@@ -144,11 +144,11 @@ VOCAB: dict[str, dict[str, str]] = {
     'intent.rotate': {
         'en': 'turn|rotate|yaw|spin|pivot|swivel|swing',
         'fr': 'tourne|tournez|tourner|pivote|pivotez|pivoter|tourne-toi|tournez-vous'
-              '|rotation|fais une rotation',
+              '|rotation|fais une rotation|vire|virez|virer|braque|braquez',
         'de': 'dreh|drehe|drehen|dreh dich|drehe dich|wende|wenden|rotiere|rotieren'
               '|schwenke|schwenken|drehung',
-        'es': 'gira|gire|gires|girar|gírate|rota|rote|rotar|voltea|voltee|voltear',
-        'it': 'gira|girati|girare|ruota|ruotare|ruotati|rotazione',
+        'es': 'gira|gire|gires|girar|gírate|rota|rote|rotar|voltea|voltee|voltear|vira|virar',
+        'it': 'gira|girati|girare|ruota|ruotare|ruotati|rotazione|vira|virare',
     },
     'intent.face': {
         'en': 'face|point|turn to face|point the nose|nose|point your nose|nose to|look'
@@ -194,7 +194,7 @@ VOCAB: dict[str, dict[str, str]] = {
         'it': 'orbita|orbitare|gira intorno|gira attorno|vola intorno|vola attorno'
               '|fai il giro|fai un giro|fai un piccolo giro|fai dei cerchi|descrivi un cerchio'
               '|circonda'
-              '|ruota intorno|ruota attorno|girale intorno|giragli intorno',
+              '|ruota intorno|ruota attorno|girale intorno|giragli intorno|gira sopra',
     },
     'intent.follow': {
         'en': 'follow|track|tail|chase|shadow|keep following|keep an eye on|keep tabs on'
@@ -222,17 +222,22 @@ VOCAB: dict[str, dict[str, str]] = {
         'en': 'search|search for|look for|find|seek|locate|scan for|hunt for|look around for'
               '|search the area for|search the area|search around for|sweep the area for'
               '|sweep for|comb the area for|scout for|scout around for|scour the area for'
-              '|scour for|keep an eye out for|look out for|be on the lookout for',
+              '|scour for|keep an eye out for|look out for|be on the lookout for|sweep|scour'
+              '|comb|to find|to look for|in search of',
         'fr': 'cherche|cherchez|chercher|recherche|recherchez|rechercher|trouve|trouvez'
               '|trouver|localise|localisez|localiser|repère|repérez|repérer|fouille|ratisse'
-              '|ratissez|passe au peigne fin',
+              '|ratissez|passe au peigne fin|inspecte|inspectez|inspecter|scanne|scannez'
+              "|balaye|balayez|balaie|à la recherche de|à la recherche du|à la recherche des"
+              '|pour trouver|pour chercher',
         'de': 'suche|suchen|such|such nach|suche nach|finde|finden|find|halte ausschau nach'
               '|lokalisiere|lokalisieren|orte|aufspüren|halt ausschau nach|durchsuche'
               '|durchkämme',
         'es': 'busca|busque|buscar|buscad|encuentra|encuentre|encontrar|localiza|localice'
-              '|localizar|peina la zona|rastrea la zona|batid la zona',
+              '|localizar|peina la zona|rastrea la zona|batid la zona|recorre|para encontrar'
+              '|para buscar|en busca de|en busca del',
         'it': 'cerca|cercare|cercate|trova|trovare|trovate|individua|individuare|localizza'
-              '|localizzare|perlustra|perlustrare|setaccia|setacciare|rastrella|rastrellare',
+              '|localizzare|perlustra|perlustrare|setaccia|setacciare|rastrella|rastrellare'
+              '|per trovare|per cercare|alla ricerca di|alla ricerca del|alla ricerca della',
     },
     'intent.photo': {  # one photo unless a count is given
         'en': 'photo*|picture*|pic*|snapshot*|shot*|image*|photograph|capture|snap',
@@ -400,17 +405,19 @@ VOCAB: dict[str, dict[str, str]] = {
     },
     'dir.left': {
         'en': 'left|to the left|leftward|leftwards|port',
-        'fr': 'gauche|à gauche|vers la gauche|sur la gauche',
-        'de': 'links|nach links',
-        'es': 'izquierda|a la izquierda|hacia la izquierda|para la izquierda|izq|izqda|izda',
-        'it': 'sinistra|a sinistra|verso sinistra|sx',  # written abbreviations
+        'fr': 'gauche|à gauche|vers la gauche|sur la gauche|bâbord|à bâbord',
+        'de': 'links|nach links|backbord|nach backbord',
+        'es': 'izquierda|a la izquierda|hacia la izquierda|para la izquierda|izq|izqda|izda'
+              '|babor|a babor',
+        'it': 'sinistra|a sinistra|verso sinistra|sx|babordo|a babordo',  # sx: written
     },
     'dir.right': {
         'en': 'right|to the right|rightward|rightwards|starboard',
-        'fr': 'droite|à droite|vers la droite|sur la droite',
-        'de': 'rechts|nach rechts',
-        'es': 'derecha|a la derecha|hacia la derecha|para la derecha|dcha|drcha',
-        'it': 'destra|a destra|verso destra|dx',
+        'fr': 'droite|à droite|vers la droite|sur la droite|tribord|à tribord',
+        'de': 'rechts|nach rechts|steuerbord|nach steuerbord',
+        'es': 'derecha|a la derecha|hacia la derecha|para la derecha|dcha|drcha|estribor'
+              '|a estribor',
+        'it': 'destra|a destra|verso destra|dx|tribordo|a tribordo',
     },
     'dir.up': {
         'en': 'up|upward|upwards',
@@ -702,6 +709,7 @@ VOCAB: dict[str, dict[str, str]] = {
               "|savez-vous|vous savez|est-ce que tu sais|tu es capable de|es-tu capable de"
               "|est-ce que tu peux|est-ce que vous pouvez|un peu|un petit peu|prends-moi"
               "|petit|petite|petits|petites|belle|beau|bonne|jolie|nous|sur toi-même"
+              "|au-dessus de|au-dessus du|au-dessus des|au-dessus|par-dessus"
               "|sur moi-même|essaie de|essaye de|essayez de|essaie d|essaye d",
         'de': 'stehen|kurz|mal kurz|einleiten|leite|durchführen|führe|ausführen|beginnen|beginne'
               '|setzen'
@@ -797,6 +805,20 @@ APPOSITIVES = {
     'en': 'one|ones', 'fr': 'celui|celle|ceux|celles', 'de': 'derjenige|diejenige|dasjenige',
     'es': 'el de|la de|los de|las de|el que|la que|los que|las que|aquel|aquella',
     'it': 'quello|quella|quelli|quelle|quel',
+}
+# Object pronouns on a verb ("suis-moi ce camion", "repère-moi le camion"): no part of the
+# target's name when one follows.
+OBJECT_PRONOUNS = {'en': frozenset({'me'}), 'fr': frozenset({'moi'}),
+                   'de': frozenset({'mir'}), 'es': frozenset({'me'}),
+                   'it': frozenset({'mi'})}
+# A search's purpose ("to find the dog", "à la recherche du chien"): the target follows it,
+# what comes before is the area searched.
+PURPOSES = {
+    'en': 'to find|to look for|in search of',
+    'fr': 'à la recherche de|à la recherche du|à la recherche des|pour trouver|pour chercher',
+    'de': '',
+    'es': 'para encontrar|para buscar|en busca de|en busca del',
+    'it': 'per trovare|per cercare|alla ricerca di|alla ricerca del|alla ricerca della',
 }
 # Nouns of the vehicle itself, which a call sign may use ("Drone 2, land").
 VEHICLE_WORDS = frozenset({'drone', 'drohne', 'dron', 'uav', 'quad', 'copter', 'bird'})
@@ -922,4 +944,5 @@ PROWORD_PHRASES = {lang: phrase_set(spec) for lang, spec in PROWORDS.items()}
 BRAKE_PHRASES = {lang: phrase_set(spec) for lang, spec in BRAKES.items()}
 TAKE_WORDS = {lang: frozenset(k[0] for k in phrase_set(spec)) for lang, spec in TAKES.items()}
 APPOSITIVE_PHRASES = {lang: phrase_set(spec) for lang, spec in APPOSITIVES.items()}
+PURPOSE_PHRASES = {lang: phrase_set(spec) for lang, spec in PURPOSES.items()}
 STATION_PHRASES = {lang: phrase_set(spec) for lang, spec in STATIONS.items()}

@@ -1249,6 +1249,13 @@ class _Parse:
         runs = [run for run in runs if any(it.kind in _CONTENT for it in run)
                 and (self.lang in lx.VERB_FINAL or self._after_verb(run[0]))
                 and not self._misspelt_quiet(run)]
+        purposes = [it for it in self.items if it.kind == 'intent' and tuple(
+            self.norms[it.first:it.last + 1]) in lx.PURPOSE_PHRASES[self.lang]]
+        if purposes:  # "sweep the field to find the dog": the field is the area
+            for run in [run for run in runs if run[0].first < purposes[-1].first]:
+                self.use(run)
+                self.assume(f"searched area '{_echo(self.span(run[0], run[-1]))}'", 1.0)
+            runs = [run for run in runs if run[0].first > purposes[-1].last]
         runs = self._appositions(runs)
         if len(runs) > 1:
             self.fail('ambiguous_target', 'ambiguous')
@@ -1260,6 +1267,8 @@ class _Parse:
         if any(it.kind == 'word' and near_negation(it.value) for it in run):
             self._refuse_words()  # "nich landen": perhaps a negation, never a target
         words = [k for k, it in enumerate(run) if it.kind in _CONTENT]
+        if len(words) > 1 and self.norms[run[words[0]].first] in lx.OBJECT_PRONOUNS[self.lang]:
+            words = words[1:]  # "suis-moi ce camion": the pronoun is no part of its name
         start, end = words[0], words[-1]
         while start and self._adjective(run[start - 1], run[start]):
             start -= 1
