@@ -723,3 +723,27 @@ def test_a_search_purpose_names_the_target(text, language, label):
     proposal = result.proposal.validate()
     assert (proposal.action, result.language, proposal.target.label) == ('search', language,
                                                                          label)
+
+
+# A full turn on the spot ("do a 360", "fais un tour sur toi-même", "dreh dich einmal im
+# Kreis", "date una vuelta completa", "fai un giro su te stesso") is 360 degrees; the same
+# words around something stay an orbit.
+@pytest.mark.parametrize('text, language', [
+    ('do a 360', 'en'), ('do a full turn to the left', 'en'),
+    ('fais un tour sur toi-même', 'fr'), ('dreh dich einmal im Kreis', 'de'),
+    ('date una vuelta completa', 'es'), ('fai un giro su te stesso', 'it'),
+])
+def test_a_full_turn_on_the_spot_is_360_degrees(text, language):
+    result = analyse(text)
+    proposal = result.proposal.validate()
+    assert (proposal.action, result.language) == ('rotate', language)
+    assert abs(proposal.params['yaw_deg']) == 360
+    assert (proposal.params['yaw_deg'] < 0) == ('left' in text)
+
+
+@pytest.mark.parametrize('text, language', [
+    ('fais un tour complet autour de la tour à 20 mètres', 'fr'),
+    ('fai un giro completo intorno alla torre a 20 metri', 'it'),
+])
+def test_a_full_turn_around_something_is_an_orbit(text, language):
+    _read(text, language, 'orbit', {'radius_m': 20, 'direction': 'clockwise'})
