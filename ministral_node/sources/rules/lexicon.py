@@ -173,6 +173,18 @@ VOCAB: dict[str, dict[str, str]] = {
               '|girati indietro|mezzo giro|fai mezzo giro|voltati|guarda indietro|guarda dietro'
               '|guardati alle spalle|guarda dietro di te',
     },
+    'intent.spin': {  # a full turn on the spot: 360 degrees
+        'en': 'do a 360|a full 360|do a full turn|a full turn|full turn on the spot'
+              '|spin all the way around|turn all the way around',
+        'fr': 'fais un tour sur toi-même|un tour sur toi-même|fais un tour complet sur toi-même'
+              '|un tour complet sur toi-même|fais un 360',
+        'de': 'dreh dich einmal im kreis|einmal im kreis drehen|dreh dich einmal ganz herum'
+              '|mach eine volle drehung|eine volle drehung',
+        'es': 'date una vuelta completa|da una vuelta completa sobre ti mismo'
+              '|date una vuelta sobre ti mismo|haz un 360',
+        'it': 'fai un giro su te stesso|fai un giro completo su te stesso'
+              '|un giro completo su te stesso|fai un 360',
+    },
     'intent.orbit': {
         'en': 'orbit|circle|circle around|orbit around|fly around|go around|loiter around'
               '|fly circles around|make circles around|make laps around|do laps around'

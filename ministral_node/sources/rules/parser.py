@@ -28,7 +28,7 @@ from ministral_node.sources.rules.numbers import (
     match_words,
     parse_digits,
 )
-from ministral_node.sources.rules.provenance import Said, command_quantities
+from ministral_node.sources.rules.provenance import TURN_DEG, Said, command_quantities
 from ministral_node.sources.rules.spelling import (
     correction,
     guarded,
@@ -77,7 +77,8 @@ ECHO_CHARS = 60
 UNIT_ASSUMPTIONS = frozenset(f'assumed {unit}' for unit in DEFAULT_UNITS.values() if unit)
 DEFAULT_SENSE = 'assumed clockwise'  # a turn or an orbit that names no sense
 _NOT_UNDERSTOOD = ('unknown', 'unknown_words', 'question', 'error')
-_INTENT_FAMILY = {'face': 'rotate', 'uturn': 'rotate', 'photos': 'photo', 'move': 'goto'}
+_INTENT_FAMILY = {'face': 'rotate', 'uturn': 'rotate', 'spin': 'rotate', 'photos': 'photo',
+                  'move': 'goto'}
 _OPPOSITES = ({'takeoff', 'land'}, {'left', 'right'}, {'forward', 'back'}, {'up', 'down'},
               {'cw', 'ccw'})
 _AXES = {'forward': ('forward_m', 1.0), 'back': ('forward_m', -1.0), 'right': ('right_m', 1.0),
@@ -1549,10 +1550,11 @@ def _rotate(p: _Parse) -> Proposal:
         p.fail('contradiction', 'contradiction')
     sign = signs.pop() if signs else 0.0
     p.use(p.free('more'))
+    whole = [TURN_DEG[verb] for verb in verbs if verb in TURN_DEG]
     if number is None:
-        if 'uturn' not in verbs:
+        if len(whole) != 1:
             p.fail('missing_angle')
-        return p.propose('rotate', {'yaw_deg': 180.0 * (sign or 1.0)})
+        return p.propose('rotate', {'yaw_deg': whole[0] * (sign or 1.0)})
     if sign:
         yaw = sign * p.amount(number, ANGLE)
     else:
