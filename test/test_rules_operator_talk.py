@@ -747,3 +747,26 @@ def test_a_full_turn_on_the_spot_is_360_degrees(text, language):
 ])
 def test_a_full_turn_around_something_is_an_orbit(text, language):
     _read(text, language, 'orbit', {'radius_m': 20, 'direction': 'clockwise'})
+
+
+# German: "dranbleiben" split around its object ("bleib am Lkw dran"), "da drüben" (over
+# there) no part of a target; going down onto something is landing on it, in each language.
+@pytest.mark.parametrize('text, language, action, label', [
+    ('bleib am Lkw dran', 'de', 'follow', 'Lkw'),
+    ('bleib an dem weißen Auto dran', 'de', 'follow', 'weißen Auto'),
+    ('lande mal da drüben auf der Wiese', 'de', 'land', 'Wiese'),
+    ('geh runter auf die Plattform', 'de', 'land', 'Plattform'),
+    ('go down onto the red pad', 'en', 'land', 'red pad'),
+    ('descends sur la plateforme', 'fr', 'land', 'plateforme'),
+    ('baja a la plataforma azul', 'es', 'land', 'plataforma azul'),
+    ('scendi sulla piattaforma', 'it', 'land', 'piattaforma'),
+])
+def test_german_split_follow_over_there_and_going_down_onto(text, language, action, label):
+    result = analyse(text)
+    proposal = result.proposal.validate()
+    assert (proposal.action, result.language, proposal.target.label) == (action, language, label)
+
+
+@pytest.mark.parametrize('text', ['climb onto the roof', 'sali sul tetto'])
+def test_going_up_onto_something_is_no_landing(text):
+    assert analyse(text).proposal.action != 'land'
