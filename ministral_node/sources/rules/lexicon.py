@@ -737,7 +737,7 @@ VOCAB: dict[str, dict[str, str]] = {
               '|in richtung|während|weißt du wie|bist du in der lage|bist du fähig'
               '|kannst du auch|kannst du überhaupt|können sie|ein bisschen|ein wenig|etwas'
               '|nur|nur noch|ein stück|ein stückchen|n|nen|nem|ner|n stück|wir|auf der stelle'
-              '|schönes|schöne|schönen|gutes|gute|guten',
+              '|schönes|schöne|schönen|gutes|gute|guten|drüben|da drüben|dort drüben',
         'es': 'inicia|iniciar|comienza|comenzar|empieza|empezar|ejecuta|ejecutar|realiza|realizar'
               '|poner|fijar|ajustar|establecer|configurar|tomar|sacar|hacer|cambiar|cambia|el|la'
               '|los|las|lo|un|una|unos|unas|al|del|de|en|hacia|sobre|con|por|desde'

@@ -248,7 +248,7 @@ _UP_DOWN_BRACKET = re.compile(
 # Any separable verb whose prefix closes the clause ("dreh dich mal um", "heb mal auf 15 Meter
 # ab", "hör mal auf"): the prefix goes back beside the verb when the vocabulary has the pair.
 _SEPARABLE = re.compile(
-    r'\b(\w+)\b((?:\s+(?!(?:und|dann|danach)\b)[^\s,;.:!?]+)*?)\s+(ab|auf|um|an|aus|los)\b'
+    r'\b(\w+)\b((?:\s+(?!(?:und|dann|danach)\b)[^\s,;.:!?]+)*?)\s+(ab|auf|um|an|aus|los|dran)\b'
     r'(?=\s*(?:$|[,;.:!?]|und\b|dann\b|danach\b))', re.IGNORECASE)
 
 # German written contractions of the article with an apostrophe ("'ne Minute", "'nen Moment");
@@ -1445,7 +1445,11 @@ def _altitude(p: _Parse) -> Proposal:
     missing = 'missing_up' if sign > 0 else 'missing_down' if sign < 0 else 'missing_altitude'
     grounding = any(it.kind == 'change' and it.value == 'ground' or it.kind == 'surface'
                     for it in p.items)  # "bring her down", "go down to the floor"
-    number = p.quantity(LENGTH, None if grounding else missing)
+    number = p.quantity(LENGTH, None if grounding or sign < 0 else missing)
+    if number is None and not grounding:  # "go down onto the pad": land on it
+        target = p.target(missing)
+        p.use(p.free('dir', 'down'))
+        return p.propose('land', {}, target)
     if number is None:  # "bring her down", "setz sie runter": all the way
         p.use(p.free('dir', 'down'))
         return _land(p)
