@@ -98,3 +98,43 @@ def _request(case):
     from ministral_node.timing import Cancellation
 
     return DecisionRequest(CommandInfo('c', case.text, 0.0)), Cancellation()
+
+
+def test_with_a_vehicle_state_the_chain_is_also_scored_as_published_after_the_envelope():
+    from ministral_node import parameters
+    from ministral_node.inputs.vehicle import parse_state
+    from ministral_node.resources import config_path
+    from ministral_node.sources.base import DeciderError
+
+    class Silent:
+        source = 'onboard'
+
+        def decide(self, request, cancel):
+            raise DeciderError('no model here')
+
+        def model_info(self):
+            return None
+
+    values = parameters.load_params_file(config_path('ministral.yaml'))
+    move = [hw.Case('en', 'fly north 20 m', ('goto',), {'heading_deg': 0.0,
+                                                         'distance_m': 20.0})]
+    grounded = hw.evaluate(move, Silent(), values, vehicle=parse_state('alt=0,in_air=false',
+                                                                       0.0))
+    flying = hw.evaluate(move, Silent(), values, vehicle=parse_state('alt=20,in_air=true', 0.0))
+    assert set(grounded.scores) == {*hw.SOURCES, hw.PUBLISHED}
+    assert grounded.scores['chain+verify'][0].action_ok  # understood...
+    assert not grounded.scores[hw.PUBLISHED][0].action_ok  # ...and refused on the ground
+    assert flying.scores[hw.PUBLISHED][0].action_ok
+    assert hw.PUBLISHED not in hw.evaluate(move, Silent(), values).scores
+
+
+def test_ministral_eval_reads_the_state_as_ministral_decide_does(capsys):
+    from ministral_node.cli import decide
+    from ministral_node.training import evaluate
+
+    with pytest.raises(SystemExit) as stopped:
+        evaluate.main(['--set', 'casual', '--state', 'alt=20,speed=3'])
+    assert stopped.value.code == 2
+    assert "vehicle state item 'speed=3'" in capsys.readouterr().err  # parse_state's words
+    assert decide.main(['--command', 'land', '--state', 'alt=20,speed=3']) == 2
+    assert "vehicle state item 'speed=3'" in capsys.readouterr().err

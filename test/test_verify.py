@@ -448,3 +448,18 @@ def test_a_model_reading_that_drops_a_quantity_of_the_same_action_loses():
     assert (verdict.outcome, verdict.source) == ('rules_won', 'rules'), verdict.detail
     assert verdict.proposal.params == {'duration_s': 120.0}
     assert 'duration_s 120' in verdict.detail
+
+
+def test_a_model_reading_another_action_loses_to_one_read_word_for_word_with_a_default_sense():
+    # "circle the tower at 25 m": an orbit (its sense assumed); a move is another action
+    assert analyse('circle the tower at 25 m').action_read
+    move = Proposal('goto', {'forward_m': 0.0, 'right_m': 25.0, 'up_m': 0.0}, confidence=0.95)
+    verdict = _verify('circle the tower at 25 m', move)
+    assert (verdict.outcome, verdict.source) == ('rules_won', 'rules')
+    assert verdict.proposal.action == 'orbit'
+    # the same action with the other sense: the command does not say, the model's stays
+    other = Proposal('orbit', {'radius_m': 25.0, 'direction': 'counterclockwise'},
+                     Target('tower'), confidence=0.95)
+    assert _verify('circle the tower at 25 m', other).proposal.params['direction'] == \
+        'counterclockwise'
+    assert not analyse('go lfet 20').action_read  # a typo read is no word for word reading

@@ -29,7 +29,7 @@ from ministral_node.inputs.image_conversion import (
     ImageError,
     decode_compressed,
 )
-from ministral_node.inputs.vehicle import STATE_KEYS, VehicleState, parse_state
+from ministral_node.inputs.vehicle import STATE_HELP, VehicleState, parse_state
 from ministral_node.mission.executor import ExecutorSettings, MissionExecutor
 from ministral_node.mission.simple_vehicle import SimVehicle, simulate
 from ministral_node.resources import config_path
@@ -71,10 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument('--model', metavar='DIR',
                         help='onboard model directory (published ONNX layout); implies '
                              '--decider onboard unless --decider is given')
-    parser.add_argument('--state', default='', metavar='KEY=VALUE,...',
-                        help='vehicle state the node would have from its pose and battery '
-                             f'topics ({", ".join(STATE_KEYS)}; e.g. '
-                             'alt=20,in_air=true,battery=80); default: unknown')
+    parser.add_argument('--state', default='', metavar='KEY=VALUE,...', help=STATE_HELP)
     parser.add_argument('--pretty', action='store_true', help='indent the JSON')
     parser.add_argument('--execute', action='store_true',
                         help='run the decision with the mission executor against a simulated '

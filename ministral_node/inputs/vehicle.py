@@ -80,6 +80,10 @@ class VehicleState:
 
 
 STATE_KEYS = ('east', 'north', 'alt', 'heading', 'in_air', 'battery')
+# The help of the command-line option that takes `parse_state`'s text (ministral-decide,
+# ministral-eval).
+STATE_HELP = ('vehicle state the node would have from its pose and battery topics '
+              f'({", ".join(STATE_KEYS)}; e.g. alt=20,in_air=true,battery=80); default: unknown')
 _TRUE, _FALSE = frozenset({'true', 'yes', '1', 'on'}), frozenset({'false', 'no', '0', 'off'})
 
 

@@ -24,6 +24,7 @@ import yaml
 
 from ministral_node import parameters
 from ministral_node.decision import MISSION, DecisionError, Proposal, steps_of
+from ministral_node.inputs.vehicle import STATE_HELP, VehicleState, parse_state
 from ministral_node.sources.base import DeciderError
 from ministral_node.sources.onboard import OnboardDecider, resolve_model_dir
 from ministral_node.timing import Cancellation, Cancelled
@@ -224,12 +225,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--missions-as', default='mission',
                         help='handwritten: the action multi-step commands expect (mission, '
                              'contract 1.1.0; clarify scores them as before missions)')
-    parser.add_argument('--show-failures', choices=handwritten.SOURCES,
+    parser.add_argument('--show-failures',
+                        choices=(*handwritten.SOURCES, handwritten.PUBLISHED),
                         help='handwritten: list the commands this source got wrong')
+    parser.add_argument('--state', default='', metavar='KEY=VALUE,...',
+                        help=f'handwritten: {STATE_HELP}; the default chain with verification '
+                             'is then also scored as published after the safety envelope in '
+                             "that state (source 'published')")
     parser.add_argument('--param', action='append', default=[], metavar='NAME=VALUE',
                         help='handwritten: override a node parameter (YAML value), e.g. '
                              'arbitration=model_first; repeatable')
     args = parser.parse_args(argv)
+    try:
+        args.vehicle = parse_state(args.state, 0.0) if args.state else None
+    except ValueError as exc:
+        parser.error(str(exc))
     model_dir = resolve_model_dir(args.model_dir)
     if args.set in handwritten.SETS:
         return _handwritten(model_dir, args)
@@ -258,10 +268,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_set(model_dir: str | Path, name: str = 'handwritten', missions_as: str = 'mission',
             max_image_edge: int = 448, changes: dict | None = None,
+            vehicle: VehicleState | None = None,
             ) -> tuple[list[handwritten.Case], handwritten.Run, dict]:
     """Decide a hand-written set (`handwritten.SETS`) with the model, the rules and the default
     chain (`config/ministral.yaml` plus `changes`) with and without verification, the model
-    greedy on CPU with the demo camera frame: the cases, their scores and the parameters."""
+    greedy on CPU with the demo camera frame (with `vehicle`: also as published after the
+    safety envelope in that state): the cases, their scores and the parameters."""
     from ministral_node.resources import config_path
     from ministral_node.training.scenes import demo_scene
 
@@ -274,7 +286,8 @@ def run_set(model_dir: str | Path, name: str = 'handwritten', missions_as: str =
     decider = OnboardDecider.from_params(values)
     decider.load()
     try:
-        run = handwritten.evaluate(cases, decider, values, demo_scene().image)
+        run = handwritten.evaluate(cases, decider, values, demo_scene().image,
+                                   vehicle=vehicle)
     finally:
         decider.close()
     return cases, run, values
@@ -288,7 +301,7 @@ def _handwritten(model_dir: Path, args: argparse.Namespace) -> int:
     quantities = args.set == 'quantities'
     began = time.monotonic()
     cases, run, values = run_set(model_dir, args.set, args.missions_as, args.max_image_edge,
-                                 changes)
+                                 changes, args.vehicle)
     tables = {source: handwritten.summarise(scores) for source, scores in run.scores.items()}
     multi = sum(case.mission for case in cases)
     print(f'{model_dir.name}: {len(cases)} commands of the {args.set} set ({multi} multi-step, '

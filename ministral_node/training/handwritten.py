@@ -15,7 +15,9 @@ frame), the rule parser alone, the default chain without verification and the de
 with it (`config/ministral.yaml`: onboard then rules, `ministral_node.sources.rules.verify`
 between them).
 Decisions are scored before the safety envelope, which clamps by vehicle state and limits, not
-by understanding.
+by understanding; with a vehicle state (`ministral-eval --state alt=20,in_air=true`), the default
+chain with verification is also scored as the node would publish it in that state, after the
+envelope (a move on the ground is refused).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ import yaml
 from ministral_node.core.fallback import FallbackChain
 from ministral_node.decision import CommandInfo, ModelInfo, Proposal, steps_of
 from ministral_node.inputs.camera import Frame
+from ministral_node.inputs.vehicle import VehicleState
+from ministral_node.safety.envelope import SafetyEnvelope, SafetyLimits
 from ministral_node.sources.base import DeciderError, DecisionRequest
 from ministral_node.sources.rules import RuleDecider
 from ministral_node.sources.rules.decider import complete_reading
@@ -47,7 +51,7 @@ from ministral_node.sources.rules.verify import (
     reading,
 )
 from ministral_node.sources.rules.verify import unsupported_numbers as unsupported
-from ministral_node.timing import Cancellation, Cancelled, Deadline, MonotonicClock
+from ministral_node.timing import Cancellation, Cancelled, Deadline, FakeClock, MonotonicClock
 
 DATA_DIR = Path(__file__).resolve().parents[2] / 'test' / 'data'
 SETS = {'handwritten': DATA_DIR / 'handwritten.yaml',
@@ -60,6 +64,7 @@ _AXES = frozenset({'forward_m', 'right_m', 'up_m'})
 _NUMBER = re.compile(r'\d+(?:[.,]\d+)?')
 LANGUAGES = ('en', 'fr', 'de', 'es', 'it')
 SOURCES = ('model', 'rules', 'chain', 'chain+verify')
+PUBLISHED = 'published'  # chain+verify after the safety envelope, with a vehicle state
 GOALS = {'action': 0.97, 'numbers': 0.97}
 MODEL_ACTION_GOAL = 0.90
 
@@ -248,9 +253,12 @@ class Run:
 
 
 def evaluate(cases: list[Case], onboard: Any, values: Mapping[str, Any],
-             image: Any = None, progress: Callable[[int], None] | None = None) -> Run:
+             image: Any = None, progress: Callable[[int], None] | None = None,
+             vehicle: VehicleState | None = None) -> Run:
     """Decide every case with each source (see the module docstring) and score them; with no
-    onboard decider (None) only the rule parser ('rules')."""
+    onboard decider (None) only the rule parser ('rules'). With `vehicle` (stamped 0), the
+    default chain with verification is also scored after the safety envelope in that state
+    ('published')."""
     if onboard is None:
         rules = RuleDecider()
         return Run({'rules': [score(case, rules.decide(DecisionRequest(
@@ -263,6 +271,10 @@ def evaluate(cases: list[Case], onboard: Any, values: Mapping[str, Any],
     recorder = RecordingVerifier(Verifier(VerifySettings.from_params(values)))
     checked = FallbackChain([model, rules], clock, verify=recorder)
     run = Run({source: [] for source in SOURCES})
+    envelope = None
+    if vehicle is not None:
+        envelope = SafetyEnvelope(SafetyLimits.from_params(values), FakeClock(0.0))
+        run.scores[PUBLISHED] = []
     for i, case in enumerate(cases):
         frame = None if image is None else Frame(image, 0.0, 'camera')
         request = DecisionRequest(CommandInfo(f'hw-{i}', case.text, 0.0), frame)
@@ -277,6 +289,9 @@ def evaluate(cases: list[Case], onboard: Any, values: Mapping[str, Any],
         recorder.last = None
         result = checked.decide(request, Deadline(clock, 60.0))
         run.scores['chain+verify'].append(score(case, result.proposal, recorder.last))
+        if envelope is not None:
+            published, _ = envelope.check(result.proposal, result.source, vehicle)
+            run.scores[PUBLISHED].append(score(case, published, recorder.last))
         if alone is not None:
             began = time.perf_counter()
             recorder.verifier('onboard', request, copy.deepcopy(alone))
@@ -381,5 +396,6 @@ def failures(cases: list[Case], scores: list[Score]) -> list[str]:
             or s.invented or s.wrong_quantities]
 
 
-__all__ = ['SETS', 'Case', 'cases_of', 'evaluate', 'failures', 'load_cases', 'load_set',
-           'markdown', 'missed_goals', 'score', 'summarise', 'table_entries', 'wrong_quantities']
+__all__ = ['PUBLISHED', 'SETS', 'Case', 'cases_of', 'evaluate', 'failures', 'load_cases',
+           'load_set', 'markdown', 'missed_goals', 'score', 'summarise', 'table_entries',
+           'wrong_quantities']

@@ -1,13 +1,15 @@
 """Word forms the vocabulary lists once: object pronouns written onto a Spanish or Italian
 imperative ("hazme", "échale", "fammi", "scattami"), diminutives ("fotito", "vueltecita",
-"fotina", "giretto"), and instructions in the present tense, second person ("tu montes",
-"subes", "torni", "du steigst": the imperative the vocabulary lists, with the ending of the
-present).
+"fotina", "giretto", and of units: "minutitos", "secondini"), instructions in the present
+tense, second person ("tu montes", "subes", "torni", "du steigst": the imperative the
+vocabulary lists, with the ending of the present), the first person plural ("decolliamo",
+"montons"), and English gerunds after "keep" ("keep hovering", "keep circling").
 
 A word the vocabulary does not know is read as its base form when that base is a vocabulary
 word of the same language: a verb for a pronoun ending (the pronoun names the operator or the
 thing the command names anyway: "hazme una foto", "échale una foto al puente"), any vocabulary
-word for a diminutive. Numbers, units and negations are never rewritten (see `guarded`).
+word or unit for a diminutive. Numbers, units and negations are never rewritten (see
+`guarded`).
 """
 
 from __future__ import annotations
@@ -32,11 +34,14 @@ _DIMINUTIVES = {
     'it': ('etto', 'etta', 'etti', 'ette', 'ino', 'ina', 'ini', 'ine', 'ello', 'ella'),
 }
 _ENDINGS = ('o', 'a', 'e', '')  # the base's own last vowel, cut by the suffix
-# The present, second person, from the imperative: (ending of the present, of the imperative)
-_PRESENT = {
-    'fr': (('s', ''),),  # tu montes <- monte
-    'es': (('s', ''),),  # subes <- sube
-    'it': (('i', 'a'),),  # torni <- torna
+# The present, second person (English: the gerund), from the imperative: (ending of the
+# form, of the imperative)
+_VERB_FORMS = {
+    'en': (('ing', ''), ('ing', 'e')),  # hovering <- hover, circling <- circle
+    # and the first person plural: decolliamo <- decolla, saliamo <- sali, montons <- monte
+    'fr': (('s', ''), ('issons', 'is'), ('ons', 'e')),  # tu montes <- monte
+    'es': (('s', ''), ('amos', 'a'), ('imos', 'e')),  # subes <- sube, subimos <- sube
+    'it': (('i', 'a'), ('iamo', 'a'), ('iamo', 'i')),  # torni <- torna
     'de': (('est', ''), ('st', '')),  # du landest <- land, du steigst <- steig
 }
 MIN_STEM_CHARS = 2
@@ -74,8 +79,8 @@ def _without_diminutive(word: str, lang: str) -> str | None:
         if not word.endswith(suffix) or len(stem) < MIN_STEM_CHARS + 1:
             continue
         for ending in _ENDINGS:
-            if stem + ending in _words(lang):
-                return stem + ending
+            if stem + ending in _words(lang) or (stem + ending,) in UNITS:
+                return stem + ending  # "fotito", and units: "minutitos", "secondini"
     return None
 
 
@@ -86,11 +91,11 @@ def known_word(word: str, lang: str) -> bool:
         word,) in UNITS
 
 
-def _from_present(word: str, lang: str) -> str | None:
-    for present, imperative in _PRESENT.get(lang, ()):
-        stem = word[:-len(present)] + imperative
+def _from_verb_form(word: str, lang: str) -> str | None:
+    for form, imperative in _VERB_FORMS.get(lang, ()):
+        stem = word[:-len(form)] + imperative
         entry = lx.PHRASES[lang].get((stem,))
-        if word.endswith(present) and len(stem) > MIN_STEM_CHARS + 1 and entry is not None \
+        if word.endswith(form) and len(stem) > MIN_STEM_CHARS + 1 and entry is not None \
                 and entry.kind in ('intent', 'change', 'dir'):  # "tu avances": a dir verb
             return stem
     return None
@@ -104,4 +109,4 @@ def base_form(word: str, lang: str) -> str:
     if not word.isalpha() or word in _words(lang) or guarded(word):
         return word
     return (_without_pronoun(word, lang) or _without_diminutive(word, lang)
-            or _from_present(word, lang) or word)
+            or _from_verb_form(word, lang) or word)

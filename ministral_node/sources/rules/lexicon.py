@@ -58,26 +58,33 @@ VOCAB: dict[str, dict[str, str]] = {
     'intent.hold': {
         'en': 'hold|hold position|hover|wait|pause|stay|stay put|loiter|keep position|stand by'
               '|standby|hold on|remain|sit tight|hang on|hang tight|hang there|stay still'
-              "|don't move|do not move|keep still",
+              "|don't move|do not move|keep still|do nothing|don't do anything|do not do anything"
+              "|don't do a thing",
         'fr': 'attends|attendez|attendre|reste|restez|rester|maintiens|maintenez|maintenir'
               '|stationnaire|fais du stationnaire|vol stationnaire|pause|patiente|patientez'
               '|bouge pas|ne bouge pas|bouge plus|ne bouge plus|reste là|ne bougez pas'
               '|reste en place|reste sur place|tiens ta position|garde ta position'
-              '|tiens la position|garde la position|stationne|stationnez',
+              '|tiens la position|garde la position|stationne|stationnez|ne fais rien|fais rien'
+              '|ne faites rien',
         'de': 'warte|warten|schwebe|schweben|halte|halten|bleib|bleibe|bleiben|pause'
               '|pausiere|schwebeflug|position halten|beweg dich nicht|nicht bewegen'
               '|bleib in der luft|bleib mal in der luft|bleib mal kurz in der luft'
-              '|rühr dich nicht',
-        'es': 'no te muevas|no se mueva|espera|espere|esperar|mantén|mantenga|mantener|quédate'
+              '|rühr dich nicht|mach nichts|nichts machen|tu nichts|nichts tun',
+        'es': 'no hagas nada|no haga nada|no hagáis nada|no te muevas|no se mueva|espera'
+              '|espere|esperar|mantén|mantenga|mantener|quédate'
               '|quédese|quieto'
               '|permanece|permanezca|pausa|flota',
         'it': 'aspetta|aspettare|attendi|attendere|resta|restare|rimani|rimanere|mantieni'
-              '|mantenere|pausa|stai fermo|resta fermo|fermo|non muoverti|non ti muovere|stai lì'
-              '|stai li|stai qui|stai qua|resta in aria|rimani in aria|stai in aria',
+              '|mantenere|pausa|stai fermo|resta fermo|rimani fermo|non muoverti|non ti muovere'
+              '|stai lì'
+              '|stai li|stai qui|stai qua|resta in aria|rimani in aria|stai in aria'
+              '|tieni la posizione|tieni posizione|tieni la quota|non fare niente|non fare nulla'
+              '|non fate niente|tieni',
     },
     'intent.rth': {
         'all': 'rtl|rth|rtb',
         'en': 'bring her home|bring it home|bring him home|bring us home|bring her back'
+              '|bring it on home|bring her on home'
               '|bring it back|bring him back|bring us back|head back home|come on home'
               '|come on back|get back home|head back to base|go back to base|fly back home|return'
               '|return home|return to home|return to launch|return to base|come back'
@@ -121,7 +128,8 @@ VOCAB: dict[str, dict[str, str]] = {
     },
     'intent.stop': {
         'all': 'stop',
-        'en': 'abort|halt|cancel|freeze|emergency stop|e-stop|estop|brake|abort mission',
+        'en': 'abort|halt|cancel|freeze|emergency stop|e-stop|estop|brake|abort mission'
+              '|knock it off|cease|cease all movement|all stop',
         'fr': "arrête|arrêtez|arrêter|arrête-toi|arrêtez-vous|stoppe|stopper|annule|annulez"
               "|annuler|interromps|interrompez|interrompre|arrêt|arrêt d'urgence|freine|halte",
         'de': 'stopp|stoppe|stoppen|~halt|anhalten|halt an|halte an|abbrechen|brich ab'
@@ -130,16 +138,17 @@ VOCAB: dict[str, dict[str, str]] = {
         'es': '~para|parar|pare|detente|deténgase|detén|detener|~alto|aborta|aborte|abortar'
               '|cancela|cancele|cancelar|frena|frene|frenar|parada de emergencia|basta',
         'it': 'ferma|fermati|fermarsi|fermare|fermatevi|alt|interrompi|interrompere|annulla'
-              '|annullare|abortisci|arresto|arresto di emergenza|blocca|bloccati|frena|basta',
+              '|annullare|abortisci|arresto|arresto di emergenza|blocca|bloccati|frena|basta'
+              '|fermo|ferma lì',
     },
     'intent.rotate': {
         'en': 'turn|rotate|yaw|spin|pivot|swivel|swing',
         'fr': 'tourne|tournez|tourner|pivote|pivotez|pivoter|tourne-toi|tournez-vous'
-              '|rotation|fais une rotation',
+              '|rotation|fais une rotation|vire|virez|virer|braque|braquez',
         'de': 'dreh|drehe|drehen|dreh dich|drehe dich|wende|wenden|rotiere|rotieren'
               '|schwenke|schwenken|drehung',
-        'es': 'gira|gire|gires|girar|gírate|rota|rote|rotar|voltea|voltee|voltear',
-        'it': 'gira|girati|girare|ruota|ruotare|ruotati|voltati|rotazione',
+        'es': 'gira|gire|gires|girar|gírate|rota|rote|rotar|voltea|voltee|voltear|vira|virar',
+        'it': 'gira|girati|girare|ruota|ruotare|ruotati|rotazione|vira|virare',
     },
     'intent.face': {
         'en': 'face|point|turn to face|point the nose|nose|point your nose|nose to|look'
@@ -152,61 +161,95 @@ VOCAB: dict[str, dict[str, str]] = {
         'it': 'orientati|orienta|punta|punta verso|guarda verso|guarda a|guarda|guardi',
     },
     'intent.uturn': {
-        'en': 'turn around|about face|u-turn|do a u-turn',
-        'fr': 'demi-tour|fais demi-tour|faites demi-tour|retourne-toi',
-        'de': 'umdrehen|dreh dich um|drehe dich um|kehrtwende|wende dich',
-        'es': 'da la vuelta|date la vuelta|media vuelta|da media vuelta|vuélvete',
+        'en': 'turn around|about face|u-turn|do a u-turn|do a one-eighty|a one-eighty'
+              '|look behind|look behind you|look back|look backwards',
+        'fr': 'demi-tour|fais demi-tour|faites demi-tour|retourne-toi|regarde derrière'
+              '|regarde derrière toi|regarde en arrière',
+        'de': 'umdrehen|dreh dich um|drehe dich um|kehrtwende|wende dich|schau nach hinten'
+              '|guck nach hinten|schau hinter dich|guck hinter dich|blick nach hinten',
+        'es': 'da la vuelta|date la vuelta|media vuelta|da media vuelta|vuélvete|mira atrás'
+              '|mira hacia atrás|mira detrás|mira para atrás',
         'it': 'inversione|fai inversione|inversione a u|dietro front|dietrofront'
-              '|girati indietro',
+              '|girati indietro|mezzo giro|fai mezzo giro|voltati|guarda indietro|guarda dietro'
+              '|guardati alle spalle|guarda dietro di te',
+    },
+    'intent.spin': {  # a full turn on the spot: 360 degrees
+        'en': 'do a 360|a full 360|do a full turn|a full turn|full turn on the spot'
+              '|spin all the way around|turn all the way around',
+        'fr': 'fais un tour sur toi-même|un tour sur toi-même|fais un tour complet sur toi-même'
+              '|un tour complet sur toi-même|fais un 360',
+        'de': 'dreh dich einmal im kreis|einmal im kreis drehen|dreh dich einmal ganz herum'
+              '|mach eine volle drehung|eine volle drehung',
+        'es': 'date una vuelta completa|da una vuelta completa sobre ti mismo'
+              '|date una vuelta sobre ti mismo|haz un 360',
+        'it': 'fai un giro su te stesso|fai un giro completo su te stesso'
+              '|un giro completo su te stesso|fai un 360',
     },
     'intent.orbit': {
         'en': 'orbit|circle|circle around|orbit around|fly around|go around|loiter around'
-              '|fly circles around|make circles around',
+              '|fly circles around|make circles around|make laps around|do laps around'
+              '|loop around|go round|fly round|circle round',
         'fr': 'fais un tour|faire un tour|faire le tour|orbite|orbitez|orbiter|tourne autour'
               '|tournez autour|tourner autour'
               '|vole autour|volez autour|fais le tour|faites le tour|fais des cercles'
-              '|décris un cercle|encercle|fais un cercle|fais un petit tour',
+              '|décris un cercle|encercle|fais un cercle|fais un petit tour|tourne en rond autour'
+              '|tournoie autour|fais des ronds autour|fais des tours autour',
         'de': 'umkreise|umkreisen|kreise|kreisen|kreise um|umrunde|umrunden|herum'
-              '|orbitiere|orbit',
+              '|orbitiere|orbit|dreh kreise um|dreh runden um|dreh ein paar runden um'
+              '|flieg kreise um|zieh kreise um',
         'es': 'orbita|orbite|orbitar|da vueltas|da vueltas alrededor|gira alrededor'
               '|da una vuelta alrededor|da una vuelta en torno|da vueltas en torno|gira en torno'
               '|gire alrededor|circula alrededor|rodea|rodee|rodear|vuela alrededor'
               '|date una vuelta alrededor|date una vuelta en torno'
-              '|haz círculos|haz círculos alrededor',
+              '|haz círculos|haz círculos alrededor|dale vueltas a|dale vueltas al|da vueltas a'
+              '|da vueltas al',
         'it': 'orbita|orbitare|gira intorno|gira attorno|vola intorno|vola attorno'
               '|fai il giro|fai un giro|fai un piccolo giro|fai dei cerchi|descrivi un cerchio'
               '|circonda'
-              '|ruota intorno|ruota attorno',
+              '|ruota intorno|ruota attorno|girale intorno|giragli intorno|gira sopra',
     },
     'intent.follow': {
         'en': 'follow|track|tail|chase|shadow|keep following|keep an eye on|keep tabs on'
               '|trail|stick with|keep up with|tag along with|tag along behind'
-              '|go after|run after|chase after|escort',
+              '|go after|run after|chase after|escort|keep eyes on|keep your eyes on|stay with'
+              '|stick to|lock onto|lock on to|latch onto|latch on to',
         'fr': 'suis|suivez|suivre|poursuis|poursuivez|traque|traquez|piste|pistez|accompagne'
               '|colle|collez|colle-toi à|colle-toi au|talonne|talonnez|escorte|escortez'
-              '|prends en chasse',
+              "|prends en chasse|garde un œil sur|garde un oeil sur|garde l'œil sur|surveille"
+              '|file le train à|file le train au',
         'de': 'folge|folgen|folg|verfolge|verfolgen|verfolg|begleite|begleiten|tracke|tracken'
               '|häng dich an|hänge dich an|häng dich dran|bleib dran|bleib dran an|hinterher'
-              '|hinterherfliegen|eskortiere',
+              '|hinterherfliegen|eskortiere|beobachte|überwache',
         'es': 'sigue|siga|sigas|seguir|seguid|persigue|persiga|perseguir|rastrea|acompaña'
               '|acompañe|pégate a|pégate al|pegate a|pegate al|escolta|escolte|ve tras'
-              '|vete tras',
+              '|vete tras|vigila|vigile|echa un ojo a|echa un ojo al|pisa los talones a'
+              '|pisa los talones al',
         'it': 'segui|segua|seguire|seguite|insegui|inseguire|pedina|pedinare|traccia'
               '|accompagna|tallona|tallonare|incolla|incollati a|incollati al|stai dietro a'
-              '|stai dietro al|stai dietro alla|scorta|scortare',
+              "|stai dietro al|stai dietro alla|scorta|scortare|tieni d'occhio|tieni sott'occhio"
+              "|tienilo d'occhio|tienila d'occhio|sorveglia|stai attaccato a|stai attaccato al"
+              "|resta attaccato a|resta attaccato al|stagli dietro",
     },
     'intent.search': {
         'en': 'search|search for|look for|find|seek|locate|scan for|hunt for|look around for'
               '|search the area for|search the area|search around for|sweep the area for'
-              '|sweep for|comb the area for',
+              '|sweep for|comb the area for|scout for|scout around for|scour the area for'
+              '|scour for|keep an eye out for|look out for|be on the lookout for|sweep|scour'
+              '|comb|to find|to look for|in search of',
         'fr': 'cherche|cherchez|chercher|recherche|recherchez|rechercher|trouve|trouvez'
-              '|trouver|localise|localisez|localiser|repère|repérez|repérer|fouille',
+              '|trouver|localise|localisez|localiser|repère|repérez|repérer|fouille|ratisse'
+              '|ratissez|passe au peigne fin|inspecte|inspectez|inspecter|scanne|scannez'
+              "|balaye|balayez|balaie|à la recherche de|à la recherche du|à la recherche des"
+              '|pour trouver|pour chercher',
         'de': 'suche|suchen|such|such nach|suche nach|finde|finden|find|halte ausschau nach'
-              '|lokalisiere|lokalisieren|orte|aufspüren',
+              '|lokalisiere|lokalisieren|orte|aufspüren|halt ausschau nach|durchsuche'
+              '|durchkämme',
         'es': 'busca|busque|buscar|buscad|encuentra|encuentre|encontrar|localiza|localice'
-              '|localizar',
+              '|localizar|peina la zona|rastrea la zona|batid la zona|recorre|para encontrar'
+              '|para buscar|en busca de|en busca del',
         'it': 'cerca|cercare|cercate|trova|trovare|trovate|individua|individuare|localizza'
-              '|localizzare',
+              '|localizzare|perlustra|perlustrare|setaccia|setacciare|rastrella|rastrellare'
+              '|per trovare|per cercare|alla ricerca di|alla ricerca del|alla ricerca della',
     },
     'intent.photo': {  # one photo unless a count is given
         'en': 'photo*|picture*|pic*|snapshot*|shot*|image*|photograph|capture|snap',
@@ -222,7 +265,7 @@ VOCAB: dict[str, dict[str, str]] = {
     },
     'intent.photos': {  # plural without a count: ask how many
         'en': 'photos*|pictures*|pics*|snapshots*|shots*|images*',
-        'fr': 'photos*|clichés*|images*',
+        'fr': 'photos*|clichés*|images*|mitraille|mitrailler',
         'de': 'fotos*|bilder*|aufnahmen*|schnappschüsse*',
         'es': 'fotos*|fotografías*|imágenes*|instantáneas*',
         'it': 'fotografie*|immagini*|scatti*|istantanee*',
@@ -258,19 +301,20 @@ VOCAB: dict[str, dict[str, str]] = {
         'fr': "monte un coup|hisse-toi|monte|montez|monter|grimpe|grimpez|grimper|élève-toi"
               "|élevez-vous|s'élever"
               "|prends de l'altitude|prenez de l'altitude|prends de la hauteur|plus haut"
-              "|remonte|remontez",
+              "|remonte|remontez|gagne|gagnez|lève-toi|levez-vous|reprends de l'altitude"
+              "|reprends de la hauteur",
         'de': 'hochgehen|raufgehen|raufsteigen|geh rauf|flieg hoch|zieh hoch|zieh rauf|steig'
               '|steige|steigen|aufsteigen|höher'
               '|geh hoch|geh höher|hochfliegen'
-              '|hochsteigen|gewinne höhe',
+              '|hochsteigen|gewinne höhe|gewinne',
         'es': 'tira para arriba|tira arriba|súbete|súbelo|súbela|sube|suba|subas|subir|subid'
               '|asciende|ascienda'
               '|ascender|elévate|elévese|eleva'
-              '|elevar|gana altura|gana altitud|más alto|más arriba',
+              '|elevar|gana altura|gana altitud|más alto|más arriba|gana|gane',
         'it': 'portalo su|portala su|tiralo su|tirala su|più su|tira su|tirati su|vai su|sali su'
               '|vai più su|sali|salga|salire|salite|ascendi'
               '|ascendere|alzati|alza|alzare|guadagna quota'
-              '|prendi quota|più in alto|più alto',
+              '|prendi quota|più in alto|più alto|guadagna|guadagnare',
     },
     'change.down': {
         'en': 'bump down|bump it down|nudge down|go on down|descend|go down|come down|climb down'
@@ -278,18 +322,19 @@ VOCAB: dict[str, dict[str, str]] = {
               '|lower|drop|drop down|sink|lose altitude|lose height|lose',
         'fr': "descends un coup|descends|descendez|descendre|redescends|redescendez|baisse|baissez"
               "|baisser"
-              "|plus bas|perds de l'altitude|perdez de l'altitude",
+              "|plus bas|perds de l'altitude|perdez de l'altitude|perds|perdez|abaisse-toi"
+              "|abaissez-vous",
         'de': 'runtergehen|heruntergehen|runterfliegen|runterkommen|geh runter|flieg runter'
               '|runter mit dir|sinke|sink|sinken|steig ab|steige ab'
               '|absteigen|absinken|geh runter'
-              '|geh tiefer|tiefer|niedriger|senke|senken|komm runter|sinkflug',
+              '|geh tiefer|tiefer|niedriger|senke|senken|komm runter|sinkflug|verliere|verlier',
         'es': 'tira para abajo|tira abajo|bájate|baja|baje|bajes|bajar|bajad|desciende|descienda'
               '|descender|más bajo|más abajo'
-              '|pierde altura|pierde altitud',
+              '|pierde altura|pierde altitud|pierde|pierda',
         'it': 'più giù|tira giù|vai giù|scendi giù|scendi|scenda|scendere|scendete|abbassati'
               '|abbassa'
               '|abbassare|più in basso'
-              '|più basso|perdi quota',
+              '|più basso|perdi quota|perdi|perdere',
     },
     'change.ground': {  # down with an amount; without one, all the way: land
         'en': 'take it down|take her down|take him down|bring it down|bring her down'
@@ -301,6 +346,18 @@ VOCAB: dict[str, dict[str, str]] = {
         'es': 'bájalo|bájala|bájalo ya|bájala ya|bájale',
         'it': 'mettilo giù|mettila giù|portalo giù|portala giù|buttalo giù|buttala giù|tiralo giù'
               '|tirala giù',
+    },
+    'change.place': {  # put yourself at a height, a speed; with a direction: a move
+        'en': 'level off|level out|position yourself|bring the drone|put the drone'
+              '|take the drone',
+        'fr': 'mets-toi|mettez-vous|place-toi|placez-vous|positionne-toi|positionnez-vous'
+              '|mets le drone|amène le drone|place le drone',
+        'de': 'positionier dich|positioniere dich|positionieren|bring die drohne'
+              '|bringe die drohne|setz die drohne',
+        'es': 'ponte|póngase|colócate|colóquese|sitúate|sitúese|posiciónate|posiciónese'
+              '|pon el dron|lleva el dron|coloca el dron',
+        'it': 'portati|mettiti|sistemati|posizionati|piazzati|porta il drone|metti il drone'
+              '|porta il dron|metti il dron|portalo|portala|mettilo|mettila',
     },
     'change.inc': {  # needs a noun: altitude or speed
         'en': 'increase|boost|bump',
@@ -323,7 +380,7 @@ VOCAB: dict[str, dict[str, str]] = {
               '|plus rapide|va plus vite|accélère un peu|accélère un coup',
         'de': 'schneller|beschleunige|beschleunigen|gib gas|gib mal gas|gas geben',
         'es': 'más rápido|acelera|acelere|acelerar|más deprisa|dale gas|dale caña',
-        'it': 'più veloce|accelera|accelerare|più in fretta',
+        'it': 'più veloce|accelera|accelerare|più in fretta|dai gas|da gas',
     },
     'change.slower': {
         'en': 'slower|slow down|slow|decelerate|go slower|fly slower|ease off|ease up|back off'
@@ -360,17 +417,19 @@ VOCAB: dict[str, dict[str, str]] = {
     },
     'dir.left': {
         'en': 'left|to the left|leftward|leftwards|port',
-        'fr': 'gauche|à gauche|vers la gauche|sur la gauche',
-        'de': 'links|nach links',
-        'es': 'izquierda|a la izquierda|hacia la izquierda|para la izquierda',
-        'it': 'sinistra|a sinistra|verso sinistra',
+        'fr': 'gauche|à gauche|vers la gauche|sur la gauche|bâbord|à bâbord',
+        'de': 'links|nach links|backbord|nach backbord',
+        'es': 'izquierda|a la izquierda|hacia la izquierda|para la izquierda|izq|izqda|izda'
+              '|babor|a babor',
+        'it': 'sinistra|a sinistra|verso sinistra|sx|babordo|a babordo',  # sx: written
     },
     'dir.right': {
         'en': 'right|to the right|rightward|rightwards|starboard',
-        'fr': 'droite|à droite|vers la droite|sur la droite',
-        'de': 'rechts|nach rechts',
-        'es': 'derecha|a la derecha|hacia la derecha|para la derecha',
-        'it': 'destra|a destra|verso destra',
+        'fr': 'droite|à droite|vers la droite|sur la droite|tribord|à tribord',
+        'de': 'rechts|nach rechts|steuerbord|nach steuerbord',
+        'es': 'derecha|a la derecha|hacia la derecha|para la derecha|dcha|drcha|estribor'
+              '|a estribor',
+        'it': 'destra|a destra|verso destra|dx|tribordo|a tribordo',
     },
     'dir.up': {
         'en': 'up|upward|upwards',
@@ -452,8 +511,8 @@ VOCAB: dict[str, dict[str, str]] = {
         'fr': 'vitesse|allure|vitesse maximale|vitesse maxi|vitesse de croisière',
         'de': 'geschwindigkeit|tempo|fluggeschwindigkeit|höchstgeschwindigkeit'
               '|maximalgeschwindigkeit|reisegeschwindigkeit|spitzengeschwindigkeit',
-        'es': 'velocidad|rapidez|velocidad máxima|velocidad de crucero',
-        'it': 'velocità|andatura|velocità massima|velocità di crociera',
+        'es': 'velocidad|rapidez|velocidad máxima|velocidad de crucero|vel',
+        'it': 'velocità|andatura|velocità massima|velocità di crociera|vel',
     },
     'kw.heading': {
         'all': 'hdg',  # radio abbreviations
@@ -468,7 +527,10 @@ VOCAB: dict[str, dict[str, str]] = {
         'es': 'distancia', 'it': 'distanza',
     },
     'kw.duration': {
-        'en': 'duration', 'fr': 'durée', 'de': 'dauer', 'es': 'duración', 'it': 'durata',
+        'en': 'duration|a moment|one moment|a mo', 'fr': 'durée|un instant|un moment'
+              '|un petit moment|un petit instant', 'de': 'dauer|einen moment|einen augenblick',
+        'es': 'duración|un momento|un momentito|un segundito',
+        'it': 'durata|un attimo|un momento|un istante|un attimino',
     },
     'to': {
         'en': 'and maintain|maintain|to', 'fr': "à|jusqu'à|jusqu'au", 'de': 'auf|bis|bis auf'
@@ -483,11 +545,20 @@ VOCAB: dict[str, dict[str, str]] = {
         'it': 'in più|di più|più|ulteriori|ancora|altri|altre',
     },
     'limit': {  # "2 m/s tops": the value said is the new one, not a change by it
-        'en': 'max|maximum|tops|at most|no more than|not more than|at the most|cap|cap it at',
-        'fr': 'max|maxi|maximum|au maximum|au max|pas plus de|au plus',
-        'de': 'max|maximal|maximum|höchstens|nicht mehr als|nicht schneller als',
-        'es': 'máximo|como máximo|max|a lo sumo|no más de|como mucho',
-        'it': 'massimo|al massimo|max|non più di|al più',
+        'en': 'max|maximum|tops|at most|no more than|not more than|at the most|cap|cap it at'
+              "|under|below|less than|no faster than|not faster than|don't exceed"
+              '|do not exceed|never exceed|dont exceed',
+        'fr': 'max|maxi|maximum|au maximum|au max|pas plus de|au plus|en dessous de|sous les'
+              '|moins de|pas plus vite que|ne dépasse pas|ne dépassez pas|ne dépasse pas les'
+              '|ne dépassez pas les',
+        'de': 'max|maximal|maximum|höchstens|nicht mehr als|nicht schneller als'
+              '|nicht überschreiten|überschreite nicht',
+        'es': 'máximo|como máximo|max|a lo sumo|no más de|como mucho|por debajo de|menos de'
+              '|no más rápido de|no más rápido que|no superes|no supere|no superes los'
+              '|no pases de',
+        'it': 'massimo|al massimo|max|non più di|al più|sotto i|sotto|meno di'
+              '|non più veloce di|non superare|non superare i|non andare oltre'
+              '|non andare oltre i|non oltrepassare',
     },
     # ---- things the parser refuses to guess -------------------------------------------------
     'neg': {
@@ -585,35 +656,41 @@ VOCAB: dict[str, dict[str, str]] = {
     # ---- discourse particles and fillers: skipped wherever they stand -------------------------
     # (never negations: those are their own kind and always ask back)
     'filler': {
-        'all': 'uh|uhm|erm|hmm|ähm|äh|euh|ehm',
+        'all': 'uh|uhm|erm|hmm|ähm|äh|euh|ehm|oh|ah',
         'en': "um|so|well|due|thanks|thank you|cheers|over and out|ok so|okay so|right then"
               "|alright then|okay then|now then|yeah|yes"
               "|yep"
               "|roger|roger that|copy|copy that|wilco|mate|buddy|guys|folks|sir|come on|like"
               "|go ahead and|let's go|nice and easy|real quick|you know|y'know|basically"
               "|affirmative|expedite|in place|on the spot"
-              "|literally|actually|honestly|kinda|sort of|anyway|anyways|i guess",
+              "|literally|actually|honestly|kinda|sort of|anyway|anyways|i guess|time to"
+              "|we're done|we are done|that's it|that's all",
         'fr': "alors|bien|donc|ben|bah|hein|voilà|voila|hop|allez hop|écoute|écoutez|dis|dis donc"
               "|bref|oui|ouais|on|on va|nous allons|allons|vas-y|allez-y|aller hop|c'est parti"
               "|en fait|du coup|franchement|bon ben|bon bah|reçu|bien reçu|compris|bien compris"
-              "|entendu|chef|ok chef|roger",
+              "|entendu|chef|ok chef|roger|c'est bon|on a fini|c'est fini|il est temps de",
         'de': 'los geht’s|los gehts|ja|jo|gut|ja gut|na|na gut|na los|nun|so|los|ab|eben|einfach'
               '|schon'
               '|ruhig|mach mal|komm schon|auf geht’s|auf gehts|also gut|weißt du|naja|tja'
-              '|quasi|sozusagen|eigentlich|irgendwie|genau|alles klar|klar|roger|chef',
+              '|quasi|sozusagen|eigentlich|irgendwie|genau|alles klar|klar|roger|chef'
+              '|wir sind fertig|das wars|das war’s',
         'es': 'pues nada|pues|bueno|vamos|dale|mira|a ver|eh|bien|sí claro|órale|ándale|hombre'
               '|oiga'
               '|venga ya|anda ya|vamos a ver|en plan|digamos|en fin|bueno pues|recibido'
-              '|entendido|copiado|roger|jefe',
+              '|entendido|copiado|roger|jefe|y ya está|y ya|y punto|hemos terminado'
+              '|ya hemos terminado|es hora de',
         'it': 'allora|ecco|bene|beh|be|forza|senti|dunque|insomma|coraggio|su dai'
               '|vai pure|vabbè|vabbe|va be|praticamente|diciamo|comunque|boh|ricevuto|capito'
-              '|copiato|roger|capo',
+              '|copiato|roger|capo|e basta|e basta così|su su|dai dai|abbiamo finito'
+              '|è ora di',
     },
     # ---- words that carry no meaning of their own ---------------------------------------------
     'glue': {
         'all': '~drone|ok|okay',
         'en': "right there|right here|briefly|initiate|commence|begin|execute|perform|start|grab"
-              "|shoot|snap off|fire off|get me|give me|agl|change|adjust|the|a|an|of|on|onto"
+              "|shoot|snap off|fire off|get me|give me|grab me|snap me|agl|change|adjust|the|a|an"
+              "|nice|good|decent|clear|crank|dial|bring|knock"
+              "|of|on|onto"
               "|at|for|with|in|into|inside|within|toward|towards|over"
               "|above|around|about|approximately|approx|roughly|by|from|via|per|please|pls"
               "|plz|kindly|now|right now|right away|immediately|immediate|asap|at once|quickly"
@@ -625,7 +702,8 @@ VOCAB: dict[str, dict[str, str]] = {
               "|them|set|put|make|take|do|get|keep|keeping|is|are|be|high|away|behind|i|we|level"
               "|mode"
               "|direction|in the direction of|during|do you know how to|are you able to"
-              "|are you capable of|can you even|a bit|a little|a little bit|a tad|a touch",
+              "|are you capable of|can you even|a bit|a little|a little bit|a tad|a touch|try to"
+              "|try and",
         'fr': "fais-moi|faites-moi|donne-moi|en l'air|commence|commencer|lance|lancer|entame"
               "|entamer|exécute|exécuter|effectuer|mettre"
               "|régler|fixer|passer|prendre|faire|effectuer|réaliser|changer|ajuster|le|la"
@@ -642,7 +720,9 @@ VOCAB: dict[str, dict[str, str]] = {
               "|elle|direction|en direction de|en direction du|pendant|durant|tu sais|sais-tu"
               "|savez-vous|vous savez|est-ce que tu sais|tu es capable de|es-tu capable de"
               "|est-ce que tu peux|est-ce que vous pouvez|un peu|un petit peu|prends-moi"
-              "|petit|petite|petits|petites",
+              "|petit|petite|petits|petites|belle|beau|bonne|jolie|nous|sur toi-même"
+              "|au-dessus de|au-dessus du|au-dessus des|au-dessus|par-dessus"
+              "|sur moi-même|essaie de|essaye de|essayez de|essaie d|essaye d",
         'de': 'stehen|kurz|mal kurz|einleiten|leite|durchführen|führe|ausführen|beginnen|beginne'
               '|setzen'
               '|stellen|einstellen|festlegen|ändern|ändere|nehmen|schieß|schieße|agl|der|die'
@@ -656,7 +736,8 @@ VOCAB: dict[str, dict[str, str]] = {
               '|stell|setze|setz|nimm|hinter|aus|lang|entfernt|weg|~drohne|richtung'
               '|in richtung|während|weißt du wie|bist du in der lage|bist du fähig'
               '|kannst du auch|kannst du überhaupt|können sie|ein bisschen|ein wenig|etwas'
-              '|nur|nur noch|ein stück|ein stückchen|n|nen|nem|ner|n stück',
+              '|nur|nur noch|ein stück|ein stückchen|n|nen|nem|ner|n stück|wir|auf der stelle'
+              '|schönes|schöne|schönen|gutes|gute|guten|drüben|da drüben|dort drüben',
         'es': 'inicia|iniciar|comienza|comenzar|empieza|empezar|ejecuta|ejecutar|realiza|realizar'
               '|poner|fijar|ajustar|establecer|configurar|tomar|sacar|hacer|cambiar|cambia|el|la'
               '|los|las|lo|un|una|unos|unas|al|del|de|en|hacia|sobre|con|por|desde'
@@ -666,11 +747,12 @@ VOCAB: dict[str, dict[str, str]] = {
               '|lentamente|con cuidado|suavemente|tú|te|usted|tu|tus|su|~dron|el dron|oye'
               '|hola|vale|venga|puedes|podrías|puede|podría|quiero que|posición'
               '|tu posición|aquí|allí|ahí|allá|esta|estos|estas|ese|esa|eso|esto|le|les'
-              '|pon|ponte|fija|ajusta|establece|configura|toma|tome|saca|saque|haz|haga'
+              '|pon|fija|ajusta|establece|configura|toma|tome|saca|saque|haz|haga'
               '|detrás|alrededor|se|dirección|en dirección|en dirección a|acá|sabes|sabe|sácale'
               '|hazle|tómale'
               '|sabes cómo|eres capaz de|es capaz de|puedes también|un poco|un poquito'
-              '|echa|eche|pequeña|pequeño',
+              '|echa|eche|pequeña|pequeño|buena|buen|bonita|linda|sobre ti mismo'
+              '|sobre sí mismo|en el sitio|intenta|intente|trata de|procura',
         'it': "un po'|un pò|un poco|inizia|iniziare|avvia|avviare|comincia|cominciare|esegui"
               "|eseguire|effettua"
               "|effettuare|impostare|mettere|fissare|regolare|scattare|prendere|cambiare|cambia"
@@ -685,8 +767,10 @@ VOCAB: dict[str, dict[str, str]] = {
               "|puoi|potresti|vorrei che|voglio che|posizione|la tua posizione|qui|qua|lì"
               "|là|questo|questa|questi|queste|quello|quella|quelli|quelle|imposta|metti"
               "|fissa|regola|scatta|fai|fa|fare|prendi|dietro|intorno|attorno|si|direzione"
-              "|in direzione|entro|presto|portati|sai|sapresti|sei capace di|sei in grado di"
-              "|riesci a|riesci ad|può|mettiti|fagli|falle|piccolo|piccola",
+              "|in direzione|entro|presto|sai|sapresti|sei capace di|sei in grado di"
+              "|riesci a|riesci ad|può|fagli|falle|piccolo|piccola|cerca di|prova a|prova ad"
+              "|tenta di|vedi di|su te stesso|su se stesso|sul posto|bella|bel|bello|carina"
+              "|buona",
     },
 }
 
@@ -727,6 +811,27 @@ DEFINITE = {
     'it': 'il|lo|la|i|gli|l|al|alla|allo|ai|agli|alle|del|della|dello|quel|quella|quello'
           '|questo|questa|mio|mia',
 }
+# Words that describe a target again after a comma ("the car, the red one", "la macchina,
+# quella vicino al ponte"): the description is the same target.
+APPOSITIVES = {
+    'en': 'one|ones', 'fr': 'celui|celle|ceux|celles', 'de': 'derjenige|diejenige|dasjenige',
+    'es': 'el de|la de|los de|las de|el que|la que|los que|las que|aquel|aquella',
+    'it': 'quello|quella|quelli|quelle|quel',
+}
+# Object pronouns on a verb ("suis-moi ce camion", "repère-moi le camion"): no part of the
+# target's name when one follows.
+OBJECT_PRONOUNS = {'en': frozenset({'me'}), 'fr': frozenset({'moi'}),
+                   'de': frozenset({'mir'}), 'es': frozenset({'me'}),
+                   'it': frozenset({'mi'})}
+# A search's purpose ("to find the dog", "à la recherche du chien"): the target follows it,
+# what comes before is the area searched.
+PURPOSES = {
+    'en': 'to find|to look for|in search of',
+    'fr': 'à la recherche de|à la recherche du|à la recherche des|pour trouver|pour chercher',
+    'de': '',
+    'es': 'para encontrar|para buscar|en busca de|en busca del',
+    'it': 'per trovare|per cercare|alla ricerca di|alla ricerca del|alla ricerca della',
+}
 # Nouns of the vehicle itself, which a call sign may use ("Drone 2, land").
 VEHICLE_WORDS = frozenset({'drone', 'drohne', 'dron', 'uav', 'quad', 'copter', 'bird'})
 # The station speaking, before a comma ("this is base, ...", "ici la base, ..."): framing.
@@ -734,6 +839,12 @@ STATIONS = {
     'en': 'this is|here is', 'fr': 'ici|ici la|ici le|c\'est', 'de': 'hier ist|hier spricht|hier',
     'es': 'aquí|habla|aquí habla', 'it': 'qui|qui è|parla|qui parla',
 }
+# Taking an amount of altitude is gaining it: "prends 10 mètres d'altitude".
+TAKES = {'en': 'take', 'fr': 'prends|prenez|prendre', 'de': 'nimm|nehmen',
+         'es': 'toma|tome|tomar|coge', 'it': 'prendi|prenda|prendere'}
+# Stop verbs that also slow down to a speed: "brake to 3 m/s" sets it, "brake!" stops.
+BRAKES = {'en': 'brake', 'fr': 'freine|freinez', 'de': 'bremse|bremsen',
+          'es': 'frena|frene|frenar', 'it': 'frena|frenare'}
 # Radio prowords that close a transmission ("..., over", "à vous", "kommen"): at the end of a
 # command they are not part of it.
 PROWORDS = {
@@ -745,7 +856,7 @@ PROWORDS = {
 }
 # Radio abbreviations of parameter nouns that mean the parameter only before a number ("alt 25";
 # "alt!" alone is Italian for stop).
-NUMBER_ABBREVIATIONS = frozenset({'alt', 'spd', 'hdg'})
+NUMBER_ABBREVIATIONS = frozenset({'alt', 'spd', 'hdg', 'vel'})
 # Slang approximators read past right before a number ("genre 5 mètres", "tipo 5 metri"): the
 # amount said is the one meant; elsewhere they are nouns ("quel tipo", "le genre").
 APPROXIMATORS = {'en': frozenset(), 'fr': frozenset({'genre'}), 'de': frozenset(),
@@ -842,4 +953,8 @@ ABILITY_PHRASES = {lang: {kind: phrase_set(spec) for kind, spec in kinds.items()
 DEFINITE_WORDS = {lang: frozenset(k[0] for k in phrase_set(spec))
                   for lang, spec in DEFINITE.items()}
 PROWORD_PHRASES = {lang: phrase_set(spec) for lang, spec in PROWORDS.items()}
+BRAKE_PHRASES = {lang: phrase_set(spec) for lang, spec in BRAKES.items()}
+TAKE_WORDS = {lang: frozenset(k[0] for k in phrase_set(spec)) for lang, spec in TAKES.items()}
+APPOSITIVE_PHRASES = {lang: phrase_set(spec) for lang, spec in APPOSITIVES.items()}
+PURPOSE_PHRASES = {lang: phrase_set(spec) for lang, spec in PURPOSES.items()}
 STATION_PHRASES = {lang: phrase_set(spec) for lang, spec in STATIONS.items()}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import lru_cache
 
 from ministral_node.sources.rules.text import fold
@@ -150,24 +150,29 @@ def _digit(norm: str, lang: str) -> int | None:
     return None
 
 
-def _digit_by_digit(norms: Sequence[str], start: int, lang: str) -> tuple[float, int] | None:
+def _digit_by_digit(norms: Sequence[str], start: int, lang: str,
+                    joined: Collection[int] = ()) -> tuple[float, int] | None:
     """Radio style, one digit word at a time ("two seven zero" = 270, "five zero" = 50):
-    three digits or more, or two ending in zero (so "zwei drei Fotos" stays two numbers)."""
+    three digits or more, two ending in zero (so "zwei drei Fotos" stays two numbers), or two
+    joined by a hyphen ("two-five" = 25; `joined` holds the indexes hyphened to the next)."""
     digits = []
     while start + len(digits) < len(norms) and len(digits) < _MAX_RUN:
         digit = _digit(norms[start + len(digits)], lang)
         if digit is None:
             break
         digits.append(digit)
-    if len(digits) >= 3 or (len(digits) == 2 and digits[-1] == 0 and digits[0]):
+    hyphened = len(digits) == 2 and start in joined and digits[0]
+    if len(digits) >= 3 or (len(digits) == 2 and digits[-1] == 0 and digits[0]) or hyphened:
         return float(''.join(map(str, digits))), len(digits)
     return None
 
 
-def match_words(norms: Sequence[str], start: int, lang: str) -> tuple[float, int, bool] | None:
+def match_words(norms: Sequence[str], start: int, lang: str, joined: Collection[int] = (),
+                ) -> tuple[float, int, bool] | None:
     """A number in words at `norms[start]`: (value, tokens used, is a bare article) or None.
-    Digits said one at a time are read radio style (see `_digit_by_digit`)."""
-    radio = _digit_by_digit(norms, start, lang)
+    Digits said one at a time are read radio style (see `_digit_by_digit`; `joined`: the
+    indexes of the words a hyphen joins to the next)."""
+    radio = _digit_by_digit(norms, start, lang, joined)
     if radio is not None:
         return radio[0], radio[1], False
     end = start

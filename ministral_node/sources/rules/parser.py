@@ -28,11 +28,12 @@ from ministral_node.sources.rules.numbers import (
     match_words,
     parse_digits,
 )
-from ministral_node.sources.rules.provenance import Said, command_quantities
+from ministral_node.sources.rules.provenance import TURN_DEG, Said, command_quantities
 from ministral_node.sources.rules.spelling import (
     correction,
     guarded,
     near_negation,
+    near_quiet_word,
     near_unit,
     phrase_correction,
     typo_distance,
@@ -41,6 +42,7 @@ from ministral_node.sources.rules.text import (
     PUNCTUATION,
     Token,
     fold,
+    hyphen_joined,
     prepare,
     printable,
     tokenize,
@@ -52,6 +54,7 @@ from ministral_node.sources.rules.units import (
     LENGTH,
     SPEED,
     TIME,
+    TURN,
     Unit,
     match_time_rest,
     match_unit,
@@ -72,15 +75,17 @@ LABEL_CHARS = 80
 ECHO_CHARS = 60
 
 UNIT_ASSUMPTIONS = frozenset(f'assumed {unit}' for unit in DEFAULT_UNITS.values() if unit)
+DEFAULT_SENSE = 'assumed clockwise'  # a turn or an orbit that names no sense
 _NOT_UNDERSTOOD = ('unknown', 'unknown_words', 'question', 'error')
-_INTENT_FAMILY = {'face': 'rotate', 'uturn': 'rotate', 'photos': 'photo', 'move': 'goto'}
+_INTENT_FAMILY = {'face': 'rotate', 'uturn': 'rotate', 'spin': 'rotate', 'photos': 'photo',
+                  'move': 'goto'}
 _OPPOSITES = ({'takeoff', 'land'}, {'left', 'right'}, {'forward', 'back'}, {'up', 'down'},
               {'cw', 'ccw'})
 _AXES = {'forward': ('forward_m', 1.0), 'back': ('forward_m', -1.0), 'right': ('right_m', 1.0),
          'left': ('right_m', -1.0), 'up': ('up_m', 1.0), 'down': ('up_m', -1.0)}
 _TURN_SIGN = {'left': -1.0, 'right': 1.0, 'cw': 1.0, 'ccw': -1.0}
 _CHANGE_SIGN = {'up': 1.0, 'inc': 1.0, 'faster': 1.0, 'down': -1.0, 'dec': -1.0, 'slower': -1.0,
-                'ground': -1.0}
+                'ground': -1.0, 'place': 0.0, 'level': 0.0, 'pace': 0.0}
 _VERBS = ('intent', 'change')
 # Never left over, never a command.
 _QUIET = frozenset({'glue', 'filler', 'punct', 'to', 'and', 'q', 'limit', 'but', 'corr'})
@@ -144,6 +149,14 @@ class RuleResult:
         without one ("climb 20"): its action and directions are the command's own."""
         return self.reason == 'parsed' and bool(self.assumptions) and all(
             note in UNIT_ASSUMPTIONS for note in self.assumptions)
+
+    @property
+    def action_read(self) -> bool:
+        """Whether the action is the command's own word, whatever default the reading took
+        for a unit or for the sense of a turn or an orbit the command does not name ("circle
+        the tower at 20 m" is an orbit, clockwise or not)."""
+        return self.reason == 'parsed' and all(
+            note in UNIT_ASSUMPTIONS or note == DEFAULT_SENSE for note in self.assumptions)
 
     @property
     def partial(self) -> bool:
@@ -235,8 +248,12 @@ _UP_DOWN_BRACKET = re.compile(
 # Any separable verb whose prefix closes the clause ("dreh dich mal um", "heb mal auf 15 Meter
 # ab", "hör mal auf"): the prefix goes back beside the verb when the vocabulary has the pair.
 _SEPARABLE = re.compile(
-    r'\b(\w+)\b((?:\s+(?!(?:und|dann|danach)\b)[^\s,;.:!?]+)*?)\s+(ab|auf|um|an|aus|los)\b'
+    r'\b(\w+)\b((?:\s+(?!(?:und|dann|danach)\b)[^\s,;.:!?]+)*?)\s+(ab|auf|um|an|aus|los|dran)\b'
     r'(?=\s*(?:$|[,;.:!?]|und\b|dann\b|danach\b))', re.IGNORECASE)
+
+# German written contractions of the article with an apostrophe ("'ne Minute", "'nen Moment");
+# without it "ne" stays the French negation, never read past.
+_ARTICLE_CONTRACTION = re.compile(r"(?<!\w)'(ne|nen|nem|ner)\b", re.IGNORECASE)
 
 
 def _close_bracket(match: re.Match[str]) -> str:
@@ -275,6 +292,7 @@ def _analyse(text: Any, takeoff_altitude_m: float | None) -> RuleResult:
             break
         read = prepared
         if lang == 'de':
+            read = _ARTICLE_CONTRACTION.sub(r'ei\1', read)
             for bracket in (_BRACKET, _UP_DOWN_BRACKET):
                 read = bracket.sub(r'\1 \3\2', read)
             read = _SEPARABLE.sub(_close_bracket, read)
@@ -433,6 +451,7 @@ class _Parse:
         self.text, self.tokens, self.lang = text, tokens, lang
         self.takeoff_altitude_m = takeoff_altitude_m
         self.norms = [base_form(t.norm, lang) if t.kind == 'word' else t.norm for t in tokens]
+        self.joined = hyphen_joined(text, tokens)
         self.shouting = not any(t.raw != t.raw.upper() for t in tokens if t.kind == 'word')
         self.items: list[Item] = []
         self.confidence = 1.0
@@ -608,12 +627,19 @@ class _Parse:
                         dropped += markers
         if dropped:
             self._drop(dropped)
-        clauses = _split(self.items, ('punct', 'but'))
+        said_apart = _split(self.items, ('punct', 'but'))
+        # "stay there and don't land": a negated clause joined by "and" to a hold only
+        clauses = _split(self.items, ('punct', 'but', 'and'))
         negated = [c for c in clauses if any(it.kind in ('neg', 'corr') for it in c)]
         wanted = [c for c in clauses if c not in negated
                   and any(it.kind in _VERBS for it in c)]
         if not negated or not wanted:
             return
+        joined = any(n[0] in part and w[0] in part for part in said_apart
+                     for n in negated for w in wanted)
+        if joined and not all(it.kind == 'intent' and it.value == 'hold'
+                              for w in wanted for it in w if it.kind in _VERBS):
+            return  # "land and don't take photos", "fly north and don't climb": asked back
         for clause in negated:
             kinds = {it.kind for it in clause if it.kind not in _SKIPPED | {'to'}}
             if kinds <= {'corr'}:
@@ -692,22 +718,27 @@ class _Parse:
         if phrase is not None and phrase.kind == 'intent' and phrase.value == 'stop' and (
                 self._after_word()):
             phrase.kind = 'word'  # "the bus stop": a noun, not the command
-        if number is not None and (phrase is None or number.last >= phrase.last):
-            return number
+        if number is not None and (phrase is None or number.last > phrase.last or (
+                number.last == phrase.last and not self._turn(number))):
+            return number  # but "media vuelta", "mezzo giro", "demi-tour" are the phrase
         if phrase is not None and phrase.kind in _QUIET:  # "take of": a misspelt longer phrase
             return self._typo(i, after=phrase.last) or phrase
         return phrase or self._bare_unit(i) or self._typo(i) or Item('word', token.norm, i, i)
 
+    @staticmethod
+    def _turn(number: Item) -> bool:
+        return number.value.unit is not None and number.value.unit.symbol == TURN
+
     def _number_words(self, i: int) -> tuple[float, int, bool] | None:
         """A number in words at token `i` that ends before any phrase starting inside it and
         going on past it: "un demi-tour" is a U-turn, not a half and a word."""
-        words = match_words(self.norms, i, self.lang)
+        words = match_words(self.norms, i, self.lang, self.joined)
         if words is None:
             return None
         for k in range(i + 1, i + words[1]):
             phrase = self._phrase(k)
             if phrase is not None and phrase.kind not in _QUIET and phrase.last >= i + words[1]:
-                return match_words(self.norms[:k], i, self.lang)
+                return match_words(self.norms[:k], i, self.lang, self.joined)
         return words
 
     def _bare_unit(self, i: int) -> Item | None:
@@ -752,6 +783,8 @@ class _Parse:
                     if t.norm != word), token.raw)  # the misspelt word of a phrase
         clause = self._clause_so_far()
         if entry.kind in _VERBS:
+            if i and self.norms[i - 1] in lx.DEFINITE_WORDS[self.lang]:
+                return None  # "follow the car, the truck": a noun, no misspelt "track"
             if any(it.kind in _VERBS for it in clause) or (
                     self.lang not in lx.VERB_FINAL
                     and any(it.kind not in _SKIPPED for it in clause)):
@@ -871,6 +904,7 @@ class _Parse:
     def _resolve(self) -> tuple[Proposal, str]:
         clauses = _split(self.items, _SEPARATORS)
         for clause in clauses:
+            self._brake_to_speed(clause)
             if any(it.kind == 'intent' and it.value == 'stop' for it in clause) and not any(
                     it.kind in ('neg', 'cond') for it in clause):
                 return self._stop(), 'parsed'
@@ -925,6 +959,15 @@ class _Parse:
                 self._refuse_words()  # a missing value: the unknown words may be the reason
             raise
 
+    def _brake_to_speed(self, clause: list[Item]) -> None:
+        """A brake verb said with a speed in its unit ("brake to 3 m/s", "frena a 2 m/s")
+        slows down to that speed; alone, or with anything else, it stops."""
+        brakes = [it for it in clause if it.kind == 'intent' and it.value == 'stop' and tuple(
+            self.norms[it.first:it.last + 1]) in lx.BRAKE_PHRASES[self.lang]]
+        if len(brakes) == 1 and any(it.kind == 'num' and it.value.unit is not None
+                                    and it.value.unit.dim == SPEED for it in clause):
+            brakes[0].kind, brakes[0].value = 'change', 'slower'
+
     def _capability(self) -> tuple[Proposal, str]:
         return answer(message('capability', self.lang),
                       f'capability question [{self.lang}]'), 'answer'
@@ -964,6 +1007,7 @@ class _Parse:
     def _clause_families(self, clause: list[Item]) -> set[str]:
         """The action families one clause asks for; noun forms and generic motion give way."""
         kws = {it.value for it in clause if it.kind == 'kw'}
+        self._place(clause)
         verbs = [it for it in clause if it.kind in _VERBS]
         nouns = [it for it in verbs if it.noun]
         kept = {self._family(it, kws) for it in verbs if not it.noun and it.value != 'move'}
@@ -980,6 +1024,23 @@ class _Parse:
         implicit = self._implicit_family(clause, kws, moving=bool(families), vertical=level)
         return {implicit} if implicit else families
 
+    @staticmethod
+    def _place(clause: list[Item]) -> None:
+        """A positioning verb ("portati", "ponte", "mets-toi", "level off") takes the dimension
+        of what it is said with: a move beside a horizontal direction, a speed beside a speed
+        in its unit, else a height."""
+        for verb in clause:
+            if verb.kind != 'change' or verb.value != 'place':
+                continue
+            if any(it.kind == 'compass' or (it.kind == 'dir' and it.value not in ('up', 'down'))
+                   for it in clause):
+                verb.kind, verb.value = 'intent', 'move'
+            elif any(it.kind == 'num' and it.value.unit is not None
+                     and it.value.unit.dim == SPEED for it in clause):
+                verb.value = 'pace'
+            else:
+                verb.value = 'level'
+
     def _course_clauses(self, clauses: list[list[Item]]) -> list[list[Item]]:
         """Clauses for choosing the action, a course said apart from its distance joined to
         it: "heading south-west, 120 m", "Kurs 090, 200 Meter", "course 045, go 100 m"."""
@@ -988,8 +1049,11 @@ class _Parse:
             previous = joined[-1] if joined else None
             if previous is not None and self._comma_between(previous, clause) and (
                     (self._course(previous) and self._distance(clause))
-                    or (self._bare_direction(clause) and self._acts(previous))):
-                # "gira 90, a la derecha": a direction said after its verb's clause
+                    or (self._bare_direction(clause) and self._acts(previous))
+                    or (self._bare_down(previous) and (self._bare_down(clause) or any(
+                        it.kind == 'intent' and it.value == 'land' for it in clause)))):
+                # "gira 90, a la derecha": a direction said after its verb's clause; "down,
+                # down, land": a landing urged on
                 joined[-1] = previous + clause
             else:
                 joined.append(clause)
@@ -998,6 +1062,11 @@ class _Parse:
     @staticmethod
     def _bare_direction(clause: list[Item]) -> bool:
         return {it.kind for it in clause if it.kind not in _QUIET} == {'dir'}
+
+    @classmethod
+    def _bare_down(cls, clause: list[Item]) -> bool:
+        return cls._bare_direction(clause) and all(
+            it.value == 'down' for it in clause if it.kind == 'dir')
 
     @staticmethod
     def _acts(clause: list[Item]) -> bool:
@@ -1041,9 +1110,9 @@ class _Parse:
     def _family(verb: Item, kws: set[str]) -> str:
         if verb.kind == 'intent':
             return _INTENT_FAMILY.get(verb.value, verb.value)
-        if 'speed' in kws or verb.value in ('faster', 'slower'):
+        if 'speed' in kws or verb.value in ('faster', 'slower', 'pace'):
             return 'speed'
-        if 'altitude' in kws or verb.value in ('up', 'down', 'ground'):
+        if 'altitude' in kws or verb.value in ('up', 'down', 'ground', 'level'):
             return 'altitude'
         return 'change'
 
@@ -1079,7 +1148,7 @@ class _Parse:
         for clause in clauses:
             kws = {it.value for it in clause if it.kind == 'kw'}
             for it in clause:
-                if it.kind == 'change':
+                if it.kind == 'change' and _CHANGE_SIGN[it.value]:
                     signs.setdefault(self._family(it, kws), set()).add(_CHANGE_SIGN[it.value])
         if (any(pair <= said for pair in _OPPOSITES) or any(len(s) > 1 for s in signs.values())
                 or any(it.kind == 'compass' and it.value is None for it in self.items)):
@@ -1152,6 +1221,9 @@ class _Parse:
             if dim != COUNT:
                 self.assume(f'assumed {DEFAULT_UNITS[dim]}', DEFAULT_UNIT_CONFIDENCE)
             return float(quantity.number)
+        if quantity.unit.symbol == TURN and abs(quantity.number) >= 1:
+            # "deux tours", "tres vueltas": spins or laps? asked, never 720 degrees
+            self.fail('unknown_words', 'unknown_words', text=_echo(self.span(item)))
         return round(quantity.number * quantity.unit.factor, 6)
 
     def amount(self, item: Item, dim: str, allow_zero: bool = False) -> float:
@@ -1176,7 +1248,16 @@ class _Parse:
             else:
                 runs[-1].append(item)
         runs = [run for run in runs if any(it.kind in _CONTENT for it in run)
-                and (self.lang in lx.VERB_FINAL or self._after_verb(run[0]))]
+                and (self.lang in lx.VERB_FINAL or self._after_verb(run[0]))
+                and not self._misspelt_quiet(run)]
+        purposes = [it for it in self.items if it.kind == 'intent' and tuple(
+            self.norms[it.first:it.last + 1]) in lx.PURPOSE_PHRASES[self.lang]]
+        if purposes:  # "sweep the field to find the dog": the field is the area
+            for run in [run for run in runs if run[0].first < purposes[-1].first]:
+                self.use(run)
+                self.assume(f"searched area '{_echo(self.span(run[0], run[-1]))}'", 1.0)
+            runs = [run for run in runs if run[0].first > purposes[-1].last]
+        runs = self._appositions(runs)
         if len(runs) > 1:
             self.fail('ambiguous_target', 'ambiguous')
         if not runs:
@@ -1187,6 +1268,8 @@ class _Parse:
         if any(it.kind == 'word' and near_negation(it.value) for it in run):
             self._refuse_words()  # "nich landen": perhaps a negation, never a target
         words = [k for k, it in enumerate(run) if it.kind in _CONTENT]
+        if len(words) > 1 and self.norms[run[words[0]].first] in lx.OBJECT_PRONOUNS[self.lang]:
+            words = words[1:]  # "suis-moi ce camion": the pronoun is no part of its name
         start, end = words[0], words[-1]
         while start and self._adjective(run[start - 1], run[start]):
             start -= 1
@@ -1197,6 +1280,31 @@ class _Parse:
         self.target_start = run[start].first
         label = shorten(printable(self.span(run[start], run[end])), LABEL_CHARS)
         return Target(label, None)
+
+    def _misspelt_quiet(self, run: list[Item]) -> bool:
+        """Whether a run is one misspelt word that carries no meaning ("atterra subbito"):
+        read past, never a target."""
+        content = [it for it in run if it.kind in _CONTENT]
+        return len(content) == 1 and content[0].kind == 'word' and content[0].first == \
+            content[0].last and near_quiet_word(self.norms[content[0].first], self.lang)
+
+    def _appositions(self, runs: list[list[Item]]) -> list[list[Item]]:
+        """Runs joined where a later one describes the target again after a comma ("the
+        car, the red one", "la macchina, quella vicino al ponte")."""
+        phrases = lx.APPOSITIVE_PHRASES[self.lang]
+        joined: list[list[Item]] = []
+        for run in runs:
+            norms = [self.norms[k] for k in range(run[0].first, run[-1].last + 1)]
+            describes = any(tuple(norms[k:k + len(phrase)]) == phrase
+                            for phrase in phrases for k in range(len(norms)))
+            if joined and describes:
+                between = self.items[self.items.index(joined[-1][-1]) + 1:
+                                     self.items.index(run[0])]
+                if between and all(it.kind == 'punct' for it in between):
+                    joined[-1] = joined[-1] + between + run
+                    continue
+            joined.append(run)
+        return joined
 
     def _after_verb(self, item: Item) -> bool:
         verbs = [it.first for it in self.items if it.kind in _VERBS]
@@ -1253,7 +1361,8 @@ class _Parse:
         """The proposal, once every item of the command found its place."""
         left = [it for it in self.items if not it.used and it.kind not in _QUIET | {'seq'}]
         if left and all(it.kind == 'word' for it in left):
-            if len(left) > MAX_IGNORED_WORDS or not all(map(self._ignorable, left)):
+            if len(left) > MAX_IGNORED_WORDS or not all(map(self._ignorable, left)) or (
+                    DEFAULT_SENSE in self.notes):  # the word may be the sense: "rotate lt 90"
                 self._refuse_words()
             for item in self.use(left):
                 self.ignored.append(self.span(item))
@@ -1310,12 +1419,16 @@ def _takeoff(p: _Parse) -> Proposal:
 
 def _land(p: _Parse) -> Proposal:
     p.use(p.free('surface'))  # "land on the ground": where it ends, not a target
+    if not p.free('num'):
+        p.use(p.free('dir', 'down'))  # "down, down, land now", "giù giù, atterra"
     return p.propose('land', {}, p.target())
 
 
 def _hold(p: _Parse) -> Proposal:
     p.use(p.free('kw', 'duration'))
     number = p.quantity(TIME)
+    if not p.free('num'):  # "hold altitude", "mantieni la quota", "bleib da oben": stay
+        p.use(p.free('kw', 'altitude') + p.free('dir', 'up'))
     return p.propose('hold', {'duration_s': None if number is None else p.amount(number, TIME)})
 
 
@@ -1332,11 +1445,18 @@ def _altitude(p: _Parse) -> Proposal:
     missing = 'missing_up' if sign > 0 else 'missing_down' if sign < 0 else 'missing_altitude'
     grounding = any(it.kind == 'change' and it.value == 'ground' or it.kind == 'surface'
                     for it in p.items)  # "bring her down", "go down to the floor"
-    number = p.quantity(LENGTH, None if grounding else missing)
+    number = p.quantity(LENGTH, None if grounding or sign < 0 else missing)
+    if number is None and not grounding:  # "go down onto the pad": land on it
+        target = p.target(missing)
+        p.use(p.free('dir', 'down'))
+        return p.propose('land', {}, target)
     if number is None:  # "bring her down", "setz sie runter": all the way
         p.use(p.free('dir', 'down'))
         return _land(p)
     more = p.use(p.free('more'))
+    if not sign and not number.value.to and any(norm in lx.TAKE_WORDS[p.lang]
+                                                 for norm in p.norms[:number.first]):
+        sign = 1.0  # "prends 10 mètres d'altitude": taking altitude is gaining it
     if number.value.to or not (sign or more):
         p.use(p.free('dir', 'up', 'down'))
         return p.propose('change_altitude', {'altitude_m': p.amount(number, LENGTH, True)})
@@ -1366,6 +1486,8 @@ def _speed(p: _Parse) -> Proposal:
     absolute = number.value.to or ((limited or apart or unit) and not by)
     if (changes and not absolute) or p.free('more'):
         p.fail('relative_speed', 'invalid')
+    if absolute:
+        p.use(p.free('dir', 'up', 'down'))  # "bring the speed down to 4 m/s"
     return p.propose('set_speed', {'speed_mps': p.amount(number, SPEED)})
 
 
@@ -1432,10 +1554,11 @@ def _rotate(p: _Parse) -> Proposal:
         p.fail('contradiction', 'contradiction')
     sign = signs.pop() if signs else 0.0
     p.use(p.free('more'))
+    whole = [TURN_DEG[verb] for verb in verbs if verb in TURN_DEG]
     if number is None:
-        if 'uturn' not in verbs:
+        if len(whole) != 1:
             p.fail('missing_angle')
-        return p.propose('rotate', {'yaw_deg': 180.0 * (sign or 1.0)})
+        return p.propose('rotate', {'yaw_deg': whole[0] * (sign or 1.0)})
     if sign:
         yaw = sign * p.amount(number, ANGLE)
     else:
@@ -1443,7 +1566,7 @@ def _rotate(p: _Parse) -> Proposal:
         if yaw == 0:
             p.fail('not_positive', 'invalid', text=p.span(number))
         if yaw > 0:
-            p.assume('assumed clockwise', ASSUMED_SIGN_CONFIDENCE)
+            p.assume(DEFAULT_SENSE, ASSUMED_SIGN_CONFIDENCE)
     return p.propose('rotate', {'yaw_deg': p.bounded(yaw, number, -360.0, 360.0)})
 
 
@@ -1452,7 +1575,7 @@ def _orbit(p: _Parse) -> Proposal:
     radius = p.amount(p.quantity(LENGTH, 'missing_radius'), LENGTH)
     spins = p.use(p.free('rotdir'))
     if not spins:
-        p.assume('assumed clockwise', DEFAULT_SPIN_CONFIDENCE)
+        p.assume(DEFAULT_SENSE, DEFAULT_SPIN_CONFIDENCE)
     direction = 'counterclockwise' if spins and spins[0].value == 'ccw' else 'clockwise'
     return p.propose('orbit', {'radius_m': radius, 'direction': direction}, p.target())
 

@@ -2,9 +2,9 @@
 
 What the rule parser's vocabulary reads as a magnitude in any of the five languages: numbers
 in digits or words, with the unit said after them converted to the contract's unit (the param
-name's suffix: `_m`, `_mps`, `_deg`, `_s`), numbers said bare, compass headings and a U-turn's
-180 degrees. The verify stage (`verify`) checks a model's numbers against them, the training
-data checks its commands. Imports no ROS.
+name's suffix: `_m`, `_mps`, `_deg`, `_s`), numbers said bare, compass headings and the 180 or
+360 degrees of a half or full turn. The verify stage (`verify`) checks a model's numbers
+against them, the training data checks its commands. Imports no ROS.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from ministral_node.sources.rules.numbers import (
     match_words,
     parse_digits,
 )
-from ministral_node.sources.rules.text import Token, prepare, tokenize
+from ministral_node.sources.rules.text import Token, hyphen_joined, prepare, tokenize
 from ministral_node.sources.rules.units import (
     ANGLE,
     COUNT,
@@ -31,15 +31,18 @@ from ministral_node.sources.rules.units import (
     match_unit,
 )
 
-UTURN_DEG = 180.0  # "turn around", "fais demi-tour": a half turn
+# What a turn phrase says by itself: "turn around", "fais demi-tour" a half turn, "do a 360",
+# "fai un giro su te stesso" a full one.
+TURN_DEG = {'uturn': 180.0, 'spin': 360.0}
 
 
 def command_numbers(text: str) -> frozenset[float]:
     """Every magnitude `text` says or implies: numbers in digits or words (any of the five
-    languages), as said and converted from the unit after them; compass headings; 180 for a
-    U-turn."""
-    tokens = tokenize(prepare(text))
-    norms = [t.norm for t in tokens]
+    languages), as said and converted from the unit after them; compass headings; 180 or 360
+    for a half or full turn said as such."""
+    prepared = prepare(text)
+    tokens = tokenize(prepared)
+    norms, joined = [t.norm for t in tokens], hyphen_joined(prepared, tokens)
     values: set[float] = set()
     headings: list[float] = []
     for i, token in enumerate(tokens):
@@ -49,7 +52,7 @@ def command_numbers(text: str) -> frozenset[float]:
                 if number is not None:
                     values |= _with_units(number, norms, i + 1, lang)
             elif token.kind == 'word':
-                words = match_words(norms, i, lang)
+                words = match_words(norms, i, lang, joined)
                 if words is not None:
                     said = _with_units(words[0], norms, i + words[1], lang)
                     values |= said if not words[2] else said - {abs(words[0])}
@@ -59,8 +62,7 @@ def command_numbers(text: str) -> frozenset[float]:
     values |= {lx.combine_headings(list(pair)) for size in (2, 3)
                for pair in combinations(distinct, size)}
     values |= set(headings)
-    if _says_uturn(norms):
-        values.add(UTURN_DEG)
+    values |= _turns_said(norms)
     return frozenset(v for v in values if v is not None)
 
 
@@ -84,14 +86,16 @@ def _headings(raw: str, entry: lx.Entry | None, lang: str, inside: bool) -> list
     return []
 
 
-_UTURNS = frozenset(key for lang in LANGUAGES for key, entry in lx.PHRASES[lang].items()
-                    if entry.kind == 'intent' and entry.value == 'uturn')
-_UTURN_WORDS = max(map(len, _UTURNS))
+_TURNS = {key: TURN_DEG[entry.value] for lang in LANGUAGES
+          for key, entry in lx.PHRASES[lang].items()
+          if entry.kind == 'intent' and entry.value in TURN_DEG}
+_TURN_WORDS = max(map(len, _TURNS))
 
 
-def _says_uturn(norms: list[str]) -> bool:
-    return any(tuple(norms[i:i + size]) in _UTURNS for i in range(len(norms))
-               for size in range(1, _UTURN_WORDS + 1))
+def _turns_said(norms: list[str]) -> set[float]:
+    """The angles the turn phrases of `norms` say by themselves (180, 360)."""
+    return {_TURNS[key] for i in range(len(norms)) for size in range(1, _TURN_WORDS + 1)
+            if (key := tuple(norms[i:i + size])) in _TURNS}
 
 
 # The contract's units, read from a param name's suffix (longest first).
@@ -122,10 +126,10 @@ def param_dimension(name: str) -> str | None:
 def command_quantities(text: str) -> tuple[Said, ...]:
     """Every quantity `text` says: numbers in digits or words (any of the five languages)
     with the unit said after them converted to the contract's unit, numbers said bare,
-    compass headings and a U-turn's 180 (angles)."""
+    compass headings and a half or full turn's 180 or 360 (angles)."""
     prepared = prepare(text)
     tokens = tokenize(prepared)
-    norms = [t.norm for t in tokens]
+    norms, joined = [t.norm for t in tokens], hyphen_joined(prepared, tokens)
     said: dict[tuple[float, str | None], Said] = {}
     headings: list[float] = []
     for i, token in enumerate(tokens):
@@ -135,7 +139,7 @@ def command_quantities(text: str) -> tuple[Said, ...]:
                 number = parse_digits(token.norm, lang)
                 found = None if number is None else (number, 1, False)
             elif token.kind == 'word':
-                found = match_words(norms, i, lang)
+                found = match_words(norms, i, lang, joined)
                 headings += _headings(token.raw, lx.PHRASES[lang].get((token.norm,)), lang,
                                       i > 0)
             if found is not None:
@@ -144,8 +148,7 @@ def command_quantities(text: str) -> tuple[Said, ...]:
     distinct = list(dict.fromkeys(headings))
     angles = set(headings) | {lx.combine_headings(list(group)) for size in (2, 3)
                               for group in combinations(distinct, size)}
-    if _says_uturn(norms):
-        angles.add(UTURN_DEG)
+    angles |= _turns_said(norms)
     for angle in sorted(a for a in angles if a is not None):
         said.setdefault((round(angle, 6), ANGLE), Said(angle, ANGLE, f'{angle:g} deg',
                                                           float('nan')))

@@ -82,6 +82,25 @@ def near_unit(word: str) -> bool:
         for unit in _unit_words())
 
 
+MIN_QUIET_TYPO_CHARS = 6  # "subbito", "immediatly": long enough to be no other word
+
+
+@cache
+def _quiet_words(lang: str) -> frozenset[str]:
+    return frozenset(key[0] for key, entry in lx.PHRASES[lang].items()
+                     if len(key) == 1 and entry.kind in ('glue', 'filler')
+                     and len(key[0]) >= MIN_QUIET_TYPO_CHARS)
+
+
+def near_quiet_word(word: str, lang: str) -> bool:
+    """Whether `word` is one typo from a word of `lang` that carries no meaning of its own
+    (an adverb, a polite word: "subbito", "immediatly"): read past, never taken as a target.
+    Nothing is corrected into a meaning this way."""
+    return len(word) >= MIN_QUIET_TYPO_CHARS and word.isalpha() and not guarded(word) and any(
+        known[0] == word[0] and typo_distance(word, known, 1) <= 1
+        for known in _quiet_words(lang))
+
+
 def guarded(word: str) -> bool:
     """Whether `word` must never be read past or corrected: near a negation (see
     `near_negation`), a number word of any language or a unit."""

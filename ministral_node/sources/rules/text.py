@@ -71,6 +71,12 @@ def tokenize(text: str) -> list[Token]:
     return tokens
 
 
+def hyphen_joined(text: str, tokens: list[Token]) -> frozenset[int]:
+    """Indexes `i` of the tokens that a hyphen joins to token `i + 1` in `text` ("two-five")."""
+    return frozenset(i for i, (a, b) in enumerate(zip(tokens, tokens[1:]))
+                     if b.start == a.end + 1 and text[a.end] == '-')
+
+
 def phrase_keys(phrase: str) -> set[tuple[str, ...]]:
     """The token keys a table phrase matches: with and without written-out umlauts."""
     words = [t.raw for t in tokenize(prepare(phrase))]

@@ -14,6 +14,7 @@ from ministral_node.sources.rules.numbers import match_words, parse_digits
 from ministral_node.sources.rules.text import phrase_keys
 
 LENGTH, SPEED, ANGLE, TIME, COUNT = 'length', 'speed', 'angle', 'time', 'count'
+TURN = 'turn'  # the symbol of a whole turn, 360 degrees
 DEFAULT_UNITS = {LENGTH: 'm', SPEED: 'm/s', ANGLE: 'deg', TIME: 's', COUNT: ''}
 
 
@@ -53,7 +54,8 @@ _TABLE: dict[Unit, str] = {
     '|kilomètres heure|stundenkilometer|kilometer pro stunde|kilómetros por hora'
     '|kilómetros hora|chilometri orari|chilometri all ora|chilometri l ora|chilometri per ora'
     '|kilometres an hour|kilometers an hour|kilomètres à l heure|km à l heure'
-    '|kilometer die stunde|kilómetros a la hora|km a la hora|chilometri all\'ora',
+    '|kilometer die stunde|kilómetros a la hora|km a la hora|chilometri all\'ora'
+    "|all'ora|à l'heure|por hora|stundenkilometern",  # "a 30 all'ora": said as on the road
     Unit(SPEED, 0.44704, 'mph'): 'mph|mi/h|miles an hour|mile per hour|miles per hour'
     '|meilen pro stunde'
     '|millas por hora|miglia orarie|miglia all ora',
@@ -61,6 +63,10 @@ _TABLE: dict[Unit, str] = {
     Unit(SPEED, 0.3048, 'ft/s'): 'ft/s|fps|feet per second|foot per second',
     Unit(ANGLE, 1.0, 'deg'): '°|deg|degs|degree|degrees|degré|degrés|grad|grade|grado|grados'
     '|gradi',
+    # "un quart de tour", "un cuarto de vuelta", "un quarto di giro": read for fractions only
+    Unit(ANGLE, 360.0, TURN): 'tour|tours|vuelta|vueltas|giro|drehung|drehungen'
+    '|umdrehung|umdrehungen',
+    Unit(ANGLE, 90.0, 'quarter turn'): 'vierteldrehung|vierteldrehungen',
     Unit(TIME, 1.0, 's'): 's|sec|secs|second|seconds|seconde|secondes|sekunde|sekunden|sek'
     '|segundo|segundos|seg|secondo|secondi',
     Unit(TIME, 60.0, 'min'): 'min|mins|minute|minutes|minuten|minuto|minutos|minuti',
@@ -78,13 +84,14 @@ _LANGUAGE_WORDS = {
           '|yards|mile|miles|knot|knots|degree|degrees|second|seconds|minute|minutes|hour'
           '|hours|times|nautical',
     'fr': 'mètre|mètres|kilomètre|kilomètres|pied|pieds|nœud|nœuds|degré|degrés|seconde'
-          '|secondes|minute|minutes|heure|heures|fois|mille|milles|marin|marins',
+          '|secondes|minute|minutes|heure|heures|fois|mille|milles|marin|marins|tour|tours',
     'de': 'meter|metern|kilometer|kilometern|fuß|füße|fuss|meile|meilen|seemeile|seemeilen'
-          '|knoten|grad|sekunde|sekunden|minute|minuten|stunde|stunden|mal|stundenkilometer',
+          '|knoten|grad|sekunde|sekunden|minute|minuten|stunde|stunden|mal|stundenkilometer'
+          '|drehung|umdrehung|vierteldrehung',
     'es': 'metro|metros|kilómetro|kilómetros|pie|pies|yarda|yardas|milla|millas|nudo|nudos'
-          '|grado|grados|segundo|segundos|minuto|minutos|hora|horas|veces',
+          '|grado|grados|segundo|segundos|minuto|minutos|hora|horas|veces|vuelta|vueltas',
     'it': 'metro|metri|chilometro|chilometri|piede|piedi|iarda|iarde|miglio|miglia|nodo|nodi'
-          '|grado|gradi|secondo|secondi|minuto|minuti|ora|ore|volte',
+          '|grado|gradi|secondo|secondi|minuto|minuti|ora|ore|volte|giro',
 }
 
 

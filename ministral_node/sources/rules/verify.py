@@ -350,8 +350,11 @@ class Verifier:
         if _numbers(proposal.params):
             checks.append('numbers from the command')
         notes: list[str] = []
-        if fully_understood(rules) and (not agrees(proposal, rules.proposal)
-                                        or named_missing(proposal, rules.proposal)):
+        # another action than the one the command says in words is arbitrated, even where
+        # the reading took a default sense ("circle the tower at 20 m" read as a move)
+        another_action = rules.action_read and proposal.action != rules.proposal.action
+        if (fully_understood(rules) or another_action) and (
+                not agrees(proposal, rules.proposal) or named_missing(proposal, rules.proposal)):
             verdict = self._arbitrate(proposal, rules)
             if verdict.proposal is not proposal and verdict.outcome != 'target_kept':
                 return verdict
