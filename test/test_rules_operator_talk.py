@@ -764,3 +764,44 @@ def test_german_split_follow_over_there_and_going_down_onto(text, language, acti
 @pytest.mark.parametrize('text', ['climb onto the roof', 'sali sul tetto'])
 def test_going_up_onto_something_is_no_landing(text):
     assert analyse(text).proposal.action != 'land'
+
+
+# A count of turns is laps or spins, never degrees: the word after a number said without its
+# unit is that number's unit, not a second verb ("giri" is also "you turn").
+@pytest.mark.parametrize('text', [
+    'gira due giri a destra', 'fai tre giri a sinistra', 'ruota di due giri',
+    'da dos vueltas a la derecha',
+    'fais deux tours à droite', 'dreh dich zwei Umdrehungen nach links',
+])
+def test_a_count_of_turns_is_never_read_as_degrees(text):
+    proposal = analyse(text).proposal
+    assert proposal.action == 'clarify', proposal
+
+
+@pytest.mark.parametrize('text, language, action, params', [
+    ('giri a destra di 90 gradi', 'it', 'rotate', _yaw(90.0)),
+    ('auf 30 steigen', 'de', 'change_altitude', _alt(30.0)),
+    ('gira a destra di 45', 'it', 'rotate', _yaw(45.0)),
+])
+def test_a_verb_after_a_number_still_reads_where_it_is_the_verb(text, language, action, params):
+    _read(text, language, action, params)
+
+
+# The noun of a verb that qualifies a target ("landing pad", "piattaforma di atterraggio") is
+# part of the target's name beside a motion verb: flying to the landing pad is no landing.
+@pytest.mark.parametrize('text, label', [
+    ('fly to the red landing pad', 'red landing pad'),
+    ('head over to the landing pad', 'landing pad'),
+    ('vola verso la piattaforma di atterraggio rossa', 'piattaforma di atterraggio rossa'),
+    ('ve a la plataforma de aterrizaje azul', 'plataforma de aterrizaje azul'),
+    ("va vers la plateforme d'atterrissage", "plateforme d'atterrissage"),
+])
+def test_a_landing_pad_named_beside_a_motion_verb_is_the_target_not_a_landing(text, label):
+    proposal = analyse(text).proposal
+    assert (proposal.action, proposal.target.label) == ('goto', label)
+
+
+@pytest.mark.parametrize('text', ['land on the red landing pad', 'go for landing',
+                                  'atterra sulla piattaforma di atterraggio'])
+def test_a_landing_said_as_the_command_still_lands(text):
+    assert analyse(text).proposal.action == 'land'

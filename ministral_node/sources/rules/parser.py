@@ -718,12 +718,23 @@ class _Parse:
         if phrase is not None and phrase.kind == 'intent' and phrase.value == 'stop' and (
                 self._after_word()):
             phrase.kind = 'word'  # "the bus stop": a noun, not the command
+        if phrase is not None and phrase.kind in _VERBS and not phrase.noun and (
+                phrase.first == phrase.last and self._unitless_number_before(i)) and (
+                self.lang not in lx.VERB_FINAL
+                or any(it.kind in _VERBS for it in self._clause_so_far())):
+            phrase.kind = 'word'  # "fai tre giri": the number's unit ("auf 30 steigen": a verb)
         if number is not None and (phrase is None or number.last > phrase.last or (
                 number.last == phrase.last and not self._turn(number))):
             return number  # but "media vuelta", "mezzo giro", "demi-tour" are the phrase
         if phrase is not None and phrase.kind in _QUIET:  # "take of": a misspelt longer phrase
             return self._typo(i, after=phrase.last) or phrase
         return phrase or self._bare_unit(i) or self._typo(i) or Item('word', token.norm, i, i)
+
+    def _unitless_number_before(self, i: int) -> bool:
+        """Whether the item just before token `i` is a number said without its unit."""
+        last = self.items[-1] if self.items else None
+        return last is not None and last.kind == 'num' and last.value.unit is None and (
+            last.last + 1 == i)
 
     @staticmethod
     def _turn(number: Item) -> bool:
@@ -1011,7 +1022,7 @@ class _Parse:
         verbs = [it for it in clause if it.kind in _VERBS]
         nouns = [it for it in verbs if it.noun]
         kept = {self._family(it, kws) for it in verbs if not it.noun and it.value != 'move'}
-        verbal = bool(kept)
+        verbal = any(not it.noun for it in verbs)  # "fly to the landing pad": a verb too
         for noun in nouns:
             kept = kept or {self._family(noun, kws)}
             if self._family(noun, kws) not in kept or (verbal and self._qualifies(noun)):
@@ -1101,10 +1112,15 @@ class _Parse:
                    for it in self.items)
 
     def _qualifies(self, noun: Item) -> bool:
-        """Whether a noun form stands right before a word it qualifies ("landing pad")."""
+        """Whether a noun form qualifies a word: right before it ("landing pad") or after it
+        and "of" ("piattaforma di atterraggio", "zone d'atterrissage")."""
         k = self.items.index(noun)
         after = self.items[k + 1] if k + 1 < len(self.items) else None
-        return after is not None and after.kind == 'word' and after.first == noun.last + 1
+        if after is not None and after.kind == 'word' and after.first == noun.last + 1:
+            return True
+        of, word = (self.items[k - 1], self.items[k - 2]) if k >= 2 else (None, None)
+        return of is not None and self.norms[of.first] in _OF and of.first == of.last and (
+            word.kind == 'word' and word.last + 1 == of.first == noun.first - 1)
 
     @staticmethod
     def _family(verb: Item, kws: set[str]) -> str:
