@@ -87,6 +87,23 @@ def test_a_target_not_in_view_asks_back_saying_what_is_there():
     assert asked.action == 'clarify' and 'nor anything I can recognise' in asked.params['question']
 
 
+def test_a_pad_of_another_colour_is_never_taken_for_the_named_one():
+    # The simulated world has red and orange pads: "red pad" with only an orange one in view
+    # once flew to the orange one (pad_behind_first_step_en, after the detector's retraining).
+    _, seen = scene(('pad', 'orange', (20, 100, 90, 170)))
+    asked, result = ground(land('red pad'), seen, CLASSES, 'en')
+    assert asked.action == 'clarify' and result.status == 'not_in_view'
+    assert 'an orange pad on the left' in asked.params['question']
+    from ministral_node.decision import mission
+    from ministral_node.mission.executor import SEARCHING_ACTIONS
+
+    plan = mission([land('red pad', None, 'goto'), Proposal('land', {}, None, 0.9, '')],
+                   'asked', 0.8)
+    kept, result = ground(plan, seen, CLASSES, 'en', searched=SEARCHING_ACTIONS)
+    assert kept.action == 'mission' and result.status == 'not_in_view'
+    assert kept.params['steps'][0]['target'] == {'label': 'red pad', 'box': None}
+
+
 def test_two_equally_good_matches_ask_which_naming_both_with_bearings():
     _, seen = scene(('pad', 'red', (10, 100, 80, 170)), ('pad', 'red', (130, 100, 200, 170)))
     asked, result = ground(land('red pad'), seen, CLASSES, 'en')

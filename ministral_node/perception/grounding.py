@@ -81,9 +81,6 @@ COLOR_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     'grey': {'en': ('grey', 'gray'), 'fr': ('gris', 'grise'), 'de': ('grau',),
              'es': ('gris',), 'it': ('grigio', 'grigia', 'grigi', 'grigie')},
 }
-# Colours a camera confuses (shade, light): a near match when no exact one is in view.
-NEAR_COLORS = {'white': ('grey',), 'grey': ('white', 'black'), 'black': ('grey',),
-               'orange': ('red', 'yellow'), 'red': ('orange',), 'yellow': ('orange',)}
 _GERMAN_ENDINGS = ('em', 'en', 'er', 'es', 'e', 's')
 
 # Where a detection is in the frame (`bearing`), said in each language.
@@ -267,7 +264,8 @@ def _describe(seen: Seen, language: str) -> str:
     where = bearing_word(seen, language)
     noun = class_word(seen.detection.label, language)
     if language == 'en':
-        return f'a {seen.color} {noun} {where}'
+        article = 'an' if seen.color[:1] in 'aeiou' else 'a'  # "an orange pad"
+        return f'{article} {seen.color} {noun} {where}'
     return f'{noun} ({color_word(seen.color, language)}) {where}'
 
 
@@ -294,15 +292,12 @@ def _model_box(box: Sequence[float] | None, detections: Sequence[Seen]) -> str:
 
 
 def _candidates(query: TargetQuery, seen: list[Seen]) -> list[Seen]:
-    """Detections of the queried class with the best colour match (exact before near)."""
+    """Detections of the queried class in the colour it names. Only that colour: orange is no
+    red pad, even with no red one in view (the world has pads of both); the question that
+    follows then names what is in view."""
     names = {n.lower() for n in query.class_names()}
     of_class = [s for s in seen if s.detection.label.lower() in names]
-    if query.color is None:
-        return of_class
-    exact = [s for s in of_class if s.color == query.color]
-    if exact:
-        return exact
-    return [s for s in of_class if s.color in NEAR_COLORS.get(query.color, ())]
+    return of_class if query.color is None else [s for s in of_class if s.color == query.color]
 
 
 def target_box(seen: Seen) -> tuple[float, float, float, float]:
