@@ -33,7 +33,12 @@ from ministral_node.training.detector_net import (
     decode,
     export_onnx,
 )
-from ministral_node.training.detector_train import assign, detection_loss, prepare
+from ministral_node.training.detector_train import (
+    assign,
+    detection_loss,
+    prepare,
+    save_checkpoint,
+)
 
 SHIPPED = share_dir() / 'models' / 'sim-detector' / detector_cli.MODEL_FILE
 
@@ -147,6 +152,20 @@ def test_the_export_is_the_ultralytics_layout_the_loader_reads(tmp_path):
         assert (output[0, 2:4] > 0).all()  # widths and heights in input pixels
 
 
+def test_export_writes_the_input_size_it_is_asked_for_and_says_what_it_was_trained_at(tmp_path):
+    summary = {'config': {'input_size': 320}, 'names': ['pad', 'car'], 'frames': 12,
+               'data': {'seeds': [0, 1]}}
+    checkpoint = save_checkpoint(SimDetector(2).eval(), summary, tmp_path / 'run')
+    for asked, written in ((0, 320), (640, 640)):
+        out = tmp_path / f'model{asked}'
+        argv = ['export', str(checkpoint), str(out)] + (['--input-size', str(asked)] * bool(asked))
+        assert detector_cli.main(argv) == 0
+        model = onnx.load(str(out / 'sim-detector.onnx'))
+        metadata = {p.key: p.value for p in model.metadata_props}
+        assert metadata['imgsz'] == f'[{written}, {written}]'
+        assert f'trained at 320, `imgsz` {written}' in (out / 'README.md').read_text()
+
+
 # Metrics ------------------------------------------------------------------------------------
 
 def test_average_precision_by_hand():
@@ -197,6 +216,14 @@ def test_the_simulator_suite_flies_with_the_shipped_detector():
     assert parameters.load_params_file(config_path('ministral.yaml'))['detector_model'] == ''
 
 
+def test_the_shipped_model_runs_at_the_640_input_it_was_exported_for():
+    # trained at 320 px, exported for 640: the node's default (detector_input_size 0) upscales
+    detector = Detector(DetectorSettings(model=str(SHIPPED), providers=('cpu',)))
+    assert detector.input_size == (640, 640)
+    metadata = {p.key: p.value for p in onnx.load(str(SHIPPED)).metadata_props}
+    assert metadata['imgsz'] == '[640, 640]'
+
+
 # The suite's visual worlds (config/sim_suite.yaml: land_on_pad_en, fly_to_car_en,
 # downward_camera_pad_es), seen from where their flights look for the target.
 SUITE_VIEWS = [
@@ -223,7 +250,7 @@ def test_the_shipped_model_boxes_the_named_object_of_a_suite_world(label, seed, 
         world.close()
     target = layout.find(label)
     true_box = in_view[layout.objects.index(target)][0]
-    detector = Detector(DetectorSettings(model=str(SHIPPED), input_size=320,
+    detector = Detector(DetectorSettings(model=str(SHIPPED), input_size=0,
                                          providers=('cpu',)))
     found = [d for d in detector.detect(image) if d.label == target.kind]
     assert found, f'no {target.kind} found in view of the {label}'

@@ -43,7 +43,8 @@ The simulated world's object detector (`ministral-detector`, issue 26): a compac
 anchor-free CNN (strides 8/16/32, {parameters} parameters) trained on {frames} frames the
 simulator renders (seeds {seeds}), exported in the Ultralytics ONNX layout
 (`[1, 4 + classes, anchors]`, xywh in input pixels, sigmoid scores, metadata `names`), any input
-size that is a multiple of 32 (trained at {size}). Made by `make detector`:
+size that is a multiple of 32 (trained at {size}, `imgsz` {imgsz}: the input the node gives it
+by default). Made by these commands (`make detector` runs them):
 
     {commands}
 
@@ -124,7 +125,8 @@ def _export(args: argparse.Namespace) -> int:
     summary = json.loads((args.checkpoint.parent / 'training.json').read_text())
     names = summary['names']
     size = int(summary['config']['input_size'])
-    path = export_onnx(net, names, args.out / MODEL_FILE, size,
+    imgsz = args.input_size or size
+    path = export_onnx(net, names, args.out / MODEL_FILE, imgsz,
                        {'training': json.dumps({k: summary[k] for k in ('frames', 'minutes')
                                                 if k in summary})})
     data = summary.get('data', {})
@@ -132,7 +134,7 @@ def _export(args: argparse.Namespace) -> int:
     commands = '\n    '.join(args.commands or ['make detector'])
     (args.out / 'README.md').write_text(README.format(
         parameters=f'{sum(p.numel() for p in net.parameters()):,}', frames=summary['frames'],
-        seeds=f'{seeds[0]}-{seeds[1]}', size=size, commands=commands,
+        seeds=f'{seeds[0]}-{seeds[1]}', size=size, imgsz=imgsz, commands=commands,
         names=', '.join(names)))
     _log(f'{path} ({path.stat().st_size / 1e6:.2f} MB)')
     return 0
@@ -227,6 +229,9 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser('export', help='write the Ultralytics-layout ONNX')
     export.add_argument('checkpoint', type=Path)
     export.add_argument('out', type=Path, help='model folder (sim-detector.onnx, README.md)')
+    export.add_argument('--input-size', type=int, default=0,
+                        help='the input size written as imgsz, the one the node uses by default '
+                             '(0: the training size)')
     export.add_argument('--commands', action='append',
                         help='how it was made, for the README (repeatable)')
     export.set_defaults(run=_export)
@@ -240,7 +245,8 @@ def _parser() -> argparse.ArgumentParser:
         sub.set_defaults(run=run)
         if name == 'eval':
             frames_args(sub, 40, 20, EVAL_FIRST_SEED)
-            sub.add_argument('--input-size', type=int, default=320)
+            sub.add_argument('--input-size', type=int, default=0,
+                             help="model input size (0: the model's own imgsz)")
         else:
             sub.add_argument('--frames', type=int, default=60)
             sub.add_argument('--sizes', type=int, nargs='+', default=[320, 640],
