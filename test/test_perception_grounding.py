@@ -104,6 +104,13 @@ def test_a_pad_of_another_colour_is_never_taken_for_the_named_one():
     assert kept.params['steps'][0]['target'] == {'label': 'red pad', 'box': None}
 
 
+def test_a_white_car_measured_grey_in_the_shade_is_still_the_white_car():
+    _, seen = scene(('car', 'grey', (20, 100, 90, 170)), ('car', 'red', (200, 100, 270, 170)))
+    grounded, result = ground(land('white car', None, 'goto'), seen, CLASSES, 'en')
+    assert grounded.action == 'goto' and result.status == 'grounded'
+    assert result.detection.color == 'grey'
+
+
 def test_two_equally_good_matches_ask_which_naming_both_with_bearings():
     _, seen = scene(('pad', 'red', (10, 100, 80, 170)), ('pad', 'red', (130, 100, 200, 170)))
     asked, result = ground(land('red pad'), seen, CLASSES, 'en')

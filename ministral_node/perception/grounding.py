@@ -83,6 +83,9 @@ COLOR_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 _GERMAN_ENDINGS = ('em', 'en', 'er', 'es', 'e', 's')
 
+# Colours a camera confuses in shade or light: a match when the named one is not in view.
+SHADES = {'white': ('grey',), 'grey': ('white', 'black'), 'black': ('grey',)}
+
 # Where a detection is in the frame (`bearing`), said in each language.
 BEARING_WORDS = {
     'en': {'left': 'on the left', 'ahead': 'ahead', 'right': 'on the right'},
@@ -292,12 +295,16 @@ def _model_box(box: Sequence[float] | None, detections: Sequence[Seen]) -> str:
 
 
 def _candidates(query: TargetQuery, seen: list[Seen]) -> list[Seen]:
-    """Detections of the queried class in the colour it names. Only that colour: orange is no
-    red pad, even with no red one in view (the world has pads of both); the question that
-    follows then names what is in view."""
+    """Detections of the queried class in the colour it names; where none is, a shade of it
+    (white, grey and black differ in lightness only, which shade and exposure change). Never
+    another hue: orange is no red pad, even with no red one in view (the simulated world has
+    pads of both); the question that follows then names what is in view."""
     names = {n.lower() for n in query.class_names()}
     of_class = [s for s in seen if s.detection.label.lower() in names]
-    return of_class if query.color is None else [s for s in of_class if s.color == query.color]
+    if query.color is None:
+        return of_class
+    exact = [s for s in of_class if s.color == query.color]
+    return exact or [s for s in of_class if s.color in SHADES.get(query.color, ())]
 
 
 def target_box(seen: Seen) -> tuple[float, float, float, float]:
