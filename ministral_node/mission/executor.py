@@ -88,6 +88,12 @@ class ExecutorSettings:
     search_settle_s: float = 1.0  # still at a viewpoint this long before a search looks
     mount: CameraMount = field(default_factory=CameraMount)
 
+    @property
+    def tolerances(self) -> Tolerances:
+        """When a setpoint or a search's viewpoint counts as reached."""
+        return Tolerances(self.arrival_tolerance_m, self.altitude_tolerance_m,
+                          self.yaw_tolerance_deg, self.search_settle_s)
+
     @classmethod
     def from_params(cls, values: Mapping[str, Any]) -> ExecutorSettings:
         """From parameter values (missing ones keep the defaults above)."""
@@ -552,9 +558,7 @@ class MissionExecutor:
             else f'after a full turn and a search of {radius:g} m'
         s = self.settings
         views = viewpoints(here, state.heading_deg, turn_step_deg(self.intrinsics), radius)
-        search = TargetSearch(step.target.label, views,
-                              Tolerances(s.arrival_tolerance_m, s.altitude_tolerance_m,
-                                         s.yaw_tolerance_deg, s.search_settle_s), ending)
+        search = TargetSearch(step.target.label, views, s.tolerances, ending)
         timeout = self._timeout(path_length(views, here), 0.0, 360.0 * (2 if radius else 1),
                                 extra=len(views) * s.search_settle_s)
         return _Plan('search', now, timeout, target=here, initial=float(len(views)),
@@ -611,14 +615,8 @@ class MissionExecutor:
         return here[0] + k * (ground[0] - here[0]), here[1] + k * (ground[1] - here[1])
 
     def _arrived(self, plan: _Plan, state: VehicleState) -> bool:
-        s = self.settings
-        here = state.position_m
-        near = math.dist(here[:2], plan.target[:2]) <= s.arrival_tolerance_m and \
-            abs(here[2] - plan.target[2]) <= s.altitude_tolerance_m
-        if near and plan.check_heading and plan.heading is not None:
-            near = state.heading_deg is not None and \
-                angle_between(state.heading_deg, plan.heading) <= s.yaw_tolerance_deg
-        return near
+        return self.settings.tolerances.reached(
+            state, plan.target, plan.heading if plan.check_heading else None)
 
     def _run(self, plan: _Plan, out: ExecutorOutput, now: float, state: VehicleState
              ) -> tuple[Setpoint | None, bool]:

@@ -57,6 +57,17 @@ class Tolerances:
     yaw_deg: float = 5.0
     settle_s: float = 1.0
 
+    def reached(self, state: VehicleState, point: tuple[float, float, float],
+                heading_deg: float | None = None) -> bool:
+        """Whether the vehicle is at `point` (local ENU) within these tolerances, and faces
+        `heading_deg` when one is given; never while its position is unknown."""
+        here = state.position_m
+        if here is None or math.dist(here[:2], point[:2]) > self.arrival_m or \
+                abs(here[2] - point[2]) > self.altitude_m:
+            return False
+        return heading_deg is None or (state.heading_deg is not None and angle_between(
+            state.heading_deg, heading_deg) <= self.yaw_deg)
+
 
 def turn_step_deg(intrinsics: CameraIntrinsics | None) -> float:
     """The heading step of the turn: a share of the horizontal field of view, at most 45."""
@@ -119,19 +130,11 @@ class TargetSearch:
     def progress(self) -> float:
         return self.index / len(self.views)
 
-    def _at(self, view: Viewpoint, state: VehicleState) -> bool:
-        here, heading = state.position_m, state.heading_deg
-        t = self.tolerances
-        if here is None or heading is None:
-            return False
-        turned = angle_between(heading, view.heading_deg) <= t.yaw_deg
-        return turned and math.dist(here[:2], (view.east, view.north)) <= t.arrival_m \
-            and abs(here[2] - view.up) <= t.altitude_m
-
     def advance(self, now: float, state: VehicleState, finder: Finder) -> SearchTick:
         """One tick: hold the current viewpoint until reached and settled, then look."""
         view = self.view
-        if not self._at(view, state):
+        if not self.tolerances.reached(state, (view.east, view.north, view.up),
+                                       view.heading_deg):
             self._settled_from = None
             return SearchTick(view)
         if self._settled_from is None:
