@@ -293,7 +293,7 @@ def test_a_missions_first_step_not_in_view_is_left_for_the_executor_to_search():
     then_land = Proposal('land', {}, None, 0.9, '')
     plan = mission([land('red pad', (0.6, 0.4, 0.8, 0.6), 'goto'), then_land], 'asked', 0.8)
     kept, result = ground(plan, seen, CLASSES, 'en', searched=SEARCHING_ACTIONS)
-    assert kept.action == 'mission' and result.status == 'not_in_view'
+    assert kept.action == 'mission' and result.status == 'not_in_view' and result.searching
     first, second = kept.params['steps']
     # The model's box is no detection's: the step looks for the pad from where it starts.
     assert first == {'action': 'goto', 'params': {}, 'target': {'label': 'red pad', 'box': None}}
@@ -301,7 +301,7 @@ def test_a_missions_first_step_not_in_view_is_left_for_the_executor_to_search():
     assert [s.detection.label for s in result.in_view] == ['pad']
     # Missions not flown here (no executor to search): asked back as before.
     asked, result = ground(plan, seen, CLASSES, 'en')
-    assert asked.action == 'clarify' and result.status == 'not_in_view'
+    assert asked.action == 'clarify' and result.status == 'not_in_view' and not result.searching
     assert asked.params['question'].startswith('I don\'t see "red pad". In view: a blue pad')
 
 

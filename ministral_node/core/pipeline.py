@@ -17,7 +17,6 @@ from ministral_node.core.fallback import CircuitBreaker, FallbackChain
 from ministral_node.core.settings import PipelineSettings, Settings, defaults
 from ministral_node.decision import (
     CANCELLED,
-    MISSION,
     REFLEX,
     UNVERIFIED,
     Attempt,
@@ -370,8 +369,7 @@ class DecisionPipeline:
             notes.append(f'scene question ({question.form}) answered from the object detector')
         grounded, grounding = ground(proposal, list(scene.seen), scene.classes, language,
                                      scene.detect_ms, searched=self.searched)
-        if grounding.status == 'not_in_view' and grounded.action == MISSION and \
-                steps_of(grounded)[0].action in self.searched:
+        if grounding.searching:
             return self._search_first_step(grounded, grounding, len(scene.seen), notes)
         if grounding.status == 'grounded':
             chosen = grounding.detection.detection

@@ -225,6 +225,7 @@ class Grounding:
     in_view: tuple[Seen, ...] = ()
     model_box: str = 'none'  # none, agreed (IoU >= 0.5 with a detection) or dropped
     detect_ms: float = 0.0
+    searching: bool = False  # not in view: a mission's first step left to search for it
 
     def to_dict(self) -> dict:
         return {'label': self.label, 'status': self.status, 'class': self.query.concept,
@@ -388,6 +389,7 @@ def _ground_first_step(proposal: Proposal, seen: list[Seen], known_classes: Sequ
     grounded, result = ground(first, seen, known_classes, language, detect_ms)
     if result.status == 'not_in_view' and first.action in searched:
         grounded = replace(first, target=Target(first.target.label, None))
+        result = replace(result, searching=True)
     elif grounded.action != first.action:  # asked back: the mission cannot start
         return grounded, result
     steps = [step_dict(grounded), *proposal.params['steps'][1:]]
