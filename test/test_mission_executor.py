@@ -147,6 +147,25 @@ def test_a_new_decision_preempts_the_running_mission_at_once():
     assert (run.setpoints[-1].x, run.setpoints[-1].y) == pytest.approx(here[:2], abs=0.3)
 
 
+def test_an_output_stops_being_current_once_its_mission_ends_or_another_starts():
+    run = Run(vehicle=SimVehicle(up=10.0, in_air=True))
+    run.decide('goto', heading_deg=90.0, distance_m=100.0)
+    first = run.tick()
+    assert first.setpoint is not None and run.executor.current(first)
+    run.decide('answer', text='a red pad')  # executes nothing: the mission goes on
+    assert run.executor.current(first)
+    run.decide('stop')  # preempts it
+    assert not run.executor.current(first)
+    stopping = run.tick()
+    assert run.executor.current(stopping)
+    run.executor.abort('autopilot took over', run.clock.now(), run._state())
+    assert not run.executor.current(stopping)
+    run.decide('set_speed', speed_mps=4.0)
+    done = run.tick()  # the tick that completes a mission speaks for it
+    assert run.executor.status(run.clock.now())['state'] == 'completed'
+    assert run.executor.current(done)
+
+
 def test_answer_clarify_and_reject_execute_nothing_and_preempt_nothing():
     run = Run(vehicle=SimVehicle(up=10.0, in_air=True))
     run.decide('goto', heading_deg=0.0, distance_m=30.0)

@@ -38,9 +38,9 @@ class Mission:
         self.now = 100.0
         self.sim = SimAutopilot(self.now, faults or SimFaults())
         self.link = ol.OffboardLink()
-        self.bridge = ExecutorBridge(self.link)
-        self.wire = Px4Wire()
         self.executor = MissionExecutor(ExecutorSettings())
+        self.bridge = ExecutorBridge(self.link, self.executor.current)
+        self.wire = Px4Wire()
         self.statuses, self.aborts = [], []
         self._ids = 0
         self.vehicle = VehicleState()
@@ -139,6 +139,27 @@ def test_an_rc_takeover_aborts_the_mission_and_later_decisions_do_not_reenter_of
     offboard_after = [c for c in m.sim.commands if c['command'] == 176
                       and c['param2'] == 6 and c['timestamp'] >= switch_at * 1e6]
     assert offboard_after == [] and m.sim.nav_state == 2
+
+
+def test_a_setpoint_of_a_mission_aborted_since_it_was_computed_does_not_reengage_offboard():
+    # The node's setpoint timer computes a tick under the executor's lock and hands it to the
+    # link after releasing it: a takeover's abort and the operator's resume can come between.
+    m = Mission()
+    m.run(0.5)
+    m.decide('takeoff', altitude_m=30.0)
+    m.run(6.0)
+    late = m.executor.update(m.now, m.vehicle)  # computed, not yet handed on
+    assert late.setpoint is not None and m.executor.current(late)
+    switch_at = m.now
+    m.sim.faults = SimFaults(rc_takeover_at=switch_at)
+    m.run(1.0)
+    assert m.aborts == ['autopilot took over (mode POSCTL)'] and not m.executor.current(late)
+    m.link.resume(m.now)
+    assert m.link.state == ol.IDLE
+    m._publish(m.bridge.apply(late, m.now))
+    m.run(2.0)
+    assert _offboard_requests(m, switch_at) == [] and m.link.state == ol.IDLE
+    assert m.sim.nav_state == 2  # still the pilot's POSCTL
 
 
 def _decision(action, params):

@@ -375,6 +375,14 @@ class DecisionLoop:
         self._execute(out)
         return True
 
+    def current(self, out: ExecutorOutput) -> bool:
+        """Whether an executor output computed earlier still speaks for the executor (no
+        mission started or ended since); the vehicle link asks under its own lock."""
+        if self.executor is None:
+            return True
+        with self._executor_lock:
+            return self.executor.current(out)
+
     def mission_status(self) -> dict | None:
         """The executor's status (the ~/mission heartbeat), or None when not executing."""
         if self.executor is None:

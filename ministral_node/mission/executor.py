@@ -123,6 +123,7 @@ class ExecutorOutput:
     commands: list[dict] = field(default_factory=list)
     statuses: list[dict] = field(default_factory=list)
     in_place: bool = False  # the setpoint holds the vehicle where it is (a hold or stop step)
+    generation: int = 0  # MissionExecutor.generation when computed (see MissionExecutor.current)
 
 
 def enu_yaw(heading_deg: float) -> float:
@@ -192,6 +193,7 @@ class MissionExecutor:
         self.failsafe_active = False
         self._mission: _Mission | None = None
         self._count = 0
+        self.generation = 0  # missions started or ended so far
         self._last_status: dict | None = None
         self._last_note = ''
         self._streaming = False  # the last update sent a setpoint
@@ -215,6 +217,12 @@ class MissionExecutor:
             self._end(mission, ABORTED, reason)
         self._guard_stream(out, self._fresh(vehicle, now))
         return self._finish(out, now)
+
+    def current(self, out: ExecutorOutput) -> bool:
+        """Whether `out` still speaks for the executor: no mission started or ended since it
+        was computed. An output handed on after its mission was aborted (a setpoint timer tick
+        racing an autopilot takeover) is stale: sent, it would fly the ended mission on."""
+        return out.generation == self.generation
 
     def clear_failsafe(self) -> None:
         """Let operator decisions preempt again (the watchdog recovered)."""
@@ -243,6 +251,7 @@ class MissionExecutor:
         if failsafe:
             self.failsafe_active = True
         self._count += 1
+        self.generation += 1
         self._mission = _Mission(f'mission-{self._count}', decision.id, decision.source,
                                  steps_of(proposal))
         kind = 'mission' if proposal.action == MISSION else 'single decision'
@@ -295,6 +304,7 @@ class MissionExecutor:
     # Internals
 
     def _finish(self, out: ExecutorOutput, now: float) -> ExecutorOutput:
+        out.generation = self.generation
         status = self.status(now)
         key = {k: v for k, v in status.items() if k not in ('progress', 'step_progress',
                                                              'stamp')}
@@ -303,9 +313,9 @@ class MissionExecutor:
             out.statuses.append(status)
         return out
 
-    @staticmethod
-    def _end(mission: _Mission, state: str, reason: str) -> None:
+    def _end(self, mission: _Mission, state: str, reason: str) -> None:
         mission.state, mission.reason = state, reason
+        self.generation += 1
 
     def _fresh(self, vehicle: VehicleState | None, now: float) -> VehicleState:
         return (vehicle or VehicleState()).fresh(now, self.settings.pose_timeout_s, math.inf)

@@ -101,7 +101,7 @@ class LinkAdapter:
         self.node, self.config, self.loop, self.group = node, config, loop, group
         self.guard = guard
         self.link = OffboardLink(config.settings, steady=loop.steady)
-        self.bridge = ExecutorBridge(self.link)
+        self.bridge = ExecutorBridge(self.link, loop.current)
         self._lock = threading.RLock()
         self._landed: bool | None = None
         self._entities: list[tuple[Callable[[Any], Any], Any]] = []

@@ -13,10 +13,15 @@ the handshake. On every executor output (submit or the setpoint timer) the node 
 - `land`, `return_to_home`, `hold`: `hand_over` to LAND, RTL, HOLD (the autopilot's modes);
 - `set_speed`: DO_CHANGE_SPEED (178), ground speed; `capture_photo`: IMAGE_START_CAPTURE
   (2000), one image.
+
+An output that is no longer current (`current`, the executor's `MissionExecutor.current`: its
+mission ended since it was computed, e.g. a setpoint tick that raced an autopilot takeover and
+reaches the link after the operator's resume) is dropped: nothing of an ended mission engages.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ministral_node.decision import Decision, steps_of
@@ -73,12 +78,17 @@ class BridgeOutput:
 class ExecutorBridge:
     """Maps executor outputs onto an OffboardLink (see the module docstring)."""
 
-    def __init__(self, link: OffboardLink) -> None:
+    def __init__(self, link: OffboardLink,
+                 current: Callable[[ExecutorOutput], bool] = lambda out: True) -> None:
         self.link = link
+        self.current = current
 
     def apply(self, out: ExecutorOutput, now: float) -> BridgeOutput:
-        """One executor output: its commands in order, then its setpoint."""
+        """One executor output: its commands in order, then its setpoint (nothing when the
+        output is no longer current)."""
         merged = BridgeOutput(self.link.state)
+        if not self.current(out):
+            return merged
         takeoff_altitude = None
         for command in out.commands:
             name = command.get('command')
