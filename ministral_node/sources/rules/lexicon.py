@@ -664,25 +664,33 @@ VOCAB: dict[str, dict[str, str]] = {
               "|go ahead and|let's go|nice and easy|real quick|you know|y'know|basically"
               "|affirmative|expedite|in place|on the spot"
               "|literally|actually|honestly|kinda|sort of|anyway|anyways|i guess|time to"
-              "|we're done|we are done|that's it|that's all",
+              "|we're done|we are done|that's it|that's all"
+              "|that will do|that'll do|that will do it|that'll do it|that's good|that's great"
+              "|that's perfect|that's fine|good job|nice job|nice one|well done|nicely done"
+              "|good work|nice work|good stuff",
         'fr': "alors|bien|donc|ben|bah|hein|voilà|voila|hop|allez hop|écoute|écoutez|dis|dis donc"
               "|bref|oui|ouais|on|on va|nous allons|allons|vas-y|allez-y|aller hop|c'est parti"
               "|en fait|du coup|franchement|bon ben|bon bah|reçu|bien reçu|compris|bien compris"
-              "|entendu|chef|ok chef|roger|c'est bon|on a fini|c'est fini|il est temps de",
+              "|entendu|chef|ok chef|roger|c'est bon|on a fini|c'est fini|il est temps de"
+              "|ça ira|ça va aller|c'est bien|c'est parfait|c'est très bien|très bien|bien joué"
+              "|nickel|impeccable|impec",
         'de': 'los geht’s|los gehts|ja|jo|gut|ja gut|na|na gut|na los|nun|so|los|ab|eben|einfach'
               '|schon'
               '|ruhig|mach mal|komm schon|auf geht’s|auf gehts|also gut|weißt du|naja|tja'
               '|quasi|sozusagen|eigentlich|irgendwie|genau|alles klar|klar|roger|chef'
-              '|wir sind fertig|das wars|das war’s',
+              '|wir sind fertig|das wars|das war’s|gut gemacht|sehr gut|passt|passt so'
+              '|das passt|das passt so|klasse',
         'es': 'pues nada|pues|bueno|vamos|dale|mira|a ver|eh|bien|sí claro|órale|ándale|hombre'
               '|oiga'
               '|venga ya|anda ya|vamos a ver|en plan|digamos|en fin|bueno pues|recibido'
               '|entendido|copiado|roger|jefe|y ya está|y ya|y punto|hemos terminado'
-              '|ya hemos terminado|es hora de',
+              '|ya hemos terminado|es hora de|ya está bien|está bien|así está bien|muy bien'
+              '|buen trabajo|bien hecho',
         'it': 'allora|ecco|bene|beh|be|forza|senti|dunque|insomma|coraggio|su dai'
               '|vai pure|vabbè|vabbe|va be|praticamente|diciamo|comunque|boh|ricevuto|capito'
               '|copiato|roger|capo|e basta|e basta così|su su|dai dai|abbiamo finito'
-              '|è ora di',
+              '|è ora di|va bene così|così va bene|ottimo|ottimo lavoro|ben fatto|benissimo'
+              '|bravo',
     },
     # ---- words that carry no meaning of their own ---------------------------------------------
     'glue': {
@@ -861,6 +869,16 @@ NUMBER_ABBREVIATIONS = frozenset({'alt', 'spd', 'hdg', 'vel'})
 # amount said is the one meant; elsewhere they are nouns ("quel tipo", "le genre").
 APPROXIMATORS = {'en': frozenset(), 'fr': frozenset({'genre'}), 'de': frozenset(),
                  'es': frozenset({'tipo'}), 'it': frozenset({'tipo'})}
+# Words that say the number right after them is the one meant, in place of the number said just
+# before ("about thirty metres, say 35", "une vingtaine de mètres, enfin 25"); before anything
+# else they keep their meaning ("enfin atterris": finally).
+RESTATERS = {
+    'en': "say|let's say|lets say|call it|make it|more like|i'd say",
+    'fr': 'enfin|disons|mettons|on va dire|plutôt',
+    'de': 'sagen wir|sagen wir mal|eher|besser gesagt',
+    'es': 'digamos|pongamos|mejor dicho|o sea',
+    'it': 'diciamo|facciamo|mettiamo|anzi',
+}
 # Kinds a misspelt word may be read as (by edit distance): actions and directions; never
 # numbers, units, negations or parameter nouns ("kurz" is no "Kurs").
 TYPO_KINDS = frozenset({'intent', 'change', 'dir', 'compass', 'rotdir'})
@@ -953,6 +971,7 @@ ABILITY_PHRASES = {lang: {kind: phrase_set(spec) for kind, spec in kinds.items()
 DEFINITE_WORDS = {lang: frozenset(k[0] for k in phrase_set(spec))
                   for lang, spec in DEFINITE.items()}
 PROWORD_PHRASES = {lang: phrase_set(spec) for lang, spec in PROWORDS.items()}
+RESTATER_PHRASES = {lang: phrase_set(spec) for lang, spec in RESTATERS.items()}
 BRAKE_PHRASES = {lang: phrase_set(spec) for lang, spec in BRAKES.items()}
 TAKE_WORDS = {lang: frozenset(k[0] for k in phrase_set(spec)) for lang, spec in TAKES.items()}
 APPOSITIVE_PHRASES = {lang: phrase_set(spec) for lang, spec in APPOSITIVES.items()}

@@ -375,6 +375,7 @@ def _mission(text: str, tokens: list[Token], lang: str, takeoff_altitude_m: floa
     def parse_step(index: int, altitude: float | None) -> RuleResult:
         step = _Parse(texts[index], tokenize(texts[index]), lang, altitude)
         step.level = level  # "north 20 m then 5 m up": the second step is an offset too
+        step.later_step = index > 0
         return step.run()
 
     results = [parse_step(index, None) for index in range(len(texts))]
@@ -459,6 +460,7 @@ class _Parse:
         self.ignored: list[str] = []  # what the reading read past or corrected
         self.target_start: int | None = None  # the first token of the target label, if any
         self.level = True  # whether the whole command (a mission: all steps) stays level
+        self.later_step = False  # a mission's step after another ("..., then fly back")
 
     def run(self) -> RuleResult:
         self._match()
@@ -485,6 +487,7 @@ class _Parse:
         self._merge_compass()
         self._more_units()
         self._attach_prepositions()
+        self._way_back()
         self._corrections()
 
     def _more_units(self) -> None:
@@ -527,6 +530,21 @@ class _Parse:
         if comma is not None:
             found[opening] = comma - 1
         return found
+
+    def _way_back(self) -> None:
+        """The way back named with no distance after other steps ("..., grab a photo and
+        back", "und dann zurück", "then fly back") is the way home."""
+        clauses = _split(self.items, _SEPARATORS)
+        last = [it for it in clauses[-1] if it.kind not in _QUIET] if clauses else []
+        if not last or not any(it.kind == 'dir' and it.value == 'back' for it in last) or not (
+                all(it.kind == 'dir' and it.value == 'back'
+                    or it.kind == 'intent' and it.value == 'move' for it in last)):
+            return
+        earlier = [it for clause in clauses[:-1] for it in clause]
+        if self.later_step or any(it.kind in (*_VERBS, 'dir', 'compass') for it in earlier):
+            home = Item('intent', 'rth', last[0].first, last[-1].last)
+            self.items = [it for it in self.items if it not in last[1:]]
+            self.items[self.items.index(last[0])] = home
 
     def _past_fillers(self, k: int) -> int:
         while k < len(self.tokens) and (
@@ -704,6 +722,9 @@ class _Parse:
             return number or Item('word', token.norm, i, i)
         if token.kind != 'word':
             return Item('word', token.norm, i, i)
+        restater = self._restater(i)
+        if restater is not None:
+            return restater
         abbreviation = self._abbreviation(i)
         if abbreviation is not None:
             return abbreviation
@@ -729,6 +750,19 @@ class _Parse:
         if phrase is not None and phrase.kind in _QUIET:  # "take of": a misspelt longer phrase
             return self._typo(i, after=phrase.last) or phrase
         return phrase or self._bare_unit(i) or self._typo(i) or Item('word', token.norm, i, i)
+
+    def _restater(self, i: int) -> Item | None:
+        """A correction marker: a word that says the number right after it replaces the one
+        said just before ("about thirty metres, say 35", "une vingtaine de mètres, enfin 25")."""
+        said = [it for it in self.items if it.kind not in _SKIPPED]
+        if not said or said[-1].kind not in ('punct', 'num') or not any(
+                it.kind == 'num' for it in said):
+            return None
+        for size in range(min(3, len(self.norms) - i), 0, -1):
+            if tuple(self.norms[i:i + size]) in lx.RESTATER_PHRASES[self.lang] and (
+                    self._number_at(i + size)):
+                return Item('corr', 'restate', i, i + size - 1)
+        return None
 
     def _unitless_number_before(self, i: int) -> bool:
         """Whether the item just before token `i` is a number said without its unit."""
