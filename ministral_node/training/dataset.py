@@ -19,7 +19,7 @@ import numpy as np
 
 from ministral_node.decision import Proposal, Target, mission, targets_of
 from ministral_node.sources.rules.messages import MESSAGES
-from ministral_node.training import scenes, templates, writing
+from ministral_node.training import casual, scenes, templates, writing
 from ministral_node.training.templates import LANGUAGES, Template
 
 SPLITS = ('train', 'heldout')
@@ -177,6 +177,7 @@ class Example:
     template: Template
     proposal: Proposal
     objects: list[scenes.SceneObject] = field(default_factory=list)
+    phenomena: tuple[str, ...] = ()  # casual-speech phenomena in the command (casual.RATES)
 
     @property
     def box(self) -> tuple[float, ...] | None:
@@ -235,14 +236,24 @@ SHORT_COMPASS_RATE = 0.1
 KNOT = 1852.0 / 3600.0
 
 
-def _slots(rng: np.random.Generator, intent: str, language: str) -> tuple[dict, dict]:
-    """(slot texts for the template, params of the decision)."""
+def _abbreviated_unit(rng: np.random.Generator, language: str, value: float, unit: str) -> str:
+    """`value` with the unit's radio abbreviation ("300 ft", "12 kts")."""
+    return f'{templates.format_number(value, language)} ' \
+        f'{_pick(rng, casual.unit_abbreviations(unit))}'
+
+
+def _slots(rng: np.random.Generator, intent: str, language: str,
+           abbreviated: bool = False) -> tuple[dict, dict]:
+    """(slot texts for the template, params of the decision); `abbreviated`: for a radio
+    abbreviation frame (casual.ABBREVIATED), units abbreviated half the time."""
     q = templates.quantity
+    short_unit = abbreviated and rng.random() < casual.ABBREVIATED_UNIT_RATE
     if intent in ('takeoff', 'climb_to', 'descend_to'):
-        if rng.random() < FEET_RATE:
+        if short_unit or rng.random() < FEET_RATE:
             feet = float(_pick(rng, FEET))
-            return ({'alt': templates.other_quantity(rng, language, feet, 'ft')},
-                    {'altitude_m': round(feet * 0.3048, 2)})
+            text = _abbreviated_unit(rng, language, feet, 'ft') if short_unit else \
+                templates.other_quantity(rng, language, feet, 'ft')
+            return {'alt': text}, {'altitude_m': round(feet * 0.3048, 2)}
         alt = _amount(rng, 5, 120)
         if intent == 'climb_to' and rng.random() < 0.08:
             alt = float(rng.integers(130, 1000))
@@ -280,9 +291,16 @@ def _slots(rng: np.random.Generator, intent: str, language: str) -> tuple[dict, 
         return {'dist': text, 'cmp': names[language][point]}, \
             {'heading_deg': point * 45, 'distance_m': dist}
     if intent == 'face':
+        if abbreviated:
+            heading = int(rng.integers(72)) * 5
+            return {'hdg': f'{heading:03d}'}, {'heading_deg': heading}
         point = int(rng.integers(8))
         return {'cmp': templates.COMPASS[language][point]}, {'heading_deg': point * 45}
     if intent == 'speed':
+        if short_unit:
+            knots = float(rng.integers(1, 11) * 2)
+            return ({'speed': _abbreviated_unit(rng, language, knots, 'kn')},
+                    {'speed_mps': round(knots * KNOT, 2)})
         draw = rng.random()
         if draw < KMH_RATE:
             speed = float(rng.integers(1, 16))
@@ -374,12 +392,18 @@ class _Step:
     proposal: Proposal
     template: Template
     scene: scenes.Scene | None
+    phenomena: tuple[str, ...] = ()
 
 
 def _step(rng: np.random.Generator, intent: str, language: str, held_out: bool) -> _Step:
-    """One command of `intent` and its decision; a grounded intent renders its scene."""
+    """One command of `intent` and its decision; a grounded intent renders its scene. A
+    training command now and then takes a casual-speech frame (casual.frame)."""
     template = _pick(rng, templates.templates_for(intent, language, held_out))
-    slots, params = _slots(rng, intent, language)
+    framed = None if held_out else casual.frame(rng, intent, language)
+    if framed is not None:
+        template = Template(intent, language, framed[0], False)
+    slots, params = _slots(rng, intent, language, framed is not None and
+                           framed[1] == 'abbreviation')
     action = ACTIONS[intent]
     target = scene = None
     if intent in templates.GROUNDED:
@@ -391,7 +415,8 @@ def _step(rng: np.random.Generator, intent: str, language: str, held_out: bool) 
                         CONFIDENCE if action != 'clarify' else 0.6,
                         RATIONALES[language].get(intent, RATIONALES[language][action]))
     proposal.validate()
-    return _Step(template.text.format(**slots), proposal, template, scene)
+    return _Step(template.text.format(**slots), proposal, template, scene,
+                 (framed[1],) if framed else ())
 
 
 def _mission_intents(rng: np.random.Generator) -> list[str]:
@@ -412,12 +437,15 @@ def make_example(split: Split, index: int) -> Example:
     language = LANGUAGES[index % len(LANGUAGES)]
     names, weights = _intents(language, split.held_out)
     intent = names[int(rng.choice(len(names), p=weights))]
+    run_on = False
     if intent == MISSION_INTENT:
         steps = [_step(rng, i, language, split.held_out) for i in _mission_intents(rng)]
         joins = (templates.HELD_OUT_CONNECTORS if split.held_out else templates.CONNECTORS)
+        run_on = not split.held_out and rng.random() < casual.RATES['run_on']
         command = steps[0].text
         for step in steps[1:]:
-            command += _pick(rng, joins[language]) + step.text
+            join = _pick(rng, joins[language])
+            command += (casual.join(rng, language, join) if run_on else join) + step.text
         proposal = mission([s.proposal for s in steps], RATIONALES[language]['mission'],
                            CONFIDENCE)
         proposal.validate()
@@ -428,11 +456,16 @@ def make_example(split: Split, index: int) -> Example:
         command, proposal, template = steps[0].text, steps[0].proposal, steps[0].template
     scene = next((s.scene for s in steps if s.scene is not None), None) or \
         scenes.render_scene(rng)
+    phenomena = tuple(p for s in steps for p in s.phenomena)
     if not split.held_out:
         command = _with_fillers(rng, command, language)
+        labels = ' '.join(target.label for target in targets_of(proposal))
+        command, spoken = casual.spoken(rng, command, language, labels)
+        phenomena += spoken + (('run_on',) if run_on else ())
         command = _slips(rng, command, language, proposal)
     command = _written(rng, command)
-    return Example(scene.image, command, language, intent, template, proposal, scene.objects)
+    return Example(scene.image, command, language, intent, template, proposal, scene.objects,
+                   tuple(dict.fromkeys(phenomena)))
 
 
 def _slips(rng: np.random.Generator, command: str, language: str, proposal: Proposal) -> str:
