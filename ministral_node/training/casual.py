@@ -239,36 +239,35 @@ def opener(rng: np.random.Generator, language: str) -> tuple[str, str] | None:
     return None
 
 
-def _modal_particle(rng: np.random.Generator, command: str, language: str) -> str | None:
-    """German: a modal particle after the verb ("flieg halt heim", "lande mal")."""
+def modal_particle(rng: np.random.Generator, command: str, language: str) -> str | None:
+    """`command` with a modal particle after its verb, at the particle rate ("flieg halt
+    heim", "lande mal"; German), or None when it starts with no verb or the draw says no."""
     particles = lx.MODAL_PARTICLES.get(language, '')
     words = command.split(' ')
-    if not particles or len(words) < 2 or not words[0].isalpha():
+    if not particles or len(words) < 2 or rng.random() >= RATES['particle']:
+        return None
+    entry = lx.PHRASES[language].get((fold(words[0]),))
+    if entry is None or entry.kind not in ('intent', 'change') or entry.weak:
         return None
     return ' '.join([words[0], _pick(rng, particles.split('|')), *words[1:]])
 
 
 def spoken(rng: np.random.Generator, command: str, language: str,
            keep: str = '') -> tuple[str, tuple[str, ...]]:
-    """`command` with what a speaker adds (a filler or particle first, a German modal
-    particle after the verb) and a typo in an action or direction word, each at its rate;
-    and the phenomena added. Words inside `keep` (target names) are never misspelt."""
+    """`command` with a typo in an action or direction word and a filler or particle first,
+    each at its rate; and the phenomena added. Words inside `keep` (target names) are never
+    misspelt."""
     applied: list[str] = []
-    if rng.random() < RATES['particle']:
-        with_particle = _modal_particle(rng, command, language)
-        if with_particle is not None:
-            command = with_particle
-            applied.append('particle')
-    start = opener(rng, language)
-    if start is not None:
-        command = start[0] + command
-        applied.append(start[1])
     if rng.random() < RATES['typo']:
         slipped = typo(rng, command, language, keep)
         if slipped is not None:
             command = slipped
             applied.append('typo')
-    return command, tuple(dict.fromkeys(applied))
+    start = opener(rng, language)
+    if start is not None:
+        command = start[0] + command
+        applied.append(start[1])
+    return command, tuple(applied)
 
 
 def join(rng: np.random.Generator, language: str, connector: str) -> str:
@@ -301,7 +300,8 @@ def misspelt(rng: np.random.Generator, word: str, language: str) -> str | None:
     key = fold(word)
     entry = lx.PHRASES[language].get((key,))
     if (entry is None or entry.kind not in lx.TYPO_KINDS or entry.weak or entry.noun
-            or len(key) < MIN_TYPO_CHARS or guarded(key) or not word.isalpha()):
+            or len(key) < MIN_TYPO_CHARS or guarded(key) or not word.isalpha()
+            or not set(key) & set('aeiouy')):  # an abbreviation ("fwds"): left as it is
         return None
     for _ in range(6):
         slipped = _edit(rng, word)

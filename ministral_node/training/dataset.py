@@ -415,8 +415,12 @@ def _step(rng: np.random.Generator, intent: str, language: str, held_out: bool) 
                         CONFIDENCE if action != 'clarify' else 0.6,
                         RATIONALES[language].get(intent, RATIONALES[language][action]))
     proposal.validate()
-    return _Step(template.text.format(**slots), proposal, template, scene,
-                 (framed[1],) if framed else ())
+    text = template.text.format(**slots)
+    phenomena = (framed[1],) if framed else ()
+    particled = None if held_out else casual.modal_particle(rng, text, language)
+    if particled is not None:
+        text, phenomena = particled, (*phenomena, 'particle')
+    return _Step(text, proposal, template, scene, phenomena)
 
 
 def _mission_intents(rng: np.random.Generator) -> list[str]:
