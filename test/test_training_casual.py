@@ -68,7 +68,7 @@ def test_negated_commands_still_ask_back(casual_examples):
 def test_a_misspelt_direction_still_goes_that_way(casual_examples):
     rng = np.random.default_rng(1)
     for language, words in templates.DIRECTIONS.items():
-        for index, phrase in enumerate(words):
+        for phrase in words:
             word = phrase.split()[-1]
             slipped = {casual.misspelt(rng, word, language) for _ in range(30)} - {None}
             assert slipped, (language, word)
