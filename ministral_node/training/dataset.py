@@ -12,7 +12,10 @@ target's box as rendered.
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -435,9 +438,42 @@ def _mission_intents(rng: np.random.Generator) -> list[str]:
             return intents
 
 
+# Training commands are never a sentence of the evaluation sets (hand-written, casual speech,
+# quantities; case and punctuation aside): such a draw is drawn again. Commands of one or two
+# words ("land", "RTL", "vieni qua") are vocabulary the model must learn, not sentences.
+MIN_GUARDED_WORDS = 3
+MAX_DRAWS = 20
+
+
+def normalised(text: str) -> str:
+    """`text` as compared with the evaluation sets: case-folded words, no punctuation."""
+    return ' '.join(re.findall(r'[^\W_]+', unicodedata.normalize('NFKC', text).casefold()))
+
+
+@cache
+def evaluation_sentences() -> frozenset[str]:
+    """The evaluation sets' sentences of `MIN_GUARDED_WORDS` words or more, normalised (none
+    where the sets are not installed: they live in the repository's test/data)."""
+    from ministral_node.training import handwritten
+
+    return frozenset(text for name, path in handwritten.SETS.items() if path.is_file()
+                     for case in handwritten.load_set(name)
+                     if len((text := normalised(case.text)).split()) >= MIN_GUARDED_WORDS)
+
+
 def make_example(split: Split, index: int) -> Example:
-    """The example `index` of a split; the same (split, index) always gives the same one."""
-    rng = np.random.default_rng([split.seed, SPLITS.index(split.name), index])
+    """The example `index` of a split; the same (split, index) always gives the same one. A
+    training command that is an evaluation sentence is drawn again (`evaluation_sentences`)."""
+    for attempt in range(MAX_DRAWS):
+        extra = [attempt] if attempt else []
+        rng = np.random.default_rng([split.seed, SPLITS.index(split.name), index, *extra])
+        example = _draw(split, index, rng)
+        if split.held_out or normalised(example.command) not in evaluation_sentences():
+            return example
+    raise RuntimeError(f'{split} example {index}: every draw was an evaluation sentence')
+
+
+def _draw(split: Split, index: int, rng: np.random.Generator) -> Example:
     language = LANGUAGES[index % len(LANGUAGES)]
     names, weights = _intents(language, split.held_out)
     intent = names[int(rng.choice(len(names), p=weights))]
