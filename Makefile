@@ -59,7 +59,8 @@ bench: setup
 # + 18 + 18 min on 2 CPU cores: from scratch, tuned at a lower rate, a stage that draws missions
 # and target commands more often, one that draws compass legs, negations, babble, takeoffs and
 # holds more often, then one that adds moves whose verb says the direction, short commands said
-# again, lower-case abbreviations and terse altitude commands), 4-bit ONNX export (float32 LM
+# again, lower-case abbreviations and terse altitude commands, and casual speech twice as often:
+# CASUAL_ARGS), 4-bit ONNX export (float32 LM
 # head) checked against torch, held-out evaluation. Writes models/$(DEMO_MODEL).
 DEMO_MODEL ?= ministral-3-drone-demo
 TRAIN_DIR ?= .train
@@ -82,7 +83,14 @@ LAST_ARGS ?= --steps 1000 --batch 12 --lr 0.0003 --warmup 20 --seed 5 \
 	--intent-weight home=1.5 --intent-weight speed=1.5 --intent-weight stop=1.5 \
 	--intent-weight climb_to=1.5 --intent-weight step_forward=1.5 --intent-weight step_back=1.5 \
 	--intent-weight step_left=1.5 --intent-weight step_right=1.5 \
-	--intent-weight capabilities=1 --intent-weight offtopic=1 --intent-weight stunt=1
+	--intent-weight capabilities=1 --intent-weight offtopic=1 --intent-weight stunt=1 \
+	$(CASUAL_ARGS)
+# Casual speech (training/casual.py; every stage draws it at the default rates): the last stage
+# draws it about twice as often: fillers and particles, colloquial verbs, written-instruction
+# forms, radio abbreviations, typos in action and direction words, run-on missions.
+CASUAL_ARGS ?= --casual-rate filler=0.15 --casual-rate particle=0.12 \
+	--casual-rate colloquial=0.2 --casual-rate infinitive=0.15 --casual-rate abbreviation=0.1 \
+	--casual-rate typo=0.12 --casual-rate run_on=0.5
 train: setup
 	$(BIN)/ministral-train $(TRAIN_DIR)/stage1 $(TRAIN_ARGS)
 	$(BIN)/ministral-train $(TRAIN_DIR)/stage2 --init $(TRAIN_DIR)/stage1 $(TUNE_ARGS)

@@ -12,14 +12,17 @@ target's box as rendered.
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 import numpy as np
 
 from ministral_node.decision import Proposal, Target, mission, targets_of
 from ministral_node.sources.rules.messages import MESSAGES
-from ministral_node.training import scenes, templates, writing
+from ministral_node.training import casual, scenes, templates, writing
 from ministral_node.training.templates import LANGUAGES, Template
 
 SPLITS = ('train', 'heldout')
@@ -177,6 +180,7 @@ class Example:
     template: Template
     proposal: Proposal
     objects: list[scenes.SceneObject] = field(default_factory=list)
+    phenomena: tuple[str, ...] = ()  # casual-speech phenomena in the command (casual.RATES)
 
     @property
     def box(self) -> tuple[float, ...] | None:
@@ -235,14 +239,24 @@ SHORT_COMPASS_RATE = 0.1
 KNOT = 1852.0 / 3600.0
 
 
-def _slots(rng: np.random.Generator, intent: str, language: str) -> tuple[dict, dict]:
-    """(slot texts for the template, params of the decision)."""
+def _abbreviated_unit(rng: np.random.Generator, language: str, value: float, unit: str) -> str:
+    """`value` with the unit's radio abbreviation ("300 ft", "12 kts")."""
+    return f'{templates.format_number(value, language)} ' \
+        f'{_pick(rng, casual.unit_abbreviations(unit))}'
+
+
+def _slots(rng: np.random.Generator, intent: str, language: str,
+           abbreviated: bool = False) -> tuple[dict, dict]:
+    """(slot texts for the template, params of the decision); `abbreviated`: for a radio
+    abbreviation frame (casual.ABBREVIATED), units abbreviated half the time."""
     q = templates.quantity
+    short_unit = abbreviated and rng.random() < casual.ABBREVIATED_UNIT_RATE
     if intent in ('takeoff', 'climb_to', 'descend_to'):
-        if rng.random() < FEET_RATE:
+        if short_unit or rng.random() < FEET_RATE:
             feet = float(_pick(rng, FEET))
-            return ({'alt': templates.other_quantity(rng, language, feet, 'ft')},
-                    {'altitude_m': round(feet * 0.3048, 2)})
+            text = _abbreviated_unit(rng, language, feet, 'ft') if short_unit else \
+                templates.other_quantity(rng, language, feet, 'ft')
+            return {'alt': text}, {'altitude_m': round(feet * 0.3048, 2)}
         alt = _amount(rng, 5, 120)
         if intent == 'climb_to' and rng.random() < 0.08:
             alt = float(rng.integers(130, 1000))
@@ -280,9 +294,16 @@ def _slots(rng: np.random.Generator, intent: str, language: str) -> tuple[dict, 
         return {'dist': text, 'cmp': names[language][point]}, \
             {'heading_deg': point * 45, 'distance_m': dist}
     if intent == 'face':
+        if abbreviated:
+            heading = int(rng.integers(72)) * 5
+            return {'hdg': f'{heading:03d}'}, {'heading_deg': heading}
         point = int(rng.integers(8))
         return {'cmp': templates.COMPASS[language][point]}, {'heading_deg': point * 45}
     if intent == 'speed':
+        if short_unit:
+            knots = float(rng.integers(1, 11) * 2)
+            return ({'speed': _abbreviated_unit(rng, language, knots, 'kn')},
+                    {'speed_mps': round(knots * KNOT, 2)})
         draw = rng.random()
         if draw < KMH_RATE:
             speed = float(rng.integers(1, 16))
@@ -374,12 +395,18 @@ class _Step:
     proposal: Proposal
     template: Template
     scene: scenes.Scene | None
+    phenomena: tuple[str, ...] = ()
 
 
 def _step(rng: np.random.Generator, intent: str, language: str, held_out: bool) -> _Step:
-    """One command of `intent` and its decision; a grounded intent renders its scene."""
+    """One command of `intent` and its decision; a grounded intent renders its scene. A
+    training command now and then takes a casual-speech frame (casual.frame)."""
     template = _pick(rng, templates.templates_for(intent, language, held_out))
-    slots, params = _slots(rng, intent, language)
+    framed = None if held_out else casual.frame(rng, intent, language)
+    if framed is not None:
+        template = Template(intent, language, framed[0], False)
+    slots, params = _slots(rng, intent, language, framed is not None and
+                           framed[1] == 'abbreviation')
     action = ACTIONS[intent]
     target = scene = None
     if intent in templates.GROUNDED:
@@ -391,7 +418,12 @@ def _step(rng: np.random.Generator, intent: str, language: str, held_out: bool) 
                         CONFIDENCE if action != 'clarify' else 0.6,
                         RATIONALES[language].get(intent, RATIONALES[language][action]))
     proposal.validate()
-    return _Step(template.text.format(**slots), proposal, template, scene)
+    text = template.text.format(**slots)
+    phenomena = (framed[1],) if framed else ()
+    particled = None if held_out else casual.modal_particle(rng, text, language)
+    if particled is not None:
+        text, phenomena = particled, (*phenomena, 'particle')
+    return _Step(text, proposal, template, scene, phenomena)
 
 
 def _mission_intents(rng: np.random.Generator) -> list[str]:
@@ -406,18 +438,54 @@ def _mission_intents(rng: np.random.Generator) -> list[str]:
             return intents
 
 
+# Training commands are never a sentence of the evaluation sets (hand-written, casual speech,
+# quantities; case and punctuation aside): such a draw is drawn again. Commands of one or two
+# words ("land", "RTL", "vieni qua") are vocabulary the model must learn, not sentences.
+MIN_GUARDED_WORDS = 3
+MAX_DRAWS = 20
+
+
+def normalised(text: str) -> str:
+    """`text` as compared with the evaluation sets: case-folded words, no punctuation."""
+    return ' '.join(re.findall(r'[^\W_]+', unicodedata.normalize('NFKC', text).casefold()))
+
+
+@cache
+def evaluation_sentences() -> frozenset[str]:
+    """The evaluation sets' sentences of `MIN_GUARDED_WORDS` words or more, normalised (none
+    where the sets are not installed: they live in the repository's test/data)."""
+    from ministral_node.training import handwritten
+
+    return frozenset(text for name, path in handwritten.SETS.items() if path.is_file()
+                     for case in handwritten.load_set(name)
+                     if len((text := normalised(case.text)).split()) >= MIN_GUARDED_WORDS)
+
+
 def make_example(split: Split, index: int) -> Example:
-    """The example `index` of a split; the same (split, index) always gives the same one."""
-    rng = np.random.default_rng([split.seed, SPLITS.index(split.name), index])
+    """The example `index` of a split; the same (split, index) always gives the same one. A
+    training command that is an evaluation sentence is drawn again (`evaluation_sentences`)."""
+    for attempt in range(MAX_DRAWS):
+        extra = [attempt] if attempt else []
+        rng = np.random.default_rng([split.seed, SPLITS.index(split.name), index, *extra])
+        example = _draw(split, index, rng)
+        if split.held_out or normalised(example.command) not in evaluation_sentences():
+            return example
+    raise RuntimeError(f'{split} example {index}: every draw was an evaluation sentence')
+
+
+def _draw(split: Split, index: int, rng: np.random.Generator) -> Example:
     language = LANGUAGES[index % len(LANGUAGES)]
     names, weights = _intents(language, split.held_out)
     intent = names[int(rng.choice(len(names), p=weights))]
+    run_on = False
     if intent == MISSION_INTENT:
         steps = [_step(rng, i, language, split.held_out) for i in _mission_intents(rng)]
         joins = (templates.HELD_OUT_CONNECTORS if split.held_out else templates.CONNECTORS)
+        run_on = not split.held_out and rng.random() < casual.RATES['run_on']
         command = steps[0].text
         for step in steps[1:]:
-            command += _pick(rng, joins[language]) + step.text
+            join = _pick(rng, joins[language])
+            command += (casual.join(rng, language, join) if run_on else join) + step.text
         proposal = mission([s.proposal for s in steps], RATIONALES[language]['mission'],
                            CONFIDENCE)
         proposal.validate()
@@ -428,11 +496,16 @@ def make_example(split: Split, index: int) -> Example:
         command, proposal, template = steps[0].text, steps[0].proposal, steps[0].template
     scene = next((s.scene for s in steps if s.scene is not None), None) or \
         scenes.render_scene(rng)
+    phenomena = tuple(p for s in steps for p in s.phenomena)
     if not split.held_out:
         command = _with_fillers(rng, command, language)
+        labels = ' '.join(target.label for target in targets_of(proposal))
+        command, spoken = casual.spoken(rng, command, language, labels)
+        phenomena += spoken + (('run_on',) if run_on else ())
         command = _slips(rng, command, language, proposal)
     command = _written(rng, command)
-    return Example(scene.image, command, language, intent, template, proposal, scene.objects)
+    return Example(scene.image, command, language, intent, template, proposal, scene.objects,
+                   tuple(dict.fromkeys(phenomena)))
 
 
 def _slips(rng: np.random.Generator, command: str, language: str, proposal: Proposal) -> str:

@@ -35,7 +35,7 @@ from ministral_node.sources.system_prompt import (
     model_system_prompt,
     system_prompt,
 )
-from ministral_node.training import dataset, scenes, templates
+from ministral_node.training import casual, dataset, scenes, templates
 from ministral_node.training.encoding import IGNORE, Encoded, Encoder
 from ministral_node.training.model import PRESETS, mistral3_config, preprocessor_config
 
@@ -273,6 +273,12 @@ def train(args: argparse.Namespace) -> dict:
             raise SystemExit(f'ministral-train: unknown intent {name!r} in --intent-weight; '
                              f'known: {", ".join(dataset.INTENT_WEIGHTS)}')
         dataset.INTENT_WEIGHTS[name] = float(weight)
+    for item in args.casual_rate or ():
+        name, _, rate = item.partition('=')
+        if name not in casual.RATES:
+            raise SystemExit(f'ministral-train: unknown phenomenon {name!r} in --casual-rate; '
+                             f'known: {", ".join(casual.RATES)}')
+        casual.RATES[name] = float(rate)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
@@ -346,6 +352,7 @@ def train(args: argparse.Namespace) -> dict:
         'threads': torch.get_num_threads(), 'device': device,
         'extensions': [str(p) for p in args.extensions or ()],
         'intent_weights': list(args.intent_weight or ()),
+        'casual_rates': dict(casual.RATES),
     }
     (out / 'training.json').write_text(json.dumps(summary, indent=2) + '\n', encoding='utf-8')
     return summary
@@ -376,6 +383,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument('--intent-weight', action='append', metavar='INTENT=WEIGHT',
                    help='how often an intent is drawn (dataset.INTENT_WEIGHTS), e.g. to focus '
                         'a tuning stage: mission=8 (repeatable)')
+    p.add_argument('--casual-rate', action='append', metavar='PHENOMENON=RATE',
+                   help='how often a casual-speech phenomenon is drawn (casual.RATES: filler, '
+                        'particle, colloquial, infinitive, abbreviation, typo, run_on), e.g. '
+                        'colloquial=0.25 (repeatable)')
     p.add_argument('--aux-weight', type=float, default=0.5,
                    help='weight of the grounding probes\' loss (0: language-model loss only)')
     p.add_argument('--aux-layer', type=int, default=2,

@@ -18,6 +18,9 @@ from collections.abc import Collection
 
 import numpy as np
 
+from ministral_node.sources.rules.spelling import guarded
+from ministral_node.sources.rules.text import fold
+
 _EN_ONES = ('zero one two three four five six seven eight nine ten eleven twelve thirteen '
             'fourteen fifteen sixteen seventeen eighteen nineteen').split()
 _EN_TENS = ('', '', 'twenty', 'thirty', 'forty', 'fifty', 'sixty', 'seventy', 'eighty',
@@ -137,11 +140,13 @@ def unaccented(text: str, language: str, rng: np.random.Generator | None = None)
 
 def typo(rng: np.random.Generator, text: str, keep: str = '') -> str:
     """`text` with one slip of the keyboard in one word of four letters or more (two letters
-    swapped, one dropped or one doubled). Words inside `keep` are left alone."""
+    swapped, one dropped or one doubled). Words inside `keep` are left alone, and so are
+    numbers, units and negations (`spelling.guarded`): a slip there changes what is asked."""
     words = text.split(' ')
     kept = set(keep.split())
     candidates = [i for i, w in enumerate(words)
-                  if len(w) >= 4 and w.isalpha() and not w.isupper() and w not in kept]
+                  if len(w) >= 4 and w.isalpha() and not w.isupper() and w not in kept
+                  and not guarded(fold(w))]
     if not candidates:
         return text
     i = candidates[int(rng.integers(len(candidates)))]

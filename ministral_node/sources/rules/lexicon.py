@@ -791,6 +791,10 @@ DISCOURSE = {
     'es': 'venga|vale|anda|vamos|bueno|perfecto|vaya|ahora|tipo',
     'it': 'vai|dai|forza|avanti|bene|perfetto|su|ora|adesso|tipo|guarda',
 }
+# German modal particles, said right after the verb ("flieg halt heim", "lande mal"): glue,
+# fillers or (halt) a weak stop, so the parser reads past them; the training generators put them
+# there (training/casual.py).
+MODAL_PARTICLES = {'de': 'mal|halt|doch|eben|einfach|ruhig|schon'}
 # Questions about what the node can do ("can you follow cars?"): `know` phrases ask it whatever
 # follows; `can` phrases only about a kind of thing ("cars", "des vélos"), not a thing in view
 # ("can you follow the red car?" is a polite command). Both are glue in `VOCAB`.
