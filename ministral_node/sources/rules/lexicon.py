@@ -59,13 +59,15 @@ VOCAB: dict[str, dict[str, str]] = {
         'en': 'hold|hold position|hover|wait|pause|stay|stay put|loiter|keep position|stand by'
               '|standby|hold on|remain|sit tight|hang on|hang tight|hang there|stay still'
               "|don't move|do not move|keep still|do nothing|don't do anything|do not do anything"
-              "|don't do a thing",
+              "|don't do a thing|stay in the air|stay airborne|stay aloft|stay up there"
+              "|remain airborne|remain in the air|keep her in the air|keep it in the air",
         'fr': 'attends|attendez|attendre|reste|restez|rester|maintiens|maintenez|maintenir'
               '|stationnaire|fais du stationnaire|vol stationnaire|pause|patiente|patientez'
               '|bouge pas|ne bouge pas|bouge plus|ne bouge plus|reste là|ne bougez pas'
               '|reste en place|reste sur place|tiens ta position|garde ta position'
               '|tiens la position|garde la position|stationne|stationnez|ne fais rien|fais rien'
-              '|ne faites rien',
+              '|ne faites rien|reste en vol|restez en vol|reste là-haut|restez là-haut'
+              "|reste en altitude|restez en altitude|reste en haut",
         'de': 'warte|warten|schwebe|schweben|halte|halten|bleib|bleibe|bleiben|pause'
               '|pausiere|schwebeflug|position halten|beweg dich nicht|nicht bewegen'
               '|bleib in der luft|bleib mal in der luft|bleib mal kurz in der luft'
@@ -73,13 +75,16 @@ VOCAB: dict[str, dict[str, str]] = {
         'es': 'no hagas nada|no haga nada|no hagáis nada|no te muevas|no se mueva|espera'
               '|espere|esperar|mantén|mantenga|mantener|quédate'
               '|quédese|quieto'
-              '|permanece|permanezca|pausa|flota',
+              '|permanece|permanezca|pausa|flota|quédate en el aire|quédate arriba'
+              '|mantente en el aire|mantente arriba|sigue en el aire|permanece en el aire'
+              '|quédate en vuelo|mantente en vuelo|sigue en vuelo',
         'it': 'aspetta|aspettare|attendi|attendere|resta|restare|rimani|rimanere|mantieni'
               '|mantenere|pausa|stai fermo|resta fermo|rimani fermo|non muoverti|non ti muovere'
               '|stai lì'
               '|stai li|stai qui|stai qua|resta in aria|rimani in aria|stai in aria'
               '|tieni la posizione|tieni posizione|tieni la quota|non fare niente|non fare nulla'
-              '|non fate niente|tieni',
+              '|non fate niente|tieni|resta in volo|rimani in volo|stai in volo|resta lassù'
+              '|rimani lassù|stai lassù|resta su|rimani su',
     },
     'intent.rth': {
         'all': 'rtl|rth|rtb',
@@ -151,17 +156,21 @@ VOCAB: dict[str, dict[str, str]] = {
         'it': 'gira|girati|girare|ruota|ruotare|ruotati|rotazione|vira|virare',
     },
     'intent.face': {
-        'en': 'face|point|turn to face|point the nose|nose|point your nose|nose to|look'
+        'en': 'face|point|turn to face|point the nose|nose|point your nose|nose to|look|facing'
               '|look towards|look toward',
         'fr': "oriente-toi|orientez-vous|fais face|face|regarde|regardez|regarder",
         'de': 'richte dich aus|richte dich|ausrichten|schau nach|blicke nach|schau|schaue'
               '|guck|gucke|guck nach|blick|blicke|schau richtung|guck richtung',
         'es': 'oriéntate|oriéntese|orienta|mira hacia|apunta|apunta hacia|mira al|mira para el'
-              '|mira hacia el',
-        'it': 'orientati|orienta|punta|punta verso|guarda verso|guarda a|guarda|guardi',
+              '|mira hacia el|mirando|mirando a|mirando al|mirando hacia|de cara a|de cara al',
+        'it': 'orientati|orienta|punta|punta verso|guarda verso|guarda a|guarda|guardi'
+              '|rivolto a|rivolto verso|rivolta a|rivolta verso|col muso verso|col muso a'
+              '|con il muso verso|con il muso a',
     },
     'intent.uturn': {
         'en': 'turn around|about face|u-turn|do a u-turn|do a one-eighty|a one-eighty'
+              '|turn round|spin around|spin round|swing around|swing round|whip around'
+              '|whip round|flip around|turn yourself around'
               '|look behind|look behind you|look back|look backwards',
         'fr': 'demi-tour|fais demi-tour|faites demi-tour|retourne-toi|regarde derrière'
               '|regarde derrière toi|regarde en arrière',
@@ -212,23 +221,34 @@ VOCAB: dict[str, dict[str, str]] = {
         'en': 'follow|track|tail|chase|shadow|keep following|keep an eye on|keep tabs on'
               '|trail|stick with|keep up with|tag along with|tag along behind'
               '|go after|run after|chase after|escort|keep eyes on|keep your eyes on|stay with'
-              '|stick to|lock onto|lock on to|latch onto|latch on to',
+              '|stick to|lock onto|lock on to|latch onto|latch on to|stay on that|stay on this'
+              '|keep on that|keep on this|stick on that|sit on that|stay on him|stay on her'
+              "|keep on him|keep on her|don't lose sight of|do not lose sight of|don't lose"
+              "|do not lose",
         'fr': 'suis|suivez|suivre|poursuis|poursuivez|traque|traquez|piste|pistez|accompagne'
               '|colle|collez|colle-toi à|colle-toi au|talonne|talonnez|escorte|escortez'
               "|prends en chasse|garde un œil sur|garde un oeil sur|garde l'œil sur|surveille"
-              '|file le train à|file le train au',
+              '|file le train à|file le train au|file la|file le|file les|file l|file ce'
+              '|file cette|filez la|filez le|filez les|filez l|file-le|file-la|ne lâche pas'
+              '|lâche pas|ne le lâche pas|ne la lâche pas|ne les lâche pas',
         'de': 'folge|folgen|folg|verfolge|verfolgen|verfolg|begleite|begleiten|tracke|tracken'
               '|häng dich an|hänge dich an|häng dich dran|bleib dran|bleib dran an|hinterher'
               '|hinterherfliegen|eskortiere|beobachte|überwache',
         'es': 'sigue|siga|sigas|seguir|seguid|persigue|persiga|perseguir|rastrea|acompaña'
               '|acompañe|pégate a|pégate al|pegate a|pegate al|escolta|escolte|ve tras'
               '|vete tras|vigila|vigile|echa un ojo a|echa un ojo al|pisa los talones a'
-              '|pisa los talones al',
+              '|pisa los talones al|no pierdas de vista a|no pierdas de vista al'
+              '|no le pierdas de vista|no lo pierdas de vista|no la pierdas de vista'
+              '|no lo pierdas|no la pierdas|ve detrás de|ve detrás del|vete detrás de'
+              '|vete detrás del',
         'it': 'segui|segua|seguire|seguite|insegui|inseguire|pedina|pedinare|traccia'
               '|accompagna|tallona|tallonare|incolla|incollati a|incollati al|stai dietro a'
               "|stai dietro al|stai dietro alla|scorta|scortare|tieni d'occhio|tieni sott'occhio"
               "|tienilo d'occhio|tienila d'occhio|sorveglia|stai attaccato a|stai attaccato al"
-              "|resta attaccato a|resta attaccato al|stagli dietro",
+              "|resta attaccato a|resta attaccato al|stagli dietro|vai dietro a|vai dietro al"
+              "|vai dietro alla|corri dietro a|corri dietro al|corri dietro alla"
+              "|non perdere di vista|non perderlo di vista|non perderla di vista"
+              "|non perdere d'occhio|non perderlo d'occhio|non perderla d'occhio",
     },
     'intent.search': {
         'en': 'search|search for|look for|find|seek|locate|scan for|hunt for|look around for'
@@ -272,23 +292,31 @@ VOCAB: dict[str, dict[str, str]] = {
     },
     'intent.move': {  # generic motion: gives way to any specific action
         'en': 'scoot|nudge|shift|slide|make your way|push on|get over|go|fly|move|head|proceed'
-              '|navigate|travel|cruise|steer|make for|push|hop|inch|creep|strafe|crab',
+              '|navigate|travel|cruise|steer|make for|push|hop|inch|creep|strafe|crab'
+              '|approach|close in on|get closer to|move closer to|fly closer to|pop over to'
+              '|nip over to|pop over|nip over|zip over to|swing by',
         'fr': 'bouge|bougez|bouger|pars|partez|fonce|foncez|glisse|décale|trace|va|vas|allez|aller'
               '|vole|volez|voler|déplace-toi|déplacez-vous|déplace'
               '|déplacer|dirige-toi|dirigez-vous|rends-toi|rendez-vous|rejoins|rejoignez'
               '|rejoindre|navigue|file|filez|décale-toi|décalez-vous|emmène-le|emmène-la|amène-le'
-              '|amène-la|roule|roulez',
+              '|amène-la|roule|roulez|approche-toi|approchez-vous|rapproche-toi'
+              '|rapprochez-vous|approche|approchez|va voir|allez voir',
         'de': 'düse|düs|zieh|ziehe|rück|rücke|verschieb dich|verschiebe dich|geh|gehe|gehen|flieg'
               '|fliege|fliegen|beweg dich|bewege dich|bewegen|fahr'
-              '|fahre|fahren|navigiere|begib dich|steuere',
+              '|fahre|fahren|navigiere|begib dich|steuere|nähere dich|näher dich|flieg näher an'
+              '|flieg näher ran an|geh näher an|flieg rüber zu|flieg rüber zum|flieg rüber zur'
+              '|flieg mal rüber zu|flieg mal rüber zum|flieg mal rüber zur',
         'es': 'échate|córrete|llévalo|llévala|lleva|tira|anda|andá|desplaza|dirige|ve|vete|vaya'
               '|ir|vuela|vuele'
               '|volar|volad|muévete'
               '|muévase|mueve|mover'
-              '|dirígete|diríjase|desplázate|desplácese|navega',
+              '|dirígete|diríjase|desplázate|desplácese|navega|acércate|acérquese|acercaos'
+              '|aproxímate|aproxímese|arrímate|arrímese',
         'it': 'fila|corri|vai|va|andare|andate|andiamo|vola|volare|volate|muoviti|muovi'
               '|spostati|sposta'
-              '|spostare|dirigiti|procedi|naviga|raggiungi',
+              '|spostare|dirigiti|procedi|naviga|raggiungi|avvicinati|si avvicini|avvicinatevi'
+              '|accostati|vai vicino a|vai vicino al|vai vicino alla|fai un salto a'
+              '|fai un salto al|fai un salto alla',
     },
     # ---- changes of altitude or speed ---------------------------------------------------------
     'change.up': {
@@ -481,8 +509,9 @@ VOCAB: dict[str, dict[str, str]] = {
         'all': 'cw',
         'en': 'clockwise|clock-wise',
         'fr': "sens horaire|dans le sens horaire|sens des aiguilles d'une montre"
-              "|dans le sens des aiguilles d'une montre",
-        'de': 'im uhrzeigersinn|uhrzeigersinn',
+              "|dans le sens des aiguilles d'une montre|sens des aiguilles"
+              "|dans le sens des aiguilles",
+        'de': 'im uhrzeigersinn|uhrzeigersinn|mit dem uhrzeigersinn|rechtsherum|rechtsrum',
         'es': 'sentido horario|en sentido horario|horario'
               '|en el sentido de las agujas del reloj',
         'it': 'senso orario|in senso orario|orario',
@@ -492,11 +521,17 @@ VOCAB: dict[str, dict[str, str]] = {
         'en': 'counterclockwise|counter-clockwise|anticlockwise|anti-clockwise',
         'fr': "sens antihoraire|sens anti-horaire|dans le sens antihoraire"
               "|dans le sens anti-horaire|sens trigonométrique"
-              "|dans le sens inverse des aiguilles d'une montre",
-        'de': 'gegen den uhrzeigersinn|gegenuhrzeigersinn',
+              "|dans le sens inverse des aiguilles d'une montre|sens inverse des aiguilles"
+              "|dans le sens inverse des aiguilles|sens contraire des aiguilles"
+              "|dans le sens contraire des aiguilles|dans le sens contraire des aiguilles d'une"
+              " montre|dans l'autre sens des aiguilles|à l'envers des aiguilles",
+        'de': 'gegen den uhrzeigersinn|gegenuhrzeigersinn|entgegen dem uhrzeigersinn|linksherum'
+              '|linksrum',
         'es': 'sentido antihorario|en sentido antihorario|antihorario'
-              '|en sentido contrario a las agujas del reloj',
-        'it': 'senso antiorario|in senso antiorario|antiorario',
+              '|en sentido contrario a las agujas del reloj|contra las agujas del reloj'
+              '|al revés de las agujas del reloj|en contra de las agujas del reloj',
+        'it': 'senso antiorario|in senso antiorario|antiorario|contro le lancette'
+              "|in senso contrario alle lancette|al contrario delle lancette",
     },
     # ---- parameter nouns, prepositions, modifiers -------------------------------------------
     'kw.altitude': {
@@ -851,6 +886,11 @@ STATIONS = {
     'en': 'this is|here is', 'fr': 'ici|ici la|ici le|c\'est', 'de': 'hier ist|hier spricht|hier',
     'es': 'aquí|habla|aquí habla', 'it': 'qui|qui è|parla|qui parla',
 }
+# A turn verb said alone to the vehicle itself turns it around: "girati!", "gírate",
+# "tourne-toi", "dreh dich" (with an angle or a side it is a turn by that).
+REFLEXIVE_TURNS = {'en': '', 'fr': 'tourne-toi|tournez-vous',
+                   'de': 'dreh dich|drehe dich', 'es': 'gírate|gírese|voltéate|voltéese',
+                   'it': 'girati|giratevi|si giri'}
 # Taking an amount of altitude is gaining it: "prends 10 mètres d'altitude".
 TAKES = {'en': 'take', 'fr': 'prends|prenez|prendre', 'de': 'nimm|nehmen',
          'es': 'toma|tome|tomar|coge', 'it': 'prendi|prenda|prendere'}
@@ -977,6 +1017,7 @@ DEFINITE_WORDS = {lang: frozenset(k[0] for k in phrase_set(spec))
 PROWORD_PHRASES = {lang: phrase_set(spec) for lang, spec in PROWORDS.items()}
 RESTATER_PHRASES = {lang: phrase_set(spec) for lang, spec in RESTATERS.items()}
 BRAKE_PHRASES = {lang: phrase_set(spec) for lang, spec in BRAKES.items()}
+REFLEXIVE_TURN_PHRASES = {lang: phrase_set(spec) for lang, spec in REFLEXIVE_TURNS.items()}
 TAKE_WORDS = {lang: frozenset(k[0] for k in phrase_set(spec)) for lang, spec in TAKES.items()}
 APPOSITIVE_PHRASES = {lang: phrase_set(spec) for lang, spec in APPOSITIVES.items()}
 PURPOSE_PHRASES = {lang: phrase_set(spec) for lang, spec in PURPOSES.items()}

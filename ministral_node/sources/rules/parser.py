@@ -251,6 +251,13 @@ _SEPARABLE = re.compile(
     r'\b(\w+)\b((?:\s+(?!(?:und|dann|danach)\b)[^\s,;.:!?]+)*?)\s+(ab|auf|um|an|aus|los|dran)\b'
     r'(?=\s*(?:$|[,;.:!?]|und\b|dann\b|danach\b))', re.IGNORECASE)
 
+# A motion verb whose particle "nach" closes the clause goes after what it names ("flieg dem
+# Auto nach", "fahr dem Radfahrer nach"): nachfliegen is following, as "hinterher".
+_AFTER = re.compile(
+    r'\b(fliege?|fahre?|gehe?|laufe?|renne?|düse?|jage?|eile?|zieh|ziehe)\b'
+    r'((?:\s+(?!(?:und|dann|danach|nach)\b)[^\s,;.:!?]+)+?)\s+nach\b'
+    r'(?=\s*(?:$|[,;.:!?]|und\b|dann\b|danach\b))', re.IGNORECASE)
+
 # German written contractions of the article with an apostrophe ("'ne Minute", "'nen Moment");
 # without it "ne" stays the French negation, never read past.
 _ARTICLE_CONTRACTION = re.compile(r"(?<!\w)'(ne|nen|nem|ner)\b", re.IGNORECASE)
@@ -296,6 +303,7 @@ def _analyse(text: Any, takeoff_altitude_m: float | None) -> RuleResult:
             for bracket in (_BRACKET, _UP_DOWN_BRACKET):
                 read = bracket.sub(r'\1 \3\2', read)
             read = _SEPARABLE.sub(_close_bracket, read)
+            read = _AFTER.sub(r'\1\2 hinterher', read)
         read_tokens = tokens if read == prepared else tokenize(read[:MAX_COMMAND_CHARS])
         result = _Parse(read, read_tokens, lang, takeoff_altitude_m).run()
         if result.reason in missions.MISSION_REASONS and not unknown_words:
@@ -730,8 +738,9 @@ class _Parse:
             return abbreviation
         words = self._number_words(i)
         number = None if words is None else self._number(i, words[1], words[0], words[2])
-        if number is not None and number.value.unit is None and self._after_word():
-            number = None  # "the red one": a pronoun, not a number
+        if number is not None and number.value.unit is None and self._after_word() and (
+                self.norms[self.items[-1].first] not in lx.APPROXIMATORS[self.lang]):
+            number = None  # "the red one": a pronoun, not a number ("tipo quattro": one)
         phrase = self._phrase(i)
         if phrase is not None and phrase.kind == 'kw' and (
                 token.norm in lx.NUMBER_ABBREVIATIONS and not self._number_at(i + 1)):
@@ -1062,6 +1071,8 @@ class _Parse:
             if self._family(noun, kws) not in kept or (verbal and self._qualifies(noun)):
                 noun.kind = 'word'  # "search for the landing zone", "land on the landing pad"
         families = {self._family(it, kws) for it in verbs if it.kind in _VERBS}
+        if not families and self._takes_height(clause):
+            return {'altitude'}
         if families - {'goto'}:
             families.discard('goto')
             return families
@@ -1069,15 +1080,27 @@ class _Parse:
         implicit = self._implicit_family(clause, kws, moving=bool(families), vertical=level)
         return {implicit} if implicit else families
 
+    def _takes_height(self, clause: list[Item]) -> bool:
+        """Whether a clause takes a length and says nothing else: "prends 5 mètres de plus",
+        "prendi altri 10 metri" climb by it."""
+        kinds = {it.kind for it in clause if it.kind not in _QUIET}
+        lengths = [it for it in clause if it.kind == 'num' and it.value.unit is not None
+                   and it.value.unit.dim == LENGTH]
+        return kinds <= {'num', 'more'} and len(lengths) == 1 and any(
+            self.norms[k] in lx.TAKE_WORDS[self.lang] for k in range(lengths[0].first))
+
     @staticmethod
     def _place(clause: list[Item]) -> None:
         """A positioning verb ("portati", "ponte", "mets-toi", "level off") takes the dimension
         of what it is said with: a move beside a horizontal direction, a speed beside a speed
-        in its unit, else a height."""
+        in its unit, else a height; a compass point alone, the way it faces ("mettiti verso
+        sud", "ponte al norte")."""
         for verb in clause:
             if verb.kind != 'change' or verb.value != 'place':
                 continue
-            if any(it.kind == 'compass' or (it.kind == 'dir' and it.value not in ('up', 'down'))
+            if {it.kind for it in clause if it.kind not in _QUIET} == {'change', 'compass'}:
+                verb.kind, verb.value = 'intent', 'face'
+            elif any(it.kind == 'compass' or (it.kind == 'dir' and it.value not in ('up', 'down'))
                    for it in clause):
                 verb.kind, verb.value = 'intent', 'move'
             elif any(it.kind == 'num' and it.value.unit is not None
@@ -1605,6 +1628,10 @@ def _rotate(p: _Parse) -> Proposal:
     sign = signs.pop() if signs else 0.0
     p.use(p.free('more'))
     whole = [TURN_DEG[verb] for verb in verbs if verb in TURN_DEG]
+    if number is None and not whole and not sign and any(
+            tuple(p.norms[it.first:it.last + 1]) in lx.REFLEXIVE_TURN_PHRASES[p.lang]
+            for it in p.items if it.kind == 'intent'):
+        whole = [TURN_DEG['uturn']]  # "girati!", "gírate": turn around
     if number is None:
         if len(whole) != 1:
             p.fail('missing_angle')

@@ -58,11 +58,12 @@ def command_numbers(text: str) -> frozenset[float]:
                     values |= said if not words[2] else said - {abs(words[0])}
                 entry = lx.PHRASES[lang].get((token.norm,))
                 headings += _headings(token.raw, entry, lang, i > 0)
+    bare = not values
     distinct = list(dict.fromkeys(headings))  # in the order said
     values |= {lx.combine_headings(list(pair)) for size in (2, 3)
                for pair in combinations(distinct, size)}
     values |= set(headings)
-    values |= _turns_said(norms)
+    values |= _turns_said(norms, bare)
     return frozenset(v for v in values if v is not None)
 
 
@@ -89,13 +90,17 @@ def _headings(raw: str, entry: lx.Entry | None, lang: str, inside: bool) -> list
 _TURNS = {key: TURN_DEG[entry.value] for lang in LANGUAGES
           for key, entry in lx.PHRASES[lang].items()
           if entry.kind == 'intent' and entry.value in TURN_DEG}
-_TURN_WORDS = max(map(len, _TURNS))
+_REFLEXIVE = frozenset(key for keys in lx.REFLEXIVE_TURN_PHRASES.values() for key in keys)
+_TURN_WORDS = max(map(len, [*_TURNS, *_REFLEXIVE]))
 
 
-def _turns_said(norms: list[str]) -> set[float]:
-    """The angles the turn phrases of `norms` say by themselves (180, 360)."""
-    return {_TURNS[key] for i in range(len(norms)) for size in range(1, _TURN_WORDS + 1)
-            if (key := tuple(norms[i:i + size])) in _TURNS}
+def _turns_said(norms: list[str], bare: bool) -> set[float]:
+    """The angles the turn phrases of `norms` say by themselves (180, 360); a turn verb
+    said to the vehicle itself ("girati", "gírate") says 180 when no number is said (`bare`)."""
+    keys = {tuple(norms[i:i + size]) for i in range(len(norms))
+            for size in range(1, _TURN_WORDS + 1)}
+    return {_TURNS[key] for key in keys if key in _TURNS} | (
+        {TURN_DEG['uturn']} if bare and keys & _REFLEXIVE else set())
 
 
 # The contract's units, read from a param name's suffix (longest first).
@@ -148,7 +153,7 @@ def command_quantities(text: str) -> tuple[Said, ...]:
     distinct = list(dict.fromkeys(headings))
     angles = set(headings) | {lx.combine_headings(list(group)) for size in (2, 3)
                               for group in combinations(distinct, size)}
-    angles |= _turns_said(norms)
+    angles |= _turns_said(norms, bare=not said)
     for angle in sorted(a for a in angles if a is not None):
         said.setdefault((round(angle, 6), ANGLE), Said(angle, ANGLE, f'{angle:g} deg',
                                                           float('nan')))
