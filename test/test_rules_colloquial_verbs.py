@@ -164,3 +164,41 @@ def test_with_the_clock_hands_is_clockwise(text, language):
 ])
 def test_an_approximator_before_a_number_in_words_keeps_the_number(text, language, count):
     _reads(text, language, 'capture_photo', {'count': count})
+
+
+@pytest.mark.parametrize('text, language, action, params', [
+    ('decola subito', 'it', 'takeoff', {'altitude_m': 10.0}),
+    ('aterra sul ponte', 'it', 'land', {}),
+])
+def test_a_typo_is_read_in_the_language_that_knows_the_other_words(text, language, action,
+                                                                   params):
+    result = analyse(text, takeoff_altitude_m=10.0)
+    assert (result.proposal.action, result.language) == (action, language)
+    assert result.proposal.params == params
+    assert result.partial and result.proposal.confidence < 1.0  # the typo is noted
+
+
+@pytest.mark.parametrize('text, language, action', [
+    ("alright that's enough, head home", 'en', 'return_to_home'),
+    ("that'll do, bring her down", 'en', 'land'),
+    ("bon, ça suffit, rentre", 'fr', 'return_to_home'),
+    ("c'est bon, pose-toi", 'fr', 'land'),
+    ('das reicht, komm zurück', 'de', 'return_to_home'),
+    ('ya está, vuelve a casa', 'es', 'return_to_home'),
+    ('va bene così, torna indietro', 'it', 'return_to_home'),
+])
+def test_a_closing_remark_before_a_command_is_read_past(text, language, action):
+    result = analyse(text)
+    assert (result.proposal.action, result.language) == (action, language)
+    assert not result.partial
+
+
+@pytest.mark.parametrize('text', ["that's enough", "c'est bon", 'das reicht'])
+def test_a_closing_remark_alone_is_no_command(text):
+    assert analyse(text).proposal.action == 'clarify'
+
+
+@pytest.mark.parametrize('text', ["that's it, don't land", 'das reicht, nicht landen',
+                                  "c'est bon, ne te pose pas"])
+def test_a_negation_after_a_closing_remark_is_never_read_as_its_verb(text):
+    assert analyse(text).proposal.action == 'clarify'

@@ -891,6 +891,17 @@ STATIONS = {
 REFLEXIVE_TURNS = {'en': '', 'fr': 'tourne-toi|tournez-vous',
                    'de': 'dreh dich|drehe dich', 'es': 'gírate|gírese|voltéate|voltéese',
                    'it': 'girati|giratevi|si giri'}
+# Closing remarks that open a command before a comma ("that's enough, come on back", "c'est
+# bon, rentre", "das reicht, lande"): framing, read past when a command follows; alone they
+# are no command.
+OPENERS = {
+    'en': "that's enough|that'll do|that's it|that's good|that's fine|good enough|all done"
+          "|we're done|we are done",
+    'fr': "ça suffit|c'est bon|ça ira|c'est fini|c'est tout|on a fini|c'est parfait",
+    'de': 'das reicht|es reicht|das genügt|passt|das passt|das wars|fertig|wir sind fertig',
+    'es': 'ya está|ya vale|suficiente|es suficiente|ya es suficiente|listo|ya terminamos',
+    'it': 'va bene così|ok così|può bastare|abbiamo finito|finito|fatto',
+}
 # Taking an amount of altitude is gaining it: "prends 10 mètres d'altitude".
 TAKES = {'en': 'take', 'fr': 'prends|prenez|prendre', 'de': 'nimm|nehmen',
          'es': 'toma|tome|tomar|coge', 'it': 'prendi|prenda|prendere'}
@@ -1021,4 +1032,5 @@ REFLEXIVE_TURN_PHRASES = {lang: phrase_set(spec) for lang, spec in REFLEXIVE_TUR
 TAKE_WORDS = {lang: frozenset(k[0] for k in phrase_set(spec)) for lang, spec in TAKES.items()}
 APPOSITIVE_PHRASES = {lang: phrase_set(spec) for lang, spec in APPOSITIVES.items()}
 PURPOSE_PHRASES = {lang: phrase_set(spec) for lang, spec in PURPOSES.items()}
+OPENER_PHRASES = {lang: phrase_set(spec) for lang, spec in OPENERS.items()}
 STATION_PHRASES = {lang: phrase_set(spec) for lang, spec in STATIONS.items()}

@@ -336,12 +336,14 @@ def _in_first_clause(before: list[Item]) -> bool:
 
 def _tie_knows_more(tokens: list[Token], ranked: list[tuple[str, int]], rank: int) -> bool:
     """Whether the language after `ranked[rank]` scores the same and knows every word that
-    one does not ("scattami una foto del ponte": Italian, though Spanish knows "ponte")."""
+    one does not ("scattami una foto del ponte": Italian, though Spanish knows "ponte"), or
+    reads it as a typo of its own ("decola subito": Italian, though Spanish has "súbito")."""
     if rank + 1 >= len(ranked) or ranked[rank + 1][1] != ranked[rank][1]:
         return False
     lang, other = ranked[rank][0], ranked[rank + 1][0]
     unknown = [t.norm for t in tokens if t.kind == 'word' and not known_word(t.norm, lang)]
-    return bool(unknown) and all(known_word(word, other) for word in unknown)
+    return bool(unknown) and all(known_word(word, other) or correction(word, other) is not None
+                                 for word in unknown)
 
 
 def _typos_distance(result: RuleResult) -> int:
@@ -537,6 +539,10 @@ class _Parse:
         comma = self._station(opening)
         if comma is not None:
             found[opening] = comma - 1
+            opening = self._past_fillers(comma + 1)
+        opener = self._opener(opening)
+        if opener is not None:
+            found[opener[0]] = opener[1] - 1
         return found
 
     def _way_back(self) -> None:
@@ -598,6 +604,22 @@ class _Parse:
                         or self._meaning(k) not in (None, 'glue', 'home', 'filler')
                         for k in named):
                     return comma
+        return None
+
+    def _opener(self, opening: int) -> tuple[int, int] | None:
+        """(first token, comma) of a closing remark at `opening`, after polite words ("ok
+        that's enough, ...", "das reicht, ..."), with words after the comma; or None."""
+        for start in range(opening, len(self.tokens)):
+            for size in (4, 3, 2, 1):
+                comma = start + size
+                if tuple(self.norms[start:comma]) in lx.OPENER_PHRASES[self.lang] and (
+                        comma < len(self.tokens) and self.tokens[comma].raw == ','
+                        and any(t.kind != 'sym' for t in self.tokens[comma + 1:])):
+                    return start, comma
+            if not (self.tokens[start].raw in PUNCTUATION or self._filler(start) or (
+                    lx.PHRASES[self.lang].get((self.norms[start],), lx.Entry('', '')).kind
+                    == 'glue')):
+                return None
         return None
 
     def _meaning(self, k: int) -> str | None:
