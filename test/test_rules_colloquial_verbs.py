@@ -202,3 +202,10 @@ def test_a_closing_remark_alone_is_no_command(text):
                                   "c'est bon, ne te pose pas"])
 def test_a_negation_after_a_closing_remark_is_never_read_as_its_verb(text):
     assert analyse(text).proposal.action == 'clarify'
+
+
+@pytest.mark.parametrize('text, language, altitude', [
+    ('take off, 15 metres', 'en', 15), ('prends ton envol, 12 mètres', 'fr', 12),
+])
+def test_a_take_verb_of_another_clause_is_no_climb(text, language, altitude):
+    _reads(text, language, 'takeoff', {'altitude_m': altitude})

@@ -1109,7 +1109,8 @@ class _Parse:
         lengths = [it for it in clause if it.kind == 'num' and it.value.unit is not None
                    and it.value.unit.dim == LENGTH]
         return kinds <= {'num', 'more'} and len(lengths) == 1 and any(
-            self.norms[k] in lx.TAKE_WORDS[self.lang] for k in range(lengths[0].first))
+            self.norms[k] in lx.TAKE_WORDS[self.lang]
+            for k in range(clause[0].first, lengths[0].first))
 
     @staticmethod
     def _place(clause: list[Item]) -> None:
