@@ -209,3 +209,23 @@ def test_a_negation_after_a_closing_remark_is_never_read_as_its_verb(text):
 ])
 def test_a_take_verb_of_another_clause_is_no_climb(text, language, altitude):
     _reads(text, language, 'takeoff', {'altitude_m': altitude})
+
+
+# A target described again by its side after a comma is one target, not a move to that side.
+@pytest.mark.parametrize('text, language, action, label', [
+    ('suis le camion, celui de gauche', 'fr', 'follow', 'camion, celui de gauche'),
+    ('suis la moto, celle de droite', 'fr', 'follow', 'moto, celle de droite'),
+    ('follow the van, the one on the right', 'en', 'follow', 'van, the one on the right'),
+    ('busca el perro, el de la derecha', 'es', 'search', 'perro, el de la derecha'),
+    ('segui la bici, quella a sinistra', 'it', 'follow', 'bici, quella a sinistra'),
+])
+def test_a_target_described_again_by_its_side_is_one_target(text, language, action, label):
+    result = analyse(text)
+    assert (result.proposal.action, result.language) == (action, language)
+    assert result.proposal.target.label == label
+
+
+def test_a_side_said_after_a_target_with_a_distance_is_still_a_move():
+    steps = analyse('follow the car, left 10 m').proposal.params['steps']
+    assert [step['action'] for step in steps] == ['follow', 'goto']
+    assert steps[1]['params']['right_m'] == -10

@@ -760,9 +760,11 @@ class _Parse:
             return abbreviation
         words = self._number_words(i)
         number = None if words is None else self._number(i, words[1], words[0], words[2])
-        if number is not None and number.value.unit is None and self._after_word() and (
-                self.norms[self.items[-1].first] not in lx.APPROXIMATORS[self.lang]):
-            number = None  # "the red one": a pronoun, not a number ("tipo quattro": one)
+        if number is not None and number.value.unit is None and ((self._after_word() and (
+                self.norms[self.items[-1].first] not in lx.APPROXIMATORS[self.lang])) or (
+                number.value.number == 1 and i
+                and self.norms[i - 1] in lx.DEFINITE_WORDS[self.lang])):
+            number = None  # "the red one", "the one on the left": a pronoun, not a number
         phrase = self._phrase(i)
         if phrase is not None and phrase.kind == 'kw' and (
                 token.norm in lx.NUMBER_ABBREVIATIONS and not self._number_at(i + 1)):
@@ -842,8 +844,9 @@ class _Parse:
         parameter noun only after a verb, number or direction in its clause. With `after`,
         only a misspelt phrase that goes on past token `after` (a known word at `i`)."""
         token = self.tokens[i]
-        if token.norm in lx.DISCOURSE_WORDS[self.lang]:
-            return None  # "fine, land": an interjection, not a typo of "find"
+        if token.norm in lx.DISCOURSE_WORDS[self.lang] or (
+                (token.norm,) in lx.APPOSITIVE_PHRASES[self.lang]):
+            return None  # "fine, land": an interjection, not a typo of "find"; "celle": no "colle"
         # a phrase with one word misspelt ("tkae off", "take of"), else a word
         found = phrase_correction(self.norms, i, self.lang)
         if after is not None:
@@ -1001,6 +1004,9 @@ class _Parse:
             if item.kind in ('capab', 'scene'):
                 item.kind = 'word'
         families: set[str] = set()
+        for clause in clauses[1:]:
+            for side in self._side_apposition(clause):
+                side.kind = 'word'  # part of the target's description, no direction to fly
         for clause in self._course_clauses(clauses):
             families |= self._clause_families(clause)
         if sum(1 for part in _split(self.items, ('seq',)) if self._meaningful(part)) > 1:
@@ -1034,6 +1040,21 @@ class _Parse:
             if error.reason != 'unknown_words':
                 self._refuse_words()  # a missing value: the unknown words may be the reason
             raise
+
+    def _side_apposition(self, clause: list[Item]) -> list[Item]:
+        """The side a clause describes the target by, again ("suis le camion, celui de
+        gauche", "follow the car, the one on the right", "quella a destra"): [] unless the
+        clause is only that, no action of its own."""
+        said = [it for it in clause if it.kind not in _QUIET]
+        sides = [it for it in said if it.kind == 'compass' or (
+            it.kind == 'dir' and it.value not in ('up', 'down'))]
+        if len(sides) != 1 or len(said) > 2 or any(
+                it.kind != 'word' for it in said if it is not sides[0]):
+            return []
+        norms = self.norms[clause[0].first:clause[-1].last + 1]
+        described = any(tuple(norms[k:k + len(phrase)]) == phrase
+                        for phrase in lx.APPOSITIVE_PHRASES[self.lang] for k in range(len(norms)))
+        return sides if described else []
 
     def _brake_to_speed(self, clause: list[Item]) -> None:
         """A brake verb said with a speed in its unit ("brake to 3 m/s", "frena a 2 m/s")
