@@ -229,3 +229,12 @@ def test_a_side_said_after_a_target_with_a_distance_is_still_a_move():
     steps = analyse('follow the car, left 10 m').proposal.params['steps']
     assert [step['action'] for step in steps] == ['follow', 'goto']
     assert steps[1]['params']['right_m'] == -10
+
+
+@pytest.mark.parametrize('text, yaw', [
+    ('tourne de 90 degrés à droite sur place', 90),
+    ('pivote sur place de 45 degrés à gauche', -45),
+    ('fais demi-tour sur place', 180),
+])
+def test_turning_on_the_spot_in_french(text, yaw):
+    _reads(text, 'fr', 'rotate', {'yaw_deg': yaw})

@@ -765,7 +765,7 @@ VOCAB: dict[str, dict[str, str]] = {
               "|est-ce que tu peux|est-ce que vous pouvez|un peu|un petit peu|prends-moi"
               "|petit|petite|petits|petites|belle|beau|bonne|jolie|nous|sur toi-même"
               "|au-dessus de|au-dessus du|au-dessus des|au-dessus|par-dessus"
-              "|sur moi-même|essaie de|essaye de|essayez de|essaie d|essaye d",
+              "|sur moi-même|essaie de|essaye de|essayez de|essaie d|essaye d|sur place",
         'de': 'stehen|kurz|mal kurz|einleiten|leite|durchführen|führe|ausführen|beginnen|beginne'
               '|setzen'
               '|stellen|einstellen|festlegen|ändern|ändere|nehmen|schieß|schieße|agl|der|die'
