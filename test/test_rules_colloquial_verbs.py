@@ -238,3 +238,26 @@ def test_a_side_said_after_a_target_with_a_distance_is_still_a_move():
 ])
 def test_turning_on_the_spot_in_french(text, yaw):
     _reads(text, 'fr', 'rotate', {'yaw_deg': yaw})
+
+
+# "and back" after a move is coming back, as "and come back" is (a mission ending in a return;
+# `_Parse._way_back`).
+@pytest.mark.parametrize('text, language, move', [
+    ('fly 15 m west and back', 'en', {'heading_deg': 270, 'distance_m': 15}),
+    ('head 50 metres north then back', 'en', {'heading_deg': 0, 'distance_m': 50}),
+    ('flieg 25 Meter nach Süden und wieder zurück', 'de', {'heading_deg': 180, 'distance_m': 25}),
+    ('vola 30 metri a sud e indietro', 'it', {'heading_deg': 180, 'distance_m': 30}),
+    ('vole 40 m au nord et retour', 'fr', {'heading_deg': 0, 'distance_m': 40}),
+])
+def test_and_back_after_a_move_comes_back(text, language, move):
+    result = analyse(text)
+    assert (result.proposal.action, result.language) == ('mission', language)
+    steps = [(step['action'], step['params']) for step in result.proposal.params['steps']]
+    assert steps == [('goto', move), ('return_to_home', {})]
+
+
+@pytest.mark.parametrize('text', ['fly forward 10 m and back 5 m', 'fly west and back'])
+def test_back_with_a_distance_or_alone_is_no_return(text):
+    result = analyse(text).proposal
+    assert 'return_to_home' not in [step['action'] for step in result.params.get('steps', [])]
+    assert result.action != 'return_to_home'

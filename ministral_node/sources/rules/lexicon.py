@@ -105,8 +105,8 @@ VOCAB: dict[str, dict[str, str]] = {
               '|kehre heim|rückkehr|zurück nach hause|zurück zum start|heimkehren'
               '|zurück zur basis|komm her|komm hierher|komm mal her|komm wieder her|komm zu mir',
         'es': 'tráelo de vuelta|tráelo a casa|vuelta a casa|de vuelta a casa|regresa a casa'
-              '|vente a casa|vuelve|vuelva|vuelvas|volver|regresa|regrese|regreses|regresar'
-              '|retorna|retorne|retornes'
+              '|vente a casa|vuelve|vuelva|vuelvas|volver|regresa|regrese|regreses'
+              '|regresar|retorna|retorne|retornes'
               '|retornar'
               '|vuelve atrás|ven|vente|ven aquí|ven acá|vente para acá|ven para acá|tráelo'
               '|tráela|tráelo aquí|tráela aquí|tráelo para acá|tráela para acá',
@@ -438,7 +438,7 @@ VOCAB: dict[str, dict[str, str]] = {
         'all': 'bwd|bkwd|aft',  # radio abbreviations
         'en': 'back|backward|backwards|reverse|back up|rearward',
         'fr': "arrière|en arrière|vers l'arrière|recule|reculez|reculer",
-        'de': 'zurück|rückwärts|nach hinten|hinten',
+        'de': 'zurück|rückwärts|nach hinten|hinten|wieder zurück',
         'es': 'pa atrás|patrás|atrás|hacia atrás|para atrás|retrocede|retroceda|retroceder'
               '|marcha atrás',
         'it': "indietro|all'indietro|indietreggia|indietreggiare|retrocedi",
