@@ -702,30 +702,30 @@ VOCAB: dict[str, dict[str, str]] = {
               "|we're done|we are done|that's it|that's all"
               "|that will do|that'll do|that will do it|that'll do it|that's good|that's great"
               "|that's perfect|that's fine|good job|nice job|nice one|well done|nicely done"
-              "|good work|nice work|good stuff",
+              "|good work|nice work|good stuff|that's enough|that is enough|good enough|all done",
         'fr': "alors|bien|donc|ben|bah|hein|voilà|voila|hop|allez hop|écoute|écoutez|dis|dis donc"
               "|bref|oui|ouais|on|on va|nous allons|allons|vas-y|allez-y|aller hop|c'est parti"
               "|en fait|du coup|franchement|bon ben|bon bah|reçu|bien reçu|compris|bien compris"
               "|entendu|chef|ok chef|roger|c'est bon|on a fini|c'est fini|il est temps de"
               "|ça ira|ça va aller|c'est bien|c'est parfait|c'est très bien|très bien|bien joué"
-              "|nickel|impeccable|impec",
+              "|nickel|impeccable|impec|ça suffit|ça suffira|c'est tout",
         'de': 'los geht’s|los gehts|ja|jo|gut|ja gut|na|na gut|na los|nun|so|los|ab|eben|einfach'
               '|schon'
               '|ruhig|mach mal|komm schon|auf geht’s|auf gehts|also gut|weißt du|naja|tja'
               '|quasi|sozusagen|eigentlich|irgendwie|genau|alles klar|klar|roger|chef'
               '|wir sind fertig|das wars|das war’s|gut gemacht|sehr gut|passt|passt so'
-              '|das passt|das passt so|klasse',
+              '|das passt|das passt so|klasse|das reicht|es reicht|das genügt|das reicht jetzt',
         'es': 'pues nada|pues|bueno|vamos|dale|mira|a ver|eh|bien|sí claro|órale|ándale|hombre'
               '|oiga'
               '|venga ya|anda ya|vamos a ver|en plan|digamos|en fin|bueno pues|recibido'
               '|entendido|copiado|roger|jefe|y ya está|y ya|y punto|hemos terminado'
               '|ya hemos terminado|es hora de|ya está bien|está bien|así está bien|muy bien'
-              '|buen trabajo|bien hecho',
+              '|buen trabajo|bien hecho|ya está|ya vale|ya es suficiente|es suficiente',
         'it': 'allora|ecco|bene|beh|be|forza|senti|dunque|insomma|coraggio|su dai'
               '|vai pure|vabbè|vabbe|va be|praticamente|diciamo|comunque|boh|ricevuto|capito'
               '|copiato|roger|capo|e basta|e basta così|su su|dai dai|abbiamo finito'
               '|è ora di|va bene così|così va bene|ottimo|ottimo lavoro|ben fatto|benissimo'
-              '|bravo',
+              '|bravo|può bastare|ok così',
     },
     # ---- words that carry no meaning of their own ---------------------------------------------
     'glue': {
@@ -891,17 +891,6 @@ STATIONS = {
 REFLEXIVE_TURNS = {'en': '', 'fr': 'tourne-toi|tournez-vous',
                    'de': 'dreh dich|drehe dich', 'es': 'gírate|gírese|voltéate|voltéese',
                    'it': 'girati|giratevi|si giri'}
-# Closing remarks that open a command before a comma ("that's enough, come on back", "c'est
-# bon, rentre", "das reicht, lande"): framing, read past when a command follows; alone they
-# are no command.
-OPENERS = {
-    'en': "that's enough|that'll do|that's it|that's good|that's fine|good enough|all done"
-          "|we're done|we are done",
-    'fr': "ça suffit|c'est bon|ça ira|c'est fini|c'est tout|on a fini|c'est parfait",
-    'de': 'das reicht|es reicht|das genügt|passt|das passt|das wars|fertig|wir sind fertig',
-    'es': 'ya está|ya vale|suficiente|es suficiente|ya es suficiente|listo|ya terminamos',
-    'it': 'va bene così|ok così|può bastare|abbiamo finito|finito|fatto',
-}
 # Taking an amount of altitude is gaining it: "prends 10 mètres d'altitude".
 TAKES = {'en': 'take', 'fr': 'prends|prenez|prendre', 'de': 'nimm|nehmen',
          'es': 'toma|tome|tomar|coge', 'it': 'prendi|prenda|prendere'}
@@ -1032,5 +1021,4 @@ REFLEXIVE_TURN_PHRASES = {lang: phrase_set(spec) for lang, spec in REFLEXIVE_TUR
 TAKE_WORDS = {lang: frozenset(k[0] for k in phrase_set(spec)) for lang, spec in TAKES.items()}
 APPOSITIVE_PHRASES = {lang: phrase_set(spec) for lang, spec in APPOSITIVES.items()}
 PURPOSE_PHRASES = {lang: phrase_set(spec) for lang, spec in PURPOSES.items()}
-OPENER_PHRASES = {lang: phrase_set(spec) for lang, spec in OPENERS.items()}
 STATION_PHRASES = {lang: phrase_set(spec) for lang, spec in STATIONS.items()}

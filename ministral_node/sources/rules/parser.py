@@ -539,10 +539,6 @@ class _Parse:
         comma = self._station(opening)
         if comma is not None:
             found[opening] = comma - 1
-            opening = self._past_fillers(comma + 1)
-        opener = self._opener(opening)
-        if opener is not None:
-            found[opener[0]] = opener[1] - 1
         return found
 
     def _way_back(self) -> None:
@@ -604,22 +600,6 @@ class _Parse:
                         or self._meaning(k) not in (None, 'glue', 'home', 'filler')
                         for k in named):
                     return comma
-        return None
-
-    def _opener(self, opening: int) -> tuple[int, int] | None:
-        """(first token, comma) of a closing remark at `opening`, after polite words ("ok
-        that's enough, ...", "das reicht, ..."), with words after the comma; or None."""
-        for start in range(opening, len(self.tokens)):
-            for size in (4, 3, 2, 1):
-                comma = start + size
-                if tuple(self.norms[start:comma]) in lx.OPENER_PHRASES[self.lang] and (
-                        comma < len(self.tokens) and self.tokens[comma].raw == ','
-                        and any(t.kind != 'sym' for t in self.tokens[comma + 1:])):
-                    return start, comma
-            if not (self.tokens[start].raw in PUNCTUATION or self._filler(start) or (
-                    lx.PHRASES[self.lang].get((self.norms[start],), lx.Entry('', '')).kind
-                    == 'glue')):
-                return None
         return None
 
     def _meaning(self, k: int) -> str | None:
