@@ -524,7 +524,7 @@ VOCAB: dict[str, dict[str, str]] = {
               "|dans le sens inverse des aiguilles d'une montre|sens inverse des aiguilles"
               "|dans le sens inverse des aiguilles|sens contraire des aiguilles"
               "|dans le sens contraire des aiguilles|dans le sens contraire des aiguilles d'une"
-              " montre|dans l'autre sens des aiguilles|à l'envers des aiguilles",
+              " montre|à l'envers des aiguilles",
         'de': 'gegen den uhrzeigersinn|gegenuhrzeigersinn|entgegen dem uhrzeigersinn|linksherum'
               '|linksrum',
         'es': 'sentido antihorario|en sentido antihorario|antihorario'
