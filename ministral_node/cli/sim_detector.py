@@ -28,7 +28,7 @@ import numpy as np
 from ministral_node.perception.detector import Detector, DetectorSettings
 from ministral_node.resources import share_dir
 from ministral_node.sim.detector_frames import FramePlan, render_set
-from ministral_node.training.detector_data import FrameSet
+from ministral_node.training.detector_data import META, FrameSet
 from ministral_node.training.detector_eval import (
     EVAL_SCORE_THRESHOLD,
     evaluate,
@@ -140,11 +140,27 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_frames(args: argparse.Namespace) -> FrameSet:
+    """The frames `eval` scores: rendered, or read from `--frames` when that folder holds the
+    same plan (rendered into it otherwise, for the next run)."""
+    plan = _plan(args.worlds, args.per_world, args.first_seed, args.width, args.height)
+    if args.frames and (args.frames / META).exists():
+        frames = FrameSet.load(args.frames)
+        made = (frames.meta.get('seeds'), frames.meta.get('per_world'),
+                frames.meta.get('rendered'))
+        wanted = ([min(plan.seeds), max(plan.seeds)], plan.per_world, [plan.width, plan.height])
+        if made != wanted:
+            raise SystemExit(f'{args.frames} holds worlds {made[0]}, {made[1]} frames each, '
+                             f'rendered {made[2]}; eval asks for {wanted[0]}, {wanted[1]}, '
+                             f'{wanted[2]}: another --frames folder, or delete it')
+        return frames
+    return render_set(plan, args.frames)
+
+
 def _eval(args: argparse.Namespace) -> int:
     detector = _detector(args.model, args.input_size, EVAL_SCORE_THRESHOLD)
     began = time.monotonic()
-    frames = render_set(_plan(args.worlds, args.per_world, args.first_seed, args.width,
-                              args.height))
+    frames = _eval_frames(args)
     report = evaluate(detector, frames)
     report['frames'] = {'count': len(frames), 'seeds': [args.first_seed,
                                                         args.first_seed + args.worlds - 1],
@@ -245,6 +261,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.set_defaults(run=run)
         if name == 'eval':
             frames_args(sub, 40, 20, EVAL_FIRST_SEED)
+            sub.add_argument('--frames', type=Path,
+                             help='folder caching the rendered frames (read when it holds '
+                                  'them, written otherwise)')
             sub.add_argument('--input-size', type=int, default=0,
                              help="model input size (0: the model's own imgsz)")
         else:
