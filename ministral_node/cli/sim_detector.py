@@ -48,7 +48,8 @@ by default). Made by these commands (`make detector` runs them):
 
     {commands}
 
-Classes: {names}.
+Classes: {names}. Figures, and the input sizes to run
+it at (`detector_input_sizes`), in docs/detector.md.
 """
 
 
