@@ -7,6 +7,7 @@ file through `load_params_file`, and the launch-file test checks launch files ag
 from __future__ import annotations
 
 import difflib
+from array import array
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,7 +81,8 @@ class ParamSpec:
         if kind == 'str_list' and isinstance(value, (list, tuple)) and all(
                 isinstance(v, str) for v in value):
             return list(value)
-        if kind == 'int_list' and isinstance(value, (list, tuple)) and all(
+        # rclpy gives integer arrays as array('q')
+        if kind == 'int_list' and isinstance(value, (list, tuple, array)) and all(
                 isinstance(v, int) and not isinstance(v, bool) for v in value):
             return list(value)
         if kind == 'float_list' and isinstance(value, (list, tuple)) and all(

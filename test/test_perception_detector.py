@@ -3,6 +3,7 @@ thresholds, and each kind of unusable model (no ROS)."""
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import replace
 
 import numpy as np
@@ -236,6 +237,8 @@ def test_detector_parameters_are_declared_and_checked():
     assert parameters.problems({'detector_input_sizes': [320, 100]}) == [
         "detector_input_sizes: 100 is not a multiple of 32 (0 = the model's own)"]
     assert parameters.problems({'detector_input_sizes': [320.0]})
+    assert parameters.validate({**values, 'detector_input_sizes': array('q', [640, 320])})[
+        'detector_input_sizes'] == [640, 320]  # as rclpy gives an integer array
     multi = DetectorSettings.from_values({**values, 'detector_input_sizes': [640, 320],
                                           'detector_scale_split_px': 40.0})
     assert (multi.input_sizes, multi.scale_split_px) == ((640, 320), 40.0)
