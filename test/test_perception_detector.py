@@ -121,7 +121,7 @@ class _Inputs:
 def test_several_input_sizes_run_on_each_frame_and_one_box_per_object_is_kept(tmp_path, split):
     path = build_detector(tmp_path / 'dynamic.onnx', size=None)
     image = frame(240, 320, [(100, 60, 160, 120, (0, 255, 0)), (20, 20, 26, 28, (255, 0, 0))])
-    model = Detector(settings(model=str(path), input_sizes=(128, 0, 128),
+    model = Detector(settings(model=str(path), input_sizes=(128, 0, 640, 128),
                               scale_split_px=split))
     assert model.input_sizes == [(128, 128), (640, 640)] and model.input_size == (128, 128)
     assert model.inputs == '128x128+640x640'

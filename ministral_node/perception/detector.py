@@ -283,9 +283,9 @@ class Detector:
                                      f'{inputs[0].type} {shape}; expected float [1, 3, H, W]')
         metadata = self.session.get_modelmeta().custom_metadata_map
         trained = metadata_size(metadata.get('imgsz'))
-        self.input_sizes = [self._input_size(path.name, shape, trained, size)
-                            for size in dict.fromkeys(settings.input_sizes
-                                                      or (settings.input_size,))]
+        self.input_sizes = list(dict.fromkeys(
+            self._input_size(path.name, shape, trained, size)
+            for size in settings.input_sizes or (settings.input_size,)))
         self.input_size = self.input_sizes[0]
         out_shape = list(outputs[0].shape)
         if len(out_shape) != 3:
