@@ -7,6 +7,7 @@ file through `load_params_file`, and the launch-file test checks launch files ag
 from __future__ import annotations
 
 import difflib
+from array import array
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,7 +52,7 @@ class ParamSpec:
     maximum: float | None = None
     choices: tuple[str, ...] = ()
     applies: str = LIVE
-    list_of: str = 'str'  # item type of a list parameter: 'str' or 'float'
+    list_of: str = 'str'  # item type of a list parameter: 'str', 'int' or 'float'
 
     @property
     def kind(self) -> str:
@@ -79,6 +80,10 @@ class ParamSpec:
             return value
         if kind == 'str_list' and isinstance(value, (list, tuple)) and all(
                 isinstance(v, str) for v in value):
+            return list(value)
+        # rclpy gives integer arrays as array('q')
+        if kind == 'int_list' and isinstance(value, (list, tuple, array)) and all(
+                isinstance(v, int) and not isinstance(v, bool) for v in value):
             return list(value)
         if kind == 'float_list' and isinstance(value, (list, tuple)) and all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
@@ -440,6 +445,17 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               "Square input size in pixels for models with a dynamic input (a multiple of 32); "
               "0 = the model's own input size (a dynamic one: its `imgsz` metadata, else 640).",
               minimum=0, maximum=4096),
+    ParamSpec('detector_input_sizes', [],
+              'Several square input sizes (multiples of 32; 0 = the model\'s own) to run the '
+              'model at on each frame, their boxes merged (see detector_scale_split_px) and '
+              'suppressed per class: a small input sees the large objects whole, a large one '
+              'the small objects; empty = the one detector_input_size. Each size costs a model '
+              'run.', minimum=0, maximum=4096, list_of='int'),
+    ParamSpec('detector_scale_split_px', 0.0,
+              'With several detector_input_sizes, each object size is taken from one input: '
+              'boxes whose shorter side measures at least this many pixels in the next larger '
+              'input come from the smaller one, smaller boxes from the larger one; 0 = every '
+              "input's boxes, non-maximum suppression alone.", minimum=0.0, maximum=4096.0),
     ParamSpec('detector_classes', [],
               'Class names to keep (as in the model metadata); empty keeps every class.'),
     ParamSpec('detector_providers', ['cuda', 'cpu'],
@@ -529,9 +545,11 @@ def _remote_url(values: Mapping[str, Value]) -> str | None:
 
 
 def _detector_input_size(values: Mapping[str, Value]) -> str | None:
-    size = values['detector_input_size']
-    if size % 32:
-        return f'detector_input_size: {size} is not a multiple of 32 (0 = the model\'s own)'
+    for name in ('detector_input_size', 'detector_input_sizes'):
+        odd = [size for size in values[name] if size % 32] if isinstance(
+            values[name], list) else [values[name]] if values[name] % 32 else []
+        if odd:
+            return (f'{name}: {odd[0]} is not a multiple of 32 (0 = the model\'s own)')
     return None
 
 

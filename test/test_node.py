@@ -211,6 +211,14 @@ def test_parameters_are_declared_with_descriptions_and_ranges(harness):
     age, transport = described
     assert age.floating_point_range[0].to_value == 60.0 and age.description
     assert 'raw, compressed' in transport.additional_constraints
+    (sizes,) = harness.node.describe_parameters(['detector_input_sizes'])
+    assert sizes.integer_range[0].to_value == 4096 and '(int_list)' in sizes.description
+    node = harness.node
+    assert node.set_parameters([Parameter('detector_input_sizes', value=[640, 320])])[
+        0].successful
+    assert list(node.get_parameter('detector_input_sizes').value) == [640, 320]
+    refused = node.set_parameters([Parameter('detector_input_sizes', value=[640, 100])])[0]
+    assert not refused.successful and 'not a multiple of 32' in refused.reason
 
 
 def test_a_burst_while_busy_rejects_the_oldest_waiting_beyond_the_queue():

@@ -3,6 +3,7 @@ thresholds, and each kind of unusable model (no ROS)."""
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import replace
 
 import numpy as np
@@ -15,11 +16,13 @@ from ministral_node.perception.detector import (
     LAYOUT,
     MISSING,
     NAMES,
+    Candidates,
     Detector,
     DetectorModelError,
     DetectorSettings,
     iou,
     letterbox,
+    merge_scales,
     nms,
     parse_names,
 )
@@ -103,6 +106,53 @@ def test_a_dynamic_input_model_takes_the_configured_size(tmp_path):
         assert found.box_px == pytest.approx((100, 60, 160, 120), abs=320 / expected[0] + 0.5)
 
 
+class _Inputs:
+    """A session that records the input shapes it is run on."""
+
+    def __init__(self, session) -> None:
+        self.session, self.shapes = session, []
+
+    def run(self, names, feeds):
+        self.shapes += [tuple(v.shape) for v in feeds.values()]
+        return self.session.run(names, feeds)
+
+
+@pytest.mark.parametrize('split', [0.0, 32.0])
+def test_several_input_sizes_run_on_each_frame_and_one_box_per_object_is_kept(tmp_path, split):
+    path = build_detector(tmp_path / 'dynamic.onnx', size=None)
+    image = frame(240, 320, [(100, 60, 160, 120, (0, 255, 0)), (20, 20, 26, 28, (255, 0, 0))])
+    model = Detector(settings(model=str(path), input_sizes=(128, 0, 640, 128),
+                              scale_split_px=split))
+    assert model.input_sizes == [(128, 128), (640, 640)] and model.input_size == (128, 128)
+    assert model.inputs == '128x128+640x640'
+    model.session = _Inputs(model.session)
+    found = sorted(model.detect(image), key=lambda d: d.label)
+    assert model.session.shapes == [(1, 3, 128, 128), (1, 3, 640, 640)]
+    assert [d.label for d in found] == ['green', 'red']
+    assert found[0].box_px == pytest.approx((100, 60, 160, 120), abs=3)
+    assert found[1].box_px == pytest.approx((20, 20, 26, 28), abs=3)
+
+
+def _run(scale: float, *boxes: tuple[float, float, float, float]) -> Candidates:
+    return Candidates(np.array(boxes, float).reshape(-1, 4), np.linspace(0.9, 0.5, len(boxes)),
+                      np.zeros(len(boxes), np.int64), scale)
+
+
+def test_the_size_rule_takes_large_objects_from_the_small_input_and_small_from_the_large():
+    big, small = (0, 0, 40, 60), (100, 100, 110, 104)  # shorter sides 40 and 4 frame px
+    runs = [_run(2.0, big, small), _run(1.0, big, small)]  # a 640 and a 320 input, 320 frame
+    boxes, scores, classes = merge_scales(runs, split_px=32)
+    # from the 320 input the box measured 16 px or more there (32 px in the 640 input), from
+    # the 640 input the ones under 32 px there
+    assert boxes.tolist() == [list(big), list(small)] and scores.tolist() == [0.9, 0.5]
+    assert classes.tolist() == [0, 0]
+    boxes, _, _ = merge_scales(runs, split_px=0)  # no rule: every box, for NMS
+    assert len(boxes) == 4
+    three = [_run(1.0, big, small), _run(2.0, big, small), _run(4.0, big, small)]
+    boxes, _, _ = merge_scales(three, split_px=64)  # each size from exactly one input
+    assert sorted(map(tuple, boxes.tolist())) == sorted([big, small])
+
+
 def test_names_default_when_the_metadata_has_none(tmp_path):
     path = build_detector(tmp_path / 'nameless.onnx', names=None)
     assert Detector(settings(model=str(path))).classes == ['class_0', 'class_1', 'class_2']
@@ -157,6 +207,9 @@ def test_an_input_size_other_than_a_fixed_models_is_refused():
     error = _problem(input_size=320)
     assert error.problem == LAYOUT and 'takes 64x64 images; detector_input_size is 320' in str(
         error)
+    error = _problem(input_sizes=(64, 320))
+    assert error.problem == LAYOUT and 'takes 64x64 images; detector_input_sizes names 320' in (
+        str(error))
 
 
 def test_names_metadata_forms():
@@ -181,5 +234,13 @@ def test_detector_parameters_are_declared_and_checked():
         'car',)
     assert parameters.problems({'detector_input_size': 100}) == [
         "detector_input_size: 100 is not a multiple of 32 (0 = the model's own)"]
+    assert parameters.problems({'detector_input_sizes': [320, 100]}) == [
+        "detector_input_sizes: 100 is not a multiple of 32 (0 = the model's own)"]
+    assert parameters.problems({'detector_input_sizes': [320.0]})
+    assert parameters.validate({**values, 'detector_input_sizes': array('q', [640, 320])})[
+        'detector_input_sizes'] == [640, 320]  # as rclpy gives an integer array
+    multi = DetectorSettings.from_values({**values, 'detector_input_sizes': [640, 320],
+                                          'detector_scale_split_px': 40.0})
+    assert (multi.input_sizes, multi.scale_split_px) == ((640, 320), 40.0)
     assert parameters.problems({'detector_score_threshold': 0.0})
     assert parameters.problems({'detector_providers': ['gpu']})

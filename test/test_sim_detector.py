@@ -4,6 +4,7 @@ export, the shipped model on the suite's own worlds, and `ministral-detector` ev
 from __future__ import annotations
 
 import ast
+import json
 import re
 
 import numpy as np
@@ -267,11 +268,28 @@ def test_eval_prints_ap_per_class(capsys):
     assert re.search(r'^mAP@0\.5\s+[01]\.\d{3}$', out, re.MULTILINE)
 
 
+def test_eval_runs_several_input_sizes_on_frames_it_keeps(capsys, tmp_path):
+    cached, report = tmp_path / 'frames', tmp_path / 'r.json'
+    args = ['eval', str(SHIPPED), '--worlds', '1', '--per-world', '4', '--frames', str(cached),
+            '--input-size', '640+320', '--scale-split-px', '40', '--json', str(report)]
+    assert detector_cli.main(args) == 0
+    assert FrameSet.load(cached).meta['seeds'] == [100_000, 100_000]
+    first = json.loads(report.read_text())
+    assert first['frames']['inputs'] == [[640, 640], [320, 320]]
+    assert first['frames']['scale_split_px'] == 40.0
+    assert 'input 640x640+320x320 split 40 px' in capsys.readouterr().out
+    assert detector_cli.main(args) == 0  # the second run reads the frames kept
+    assert json.loads(report.read_text())['classes'] == first['classes']
+    with pytest.raises(SystemExit, match='eval asks for'):
+        detector_cli.main([*args, '--per-world', '5'])
+
+
 def test_bench_times_both_frame_sizes(capsys, tmp_path):
     assert detector_cli.main(['bench', str(SHIPPED), '--frames', '4', '--sizes', '320',
-                              '--json', str(tmp_path / 'b.json')]) == 0
-    rows = __import__('json').loads((tmp_path / 'b.json').read_text())
-    assert [(r['frame'], r['input']) for r in rows] == [('320x240', 320), ('640x480', 320)]
+                              '640+320', '--json', str(tmp_path / 'b.json')]) == 0
+    rows = json.loads((tmp_path / 'b.json').read_text())
+    assert [(r['frame'], r['input']) for r in rows] == [
+        ('320x240', '320'), ('320x240', '640+320'), ('640x480', '320'), ('640x480', '640+320')]
     assert all(r['median_ms'] > 0 and r['frames'] == 4 for r in rows)
 
 

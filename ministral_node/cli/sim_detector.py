@@ -28,7 +28,7 @@ import numpy as np
 from ministral_node.perception.detector import Detector, DetectorSettings
 from ministral_node.resources import share_dir
 from ministral_node.sim.detector_frames import FramePlan, render_set
-from ministral_node.training.detector_data import FrameSet
+from ministral_node.training.detector_data import META, FrameSet
 from ministral_node.training.detector_eval import (
     EVAL_SCORE_THRESHOLD,
     evaluate,
@@ -48,7 +48,8 @@ by default). Made by these commands (`make detector` runs them):
 
     {commands}
 
-Classes: {names}.
+Classes: {names}. Figures, and the input sizes to run
+it at (`detector_input_sizes`), in docs/detector.md.
 """
 
 
@@ -68,10 +69,22 @@ def _model_path(path: Path) -> Path:
     return path / MODEL_FILE if path.is_dir() else path
 
 
-def _detector(model: Path, input_size: int, score: float) -> Detector:
-    """The node's own loader on `model` (ONNX Runtime on the CPU, its default threads)."""
-    return Detector(DetectorSettings(model=str(_model_path(model)), input_size=input_size,
-                                     score_threshold=score, providers=('cpu',)))
+def _sizes(text: str) -> tuple[int, ...]:
+    """'640' -> (640,); '640+320' -> (640, 320): input sizes run on each frame."""
+    try:
+        return tuple(int(v) for v in text.split('+'))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r}: a size or sizes joined by +, e.g. '
+                                         '640+320') from None
+
+
+def _detector(model: Path, sizes: tuple[int, ...], score: float, split_px: float) -> Detector:
+    """The node's own loader on `model` (ONNX Runtime on the CPU, its default threads) at
+    one input size or several (`merge_scales` with `split_px`)."""
+    return Detector(DetectorSettings(
+        model=str(_model_path(model)), input_size=sizes[0],
+        input_sizes=sizes if len(sizes) > 1 else (), score_threshold=score,
+        providers=('cpu',), scale_split_px=split_px))
 
 
 def _plan(worlds: int, per_world: int, first_seed: int, width: int, height: int) -> FramePlan:
@@ -140,21 +153,43 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_frames(args: argparse.Namespace) -> FrameSet:
+    """The frames `eval` scores: rendered, or read from `--frames` when that folder holds the
+    same plan (rendered into it otherwise, for the next run)."""
+    plan = _plan(args.worlds, args.per_world, args.first_seed, args.width, args.height)
+    if args.frames and (args.frames / META).exists():
+        frames = FrameSet.load(args.frames)
+        made = (frames.meta.get('seeds'), frames.meta.get('per_world'),
+                frames.meta.get('rendered'))
+        wanted = ([min(plan.seeds), max(plan.seeds)], plan.per_world, [plan.width, plan.height])
+        if made != wanted:
+            raise SystemExit(f'{args.frames} holds worlds {made[0]}, {made[1]} frames each, '
+                             f'rendered {made[2]}; eval asks for {wanted[0]}, {wanted[1]}, '
+                             f'{wanted[2]}: another --frames folder, or delete it')
+        return frames
+    return render_set(plan, args.frames)
+
+
+def _split_text(detector: Detector) -> str:
+    split = detector.settings.scale_split_px
+    return f' split {split:g} px' if len(detector.input_sizes) > 1 and split else ''
+
+
 def _eval(args: argparse.Namespace) -> int:
-    detector = _detector(args.model, args.input_size, EVAL_SCORE_THRESHOLD)
+    detector = _detector(args.model, args.input_size, EVAL_SCORE_THRESHOLD, args.scale_split_px)
     began = time.monotonic()
-    frames = render_set(_plan(args.worlds, args.per_world, args.first_seed, args.width,
-                              args.height))
+    frames = _eval_frames(args)
     report = evaluate(detector, frames)
     report['frames'] = {'count': len(frames), 'seeds': [args.first_seed,
                                                         args.first_seed + args.worlds - 1],
                         'rendered': [args.width, args.height],
-                        'input': list(detector.input_size)}
+                        'inputs': [list(size) for size in detector.input_sizes],
+                        'scale_split_px': detector.settings.scale_split_px}
     _log(format_report(report, f'{detector.path.name}: mAP@0.5 on {len(frames)} held-out '
                                f'frames (worlds {args.first_seed}-'
                                f'{args.first_seed + args.worlds - 1}, rendered '
-                               f'{args.width}x{args.height}, input '
-                               f'{detector.input_size[1]}x{detector.input_size[0]}, '
+                               f'{args.width}x{args.height}, input {detector.inputs}'
+                               f'{_split_text(detector)}, '
                                f'{time.monotonic() - began:.0f} s)'))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -167,22 +202,24 @@ def _bench(args: argparse.Namespace) -> int:
     for width, height in ((320, 240), (640, 480)):
         frames = render_set(_plan(2, args.frames // 2, EVAL_FIRST_SEED, width, height))
         for size in args.sizes:
-            detector = _detector(args.model, size, DetectorSettings().score_threshold)
+            detector = _detector(args.model, size, DetectorSettings().score_threshold,
+                                 args.scale_split_px)
             for image in frames.images[:3]:
                 detector.detect(np.asarray(image))  # warm-up
             times = []
             for image in frames.images:
                 detector.detect(np.asarray(image))
                 times.append(detector.last_ms)
-            rows.append({'frame': f'{width}x{height}', 'input': size,
+            rows.append({'frame': f'{width}x{height}',
+                         'input': '+'.join(str(v) for v in size),
                          'median_ms': round(statistics.median(times), 2),
                          'p90_ms': round(float(np.percentile(times, 90)), 2),
                          'frames': len(times)})
     _log(f'{_model_path(args.model).name}: detect() per frame (letterbox, ONNX Runtime on the '
          f'CPU with its default threads, NMS)')
-    _log(f'{"frame":>9} {"input":>6} {"median ms":>10} {"p90 ms":>8} {"frames":>7}')
+    _log(f'{"frame":>9} {"input":>8} {"median ms":>10} {"p90 ms":>8} {"frames":>7}')
     for row in rows:
-        _log(f'{row["frame"]:>9} {row["input"]:>6} {row["median_ms"]:>10.2f} '
+        _log(f'{row["frame"]:>9} {row["input"]:>8} {row["median_ms"]:>10.2f} '
              f'{row["p90_ms"]:>8.2f} {row["frames"]:>7}')
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
@@ -245,12 +282,19 @@ def _parser() -> argparse.ArgumentParser:
         sub.set_defaults(run=run)
         if name == 'eval':
             frames_args(sub, 40, 20, EVAL_FIRST_SEED)
-            sub.add_argument('--input-size', type=int, default=0,
-                             help="model input size (0: the model's own imgsz)")
+            sub.add_argument('--frames', type=Path,
+                             help='folder caching the rendered frames (read when it holds '
+                                  'them, written otherwise)')
+            sub.add_argument('--input-size', type=_sizes, default=(0,),
+                             help="model input size (0: the model's own imgsz), or sizes "
+                                  'joined by + to run each frame at several (640+320)')
         else:
             sub.add_argument('--frames', type=int, default=60)
-            sub.add_argument('--sizes', type=int, nargs='+', default=[320, 640],
-                             help='model input sizes to time')
+            sub.add_argument('--sizes', type=_sizes, nargs='+', default=[(320,), (640,)],
+                             help='model input sizes to time, each a size or sizes joined '
+                                  'by + (640+320: both on each frame, boxes merged)')
+        sub.add_argument('--scale-split-px', type=float, default=0.0,
+                         help='with several sizes: detector_scale_split_px (0: NMS only)')
     return parser
 
 

@@ -54,6 +54,8 @@ class DetectorSettings:
     classes: tuple[str, ...] = ()  # class names kept; () = every class
     providers: tuple[str, ...] = ('cpu',)
     rate_hz: float = 0.0  # background detection rate; 0 = only on decisions
+    input_sizes: tuple[int, ...] = ()  # several inputs on each frame, boxes merged; () = one
+    scale_split_px: float = 0.0  # size rule between inputs (merge_scales); 0 = NMS only
 
     @classmethod
     def from_values(cls, values: Mapping[str, Any]) -> DetectorSettings:
@@ -61,7 +63,9 @@ class DetectorSettings:
         return cls(str(values['detector_model']), float(values['detector_score_threshold']),
                    float(values['detector_iou_threshold']), int(values['detector_input_size']),
                    tuple(values['detector_classes']), tuple(values['detector_providers']),
-                   float(values['detector_rate_hz']))
+                   float(values['detector_rate_hz']),
+                   tuple(int(v) for v in values['detector_input_sizes']),
+                   float(values['detector_scale_split_px']))
 
     @property
     def enabled(self) -> bool:
@@ -151,6 +155,41 @@ def nms(boxes: np.ndarray, scores: np.ndarray, classes: np.ndarray, iou_threshol
         overlap = inter / np.maximum(areas[best] + areas[rest] - inter, 1e-9)
         order = rest[overlap <= iou_threshold]
     return keep
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """One input size's boxes on a frame before NMS: xyxy in frame pixels, best class score
+    and class number per box, and the input's scale (input pixels per frame pixel)."""
+
+    boxes: np.ndarray
+    scores: np.ndarray
+    class_ids: np.ndarray
+    scale: float
+
+
+def merge_scales(runs: Sequence[Candidates], split_px: float = 0.0
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The boxes of several input sizes on one frame as one set (boxes, scores, class ids) for
+    class-wise NMS. With `split_px` above 0 each object size comes from one input: a box of a
+    larger input is kept while its shorter side measures under `split_px` in that input's
+    pixels, a box of a smaller input once the next larger input would measure it at
+    `split_px` or more (the smallest input keeps the large objects, the largest the small ones),
+    as a detector learns each object size on one level of its pyramid."""
+    ordered = sorted(runs, key=lambda run: run.scale)
+    kept = []
+    for k, run in enumerate(ordered):
+        chosen = np.ones(len(run.scores), bool)
+        if split_px > 0 and len(ordered) > 1:
+            side = np.minimum(run.boxes[:, 2] - run.boxes[:, 0], run.boxes[:, 3] - run.boxes[:, 1])
+            if k > 0:
+                chosen &= side * run.scale < split_px
+            if k < len(ordered) - 1:
+                chosen &= side * ordered[k + 1].scale >= split_px
+        kept.append((run.boxes[chosen], run.scores[chosen], run.class_ids[chosen]))
+    return (np.concatenate([b for b, _, _ in kept]).reshape(-1, 4),
+            np.concatenate([s for _, s, _ in kept]),
+            np.concatenate([c for _, _, c in kept]).astype(np.int64))
 
 
 def parse_names(text: str | None, count: int | None) -> dict[int, str]:
@@ -243,7 +282,11 @@ class Detector:
             raise DetectorModelError(LAYOUT, f'{path.name} input {self.input_name} is '
                                      f'{inputs[0].type} {shape}; expected float [1, 3, H, W]')
         metadata = self.session.get_modelmeta().custom_metadata_map
-        self.input_size = self._input_size(path.name, shape, metadata_size(metadata.get('imgsz')))
+        trained = metadata_size(metadata.get('imgsz'))
+        self.input_sizes = list(dict.fromkeys(
+            self._input_size(path.name, shape, trained, size)
+            for size in settings.input_sizes or (settings.input_size,)))
+        self.input_size = self.input_sizes[0]
         out_shape = list(outputs[0].shape)
         if len(out_shape) != 3:
             raise DetectorModelError(LAYOUT, f'{path.name} output {outputs[0].name} has shape '
@@ -265,14 +308,15 @@ class Detector:
         self.retune(settings)
         self.last_ms = 0.0
 
-    def _input_size(self, name: str, shape: list[Any], trained: tuple[int, int] | None
-                    ) -> tuple[int, int]:
+    def _input_size(self, name: str, shape: list[Any], trained: tuple[int, int] | None,
+                    wanted: int) -> tuple[int, int]:
         height, width = _static(shape[2]), _static(shape[3])
-        wanted = self.settings.input_size
         if height and width:
             if wanted and (wanted, wanted) != (height, width):
+                setting = ('detector_input_sizes names' if self.settings.input_sizes
+                           else 'detector_input_size is')
                 raise DetectorModelError(LAYOUT, f'{name} takes {width}x{height} images; '
-                                         f'detector_input_size is {wanted} (0 uses the model\'s)')
+                                         f'{setting} {wanted} (0 uses the model\'s)')
             return height, width
         if not wanted and trained and not (height or width):
             return trained
@@ -294,23 +338,43 @@ class Detector:
         return [name for _, name in sorted(self.names.items())]
 
     @property
+    def inputs(self) -> str:
+        """The input sizes it runs at, as WxH joined by '+' ('640x640+320x320')."""
+        return '+'.join(f'{width}x{height}' for height, width in self.input_sizes)
+
+    @property
     def provider(self) -> str:
         return self.session.get_providers()[0]
 
     def detect(self, image: np.ndarray) -> list[Detection]:
-        """Detections in an RGB uint8 frame (H, W, 3), best first."""
+        """Detections in an RGB uint8 frame (H, W, 3), best first: the model run at each input
+        size, the boxes merged (merge_scales) and suppressed per class."""
         began = time.perf_counter()
         height, width = image.shape[:2]
-        fitted, fit = letterbox(image, self.input_size)
+        runs = [self._candidates(image, size, width, height) for size in self.input_sizes]
+        if len(runs) == 1:
+            boxes, scores, class_ids = runs[0].boxes, runs[0].scores, runs[0].class_ids
+        else:
+            boxes, scores, class_ids = merge_scales(runs, self.settings.scale_split_px)
+        found = []
+        for i in nms(boxes, scores, class_ids, self.settings.iou_threshold):
+            x0, y0, x1, y1 = (float(v) for v in boxes[i])
+            if x1 - x0 < 1.0 or y1 - y0 < 1.0:
+                continue  # wholly in the padding
+            found.append(Detection(self.names[int(class_ids[i])], int(class_ids[i]),
+                                   float(scores[i]), (x0, y0, x1, y1),
+                                   (x0 / width, y0 / height, x1 / width, y1 / height)))
+        self.last_ms = (time.perf_counter() - began) * 1000.0
+        return found
+
+    def _candidates(self, image: np.ndarray, size: tuple[int, int], width: int, height: int
+                    ) -> Candidates:
+        """The boxes above the score threshold of the model run at one input size."""
+        fitted, fit = letterbox(image, size)
         blob = (fitted.transpose(2, 0, 1)[None].astype(np.float32) / 255.0).astype(
             self.input_dtype, copy=False)
         (output, *_) = self.session.run(None, {self.input_name: blob})
-        detections = self._decode(np.asarray(output, np.float32), fit, width, height)
-        self.last_ms = (time.perf_counter() - began) * 1000.0
-        return detections
-
-    def _decode(self, output: np.ndarray, fit: Letterbox, width: int, height: int
-                ) -> list[Detection]:
+        output = np.asarray(output, np.float32)
         classes = len(self.names)
         if output.ndim != 3 or output.shape[0] != 1 or output.shape[1] != 4 + classes:
             raise DetectorModelError(LAYOUT, f'{self.path.name} returned {list(output.shape)}; '
@@ -322,18 +386,8 @@ class Detector:
         class_ids = scores.argmax(axis=1)
         best = scores[np.arange(len(rows)), class_ids]
         chosen = best >= self.settings.score_threshold
-        if not chosen.any():
-            return []
         xywh, class_ids, best = rows[chosen, :4], class_ids[chosen], best[chosen]
         boxes = np.concatenate([xywh[:, :2] - xywh[:, 2:] / 2, xywh[:, :2] + xywh[:, 2:] / 2],
                                axis=1).astype(np.float64)
-        boxes = fit.to_frame(boxes, width, height)
-        found = []
-        for i in nms(boxes, best, class_ids, self.settings.iou_threshold):
-            x0, y0, x1, y1 = (float(v) for v in boxes[i])
-            if x1 - x0 < 1.0 or y1 - y0 < 1.0:
-                continue  # wholly in the padding
-            found.append(Detection(self.names[int(class_ids[i])], int(class_ids[i]),
-                                   float(best[i]), (x0, y0, x1, y1),
-                                   (x0 / width, y0 / height, x1 / width, y1 / height)))
-        return found
+        return Candidates(fit.to_frame(boxes, width, height), best.astype(np.float64),
+                          class_ids.astype(np.int64), fit.scale)

@@ -23,7 +23,7 @@ from ministral_node.perception.grounding import Seen, look
 log = logging.getLogger(__name__)
 
 COMPONENT = 'detector'
-_RELOAD_FIELDS = ('model', 'input_size', 'providers')
+_RELOAD_FIELDS = ('model', 'input_size', 'input_sizes', 'providers')
 
 
 @dataclass(frozen=True)
@@ -101,12 +101,11 @@ class DetectorService:
                             model=resolved.model)
             return
         detector = self.detector
-        log.info('detector %s loaded: %d classes, input %dx%d, %s', detector.path.name,
-                 len(detector.classes), detector.input_size[1], detector.input_size[0],
-                 detector.provider)
+        log.info('detector %s loaded: %d classes, input %s, %s', detector.path.name,
+                 len(detector.classes), detector.inputs, detector.provider)
         self.health.set(COMPONENT, OK, f'{detector.path.name} loaded', model=str(detector.path),
                         classes=len(detector.classes), provider=detector.provider,
-                        input=f'{detector.input_size[1]}x{detector.input_size[0]}')
+                        input=detector.inputs)
 
     @property
     def available(self) -> bool:

@@ -88,7 +88,7 @@ def descriptor(spec: parameters.ParamSpec) -> ParameterDescriptor:
     if spec.choices:
         result.additional_constraints = 'one of: ' + ', '.join(spec.choices)
     if spec.minimum is not None and spec.maximum is not None:
-        if spec.kind == 'int':
+        if spec.kind in ('int', 'int_list'):
             result.integer_range = [IntegerRange(from_value=int(spec.minimum),
                                                  to_value=int(spec.maximum), step=0)]
         elif spec.kind in ('float', 'float_list'):
