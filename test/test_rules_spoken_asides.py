@@ -1,7 +1,9 @@
 """Rule parser, what operators add around a command on a radio (issue 25): a number said again
 to make it exact or to correct it ("about thirty metres, say 35"), a mission that ends with the
-way back and no distance ("..., grab a photo and back": the way home), and a word of approval
-before the next command ("that'll do, land now").
+way back and no distance ("..., grab a photo and back": the way home), a word of approval
+before the next command ("that'll do, land now"), a bare "increase"/"reduce" whose number's
+unit says it is the speed ("riduci a 10 km/h"), and a unit of time with its half but not the
+one before it ("espera minuto y medio").
 
 Written for this file from how operators talk, not taken from the evaluation sets
 (casual_speech.yaml, quantities.yaml), the simulator's scenarios nor the training generators.
@@ -113,3 +115,32 @@ APPROVALS = [
 @pytest.mark.parametrize(('command', 'language', 'action', 'params'), APPROVALS)
 def test_a_word_of_approval_before_the_command_is_read_past(command, language, action, params):
     check_parse(command, action, params, None, language)
+
+
+KMH, KNOT = 1 / 3.6, 1852 / 3600
+
+UNIT_SAYS_WHAT = [
+    ('reduce to 3 m/s', 'en', 3.0),
+    ('increase to 15 knots', 'en', 15 * KNOT),
+    ('réduis à 4 m/s', 'fr', 4.0),
+    ('reduzier auf 5 m/s', 'de', 5.0),
+    ('aumenta a 8 m/s', 'es', 8.0),
+    ('riduci a 10 km/h', 'it', 10 * KMH),
+]
+
+
+@pytest.mark.parametrize(('command', 'language', 'speed'), UNIT_SAYS_WHAT)
+def test_a_bare_increase_or_reduce_with_a_speed_unit_sets_the_speed(command, language, speed):
+    check_parse(command, 'set_speed', {'speed_mps': speed}, None, language)
+
+
+@pytest.mark.parametrize('command', ['reduce to 20 m', 'climb 5 m/s', 'increase by 2 m/s'])
+def test_what_the_unit_does_not_settle_is_still_asked(command):
+    assert analyse(command).proposal.action == 'clarify'
+
+
+@pytest.mark.parametrize(('command', 'language'), [
+    ('hover for minute and a half', 'en'), ('espera minuto y medio', 'es'),
+    ('aspetta minuto e mezzo', 'it')])
+def test_a_unit_of_time_and_its_half_is_one_and_a_half(command, language):
+    check_parse(command, 'hold', {'duration_s': 90.0}, None, language)

@@ -762,7 +762,8 @@ class _Parse:
             return number  # but "media vuelta", "mezzo giro", "demi-tour" are the phrase
         if phrase is not None and phrase.kind in _QUIET:  # "take of": a misspelt longer phrase
             return self._typo(i, after=phrase.last) or phrase
-        return phrase or self._bare_unit(i) or self._typo(i) or Item('word', token.norm, i, i)
+        return phrase or self._unit_and_a_half(i) or self._bare_unit(i) or self._typo(i) or Item(
+            'word', token.norm, i, i)
 
     def _restater(self, i: int) -> Item | None:
         """A correction marker: a word that says the number right after it replaces the one
@@ -798,6 +799,17 @@ class _Parse:
             if phrase is not None and phrase.kind not in _QUIET and phrase.last >= i + words[1]:
                 return match_words(self.norms[:k], i, self.lang, self.joined)
         return words
+
+    def _unit_and_a_half(self, i: int) -> Item | None:
+        """A unit of time and its half without the one before it ("minuto y medio", "hover
+        for minute and a half", "aspetta minuto e mezzo"): one and a half of it."""
+        unit = match_unit(self.norms, i)
+        if unit is None or unit[0].dim != TIME:
+            return None
+        half = match_fraction(self.norms, i + unit[1], self.lang)
+        if half is None:
+            return None
+        return Item('num', Quantity(1.0 + half[0], unit[0]), i, i + unit[1] + half[1] - 1)
 
     def _bare_unit(self, i: int) -> Item | None:
         """A unit of length said without its number ("a few metres left", "ein paar Meter"):
@@ -1084,6 +1096,11 @@ class _Parse:
     def _clause_families(self, clause: list[Item]) -> set[str]:
         """The action families one clause asks for; noun forms and generic motion give way."""
         kws = {it.value for it in clause if it.kind == 'kw'}
+        if not kws & {'altitude', 'speed'} and any(it.kind == 'num' and it.value.unit is not None
+                                         and it.value.unit.dim == SPEED for it in clause):
+            for verb in clause:  # "reduce to 5 mph", "aumenta a 8 m/s": the unit says what
+                if verb.kind == 'change' and verb.value in ('inc', 'dec'):
+                    verb.value = 'faster' if verb.value == 'inc' else 'slower'
         self._place(clause)
         verbs = [it for it in clause if it.kind in _VERBS]
         nouns = [it for it in verbs if it.noun]
