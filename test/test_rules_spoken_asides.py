@@ -3,7 +3,8 @@ to make it exact or to correct it ("about thirty metres, say 35"), a mission tha
 way back and no distance ("..., grab a photo and back": the way home), a word of approval
 before the next command ("that'll do, land now"), a bare "increase"/"reduce" whose number's
 unit says it is the speed ("riduci a 10 km/h"), and a unit of time with its half but not the
-one before it ("espera minuto y medio").
+one before it ("espera minuto y medio"), and the loanword "hovering" in every language
+("resta in hovering", "ponte en hover").
 
 Written for this file from how operators talk, not taken from the evaluation sets
 (casual_speech.yaml, quantities.yaml), the simulator's scenarios nor the training generators.
@@ -144,3 +145,19 @@ def test_what_the_unit_does_not_settle_is_still_asked(command):
     ('aspetta minuto e mezzo', 'it')])
 def test_a_unit_of_time_and_its_half_is_one_and_a_half(command, language):
     check_parse(command, 'hold', {'duration_s': 90.0}, None, language)
+
+
+HOVER_LOANWORD = [
+    ('resta in hovering per 30 secondi', 'it', 30.0),
+    ('mettiti in hovering', 'it', None),
+    ('quédate en hovering 10 segundos', 'es', 10.0),
+    ('ponte en hover', 'es', None),
+    ('fais du hovering pendant 20 secondes', 'fr', 20.0),
+    ('mets-toi en hovering', 'fr', None),
+    ('geh in den Hover', 'de', None),
+]
+
+
+@pytest.mark.parametrize(('command', 'language', 'seconds'), HOVER_LOANWORD)
+def test_the_loanword_hovering_is_a_hold_in_every_language(command, language, seconds):
+    check_parse(command, 'hold', {'duration_s': seconds}, None, language)

@@ -56,6 +56,7 @@ VOCAB: dict[str, dict[str, str]] = {
               '|atterri|atterraggio*|posati',
     },
     'intent.hold': {
+        'all': 'hover|hovering',  # the loanword: "resta in hovering", "ponte en hover"
         'en': 'hold|hold position|hover|wait|pause|stay|stay put|loiter|keep position|stand by'
               '|standby|hold on|remain|sit tight|hang on|hang tight|hang there|stay still'
               "|don't move|do not move|keep still|do nothing|don't do anything|do not do anything"

@@ -1135,12 +1135,14 @@ class _Parse:
         """A positioning verb ("portati", "ponte", "mets-toi", "level off") takes the dimension
         of what it is said with: a move beside a horizontal direction, a speed beside a speed
         in its unit, else a height; a compass point alone, the way it faces ("mettiti verso
-        sud", "ponte al norte")."""
+        sud", "ponte al norte"); a hold, that state ("mettiti in hovering")."""
         for verb in clause:
             if verb.kind != 'change' or verb.value != 'place':
                 continue
             if {it.kind for it in clause if it.kind not in _QUIET} == {'change', 'compass'}:
                 verb.kind, verb.value = 'intent', 'face'
+            elif any(it.kind == 'intent' and it.value == 'hold' for it in clause):
+                verb.kind = 'glue'  # "mettiti in hovering", "ponte en hover": that state
             elif any(it.kind == 'compass' or (it.kind == 'dir' and it.value not in ('up', 'down'))
                    for it in clause):
                 verb.kind, verb.value = 'intent', 'move'
