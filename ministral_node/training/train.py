@@ -24,6 +24,7 @@ import math
 import shutil
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -258,6 +259,20 @@ def _system(choice: str) -> str:
     return Path(choice).read_text(encoding='utf-8').strip()
 
 
+def draw_weights(intent_weights: Sequence[str], casual_rates: Sequence[str]) -> None:
+    """Apply `--intent-weight NAME=W` and `--casual-rate NAME=RATE` settings to the training
+    draw (`dataset.INTENT_WEIGHTS`, `casual.RATES`); an unknown name stops, naming the known."""
+    for items, table, flag, what in ((intent_weights, dataset.INTENT_WEIGHTS, '--intent-weight',
+                                      'intent'),
+                                     (casual_rates, casual.RATES, '--casual-rate', 'phenomenon')):
+        for item in items:
+            name, _, value = item.partition('=')
+            if name not in table:
+                raise SystemExit(f'ministral-train: unknown {what} {name!r} in {flag}; '
+                                 f'known: {", ".join(table)}')
+            table[name] = float(value)
+
+
 def train(args: argparse.Namespace) -> dict:
     """Train and save a checkpoint in `args.out`; returns the training summary."""
     import torch
@@ -267,18 +282,7 @@ def train(args: argparse.Namespace) -> dict:
         torch.set_num_threads(args.threads)
     for path in args.extensions or ():
         templates.load_extensions(path)
-    for item in args.intent_weight or ():
-        name, _, weight = item.partition('=')
-        if name not in dataset.INTENT_WEIGHTS:
-            raise SystemExit(f'ministral-train: unknown intent {name!r} in --intent-weight; '
-                             f'known: {", ".join(dataset.INTENT_WEIGHTS)}')
-        dataset.INTENT_WEIGHTS[name] = float(weight)
-    for item in args.casual_rate or ():
-        name, _, rate = item.partition('=')
-        if name not in casual.RATES:
-            raise SystemExit(f'ministral-train: unknown phenomenon {name!r} in --casual-rate; '
-                             f'known: {", ".join(casual.RATES)}')
-        casual.RATES[name] = float(rate)
+    draw_weights(args.intent_weight or (), args.casual_rate or ())
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     began = time.monotonic()
