@@ -546,10 +546,10 @@ def _remote_url(values: Mapping[str, Value]) -> str | None:
 
 def _detector_input_size(values: Mapping[str, Value]) -> str | None:
     for name in ('detector_input_size', 'detector_input_sizes'):
-        odd = [size for size in values[name] if size % 32] if isinstance(
-            values[name], list) else [values[name]] if values[name] % 32 else []
+        sizes = values[name] if isinstance(values[name], list) else [values[name]]
+        odd = [size for size in sizes if size % 32]
         if odd:
-            return (f'{name}: {odd[0]} is not a multiple of 32 (0 = the model\'s own)')
+            return f'{name}: {odd[0]} is not a multiple of 32 (0 = the model\'s own)'
     return None
 
 

@@ -286,7 +286,6 @@ class Detector:
         self.input_sizes = list(dict.fromkeys(
             self._input_size(path.name, shape, trained, size)
             for size in settings.input_sizes or (settings.input_size,)))
-        self.input_size = self.input_sizes[0]
         out_shape = list(outputs[0].shape)
         if len(out_shape) != 3:
             raise DetectorModelError(LAYOUT, f'{path.name} output {outputs[0].name} has shape '
@@ -336,6 +335,11 @@ class Detector:
     def classes(self) -> list[str]:
         """Class names in class-number order."""
         return [name for _, name in sorted(self.names.items())]
+
+    @property
+    def input_size(self) -> tuple[int, int]:
+        """The first input size (height, width): the one when it runs at one."""
+        return self.input_sizes[0]
 
     @property
     def inputs(self) -> str:

@@ -323,6 +323,12 @@ def _analyse(text: Any, takeoff_altitude_m: float | None) -> RuleResult:
     return first
 
 
+def _said_in(items: Iterable[Item], dim: str) -> bool:
+    """Whether `items` hold a number said in a unit of `dim` ("5 m/s": SPEED)."""
+    return any(it.kind == 'num' and it.value.unit is not None and it.value.unit.dim == dim
+               for it in items)
+
+
 def _in_first_clause(before: list[Item]) -> bool:
     """Whether what comes after `before` is still in the command's first clause: no
     separator (, ; . and then) after something said."""
@@ -1004,8 +1010,7 @@ class _Parse:
         if sum(1 for part in _split(self.items, ('seq',)) if self._meaningful(part)) > 1:
             self.fail('multi', 'multi')
         self._refuse_contradictions(families, clauses)
-        if families == {'hold'} and any(it.kind == 'num' and it.value.unit is not None
-                                        and it.value.unit.dim == SPEED for it in self.items):
+        if families == {'hold'} and _said_in(self.items, SPEED):
             families = {'speed'}  # "hold 20 knots", "mantén 5 m/s": keep that speed
         if len(families) > 1:
             self.fail('multi', 'multi')
@@ -1043,18 +1048,21 @@ class _Parse:
         if len(sides) != 1 or len(said) > 2 or any(
                 it.kind != 'word' for it in said if it is not sides[0]):
             return []
-        norms = self.norms[clause[0].first:clause[-1].last + 1]
-        described = any(tuple(norms[k:k + len(phrase)]) == phrase
-                        for phrase in lx.APPOSITIVE_PHRASES[self.lang] for k in range(len(norms)))
-        return sides if described else []
+        return sides if self._describes(clause) else []
+
+    def _describes(self, items: list[Item]) -> bool:
+        """Whether the words of `items` describe the target again ("the one", "celui",
+        "quella")."""
+        norms = self.norms[items[0].first:items[-1].last + 1]
+        return any(tuple(norms[k:k + len(phrase)]) == phrase
+                   for phrase in lx.APPOSITIVE_PHRASES[self.lang] for k in range(len(norms)))
 
     def _brake_to_speed(self, clause: list[Item]) -> None:
         """A brake verb said with a speed in its unit ("brake to 3 m/s", "frena a 2 m/s")
         slows down to that speed; alone, or with anything else, it stops."""
         brakes = [it for it in clause if it.kind == 'intent' and it.value == 'stop' and tuple(
             self.norms[it.first:it.last + 1]) in lx.BRAKE_PHRASES[self.lang]]
-        if len(brakes) == 1 and any(it.kind == 'num' and it.value.unit is not None
-                                    and it.value.unit.dim == SPEED for it in clause):
+        if len(brakes) == 1 and _said_in(clause, SPEED):
             brakes[0].kind, brakes[0].value = 'change', 'slower'
 
     def _capability(self) -> tuple[Proposal, str]:
@@ -1096,8 +1104,7 @@ class _Parse:
     def _clause_families(self, clause: list[Item]) -> set[str]:
         """The action families one clause asks for; noun forms and generic motion give way."""
         kws = {it.value for it in clause if it.kind == 'kw'}
-        if not kws & {'altitude', 'speed'} and any(it.kind == 'num' and it.value.unit is not None
-                                         and it.value.unit.dim == SPEED for it in clause):
+        if not kws & {'altitude', 'speed'} and _said_in(clause, SPEED):
             for verb in clause:  # "reduce to 5 mph", "aumenta a 8 m/s": the unit says what
                 if verb.kind == 'change' and verb.value in ('inc', 'dec'):
                     verb.value = 'faster' if verb.value == 'inc' else 'slower'
@@ -1146,8 +1153,7 @@ class _Parse:
             elif any(it.kind == 'compass' or (it.kind == 'dir' and it.value not in ('up', 'down'))
                    for it in clause):
                 verb.kind, verb.value = 'intent', 'move'
-            elif any(it.kind == 'num' and it.value.unit is not None
-                     and it.value.unit.dim == SPEED for it in clause):
+            elif _said_in(clause, SPEED):
                 verb.value = 'pace'
             else:
                 verb.value = 'level'
@@ -1196,9 +1202,8 @@ class _Parse:
         kinds = {it.kind for it in clause if it.kind not in _QUIET}
         moves = {it.value for it in clause if it.kind == 'intent'}
         forward = {it.value for it in clause if it.kind == 'dir'} <= {'forward'}
-        return moves <= {'move'} and forward and kinds <= {'intent', 'num', 'kw', 'dir'} and any(
-            it.kind == 'num' and it.value.unit is not None and it.value.unit.dim == LENGTH
-            for it in clause)
+        return moves <= {'move'} and forward and kinds <= {'intent', 'num', 'kw', 'dir'} and \
+            _said_in(clause, LENGTH)
 
     def _comma_between(self, before: list[Item], after: list[Item]) -> bool:
         if not before or not after:
@@ -1407,13 +1412,9 @@ class _Parse:
     def _appositions(self, runs: list[list[Item]]) -> list[list[Item]]:
         """Runs joined where a later one describes the target again after a comma ("the
         car, the red one", "la macchina, quella vicino al ponte")."""
-        phrases = lx.APPOSITIVE_PHRASES[self.lang]
         joined: list[list[Item]] = []
         for run in runs:
-            norms = [self.norms[k] for k in range(run[0].first, run[-1].last + 1)]
-            describes = any(tuple(norms[k:k + len(phrase)]) == phrase
-                            for phrase in phrases for k in range(len(norms)))
-            if joined and describes:
+            if joined and self._describes(run):
                 between = self.items[self.items.index(joined[-1][-1]) + 1:
                                      self.items.index(run[0])]
                 if between and all(it.kind == 'punct' for it in between):
