@@ -43,11 +43,13 @@ demo: setup
 test: setup lint
 	$(BIN)/python -m pytest -q
 
+# scripts/ holds programs without the .py suffix, which ruff finds only when named.
+LINTED := ministral_node test launch scripts $(wildcard scripts/*) examples setup.py
 lint: setup
-	$(BIN)/ruff check ministral_node test launch scripts examples setup.py
+	$(BIN)/ruff check $(LINTED)
 
 format: setup
-	$(BIN)/ruff format ministral_node test launch scripts examples setup.py
+	$(BIN)/ruff format $(LINTED)
 
 # Onboard-model figures on this machine: real 3B shapes, random 4-bit weights (built once
 # into .bench/). BENCH_ARGS=path/to/model_dir benches a real model directory instead.
