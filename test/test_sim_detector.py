@@ -25,6 +25,7 @@ from ministral_node.sim.detector_frames import (
 )
 from ministral_node.sim.scenario import load_suite
 from ministral_node.sim.world import CameraModel, PhysicsWorld, make_layout
+from ministral_node.training import detector_train
 from ministral_node.training.detector_data import FrameLabels, FrameSet
 from ministral_node.training.detector_eval import average_precision, evaluate, match_frame
 from ministral_node.training.detector_net import (
@@ -165,6 +166,48 @@ def test_export_writes_the_input_size_it_is_asked_for_and_says_what_it_was_train
         metadata = {p.key: p.value for p in model.metadata_props}
         assert metadata['imgsz'] == f'[{written}, {written}]'
         assert f'trained at 320, `imgsz` {written}' in (out / 'README.md').read_text()
+
+
+def test_several_input_sizes_letterbox_each_frame_to_one_of_them_in_one_batch_shape(
+        monkeypatch):
+    frames = FrameSet(np.zeros((4, 240, 320, 3), np.uint8),
+                      [_labels([[100, 100, 140, 130]], [0])] * 4, tuple(NAMES))
+    asked = []
+
+    def recording(image, labels, size, rng=None, config=None):
+        asked.append(size)
+        return real(image, labels, size, rng, config)
+
+    real = detector_train.prepare
+    monkeypatch.setattr(detector_train, 'prepare', recording)
+    config = detector_train.TrainConfig(batch=4, more_input_sizes=(640,))
+    batches = detector_train._batches(frames, config, np.random.default_rng(0))
+    for _ in range(10):
+        images, _ = next(batches)
+        assert images.shape == (4, 3, config.crop, config.crop)
+    assert set(asked) == {320, 640} and 10 <= asked.count(640) <= 30
+    with pytest.raises(ValueError, match='crop'):
+        detector_train.TrainConfig(crop=320, input_size=320, more_input_sizes=(256,))
+
+
+def test_a_stage_goes_on_from_an_exported_model_folder_with_the_weights_kept_beside_it(tmp_path):
+    frames = render_set(FramePlan(seeds=(3,), per_world=2), tmp_path / 'frames')
+    run = tmp_path / 'run'
+    assert detector_cli.main(['train', str(tmp_path / 'frames'), str(run), '--steps', '2',
+                              '--batch', '2', '--warmup', '1', '--zoom-p', '1',
+                              '--zoom-max', '3', '--input-size', '320+640']) == 0
+    config = json.loads((run / 'training.json').read_text())['config']
+    assert (config['zoom_p'], config['zoom_max']) == (1.0, 3.0)
+    assert (config['input_size'], config['more_input_sizes']) == (320, [640])
+    model = tmp_path / 'model'
+    assert detector_cli.main(['export', str(run / 'detector.pt'), str(model)]) == 0
+    assert (model / 'detector.pt').read_bytes() == (run / 'detector.pt').read_bytes()
+    assert detector_cli.main(['train', str(tmp_path / 'frames'), str(tmp_path / 'more'),
+                              '--init', str(model), '--steps', '1', '--batch', '2',
+                              '--warmup', '1']) == 0
+    more = json.loads((tmp_path / 'more' / 'training.json').read_text())
+    assert more['init']['folder'] == str(model) and more['init']['steps'] == 2
+    assert more['config']['zoom_p'] == 0.35 and more['frames'] == len(frames)
 
 
 # Metrics ------------------------------------------------------------------------------------

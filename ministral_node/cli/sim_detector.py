@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import statistics
 import sys
 import time
@@ -36,6 +37,8 @@ from ministral_node.training.detector_eval import (
 )
 
 MODEL_FILE = 'sim-detector.onnx'
+CHECKPOINT_FILE = 'detector.pt'  # the training weights, kept beside the ONNX
+TRAINING_FILE = 'training.json'
 EVAL_FIRST_SEED = 100_000  # held-out worlds: training uses seeds below this
 README = """# sim-detector
 
@@ -114,16 +117,19 @@ def _train(args: argparse.Namespace) -> int:
 
     frames = FrameSet.load(args.data)
     config = TrainConfig(steps=args.steps, batch=args.batch, lr=args.lr, seed=args.seed,
-                         threads=args.threads, input_size=args.input_size,
+                         threads=args.threads, input_size=args.input_size[0],
+                         more_input_sizes=args.input_size[1:],
                          max_minutes=args.max_minutes, warmup=args.warmup,
-                         hard_negatives=not args.soft_negatives)
+                         hard_negatives=not args.soft_negatives,
+                         **{k: v for k in ('zoom_p', 'zoom_max')
+                            if (v := getattr(args, k)) is not None})
     _log(f'training on {len(frames)} frames: {frames.counts()}')
-    init = load_checkpoint(args.init / 'detector.pt') if args.init else None
+    init = load_checkpoint(args.init / CHECKPOINT_FILE) if args.init else None
     net, summary = train(frames, config, _log, init)
     summary['data'] = {'folder': str(args.data), **{k: v for k, v in frames.meta.items()
                                                       if k != 'pitch_deg'}}
     if args.init:
-        earlier = json.loads((args.init / 'training.json').read_text())
+        earlier = json.loads((args.init / TRAINING_FILE).read_text())
         summary['init'] = {'folder': str(args.init), 'steps': earlier.get('steps'),
                            'minutes': earlier.get('minutes'), 'init': earlier.get('init')}
     _log(f'checkpoint {save_checkpoint(net, summary, args.out)}')
@@ -136,6 +142,12 @@ def _export(args: argparse.Namespace) -> int:
 
     net = load_checkpoint(args.checkpoint)
     summary = json.loads((args.checkpoint.parent / 'training.json').read_text())
+    args.out.mkdir(parents=True, exist_ok=True)
+    if args.checkpoint.parent.resolve() != args.out.resolve():
+        # Beside the ONNX (whose convolutions have the batch norms folded in), the weights a
+        # later stage goes on from: `train --init <model folder>`.
+        shutil.copyfile(args.checkpoint, args.out / CHECKPOINT_FILE)
+        shutil.copyfile(args.checkpoint.parent / TRAINING_FILE, args.out / TRAINING_FILE)
     names = summary['names']
     size = int(summary['config']['input_size'])
     imgsz = args.input_size or size
@@ -253,12 +265,20 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument('--lr', type=float, default=0.002)
     train.add_argument('--seed', type=int, default=0)
     train.add_argument('--threads', type=int, default=2)
-    train.add_argument('--input-size', type=int, default=320)
-    train.add_argument('--init', type=Path, help='a run folder to go on from (a stage)')
+    train.add_argument('--input-size', type=_sizes, default=(320,),
+                       help='the input trained at; several joined by + (320+640): each frame '
+                            'at one of them, drawn at random')
+    train.add_argument('--init', type=Path, help='a run folder or a model folder written by '
+                       'export to go on from (a stage)')
     train.add_argument('--warmup', type=int, default=100)
     train.add_argument('--soft-negatives', action='store_true',
                        help="plain varifocal loss: other classes at an object's cells weigh "
                             'as little as the ground (the first stage of the shipped model)')
+    train.add_argument('--zoom-p', type=float,
+                       help='share of frames blown up around a part of the view, objects as '
+                            'a larger input sees them (default 0.35)')
+    train.add_argument('--zoom-max', type=float,
+                       help='largest blow-up factor (default 2.2)')
     train.add_argument('--max-minutes', type=float, default=0.0,
                        help='end the schedule by then on a busy machine (0: steps only)')
     train.set_defaults(run=_train)

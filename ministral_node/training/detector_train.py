@@ -1,13 +1,14 @@
 """Train the simulated-world detector (`training/detector_net.py`) on a `FrameSet`.
 
-Every frame is letterboxed to the model's square input exactly as `perception/detector.py` does
-at run time (grey 114 bands), after augmentation: a random zoom into part of the frame (objects
-as a 640-pixel input sees them), a horizontal flip, brightness, contrast, per-channel gain,
-blur and sensor noise; then a random square part of the input is taken (`crop`: the network is
-convolutional, so it learns the same for a third less work). Assignment is static and anchor-
-free: a grid cell is positive for an object when its centre lies in the object's box within 2.5
-strides of the box centre, on the levels whose size range holds the box's longer side (the cell
-holding the centre always is); a cell claimed by several objects takes the smallest.
+Every frame is letterboxed to the model's square input (or to one of several, drawn at random)
+exactly as `perception/detector.py` does at run time (grey 114 bands), after augmentation: a
+random zoom into part of the frame (objects as a 640-pixel input sees them), a horizontal flip,
+brightness, contrast, per-channel gain, blur and sensor noise; then a random square part of the
+input is taken (`crop`: the network is convolutional, so it learns the same for a third less
+work). Assignment is static and anchor-free: a grid cell is positive for an object when its
+centre lies in the object's box within 2.5 strides of the box centre, on the levels whose size
+range holds the box's longer side (the cell holding the centre always is); a cell claimed by
+several objects takes the smallest.
 Classification is trained with the varifocal loss (a positive's target is the IoU of its
 predicted box, so scores rank boxes by quality for NMS), boxes with the GIoU loss. Cells
 claimed only by an `ignore` object carry no classification loss. Weights are averaged (EMA) and
@@ -48,6 +49,9 @@ class TrainConfig:
     weight_decay: float = 0.0005
     warmup: int = 100
     input_size: int = 320
+    # Further inputs, each frame letterboxed to one of input_size and these at random: the
+    # object sizes the node's several inputs (`detector_input_sizes`) show the network.
+    more_input_sizes: tuple[int, ...] = ()
     crop: int = 256  # trained on random crops of the letterboxed input (a third less work)
     max_minutes: float = 0.0  # > 0: the schedule also ends by then (a busy machine)
     ema_decay: float = 0.999
@@ -57,6 +61,11 @@ class TrainConfig:
     zoom_max: float = 2.2
     seed: int = 0
     threads: int = 2
+
+    def __post_init__(self) -> None:
+        if self.more_input_sizes and self.crop > min(self.input_size, *self.more_input_sizes):
+            raise ValueError(f'several input sizes need a crop ({self.crop}) no larger than '
+                             'the smallest, so that a batch has one shape')
 
 
 # Data ---------------------------------------------------------------------------------------
@@ -247,9 +256,11 @@ def _batches(frames: FrameSet, config: TrainConfig, rng: np.random.Generator):
             order = np.concatenate([order, rng.permutation(len(frames))])
         chosen, order = order[:config.batch], order[config.batch:]
         images, labels = [], []
+        sizes = (config.input_size, *config.more_input_sizes)
         for index in chosen:
-            image, label = prepare(frames.images[index], frames.labels[index],
-                                   config.input_size, rng, config)
+            size = sizes[int(rng.integers(len(sizes)))] if len(sizes) > 1 else sizes[0]
+            image, label = prepare(frames.images[index], frames.labels[index], size, rng,
+                                   config)
             images.append(image)
             labels.append(label)
         yield torch.from_numpy(np.stack(images)), labels
