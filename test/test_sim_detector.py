@@ -202,6 +202,7 @@ def test_a_stage_goes_on_from_an_exported_model_folder_with_the_weights_kept_bes
     model = tmp_path / 'model'
     assert detector_cli.main(['export', str(run / 'detector.pt'), str(model)]) == 0
     assert (model / 'detector.pt').read_bytes() == (run / 'detector.pt').read_bytes()
+    assert 'trained at 320+640, `imgsz` 320' in (model / 'README.md').read_text()
     assert detector_cli.main(['train', str(tmp_path / 'frames'), str(tmp_path / 'more'),
                               '--init', str(model), '--steps', '1', '--batch', '2',
                               '--warmup', '1']) == 0

@@ -151,6 +151,7 @@ def _export(args: argparse.Namespace) -> int:
     names = summary['names']
     size = int(summary['config']['input_size'])
     imgsz = args.input_size or size
+    trained = '+'.join(str(v) for v in (size, *summary['config'].get('more_input_sizes', ())))
     path = export_onnx(net, names, args.out / MODEL_FILE, imgsz,
                        {'training': json.dumps({k: summary[k] for k in ('frames', 'minutes')
                                                 if k in summary})})
@@ -159,7 +160,7 @@ def _export(args: argparse.Namespace) -> int:
     commands = '\n    '.join(args.commands or ['make detector'])
     (args.out / 'README.md').write_text(README.format(
         parameters=f'{sum(p.numel() for p in net.parameters()):,}', frames=summary['frames'],
-        seeds=f'{seeds[0]}-{seeds[1]}', size=size, imgsz=imgsz, commands=commands,
+        seeds=f'{seeds[0]}-{seeds[1]}', size=trained, imgsz=imgsz, commands=commands,
         names=', '.join(names)))
     _log(f'{path} ({path.stat().st_size / 1e6:.2f} MB)')
     return 0
