@@ -6,9 +6,12 @@ each other's topics.
 
 from __future__ import annotations
 
+import collections
+import fcntl
 import itertools
 import json
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -25,11 +28,34 @@ from std_msgs.msg import String
 from ministral_node.inputs.image_conversion import RawImage
 
 _counter = itertools.count()
+DOMAINS = range(1, 101)  # ids whose DDS ports stay below Linux's ephemeral range
+LEASES_KEPT = 4  # a test may hold a few at once (a node and a subprocess)
+_leases: collections.deque = collections.deque()
 
 
 def unique_domain() -> int:
-    """A ROS domain id for one test, spread by process id so parallel runs differ."""
-    return 1 + (os.getpid() * 7 + next(_counter)) % 100
+    """A ROS domain id that no other process on this machine holds: leased through a lock
+    file per id, kept for this process's last few tests. Two test runs at once never share
+    a domain, so neither hears the other's /clock (the one topic outside a test's
+    namespace)."""
+    start = (os.getpid() * 7 + next(_counter)) % len(DOMAINS)
+    held = {domain for domain, _ in _leases}
+    for offset in range(len(DOMAINS)):
+        domain = DOMAINS[(start + offset) % len(DOMAINS)]
+        if domain in held:
+            continue
+        lock = open(os.path.join(tempfile.gettempdir(), f'ministral_node_domain_{domain}.lock'),
+                    'w')
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()  # another process's test holds it
+            continue
+        _leases.append((domain, lock))
+        while len(_leases) > LEASES_KEPT:
+            _leases.popleft()[1].close()  # closing the file releases its lock
+        return domain
+    raise RuntimeError(f'every ROS domain id in {DOMAINS} is held by other test processes')
 
 
 class Harness:
