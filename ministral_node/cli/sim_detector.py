@@ -141,7 +141,7 @@ def _export(args: argparse.Namespace) -> int:
     from ministral_node.training.detector_train import load_checkpoint
 
     net = load_checkpoint(args.checkpoint)
-    summary = json.loads((args.checkpoint.parent / 'training.json').read_text())
+    summary = json.loads((args.checkpoint.parent / TRAINING_FILE).read_text())
     args.out.mkdir(parents=True, exist_ok=True)
     if args.checkpoint.parent.resolve() != args.out.resolve():
         # Beside the ONNX (whose convolutions have the batch norms folded in), the weights a

@@ -251,13 +251,14 @@ class _Ema:
 
 def _batches(frames: FrameSet, config: TrainConfig, rng: np.random.Generator):
     order = np.array([], dtype=np.int64)
+    sizes = (config.input_size, *config.more_input_sizes)
     while True:
         if len(order) < config.batch:
             order = np.concatenate([order, rng.permutation(len(frames))])
         chosen, order = order[:config.batch], order[config.batch:]
         images, labels = [], []
-        sizes = (config.input_size, *config.more_input_sizes)
         for index in chosen:
+            # one input: no draw, so a single-input run keeps the random stream it always had
             size = sizes[int(rng.integers(len(sizes)))] if len(sizes) > 1 else sizes[0]
             image, label = prepare(frames.images[index], frames.labels[index], size, rng,
                                    config)
