@@ -34,6 +34,7 @@ class FlyingVehicle:
         self.now = 100.0
         self.lock = threading.Lock()
         self.commands: list[dict] = []
+        self.setpoints: list[tuple[float, float, float]] = []  # (stamp, x, y)
         self.missions: list[dict] = []
         base = f'{h.namespace}/ministral_node'
         client = h.client
@@ -49,6 +50,8 @@ class FlyingVehicle:
 
     def _on_setpoint(self, msg: PoseStamped) -> None:
         p, q = msg.pose.position, msg.pose.orientation
+        stamp = msg.header.stamp.sec + msg.header.stamp.nanosec * 1e-9
+        self.setpoints.append((stamp, p.x, p.y))
         with self.lock:
             self.vehicle.apply(ExecutorOutput(setpoint=Setpoint(
                 p.x, p.y, p.z, 2.0 * math.atan2(q.z, q.w))))
@@ -151,10 +154,38 @@ def _fly_three_steps(h: Harness, vehicle: FlyingVehicle, command: str) -> dict:
     assert steps.index('takeoff') < steps.index('goto') < steps.index('land')
     assert [c['command'] for c in vehicle.commands][:1] == ['takeoff']
     h.wait_for(lambda: not vehicle.vehicle.in_air, 30, 'touch down')
+    # every command stamped with the node's (simulated) clock, the clock of the setpoints'
+    # headers: the vehicle can tell a setpoint sent before the land from one sent after it
+    land = next(c for c in vehicle.commands if c['command'] == 'land')
+    assert all(100.0 <= c['stamp'] <= vehicle.now for c in vehicle.commands)
+    assert 100.0 <= max(stamp for stamp, _, _ in vehicle.setpoints) <= land['stamp']
     x, y, z = vehicle.vehicle.position
     tolerance = h.node.settings.values['arrival_tolerance_m']  # "arrived" means within it
     assert abs(x) <= tolerance + 0.05 and abs(y - 20.0) <= tolerance + 0.05 and z < 0.05
     return decision
+
+
+def test_a_vehicle_output_of_an_ended_mission_is_never_published(flight):
+    """An executor output that its mission's end overtook (another thread computed it before)
+    reaches neither setpoint_position nor ~/vehicle_command; a current one does."""
+    h, vehicle = flight
+    h.wait_for(lambda: h.node.loop.vehicle.position_m is not None, what='a pose')
+    decision = h.command('take off to 10 m')
+    h.wait_for(lambda: any(m['state'] == 'completed' and m['decision_id'] == decision['id']
+                           for m in vehicle.missions), 60, 'the takeoff completed')
+    generation = h.node.loop.executor.generation
+    sent = len(vehicle.setpoints)
+    h.node._publish_execution(ExecutorOutput(setpoint=Setpoint(50.0, 0.0, 10.0, 0.0),
+                                             commands=[{'command': 'capture_photo'}],
+                                             generation=generation - 1))
+    h.node._publish_execution(ExecutorOutput(
+        setpoint=Setpoint(1.0, 2.0, 10.0, 0.0),
+        commands=[{'command': 'set_speed', 'speed_mps': 4.0}], generation=generation))
+    h.wait_for(lambda: vehicle.commands and vehicle.commands[-1]['command'] == 'set_speed',
+               what='the current command')
+    h.wait_for(lambda: len(vehicle.setpoints) > sent, what='the current setpoint')
+    assert [(x, y) for _, x, y in vehicle.setpoints[sent:]] == [(1.0, 2.0)]
+    assert 'capture_photo' not in [c['command'] for c in vehicle.commands]
 
 
 def test_a_new_command_preempts_the_running_mission(flight):

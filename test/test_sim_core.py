@@ -118,6 +118,29 @@ def test_a_late_setpoint_does_not_undo_a_return_but_a_new_stream_takes_over():
     assert vehicle.mode == 'offboard'
 
 
+def test_setpoints_stamped_before_a_land_command_never_reengage_offboard():
+    """The node published the approach's setpoints, then `land` (stamp 31.7); on a busy
+    machine the setpoint topic delivered its backlog after the command for longer than the
+    offboard entry: stamped, they are stale and the vehicle lands."""
+    vehicle = airborne(19.0)
+    fly(vehicle, 2.0, 20.0, setpoint=(0.0, 0.0, 19.0, 0.0))
+    vehicle.command(22.0, {'command': 'land', 'stamp': 31.7})
+    for i in range(20):  # one second of late setpoints, stamped before the command
+        t = 22.0 + (i + 1) * 0.05
+        vehicle.setpoint(t, 0.0, 0.0, 19.0, 0.0, stamp=31.0 + i * 0.03)
+        vehicle.step(t, 0.05)
+    assert vehicle.mode == 'land' and vehicle.stale_setpoints == 20
+    fly(vehicle, 20.0, 23.0)
+    assert vehicle.mode == 'landed'
+    vehicle.command(43.0, {'command': 'takeoff', 'altitude_m': 5.0, 'stamp': 52.0})
+    fly(vehicle, 4.0, 43.0)
+    for i in range(30):  # a new mission's stream, stamped after the takeoff: taken
+        t = 47.0 + (i + 1) * 0.05
+        vehicle.setpoint(t, 10.0, 0.0, 5.0, 0.0, stamp=57.0 + i * 0.05)
+        vehicle.step(t, 0.05)
+    assert vehicle.mode == 'offboard' and vehicle.stale_setpoints == 20
+
+
 def test_a_landed_vehicle_ignores_setpoints_and_the_battery_drains_only_in_flight():
     vehicle = Multirotor(battery_pct=80.0)
     fly(vehicle, 5.0, setpoint=(0.0, 10.0, 10.0, 0.0))

@@ -88,6 +88,21 @@ def test_the_sim_vehicle_publishes_like_a_vehicle_and_obeys_the_contract():
             setpoints.publish(target)  # the executor streams at >= 10 Hz
             vehicle.advance(5)
             time.sleep(0.02)
+        deadline = time.monotonic() + 10.0
+        while sim.vehicle.mode != 'offboard' and time.monotonic() < deadline:
+            time.sleep(0.05)
+        flying = sim.vehicle.mode
+        # land (stamped by the node's clock), then setpoints stamped before it that the other
+        # topic delivers late: ignored, the vehicle lands
+        commands.publish(String(data=json.dumps({'command': 'land', 'stamp': 50.0})))
+        deadline = time.monotonic() + 10.0
+        while len(sim.vehicle.commands) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        target.header.stamp.sec, target.header.stamp.nanosec = 49, 900_000_000
+        while sim.t < 7.0:
+            setpoints.publish(target)
+            vehicle.advance(5)
+            time.sleep(0.02)
         deadline = time.monotonic() + 10.0  # let the last messages arrive (a loaded machine)
         while time.monotonic() < deadline:
             with lock:
@@ -103,12 +118,12 @@ def test_the_sim_vehicle_publishes_like_a_vehicle_and_obeys_the_contract():
         sim.close()
     with lock:
         clock = [seconds(m.clock) for m in got['clock']]
-        assert clock == sorted(clock) and clock[-1] == pytest.approx(6.0, abs=0.05)
+        assert clock == sorted(clock) and clock[-1] == pytest.approx(7.0, abs=0.05)
         image, info = got['image'][-1], got['info'][-1]
         assert (image.width, image.height, image.encoding) == (320, 240, 'rgb8')
         assert len(image.data) == 320 * 240 * 3 and image.step == 960
         assert list(info.k) == pytest.approx(sim.camera.k())
-        assert 10 <= len(got['image']) <= 31  # 5 Hz for 6 s (best effort may drop some)
+        assert 12 <= len(got['image']) <= 36  # 5 Hz for 7 s (best effort may drop some)
         poses = [(seconds(m.header.stamp), m) for m in got['pose']]
         assert not [t for t, _ in poses if 4.0 <= t < 4.99]  # pose lost for 1 s
         last = poses[-1][1]
@@ -122,8 +137,9 @@ def test_the_sim_vehicle_publishes_like_a_vehicle_and_obeys_the_contract():
         beats = [seconds(m.stamp) for m in got['heartbeat']]
         assert beats and max(beats) < 3.0 and got['heartbeat'][0].frame_id == 'ground'
     assert vehicle.bad_commands == ['not json']
-    assert [c['command'] for _, c in sim.vehicle.commands] == ['takeoff']
-    assert sim.vehicle.mode == 'offboard' and math.isfinite(sim.vehicle.position[1])
+    assert [c['command'] for _, c in sim.vehicle.commands] == ['takeoff', 'land']
+    assert flying == 'offboard' and math.isfinite(sim.vehicle.position[1])
+    assert sim.vehicle.mode == 'land' and sim.vehicle.stale_setpoints >= 10
 
 
 @pytest.mark.parametrize('interface', ['px4', 'mavros'])

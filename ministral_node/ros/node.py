@@ -16,6 +16,7 @@ import json
 import logging
 import math
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -150,6 +151,7 @@ class MinistralNode(LifecycleNode):
         super().__init__(node_name, **kwargs)
         self._log_handler = RosLogHandler(self.get_logger())
         self._offline = False  # the middleware is gone (finish after Ctrl-C): publish nothing
+        self._json_vehicle_lock = threading.Lock()
         logging.getLogger('ministral_node').addHandler(self._log_handler)
         logging.getLogger('ministral_node').setLevel(logging.INFO)
         self._parameter_problems = self._declare_parameters()
@@ -609,20 +611,35 @@ class MinistralNode(LifecycleNode):
         link = self.vehicle_link
         if link is not None and not self._offline:
             link.execute(out)
-        if out.setpoint is not None and self._setpoint_pub is not None:
-            pose = PoseStamped()
-            pose.header.stamp = self.get_clock().now().to_msg()
-            pose.header.frame_id = 'map'
-            point = out.setpoint  # numbers from a decision may be JSON integers
-            pose.pose.position.x, pose.pose.position.y = float(point.x), float(point.y)
-            pose.pose.position.z = float(point.z)
-            pose.pose.orientation.z = math.sin(float(point.yaw) / 2.0)
-            pose.pose.orientation.w = math.cos(float(point.yaw) / 2.0)
-            self._send(self._setpoint_pub, pose)
-        if self._vehicle_command_pub is not None:
-            for command in out.commands:
-                self._send(self._vehicle_command_pub, String(data=json.dumps(command)))
-                log.info('vehicle command %s', json.dumps(command))
+        if self._setpoint_pub is not None or self._vehicle_command_pub is not None:
+            self._publish_json_vehicle(out)
+
+    def _publish_json_vehicle(self, out: ExecutorOutput) -> None:
+        """vehicle_interface json: the setpoint and the vehicle commands, stamped with one
+        reading of the node's clock (a command's `stamp`, in seconds, is the clock of the
+        setpoint's header), so a bridge drops a setpoint stamped before the last mode command:
+        the two topics do not keep each other's order. An output that stopped being current
+        (its mission ended since it was computed) is not published at all, as on the link."""
+        with self._json_vehicle_lock:
+            if self.loop is not None and not self.loop.current(out):
+                log.info('vehicle output of an ended mission dropped')
+                return
+            now = self.get_clock().now()
+            if out.setpoint is not None and self._setpoint_pub is not None:
+                pose = PoseStamped()
+                pose.header.stamp = now.to_msg()
+                pose.header.frame_id = 'map'
+                point = out.setpoint  # numbers from a decision may be JSON integers
+                pose.pose.position.x, pose.pose.position.y = float(point.x), float(point.y)
+                pose.pose.position.z = float(point.z)
+                pose.pose.orientation.z = math.sin(float(point.yaw) / 2.0)
+                pose.pose.orientation.w = math.cos(float(point.yaw) / 2.0)
+                self._send(self._setpoint_pub, pose)
+            if self._vehicle_command_pub is not None:
+                for command in out.commands:
+                    text = json.dumps({**command, 'stamp': now.nanoseconds / 1e9})
+                    self._send(self._vehicle_command_pub, String(data=text))
+                    log.info('vehicle command %s', text)
 
     def _publish_mission_status(self) -> None:
         status = self.loop.mission_status() if self.loop is not None else None

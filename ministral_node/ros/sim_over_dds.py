@@ -7,7 +7,8 @@ frame `map`, the MAVROS `local_position/pose` convention, 30 Hz) unless the pose
 `battery` (sensor_msgs/BatteryState, 2 Hz) and `ground_heartbeat` (std_msgs/Header, 1 Hz,
 frame_id `ground`) while the ground link is up (the simulator's faults decide).
 Consumes `setpoint_position` (PoseStamped, local ENU) and the node's `~/vehicle_command`
-(std_msgs/String, JSON {"command": ...}).
+(std_msgs/String, JSON {"command": ..., "stamp": seconds}); a setpoint whose header is stamped
+before the last mode command's `stamp` is ignored (the topics do not keep each other's order).
 
 With `interface` px4 or mavros the vehicle speaks the autopilot instead: a simulated PX4
 (`sim.flight_controller.FlightController`: `SimAutopilot` flying the simulator's multirotor)
@@ -110,9 +111,10 @@ class SimVehicleNode(Node):
     # Inputs
 
     def _on_setpoint(self, msg: PoseStamped) -> None:
-        p, q = msg.pose.position, msg.pose.orientation
+        p, q, t = msg.pose.position, msg.pose.orientation, msg.header.stamp
+        stamp = t.sec + t.nanosec * 1e-9 if t.sec or t.nanosec else None
         with self.lock:
-            self.sim.setpoint(p.x, p.y, p.z, yaw_from_quaternion(q.x, q.y, q.z, q.w))
+            self.sim.setpoint(p.x, p.y, p.z, yaw_from_quaternion(q.x, q.y, q.z, q.w), stamp)
 
     def _on_command(self, msg: String) -> None:
         try:

@@ -70,6 +70,8 @@ class Multirotor:
     last_setpoint_t: float | None = None
     rtl_phase: str = ''
     mode_command_t: float | None = None  # last takeoff/land/return_to_home/hold command
+    mode_command_stamp: float | None = None  # the node's stamp on it (seconds), when it had one
+    stale_setpoints: int = 0  # setpoints stamped before the last mode command: ignored
     stream_started: float | None = None
 
     def __post_init__(self) -> None:
@@ -88,6 +90,9 @@ class Multirotor:
         name = command.get('command')
         if name in ('takeoff', 'land', 'return_to_home', 'hold'):
             self.mode_command_t = t
+            stamp = command.get('stamp')
+            if isinstance(stamp, (int, float)) and math.isfinite(stamp):
+                self.mode_command_stamp = float(stamp)
         if name == 'takeoff':
             altitude = float(command.get('altitude_m', 10.0))
             if self.mode == LANDED:
@@ -107,12 +112,19 @@ class Multirotor:
         elif name == 'capture_photo':
             self.photos.append(Photo(t, tuple(self.position), self.heading_deg))
 
-    def setpoint(self, t: float, x: float, y: float, z: float, yaw_enu: float | None) -> None:
+    def setpoint(self, t: float, x: float, y: float, z: float, yaw_enu: float | None,
+                 stamp: float | None = None) -> None:
         """A streamed position setpoint (local ENU, yaw counter-clockwise from east). A flying
         vehicle switches to offboard once setpoints have streamed for `offboard_entry_s`
         after its last mode command (as PX4 wants a stream before it accepts OFFBOARD), so a
-        late setpoint does not undo a land or a return."""
+        late setpoint does not undo a land or a return. A setpoint `stamp`ed (the node's
+        clock, seconds) before the last mode command's stamp was sent before it and reached
+        us after it, on the other topic: it is ignored (`stale_setpoints`)."""
         if not all(math.isfinite(v) for v in (x, y, z)):
+            return
+        if stamp is not None and self.mode_command_stamp is not None \
+                and stamp < self.mode_command_stamp:
+            self.stale_setpoints += 1
             return
         gap = math.inf if self.last_setpoint_t is None else t - self.last_setpoint_t
         self.last_setpoint_t = t

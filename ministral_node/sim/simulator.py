@@ -124,9 +124,11 @@ class Simulator:
         """A `~/vehicle_command` dict."""
         self.vehicle.command(self.t, command)
 
-    def setpoint(self, x: float, y: float, z: float, yaw_enu: float | None) -> None:
-        """A `setpoint_position` (local ENU, yaw counter-clockwise from east)."""
-        self.vehicle.setpoint(self.t, x, y, z, yaw_enu)
+    def setpoint(self, x: float, y: float, z: float, yaw_enu: float | None,
+                 stamp: float | None = None) -> None:
+        """A `setpoint_position` (local ENU, yaw counter-clockwise from east; `stamp`: its
+        header's, seconds)."""
+        self.vehicle.setpoint(self.t, x, y, z, yaw_enu, stamp)
         self.trace.setpoints.append((self.t, (x, y, z)))
 
     # Stepping
