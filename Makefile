@@ -93,12 +93,15 @@ LAST_ARGS ?= --steps 1000 --batch 12 --lr 0.0003 --warmup 20 --seed 5 \
 CASUAL_ARGS ?= --casual-rate filler=0.15 --casual-rate particle=0.12 \
 	--casual-rate colloquial=0.2 --casual-rate infinitive=0.15 --casual-rate abbreviation=0.1 \
 	--casual-rate typo=0.12 --casual-rate run_on=0.5
+# A stage already in $(TRAIN_DIR) with the same arguments and parent weights is skipped
+# (--skip-done): make train run again after an interruption goes on from the next stage.
+TRAIN := $(BIN)/ministral-train --skip-done
 train: setup
-	$(BIN)/ministral-train $(TRAIN_DIR)/stage1 $(TRAIN_ARGS)
-	$(BIN)/ministral-train $(TRAIN_DIR)/stage2 --init $(TRAIN_DIR)/stage1 $(TUNE_ARGS)
-	$(BIN)/ministral-train $(TRAIN_DIR)/stage3 --init $(TRAIN_DIR)/stage2 $(FOCUS_ARGS)
-	$(BIN)/ministral-train $(TRAIN_DIR)/stage4 --init $(TRAIN_DIR)/stage3 $(BROADEN_ARGS)
-	$(BIN)/ministral-train $(TRAIN_DIR)/$(DEMO_MODEL) --init $(TRAIN_DIR)/stage4 $(LAST_ARGS)
+	$(TRAIN) $(TRAIN_DIR)/stage1 $(TRAIN_ARGS)
+	$(TRAIN) $(TRAIN_DIR)/stage2 --init $(TRAIN_DIR)/stage1 $(TUNE_ARGS)
+	$(TRAIN) $(TRAIN_DIR)/stage3 --init $(TRAIN_DIR)/stage2 $(FOCUS_ARGS)
+	$(TRAIN) $(TRAIN_DIR)/stage4 --init $(TRAIN_DIR)/stage3 $(BROADEN_ARGS)
+	$(TRAIN) $(TRAIN_DIR)/$(DEMO_MODEL) --init $(TRAIN_DIR)/stage4 $(LAST_ARGS)
 	$(BIN)/ministral-export $(TRAIN_DIR)/$(DEMO_MODEL) models/$(DEMO_MODEL) --float-head
 	$(BIN)/ministral-eval models/$(DEMO_MODEL) --json $(TRAIN_DIR)/eval.json
 

@@ -82,3 +82,29 @@ def test_keeping_a_node_the_graph_lacks_in_float_is_an_error():
 
     with pytest.raises(ValueError, match='no such nodes'):
         quantize_q4(build_embed(np.zeros((8, 4), np.float32)), [export.LM_HEAD_NODE])
+
+
+def test_a_staged_recipe_skips_the_stages_it_finished_with_the_same_arguments(tmp_path, capsys):
+    """`ministral-train --skip-done`: a stage trained with the same arguments from the same
+    parent weights is not trained again; other arguments, or other parent weights, train it
+    again."""
+    first, second = tmp_path / 'stage1', tmp_path / 'stage2'
+    stage1 = [str(first), '--preset', 'micro', '--steps', '1', '--batch', '2', '--workers', '0',
+              '--skip-done']
+    stage2 = [str(second), '--init', str(first), '--steps', '1', '--batch', '2', '--workers',
+              '0', '--lr', '0.001', '--skip-done']
+
+    def trained(argv: list[str]) -> bool:
+        assert train.main(argv) == 0
+        return 'skipped' not in capsys.readouterr().out
+
+    assert trained(stage1) and trained(stage2)
+    summary = json.loads((second / train.TRAINING_FILE).read_text())
+    assert summary['arguments']['lr'] == 0.001 and summary['arguments']['init'] == str(first)
+    assert not trained(stage1) and not trained(stage2)
+    assert trained([*stage2[:-1], '--seed', '7', '--skip-done'])  # other arguments
+    assert not trained([*stage2[:-1], '--seed', '7', '--skip-done', '--log-every', '5'])
+    assert trained([*stage1[:-1], '--seed', '3'])  # the parent retrained to other weights...
+    assert trained([*stage2[:-1], '--seed', '7', '--skip-done'])  # ...trains its child again
+    (second / train.WEIGHTS_FILE).unlink()  # a stage cut short before its weights
+    assert trained(stage2)

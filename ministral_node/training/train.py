@@ -5,7 +5,10 @@
 
 OUT becomes a checkpoint directory (`config.json`, `model.safetensors`, `tokenizer.json`,
 `preprocessor_config.json`, `system_prompt.txt`, `training.json`) that `ministral-export`
-turns into the engine's ONNX layout. The language-model loss covers only the answer tokens;
+turns into the engine's ONNX layout. `training.json` records the arguments and the SHA-256 of
+the `--init` checkpoint's weights; with `--skip-done` a stage whose OUT already
+records the same is not trained again, so a staged recipe (`make train`) interrupted after a
+stage goes on from the next one. The language-model loss covers only the answer tokens;
 prompts are built by the engine's own prompt and preprocessing code (see `encoding.py`).
 
 Grounding: a small model trained from scratch does not find out by itself where an image token
@@ -19,6 +22,7 @@ exported model is the plain architecture; the probes only shape what it learns.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import shutil
@@ -44,6 +48,8 @@ from ministral_node.training.model import PRESETS, mistral3_config, preprocessor
 SHORT_SYSTEM_PROMPT = ('You are the onboard decision maker of a drone. Reply with one JSON '
                        'decision for the operator command and the camera image.')
 PAD_ID = 11
+TRAINING_FILE = 'training.json'  # the run's summary, written last
+WEIGHTS_FILE = 'model.safetensors'  # save_pretrained's
 NO_IMAGE_EVERY = 13  # every 13th ungrounded example comes without a camera image
 LORA_TARGETS = r'.*language_model.*\.(q_proj|k_proj|v_proj|o_proj|gate_proj|up_proj|down_proj)'
 
@@ -357,9 +363,35 @@ def train(args: argparse.Namespace) -> dict:
         'extensions': [str(p) for p in args.extensions or ()],
         'intent_weights': list(args.intent_weight or ()),
         'casual_rates': dict(casual.RATES),
+        'arguments': arguments_record(args),
     }
-    (out / 'training.json').write_text(json.dumps(summary, indent=2) + '\n', encoding='utf-8')
+    (out / TRAINING_FILE).write_text(json.dumps(summary, indent=2) + '\n', encoding='utf-8')
     return summary
+
+
+# Arguments that change how a run goes, not what it trains.
+_RUN_ONLY = frozenset({'out', 'workers', 'threads', 'log_every', 'skip_done'})
+
+
+def arguments_record(args: argparse.Namespace) -> dict:
+    """What a checkpoint was trained with: the arguments that shape the weights, and the
+    SHA-256 of the weights it started from (`--init`: a retrained parent changes it)."""
+    record = {k: v for k, v in sorted(vars(args).items()) if k not in _RUN_ONLY}
+    parent = Path(args.init) / WEIGHTS_FILE if args.init else None
+    record['init_weights_sha256'] = hashlib.sha256(parent.read_bytes()).hexdigest() \
+        if parent is not None and parent.is_file() else None
+    return record
+
+
+def trained_already(args: argparse.Namespace) -> bool:
+    """Whether `args.out` holds a finished checkpoint trained with these very arguments."""
+    out = Path(args.out)
+    try:
+        summary = json.loads((out / TRAINING_FILE).read_text(encoding='utf-8'))
+    except (OSError, ValueError):
+        return False
+    return (isinstance(summary, dict) and summary.get('arguments') == arguments_record(args)
+            and (out / 'config.json').is_file() and (out / WEIGHTS_FILE).is_file())
 
 
 def parser() -> argparse.ArgumentParser:
@@ -400,6 +432,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument('--log-every', type=int, default=50)
     p.add_argument('--max-minutes', type=float, default=0,
                    help='stop early after this long (0: run all steps)')
+    p.add_argument('--skip-done', action='store_true',
+                   help='do nothing when OUT already holds a checkpoint trained with the same '
+                        'arguments from the same --init checkpoint (a staged recipe resumes)')
     return p
 
 
@@ -417,6 +452,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f'error: {given} is not a checkpoint directory (no config.json)',
                   file=sys.stderr)
             return 2
+    if args.skip_done and trained_already(args):
+        print(f'{args.out}: already trained with these arguments ({TRAINING_FILE}); skipped')
+        return 0
     summary = train(args)
     print(json.dumps(summary))
     return 0
