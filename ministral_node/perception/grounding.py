@@ -24,6 +24,7 @@ from ministral_node.perception.colors import box_color
 from ministral_node.perception.detector import Detection, iou
 
 AGREE_IOU = 0.5  # a model's box is kept only where it overlaps a detection this much
+PART_OF = 0.8  # a detection this much inside a stronger one of its class is a part of it
 # Actions whose target must be in view now; a `search` looks for it, so it is never asked back.
 IN_VIEW_ACTIONS = ('land', 'goto', 'follow', 'orbit', 'capture_photo')
 
@@ -203,10 +204,23 @@ def bearing(detection: Detection) -> str:
     return 'left' if x < 1 / 3 else 'right' if x > 2 / 3 else 'ahead'
 
 
+def inside_share(inner: Sequence[float], outer: Sequence[float]) -> float:
+    """The share of box `inner`'s area that lies inside box `outer` (xyxy)."""
+    w = min(inner[2], outer[2]) - max(inner[0], outer[0])
+    h = min(inner[3], outer[3]) - max(inner[1], outer[1])
+    area = (inner[2] - inner[0]) * (inner[3] - inner[1])
+    return max(0.0, w) * max(0.0, h) / area if area > 0 else 1.0
+
+
 def look(image: np.ndarray, detections: Sequence[Detection]) -> list[Seen]:
-    """Each detection with its colour measured in `image` (RGB) and its bearing."""
-    seen = []
-    for detection in detections:
+    """Each detection with its colour measured in `image` (RGB) and its bearing, best first.
+    A detection lying mostly inside a stronger one of its class (`PART_OF`) is a part of that
+    object (NMS keeps it: their IoU is low), not a second one to ask about or count."""
+    seen: list[Seen] = []
+    for detection in sorted(detections, key=lambda d: -d.score):
+        if any(s.detection.label == detection.label
+               and inside_share(detection.box, s.detection.box) >= PART_OF for s in seen):
+            continue
         color, share = box_color(image, detection.box_px)
         seen.append(Seen(detection, color, share, bearing(detection)))
     return seen
