@@ -442,11 +442,13 @@ PARAMETERS: tuple[ParamSpec, ...] = (
               'Non-maximum suppression: a box overlapping a better one of the same class by '
               'more than this IoU is dropped.', minimum=0.05, maximum=1.0),
     ParamSpec('detector_input_size', 0,
-              "Square input size in pixels for models with a dynamic input (a multiple of 32); "
-              "0 = the model's own input size (a dynamic one: its `imgsz` metadata, else 640).",
+              "Input size in pixels for models with a dynamic input (a multiple of 32): the "
+              "frame is fitted to it keeping its aspect and padded to the next multiple of 32 "
+              "(a 320x240 frame at 640 is a 640x480 input); 0 = the model's own input size (a "
+              "dynamic one: its `imgsz` metadata, else 640).",
               minimum=0, maximum=4096),
     ParamSpec('detector_input_sizes', [],
-              'Several square input sizes (multiples of 32; 0 = the model\'s own) to run the '
+              'Several input sizes (multiples of 32; 0 = the model\'s own) to run the '
               'model at on each frame, their boxes merged (see detector_scale_split_px) and '
               'suppressed per class: a small input sees the large objects whole, a large one '
               'the small objects; empty = the one detector_input_size. Each size costs a model '

@@ -49,6 +49,12 @@ def test_letterbox_keeps_the_aspect_and_centres_on_grey():
     assert (fitted[8:56] == 200).all()
     tall, fit = letterbox(np.zeros((320, 160, 3), np.uint8), (64, 64))
     assert (fit.left, fit.top) == (16, 0) and (tall[:, :16] == 114).all()
+    # A model with dynamic height and width: padded only to the next multiple of the stride.
+    fitted, fit = letterbox(image, (640, 640), stride=32)
+    assert fitted.shape == (480, 640, 3) and (fit.scale, fit.left, fit.top) == (2.0, 0, 0)
+    fitted, fit = letterbox(image, (320, 320), stride=32)
+    assert fitted.shape == (256, 320, 3) and (fit.left, fit.top) == (0, 8)
+    assert (fitted[:8] == 114).all() and (fitted[8:248] == 200).all()
 
 
 @pytest.mark.parametrize('height, width, size', [
@@ -124,10 +130,11 @@ def test_several_input_sizes_run_on_each_frame_and_one_box_per_object_is_kept(tm
     model = Detector(settings(model=str(path), input_sizes=(128, 0, 640, 128),
                               scale_split_px=split))
     assert model.input_sizes == [(128, 128), (640, 640)] and model.input_size == (128, 128)
-    assert model.inputs == '128x128+640x640'
+    assert model.inputs == '128+640 fitted'
     model.session = _Inputs(model.session)
     found = sorted(model.detect(image), key=lambda d: d.label)
-    assert model.session.shapes == [(1, 3, 128, 128), (1, 3, 640, 640)]
+    # dynamic height and width: each input fitted to the frame, padded to a multiple of 32
+    assert model.session.shapes == [(1, 3, 96, 128), (1, 3, 480, 640)]
     assert [d.label for d in found] == ['green', 'red']
     assert found[0].box_px == pytest.approx((100, 60, 160, 120), abs=3)
     assert found[1].box_px == pytest.approx((20, 20, 26, 28), abs=3)

@@ -321,11 +321,40 @@ def test_eval_runs_several_input_sizes_on_frames_it_keeps(capsys, tmp_path):
     first = json.loads(report.read_text())
     assert first['frames']['inputs'] == [[640, 640], [320, 320]]
     assert first['frames']['scale_split_px'] == 40.0
-    assert 'input 640x640+320x320 split 40 px' in capsys.readouterr().out
+    assert 'input 640+320 fitted split 40 px' in capsys.readouterr().out
     assert detector_cli.main(args) == 0  # the second run reads the frames kept
     assert json.loads(report.read_text())['classes'] == first['classes']
     with pytest.raises(SystemExit, match='eval asks for'):
         detector_cli.main([*args, '--per-world', '5'])
+
+
+def test_ministral_eval_scores_the_detector_as_the_suite_runs_it_against_the_goal(
+        capsys, tmp_path, monkeypatch):
+    """`ministral-eval --set detector`: the suite's detector at the suite's inputs, AP@0.5 per
+    class and the goal (0.9 for pads, cars, trucks and people) met or missed by class."""
+    from ministral_node.training import evaluate as ministral_eval
+    from ministral_node.training.detector_eval import missed_goals
+
+    def few_worlds(*args, **kwargs):  # 4 frames of one held-out world, not 800
+        return held_out(*args, **{**kwargs, 'worlds': 1, 'per_world': 4})
+
+    held_out = detector_cli.held_out_report
+    monkeypatch.setattr(detector_cli, 'held_out_report', few_worlds)
+    report = tmp_path / 'detector.json'
+    code = ministral_eval.main(['--set', 'detector', '--json', str(report), '--check-goals'])
+    out = capsys.readouterr().out
+    assert 'input 640+320 fitted split 40 px' in out  # config/sim_suite.yaml's settings
+    written = json.loads(report.read_text())
+    assert set(written['goals']) == {'pad', 'car', 'truck', 'person'}
+    assert written['missed'] == missed_goals(written)
+    assert code == (1 if written['missed'] else 0)
+    assert ('goal AP@0.5 >= 0.9 for pad, car, truck, person: met' in out) == (code == 0)
+    perfect = {'classes': {n: {'ap50': 1.0} for n in ('pad', 'car', 'truck', 'person')}}
+    assert missed_goals(perfect) == []
+    short = {'classes': {**perfect['classes'], 'car': {'ap50': 0.89998}}}
+    assert missed_goals(short) == ['car 0.8999 < 0.9']
+    assert missed_goals({'classes': {}}) == [f'{n} not in the frames'
+                                             for n in ('pad', 'car', 'truck', 'person')]
 
 
 def test_bench_times_both_frame_sizes(capsys, tmp_path):

@@ -40,6 +40,7 @@ MODEL_FILE = 'sim-detector.onnx'
 CHECKPOINT_FILE = 'detector.pt'  # the training weights, kept beside the ONNX
 TRAINING_FILE = 'training.json'
 EVAL_FIRST_SEED = 100_000  # held-out worlds: training uses seeds below this
+EVAL_WORLDS, EVAL_PER_WORLD = 40, 20  # 800 held-out frames
 README = """# sim-detector
 
 The simulated world's object detector (`ministral-detector`, issue 26): a compact
@@ -166,21 +167,20 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _eval_frames(args: argparse.Namespace) -> FrameSet:
-    """The frames `eval` scores: rendered, or read from `--frames` when that folder holds the
-    same plan (rendered into it otherwise, for the next run)."""
-    plan = _plan(args.worlds, args.per_world, args.first_seed, args.width, args.height)
-    if args.frames and (args.frames / META).exists():
-        frames = FrameSet.load(args.frames)
+def _eval_frames(plan: FramePlan, folder: Path | None) -> FrameSet:
+    """The frames `eval` scores: rendered, or read from `folder` when it holds the same plan
+    (rendered into it otherwise, for the next run)."""
+    if folder and (folder / META).exists():
+        frames = FrameSet.load(folder)
         made = (frames.meta.get('seeds'), frames.meta.get('per_world'),
                 frames.meta.get('rendered'))
         wanted = ([min(plan.seeds), max(plan.seeds)], plan.per_world, [plan.width, plan.height])
         if made != wanted:
-            raise SystemExit(f'{args.frames} holds worlds {made[0]}, {made[1]} frames each, '
+            raise SystemExit(f'{folder} holds worlds {made[0]}, {made[1]} frames each, '
                              f'rendered {made[2]}; eval asks for {wanted[0]}, {wanted[1]}, '
                              f'{wanted[2]}: another --frames folder, or delete it')
         return frames
-    return render_set(plan, args.frames)
+    return render_set(plan, folder)
 
 
 def _split_text(detector: Detector) -> str:
@@ -188,22 +188,32 @@ def _split_text(detector: Detector) -> str:
     return f' split {split:g} px' if len(detector.input_sizes) > 1 and split else ''
 
 
-def _eval(args: argparse.Namespace) -> int:
-    detector = _detector(args.model, args.input_size, EVAL_SCORE_THRESHOLD, args.scale_split_px)
+def held_out_report(model: Path, sizes: tuple[int, ...] = (0,), split_px: float = 0.0,
+                    frames: Path | None = None, worlds: int = EVAL_WORLDS,
+                    per_world: int = EVAL_PER_WORLD, first_seed: int = EVAL_FIRST_SEED,
+                    width: int = 320, height: int = 240) -> tuple[dict, str]:
+    """mAP@0.5 per class of the detector `model` (the node's loader at `sizes`, merged with
+    `split_px`) on worlds the training never saw (`frames`: a folder caching the renders):
+    the report (`detector_eval.evaluate`, with what was scored under `frames`) and its title."""
+    detector = _detector(model, sizes, EVAL_SCORE_THRESHOLD, split_px)
     began = time.monotonic()
-    frames = _eval_frames(args)
-    report = evaluate(detector, frames)
-    report['frames'] = {'count': len(frames), 'seeds': [args.first_seed,
-                                                        args.first_seed + args.worlds - 1],
-                        'rendered': [args.width, args.height],
+    rendered = _eval_frames(_plan(worlds, per_world, first_seed, width, height), frames)
+    report = evaluate(detector, rendered)
+    report['frames'] = {'count': len(rendered), 'seeds': [first_seed, first_seed + worlds - 1],
+                        'rendered': [width, height],
                         'inputs': [list(size) for size in detector.input_sizes],
                         'scale_split_px': detector.settings.scale_split_px}
-    _log(format_report(report, f'{detector.path.name}: mAP@0.5 on {len(frames)} held-out '
-                               f'frames (worlds {args.first_seed}-'
-                               f'{args.first_seed + args.worlds - 1}, rendered '
-                               f'{args.width}x{args.height}, input {detector.inputs}'
-                               f'{_split_text(detector)}, '
-                               f'{time.monotonic() - began:.0f} s)'))
+    title = (f'{detector.path.name}: mAP@0.5 on {len(rendered)} held-out frames (worlds '
+             f'{first_seed}-{first_seed + worlds - 1}, rendered {width}x{height}, input '
+             f'{detector.inputs}{_split_text(detector)}, {time.monotonic() - began:.0f} s)')
+    return report, title
+
+
+def _eval(args: argparse.Namespace) -> int:
+    report, title = held_out_report(args.model, args.input_size, args.scale_split_px,
+                                    args.frames, args.worlds, args.per_world, args.first_seed,
+                                    args.width, args.height)
+    _log(format_report(report, title))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(report, indent=1) + '\n')
@@ -302,7 +312,7 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument('--json', type=Path)
         sub.set_defaults(run=run)
         if name == 'eval':
-            frames_args(sub, 40, 20, EVAL_FIRST_SEED)
+            frames_args(sub, EVAL_WORLDS, EVAL_PER_WORLD, EVAL_FIRST_SEED)
             sub.add_argument('--frames', type=Path,
                              help='folder caching the rendered frames (read when it holds '
                                   'them, written otherwise)')

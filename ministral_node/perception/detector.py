@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 PAD_VALUE = 114  # Ultralytics' letterbox grey
 DEFAULT_INPUT_SIZE = 640  # for models whose input size is dynamic and no size is set
+STRIDE = 32  # Ultralytics detectors' largest stride: input sides are multiples of it
 MAX_DETECTIONS = 300
 _INPUT_DTYPES = {'tensor(float)': np.float32, 'tensor(float16)': np.float16}
 
@@ -110,13 +111,20 @@ class Letterbox:
         return out
 
 
-def letterbox(image: np.ndarray, size: tuple[int, int]) -> tuple[np.ndarray, Letterbox]:
+def letterbox(image: np.ndarray, size: tuple[int, int], stride: int = 0
+              ) -> tuple[np.ndarray, Letterbox]:
     """`image` (H, W, 3) scaled to fit `size` (height, width) keeping its aspect, centred on
-    grey 114 padding, as Ultralytics does before export."""
+    grey 114 padding, as Ultralytics does before export. With `stride` (a model whose height
+    and width are dynamic) the padding stops at the next multiple of `stride` around the
+    scaled image, as Ultralytics' own predictor pads: a 320 x 240 frame fitted to 640 is a
+    640 x 480 input, not 640 x 640 (a quarter less work)."""
     height, width = image.shape[:2]
     target_h, target_w = size
     scale = min(target_h / height, target_w / width)
     new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))
+    if stride:
+        target_h = min(target_h, -(-new_h // stride) * stride)
+        target_w = min(target_w, -(-new_w // stride) * stride)
     if (new_w, new_h) != (width, height):
         image = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
     left = round((target_w - new_w) / 2 - 0.1)
@@ -283,6 +291,8 @@ class Detector:
                                      f'{inputs[0].type} {shape}; expected float [1, 3, H, W]')
         metadata = self.session.get_modelmeta().custom_metadata_map
         trained = metadata_size(metadata.get('imgsz'))
+        # Dynamic height and width take any multiple of the stride: pad no further than that.
+        self.stride = STRIDE if _static(shape[2]) is None and _static(shape[3]) is None else 0
         self.input_sizes = list(dict.fromkeys(
             self._input_size(path.name, shape, trained, size)
             for size in settings.input_sizes or (settings.input_size,)))
@@ -320,9 +330,9 @@ class Detector:
         if not wanted and trained and not (height or width):
             return trained
         size = wanted or DEFAULT_INPUT_SIZE
-        if size % 32:
+        if size % STRIDE:
             raise DetectorModelError(LAYOUT, f'detector_input_size {size} is not a multiple of '
-                                     '32 (the stride of Ultralytics detectors)')
+                                     f'{STRIDE} (the stride of Ultralytics detectors)')
         return height or size, width or size
 
     def retune(self, settings: DetectorSettings) -> None:
@@ -343,7 +353,10 @@ class Detector:
 
     @property
     def inputs(self) -> str:
-        """The input sizes it runs at, as WxH joined by '+' ('640x640+320x320')."""
+        """The input sizes it runs at, joined by '+': WxH for a fixed input ('640x640'), the
+        size a frame is fitted to for a dynamic one ('640+320 fitted')."""
+        if self.stride:
+            return '+'.join(str(max(size)) for size in self.input_sizes) + ' fitted'
         return '+'.join(f'{width}x{height}' for height, width in self.input_sizes)
 
     @property
@@ -374,7 +387,7 @@ class Detector:
     def _candidates(self, image: np.ndarray, size: tuple[int, int], width: int, height: int
                     ) -> Candidates:
         """The boxes above the score threshold of the model run at one input size."""
-        fitted, fit = letterbox(image, size)
+        fitted, fit = letterbox(image, size, self.stride)
         blob = (fitted.transpose(2, 0, 1)[None].astype(np.float32) / 255.0).astype(
             self.input_dtype, copy=False)
         (output, *_) = self.session.run(None, {self.input_name: blob})

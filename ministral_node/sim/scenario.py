@@ -139,14 +139,27 @@ def scenario_from_dict(data: dict[str, Any]) -> Scenario:
                     None if data.get('speed') is None else float(data['speed']), interfaces)
 
 
-def load_suite(path: str | Path = DEFAULT_SUITE, names: list[str] | None = None,
-               subset: str | None = None) -> list[Scenario]:
-    """Every scenario of a suite file; only `names` when given, or those of a named list
-    at the top of the file (`subset`, e.g. `showcase: [name, ...]`), in the file's order."""
+def _read_suite(path: str | Path) -> dict:
     try:
         data = yaml.safe_load(Path(path).read_text(encoding='utf-8')) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise SuiteError(f'{path}: {exc}') from exc
+    if not isinstance(data, dict):
+        raise SuiteError(f'{path}: not a mapping of defaults, scenarios and lists')
+    return data
+
+
+def suite_params(path: str | Path = DEFAULT_SUITE) -> dict:
+    """The node parameters every scenario of a suite starts from (`defaults: params`), e.g.
+    the simulated world's detector and its inputs."""
+    return dict((_read_suite(path).get('defaults') or {}).get('params') or {})
+
+
+def load_suite(path: str | Path = DEFAULT_SUITE, names: list[str] | None = None,
+               subset: str | None = None) -> list[Scenario]:
+    """Every scenario of a suite file; only `names` when given, or those of a named list
+    at the top of the file (`subset`, e.g. `showcase: [name, ...]`), in the file's order."""
+    data = _read_suite(path)
     defaults = data.get('defaults') or {}
     items = data.get('scenarios') or []
     if not isinstance(items, list):

@@ -2,6 +2,7 @@
 
     ministral-eval [MODEL_DIR] [--count 500] [--seed 1] [--json report.json]
     ministral-eval [MODEL_DIR] --set handwritten|casual|quantities [--show-failures SOURCE]
+    ministral-eval --set detector [--detector PATH] [--frames DIR]   # the object detector
 
 Held-out examples use other seeds and only paraphrase templates never seen in training. Each
 is decided the way the node decides: the real engine and `OnboardDecider` (constrained
@@ -41,6 +42,7 @@ from ministral_node.training.templates import LANGUAGES
 
 DEMO_MODEL = 'models/ministral-3-drone-demo'
 GOALS = {'action_accuracy': 0.95, 'numeric_exact': 0.90, 'iou_at_0.5': 0.80}
+DETECTOR_SET = 'detector'  # --set detector: the object detector, not the language model
 
 
 @dataclass
@@ -216,12 +218,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--json', help='write the tables and goals check to this file')
     parser.add_argument('--check-goals', action='store_true',
                         help='exit 1 if the model misses a goal in any language')
-    parser.add_argument('--set', choices=('heldout', *handwritten.SETS), default='heldout',
+    parser.add_argument('--set', choices=('heldout', *handwritten.SETS, DETECTOR_SET),
+                        default='heldout',
                         help='held-out synthetic split, or a hand-written set: handwritten '
                              '(test/data/handwritten.yaml), casual (casual_speech.yaml: radio '
                              'and chat phrasing), quantities (quantities.yaml: every unit form, '
                              'with a wrong-quantities column); model, rules and the default '
-                             'chain with and without verification')
+                             'chain with and without verification; or detector: the object '
+                             "detector's mAP@0.5 per class on held-out simulator renders, run as "
+                             'the simulator suite runs it (config/sim_suite.yaml)')
+    parser.add_argument('--detector', type=Path,
+                        help="detector: ONNX file or model folder (default: the suite's)")
+    parser.add_argument('--frames', type=Path,
+                        help='detector: folder caching the rendered held-out frames')
     parser.add_argument('--missions-as', default='mission',
                         help='handwritten: the action multi-step commands expect (mission, '
                              'contract 1.1.0; clarify scores them as before missions)')
@@ -240,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
         args.vehicle = parse_state(args.state, 0.0) if args.state else None
     except ValueError as exc:
         parser.error(str(exc))
+    if args.set == DETECTOR_SET:
+        return _detector_set(args)
     model_dir = resolve_model_dir(args.model_dir)
     if args.set in handwritten.SETS:
         return _handwritten(model_dir, args)
@@ -263,6 +274,28 @@ def main(argv: list[str] | None = None) -> int:
                                                'seed': args.seed, 'tables': tables,
                                                'goals': GOALS, 'missed': missed}, indent=2),
                                    encoding='utf-8')
+    return 1 if args.check_goals and missed else 0
+
+
+def _detector_set(args: argparse.Namespace) -> int:
+    """`--set detector`: the detector's AP@0.5 per class on held-out renders, at the inputs
+    the simulator suite runs it with, against the goal for pads, cars, trucks and people."""
+    from ministral_node.cli.sim_detector import held_out_report
+    from ministral_node.sim.scenario import suite_params
+    from ministral_node.training.detector_eval import AP_GOALS, format_report, missed_goals
+
+    params = suite_params()
+    model = args.detector or Path(params.get('detector_model') or 'models/sim-detector')
+    sizes = tuple(params.get('detector_input_sizes') or (params.get('detector_input_size', 0),))
+    report, title = held_out_report(model, sizes, float(params.get('detector_scale_split_px', 0)),
+                                    args.frames)
+    print(format_report(report, title))
+    missed = missed_goals(report)
+    goal = f'AP@0.5 >= {min(AP_GOALS.values()):g} for {", ".join(AP_GOALS)}'
+    print(f'goal {goal}: met' if not missed else f'goal {goal}: missed: ' + '; '.join(missed))
+    if args.json:
+        Path(args.json).write_text(json.dumps({**report, 'goals': AP_GOALS, 'missed': missed},
+                                              indent=2), encoding='utf-8')
     return 1 if args.check_goals and missed else 0
 
 
