@@ -65,7 +65,7 @@ setup(
             'ministral-sim = ministral_node.cli.sim:main',
             'ministral-train = ministral_node.training.train:main',
             'ministral-export = ministral_node.training.export:main',
-            'ministral-eval = ministral_node.training.evaluate:main',
+            'ministral-eval = ministral_node.cli.ministral_eval:main',
             'ministral-detector = ministral_node.cli.sim_detector:main',
             'ministral-fuzz = ministral_node.tools.fuzz:main',
         ],

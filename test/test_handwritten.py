@@ -129,11 +129,10 @@ def test_with_a_vehicle_state_the_chain_is_also_scored_as_published_after_the_en
 
 
 def test_ministral_eval_reads_the_state_as_ministral_decide_does(capsys):
-    from ministral_node.cli import decide
-    from ministral_node.training import evaluate
+    from ministral_node.cli import decide, ministral_eval
 
     with pytest.raises(SystemExit) as stopped:
-        evaluate.main(['--set', 'casual', '--state', 'alt=20,speed=3'])
+        ministral_eval.main(['--set', 'casual', '--state', 'alt=20,speed=3'])
     assert stopped.value.code == 2
     assert "vehicle state item 'speed=3'" in capsys.readouterr().err  # parse_state's words
     assert decide.main(['--command', 'land', '--state', 'alt=20,speed=3']) == 2

@@ -332,7 +332,7 @@ def test_ministral_eval_scores_the_detector_as_the_suite_runs_it_against_the_goa
         capsys, tmp_path, monkeypatch):
     """`ministral-eval --set detector`: the suite's detector at the suite's inputs, AP@0.5 per
     class and the goal (0.9 for pads, cars, trucks and people) met or missed by class."""
-    from ministral_node.training import evaluate as ministral_eval
+    from ministral_node.cli import ministral_eval
     from ministral_node.training.detector_eval import missed_goals
 
     def few_worlds(*args, **kwargs):  # 4 frames of one held-out world, not 800

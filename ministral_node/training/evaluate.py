@@ -25,7 +25,7 @@ import yaml
 
 from ministral_node import parameters
 from ministral_node.decision import MISSION, DecisionError, Proposal, steps_of
-from ministral_node.inputs.vehicle import STATE_HELP, VehicleState, parse_state
+from ministral_node.inputs.vehicle import STATE_HELP, VehicleState
 from ministral_node.sources.base import DeciderError
 from ministral_node.sources.onboard import OnboardDecider, resolve_model_dir
 from ministral_node.timing import Cancellation, Cancelled
@@ -205,8 +205,9 @@ def heldout_examples(count: int, seed: int = 1) -> list[Example]:
     return [make_example(split, i) for i in range(count)]
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Command line entry point."""
+def parser() -> argparse.ArgumentParser:
+    """`ministral-eval`'s arguments (the entry point is `cli/ministral_eval.py`, which also serves
+    `--set detector`)."""
     parser = argparse.ArgumentParser(prog='ministral-eval', description=__doc__.split('\n')[0])
     parser.add_argument('model_dir', nargs='?', default=DEMO_MODEL,
                         help=f'model directory (default: {DEMO_MODEL} of the package)')
@@ -244,13 +245,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--param', action='append', default=[], metavar='NAME=VALUE',
                         help='handwritten: override a node parameter (YAML value), e.g. '
                              'arbitration=model_first; repeatable')
-    args = parser.parse_args(argv)
-    try:
-        args.vehicle = parse_state(args.state, 0.0) if args.state else None
-    except ValueError as exc:
-        parser.error(str(exc))
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Evaluate the language model (and the rule parser) as `args` say (`parser()`'s, with
+    `vehicle`: the `--state` parsed): the held-out split or a hand-written set. Exit code: 1
+    when `--check-goals` and a goal is missed."""
     if args.set == DETECTOR_SET:
-        return _detector_set(args)
+        raise ValueError('--set detector is the ministral-eval command\'s (cli/ministral_eval.py)')
     model_dir = resolve_model_dir(args.model_dir)
     if args.set in handwritten.SETS:
         return _handwritten(model_dir, args)
@@ -274,28 +277,6 @@ def main(argv: list[str] | None = None) -> int:
                                                'seed': args.seed, 'tables': tables,
                                                'goals': GOALS, 'missed': missed}, indent=2),
                                    encoding='utf-8')
-    return 1 if args.check_goals and missed else 0
-
-
-def _detector_set(args: argparse.Namespace) -> int:
-    """`--set detector`: the detector's AP@0.5 per class on held-out renders, at the inputs
-    the simulator suite runs it with, against the goal for pads, cars, trucks and people."""
-    from ministral_node.cli.sim_detector import held_out_report
-    from ministral_node.sim.scenario import suite_params
-    from ministral_node.training.detector_eval import AP_GOALS, format_report, missed_goals
-
-    params = suite_params()
-    model = args.detector or Path(params.get('detector_model') or 'models/sim-detector')
-    sizes = tuple(params.get('detector_input_sizes') or (params.get('detector_input_size', 0),))
-    report, title = held_out_report(model, sizes, float(params.get('detector_scale_split_px', 0)),
-                                    args.frames)
-    print(format_report(report, title))
-    missed = missed_goals(report)
-    goal = f'AP@0.5 >= {min(AP_GOALS.values()):g} for {", ".join(AP_GOALS)}'
-    print(f'goal {goal}: met' if not missed else f'goal {goal}: missed: ' + '; '.join(missed))
-    if args.json:
-        Path(args.json).write_text(json.dumps({**report, 'goals': AP_GOALS, 'missed': missed},
-                                              indent=2), encoding='utf-8')
     return 1 if args.check_goals and missed else 0
 
 
@@ -367,6 +348,3 @@ def _handwritten(model_dir: Path, args: argparse.Namespace) -> int:
 
 __all__ = ['Outcome', 'compare', 'heldout_examples', 'iou', 'markdown', 'meets_goals',
            'run_model', 'run_rules', 'run_set', 'summarise']
-
-if __name__ == '__main__':
-    sys.exit(main())
