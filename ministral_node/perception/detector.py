@@ -134,11 +134,16 @@ def letterbox(image: np.ndarray, size: tuple[int, int], stride: int = 0
     return canvas, Letterbox(scale, left, top)
 
 
-def iou(a: Sequence[float], b: Sequence[float]) -> float:
-    """Intersection over union of two xyxy boxes."""
+def intersection(a: Sequence[float], b: Sequence[float]) -> float:
+    """The area two xyxy boxes share."""
     w = min(a[2], b[2]) - max(a[0], b[0])
     h = min(a[3], b[3]) - max(a[1], b[1])
-    inter = max(0.0, w) * max(0.0, h)
+    return max(0.0, w) * max(0.0, h)
+
+
+def iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """Intersection over union of two xyxy boxes."""
+    inter = intersection(a, b)
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return inter / union if union > 0 else 0.0
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from ministral_node.decision import MISSION, Proposal, Target, clarify, step_dict, steps_of
 from ministral_node.perception.colors import box_color
-from ministral_node.perception.detector import Detection, iou
+from ministral_node.perception.detector import Detection, intersection, iou
 
 AGREE_IOU = 0.5  # a model's box is kept only where it overlaps a detection this much
 PART_OF = 0.8  # a detection this much inside a stronger one of its class is a part of it
@@ -206,10 +206,8 @@ def bearing(detection: Detection) -> str:
 
 def inside_share(inner: Sequence[float], outer: Sequence[float]) -> float:
     """The share of box `inner`'s area that lies inside box `outer` (xyxy)."""
-    w = min(inner[2], outer[2]) - max(inner[0], outer[0])
-    h = min(inner[3], outer[3]) - max(inner[1], outer[1])
     area = (inner[2] - inner[0]) * (inner[3] - inner[1])
-    return max(0.0, w) * max(0.0, h) / area if area > 0 else 1.0
+    return intersection(inner, outer) / area if area > 0 else 1.0
 
 
 def look(image: np.ndarray, detections: Sequence[Detection]) -> list[Seen]:
